@@ -1,0 +1,16 @@
+/** One sub-command of `atoll`: a name, a one-line summary, its usage text, and what it does. */
+export interface Command {
+  name: string
+  summary: string
+  usage: string
+  run(args: string[]): Promise<number>
+}
+
+/** A command-line mistake: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  static override name = 'UsageError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
