@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from './command.ts'
 
-type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>
+type FlagSpec = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }
+>
 
 /**
  * Parses flags strictly: an unknown flag or a missing value is a UsageError naming it, so a typo
@@ -16,7 +19,12 @@ export function parseFlags<T extends FlagSpec>(args: string[], options: T, allow
 }
 
 /** A flag that must be a finite number within [min, max]. */
-export function numberFlag(name: string, value: string | undefined, min = -Infinity, max = Infinity): number | undefined {
+export function numberFlag(
+  name: string,
+  value: string | undefined,
+  min = -Infinity,
+  max = Infinity,
+): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {

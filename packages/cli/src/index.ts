@@ -14,7 +14,9 @@ import { commands } from './commands/index.ts'
 export type { Command } from './command.ts'
 export { UsageError } from './command.ts'
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
 
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -31,7 +31,10 @@ export const bench: Command = {
     if (positionals.length !== 1) throw new UsageError('name exactly one suite')
     const suite = suites.find((s) => s.name === positionals[0])
     if (suite === undefined) throw new UsageError(`unknown suite '${positionals[0]}'`)
-    const report: BenchReport = await suite.run({ quick: values.quick ?? false, log: (m) => console.error(m) })
+    const report: BenchReport = await suite.run({
+      quick: values.quick ?? false,
+      log: (m) => console.error(m),
+    })
     console.log(formatReport(report))
     if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`)
     return 0
