@@ -1,0 +1,36 @@
+/**
+ * @atoll/runtime — runs OP-DAG stages on onnxruntime and trains in one process: parameters and
+ * optimizers (PyTorch semantics), learning-rate schedules, gradient clipping, datasets, backends
+ * and checkpoints. Knows nothing about peers or the network.
+ *
+ * @example
+ * ```ts
+ * import { float32 } from '@atoll/core'
+ * import { adamw, clipGradNorm, createParameter, lrAt } from '@atoll/runtime'
+ * const w = createParameter('w', float32([2], [1, 2]))
+ * const opt = adamw([w], { weightDecay: 0.1 })
+ * w.grad.set([0.5, -0.5])
+ * clipGradNorm([w], 1)
+ * opt.step(lrAt({ kind: 'cosine', lr: 3e-4, warmupSteps: 10, totalSteps: 1000 }, 0))
+ * ```
+ */
+export {
+  BackendUnavailableError,
+  CheckpointError,
+  DatasetError,
+  NonFiniteGradientError,
+  OptimizerConfigError,
+  OptimizerStateError,
+} from './errors.ts'
+export { type AdamWOptions, adamw } from './optim/adamw.ts'
+export { type ClipOptions, clipGradNorm, globalGradNorm } from './optim/clip.ts'
+export type { Optimizer, OptimizerState } from './optim/optimizer.ts'
+export {
+  accumulateGrad,
+  createParameter,
+  type Parameter,
+  parameterTensor,
+  zeroGrads,
+} from './optim/parameter.ts'
+export { checkSchedule, type LrSchedule, lrAt } from './optim/schedule.ts'
+export { type SgdOptions, sgd } from './optim/sgd.ts'

@@ -1,0 +1,52 @@
+import { numel, type Tensor, tensor } from '@atoll/core'
+import { OptimizerStateError } from '../errors.ts'
+
+/**
+ * A trainable float32 parameter with its gradient accumulator. The optimizer updates `value` in
+ * place, so sessions that were fed views of it see the new weights without a copy.
+ */
+export interface Parameter {
+  readonly name: string
+  readonly shape: readonly number[]
+  /** the weights, updated in place */
+  readonly value: Float32Array
+  /** gradients accumulated since the last `zeroGrads` (same length as `value`) */
+  readonly grad: Float32Array
+}
+
+/** A parameter holding a copy of `initial` (float32), with a zeroed gradient. */
+export function createParameter(name: string, initial: Tensor): Parameter {
+  if (initial.dtype !== 'float32') {
+    throw new OptimizerStateError(`parameter '${name}' must be float32, got ${initial.dtype}`)
+  }
+  const n = numel(initial.shape)
+  return {
+    name,
+    shape: [...initial.shape],
+    value: Float32Array.from(initial.data as Float32Array),
+    grad: new Float32Array(n),
+  }
+}
+
+/** The weights as a tensor viewing (not copying) the parameter's storage. */
+export function parameterTensor(p: Parameter): Tensor<'float32'> {
+  return tensor('float32', p.shape, p.value)
+}
+
+/** Sets every gradient to zero (before accumulating a new step's micro-batches). */
+export function zeroGrads(params: readonly Parameter[]): void {
+  for (const p of params) p.grad.fill(0)
+}
+
+/** Adds `scale * g` into the parameter's gradient: accumulation over micro-batches. */
+export function accumulateGrad(p: Parameter, g: Float32Array, scale = 1): void {
+  const acc = p.grad
+  if (g.length !== acc.length) {
+    throw new OptimizerStateError(`gradient for '${p.name}' has ${g.length} elements, expected ${acc.length}`)
+  }
+  if (scale === 1) {
+    for (let i = 0; i < acc.length; i++) acc[i] += g[i]
+  } else {
+    for (let i = 0; i < acc.length; i++) acc[i] += scale * g[i]
+  }
+}
