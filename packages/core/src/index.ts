@@ -24,3 +24,5 @@ export {
   tensorBytes,
   zeros,
 } from './tensor.ts'
+// ops: contract, shape inference, costs (see src/ops/index.ts)
+export * from './ops/index.ts'

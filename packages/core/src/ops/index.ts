@@ -1,0 +1,42 @@
+/**
+ * Ops: the contract of supported ONNX operators, static shape/dtype inference, and per-op costs.
+ *
+ * API
+ * - `OPS`, `OP_TYPES`, `isSupportedOp(opType, domain?)`: every supported op with its inputs,
+ *   outputs and attributes (kind, default). `readAttrs(node)` reads attributes with those defaults.
+ * - `inferShapes(graph, bindings?) → Map<valueName, ValueInfo>`: dtype and shape of every value
+ *   (graph inputs, initializers, node outputs). Nodes are visited in `graph.nodes` order, which must
+ *   be topological. Symbolic dims stay strings ("batch", "batch*seq"); `bindings` ({ batch: 8 })
+ *   replaces symbols in the graph inputs so that every shape comes out static. The graph is not
+ *   modified: assign the result to `graph.valueInfo` if you want it stored.
+ * - `inferTypes(graph, { bindings }) → { types, constants }`: the same, plus the values known before
+ *   run time (non-trainable initializers, Constant nodes and the shape arithmetic folded from them).
+ * - Errors (each names the node; `err.name` is the code): `UnsupportedOpError`, `BroadcastError`,
+ *   `ShapeInferenceError`, `AttributeError`, `UndefinedValueError`; `KernelError` at run time.
+ *   All extend `OpError`, which carries `node` and `opType`.
+ *
+ * @example
+ * ```ts
+ * import { inferShapes } from '@atoll/core'
+ * const types = inferShapes(graph, { batch: 4 })
+ * types.get('logits') // { name: 'logits', dtype: 'float32', shape: [4, 10] }
+ * ```
+ */
+export type { Attrs } from './attrs.ts'
+export { normAxis, readAttrs, takesAsInput } from './attrs.ts'
+export type { AttributeKind, AttrSpec, OpSpec, OpType } from './contract.ts'
+export { isSupportedOp, OP_TYPES, OPS } from './contract.ts'
+export { broadcastShapes } from './shape/elementwise.ts'
+export { bindDims, dimProduct, isStaticShape } from './dims.ts'
+export {
+  AttributeError,
+  BroadcastError,
+  KernelError,
+  OpError,
+  ShapeInferenceError,
+  UndefinedValueError,
+  UnsupportedOpError,
+} from './errors.ts'
+export { resolveSlice, type WindowGeometry, type WindowSpec, windowGeometry } from './geometry.ts'
+export { type InferenceResult, type InferOptions, inferShapes, inferTypes } from './infer.ts'
+export { dtypeOfOnnxCode, onnxCodeOfDtype } from './onnx-dtype.ts'

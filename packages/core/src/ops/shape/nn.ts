@@ -1,0 +1,117 @@
+/** Shape functions of normalisation, convolution, pooling, dropout and the losses. */
+import type { Dim } from '../../graph.ts'
+import type { DType } from '../../tensor.ts'
+import { normAxis } from '../attrs.ts'
+import { isStaticShape, showShape } from '../dims.ts'
+import { type WindowSpec, windowGeometry } from '../geometry.ts'
+import type { OutputType, ShapeContext, ShapeFn } from './context.ts'
+import { unknownDim } from './movement.ts'
+
+/** Statistics (Mean, InvStdDev) of half-precision inputs are kept in float32, as stash_type asks. */
+const statDtype = (d: DType): DType => (d === 'float16' ? 'float32' : d)
+
+const layerNorm: ShapeFn = (ctx) => {
+  const s = ctx.shape(0)
+  const axis = normAxis(ctx.node, ctx.attrs.int('axis'), s.length)
+  const stat = { dtype: statDtype(ctx.dtype(0)), shape: s.map((d, i) => (i < axis ? d : 1)) }
+  return [{ dtype: ctx.dtype(0), shape: s }, stat, stat]
+}
+
+const batchNorm: ShapeFn = (ctx) => {
+  const s = ctx.shape(0)
+  if (s.length < 2) ctx.fail(`input must be [N, C, …], found ${showShape(s)}`)
+  const c = { dtype: ctx.dtype(3), shape: [s[1]] }
+  return [{ dtype: ctx.dtype(0), shape: s }, c, c, c, c]
+}
+
+/** The window attributes of a Conv or pool node over `spatial` dims, with ONNX defaults filled in. */
+export function windowSpec(ctx: ShapeContext, kernel: number[]): WindowSpec {
+  const n = kernel.length
+  const ones = kernel.map(() => 1)
+  const spec = {
+    kernel,
+    strides: ctx.attrs.ints('strides') ?? ones,
+    dilations: ctx.attrs.ints('dilations') ?? ones,
+    pads: ctx.attrs.ints('pads') ?? [...ones, ...ones].map(() => 0),
+    autoPad: ctx.attrs.string('auto_pad'),
+    ceilMode: ctx.attrs.has('ceil_mode') && ctx.attrs.int('ceil_mode') === 1,
+  }
+  if (spec.strides.length !== n || spec.dilations.length !== n || spec.pads.length !== 2 * n) {
+    ctx.fail(`strides, dilations and pads must match the ${n} spatial dims of the kernel`)
+  }
+  if (!['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'].includes(spec.autoPad)) {
+    ctx.fail(`auto_pad '${spec.autoPad}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`)
+  }
+  return spec
+}
+
+function spatialOut(ctx: ShapeContext, spatial: Dim[], spec: WindowSpec): Dim[] {
+  if (!isStaticShape(spatial)) return spatial.map((_, i) => unknownDim(ctx, i + 2))
+  const out = windowGeometry(spatial, spec).out
+  if (out.some((d) => d <= 0))
+    ctx.fail(`window ${showShape(spec.kernel)} does not fit input ${showShape(spatial)}`)
+  return out
+}
+
+const conv: ShapeFn = (ctx) => {
+  const x = ctx.shape(0)
+  const w = ctx.shape(1)
+  if (x.length < 3 || w.length !== x.length)
+    ctx.fail(`X ${showShape(x)} and W ${showShape(w)} must be [N,C,…] and [M,C/group,…]`)
+  const group = ctx.attrs.int('group')
+  const kernel = ctx.attrs.ints('kernel_shape') ?? w.slice(2)
+  if (!isStaticShape(kernel)) return ctx.fail(`kernel size must be static, found ${showShape(kernel)}`)
+  const c = x[1]
+  if (typeof c === 'number' && typeof w[1] === 'number' && c !== w[1] * group) {
+    ctx.fail(`X has ${c} channels but W expects ${w[1]} × group ${group}`)
+  }
+  const spatial = spatialOut(ctx, x.slice(2), windowSpec(ctx, kernel))
+  return [{ dtype: ctx.dtype(0), shape: [x[0], w[0], ...spatial] }]
+}
+
+const pool: ShapeFn = (ctx) => {
+  const x = ctx.shape(0)
+  const kernel = ctx.attrs.ints('kernel_shape') ?? ctx.fail('kernel_shape is required')
+  if (x.length !== kernel.length + 2) ctx.fail(`input ${showShape(x)} does not match kernel [${kernel}]`)
+  const shape = [x[0], x[1], ...spatialOut(ctx, x.slice(2), windowSpec(ctx, kernel))]
+  return [
+    { dtype: ctx.dtype(0), shape },
+    { dtype: 'int64', shape },
+  ]
+}
+
+const globalPool: ShapeFn = (ctx) => {
+  const x = ctx.shape(0)
+  return [{ dtype: ctx.dtype(0), shape: x.map((d, i) => (i < 2 ? d : 1)) }]
+}
+
+const dropout: ShapeFn = (ctx) => [
+  { dtype: ctx.dtype(0), shape: ctx.shape(0) },
+  { dtype: 'bool', shape: ctx.shape(0) },
+]
+
+/** SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss: scores [N,C,d…], labels [N,d…]. */
+const loss: ShapeFn = (ctx) => {
+  const x = ctx.shape(0)
+  const t = ctx.shape(1)
+  if (x.length < 2 || t.length !== x.length - 1)
+    ctx.fail(`scores ${showShape(x)} and labels ${showShape(t)} must be [N,C,d…] and [N,d…]`)
+  const reduction = ctx.attrs.string('reduction')
+  if (!['none', 'sum', 'mean'].includes(reduction))
+    ctx.fail(`reduction '${reduction}' is not none, sum or mean`)
+  const out: OutputType = { dtype: ctx.dtype(0), shape: reduction === 'none' ? [x[0], ...x.slice(2)] : [] }
+  return [out, { dtype: ctx.dtype(0), shape: x }]
+}
+
+export const NN_SHAPES: Record<string, ShapeFn> = {
+  LayerNormalization: layerNorm,
+  BatchNormalization: batchNorm,
+  Conv: conv,
+  MaxPool: pool,
+  AveragePool: pool,
+  GlobalAveragePool: globalPool,
+  GlobalMaxPool: globalPool,
+  Dropout: dropout,
+  SoftmaxCrossEntropyLoss: loss,
+  NegativeLogLikelihoodLoss: loss,
+}
