@@ -1,0 +1,47 @@
+/**
+ * Geo-distributed testnets on one machine. A topology (sites, their peers, rates inside and between
+ * sites, per-peer access rates) is validated, planned into namespaces and addresses, and brought up
+ * with kernel shaping (`tc` htb) in network namespaces or Docker containers.
+ *
+ * @example
+ * ```ts
+ * import { loadTopology, planNetwork, measurementPairs } from '@atoll/testnet'
+ * const plan = planNetwork(loadTopology('geo3'))
+ * for (const l of measurementPairs(plan)) console.log(l.from, '→', l.to, l.specMbit, 'Mbit/s')
+ * ```
+ */
+export * from './errors.ts'
+export { type LinkSpec, linkSpec, measurementPairs, siteLink } from './links.ts'
+export { localTcpTool, MEASURE_PORT, measureTcp, type PeerShell } from './measure.ts'
+export { createNetwork, destroyNetwork, testnetNamespaces } from './netns.ts'
+export {
+  type NetPlan,
+  PEER_IF,
+  PREFIX,
+  type PeerPlan,
+  planNetwork,
+  ROUTER_NS,
+  type SitePlan,
+} from './plan.ts'
+export { shapingCommands, type TcCommand } from './shaping.ts'
+export { isRoot, requireRoot } from './sh.ts'
+export {
+  type Backend,
+  clearState,
+  logPath,
+  type PeerState,
+  readState,
+  stateDir,
+  type TestnetState,
+  writeState,
+} from './state.ts'
+export { DEFAULT_WARMUP_MS, receiveOnce, sendFor, type TcpResult } from './tcp-tool.ts'
+export { loadTopology, parseTopologyText, presetDir, presetNames } from './topology-file.ts'
+export {
+  MAX_PEERS,
+  parseTopology,
+  type SiteLink,
+  type Topology,
+  type TopologyPeer,
+  type TopologySite,
+} from './topology.ts'

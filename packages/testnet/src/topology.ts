@@ -1,0 +1,157 @@
+import { TopologyError } from './errors.ts'
+import { field, finish, list, object, optionalRate, rate, text } from './validate.ts'
+
+/** One machine of the testnet: it gets its own network namespace (or container) named `atoll-<name>`. */
+export interface TopologyPeer {
+  name: string
+  /** Upload rate of the peer's access link in Mbit/s; undefined = only the site's rate applies. */
+  upMbit?: number
+  /** Download rate of the peer's access link in Mbit/s; undefined = only the site's rate applies. */
+  downMbit?: number
+}
+
+/** A group of peers on one fast network (a lab, a data centre, a city). */
+export interface TopologySite {
+  name: string
+  /** Rate of each peer's link inside the site, in Mbit/s. */
+  rateMbit: number
+  peers: TopologyPeer[]
+}
+
+/** The wide-area link between two sites; the rate applies in each direction separately. */
+export interface SiteLink {
+  sites: [string, string]
+  rateMbit: number
+  /** One-way latency in ms. The kernel here has no netem, so it is added in userspace by @atoll/net. */
+  latencyMs?: number
+}
+
+export interface Topology {
+  name: string
+  sites: TopologySite[]
+  links: SiteLink[]
+}
+
+/** Peer names become namespace, container and host names: short, lower case, DNS-safe. */
+const PEER_NAME = /^[a-z][a-z0-9-]{0,14}$/
+const SITE_NAME = /^[a-z][a-z0-9-]{0,14}$/
+/** Bounded by what 2 cores can drive and by the /24 per site that the address plan uses. */
+export const MAX_PEERS = 64
+export const MAX_RATE_MBIT = 100_000
+const MAX_LATENCY_MS = 10_000
+/** Reserved: the inter-site router namespace is `atoll-router`. */
+const RESERVED = new Set(['router'])
+
+/**
+ * Validates a parsed topology document (from YAML or JSON) and returns the typed topology. Every
+ * mistake is a TopologyError whose path names the bad field; unknown keys are errors too, so a typo
+ * never silently falls back to a default.
+ */
+export function parseTopology(doc: unknown, fallbackName = 'topology'): Topology {
+  const root = object(doc, '')
+  const name = root.name === undefined ? fallbackName : text(root.name, 'name', SITE_NAME)
+  const sites = list(root.sites, 'sites', 1).map((s, i) => parseSite(s, `sites[${i}]`))
+  const links = root.links === undefined ? [] : list(root.links, 'links', 0).map((l, i) => parseLink(l, i))
+  finish(root, '', ['name', 'sites', 'links'])
+  checkNames(sites)
+  checkLinks(sites, links)
+  return { name, sites, links }
+}
+
+function parseSite(doc: unknown, path: string): TopologySite {
+  const o = object(doc, path)
+  const site: TopologySite = {
+    name: text(o.name, `${path}.name`, SITE_NAME),
+    rateMbit: rate(o.rate_mbit, `${path}.rate_mbit`, MAX_RATE_MBIT),
+    peers: list(o.peers, `${path}.peers`, 1).map((p, j) => parsePeer(p, `${path}.peers[${j}]`)),
+  }
+  finish(o, path, ['name', 'rate_mbit', 'peers'])
+  return site
+}
+
+function parsePeer(doc: unknown, path: string): TopologyPeer {
+  if (typeof doc === 'string') return { name: text(doc, path, PEER_NAME) }
+  const o = object(doc, path)
+  const name = text(o.name, `${path}.name`, PEER_NAME)
+  const access = optionalRate(o.access_mbit, `${path}.access_mbit`, MAX_RATE_MBIT)
+  const peer: TopologyPeer = { name }
+  const up = optionalRate(o.up_mbit, `${path}.up_mbit`, MAX_RATE_MBIT) ?? access
+  const down = optionalRate(o.down_mbit, `${path}.down_mbit`, MAX_RATE_MBIT) ?? access
+  if (up !== undefined) peer.upMbit = up
+  if (down !== undefined) peer.downMbit = down
+  finish(o, path, ['name', 'access_mbit', 'up_mbit', 'down_mbit'])
+  return peer
+}
+
+function parseLink(doc: unknown, i: number): SiteLink {
+  const path = `links[${i}]`
+  const o = object(doc, path)
+  const ends = list(o.sites, `${path}.sites`, 2)
+  if (ends.length !== 2)
+    throw new TopologyError(`${path}.sites`, `expected two site names, got ${ends.length}`)
+  const sites: [string, string] = [
+    text(ends[0], `${path}.sites[0]`, SITE_NAME),
+    text(ends[1], `${path}.sites[1]`, SITE_NAME),
+  ]
+  const link: SiteLink = { sites, rateMbit: rate(o.rate_mbit, `${path}.rate_mbit`, MAX_RATE_MBIT) }
+  const latency = field(
+    o.latency_ms,
+    `${path}.latency_ms`,
+    (v) => typeof v === 'number' && v >= 0 && v <= MAX_LATENCY_MS,
+    `a number of ms in [0, ${MAX_LATENCY_MS}]`,
+  )
+  if (latency !== undefined) link.latencyMs = latency as number
+  finish(o, path, ['sites', 'rate_mbit', 'latency_ms'])
+  return link
+}
+
+function checkNames(sites: TopologySite[]): void {
+  const siteSeen = new Set<string>()
+  const peerSeen = new Set<string>()
+  let total = 0
+  sites.forEach((site, i) => {
+    if (siteSeen.has(site.name))
+      throw new TopologyError(`sites[${i}].name`, `duplicate site name '${site.name}'`)
+    siteSeen.add(site.name)
+    site.peers.forEach((peer, j) => {
+      const path = `sites[${i}].peers[${j}].name`
+      if (RESERVED.has(peer.name)) throw new TopologyError(path, `'${peer.name}' is reserved`)
+      if (peerSeen.has(peer.name)) throw new TopologyError(path, `duplicate peer name '${peer.name}'`)
+      peerSeen.add(peer.name)
+      total++
+    })
+  })
+  if (total > MAX_PEERS) throw new TopologyError('sites', `at most ${MAX_PEERS} peers in all, got ${total}`)
+}
+
+/** Every pair of sites needs exactly one link, so no inter-site rate is left to chance. */
+function checkLinks(sites: TopologySite[], links: SiteLink[]): void {
+  const names = new Set(sites.map((s) => s.name))
+  const seen = new Set<string>()
+  links.forEach((link, i) => {
+    link.sites.forEach((s, k) => {
+      if (!names.has(s)) throw new TopologyError(`links[${i}].sites[${k}]`, `no site named '${s}'`)
+    })
+    if (link.sites[0] === link.sites[1]) {
+      throw new TopologyError(
+        `links[${i}].sites`,
+        `a link joins two different sites, got '${link.sites[0]}' twice`,
+      )
+    }
+    const key = pairKey(link.sites[0], link.sites[1])
+    if (seen.has(key))
+      throw new TopologyError(`links[${i}].sites`, `a second link between ${link.sites.join(' and ')}`)
+    seen.add(key)
+  })
+  for (let a = 0; a < sites.length; a++) {
+    for (let b = a + 1; b < sites.length; b++) {
+      if (!seen.has(pairKey(sites[a].name, sites[b].name))) {
+        throw new TopologyError('links', `no link between sites '${sites[a].name}' and '${sites[b].name}'`)
+      }
+    }
+  }
+}
+
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`
+}
