@@ -22,6 +22,47 @@ export {
   OptimizerConfigError,
   OptimizerStateError,
 } from './errors.ts'
+export {
+  type ImageBatch,
+  type ImageSet,
+  imageBatch,
+  type Normalisation,
+  subsetImages,
+  UNIT_RANGE,
+} from './data/images.ts'
+export {
+  type DirichletOptions,
+  dirichletPartition,
+  epochOrder,
+  indicesByClass,
+  labelSkew,
+  shard,
+} from './data/partition.ts'
+export { createRandom, dirichlet, mixSeed, permutation, type Random, shuffleInPlace } from './data/random.ts'
+export {
+  CORPORA,
+  type CorpusName,
+  IMAGE_DATASETS,
+  type ImageDatasetName,
+  loadCorpus,
+  loadImageDataset,
+} from './data/sources.ts'
+export { loadTextDataset, type TextDataset, type TextDatasetOptions } from './data/text-dataset.ts'
+export {
+  splitTokens,
+  type TokenBatch,
+  type TokenSequences,
+  tokenBatch,
+  tokenSequences,
+} from './data/text.ts'
+export {
+  byteTokenizer,
+  gpt2Tokenizer,
+  loadTokenizer,
+  TOKENIZERS,
+  type Tokenizer,
+  type TokenizerName,
+} from './data/tokenizer.ts'
 export { type AdamWOptions, adamw } from './optim/adamw.ts'
 export { type ClipOptions, clipGradNorm, globalGradNorm } from './optim/clip.ts'
 export type { Optimizer, OptimizerState } from './optim/optimizer.ts'
