@@ -69,3 +69,12 @@ export class MeasureError extends Error {
     this.name = 'MeasureError'
   }
 }
+
+/** The testnet could not be brought up or used (a daemon did not start, a container failed). */
+export class TestnetError extends Error {
+  static override name = 'TestnetError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'TestnetError'
+  }
+}

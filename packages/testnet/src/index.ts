@@ -10,10 +10,12 @@
  * for (const l of measurementPairs(plan)) console.log(l.from, '→', l.to, l.specMbit, 'Mbit/s')
  * ```
  */
+export type { PeerCommand, TestnetBackend, UpOptions } from './backend.ts'
 export * from './errors.ts'
 export { type LinkSpec, linkSpec, measurementPairs, siteLink } from './links.ts'
 export { localTcpTool, MEASURE_PORT, measureTcp, type PeerShell } from './measure.ts'
 export { createNetwork, destroyNetwork, testnetNamespaces } from './netns.ts'
+export { isAlive, latencyEnv, namespaceBackend } from './netns-backend.ts'
 export {
   type NetPlan,
   PEER_IF,
@@ -35,6 +37,16 @@ export {
   type TestnetState,
   writeState,
 } from './state.ts'
+export {
+  backendFor,
+  downTestnet,
+  findPeer,
+  type MeasuredLink,
+  measureLinks,
+  registerBackend,
+  requireState,
+  upTestnet,
+} from './testnet.ts'
 export { DEFAULT_WARMUP_MS, receiveOnce, sendFor, type TcpResult } from './tcp-tool.ts'
 export { loadTopology, parseTopologyText, presetDir, presetNames } from './topology-file.ts'
 export {

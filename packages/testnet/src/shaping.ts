@@ -19,10 +19,17 @@ const MIN_QUEUE_BYTES = 256 * 1024
 /** htb warns and mis-shares when a class's quantum is outside [MTU, 200000]; one fixed value is fine here. */
 const QUANTUM = 15140
 
-const bytesPerSecond = (mbit: number) => (mbit * 1e6) / 8
+/**
+ * Rates in a topology are what a TCP flow gets (goodput), which is what the probes and the scheduler
+ * see. htb counts whole frames, so the class rate is raised by the headers of a full-size segment:
+ * 1514 bytes on the wire (Ethernet 14 + IP 20 + TCP with timestamps 32) carry 1448 of payload.
+ */
+export const WIRE_PER_GOODPUT = 1514 / 1448
 
-/** `rate` in kbit, so fractional Mbit rates keep their precision. */
-const kbit = (mbit: number) => `${Math.round(mbit * 1000)}kbit`
+const bytesPerSecond = (mbit: number) => (mbit * WIRE_PER_GOODPUT * 1e6) / 8
+
+/** The wire rate in kbit, so fractional Mbit rates keep their precision. */
+const kbit = (mbit: number) => `${Math.round(mbit * WIRE_PER_GOODPUT * 1000)}kbit`
 
 function rateClass(ns: string, dev: string, classid: string, mbit: number): TcCommand[] {
   const burst = Math.max(MIN_BURST_BYTES, Math.round(bytesPerSecond(mbit) * BURST_SECONDS))

@@ -52,10 +52,10 @@ test('shaping: each peer upload and download, and one class per incoming site li
     const c = classes.find((x) => x.args[3] === dev && x.args[7] === classid)!
     return c.args[c.args.indexOf('rate') + 1]
   }
-  assert.equal(rateOf('atoll-s0', '1:11'), '100000kbit') // eu (site 1) into us (site 0)
-  assert.equal(rateOf('atoll-s0', '1:12'), '20000kbit') // asia into us
-  assert.equal(rateOf('atoll-s2', '1:11'), '50000kbit') // eu into asia
-  assert.equal(rateOf('atoll0', '1:10'), '1000000kbit')
+  assert.equal(rateOf('atoll-s0', '1:11'), '104558kbit') // eu (site 1) into us (site 0), plus headers
+  assert.equal(rateOf('atoll-s0', '1:12'), '20912kbit') // asia into us
+  assert.equal(rateOf('atoll-s2', '1:11'), '52279kbit') // eu into asia
+  assert.equal(rateOf('atoll0', '1:10'), '1045580kbit')
   const filters = cmds.filter((c) => c.args[0] === 'filter' && c.args[3] === 'atoll-s2')
   assert.deepEqual(
     filters.map((f) => f.args.slice(-4)),

@@ -1,0 +1,72 @@
+import type { TestnetBackend, UpOptions } from './backend.ts'
+import { startDaemons, startDetached } from './daemons.ts'
+import { localTcpTool } from './measure.ts'
+import { createNetwork, destroyNetwork, testnetNamespaces } from './netns.ts'
+import { type NetPlan, planNetwork } from './plan.ts'
+import { requireRoot } from './sh.ts'
+import { logPath, type PeerState, type TestnetState, writeState } from './state.ts'
+import type { Topology } from './topology.ts'
+
+/**
+ * The one-way latency to each other site, for @atoll/net's userspace delay (the kernel has no netem):
+ * `10.77.2.0/24=40,10.77.3.0/24=90`, passed to each daemon as ATOLL_TESTNET_LATENCY.
+ */
+export function latencyEnv(plan: NetPlan, siteIndex: number): string {
+  const here = plan.sites[siteIndex]
+  return plan.topology.links
+    .filter((l) => (l.latencyMs ?? 0) > 0 && l.sites.includes(here.name))
+    .map((l) => {
+      const other = plan.sites.find((s) => s.name === (l.sites[0] === here.name ? l.sites[1] : l.sites[0]))!
+      return `${other.subnet}=${l.latencyMs}`
+    })
+    .join(',')
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function up(topology: Topology, options: UpOptions): Promise<TestnetState> {
+  requireRoot()
+  const plan = planNetwork(topology)
+  options.log?.(
+    `creating ${plan.peers.length} peer namespaces, ${plan.sites.length} site bridges and the router`,
+  )
+  createNetwork(plan)
+  const peers: PeerState[] = plan.peers.map((p) => ({
+    name: p.name,
+    site: p.site,
+    ns: p.ns,
+    address: p.address,
+    log: logPath(p.name),
+  }))
+  const state: TestnetState = { backend: 'netns', topology, startedAt: new Date().toISOString(), peers }
+  writeState(state)
+  if (options.peerCommand !== undefined) {
+    options.log?.('starting `atoll peer` in each namespace')
+    const bySite = new Map(plan.peers.map((p) => [p.name, p.siteIndex]))
+    const launch = (peer: PeerState, argv: string[]) =>
+      startDetached(['ip', 'netns', 'exec', peer.ns, ...argv], peer.log, {
+        ...process.env,
+        ATOLL_TESTNET_PEER: peer.name,
+        ATOLL_TESTNET_LATENCY: latencyEnv(plan, bySite.get(peer.name)!),
+      })
+    await startDaemons(peers, options.peerCommand, launch, (peer) => isAlive(peer.pid))
+    writeState(state)
+  }
+  return state
+}
+
+export const namespaceBackend: TestnetBackend = {
+  up,
+  down: () => destroyNetwork(),
+  leftovers: testnetNamespaces,
+  shell: (peer) => ({ prefix: ['ip', 'netns', 'exec', peer.ns], tcpTool: localTcpTool }),
+  logCommand: (peer) => ['cat', peer.log],
+}
