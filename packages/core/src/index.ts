@@ -26,3 +26,5 @@ export {
 } from './tensor.ts'
 // ops: contract, shape inference, costs (see src/ops/index.ts)
 export * from './ops/index.ts'
+// reference interpreter (see src/reference/index.ts)
+export * from './reference/index.ts'

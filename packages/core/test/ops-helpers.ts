@@ -1,5 +1,8 @@
 /** Small graph constructors for the ops and reference tests. */
+import assert from 'node:assert/strict'
 import type { Attribute, Dim, Graph, Node } from '../src/graph.ts'
+import { inferShapes } from '../src/ops/index.ts'
+import { type ReferenceOptions, runReference } from '../src/reference/index.ts'
 import type { DType, Tensor } from '../src/tensor.ts'
 
 export interface GraphSpec {
@@ -36,4 +39,50 @@ export function node(
   name = `${opType}_${counter++}`,
 ): Node {
   return { name, opType, inputs, outputs, attributes, scope: '' }
+}
+
+/**
+ * Runs `graph` with the reference interpreter, fetching every node output, and checks that shape
+ * inference (with the feeds' sizes bound) predicted each value's dtype and shape exactly.
+ */
+export function runChecked(
+  graph: Graph,
+  feeds: Record<string, Tensor>,
+  options: ReferenceOptions = {},
+): Record<string, Tensor> {
+  const bindings: Record<string, number> = {}
+  for (const v of graph.inputs) {
+    v.shape?.forEach((d, i) => {
+      if (typeof d === 'string') bindings[d] = feeds[v.name].shape[i]
+    })
+  }
+  const types = inferShapes(graph, bindings)
+  const fetch = graph.nodes.flatMap((n) => n.outputs.filter((o) => o !== ''))
+  const out = runReference(graph, feeds, { ...options, fetch })
+  for (const name of fetch) {
+    const t = types.get(name)
+    assert.deepEqual(
+      { name, dtype: t?.dtype, shape: t?.shape },
+      { name, dtype: out[name].dtype, shape: [...out[name].shape] },
+    )
+  }
+  return out
+}
+
+/** Elements as plain numbers (bigints converted), for deepEqual / closeTo. */
+export const values = (t: Tensor): number[] => Array.from(t.data as ArrayLike<number | bigint>, Number)
+
+/** Asserts |a - b| <= tol · max(1, |b|) elementwise. */
+export function assertClose(actual: Tensor | number[], expected: number[], tol = 1e-6): void {
+  const a = Array.isArray(actual) ? actual : values(actual)
+  assert.equal(a.length, expected.length, `length ${a.length} vs ${expected.length}`)
+  a.forEach((x, i) => {
+    const e = expected[i]
+    const ok =
+      (Number.isNaN(e) && Number.isNaN(x)) || x === e || Math.abs(x - e) <= tol * Math.max(1, Math.abs(e))
+    assert.ok(
+      ok,
+      `element ${i}: ${x} vs expected ${e} (tol ${tol})\nactual:   [${a}]\nexpected: [${expected}]`,
+    )
+  })
 }

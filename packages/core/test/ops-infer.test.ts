@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { attr } from '../src/graph.ts'
-import { inferShapes, isSupportedOp, OP_TYPES } from '../src/ops/index.ts'
+import { inferShapes, inferTypes, isSupportedOp, OP_TYPES } from '../src/ops/index.ts'
 import { SHAPE_FNS } from '../src/ops/shape/index.ts'
 import { float32, int64 } from '../src/tensor.ts'
 import { graphOf, node } from './ops-helpers.ts'
@@ -135,6 +135,8 @@ describe('inferShapes: shape arithmetic', () => {
     })
     assert.deepEqual(shapeOf(g, 'y'), ['batch', 4, 4, 8])
     assert.deepEqual(shapeOf(g, 'y', { batch: 3 }), [3, 4, 4, 8])
+    const folded = inferTypes(g, { bindings: { batch: 3 } }).constants.get('shape')
+    assert.deepEqual(folded && Array.from(folded.data as BigInt64Array), [3n, 4n, 4n, -1n])
   })
   it('Transpose, Softmax, ReduceSum/ReduceMean by opset, Gather, Constant', () => {
     const g = graphOf({

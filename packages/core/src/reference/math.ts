@@ -1,0 +1,44 @@
+/** Scalar functions the kernels need that Math lacks, accurate to float64 (finite differences need it). */
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI)
+/** Below this |x| the Taylor series of erf is used; above, the continued fraction of erfc. */
+const ERF_SERIES_LIMIT = 3
+
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return x
+  const a = Math.abs(x)
+  if (a < ERF_SERIES_LIMIT) {
+    // Σ (-1)^n x^(2n+1) / (n! (2n+1)); terms peak near e^{x²} < 1e4, so ~12 digits survive
+    let term = a
+    let sum = a
+    const x2 = a * a
+    for (let n = 1; n < 200; n++) {
+      term *= -x2 / n
+      const t = term / (2 * n + 1)
+      sum += t
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break
+    }
+    return Math.sign(x) * TWO_OVER_SQRT_PI * sum
+  }
+  // erfc(a) = e^{-a²}/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + …)))), evaluated from the tail
+  let k = a
+  for (let n = 60; n >= 1; n--) k = a + n / 2 / k
+  const erfc = Math.exp(-a * a) / (Math.sqrt(Math.PI) * k)
+  return Math.sign(x) * (1 - erfc)
+}
+
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x))
+  const e = Math.exp(x)
+  return e / (1 + e)
+}
+
+export function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))
+}
+
+/** Round half to even, as ONNX Round specifies. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x)
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r
+}
