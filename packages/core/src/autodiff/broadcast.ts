@@ -1,0 +1,43 @@
+/**
+ * Undoing numpy broadcasting, statically: a gradient of the broadcast result's shape is summed over
+ * the axes that broadcasting added or stretched (ReduceSum, axes as an input) and reshaped to the
+ * operand's shape. Shapes are static here because Atoll compiles one backward per input-shape
+ * signature, so no Shape/Size ops are needed at run time.
+ */
+import type { GradEmitter } from './emitter.ts'
+
+/** The axes of `from` that broadcasting `to` up to `from` created or stretched. */
+export function broadcastAxes(from: readonly number[], to: readonly number[]): number[] {
+  const lead = from.length - to.length
+  const axes: number[] = []
+  for (let i = 0; i < from.length; i++) {
+    if (i < lead) axes.push(i)
+    else if (to[i - lead] === 1 && from[i] !== 1) axes.push(i)
+  }
+  return axes
+}
+
+/** `g` (shape `from`) summed down to `to`, the shape of an operand that was broadcast to `from`. */
+export function sumTo(e: GradEmitter, g: string, from: readonly number[], to: readonly number[]): string {
+  if (sameShape(from, to)) return g
+  const axes = broadcastAxes(from, to)
+  const summed = axes.length === 0 ? g : e.reduceSum(g, axes, true)
+  // keepdims leaves the leading axes as 1s; a reshape drops them (and is free at run time)
+  return from.length === to.length ? summed : e.reshape(summed, to)
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i])
+}
+
+/** Numpy broadcast of two static shapes. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length)
+  const out: number[] = []
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1
+    const y = b[b.length - n + i] ?? 1
+    out.push(x === 1 ? y : x)
+  }
+  return out
+}

@@ -1,0 +1,109 @@
+/**
+ * The GradEmitter collects the nodes and constants of a backward graph. Rules call it to write
+ * standard `ai.onnx` nodes; it makes value names unique (never clashing with forward names), tags
+ * each node with the scope of the forward node it differentiates (so that partitioning and
+ * per-layer timing see backward work where its layer is), and de-duplicates small constants.
+ */
+import { type Attribute, attr, type Node } from '../graph.ts'
+import { onnxCodeOfDtype } from '../ops/onnx-dtype.ts'
+import { type DType, float32, int64, type Tensor, tensor } from '../tensor.ts'
+
+/** Prefix of every backward value and node name; forward names using it are skipped over. */
+export const BACKWARD_PREFIX = 'bw/'
+
+export class GradEmitter {
+  readonly nodes: Node[] = []
+  readonly initializers = new Map<string, Tensor>()
+  /** scope given to the nodes emitted next (the forward node's scope) */
+  scope = ''
+  /** name hint for the nodes emitted next (the forward node's name) */
+  hint = 'grad'
+  private counter = 0
+  private readonly taken: ReadonlySet<string>
+  private readonly constCache = new Map<string, string>()
+
+  /** `taken`: names already used by the forward graph. */
+  constructor(taken: ReadonlySet<string>) {
+    this.taken = taken
+  }
+
+  /** A fresh value name, unique in both graphs. */
+  fresh(what: string): string {
+    for (;;) {
+      const name = `${BACKWARD_PREFIX}${this.hint}/${what}_${this.counter++}`
+      if (!this.taken.has(name)) return name
+    }
+  }
+
+  /** Emits one node and returns its single output. */
+  op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, output?: string): string {
+    return this.opN(opType, inputs, 1, attributes, output === undefined ? undefined : [output])[0]
+  }
+
+  /** Emits one node with `count` outputs and returns them. */
+  opN(
+    opType: string,
+    inputs: string[],
+    count: number,
+    attributes: Record<string, Attribute> = {},
+    outputs?: string[],
+  ): string[] {
+    const outs = outputs ?? Array.from({ length: count }, () => this.fresh(opType))
+    this.nodes.push({
+      name: this.fresh(`${opType}_node`),
+      opType,
+      inputs,
+      outputs: outs,
+      attributes,
+      scope: this.scope,
+    })
+    return outs
+  }
+
+  /** A constant tensor as an initializer (identical small constants share one name). */
+  constant(t: Tensor, what = 'const'): string {
+    const key = t.data.length <= 64 ? `${t.dtype}|${t.shape}|${Array.from(t.data as ArrayLike<unknown>)}` : ''
+    const cached = key && this.constCache.get(key)
+    if (cached) return cached
+    const name = this.fresh(what)
+    this.initializers.set(name, t)
+    if (key) this.constCache.set(key, name)
+    return name
+  }
+
+  /** A 1-D int64 constant (axes, shapes, starts). */
+  ints(values: readonly number[]): string {
+    return this.constant(int64([values.length], values), 'ints')
+  }
+
+  /** A scalar of a floating dtype. */
+  scalar(value: number, dtype: DType): string {
+    if (dtype === 'float64') return this.constant(tensor('float64', [], Float64Array.of(value)), 'scalar')
+    const f = this.constant(float32([], [value]), 'scalar')
+    return dtype === 'float32' ? f : this.cast(f, dtype)
+  }
+
+  /** A zero tensor of `shape` built at run time (ConstantOfShape), so large zeros cost no file bytes. */
+  zeros(shape: readonly number[], dtype: DType): string {
+    const zero = dtype === 'float64' ? tensor('float64', [1], new Float64Array(1)) : float32([1], [0])
+    const z = this.op('ConstantOfShape', [this.ints(shape)], { value: attr.tensor(zero) })
+    return dtype === 'float64' || dtype === 'float32' ? z : this.cast(z, dtype)
+  }
+
+  cast(x: string, to: DType): string {
+    return this.op('Cast', [x], { to: attr.int(onnxCodeOfDtype(to)) })
+  }
+
+  reshape(x: string, shape: readonly number[]): string {
+    return this.op('Reshape', [x, this.ints(shape)])
+  }
+
+  transpose(x: string, perm: readonly number[]): string {
+    return this.op('Transpose', [x], { perm: attr.ints([...perm]) })
+  }
+
+  /** ReduceSum over `axes` (axes as an input: opset 13+). */
+  reduceSum(x: string, axes: readonly number[], keepdims: boolean): string {
+    return this.op('ReduceSum', [x, this.ints(axes)], { keepdims: attr.int(keepdims ? 1 : 0) })
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Reverse-mode autodiff over the OP-DAG, emitting standard `ai.onnx` nodes only (onnxruntime has no
+ * gradient ops), on graphs whose shapes are static once symbolic dims are bound.
+ *
+ * @example
+ * ```ts
+ * const bw = buildBackward(graph, 'loss', { bindings: { batch: 8 } })
+ * bw.graph          // inputs: bw.saved + 'grad.loss'; outputs: 'grad.<param>' per parameter
+ * const { graph: train } = buildTrainingGraph(graph, 'loss') // loss + every gradient in one graph
+ * ```
+ */
+export {
+  type Backward,
+  type BackwardOptions,
+  buildBackward,
+  gradName,
+  MIN_AUTODIFF_OPSET,
+} from './backward.ts'
+export { BACKWARD_PREFIX, GradEmitter } from './emitter.ts'
+export {
+  DynamicShapeError,
+  GradientTargetError,
+  NoGradientRuleError,
+  UnsupportedGradientError,
+} from './errors.ts'
+export { type GradContext, type GradRule, NON_DIFFERENTIABLE } from './rule.ts'
+export { GRADIENT_RULES, RULES_BY_OP } from './rules/index.ts'
+export { buildTrainingGraph, type TrainingGraph } from './training.ts'

@@ -1,0 +1,69 @@
+import { attr } from '../../graph.ts'
+import type { GradRule } from '../rule.ts'
+import { normAxis } from './common.ts'
+
+/**
+ * The gradient of data scatters g back to the gathered rows, adding where an index repeats (a token
+ * seen twice, tied embeddings). The gathered axis is moved to the front and the rest flattened, so
+ * one 2-D ScatterElements(reduction='add') covers any axis (opset 16+). Older opsets multiply by a
+ * one-hot matrix instead. Indices get no gradient.
+ */
+export const gatherGrad: GradRule = {
+  opType: 'Gather',
+  inputsToSave: [1],
+  grad(ctx) {
+    if (!ctx.needsGrad(0)) return []
+    const e = ctx.emit
+    const data = ctx.inputShape(0)
+    const q = ctx.inputShape(1)
+    const p = normAxis(ctx, ctx.attrs.int('axis'), data.length)
+    const dtype = ctx.inputDtype(0)
+    const rows = data[p]
+    const count = q.reduce((a, b) => a * b, 1)
+    const rest = [...data.slice(0, p), ...data.slice(p + 1)]
+    const width = rest.reduce((a, b) => a * b, 1)
+    // g: data[:p] + q + data[p+1:] → q + data[:p] + data[p+1:] → [count, width]
+    const gRank = data.length - 1 + q.length
+    const toFront = [
+      ...Array.from({ length: q.length }, (_, i) => p + i),
+      ...Array.from({ length: p }, (_, i) => i),
+      ...Array.from({ length: gRank - p - q.length }, (_, i) => p + q.length + i),
+    ]
+    let g = ctx.dyOrZeros(0)
+    if (p > 0) g = e.transpose(g, toFront)
+    g = e.reshape(g, [count, width])
+    const idx = e.reshape(ctx.input(1), [count, 1])
+    let summed: string
+    if (ctx.opset >= 16) {
+      const wide = e.op('Expand', [idx, e.ints([count, width])])
+      summed = e.op('ScatterElements', [e.zeros([rows, width], dtype), wide, g], {
+        axis: attr.int(0),
+        reduction: attr.string('add'),
+      })
+    } else {
+      const classes = e.constant({
+        dtype: 'int64',
+        shape: [1, rows],
+        data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(i)),
+      })
+      const wrapped = e.op('Where', [
+        e.op('Less', [idx, e.ints([0])]),
+        e.op('Add', [idx, e.ints([rows])]),
+        idx,
+      ])
+      const oneHot = e.cast(e.op('Equal', [wrapped, classes]), dtype)
+      summed = e.op('MatMul', [e.transpose(oneHot, [1, 0]), g])
+    }
+    // [rows, width] → [rows] + data[:p] + data[p+1:] → data layout
+    let dx = e.reshape(summed, [rows, ...rest])
+    if (p > 0) {
+      const back = [
+        ...Array.from({ length: p }, (_, i) => i + 1),
+        0,
+        ...Array.from({ length: data.length - p - 1 }, (_, i) => p + 1 + i),
+      ]
+      dx = e.transpose(dx, back)
+    }
+    return [dx]
+  },
+}

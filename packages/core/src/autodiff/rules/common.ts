@@ -1,0 +1,60 @@
+/** Small pieces that several gradient rules share. */
+import { takesAsInput } from '../../ops/attrs.ts'
+import type { GradContext } from '../rule.ts'
+
+/** The gradient of an op that only reshapes input 0 (Reshape, Flatten, Squeeze, Unsqueeze). */
+export function reshapeBack(ctx: GradContext): (string | undefined)[] {
+  if (!ctx.needsGrad(0)) return []
+  return [ctx.emit.reshape(ctx.dyOrZeros(0), ctx.inputShape(0))]
+}
+
+/** A possibly negative axis made non-negative for `rank`. */
+export function normAxis(ctx: GradContext, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis
+  if (a < 0 || a >= rank) ctx.fail(`axis ${axis} out of range for rank ${rank}`)
+  return a
+}
+
+/** The integer values of a compile-time constant input (axes, shape, starts…). */
+export function constInts(ctx: GradContext, i: number, what: string): number[] {
+  const t = ctx.constant(i)
+  if (t === undefined) ctx.fail(`${what} (input ${i}) must be a constant for autodiff`)
+  return Array.from(t.data as ArrayLike<number | bigint>, Number)
+}
+
+/** A scalar float constant input (ratio, min, max), or undefined when absent. */
+export function constScalar(ctx: GradContext, i: number, what: string): number | undefined {
+  if (!ctx.hasInput(i)) return undefined
+  const t = ctx.constant(i)
+  if (t === undefined || t.data.length !== 1) ctx.fail(`${what} (input ${i}) must be a constant scalar`)
+  return Number(t.data[0])
+}
+
+/**
+ * The axes a reduction (ReduceSum, ReduceMean…) reduced, non-negative and sorted; `undefined` for
+ * noop_with_empty_axes with no axes (the op is an identity).
+ */
+export function reducedAxes(ctx: GradContext): number[] | undefined {
+  const rank = ctx.inputShape(0).length
+  const asInput = takesAsInput(ctx.node.opType, 'axes', ctx.opset)
+  let axes: number[] | undefined
+  if (asInput) axes = ctx.hasInput(1) ? constInts(ctx, 1, 'axes') : undefined
+  else axes = ctx.attrs.ints('axes')
+  if (axes === undefined || axes.length === 0) {
+    if (ctx.attrs.int('noop_with_empty_axes') === 1) return undefined
+    return Array.from({ length: rank }, (_, i) => i)
+  }
+  return [...new Set(axes.map((a) => normAxis(ctx, a, rank)))].sort((a, b) => a - b)
+}
+
+/** `g` (the reduced shape) broadcast back over the input shape of a reduction. */
+export function expandReduced(ctx: GradContext, g: string, axes: number[]): string {
+  const x = ctx.inputShape(0)
+  const kept = x.map((d, i) => (axes.includes(i) ? 1 : d))
+  return ctx.emit.op('Expand', [ctx.emit.reshape(g, kept), ctx.emit.ints(x)])
+}
+
+/** Element count of `shape` over `axes`. */
+export function countOver(shape: readonly number[], axes: readonly number[]): number {
+  return axes.reduce((n, a) => n * shape[a], 1)
+}

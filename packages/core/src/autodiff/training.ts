@@ -1,0 +1,44 @@
+/**
+ * The combined forward+backward graph: one graph that computes the loss and every parameter
+ * gradient. It is the monolithic baseline the runtime compares stage pipelines with, and what
+ * `atoll grads` runs: the loss seed is a constant 1 (d loss/d loss), so only the forward's inputs
+ * are needed.
+ */
+import type { Graph, ValueInfo } from '../graph.ts'
+import { numel, type Tensor, tensor } from '../tensor.ts'
+import { type Backward, type BackwardOptions, buildBackward } from './backward.ts'
+import { staticShape } from './context.ts'
+
+export interface TrainingGraph {
+  /** inputs: the forward's; outputs: the loss, then `grad.<p>` for every differentiated value */
+  graph: Graph
+  backward: Backward
+}
+
+export function buildTrainingGraph(graph: Graph, loss: string, options: BackwardOptions = {}): TrainingGraph {
+  const backward = buildBackward(graph, loss, options)
+  const seed = backward.seeds.get(loss) as string
+  const lossInfo = backward.types.get(loss) as ValueInfo
+  const initializers = new Map<string, Tensor>([...graph.initializers, ...backward.graph.initializers])
+  initializers.set(seed, ones(lossInfo.dtype, staticShape(backward.types, loss)))
+  const bind = (v: ValueInfo): ValueInfo => ({ ...v, shape: backward.types.get(v.name)?.shape ?? v.shape })
+  const combined: Graph = {
+    name: `${graph.name}.training`,
+    nodes: [...graph.nodes, ...backward.graph.nodes],
+    inputs: graph.inputs.map(bind),
+    outputs: [{ ...lossInfo }, ...backward.graph.outputs],
+    initializers,
+    parameters: new Set(graph.parameters),
+    valueInfo: new Map(graph.valueInfo),
+    opset: graph.opset,
+  }
+  return { graph: combined, backward }
+}
+
+function ones(dtype: ValueInfo['dtype'], shape: number[]): Tensor {
+  const n = numel(shape)
+  if (dtype === 'float64') return tensor('float64', shape, new Float64Array(n).fill(1))
+  if (dtype === 'float32') return tensor('float32', shape, new Float32Array(n).fill(1))
+  // float16: 1.0 is 0x3c00 in IEEE half
+  return tensor('float16', shape, new Uint16Array(n).fill(0x3c00))
+}

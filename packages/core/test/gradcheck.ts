@@ -1,0 +1,153 @@
+/**
+ * checkGradient: the gradients buildBackward emits, run with the reference interpreter, against
+ * central finite differences of the forward graph's loss. The analytic side goes the way a pipeline
+ * stage goes: run the forward, fetch exactly the values the backward says it saves, run the
+ * backward graph on them with the seed 1 — so a rule that forgets to declare what it reads fails.
+ */
+import type { Attribute, Graph, Node } from '../src/graph.ts'
+import { buildBackward } from '../src/autodiff/backward.ts'
+import { inferShapes } from '../src/ops/index.ts'
+import { runReference } from '../src/reference/index.ts'
+import { type DType, isFloat, numel, type Tensor, tensor } from '../src/tensor.ts'
+
+/** A deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Uniform values in ±[lo, hi] with random sign: |v| ≥ lo keeps inputs away from kinks (Relu at 0). */
+export function randomTensor(dtype: DType, shape: number[], next: () => number, lo = 0.1, hi = 1): Tensor {
+  const values = Array.from(
+    { length: numel(shape) },
+    () => (next() < 0.5 ? -1 : 1) * (lo + (hi - lo) * next()),
+  )
+  return floatTensor(dtype, shape, values)
+}
+
+export function floatTensor(dtype: DType, shape: number[], values: ArrayLike<number>): Tensor {
+  if (dtype === 'float64') return tensor('float64', shape, Float64Array.from(values))
+  if (dtype === 'float32') return tensor('float32', shape, Float32Array.from(values))
+  throw new Error(`floatTensor: ${dtype} is not float32/float64`)
+}
+
+let counter = 0
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Record<string, Attribute> = {},
+): Node {
+  return { name: `${opType}_${counter++}`, opType, inputs, outputs, attributes, scope: '' }
+}
+
+export interface OpGraphSpec {
+  /** differentiated tensors (trainable initializers) */
+  params?: Record<string, Tensor>
+  /** non-trainable initializers (axes, shapes, indices, running statistics) */
+  constants?: Record<string, Tensor>
+  /** graph inputs, fed at run time */
+  inputs?: Record<string, Tensor>
+  nodes: Node[]
+  /** the value the random projection loss reads */
+  output: string
+  opset?: number
+}
+
+/**
+ * A graph computing loss = Σ output ⊙ R for a fixed random R, so that every element of the
+ * output gradient differs (a plain sum would hide transposition bugs).
+ */
+export function lossGraph(spec: OpGraphSpec, seed = 1): Graph {
+  const graph: Graph = {
+    name: 'gradcheck',
+    nodes: [...spec.nodes],
+    inputs: Object.entries(spec.inputs ?? {}).map(([name, t]) => ({
+      name,
+      dtype: t.dtype,
+      shape: [...t.shape],
+    })),
+    outputs: [],
+    initializers: new Map(Object.entries({ ...spec.constants, ...spec.params })),
+    parameters: new Set(Object.keys(spec.params ?? {})),
+    valueInfo: new Map(),
+    opset: spec.opset ?? 18,
+  }
+  const out = inferShapes(graph).get(spec.output)
+  if (!out?.shape) throw new Error(`no shape for ${spec.output}`)
+  const shape = out.shape as number[]
+  graph.initializers.set('projection', randomTensor(out.dtype, shape, rng(seed), 0.5, 1.5))
+  graph.nodes.push(node('Mul', [spec.output, 'projection'], ['projected']))
+  graph.nodes.push(node('ReduceSum', ['projected'], ['loss'], { keepdims: { kind: 'int', value: 0 } }))
+  graph.outputs = [{ name: 'loss', dtype: out.dtype, shape: [] }]
+  return graph
+}
+
+export interface GradCheckOptions {
+  feeds?: Record<string, Tensor>
+  loss?: string
+  /** graph inputs to differentiate besides the parameters */
+  inputs?: string[]
+  /** finite-difference step; default 1e-5 (float64) or 1e-2 (float32) */
+  eps?: number
+  /** at most this many coordinates per tensor are perturbed (evenly spread); default 12 */
+  samples?: number
+}
+
+/** Relative error ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖) per differentiated tensor. */
+export function checkGradient(graph: Graph, options: GradCheckOptions = {}): Record<string, number> {
+  const feeds = options.feeds ?? {}
+  const loss = options.loss ?? 'loss'
+  const backward = buildBackward(graph, loss, { inputs: options.inputs })
+  const forward = runReference(graph, feeds, { fetch: [loss, ...backward.saved] })
+  const lossValue = forward[loss]
+  const bfeeds: Record<string, Tensor> = {}
+  for (const name of backward.saved) bfeeds[name] = forward[name]
+  const seed = backward.seeds.get(loss) as string
+  bfeeds[seed] = floatTensor(lossValue.dtype, [...lossValue.shape], new Array(numel(lossValue.shape)).fill(1))
+  const analytic = runReference(backward.graph, bfeeds)
+  const errors: Record<string, number> = {}
+  for (const [name, gradOut] of backward.gradients) {
+    const base = feeds[name] ?? graph.initializers.get(name)
+    if (!base || !isFloat(base.dtype)) throw new Error(`cannot perturb ${name}`)
+    const eps = options.eps ?? (base.dtype === 'float64' ? 1e-5 : 1e-2)
+    const g = analytic[gradOut].data as Float32Array | Float64Array
+    const n = base.data.length
+    const count = Math.min(n, options.samples ?? 12)
+    let diff = 0
+    let normA = 0
+    let normN = 0
+    for (let s = 0; s < count; s++) {
+      const j = Math.floor((s * n) / count)
+      const at = (delta: number) => {
+        const data = (base.data as Float64Array).slice()
+        data[j] += delta
+        const out = runReference(graph, { ...feeds, [name]: { ...base, data } }, { fetch: [loss] })
+        return Number(out[loss].data[0])
+      }
+      const numeric = (at(eps) - at(-eps)) / (2 * eps)
+      diff += (g[j] - numeric) ** 2
+      normA += g[j] ** 2
+      normN += numeric ** 2
+    }
+    const scale = Math.max(Math.sqrt(normA), Math.sqrt(normN))
+    errors[name] = scale === 0 ? 0 : Math.sqrt(diff) / scale
+  }
+  return errors
+}
+
+/** Throws with every tensor's error when one exceeds `tolerance`. */
+export function assertGradient(graph: Graph, tolerance: number, options: GradCheckOptions = {}): void {
+  const errors = checkGradient(graph, options)
+  const bad = Object.entries(errors).filter(([, e]) => !(e < tolerance))
+  if (bad.length > 0) {
+    throw new Error(`gradient check failed (tolerance ${tolerance}): ${JSON.stringify(errors)}`)
+  }
+  if (Object.keys(errors).length === 0) throw new Error('gradient check differentiated nothing')
+}
