@@ -58,3 +58,12 @@ export class CheckpointError extends Error {
     this.name = 'CheckpointError'
   }
 }
+
+/** A session that could not be created or run: a bad model, a missing feed, an unsupported dtype. */
+export class SessionError extends Error {
+  static override name = 'SessionError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'SessionError'
+  }
+}

@@ -15,12 +15,35 @@
  * ```
  */
 export {
+  type Backend,
+  type BackendSession,
+  type Feed,
+  hostValue,
+  isValue,
+  type SessionModel,
+  type SessionOptions,
+  type Value,
+} from './backend/backend.ts'
+export { DEFAULT_BACKEND, nodeBackends } from './backend/defaults.ts'
+export { ortNodeProviders } from './backend/ort-node.ts'
+export { type BackendChoice, type BackendProvider, BackendRegistry } from './backend/registry.ts'
+export { assignParameters } from './checkpoint/assign.ts'
+export {
+  type CheckpointRecord,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  restoreCheckpoint,
+  type SaveOptions,
+  saveCheckpoint,
+} from './checkpoint/checkpoint.ts'
+export {
   BackendUnavailableError,
   CheckpointError,
   DatasetError,
   NonFiniteGradientError,
   OptimizerConfigError,
   OptimizerStateError,
+  SessionError,
 } from './errors.ts'
 export {
   type ImageBatch,

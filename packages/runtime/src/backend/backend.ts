@@ -1,0 +1,68 @@
+import type { DType, Graph, Tensor } from '@atoll/core'
+
+/**
+ * The backend contract, free of any runtime dependency so that Node (onnxruntime-node), browser
+ * (onnxruntime-web) and the pure-TS reference backend implement the same interface and shared code
+ * imports no native module (onnxruntime's js/ layout).
+ */
+export interface Backend {
+  /** registry name: `cpu`, `webgpu`, `cuda`, `reference`, … */
+  readonly name: string
+  /** where session outputs live when kept on the device */
+  readonly device: 'cpu' | 'gpu'
+  /** compiles `model` once; run it many times */
+  createSession(model: SessionModel, options?: SessionOptions): Promise<BackendSession>
+}
+
+/**
+ * What a session is built from. ONNX backends take `onnx` (serialised once by the caller, e.g. with
+ * core's exporter); the reference backend interprets `graph` directly.
+ */
+export interface SessionModel {
+  graph?: Graph
+  onnx?: Uint8Array
+}
+
+export interface SessionOptions {
+  /** keep outputs in device memory between runs (WebGPU/CUDA); read them with `value.read()` (default true on GPU) */
+  keepOnDevice?: boolean
+  /** threads for one operator (default: onnxruntime's choice) */
+  intraOpThreads?: number
+}
+
+/** A value a session produced: on the host (data available) or on the device (read to copy back). */
+export interface Value {
+  readonly dtype: DType
+  readonly shape: readonly number[]
+  readonly location: 'cpu' | 'gpu'
+  /** the host tensor; for a device value this downloads it */
+  read(): Promise<Tensor>
+  /** frees device memory now rather than at garbage collection */
+  dispose(): void
+}
+
+/** A feed: a host tensor (viewed, not copied) or a value another session left on the device. */
+export type Feed = Tensor | Value
+
+export interface BackendSession {
+  readonly inputNames: readonly string[]
+  readonly outputNames: readonly string[]
+  /** runs once; `fetches` narrows the outputs (default all) */
+  run(feeds: Readonly<Record<string, Feed>>, fetches?: readonly string[]): Promise<Record<string, Value>>
+  release(): Promise<void>
+}
+
+/** A host tensor as a Value (reference backend, and CPU outputs). */
+export function hostValue(t: Tensor): Value {
+  return {
+    dtype: t.dtype,
+    shape: t.shape,
+    location: 'cpu',
+    read: async () => t,
+    dispose: () => {},
+  }
+}
+
+export function isValue(feed: Feed): feed is Value {
+  return typeof (feed as Value).read === 'function'
+}

@@ -1,0 +1,159 @@
+/**
+ * Checkpoints: parameters and optimizer state in one safetensors file per step, and a JSON step
+ * record `latest.json` that names it. Each file is written to a temporary name, flushed and renamed,
+ * and the record goes last: a crash at any moment leaves the previous complete checkpoint in force.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { readSafetensors, type Tensor, writeSafetensors } from '@atoll/core'
+import { CheckpointError } from '../errors.ts'
+import type { Optimizer, OptimizerState } from '../optim/optimizer.ts'
+import { type Parameter, parameterTensor } from '../optim/parameter.ts'
+import { assignParameters } from './assign.ts'
+
+const RECORD = 'latest.json'
+const PARAM_PREFIX = 'param.'
+const OPTIM_PREFIX = 'optim.'
+const FORMAT_VERSION = 1
+
+/** The JSON step record. `extra` holds whatever else the trainer needs to resume (loss so far, data seed). */
+export interface CheckpointRecord {
+  version: number
+  /** optimizer steps completed: training resumes at this step */
+  step: number
+  file: string
+  bytes: number
+  sha256: string
+  optimizer?: { kind: OptimizerState['kind']; steps: number; options: OptimizerState['options'] }
+  extra: Record<string, unknown>
+}
+
+export interface SaveOptions {
+  /** how many older checkpoint files to keep besides the new one (default 1) */
+  keepPrevious?: number
+  extra?: Record<string, unknown>
+}
+
+export async function saveCheckpoint(
+  dir: string,
+  step: number,
+  params: readonly Parameter[],
+  optimizer?: Optimizer,
+  options: SaveOptions = {},
+): Promise<CheckpointRecord> {
+  if (!Number.isSafeInteger(step) || step < 0)
+    throw new CheckpointError(`step must be an integer ≥ 0, got ${step}`)
+  await mkdir(dir, { recursive: true })
+  const tensors = new Map<string, Tensor>(params.map((p) => [PARAM_PREFIX + p.name, parameterTensor(p)]))
+  const state = optimizer?.exportState()
+  for (const [name, t] of state?.tensors ?? []) tensors.set(OPTIM_PREFIX + name, t)
+  const bytes = writeSafetensors(tensors, { step: String(step) })
+  const file = `step-${String(step).padStart(8, '0')}.safetensors`
+  await writeAtomically(join(dir, file), bytes)
+  const record: CheckpointRecord = {
+    version: FORMAT_VERSION,
+    step,
+    file,
+    bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    ...(state ? { optimizer: { kind: state.kind, steps: state.steps, options: state.options } } : {}),
+    extra: options.extra ?? {},
+  }
+  await writeAtomically(join(dir, RECORD), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`))
+  await prune(dir, file, options.keepPrevious ?? 1)
+  return record
+}
+
+export interface LoadedCheckpoint {
+  record: CheckpointRecord
+  params: Map<string, Tensor>
+  optimizer?: OptimizerState
+}
+
+/** Reads the checkpoint `latest.json` names, verifying size and hash; undefined when there is none yet. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint | undefined> {
+  let text: string
+  try {
+    text = await readFile(join(dir, RECORD), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new CheckpointError(`cannot read ${join(dir, RECORD)}: ${(err as Error).message}`)
+  }
+  const record = parseRecord(text, join(dir, RECORD))
+  const bytes = await readFile(join(dir, record.file)).catch((err: Error) => {
+    throw new CheckpointError(`the record names ${record.file}, which cannot be read: ${err.message}`)
+  })
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  if (bytes.length !== record.bytes || sha256 !== record.sha256) {
+    throw new CheckpointError(
+      `${record.file} does not match its record (size or SHA-256 differs): it is damaged`,
+    )
+  }
+  const tensors = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).tensors
+  const params = new Map<string, Tensor>()
+  const optimTensors = new Map<string, Tensor>()
+  for (const [name, t] of tensors) {
+    if (name.startsWith(PARAM_PREFIX)) params.set(name.slice(PARAM_PREFIX.length), t)
+    else if (name.startsWith(OPTIM_PREFIX)) optimTensors.set(name.slice(OPTIM_PREFIX.length), t)
+  }
+  const optimizer = record.optimizer && { ...record.optimizer, tensors: optimTensors }
+  return { record, params, ...(optimizer ? { optimizer } : {}) }
+}
+
+/** Puts a loaded checkpoint into live parameters and optimizer; any mismatch is a CheckpointError. */
+export function restoreCheckpoint(
+  loaded: LoadedCheckpoint,
+  params: readonly Parameter[],
+  optimizer?: Optimizer,
+): void {
+  assignParameters(params, loaded.params, { source: `checkpoint ${loaded.record.file}` })
+  if (optimizer === undefined) return
+  if (loaded.optimizer === undefined)
+    throw new CheckpointError(`checkpoint ${loaded.record.file} has no optimizer state`)
+  try {
+    optimizer.importState(loaded.optimizer)
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${loaded.record.file}: ${(err as Error).message}`)
+  }
+}
+
+function parseRecord(text: string, where: string): CheckpointRecord {
+  let r: Partial<CheckpointRecord>
+  try {
+    r = JSON.parse(text)
+  } catch (err) {
+    throw new CheckpointError(`${where} is not JSON: ${(err as Error).message}`)
+  }
+  const ok =
+    typeof r === 'object' &&
+    r !== null &&
+    r.version === FORMAT_VERSION &&
+    Number.isSafeInteger(r.step) &&
+    typeof r.file === 'string' &&
+    /^step-\d{8,}\.safetensors$/.test(r.file) &&
+    Number.isSafeInteger(r.bytes) &&
+    typeof r.sha256 === 'string' &&
+    typeof r.extra === 'object'
+  if (!ok) throw new CheckpointError(`${where} is not a version-${FORMAT_VERSION} step record`)
+  return r as CheckpointRecord
+}
+
+/** Write to a temporary name, flush to disk, then rename over the target (atomic on POSIX). */
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`
+  const handle = await open(tmp, 'w')
+  try {
+    await handle.writeFile(bytes)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(tmp, path)
+}
+
+async function prune(dir: string, current: string, keepPrevious: number): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => /^step-\d+\.safetensors$/.test(f) && f !== current).sort()
+  for (const f of files.slice(0, Math.max(0, files.length - keepPrevious)))
+    await rm(join(dir, f), { force: true })
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { tensor } from '@atoll/core'
+import { type Backend, BackendRegistry, hostValue, nodeBackends } from '../src/index.ts'
+import { probeModel } from '../src/backend/probe-model.ts'
+
+function stub(name: string, fails: boolean): Backend {
+  if (fails) throw new Error(`${name} exploded\nsecond line`)
+  return { name, device: 'cpu', createSession: async () => assert.fail('not used') }
+}
+
+test('the registry falls through failed inits by priority and reports every cause together', async () => {
+  const registry = new BackendRegistry()
+  const tried: string[] = []
+  const add = (name: string, priority: number, fails: boolean, extra = {}) =>
+    registry.register({
+      name,
+      priority,
+      ...extra,
+      init: async () => {
+        tried.push(name)
+        return stub(name, fails)
+      },
+    })
+  add('fast', 300, true, { gpu: true })
+  add('medium', 200, true, { gpu: true })
+  add('slow', 100, false)
+  add('ref', 0, false, { automatic: false })
+  assert.deepEqual(registry.names(), ['fast', 'medium', 'slow', 'ref'])
+  assert.equal((await registry.resolve('auto')).name, 'slow')
+  assert.deepEqual(tried, ['fast', 'medium', 'slow'])
+  assert.equal((await registry.resolve('slow')).name, 'slow')
+  assert.deepEqual(tried, ['fast', 'medium', 'slow']) // init results are remembered
+  assert.equal((await registry.resolve('ref')).name, 'ref') // explicit choice reaches non-automatic ones
+  await assert.rejects(registry.resolve('gpu'), (err: Error & { causes: unknown[] }) => {
+    assert.equal(err.name, 'BackendUnavailableError')
+    assert.match(err.message, /fast: fast exploded\n {2}medium: medium exploded/)
+    assert.doesNotMatch(err.message, /second line/)
+    assert.equal(err.causes.length, 2)
+    return true
+  })
+  await assert.rejects(
+    registry.resolve('fast'),
+    /^BackendUnavailableError: backend 'fast' is not available here:\n {2}fast: fast exploded$/,
+  )
+  await assert.rejects(registry.resolve('tpu'), /unknown backend 'tpu' \(known: auto, gpu, fast/)
+})
+
+test('onnxruntime-node cpu runs a model on feeds that are views into larger buffers', async () => {
+  const cpu = await nodeBackends().resolve('cpu')
+  assert.equal(cpu.name, 'cpu')
+  const session = await cpu.createSession({ onnx: probeModel() })
+  assert.deepEqual(session.inputNames, ['x'])
+  const storage = Float32Array.from([9, 9, 0.25, 4, 9])
+  const view = storage.subarray(2, 4) // byteOffset 8: fed without a copy
+  const out = await session.run({ x: tensor('float32', [2], view) })
+  const y = await out.y.read()
+  assert.deepEqual(Array.from(y.data as Float32Array), [0.5, 8])
+  assert.equal(out.y.location, 'cpu')
+  storage[2] = 1 // the next run sees the new value in place
+  const again = await (await session.run({ x: tensor('float32', [2], view) })).y.read()
+  assert.deepEqual(Array.from(again.data as Float32Array), [2, 8])
+  await assert.rejects(session.run({ x: hostValue(tensor('float32', [2], view)) }), { name: 'SessionError' })
+  await assert.rejects(session.run({}), { name: 'SessionError' })
+  await session.release()
+})
+
+test('GPU backends either pass their probe or fail clearly; auto always ends on a working one', async () => {
+  const registry = nodeBackends()
+  for (const name of ['webgpu', 'cuda']) {
+    try {
+      const b = await registry.resolve(name)
+      assert.equal(b.name, name)
+      assert.equal(b.device, 'gpu')
+    } catch (err) {
+      assert.equal((err as Error).name, 'BackendUnavailableError')
+      assert.match(
+        (err as Error).message,
+        new RegExp(`backend '${name}' is not available here:\\n {2}${name}: `),
+      )
+    }
+  }
+  const auto = await registry.resolve('auto')
+  assert.ok(['cuda', 'webgpu', 'cpu'].includes(auto.name))
+})
