@@ -1,0 +1,59 @@
+import { MAX_VARINT_BYTES } from '../constants.ts'
+import { SparseIndexError } from '../errors.ts'
+
+/**
+ * Sparse indices as LEB128 varints of their gaps. Gaps are taken from a virtual index −1, so every
+ * gap of a strictly increasing list is ≥ 1 and a 0 gap always means "not increasing".
+ * Returns the bytes written (at most 5 per index).
+ */
+export function writeIndexVarints(
+  indices: Uint32Array,
+  count: number,
+  out: Uint8Array,
+  offset: number,
+): number {
+  let pos = offset
+  let prev = -1
+  for (let j = 0; j < count; j++) {
+    const index = indices[j]
+    let gap = index - prev
+    prev = index
+    while (gap >= 0x80) {
+      out[pos++] = (gap & 0x7f) | 0x80
+      gap >>>= 7
+    }
+    out[pos++] = gap
+  }
+  return pos - offset
+}
+
+/**
+ * Walks k index varints in `bytes` and checks them without writing anything: each varint at most
+ * 5 bytes, every gap ≥ 1, every index < n, exactly k indices using exactly all the bytes. When
+ * `into` is given (after a successful check), the indices are written to it.
+ */
+export function readIndexVarints(bytes: Uint8Array, k: number, n: number, into?: Uint32Array): void {
+  let pos = 0
+  let prev = -1
+  for (let j = 0; j < k; j++) {
+    let gap = 0
+    let scale = 1
+    for (let b = 0; ; b++) {
+      if (b === MAX_VARINT_BYTES)
+        throw new SparseIndexError(`index ${j}: varint longer than ${MAX_VARINT_BYTES} bytes`)
+      if (pos >= bytes.length) throw new SparseIndexError(`index ${j}: index bytes end inside a varint`)
+      const byte = bytes[pos++]
+      gap += (byte & 0x7f) * scale
+      scale *= 128
+      if (byte < 0x80) break
+    }
+    if (gap === 0) throw new SparseIndexError(`index ${j} repeats index ${prev}: indices must increase`)
+    const index = prev + gap
+    if (index >= n) throw new SparseIndexError(`index ${j} is ${index}, out of range for ${n} elements`)
+    if (into !== undefined) into[j] = index
+    prev = index
+  }
+  if (pos !== bytes.length) {
+    throw new SparseIndexError(`${k} indices use ${pos} bytes, ${bytes.length - pos} bytes are left over`)
+  }
+}

@@ -1,0 +1,64 @@
+import type { WireLimits } from '../constants.ts'
+import type { Encoded } from '../codecs/encoded.ts'
+import { decodeEncoded } from '../codecs/decode.ts'
+import { bytesOf, type DType, type StorageOf } from '../dtype.ts'
+import { SizeMismatchError } from '../errors.ts'
+import { elementCount, type MessageRoute, type TensorHeader } from './header.ts'
+import { encodeMessage } from './message.ts'
+import { viewRaw, type WireTensor } from './raw.ts'
+
+/** A dense tensor to send uncompressed: any dtype, its storage sent as is. */
+export interface RawTensor<D extends DType = DType> {
+  dtype: D
+  shape: readonly number[]
+  data: StorageOf[D]
+}
+
+/** The message parts of a float32 tensor encoded by a codec (payload not copied). */
+export function encodeTensor(
+  route: MessageRoute,
+  shape: readonly number[],
+  encoded: Encoded,
+  limits?: Partial<WireLimits>,
+): Uint8Array[] {
+  if (elementCount(shape) !== encoded.length) {
+    throw new SizeMismatchError(
+      `shape [${shape}] has ${elementCount(shape)} elements, encoded has ${encoded.length}`,
+    )
+  }
+  const { codec, codecMeta, payload } = encoded
+  return encodeMessage({ ...route, dtype: 'float32', shape: [...shape], codec, codecMeta }, payload, limits)
+}
+
+/** The message parts of a dense tensor of any dtype, uncompressed; its storage is the payload (no copy). */
+export function encodeRawTensor(
+  route: MessageRoute,
+  tensor: RawTensor,
+  limits?: Partial<WireLimits>,
+): Uint8Array[] {
+  const fields = {
+    ...route,
+    dtype: tensor.dtype,
+    shape: [...tensor.shape],
+    codec: 'raw' as const,
+    codecMeta: {},
+  }
+  return encodeMessage(fields, bytesOf(tensor.data), limits)
+}
+
+/** The payload of a validated header as a codec input. */
+export function encodedOf(header: TensorHeader, payload: Uint8Array): Encoded {
+  return { codec: header.codec, codecMeta: header.codecMeta, length: elementCount(header.shape), payload }
+}
+
+/**
+ * The tensor of a decoded message. `raw` payloads come back as views of the message bytes where
+ * aligned (the caller must not reuse that buffer while the tensor lives); codecs decode to a fresh
+ * Float32Array. Throws a WireError on any malformed payload.
+ */
+export function decodeTensor(header: TensorHeader, payload: Uint8Array): WireTensor {
+  const n = elementCount(header.shape)
+  const shape = [...header.shape]
+  if (header.codec === 'raw') return { dtype: header.dtype, shape, data: viewRaw(header.dtype, n, payload) }
+  return { dtype: 'float32', shape, data: decodeEncoded(encodedOf(header, payload)) }
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { int8 } from '../src/index.ts'
+import { EDGE_CASES, normals } from './helpers.ts'
+
+/** Asserts every finite element is within half a quantisation step of its block's absmax. */
+function assertWithinHalfStep(x: Float32Array, y: Float32Array, block: number): void {
+  for (let start = 0; start < x.length; start += block) {
+    let absmax = 0
+    for (let i = start; i < Math.min(start + block, x.length); i++) {
+      if (Number.isFinite(x[i])) absmax = Math.max(absmax, Math.abs(x[i]))
+    }
+    // Half a step, plus the float32 rounding of the decoded value itself.
+    const bound = absmax / 254 + absmax * 2 ** -23
+    for (let i = start; i < Math.min(start + block, x.length); i++) {
+      if (Number.isFinite(x[i]))
+        assert.ok(Math.abs(y[i] - x[i]) <= bound, `${i}: ${x[i]} → ${y[i]} (bound ${bound})`)
+      else assert.ok(Number.isNaN(y[i]), `${i}: non-finite ${x[i]} decodes to NaN`)
+    }
+  }
+}
+
+test('int8 is within half a step per element, over blocks of mixed scale', () => {
+  const x = normals(10_000, 5)
+  for (let i = 0; i < x.length; i++) x[i] *= 10 ** ((i >> 8) % 7) * 1e-3
+  for (const block of [256, 1, 7, 1000, 65536]) {
+    const encoded = int8.encode(x, { block })
+    assert.equal(encoded.payload.length, 4 * Math.ceil(x.length / block) + x.length)
+    assertWithinHalfStep(x, int8.decode(encoded), block)
+  }
+})
+
+test('int8 round trip of the edge cases', () => {
+  for (const [name, x] of Object.entries(EDGE_CASES)) {
+    const y = int8.decode(int8.encode(x))
+    assert.equal(y.length, x.length, name)
+    assertWithinHalfStep(x, y, 256)
+  }
+  // Equal magnitudes are the block absmax: exact.
+  assert.deepEqual(int8.decode(int8.encode(EDGE_CASES.equalMagnitudes)), EDGE_CASES.equalMagnitudes)
+  assert.deepEqual(int8.decode(int8.encode(new Float32Array(300))), new Float32Array(300))
+})
+
+test('int8 codes are the default block absmax then one byte per value', () => {
+  const encoded = int8.encode(Float32Array.of(-2, 1, 0.5))
+  assert.deepEqual(encoded.codecMeta, { block: 256 })
+  assert.deepEqual(new Float32Array(encoded.payload.buffer, 0, 1), Float32Array.of(2))
+  assert.deepEqual(new Int8Array(encoded.payload.buffer, 4, 3), Int8Array.of(-127, 64, 32))
+})
+
+test('int8 rejects bad options and payloads', () => {
+  assert.throws(() => int8.encode(new Float32Array(4), { block: 0 }), { name: 'InvalidOptionError' })
+  assert.throws(() => int8.encode(new Float32Array(4), { block: 1.5 }), { name: 'InvalidOptionError' })
+  const encoded = int8.encode(new Float32Array(10))
+  assert.throws(() => int8.decode({ ...encoded, length: 11 }), { name: 'SizeMismatchError' })
+  assert.throws(() => int8.decode({ ...encoded, codecMeta: { block: -1 } }), { name: 'CodecMetaError' })
+})
