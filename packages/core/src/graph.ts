@@ -20,6 +20,8 @@ export type Attribute =
   | { kind: 'ints'; value: number[] }
   | { kind: 'floats'; value: number[] }
   | { kind: 'strings'; value: string[] }
+  | { kind: 'tensors'; value: Tensor[] }
+  | { kind: 'graphs'; value: Graph[] }
 
 /** One ONNX operator and the layer (`h.3.attn`) it belongs to. */
 export interface Node {

@@ -26,5 +26,16 @@ export {
 } from './tensor.ts'
 // ops: contract, shape inference, costs (see src/ops/index.ts)
 export * from './ops/index.ts'
+// graph: validation, topological order, GraphBuilder (see src/graph/index.ts)
+export * from './graph/index.ts'
+// ONNX import/export (see src/onnx/index.ts)
+export * from './onnx/index.ts'
+// safetensors read/write
+export { readSafetensors, SafetensorsError, type SafetensorsFile, writeSafetensors } from './safetensors.ts'
+// model builder layers and losses, model zoo (see src/builder/index.ts, src/zoo/index.ts)
+export * from './builder/index.ts'
+export * from './zoo/index.ts'
 // reference interpreter (see src/reference/index.ts)
 export * from './reference/index.ts'
+// reverse-mode autodiff: buildBackward, buildTrainingGraph, gradient rules (see src/autodiff/index.ts)
+export * from './autodiff/index.ts'

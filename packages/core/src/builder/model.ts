@@ -1,0 +1,107 @@
+/**
+ * ModelBuilder: the layer API's state — a GraphBuilder, a seeded generator, and the static shape of
+ * every value, so that layers can size their weights from their inputs (Linear reads in_features).
+ */
+import { type Dim, type Graph, attr } from '../graph.ts'
+import { DEFAULT_OPSET, GraphBuilder } from '../graph/builder.ts'
+import type { DType, Tensor } from '../tensor.ts'
+import { type Init, initTensor, Rng } from './init.ts'
+
+/** A value in the graph under construction, with its dtype and shape. */
+export interface Value {
+  name: string
+  dtype: DType
+  shape: Dim[]
+}
+
+export interface ModelBuilderOptions {
+  name?: string
+  opset?: number
+  /** seed of the parameter initialisation; default 0 */
+  seed?: number
+  /**
+   * Declare parameters by shape only, as graph inputs, without drawing their values: for counting
+   * parameters, planning and FLOPs of big models. Default false.
+   */
+  shapesOnly?: boolean
+}
+
+export class ModelBuilder {
+  readonly b: GraphBuilder
+  readonly shapesOnly: boolean
+  private readonly rng: Rng
+
+  constructor(options: ModelBuilderOptions = {}) {
+    this.b = new GraphBuilder(options.name ?? 'model', options.opset ?? DEFAULT_OPSET)
+    this.rng = new Rng(options.seed ?? 0)
+    this.shapesOnly = options.shapesOnly ?? false
+  }
+
+  get graph(): Graph {
+    return this.b.graph
+  }
+
+  scope<T>(name: string | number, body: () => T): T {
+    return this.b.scope(name, body)
+  }
+
+  input(name: string, shape: Dim[], dtype: DType = 'float32'): Value {
+    this.b.input(name, dtype, shape)
+    return { name, dtype, shape: [...shape] }
+  }
+
+  /** A trainable float32 parameter named `<scope>.<local>`. */
+  param(local: string, shape: number[], how: Init): Value {
+    const name = this.shapesOnly
+      ? this.b.parameterInput(local, 'float32', shape)
+      : this.b.initializer(local, initTensor(shape, how, this.rng), true)
+    return { name, dtype: 'float32', shape }
+  }
+
+  /** A non-trainable named state tensor (BatchNorm running statistics). */
+  buffer(local: string, value: Tensor): Value {
+    return { name: this.b.initializer(local, value, false), dtype: value.dtype, shape: [...value.shape] }
+  }
+
+  /** An anonymous constant (shapes, axes, masks, scalars). */
+  constant(value: Tensor, local = 'const'): Value {
+    return { name: this.b.constant(value, local), dtype: value.dtype, shape: [...value.shape] }
+  }
+
+  /** An int64 vector constant. */
+  ints(values: number[], local = 'const'): Value {
+    return { name: this.b.ints(values, local), dtype: 'int64', shape: [values.length] }
+  }
+
+  /** A float32 scalar constant. */
+  scalar(value: number, local = 'const'): Value {
+    return this.constant({ dtype: 'float32', shape: [], data: Float32Array.of(value) }, local)
+  }
+
+  /** Appends a single-output node whose output has the given shape (and the first input's dtype). */
+  op(
+    opType: string,
+    inputs: (Value | string)[],
+    shape: Dim[],
+    attributes: Parameters<GraphBuilder['op']>[2] = {},
+    dtype?: DType,
+  ): Value {
+    const names = inputs.map((v) => (typeof v === 'string' ? v : v.name))
+    const first = inputs.find((v): v is Value => typeof v !== 'string')
+    const name = this.b.op(opType, names, attributes)
+    const value: Value = { name, dtype: dtype ?? first?.dtype ?? 'float32', shape: [...shape] }
+    this.b.graph.valueInfo.set(name, { name, dtype: value.dtype, shape: [...shape] })
+    return value
+  }
+
+  output(v: Value): Value {
+    this.b.output(v.name, v.dtype, v.shape)
+    return v
+  }
+
+  build(): Graph {
+    return this.b.build()
+  }
+}
+
+export { attr }

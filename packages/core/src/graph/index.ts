@@ -1,0 +1,10 @@
+export { DEFAULT_OPSET, GraphBuilder, type NodeOptions } from './builder.ts'
+export {
+  DanglingValueError,
+  DuplicateNameError,
+  GraphCycleError,
+  InvalidGraphError,
+  UnknownOpError,
+} from './errors.ts'
+export { countParameters, parameterShape } from './params.ts'
+export { producers, sortGraph, topologicalOrder, type ValidateOptions, validateGraph } from './validate.ts'

@@ -1,0 +1,67 @@
+/** Loading the PyTorch reference fixtures made by fixtures/make_fixtures.py (see its docstring). */
+import { readFileSync } from 'node:fs'
+import { readSafetensors, type Tensor } from '../src/index.ts'
+
+export const FIXTURES = new URL('./fixtures/', import.meta.url)
+
+interface Variant {
+  ok: boolean
+  exporter: string
+  opset: number
+  outputs?: string[]
+  error?: string
+}
+
+export interface Manifest {
+  torch: string
+  models: Record<
+    string,
+    { train: boolean; loss: number; inputs: string[]; variants: Record<string, Variant> }
+  >
+}
+
+export const manifest: Manifest = JSON.parse(readFileSync(new URL('manifest.json', FIXTURES), 'utf8'))
+
+export interface Fixture {
+  tag: string
+  model: string
+  exporter: string
+  opset: number
+  train: boolean
+  onnx: Uint8Array
+  batch: Map<string, Tensor>
+  /** PyTorch's float64 loss */
+  loss: number
+  logits: Tensor
+  /** gradient per ONNX initializer name */
+  grads: Map<string, Tensor>
+  /** groups of initializer names holding one PyTorch parameter */
+  tied: string[][]
+}
+
+/** Every variant the fixture script exported successfully. */
+export function loadFixtures(): Fixture[] {
+  const out: Fixture[] = []
+  for (const [model, m] of Object.entries(manifest.models)) {
+    const batch = readSafetensors(readFileSync(new URL(`${model}.batch.safetensors`, FIXTURES))).tensors
+    for (const [tag, v] of Object.entries(m.variants)) {
+      if (!v.ok) continue
+      const ref = readSafetensors(readFileSync(new URL(`${tag}.ref.safetensors`, FIXTURES)))
+      const grads = new Map([...ref.tensors].filter(([k]) => !k.startsWith('__')))
+      out.push({
+        tag,
+        model,
+        exporter: v.exporter,
+        opset: v.opset,
+        train: m.train,
+        onnx: readFileSync(new URL(`${tag}.onnx`, FIXTURES)),
+        batch,
+        loss: Number((ref.tensors.get('__loss__')!.data as Float64Array)[0]),
+        logits: ref.tensors.get('__logits__')!,
+        grads,
+        tied: JSON.parse(ref.metadata.tied ?? '[]'),
+      })
+    }
+  }
+  return out
+}
