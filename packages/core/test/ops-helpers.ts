@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type { Attribute, Dim, Graph, Node } from '../src/graph.ts'
 import { inferShapes } from '../src/ops/index.ts'
 import { type ReferenceOptions, runReference } from '../src/reference/index.ts'
-import type { DType, Tensor } from '../src/tensor.ts'
+import { type DType, type Tensor, tensor } from '../src/tensor.ts'
 
 export interface GraphSpec {
   inputs?: Record<string, [DType, Dim[] | undefined]>
@@ -86,3 +86,46 @@ export function assertClose(actual: Tensor | number[], expected: number[], tol =
     )
   })
 }
+
+export const f64 = (shape: number[], v: number[]) => tensor('float64', shape, Float64Array.from(v))
+export const bool = (shape: number[], v: number[]) => tensor('bool', shape, Uint8Array.from(v))
+
+/** Runs a single node (checked against shape inference) and returns its outputs. */
+export function runOp(
+  op: string,
+  inputs: Record<string, Tensor | undefined>,
+  attributes = {},
+  opset = 18,
+  outputs = ['y'],
+): Tensor[] {
+  const names = Object.keys(inputs)
+  // integer inputs (axes, shapes, indices) and scalars become initializers, as exporters write them
+  const isConst = (n: string) => inputs[n]?.dtype === 'int64' || inputs[n]?.shape.length === 0
+  const given = names.filter((n) => inputs[n] !== undefined && !isConst(n))
+  const g = graphOf({
+    opset,
+    initializers: Object.fromEntries(names.filter(isConst).map((n) => [n, inputs[n] as Tensor])),
+    inputs: Object.fromEntries(
+      given.map((n) => [n, [inputs[n]?.dtype ?? 'float32', [...(inputs[n]?.shape ?? [])]]]),
+    ),
+    nodes: [
+      node(
+        op,
+        names.map((n) => (inputs[n] ? n : '')),
+        outputs,
+        attributes,
+      ),
+    ],
+    outputs: outputs.filter((o) => o !== ''),
+  })
+  const out = runChecked(g, Object.fromEntries(given.map((n) => [n, inputs[n] as Tensor])))
+  return outputs.map((o) => out[o])
+}
+
+/** Runs a single node and returns its first output. */
+export const run1 = (
+  op: string,
+  inputs: Record<string, Tensor | undefined>,
+  attributes = {},
+  opset = 18,
+): Tensor => runOp(op, inputs, attributes, opset)[0]

@@ -4,23 +4,8 @@ import { attr } from '../src/graph.ts'
 import { onnxCodeOfDtype } from '../src/ops/index.ts'
 import { floatToHalf, halfToFloat } from '../src/reference/values.ts'
 import { erf } from '../src/reference/math.ts'
-import { float32, int64, type Tensor, tensor } from '../src/tensor.ts'
-import { assertClose, graphOf, node, runChecked, values } from './ops-helpers.ts'
-
-const f64 = (shape: number[], v: number[]) => tensor('float64', shape, Float64Array.from(v))
-const bool = (shape: number[], v: number[]) => tensor('bool', shape, Uint8Array.from(v))
-
-/** Runs a single node on the given inputs and returns its first output. */
-function run1(op: string, inputs: Record<string, Tensor>, attributes = {}, opset = 18): Tensor {
-  const names = Object.keys(inputs)
-  const g = graphOf({
-    opset,
-    inputs: Object.fromEntries(names.map((n) => [n, [inputs[n].dtype, [...inputs[n].shape]]])),
-    nodes: [node(op, names, ['y'], attributes)],
-    outputs: ['y'],
-  })
-  return runChecked(g, inputs).y
-}
+import { float32, int64 } from '../src/tensor.ts'
+import { assertClose, bool, f64, run1, values } from './ops-helpers.ts'
 
 describe('reference: unary', () => {
   const x = f64([5], [-2, -0.5, 0, 0.5, 3])

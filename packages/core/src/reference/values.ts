@@ -44,7 +44,7 @@ export function stridesOf(shape: readonly number[]): number[] {
 export function broadcastIndex(inShape: readonly number[], outShape: readonly number[]): Int32Array {
   const rank = outShape.length
   const inStrides = stridesOf(inShape)
-  const step = outShape.map((d, i) => {
+  const step = outShape.map((_, i) => {
     const j = i - (rank - inShape.length)
     return j < 0 || inShape[j] === 1 ? 0 : inStrides[j]
   })

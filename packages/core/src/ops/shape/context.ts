@@ -34,7 +34,10 @@ export interface ShapeContext {
 
 export type ShapeFn = (ctx: ShapeContext) => OutputType[]
 
-/** Thrown by ctx.shape() for an input of unknown rank; the driver turns it into unknown outputs. */
+/**
+ * Thrown by ctx.shape() for an input of unknown rank, or for a shape-determining input known only at
+ * run time; the driver turns it into outputs of unknown shape.
+ */
 export class UnknownRank extends Error {
   static override name = 'UnknownRank'
 }

@@ -19,10 +19,10 @@ function sliceDim(ctx: ShapeContext, d: Dim, start: number, end: number, step: n
 
 const slice: ShapeFn = (ctx) => {
   const s = ctx.shape(0)
-  const starts = constInts(ctx, 1, 'starts')
-  const ends = constInts(ctx, 2, 'ends')
-  const axes = ctx.has(3) ? constInts(ctx, 3, 'axes') : starts.map((_, i) => i)
-  const steps = ctx.has(4) ? constInts(ctx, 4, 'steps') : starts.map(() => 1)
+  const starts = constInts(ctx, 1)
+  const ends = constInts(ctx, 2)
+  const axes = ctx.has(3) ? constInts(ctx, 3) : starts.map((_, i) => i)
+  const steps = ctx.has(4) ? constInts(ctx, 4) : starts.map(() => 1)
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
     ctx.fail('starts, ends, axes and steps must have the same length')
   }
@@ -37,10 +37,8 @@ const slice: ShapeFn = (ctx) => {
 
 const pad: ShapeFn = (ctx) => {
   const s = ctx.shape(0)
-  const pads = constInts(ctx, 1, 'pads')
-  const axes = ctx.has(3)
-    ? constInts(ctx, 3, 'axes').map((a) => normAxis(ctx.node, a, s.length))
-    : s.map((_, i) => i)
+  const pads = constInts(ctx, 1)
+  const axes = ctx.has(3) ? constInts(ctx, 3).map((a) => normAxis(ctx.node, a, s.length)) : s.map((_, i) => i)
   if (pads.length !== 2 * axes.length) ctx.fail(`pads [${pads}] must have 2 × ${axes.length} entries`)
   const out = [...s]
   axes.forEach((a, j) => {

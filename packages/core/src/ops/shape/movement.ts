@@ -2,23 +2,26 @@
 import type { Dim } from '../../graph.ts'
 import { normAxis, takesAsInput } from '../attrs.ts'
 import { dimArith, dimProduct, isStaticShape, showShape } from '../dims.ts'
-import type { ShapeContext, ShapeFn } from './context.ts'
+import { type ShapeContext, type ShapeFn, UnknownRank } from './context.ts'
 import { broadcastShapes } from './elementwise.ts'
 
 /** A symbol for a dim that inference cannot name (a data-dependent size). */
 export const unknownDim = (ctx: ShapeContext, i: number): Dim => `${ctx.node.name}:${i}`
 
-/** The numbers of a known rank-0/1 integer input; `what` names it in the error when unknown. */
-export function constInts(ctx: ShapeContext, i: number, what: string): number[] {
+/**
+ * The numbers of a rank-0/1 integer input known before run time. When it is only known at run time
+ * (computed from data), the node's output shapes become unknown rather than failing inference.
+ */
+export function constInts(ctx: ShapeContext, i: number): number[] {
   const d = ctx.dims(i)
-  if (d === undefined || !isStaticShape(d)) ctx.fail(`${what} (input ${i}) must be known before run time`)
+  if (d === undefined || !isStaticShape(d)) throw new UnknownRank()
   return d
 }
 
 /** Axes given as attribute (old opsets) or as input (newer): undefined when absent. */
 export function axesOf(ctx: ShapeContext, inputIndex: number, name = 'axes'): number[] | undefined {
   if (takesAsInput(ctx.node.opType, name, ctx.opset)) {
-    return ctx.has(inputIndex) ? constInts(ctx, inputIndex, name) : undefined
+    return ctx.has(inputIndex) ? constInts(ctx, inputIndex) : undefined
   }
   return ctx.attrs.ints(name)
 }
@@ -154,7 +157,7 @@ const expand: ShapeFn = (ctx) => {
 
 const tile: ShapeFn = (ctx) => {
   const s = ctx.shape(0)
-  const reps = constInts(ctx, 1, 'repeats')
+  const reps = constInts(ctx, 1)
   if (reps.length !== s.length) ctx.fail(`repeats [${reps}] do not match rank ${s.length}`)
   return [{ dtype: ctx.dtype(0), shape: s.map((d, i) => dimArith('*', d, reps[i])) }]
 }
