@@ -37,11 +37,11 @@ test('the fixtures cover both exporters and opsets 13 to 18', () => {
 for (const f of fixtures) {
   test(`import ${f.tag}: parameters are exactly the tensors PyTorch differentiates`, () => {
     const g = importOnnx(f.onnx)
-    const tiedCopies = new Set(f.tied.flatMap((group) => group.slice(1)))
-    const expected = [...f.grads.keys()].filter((k) => !tiedCopies.has(k) || g.parameters.has(k)).sort()
-    // a re-tied copy is no parameter of its own: it became Transpose/Identity of the original
-    const got = [...g.parameters].sort()
-    assert.deepEqual(got, expected.filter((k) => g.parameters.has(k) || !g.initializers.has(k)).sort())
+    // of each group of initializers holding one PyTorch parameter, exactly one stays a parameter;
+    // the others were re-tied to it
+    for (const group of f.tied) assert.equal(group.filter((n) => g.parameters.has(n)).length, 1, `${group}`)
+    const copies = new Set(f.tied.flatMap((group) => group.filter((n) => !g.parameters.has(n))))
+    assert.deepEqual([...g.parameters].sort(), [...f.grads.keys()].filter((k) => !copies.has(k)).sort())
     for (const [name, grad] of f.grads) {
       const value = g.initializers.get(name)
       if (value !== undefined) assert.deepEqual(value.shape, grad.shape, name)

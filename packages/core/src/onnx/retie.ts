@@ -11,14 +11,15 @@ import type { Tensor } from '../tensor.ts'
 /** Only tensors with at least this many elements are compared: small ones coincide by chance. */
 const MIN_ELEMENTS = 16
 
+/** Order-independent (a transposed copy must match), exact, and cheap; candidates are then compared. */
 function fingerprint(t: Tensor): string {
-  let sum = 0
-  let sq = 0
+  let min = Infinity
+  let max = -Infinity
   for (const v of t.data as Float32Array) {
-    sum += v
-    sq += v * v
+    if (v < min) min = v
+    if (v > max) max = v
   }
-  return `${t.dtype}:${t.data.length}:${sum}:${sq}`
+  return `${t.dtype}:${t.data.length}:${min}:${max}`
 }
 
 /** Whether a tensor has at least two distinct values: equal constants (zeros, ones) are not copies. */

