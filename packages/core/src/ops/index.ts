@@ -11,6 +11,10 @@
  *   modified: assign the result to `graph.valueInfo` if you want it stored.
  * - `inferTypes(graph, { bindings }) → { types, constants }`: the same, plus the values known before
  *   run time (non-trainable initializers, Constant nodes and the shape arithmetic folded from them).
+ * - `opCost(node, types, parameters?) → { flops, paramBytes, outputBytes }` and
+ *   `opCosts(graph, bindings?) → { nodes, total, byScope }`: FLOPs with a multiply-add counted as
+ *   2 and elementwise ops as 1 per output element (full convention in costs.ts), for the scheduler
+ *   and `atoll inspect`. Shapes must be static: bind symbolic dims.
  * - Errors (each names the node; `err.name` is the code): `UnsupportedOpError`, `BroadcastError`,
  *   `ShapeInferenceError`, `AttributeError`, `UndefinedValueError`; `KernelError` at run time.
  *   All extend `OpError`, which carries `node` and `opType`.
@@ -40,3 +44,4 @@ export {
 export { resolveSlice, type WindowGeometry, type WindowSpec, windowGeometry } from './geometry.ts'
 export { type InferenceResult, type InferOptions, inferShapes, inferTypes } from './infer.ts'
 export { dtypeOfOnnxCode, onnxCodeOfDtype } from './onnx-dtype.ts'
+export { type GraphCosts, type NodeCost, type OpCost, opCost, opCosts } from './costs.ts'
