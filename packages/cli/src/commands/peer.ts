@@ -1,0 +1,73 @@
+import { PeerDaemon, resolveConfig } from '@atoll/peer'
+import type { Command } from '../command.ts'
+import { numberFlag, parseFlags } from '../flags.ts'
+
+const usage = [
+  'Usage: atoll peer [options]',
+  '',
+  'Runs a peer daemon: joins the mesh, advertises its device, serves tensors, probes and ctrl calls.',
+  'Logs JSON lines on stdout; prints its peer id and addresses on stderr. SIGINT/SIGTERM stop it cleanly.',
+  '',
+  'Options:',
+  '  --data-dir DIR         identity and state (default ~/.atoll/peer); the key file is mode 0600',
+  '  --listen ADDR…         multiaddrs to listen on (default /ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/tcp/4002/ws)',
+  '  --announce ADDR…       multiaddrs to advertise instead (behind NAT or port forwarding)',
+  '  --bootstrap ADDR…      peers to join through, each ending in /p2p/<peer id>',
+  '  --device D             auto | cpu | cuda | webgpu (default auto: the best available)',
+  '  --name NAME            a human name for this peer (default the host name)',
+  '  --relay                also serve as a circuit relay v2 for peers behind NAT',
+  '  --mdns                 find peers on the LAN by mDNS',
+  '  --metrics-port [HOST:]PORT  serve Prometheus metrics at /metrics (host default 127.0.0.1)',
+  '  --emulate-link SPEC…   shape egress in-process: [PEER=]RATE[,DELAYms], e.g. 100mbit,20ms',
+  '  --probe-seconds S      time budget of each link probe (default 1)',
+  '  --log-level L          trace | debug | info | warn | error (default info)',
+  'Flags marked … may be repeated or take a comma-separated list.',
+].join('\n')
+
+export const peer: Command = {
+  name: 'peer',
+  summary: 'run a peer daemon that joins the mesh and serves work',
+  usage,
+  async run(args) {
+    const many = { type: 'string', multiple: true } as const
+    const { values } = parseFlags(args, {
+      'data-dir': { type: 'string' },
+      listen: many,
+      announce: many,
+      bootstrap: many,
+      device: { type: 'string' },
+      name: { type: 'string' },
+      relay: { type: 'boolean' },
+      mdns: { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'emulate-link': many,
+      'probe-seconds': { type: 'string' },
+      'log-level': { type: 'string' },
+    })
+    const config = resolveConfig({
+      dataDir: values['data-dir'],
+      listen: values.listen,
+      announce: values.announce,
+      bootstrap: values.bootstrap,
+      device: values.device,
+      name: values.name,
+      relay: values.relay,
+      mdns: values.mdns,
+      metricsPort: values['metrics-port'],
+      links: values['emulate-link'],
+      probeSeconds: numberFlag('probe-seconds', values['probe-seconds'], 0.01, 60),
+      logLevel: values['log-level'],
+    })
+    const daemon = await PeerDaemon.start(config)
+    console.error(`atoll peer ${daemon.mesh.peerId} (${daemon.capabilities.device})`)
+    for (const a of daemon.addresses) console.error(`  ${a}`)
+    if (daemon.metricsUrl !== undefined) console.error(`  metrics: ${daemon.metricsUrl}`)
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'))
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+    })
+    daemon.log.info({ signal }, 'signal received')
+    await daemon.stop()
+    return 0
+  },
+}

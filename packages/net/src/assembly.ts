@@ -1,0 +1,155 @@
+/**
+ * The receiving side of striped tensors: one Assembly per (sender, transfer id) collects its parts into
+ * one payload buffer and is delivered only when every part is complete. A failed part fails the whole
+ * assembly, resets its sibling streams and drops the buffer: nothing partial is ever delivered.
+ */
+import type { TensorHeader } from '@atoll/compress'
+import type { Stream } from '@libp2p/interface'
+import { InboxFullError, MalformedFrameError, TransferIncompleteError } from './errors.ts'
+import type { Preamble } from './stripe.ts'
+
+export interface IncomingTensor {
+  from: string
+  header: TensorHeader
+  /** The payload, complete; decode it with `@atoll/compress` (`viewRaw`, codecs). */
+  payload: Uint8Array
+}
+
+export interface TensorFailure {
+  from: string
+  /** The header, when it had arrived and been validated. */
+  header?: TensorHeader
+  /** TransferIncompleteError (reset, dead peer, timeout) or the validation error that stopped it. */
+  error: Error
+}
+
+export class Assembly {
+  readonly payload: Uint8Array
+  private readonly done = new Set<number>()
+  private readonly active = new Map<number, Stream>()
+  private timer: ReturnType<typeof setTimeout>
+  failed: Error | undefined
+  readonly key: string
+  readonly header: TensorHeader
+  readonly head: Uint8Array
+  readonly parts: number
+  private readonly onEnd: (a: Assembly, failure?: Error) => void
+
+  constructor(
+    key: string,
+    header: TensorHeader,
+    head: Uint8Array,
+    parts: number,
+    timeoutMs: number,
+    onEnd: (a: Assembly, failure?: Error) => void,
+  ) {
+    this.key = key
+    this.header = header
+    this.head = head
+    this.parts = parts
+    this.onEnd = onEnd
+    this.payload = new Uint8Array(header.bytes)
+    this.timer = setTimeout(
+      () => this.fail(new TransferIncompleteError(`no progress on ${describe(header)} for ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+  }
+
+  /** Registers a part's stream; the head it carried must match the first part's byte for byte. */
+  join(pre: Preamble, head: Uint8Array, stream: Stream): void {
+    if (pre.parts !== this.parts || !sameBytes(head, this.head)) {
+      throw new MalformedFrameError(
+        `part ${pre.part} of transfer ${pre.transferId} disagrees with its siblings`,
+      )
+    }
+    if (this.done.has(pre.part) || this.active.has(pre.part)) {
+      throw new MalformedFrameError(`part ${pre.part} of transfer ${pre.transferId} arrived twice`)
+    }
+    this.active.set(pre.part, stream)
+  }
+
+  touch(): void {
+    this.timer.refresh()
+  }
+
+  /** Marks `part` complete; returns true when that completed the whole tensor (which is then delivered). */
+  complete(part: number): boolean {
+    this.active.delete(part)
+    this.done.add(part)
+    if (this.done.size < this.parts || this.failed !== undefined) return false
+    clearTimeout(this.timer)
+    this.onEnd(this)
+    return true
+  }
+
+  fail(error: Error): void {
+    if (this.failed !== undefined || this.done.size === this.parts) return
+    this.failed = error
+    clearTimeout(this.timer)
+    for (const stream of this.active.values()) stream.abort(error)
+    this.active.clear()
+    this.onEnd(this, error)
+  }
+}
+
+/** Open assemblies and the bytes they hold, bounded by `maxPendingBytes`. */
+export class Inbox {
+  private readonly open = new Map<string, Assembly>()
+  private pendingBytes = 0
+  private readonly maxPendingBytes: number
+  private readonly timeoutMs: number
+  private readonly deliver: (msg: IncomingTensor) => void
+  private readonly failed: (failure: TensorFailure) => void
+
+  constructor(
+    maxPendingBytes: number,
+    timeoutMs: number,
+    deliver: (msg: IncomingTensor) => void,
+    failed: (failure: TensorFailure) => void,
+  ) {
+    this.maxPendingBytes = maxPendingBytes
+    this.timeoutMs = timeoutMs
+    this.deliver = deliver
+    this.failed = failed
+  }
+
+  get size(): number {
+    return this.open.size
+  }
+
+  /** The assembly this part belongs to, created (and its payload allocated) by the first part to arrive. */
+  assembly(from: string, pre: Preamble, header: TensorHeader, head: Uint8Array): Assembly {
+    const key = `${from}/${pre.transferId}`
+    const existing = this.open.get(key)
+    if (existing !== undefined) return existing
+    if (this.pendingBytes + header.bytes > this.maxPendingBytes) {
+      throw new InboxFullError(
+        `${describe(header)} needs ${header.bytes} bytes; ${this.pendingBytes} of ${this.maxPendingBytes} are in use`,
+      )
+    }
+    const a = new Assembly(key, header, head.slice(), pre.parts, this.timeoutMs, (done, failure) => {
+      this.open.delete(done.key)
+      this.pendingBytes -= done.header.bytes
+      if (failure === undefined) this.deliver({ from, header: done.header, payload: done.payload })
+      else this.failed({ from, header: done.header, error: failure })
+    })
+    this.open.set(key, a)
+    this.pendingBytes += header.bytes
+    return a
+  }
+
+  /** Fails every open assembly (shutdown). */
+  abortAll(error: Error): void {
+    for (const a of [...this.open.values()]) a.fail(error)
+  }
+}
+
+export function describe(h: TensorHeader): string {
+  return `tensor ${h.job}/${h.step}/${h.mb}/${h.edge} (${h.dtype}[${h.shape}], ${h.bytes} bytes)`
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,22 @@
+/**
+ * @atoll/net for browsers: the same protocols and mesh as the Node entry, with the browser node factory
+ * (WebSockets, WebRTC, circuit relay) and without the Node-only parts (the identity file, the TCP node).
+ *
+ * @example
+ * ```ts
+ * import { AtollMesh, createBrowserNode } from '@atoll/net'
+ * const mesh = new AtollMesh(await createBrowserNode({ bootstrap: ['/dns4/coordinator.example/tcp/443/wss/p2p/12D3…'] }))
+ * await mesh.start()
+ * ```
+ */
+export type { IncomingTensor, TensorFailure } from './assembly.ts'
+export { createBrowserNode, type BrowserNodeOptions } from './browser.ts'
+export * from './constants.ts'
+export { type CtrlHandler, type CtrlInit, type CtrlMethod, CtrlRpc, ctrlMethod } from './ctrl.ts'
+export * from './errors.ts'
+export { EmulatedLink, type LinkShape, LinkTable, TokenBucket } from './link.ts'
+export { AtollMesh, type MeshInit } from './mesh.ts'
+export { LinkProbe, type ProbeInit, type ProbeResult } from './probe.ts'
+export type { NetObserver, PeerTarget, ProtocolContext, ProtocolHost } from './protocol.ts'
+export * as schema from './schema.ts'
+export { type SendOptions, type TensorInit, TensorTransport } from './tensor.ts'

@@ -1,0 +1,56 @@
+/**
+ * A libp2p node with Atoll's three protocols on it, the emulated links they share, and one way to start
+ * and stop it all. Works with the Node and the browser node factories alike.
+ */
+import type { Libp2p } from '@libp2p/interface'
+import { type CtrlInit, CtrlRpc } from './ctrl.ts'
+import { LinkTable } from './link.ts'
+import { LinkProbe, type ProbeInit } from './probe.ts'
+import type { NetObserver, ProtocolContext } from './protocol.ts'
+import { type TensorInit, TensorTransport } from './tensor.ts'
+
+export interface MeshInit {
+  observer?: NetObserver
+  tensor?: TensorInit
+  ctrl?: CtrlInit
+  probe?: ProbeInit
+}
+
+export class AtollMesh {
+  readonly links = new LinkTable()
+  readonly ctrl: CtrlRpc
+  readonly probe: LinkProbe
+  readonly tensors: TensorTransport
+  readonly node: Libp2p
+
+  constructor(node: Libp2p, init: MeshInit = {}) {
+    this.node = node
+    const ctx: ProtocolContext = { host: node, links: this.links, observer: init.observer }
+    this.ctrl = new CtrlRpc(ctx, init.ctrl)
+    this.probe = new LinkProbe(ctx, init.probe)
+    this.tensors = new TensorTransport(ctx, init.tensor)
+  }
+
+  get peerId(): string {
+    return this.node.peerId.toString()
+  }
+
+  /** Starts the node (if it is not running) and registers the protocols. */
+  async start(): Promise<void> {
+    if (this.node.status !== 'started') await this.node.start()
+    await Promise.all([this.ctrl.start(), this.probe.start(), this.tensors.start()])
+  }
+
+  /**
+   * Stops accepting new streams, lets tensors in flight finish for up to `graceMs`, aborts the rest
+   * (their receivers get TransferIncompleteError, never a partial tensor), then stops the node.
+   * Returns whether everything in flight had finished.
+   */
+  async stop(graceMs = 5_000): Promise<boolean> {
+    await Promise.all([this.ctrl.stop(), this.probe.stop(), this.tensors.stop()])
+    const drained = await this.tensors.drain(graceMs)
+    if (!drained) this.tensors.abortAll()
+    await this.node.stop()
+    return drained
+  }
+}

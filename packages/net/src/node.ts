@@ -1,0 +1,64 @@
+/**
+ * The libp2p node for Node.js: TCP, WebSockets and WebRTC transports (plus circuit relay v2 as a client,
+ * and as a server when `relay` is set), Noise, yamux, identify, ping, a bootstrap list and optionally
+ * mDNS. Atoll's protocols are registered on it by `AtollNet`.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webRTC } from '@libp2p/webrtc'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p, type Libp2pInit, type ServiceFactoryMap } from 'libp2p'
+
+export interface NodeOptions {
+  /** The peer's key (see `loadIdentity`); a fresh one when absent. */
+  privateKey?: PrivateKey
+  /** Listen multiaddrs (default `/ip4/0.0.0.0/tcp/0`). Add `/p2p-circuit` to take relay reservations. */
+  listen?: string[]
+  /** Addresses to advertise instead of the listen addresses (behind NAT or port forwarding). */
+  announce?: string[]
+  /** Peers to join through, as multiaddrs ending in `/p2p/<id>`. */
+  bootstrap?: string[]
+  /** Serve circuit relay v2 for others (default false). */
+  relay?: boolean
+  /** Find peers on the LAN by mDNS (default false: on a shared machine it would join unrelated meshes). */
+  mdns?: boolean
+  /** Accept WebRTC connections (browser peers through a relay; default true). */
+  webrtc?: boolean
+}
+
+/** Yamux lets a stream's window grow to 16 MiB, enough for 1 Gbit/s at ~130 ms RTT. */
+const MAX_STREAM_WINDOW = 16 << 20
+
+export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
+  const peerDiscovery: Libp2pInit['peerDiscovery'] & {} = []
+  if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
+    peerDiscovery.push(bootstrap({ list: options.bootstrap, timeout: 0 }))
+  }
+  if (options.mdns === true) peerDiscovery.push(mdns())
+  const services: ServiceFactoryMap = { identify: identify(), ping: ping() }
+  if (options.relay === true) services.relay = circuitRelayServer()
+  return createLibp2p({
+    privateKey: options.privateKey,
+    addresses: {
+      listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+      announce: options.announce,
+    },
+    transports: [
+      tcp(),
+      webSockets(),
+      circuitRelayTransport(),
+      ...(options.webrtc === false ? [] : [webRTC()]),
+    ],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
+    peerDiscovery,
+    services,
+  })
+}

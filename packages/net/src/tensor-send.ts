@@ -1,0 +1,82 @@
+/** The sending half of `/atoll/tensor/1` (one part on one stream), and the status frames both sides use. */
+import { MAX_FRAME_BYTES, TENSOR_PROTOCOL } from './constants.ts'
+import {
+  MalformedFrameError,
+  TransferCancelledError,
+  TransferIncompleteError,
+  TransferRejectedError,
+} from './errors.ts'
+import { type Channel, openChannel, type PeerTarget, type ProtocolContext } from './protocol.ts'
+
+const OK = 0
+const REFUSED = 1
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** Sends one part: preamble, head, payload frames; then waits for the receiver's status frame. */
+export async function sendPart(
+  ctx: ProtocolContext,
+  peer: PeerTarget,
+  preamble: Uint8Array,
+  head: Uint8Array,
+  part: Uint8Array,
+  signal: AbortSignal,
+): Promise<void> {
+  const ch = await openChannel(ctx, peer, TENSOR_PROTOCOL, { signal })
+  const onAbort = () => ch.stream.abort(new TransferCancelledError())
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    await ch.writer.write(preamble)
+    await ch.writer.write(head)
+    for (let off = 0; off < part.byteLength; off += MAX_FRAME_BYTES) {
+      await ch.writer.write(part.subarray(off, Math.min(part.byteLength, off + MAX_FRAME_BYTES)))
+    }
+    await ch.writer.close()
+    readStatus(await ch.reader.expect('the receiver status', signal))
+  } catch (err) {
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new TransferCancelledError()
+    // a refusal frame may have arrived just before the reset that made the write fail
+    const status = ch.reader.poll()
+    if (status !== undefined) readStatus(status)
+    ch.stream.abort(err as Error)
+    throw asTransferError(err as Error)
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Best effort: tells the sender why its message was refused, before the stream is reset. */
+export function refusal(ch: Channel, err: Error): void {
+  try {
+    const body = encoder.encode(JSON.stringify({ name: err.name, message: err.message.slice(0, 4096) }))
+    const frame = new Uint8Array(5 + body.byteLength)
+    new DataView(frame.buffer).setUint32(0, 1 + body.byteLength)
+    frame[4] = REFUSED
+    frame.set(body, 5)
+    ch.stream.send(frame)
+  } catch {
+    // the stream is already gone; the reset says enough
+  }
+}
+
+function readStatus(frame: { byteLength: number; subarray(): Uint8Array }): void {
+  const bytes = frame.subarray()
+  if (bytes.byteLength === 1 && bytes[0] === OK) return
+  if (bytes[0] !== REFUSED)
+    throw new MalformedFrameError(`bad status frame from the receiver (${bytes.byteLength} bytes)`)
+  let why: { name?: unknown; message?: unknown } = {}
+  try {
+    why = JSON.parse(decoder.decode(bytes.subarray(1)))
+  } catch {
+    // an unreadable reason is still a refusal
+  }
+  throw new TransferRejectedError(
+    String(why.name ?? 'Error').slice(0, 128),
+    String(why.message ?? '').slice(0, 4096),
+  )
+}
+
+function asTransferError(err: Error): Error {
+  if (err.name === 'TransferIncompleteError' || err.name === 'PeerUnreachableError') return err
+  return new TransferIncompleteError(`stream failed mid-message: ${err.name}: ${err.message}`)
+}

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto'
+import type { HeaderFields } from '@atoll/compress'
+import { AtollMesh, type MeshInit } from '../src/index.ts'
+import { createNode } from '../src/node.ts'
+
+/** A mesh on loopback, without WebRTC (nothing here needs it, and it starts faster). */
+export async function loopbackMesh(init: MeshInit = {}): Promise<AtollMesh> {
+  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }), init)
+  await mesh.start()
+  return mesh
+}
+
+export function fields(edge: string, bytes: number): HeaderFields {
+  return { job: 'test', step: 0, mb: 0, edge, dtype: 'uint8', shape: [bytes], codec: 'raw', codecMeta: {} }
+}
+
+/** Bytes that differ at every position (a dropped or shifted frame changes the hash). */
+export function pattern(bytes: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(bytes)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < bytes; i += 4) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = x
+    out[i + 1] = x >>> 8
+    out[i + 2] = x >>> 16
+    out[i + 3] = x >>> 24
+  }
+  return out
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}

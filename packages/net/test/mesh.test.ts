@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import {
+  type AtollMesh,
+  ctrlMethod,
+  type IncomingTensor,
+  schema as s,
+  type TensorFailure,
+} from '../src/index.ts'
+import { fields, loopbackMesh, pattern, sha256 } from './helpers.ts'
+
+let a: AtollMesh
+let b: AtollMesh
+const limitBytes = 8 << 20
+
+before(async () => {
+  a = await loopbackMesh({ ctrl: { timeoutMs: 2_000 } })
+  b = await loopbackMesh({ tensor: { limits: { maxPayloadBytes: limitBytes } }, probe: { seconds: 0.3 } })
+  await a.node.dial(b.node.getMultiaddrs())
+})
+after(async () => {
+  await Promise.all([a.stop(100), b.stop(100)])
+})
+
+function nextMessage(mesh: AtollMesh, edge: string): Promise<IncomingTensor> {
+  return new Promise((resolve) => {
+    const off = mesh.tensors.onMessage((m) => {
+      if (m.header.edge === edge) {
+        off()
+        resolve(m)
+      }
+    })
+  })
+}
+
+function nextFailure(mesh: AtollMesh): Promise<TensorFailure> {
+  return new Promise((resolve) => {
+    const off = mesh.tensors.onFailure((f) => {
+      off()
+      resolve(f)
+    })
+  })
+}
+
+const upper = ctrlMethod('test.upper', s.object({ text: s.string() }), s.object({ text: s.string() }))
+const liar = ctrlMethod('test.liar', s.object({}), s.object({ n: s.number() }))
+const slow = ctrlMethod('test.slow', s.object({}), s.object({}))
+
+test('ctrl: a call returns the parsed result; failures are typed on the caller', async () => {
+  b.ctrl.serve(upper, ({ text }) => ({ text: text.toUpperCase() }))
+  b.ctrl.serve(liar, () => ({ n: 'not a number' }) as never)
+  b.ctrl.serve(slow, () => new Promise(() => {}))
+  assert.deepEqual(await a.ctrl.call(b.node.peerId, upper, { text: 'abc' }), { text: 'ABC' })
+  await assert.rejects(a.ctrl.call(b.node.peerId, upper, { text: 5 } as never), { name: 'SchemaError' })
+  const unknown = ctrlMethod('test.nope', s.object({}), s.object({}))
+  await assert.rejects(a.ctrl.call(b.node.peerId, unknown, {}), {
+    name: 'CtrlRemoteError',
+    remoteName: 'UnknownMethodError',
+  })
+  await assert.rejects(a.ctrl.call(b.node.peerId, liar, {}), {
+    name: 'CtrlRemoteError',
+    remoteName: 'SchemaError',
+  })
+  await assert.rejects(a.ctrl.call(b.node.peerId, slow, {}, { timeoutMs: 300 }), { name: 'CtrlTimeoutError' })
+})
+
+test('tensor: small and striped messages arrive bit-identical, concurrently', async () => {
+  const sizes = [0, 1, 1024, (1 << 20) + 7, 5 << 20]
+  const payloads = sizes.map((n, i) => pattern(n, i + 1))
+  const arrived = sizes.map((_, i) => nextMessage(b, `e${i}`))
+  await Promise.all(
+    payloads.map((p, i) =>
+      a.tensors.send(b.node.peerId, fields(`e${i}`, p.byteLength), p, { streams: i === 4 ? 3 : undefined }),
+    ),
+  )
+  const got = await Promise.all(arrived)
+  got.forEach((m, i) => {
+    assert.equal(m.from, a.peerId)
+    assert.equal(m.header.bytes, sizes[i])
+    assert.equal(sha256(m.payload), sha256(payloads[i]))
+  })
+})
+
+test('tensor: a message over the receiver limit is refused before it is allocated', async () => {
+  const big = new Uint8Array(limitBytes + 1)
+  await assert.rejects(a.tensors.send(b.node.peerId, fields('big', big.byteLength), big), {
+    name: 'TransferRejectedError',
+    remoteName: 'LimitExceededError',
+  })
+})
+
+test('tensor: cancelling by AbortSignal stops the sender and fails the message on the receiver', async () => {
+  a.links.set(b.peerId, { rateBytesPerSecond: 4e6 })
+  try {
+    const ctl = new AbortController()
+    const failure = nextFailure(b)
+    const payload = pattern(6 << 20)
+    const sending = a.tensors.send(b.node.peerId, fields('cancelled', payload.byteLength), payload, {
+      signal: ctl.signal,
+      streams: 2,
+    })
+    setTimeout(() => ctl.abort(), 300)
+    await assert.rejects(sending, { name: 'TransferCancelledError' })
+    const f = await failure
+    assert.equal(f.header?.edge, 'cancelled')
+    assert.equal(f.error.name, 'TransferIncompleteError')
+    assert.deepEqual(b.tensors.inFlight, { receiving: 0, sending: 0 })
+  } finally {
+    a.links.set(b.peerId, null)
+  }
+})
+
+test('probe: measures RTT and bandwidth, honours an emulated link, and caches with its time', async () => {
+  a.links.set(b.peerId, { rateBytesPerSecond: 2e6 })
+  try {
+    const r = await a.probe.probe(b.node.peerId)
+    assert.equal(r.peer, b.peerId)
+    assert.ok(r.rttMs > 0)
+    // a ceiling the bucket enforces whatever the CPU load; the lower bound is the bench's business
+    assert.ok(r.bytesPerSecond <= 2e6 * 1.1, `${r.bytesPerSecond} B/s through a 2 MB/s link`)
+    assert.equal(await a.probe.probe(b.node.peerId, { maxAgeMs: 60_000 }), r)
+    assert.equal(a.probe.cached(b.peerId), r)
+  } finally {
+    a.links.set(b.peerId, null)
+  }
+})

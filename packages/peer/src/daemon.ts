@@ -1,0 +1,134 @@
+/**
+ * The peer daemon: identity, capability report, the mesh with its three protocols, membership, logs and
+ * metrics. Jobs plug in later through `mesh`; today a tensor sent to the `atoll/echo` job is sent back
+ * to its sender unchanged, so any peer can check a round trip end to end (like ping, for tensors).
+ */
+import { rmSync, writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
+import { join } from 'node:path'
+import { AtollMesh, createNode, type IncomingTensor, loadIdentity } from '@atoll/net'
+import { type Logger, pino } from 'pino'
+import { capabilityReport } from './capabilities.ts'
+import type { PeerConfig } from './config.ts'
+import { Membership } from './membership.ts'
+import { PeerMetrics } from './metrics.ts'
+import { type CapabilityReport, capabilitiesMethod, peersMethod } from './rpc.ts'
+
+export const ECHO_JOB = 'atoll/echo'
+/** Written to the data dir while running, so `atoll peers` finds the daemon without an address. */
+export const STATE_FILE = 'peer.json'
+
+export class PeerDaemon {
+  readonly mesh: AtollMesh
+  readonly capabilities: CapabilityReport
+  readonly log: Logger
+  readonly metrics: PeerMetrics
+  private readonly config: PeerConfig
+  private readonly membership: Membership
+  private server: Server | undefined
+
+  private constructor(
+    config: PeerConfig,
+    mesh: AtollMesh,
+    caps: CapabilityReport,
+    log: Logger,
+    metrics: PeerMetrics,
+  ) {
+    this.config = config
+    this.mesh = mesh
+    this.capabilities = caps
+    this.log = log
+    this.metrics = metrics
+    this.membership = new Membership(mesh, log, metrics, { probeSeconds: config.probeSeconds })
+  }
+
+  /** Starts a daemon: loads (or creates) its identity, calibrates, listens, joins, serves. */
+  static async start(config: PeerConfig, log = createLogger(config.logLevel)): Promise<PeerDaemon> {
+    const privateKey = await loadIdentity(config.dataDir)
+    const metrics = new PeerMetrics()
+    const node = await createNode({
+      privateKey,
+      listen: config.listen,
+      announce: config.announce.length > 0 ? config.announce : undefined,
+      bootstrap: config.bootstrap,
+      relay: config.relay,
+      mdns: config.mdns,
+    })
+    const mesh = new AtollMesh(node, {
+      observer: metrics.observer(log),
+      probe: { seconds: config.probeSeconds },
+    })
+    for (const { peer, shape } of config.links) {
+      if (peer === '*') mesh.links.setDefault(shape)
+      else mesh.links.set(peer, shape)
+    }
+    const caps = await capabilityReport(node.peerId.toString(), config.name, config.device)
+    const daemon = new PeerDaemon(config, mesh, caps, log, metrics)
+    await daemon.serve()
+    return daemon
+  }
+
+  get addresses(): string[] {
+    return this.mesh.node.getMultiaddrs().map((a) => a.toString())
+  }
+
+  private async serve(): Promise<void> {
+    const { mesh, log, metrics, config } = this
+    mesh.ctrl.serve(capabilitiesMethod, () => this.capabilities)
+    mesh.ctrl.serve(peersMethod, () => ({
+      self: { peerId: mesh.peerId, name: config.name, addresses: this.addresses },
+      peers: this.membership.summaries(),
+    }))
+    mesh.tensors.onMessage((msg) => this.received(msg))
+    mesh.tensors.onFailure(({ from, header, error }) => {
+      metrics.tensorFailures.inc({ error: error.name })
+      log.warn({ from, edge: header?.edge, err: { name: error.name, message: error.message } }, 'tensor lost')
+    })
+    this.membership.start()
+    await mesh.start()
+    if (config.metrics !== undefined)
+      this.server = await metrics.serve(config.metrics.host, config.metrics.port)
+    const state = {
+      peerId: mesh.peerId,
+      addresses: this.addresses,
+      pid: process.pid,
+      metrics: this.metricsUrl,
+    }
+    writeFileSync(join(config.dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 })
+    log.info({ ...state, device: this.capabilities.device, flops: this.capabilities.flops }, 'peer started')
+  }
+
+  get metricsUrl(): string | undefined {
+    const addr = this.server?.address()
+    return addr && typeof addr === 'object' ? `http://${addr.address}:${addr.port}/metrics` : undefined
+  }
+
+  private received(msg: IncomingTensor): void {
+    const { from, header, payload } = msg
+    this.metrics.tensors.inc()
+    const fields = { job: header.job, step: header.step, mb: header.mb, edge: header.edge }
+    this.log.info({ from, ...fields, bytes: header.bytes }, 'tensor received')
+    if (header.job !== ECHO_JOB) return
+    this.mesh.tensors.send(from, header, payload).catch((err: Error) => {
+      this.log.warn({ to: from, ...fields, err: { name: err.name, message: err.message } }, 'echo failed')
+    })
+  }
+
+  /**
+   * Stops accepting work, lets transfers in flight finish for up to the grace period, aborts the rest,
+   * closes the node and the metrics server, and removes the state file.
+   */
+  async stop(): Promise<void> {
+    this.log.info({ inFlight: this.mesh.tensors.inFlight }, 'stopping')
+    this.membership.stop()
+    const drained = await this.mesh.stop(this.config.graceMs)
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    rmSync(join(this.config.dataDir, STATE_FILE), { force: true })
+    this.log.info({ drained }, 'peer stopped')
+  }
+}
+
+/** JSON lines on stdout, written synchronously so nothing is lost at exit. */
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 1, sync: true }))
+}

@@ -1,0 +1,37 @@
+/**
+ * @atoll/peer: the peer daemon behind `atoll peer`. It keeps a persistent identity in its data
+ * directory, measures what it can compute (capability report), joins the mesh through bootstrap peers
+ * and peer exchange, probes its links, serves `/atoll/tensor/1`, `/atoll/probe/1` and `/atoll/ctrl/1`,
+ * logs JSON lines (pino) and exposes Prometheus metrics (prom-client).
+ *
+ * @example
+ * ```ts
+ * import { PeerDaemon, resolveConfig } from '@atoll/peer'
+ * const daemon = await PeerDaemon.start(resolveConfig({ dataDir: '/tmp/p1', listen: ['/ip4/127.0.0.1/tcp/0'] }))
+ * console.log(daemon.mesh.peerId, daemon.addresses, daemon.capabilities.flops)
+ * await daemon.stop()
+ * ```
+ */
+export { bundledProviders, type Calibration, calibrate, matmulModel } from './calibrate.ts'
+export { chooseDevice, DEVICES, type DeviceChoice, detectDevices } from './capabilities.ts'
+export {
+  DEFAULT_LISTEN,
+  defaultDataDir,
+  type PeerConfig,
+  type PeerOptions,
+  parseHostPort,
+  parseLinkSpec,
+  resolveConfig,
+} from './config.ts'
+export { createLogger, ECHO_JOB, PeerDaemon, STATE_FILE } from './daemon.ts'
+export { DeviceUnavailableError, PeerConfigError } from './errors.ts'
+export { PeerMetrics } from './metrics.ts'
+export {
+  type CapabilityReport,
+  capabilitiesMethod,
+  type DeviceInfo,
+  type PeerSummary,
+  type PeersAnswer,
+  peersMethod,
+} from './rpc.ts'
+export { daemonAddresses, queryPeers } from './query.ts'

@@ -1,0 +1,166 @@
+/**
+ * The peers this daemon knows. A peer that speaks `/atoll/ctrl/1` (learnt from identify) is asked for its
+ * capability report and its own peer list; peers on that list are dialled (peer exchange: three peers
+ * that share one bootstrap address end up knowing each other). Each peer's link is probed once, one
+ * probe at a time so probes do not split the link between them, and again when the result gets old.
+ */
+import { type AtollMesh, CTRL_PROTOCOL, multiaddr, type PeerId, type ProbeResult } from '@atoll/net'
+import type { Logger } from 'pino'
+import type { PeerMetrics } from './metrics.ts'
+import { type CapabilityReport, capabilitiesMethod, type PeerSummary, peersMethod } from './rpc.ts'
+
+export interface MembershipOptions {
+  probeSeconds: number
+  /** Probe results older than this are refreshed (default 10 min). */
+  reprobeMs?: number
+  /** Stop dialling peers learnt by exchange beyond this many (default 256). */
+  maxPeers?: number
+}
+
+interface PeerRecord {
+  peerId: PeerId
+  addresses: string[]
+  connected: boolean
+  capabilities?: CapabilityReport
+  probe?: ProbeResult
+  error?: string
+}
+
+export class Membership {
+  private readonly records = new Map<string, PeerRecord>()
+  private readonly queue: PeerId[] = []
+  private probing = false
+  private stopped = false
+  private timer: ReturnType<typeof setInterval> | undefined
+  private readonly mesh: AtollMesh
+  private readonly log: Logger
+  private readonly metrics: PeerMetrics
+  private readonly options: Required<MembershipOptions>
+
+  constructor(mesh: AtollMesh, log: Logger, metrics: PeerMetrics, options: MembershipOptions) {
+    this.mesh = mesh
+    this.log = log
+    this.metrics = metrics
+    this.options = { reprobeMs: 600_000, maxPeers: 256, ...options }
+  }
+
+  start(): void {
+    const node = this.mesh.node
+    node.addEventListener('peer:identify', (evt) => {
+      const { peerId, protocols } = evt.detail
+      if (protocols.includes(CTRL_PROTOCOL)) void this.learn(peerId)
+    })
+    node.addEventListener('peer:connect', () => this.metrics.peers.set(node.getPeers().length))
+    node.addEventListener('peer:disconnect', (evt) => {
+      this.metrics.peers.set(node.getPeers().length)
+      const rec = this.records.get(evt.detail.toString())
+      if (rec !== undefined) rec.connected = false
+    })
+    this.timer = setInterval(() => {
+      for (const rec of this.records.values()) if (rec.connected) this.enqueueProbe(rec.peerId)
+    }, this.options.reprobeMs)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    this.stopped = true
+    clearInterval(this.timer)
+  }
+
+  /** What `atoll.peers` answers: every known peer with its device, FLOP/s, RTT and bandwidth. */
+  summaries(): PeerSummary[] {
+    return [...this.records.values()].map((r) => ({
+      peerId: r.peerId.toString(),
+      name: r.capabilities?.name,
+      addresses: r.addresses,
+      connected: r.connected,
+      device: r.capabilities?.device,
+      flops: r.capabilities?.flops,
+      rttMs: r.probe?.rttMs,
+      bytesPerSecond: r.probe?.bytesPerSecond,
+      probedAt: r.probe?.measuredAt,
+      error: r.error,
+    }))
+  }
+
+  private async learn(peerId: PeerId): Promise<void> {
+    const id = peerId.toString()
+    const rec = this.records.get(id) ?? { peerId, addresses: [], connected: true }
+    this.records.set(id, rec)
+    rec.connected = true
+    try {
+      rec.capabilities = await this.mesh.ctrl.call(peerId, capabilitiesMethod, {})
+      const answer = await this.mesh.ctrl.call(peerId, peersMethod, {})
+      rec.addresses = answer.self.addresses
+      rec.error = undefined
+      this.log.info({ peer: id, name: rec.capabilities.name, device: rec.capabilities.device }, 'peer joined')
+      for (const p of answer.peers) this.exchange(p)
+      this.enqueueProbe(peerId)
+    } catch (err) {
+      rec.error = `${(err as Error).name}: ${(err as Error).message}`
+      this.log.warn(
+        { peer: id, err: { name: (err as Error).name, message: (err as Error).message } },
+        'cannot learn peer',
+      )
+    }
+  }
+
+  /** Dials a peer another peer told us about, unless known already. */
+  private exchange(p: PeerSummary): void {
+    if (
+      p.peerId === this.mesh.peerId ||
+      this.records.has(p.peerId) ||
+      this.records.size >= this.options.maxPeers
+    )
+      return
+    const addrs = p.addresses.flatMap((a) => {
+      try {
+        return [multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${p.peerId}`)]
+      } catch {
+        return [] // a bad address from another peer is skipped, not trusted
+      }
+    })
+    if (addrs.length === 0) return
+    this.mesh.node.dial(addrs).catch((err: Error) => {
+      this.log.debug(
+        { peer: p.peerId, err: { name: err.name, message: err.message } },
+        'exchange dial failed',
+      )
+    })
+  }
+
+  private enqueueProbe(peerId: PeerId): void {
+    if (!this.queue.some((q) => q.equals(peerId))) this.queue.push(peerId)
+    void this.drainProbes()
+  }
+
+  private async drainProbes(): Promise<void> {
+    if (this.probing) return
+    this.probing = true
+    try {
+      for (
+        let peerId = this.queue.shift();
+        peerId !== undefined && !this.stopped;
+        peerId = this.queue.shift()
+      ) {
+        const rec = this.records.get(peerId.toString())
+        try {
+          const result = await this.mesh.probe.probe(peerId, { maxAgeMs: this.options.reprobeMs / 2 })
+          if (rec !== undefined) rec.probe = result
+          this.metrics.probed(result)
+          this.log.info(
+            { peer: result.peer, rttMs: result.rttMs, bytesPerSecond: result.bytesPerSecond },
+            'link probed',
+          )
+        } catch (err) {
+          this.log.warn(
+            { peer: peerId.toString(), err: { name: (err as Error).name, message: (err as Error).message } },
+            'probe failed',
+          )
+        }
+      }
+    } finally {
+      this.probing = false
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Prometheus metrics (prom-client) and the NetObserver that feeds them and the log: bytes per peer,
+ * streams, stream failures, tensors, probe results. Served over HTTP at `/metrics` when configured.
+ */
+import { createServer, type Server } from 'node:http'
+import type { NetObserver, ProbeResult } from '@atoll/net'
+import type { Logger } from 'pino'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+
+export class PeerMetrics {
+  readonly registry = new Registry()
+  readonly bytesSent = this.counter('atoll_bytes_sent_total', 'Bytes sent on Atoll protocols', [
+    'peer',
+    'protocol',
+  ])
+  readonly bytesReceived = this.counter('atoll_bytes_received_total', 'Bytes received on Atoll protocols', [
+    'peer',
+    'protocol',
+  ])
+  readonly streamsOpened = this.counter('atoll_streams_total', 'Streams opened', ['protocol', 'direction'])
+  readonly streamsOpen = this.gauge('atoll_streams_open', 'Streams open now', ['protocol', 'direction'])
+  readonly streamErrors = this.counter('atoll_stream_errors_total', 'Streams that failed, by error', [
+    'protocol',
+    'error',
+  ])
+  readonly tensors = this.counter('atoll_tensors_received_total', 'Complete tensor messages received', [])
+  readonly tensorFailures = this.counter(
+    'atoll_tensor_failures_total',
+    'Tensor messages that did not arrive',
+    ['error'],
+  )
+  readonly probeRtt = this.gauge('atoll_probe_rtt_seconds', 'Last probed round-trip time', ['peer'])
+  readonly probeRate = this.gauge('atoll_probe_bandwidth_bytes_per_second', 'Last probed bandwidth', ['peer'])
+  readonly peers = this.gauge('atoll_peers_connected', 'Peers connected now', [])
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'atoll_' })
+  }
+
+  /** The observer to hand to the mesh: counts everything and logs failures. */
+  observer(log: Logger): NetObserver {
+    return {
+      bytesSent: (peer, protocol, n) => this.bytesSent.inc({ peer, protocol }, n),
+      bytesReceived: (peer, protocol, n) => this.bytesReceived.inc({ peer, protocol }, n),
+      streamOpened: (protocol, direction) => {
+        this.streamsOpened.inc({ protocol, direction })
+        this.streamsOpen.inc({ protocol, direction })
+      },
+      streamClosed: (protocol, direction) => this.streamsOpen.dec({ protocol, direction }),
+      streamFailed: (protocol, peer, err) => {
+        this.streamErrors.inc({ protocol, error: err.name })
+        log.warn(
+          { protocol, peer, err: { name: err.name, message: err.message } },
+          'stream failed and was reset',
+        )
+      },
+    }
+  }
+
+  probed(result: ProbeResult): void {
+    this.probeRtt.set({ peer: result.peer }, result.rttMs / 1000)
+    this.probeRate.set({ peer: result.peer }, result.bytesPerSecond)
+  }
+
+  /** Serves `/metrics`; resolves with the server once it listens (port 0 picks a free port). */
+  serve(host: string, port: number): Promise<Server> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url !== '/metrics') {
+        res.writeHead(404).end('not found: try GET /metrics\n')
+        return
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(`${err.name}: ${err.message}\n`),
+      )
+    })
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve(server))
+    })
+  }
+
+  private counter(name: string, help: string, labelNames: string[]): Counter {
+    return new Counter({ name, help, labelNames, registers: [this.registry] })
+  }
+
+  private gauge(name: string, help: string, labelNames: string[]): Gauge {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] })
+  }
+}
