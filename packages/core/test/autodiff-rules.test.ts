@@ -164,6 +164,31 @@ export const CASES: Record<string, Case> = {
     ],
     output: 'y',
   }),
+  'MaxPool (opset 13: mask and transposed conv)': (p) => ({
+    params: { x: p([2, 2, 5, 5]) },
+    nodes: [
+      node('MaxPool', ['x'], ['y'], {
+        kernel_shape: attr.ints([3, 3]),
+        strides: attr.ints([2, 2]),
+        pads: attr.ints([1, 1, 1, 1]),
+      }),
+    ],
+    output: 'y',
+    opset: 13,
+  }),
+  'MaxPool (opset 13, dilated, ceil_mode)': (p) => ({
+    params: { x: p([1, 2, 6, 5]) },
+    nodes: [
+      node('MaxPool', ['x'], ['y'], {
+        kernel_shape: attr.ints([2, 2]),
+        strides: attr.ints([2, 1]),
+        dilations: attr.ints([2, 1]),
+        ceil_mode: attr.int(1),
+      }),
+    ],
+    output: 'y',
+    opset: 13,
+  }),
   AveragePool: (p) => ({
     params: { x: p([1, 2, 5, 4]) },
     nodes: [
