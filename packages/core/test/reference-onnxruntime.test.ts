@@ -1,0 +1,256 @@
+/**
+ * Reference kernels cross-checked against onnxruntime-node CPU: each case is a one-node graph with
+ * seeded random inputs, exported with exportOnnx and run by both. One session per case keeps this
+ * to a couple of seconds.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import * as ort from 'onnxruntime-node'
+import { attr } from '../src/graph.ts'
+import { exportOnnx } from '../src/onnx/index.ts'
+import { inferShapes } from '../src/ops/index.ts'
+import { runReference } from '../src/reference/index.ts'
+import { int64, type Tensor, tensor } from '../src/tensor.ts'
+import { bool, graphOf, node, values } from './ops-helpers.ts'
+
+/** Seeded uniform numbers in [lo, hi) (a linear congruential generator; inputs, not statistics). */
+function randn(shape: number[], seed: number, lo = -2, hi = 2): Tensor {
+  let s = seed >>> 0
+  const n = shape.reduce((a, b) => a * b, 1)
+  const v = new Float32Array(n)
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    v[i] = lo + ((hi - lo) * s) / 2 ** 32
+  }
+  return tensor('float32', shape, v)
+}
+
+interface Case {
+  op: string
+  inputs: Record<string, Tensor>
+  attrs?: Parameters<typeof node>[3]
+  opset?: number
+  outputs?: number
+  /** inputs that are initializers rather than graph inputs (shape arguments) */
+}
+
+const x23 = randn([2, 3], 1)
+const x234 = randn([2, 3, 4], 2)
+const img = randn([2, 4, 7, 7], 3)
+const pos = randn([2, 3, 4], 4, 0.1, 3)
+const i64 = (v: number[]) => int64([v.length], v)
+
+const CASES: Case[] = [
+  ...[
+    'Neg',
+    'Abs',
+    'Exp',
+    'Tanh',
+    'Sigmoid',
+    'Erf',
+    'Relu',
+    'Softplus',
+    'Floor',
+    'Ceil',
+    'Sin',
+    'Cos',
+    'HardSwish',
+    'Sign',
+  ].map((op) => ({ op, inputs: { x: x234 } })),
+  { op: 'Sqrt', inputs: { x: pos } },
+  { op: 'Log', inputs: { x: pos } },
+  { op: 'Reciprocal', inputs: { x: pos } },
+  { op: 'LeakyRelu', inputs: { x: x234 }, attrs: { alpha: attr.float(0.2) } },
+  { op: 'Elu', inputs: { x: x234 } },
+  { op: 'Selu', inputs: { x: x234 } },
+  { op: 'HardSigmoid', inputs: { x: x234 } },
+  { op: 'Gelu', inputs: { x: x234 }, opset: 20 },
+  { op: 'Gelu', inputs: { x: x234 }, attrs: { approximate: attr.string('tanh') }, opset: 20 },
+  { op: 'Clip', inputs: { x: x234, lo: randn([], 5, -1, 0), hi: randn([], 6, 0, 1) } },
+  ...['Add', 'Sub', 'Mul', 'Div', 'Min', 'Max'].map((op) => ({
+    op,
+    inputs: { a: x234, b: randn([3, 1], 7) },
+  })),
+  { op: 'Pow', inputs: { a: pos, b: randn([4], 8) } },
+  { op: 'PRelu', inputs: { a: x234, s: randn([4], 9) } },
+  { op: 'Mean', inputs: { a: x234, b: randn([4], 10), c: randn([3, 1], 11) } },
+  { op: 'Where', inputs: { c: bool([3, 1], [1, 0, 1]), a: x234, b: randn([4], 12) } },
+  { op: 'MatMul', inputs: { a: randn([2, 1, 3, 5], 13), b: randn([4, 5, 6], 14) } },
+  {
+    op: 'Gemm',
+    inputs: { a: randn([5, 3], 15), b: randn([4, 5], 16), c: randn([4], 17) },
+    attrs: { transA: attr.int(1), transB: attr.int(1), alpha: attr.float(0.7), beta: attr.float(1.3) },
+  },
+  { op: 'Softmax', inputs: { x: x234 }, attrs: { axis: attr.int(1) } },
+  { op: 'LogSoftmax', inputs: { x: x234 } },
+  { op: 'Softmax', inputs: { x: x234 }, attrs: { axis: attr.int(1) }, opset: 11 },
+  { op: 'LayerNormalization', inputs: { x: x234, s: randn([4], 18), b: randn([4], 19) }, outputs: 3 },
+  { op: 'LayerNormalization', inputs: { x: x234, s: randn([3, 4], 20) }, attrs: { axis: attr.int(1) } },
+  {
+    op: 'BatchNormalization',
+    inputs: { x: img, s: randn([4], 21), b: randn([4], 22), m: randn([4], 23), v: randn([4], 24, 0.5, 2) },
+  },
+  {
+    op: 'Conv',
+    inputs: { x: img, w: randn([6, 2, 3, 3], 25), b: randn([6], 26) },
+    attrs: {
+      group: attr.int(2),
+      strides: attr.ints([2, 1]),
+      pads: attr.ints([1, 0, 2, 1]),
+      dilations: attr.ints([1, 2]),
+    },
+  },
+  {
+    op: 'Conv',
+    inputs: { x: img, w: randn([3, 4, 2, 2], 27) },
+    attrs: { auto_pad: attr.string('SAME_LOWER'), strides: attr.ints([2, 2]) },
+  },
+  {
+    op: 'Conv',
+    inputs: { x: randn([1, 2, 9], 28), w: randn([3, 2, 3], 29) },
+    attrs: { pads: attr.ints([1, 1]) },
+  },
+  {
+    op: 'MaxPool',
+    inputs: { x: img },
+    attrs: { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) },
+    outputs: 2,
+  },
+  {
+    op: 'MaxPool',
+    inputs: { x: img },
+    attrs: { kernel_shape: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]), dilations: attr.ints([2, 2]) },
+  },
+  {
+    op: 'AveragePool',
+    inputs: { x: img },
+    attrs: {
+      kernel_shape: attr.ints([3, 3]),
+      strides: attr.ints([2, 2]),
+      pads: attr.ints([1, 1, 1, 1]),
+      count_include_pad: attr.int(1),
+    },
+  },
+  {
+    op: 'AveragePool',
+    inputs: { x: img },
+    attrs: { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) },
+  },
+  {
+    op: 'AveragePool',
+    inputs: { x: img },
+    attrs: { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) },
+  },
+  { op: 'GlobalAveragePool', inputs: { x: img } },
+  ...[
+    'ReduceSum',
+    'ReduceMean',
+    'ReduceMax',
+    'ReduceMin',
+    'ReduceProd',
+    'ReduceL2',
+    'ReduceLogSumExp',
+    'ReduceSumSquare',
+  ].map((op) => ({
+    op,
+    inputs: { x: x234, axes: i64([0, -1]) },
+  })),
+  {
+    op: 'ReduceMean',
+    inputs: { x: x234 },
+    attrs: { axes: attr.ints([1]), keepdims: attr.int(0) },
+    opset: 13,
+  },
+  { op: 'ArgMax', inputs: { x: x234 }, attrs: { axis: attr.int(2) } },
+  {
+    op: 'CumSum',
+    inputs: { x: x234, a: int64([], [1]) },
+    attrs: { reverse: attr.int(1), exclusive: attr.int(1) },
+  },
+  { op: 'Transpose', inputs: { x: x234 }, attrs: { perm: attr.ints([1, 2, 0]) } },
+  { op: 'Slice', inputs: { x: x234, s: i64([3, 0]), e: i64([-10, 2]), a: i64([2, 0]), st: i64([-2, 1]) } },
+  {
+    op: 'Split',
+    inputs: { x: randn([2, 7], 30) },
+    attrs: { axis: attr.int(1), num_outputs: attr.int(3) },
+    outputs: 3,
+  },
+  { op: 'Concat', inputs: { a: x23, b: randn([2, 2], 31) }, attrs: { axis: attr.int(-1) } },
+  { op: 'Expand', inputs: { x: randn([3, 1], 32), s: i64([2, 1, 4]) } },
+  { op: 'Tile', inputs: { x: x23, r: i64([2, 3]) } },
+  { op: 'Pad', inputs: { x: x23, p: i64([1, 2, 0, 1]) }, attrs: { mode: attr.string('reflect') } },
+  { op: 'Trilu', inputs: { x: x234, k: int64([], [1]) }, attrs: { upper: attr.int(0) } },
+  { op: 'Gather', inputs: { x: x234, i: int64([2, 2], [0, -1, 2, 1]) }, attrs: { axis: attr.int(1) } },
+  {
+    op: 'GatherElements',
+    inputs: { x: x234, i: int64([2, 3, 2], [0, 1, 2, 3, 3, 2, 1, 0, 0, 0, 3, 3]) },
+    attrs: { axis: attr.int(2) },
+  },
+  {
+    op: 'ScatterElements',
+    inputs: { x: x23, i: int64([2, 2], [2, 0, 1, 1]), u: randn([2, 2], 33) },
+    attrs: { axis: attr.int(1), reduction: attr.string('add') },
+  },
+  {
+    op: 'SoftmaxCrossEntropyLoss',
+    inputs: { x: randn([3, 5, 2], 34), t: int64([3, 2], [0, 4, 2, -100, 1, 3]) },
+    attrs: { ignore_index: attr.int(-100) },
+    outputs: 2,
+  },
+  {
+    op: 'SoftmaxCrossEntropyLoss',
+    inputs: { x: randn([4, 5], 35), t: int64([4], [0, 4, 2, 1]), w: randn([5], 36, 0.5, 2) },
+    attrs: { reduction: attr.string('sum') },
+  },
+  { op: 'NegativeLogLikelihoodLoss', inputs: { x: randn([4, 5], 37), t: int64([4], [0, 4, 2, 1]) } },
+]
+
+/** Graph inputs for float tensors; int64 tensors are initializers, as exporters write them. */
+function caseGraph(c: Case) {
+  const names = Object.keys(c.inputs)
+  const isInit = (n: string) => c.inputs[n].dtype === 'int64'
+  const outputs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `y${i}`)
+  const g = graphOf({
+    opset: c.opset ?? 18,
+    inputs: Object.fromEntries(
+      names.filter((n) => !isInit(n)).map((n) => [n, [c.inputs[n].dtype, [...c.inputs[n].shape]]]),
+    ),
+    initializers: Object.fromEntries(names.filter(isInit).map((n) => [n, c.inputs[n]])),
+    nodes: [node(c.op, names, outputs, c.attrs ?? {}, `${c.op}_under_test`)],
+    outputs,
+  })
+  const types = inferShapes(g)
+  g.outputs = outputs.map((o) => types.get(o) ?? { name: o, dtype: 'float32' })
+  const feeds = Object.fromEntries(names.filter((n) => !isInit(n)).map((n) => [n, c.inputs[n]]))
+  return { g, feeds, outputs }
+}
+
+describe('reference kernels against onnxruntime-node CPU', () => {
+  CASES.forEach((c, k) => {
+    it(`${c.op} #${k}`, async () => {
+      const { g, feeds, outputs } = caseGraph(c)
+      const ours = runReference(g, feeds)
+      const session = await ort.InferenceSession.create(exportOnnx(g))
+      try {
+        const ortFeeds = Object.fromEntries(
+          Object.entries(feeds).map(([n, t]) => [
+            n,
+            new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, [...t.shape]),
+          ]),
+        )
+        const theirs = await session.run(ortFeeds)
+        for (const o of outputs) {
+          assert.deepEqual([...ours[o].shape], [...theirs[o].dims], `${o} shape`)
+          const a = values(ours[o])
+          const b = Array.from(theirs[o].data as ArrayLike<number | bigint>, Number)
+          a.forEach((v, i) => {
+            const ok = v === b[i] || Math.abs(v - b[i]) <= 2e-5 * Math.max(1, Math.abs(b[i]))
+            assert.ok(ok, `${o}[${i}]: ours ${v}, onnxruntime ${b[i]}`)
+          })
+        }
+      } finally {
+        await session.release()
+      }
+    })
+  })
+})
