@@ -1,5 +1,5 @@
 import type { GradContext } from '../rule.ts'
-import { convGeometry, transposedConv } from './conv-geometry.ts'
+import { type ConvGeometry, convGeometry, transposedConv } from './conv-geometry.ts'
 
 /**
  * The MaxPool gradient without ScatterElements' reduction (opsets before 16): for each kernel
@@ -20,13 +20,7 @@ export function maxPoolGradByMask(ctx: GradContext, indices: string): string {
   const base = new BigInt64Array(offsets.length * outputs.length)
   offsets.forEach((k, ki) => {
     outputs.forEach((o, oi) => {
-      let flat = 0
-      for (let a = 0; a < k.length; a++) {
-        const pos = o[a] * geo.strides[a] - geo.pads[a] + k[a] * geo.dilations[a]
-        if (pos < 0 || pos >= geo.input[a]) return void (base[ki * outputs.length + oi] = -1n)
-        flat = flat * geo.input[a] + pos
-      }
-      base[ki * outputs.length + oi] = BigInt(flat)
+      base[ki * outputs.length + oi] = flatPosition(k, o, geo)
     })
   })
   const kCount = offsets.length
@@ -52,6 +46,17 @@ export function maxPoolGradByMask(ctx: GradContext, indices: string): string {
   const w = e.constant({ dtype: 'float64', shape: wShape, data: oneHot }, 'pool_onehot')
   const wTyped = ctx.inputDtype(0) === 'float64' ? w : e.cast(w, ctx.inputDtype(0))
   return transposedConv(ctx, stacked, wTyped, wShape, geo, c)
+}
+
+/** The flat input position output `o` reads under kernel offset `k`, or −1 inside the padding. */
+function flatPosition(k: number[], o: number[], geo: ConvGeometry): bigint {
+  let flat = 0
+  for (let a = 0; a < k.length; a++) {
+    const pos = o[a] * geo.strides[a] - geo.pads[a] + k[a] * geo.dilations[a]
+    if (pos < 0 || pos >= geo.input[a]) return -1n
+    flat = flat * geo.input[a] + pos
+  }
+  return BigInt(flat)
 }
 
 /** Every index tuple of a box, row-major. */
