@@ -25,6 +25,7 @@ export {
   type Value,
 } from './backend/backend.ts'
 export { DEFAULT_BACKEND, nodeBackends } from './backend/defaults.ts'
+export { referenceBackend, referenceProvider } from './backend/reference.ts'
 export { ortNodeProviders } from './backend/ort-node.ts'
 export { type BackendChoice, type BackendProvider, BackendRegistry } from './backend/registry.ts'
 export { assignParameters } from './checkpoint/assign.ts'
@@ -36,6 +37,21 @@ export {
   type SaveOptions,
   saveCheckpoint,
 } from './checkpoint/checkpoint.ts'
+export { bindSymbols, microBatchView, shapeSignature } from './executor/bindings.ts'
+export { MonolithicTrainer } from './executor/monolithic.ts'
+export { Pipeline, type PipelineStepOptions, type PipelineStepResult } from './executor/pipeline.ts'
+export { type PipelineOp, type PipelineSchedule, pipelineOrder, stageOrder } from './executor/schedule.ts'
+export { evenCuts, splitContiguous } from './executor/split.ts'
+export { StageExecutor, type StageExecutorOptions, toOnnx } from './executor/stage.ts'
+export { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './executor/stage-graphs.ts'
+export {
+  type PipelineModelOptions,
+  parametersOf,
+  pipelineModel,
+  type StepReport,
+  Trainer,
+  type TrainerOptions,
+} from './executor/trainer.ts'
 export {
   BackendUnavailableError,
   CheckpointError,

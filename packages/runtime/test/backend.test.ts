@@ -6,7 +6,7 @@ import { probeModel } from '../src/backend/probe-model.ts'
 
 function stub(name: string, fails: boolean): Backend {
   if (fails) throw new Error(`${name} exploded\nsecond line`)
-  return { name, device: 'cpu', createSession: async () => assert.fail('not used') }
+  return { name, device: 'cpu', format: 'onnx', createSession: async () => assert.fail('not used') }
 }
 
 test('the registry falls through failed inits by priority and reports every cause together', async () => {

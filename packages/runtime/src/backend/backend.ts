@@ -10,6 +10,8 @@ export interface Backend {
   readonly name: string
   /** where session outputs live when kept on the device */
   readonly device: 'cpu' | 'gpu'
+  /** what `createSession` reads: serialised ONNX, or the Graph itself (reference interpreter) */
+  readonly format: 'onnx' | 'graph'
   /** compiles `model` once; run it many times */
   createSession(model: SessionModel, options?: SessionOptions): Promise<BackendSession>
 }

@@ -39,6 +39,7 @@ async function initOrt(provider: OrtProvider): Promise<Backend> {
   const backend: Backend = {
     name: provider,
     device: provider === 'cpu' ? 'cpu' : 'gpu',
+    format: 'onnx',
     createSession: (model, options) => createOrtSession(provider, model, options),
   }
   // a probe run proves the provider initialises *and* computes (an adapter can exist and still fail)

@@ -1,0 +1,94 @@
+import { buildTrainingGraph, type Graph, type Tensor, tensor } from '@atoll/core'
+import type { Backend, BackendSession } from '../backend/backend.ts'
+import { SessionError } from '../errors.ts'
+import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
+import { bindSymbols, shapeSignature } from './bindings.ts'
+import { toOnnx } from './stage.ts'
+
+/**
+ * The whole forward+backward graph as one session (parameters fed as inputs, viewing the
+ * Parameters). What `atoll grads` runs, and the baseline the stage executor is measured against.
+ */
+export class MonolithicTrainer {
+  private readonly graph: Graph
+  private readonly loss: string
+  private readonly backend: Backend
+  private readonly params: ReadonlyMap<string, Parameter>
+  private readonly compiled = new Map<
+    string,
+    Promise<{ session: BackendSession; grads: Map<string, string> }>
+  >()
+  private readonly intraOpThreads?: number
+
+  constructor(options: {
+    backend: Backend
+    graph: Graph
+    params: ReadonlyMap<string, Parameter>
+    loss?: string
+    intraOpThreads?: number
+  }) {
+    this.backend = options.backend
+    this.graph = options.graph
+    this.params = options.params
+    this.loss = options.loss ?? 'loss'
+    this.intraOpThreads = options.intraOpThreads
+  }
+
+  /** Runs forward and backward on `batch`; adds the gradients into the Parameters and returns the loss. */
+  async run(batch: Readonly<Record<string, Tensor>>): Promise<number> {
+    const { session, grads } = await this.compile(batch)
+    const feeds: Record<string, Tensor> = { ...batch }
+    for (const name of this.graph.parameters) {
+      const p = this.params.get(name)!
+      feeds[name] = tensor('float32', p.shape, p.value)
+    }
+    const out = await session.run(feeds)
+    for (const [param, gradOut] of grads) {
+      accumulateGrad(this.params.get(param)!, (await out[gradOut].read()).data as Float32Array)
+      out[gradOut].dispose()
+    }
+    const loss = ((await out[this.loss].read()).data as Float32Array)[0]
+    out[this.loss].dispose()
+    return loss
+  }
+
+  async release(): Promise<void> {
+    for (const c of this.compiled.values()) await (await c).session.release()
+    this.compiled.clear()
+  }
+
+  private compile(batch: Readonly<Record<string, Tensor>>) {
+    const key = shapeSignature(batch)
+    let c = this.compiled.get(key)
+    if (c === undefined) {
+      c = this.build(batch)
+      this.compiled.set(key, c)
+    }
+    return c
+  }
+
+  private async build(batch: Readonly<Record<string, Tensor>>) {
+    for (const name of this.graph.parameters) {
+      if (!this.params.has(name)) throw new SessionError(`no live parameter for '${name}'`)
+    }
+    const bindings = bindSymbols(this.graph, batch)
+    const { graph: training, backward } = buildTrainingGraph(this.graph, this.loss, { bindings })
+    const params = this.graph.parameters
+    const g: Graph = {
+      ...training,
+      inputs: [
+        ...training.inputs,
+        ...[...params].map((p) => ({
+          name: p,
+          dtype: 'float32' as const,
+          shape: [...this.params.get(p)!.shape],
+        })),
+      ],
+      initializers: new Map([...training.initializers].filter(([k]) => !params.has(k))),
+      parameters: new Set(),
+    }
+    const model = this.backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }
+    const session = await this.backend.createSession(model, { intraOpThreads: this.intraOpThreads })
+    return { session, grads: backward.gradients }
+  }
+}

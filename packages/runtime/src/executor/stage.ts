@@ -1,0 +1,172 @@
+import { exportOnnx, type Graph, type Tensor, tensor } from '@atoll/core'
+import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
+import { SessionError } from '../errors.ts'
+import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
+import { bindSymbols, shapeSignature } from './bindings.ts'
+import { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './stage-graphs.ts'
+
+export interface StageExecutorOptions {
+  backend: Backend
+  /** the stage's forward graph: boundary and data inputs in, boundary outputs (or the loss) out */
+  graph: Graph
+  /** live parameters by name, for every trainable initializer of `graph` */
+  params: ReadonlyMap<string, Parameter>
+  /** outputs whose gradients drive backward (default: every graph output) */
+  differentiate?: readonly string[]
+  /** float boundary inputs whose gradients backward returns (default none) */
+  gradInputs?: readonly string[]
+  /** stash activations between forward and backward, or recompute them (default 'stash') */
+  policy?: ActivationPolicy
+  intraOpThreads?: number
+}
+
+interface Compiled {
+  graphs: StageGraphs
+  forward: BackendSession
+  backward: BackendSession
+}
+
+/** What forward kept for one micro-batch until its backward. */
+interface Pending {
+  feeds: Record<string, Feed>
+  stash: Record<string, Value>
+  compiled: Compiled
+}
+
+/**
+ * Runs one stage: one forward and one backward session per input-shape signature (compiled on
+ * first use, then reused), micro-batches identified by index, parameter gradients accumulated into
+ * the Parameters. Parameter feeds view the Parameters' storage, so optimizer updates are seen by
+ * the next run without a copy.
+ */
+export class StageExecutor {
+  readonly graph: Graph
+  private readonly options: StageExecutorOptions
+  private readonly compiled = new Map<string, Promise<Compiled>>()
+  private readonly pending = new Map<number, Pending>()
+  private readonly paramFeeds: Record<string, Tensor>
+
+  constructor(options: StageExecutorOptions) {
+    this.options = options
+    this.graph = options.graph
+    this.paramFeeds = {}
+    for (const name of options.graph.parameters) {
+      const p = options.params.get(name)
+      if (p === undefined) throw new SessionError(`no live parameter for '${name}'`)
+      this.paramFeeds[name] = tensor('float32', p.shape, p.value)
+    }
+  }
+
+  /** sessions compiled so far (one pair per input-shape signature) */
+  get signatures(): number {
+    return this.compiled.size
+  }
+
+  /** Runs forward for micro-batch `mb`; keeps what backward needs; returns the stage's outputs. */
+  async forward(mb: number, feeds: Record<string, Feed>): Promise<Record<string, Value>> {
+    if (this.pending.has(mb))
+      throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
+    const compiled = await this.compile(feeds)
+    const out = await compiled.forward.run({ ...feeds, ...this.paramFeeds })
+    const stash: Record<string, Value> = {}
+    for (const name of compiled.graphs.stashed) stash[name] = out[name]
+    this.pending.set(mb, { feeds, stash, compiled })
+    const result: Record<string, Value> = {}
+    for (const o of this.graph.outputs) result[o.name] = out[o.name]
+    return result
+  }
+
+  /**
+   * Runs backward for micro-batch `mb` given the gradients of the differentiated outputs (for a
+   * loss, its seed: 1, or 1/M to average over M micro-batches). Adds the parameter gradients into
+   * the Parameters and returns the boundary inputs' gradients.
+   */
+  async backward(mb: number, outputGrads: Record<string, Feed>): Promise<Record<string, Value>> {
+    const p = this.pending.get(mb)
+    if (p === undefined)
+      throw new SessionError(`micro-batch ${mb} has no forward on stage '${this.graph.name}'`)
+    this.pending.delete(mb)
+    const { graphs, backward } = p.compiled
+    const feeds: Record<string, Feed> = {}
+    for (const name of graphs.backwardReads) {
+      const f = p.stash[name] ?? p.feeds[name] ?? this.paramFeeds[name]
+      if (f === undefined)
+        throw new SessionError(`backward of '${this.graph.name}' reads '${name}', which nothing provides`)
+      feeds[name] = f
+    }
+    for (const [value, seed] of graphs.seeds) {
+      const g = outputGrads[value]
+      if (g === undefined)
+        throw new SessionError(`backward of '${this.graph.name}' needs the gradient of '${value}'`)
+      feeds[seed] = g
+    }
+    const out = await backward.run(feeds)
+    this.disposeStash(p)
+    const inputGrads: Record<string, Value> = {}
+    for (const [name, gradOut] of graphs.gradients) {
+      const param = this.options.params.get(name)
+      if (param !== undefined && this.graph.parameters.has(name)) {
+        accumulateGrad(param, (await out[gradOut].read()).data as Float32Array)
+        out[gradOut].dispose()
+      } else {
+        inputGrads[name] = out[gradOut]
+      }
+    }
+    return inputGrads
+  }
+
+  /** Drops every in-flight micro-batch (after a failure) so the next step starts clean. */
+  reset(): void {
+    for (const p of this.pending.values()) this.disposeStash(p)
+    this.pending.clear()
+  }
+
+  /** Frees stashed activations; the stage's own outputs belong to the caller, who frees them. */
+  private disposeStash(p: Pending): void {
+    for (const [name, v] of Object.entries(p.stash)) {
+      if (!this.graph.outputs.some((o) => o.name === name)) v.dispose()
+    }
+  }
+
+  async release(): Promise<void> {
+    this.reset()
+    for (const c of this.compiled.values()) {
+      const { forward, backward } = await c
+      await Promise.all([forward.release(), backward.release()])
+    }
+    this.compiled.clear()
+  }
+
+  private compile(feeds: Record<string, Feed>): Promise<Compiled> {
+    const key = shapeSignature(feeds)
+    let c = this.compiled.get(key)
+    if (c === undefined) {
+      c = this.build(feeds)
+      this.compiled.set(key, c)
+      c.catch(() => this.compiled.delete(key))
+    }
+    return c
+  }
+
+  private async build(feeds: Record<string, Feed>): Promise<Compiled> {
+    const { backend, differentiate, gradInputs, policy = 'stash', intraOpThreads } = this.options
+    const bindings = bindSymbols(this.graph, feeds)
+    const graphs = buildStageGraphs(this.graph, {
+      differentiate: differentiate ?? this.graph.outputs.map((o) => o.name),
+      gradInputs,
+      bindings,
+      policy,
+    })
+    const session = (g: Graph) =>
+      backend.createSession(backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }, {
+        intraOpThreads,
+      })
+    const [forward, backward] = await Promise.all([session(graphs.forward), session(graphs.backward)])
+    return { graphs, forward, backward }
+  }
+}
+
+/** ONNX bytes without intermediate value types: onnxruntime infers them, and stale ones would conflict. */
+export function toOnnx(g: Graph): Uint8Array {
+  return exportOnnx(g, { valueInfo: false })
+}

@@ -1,0 +1,110 @@
+import type { Graph, Tensor } from '@atoll/core'
+import type { Backend } from '../backend/backend.ts'
+import { SessionError } from '../errors.ts'
+import { clipGradNorm, globalGradNorm } from '../optim/clip.ts'
+import type { Optimizer } from '../optim/optimizer.ts'
+import { createParameter, type Parameter, zeroGrads } from '../optim/parameter.ts'
+import { type LrSchedule, lrAt } from '../optim/schedule.ts'
+import { Pipeline } from './pipeline.ts'
+import type { PipelineSchedule } from './schedule.ts'
+import { evenCuts, splitContiguous } from './split.ts'
+import type { ActivationPolicy } from './stage-graphs.ts'
+import { StageExecutor } from './stage.ts'
+
+/** Live float32 Parameters for every trainable initializer of `graph`, in the graph's order. */
+export function parametersOf(graph: Graph): Parameter[] {
+  return [...graph.parameters].map((name) => {
+    const t = graph.initializers.get(name)
+    if (t === undefined) throw new SessionError(`parameter '${name}' has no initial value`)
+    return createParameter(name, t)
+  })
+}
+
+export interface PipelineModelOptions {
+  backend: Backend
+  /** stage graphs, or a count for an even contiguous split (default 1) */
+  stages?: number | Graph[]
+  policy?: ActivationPolicy
+  loss?: string
+  intraOpThreads?: number
+}
+
+/** A model's Parameters and a Pipeline of its stages, sharing the same weights. */
+export function pipelineModel(
+  graph: Graph,
+  options: PipelineModelOptions,
+): { params: Parameter[]; pipeline: Pipeline } {
+  const params = parametersOf(graph)
+  const byName = new Map(params.map((p) => [p.name, p]))
+  const loss = options.loss ?? 'loss'
+  const stages = options.stages ?? 1
+  const graphs =
+    typeof stages === 'number'
+      ? stages === 1
+        ? [graph]
+        : splitContiguous(graph, evenCuts(graph, stages))
+      : stages
+  const executors = graphs.map((g, k) => {
+    const last = k === graphs.length - 1
+    return new StageExecutor({
+      backend: options.backend,
+      graph: g,
+      params: byName,
+      policy: options.policy,
+      intraOpThreads: options.intraOpThreads,
+      differentiate: last ? [loss] : g.outputs.filter((o) => o.dtype === 'float32').map((o) => o.name),
+      gradInputs: k === 0 ? [] : g.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name),
+    })
+  })
+  return { params, pipeline: new Pipeline(executors, loss) }
+}
+
+export interface TrainerOptions {
+  pipeline: Pipeline
+  params: readonly Parameter[]
+  optimizer: Optimizer
+  schedule: LrSchedule
+  /** clip the global gradient 2-norm to this (default: no clipping) */
+  clipNorm?: number
+  microBatches?: number
+  pipelineSchedule?: PipelineSchedule
+}
+
+export interface StepReport {
+  /** 0-based index of the step just taken */
+  step: number
+  /** the batch's mean loss, computed before this step's update */
+  loss: number
+  lr: number
+  /** global gradient norm before clipping */
+  gradNorm: number
+}
+
+/** Zero grads, forward+backward over the micro-batches, clip, one optimizer step at the scheduled rate. */
+export class Trainer {
+  private readonly o: TrainerOptions
+
+  constructor(options: TrainerOptions) {
+    this.o = options
+  }
+
+  /** steps taken so far (the optimizer's count, so a restored optimizer resumes the schedule) */
+  get step(): number {
+    return this.o.optimizer.steps
+  }
+
+  async trainStep(batch: Readonly<Record<string, Tensor>>): Promise<StepReport> {
+    const { pipeline, params, optimizer, schedule } = this.o
+    const step = optimizer.steps
+    zeroGrads(params)
+    const { loss } = await pipeline.step(batch, {
+      microBatches: this.o.microBatches,
+      schedule: this.o.pipelineSchedule,
+    })
+    const gradNorm =
+      this.o.clipNorm !== undefined ? clipGradNorm(params, this.o.clipNorm) : globalGradNorm(params)
+    const lr = lrAt(schedule, step)
+    optimizer.step(lr)
+    return { step, loss, lr, gradNorm }
+  }
+}
