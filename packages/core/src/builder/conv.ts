@@ -71,12 +71,19 @@ export function batchNorm2d(m: ModelBuilder, x: Value, o: BatchNormOptions = {})
   const bias = m.param('bias', [c], init.zeros())
   const mean = m.buffer('running_mean', tensor('float32', [c], new Float32Array(c)))
   const variance = m.buffer('running_var', tensor('float32', [c], new Float32Array(c).fill(1)))
+  const training = o.training !== false
   // ONNX momentum weighs the old running value: PyTorch's momentum 0.1 is ONNX's 0.9
-  return m.op('BatchNormalization', [x, scale, bias, mean, variance], x.shape, {
+  const attrs = {
     epsilon: attr.float(o.eps ?? 1e-5),
     momentum: attr.float(1 - (o.momentum ?? 0.1)),
-    training_mode: o.training === false ? 0 : 1,
-  })
+    training_mode: training ? 1 : 0,
+  }
+  const inputs = [x.name, scale.name, bias.name, mean.name, variance.name]
+  // training mode must declare the updated running statistics as outputs (ONNX requires all three);
+  // nothing reads them yet: the runtime owns buffer updates
+  const [y] = m.b.node('BatchNormalization', inputs, attrs, { outputs: training ? 3 : 1 })
+  m.graph.valueInfo.set(y, { name: y, dtype: x.dtype, shape: [...x.shape] })
+  return { name: y, dtype: x.dtype, shape: [...x.shape] }
 }
 
 export interface PoolOptions {

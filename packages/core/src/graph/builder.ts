@@ -174,6 +174,9 @@ function toAttributes(input: Record<string, AttributeInput>): Record<string, Att
     if (typeof v === 'number') out[k] = attr.int(v)
     else if (typeof v === 'string') out[k] = attr.string(v)
     else if (Array.isArray(v)) out[k] = attr.ints(v)
+    // ONNX stores FLOAT attributes as float32: round now so that the graph equals its export
+    else if (v.kind === 'float') out[k] = attr.float(Math.fround(v.value))
+    else if (v.kind === 'floats') out[k] = attr.floats(v.value.map(Math.fround))
     else out[k] = v
   }
   return out

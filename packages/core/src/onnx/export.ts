@@ -101,7 +101,7 @@ function encodeNode(node: Node, withValueInfo: boolean): ProtoWriter {
   }
   if (node.domain !== undefined && node.domain !== '' && node.domain !== 'ai.onnx') w.string(7, node.domain)
   // the scope travels as node metadata, so an exported graph re-imports with its layers intact
-  if (node.scope !== '') w.message(9, entry(SCOPE_KEY, node.scope))
+  w.message(9, entry(SCOPE_KEY, node.scope))
   return w
 }
 

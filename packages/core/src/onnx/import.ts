@@ -8,8 +8,9 @@ import { isFloat, type Tensor } from '../tensor.ts'
 import { attributeFromProto } from './attributes.ts'
 import { UnsupportedOpError } from '../ops/errors.ts'
 import { InvalidOnnxModelError, UnsupportedOnnxFeatureError } from './errors.ts'
-import { decodeModel, type GraphP, type ValueInfoP } from './proto.ts'
-import { scopeOfNode } from './scope.ts'
+import { decodeModel } from './decode.ts'
+import type { GraphP, ValueInfoP } from './proto.ts'
+import { hasAtollScope, scopeOfNode } from './scope.ts'
 import { retieDuplicateParameters } from './retie.ts'
 import { tensorFromProto } from './tensors.ts'
 
@@ -128,6 +129,11 @@ function convertValueInfo(v: ValueInfoP, required: boolean): ValueInfo | undefin
  */
 function assignScopes(graph: Graph, source: GraphP): void {
   const byName = new Map(source.nodes.map((n, i) => [graph.nodes[i], n]))
+  if (source.nodes.some(hasAtollScope)) {
+    // written by exportOnnx: Atoll's own scopes, taken as they are
+    for (const node of graph.nodes) node.scope = scopeOfNode(byName.get(node)!, graph.parameters)
+    return
+  }
   const scopeOfValue = new Map<string, string>()
   for (const node of graph.nodes) {
     node.scope = scopeOfNode(byName.get(node)!, graph.parameters)

@@ -41,6 +41,11 @@ export function scopeFromParameter(name: string): string {
   return i < 0 ? '' : name.slice(0, i)
 }
 
+/** Whether the node carries Atoll's own scope (then it is taken as is, even when empty). */
+export function hasAtollScope(node: NodeP): boolean {
+  return node.metadata.some((m) => m.key === ATOLL_SCOPE_KEY)
+}
+
 export function scopeOfNode(node: NodeP, parameters: ReadonlySet<string>): string {
   const own = node.metadata.find((m) => m.key === ATOLL_SCOPE_KEY)
   if (own !== undefined) return own.value

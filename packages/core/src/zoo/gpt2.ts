@@ -47,8 +47,10 @@ export function gpt2(options: GPT2Options = {}): ZooModel {
     ),
     'positions',
   )
-  const wpe = m.scope('wpe', () => embedding(m, positions, c.ctx, c.d, 0.01))
-  let x: Value = m.op('Add', [wte, wpe], [batch, seq, c.d])
+  let x: Value = m.scope('wpe', () => {
+    const wpe = embedding(m, positions, c.ctx, c.d, 0.01)
+    return m.op('Add', [wte, wpe], [batch, seq, c.d])
+  })
   for (let i = 0; i < c.layers; i++) {
     x = m.scope('h', () => m.scope(i, () => block(m, x, c)))
   }
