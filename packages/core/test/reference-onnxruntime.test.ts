@@ -191,6 +191,14 @@ const CASES: Case[] = [
     inputs: { x: x23, i: int64([2, 2], [2, 0, 1, 1]), u: randn([2, 2], 33) },
     attrs: { axis: attr.int(1), reduction: attr.string('add') },
   },
+  { op: 'GatherND', inputs: { x: x234, i: int64([2, 1, 1], [2, 0]) }, attrs: { batch_dims: attr.int(1) } },
+  { op: 'GatherND', inputs: { x: x234, i: int64([3, 2], [0, 1, 1, 2, 1, -1]) } },
+  { op: 'ScatterND', inputs: { x: x234, i: int64([2, 2], [0, 1, 1, 2]), u: randn([2, 4], 38) } },
+  {
+    op: 'ScatterND',
+    inputs: { x: x234, i: int64([1, 1], [1]), u: randn([1, 3, 4], 39) },
+    attrs: { reduction: attr.string('mul') },
+  },
   {
     op: 'SoftmaxCrossEntropyLoss',
     inputs: { x: randn([3, 5, 2], 34), t: int64([3, 2], [0, 4, 2, -100, 1, 3]) },

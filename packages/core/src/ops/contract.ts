@@ -206,6 +206,12 @@ export const OPS = {
     outputs: ['output'],
     attributes: { axis: int(0), reduction: str('none') },
   },
+  GatherND: { inputs: ['data', 'indices'], outputs: ['output'], attributes: { batch_dims: int(0) } },
+  ScatterND: {
+    inputs: ['data', 'indices', 'updates'],
+    outputs: ['output'],
+    attributes: { reduction: str('none') },
+  },
   OneHot: { inputs: ['indices', 'depth', 'values'], outputs: ['output'], attributes: { axis: int(-1) } },
   // generators and shape queries
   Constant: {

@@ -48,6 +48,8 @@ const FREE = new Set([
   'Gather',
   'GatherElements',
   'ScatterElements',
+  'GatherND',
+  'ScatterND',
   'OneHot',
   'Constant',
   'ConstantOfShape',

@@ -26,7 +26,7 @@ const UNARY: Record<string, Unary> = {
   Floor: () => Math.floor,
   Ceil: () => Math.ceil,
   Round: () => roundHalfEven,
-  Relu: () => (x) => (x < 0 ? 0 : x),
+  Relu: () => (x) => Math.max(x, 0),
   Softplus: () => softplus,
   Softsign: () => (x) => x / (1 + Math.abs(x)),
   HardSwish: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),

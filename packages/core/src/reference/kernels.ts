@@ -3,6 +3,7 @@ import { CONV_KERNELS } from './conv.ts'
 import { ELEMENTWISE_KERNELS } from './elementwise.ts'
 import { GENERATOR_KERNELS } from './generators.ts'
 import { INDEXING_KERNELS } from './indexing.ts'
+import { INDEXING_ND_KERNELS } from './indexing-nd.ts'
 import type { Kernel } from './kernel.ts'
 import { LINALG_KERNELS } from './linalg.ts'
 import { LOSS_KERNELS } from './loss.ts'
@@ -16,6 +17,7 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
   ...REDUCE_KERNELS,
   ...MOVEMENT_KERNELS,
   ...INDEXING_KERNELS,
+  ...INDEXING_ND_KERNELS,
   ...NORM_KERNELS,
   ...CONV_KERNELS,
   ...GENERATOR_KERNELS,

@@ -73,6 +73,28 @@ const scatterElements: ShapeFn = (ctx) => {
   return [{ dtype: ctx.dtype(0), shape: s }]
 }
 
+const gatherND: ShapeFn = (ctx) => {
+  const s = ctx.shape(0)
+  const idx = ctx.shape(1)
+  const b = ctx.attrs.int('batch_dims')
+  const k = idx[idx.length - 1]
+  if (typeof k !== 'number' || idx.length < 1 || k < 1 || b + k > s.length) {
+    return ctx.fail(`indices ${showShape(idx)} cannot address data ${showShape(s)} with batch_dims ${b}`)
+  }
+  return [{ dtype: ctx.dtype(0), shape: [...idx.slice(0, -1), ...s.slice(b + k)] }]
+}
+
+const scatterND: ShapeFn = (ctx) => {
+  const s = ctx.shape(0)
+  const idx = ctx.shape(1)
+  const k = idx[idx.length - 1]
+  if (typeof k !== 'number' || k > s.length)
+    return ctx.fail(`indices ${showShape(idx)} cannot address data ${showShape(s)}`)
+  if (ctx.shape(2).length !== idx.length - 1 + s.length - k)
+    ctx.fail(`updates ${showShape(ctx.shape(2))} do not fit`)
+  return [{ dtype: ctx.dtype(0), shape: s }]
+}
+
 const oneHot: ShapeFn = (ctx) => {
   const s = ctx.shape(0)
   const axis = normAxis(ctx.node, ctx.attrs.int('axis'), s.length + 1)
@@ -87,5 +109,7 @@ export const INDEXING_SHAPES: Record<string, ShapeFn> = {
   Gather: gather,
   GatherElements: gatherElements,
   ScatterElements: scatterElements,
+  GatherND: gatherND,
+  ScatterND: scatterND,
   OneHot: oneHot,
 }
