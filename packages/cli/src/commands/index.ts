@@ -1,9 +1,10 @@
 import type { Command } from '../command.ts'
 import { bench } from './bench.ts'
+import { inspect } from './inspect.ts'
 import { peer } from './peer.ts'
 import { peers } from './peers.ts'
 import { test } from './test.ts'
 import { testnet } from './testnet.ts'
 
 /** Every sub-command, in the order `atoll --help` lists them. Registered explicitly, not by import side effect. */
-export const commands: Command[] = [test, bench, testnet, peer, peers]
+export const commands: Command[] = [test, bench, testnet, peer, peers, inspect]

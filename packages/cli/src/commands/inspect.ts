@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs'
+import { type GraphSummary, importOnnxGraph, summarizeGraph } from '@atoll/core'
+import { type Command, UsageError } from '../command.ts'
+import { numberFlag, parseFlags } from '../flags.ts'
+
+const usage = [
+  'Usage: atoll inspect MODEL.onnx [--bind NAME=N,…] [--depth N] [--json]',
+  '',
+  'Summarises an ONNX model: op histogram, parameter count, ops Atoll does not support, and FLOPs',
+  'of one forward pass per scope (layer). Symbolic input dimensions count as 1 unless bound.',
+  '',
+  '  --bind batch=8,seq=128   values for symbolic input dimensions',
+  '  --depth N                group scopes by their first N dotted parts (h.3.attn → h.3 at 2)',
+  '  --json                   print the summary as JSON',
+  '',
+  'Exit code 0, or 3 when the model has ops Atoll cannot run (they are listed).',
+].join('\n')
+
+function parseBindings(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  if (text === undefined) return out
+  for (const pair of text.split(',')) {
+    const [name, value] = pair.split('=')
+    const n = numberFlag('bind', value, 1)
+    if (!name || n === undefined || !Number.isInteger(n))
+      throw new UsageError(`--bind wants NAME=INTEGER, got '${pair}'`)
+    out[name] = n
+  }
+  return out
+}
+
+const si = (n: number) => {
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ]
+  const u = units.find(([v]) => n >= v)
+  return u === undefined ? String(n) : `${(n / u[0]).toFixed(2)}${u[1]}`
+}
+
+export function formatSummary(s: GraphSummary): string {
+  const lines = [
+    `model ${s.name}: opset ${s.opset}, ${s.nodes} nodes`,
+    `parameters: ${s.parameters.toLocaleString('en-US')} in ${s.parameterTensors} tensors (+ ${s.stateElements.toLocaleString('en-US')} non-trainable state elements)`,
+    '',
+    'ops:',
+    ...s.ops.map(([op, n]) => `  ${op.padEnd(28)} ${String(n).padStart(6)}`),
+  ]
+  if (s.unsupported.length > 0) {
+    lines.push('', 'unsupported ops:')
+    for (const u of s.unsupported) {
+      lines.push(
+        `  ${(u.domain ? `${u.domain}.` : '') + u.opType} ×${u.count} (first: node '${u.firstNode}')`,
+      )
+    }
+  }
+  lines.push('')
+  if (s.scopes === undefined) lines.push(`FLOPs: not counted (${s.flopsError})`)
+  else {
+    const bound = Object.entries(s.bindings).map(([k, v]) => `${k}=${v}`)
+    lines.push(
+      `FLOPs per forward pass${bound.length > 0 ? ` (${bound.join(', ')})` : ''}: ${si(s.flops ?? 0)}`,
+    )
+    for (const c of s.scopes) {
+      const share = s.flops ? ((100 * c.flops) / s.flops).toFixed(1) : '0.0'
+      lines.push(
+        `  ${(c.scope || '(no scope)').padEnd(32)} ${si(c.flops).padStart(9)} ${share.padStart(5)}%  ${String(c.nodes).padStart(5)} nodes`,
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
+export const inspect: Command = {
+  name: 'inspect',
+  summary: 'summarise an ONNX model: ops, parameters, FLOPs per scope, unsupported ops',
+  usage,
+  async run(args) {
+    const { values, positionals } = parseFlags(
+      args,
+      { bind: { type: 'string' }, depth: { type: 'string' }, json: { type: 'boolean', default: false } },
+      true,
+    )
+    if (positionals.length !== 1) throw new UsageError('name exactly one ONNX file')
+    const depth = numberFlag('depth', values.depth, 1, 64)
+    const bytes = readFileSync(positionals[0])
+    const graph = importOnnxGraph(bytes, { supportedOps: 'any' })
+    const summary = summarizeGraph(graph, { bindings: parseBindings(values.bind), depth })
+    console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary))
+    return summary.unsupported.length > 0 ? 3 : 0
+  },
+}
