@@ -28,10 +28,11 @@ function apply(shape: number[], values: number[], layer: (m: ModelBuilder, x: Va
   return out
 }
 
-const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) =>
-  b.forEach((v, i) =>
-    assert.ok(Math.abs(a[i] - v) <= tol * Math.max(1, Math.abs(v)), `[${i}] ${a[i]} vs ${v}`),
-  )
+function close(a: ArrayLike<number>, b: number[], tol = 1e-6): void {
+  for (const [i, v] of b.entries()) {
+    assert.ok(Math.abs(a[i] - v) <= tol * Math.max(1, Math.abs(v)), `[${i}] ${a[i]} vs ${v}`)
+  }
+}
 
 test('GELU, exact and tanh-approximated, and SiLU match their definitions', () => {
   const xs = [-2, -1, 0, 1, 2]
