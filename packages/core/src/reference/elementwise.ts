@@ -130,43 +130,59 @@ function binaryOf(ctx: KernelContext, op: string): Binary {
   }
 }
 
-/** f applied across broadcast operands, as float64 numbers. */
-export function broadcastApply(
-  ctx: KernelContext,
-  xs: Tensor[],
-  f: (v: number[]) => number,
-): { shape: number[]; values: Float64Array } {
+interface Operand {
+  shape: readonly number[]
+  values: Float64Array
+}
+
+/** The broadcast shape of the operands and, per operand, its element index for each output element. */
+function broadcastPlan(ctx: KernelContext, xs: readonly Operand[]) {
   const shape = broadcastShapes(
     ctx.node,
     xs.map((x) => [...x.shape]),
   ) as number[]
-  const data = xs.map(toF64)
-  const index = xs.map((x) => broadcastIndex(x.shape, shape))
-  const out = new Float64Array(numel(shape))
-  const args = new Array<number>(xs.length)
-  for (let k = 0; k < out.length; k++) {
-    for (let j = 0; j < xs.length; j++) args[j] = data[j][index[j][k]]
-    out[k] = f(args)
-  }
+  const n = numel(shape)
+  // an operand already of the output's size needs no index map
+  const index = xs.map((x) => (numel(x.shape) === n ? undefined : broadcastIndex(x.shape, shape)))
+  return { shape, n, index }
+}
+
+/** f(a, b) over the broadcast of two operands. */
+function broadcast2(ctx: KernelContext, a: Operand, b: Operand, f: Binary): Operand {
+  const { shape, n, index } = broadcastPlan(ctx, [a, b])
+  const [ia, ib] = index
+  const av = a.values
+  const bv = b.values
+  const out = new Float64Array(n)
+  if (!ia && !ib) for (let k = 0; k < n; k++) out[k] = f(av[k], bv[k])
+  else for (let k = 0; k < n; k++) out[k] = f(av[ia ? ia[k] : k], bv[ib ? ib[k] : k])
   return { shape, values: out }
 }
 
 const BOOL_OUT = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor'])
 
+/** Binary ops, and variadic ones (Min, Max, Sum, Mean) folded pairwise left to right. */
 const binaryKernel =
   (op: string): Kernel =>
   (ctx) => {
     const xs = ctx.inputs.filter((t): t is Tensor => t !== undefined)
     const f = binaryOf(ctx, op)
-    const { shape, values } = broadcastApply(ctx, xs, (v) => v.reduce(f))
-    if (op === 'Mean') for (let k = 0; k < values.length; k++) values[k] /= xs.length
-    return [fromF64(BOOL_OUT.has(op) ? 'bool' : xs[0].dtype, shape, values)]
+    let acc: Operand = { shape: xs[0].shape, values: toF64(xs[0]) }
+    for (const x of xs.slice(1)) acc = broadcast2(ctx, acc, { shape: x.shape, values: toF64(x) }, f)
+    if (op === 'Mean') for (let k = 0; k < acc.values.length; k++) acc.values[k] /= xs.length
+    return [fromF64(BOOL_OUT.has(op) ? 'bool' : xs[0].dtype, acc.shape, acc.values)]
   }
 
 const where: Kernel = (ctx) => {
-  const [c, x, y] = [0, 1, 2].map((i) => ctx.input(i))
-  const { shape, values } = broadcastApply(ctx, [c, x, y], ([cv, xv, yv]) => (cv ? xv : yv))
-  return [fromF64(x.dtype, shape, values)]
+  const xs = [0, 1, 2].map((i) => ctx.input(i))
+  const [c, x, y] = xs.map((t) => ({ shape: t.shape, values: toF64(t) }))
+  const { shape, n, index } = broadcastPlan(ctx, [c, x, y])
+  const [ic, ix, iy] = index
+  const out = new Float64Array(n)
+  for (let k = 0; k < n; k++) {
+    out[k] = c.values[ic ? ic[k] : k] ? x.values[ix ? ix[k] : k] : y.values[iy ? iy[k] : k]
+  }
+  return [fromF64(xs[1].dtype, shape, out)]
 }
 
 const castTo = (x: Tensor, dtype: DType): Tensor =>

@@ -12,6 +12,7 @@ import {
   ints,
   mapIndex,
   scalar,
+  stridedIndex,
   stridesOf,
   takeFlat,
   toF64,
@@ -29,7 +30,10 @@ const transpose: Kernel = (ctx) => {
   return [
     takeFlat(
       x,
-      mapIndex(shape, (idx) => idx.reduce((s, v, i) => s + v * st[perm[i]], 0)),
+      stridedIndex(
+        shape,
+        perm.map((p) => st[p]),
+      ),
       shape,
     ),
   ]
@@ -66,7 +70,11 @@ function sliceAxis(x: Tensor, axis: number, first: number, count: number, step: 
   const st = stridesOf(x.shape)
   return takeFlat(
     x,
-    mapIndex(shape, (idx) => idx.reduce((s, v, i) => s + (i === axis ? first + v * step : v) * st[i], 0)),
+    stridedIndex(
+      shape,
+      st.map((s, i) => (i === axis ? s * step : s)),
+      first * st[axis],
+    ),
     shape,
   )
 }
@@ -104,7 +112,11 @@ const slice: Kernel = (ctx) => {
   return [
     takeFlat(
       x,
-      mapIndex(shape, (idx) => idx.reduce((s, v, i) => s + (first[i] + v * step[i]) * st[i], 0)),
+      stridedIndex(
+        shape,
+        st.map((s, i) => s * step[i]),
+        first.reduce((s, f, i) => s + f * st[i], 0),
+      ),
       shape,
     ),
   ]

@@ -139,15 +139,17 @@ const softmax =
     const out = new Float64Array(v.length)
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
-        const at = (i: number) => (o * dim + i) * inner + j
+        const base = o * dim * inner + j
+        const end = base + dim * inner
         let max = -Infinity
-        for (let i = 0; i < dim; i++) max = Math.max(max, v[at(i)])
+        for (let k = base; k < end; k += inner) max = Math.max(max, v[k])
         let sum = 0
-        for (let i = 0; i < dim; i++) sum += Math.exp(v[at(i)] - max)
-        const logSum = Math.log(sum)
-        for (let i = 0; i < dim; i++) {
-          out[at(i)] = log ? v[at(i)] - max - logSum : Math.exp(v[at(i)] - max) / sum
+        for (let k = base; k < end; k += inner) {
+          out[k] = Math.exp(v[k] - max)
+          sum += out[k]
         }
+        const logSum = Math.log(sum)
+        for (let k = base; k < end; k += inner) out[k] = log ? v[k] - max - logSum : out[k] / sum
       }
     }
     return [fromF64(x.dtype, x.shape, out)]

@@ -48,7 +48,28 @@ export function broadcastIndex(inShape: readonly number[], outShape: readonly nu
     const j = i - (rank - inShape.length)
     return j < 0 || inShape[j] === 1 ? 0 : inStrides[j]
   })
-  return mapIndex(outShape, (idx) => idx.reduce((s, x, i) => s + x * step[i], 0))
+  return stridedIndex(outShape, step)
+}
+
+/**
+ * For every element of `shape` in row-major order, base + Σ index[d]·strides[d], walked
+ * incrementally (an odometer), so a view — transpose, slice, broadcast — costs O(1) per element.
+ */
+export function stridedIndex(shape: readonly number[], strides: readonly number[], base = 0): Int32Array {
+  const rank = shape.length
+  const out = new Int32Array(numel(shape))
+  const idx = new Array<number>(rank).fill(0)
+  let off = base
+  for (let k = 0; k < out.length; k++) {
+    out[k] = off
+    for (let d = rank - 1; d >= 0; d--) {
+      off += strides[d]
+      if (++idx[d] < shape[d]) break
+      off -= strides[d] * shape[d]
+      idx[d] = 0
+    }
+  }
+  return out
 }
 
 /** For every multi-index of `shape` in row-major order, `fn(index)`, collected. */
