@@ -151,3 +151,33 @@ export function assertGradient(graph: Graph, tolerance: number, options: GradChe
   }
   if (Object.keys(errors).length === 0) throw new Error('gradient check differentiated nothing')
 }
+
+/**
+ * The same graph in float64: float32 initializers, inputs, outputs, Casts to float and float
+ * constants are widened, so that finite differences of a whole model reach 1e-6 relative.
+ */
+export function toFloat64(graph: Graph): Graph {
+  const widen = (t: Tensor): Tensor =>
+    t.dtype === 'float32' ? tensor('float64', t.shape, Float64Array.from(t.data as Float32Array)) : t
+  const info = <T extends { dtype: DType }>(v: T): T =>
+    v.dtype === 'float32' ? { ...v, dtype: 'float64' } : v
+  const FLOAT = 1
+  const DOUBLE = 11
+  const nodes = graph.nodes.map((n) => {
+    const attributes = { ...n.attributes }
+    for (const [k, a] of Object.entries(attributes)) {
+      if (a.kind === 'tensor') attributes[k] = { kind: 'tensor', value: widen(a.value) }
+      if (n.opType === 'Cast' && k === 'to' && a.kind === 'int' && a.value === FLOAT)
+        attributes[k] = { kind: 'int', value: DOUBLE }
+    }
+    return { ...n, attributes }
+  })
+  return {
+    ...graph,
+    nodes,
+    inputs: graph.inputs.map(info),
+    outputs: graph.outputs.map(info),
+    initializers: new Map([...graph.initializers].map(([k, t]) => [k, widen(t)])),
+    valueInfo: new Map([...graph.valueInfo].map(([k, v]) => [k, info(v)])),
+  }
+}

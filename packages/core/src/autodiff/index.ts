@@ -16,6 +16,7 @@ export {
   gradName,
   MIN_AUTODIFF_OPSET,
 } from './backward.ts'
+export { decomposeTrainingOps } from './decompose.ts'
 export { BACKWARD_PREFIX, GradEmitter } from './emitter.ts'
 export {
   DynamicShapeError,
@@ -25,4 +26,4 @@ export {
 } from './errors.ts'
 export { type GradContext, type GradRule, NON_DIFFERENTIABLE } from './rule.ts'
 export { GRADIENT_RULES, RULES_BY_OP } from './rules/index.ts'
-export { buildTrainingGraph, type TrainingGraph } from './training.ts'
+export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './training.ts'

@@ -8,6 +8,7 @@ import type { Graph, ValueInfo } from '../graph.ts'
 import { numel, type Tensor, tensor } from '../tensor.ts'
 import { type Backward, type BackwardOptions, buildBackward } from './backward.ts'
 import { staticShape } from './context.ts'
+import { decomposeTrainingOps } from './decompose.ts'
 
 export interface TrainingGraph {
   /** inputs: the forward's; outputs: the loss, then `grad.<p>` for every differentiated value */
@@ -15,7 +16,17 @@ export interface TrainingGraph {
   backward: Backward
 }
 
-export function buildTrainingGraph(graph: Graph, loss: string, options: BackwardOptions = {}): TrainingGraph {
+export interface TrainingGraphOptions extends BackwardOptions {
+  /** rewrite composites that onnxruntime computes off-spec (training BatchNorm) first; default true */
+  decompose?: boolean
+}
+
+export function buildTrainingGraph(
+  source: Graph,
+  loss: string,
+  options: TrainingGraphOptions = {},
+): TrainingGraph {
+  const graph = options.decompose === false ? source : decomposeTrainingOps(source, options.bindings)
   const backward = buildBackward(graph, loss, options)
   const seed = backward.seeds.get(loss) as string
   const lossInfo = backward.types.get(loss) as ValueInfo

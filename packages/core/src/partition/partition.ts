@@ -6,6 +6,7 @@
  * stages read and of a parameter that several stages read (tied weights), reproduces the whole
  * graph's loss and gradients.
  */
+import { decomposeTrainingOps } from '../autodiff/decompose.ts'
 import type { Graph, ValueInfo } from '../graph.ts'
 import { inferTypes } from '../ops/infer.ts'
 import { assignStages, type StageSpec } from './assign.ts'
@@ -21,6 +22,8 @@ export interface PartitionOptions {
   recompute?: boolean
   /** sizes of symbolic dims (autodiff needs static shapes) */
   bindings?: Readonly<Record<string, number>>
+  /** rewrite training BatchNorm into primitives first (see decomposeTrainingOps); default true */
+  decompose?: boolean
 }
 
 /** A value crossing from one stage to a later one; `gradient` when its gradient flows back. */
@@ -41,7 +44,8 @@ export interface Partition {
   loss: string
 }
 
-export function partitionGraph(graph: Graph, options: PartitionOptions): Partition {
+export function partitionGraph(source: Graph, options: PartitionOptions): Partition {
+  const graph = options.decompose === false ? source : decomposeTrainingOps(source, options.bindings)
   const { types } = inferTypes(graph, { bindings: options.bindings })
   if (!types.has(options.loss)) throw new PartitionError(`loss '${options.loss}' is not a value of the graph`)
   const assignment = assignStages(graph, options.stages)

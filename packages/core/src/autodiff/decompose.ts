@@ -1,0 +1,67 @@
+/**
+ * Decomposition of composite ops into primitives before differentiation, where a backend does not
+ * compute the composite as the ONNX spec says. onnxruntime's CPU BatchNormalization with
+ * training_mode=1 does not normalise with the batch statistics the spec (and PyTorch) use, so a
+ * training graph that should run on onnxruntime rewrites it into ReduceSum/Sub/Mul/Sqrt nodes that
+ * keep the node's scope. Running statistics follow the spec: r·momentum + batch·(1 − momentum),
+ * with the biased batch variance.
+ */
+import type { Graph, Node } from '../graph.ts'
+import { readAttrs } from '../ops/attrs.ts'
+import { inferTypes } from '../ops/infer.ts'
+import { float32, type Tensor, tensor } from '../tensor.ts'
+import { staticShape } from './context.ts'
+import { GradEmitter } from './emitter.ts'
+
+/** `graph` with every training-mode BatchNormalization written as primitive ops (a new graph). */
+export function decomposeTrainingOps(graph: Graph, bindings?: Readonly<Record<string, number>>): Graph {
+  if (!graph.nodes.some((n) => n.opType === 'BatchNormalization' && isTraining(n, graph.opset))) return graph
+  const { types } = inferTypes(graph, { bindings })
+  const taken = new Set<string>([...types.keys(), ...graph.nodes.map((n) => n.name)])
+  const emit = new GradEmitter(taken)
+  const nodes: Node[] = []
+  for (const node of graph.nodes) {
+    if (node.opType !== 'BatchNormalization' || !isTraining(node, graph.opset)) {
+      nodes.push(node)
+      continue
+    }
+    const start = emit.nodes.length
+    emit.scope = node.scope
+    emit.hint = node.name
+    const shape = staticShape(types, node.inputs[0])
+    const dtype = types.get(node.inputs[0])?.dtype ?? 'float32'
+    batchNormPrimitives(emit, node, shape, dtype)
+    nodes.push(...emit.nodes.slice(start))
+  }
+  const initializers = new Map<string, Tensor>([...graph.initializers, ...emit.initializers])
+  return { ...graph, nodes, initializers }
+}
+
+function isTraining(node: Node, opset: number): boolean {
+  if (opset >= 14) return readAttrs(node).int('training_mode') === 1
+  return node.outputs.filter((o) => o !== '').length > 1
+}
+
+function batchNormPrimitives(e: GradEmitter, node: Node, shape: number[], dtype: Tensor['dtype']): void {
+  const a = readAttrs(node)
+  const [x, scale, bias, runMean, runVar] = node.inputs
+  const [y, outMean, outVar] = node.outputs
+  const perChannel = [shape[1], ...shape.slice(2).map(() => 1)]
+  const axes = [0, ...shape.slice(2).map((_, i) => i + 2)]
+  const count = axes.reduce((n, ax) => n * shape[ax], 1)
+  const scalar = (v: number) =>
+    dtype === 'float64' ? e.constant(tensor('float64', [], Float64Array.of(v))) : e.constant(float32([], [v]))
+  const mean = e.op('Mul', [e.reduceSum(x, axes, true), scalar(1 / count)])
+  const centred = e.op('Sub', [x, mean])
+  const variance = e.op('Mul', [e.reduceSum(e.op('Mul', [centred, centred]), axes, true), scalar(1 / count)])
+  const invStd = e.op('Reciprocal', [e.op('Sqrt', [e.op('Add', [variance, scalar(a.float('epsilon'))])])])
+  const scaled = e.op('Mul', [e.op('Mul', [centred, invStd]), e.reshape(scale, perChannel)])
+  e.op('Add', [scaled, e.reshape(bias, perChannel)], {}, y)
+  const momentum = a.float('momentum')
+  const running = (old: string, batch: string, out: string) => {
+    const kept = e.op('Mul', [old, scalar(momentum)])
+    e.op('Add', [kept, e.op('Mul', [e.reshape(batch, [shape[1]]), scalar(1 - momentum)])], {}, out)
+  }
+  if (outMean) running(runMean, mean, outMean)
+  if (outVar) running(runVar, variance, outVar)
+}
