@@ -39,3 +39,5 @@ export * from './zoo/index.ts'
 export * from './reference/index.ts'
 // reverse-mode autodiff: buildBackward, buildTrainingGraph, gradient rules (see src/autodiff/index.ts)
 export * from './autodiff/index.ts'
+// partitioning into pipeline stages: partitionGraph (see src/partition/index.ts)
+export * from './partition/index.ts'
