@@ -67,3 +67,12 @@ export class SessionError extends Error {
     this.name = 'SessionError'
   }
 }
+
+/** A model name, model file, batch file or data choice that does not fit the job. */
+export class TaskInputError extends Error {
+  static override name = 'TaskInputError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'TaskInputError'
+  }
+}

@@ -60,6 +60,7 @@ export {
   OptimizerConfigError,
   OptimizerStateError,
   SessionError,
+  TaskInputError,
 } from './errors.ts'
 export {
   type ImageBatch,
@@ -114,3 +115,11 @@ export {
 } from './optim/parameter.ts'
 export { checkSchedule, type LrSchedule, lrAt } from './optim/schedule.ts'
 export { type SgdOptions, sgd } from './optim/sgd.ts'
+export { checkBatch, readBatch } from './tasks/batch-file.ts'
+export { type BatchStream, DATASETS, type DataSourceOptions, openDataSource } from './tasks/data-source.ts'
+export { type EvalResult, evaluate } from './tasks/evaluate.ts'
+export { type FitOptions, type FitResult, fit } from './tasks/fit.ts'
+export { computeGradients, type GradientsResult } from './tasks/grads.ts'
+export { onnxModel, type TrainableModel, ZOO_MODELS, zooModel } from './tasks/model-source.ts'
+export { makeOptimizer, type OptimizerSpec } from './tasks/optimizer-spec.ts'
+export { StepLog } from './tasks/step-log.ts'

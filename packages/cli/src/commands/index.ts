@@ -1,5 +1,8 @@
 import type { Command } from '../command.ts'
 import { bench } from './bench.ts'
+import { evalCommand } from './eval.ts'
+import { fit } from './fit.ts'
+import { grads } from './grads.ts'
 import { inspect } from './inspect.ts'
 import { peer } from './peer.ts'
 import { peers } from './peers.ts'
@@ -7,4 +10,4 @@ import { test } from './test.ts'
 import { testnet } from './testnet.ts'
 
 /** Every sub-command, in the order `atoll --help` lists them. Registered explicitly, not by import side effect. */
-export const commands: Command[] = [test, bench, testnet, peer, peers, inspect]
+export const commands: Command[] = [test, bench, testnet, peer, peers, inspect, grads, fit, evalCommand]

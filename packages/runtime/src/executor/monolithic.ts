@@ -4,6 +4,7 @@ import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, shapeSignature } from './bindings.ts'
 import { toOnnx } from './stage.ts'
+import { unshadowed } from './stage-graphs.ts'
 
 /**
  * The whole forward+backward graph as one session (parameters fed as inputs, viewing the
@@ -84,7 +85,10 @@ export class MonolithicTrainer {
           shape: [...this.params.get(p)!.shape],
         })),
       ],
-      initializers: new Map([...training.initializers].filter(([k]) => !params.has(k))),
+      initializers: unshadowed(
+        new Map([...training.initializers].filter(([k]) => !params.has(k))),
+        this.graph,
+      ),
       parameters: new Set(),
     }
     const model = this.backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }

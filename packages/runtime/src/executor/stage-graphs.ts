@@ -82,7 +82,7 @@ function recomputeBackward(
     name: `${stage.name}.recompute-backward`,
     nodes: [...stage.nodes, ...bwGraph.nodes],
     inputs: [...forwardInputs, ...seedInputs],
-    initializers: new Map([...constants, ...bwGraph.initializers]),
+    initializers: unshadowed(new Map([...constants, ...bwGraph.initializers]), stage),
     valueInfo: new Map(),
   }
 }
@@ -103,4 +103,14 @@ function withoutParameters(initializers: Map<string, Tensor>, params: Set<string
 function fixDtype(g: Graph, name: string, info: ValueInfo | undefined): void {
   const out = g.outputs.find((o) => o.name === name)
   if (out && info) out.dtype = info.dtype
+}
+
+/**
+ * Backward graphs carry constants folded from forward values (shape arithmetic) as initializers;
+ * when the forward nodes run in the same graph they produce those values themselves, and ONNX
+ * forbids a name defined twice.
+ */
+export function unshadowed(initializers: Map<string, Tensor>, forward: Graph): Map<string, Tensor> {
+  const produced = new Set(forward.nodes.flatMap((n) => n.outputs))
+  return new Map([...initializers].filter(([k]) => !produced.has(k)))
 }

@@ -1,0 +1,50 @@
+import { writeFileSync } from 'node:fs'
+import type { Command } from '../command.ts'
+import { UsageError } from '../command.ts'
+import { parseFlags } from '../flags.ts'
+import { DEVICE_HELP, modelFromArgs, readInput, requireLoss } from './model-args.ts'
+
+const usage = [
+  'Usage: atoll grads MODEL.onnx --batch BATCH.safetensors --loss cross-entropy --out GRADS.safetensors',
+  '',
+  "One forward and backward pass of an ONNX model with Atoll's autodiff. BATCH holds one tensor per",
+  'graph input, by name, and `targets` (int64 class indices shaped like the first output without its',
+  'last dimension). The loss is the mean softmax cross-entropy of the first output against targets.',
+  'GRADS gets `loss` (float32 [1]) and `grad.<initializer>` for every trainable floating-point',
+  'initializer (BatchNormalization running statistics are not trainable).',
+  '',
+  'Options:',
+  `  --device D   ${DEVICE_HELP}`,
+].join('\n')
+
+export const grads: Command = {
+  name: 'grads',
+  summary: "compute an ONNX model's loss and parameter gradients on one batch",
+  usage,
+  async run(args) {
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        batch: { type: 'string' },
+        loss: { type: 'string' },
+        out: { type: 'string' },
+        device: { type: 'string' },
+      },
+      true,
+    )
+    if (values.batch === undefined) throw new UsageError('--batch BATCH.safetensors is required')
+    if (values.out === undefined) throw new UsageError('--out GRADS.safetensors is required')
+    requireLoss(values.loss)
+    if (positionals.length !== 1) throw new UsageError('give exactly one MODEL.onnx')
+    const { computeGradients, DEFAULT_BACKEND, nodeBackends, readBatch } = await import('@atoll/runtime')
+    const { writeSafetensors } = await import('@atoll/core')
+    // one gradient per initializer in the file: duplicated tied weights are reported separately
+    const model = await modelFromArgs(positionals, undefined, { retie: false })
+    const batch = readBatch(readInput(values.batch, 'batch'), model.graph, values.batch)
+    const backend = await nodeBackends().resolve(values.device ?? DEFAULT_BACKEND)
+    const result = await computeGradients(model.graph, batch, backend, model.loss)
+    writeFileSync(values.out, writeSafetensors(result.tensors))
+    console.error(`loss ${result.loss} · ${result.tensors.size - 1} gradients → ${values.out}`)
+    return 0
+  },
+}

@@ -1,0 +1,88 @@
+import type { Tensor } from '@atoll/core'
+import type { Backend } from '../backend/backend.ts'
+import { assignParameters } from '../checkpoint/assign.ts'
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts'
+import { TaskInputError } from '../errors.ts'
+import type { PipelineSchedule } from '../executor/schedule.ts'
+import type { ActivationPolicy } from '../executor/stage-graphs.ts'
+import { pipelineModel, type StepReport, Trainer } from '../executor/trainer.ts'
+import type { Parameter } from '../optim/parameter.ts'
+import { checkSchedule, type LrSchedule } from '../optim/schedule.ts'
+import type { TrainableModel } from './model-source.ts'
+import { makeOptimizer, type OptimizerSpec } from './optimizer-spec.ts'
+
+export interface FitOptions {
+  model: TrainableModel
+  backend: Backend
+  /** the batch of step k (a fixed batch, or a data stream's k-th batch) */
+  batch(step: number): Readonly<Record<string, Tensor>>
+  optimizer: OptimizerSpec
+  schedule: LrSchedule
+  steps: number
+  clipNorm?: number
+  microBatches?: number
+  stages?: number
+  policy?: ActivationPolicy
+  pipelineSchedule?: PipelineSchedule
+  /** starting weights by parameter name (every parameter, exact shapes) */
+  init?: ReadonlyMap<string, Tensor>
+  /** resume from, and save to, this checkpoint directory every `every` steps and at the end */
+  checkpoint?: { dir: string; every: number }
+  intraOpThreads?: number
+  onStep?(report: StepReport & { seconds: number; samples: number }): void | Promise<void>
+  /** called once before the first step, with the step training starts at (> 0 after a resume) */
+  onStart?(startStep: number): void
+}
+
+export interface FitResult {
+  params: Parameter[]
+  /** the step training started at (after a resume) and ended at */
+  from: number
+  to: number
+}
+
+/** Trains `model` for `steps` optimizer steps in this process, resuming from a checkpoint when there is one. */
+export async function fit(options: FitOptions): Promise<FitResult> {
+  const { model, backend, steps } = options
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new TaskInputError(`steps must be an integer ≥ 0, got ${steps}`)
+  const schedule = checkSchedule(options.schedule)
+  const { params, pipeline } = pipelineModel(model.graph, {
+    backend,
+    stages: options.stages,
+    policy: options.policy,
+    loss: model.loss,
+    intraOpThreads: options.intraOpThreads,
+  })
+  if (options.init) assignParameters(params, options.init, { source: 'the --init weights' })
+  const optimizer = makeOptimizer(options.optimizer, params)
+  const trainer = new Trainer({
+    pipeline,
+    params,
+    optimizer,
+    schedule,
+    clipNorm: options.clipNorm,
+    microBatches: options.microBatches,
+    pipelineSchedule: options.pipelineSchedule,
+  })
+  const ckpt = options.checkpoint
+  const resumed = ckpt ? await loadCheckpoint(ckpt.dir) : undefined
+  if (resumed) restoreCheckpoint(resumed, params, optimizer)
+  const from = trainer.step
+  options.onStart?.(from)
+  try {
+    while (trainer.step < steps) {
+      const batch = options.batch(trainer.step)
+      const t0 = performance.now()
+      const report = await trainer.trainStep(batch)
+      const samples = Object.values(batch)[0]?.shape[0] ?? 0
+      await options.onStep?.({ ...report, seconds: (performance.now() - t0) / 1000, samples })
+      const done = trainer.step
+      if (ckpt && (done % ckpt.every === 0 || done === steps))
+        await saveCheckpoint(ckpt.dir, done, params, optimizer)
+    }
+  } finally {
+    await pipeline.release()
+  }
+  return { params, from, to: trainer.step }
+}

@@ -1,0 +1,16 @@
+import { TaskInputError } from '../errors.ts'
+import { adamw } from '../optim/adamw.ts'
+import type { Optimizer } from '../optim/optimizer.ts'
+import type { Parameter } from '../optim/parameter.ts'
+import { sgd } from '../optim/sgd.ts'
+
+/** An optimizer as data (job files, flags, checkpoint records); defaults are PyTorch's. */
+export type OptimizerSpec =
+  | { kind: 'sgd'; momentum?: number; dampening?: number; nesterov?: boolean; weightDecay?: number }
+  | { kind: 'adamw'; betas?: [number, number]; eps?: number; weightDecay?: number; amsgrad?: boolean }
+
+export function makeOptimizer(spec: OptimizerSpec, params: readonly Parameter[]): Optimizer {
+  if (spec.kind === 'sgd') return sgd(params, spec)
+  if (spec.kind === 'adamw') return adamw(params, spec)
+  throw new TaskInputError(`unknown optimizer '${(spec as { kind: string }).kind}' (known: sgd, adamw)`)
+}

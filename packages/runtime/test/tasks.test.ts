@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { float32, int64, mlp, runReference, type Tensor } from '@atoll/core'
+import {
+  type Backend,
+  checkBatch,
+  evaluate,
+  type FitOptions,
+  fit,
+  nodeBackends,
+  openDataSource,
+  parametersOf,
+  StepLog,
+  zooModel,
+} from '../src/index.ts'
+
+const cpu: Backend = await nodeBackends().resolve('cpu')
+const dirs: string[] = []
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))))
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'atoll-tasks-'))
+  dirs.push(d)
+  return d
+}
+
+const model = { graph: mlp({ sizes: [6, 8, 3], seed: 4 }).graph, dataInput: 'x', loss: 'loss', label: 'mlp' }
+/** A different batch every step, as a data stream would give. */
+function batchOf(step: number): Record<string, Tensor> {
+  return {
+    x: float32(
+      [4, 6],
+      Array.from({ length: 24 }, (_, i) => Math.sin(i * 0.7 + step)),
+    ),
+    targets: int64([4], [step % 3, (step + 1) % 3, 2, 0]),
+  }
+}
+
+function fitOptions(extra: Partial<FitOptions>): FitOptions {
+  return {
+    model,
+    backend: cpu,
+    batch: batchOf,
+    optimizer: { kind: 'adamw', weightDecay: 0.05 },
+    schedule: { kind: 'cosine', lr: 0.02, warmupSteps: 2, totalSteps: 8 },
+    steps: 8,
+    clipNorm: 1,
+    ...extra,
+  }
+}
+
+test('fit: stopping after 3 steps and resuming from the checkpoint gives the uninterrupted weights', async () => {
+  const losses: number[] = []
+  const straight = await fit(fitOptions({ onStep: (r) => void losses.push(r.loss) }))
+  assert.equal(losses.length, 8)
+  const dir = await tempDir()
+  const first = await fit(fitOptions({ steps: 3, checkpoint: { dir, every: 2 } }))
+  assert.deepEqual([first.from, first.to], [0, 3])
+  const resumedLosses: number[] = []
+  const second = await fit(
+    fitOptions({ checkpoint: { dir, every: 2 }, onStep: (r) => void resumedLosses.push(r.loss) }),
+  )
+  assert.deepEqual([second.from, second.to], [3, 8])
+  assert.deepEqual(resumedLosses, losses.slice(3))
+  for (let i = 0; i < straight.params.length; i++)
+    assert.deepEqual(second.params[i].value, straight.params[i].value)
+})
+
+test('fit: --init weights must match the model by name and shape', async () => {
+  const params = parametersOf(model.graph)
+  const init = new Map(
+    params.map((p) => [p.name, float32(p.shape, new Float32Array(p.value.length).fill(0.01))]),
+  )
+  const r = await fit(fitOptions({ steps: 0, init }))
+  assert.ok(r.params.every((p) => p.value.every((v) => Math.abs(v - 0.01) < 1e-9)))
+  init.delete(params[0].name)
+  await assert.rejects(fit(fitOptions({ steps: 0, init })), {
+    name: 'CheckpointError',
+    message: /is missing/,
+  })
+})
+
+test('the step log keeps only the steps before a resume point', async () => {
+  const path = join(await tempDir(), 'log.jsonl')
+  await writeFile(path, ['{"step":0,"loss":3}', '{"step":1,"loss":2}', '{"step":2,"loss":1}', ''].join('\n'))
+  const log = new StepLog(path, 2)
+  log.write({ step: 2, loss: 0.5 })
+  assert.equal(
+    await readFile(path, 'utf8'),
+    '{"step":0,"loss":3}\n{"step":1,"loss":2}\n{"step":2,"loss":0.5}\n',
+  )
+})
+
+test('evaluate: loss and arg-max accuracy agree with the reference interpreter', async () => {
+  const params = parametersOf(model.graph)
+  const batches = [batchOf(0), batchOf(1)]
+  const r = await evaluate(model, params, cpu, batches)
+  let loss = 0
+  let correct = 0
+  for (const b of batches) {
+    const out = runReference(model.graph, b)
+    loss += (out.loss.data as Float32Array)[0] / 2
+    const logits = out[model.graph.outputs[0].name].data as Float32Array
+    b.targets.data.forEach((t, i) => {
+      const row = Array.from(logits.subarray(i * 3, i * 3 + 3))
+      if (row.indexOf(Math.max(...row)) === Number(t)) correct++
+    })
+  }
+  assert.ok(Math.abs(r.loss - loss) < 1e-5)
+  assert.equal(r.accuracy, correct / 8)
+  assert.equal(r.positions, 8)
+})
+
+test('data streams: seeded training batches, ordered evaluation batches, shapes that fit the model', async () => {
+  const gpt = zooModel('gpt2:tiny')
+  const text = await openDataSource('moby-dick', gpt, { batchSize: 3, seed: 5, split: 'train' })
+  const b = text.shuffled(7)
+  assert.deepEqual(b.input_ids.shape, [3, 32])
+  assert.deepEqual(b, text.shuffled(7))
+  assert.notDeepEqual(b.input_ids.data, text.shuffled(8).input_ids.data)
+  checkBatch(b, gpt.graph)
+  const images = await openDataSource('mnist', zooModel('mlp'), { batchSize: 10, split: 'eval' })
+  assert.deepEqual(images.ordered(0).x.shape, [10, 784]) // flattened for the MLP
+  await assert.rejects(openDataSource('mnist', gpt, { batchSize: 2, split: 'eval' }), {
+    name: 'TaskInputError',
+  })
+  await assert.rejects(openDataSource('wiki', gpt, { batchSize: 2, split: 'eval' }), {
+    name: 'TaskInputError',
+  })
+  assert.throws(() => checkBatch({ ...b, extra: b.targets }, gpt.graph), /'extra' is not an input/)
+})

@@ -1,0 +1,178 @@
+/**
+ * `atoll grads`, `fit` and `eval` end to end, as processes, on the PyTorch-exported fixtures that
+ * core commits (their `.ref.safetensors` hold PyTorch's float64 loss and gradients).
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { readSafetensors, type Tensor } from '../packages/core/src/index.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const fixtures = join(root, 'packages/core/test/fixtures')
+const work = mkdtempSync(join(tmpdir(), 'atoll-cli-'))
+after(() => rmSync(work, { recursive: true, force: true }))
+
+function atoll(...args: string[]) {
+  return spawnSync(process.execPath, [join(root, 'packages/cli/src/main.ts'), ...args], { encoding: 'utf8' })
+}
+const tensors = (path: string) => readSafetensors(new Uint8Array(readFileSync(path))).tensors
+
+for (const variant of ['gpt.dynamo18', 'cnn.ts17']) {
+  test(`atoll grads on ${variant} reproduces PyTorch's loss and gradients`, () => {
+    const kind = variant.split('.')[0]
+    const out = join(work, `${variant}.grads.safetensors`)
+    const r = atoll(
+      'grads',
+      join(fixtures, `${variant}.onnx`),
+      '--batch',
+      join(fixtures, `${kind}.batch.safetensors`),
+      '--loss',
+      'cross-entropy',
+      '--out',
+      out,
+    )
+    assert.equal(r.status, 0, r.stderr)
+    const ours = tensors(out)
+    const refFile = readSafetensors(
+      new Uint8Array(readFileSync(join(fixtures, `${variant}.ref.safetensors`))),
+    )
+    const ref = refFile.tensors
+    assert.deepEqual(ours.get('loss')?.shape, [1])
+    assert.ok(Math.abs((ours.get('loss')!.data as Float32Array)[0] - Number(refFile.metadata.loss)) < 1e-5)
+    // a PyTorch parameter the exporter stored twice: its gradient is the sum over the copies
+    const tied = JSON.parse(refFile.metadata.tied ?? '[]') as string[][]
+    const groupOf = new Map(tied.flatMap((g) => g.map((n) => [n, g] as const)))
+    const grad = (name: string): Float32Array => {
+      const group = groupOf.get(name) ?? [name]
+      const sum = new Float32Array(ours.get(`grad.${name}`)!.data.length)
+      for (const n of group) {
+        const g = ours.get(`grad.${n}`) as Tensor
+        const data = g.data as Float32Array
+        // copies may be stored transposed ([in, out] for MatMul); compare in the named copy's layout
+        if (n === name) for (let i = 0; i < sum.length; i++) sum[i] += data[i]
+        else addTransposed(sum, data, g.shape)
+      }
+      return sum
+    }
+    const names = [...ours.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5))
+    assert.equal(names.length, [...ref.keys()].filter((k) => !k.startsWith('__')).length)
+    // float32 against float64: tolerance relative to the largest gradient (biases before a
+    // BatchNorm have a true gradient of 0 and a float32 one of ~1e-7)
+    const scale = Math.max(...names.flatMap((n) => Array.from(ref.get(n)!.data as Float64Array, Math.abs)))
+    for (const name of names) {
+      const want = ref.get(name)!.data as Float64Array
+      const got = grad(name)
+      for (let i = 0; i < want.length; i++)
+        assert.ok(Math.abs(got[i] - want[i]) < 1e-4 * scale, `${name}[${i}]: ${got[i]} vs ${want[i]}`)
+    }
+  })
+}
+
+function addTransposed(into: Float32Array, data: Float32Array, shape: readonly number[]): void {
+  const [rows, cols] = shape
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) into[c * rows + r] += data[r * cols + c]
+}
+
+test('atoll fit logs one loss per step, resumes from a checkpoint, and atoll eval reads the saved weights', () => {
+  const model = join(fixtures, 'gpt.ts17.onnx')
+  const batch = join(fixtures, 'gpt.batch.safetensors')
+  const common = [
+    '--batch',
+    batch,
+    '--loss',
+    'cross-entropy',
+    '--optimizer',
+    'sgd',
+    '--lr',
+    '0.5',
+    '--momentum',
+    '0.9',
+    '--nesterov',
+  ]
+  const log = join(work, 'fit.jsonl')
+  const straight = atoll('fit', model, ...common, '--steps', '6', '--log', join(work, 'straight.jsonl'))
+  assert.equal(straight.status, 0, straight.stderr)
+  const ckpt = join(work, 'ckpt')
+  const first = atoll(
+    'fit',
+    model,
+    ...common,
+    '--steps',
+    '3',
+    '--log',
+    log,
+    '--checkpoint',
+    ckpt,
+    '--checkpoint-every',
+    '3',
+  )
+  assert.equal(first.status, 0, first.stderr)
+  const second = atoll(
+    'fit',
+    model,
+    ...common,
+    '--steps',
+    '6',
+    '--log',
+    log,
+    '--checkpoint',
+    ckpt,
+    '--save',
+    join(work, 'w.safetensors'),
+  )
+  assert.equal(second.status, 0, second.stderr)
+  assert.match(second.stderr, /resuming at step 3/)
+  const lines = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  assert.deepEqual(
+    lines.map((l) => l.step),
+    [0, 1, 2, 3, 4, 5],
+  )
+  assert.deepEqual(readFileSync(log, 'utf8'), readFileSync(join(work, 'straight.jsonl'), 'utf8'))
+  assert.ok(lines[5].loss < lines[0].loss - 0.5, `loss should fall: ${lines.map((l) => l.loss)}`)
+  const ev = atoll('eval', model, '--weights', join(work, 'w.safetensors'), '--batch', batch)
+  assert.equal(ev.status, 0, ev.stderr)
+  const result = JSON.parse(ev.stdout)
+  assert.ok(result.loss < lines[0].loss && result.accuracy > 0 && result.positions === 16)
+})
+
+test('bad flags are usage errors (exit 2) that name the problem', () => {
+  const model = join(fixtures, 'gpt.ts17.onnx')
+  const r = atoll(
+    'fit',
+    model,
+    '--batch',
+    'x',
+    '--optimizer',
+    'adamw',
+    '--lr',
+    '1',
+    '--momentum',
+    '0.9',
+    '--steps',
+    '1',
+  )
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /--momentum, --dampening and --nesterov are SGD options/)
+  const g = atoll(
+    'grads',
+    model,
+    '--batch',
+    join(fixtures, 'mlp.batch.safetensors'),
+    '--out',
+    join(work, 'x'),
+  )
+  assert.equal(g.status, 1)
+  assert.match(g.stderr, /TaskInputError: .*'input_ids' is missing/)
+  assert.equal(
+    atoll('fit', '--model', 'gpt2:huge', '--data', 'mnist', '--optimizer', 'sgd', '--lr', '1', '--steps', '1')
+      .status,
+    1,
+  )
+})
