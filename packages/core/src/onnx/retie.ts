@@ -11,15 +11,13 @@ import type { Tensor } from '../tensor.ts'
 /** Only tensors with at least this many elements are compared: small ones coincide by chance. */
 const MIN_ELEMENTS = 16
 
-/** Order-independent (a transposed copy must match), exact, and cheap; candidates are then compared. */
-function fingerprint(t: Tensor): string {
-  let min = Infinity
-  let max = -Infinity
-  for (const v of t.data as Float32Array) {
-    if (v < min) min = v
-    if (v > max) max = v
-  }
-  return `${t.dtype}:${t.data.length}:${min}:${max}`
+/**
+ * Candidates share dtype and the multiset of dims (a transposed copy has the same); equal() and
+ * transposedEqual() stop at the first differing element, which for distinct trained or random
+ * weights is the first one, so comparing within a group costs next to nothing.
+ */
+function groupKey(t: Tensor): string {
+  return `${t.dtype}:${[...t.shape].sort((a, b) => a - b).join('x')}`
 }
 
 /** Whether a tensor has at least two distinct values: equal constants (zeros, ones) are not copies. */
@@ -57,14 +55,14 @@ export function retieDuplicateParameters(graph: Graph): [string, string][] {
   const added: Node[] = []
   for (const name of [...graph.parameters]) {
     const t = graph.initializers.get(name)
-    if (t === undefined || t.data.length < MIN_ELEMENTS || t.dtype === 'float16' || !varied(t)) continue
-    const key = fingerprint(t)
+    if (t === undefined || t.data.length < MIN_ELEMENTS || t.dtype === 'float16') continue
+    const key = groupKey(t)
     const candidates = seen.get(key) ?? []
     const original = candidates.find((c) => {
       const o = graph.initializers.get(c)!
       return equal(o, t) || transposedEqual(o, t)
     })
-    if (original === undefined) {
+    if (original === undefined || !varied(t)) {
       seen.set(key, [...candidates, name])
       continue
     }

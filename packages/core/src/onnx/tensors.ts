@@ -13,6 +13,16 @@ import { InvalidOnnxModelError, OnnxExternalDataError, UnsupportedOnnxFeatureErr
 import type { TensorP } from './proto.ts'
 import { ProtoWriter } from './wire.ts'
 
+const STORAGE_OF: Record<DType, new (b: ArrayBuffer) => StorageOf[DType]> = {
+  float32: Float32Array,
+  float16: Uint16Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+  uint8: Uint8Array,
+}
+
 // Typed arrays use the platform's byte order and ONNX raw_data is little-endian; every platform a
 // browser or Node runs on is little-endian, so a view is a correct decoding. Checked, not assumed.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
@@ -65,10 +75,9 @@ function fromRaw(raw: Uint8Array, dtype: DType, dims: number[], what: string): T
       `${what}: shape [${dims}] of ${dtype} needs ${bytes} bytes, raw_data has ${raw.length}`,
     )
   }
-  const out = zeros(dtype, dims)
   // copied, not viewed: raw_data sits at an arbitrary (unaligned) offset inside the model's bytes
-  new Uint8Array(out.data.buffer).set(raw)
-  return out
+  const copy = raw.slice().buffer
+  return tensor(dtype, dims, new STORAGE_OF[dtype](copy) as StorageOf[DType])
 }
 
 /** Encodes a TensorProto with raw little-endian data. */

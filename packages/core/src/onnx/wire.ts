@@ -144,14 +144,43 @@ export class ProtoReader {
   }
 }
 
-/** Appends fields to a growing buffer; nested messages are encoded first and written as bytes. */
+/** Chunks at least this large are kept by reference instead of being copied into the buffer. */
+const BY_REFERENCE = 4096
+
+/**
+ * Appends fields; nested messages and large byte fields are kept as chunks by reference, so a
+ * model's weights are copied once, by `finish()`, however deep they sit (tensor → graph → model).
+ */
 export class ProtoWriter {
+  private readonly chunks: Uint8Array[] = []
   private buf = new Uint8Array(256)
   private len = 0
+  private flushed = 0
   private readonly scratch = new DataView(new ArrayBuffer(8))
 
+  /** Bytes written so far. */
+  get byteLength(): number {
+    return this.flushed + this.len
+  }
+
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len)
+    this.flush()
+    if (this.chunks.length === 1) return this.chunks[0]
+    const out = new Uint8Array(this.flushed)
+    let at = 0
+    for (const c of this.chunks) {
+      out.set(c, at)
+      at += c.length
+    }
+    return out
+  }
+
+  private flush(): void {
+    if (this.len === 0) return
+    this.chunks.push(this.buf.subarray(0, this.len))
+    this.flushed += this.len
+    this.buf = new Uint8Array(256)
+    this.len = 0
   }
 
   private reserve(n: number): void {
@@ -163,9 +192,19 @@ export class ProtoWriter {
     this.buf = next
   }
 
-  private rawVarint(v: bigint): void {
-    let x = BigInt.asUintN(64, v)
+  private rawVarint(v: number | bigint): void {
     this.reserve(10)
+    if (typeof v === 'number' && v >= 0 && v <= 0x7fffffff) {
+      // the common case (tags, lengths, small ints) without BigInt arithmetic
+      let x = v
+      while (x >= 0x80) {
+        this.buf[this.len++] = (x & 0x7f) | 0x80
+        x >>>= 7
+      }
+      this.buf[this.len++] = x
+      return
+    }
+    let x = BigInt.asUintN(64, BigInt(v))
     while (x >= 0x80n) {
       this.buf[this.len++] = Number(x & 0x7fn) | 0x80
       x >>= 7n
@@ -174,12 +213,12 @@ export class ProtoWriter {
   }
 
   private tag(field: number, wire: number): void {
-    this.rawVarint(BigInt((field << 3) | wire))
+    this.rawVarint((field << 3) | wire)
   }
 
   int(field: number, v: number | bigint): void {
     this.tag(field, WIRE_VARINT)
-    this.rawVarint(BigInt(v))
+    this.rawVarint(v)
   }
 
   float(field: number, v: number): void {
@@ -190,7 +229,7 @@ export class ProtoWriter {
 
   bytes(field: number, v: Uint8Array): void {
     this.tag(field, WIRE_LEN)
-    this.rawVarint(BigInt(v.length))
+    this.rawVarint(v.length)
     this.raw(v)
   }
 
@@ -199,14 +238,19 @@ export class ProtoWriter {
   }
 
   message(field: number, w: ProtoWriter): void {
-    this.bytes(field, w.finish())
+    this.tag(field, WIRE_LEN)
+    this.rawVarint(w.byteLength)
+    w.flush()
+    this.flush()
+    for (const c of w.chunks) this.chunks.push(c)
+    this.flushed += w.flushed
   }
 
   /** A packed repeated int64 field (how proto3 writes repeated scalars). */
   packedInts(field: number, values: readonly (number | bigint)[]): void {
     if (values.length === 0) return
     const inner = new ProtoWriter()
-    for (const v of values) inner.rawVarint(BigInt(v))
+    for (const v of values) inner.rawVarint(v)
     this.bytes(field, inner.finish())
   }
 
@@ -219,6 +263,12 @@ export class ProtoWriter {
   }
 
   private raw(v: Uint8Array): void {
+    if (v.length >= BY_REFERENCE) {
+      this.flush()
+      this.chunks.push(v)
+      this.flushed += v.length
+      return
+    }
     this.reserve(v.length)
     this.buf.set(v, this.len)
     this.len += v.length
