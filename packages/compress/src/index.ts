@@ -31,6 +31,7 @@ export {
   type DType,
   DTYPES,
   isDType,
+  STORAGE,
   type StorageOf,
   type TensorData,
 } from './dtype.ts'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { int8 } from '../src/index.ts'
+import { fp16, int8, joinParts } from '../src/index.ts'
 import { EDGE_CASES, normals } from './helpers.ts'
 
 /** Asserts every finite element is within half a quantisation step of its block's absmax. */
@@ -54,4 +54,21 @@ test('int8 rejects bad options and payloads', () => {
   const encoded = int8.encode(new Float32Array(10))
   assert.throws(() => int8.decode({ ...encoded, length: 11 }), { name: 'SizeMismatchError' })
   assert.throws(() => int8.decode({ ...encoded, codecMeta: { block: -1 } }), { name: 'CodecMetaError' })
+})
+
+test('int8 and fp16 write into a caller’s buffer when asked', () => {
+  const x = Float32Array.of(1, -2, 0.5, 3)
+  const out = new Uint8Array(64)
+  const q = int8.encode(x, { out })
+  assert.equal(q.payload.buffer, out.buffer)
+  assert.deepEqual(int8.decode(q), int8.decode(int8.encode(x)))
+  const h = fp16.encode(x, { out })
+  assert.equal(h.payload.buffer, out.buffer)
+  assert.deepEqual(fp16.decode(h), x)
+  assert.throws(() => int8.encode(x, { out: new Uint8Array(7) }), { name: 'InvalidOptionError' })
+  assert.throws(() => fp16.encode(x, { out: new Uint8Array(9).subarray(1) }), { name: 'InvalidOptionError' })
+  const joined = joinParts([Uint8Array.of(1, 2), Uint8Array.of(3)], out)
+  assert.equal(joined.buffer, out.buffer)
+  assert.deepEqual([...joined], [1, 2, 3])
+  assert.throws(() => joinParts([new Uint8Array(65)], out), { name: 'InvalidOptionError' })
 })

@@ -1,4 +1,5 @@
 import type { BenchSuite } from '../suite.ts'
+import { compress } from './compress.ts'
 
 /** Every suite `atoll bench` knows, registered explicitly. */
-export const suites: BenchSuite[] = []
+export const suites: BenchSuite[] = [compress]

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors.ts'
 import type { CodecMeta } from '../wire/codec-meta.ts'
 import type { WireCodec } from '../wire/header.ts'
 
@@ -16,4 +17,20 @@ export interface Codec<Options> {
   encode(x: Float32Array, options: Options): Encoded
   /** a fresh Float32Array of `encoded.length` elements; throws a WireError on a malformed payload */
   decode(encoded: Encoded): Float32Array
+}
+
+/** `bytes` of payload memory: a view of the caller's `out` when given (checked), else fresh. */
+export function payloadBuffer(
+  out: Uint8Array | undefined,
+  bytes: number,
+  alignment: number,
+  codec: string,
+): Uint8Array {
+  if (out === undefined) return new Uint8Array(bytes)
+  if (out.byteLength < bytes || out.byteOffset % alignment !== 0) {
+    throw new InvalidOptionError(
+      `${codec} out needs ${bytes} bytes at a ${alignment}-aligned offset, got ${out.byteLength} at ${out.byteOffset}`,
+    )
+  }
+  return out.subarray(0, bytes)
 }

@@ -1,14 +1,19 @@
 import { INT8_BLOCK, INT8_MAX_BLOCK } from '../constants.ts'
 import { CodecMetaError, InvalidOptionError, SizeMismatchError } from '../errors.ts'
 import type { Int8Meta } from '../wire/codec-meta.ts'
-import type { Codec, Encoded } from './encoded.ts'
+import { type Codec, type Encoded, payloadBuffer } from './encoded.ts'
 
 export interface Int8Options {
   /** values per scale block (default 256) */
   block?: number
+  /**
+   * Where to write the payload (default: fresh memory). Reusing one buffer per tensor spares the
+   * page faults of a fresh allocation every step; the payload is a view of it, so it must not be
+   * reused before the payload is sent. Needs a 4-aligned byteOffset and room for the payload.
+   */
+  out?: Uint8Array
 }
 
-/** The int8 code of a non-finite element (NaN or ±Inf), which decodes to NaN. */
 export const INT8_NON_FINITE = -128
 
 const FLOAT_EXP_MASK = 0x7f800000
@@ -29,15 +34,10 @@ export const int8 = {
     }
     const n = x.length
     const blocks = Math.ceil(n / block)
-    const payload = new Uint8Array(4 * blocks + n)
-    const scales = new Float32Array(payload.buffer, 0, blocks)
-    const codes = new Int8Array(payload.buffer, 4 * blocks, n)
-    const bits = new Uint32Array(x.buffer, x.byteOffset, n)
-    for (let b = 0; b < blocks; b++) {
-      const start = b * block
-      const end = Math.min(start + block, n)
-      scales[b] = quantiseBlock(x, bits, codes, start, end)
-    }
+    const payload = payloadBuffer(options.out, 4 * blocks + n, 4, 'int8')
+    const scales = new Float32Array(payload.buffer, payload.byteOffset, blocks)
+    const codes = new Int8Array(payload.buffer, payload.byteOffset + 4 * blocks, n)
+    quantise(x, new Uint32Array(x.buffer, x.byteOffset, n), scales, codes, block)
     const codecMeta: Int8Meta = { block }
     return { codec: 'int8', codecMeta, length: n, payload }
   },
@@ -65,30 +65,56 @@ export const int8 = {
   },
 } satisfies Codec<Int8Options>
 
-/** Codes x[start, end) and returns the block's absmax. */
-function quantiseBlock(
+// Adding and subtracting 1.5 · 2^52 rounds a double to the nearest integer (ties to even) in two
+// additions, measured ≈ 2 × faster here than Math.round in this loop.
+const ROUND = 6755399441055744
+
+/** Codes every block: absmax over the magnitude bits (an integer max), then the codes. */
+function quantise(
   x: Float32Array,
   bits: Uint32Array,
+  scales: Float32Array,
   codes: Int8Array,
+  block: number,
+): void {
+  const n = x.length
+  for (let start = 0, b = 0; start < n; start += block, b++) {
+    const end = Math.min(start + block, n)
+    let maxBits = 0
+    for (let i = start; i < end; i++) {
+      const a = bits[i] & 0x7fffffff
+      if (a > maxBits) maxBits = a
+    }
+    if (maxBits >= FLOAT_EXP_MASK) {
+      quantiseNonFinite(x, bits, scales, codes, b, start, end)
+      continue
+    }
+    scales[b] = magnitude(maxBits)
+    const inv = maxBits > 0 ? 127 / scales[b] : 0
+    for (let i = start; i < end; i++) codes[i] = x[i] * inv + ROUND - ROUND
+  }
+}
+
+/** The rare block holding a NaN or ±Inf: its absmax ignores them, and they are coded −128. */
+function quantiseNonFinite(
+  x: Float32Array,
+  bits: Uint32Array,
+  scales: Float32Array,
+  codes: Int8Array,
+  b: number,
   start: number,
   end: number,
-): number {
-  // absmax over the magnitude bits: an integer max, no Math.abs; non-finite bits are skipped.
+): void {
   let maxBits = 0
-  let nonFinite = 0
   for (let i = start; i < end; i++) {
     const a = bits[i] & 0x7fffffff
-    if (a >= FLOAT_EXP_MASK) nonFinite++
-    else if (a > maxBits) maxBits = a
+    if (a < FLOAT_EXP_MASK && a > maxBits) maxBits = a
   }
-  const absmax = magnitude(maxBits)
-  const inv = absmax > 0 ? 127 / absmax : 0
-  for (let i = start; i < end; i++) codes[i] = Math.round(x[i] * inv)
-  if (nonFinite > 0) {
-    for (let i = start; i < end; i++)
-      if ((bits[i] & FLOAT_EXP_MASK) === FLOAT_EXP_MASK) codes[i] = INT8_NON_FINITE
+  scales[b] = magnitude(maxBits)
+  const inv = maxBits > 0 ? 127 / scales[b] : 0
+  for (let i = start; i < end; i++) {
+    codes[i] = (bits[i] & FLOAT_EXP_MASK) === FLOAT_EXP_MASK ? INT8_NON_FINITE : x[i] * inv + ROUND - ROUND
   }
-  return absmax
 }
 
 function dequantiseBlock(

@@ -12,6 +12,7 @@ import {
   BadPaddingError,
   HeaderDecodeError,
   HeaderTooLargeError,
+  InvalidOptionError,
   TrailingBytesError,
   TruncatedMessageError,
 } from '../errors.ts'
@@ -125,17 +126,24 @@ export function decodeMessage(bytes: Uint8Array, limits?: Partial<WireLimits>): 
   return { header, payload: bytes.subarray(payloadOffset, messageBytes) }
 }
 
-/** The parts of a message in one buffer (what a receiver holds once every frame has arrived). */
-export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+/**
+ * The parts of a message in one buffer (what a receiver holds once every frame has arrived): in
+ * `out` when given (a receive buffer reused across messages; the result is a view of it), else in
+ * fresh memory.
+ */
+export function joinParts(parts: readonly Uint8Array[], out?: Uint8Array): Uint8Array {
   let length = 0
   for (const p of parts) length += p.byteLength
-  const out = new Uint8Array(length)
+  if (out !== undefined && out.byteLength < length) {
+    throw new InvalidOptionError(`joinParts needs ${length} bytes, out has ${out.byteLength}`)
+  }
+  const joined = out === undefined ? new Uint8Array(length) : out.subarray(0, length)
   let offset = 0
   for (const p of parts) {
-    out.set(p, offset)
+    joined.set(p, offset)
     offset += p.byteLength
   }
-  return out
+  return joined
 }
 
 function alignUp(n: number): number {

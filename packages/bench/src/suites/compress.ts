@@ -1,0 +1,143 @@
+import {
+  decodeMessage,
+  decodeTensor,
+  type Encoded,
+  encodeTensor,
+  fp16,
+  int8,
+  joinParts,
+  raw,
+  topk,
+  topkSampled,
+} from '@atoll/compress'
+import { medianSeconds } from '../measure.ts'
+import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
+
+/** 16M float32 elements (64 MiB), the size the targets are stated for; --quick uses 256K. */
+const FULL_ELEMENTS = 1 << 24
+const QUICK_ELEMENTS = 1 << 18
+const KEEP = 0.01
+const route = { job: 'bench', step: 0, mb: 0, edge: 'x' }
+
+/**
+ * Codecs and the wire format against `Float32Array.prototype.set` of the same tensor, timed in the
+ * same run: every time figure is a multiple of memcpy_s.
+ */
+export const compress: BenchSuite = {
+  name: 'compress',
+  summary: 'tensor codecs and the wire format vs a memory copy of the same 64 MiB tensor',
+  async run({ quick, log }: BenchOptions): Promise<BenchReport> {
+    const n = quick ? QUICK_ELEMENTS : FULL_ELEMENTS
+    const [runs, warmup] = quick ? [3, 1] : [9, 2]
+    const time = (fn: () => void) => medianSeconds(fn, runs, warmup)
+    log(`compress: ${n} float32 elements, median of ${runs} runs`)
+    const x = gradientLike(n)
+    const copy = new Float32Array(n)
+    const k = Math.round(n * KEEP)
+    // Like the baseline, which copies into an existing array, dense outputs go to buffers reused
+    // across calls (as a training loop reuses them every step); on a VM a fresh 64 MiB buffer
+    // costs several memcpy in page faults alone, reported in details as *_fresh.
+    const out = new Uint8Array(4 * n + 4096)
+    const memcpy = time(() => copy.set(x))
+    const seconds = {
+      topk_exact_1pct: time(() => topk.encode(x, { k })),
+      topk_sampled_1pct: time(() => topkSampled.encode(x, { k })),
+      int8_encode: time(() => int8.encode(x, { out })),
+      fp16_encode: time(() => fp16.encode(x, { out })),
+      // What a receiver does with a dense message: the frames joined into its receive buffer
+      // (the one copy), the header validated, the payload viewed as a Float32Array.
+      wire_dense_roundtrip: time(() => {
+        const bytes = joinParts(encodeTensor(route, [n], raw.encode(x)), out)
+        const { header, payload } = decodeMessage(bytes)
+        decodeTensor(header, payload)
+      }),
+    }
+    const fresh = {
+      int8_encode_fresh: time(() => int8.encode(x)),
+      fp16_encode_fresh: time(() => fp16.encode(x)),
+      wire_dense_roundtrip_fresh: time(() => {
+        const { header, payload } = decodeMessage(joinParts(encodeTensor(route, [n], raw.encode(x))))
+        decodeTensor(header, payload)
+      }),
+    }
+    const decodeSeconds = decodeTimes(x, k, time)
+    const encodings: Record<string, Encoded> = {
+      fp16: fp16.encode(x),
+      int8: int8.encode(x),
+      topk_exact_1pct: topk.encode(x, { k }),
+      topk_exact_1pct_fp16_values: topk.encode(x, { k, values: 'float16' }),
+      topk_exact_1pct_fp16_deflate: topk.encode(x, { k, values: 'float16', index: 'deflate' }),
+      topk_sampled_1pct: topkSampled.encode(x, { k }),
+    }
+    const results: Record<string, number> = { memcpy_s: memcpy }
+    for (const [name, s] of Object.entries(seconds)) results[`${name}_vs_memcpy`] = s / memcpy
+    for (const [name, e] of Object.entries(encodings))
+      results[`${name}_bytes_ratio`] = messageBytes(e) / (4 * n)
+    return {
+      suite: 'compress',
+      results,
+      targets: {
+        topk_exact_1pct_vs_memcpy: '<= 10',
+        topk_sampled_1pct_vs_memcpy: '<= 5',
+        int8_encode_vs_memcpy: '<= 5',
+        fp16_encode_vs_memcpy: '<= 5',
+        wire_dense_roundtrip_vs_memcpy: '<= 3',
+      },
+      details: {
+        elements: n,
+        k,
+        sampled_kept: keptOf(encodings.topk_sampled_1pct),
+        seconds: { memcpy, ...seconds, ...fresh },
+        fresh_output_vs_memcpy: ratios(fresh, memcpy),
+        decode_vs_memcpy: ratios(decodeSeconds, memcpy),
+      },
+    }
+  },
+}
+
+function decodeTimes(x: Float32Array, k: number, time: (fn: () => void) => number): Record<string, number> {
+  const f = fp16.encode(x)
+  const q = int8.encode(x)
+  const s = topk.encode(x, { k })
+  return {
+    fp16_decode: time(() => fp16.decode(f)),
+    int8_decode: time(() => int8.decode(q)),
+    topk_decode: time(() => topk.decode(s)),
+  }
+}
+
+function ratios(seconds: Record<string, number>, memcpy: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(seconds).map(([name, s]) => [name, s / memcpy]))
+}
+
+function messageBytes(encoded: Encoded): number {
+  const parts = encodeTensor(route, [encoded.length], encoded)
+  return parts.reduce((sum, p) => sum + p.byteLength, 0)
+}
+
+function keptOf(encoded: Encoded): number {
+  return (encoded.codecMeta as { k: number }).k
+}
+
+/**
+ * Normally distributed values with a spread of scales, like a gradient: deterministic (a fixed
+ * xorshift seed) so every run measures the same tensor.
+ */
+function gradientLike(n: number): Float32Array {
+  const x = new Float32Array(n)
+  let state = 0x9e3779b9
+  const next = () => {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    return ((state >>> 0) + 0.5) / 4294967296
+  }
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(next()))
+    const a = 2 * Math.PI * next()
+    const scale = 1e-3 * (1 + (i & 0xff) / 64)
+    x[i] = scale * r * Math.cos(a)
+    if (i + 1 < n) x[i + 1] = scale * r * Math.sin(a)
+  }
+  return x
+}
