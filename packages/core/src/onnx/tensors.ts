@@ -76,7 +76,7 @@ function fromRaw(raw: Uint8Array, dtype: DType, dims: number[], what: string): T
     )
   }
   // copied, not viewed: raw_data sits at an arbitrary (unaligned) offset inside the model's bytes
-  const copy = raw.slice().buffer
+  const copy = new Uint8Array(raw).buffer // not raw.slice(): a Node Buffer's slice is a view
   return tensor(dtype, dims, new STORAGE_OF[dtype](copy) as StorageOf[DType])
 }
 
