@@ -7,45 +7,68 @@ import { addGrad } from './Add.grad.ts'
 import { averagePoolGrad } from './AveragePool.grad.ts'
 import { batchNormalizationGrad } from './BatchNormalization.grad.ts'
 import { castGrad } from './Cast.grad.ts'
+import { castLikeGrad } from './CastLike.grad.ts'
 import { clipGrad } from './Clip.grad.ts'
 import { concatGrad } from './Concat.grad.ts'
 import { convGrad } from './Conv.grad.ts'
+import { cosGrad } from './Cos.grad.ts'
+import { cumSumGrad } from './CumSum.grad.ts'
 import { divGrad } from './Div.grad.ts'
 import { dropoutGrad } from './Dropout.grad.ts'
+import { eluGrad } from './Elu.grad.ts'
 import { erfGrad } from './Erf.grad.ts'
 import { expGrad } from './Exp.grad.ts'
 import { expandGrad } from './Expand.grad.ts'
 import { flattenGrad } from './Flatten.grad.ts'
 import { gatherGrad } from './Gather.grad.ts'
+import { gatherElementsGrad } from './GatherElements.grad.ts'
+import { geluGrad } from './Gelu.grad.ts'
 import { gemmGrad } from './Gemm.grad.ts'
 import { globalAveragePoolGrad } from './GlobalAveragePool.grad.ts'
+import { globalMaxPoolGrad } from './GlobalMaxPool.grad.ts'
+import { hardSigmoidGrad } from './HardSigmoid.grad.ts'
+import { hardSwishGrad } from './HardSwish.grad.ts'
 import { identityGrad } from './Identity.grad.ts'
 import { layerNormalizationGrad } from './LayerNormalization.grad.ts'
 import { leakyReluGrad } from './LeakyRelu.grad.ts'
 import { logGrad } from './Log.grad.ts'
 import { logSoftmaxGrad } from './LogSoftmax.grad.ts'
 import { matMulGrad } from './MatMul.grad.ts'
+import { maxGrad } from './Max.grad.ts'
 import { maxPoolGrad } from './MaxPool.grad.ts'
+import { meanGrad } from './Mean.grad.ts'
+import { minGrad } from './Min.grad.ts'
 import { mulGrad } from './Mul.grad.ts'
 import { negGrad } from './Neg.grad.ts'
 import { negativeLogLikelihoodLossGrad } from './NegativeLogLikelihoodLoss.grad.ts'
+import { pReluGrad } from './PRelu.grad.ts'
+import { padGrad } from './Pad.grad.ts'
 import { powGrad } from './Pow.grad.ts'
 import { reciprocalGrad } from './Reciprocal.grad.ts'
+import { reduceL2Grad } from './ReduceL2.grad.ts'
+import { reduceLogSumExpGrad } from './ReduceLogSumExp.grad.ts'
+import { reduceMaxGrad } from './ReduceMax.grad.ts'
 import { reduceMeanGrad } from './ReduceMean.grad.ts'
+import { reduceMinGrad } from './ReduceMin.grad.ts'
 import { reduceSumGrad } from './ReduceSum.grad.ts'
+import { reduceSumSquareGrad } from './ReduceSumSquare.grad.ts'
 import { reluGrad } from './Relu.grad.ts'
 import { reshapeGrad } from './Reshape.grad.ts'
+import { seluGrad } from './Selu.grad.ts'
 import { sigmoidGrad } from './Sigmoid.grad.ts'
+import { sinGrad } from './Sin.grad.ts'
 import { sliceGrad } from './Slice.grad.ts'
 import { softmaxGrad } from './Softmax.grad.ts'
 import { softmaxCrossEntropyLossGrad } from './SoftmaxCrossEntropyLoss.grad.ts'
 import { softplusGrad } from './Softplus.grad.ts'
+import { softsignGrad } from './Softsign.grad.ts'
 import { splitGrad } from './Split.grad.ts'
 import { sqrtGrad } from './Sqrt.grad.ts'
 import { squeezeGrad } from './Squeeze.grad.ts'
 import { subGrad } from './Sub.grad.ts'
 import { sumGrad } from './Sum.grad.ts'
 import { tanhGrad } from './Tanh.grad.ts'
+import { tileGrad } from './Tile.grad.ts'
 import { transposeGrad } from './Transpose.grad.ts'
 import { triluGrad } from './Trilu.grad.ts'
 import { unsqueezeGrad } from './Unsqueeze.grad.ts'
@@ -58,45 +81,68 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   averagePoolGrad,
   batchNormalizationGrad,
   castGrad,
+  castLikeGrad,
   clipGrad,
   concatGrad,
   convGrad,
+  cosGrad,
+  cumSumGrad,
   divGrad,
   dropoutGrad,
+  eluGrad,
   erfGrad,
   expGrad,
   expandGrad,
   flattenGrad,
   gatherGrad,
+  gatherElementsGrad,
+  geluGrad,
   gemmGrad,
   globalAveragePoolGrad,
+  globalMaxPoolGrad,
+  hardSigmoidGrad,
+  hardSwishGrad,
   identityGrad,
   layerNormalizationGrad,
   leakyReluGrad,
   logGrad,
   logSoftmaxGrad,
   matMulGrad,
+  maxGrad,
   maxPoolGrad,
+  meanGrad,
+  minGrad,
   mulGrad,
   negGrad,
   negativeLogLikelihoodLossGrad,
+  pReluGrad,
+  padGrad,
   powGrad,
   reciprocalGrad,
+  reduceL2Grad,
+  reduceLogSumExpGrad,
+  reduceMaxGrad,
   reduceMeanGrad,
+  reduceMinGrad,
   reduceSumGrad,
+  reduceSumSquareGrad,
   reluGrad,
   reshapeGrad,
+  seluGrad,
   sigmoidGrad,
+  sinGrad,
   sliceGrad,
   softmaxGrad,
   softmaxCrossEntropyLossGrad,
   softplusGrad,
+  softsignGrad,
   splitGrad,
   sqrtGrad,
   squeezeGrad,
   subGrad,
   sumGrad,
   tanhGrad,
+  tileGrad,
   transposeGrad,
   triluGrad,
   unsqueezeGrad,

@@ -1,0 +1,9 @@
+import type { GradRule } from '../rule.ts'
+import { extremumGrad } from './extremum.ts'
+
+export const maxGrad: GradRule = {
+  opType: 'Max',
+  inputsToSave: Array.from({ length: 16 }, (_, i) => i),
+  outputsToSave: [0],
+  grad: extremumGrad,
+}
