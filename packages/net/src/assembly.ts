@@ -100,17 +100,22 @@ export class Inbox {
   private readonly timeoutMs: number
   private readonly deliver: (msg: IncomingTensor) => void
   private readonly failed: (failure: TensorFailure) => void
+  private readonly began: (from: string, header: TensorHeader) => void
 
   constructor(
     maxPendingBytes: number,
     timeoutMs: number,
-    deliver: (msg: IncomingTensor) => void,
-    failed: (failure: TensorFailure) => void,
+    events: {
+      deliver: (msg: IncomingTensor) => void
+      failed: (failure: TensorFailure) => void
+      began: (from: string, header: TensorHeader) => void
+    },
   ) {
     this.maxPendingBytes = maxPendingBytes
     this.timeoutMs = timeoutMs
-    this.deliver = deliver
-    this.failed = failed
+    this.deliver = events.deliver
+    this.failed = events.failed
+    this.began = events.began
   }
 
   get size(): number {
@@ -135,6 +140,7 @@ export class Inbox {
     })
     this.open.set(key, a)
     this.pendingBytes += header.bytes
+    this.began(from, header)
     return a
   }
 

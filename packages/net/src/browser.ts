@@ -21,6 +21,7 @@ export interface BrowserNodeOptions {
 
 export async function createBrowserNode(options: BrowserNodeOptions = {}): Promise<Libp2p> {
   return createLibp2p({
+    start: false, // AtollMesh.start registers the protocols, then starts the node
     privateKey: options.privateKey,
     // '/p2p-circuit' takes a reservation on a relay; '/webrtc' accepts direct connections signalled over it
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },

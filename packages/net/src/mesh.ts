@@ -35,10 +35,13 @@ export class AtollMesh {
     return this.node.peerId.toString()
   }
 
-  /** Starts the node (if it is not running) and registers the protocols. */
+  /**
+   * Registers the protocols, then starts the node if it is not running: in that order, peers that
+   * connect at start-up (bootstrap) learn the protocols in their first identify exchange.
+   */
   async start(): Promise<void> {
-    if (this.node.status !== 'started') await this.node.start()
     await Promise.all([this.ctrl.start(), this.probe.start(), this.tensors.start()])
+    if (this.node.status !== 'started') await this.node.start()
   }
 
   /**

@@ -7,7 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
@@ -36,15 +36,19 @@ export interface NodeOptions {
 /** Yamux lets a stream's window grow to 16 MiB, enough for 1 Gbit/s at ~130 ms RTT. */
 const MAX_STREAM_WINDOW = 16 << 20
 
+/** Creates the node, not yet started (`AtollMesh.start` or `node.start()` starts it). */
 export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
   const peerDiscovery: Libp2pInit['peerDiscovery'] & {} = []
   if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
     peerDiscovery.push(bootstrap({ list: options.bootstrap, timeout: 0 }))
   }
   if (options.mdns === true) peerDiscovery.push(mdns())
-  const services: ServiceFactoryMap = { identify: identify(), ping: ping() }
+  const services: ServiceFactoryMap = { identify: identify(), identifyPush: identifyPush(), ping: ping() }
   if (options.relay === true) services.relay = circuitRelayServer()
   return createLibp2p({
+    // not started here: AtollMesh.start registers the protocols first, so the first identify exchange
+    // with a bootstrap peer already announces them
+    start: false,
     privateKey: options.privateKey,
     addresses: {
       listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],

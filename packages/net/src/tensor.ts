@@ -7,6 +7,7 @@
  */
 import {
   type HeaderFields,
+  type TensorHeader,
   readHeader,
   type WireLimits,
   WIRE_PREFIX_BYTES,
@@ -60,6 +61,7 @@ export class TensorTransport {
   private readonly inbox: Inbox
   private readonly messageListeners = new Set<Listener<IncomingTensor>>()
   private readonly failureListeners = new Set<Listener<TensorFailure>>()
+  private readonly incomingListeners = new Set<Listener<{ from: string; header: TensorHeader }>>()
   private readonly outgoing = new Set<AbortController>()
   private readonly maxStreams: number
   private readonly ctx: ProtocolContext
@@ -71,8 +73,11 @@ export class TensorTransport {
     this.inbox = new Inbox(
       init.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
       init.assemblyTimeoutMs ?? DEFAULT_ASSEMBLY_TIMEOUT_MS,
-      (msg) => this.emit(this.messageListeners, msg),
-      (failure) => this.emit(this.failureListeners, failure),
+      {
+        deliver: (msg) => this.emit(this.messageListeners, msg),
+        failed: (failure) => this.emit(this.failureListeners, failure),
+        began: (from, header) => this.emit(this.incomingListeners, { from, header }),
+      },
     )
   }
 
@@ -86,6 +91,12 @@ export class TensorTransport {
   onFailure(listener: Listener<TensorFailure>): () => void {
     this.failureListeners.add(listener)
     return () => this.failureListeners.delete(listener)
+  }
+
+  /** Calls `listener` when a tensor's validated header arrives, before its payload (for logs and progress). */
+  onIncoming(listener: Listener<{ from: string; header: TensorHeader }>): () => void {
+    this.incomingListeners.add(listener)
+    return () => this.incomingListeners.delete(listener)
   }
 
   /** Tensors being received, and being sent, right now. */

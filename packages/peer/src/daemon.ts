@@ -79,6 +79,12 @@ export class PeerDaemon {
       self: { peerId: mesh.peerId, name: config.name, addresses: this.addresses },
       peers: this.membership.summaries(),
     }))
+    mesh.tensors.onIncoming(({ from, header }) =>
+      log.debug(
+        { from, job: header.job, step: header.step, mb: header.mb, edge: header.edge, bytes: header.bytes },
+        'tensor incoming',
+      ),
+    )
     mesh.tensors.onMessage((msg) => this.received(msg))
     mesh.tensors.onFailure(({ from, header, error }) => {
       metrics.tensorFailures.inc({ error: error.name })

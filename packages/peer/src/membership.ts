@@ -24,7 +24,12 @@ interface PeerRecord {
   capabilities?: CapabilityReport
   probe?: ProbeResult
   error?: string
+  /** When the capability report and peer list were last fetched (ms since the epoch). */
+  learntAt?: number
 }
+
+/** identify runs again on every protocol or address change; within this window a peer is not re-asked. */
+const RELEARN_MS = 30_000
 
 export class Membership {
   private readonly records = new Map<string, PeerRecord>()
@@ -56,6 +61,15 @@ export class Membership {
       const rec = this.records.get(evt.detail.toString())
       if (rec !== undefined) rec.connected = false
     })
+    // peers connected before this started (identify already done) are learnt from the peer store
+    for (const peerId of node.getPeers()) {
+      node.peerStore
+        .get(peerId)
+        .then((p) => {
+          if (p.protocols.includes(CTRL_PROTOCOL)) void this.learn(peerId)
+        })
+        .catch(() => {})
+    }
     this.timer = setInterval(() => {
       for (const rec of this.records.values()) if (rec.connected) this.enqueueProbe(rec.peerId)
     }, this.options.reprobeMs)
@@ -85,9 +99,12 @@ export class Membership {
 
   private async learn(peerId: PeerId): Promise<void> {
     const id = peerId.toString()
-    const rec = this.records.get(id) ?? { peerId, addresses: [], connected: true }
+    const rec: PeerRecord = this.records.get(id) ?? { peerId, addresses: [], connected: false }
     this.records.set(id, rec)
+    const fresh = rec.connected && rec.learntAt !== undefined && Date.now() - rec.learntAt < RELEARN_MS
     rec.connected = true
+    if (fresh) return
+    rec.learntAt = Date.now()
     try {
       rec.capabilities = await this.mesh.ctrl.call(peerId, capabilitiesMethod, {})
       const answer = await this.mesh.ctrl.call(peerId, peersMethod, {})
@@ -146,6 +163,7 @@ export class Membership {
         const rec = this.records.get(peerId.toString())
         try {
           const result = await this.mesh.probe.probe(peerId, { maxAgeMs: this.options.reprobeMs / 2 })
+          if (rec?.probe === result) continue // still fresh from the cache
           if (rec !== undefined) rec.probe = result
           this.metrics.probed(result)
           this.log.info(

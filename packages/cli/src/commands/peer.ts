@@ -1,4 +1,3 @@
-import { PeerDaemon, resolveConfig } from '@atoll/peer'
 import type { Command } from '../command.ts'
 import { numberFlag, parseFlags } from '../flags.ts'
 
@@ -29,6 +28,8 @@ export const peer: Command = {
   summary: 'run a peer daemon that joins the mesh and serves work',
   usage,
   async run(args) {
+    // imported here, not at the top: libp2p and onnxruntime would slow down every other command
+    const { PeerDaemon, resolveConfig } = await import('@atoll/peer')
     const many = { type: 'string', multiple: true } as const
     const { values } = parseFlags(args, {
       'data-dir': { type: 'string' },

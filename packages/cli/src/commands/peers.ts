@@ -1,4 +1,3 @@
-import { daemonAddresses, defaultDataDir, queryPeers } from '@atoll/peer'
 import type { Command } from '../command.ts'
 import { numberFlag, parseFlags } from '../flags.ts'
 
@@ -15,6 +14,8 @@ export const peers: Command = {
   summary: 'list the peers a running daemon knows, with device, FLOP/s, RTT, bandwidth',
   usage,
   async run(args) {
+    // imported here, not at the top: libp2p and onnxruntime would slow down every other command
+    const { daemonAddresses, defaultDataDir, queryPeers } = await import('@atoll/peer')
     const { values, positionals } = parseFlags(
       args,
       { 'data-dir': { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' } },

@@ -1,0 +1,75 @@
+/**
+ * Three `atoll peer` daemons in their own processes on loopback: two join through the third's address
+ * and all three end up knowing each other (peer exchange), with capability reports and probed links;
+ * `atoll peers` lists them; SIGTERM and SIGINT exit 0; the peer id survives a restart.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { after, test } from 'node:test'
+import { promisify } from 'node:util'
+import { type PeersAnswer, queryPeers } from '../packages/peer/src/index.ts'
+import { atollMain, PeerProcess } from './helpers/peer-process.ts'
+
+const run = promisify(execFile)
+const peers: PeerProcess[] = []
+const fast = ['--probe-seconds', '0.2']
+
+after(async () => {
+  await Promise.all(peers.map((p) => p.stop('SIGKILL')))
+  for (const p of peers) rmSync(p.dataDir, { recursive: true, force: true })
+})
+
+/** Polls `peer` until every other peer is known, connected, described and probed. */
+async function knowsAll(peer: PeerProcess, others: PeerProcess[], timeoutMs = 45_000): Promise<PeersAnswer> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const answer = await queryPeers(peer.addresses)
+    const complete = others.every((o) => {
+      const p = answer.peers.find((x) => x.peerId === o.peerId)
+      return (
+        p?.connected &&
+        p.device === 'cpu' &&
+        (p.flops ?? 0) > 0 &&
+        p.rttMs !== undefined &&
+        p.bytesPerSecond !== undefined
+      )
+    })
+    if (complete) return answer
+    if (Date.now() > until)
+      assert.fail(`peer ${peer.peerId} still lacks others: ${JSON.stringify(answer.peers)}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+test('three peers find each other from one bootstrap address', { timeout: 120_000 }, async () => {
+  const boot = await PeerProcess.start([...fast, '--name', 'boot'])
+  peers.push(boot)
+  const joiners = await Promise.all(
+    ['p1', 'p2'].map((name) =>
+      PeerProcess.start([...fast, '--name', name, '--bootstrap', boot.addresses[0]]),
+    ),
+  )
+  peers.push(...joiners)
+  const [p1, p2] = joiners
+  await Promise.all([knowsAll(boot, [p1, p2]), knowsAll(p1, [boot, p2]), knowsAll(p2, [boot, p1])])
+
+  const cli = await run(process.execPath, [atollMain, 'peers', '--data-dir', p1.dataDir])
+  assert.match(cli.stdout, new RegExp(`peer ${p1.peerId} \\(p1\\) knows 2 peer`))
+  for (const other of [boot, p2])
+    assert.match(cli.stdout, new RegExp(`${other.peerId} +(boot|p2) +yes +cpu +[\\d.]+ G`))
+
+  const byTerm = await p2.stop('SIGTERM')
+  const byInt = await p1.stop('SIGINT')
+  assert.deepEqual([byTerm.code, byInt.code], [0, 0])
+  assert.ok(p1.logs.some((l) => l.msg === 'peer stopped'))
+})
+
+test('the peer id survives a restart with the same data directory', { timeout: 60_000 }, async () => {
+  const first = peers[0] ?? (await PeerProcess.start(fast))
+  const { code } = await first.stop('SIGTERM')
+  assert.equal(code, 0)
+  const again = await PeerProcess.start(fast, first.dataDir)
+  peers.push(again)
+  assert.equal(again.peerId, first.peerId)
+})
