@@ -1,5 +1,6 @@
 import type { BenchSuite } from '../suite.ts'
 import { compress } from './compress.ts'
+import { onnx } from './onnx.ts'
 
 /** Every suite `atoll bench` knows, registered explicitly. */
-export const suites: BenchSuite[] = [compress]
+export const suites: BenchSuite[] = [compress, onnx]
