@@ -10,7 +10,7 @@ import { attr, type Graph } from '../src/graph.ts'
 import { type Partition, PartitionError, partitionGraph } from '../src/partition/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import { int64, type Tensor } from '../src/tensor.ts'
-import { gpt2 } from '../src/zoo/index.ts'
+import { gpt2, resnet } from '../src/zoo/index.ts'
 import { floatTensor, node, randomTensor, rng } from './gradcheck.ts'
 
 /** A toy GPT: tied embedding, two residual blocks, one reading an activation two stages back. */
@@ -166,4 +166,19 @@ test('gpt2-tiny cut by scopes into three stages (tied wte in the first and last)
       })
     }
   }
+})
+
+test('resnet-tiny (training BatchNorm, decomposed) cut into two stages matches the whole graph', () => {
+  const { graph } = resnet({ depth: 18, width: 1 / 16, classes: 3, imageSize: 32, batch: 2, seed: 2 })
+  const feeds = { x: randomTensor('float32', [2, 3, 32, 32], rng(8), 0, 1), targets: int64([2], [1, 2]) }
+  const whole = runReference(buildTrainingGraph(graph, 'loss').graph, feeds)
+  const partition = partitionGraph(graph, {
+    loss: 'loss',
+    stages: [{ scopes: ['conv1', 'bn1', 'layer1', 'layer2'] }, { scopes: ['layer3', 'layer4', 'fc'] }],
+    recompute: true,
+  })
+  assert.ok(partition.stages.every((s) => !s.forward.nodes.some((n) => n.opType === 'BatchNormalization')))
+  const { loss, grads } = runStages(graph, partition, feeds)
+  assert.deepEqual(loss.data, whole.loss.data)
+  for (const p of graph.parameters) assert.deepEqual(grads.get(p)?.data, whole[`grad.${p}`].data, `grad.${p}`)
 })

@@ -43,7 +43,9 @@ export const gradName = (value: string): string => `grad.${value}`
 
 /**
  * The backward graph of `graph` for the scalar (or any-shaped) outputs `loss`: one seed input
- * `grad.<loss>` per loss value, one output `grad.<p>` per differentiated value.
+ * `grad.<loss>` per loss value, one output `grad.<p>` per differentiated value. Nodes must be in a
+ * topological order. When the forward will run on onnxruntime, pass it through
+ * decomposeTrainingOps first (buildTrainingGraph and partitionGraph do) and differentiate that.
  */
 export function buildBackward(
   graph: Graph,

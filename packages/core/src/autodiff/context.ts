@@ -46,7 +46,8 @@ export function gradContext(
     attrs: readAttrs(node),
     emit,
     input(i) {
-      if (!rule.inputsToSave?.includes(i))
+      const saved = rule.inputsToSave
+      if (saved !== 'all' && !saved?.includes(i))
         throw new Error(`${rule.opType} rule reads input ${i} without saving it`)
       return name(node.inputs, i, 'input')
     },

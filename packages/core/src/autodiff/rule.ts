@@ -42,8 +42,8 @@ export interface GradContext {
 
 export interface GradRule {
   opType: string
-  /** forward inputs the backward reads at run time */
-  inputsToSave?: readonly number[]
+  /** forward inputs the backward reads at run time ('all' for variadic ops) */
+  inputsToSave?: readonly number[] | 'all'
   /** forward outputs the backward reads at run time */
   outputsToSave?: readonly number[]
   /** the gradient of each input (undefined: none, or not wanted) */

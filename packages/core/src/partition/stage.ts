@@ -13,7 +13,7 @@ export interface Stage {
   parameters: string[]
   /** inputs: `activationsIn` then graph inputs read here; outputs: `activationsOut` then `saved` */
   forward: Graph
-  /** inputs: `backwardInputs` then `grad.<v>` for v in `gradientsIn`; outputs: `grad.<v>` for `gradientsOut`, then `grad.<param>` */
+  /** inputs: `backwardInputs` then `grad.<v>` for v in `gradientsIn`; outputs: `grad.<param>`, then `grad.<v>` for `gradientsOut` */
   backward: Graph
   /** values produced by earlier stages that this stage reads */
   activationsIn: string[]

@@ -3,7 +3,7 @@ import { extremumGrad } from './extremum.ts'
 
 export const minGrad: GradRule = {
   opType: 'Min',
-  inputsToSave: Array.from({ length: 16 }, (_, i) => i),
+  inputsToSave: 'all',
   outputsToSave: [0],
   grad: extremumGrad,
 }
