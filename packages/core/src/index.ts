@@ -7,6 +7,13 @@
  * import { float32, numel } from '@atoll/core'
  * const w = float32([2, 2], [1, 2, 3, 4])
  * numel(w.shape) // 4
+ *
+ * import { countParameters, exportOnnx, gpt2, importOnnx } from '@atoll/core'
+ * const { graph } = gpt2({ config: 'tiny' }) // builder model, loss on input `targets` appended
+ * const bytes = exportOnnx(graph)             // onnxruntime loads these
+ * const same = importOnnx(bytes, { loss: false }) // it has one already
+ * const model = importOnnx(torchBytes)        // a torch.onnx.export file: appends the loss
+ * countParameters(gpt2({ config: '124M', shapesOnly: true }).graph) // 124_439_808
  * ```
  */
 export type { Attribute, Dim, Graph, Node, ValueInfo } from './graph.ts'
