@@ -77,4 +77,12 @@ describe('shape inference errors', () => {
     assert.throws(infer('MatMul', { a: [2, 2, 3], b: [3, 3, 4] }), named('BroadcastError'))
     assert.throws(infer('Where', { c: [2], a: [2], b: [2] }), named('ShapeInferenceError', /bool/))
   })
+  it('an attribute that this opset takes as an input is an AttributeError', () => {
+    const bad = infer('ReduceMean', { a: [2, 3] }, { axes: { kind: 'ints', value: [1] } }, 18)
+    assert.throws(bad, named('AttributeError', /input from this opset/))
+    assert.throws(
+      infer('Unsqueeze', { a: [2, 3] }, { axes: { kind: 'ints', value: [0] } }, 13),
+      named('AttributeError'),
+    )
+  })
 })

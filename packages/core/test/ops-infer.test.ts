@@ -169,4 +169,15 @@ describe('inferShapes: shape arithmetic', () => {
     })
     assert.deepEqual(shapeOf(g, 'm'), [2, 3, 1])
   })
+  it('an initializer that is also a graph input is a default, not a constant', () => {
+    const g = graphOf({
+      inputs: { x: ['float32', [6]], s: ['int64', [2]] },
+      initializers: { s: int64([2], [2, 3]) },
+      nodes: [node('Reshape', ['x', 's'], ['y'])],
+      outputs: ['y'],
+    })
+    const { types, constants } = inferTypes(g)
+    assert.equal(constants.has('s'), false)
+    assert.equal(types.get('y')?.shape?.length, 2)
+  })
 })

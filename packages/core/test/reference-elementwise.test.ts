@@ -149,6 +149,11 @@ describe('reference: Cast and dtypes', () => {
     assert.equal(floatToHalf(1 + 3 * 2 ** -11), 0x3c02)
     assert.equal(halfToFloat(floatToHalf(-0.333251953125)), -0.333251953125)
   })
+  it('casts NaN and ±infinity to int64 without throwing', () => {
+    const x = f64([3], [Number.NaN, Infinity, -Infinity])
+    const y = run1('Cast', { x }, { to: attr.int(onnxCodeOfDtype('int64')) })
+    assert.deepEqual(Array.from(y.data as BigInt64Array), [0n, 2n ** 63n - 1n, -(2n ** 63n)])
+  })
   it('an unsupported cast target is an AttributeError', () => {
     assert.throws(() => run1('Cast', { x: float32([1], [1]) }, { to: attr.int(8) }), {
       name: 'AttributeError',

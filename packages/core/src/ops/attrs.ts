@@ -60,6 +60,18 @@ export function normAxis(node: Node, axis: number, rank: number): number {
   return a
 }
 
+/**
+ * Whether `node` takes `attribute` as an input at `opset` (axes of Unsqueeze from 13, …); a node that
+ * still sets the attribute there is malformed (onnxruntime rejects it), so that is an AttributeError.
+ */
+export function inputForm(node: Node, attribute: string, opset: number): boolean {
+  const asInput = takesAsInput(node.opType, attribute, opset)
+  if (asInput && node.attributes[attribute] !== undefined) {
+    throw new AttributeError(node, `'${attribute}' is an input from this opset (${opset}), not an attribute`)
+  }
+  return asInput
+}
+
 /** Whether the op takes `attribute` as an input at `opset` (axes of Unsqueeze from 13, …). */
 export function takesAsInput(opType: string, attribute: string, opset: number): boolean {
   if (!isSupportedOp(opType)) return false

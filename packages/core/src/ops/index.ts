@@ -27,7 +27,7 @@
  * ```
  */
 export type { Attrs } from './attrs.ts'
-export { normAxis, readAttrs, takesAsInput } from './attrs.ts'
+export { inputForm, normAxis, readAttrs, takesAsInput } from './attrs.ts'
 export type { AttributeKind, AttrSpec, OpSpec, OpType } from './contract.ts'
 export { isSupportedOp, OP_TYPES, OPS } from './contract.ts'
 export { broadcastShapes } from './shape/elementwise.ts'

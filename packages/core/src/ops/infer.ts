@@ -49,9 +49,11 @@ export function inferTypes(graph: Graph, options: InferOptions = {}): InferenceR
   const constants = new Map<string, Tensor>()
   const symbolic = new Map<string, Dim[]>()
   for (const v of graph.inputs) types.set(v.name, { ...v, shape: v.shape && bindDims(v.shape, bindings) })
+  const inputNames = new Set(graph.inputs.map((v) => v.name))
   for (const [name, t] of graph.initializers) {
     types.set(name, { name, dtype: t.dtype, shape: [...t.shape] })
-    if (!graph.parameters.has(name)) constants.set(name, t)
+    // an initializer that is also a graph input is only a default (a feed may replace it)
+    if (!graph.parameters.has(name) && !inputNames.has(name)) constants.set(name, t)
   }
   for (const node of graph.nodes) {
     const outs = inferNode(node, graph.opset, { types, constants, symbolic })

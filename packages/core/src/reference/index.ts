@@ -22,7 +22,8 @@ export { hasKernel, runNode } from './run-node.ts'
 
 /**
  * Runs `graph` on `feeds` (graph inputs; an initializer may be fed to override it, e.g. a perturbed
- * parameter) and returns the graph outputs plus the values named in `options.fetch`.
+ * parameter) and returns the graph outputs plus the values named in `options.fetch`. Results may
+ * share storage with the feeds and initializers (Identity, Reshape): treat them as read-only.
  */
 export function runReference(
   graph: Graph,

@@ -1,12 +1,12 @@
 /** Reductions, ArgMax/ArgMin, CumSum, Softmax and LogSoftmax. */
-import { normAxis, takesAsInput } from '../ops/attrs.ts'
+import { inputForm, normAxis } from '../ops/attrs.ts'
 import { numel } from '../tensor.ts'
 import type { Kernel, KernelContext } from './kernel.ts'
 import { fromF64, ints, mapIndex, stridesOf, toF64 } from './values.ts'
 
 /** The axes a Reduce* node reduces (attribute or input by opset); [] means identity. */
 function reduceAxes(ctx: KernelContext, rank: number): number[] {
-  const fromInput = takesAsInput(ctx.node.opType, 'axes', ctx.opset)
+  const fromInput = inputForm(ctx.node, 'axes', ctx.opset)
   const given = fromInput ? (ctx.inputs[1] ? ints(ctx.inputs[1]) : []) : (ctx.attrs.ints('axes') ?? [])
   if (given.length > 0) return given.map((a) => normAxis(ctx.node, a, rank))
   return ctx.attrs.int('noop_with_empty_axes') ? [] : Array.from({ length: rank }, (_, i) => i)

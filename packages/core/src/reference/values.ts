@@ -17,13 +17,22 @@ export function fromF64(dtype: DType, shape: readonly number[], v: ArrayLike<num
   const n = v.length
   const out = zeros(dtype, shape)
   const d = out.data
-  if (dtype === 'int64') for (let i = 0; i < n; i++) (d as BigInt64Array)[i] = BigInt(Math.trunc(v[i]) || 0)
+  if (dtype === 'int64') for (let i = 0; i < n; i++) (d as BigInt64Array)[i] = toBigInt(v[i])
   else if (dtype === 'bool') for (let i = 0; i < n; i++) (d as Uint8Array)[i] = v[i] !== 0 ? 1 : 0
   else if (dtype === 'float16') for (let i = 0; i < n; i++) (d as Uint16Array)[i] = floatToHalf(v[i])
   else if (dtype === 'int32' || dtype === 'uint8')
     for (let i = 0; i < n; i++) (d as Int32Array)[i] = Math.trunc(v[i])
   else (d as Float64Array).set(v)
   return out
+}
+
+const INT64_MAX = 2n ** 63n - 1n
+const INT64_MIN = -(2n ** 63n)
+
+/** A number as int64: truncated; NaN → 0 and ±∞ → the int64 limits (BigInt() would throw). */
+function toBigInt(x: number): bigint {
+  if (Number.isFinite(x)) return BigInt(Math.trunc(x))
+  return Number.isNaN(x) ? 0n : x > 0 ? INT64_MAX : INT64_MIN
 }
 
 /** Row-major strides of `shape`. */

@@ -1,6 +1,6 @@
 /** Shape functions of ops that move or regroup elements: Reshape, Transpose, Concat, Slice, … */
 import type { Dim } from '../../graph.ts'
-import { normAxis, takesAsInput } from '../attrs.ts'
+import { inputForm, normAxis } from '../attrs.ts'
 import { dimArith, dimProduct, isStaticShape, showShape } from '../dims.ts'
 import { type ShapeContext, type ShapeFn, UnknownRank } from './context.ts'
 import { broadcastShapes } from './elementwise.ts'
@@ -20,7 +20,7 @@ export function constInts(ctx: ShapeContext, i: number): number[] {
 
 /** Axes given as attribute (old opsets) or as input (newer): undefined when absent. */
 export function axesOf(ctx: ShapeContext, inputIndex: number, name = 'axes'): number[] | undefined {
-  if (takesAsInput(ctx.node.opType, name, ctx.opset)) {
+  if (inputForm(ctx.node, name, ctx.opset)) {
     return ctx.has(inputIndex) ? constInts(ctx, inputIndex) : undefined
   }
   return ctx.attrs.ints(name)
