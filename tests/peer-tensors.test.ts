@@ -28,7 +28,7 @@ let daemon: PeerProcess
 let client: AtollMesh
 
 before(async () => {
-  daemon = await PeerProcess.start(['--log-level', 'debug', '--probe-seconds', '0.2'])
+  daemon = await PeerProcess.start(['--log-level', 'debug', '--probe-seconds', '0.2', '--metrics-port', '0'])
   client = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }))
   await client.start()
   await client.node.dial(multiaddr(daemon.addresses[0]))
@@ -211,4 +211,24 @@ test('the emulated link holds its configured rate within 10%', { timeout: 60_000
   } finally {
     client.links.set(daemon.peerId, null)
   }
+})
+
+test('metrics count the bytes per peer and the failed streams by error', { timeout: 30_000 }, async () => {
+  const started = await daemon.waitForLog((l) => l.msg === 'peer started')
+  const text = await (await fetch(String(started.metrics))).text()
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN)
+  const me = client.peerId
+  assert.ok(
+    value(new RegExp(`atoll_bytes_received_total\\{peer="${me}",protocol="/atoll/tensor/1"\\} (\\S+)`)) >
+      256 * 2 ** 20,
+  )
+  assert.ok(
+    value(new RegExp(`atoll_bytes_sent_total\\{peer="${me}",protocol="/atoll/tensor/1"\\} (\\S+)`)) >
+      256 * 2 ** 20,
+  )
+  assert.ok(
+    value(/atoll_stream_errors_total\{protocol="\/atoll\/tensor\/1",error="MalformedFrameError"\} (\S+)/) >=
+      1,
+  )
+  assert.ok(value(/atoll_tensors_received_total (\S+)/) >= 15)
 })

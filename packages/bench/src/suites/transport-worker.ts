@@ -1,0 +1,138 @@
+/**
+ * The two processes of the `transport` suite. `receive`: a raw TCP sink and an Atoll mesh, printing
+ * `{ ready: { tcpPort, peerId, libp2pPort } }` and running until stdin closes. `send JOB`: connects to
+ * both, times raw TCP and tensor transfers of the same size, probes the link, prints `{ result }`.
+ * Run directly by the suite (inside a network namespace for the shaped figures).
+ */
+import { createConnection, createServer, type Socket } from 'node:net'
+import { AtollMesh, createNode, multiaddr } from '@atoll/net'
+
+export interface SendJob {
+  host: string
+  tcpPort: number
+  peerId: string
+  libp2pPort: number
+  bytes: number
+  runs: number
+  /** stripe counts to time; `0` means the transport's default */
+  streams: number[]
+  probe: boolean
+}
+
+export interface SendResult {
+  tcpSeconds: number[]
+  /** by stripe count (as given in the job) */
+  tensorSeconds: Record<string, number[]>
+  probe?: { rttMs: number; bytesPerSecond: number; seconds: number }
+}
+
+const HEADER = 8
+const CHUNK = 1 << 20
+
+async function receive(): Promise<void> {
+  const server = createServer((socket) => sink(socket))
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve))
+  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/0.0.0.0/tcp/0'], webrtc: false }))
+  await mesh.start()
+  const libp2pPort = Number(mesh.node.getMultiaddrs()[0].toString().split('/tcp/')[1].split('/')[0])
+  const tcpPort = (server.address() as { port: number }).port
+  console.log(JSON.stringify({ ready: { tcpPort, peerId: mesh.peerId, libp2pPort } }))
+  process.stdin.resume()
+  await new Promise((resolve) => process.stdin.on('end', resolve))
+  server.close()
+  await mesh.stop(0)
+}
+
+/** Counts each message (8-byte length, then that many bytes) and answers one byte when it is complete. */
+function sink(socket: Socket): void {
+  let expected = -1
+  let header = Buffer.alloc(0)
+  socket.on('data', (data: Buffer) => {
+    let chunk = data
+    while (chunk.byteLength > 0) {
+      if (expected < 0) {
+        const need = HEADER - header.byteLength
+        header = Buffer.concat([header, chunk.subarray(0, need)])
+        chunk = chunk.subarray(need)
+        if (header.byteLength < HEADER) return
+        expected = Number(header.readBigUInt64BE(0))
+        header = Buffer.alloc(0)
+      }
+      const take = Math.min(expected, chunk.byteLength)
+      expected -= take
+      chunk = chunk.subarray(take)
+      if (expected === 0) {
+        expected = -1
+        socket.write(Buffer.from([1]))
+      }
+    }
+  })
+}
+
+async function send(job: SendJob): Promise<SendResult> {
+  const payload = new Uint8Array(job.bytes).fill(0x5a)
+  const socket = createConnection({ host: job.host, port: job.tcpPort, noDelay: true })
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  const tcpSeconds = await timed(job.runs, () => tcpMessage(socket, payload))
+  socket.destroy()
+
+  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/0.0.0.0/tcp/0'], webrtc: false }))
+  await mesh.start()
+  const peer = (await mesh.node.dial(multiaddr(`/ip4/${job.host}/tcp/${job.libp2pPort}/p2p/${job.peerId}`)))
+    .remotePeer
+  const fields = {
+    job: 'bench',
+    step: 0,
+    mb: 0,
+    edge: 'x',
+    dtype: 'uint8' as const,
+    shape: [job.bytes],
+    codec: 'raw' as const,
+    codecMeta: {},
+  }
+  const tensorSeconds: Record<string, number[]> = {}
+  for (const streams of job.streams) {
+    const options = streams > 0 ? { streams } : {}
+    tensorSeconds[String(streams)] = await timed(job.runs, () =>
+      mesh.tensors.send(peer, fields, payload, options),
+    )
+  }
+  const result: SendResult = { tcpSeconds, tensorSeconds }
+  if (job.probe) {
+    const p = await mesh.probe.probe(peer)
+    result.probe = { rttMs: p.rttMs, bytesPerSecond: p.bytesPerSecond, seconds: p.seconds }
+  }
+  await mesh.stop(0)
+  return result
+}
+
+/** One warm-up, then `runs` timed calls (seconds each). */
+async function timed(runs: number, fn: () => Promise<void>): Promise<number[]> {
+  await fn()
+  const out: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now()
+    await fn()
+    out.push((performance.now() - t) / 1000)
+  }
+  return out
+}
+
+async function tcpMessage(socket: Socket, payload: Uint8Array): Promise<void> {
+  const ack = new Promise((resolve) => socket.once('data', resolve))
+  const header = Buffer.alloc(HEADER)
+  header.writeBigUInt64BE(BigInt(payload.byteLength))
+  socket.write(header)
+  for (let off = 0; off < payload.byteLength; off += CHUNK) {
+    if (!socket.write(payload.subarray(off, off + CHUNK))) await new Promise((r) => socket.once('drain', r))
+  }
+  await ack
+}
+
+const [mode, arg] = process.argv.slice(2)
+if (mode === 'receive') await receive()
+else if (mode === 'send') console.log(JSON.stringify({ result: await send(JSON.parse(arg) as SendJob) }))
+else {
+  console.error('usage: transport-worker.ts receive | send JOB_JSON')
+  process.exitCode = 2
+}

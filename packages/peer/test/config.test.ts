@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import * as ort from 'onnxruntime-node'
+import { chooseDevice, matmulModel, parseHostPort, parseLinkSpec, resolveConfig } from '../src/index.ts'
+
+test('link specs parse tc-style rates and optional delays', () => {
+  assert.deepEqual(parseLinkSpec('100mbit'), { peer: '*', shape: { rateBytesPerSecond: 12.5e6, delayMs: 0 } })
+  assert.deepEqual(parseLinkSpec('12D3KooWabc=1gbit,20ms'), {
+    peer: '12D3KooWabc',
+    shape: { rateBytesPerSecond: 125e6, delayMs: 20 },
+  })
+  assert.deepEqual(parseLinkSpec('*=2.5MB,80ms').shape, { rateBytesPerSecond: 2.5e6, delayMs: 80 })
+  for (const bad of ['', 'fast', '100', '100furlongs', '0mbit', '10mbit,ms', '10mbit,20s']) {
+    assert.throws(() => parseLinkSpec(bad), { name: 'PeerConfigError' }, bad)
+  }
+})
+
+test('the metrics address is PORT (loopback) or HOST:PORT', () => {
+  assert.deepEqual(parseHostPort('9464'), { host: '127.0.0.1', port: 9464 })
+  assert.deepEqual(parseHostPort('0.0.0.0:9464'), { host: '0.0.0.0', port: 9464 })
+  assert.throws(() => parseHostPort('99999'), { name: 'PeerConfigError' })
+  assert.throws(() => parseHostPort('web'), { name: 'PeerConfigError' })
+})
+
+test('configuration is validated field by field, with the flag named', () => {
+  const c = resolveConfig({ listen: ['/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/tcp/0/ws'], links: ['1mbit'] })
+  assert.deepEqual(c.listen, ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'])
+  assert.equal(c.device, 'auto')
+  assert.equal(c.links.length, 1)
+  const fails = (o: Parameters<typeof resolveConfig>[0], message: RegExp) =>
+    assert.throws(() => resolveConfig(o), { name: 'PeerConfigError', message })
+  fails({ device: 'tpu' }, /--device/)
+  fails({ listen: ['not-an-addr'] }, /--listen 'not-an-addr'/)
+  fails({ bootstrap: ['/ip4/1.2.3.4/tcp/4001'] }, /must end in \/p2p/)
+  fails({ logLevel: 'loud' }, /--log-level/)
+  fails({ probeSeconds: 0 }, /--probe-seconds/)
+})
+
+test('the device is the requested one when available, else the best available', () => {
+  const devices = [
+    { kind: 'cpu', available: true, detail: '' },
+    { kind: 'cuda', available: false, detail: 'no driver' },
+    { kind: 'webgpu', available: true, detail: '' },
+  ]
+  assert.equal(chooseDevice(devices, 'auto'), 'webgpu')
+  assert.equal(chooseDevice(devices, 'cpu'), 'cpu')
+  assert.throws(() => chooseDevice(devices, 'cuda'), { name: 'DeviceUnavailableError', message: /no driver/ })
+})
+
+test('the hand-written calibration model is a MatMul onnxruntime runs correctly', async () => {
+  const session = await ort.InferenceSession.create(matmulModel(2))
+  const a = new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [2, 2])
+  const b = new ort.Tensor('float32', Float32Array.of(5, 6, 7, 8), [2, 2])
+  const { C } = await session.run({ A: a, B: b })
+  assert.deepEqual(Array.from(C.data as Float32Array), [19, 22, 43, 50])
+  await session.release()
+})
