@@ -36,6 +36,14 @@ test('int8 round trip of the edge cases', () => {
     assert.equal(y.length, x.length, name)
     assertWithinHalfStep(x, y, 256)
   }
+  // Non-finite values inside full blocks, in the first and a middle block, and in the last partial one.
+  const mixed = normals(1000, 12)
+  mixed[10] = Number.NaN
+  mixed[300] = Number.POSITIVE_INFINITY
+  mixed[301] = Number.NEGATIVE_INFINITY
+  mixed[999] = Number.NaN
+  assertWithinHalfStep(mixed, int8.decode(int8.encode(mixed)), 256)
+  assertWithinHalfStep(mixed, int8.decode(int8.encode(mixed, { block: 100 })), 100)
   // Equal magnitudes are the block absmax: exact.
   assert.deepEqual(int8.decode(int8.encode(EDGE_CASES.equalMagnitudes)), EDGE_CASES.equalMagnitudes)
   assert.deepEqual(int8.decode(int8.encode(new Float32Array(300))), new Float32Array(300))
