@@ -9,6 +9,7 @@ import { buildBackward } from '../src/autodiff/backward.ts'
 import { decomposeTrainingOps } from '../src/autodiff/decompose.ts'
 import { buildTrainingGraph } from '../src/autodiff/training.ts'
 import { attr, type Graph } from '../src/graph.ts'
+import { partitionGraph } from '../src/partition/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import { int64 } from '../src/tensor.ts'
 import { assertGradient, lossGraph, node, randomTensor, rng } from './gradcheck.ts'
@@ -171,4 +172,32 @@ test('typed errors: unknown loss, symbolic shapes left unbound, ops without a ru
   })
   assert.throws(() => buildBackward(product, 'loss'), { name: 'NoGradientRuleError' })
   assert.throws(() => buildBackward({ ...graph, opset: 12 }, 'loss'), { name: 'GradientTargetError' })
+})
+
+test('constants folded from forward nodes are defined once in the training graph and recomputing stages', () => {
+  const graph = lossGraph({
+    params: { x: p([3, 3]) },
+    constants: { shape: int64([2], [3, 3]), k: int64([], [0]) },
+    nodes: [
+      node('ConstantOfShape', ['shape'], ['ones'], { value: attr.tensor(int64([1], [1])) }),
+      node('Trilu', ['ones', 'k'], ['lower'], { upper: attr.int(0) }),
+      node('Cast', ['lower'], ['mask'], { to: attr.int(9) }),
+      node('Where', ['mask', 'x', 'x'], ['masked']),
+      node('Exp', ['masked'], ['y']),
+    ],
+    output: 'y',
+  })
+  const bw = buildBackward(graph, 'loss')
+  assert.ok(bw.graph.initializers.has('mask'), 'the folded mask travels with the backward graph')
+  const unique = (g: Graph) => {
+    const outputs = new Set(g.nodes.flatMap((n) => n.outputs))
+    for (const name of g.initializers.keys()) assert.ok(!outputs.has(name), `'${name}' is defined twice`)
+  }
+  unique(buildTrainingGraph(graph, 'loss').graph)
+  const partition = partitionGraph(graph, {
+    loss: 'loss',
+    stages: [{ nodes: graph.nodes.map((n) => n.name) }],
+    recompute: true,
+  })
+  unique(partition.stages[0].backward)
 })

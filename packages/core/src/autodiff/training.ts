@@ -30,7 +30,11 @@ export function buildTrainingGraph(
   const backward = buildBackward(graph, loss, options)
   const seed = backward.seeds.get(loss) as string
   const lossInfo = backward.types.get(loss) as ValueInfo
-  const initializers = new Map<string, Tensor>([...graph.initializers, ...backward.graph.initializers])
+  // the backward carries constants folded from forward values (a causal mask, shape arithmetic) as
+  // initializers; here the forward nodes compute them, and ONNX forbids defining a name twice
+  const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
+  const folded = [...backward.graph.initializers].filter(([name]) => !produced.has(name))
+  const initializers = new Map<string, Tensor>([...graph.initializers, ...folded])
   initializers.set(seed, ones(lossInfo.dtype, staticShape(backward.types, loss)))
   const bind = (v: ValueInfo): ValueInfo => ({ ...v, shape: backward.types.get(v.name)?.shape ?? v.shape })
   const combined: Graph = {

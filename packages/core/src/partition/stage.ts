@@ -114,7 +114,10 @@ function withRecompute(
   const nodes = [...recomputed, ...bw.graph.nodes]
   const produced = new Set(nodes.flatMap((n) => n.outputs))
   const seeds = new Set(bw.seeds.values())
-  const initializers = new Map<string, Tensor>(bw.graph.initializers)
+  // folded constants that a recomputed node now produces must not also be initializers
+  const initializers = new Map<string, Tensor>(
+    [...bw.graph.initializers].filter(([name]) => !produced.has(name)),
+  )
   const inputs: string[] = []
   for (const name of new Set(nodes.flatMap((n) => n.inputs))) {
     if (name === '' || produced.has(name) || seeds.has(name) || initializers.has(name)) continue
