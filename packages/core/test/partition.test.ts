@@ -155,6 +155,11 @@ test('gpt2-tiny cut by scopes into three stages (tied wte in the first and last)
       recompute,
     })
     assert.deepEqual(partition.parameterStages.get('wte.weight'), [0, 2])
+    // the targets' reshape (no scope, reads only a graph input) sits with the loss, not in stage 0
+    assert.ok(
+      partition.edges.every((e) => e.gradient),
+      JSON.stringify(partition.edges.map((e) => e.value)),
+    )
     const { loss, grads } = runStages(graph, partition, feeds)
     assert.deepEqual(loss.data, whole.loss.data)
     for (const p of graph.parameters) {

@@ -2,7 +2,8 @@
  * Which stage each node belongs to. A stage is given by scope prefixes (`h.0`, `h.1` — a prefix
  * matches the scope itself and its dotted children) or by explicit node names. A node that no
  * stage claims (the loss appended after the model, glue without a scope) joins the latest stage
- * among its producers, or stage 0 when it reads only graph inputs and initializers.
+ * among its producers; one that reads only graph inputs and initializers joins its earliest
+ * consumer (stage 0 when nothing reads it).
  */
 import type { Graph } from '../graph.ts'
 import { PartitionError } from './errors.ts'
@@ -18,6 +19,7 @@ export interface StageSpec {
 /** Stage index of every node, by node name. */
 export function assignStages(graph: Graph, specs: readonly StageSpec[]): Map<string, number> {
   if (specs.length === 0) throw new PartitionError('at least one stage is needed')
+  const count = specs.length
   const byNode = new Map<string, number>()
   specs.forEach((spec, s) => {
     for (const name of spec.nodes ?? []) {
@@ -32,18 +34,43 @@ export function assignStages(graph: Graph, specs: readonly StageSpec[]): Map<str
       throw new PartitionError(`stage lists node '${name}', which the graph does not have`)
   }
   const matches = (scope: string, prefix: string) => scope === prefix || scope.startsWith(`${prefix}.`)
-  const producedIn = new Map<string, number>()
   const assignment = new Map<string, number>()
   for (const node of graph.nodes) {
-    let stage = byNode.get(node.name)
-    if (stage === undefined) {
-      const claims = specs.flatMap((spec, s) => (spec.scopes?.some((p) => matches(node.scope, p)) ? [s] : []))
-      if (claims.length > 1)
-        throw new PartitionError(`node '${node.name}' (scope '${node.scope}') matches stages ${claims}`)
-      stage = claims[0] ?? Math.max(0, ...node.inputs.map((i) => producedIn.get(i) ?? 0))
+    const claimed = byNode.get(node.name)
+    const claims = specs.flatMap((spec, s) => (spec.scopes?.some((p) => matches(node.scope, p)) ? [s] : []))
+    if (claimed === undefined && claims.length > 1) {
+      throw new PartitionError(`node '${node.name}' (scope '${node.scope}') matches stages ${claims}`)
     }
+    const stage = claimed ?? claims[0]
+    if (stage !== undefined) assignment.set(node.name, stage)
+  }
+  placeUnclaimed(graph, assignment, count)
+  return assignment
+}
+
+/**
+ * Unclaimed nodes go after their latest producer; those reading only graph inputs and constants
+ * (a reshape of the targets) go with their earliest consumer, so that no stage ships them onward.
+ */
+function placeUnclaimed(graph: Graph, assignment: Map<string, number>, count: number): void {
+  const producedIn = new Map<string, number>()
+  for (const node of graph.nodes) {
+    let stage = assignment.get(node.name)
+    if (stage === undefined) {
+      const known = node.inputs.map((i) => producedIn.get(i)).filter((s) => s !== undefined)
+      if (known.length > 0) stage = Math.max(...known)
+    }
+    if (stage === undefined) continue
     assignment.set(node.name, stage)
     for (const o of node.outputs) if (o !== '') producedIn.set(o, stage)
   }
-  return assignment
+  const readIn = new Map<string, number>()
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const node = graph.nodes[k]
+    const stage =
+      assignment.get(node.name) ?? Math.min(count, ...node.outputs.map((o) => readIn.get(o) ?? count))
+    const resolved = stage === count ? 0 : stage
+    assignment.set(node.name, resolved)
+    for (const i of node.inputs) readIn.set(i, Math.min(readIn.get(i) ?? count, resolved))
+  }
 }
