@@ -22,7 +22,8 @@ export interface ImportGraphOptions {
   supportedOps?: ((opType: string, domain: string) => boolean) | 'any'
   /**
    * Which initializers are trainable. Default: floating-point ones of rank ≥ 1, except BatchNorm
-   * running statistics (rank-0 ones are the dynamo exporter's scalar constants, like 0.5 in GELU).
+   * running statistics and masks (holding ±inf or |v| ≥ 1e30); rank-0 ones are the dynamo
+   * exporter's scalar constants, like 0.5 in GELU.
    */
   trainable?: (name: string, value: Tensor, graph: Graph) => boolean
 }
@@ -55,8 +56,16 @@ export function importOnnxGraph(bytes: Uint8Array, options: ImportGraphOptions =
   return graph
 }
 
+/** Beyond any weight's magnitude: a tensor holding such values (or ±inf) is an attention mask. */
+const MASK_MAGNITUDE = 1e30
+
 function defaultTrainable(name: string, value: Tensor, graph: Graph): boolean {
   if (!isFloat(value.dtype) || value.shape.length === 0) return false
+  // the dynamo exporter folds causal masks into float initializers of 0 and -inf (or float min)
+  if (value.dtype !== 'float16') {
+    const d = value.data as Float32Array
+    for (let i = 0; i < d.length; i++) if (!(Math.abs(d[i]) < MASK_MAGNITUDE)) return false
+  }
   for (const node of graph.nodes) {
     const skip = NON_TRAINABLE_INPUTS[node.opType]
     if (skip?.some((i) => node.inputs[i] === name)) return false
