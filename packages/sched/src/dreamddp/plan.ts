@@ -1,0 +1,91 @@
+import { InvalidFieldError } from '../errors.ts'
+import { solveExact } from './exact.ts'
+import { fillIn } from './fillin.ts'
+import { iterationWait, scheduleWaits, type SyncProblem, sum, timeline } from './model.ts'
+
+/** Modelled average iteration times (seconds) of the algorithms DreamDDP is compared with. */
+export interface SyncBaselines {
+  /** S-SGD, all-reduce after backward: T + Σ comm */
+  ssgd: number
+  /** S-SGD with every layer's all-reduce overlapped with backward (the FIFO model, all layers) */
+  ssgdOverlapped: number
+  /** Local SGD: all layers averaged after backward once per period: T + Σ comm / H */
+  localSgd: number
+}
+
+/** The DreamDDP plan of one profile: what `atoll plan dreamddp` writes. */
+export interface DreamPlan {
+  /** layer name → iterations (0…H−1) in which it is synchronised, after fill-in */
+  schedule: Record<string, number[]>
+  period: number
+  /** wait of each iteration of the period, seconds */
+  waitPerIteration: number[]
+  waitPerPeriod: number
+  /** modelled average iteration time: backward time + waitPerPeriod / H */
+  iterationTime: number
+  baselines: SyncBaselines
+  /** whether the wait is proven minimal under the model, and a proven lower bound on it */
+  optimal: boolean
+  lowerBound: number
+  /** synchronisations per period before and after fill-in */
+  syncs: { solved: number; filled: number }
+}
+
+export interface DreamPlanOptions {
+  /** add syncs where the channel is idle (default true) */
+  fillIn?: boolean
+  /** see ExactOptions.maxStates */
+  maxStates?: number
+}
+
+/** Solves, fills in and evaluates a DreamDDP schedule. Forward time is not modelled (as published). */
+export function planDreamDdp(problem: SyncProblem, options: DreamPlanOptions = {}): DreamPlan {
+  checkProblem(problem)
+  const solved = solveExact(problem, { maxStates: options.maxStates })
+  const single = solved.iterationOfLayer.map((h) => [h])
+  const iterations = options.fillIn === false ? single : fillIn(problem, single)
+  const waitPerIteration = scheduleWaits(iterations, problem)
+  const waitPerPeriod = sum(waitPerIteration)
+  const T = timeline(problem).backwardEnd
+  return {
+    schedule: Object.fromEntries(problem.names.map((name, l) => [name, iterations[l]])),
+    period: problem.period,
+    waitPerIteration,
+    waitPerPeriod,
+    iterationTime: T + waitPerPeriod / problem.period,
+    baselines: syncBaselines(problem),
+    optimal: solved.optimal,
+    lowerBound: solved.lowerBound,
+    syncs: { solved: single.length, filled: sum(iterations.map((its) => its.length)) },
+  }
+}
+
+export function syncBaselines(problem: SyncProblem): SyncBaselines {
+  const T = timeline(problem).backwardEnd
+  const all = problem.comm.map((_, l) => l)
+  const totalComm = sum(problem.comm)
+  return {
+    ssgd: T + totalComm,
+    ssgdOverlapped: T + iterationWait(all, problem),
+    localSgd: T + totalComm / problem.period,
+  }
+}
+
+/** A problem built in code (not parsed) is still checked: equal lengths, finite times ≥ 0. */
+export function checkProblem(problem: SyncProblem): void {
+  const L = problem.names.length
+  if (!Number.isInteger(problem.period) || problem.period < 1 || problem.period > 255) {
+    throw new InvalidFieldError('period', 'an integer in [1, 255]', problem.period)
+  }
+  for (const key of ['bp', 'comm'] as const) {
+    const values = problem[key]
+    if (!Array.isArray(values) || values.length !== L) {
+      throw new InvalidFieldError(key, `${L} numbers (one per layer)`, values?.length)
+    }
+    values.forEach((v, l) => {
+      if (!Number.isFinite(v) || v < 0) throw new InvalidFieldError(`${key}[${l}]`, 'a finite number ≥ 0', v)
+    })
+  }
+  const tail = problem.tail ?? 0
+  if (!Number.isFinite(tail) || tail < 0) throw new InvalidFieldError('tail', 'a finite number ≥ 0', tail)
+}

@@ -1,0 +1,39 @@
+/**
+ * @atoll/sched — where every operator runs, what each link carries and when each layer
+ * synchronises: the workload estimator, OP-Fence, AdaTopK ratio assignment and the DreamDDP
+ * schedule solver. Pure functions over plain, JSON-serialisable data; no I/O.
+ *
+ * @example
+ * ```ts
+ * import { planDreamDdp } from '@atoll/sched'
+ * const plan = planDreamDdp({ names: ['fc2', 'fc1'], bp: [0.01, 0.02], comm: [0.02, 0.03], period: 2 })
+ * plan.schedule // { fc2: [0, 1], fc1: [1] } — which iterations synchronise each layer
+ * plan.waitPerPeriod // seconds the period waits for communication, proven minimal when plan.optimal
+ * ```
+ */
+export { solveContiguous, type SingleSchedule } from './dreamddp/contiguous.ts'
+export { type ExactOptions, type ExactResult, solveExact } from './dreamddp/exact.ts'
+export { fillIn } from './dreamddp/fillin.ts'
+export {
+  iterationWait,
+  layersByIteration,
+  scheduleWaits,
+  type SyncProblem,
+  timeline,
+} from './dreamddp/model.ts'
+export {
+  type DreamPlan,
+  type DreamPlanOptions,
+  planDreamDdp,
+  type SyncBaselines,
+  syncBaselines,
+} from './dreamddp/plan.ts'
+export { type LayerTimes, parseLayerTimes, parseReferenceSchedule, syncProblem } from './dreamddp/profile.ts'
+export {
+  CyclicGraphError,
+  InfeasiblePlanError,
+  InvalidFieldError,
+  ProfileParseError,
+  SchedError,
+  UnknownReferenceError,
+} from './errors.ts'

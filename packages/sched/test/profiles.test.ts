@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import {
+  parseLayerTimes,
+  parseReferenceSchedule,
+  planDreamDdp,
+  scheduleWaits,
+  syncProblem,
+} from '../src/index.ts'
+import { sum, timeline } from '../src/dreamddp/model.ts'
+
+/** The published DreamDDP profiles, kept beside the repository. */
+const root = new URL('../../../../shared/data/dreamddp-profiles/', import.meta.url)
+const profiles = existsSync(root) ? readdirSync(root).filter((d) => !d.endsWith('.md')) : []
+const read = (dir: string, file: string) => readFileSync(new URL(`${dir}/${file}`, root), 'utf8')
+
+describe('DreamDDP on the published profiles', {
+  skip: profiles.length === 0 && 'profiles not present',
+}, () => {
+  for (const dir of profiles) {
+    it(`${dir}: no more wait than the published schedule, and the published S-SGD time`, () => {
+      const bp = parseLayerTimes(read(dir, 'bp.json'), 'bp.json')
+      const comm = parseLayerTimes(read(dir, 'comm.json'), 'comm.json')
+      const ref = JSON.parse(read(dir, 'reference-schedule.json'))
+      const published = JSON.parse(read(dir, 'reference-results.json')).algorithm_times[`H_${ref.H}`]
+      const problem = syncProblem(bp, comm, ref.H)
+      assert.equal(problem.names.length, Object.keys(comm).length)
+      // folding keeps the whole backward pass: Σ bp + tail = Σ of every module's backward time
+      const T = timeline(problem).backwardEnd
+      assert.ok(Math.abs(T - sum(Object.values(bp))) < 1e-9)
+      const refWait = sum(scheduleWaits(parseReferenceSchedule(ref, problem), problem))
+      const plan = planDreamDdp(problem)
+      assert.ok(plan.waitPerPeriod <= refWait + 1e-12, `${plan.waitPerPeriod} > published ${refWait}`)
+      assert.ok(plan.lowerBound <= plan.waitPerPeriod + 1e-12)
+      // the published model's S-SGD is backward + every all-reduce: ours agrees to rounding
+      assert.ok(Math.abs(plan.baselines.ssgd - published.sgd) < 1e-9 * published.sgd)
+      for (const its of Object.values(plan.schedule)) assert.ok(its.length >= 1)
+    })
+  }
+})
+
+describe('profile parsing', () => {
+  it('reads NaN as 0 and names a bad layer', () => {
+    assert.deepEqual(parseLayerTimes('{"a": NaN, "b": 0.5, "c": null}'), { a: 0, b: 0.5, c: 0 })
+    assert.throws(() => parseLayerTimes('{"a": -1}', 'bp.json'), {
+      name: 'InvalidFieldError',
+      message: /^bp\.json\["a"\]/,
+    })
+    assert.throws(() => parseLayerTimes('{"a": "x"}', 'bp.json'), { name: 'InvalidFieldError' })
+    assert.throws(() => parseLayerTimes('[1]', 'bp.json'), {
+      name: 'InvalidFieldError',
+      message: /^bp\.json:/,
+    })
+    assert.throws(() => parseLayerTimes('{', 'bp.json'), { name: 'ProfileParseError' })
+  })
+
+  it('folds modules without an all-reduce into the next synchronised layer, backward order', () => {
+    // forward: emb (no comm), q, drop (no comm), k, norm (no comm)
+    const bp = { emb: 1, q: 2, drop: 4, k: 8, norm: 16 }
+    const p = syncProblem(bp, { q: 0.1, k: 0.2 }, 2)
+    assert.deepEqual(p.names, ['k', 'q'])
+    assert.deepEqual(p.bp, [24, 6])
+    assert.equal(p.tail, 1)
+  })
+
+  it('checks a reference schedule against the problem', () => {
+    const p = syncProblem({ a: 1, b: 1 }, { a: 1, b: 1 }, 2)
+    assert.deepEqual(parseReferenceSchedule({ H: 2, schedule: { a: 0, b: [1, 0] } }, p), [[0, 1], [0]])
+    assert.throws(() => parseReferenceSchedule({ H: 2, schedule: { a: 2, b: 0 } }, p), {
+      name: 'InvalidFieldError',
+      message: /schedule\["b"\]|schedule\["a"\]/,
+    })
+    assert.throws(() => parseReferenceSchedule({ H: 3, schedule: {} }, p), {
+      name: 'InvalidFieldError',
+      message: /\.H/,
+    })
+  })
+})
