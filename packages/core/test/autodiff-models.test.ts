@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node'
 import { buildBackward } from '../src/autodiff/backward.ts'
 import { buildTrainingGraph } from '../src/autodiff/training.ts'
 import type { Graph } from '../src/graph.ts'
+import { validateGraph } from '../src/graph/index.ts'
 import { exportOnnx } from '../src/onnx/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import { int64, type Tensor } from '../src/tensor.ts'
@@ -97,6 +98,7 @@ for (const [name, make, feeds] of [
     const { graph, loss } = make()
     const f = feeds()
     const backward = buildBackward(graph, loss as string)
+    validateGraph(backward.graph)
     const forward = runReference(graph, f, { fetch: backward.saved })
     const bfeeds: Record<string, Tensor> = {
       'grad.loss': { dtype: 'float32', shape: [], data: Float32Array.of(1) },
@@ -116,6 +118,7 @@ for (const [name, make, feeds] of [
     const { graph, loss } = make()
     const f = feeds()
     const training = buildTrainingGraph(graph, loss as string).graph
+    validateGraph(training)
     const expected = runReference(training, f)
     const actual = await runOrt(training, f)
     assert.equal(Object.keys(actual).length, graph.parameters.size + 1)

@@ -151,6 +151,17 @@ export const CASES: Record<string, Case> = {
     ],
     output: 'y',
   }),
+  'Conv (3-D, depthwise, stride 2)': (p) => ({
+    params: { x: p([1, 2, 4, 3, 3]), w: p([2, 1, 2, 2, 2]), b: p([2]) },
+    nodes: [
+      node('Conv', ['x', 'w', 'b'], ['y'], {
+        group: attr.int(2),
+        strides: attr.ints([2, 1, 2]),
+        pads: attr.ints([0, 1, 1, 1, 0, 0]),
+      }),
+    ],
+    output: 'y',
+  }),
   MaxPool: (p) => ({
     params: { x: p([1, 2, 5, 5]) },
     nodes: [
