@@ -13,6 +13,8 @@ export type Compressor = (x: Float32Array) => Encoded
  */
 export class ErrorFeedback {
   readonly #residuals = new Map<string, Float32Array>()
+  /** g + e per tensor, reused every step (a fresh n-float buffer costs page faults each step) */
+  readonly #accumulators = new Map<string, Float32Array>()
 
   /** Compresses `gradient` plus the residual of `name` and updates that residual. */
   step(name: string, gradient: Float32Array, compress: Compressor): Encoded {
@@ -25,13 +27,19 @@ export class ErrorFeedback {
         `${name} has ${residual.length} elements of residual, gradient has ${gradient.length}`,
       )
     }
-    // A fresh accumulator: a codec may return a view of its input (raw), which must not change.
-    const acc = new Float32Array(gradient.length)
+    let acc = this.#accumulators.get(name)
+    if (acc === undefined || acc.length !== gradient.length) {
+      acc = new Float32Array(gradient.length)
+      this.#accumulators.set(name, acc)
+    }
     for (let i = 0; i < acc.length; i++) acc[i] = gradient[i] + residual[i]
-    const encoded = compress(acc)
+    let encoded = compress(acc)
     if (encoded.length !== acc.length) {
       throw new InvalidOptionError(`compressor returned ${encoded.length} elements for ${acc.length}`)
     }
+    // A codec may return a view of its input (raw does): the accumulator is reused next step, so
+    // such a payload is copied out of it.
+    if (encoded.payload.buffer === acc.buffer) encoded = { ...encoded, payload: encoded.payload.slice() }
     if (encoded.codec === 'sparse') {
       // Only the kept entries change: no dense decode needed.
       residual.set(acc)
@@ -51,7 +59,12 @@ export class ErrorFeedback {
 
   /** Forgets the residual of `name`, or of every tensor (e.g. after a re-plan changed shapes). */
   reset(name?: string): void {
-    if (name === undefined) this.#residuals.clear()
-    else this.#residuals.delete(name)
+    if (name === undefined) {
+      this.#residuals.clear()
+      this.#accumulators.clear()
+    } else {
+      this.#residuals.delete(name)
+      this.#accumulators.delete(name)
+    }
   }
 }

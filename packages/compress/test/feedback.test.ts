@@ -8,6 +8,7 @@ import {
   int8,
   keepCount,
   keepRatio,
+  raw,
   topk,
   topkSampled,
 } from '../src/index.ts'
@@ -114,4 +115,12 @@ test('keepCount turns a ratio into k', () => {
   assert.equal(keepCount(0, 0.5), 0)
   assert.equal(keepCount(10, 0), 0)
   assert.throws(() => keepCount(10, 2), { name: 'InvalidOptionError' })
+})
+
+test('a payload that views the accumulator is copied out of it before the next step', () => {
+  const feedback = new ErrorFeedback()
+  const first = feedback.step('w', Float32Array.of(1, 2), (x) => raw.encode(x))
+  feedback.step('w', Float32Array.of(5, 6), (x) => raw.encode(x))
+  assert.deepEqual(decodeEncoded(first), Float32Array.of(1, 2))
+  assert.deepEqual(feedback.residual('w'), Float32Array.of(0, 0))
 })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { deflateSync } from 'fflate'
 import {
+  decodeEncoded,
   decodeMessage,
   decodeSparse,
   decodeTensor,
@@ -97,4 +98,15 @@ test('sparse indices are checked before anything is written', () => {
     ['payload size', { ...sparseWith(5, 1, [1]), payload: new Uint8Array(7) }, 'SizeMismatchError'],
   ]
   for (const [what, encoded, name] of bad) assert.throws(() => decodeSparse(encoded), { name }, what)
+})
+
+test('every codec decodes into a caller’s buffer, replacing what was there', () => {
+  const x = normals(1000, 21)
+  const out = new Float32Array(1000)
+  for (const encoded of [raw.encode(x), fp16.encode(x), int8.encode(x), topk.encode(x, { k: 10 })]) {
+    out.fill(7)
+    assert.equal(decodeEncoded(encoded, out), out)
+    assert.deepEqual(out, decodeEncoded(encoded), encoded.codec)
+    assert.throws(() => decodeEncoded(encoded, new Float32Array(999)), { name: 'InvalidOptionError' })
+  }
 })

@@ -5,18 +5,19 @@ import { raw } from './raw.ts'
 import { decodeSparse } from './sparse.ts'
 
 /**
- * The float32 tensor of any codec's output (a fresh array; for `raw`, a copy of the payload).
+ * The float32 tensor of any codec's output, in `out` when given (exactly its length), else fresh
+ * (for `raw`, a copy of the payload).
  * Throws a WireError on a malformed payload.
  */
-export function decodeEncoded(encoded: Encoded): Float32Array {
+export function decodeEncoded(encoded: Encoded, out?: Float32Array): Float32Array {
   switch (encoded.codec) {
     case 'fp16':
-      return fp16.decode(encoded)
+      return fp16.decode(encoded, out)
     case 'int8':
-      return int8.decode(encoded)
+      return int8.decode(encoded, out)
     case 'sparse':
-      return decodeSparse(encoded)
+      return decodeSparse(encoded, out)
     case 'raw':
-      return raw.decode(encoded)
+      return raw.decode(encoded, out)
   }
 }

@@ -15,8 +15,12 @@ export interface Encoded {
 export interface Codec<Options> {
   readonly name: string
   encode(x: Float32Array, options: Options): Encoded
-  /** a fresh Float32Array of `encoded.length` elements; throws a WireError on a malformed payload */
-  decode(encoded: Encoded): Float32Array
+  /**
+   * The tensor, in `out` when given (exactly `encoded.length` elements: a buffer reused across
+   * steps), else in a fresh Float32Array. Throws a WireError on a malformed payload, before
+   * writing anything.
+   */
+  decode(encoded: Encoded, out?: Float32Array): Float32Array
 }
 
 /** `bytes` of payload memory: a view of the caller's `out` when given (checked), else fresh. */
@@ -33,4 +37,11 @@ export function payloadBuffer(
     )
   }
   return out.subarray(0, bytes)
+}
+
+/** `out` checked to hold exactly n elements, or a fresh array. */
+export function outputArray(out: Float32Array | undefined, n: number, codec: string): Float32Array {
+  if (out === undefined) return new Float32Array(n)
+  if (out.length !== n) throw new InvalidOptionError(`${codec} decodes ${n} elements, out has ${out.length}`)
+  return out
 }

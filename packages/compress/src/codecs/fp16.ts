@@ -1,5 +1,5 @@
 import { SizeMismatchError } from '../errors.ts'
-import { type Codec, type Encoded, payloadBuffer } from './encoded.ts'
+import { type Codec, type Encoded, outputArray, payloadBuffer } from './encoded.ts'
 
 // Measured on Node 24 here, 16M elements: Float16Array.prototype.set ≈ 4 × memcpy, the best
 // bit-twiddling loop over a Uint32Array view with exact rounding ≈ 8–10 × memcpy (its rare-case
@@ -91,16 +91,16 @@ export const fp16 = {
     float32ToHalfBits(x, new Uint16Array(payload.buffer, payload.byteOffset, x.length))
     return { codec: 'fp16', codecMeta: {}, length: x.length, payload }
   },
-  decode(encoded: Encoded): Float32Array {
+  decode(encoded: Encoded, out?: Float32Array): Float32Array {
     const { length, payload } = encoded
     if (payload.byteLength !== 2 * length) {
       throw new SizeMismatchError(
         `fp16 of ${length} elements needs ${2 * length} bytes, got ${payload.byteLength}`,
       )
     }
-    const out = new Float32Array(length)
-    halfBitsToFloat32(halfView(payload, length), out)
-    return out
+    const result = outputArray(out, length, 'fp16')
+    halfBitsToFloat32(halfView(payload, length), result)
+    return result
   },
 } satisfies Codec<Fp16Options>
 

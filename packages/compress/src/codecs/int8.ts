@@ -1,7 +1,7 @@
 import { INT8_BLOCK, INT8_MAX_BLOCK } from '../constants.ts'
 import { CodecMetaError, InvalidOptionError, SizeMismatchError } from '../errors.ts'
 import type { Int8Meta } from '../wire/codec-meta.ts'
-import { type Codec, type Encoded, payloadBuffer } from './encoded.ts'
+import { type Codec, type Encoded, outputArray, payloadBuffer } from './encoded.ts'
 
 export interface Int8Options {
   /** values per scale block (default 256) */
@@ -41,7 +41,7 @@ export const int8 = {
     const codecMeta: Int8Meta = { block }
     return { codec: 'int8', codecMeta, length: n, payload }
   },
-  decode(encoded: Encoded): Float32Array {
+  decode(encoded: Encoded, out?: Float32Array): Float32Array {
     const { length: n, payload } = encoded
     const block = (encoded.codecMeta as Int8Meta).block
     if (!Number.isSafeInteger(block) || block < 1)
@@ -55,13 +55,9 @@ export const int8 = {
     const aligned = payload.byteOffset % 4 === 0 ? payload : payload.slice()
     const scales = new Float32Array(aligned.buffer, aligned.byteOffset, blocks)
     const codes = new Int8Array(aligned.buffer, aligned.byteOffset + 4 * blocks, n)
-    const out = new Float32Array(n)
-    for (let b = 0; b < blocks; b++) {
-      const start = b * block
-      const end = Math.min(start + block, n)
-      dequantiseBlock(codes, scales[b] / 127, out, start, end)
-    }
-    return out
+    const result = outputArray(out, n, 'int8')
+    dequantise(codes, scales, result, block)
+    return result
   },
 } satisfies Codec<Int8Options>
 
@@ -140,16 +136,21 @@ function quantiseNonFinite(
   }
 }
 
-function dequantiseBlock(
-  codes: Int8Array,
-  step: number,
-  out: Float32Array,
-  start: number,
-  end: number,
-): void {
-  for (let i = start; i < end; i++) {
-    const q = codes[i]
-    out[i] = q === INT8_NON_FINITE ? Number.NaN : q * step
+function dequantise(codes: Int8Array, scales: Float32Array, out: Float32Array, block: number): void {
+  const n = codes.length
+  let nonFinite = 0
+  for (let start = 0, b = 0; start < n; start += block, b++) {
+    const end = Math.min(start + block, n)
+    const step = scales[b] / 127
+    for (let i = start; i < end; i++) {
+      const q = codes[i]
+      out[i] = q * step
+      // Counted, not branched on: −128 is rare, and the fix-up pass runs only when it occurs.
+      nonFinite += q + 128 === 0 ? 1 : 0
+    }
+  }
+  if (nonFinite > 0) {
+    for (let i = 0; i < n; i++) if (codes[i] === INT8_NON_FINITE) out[i] = Number.NaN
   }
 }
 

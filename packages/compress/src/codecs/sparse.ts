@@ -8,7 +8,7 @@ import {
   sparseValueBytes,
   validateCodecMeta,
 } from '../wire/codec-meta.ts'
-import type { Encoded } from './encoded.ts'
+import { type Encoded, outputArray } from './encoded.ts'
 import { float32ToHalfBits, halfBitsToFloat32, halfView } from './fp16.ts'
 import { readIndexVarints, writeIndexVarints } from './varint.ts'
 
@@ -83,11 +83,12 @@ export function decodeSparseEntries(encoded: Encoded): SparseEntries {
 }
 
 /** The dense float32 tensor of a sparse payload: zeros except at the kept indices. */
-export function decodeSparse(encoded: Encoded): Float32Array {
+export function decodeSparse(encoded: Encoded, out?: Float32Array): Float32Array {
   const { indices, values } = decodeSparseEntries(encoded)
-  const out = new Float32Array(encoded.length)
-  for (let j = 0; j < indices.length; j++) out[indices[j]] = values[j]
-  return out
+  const result = outputArray(out, encoded.length, 'sparse')
+  if (out !== undefined) result.fill(0)
+  for (let j = 0; j < indices.length; j++) result[indices[j]] = values[j]
+  return result
 }
 
 function indexVarints(bytes: Uint8Array, meta: SparseMeta): Uint8Array {

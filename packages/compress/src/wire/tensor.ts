@@ -54,11 +54,12 @@ export function encodedOf(header: TensorHeader, payload: Uint8Array): Encoded {
 /**
  * The tensor of a decoded message. `raw` payloads come back as views of the message bytes where
  * aligned (the caller must not reuse that buffer while the tensor lives); codecs decode to a fresh
- * Float32Array. Throws a WireError on any malformed payload.
+ * Float32Array, or into `out` when given (exactly the element count; a buffer reused across
+ * steps). Throws a WireError on any malformed payload.
  */
-export function decodeTensor(header: TensorHeader, payload: Uint8Array): WireTensor {
+export function decodeTensor(header: TensorHeader, payload: Uint8Array, out?: Float32Array): WireTensor {
   const n = elementCount(header.shape)
   const shape = [...header.shape]
   if (header.codec === 'raw') return { dtype: header.dtype, shape, data: viewRaw(header.dtype, n, payload) }
-  return { dtype: 'float32', shape, data: decodeEncoded(encodedOf(header, payload)) }
+  return { dtype: 'float32', shape, data: decodeEncoded(encodedOf(header, payload), out) }
 }
