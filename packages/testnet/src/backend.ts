@@ -2,12 +2,9 @@ import type { PeerShell } from './measure.ts'
 import type { PeerState, TestnetState } from './state.ts'
 import type { Topology } from './topology.ts'
 
-/** How to start the peer daemon on a peer: the argv (run inside the peer) given the bootstrap address. */
-export type PeerCommand = (peer: PeerState, bootstrap: string | undefined) => string[]
-
 export interface UpOptions {
   /** Starts `atoll peer` on every peer, the first one first; the others bootstrap from it. */
-  peerCommand?: PeerCommand
+  startPeers?: boolean
   /** Progress messages for the user. */
   log?: (message: string) => void
 }
@@ -23,4 +20,6 @@ export interface TestnetBackend {
   shell(peer: PeerState): PeerShell
   /** argv that prints the peer's log. */
   logCommand(peer: PeerState): string[]
+  /** The argv that runs a script of this package inside a peer (node and the script's path there). */
+  script(name: string): string[]
 }

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { PeerCommand } from './backend.ts'
 import { TestnetError } from './errors.ts'
 import type { PeerState } from './state.ts'
 
@@ -26,22 +25,56 @@ export function startDetached(argv: string[], log: string, env: NodeJS.ProcessEn
   }
 }
 
-/** Waits until the daemon's log shows its multiaddr (containing the peer's own address). */
-export async function waitForMultiaddr(peer: PeerState, isAlive: () => boolean): Promise<string> {
+/** The TCP port every peer's daemon listens on (each peer has its own address, so one port serves). */
+export const PEER_PORT = 4001
+
+/**
+ * `atoll peer` for one peer: listening on its testnet address only, named after it, bootstrapped from
+ * the first peer; `dataDir` keeps each peer's identity apart where they share a file system.
+ */
+export function peerDaemonArgv(
+  cli: string[],
+  peer: PeerState,
+  bootstrap: string | undefined,
+  dataDir?: string,
+): string[] {
+  return [
+    ...cli,
+    'peer',
+    '--listen',
+    `/ip4/${peer.address}/tcp/${PEER_PORT}`,
+    '--name',
+    peer.name,
+    ...(dataDir === undefined ? [] : ['--data-dir', dataDir]),
+    ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]),
+  ]
+}
+
+/** What the daemon starter needs from a backend. */
+export interface DaemonHooks {
+  /** Runs `argv` inside the peer, detached; records a pid on the peer where there is one. */
+  launch(peer: PeerState, argv: string[]): void
+  isAlive(peer: PeerState): boolean
+  readLog(peer: PeerState): string
+  /** The `atoll peer` argv for a peer, given the first peer's address (undefined for the first). */
+  argv(peer: PeerState, bootstrap: string | undefined): string[]
+}
+
+/** Waits until the daemon's log shows its multiaddr (the one with the peer's own address). */
+export async function waitForMultiaddr(peer: PeerState, hooks: DaemonHooks): Promise<string> {
   const deadline = Date.now() + START_TIMEOUT_MS
   while (Date.now() < deadline) {
-    const text = readLog(peer.log)
-    for (const m of text.matchAll(new RegExp(MULTIADDR, 'g'))) {
+    for (const m of hooks.readLog(peer).matchAll(new RegExp(MULTIADDR, 'g'))) {
       if (m[0].startsWith(`/ip4/${peer.address}/`)) return m[0]
     }
-    if (!isAlive()) break
+    if (!hooks.isAlive(peer)) break
     await sleep(100)
   }
-  const tail = readLog(peer.log).split('\n').slice(-15).join('\n')
+  const tail = hooks.readLog(peer).split('\n').slice(-15).join('\n')
   throw new TestnetError(`the peer daemon on ${peer.name} did not report its address; its log ends:\n${tail}`)
 }
 
-function readLog(path: string): string {
+export function readLogFile(path: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch {
@@ -49,19 +82,11 @@ function readLog(path: string): string {
   }
 }
 
-/**
- * Starts the daemons: the first peer, then (once it reports its address) every other peer
- * bootstrapped from it. `launch` runs the argv inside the peer and returns the pid.
- */
-export async function startDaemons(
-  peers: PeerState[],
-  command: PeerCommand,
-  launch: (peer: PeerState, argv: string[]) => number,
-  isAlive: (peer: PeerState) => boolean,
-): Promise<void> {
+/** Starts the daemons: the first peer, then (once it reports its address) every other peer bootstrapped from it. */
+export async function startDaemons(peers: PeerState[], hooks: DaemonHooks): Promise<void> {
   const [first, ...rest] = peers
-  first.pid = launch(first, command(first, undefined))
-  first.multiaddr = await waitForMultiaddr(first, () => isAlive(first))
-  for (const peer of rest) peer.pid = launch(peer, command(peer, first.multiaddr))
-  for (const peer of rest) peer.multiaddr = await waitForMultiaddr(peer, () => isAlive(peer))
+  hooks.launch(first, hooks.argv(first, undefined))
+  first.multiaddr = await waitForMultiaddr(first, hooks)
+  for (const peer of rest) hooks.launch(peer, hooks.argv(peer, first.multiaddr))
+  for (const peer of rest) peer.multiaddr = await waitForMultiaddr(peer, hooks)
 }

@@ -10,12 +10,25 @@
  * for (const l of measurementPairs(plan)) console.log(l.from, '→', l.to, l.specMbit, 'Mbit/s')
  * ```
  */
-export type { PeerCommand, TestnetBackend, UpOptions } from './backend.ts'
+export type { TestnetBackend, UpOptions } from './backend.ts'
+export { interfaceWith, peerContainerSetup, ROUTER_ROLE, routerContainerSetup } from './container.ts'
+export { LABEL as DOCKER_LABEL, dockerBackend } from './docker-backend.ts'
+export { ensureImage, imageFingerprint } from './docker-build.ts'
+export { DOCKERD_LOG, ensureDocker } from './docker-engine.ts'
+export { dependencyEntries, IMAGE_REPO } from './docker-image.ts'
+export { PEER_PORT, peerDaemonArgv } from './daemons.ts'
 export * from './errors.ts'
 export { type LinkSpec, linkSpec, measurementPairs, siteLink } from './links.ts'
 export { localTcpTool, MEASURE_PORT, measureTcp, type PeerShell } from './measure.ts'
-export { createNetwork, destroyNetwork, testnetNamespaces } from './netns.ts'
-export { isAlive, latencyEnv, namespaceBackend } from './netns-backend.ts'
+export {
+  clashingNamespaces,
+  createNetwork,
+  destroyNetwork,
+  isAlive,
+  NS_MARK,
+  testnetNamespaces,
+} from './netns.ts'
+export { cliMain, latencyEnv, namespaceBackend } from './netns-backend.ts'
 export {
   type NetPlan,
   PEER_IF,
@@ -25,7 +38,7 @@ export {
   ROUTER_NS,
   type SitePlan,
 } from './plan.ts'
-export { shapingCommands, type TcCommand } from './shaping.ts'
+export { shapingCommands, siteLinkShaping, type TcCommand, WIRE_PER_GOODPUT, wholeLink } from './shaping.ts'
 export { isRoot, requireRoot } from './sh.ts'
 export {
   type Backend,
@@ -40,10 +53,11 @@ export {
 export {
   backendFor,
   downTestnet,
+  type EchoResult,
+  exchangeAll,
   findPeer,
   type MeasuredLink,
   measureLinks,
-  registerBackend,
   requireState,
   upTestnet,
 } from './testnet.ts'
@@ -52,6 +66,7 @@ export { loadTopology, parseTopologyText, presetDir, presetNames } from './topol
 export {
   MAX_PEERS,
   parseTopology,
+  topologyDocument,
   type SiteLink,
   type Topology,
   type TopologyPeer,

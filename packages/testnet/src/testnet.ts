@@ -1,18 +1,21 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import type { TestnetBackend, UpOptions } from './backend.ts'
-import { TestnetAlreadyUpError, TestnetNotUpError, UnknownPeerError } from './errors.ts'
+import { MeasureError, TestnetAlreadyUpError, TestnetNotUpError, UnknownPeerError } from './errors.ts'
 import { measurementPairs } from './links.ts'
 import { measureTcp } from './measure.ts'
+import { dockerBackend } from './docker-backend.ts'
 import { namespaceBackend } from './netns-backend.ts'
 import { planNetwork } from './plan.ts'
 import { type Backend, clearState, type PeerState, readState, type TestnetState } from './state.ts'
 import type { Topology } from './topology.ts'
 
-const backends = new Map<Backend, TestnetBackend>([['netns', namespaceBackend]])
+const execFileAsync = promisify(execFile)
 
-/** Registers a backend (the Docker one lives in its own module and registers itself when imported). */
-export function registerBackend(name: Backend, backend: TestnetBackend): void {
-  backends.set(name, backend)
-}
+const backends = new Map<Backend, TestnetBackend>([
+  ['netns', namespaceBackend],
+  ['docker', dockerBackend],
+])
 
 export function backendFor(name: Backend): TestnetBackend {
   const b = backends.get(name)
@@ -86,30 +89,96 @@ export interface MeasuredLink {
   to: string
   spec_mbit: number
   measured_mbit: number
+  /** What measured it: `/atoll/probe/1` between the daemons, or raw TCP when no daemon runs. */
+  via: 'probe' | 'tcp'
+}
+
+/** Runs a script of this package inside `peer` and returns its stdout lines parsed as JSON. */
+async function onPeer<T>(state: TestnetState, peer: PeerState, script: string, args: string[]): Promise<T[]> {
+  const b = backendFor(state.backend)
+  const argv = [...b.shell(peer).prefix, ...b.script(script), ...args]
+  try {
+    const { stdout } = await execFileAsync(argv[0], argv.slice(1), { maxBuffer: 16 << 20 })
+    return stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as T)
+  } catch (err) {
+    const e = err as Error & { stderr?: string }
+    throw new MeasureError(`${script} on ${peer.name} failed: ${(e.stderr ?? e.message).trim().slice(-2000)}`)
+  }
 }
 
 /**
  * Measures every pair that `measurementPairs` picks, one at a time (measurements at once would share
- * the two CPU cores and the router, and each would see less than its link gives).
+ * the two CPU cores and the router, and each would see less than its link gives). With daemons up it
+ * probes them with `/atoll/probe/1` from a node in the sender's namespace; without, it uses raw TCP.
  */
 export async function measureLinks(
   state: TestnetState,
-  options: { seconds?: number; onLink?: (l: MeasuredLink) => void } = {},
+  options: { seconds?: number; via?: 'probe' | 'tcp'; onLink?: (l: MeasuredLink) => void } = {},
 ): Promise<MeasuredLink[]> {
   const b = backendFor(state.backend)
+  const seconds = options.seconds ?? 1.5
+  const via = options.via ?? (state.peers.every((p) => p.multiaddr !== undefined) ? 'probe' : 'tcp')
   const out: MeasuredLink[] = []
   for (const spec of measurementPairs(planNetwork(state.topology))) {
     const from = findPeer(state, spec.from)
     const to = findPeer(state, spec.to)
-    const r = await measureTcp(b.shell(from), b.shell(to), to.address, options.seconds ?? 1.5)
+    let mbit: number
+    if (via === 'probe') {
+      if (to.multiaddr === undefined) throw new MeasureError(`${to.name} runs no daemon to probe`)
+      const [r] = await onPeer<{ mbit: number }>(state, from, 'mesh-tool-main.ts', [
+        'probe',
+        to.multiaddr,
+        String(seconds),
+      ])
+      mbit = r.mbit
+    } else {
+      mbit = (await measureTcp(b.shell(from), b.shell(to), to.address, seconds)).mbit
+    }
     const link = {
       from: spec.from,
       to: spec.to,
       spec_mbit: spec.specMbit,
-      measured_mbit: Math.round(r.mbit * 10) / 10,
+      measured_mbit: Math.round(mbit * 10) / 10,
+      via,
     }
     options.onLink?.(link)
     out.push(link)
+  }
+  return out
+}
+
+/** One tensor that went to a daemon on the echo job and came back intact. */
+export interface EchoResult {
+  from: string
+  to: string
+  bytes: number
+  seconds: number
+}
+
+/** Every peer sends `bytes` to every other peer's daemon and gets it back (a tensor exchange over the mesh). */
+export async function exchangeAll(
+  state: TestnetState,
+  bytes: number,
+  onEcho?: (r: EchoResult) => void,
+): Promise<EchoResult[]> {
+  const missing = state.peers.filter((p) => p.multiaddr === undefined)
+  if (missing.length > 0) throw new MeasureError(`no daemon runs on ${missing.map((p) => p.name).join(', ')}`)
+  const out: EchoResult[] = []
+  for (const from of state.peers) {
+    const others = state.peers.filter((p) => p !== from)
+    const lines = await onPeer<{ target: string; seconds: number }>(state, from, 'mesh-tool-main.ts', [
+      'echo',
+      String(bytes),
+      ...others.map((p) => p.multiaddr!),
+    ])
+    lines.forEach((l, k) => {
+      const r = { from: from.name, to: others[k].name, bytes, seconds: Math.round(l.seconds * 1000) / 1000 }
+      onEcho?.(r)
+      out.push(r)
+    })
   }
   return out
 }

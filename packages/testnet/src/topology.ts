@@ -155,3 +155,24 @@ function checkLinks(sites: TopologySite[], links: SiteLink[]): void {
 export function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`
 }
+
+/** The file form of a topology (what `parseTopology` reads), e.g. to hand it to a container. */
+export function topologyDocument(t: Topology): Record<string, unknown> {
+  return {
+    name: t.name,
+    sites: t.sites.map((s) => ({
+      name: s.name,
+      rate_mbit: s.rateMbit,
+      peers: s.peers.map((p) => ({
+        name: p.name,
+        ...(p.upMbit === undefined ? {} : { up_mbit: p.upMbit }),
+        ...(p.downMbit === undefined ? {} : { down_mbit: p.downMbit }),
+      })),
+    })),
+    links: t.links.map((l) => ({
+      sites: l.sites,
+      rate_mbit: l.rateMbit,
+      ...(l.latencyMs === undefined ? {} : { latency_ms: l.latencyMs }),
+    })),
+  }
+}

@@ -6,6 +6,7 @@ import {
   parseTopologyText,
   presetNames,
   type TopologyError,
+  topologyDocument,
 } from '../src/index.ts'
 
 const geo2 = () => ({
@@ -151,4 +152,11 @@ test('the presets are exactly those of the issue', () => {
     () => loadTopology('nosuch'),
     /no preset or file 'nosuch' \(presets: geo3, geo3-large, home, lan\)/,
   )
+})
+
+test('topologyDocument is what parseTopology reads back', () => {
+  for (const name of presetNames()) {
+    const t = loadTopology(name)
+    assert.deepEqual(parseTopology(topologyDocument(t)), t)
+  }
 })

@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import {
   backendFor,
   downTestnet,
+  exchangeAll,
   findPeer,
   isAlive,
   loadTopology,
   measureLinks,
-  type PeerCommand,
   presetNames,
   requireState,
   type TestnetState,
@@ -17,16 +16,15 @@ import {
 import { type Command, UsageError } from '../command.ts'
 import { numberFlag, parseFlags } from '../flags.ts'
 
-const cliMain = fileURLToPath(new URL('../main.ts', import.meta.url))
-/** The TCP port every testnet peer's daemon listens on (each has its own address, so one port serves). */
-const PEER_PORT = 4001
-
 function usage(): string {
   return [
-    'Usage: atoll testnet <up|status|exec|logs|down> …',
+    'Usage: atoll testnet <up|status|exchange|exec|logs|down> …',
     '',
     '  up --topology NAME|FILE [--docker] [--no-peers]   create the testnet and start `atoll peer` on each peer',
-    '  status [--measure] [--seconds S] [--json FILE]    peers, daemons, and (--measure) each shaped link',
+    '  status [--measure] [--tcp] [--seconds S] [--json FILE]',
+    '                                                    peers, daemons, and (--measure) each shaped link:',
+    '                                                    /atoll/probe/1 between daemons, or raw TCP (--tcp)',
+    '  exchange [--bytes N] [--json FILE]                every peer sends a tensor to every other and gets it back',
     '  exec PEER -- CMD…                                 run a command inside a peer',
     '  logs PEER                                         print a peer daemon’s log',
     '  down                                              remove everything (also after a crash)',
@@ -36,18 +34,10 @@ function usage(): string {
   ].join('\n')
 }
 
-/** `atoll peer` on a peer, when this CLI has that command (it is registered by the peer package). */
-async function peerCommand(): Promise<PeerCommand | undefined> {
+/** Whether this CLI has `atoll peer` to start on each peer (it comes with the peer package). */
+async function hasPeerCommand(): Promise<boolean> {
   const { commands } = await import('./index.ts')
-  if (!commands.some((c) => c.name === 'peer')) return undefined
-  return (peer, bootstrap) => [
-    process.execPath,
-    cliMain,
-    'peer',
-    '--listen',
-    `/ip4/${peer.address}/tcp/${PEER_PORT}`,
-    ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]),
-  ]
+  return commands.some((c) => c.name === 'peer')
 }
 
 async function up(args: string[]): Promise<number> {
@@ -58,11 +48,9 @@ async function up(args: string[]): Promise<number> {
   })
   if (values.topology === undefined) throw new UsageError('up needs --topology NAME|FILE')
   const topology = loadTopology(values.topology)
-  const command = values['no-peers'] ? undefined : await peerCommand()
-  if (command === undefined && !values['no-peers'])
-    console.error('atoll testnet: no `atoll peer` command yet; links only')
+  const startPeers = !values['no-peers'] && (await hasPeerCommand())
   const state = await upTestnet(topology, values.docker ? 'docker' : 'netns', {
-    peerCommand: command,
+    startPeers,
     log: (m) => console.error(`atoll testnet: ${m}`),
   })
   printPeers(state)
@@ -81,6 +69,7 @@ function printPeers(state: TestnetState): void {
 async function status(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     measure: { type: 'boolean', default: false },
+    tcp: { type: 'boolean', default: false },
     seconds: { type: 'string' },
     json: { type: 'string' },
   })
@@ -93,9 +82,11 @@ async function status(args: string[]): Promise<number> {
     peers: state.peers,
   }
   if (values.measure) {
-    console.log('links (raw TCP, one at a time):')
+    const via = values.tcp ? 'tcp' : undefined
+    console.log('links, one at a time:')
     report.links = await measureLinks(state, {
       seconds,
+      via,
       onLink: (l) =>
         console.log(
           `  ${`${l.from} → ${l.to}`.padEnd(18)} spec ${String(l.spec_mbit).padStart(6)}  measured ${l.measured_mbit} Mbit/s`,
@@ -126,6 +117,17 @@ function logs(args: string[]): number {
   return spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' }).status ?? 1
 }
 
+async function exchange(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, { bytes: { type: 'string' }, json: { type: 'string' } })
+  const bytes = numberFlag('bytes', values.bytes, 1, 64 * 1024 * 1024) ?? 256 * 1024
+  const results = await exchangeAll(requireState(), Math.round(bytes), (r) =>
+    console.log(`  ${`${r.from} → ${r.to} → ${r.from}`.padEnd(24)} ${r.bytes} bytes in ${r.seconds} s`),
+  )
+  if (values.json !== undefined)
+    writeFileSync(values.json, `${JSON.stringify({ echoes: results }, null, 2)}\n`)
+  return 0
+}
+
 async function down(args: string[]): Promise<number> {
   if (args.length > 0) throw new UsageError(`down takes no arguments, got ${args.join(' ')}`)
   const removed = await downTestnet()
@@ -145,6 +147,7 @@ export const testnet: Command = {
     if (sub === 'status') return status(rest)
     if (sub === 'exec') return exec(rest)
     if (sub === 'logs') return logs(rest)
+    if (sub === 'exchange') return exchange(rest)
     if (sub === 'down') return down(rest)
     throw new UsageError(sub === undefined ? 'name a sub-command' : `unknown sub-command '${sub}'`)
   },

@@ -1,0 +1,189 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { TestnetBackend, UpOptions } from './backend.ts'
+import { ROUTER_ROLE, SHAPED_LINE } from './container.ts'
+import { peerDaemonArgv, startDaemons } from './daemons.ts'
+import { ensureImage } from './docker-build.ts'
+import { ensureDocker } from './docker-engine.ts'
+import { APP_DIR } from './docker-image.ts'
+import { TestnetError } from './errors.ts'
+import { DOCKER_ADDRESSING, type NetPlan, PREFIX, planNetwork } from './plan.ts'
+import { requireRoot, run, tryRun } from './sh.ts'
+import type { PeerState, TestnetState } from './state.ts'
+import { type Topology, topologyDocument } from './topology.ts'
+
+/** Every container and network of the Docker testnet carries this label; `down` finds them by it. */
+export const LABEL = 'atoll.testnet'
+const ENTRY = `${APP_DIR}/packages/testnet/src/container-main.ts`
+const CLI = ['node', `${APP_DIR}/packages/cli/src/main.ts`]
+/** A container that has not shaped its links by then has failed (its log says why). */
+const SHAPE_TIMEOUT_MS = 30_000
+
+const networkName = (site: string) => `${PREFIX}-${site}`
+
+function createNetworks(plan: NetPlan): void {
+  for (const site of plan.sites) {
+    run([
+      'docker',
+      'network',
+      'create',
+      '--driver',
+      'bridge',
+      '--label',
+      LABEL,
+      '--subnet',
+      site.subnet,
+      '--gateway',
+      `${DOCKER_ADDRESSING.base}.${site.index + 1}.1`,
+      '-o',
+      `com.docker.network.bridge.name=${PREFIX}-b${site.index}`,
+      // No NAT to the outside: the containers talk to each other only (they also drop their default route).
+      '-o',
+      'com.docker.network.bridge.enable_ip_masquerade=false',
+      networkName(site.name),
+    ])
+  }
+}
+
+/** `docker create` with the testnet's settings; the container shapes itself when it starts. */
+function createContainer(
+  image: string,
+  topology: Topology,
+  role: string,
+  network: string,
+  ip: string,
+  command: string[],
+): void {
+  const name = role
+  run([
+    'docker',
+    'create',
+    '--name',
+    `${PREFIX}-${name}`,
+    '--hostname',
+    name,
+    '--label',
+    LABEL,
+    '--cap-add',
+    'NET_ADMIN',
+    '--sysctl',
+    'net.ipv4.ip_forward=1',
+    '--network',
+    network,
+    '--ip',
+    ip,
+    '-e',
+    `ATOLL_TESTNET_TOPOLOGY=${JSON.stringify(topologyDocument(topology))}`,
+    '-e',
+    `ATOLL_TESTNET_PEER=${role}`,
+    image,
+    'node',
+    ENTRY,
+    ...(command.length > 0 ? ['--', ...command] : []),
+  ])
+}
+
+function createRouter(image: string, plan: NetPlan): void {
+  const [first, ...rest] = plan.sites
+  createContainer(image, plan.topology, ROUTER_ROLE, networkName(first.name), first.gateway, [])
+  for (const site of rest) {
+    run([
+      'docker',
+      'network',
+      'connect',
+      '--ip',
+      site.gateway,
+      networkName(site.name),
+      `${PREFIX}-${ROUTER_ROLE}`,
+    ])
+  }
+  run(['docker', 'start', `${PREFIX}-${ROUTER_ROLE}`])
+}
+
+const logsOf = (container: string) => {
+  const r = tryRun(['docker', 'logs', container])
+  return r.stdout + r.stderr
+}
+
+const running = (container: string) =>
+  tryRun(['docker', 'inspect', '-f', '{{.State.Running}}', container]).stdout.trim() === 'true'
+
+async function waitShaped(container: string): Promise<void> {
+  const deadline = Date.now() + SHAPE_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    if (logsOf(container).includes(SHAPED_LINE)) return
+    if (!running(container)) break
+    await sleep(100)
+  }
+  throw new TestnetError(
+    `container ${container} did not shape its links; its log:\n${logsOf(container).slice(-3000)}`,
+  )
+}
+
+async function up(topology: Topology, options: UpOptions): Promise<TestnetState> {
+  requireRoot('the Docker testnet')
+  await ensureDocker(options.log)
+  const image = await ensureImage(options.log)
+  const plan = planNetwork(topology, DOCKER_ADDRESSING)
+  options.log?.(`creating ${plan.sites.length} Docker networks and ${plan.peers.length} containers`)
+  createNetworks(plan)
+  if (plan.sites.length > 1) {
+    createRouter(image, plan)
+    await waitShaped(`${PREFIX}-${ROUTER_ROLE}`)
+  }
+  const peers: PeerState[] = plan.peers.map((p) => ({
+    name: p.name,
+    site: p.site,
+    ns: `${PREFIX}-${p.name}`,
+    address: p.address,
+    log: `docker logs ${PREFIX}-${p.name}`,
+  }))
+  const launch = (peer: PeerState, command: string[]) => {
+    createContainer(image, topology, peer.name, networkName(peer.site), peer.address, command)
+    run(['docker', 'start', peer.ns])
+  }
+  if (!options.startPeers) {
+    for (const peer of peers) launch(peer, [])
+  } else {
+    options.log?.('starting `atoll peer` in each container')
+    await startDaemons(peers, {
+      launch,
+      isAlive: (peer) => running(peer.ns),
+      readLog: (peer) => logsOf(peer.ns),
+      argv: (peer, bootstrap) => peerDaemonArgv(CLI, peer, bootstrap),
+    })
+  }
+  for (const peer of peers) await waitShaped(peer.ns)
+  return { backend: 'docker', topology, startedAt: new Date().toISOString(), peers }
+}
+
+function dockerReachable(): boolean {
+  return tryRun(['docker', 'info', '--format', '{{.ServerVersion}}']).status === 0
+}
+
+function labelled(kind: 'ps' | 'network'): string[] {
+  if (!dockerReachable()) return []
+  const args =
+    kind === 'ps' ? ['ps', '-a', '--format', '{{.Names}}'] : ['network', 'ls', '--format', '{{.Name}}']
+  const r = tryRun(['docker', ...args, '--filter', `label=${LABEL}`])
+  return r.stdout.split('\n').filter(Boolean).sort()
+}
+
+async function down(): Promise<string[]> {
+  const containers = labelled('ps')
+  if (containers.length > 0) tryRun(['docker', 'rm', '-f', ...containers])
+  const networks = labelled('network')
+  if (networks.length > 0) tryRun(['docker', 'network', 'rm', ...networks])
+  return [...containers, ...networks.map((n) => `network ${n}`)]
+}
+
+export const dockerBackend: TestnetBackend = {
+  up,
+  down,
+  leftovers: () => [...labelled('ps'), ...labelled('network')],
+  shell: (peer) => ({
+    prefix: ['docker', 'exec', peer.ns],
+    tcpTool: ['node', `${APP_DIR}/packages/testnet/src/tcp-tool-main.ts`],
+  }),
+  logCommand: (peer) => ['docker', 'logs', peer.ns],
+  script: (name) => ['node', `${APP_DIR}/packages/testnet/src/${name}`],
+}
