@@ -180,4 +180,23 @@ describe('inferShapes: shape arithmetic', () => {
     assert.equal(constants.has('s'), false)
     assert.equal(types.get('y')?.shape?.length, 2)
   })
+  it('slices a fixed buffer to a symbolic length (mask[:t, :t] of a dynamic export)', () => {
+    const g = graphOf({
+      inputs: { x: ['float32', ['b', 't', 4]] },
+      initializers: {
+        mask: float32([16, 16], new Float32Array(256)),
+        i1: int64([1], [1]),
+        zero: int64([2], [0, 0]),
+      },
+      nodes: [
+        node('Shape', ['x'], ['s']),
+        node('Gather', ['s', 'i1'], ['t']),
+        node('Concat', ['t', 't'], ['ends'], { axis: attr.int(0) }),
+        node('Slice', ['mask', 'zero', 'ends'], ['m']),
+      ],
+      outputs: ['m'],
+    })
+    assert.deepEqual(shapeOf(g, 'm'), ['t', 't'])
+    assert.deepEqual(shapeOf(g, 'm', { t: 5 }), [5, 5])
+  })
 })

@@ -13,6 +13,7 @@ Run: python3 make_exports.py OUTDIR   (CPU is enough; the device machine has tor
 """
 
 import json
+import math
 import os
 import sys
 import traceback
@@ -48,6 +49,33 @@ class TinyResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+class NanoGPT(nn.Module):
+    """nanoGPT's layout: a causal-mask buffer sliced to the run-time length (mask[:, :, :t, :t]) and
+    views built from x.shape — the shape arithmetic the TorchScript exporter emits for dynamic axes."""
+
+    def __init__(self, vocab=64, d=16, heads=2, ctx=16):
+        super().__init__()
+        self.heads = heads
+        self.wte = nn.Embedding(vocab, d)
+        self.wpe = nn.Embedding(ctx, d)
+        self.ln = nn.LayerNorm(d)
+        self.c_attn = nn.Linear(d, 3 * d)
+        self.c_proj = nn.Linear(d, d)
+        self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
+
+    def forward(self, idx):
+        b, t = idx.shape
+        x = self.wte(idx) + self.wpe(torch.arange(0, t, dtype=torch.long, device=idx.device))
+        q, k, v = self.c_attn(self.ln(x)).split(x.size(-1), dim=2)
+        hs = x.size(-1) // self.heads
+        q, k, v = (z.view(b, t, self.heads, hs).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
+        att = att.masked_fill(self.mask[:, :, :t, :t] == 0, float("-inf"))
+        y = (torch.softmax(att, dim=-1) @ v).transpose(1, 2).contiguous().view(b, t, x.size(-1))
+        x = x + self.c_proj(y)
+        return x @ self.wte.weight.t()
+
+
 class MLP(nn.Module):
     def __init__(self):
         super().__init__()
@@ -68,6 +96,7 @@ def gpt2():
 
 def models():
     yield "gpt2", *gpt2(), False
+    yield "nanogpt", NanoGPT().eval(), torch.randint(0, 64, (2, 7)), {0: "batch", 1: "seq"}, False
     yield "resnet", TinyResNet().eval(), torch.randn(2, 3, 32, 32), {0: "batch"}, False
     yield "resnettrain", TinyResNet().train(), torch.randn(2, 3, 32, 32), {0: "batch"}, True
     yield "mlp", MLP().eval(), torch.randn(3, 12), {0: "batch"}, False

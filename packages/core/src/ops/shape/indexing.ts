@@ -9,18 +9,42 @@ import { constInts, unknownDim } from './movement.ts'
 /** INT64_MAX as exporters write "to the end"; anything this large means the whole axis. */
 const TO_END = 2 ** 31
 
-function sliceDim(ctx: ShapeContext, d: Dim, start: number, end: number, step: number, i: number): Dim {
-  if (typeof d === 'number') return resolveSlice(d, start, end, step).count
-  // a symbolic axis: exact only for the usual forms x[a:] and x[a:b] with 0 <= a <= b
-  if (step === 1 && start >= 0 && end >= TO_END) return dimArith('-', d, start)
-  if (step > 0 && start >= 0 && end >= start && end < TO_END) return Math.ceil((end - start) / step)
+/**
+ * The size of a slice of a dim. Bounds may be symbolic (x[:, :t] with t = x.shape[1] in a dynamic
+ * export): a symbolic bound is a size, hence non-negative, and assumed within the axis — the form
+ * PyTorch emits for `mask[:t]`.
+ */
+function sliceDim(ctx: ShapeContext, d: Dim, start: Dim, end: Dim, step: number, i: number): Dim {
+  if (typeof d === 'number' && typeof start === 'number' && typeof end === 'number') {
+    return resolveSlice(d, start, end, step).count
+  }
+  const fromStart = typeof start === 'string' || start >= 0
+  if (step === 1 && fromStart && typeof end === 'string') return dimArith('-', end, start)
+  if (step === 1 && fromStart && typeof end === 'number' && end >= TO_END) return dimArith('-', d, start)
+  if (
+    typeof start === 'number' &&
+    typeof end === 'number' &&
+    step > 0 &&
+    start >= 0 &&
+    end >= start &&
+    end < TO_END
+  ) {
+    return Math.ceil((end - start) / step)
+  }
   return unknownDim(ctx, i)
+}
+
+/** Slice bounds: numbers, or sizes computed from symbolic dims. */
+function bounds(ctx: ShapeContext, i: number): Dim[] {
+  const d = ctx.dims(i)
+  if (d === undefined) return constInts(ctx, i)
+  return d
 }
 
 const slice: ShapeFn = (ctx) => {
   const s = ctx.shape(0)
-  const starts = constInts(ctx, 1)
-  const ends = constInts(ctx, 2)
+  const starts = bounds(ctx, 1)
+  const ends = bounds(ctx, 2)
   const axes = ctx.has(3) ? constInts(ctx, 3) : starts.map((_, i) => i)
   const steps = ctx.has(4) ? constInts(ctx, 4) : starts.map(() => 1)
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
