@@ -18,7 +18,7 @@ import {
   tensor,
   zeros,
 } from '../src/index.ts'
-import { ProtoWriter } from '../src/onnx/wire.ts'
+import { ProtoWriter } from '../src/onnx/writer.ts'
 
 function model(graph: ProtoWriter, opset = 17): Uint8Array {
   const m = new ProtoWriter()

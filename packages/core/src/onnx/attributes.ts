@@ -3,7 +3,7 @@ import type { Attribute, Graph } from '../graph.ts'
 import { UnsupportedOnnxFeatureError } from './errors.ts'
 import { ATTR, type AttributeP, type GraphP } from './proto.ts'
 import { tensorFromProto, tensorToProto } from './tensors.ts'
-import { ProtoWriter } from './wire.ts'
+import { ProtoWriter } from './writer.ts'
 
 const utf8 = new TextDecoder('utf-8', { fatal: false })
 const utf8Encoder = new TextEncoder()

@@ -4,7 +4,7 @@ import { onnxCodeOfDtype } from '../ops/onnx-dtype.ts'
 import { attributeToProto } from './attributes.ts'
 import { InvalidOnnxModelError } from './errors.ts'
 import { tensorToProto } from './tensors.ts'
-import { ProtoWriter } from './wire.ts'
+import { ProtoWriter } from './writer.ts'
 
 /** The IR version each opset shipped with (onnx/helper.py VERSION_TABLE); runtimes check the pair. */
 const IR_VERSION_OF_OPSET: readonly [number, number][] = [

@@ -11,7 +11,7 @@ import {
 } from '../tensor.ts'
 import { InvalidOnnxModelError, OnnxExternalDataError, UnsupportedOnnxFeatureError } from './errors.ts'
 import type { TensorP } from './proto.ts'
-import { ProtoWriter } from './wire.ts'
+import { ProtoWriter } from './writer.ts'
 
 const STORAGE_OF: Record<DType, new (b: ArrayBuffer) => StorageOf[DType]> = {
   float32: Float32Array,
