@@ -23,6 +23,13 @@ export interface BackwardOptions {
   inputs?: readonly string[]
   /** the values differentiated besides `inputs`; default: the graph's trainable parameters */
   parameters?: Iterable<string>
+  /**
+   * Write the input gradients of Conv/AveragePool as one ConvTranspose node instead of a Conv over
+   * the stride-dilated gradient. ConvTranspose is one kernel in onnxruntime but is not in the op
+   * contract, so the reference interpreter and shape inference cannot run such a backward; default
+   * false.
+   */
+  convTranspose?: boolean
 }
 
 export interface Backward {
@@ -84,7 +91,13 @@ export function buildBackward(
     seeds.set(l, seed)
     add(l, seed)
   }
-  const facts = { types, constants, opset: graph.opset, needsGrad }
+  const facts = {
+    types,
+    constants,
+    opset: graph.opset,
+    needsGrad,
+    convTranspose: options.convTranspose ?? false,
+  }
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const node = graph.nodes[k]
     if (NON_DIFFERENTIABLE.has(node.opType)) continue

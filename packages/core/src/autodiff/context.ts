@@ -10,6 +10,7 @@ export interface ForwardFacts {
   types: ReadonlyMap<string, ValueInfo>
   constants: ReadonlyMap<string, Tensor>
   opset: number
+  convTranspose: boolean
   /** values whose gradient is wanted (they depend on something being differentiated) */
   needsGrad: ReadonlySet<string>
 }
@@ -43,6 +44,7 @@ export function gradContext(
   const ctx: GradContext = {
     node,
     opset: facts.opset,
+    convTranspose: facts.convTranspose,
     attrs: readAttrs(node),
     emit,
     input(i) {

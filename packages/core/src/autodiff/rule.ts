@@ -16,6 +16,8 @@ import type { GradEmitter } from './emitter.ts'
 export interface GradContext {
   readonly node: Node
   readonly opset: number
+  /** write transposed convolutions as ConvTranspose (onnxruntime) rather than Conv (see BackwardOptions) */
+  readonly convTranspose: boolean
   readonly attrs: Attrs
   readonly emit: GradEmitter
   /** forward input i's value name, for reading at run time (must be in inputsToSave) */

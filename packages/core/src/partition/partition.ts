@@ -24,6 +24,8 @@ export interface PartitionOptions {
   bindings?: Readonly<Record<string, number>>
   /** rewrite training BatchNorm into primitives first (see decomposeTrainingOps); default true */
   decompose?: boolean
+  /** stage backwards use ConvTranspose (see BackwardOptions.convTranspose); default false */
+  convTranspose?: boolean
 }
 
 /** A value crossing from one stage to a later one; `gradient` when its gradient flows back. */
@@ -97,6 +99,7 @@ export function partitionGraph(source: Graph, options: PartitionOptions): Partit
         gradientsIn: produced.filter((v) => carriers.has(v) && (v === options.loss || readLater(v))),
         carriers,
         recompute: options.recompute ?? false,
+        convTranspose: options.convTranspose ?? false,
       }),
     )
   }

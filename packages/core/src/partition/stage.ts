@@ -44,6 +44,7 @@ export interface StageParts {
   gradientsIn: string[]
   carriers: ReadonlySet<string>
   recompute: boolean
+  convTranspose: boolean
 }
 
 export function buildStage(p: StageParts): Stage {
@@ -63,7 +64,11 @@ export function buildStage(p: StageParts): Stage {
   }
   const gradientsIn = p.gradientsIn
   const gradientsOut = p.activationsIn.filter((v) => p.carriers.has(v))
-  const bw = buildBackward(forward, gradientsIn, { inputs: gradientsOut, parameters })
+  const bw = buildBackward(forward, gradientsIn, {
+    inputs: gradientsOut,
+    parameters,
+    convTranspose: p.convTranspose,
+  })
   const producedHere = new Set(p.nodes.flatMap((n) => n.outputs))
   const needed = bw.saved.filter((v) => producedHere.has(v))
   const base = {

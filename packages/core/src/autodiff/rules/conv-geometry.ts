@@ -53,6 +53,10 @@ export function transposedConv(
 ): string {
   const e = ctx.emit
   const k = geo.input.length
+  if (ctx.convTranspose) {
+    const direct = convTransposeNode(ctx, g, w, geo, group)
+    if (direct !== undefined) return direct
+  }
   let grad = g
   const batchAndChannels = [ctx.outputShape(0)[0], wShape[0]]
   const sizes = [...geo.output]
@@ -113,4 +117,37 @@ export function transposedConv(
     ])
   }
   return dx
+}
+
+/**
+ * The same transposed convolution as one ConvTranspose node, with output_padding restoring the
+ * input size that the forward's floor division dropped; undefined when that padding would fall
+ * outside [0, stride) (pads wider than the kernel's reach), where the Conv form is used instead.
+ */
+function convTransposeNode(
+  ctx: GradContext,
+  g: string,
+  w: string,
+  geo: ConvGeometry,
+  group: number,
+): string | undefined {
+  const k = geo.input.length
+  const outputPadding = geo.input.map(
+    (n, i) =>
+      n -
+      ((geo.output[i] - 1) * geo.strides[i] +
+        (geo.kernel[i] - 1) * geo.dilations[i] +
+        1 -
+        geo.pads[i] -
+        geo.pads[k + i]),
+  )
+  if (outputPadding.some((p, i) => p < 0 || p >= Math.max(geo.strides[i], geo.dilations[i]))) return undefined
+  return ctx.emit.op('ConvTranspose', [g, w], {
+    dilations: attr.ints(geo.dilations),
+    group: attr.int(group),
+    kernel_shape: attr.ints(geo.kernel),
+    output_padding: attr.ints(outputPadding),
+    pads: attr.ints(geo.pads),
+    strides: attr.ints(geo.strides),
+  })
 }
