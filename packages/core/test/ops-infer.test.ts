@@ -199,4 +199,15 @@ describe('inferShapes: shape arithmetic', () => {
     assert.deepEqual(shapeOf(g, 'm'), ['t', 't'])
     assert.deepEqual(shapeOf(g, 'm', { t: 5 }), [5, 5])
   })
+  it('does not fold large constants (a ConstantOfShape of a vocabulary-sized matrix)', () => {
+    const g = graphOf({
+      initializers: { s: int64([2], [50257, 768]), small: int64([1], [3]) },
+      nodes: [node('ConstantOfShape', ['s'], ['big']), node('ConstantOfShape', ['small'], ['tiny'])],
+      outputs: ['big'],
+    })
+    const { types, constants } = inferTypes(g)
+    assert.deepEqual(types.get('big')?.shape, [50257, 768])
+    assert.equal(constants.has('big'), false)
+    assert.equal(constants.get('tiny')?.data.length, 3)
+  })
 })

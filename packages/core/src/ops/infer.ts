@@ -17,7 +17,7 @@ import { castTarget } from './shape/generators.ts'
 import { SHAPE_FNS } from './shape/index.ts'
 import { symbolicOutput } from './symbolic.ts'
 
-/** Folding stops above this many input elements: shape arithmetic is tiny, weights are not. */
+/** Folding stops above this many input or output elements: shape arithmetic is tiny, weights are not. */
 const FOLD_LIMIT = 1 << 16
 /** Never folded: random, or never part of shape arithmetic. */
 const NO_FOLD = new Set(['Dropout', 'SoftmaxCrossEntropyLoss', 'NegativeLogLikelihoodLoss'])
@@ -156,7 +156,11 @@ function foldNode(node: Node, opset: number, state: State): void {
   if (node.outputs.every((o) => o === '' || state.constants.has(o))) return
   const inputs = node.inputs.map((n) => (n === '' ? undefined : state.constants.get(n)))
   const allKnown = node.inputs.every((n, i) => n === '' || inputs[i] !== undefined)
-  const small = inputs.reduce((s, t) => s + (t ? numel(t.shape) : 0), 0) <= FOLD_LIMIT
+  // sizes of the outputs too: ConstantOfShape, Expand or Range make large tensors from tiny inputs
+  const outSizes = node.outputs.map((o) => state.types.get(o)?.shape)
+  const small =
+    inputs.reduce((s, t) => s + (t ? numel(t.shape) : 0), 0) <= FOLD_LIMIT &&
+    outSizes.every((shape) => shape !== undefined && isStaticShape(shape) && numel(shape) <= FOLD_LIMIT)
   if (allKnown && small && !NO_FOLD.has(node.opType) && hasKernel(node.opType)) {
     const outs = runNode(node, inputs, opset)
     node.outputs.forEach((name, i) => {
