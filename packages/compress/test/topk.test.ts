@@ -76,10 +76,23 @@ test('top-k round trip: kept values at their indices, zeros elsewhere, every cod
 test('sparse round trip of the edge cases with k = 0, k = n and between', () => {
   for (const [name, x] of Object.entries(EDGE_CASES)) {
     for (const k of new Set([0, x.length >> 1, x.length])) {
-      const y = decodeSparse(topk.encode(x, { k }))
       const kept = new Set(topkBySort(x, k))
+      const y = decodeSparse(topk.encode(x, { k }))
       for (let i = 0; i < x.length; i++)
         assert.ok(Object.is(y[i], kept.has(i) ? x[i] : 0), `${name} k=${k} [${i}]`)
+      // Sampled: each value kept exactly or dropped, and no dropped one larger than a kept one.
+      const { indices, values } = decodeSparseEntries(topkSampled.encode(x, { k }))
+      const keptBySample = new Set(indices)
+      let smallestKept = Number.POSITIVE_INFINITY
+      let largestDropped = 0
+      for (let i = 0; i < x.length; i++) {
+        const magnitude = Number.isNaN(x[i]) ? Number.POSITIVE_INFINITY : Math.abs(x[i])
+        if (keptBySample.has(i)) smallestKept = Math.min(smallestKept, magnitude)
+        else largestDropped = Math.max(largestDropped, magnitude)
+      }
+      assert.ok(indices.length === 0 || smallestKept >= largestDropped, `sampled ${name} k=${k}`)
+      for (let j = 0; j < indices.length; j++) assert.ok(Object.is(values[j], x[indices[j]]))
+      if (k === 0 || k === x.length) assert.equal(indices.length, k)
     }
   }
 })
@@ -112,4 +125,13 @@ test('sampled top-k falls back to exact when k is too small to sample, and round
   const sparse = new Float32Array(100_000)
   for (let i = 0; i < 50; i++) sparse[i * 997] = i + 1
   assert.equal(selectSampled(sparse, { k: 10_000 }).length, 50)
+})
+
+test('sampled top-k rejects a bad sample size', () => {
+  assert.throws(() => selectSampled(new Float32Array(10), { k: 1, sampleSize: 0 }), {
+    name: 'InvalidOptionError',
+  })
+  assert.throws(() => selectSampled(new Float32Array(10), { k: 1, sampleSize: 2.5 }), {
+    name: 'InvalidOptionError',
+  })
 })

@@ -26,11 +26,14 @@ export function selectSampled(x: Float32Array, options: TopKSampledOptions): Uin
   const n = x.length
   const { k } = options
   checkK(k, n)
-  const m = Math.min(n, options.sampleSize ?? TOPK_SAMPLE_SIZE)
-  if (!Number.isSafeInteger(m) || m < 1)
-    throw new InvalidOptionError(`sampleSize must be ≥ 1, got ${options.sampleSize}`)
+  const sampleSize = options.sampleSize ?? TOPK_SAMPLE_SIZE
+  if (!Number.isSafeInteger(sampleSize) || sampleSize < 1) {
+    throw new InvalidOptionError(`sampleSize must be an integer ≥ 1, got ${sampleSize}`)
+  }
+  const m = Math.min(n, sampleSize)
+  if (k === 0 || k === n) return selectTopK(x, k)
   const aboveInSample = Math.ceil((k * m) / n)
-  if (k === 0 || k === n || aboveInSample < MIN_SAMPLED_ABOVE) return selectTopK(x, k)
+  if (aboveInSample < MIN_SAMPLED_ABOVE) return selectTopK(x, k)
   const bits = new Uint32Array(x.buffer, x.byteOffset, n)
   const threshold = sampleThreshold(bits, m, aboveInSample, options.seed ?? 1)
   return collectAbove(bits, threshold, k)
