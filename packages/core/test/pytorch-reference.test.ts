@@ -74,31 +74,10 @@ function relativeError(got: ArrayLike<number>, want: Float64Array): number {
   return Math.sqrt(diff) / Math.max(Math.sqrt(norm), NORM_FLOOR)
 }
 
-/**
- * buildTrainingGraph copies compile-time constants of the forward (Constant outputs and shape
- * arithmetic folded from them) into the initializers, where forward nodes also produce them; ONNX
- * forbids a value defined twice. The copies hold the same values, so the node-produced ones win.
- * (Reported to autodiff; remove when buildTrainingGraph drops them itself.)
- */
-function dropShadowedInitializers(graph: Graph): Graph {
-  const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
-  const initializers = new Map([...graph.initializers].filter(([k]) => !produced.has(k)))
-  return { ...graph, initializers }
-}
-
-/** Autodiff's MaxPool rule needs ScatterElements with reduction (opset 16); older exports wait for it. */
-function knownGap(g: Graph): string | undefined {
-  if (g.opset < 16 && g.nodes.some((n) => n.opType === 'MaxPool')) return 'MaxPool gradient needs opset ≥ 16'
-  return undefined
-}
-
 for (const f of loadFixtures()) {
-  const gap = knownGap(importOnnx(f.onnx))
-  test(`${f.tag}: loss and every parameter gradient match PyTorch within ${TOLERANCE} relative`, {
-    todo: gap,
-  }, async () => {
+  test(`${f.tag}: loss and every parameter gradient match PyTorch within ${TOLERANCE} relative`, async () => {
     const g = importOnnx(f.onnx)
-    const train = dropShadowedInitializers(buildTrainingGraph(g, 'loss').graph)
+    const train = buildTrainingGraph(g, 'loss').graph
     const out = await runOrt(train, f.batch)
     assert.ok(
       Math.abs(out.loss[0] - f.loss) <= TOLERANCE * Math.abs(f.loss),
