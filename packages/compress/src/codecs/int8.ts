@@ -14,6 +14,7 @@ export interface Int8Options {
   out?: Uint8Array
 }
 
+/** The int8 code of a non-finite element (NaN or ±Inf); it decodes to NaN. */
 export const INT8_NON_FINITE = -128
 
 const FLOAT_EXP_MASK = 0x7f800000
