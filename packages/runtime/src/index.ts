@@ -38,6 +38,7 @@ export {
   saveCheckpoint,
 } from './checkpoint/checkpoint.ts'
 export { bindSymbols, microBatchView, shapeSignature } from './executor/bindings.ts'
+export { stageGraphsOf } from './executor/from-partition.ts'
 export { MonolithicTrainer } from './executor/monolithic.ts'
 export { Pipeline, type PipelineStepOptions, type PipelineStepResult } from './executor/pipeline.ts'
 export { type PipelineOp, type PipelineSchedule, pipelineOrder, stageOrder } from './executor/schedule.ts'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { float32, gpt2, int64, mlp, type Tensor } from '@atoll/core'
+import { float32, gpt2, int64, mlp, partitionGraph, type Tensor } from '@atoll/core'
 import {
   adamw,
   type Backend,
@@ -11,6 +11,7 @@ import {
   pipelineModel,
   pipelineOrder,
   referenceBackend,
+  stageGraphsOf,
   stageOrder,
   Trainer,
   zeroGrads,
@@ -97,6 +98,20 @@ for (const { stages, M, schedule, policy } of cases) {
     assert.equal(pipeline.stages.length, stages)
   })
 }
+
+test("core's scope partition (tied embedding read by the first and last stage) runs with the same gradients", async () => {
+  const partition = partitionGraph(model.graph, {
+    loss: 'loss',
+    bindings: { batch: B / 2 },
+    stages: [{ scopes: ['wte', 'wpe', 'h.0'] }, { scopes: ['h.1', 'ln_f', 'lm_head'] }],
+  })
+  assert.deepEqual(partition.parameterStages.get('wte.weight'), [0, 1])
+  const { params, pipeline } = pipelineModel(model.graph, { backend: cpu, stages: stageGraphsOf(partition) })
+  releases.push(() => pipeline.release())
+  const r = await gradientsOf(async () => (await pipeline.step(batch, { microBatches: 2 })).loss, params)
+  assert.ok(Math.abs(r.loss - baseline.loss) < 1e-5)
+  assertGradsClose(r.grads, baseline.grads)
+})
 
 test('sessions are compiled once per input-shape signature and reused', async () => {
   const { params, pipeline } = pipelineModel(model.graph, { backend: cpu, stages: 2 })

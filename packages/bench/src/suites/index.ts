@@ -1,7 +1,9 @@
 import type { BenchSuite } from '../suite.ts'
+import { autodiff } from './autodiff.ts'
 import { compress } from './compress.ts'
+import { executor } from './executor.ts'
 import { onnx } from './onnx.ts'
 import { transport } from './transport.ts'
 
 /** Every suite `atoll bench` knows, registered explicitly. */
-export const suites: BenchSuite[] = [compress, onnx, transport]
+export const suites: BenchSuite[] = [autodiff, compress, executor, onnx, transport]

@@ -46,12 +46,26 @@ export function adamw(params: readonly Parameter[], options: AdamWOptions = {}):
       requireLr(lr)
       const t = steps + 1
       const stepSize = lr / (1 - beta1 ** t)
-      const bc2Sqrt = Math.sqrt(1 - beta2 ** t)
+      // a reciprocal, so the element loop multiplies instead of dividing (differs from PyTorch's
+      // division by at most an ulp of float64, far below float32's resolution)
+      const invBc2Sqrt = 1 / Math.sqrt(1 - beta2 ** t)
       for (let k = 0; k < params.length; k++) {
         const p = params[k]
         const keep = decays[k] ? 1 - lr * weightDecay : 1
         const vmax = amsgrad ? maxExpAvgSq[k] : undefined
-        adamwKernel(p.value, p.grad, expAvg[k], expAvgSq[k], vmax, keep, beta1, beta2, stepSize, bc2Sqrt, eps)
+        adamwKernel(
+          p.value,
+          p.grad,
+          expAvg[k],
+          expAvgSq[k],
+          vmax,
+          keep,
+          beta1,
+          beta2,
+          stepSize,
+          invBc2Sqrt,
+          eps,
+        )
       }
       steps = t
     },
@@ -90,7 +104,7 @@ function adamwKernel(
   beta1: number,
   beta2: number,
   stepSize: number,
-  bc2Sqrt: number,
+  invBc2Sqrt: number,
   eps: number,
 ): void {
   const w1 = 1 - beta1
@@ -107,6 +121,6 @@ function adamwKernel(
       second = Math.max(vmax[i], vi)
       vmax[i] = second
     }
-    theta[i] = th - (stepSize * mi) / (Math.sqrt(second) / bc2Sqrt + eps)
+    theta[i] = th - (stepSize * mi) / (Math.sqrt(second) * invBc2Sqrt + eps)
   }
 }

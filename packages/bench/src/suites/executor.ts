@@ -1,0 +1,130 @@
+import { type GPT2Config, gpt2, int64, partitionGraph, type Tensor } from '@atoll/core'
+import {
+  adamw,
+  MonolithicTrainer,
+  nodeBackends,
+  parametersOf,
+  pipelineModel,
+  stageGraphsOf,
+  zeroGrads,
+} from '@atoll/runtime'
+import { median } from '../measure.ts'
+import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
+
+/** The GPT the targets are stated for: 6 layers, d = 384, context 128 (a byte-level vocabulary). */
+const FULL: GPT2Config = { vocab: 256, ctx: 128, d: 384, layers: 6, heads: 6 }
+const QUICK: GPT2Config = { vocab: 256, ctx: 32, d: 64, layers: 4, heads: 4 }
+
+/**
+ * One GPT training step (forward + backward, gradients landing in the Parameters) three ways in
+ * one run: the whole training graph as one onnxruntime session (the baseline), the stage executor
+ * with 1 stage, and with 4 stages chained in this process; plus an AdamW step against the
+ * forward+backward time. The backend is `cpu` unless ATOLL_BENCH_DEVICE names another (`webgpu`).
+ */
+export const executor: BenchSuite = {
+  name: 'executor',
+  summary: 'GPT training step: stage executor (1 and 4 stages) vs one monolithic session; AdamW vs fwd+bwd',
+  async run({ quick, log }: BenchOptions): Promise<BenchReport> {
+    const config = quick ? QUICK : FULL
+    const batchSize = quick ? 2 : 8
+    const [runs, warmup] = quick ? [3, 1] : [7, 2]
+    const backend = await nodeBackends().resolve(process.env.ATOLL_BENCH_DEVICE ?? 'cpu')
+    const model = gpt2({ config, seed: 0 })
+    const tokens = batchSize * config.ctx
+    const ids = (k: number) =>
+      int64(
+        [batchSize, config.ctx],
+        Array.from({ length: tokens }, (_, i) => (i * 31 + k) % config.vocab),
+      )
+    const batch: Record<string, Tensor> = { input_ids: ids(0), targets: ids(7) }
+    log(
+      `executor: GPT ${config.layers}×${config.d}, context ${config.ctx}, batch ${batchSize}, ${backend.name}`,
+    )
+
+    const monoParams = parametersOf(model.graph)
+    const mono = new MonolithicTrainer({
+      backend,
+      graph: model.graph,
+      params: new Map(monoParams.map((p) => [p.name, p])),
+    })
+    const one = pipelineModel(model.graph, { backend })
+    const partition = partitionGraph(model.graph, {
+      loss: 'loss',
+      bindings: { batch: batchSize },
+      stages: fourStages(config.layers),
+    })
+    const four = pipelineModel(model.graph, { backend, stages: stageGraphsOf(partition) })
+    const opt = adamw(one.params)
+    const variants = {
+      monolithic: async () => {
+        zeroGrads(monoParams)
+        await mono.run(batch)
+      },
+      dag_1stage: async () => {
+        zeroGrads(one.params)
+        await one.pipeline.step(batch)
+      },
+      dag_4stage: async () => {
+        zeroGrads(four.params)
+        await four.pipeline.step(batch)
+      },
+      adamw_step: async () => opt.step(1e-4),
+    }
+    // rounds interleave the variants, so a change in machine load hits all of them alike
+    const times = await interleaved(variants, runs, warmup)
+    await Promise.all([mono.release(), one.pipeline.release(), four.pipeline.release()])
+    const { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer } = times
+    const parameters = one.params.reduce((a, p) => a + p.value.length, 0)
+    return {
+      suite: 'executor',
+      results: {
+        dag_1stage_vs_monolithic: dag1 / monolithic,
+        dag_4stage_vs_monolithic: dag4 / monolithic,
+        optimizer_vs_fwdbwd: optimizer / dag1,
+        tokens_per_s_monolithic: tokens / monolithic,
+        tokens_per_s_dag_1stage: tokens / dag1,
+        tokens_per_s_dag_4stage: tokens / dag4,
+      },
+      targets: {
+        dag_1stage_vs_monolithic: '<= 1.10',
+        dag_4stage_vs_monolithic: '<= 1.25',
+        optimizer_vs_fwdbwd: '<= 0.10',
+      },
+      details: {
+        backend: backend.name,
+        config,
+        batchSize,
+        parameters,
+        seconds: { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer },
+      },
+    }
+  },
+}
+
+/** Four stages by scope: embeddings with the first blocks, the middle blocks, the last blocks with the head. */
+function fourStages(layers: number) {
+  const blocks = Array.from({ length: layers }, (_, i) => `h.${i}`)
+  const per = Math.ceil(layers / 4)
+  const groups = [0, 1, 2, 3].map((s) => blocks.slice(s * per, (s + 1) * per))
+  return groups.map((g, s) => ({
+    scopes: [...(s === 0 ? ['wte', 'wpe'] : []), ...g, ...(s === 3 ? ['ln_f', 'lm_head'] : [])],
+  }))
+}
+
+/** Median seconds of each variant over `runs` rounds that run every variant once, after `warmup` rounds. */
+async function interleaved<K extends string>(
+  variants: Record<K, () => Promise<void>>,
+  runs: number,
+  warmup: number,
+): Promise<Record<K, number>> {
+  const names = Object.keys(variants) as K[]
+  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>
+  for (let r = 0; r < warmup + runs; r++) {
+    for (const name of names) {
+      const t0 = process.hrtime.bigint()
+      await variants[name]()
+      if (r >= warmup) samples[name].push(Number(process.hrtime.bigint() - t0) / 1e9)
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Record<K, number>
+}
