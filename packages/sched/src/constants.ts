@@ -7,3 +7,36 @@
  * already < 0.5 % of the wait on the seventh (gpt2-16w-5gbit).
  */
 export const DEFAULT_MAX_STATES = 256
+
+/** Backward costs about twice the forward FLOPs (one matmul for input, one for weight gradients). */
+export const BACKWARD_FLOPS_FACTOR = 2
+
+/** AdamW keeps two moments per parameter: optimizer state is 2× the parameter bytes. */
+export const OPTIMIZER_STATE_FACTOR = 2
+
+/**
+ * Wire bytes per kept element over bytes per dense fp32 element for top-k + fp16: 2 bytes of value
+ * plus 4 of index, over 4 — conservative, since sparse index coding usually takes less.
+ */
+export const WIRE_BYTES_PER_KEPT = 1.5
+
+/**
+ * Fraction of a peer's calibrated (MatMul) FLOP/s that an op type reaches, until measured runs
+ * calibrate it: matrix products run near the calibration rate; elementwise and normalisation
+ * ops are memory-bound and reach a small fraction of it.
+ */
+export const DEFAULT_EFFICIENCY: Readonly<Record<string, number>> = {
+  MatMul: 1,
+  Gemm: 1,
+  Conv: 0.8,
+  '*': 0.1,
+}
+
+/** A fence stands only where bandwidth drops by at least this factor (largest log-gap below it: one cluster). */
+export const MIN_FENCE_GAP_RATIO = 2
+
+/** Micro-batches per step when the caller does not say. */
+export const DEFAULT_MICRO_BATCHES = 8
+
+/** Lower clamp of AdaTopK keep ratios (top-k error feedback converges poorly below 1 %). */
+export const MIN_ACTIVATION_KEEP_RATIO = 0.01

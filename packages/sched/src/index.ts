@@ -11,6 +11,44 @@
  * plan.waitPerPeriod // seconds the period waits for communication, proven minimal when plan.optimal
  * ```
  */
+export { planEven, planRandom } from './baselines.ts'
+export {
+  type ClusterOptions,
+  clusterPeers,
+  type FenceLink,
+  type LinkMatrix,
+  linkMatrix,
+  orderClusters,
+} from './cluster.ts'
+export { assignKeepRatios } from './adatopk.ts'
+export {
+  allReduceSeconds,
+  calibrateEfficiency,
+  computeSeconds,
+  type EfficiencySample,
+  type EstimatorOptions,
+  efficiencyOf,
+  opWork,
+  predictStep,
+  stageMemoryBytes,
+  topkCodecRatio,
+  transferSeconds,
+} from './estimator.ts'
+export { type FenceOptions, type PlanInput, planFence } from './fence.ts'
+export { type LinearGraph, layerOf, linearize } from './graph.ts'
+export { opCostsOfGraph } from './model.ts'
+export { formatPlan } from './summary.ts'
+export type {
+  BoundaryEdge,
+  FenceCluster,
+  LinkProfile,
+  OpCost,
+  PeerProfile,
+  Plan,
+  Prediction,
+  Stage,
+} from './types.ts'
+export { checkPlanInput, parseLinks, parseOpCosts, parsePeers } from './validate.ts'
 export { solveContiguous, type SingleSchedule } from './dreamddp/contiguous.ts'
 export { type ExactOptions, type ExactResult, solveExact } from './dreamddp/exact.ts'
 export { fillIn } from './dreamddp/fillin.ts'

@@ -1,0 +1,91 @@
+import { linkMatrix } from './cluster.ts'
+import { DEFAULT_MICRO_BATCHES } from './constants.ts'
+import { predictStep } from './estimator.ts'
+import type { PlanInput } from './fence.ts'
+import type { EstimatorOptions } from './estimator.ts'
+import { type LinearGraph, linearize } from './graph.ts'
+import { context, costStages, type StageSpec } from './stages.ts'
+import type { Plan } from './types.ts'
+import { checkPlanInput } from './validate.ts'
+
+/**
+ * The `even` baseline: equal numbers of layers per peer, in peer-list order, one peer per stage,
+ * every edge dense over the direct link between consecutive peers. With fewer layers than peers
+ * the first ones each take one layer and the rest idle.
+ */
+export function planEven(input: PlanInput, options: EstimatorOptions = {}): Plan {
+  checkPlanInput(input)
+  const graph = linearize(input.ops, options)
+  const starts = layerStarts(graph.layers)
+  const P = Math.min(input.peers.length, starts.length)
+  const bounds = Array.from({ length: P + 1 }, (_, i) =>
+    i === P ? graph.ops.length : starts[Math.floor((i * starts.length) / P)],
+  )
+  return assemble(input, graph, 'even', (i) => input.peers[i].id, bounds)
+}
+
+/** The `random` baseline: as many stages, at random layer boundaries, on randomly drawn peers (seeded). */
+export function planRandom(input: PlanInput, options: EstimatorOptions & { seed?: number } = {}): Plan {
+  checkPlanInput(input)
+  const graph = linearize(input.ops, options)
+  const starts = layerStarts(graph.layers)
+  const P = Math.min(input.peers.length, starts.length)
+  const next = mulberry32(options.seed ?? 1)
+  const cuts = shuffle(starts.slice(1), next)
+    .slice(0, P - 1)
+    .sort((a, b) => a - b)
+  const peers = shuffle(
+    input.peers.map((p) => p.id),
+    next,
+  )
+  return assemble(input, graph, 'random', (i) => peers[i], [0, ...cuts, graph.ops.length])
+}
+
+function assemble(
+  input: PlanInput,
+  graph: LinearGraph,
+  algorithm: 'even' | 'random',
+  peerOf: (stage: number) => string,
+  bounds: number[],
+): Plan {
+  const microBatches = input.microBatches ?? DEFAULT_MICRO_BATCHES
+  const ctx = context(graph, linkMatrix(input.peers, input.links), input.peers, microBatches)
+  const specs: StageSpec[] = bounds
+    .slice(1)
+    .map((end, i) => ({ start: bounds[i], end, peers: [peerOf(i)], cluster: -1 }))
+  const { stages, edges } = costStages(ctx, specs)
+  return {
+    algorithm,
+    microBatches,
+    clusters: [],
+    stages,
+    edges,
+    sync: { algorithm: 'ring-allreduce', everySteps: 1 },
+    predicted: predictStep(stages, edges, microBatches),
+  }
+}
+
+/** Positions in the linear order where a new layer begins (a layer split by the order counts twice). */
+function layerStarts(layers: readonly string[]): number[] {
+  return layers.flatMap((l, i) => (i === 0 || l !== layers[i - 1] ? [i] : []))
+}
+
+function shuffle<T>(items: T[], next: () => number): T[] {
+  const a = [...items]
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    ;[a[i], a[j]] = [a[j], a[i]]
+  }
+  return a
+}
+
+/** Seeded PRNG (mulberry32): the random baseline must be reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

@@ -1,0 +1,228 @@
+import { MIN_FENCE_GAP_RATIO } from './constants.ts'
+import { InfeasiblePlanError, UnknownReferenceError } from './errors.ts'
+import type { FenceCluster, LinkProfile, PeerProfile } from './types.ts'
+
+/** Links as dense matrices over peer indices (a missing link has bandwidth 0). */
+export interface LinkMatrix {
+  ids: string[]
+  bw: Float64Array
+  rtt: Float64Array
+}
+
+export function linkMatrix(peers: readonly PeerProfile[], links: readonly LinkProfile[]): LinkMatrix {
+  const n = peers.length
+  const index = new Map<string, number>()
+  peers.forEach((p, i) => {
+    if (index.has(p.id)) throw new UnknownReferenceError(`peer id '${p.id}' appears twice`)
+    index.set(p.id, i)
+  })
+  const bw = new Float64Array(n * n)
+  const rtt = new Float64Array(n * n)
+  for (let i = 0; i < n; i++) bw[i * n + i] = Infinity
+  links.forEach((l, k) => {
+    const a = index.get(l.a)
+    const b = index.get(l.b)
+    if (a === undefined || b === undefined) {
+      throw new UnknownReferenceError(
+        `links[${k}] joins '${l.a}' and '${l.b}', but ${a === undefined ? l.a : l.b} is no peer`,
+      )
+    }
+    for (const [i, j] of [
+      [a, b],
+      [b, a],
+    ]) {
+      bw[i * n + j] = l.bandwidthBps
+      rtt[i * n + j] = l.rttSeconds
+    }
+  })
+  return { ids: peers.map((p) => p.id), bw, rtt }
+}
+
+export interface ClusterOptions {
+  /** cut every link slower than this (bytes/s) instead of at the largest gap */
+  thresholdBps?: number
+  /** the largest gap must be at least this ratio to make a fence (default 2) */
+  minGapRatio?: number
+}
+
+/**
+ * Single-linkage clustering on log-bandwidth: the maximum spanning tree (Prim, O(n²) on the dense
+ * matrix — cheaper than sorting n² links) holds, for every pair, the widest path's bottleneck;
+ * cutting its edges below a threshold gives the single-linkage clusters. The threshold sits in the
+ * largest gap between consecutive tree-edge log-bandwidths, so a fence stands where bandwidth drops.
+ */
+export function clusterPeers(m: LinkMatrix, options: ClusterOptions = {}): FenceCluster[] {
+  const n = m.ids.length
+  const tree = maximumSpanningTree(m)
+  const threshold =
+    options.thresholdBps ??
+    largestGap(
+      tree.map((e) => e.bw),
+      options.minGapRatio,
+    )
+  const parent = Int32Array.from({ length: n }, (_, i) => i)
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]]
+      i = parent[i]
+    }
+    return i
+  }
+  for (const e of tree) if (e.bw >= threshold) parent[find(e.a)] = find(e.b)
+  const groups = new Map<number, FenceCluster>()
+  for (let i = 0; i < n; i++) {
+    const root = find(i)
+    const g = groups.get(root) ?? { peers: [], innerBandwidthBps: Infinity }
+    g.peers.push(m.ids[i])
+    groups.set(root, g)
+  }
+  for (const e of tree) {
+    if (e.bw >= threshold) {
+      const g = groups.get(find(e.a))!
+      g.innerBandwidthBps = Math.min(g.innerBandwidthBps, e.bw)
+    }
+  }
+  return [...groups.values()]
+}
+
+function maximumSpanningTree(m: LinkMatrix): { a: number; b: number; bw: number }[] {
+  const n = m.ids.length
+  const inTree = new Uint8Array(n)
+  const best = new Float64Array(n).fill(-1)
+  const from = new Int32Array(n).fill(-1)
+  const edges: { a: number; b: number; bw: number }[] = []
+  best[0] = Infinity
+  for (let step = 0; step < n; step++) {
+    let v = -1
+    for (let i = 0; i < n; i++) if (!inTree[i] && (v < 0 || best[i] > best[v])) v = i
+    inTree[v] = 1
+    if (from[v] >= 0) edges.push({ a: from[v], b: v, bw: best[v] })
+    for (let i = 0; i < n; i++) {
+      const w = m.bw[v * n + i]
+      if (!inTree[i] && w > best[i]) {
+        best[i] = w
+        from[i] = v
+      }
+    }
+  }
+  return edges
+}
+
+/** Threshold in the middle (geometric) of the largest gap of log-bandwidths; 0 (no cut) if too small. */
+function largestGap(bandwidths: number[], minGapRatio = MIN_FENCE_GAP_RATIO): number {
+  const sorted = [...new Set(bandwidths)].sort((a, b) => b - a)
+  let gap = Math.log(minGapRatio)
+  let threshold = 0
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const g = sorted[i + 1] > 0 ? Math.log(sorted[i] / sorted[i + 1]) : Infinity
+    if (g >= gap) {
+      gap = g
+      threshold = sorted[i + 1] > 0 ? Math.sqrt(sorted[i] * sorted[i + 1]) : sorted[i] / 2
+    }
+  }
+  return threshold
+}
+
+/** The widest link between two clusters: the pair of peers that will face each other over the fence. */
+export interface FenceLink {
+  bandwidthBps: number
+  rttSeconds: number
+  a: string
+  b: string
+}
+
+export function fenceLink(m: LinkMatrix, a: FenceCluster, b: FenceCluster): FenceLink {
+  const n = m.ids.length
+  const pos = new Map(m.ids.map((id, i) => [id, i]))
+  let best: FenceLink = { bandwidthBps: 0, rttSeconds: Infinity, a: a.peers[0], b: b.peers[0] }
+  for (const pa of a.peers) {
+    const i = pos.get(pa)!
+    for (const pb of b.peers) {
+      const j = pos.get(pb)!
+      const w = m.bw[i * n + j]
+      if (w > best.bandwidthBps || (w === best.bandwidthBps && m.rtt[i * n + j] < best.rttSeconds)) {
+        best = { bandwidthBps: w, rttSeconds: m.rtt[i * n + j], a: pa, b: pb }
+      }
+    }
+  }
+  return best
+}
+
+/** Largest cluster count ordered exactly (bitmask DP, 2^K·K² steps); beyond it, best-of-K greedy. */
+const EXACT_CHAIN_LIMIT = 12
+
+/**
+ * Orders clusters into a chain that maximises its slowest link (a bottleneck Hamiltonian path).
+ * Returns the order (indices into `clusters`) and the link of each consecutive pair.
+ */
+export function orderClusters(
+  clusters: readonly FenceCluster[],
+  m: LinkMatrix,
+): { order: number[]; links: FenceLink[] } {
+  const K = clusters.length
+  const link = clusters.map((a) => clusters.map((b) => (a === b ? undefined : fenceLink(m, a, b))))
+  const w = (i: number, j: number) => link[i][j]?.bandwidthBps ?? Infinity
+  const order = K <= EXACT_CHAIN_LIMIT ? exactChain(K, w) : greedyChain(K, w)
+  const links = order.slice(1).map((j, k) => link[order[k]][j]!)
+  const broken = links.findIndex((l) => !(l.bandwidthBps > 0))
+  if (broken >= 0)
+    throw new InfeasiblePlanError(
+      `no link joins cluster of '${links[broken].a}' and that of '${links[broken].b}'`,
+    )
+  return { order, links }
+}
+
+function exactChain(K: number, w: (i: number, j: number) => number): number[] {
+  const full = (1 << K) - 1
+  const best = new Float64Array((1 << K) * K).fill(-1)
+  const prev = new Int32Array((1 << K) * K).fill(-1)
+  for (let i = 0; i < K; i++) best[(1 << i) * K + i] = Infinity
+  for (let mask = 1; mask <= full; mask++) {
+    for (let last = 0; last < K; last++) {
+      const v = best[mask * K + last]
+      if (v < 0) continue
+      for (let j = 0; j < K; j++) {
+        if (mask & (1 << j)) continue
+        const next = mask | (1 << j)
+        const cand = Math.min(v, w(last, j))
+        if (cand > best[next * K + j]) {
+          best[next * K + j] = cand
+          prev[next * K + j] = last
+        }
+      }
+    }
+  }
+  let last = 0
+  for (let i = 1; i < K; i++) if (best[full * K + i] > best[full * K + last]) last = i
+  const order: number[] = []
+  for (let mask = full; last >= 0; ) {
+    order.push(last)
+    const p = prev[mask * K + last]
+    mask &= ~(1 << last)
+    last = p
+  }
+  return order.reverse()
+}
+
+function greedyChain(K: number, w: (i: number, j: number) => number): number[] {
+  let best: number[] = []
+  let bestScore = -1
+  for (let start = 0; start < K; start++) {
+    const order = [start]
+    const used = new Set(order)
+    let score = Infinity
+    while (order.length < K) {
+      let pick = -1
+      for (let j = 0; j < K; j++)
+        if (!used.has(j) && (pick < 0 || w(order.at(-1)!, j) > w(order.at(-1)!, pick))) pick = j
+      score = Math.min(score, w(order.at(-1)!, pick))
+      order.push(pick)
+      used.add(pick)
+    }
+    if (score > bestScore) {
+      bestScore = score
+      best = order
+    }
+  }
+  return best
+}

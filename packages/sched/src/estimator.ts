@@ -1,0 +1,133 @@
+/**
+ * The workload estimator (ARCHITECTURE.md, "Scheduling"): compute, transfer, pipeline, sync and
+ * memory times of a placement. Every planner (OP-Fence and the baselines) is judged by it.
+ */
+import {
+  BACKWARD_FLOPS_FACTOR,
+  DEFAULT_EFFICIENCY,
+  OPTIMIZER_STATE_FACTOR,
+  WIRE_BYTES_PER_KEPT,
+} from './constants.ts'
+import type { BoundaryEdge, OpCost, Prediction, Stage } from './types.ts'
+
+export interface EstimatorOptions {
+  /** fraction of a peer's calibrated FLOP/s an op type reaches; see DEFAULT_EFFICIENCY */
+  efficiency?: Readonly<Record<string, number>>
+}
+
+/** Efficiency of an op type: the option, else the default table, else the default for `*`. */
+export function efficiencyOf(opType: string, options: EstimatorOptions = {}): number {
+  return options.efficiency?.[opType] ?? DEFAULT_EFFICIENCY[opType] ?? DEFAULT_EFFICIENCY['*']
+}
+
+/**
+ * Forward + backward work of an op in calibrated FLOPs: FLOPs × (1 + backward factor) / efficiency,
+ * so that seconds = work / peer FLOP/s.
+ */
+export function opWork(op: OpCost, options: EstimatorOptions = {}): number {
+  return (op.flops * (1 + BACKWARD_FLOPS_FACTOR)) / efficiencyOf(op.opType, options)
+}
+
+/** Seconds for `work` when a micro-batch is split over replicas with these FLOP/s. */
+export function computeSeconds(work: number, replicaFlops: readonly number[]): number {
+  let total = 0
+  for (const f of replicaFlops) total += f
+  return work === 0 ? 0 : work / total
+}
+
+/** RTT/2 + bytes × codec ratio / bandwidth. */
+export function transferSeconds(
+  bytes: number,
+  bandwidthBps: number,
+  rttSeconds: number,
+  codecRatio = 1,
+): number {
+  if (bytes === 0) return 0
+  return rttSeconds / 2 + (bytes * codecRatio) / bandwidthBps
+}
+
+/** Wire bytes per dense byte of the AdaTopK codec at keep ratio ρ (fp32 activations). */
+export function topkCodecRatio(keepRatio: number): number {
+  return keepRatio >= 1 ? 1 : keepRatio * WIRE_BYTES_PER_KEPT
+}
+
+/** Ring all-reduce of `bytes` over n replicas: 2(n−1)/n × bytes / bandwidth + 2(n−1) half-RTTs. */
+export function allReduceSeconds(bytes: number, n: number, bandwidthBps: number, rttSeconds: number): number {
+  if (n <= 1 || bytes === 0) return 0
+  return (2 * (n - 1) * bytes) / (n * bandwidthBps) + (n - 1) * rttSeconds
+}
+
+/**
+ * Memory per peer of a stage replicated n ways in a pipeline of S stages at position s with M
+ * micro-batches: parameters + gradients + optimizer state, plus the activations 1F1B keeps for
+ * min(M, S − s) micro-batches in flight, split over the replicas.
+ */
+export function stageMemoryBytes(
+  paramBytes: number,
+  activationBytes: number,
+  replicas: number,
+  inFlight: number,
+): number {
+  return paramBytes * (2 + OPTIMIZER_STATE_FACTOR) + (activationBytes * inFlight) / replicas
+}
+
+/** 1F1B step time: (M + S − 1) × the slowest stage-plus-transfer, then the slowest gradient sync. */
+export function predictStep(
+  stages: readonly Stage[],
+  edges: readonly BoundaryEdge[],
+  microBatches: number,
+): Prediction {
+  let slot = 0
+  let bottleneck = 'nothing'
+  let maxCompute = 0
+  let maxEdge = 0
+  let sync = 0
+  for (const st of stages) {
+    const out = edges.find((e) => e.from === st.index)
+    const edge = out?.seconds ?? 0
+    maxCompute = Math.max(maxCompute, st.computeSeconds)
+    maxEdge = Math.max(maxEdge, edge)
+    sync = Math.max(sync, st.syncSeconds)
+    if (st.computeSeconds + edge > slot) {
+      slot = st.computeSeconds + edge
+      bottleneck = edge > st.computeSeconds ? `edge ${st.index}→${st.index + 1}` : `stage ${st.index} compute`
+    }
+  }
+  const pipeline = (microBatches + stages.length - 1) * slot
+  return {
+    stepSeconds: pipeline + sync,
+    slotSeconds: slot,
+    bottleneck,
+    breakdown: {
+      pipelineSeconds: pipeline,
+      syncSeconds: sync,
+      maxComputeSeconds: maxCompute,
+      maxEdgeSeconds: maxEdge,
+    },
+  }
+}
+
+/** A measured run of one op type on one peer, for calibration. */
+export interface EfficiencySample {
+  opType: string
+  flops: number
+  seconds: number
+  peerFlops: number
+}
+
+/** Per-op-type efficiency from measured runs: the median of achieved / calibrated FLOP/s. */
+export function calibrateEfficiency(samples: readonly EfficiencySample[]): Record<string, number> {
+  const byType = new Map<string, number[]>()
+  for (const s of samples) {
+    if (!(s.seconds > 0 && s.peerFlops > 0 && s.flops > 0)) continue
+    byType.set(s.opType, [...(byType.get(s.opType) ?? []), s.flops / s.seconds / s.peerFlops])
+  }
+  const out: Record<string, number> = {}
+  for (const [type, values] of byType) {
+    values.sort((a, b) => a - b)
+    const mid = values.length >> 1
+    const median = values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+    out[type] = Math.min(1, median)
+  }
+  return out
+}

@@ -1,0 +1,174 @@
+import { type ClusterOptions, clusterPeers, type FenceLink, linkMatrix, orderClusters } from './cluster.ts'
+import { DEFAULT_MICRO_BATCHES, MIN_ACTIVATION_KEEP_RATIO, OPTIMIZER_STATE_FACTOR } from './constants.ts'
+import { InfeasiblePlanError } from './errors.ts'
+import { assignKeepRatios } from './adatopk.ts'
+import {
+  type EstimatorOptions,
+  predictStep,
+  stageMemoryBytes,
+  topkCodecRatio,
+  transferSeconds,
+} from './estimator.ts'
+import { type LinearGraph, linearize } from './graph.ts'
+import { type Context, context, costStages, type StageSpec } from './stages.ts'
+import type { FenceCluster, LinkProfile, OpCost, PeerProfile, Plan } from './types.ts'
+import { checkPlanInput } from './validate.ts'
+
+export interface PlanInput {
+  peers: PeerProfile[]
+  links: LinkProfile[]
+  ops: OpCost[]
+  /** micro-batches per step (default 8) */
+  microBatches?: number
+}
+
+export interface FenceOptions extends ClusterOptions, EstimatorOptions {
+  /** compress fence edges that would be the bottleneck (default true) */
+  adaTopK?: boolean
+}
+
+/**
+ * OP-Fence: (1) cluster peers at the largest drop in bandwidth; (2) chain the clusters so that the
+ * slowest fence is as fast as possible; (3) cut the linearised DAG into one contiguous segment per
+ * cluster by dynamic programming minimising the slowest segment (compute on the cluster + transfer
+ * over its fence), under the cluster's memory; (4) inside a cluster, replicate the segment on every
+ * peer, or split it into the fewest sub-stages whose replicas fit in memory; then AdaTopK.
+ */
+export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
+  checkPlanInput(input)
+  const microBatches = input.microBatches ?? DEFAULT_MICRO_BATCHES
+  const m = linkMatrix(input.peers, input.links)
+  const found = clusterPeers(m, options)
+  const { order, links } = orderClusters(found, m)
+  const clusters = order.map((i) => found[i])
+  const graph = linearize(input.ops, options)
+  const ctx = context(graph, m, input.peers, microBatches)
+  const adaTopK = options.adaTopK !== false
+  // The DP costs fences dense; with AdaTopK it also tries them at the least keep ratio, since
+  // compression can make a cut worth it that dense transfer would not. The estimator picks.
+  const variants = (adaTopK ? [false, true] : [false]).map((compressed) => {
+    const segments = segmentDp(ctx, clusters, links, compressed)
+    const specs = segments.flatMap((seg) => splitInside(ctx, clusters[seg.cluster], seg))
+    const costed = costStages(ctx, specs)
+    const edges = adaTopK ? assignKeepRatios(costed.stages, costed.edges) : costed.edges
+    return { ...costed, edges, predicted: predictStep(costed.stages, edges, microBatches) }
+  })
+  const best = variants.reduce((a, b) => (b.predicted.stepSeconds < a.predicted.stepSeconds ? b : a))
+  return {
+    algorithm: 'op-fence',
+    microBatches,
+    clusters,
+    stages: best.stages,
+    edges: best.edges,
+    sync: { algorithm: 'ring-allreduce', everySteps: 1 },
+    predicted: best.predicted,
+  }
+}
+
+interface Segment {
+  cluster: number
+  start: number
+  end: number
+}
+
+/**
+ * f[k][q]: least slowest-segment time covering ops 0…q−1 with clusters 0…k of the chain, a cluster
+ * possibly left empty. A segment's time is its compute on the cluster's total FLOP/s plus the dense
+ * transfer of its cut (dense, or at the least AdaTopK ratio) over the cluster's outgoing fence (the link to the next cluster of the chain,
+ * also when that one stays empty: an approximation the final costing replaces by the real link).
+ * Compute and memory grow as a segment grows, so the inner loop stops at the first p that cannot
+ * beat the best so far: O(K·N²) worst case, far less in practice.
+ */
+function segmentDp(
+  ctx: Context,
+  clusters: readonly FenceCluster[],
+  links: readonly FenceLink[],
+  compressed: boolean,
+): Segment[] {
+  const codec = compressed ? topkCodecRatio(MIN_ACTIVATION_KEEP_RATIO) : 1
+  const g = ctx.graph
+  const N = g.ops.length
+  const K = clusters.length
+  let prev = new Float64Array(N + 1).fill(Infinity)
+  prev[0] = 0
+  const from: Int32Array[] = []
+  for (let k = 0; k < K; k++) {
+    const members = clusters[k].peers.map((id) => ctx.peers.get(id)!)
+    const speed = members.reduce((s, p) => s + p.flops, 0)
+    const memory = members.reduce((s, p) => s + p.memoryBytes, 0)
+    const inFlight = Math.min(ctx.microBatches, K - k)
+    const link = links[k]
+    const cur = Float64Array.from(prev)
+    const arg = Int32Array.from({ length: N + 1 }, (_, q) => q)
+    for (let q = 1; q <= N; q++) {
+      const out =
+        q === N
+          ? 0
+          : link
+            ? transferSeconds(g.cutBytes[q], link.bandwidthBps, link.rttSeconds, codec)
+            : Infinity
+      if (out >= cur[q]) continue
+      for (let p = q - 1; p >= 0; p--) {
+        const seg = (g.work[q] - g.work[p]) / speed + out
+        if (seg >= cur[q]) break
+        if (segmentMemory(g, p, q, 1, inFlight) > memory) break
+        const value = Math.max(prev[p], seg)
+        if (value < cur[q]) {
+          cur[q] = value
+          arg[q] = p
+        }
+      }
+    }
+    from.push(arg)
+    prev = cur
+  }
+  if (prev[N] === Infinity)
+    throw new InfeasiblePlanError(`the model does not fit in the memory of the ${K} clusters`)
+  const segments: Segment[] = []
+  for (let k = K - 1, q = N; k >= 0; k--) {
+    const p = from[k][q]
+    if (p < q) segments.unshift({ cluster: k, start: p, end: q })
+    q = p
+  }
+  return segments
+}
+
+function segmentMemory(g: LinearGraph, p: number, q: number, replicas: number, inFlight: number): number {
+  return stageMemoryBytes(g.params[q] - g.params[p], g.outputs[q] - g.outputs[p], replicas, inFlight)
+}
+
+/**
+ * Step (4): the fewest sub-stages t whose every replica fits its peers' memory; the segment is cut
+ * into t runs of about equal work, and the cluster's peers dealt into t groups by speed.
+ */
+function splitInside(ctx: Context, cluster: FenceCluster, seg: Segment): StageSpec[] {
+  const g = ctx.graph
+  const peers = [...cluster.peers].sort((a, b) => ctx.peers.get(b)!.flops - ctx.peers.get(a)!.flops)
+  for (let t = 1; t <= Math.min(peers.length, seg.end - seg.start); t++) {
+    const groups = Array.from({ length: t }, (_, i) => peers.filter((_, j) => j % t === i))
+    const cuts = [seg.start]
+    for (let i = 1; i < t; i++) {
+      const target = g.work[seg.start] + ((g.work[seg.end] - g.work[seg.start]) * i) / t
+      let p = cuts[i - 1] + 1
+      while (p < seg.end - (t - i) && g.work[p] < target) p++
+      cuts.push(p)
+    }
+    cuts.push(seg.end)
+    const fits = groups.every((group, i) => {
+      const minMemory = Math.min(...group.map((id) => ctx.peers.get(id)!.memoryBytes))
+      const need = segmentMemory(g, cuts[i], cuts[i + 1], group.length, Math.min(ctx.microBatches, t - i))
+      return need <= minMemory
+    })
+    if (fits)
+      return groups.map((group, i) => ({
+        start: cuts[i],
+        end: cuts[i + 1],
+        peers: group,
+        cluster: seg.cluster,
+      }))
+  }
+  const params = g.params[seg.end] - g.params[seg.start]
+  throw new InfeasiblePlanError(
+    `ops ${seg.start}…${seg.end - 1} (${params} parameter bytes, ×${2 + OPTIMIZER_STATE_FACTOR} with gradients and optimizer state) fit no split of the cluster of '${cluster.peers[0]}'`,
+  )
+}

@@ -1,0 +1,115 @@
+import type { LinkMatrix } from './cluster.ts'
+import { allReduceSeconds, computeSeconds, stageMemoryBytes, transferSeconds } from './estimator.ts'
+import type { LinearGraph } from './graph.ts'
+import type { BoundaryEdge, PeerProfile, Stage } from './types.ts'
+
+/** A stage before costing: ops [start, end) of the linear order on a replica group. */
+export interface StageSpec {
+  start: number
+  end: number
+  peers: string[]
+  cluster: number
+}
+
+/** Everything the costing of stages and edges needs, built once per plan. */
+export interface Context {
+  graph: LinearGraph
+  links: LinkMatrix
+  peers: Map<string, PeerProfile>
+  position: Map<string, number>
+  microBatches: number
+}
+
+export function context(
+  graph: LinearGraph,
+  links: LinkMatrix,
+  peers: readonly PeerProfile[],
+  microBatches: number,
+): Context {
+  return {
+    graph,
+    links,
+    peers: new Map(peers.map((p) => [p.id, p])),
+    position: new Map(links.ids.map((id, i) => [id, i])),
+    microBatches,
+  }
+}
+
+/** Costs a chain of stage specs: compute, memory and gradient sync per stage, dense edges between. */
+export function costStages(
+  ctx: Context,
+  specs: readonly StageSpec[],
+): { stages: Stage[]; edges: BoundaryEdge[] } {
+  const S = specs.length
+  const g = ctx.graph
+  const stages = specs.map((spec, index): Stage => {
+    const flops = spec.peers.map((id) => ctx.peers.get(id)!.flops)
+    const paramBytes = g.params[spec.end] - g.params[spec.start]
+    const activations = g.outputs[spec.end] - g.outputs[spec.start]
+    const inFlight = Math.min(ctx.microBatches, S - index)
+    const { bandwidthBps, rttSeconds } = groupLink(ctx, spec.peers)
+    return {
+      index,
+      cluster: spec.cluster,
+      ops: g.ops.slice(spec.start, spec.end).map((op) => op.id),
+      layers: [...new Set(g.layers.slice(spec.start, spec.end))],
+      peers: spec.peers,
+      computeSeconds: computeSeconds(g.work[spec.end] - g.work[spec.start], flops),
+      paramBytes,
+      memoryBytesPerPeer: stageMemoryBytes(paramBytes, activations, spec.peers.length, inFlight),
+      syncSeconds: allReduceSeconds(paramBytes, spec.peers.length, bandwidthBps, rttSeconds),
+    }
+  })
+  const edges = specs.slice(1).map((spec, k): BoundaryEdge => {
+    const link = bestLink(ctx, specs[k].peers, spec.peers)
+    const bytes = g.cutBytes[spec.start]
+    return {
+      from: k,
+      to: k + 1,
+      bytes,
+      crossesFence: specs[k].cluster !== spec.cluster,
+      bandwidthBps: link.bandwidthBps,
+      rttSeconds: link.rttSeconds,
+      codec: 'dense',
+      keepRatio: 1,
+      seconds: transferSeconds(bytes, link.bandwidthBps, link.rttSeconds),
+    }
+  })
+  return { stages, edges }
+}
+
+/** The slowest link and longest RTT inside a replica group: what its ring all-reduce runs at. */
+function groupLink(ctx: Context, peers: readonly string[]): { bandwidthBps: number; rttSeconds: number } {
+  const n = ctx.links.ids.length
+  let bandwidthBps = Infinity
+  let rttSeconds = 0
+  const idx = peers.map((id) => ctx.position.get(id)!)
+  // a ring only uses neighbours: consecutive peers of the group (and the wrap-around)
+  for (let k = 0; k < idx.length && idx.length > 1; k++) {
+    const i = idx[k]
+    const j = idx[(k + 1) % idx.length]
+    bandwidthBps = Math.min(bandwidthBps, ctx.links.bw[i * n + j])
+    rttSeconds = Math.max(rttSeconds, ctx.links.rtt[i * n + j])
+  }
+  return { bandwidthBps, rttSeconds }
+}
+
+/** The widest link between two replica groups: the pair that carries the boundary. */
+function bestLink(
+  ctx: Context,
+  a: readonly string[],
+  b: readonly string[],
+): { bandwidthBps: number; rttSeconds: number } {
+  const n = ctx.links.ids.length
+  let best = { bandwidthBps: 0, rttSeconds: Infinity }
+  for (const pa of a) {
+    const i = ctx.position.get(pa)!
+    for (const pb of b) {
+      const j = ctx.position.get(pb)!
+      const w = i === j ? Infinity : ctx.links.bw[i * n + j]
+      if (w > best.bandwidthBps)
+        best = { bandwidthBps: w, rttSeconds: i === j ? 0 : ctx.links.rtt[i * n + j] }
+    }
+  }
+  return best
+}

@@ -1,0 +1,110 @@
+/** Plain, JSON-serialisable inputs and outputs of the planner. Units: seconds, bytes, FLOPs. */
+
+/** One peer as profiled: measured FLOP/s on calibration graphs, and memory. */
+export interface PeerProfile {
+  id: string
+  /** e.g. 'cuda:H100', 'cpu', 'webgpu' */
+  device: string
+  /** sustained FLOP/s on a calibration MatMul */
+  flops: number
+  memoryBytes: number
+}
+
+/** A measured link between two peers (symmetric). */
+export interface LinkProfile {
+  a: string
+  b: string
+  /** bytes per second */
+  bandwidthBps: number
+  rttSeconds: number
+}
+
+/** One operator's cost per micro-batch, from shape inference (forward pass). */
+export interface OpCost {
+  /** unique op id (the ONNX node name) */
+  id: string
+  opType: string
+  /** dotted layer path, e.g. `h.3.attn` */
+  scope: string
+  /** forward FLOPs */
+  flops: number
+  /** bytes of the trainable parameters the op reads */
+  paramBytes: number
+  /** bytes of the op's outputs (what crosses a cut after it) */
+  outputBytes: number
+  /** ids of the ops whose outputs it reads (graph inputs and parameters are not listed) */
+  inputs: string[]
+}
+
+/** Peers that sit behind one fence: links inside are fast, links out are slow. */
+export interface FenceCluster {
+  peers: string[]
+  /** slowest link on the widest path inside the cluster, bytes/s (Infinity for one peer) */
+  innerBandwidthBps: number
+}
+
+/** A contiguous run of ops placed on a group of peers that replicate it data-parallel. */
+export interface Stage {
+  index: number
+  /** cluster (position in the fence chain) the stage lives in; −1 when planned without clusters */
+  cluster: number
+  /** op ids, in the linear order */
+  ops: string[]
+  /** layer names (see layerOf) the stage holds, in order */
+  layers: string[]
+  /** peers holding a replica */
+  peers: string[]
+  /** compute per micro-batch (forward + backward), with the micro-batch split over the replicas */
+  computeSeconds: number
+  /** parameter bytes of the stage */
+  paramBytes: number
+  /** largest per-peer memory need: parameters, gradients, optimizer state, stashed activations */
+  memoryBytesPerPeer: number
+  /** all-reduce of the stage's gradients over its replicas, once per step */
+  syncSeconds: number
+}
+
+/** What crosses between stage `from` and stage `from + 1` per micro-batch. */
+export interface BoundaryEdge {
+  from: number
+  to: number
+  /** dense bytes of the activations (and, backwards, of their gradients) */
+  bytes: number
+  /** whether the edge leaves a cluster */
+  crossesFence: boolean
+  bandwidthBps: number
+  rttSeconds: number
+  /** 'dense' or AdaTopK's 'topk-fp16' (top-k values as fp16, with their indices) */
+  codec: 'dense' | 'topk-fp16'
+  /** fraction of the elements kept (1 when dense) */
+  keepRatio: number
+  /** RTT/2 + bytes × codec ratio / bandwidth */
+  seconds: number
+}
+
+/** Predicted step time of a plan and where it goes. */
+export interface Prediction {
+  /** (M + S − 1) × slot + the slowest stage's gradient sync */
+  stepSeconds: number
+  /** the slowest stage-plus-transfer, per micro-batch */
+  slotSeconds: number
+  /** what sets the slot: `stage 2 compute` or `edge 1→2` */
+  bottleneck: string
+  breakdown: {
+    pipelineSeconds: number
+    syncSeconds: number
+    maxComputeSeconds: number
+    maxEdgeSeconds: number
+  }
+}
+
+export interface Plan {
+  algorithm: 'op-fence' | 'even' | 'random'
+  microBatches: number
+  clusters: FenceCluster[]
+  stages: Stage[]
+  edges: BoundaryEdge[]
+  /** data-parallel sync inside each stage's replica group */
+  sync: { algorithm: 'ring-allreduce'; everySteps: 1 }
+  predicted: Prediction
+}
