@@ -1,0 +1,139 @@
+import {
+  buildBackward,
+  buildTrainingGraph,
+  decomposeTrainingOps,
+  exportOnnx,
+  type Graph,
+  gpt2,
+  inferShapes,
+  int64,
+  resnet,
+  type Tensor,
+  tensor,
+} from '@atoll/core'
+import { type Backend, nodeBackends } from '@atoll/runtime'
+import { medianSeconds, medianSecondsAsync } from '../measure.ts'
+import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
+
+/**
+ * What autodiff's graphs cost on onnxruntime, against the forward measured in the same run: one
+ * training step (loss + every gradient, one session) over one forward, for a ResNet (with Conv-form
+ * and ConvTranspose-form input gradients) and a GPT; and the time to build GPT-2 124M's backward
+ * graph against shape inference of the same graph (the compile cost per shape signature). The
+ * ConvTranspose form has no target: it is measured to show why the Conv form is the default.
+ */
+export const autodiff: BenchSuite = {
+  name: 'autodiff',
+  summary:
+    'training graph vs forward on onnxruntime (ResNet, GPT), ConvTranspose vs Conv form, buildBackward vs inferShapes',
+  async run({ quick, log }: BenchOptions): Promise<BenchReport> {
+    const backend = await nodeBackends().resolve(process.env.ATOLL_BENCH_DEVICE ?? 'cpu')
+    const [runs, warmup] = quick ? [3, 1] : [7, 2]
+    const batch = quick ? 2 : 8
+    const image = quick ? 32 : 64
+    const net = resnet({ depth: 18, width: quick ? 1 / 16 : 1 / 4, classes: 10, imageSize: image, batch })
+    const netFeeds = {
+      x: randomImages(batch, image),
+      targets: int64(
+        [batch],
+        Array.from({ length: batch }, (_, i) => i % 10),
+      ),
+    }
+    const forwardNet = decomposeTrainingOps(net.graph)
+    log(
+      `autodiff: resnet18 ×${quick ? '1/16' : '1/4'}, ${image}², batch ${batch}, ${backend.name}, median of ${runs}`,
+    )
+    const netForward = await timeGraph(backend, forwardNet, netFeeds, runs, warmup)
+    const netConv = await timeGraph(
+      backend,
+      buildTrainingGraph(net.graph, 'loss').graph,
+      netFeeds,
+      runs,
+      warmup,
+    )
+    const netTransposed = await timeGraph(
+      backend,
+      buildTrainingGraph(net.graph, 'loss', { convTranspose: true }).graph,
+      netFeeds,
+      runs,
+      warmup,
+    )
+    const seq = quick ? 16 : 64
+    const lm = gpt2({ config: quick ? 'tiny' : 'small', seq, batch: 4 })
+    const tokens = () =>
+      int64(
+        [4, seq],
+        Array.from({ length: 4 * seq }, (_, i) => (i * 7) % 256),
+      )
+    const lmFeeds = { input_ids: tokens(), targets: tokens() }
+    const lmForward = await timeGraph(backend, lm.graph, lmFeeds, runs, warmup)
+    const lmTraining = await timeGraph(
+      backend,
+      buildTrainingGraph(lm.graph, 'loss').graph,
+      lmFeeds,
+      runs,
+      warmup,
+    )
+    const big = gpt2({ config: quick ? 'small' : '124M', seq: 128, batch: 1, shapesOnly: true })
+    const weights = big.graph.inputs.map((v) => v.name).filter((n) => !big.inputs.includes(n))
+    const inferS = medianSeconds(() => inferShapes(big.graph), runs, warmup)
+    const backwardS = medianSeconds(
+      () => buildBackward(big.graph, 'loss', { parameters: weights }),
+      runs,
+      warmup,
+    )
+    return {
+      suite: 'autodiff',
+      results: {
+        resnet_training_vs_forward: netConv / netForward,
+        resnet_training_convtranspose_vs_forward: netTransposed / netForward,
+        resnet_convtranspose_vs_conv: netTransposed / netConv,
+        gpt_training_vs_forward: lmTraining / lmForward,
+        build_backward_vs_infer_shapes: backwardS / inferS,
+      },
+      targets: {
+        resnet_training_vs_forward: '<= 4',
+        gpt_training_vs_forward: '<= 4',
+      },
+      details: {
+        backend: backend.name,
+        resnet_forward_s: netForward,
+        resnet_training_conv_s: netConv,
+        resnet_training_convtranspose_s: netTransposed,
+        gpt: quick ? 'tiny' : 'small',
+        gpt_forward_s: lmForward,
+        gpt_training_s: lmTraining,
+        backward_model: quick ? 'gpt2-small' : 'gpt2-124M',
+        infer_shapes_s: inferS,
+        build_backward_s: backwardS,
+      },
+    }
+  },
+}
+
+async function timeGraph(
+  backend: Backend,
+  graph: Graph,
+  feeds: Record<string, Tensor>,
+  runs: number,
+  warmup: number,
+): Promise<number> {
+  const session = await backend.createSession({ onnx: exportOnnx(graph), graph })
+  try {
+    return await medianSecondsAsync(
+      async () => {
+        await session.run(feeds)
+      },
+      runs,
+      warmup,
+    )
+  } finally {
+    await session.release()
+  }
+}
+
+function randomImages(batch: number, size: number): Tensor {
+  const data = new Float32Array(batch * 3 * size * size)
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 0.5 + 0.5
+  return tensor('float32', [batch, 3, size, size], data)
+}
