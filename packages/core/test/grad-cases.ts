@@ -84,6 +84,7 @@ export const CASES: Record<string, Case> = {
   'MatMul (batched, broadcast)': binary('MatMul', [2, 1, 3, 4], [3, 4, 2]),
   'MatMul (vector × matrix)': binary('MatMul', [4], [2, 4, 3]),
   'MatMul (matrix × vector)': binary('MatMul', [3, 4], [4]),
+  'MatMul (vector · vector)': binary('MatMul', [4], [4]),
   Gemm: (p) => ({
     params: { a: p([3, 2]), b: p([4, 3]), c: p([4]) },
     nodes: [
