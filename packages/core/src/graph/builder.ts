@@ -27,7 +27,18 @@ export class GraphBuilder {
   private readonly used = new Set<string>()
   private readonly scopes: string[] = []
 
-  constructor(name = 'model', opset = DEFAULT_OPSET) {
+  /** A builder of a new, empty graph `name`, or one that appends to `graph` in place. */
+  constructor(name: string | Graph = 'model', opset = DEFAULT_OPSET) {
+    if (typeof name !== 'string') {
+      this.graph = name
+      for (const v of name.inputs) this.used.add(v.name)
+      for (const k of name.initializers.keys()) this.used.add(k)
+      for (const n of name.nodes) {
+        this.used.add(n.name)
+        for (const o of n.outputs) this.used.add(o)
+      }
+      return
+    }
     this.graph = {
       name,
       nodes: [],
@@ -42,15 +53,7 @@ export class GraphBuilder {
 
   /** A builder that appends to `graph` in place, aware of every name already in it. */
   static edit(graph: Graph): GraphBuilder {
-    const b = Object.create(GraphBuilder.prototype) as GraphBuilder
-    Object.assign(b, { graph, used: new Set<string>(), scopes: [] })
-    for (const v of graph.inputs) b.used.add(v.name)
-    for (const k of graph.initializers.keys()) b.used.add(k)
-    for (const n of graph.nodes) {
-      b.used.add(n.name)
-      for (const o of n.outputs) b.used.add(o)
-    }
-    return b
+    return new GraphBuilder(graph)
   }
 
   /** The current scope, dotted: `h.3.attn`. */
