@@ -9,7 +9,7 @@ import { hasKernel, runNode } from '../reference/run-node.ts'
 import { type DType, numel, type Tensor } from '../tensor.ts'
 import { readAttrs } from './attrs.ts'
 import { isSupportedOp } from './contract.ts'
-import { bindDims, isStaticShape } from './dims.ts'
+import { bindDims, isStaticShape, symbolDim } from './dims.ts'
 import { ShapeInferenceError, UndefinedValueError, UnsupportedOpError } from './errors.ts'
 import type { OutputType, ShapeContext } from './shape/context.ts'
 import { UnknownRank } from './shape/context.ts'
@@ -48,7 +48,9 @@ export function inferTypes(graph: Graph, options: InferOptions = {}): InferenceR
   const types = new Map<string, ValueInfo>()
   const constants = new Map<string, Tensor>()
   const symbolic = new Map<string, Dim[]>()
-  for (const v of graph.inputs) types.set(v.name, { ...v, shape: v.shape && bindDims(v.shape, bindings) })
+  const symbols = (shape: Dim[]) =>
+    bindDims(shape, bindings).map((d) => (typeof d === 'string' ? symbolDim(d) : d))
+  for (const v of graph.inputs) types.set(v.name, { ...v, shape: v.shape && symbols(v.shape) })
   const inputNames = new Set(graph.inputs.map((v) => v.name))
   for (const [name, t] of graph.initializers) {
     types.set(name, { name, dtype: t.dtype, shape: [...t.shape] })
@@ -63,7 +65,7 @@ export function inferTypes(graph: Graph, options: InferOptions = {}): InferenceR
       if (o === undefined)
         throw new ShapeInferenceError(node, `has ${node.outputs.length} outputs, the op gives ${outs.length}`)
       const declared = graph.valueInfo.get(name)?.shape
-      const shape = o.shape ?? (declared && bindDims(declared, bindings))
+      const shape = o.shape ?? (declared && symbols(declared))
       types.set(name, { name, dtype: o.dtype, shape })
       if (o.value) constants.set(name, o.value)
       if (o.dims) symbolic.set(name, o.dims)

@@ -1,12 +1,12 @@
 /** Shape functions of ops that move or regroup elements: Reshape, Transpose, Concat, Slice, … */
 import type { Dim } from '../../graph.ts'
 import { inputForm, normAxis } from '../attrs.ts'
-import { dimArith, dimProduct, isStaticShape, showShape } from '../dims.ts'
+import { dimArith, dimProduct, isStaticShape, showShape, symbolDim } from '../dims.ts'
 import { type ShapeContext, type ShapeFn, UnknownRank } from './context.ts'
 import { broadcastShapes } from './elementwise.ts'
 
 /** A symbol for a dim that inference cannot name (a data-dependent size). */
-export const unknownDim = (ctx: ShapeContext, i: number): Dim => `${ctx.node.name}:${i}`
+export const unknownDim = (ctx: ShapeContext, i: number): Dim => symbolDim(`${ctx.node.name}:${i}`)
 
 /**
  * The numbers of a rank-0/1 integer input known before run time. When it is only known at run time
