@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { attr } from '../src/graph.ts'
 import { inferShapes, opCost, opCosts } from '../src/ops/index.ts'
 import { int64, zeros } from '../src/tensor.ts'
+import { gpt2, resnet } from '../src/zoo/index.ts'
 import { graphOf, node } from './ops-helpers.ts'
 
 describe('opCost / opCosts', () => {
@@ -71,5 +72,23 @@ describe('opCost / opCosts', () => {
     const { total } = opCosts(g)
     assert.equal(total.paramBytes, (6 * 2 * 9 + 6 + 10 * 5) * 4)
     assert.equal(types.get('m2')?.shape?.join(), '2,96')
+  })
+  it('GPT-2 124M: MatMul FLOPs equal 2·T·(12·L·d² + 2·L·T·d + d·V), parameters the published count', () => {
+    const { graph } = gpt2({ config: '124M', shapesOnly: true, batch: 1 })
+    const costs = opCosts(graph)
+    const [T, d, L, V] = [1024, 768, 12, 50257]
+    const matmul = costs.nodes.filter((n) => n.opType === 'MatMul').reduce((s, n) => s + n.flops, 0)
+    assert.equal(matmul, 2 * T * (12 * L * d * d + 2 * L * T * d + d * V))
+    assert.equal(costs.total.paramBytes, 124_439_808 * 4)
+  })
+  it('ResNet-18/50/101 at 224²: Conv and Gemm multiply-adds match torchvision (1.81, 4.09, 7.80 G)', () => {
+    const published = { 18: 1.81, 50: 4.09, 101: 7.8 } as const
+    for (const depth of [18, 50, 101] as const) {
+      const { graph } = resnet({ depth, shapesOnly: true, batch: 1 })
+      const macs = opCosts(graph)
+        .nodes.filter((n) => n.opType === 'Conv' || n.opType === 'Gemm')
+        .reduce((s, n) => s + n.flops / 2, 0)
+      assert.ok(Math.abs(macs / 1e9 - published[depth]) < 0.01, `resnet${depth}: ${macs / 1e9} GMACs`)
+    }
   })
 })
