@@ -202,11 +202,17 @@ test('the emulated link holds its configured rate within 10%', { timeout: 60_000
   const rate = 4e6
   client.links.set(daemon.peerId, { rateBytesPerSecond: rate })
   try {
-    const payload = filled(6e6, 9)
-    const fields = { ...echo('rate', payload.byteLength), job: 'rate-test' }
-    const t0 = performance.now()
-    await client.tensors.send(daemon.peerId, fields, payload)
-    const measured = payload.byteLength / ((performance.now() - t0) / 1000)
+    const payload = filled(8e6, 9)
+    await client.tensors.send(
+      daemon.peerId,
+      { ...echo('rate', payload.byteLength), job: 'rate-test' },
+      payload,
+    )
+    // timed by the receiver, from its header to its last byte: what crossed the link, without the
+    // stream set-up and the acknowledgement, which a busy machine can stretch
+    const first = await daemon.waitForLog((l) => l.msg === 'tensor incoming' && l.edge === 'rate')
+    const last = await daemon.waitForLog((l) => l.msg === 'tensor received' && l.edge === 'rate')
+    const measured = payload.byteLength / ((Number(last.time) - Number(first.time)) / 1000)
     assert.ok(Math.abs(measured - rate) / rate <= 0.1, `measured ${measured} B/s through a ${rate} B/s link`)
   } finally {
     client.links.set(daemon.peerId, null)
@@ -216,19 +222,22 @@ test('the emulated link holds its configured rate within 10%', { timeout: 60_000
 test('metrics count the bytes per peer and the failed streams by error', { timeout: 30_000 }, async () => {
   const started = await daemon.waitForLog((l) => l.msg === 'peer started')
   const text = await (await fetch(String(started.metrics))).text()
-  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN)
-  const me = client.peerId
+  const value = (name: string, labels: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `))
+    assert.ok(
+      line !== undefined,
+      `no ${name}${labels} in\n${text
+        .split('\n')
+        .filter((l) => l.startsWith('atoll_') && !l.includes('process') && !l.includes('nodejs'))
+        .join('\n')}`,
+    )
+    return Number(line.split(' ').pop())
+  }
+  const peer = `{peer="${client.peerId}",protocol="/atoll/tensor/1"}`
+  assert.ok(value('atoll_bytes_received_total', peer) > 256 * 2 ** 20)
+  assert.ok(value('atoll_bytes_sent_total', peer) > 256 * 2 ** 20)
   assert.ok(
-    value(new RegExp(`atoll_bytes_received_total\\{peer="${me}",protocol="/atoll/tensor/1"\\} (\\S+)`)) >
-      256 * 2 ** 20,
+    value('atoll_stream_errors_total', '{protocol="/atoll/tensor/1",error="MalformedFrameError"}') >= 1,
   )
-  assert.ok(
-    value(new RegExp(`atoll_bytes_sent_total\\{peer="${me}",protocol="/atoll/tensor/1"\\} (\\S+)`)) >
-      256 * 2 ** 20,
-  )
-  assert.ok(
-    value(/atoll_stream_errors_total\{protocol="\/atoll\/tensor\/1",error="MalformedFrameError"\} (\S+)/) >=
-      1,
-  )
-  assert.ok(value(/atoll_tensors_received_total (\S+)/) >= 15)
+  assert.ok(value('atoll_tensors_received_total', '') >= 15)
 })

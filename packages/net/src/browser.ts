@@ -12,6 +12,7 @@ import { ping } from '@libp2p/ping'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
+import { CONNECTION_MONITOR } from './constants.ts'
 
 export interface BrowserNodeOptions {
   privateKey?: PrivateKey
@@ -28,6 +29,7 @@ export async function createBrowserNode(options: BrowserNodeOptions = {}): Promi
     transports: [webSockets(), webRTC(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    connectionMonitor: CONNECTION_MONITOR,
     connectionGater: { denyDialMultiaddr: () => false },
     peerDiscovery: options.bootstrap?.length ? [bootstrap({ list: options.bootstrap })] : [],
     services: { identify: identify(), ping: ping() },

@@ -45,3 +45,11 @@ export const MAX_PROBE_BYTES = 2 ** 31
 
 /** Round trips measured per probe (the median is kept). */
 export const PROBE_RTT_ROUNDS = 5
+
+/**
+ * libp2p pings every connection and aborts it when a ping takes over 5 s (adaptive). A ping waits behind
+ * the bulk data already queued on the connection, which on a slow link or a busy CPU is seconds of
+ * tensors: the default would kill healthy connections mid-transfer. A dead peer is still noticed (TCP
+ * reset, stream inactivity, or this ping after 30 s).
+ */
+export const CONNECTION_MONITOR = { pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 } }

@@ -15,6 +15,7 @@ import { tcp } from '@libp2p/tcp'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2pInit, type ServiceFactoryMap } from 'libp2p'
+import { CONNECTION_MONITOR } from './constants.ts'
 
 export interface NodeOptions {
   /** The peer's key (see `loadIdentity`); a fresh one when absent. */
@@ -33,8 +34,18 @@ export interface NodeOptions {
   webrtc?: boolean
 }
 
-/** Yamux lets a stream's window grow to 16 MiB, enough for 1 Gbit/s at ~130 ms RTT. */
-const MAX_STREAM_WINDOW = 16 << 20
+/**
+ * Yamux flow control. The default window starts at 256 KiB and grows only when window updates come back
+ * within a few RTTs, which a busy CPU prevents: each 256 KiB then waits a scheduler round trip and a
+ * transfer crawls. Starting at 4 MiB keeps the pipe full from the first byte; 16 MiB at most is enough
+ * for 1 Gbit/s at ~130 ms RTT. Frames arriving before a handler listens are buffered, so the read
+ * buffer must hold a full window.
+ */
+const YAMUX_STREAM_OPTIONS = {
+  initialStreamWindowSize: 4 << 20,
+  maxStreamWindowSize: 16 << 20,
+  maxReadBufferLength: 32 << 20,
+}
 
 /** Creates the node, not yet started (`AtollMesh.start` or `node.start()` starts it). */
 export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
@@ -61,7 +72,8 @@ export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
       ...(options.webrtc === false ? [] : [webRTC()]),
     ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
+    streamMuxers: [yamux({ streamOptions: YAMUX_STREAM_OPTIONS })],
+    connectionMonitor: CONNECTION_MONITOR,
     peerDiscovery,
     services,
   })
