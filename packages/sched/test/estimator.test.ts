@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import {
+  allReduceSeconds,
+  calibrateEfficiency,
+  computeSeconds,
+  layerOf,
+  linearize,
+  type OpCost,
+  opWork,
+  predictStep,
+  type Stage,
+  stageMemoryBytes,
+  transferSeconds,
+} from '../src/index.ts'
+
+const op = (id: string, inputs: string[], outputBytes = 10, flops = 1): OpCost => ({
+  id,
+  opType: 'Add',
+  scope: `h.${id}`,
+  flops,
+  paramBytes: 0,
+  outputBytes,
+  inputs,
+})
+
+describe('workload estimator', () => {
+  it('times compute, transfers, all-reduce and memory by the documented formulas', () => {
+    assert.equal(opWork({ ...op('a', []), opType: 'MatMul', flops: 100 }), 300) // fwd + 2× bwd at efficiency 1
+    assert.equal(opWork({ ...op('a', []), flops: 100 }), 3000) // elementwise at efficiency 0.1
+    assert.equal(opWork({ ...op('a', []), flops: 100 }, { efficiency: { Add: 0.5 } }), 600)
+    assert.equal(computeSeconds(300, [100, 200]), 1)
+    assert.equal(transferSeconds(1e6, 1e6, 0.1), 1.05)
+    assert.equal(transferSeconds(1e6, 1e6, 0.1, 0.15), 0.2)
+    assert.equal(allReduceSeconds(4e6, 4, 1e6, 0.01), 6 + 0.03)
+    assert.equal(allReduceSeconds(4e6, 1, 1e6, 0.01), 0)
+    assert.equal(stageMemoryBytes(100, 50, 2, 4), 400 + 100)
+  })
+
+  it('predicts a 1F1B step as (M + S − 1) × the slowest stage-plus-transfer plus the slowest sync', () => {
+    const stage = (index: number, computeSeconds: number, syncSeconds: number): Stage => ({
+      index,
+      cluster: 0,
+      ops: [],
+      layers: [],
+      peers: [],
+      computeSeconds,
+      paramBytes: 0,
+      memoryBytesPerPeer: 0,
+      syncSeconds,
+    })
+    const edge = { from: 0, to: 1, bytes: 1, crossesFence: true, bandwidthBps: 1, rttSeconds: 0 }
+    const p = predictStep(
+      [stage(0, 1, 0.5), stage(1, 2.5, 2)],
+      [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }],
+      4,
+    )
+    assert.equal(p.slotSeconds, 3)
+    assert.equal(p.bottleneck, 'edge 0→1')
+    assert.equal(p.stepSeconds, 5 * 3 + 2)
+  })
+
+  it('calibrates per-op-type efficiency as the median achieved fraction', () => {
+    const eff = calibrateEfficiency([
+      { opType: 'MatMul', flops: 100, seconds: 1, peerFlops: 200 },
+      { opType: 'MatMul', flops: 100, seconds: 1, peerFlops: 125 },
+      { opType: 'MatMul', flops: 100, seconds: 1, peerFlops: 1000 },
+      { opType: 'Add', flops: 10, seconds: 1, peerFlops: 100 },
+    ])
+    assert.deepEqual(eff, { MatMul: 0.5, Add: 0.1 })
+  })
+})
+
+describe('linearize', () => {
+  it('orders ops topologically and counts every value live across a cut', () => {
+    // a → b → c, and a → c (a skip connection): the cut before c carries a and b
+    const g = linearize([op('c', ['b', 'a'], 1), op('a', [], 100), op('b', ['a'], 10)])
+    assert.deepEqual(
+      g.ops.map((o) => o.id),
+      ['a', 'b', 'c'],
+    )
+    assert.deepEqual([...g.cutBytes], [0, 100, 110, 0])
+    assert.deepEqual([...g.work], [0, 30, 60, 90])
+  })
+
+  it('rejects cycles and dangling inputs with typed errors', () => {
+    assert.throws(() => linearize([op('a', ['b']), op('b', ['a'])]), { name: 'CyclicGraphError' })
+    assert.throws(() => linearize([op('a', ['zz'])]), { name: 'UnknownReferenceError', message: /zz/ })
+    assert.throws(() => linearize([op('a', []), op('a', [])]), { name: 'UnknownReferenceError' })
+  })
+
+  it('groups scopes into layers', () => {
+    assert.equal(layerOf('h.3.attn.c_attn'), 'h.3')
+    assert.equal(layerOf('ln_f'), 'ln_f')
+    assert.equal(layerOf('model.layers.7.mlp'), 'model.layers.7')
+    assert.equal(layerOf(''), '(none)')
+  })
+})

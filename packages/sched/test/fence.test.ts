@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { keepRatio } from '@atoll/compress'
+import { gpt2, opCosts } from '@atoll/core'
+import {
+  formatPlan,
+  linearize,
+  opCostsOfGraph,
+  type Plan,
+  parsePeers,
+  planEven,
+  planFence,
+  planRandom,
+  transferSeconds,
+} from '../src/index.ts'
+import { chainModel, geo } from './topology.ts'
+
+/** Every op placed exactly once, stages contiguous and in the linear order. */
+function assertCovers(plan: Plan, opIds: string[]) {
+  assert.deepEqual(
+    plan.stages.flatMap((s) => s.ops),
+    opIds,
+  )
+  for (const [k, e] of plan.edges.entries()) assert.deepEqual([e.from, e.to], [k, k + 1])
+}
+
+describe('OP-Fence', () => {
+  const { peers, links } = geo(3, 4, { insideBps: 1.25e9, betweenBps: 12.5e6, flops: 1e12 })
+  const ops = chainModel(12, { flops: 2e11, outputBytes: 25e6 })
+
+  it('places one contiguous segment per site and beats the even split', () => {
+    const plan = planFence({ peers, links, ops, microBatches: 8 })
+    const even = planEven({ peers, links, ops, microBatches: 8 })
+    assertCovers(
+      plan,
+      linearize(ops).ops.map((o) => o.id),
+    )
+    assertCovers(
+      even,
+      linearize(ops).ops.map((o) => o.id),
+    )
+    assert.equal(plan.clusters.length, 3)
+    for (const s of plan.stages) {
+      const cluster = plan.clusters[s.cluster].peers
+      assert.ok(s.peers.every((p) => cluster.includes(p)))
+    }
+    assert.ok(plan.edges.filter((e) => e.crossesFence).length <= 2)
+    assert.ok(plan.predicted.stepSeconds < even.predicted.stepSeconds / 2)
+    assert.equal(even.stages.length, 12)
+    assert.match(formatPlan(plan, even), /fence 0→1: 25.00 MB\/mb at 12.5 MB\/s, topk-fp16 keep/)
+  })
+
+  it('compresses only the fence edges that would be the bottleneck, by the AdaTopK rule', () => {
+    const plan = planFence({ peers, links, ops, microBatches: 8 })
+    const target = Math.max(...plan.stages.map((s) => s.computeSeconds))
+    const compressed = plan.edges.filter((e) => e.codec !== 'dense')
+    assert.ok(compressed.length > 0)
+    for (const e of plan.edges) {
+      const dense = transferSeconds(e.bytes, e.bandwidthBps, e.rttSeconds)
+      if (e.codec === 'dense') assert.ok(!e.crossesFence || dense <= target)
+      else {
+        assert.ok(e.crossesFence && dense > target)
+        const want = keepRatio({
+          bytes: e.bytes * 1.5,
+          bandwidthBps: e.bandwidthBps,
+          targetSeconds: target - e.rttSeconds / 2,
+          min: 0.01,
+        })
+        assert.equal(e.keepRatio, want)
+        assert.ok(e.seconds <= target + 1e-9)
+      }
+    }
+    const dense = planFence({ peers, links, ops, microBatches: 8 }, { adaTopK: false })
+    assert.ok(dense.edges.every((e) => e.codec === 'dense'))
+    assert.ok(plan.predicted.stepSeconds <= dense.predicted.stepSeconds)
+  })
+
+  it('minimises the slowest stage-plus-transfer over every cut of the chain (brute force)', () => {
+    // three single-peer sites of different speeds, equal links: the DP's cost is the estimator's
+    const sites = geo(3, 1, { insideBps: 1e9, betweenBps: 1e7, flops: 1e12 })
+    sites.peers.forEach((p, i) => {
+      p.flops = [1e12, 3e12, 2e12][i]
+    })
+    const small = chainModel(5, {
+      flops: (l) => [3e11, 1e12, 2e11, 8e11, 5e11][l],
+      outputBytes: (l) => [1e6, 5e5, 2e6, 1e5, 1e6][l],
+    })
+    const plan = planFence({ ...sites, ops: small, microBatches: 4 }, { adaTopK: false, thresholdBps: 1e8 })
+    const g = linearize(small)
+    const speeds = plan.clusters.map((c) => sites.peers.find((p) => p.id === c.peers[0])!.flops)
+    let best = Infinity
+    const N = g.ops.length
+    for (let a = 0; a <= N; a++) {
+      for (let b = a; b <= N; b++) {
+        const segs = [
+          [0, a],
+          [a, b],
+          [b, N],
+        ]
+        const used = segs.map((s, k) => ({ s, k })).filter(({ s }) => s[1] > s[0])
+        const slot = Math.max(
+          ...used.map(({ s, k }, i) => {
+            const compute = (g.work[s[1]] - g.work[s[0]]) / speeds[k]
+            return compute + (i + 1 < used.length ? transferSeconds(g.cutBytes[s[1]], 1e7, 0.05) : 0)
+          }),
+        )
+        best = Math.min(best, slot)
+      }
+    }
+    assert.ok(Math.abs(plan.predicted.slotSeconds - best) < 1e-12, `${plan.predicted.slotSeconds} vs ${best}`)
+  })
+
+  it('splits a segment inside a cluster when a replica would not fit, and fails when nothing fits', () => {
+    const heavy = chainModel(8, { flops: 1e12, paramBytes: 1e9, outputBytes: 1e6 })
+    const tight = geo(1, 4, { insideBps: 1e9, betweenBps: 1e9, memoryBytes: 9e9 })
+    const plan = planFence({ ...tight, ops: heavy, microBatches: 4 })
+    assert.ok(plan.stages.length > 1)
+    for (const s of plan.stages) assert.ok(s.memoryBytesPerPeer <= 9e9)
+    const tiny = geo(1, 2, { insideBps: 1e9, betweenBps: 1e9, memoryBytes: 1e9 })
+    assert.throws(() => planFence({ ...tiny, ops: heavy }), { name: 'InfeasiblePlanError' })
+  })
+
+  it('plans a random baseline reproducibly', () => {
+    const a = planRandom({ peers, links, ops }, { seed: 3 })
+    const b = planRandom({ peers, links, ops }, { seed: 3 })
+    assert.deepEqual(a, b)
+    assertCovers(
+      a,
+      linearize(ops).ops.map((o) => o.id),
+    )
+  })
+
+  it('plans a core GPT-2 from its op costs', () => {
+    const model = gpt2({ config: 'tiny' })
+    const costs = opCostsOfGraph(model.graph, { batch: 2 })
+    assert.equal(costs.length, model.graph.nodes.length)
+    const flops = costs.reduce((s, c) => s + c.flops, 0)
+    assert.equal(flops, opCosts(model.graph, { batch: 2 }).total.flops)
+    const plan = planFence({ peers, links, ops: costs })
+    assertCovers(
+      plan,
+      linearize(costs).ops.map((o) => o.id),
+    )
+  })
+})
+
+describe('plan input validation', () => {
+  it('names the bad field', () => {
+    assert.throws(() => parsePeers([{ id: 'a', device: 'cpu', flops: -1, memoryBytes: 1 }]), {
+      name: 'InvalidFieldError',
+      message: /^peers\[0\]\.flops: expected a finite number > 0, found -1/,
+    })
+    const { peers, links } = geo(1, 2, { insideBps: 1, betweenBps: 1 })
+    assert.throws(
+      () => planFence({ peers, links: [{ ...links[0], rttSeconds: Number.NaN }], ops: chainModel(2) }),
+      {
+        name: 'InvalidFieldError',
+        message: /^links\[0\]\.rttSeconds/,
+      },
+    )
+    assert.throws(() => planFence({ peers, links, ops: chainModel(2), microBatches: 0 }), {
+      message: /^microBatches/,
+    })
+  })
+})
