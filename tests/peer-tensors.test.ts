@@ -241,3 +241,19 @@ test('metrics count the bytes per peer and the failed streams by error', { timeo
   )
   assert.ok(value('atoll_tensors_received_total', '') >= 15)
 })
+
+test('SIGTERM lets a transfer in flight finish, then the daemon exits 0', { timeout: 60_000 }, async () => {
+  client.links.set(daemon.peerId, { rateBytesPerSecond: 4e6 })
+  const payload = filled(10e6, 10)
+  const sending = client.tensors.send(
+    daemon.peerId,
+    { ...echo('draining', payload.byteLength), job: 'drain-test' },
+    payload,
+  )
+  await daemon.waitForLog((l) => l.msg === 'tensor incoming' && l.edge === 'draining')
+  const exit = daemon.stop('SIGTERM')
+  await sending // accepted in full although the daemon was asked to stop mid-transfer
+  assert.equal((await exit).code, 0)
+  assert.ok(daemon.logs.some((l) => l.msg === 'tensor received' && l.edge === 'draining'))
+  assert.equal((daemon.logs.find((l) => l.msg === 'peer stopped') as { drained?: boolean }).drained, true)
+})
