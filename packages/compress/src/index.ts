@@ -38,7 +38,7 @@ export {
 export * from './errors.ts'
 export { decodeEncoded } from './codecs/decode.ts'
 export type { Codec, Encoded } from './codecs/encoded.ts'
-export { float32ToHalfBits, fp16, halfBitsToFloat32 } from './codecs/fp16.ts'
+export { type Fp16Options, float32ToHalfBits, fp16, halfBitsToFloat32 } from './codecs/fp16.ts'
 export { INT8_NON_FINITE, type Int8Options, int8 } from './codecs/int8.ts'
 export { raw } from './codecs/raw.ts'
 export {

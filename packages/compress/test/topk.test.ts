@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import {
   decodeSparse,
   decodeSparseEntries,
+  encodeSparse,
   selectSampled,
   selectTopK,
   topk,
@@ -134,4 +135,18 @@ test('sampled top-k rejects a bad sample size', () => {
   assert.throws(() => selectSampled(new Float32Array(10), { k: 1, sampleSize: 2.5 }), {
     name: 'InvalidOptionError',
   })
+})
+
+test('encodeSparse refuses indices and options a decoder would reject', () => {
+  const x = new Float32Array(10)
+  assert.throws(() => encodeSparse(x, Uint32Array.of(3, 3), 2), { name: 'InvalidOptionError' })
+  assert.throws(() => encodeSparse(x, Uint32Array.of(4, 2), 2), { name: 'InvalidOptionError' })
+  assert.throws(() => encodeSparse(x, Uint32Array.of(10), 1), { name: 'InvalidOptionError' })
+  assert.throws(() => encodeSparse(x, Uint32Array.of(1), 2), { name: 'InvalidOptionError' })
+  const values = 'bfloat16' as 'float16'
+  assert.throws(() => encodeSparse(x, Uint32Array.of(1), 1, { values }), { name: 'InvalidOptionError' })
+  assert.deepEqual(
+    decodeSparse(encodeSparse(Float32Array.of(1, 2, 3), Uint32Array.of(0, 2, 9), 2)),
+    Float32Array.of(1, 0, 3),
+  )
 })

@@ -1,6 +1,6 @@
 import { deflateSync, inflateSync } from 'fflate'
 import { MAX_VARINT_BYTES } from '../constants.ts'
-import { CorruptPayloadError, SizeMismatchError } from '../errors.ts'
+import { CorruptPayloadError, InvalidOptionError, SizeMismatchError } from '../errors.ts'
 import {
   type SparseIndexCoding,
   type SparseMeta,
@@ -37,6 +37,7 @@ export function encodeSparse(
 ): Encoded {
   const values = options.values ?? 'float32'
   const index = options.index ?? 'varint'
+  checkSparseInput(x.length, indices, count, values, index)
   const valueBytes = count * sparseValueBytes(values)
   const buffer = new Uint8Array(valueBytes + count * MAX_VARINT_BYTES)
   const kept = values === 'float32' ? new Float32Array(buffer.buffer, 0, count) : new Float32Array(count)
@@ -89,6 +90,34 @@ export function decodeSparse(encoded: Encoded, out?: Float32Array): Float32Array
   if (out !== undefined) result.fill(0)
   for (let j = 0; j < indices.length; j++) result[indices[j]] = values[j]
   return result
+}
+
+/** An encoder must not emit what every decoder rejects: options and indices are checked (O(count)). */
+function checkSparseInput(
+  n: number,
+  indices: Uint32Array,
+  count: number,
+  values: string,
+  index: string,
+): void {
+  if (values !== 'float32' && values !== 'float16') {
+    throw new InvalidOptionError(`sparse values must be float32 or float16, got ${values}`)
+  }
+  if (index !== 'varint' && index !== 'deflate') {
+    throw new InvalidOptionError(`sparse index must be varint or deflate, got ${index}`)
+  }
+  if (!Number.isSafeInteger(count) || count < 0 || count > indices.length || count > n) {
+    throw new InvalidOptionError(
+      `sparse count ${count} does not fit ${indices.length} indices of ${n} elements`,
+    )
+  }
+  let prev = -1
+  for (let j = 0; j < count; j++) {
+    const i = indices[j]
+    if (i <= prev || i >= n)
+      throw new InvalidOptionError(`sparse index ${j} is ${i}: indices must increase and be < ${n}`)
+    prev = i
+  }
 }
 
 function indexVarints(bytes: Uint8Array, meta: SparseMeta): Uint8Array {
