@@ -4,7 +4,7 @@ import { attr } from '../src/graph.ts'
 import { onnxCodeOfDtype } from '../src/ops/index.ts'
 import { floatToHalf, halfToFloat } from '../src/reference/values.ts'
 import { erf } from '../src/reference/math.ts'
-import { float32, int64 } from '../src/tensor.ts'
+import { float32, int64, tensor } from '../src/tensor.ts'
 import { assertClose, bool, f64, run1, values } from './ops-helpers.ts'
 
 describe('reference: unary', () => {
@@ -140,6 +140,24 @@ describe('reference: Cast and dtypes', () => {
       values(run1('CastLike', { x, t: f64([], [0]) })),
       [1.7000000476837158, -1.7000000476837158, 0, 65504],
     )
+  })
+  it('float16 arithmetic: computed exactly, rounded once to half precision', () => {
+    const half = (v: number[]) => tensor('float16', [v.length], Uint16Array.from(v, floatToHalf))
+    const a = half([1, 2.5, -3, 1000])
+    const b = half([0.333251953125, 0.1, 0.5, 0.25])
+    const y = run1('Add', { a, b })
+    assert.equal(y.dtype, 'float16')
+    const exact = [1 + 0.333251953125, 2.5 + halfToFloat(floatToHalf(0.1)), -2.5, 1000.25]
+    assert.deepEqual(
+      values(y).map(halfToFloat),
+      exact.map((v) => halfToFloat(floatToHalf(v))),
+    )
+    assert.deepEqual(values(y).map(halfToFloat), [1.3330078125, 2.599609375, -2.5, 1000])
+    const m = run1('MatMul', {
+      a: tensor('float16', [1, 2], Uint16Array.from([1, 2], floatToHalf)),
+      b: tensor('float16', [2, 1], Uint16Array.from([3, 4], floatToHalf)),
+    })
+    assert.deepEqual(values(m).map(halfToFloat), [11])
   })
   it('float16 conversion rounds to nearest even, saturates to inf, keeps subnormals', () => {
     assert.equal(floatToHalf(1), 0x3c00)
