@@ -40,6 +40,33 @@ test('bytes that are not a well-formed model are typed errors', () => {
   assert.throws(() => importOnnx(noOpset.finish()), /imports no ai\.onnx opset/)
 })
 
+test('hostile sizes and nesting are typed errors, before any big allocation', () => {
+  const t = new ProtoWriter()
+  t.packedInts(1, [1e9, 1e3]) // a trillion floats claimed, none given
+  t.int(2, 1)
+  t.string(8, 'huge')
+  const g = new ProtoWriter()
+  g.message(5, t)
+  assert.throws(
+    () => importOnnx(model(g)),
+    (e: Error) => e instanceof InvalidOnnxModelError && /'huge'/.test(e.message),
+  )
+  // a graph attribute inside a node inside a graph … 100 deep
+  let inner = new ProtoWriter()
+  for (let i = 0; i < 100; i++) {
+    const a = new ProtoWriter()
+    a.string(1, 'body')
+    a.int(20, 5)
+    a.message(6, inner)
+    const n = new ProtoWriter()
+    n.string(4, 'If')
+    n.message(5, a)
+    inner = new ProtoWriter()
+    inner.message(1, n)
+  }
+  assert.throws(() => importOnnx(model(inner)), /nested more than 64 deep/)
+})
+
 test('external tensor data is rejected, naming the tensor', () => {
   const t = new ProtoWriter()
   t.packedInts(1, [2])

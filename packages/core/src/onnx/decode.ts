@@ -1,5 +1,6 @@
 /** Decoder of the onnx.proto subset in proto.ts; fields Atoll does not use are skipped. */
 import type { AttributeP, EntryP, GraphP, ModelP, NodeP, OpsetP, TensorP, ValueInfoP } from './proto.ts'
+import { OnnxDecodeError } from './errors.ts'
 import { ProtoReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire.ts'
 
 /** Decodes an ONNX ModelProto. */
@@ -51,7 +52,22 @@ function decodeEntry(r: ProtoReader): EntryP {
   return e
 }
 
+/** Subgraphs (If/Loop bodies) nest; a hostile file could nest them until the stack overflows. */
+const MAX_GRAPH_DEPTH = 64
+let graphDepth = 0
+
 export function decodeGraph(r: ProtoReader): GraphP {
+  if (graphDepth >= MAX_GRAPH_DEPTH)
+    throw new OnnxDecodeError(`graphs nested more than ${MAX_GRAPH_DEPTH} deep`)
+  graphDepth++
+  try {
+    return decodeGraphFields(r)
+  } finally {
+    graphDepth--
+  }
+}
+
+function decodeGraphFields(r: ProtoReader): GraphP {
   const g: GraphP = {
     name: '',
     nodes: [],

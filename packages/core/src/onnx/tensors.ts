@@ -40,13 +40,14 @@ export function tensorFromProto(t: TensorP, what = `tensor '${t.name}'`): Tensor
   }
   const n = numel(t.dims)
   if (t.raw !== undefined) return fromRaw(t.raw, dtype, t.dims, what)
-  const out = zeros(dtype, t.dims)
+  // checked before allocating: a hostile shape must not make us allocate gigabytes
   const src = typedSource(t, dtype)
   if (src.length !== n) {
     throw new InvalidOnnxModelError(
       `${what}: shape [${t.dims}] needs ${n} values, the tensor holds ${src.length}`,
     )
   }
+  const out = zeros(dtype, t.dims)
   const data = out.data as StorageOf[DType]
   if (data instanceof BigInt64Array) data.set(src as bigint[])
   else (data as Float64Array).set(src as number[])
