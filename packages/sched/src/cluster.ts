@@ -72,14 +72,14 @@ export function clusterPeers(m: LinkMatrix, options: ClusterOptions = {}): Fence
   const groups = new Map<number, FenceCluster>()
   for (let i = 0; i < n; i++) {
     const root = find(i)
-    const g = groups.get(root) ?? { peers: [], innerBandwidthBps: Infinity }
+    const g = groups.get(root) ?? { peers: [], innerBandwidthBps: 0 }
     g.peers.push(m.ids[i])
     groups.set(root, g)
   }
   for (const e of tree) {
     if (e.bw >= threshold) {
       const g = groups.get(find(e.a))!
-      g.innerBandwidthBps = Math.min(g.innerBandwidthBps, e.bw)
+      g.innerBandwidthBps = g.innerBandwidthBps === 0 ? e.bw : Math.min(g.innerBandwidthBps, e.bw)
     }
   }
   return [...groups.values()]

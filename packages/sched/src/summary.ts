@@ -18,7 +18,7 @@ export function formatPlan(plan: Plan, baseline?: Plan): string {
   }
   plan.clusters.forEach((c, i) => {
     lines.push(
-      `cluster ${i}: ${c.peers.length} peer(s) (${abbreviate(c.peers)}), inner link ${(c.innerBandwidthBps / MB).toFixed(0)} MB/s`,
+      `cluster ${i}: ${c.peers.length} peer(s) (${abbreviate(c.peers)}), inner link ${c.peers.length > 1 ? `${(c.innerBandwidthBps / MB).toFixed(0)} MB/s` : '—'}`,
     )
   })
   for (const s of plan.stages) {

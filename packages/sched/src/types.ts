@@ -39,7 +39,7 @@ export interface OpCost {
 /** Peers that sit behind one fence: links inside are fast, links out are slow. */
 export interface FenceCluster {
   peers: string[]
-  /** slowest link on the widest path inside the cluster, bytes/s (Infinity for one peer) */
+  /** slowest link on the widest paths inside the cluster, bytes/s (0 for a single peer: no inner link) */
   innerBandwidthBps: number
 }
 

@@ -47,7 +47,7 @@ describe('ordering clusters into a chain', () => {
         for (let b = a + 1; b < K; b++) w[a][b] = w[b][a] = 1 + Math.floor(next() * 100)
       const { peers, links } = geo(K, 1, { insideBps: 1e9, betweenBps: (a, b) => w[a][b] })
       const m = linkMatrix(peers, links)
-      const clusters = peers.map((p) => ({ peers: [p.id], innerBandwidthBps: Infinity }))
+      const clusters = peers.map((p) => ({ peers: [p.id], innerBandwidthBps: 0 }))
       const { order, links: chain } = orderClusters(clusters, m)
       assert.deepEqual([...order].sort(), [...Array(K).keys()])
       const got = Math.min(...chain.map((l) => l.bandwidthBps))

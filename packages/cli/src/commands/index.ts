@@ -6,8 +6,9 @@ import { grads } from './grads.ts'
 import { inspect } from './inspect.ts'
 import { peer } from './peer.ts'
 import { peers } from './peers.ts'
+import { plan } from './plan.ts'
 import { test } from './test.ts'
 import { testnet } from './testnet.ts'
 
 /** Every sub-command, in the order `atoll --help` lists them. Registered explicitly, not by import side effect. */
-export const commands: Command[] = [test, bench, testnet, peer, peers, inspect, grads, fit, evalCommand]
+export const commands: Command[] = [test, bench, testnet, peer, peers, inspect, grads, fit, evalCommand, plan]

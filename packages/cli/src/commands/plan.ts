@@ -1,0 +1,166 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { GPT2_CONFIGS, gpt2, importOnnx } from '@atoll/core'
+import {
+  type OpCost,
+  formatPlan,
+  opCostsOfGraph,
+  parseLayerTimes,
+  parseLinks,
+  parseOpCosts,
+  parsePeers,
+  planDreamDdp,
+  planEven,
+  planFence,
+  syncProblem,
+} from '@atoll/sched'
+import { type Command, UsageError } from '../command.ts'
+import { numberFlag, parseFlags } from '../flags.ts'
+
+const usage = [
+  'Usage:',
+  '  atoll plan dreamddp --bp BP.json --comm COMM.json --period H [--json OUT.json]',
+  '  atoll plan fence --peers PEERS.json --links LINKS.json --model gpt2:CONFIG|MODEL.onnx|OPS.json',
+  '                   [--micro-batches M] [--bind batch=8,seq=1024] [--json OUT.json]',
+  '',
+  'dreamddp: the DreamDDP partial-sync schedule of a layer profile (layer → seconds, forward order;',
+  '  NaN counts as 0): which iterations of each period synchronise each layer, the wait per',
+  '  iteration and per period under the FIFO model, and the modelled iteration times of S-SGD and',
+  '  Local SGD. OUT has schedule, waitPerPeriod, waitPerIteration, iterationTime, baselines.',
+  'fence: the OP-Fence plan of a model over profiled peers and links, beside the even split.',
+  '  PEERS: [{ id, device, flops, memoryBytes }]; LINKS: [{ a, b, bandwidthBps, rttSeconds }].',
+  '  --model gpt2:CONFIG builds a zoo GPT-2 (tiny, mini, small, 124M); MODEL.onnx is imported;',
+  '  OPS.json is a list of op costs { id, opType, scope, flops, paramBytes, outputBytes, inputs }.',
+  '  --bind sets symbolic dimensions (default batch=8: the micro-batch size).',
+].join('\n')
+
+export const plan: Command = {
+  name: 'plan',
+  summary: 'plan a job: OP-Fence placement or a DreamDDP sync schedule',
+  usage,
+  async run(args) {
+    const [sub, ...rest] = args
+    if (sub === 'dreamddp') return dreamddp(rest)
+    if (sub === 'fence') return fence(rest)
+    throw new UsageError(sub === undefined ? 'name what to plan: dreamddp or fence' : `unknown plan '${sub}'`)
+  },
+}
+
+function dreamddp(args: string[]): number {
+  const { values } = parseFlags(args, {
+    bp: { type: 'string' },
+    comm: { type: 'string' },
+    period: { type: 'string' },
+    json: { type: 'string' },
+  })
+  const period = numberFlag('period', required(values.period, 'period'), 1, 255)!
+  if (!Number.isInteger(period)) throw new UsageError(`--period must be an integer, got '${values.period}'`)
+  const bp = parseLayerTimes(readText(required(values.bp, 'bp'), 'bp'), values.bp)
+  const comm = parseLayerTimes(readText(required(values.comm, 'comm'), 'comm'), values.comm)
+  const result = planDreamDdp(syncProblem(bp, comm, period))
+  const b = result.baselines
+  console.log(
+    [
+      `DreamDDP, H = ${period}: wait ${result.waitPerPeriod.toFixed(4)} s per period (${result.optimal ? 'optimal under the model' : `lower bound ${result.lowerBound.toFixed(4)} s`})`,
+      `iteration ${result.iterationTime.toFixed(4)} s; S-SGD ${b.ssgd.toFixed(4)} s, overlapped S-SGD ${b.ssgdOverlapped.toFixed(4)} s, Local SGD ${b.localSgd.toFixed(4)} s`,
+      `syncs per period: ${result.syncs.solved} solved, ${result.syncs.filled} after fill-in`,
+    ].join('\n'),
+  )
+  if (values.json !== undefined) writeJson(values.json, result)
+  return 0
+}
+
+function fence(args: string[]): number {
+  const { values } = parseFlags(args, {
+    peers: { type: 'string' },
+    links: { type: 'string' },
+    model: { type: 'string' },
+    'micro-batches': { type: 'string' },
+    bind: { type: 'string' },
+    json: { type: 'string' },
+  })
+  const microBatches = numberFlag('micro-batches', values['micro-batches'], 1, 1e6)
+  if (microBatches !== undefined && !Number.isInteger(microBatches)) {
+    throw new UsageError(`--micro-batches must be an integer, got '${values['micro-batches']}'`)
+  }
+  const peers = parsePeers(readJson(required(values.peers, 'peers'), 'peers'), values.peers)
+  const links = parseLinks(readJson(required(values.links, 'links'), 'links'), values.links)
+  const ops = modelOps(required(values.model, 'model'), bindings(values.bind))
+  const input = { peers, links, ops, microBatches }
+  const fenced = planFence(input)
+  const even = planEven(input)
+  console.log(formatPlan(fenced, even))
+  if (values.json !== undefined) {
+    writeJson(values.json, {
+      predictedStepSeconds: fenced.predicted.stepSeconds,
+      evenStepSeconds: even.predicted.stepSeconds,
+      speedupOverEven: even.predicted.stepSeconds / fenced.predicted.stepSeconds,
+      plan: fenced,
+      baseline: even,
+      summary: formatPlan(fenced, even),
+    })
+  }
+  return 0
+}
+
+/** Op costs of `gpt2:CONFIG`, an ONNX file, or a JSON list of op costs. */
+function modelOps(model: string, bind: Record<string, number>): OpCost[] {
+  if (model.endsWith('.json')) return parseOpCosts(readJson(model, 'model'), model)
+  if (model.startsWith('gpt2:')) {
+    const config = model.slice('gpt2:'.length)
+    if (!Object.hasOwn(GPT2_CONFIGS, config)) {
+      throw new UsageError(
+        `--model gpt2:CONFIG wants one of ${Object.keys(GPT2_CONFIGS).join(', ')}, got '${config}'`,
+      )
+    }
+    const graph = gpt2({ config: config as keyof typeof GPT2_CONFIGS, shapesOnly: true }).graph
+    return opCostsOfGraph(graph, bind)
+  }
+  if (model.endsWith('.onnx')) {
+    let bytes: Uint8Array
+    try {
+      bytes = new Uint8Array(readFileSync(model))
+    } catch (err) {
+      throw new UsageError(`--model: cannot read '${model}': ${(err as Error).message}`)
+    }
+    return opCostsOfGraph(importOnnx(bytes), bind)
+  }
+  throw new UsageError(`--model must be gpt2:CONFIG, a .onnx file or a .json op-cost list, got '${model}'`)
+}
+
+function bindings(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = { batch: 8 }
+  for (const pair of text?.split(',').filter((p) => p !== '') ?? []) {
+    const [name, value] = pair.split('=')
+    const n = Number(value)
+    if (!name || !Number.isInteger(n) || n < 1)
+      throw new UsageError(`--bind wants NAME=POSITIVE_INT pairs, got '${pair}'`)
+    out[name] = n
+  }
+  return out
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined) throw new UsageError(`--${flag} is required`)
+  return value
+}
+
+function readText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--${flag}: cannot read '${path}': ${(err as Error).message}`)
+  }
+}
+
+function readJson(path: string, flag: string): unknown {
+  const text = readText(path, flag)
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`--${flag}: '${path}' is not JSON: ${(err as Error).message}`)
+  }
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`)
+}
