@@ -9,6 +9,7 @@ import {
   importOnnx,
   mlp,
   mnistCnn,
+  opCosts,
   resnet,
   runReference,
   type Tensor,
@@ -20,6 +21,21 @@ test('published parameter counts: GPT-2 124M and torchvision ResNet-18/50/101', 
   assert.equal(countParameters(resnet({ depth: 18, shapesOnly: true }).graph), 11_689_512)
   assert.equal(countParameters(resnet({ depth: 50, shapesOnly: true }).graph), 25_557_032)
   assert.equal(countParameters(resnet({ depth: 101, shapesOnly: true }).graph), 44_549_160)
+})
+
+test('ResNet multiply-adds equal the published torchvision GFLOPS (1.81 / 4.09 / 7.80 G at 224×224)', () => {
+  for (const [depth, gmacs] of [
+    [18, 1.81],
+    [50, 4.09],
+    [101, 7.8],
+  ] as const) {
+    const costs = opCosts(resnet({ depth, shapesOnly: true, loss: false }).graph, { batch: 1 })
+    // torchvision counts the multiply-adds of Conv and Linear; the cost model counts 2 FLOPs each
+    const flops = costs.nodes
+      .filter((n) => n.opType === 'Conv' || n.opType === 'Gemm')
+      .reduce((a, n) => a + n.flops, 0)
+    assert.ok(Math.abs(flops / 2 / 1e9 - gmacs) < 0.01, `resnet-${depth}: ${flops / 2e9} GMACs`)
+  }
 })
 
 test('GPT-2 ties its output projection to the token embedding', () => {
