@@ -19,7 +19,8 @@ export function linkMatrix(peers: readonly PeerProfile[], links: readonly LinkPr
   const bw = new Float64Array(n * n)
   const rtt = new Float64Array(n * n)
   for (let i = 0; i < n; i++) bw[i * n + i] = Infinity
-  links.forEach((l, k) => {
+  for (let k = 0; k < links.length; k++) {
+    const l = links[k]
     const a = index.get(l.a)
     const b = index.get(l.b)
     if (a === undefined || b === undefined) {
@@ -27,14 +28,9 @@ export function linkMatrix(peers: readonly PeerProfile[], links: readonly LinkPr
         `links[${k}] joins '${l.a}' and '${l.b}', but ${a === undefined ? l.a : l.b} is no peer`,
       )
     }
-    for (const [i, j] of [
-      [a, b],
-      [b, a],
-    ]) {
-      bw[i * n + j] = l.bandwidthBps
-      rtt[i * n + j] = l.rttSeconds
-    }
-  })
+    bw[a * n + b] = bw[b * n + a] = l.bandwidthBps
+    rtt[a * n + b] = rtt[b * n + a] = l.rttSeconds
+  }
   return { ids: peers.map((p) => p.id), bw, rtt }
 }
 
@@ -131,21 +127,40 @@ export interface FenceLink {
   b: string
 }
 
-export function fenceLink(m: LinkMatrix, a: FenceCluster, b: FenceCluster): FenceLink {
+/** The widest link between every two clusters, in one pass over the peer pairs (O(n²)). */
+export function fenceLinks(m: LinkMatrix, clusters: readonly FenceCluster[]): FenceLink[][] {
   const n = m.ids.length
+  const K = clusters.length
   const pos = new Map(m.ids.map((id, i) => [id, i]))
-  let best: FenceLink = { bandwidthBps: 0, rttSeconds: Infinity, a: a.peers[0], b: b.peers[0] }
-  for (const pa of a.peers) {
-    const i = pos.get(pa)!
-    for (const pb of b.peers) {
-      const j = pos.get(pb)!
+  const of = new Int32Array(n).fill(-1)
+  clusters.forEach((c, k) => {
+    for (const id of c.peers) of[pos.get(id)!] = k
+  })
+  const bestBw = new Float64Array(K * K).fill(-1)
+  const bestRtt = new Float64Array(K * K).fill(Infinity)
+  const pair = new Int32Array(K * K * 2)
+  for (let i = 0; i < n; i++) {
+    const ki = of[i]
+    for (let j = 0; j < n; j++) {
+      const kj = of[j]
+      if (ki === kj || ki < 0 || kj < 0) continue
       const w = m.bw[i * n + j]
-      if (w > best.bandwidthBps || (w === best.bandwidthBps && m.rtt[i * n + j] < best.rttSeconds)) {
-        best = { bandwidthBps: w, rttSeconds: m.rtt[i * n + j], a: pa, b: pb }
+      const c = ki * K + kj
+      if (w > bestBw[c] || (w === bestBw[c] && m.rtt[i * n + j] < bestRtt[c])) {
+        bestBw[c] = w
+        bestRtt[c] = m.rtt[i * n + j]
+        pair[2 * c] = i
+        pair[2 * c + 1] = j
       }
     }
   }
-  return best
+  return clusters.map((_, a) =>
+    clusters.map((_, b) => {
+      const c = a * K + b
+      const [i, j] = [pair[2 * c], pair[2 * c + 1]]
+      return { bandwidthBps: Math.max(0, bestBw[c]), rttSeconds: bestRtt[c], a: m.ids[i], b: m.ids[j] }
+    }),
+  )
 }
 
 /** Largest cluster count ordered exactly (bitmask DP, 2^K·K² steps); beyond it, best-of-K greedy. */
@@ -160,10 +175,10 @@ export function orderClusters(
   m: LinkMatrix,
 ): { order: number[]; links: FenceLink[] } {
   const K = clusters.length
-  const link = clusters.map((a) => clusters.map((b) => (a === b ? undefined : fenceLink(m, a, b))))
-  const w = (i: number, j: number) => link[i][j]?.bandwidthBps ?? Infinity
+  const link = fenceLinks(m, clusters)
+  const w = (i: number, j: number) => (i === j ? Infinity : link[i][j].bandwidthBps)
   const order = K <= EXACT_CHAIN_LIMIT ? exactChain(K, w) : greedyChain(K, w)
-  const links = order.slice(1).map((j, k) => link[order[k]][j]!)
+  const links = order.slice(1).map((j, k) => link[order[k]][j])
   const broken = links.findIndex((l) => !(l.bandwidthBps > 0))
   if (broken >= 0)
     throw new InfeasiblePlanError(
