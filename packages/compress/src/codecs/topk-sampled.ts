@@ -1,7 +1,7 @@
 import { TOPK_SAMPLE_SIZE } from '../constants.ts'
 import { InvalidOptionError } from '../errors.ts'
 import type { Codec, Encoded } from './encoded.ts'
-import { decodeSparse, encodeSparse } from './sparse.ts'
+import { decodeSparse, encodeSparse, type SparseEntries } from './sparse.ts'
 import { checkK, selectTopK, type TopKOptions } from './topk.ts'
 
 export interface TopKSampledOptions extends TopKOptions {
@@ -19,8 +19,9 @@ export interface TopKSampledOptions extends TopKOptions {
 const MIN_SAMPLED_ABOVE = 32
 
 /**
- * Indices (ascending) of the elements whose magnitude reaches a threshold estimated from a sample:
- * ≈ k of them, in one pass over x (plus a sort of the sample).
+ * Indices (ascending) of ≈ k elements of largest magnitude: those reaching a threshold estimated
+ * from a sample, in one pass over x (plus a sort of the sample), trimmed to the exact top k when
+ * more than k reach it (which the threshold is set low for, so the result is usually exactly k).
  */
 export function selectSampled(x: Float32Array, options: TopKSampledOptions): Uint32Array {
   const n = x.length
@@ -34,9 +35,17 @@ export function selectSampled(x: Float32Array, options: TopKSampledOptions): Uin
   if (k === 0 || k === n) return selectTopK(x, k)
   const aboveInSample = Math.ceil((k * m) / n)
   if (aboveInSample < MIN_SAMPLED_ABOVE) return selectTopK(x, k)
-  const bits = new Uint32Array(x.buffer, x.byteOffset, n)
-  const threshold = sampleThreshold(bits, m, aboveInSample, options.seed ?? 1)
-  return collectAbove(bits, threshold, k)
+  // Aim 3 standard deviations low (the sampled rank is ≈ Poisson), so that at least k are
+  // collected all but rarely; then the exact top k of those few are kept.
+  const rank = Math.min(m, aboveInSample + Math.ceil(3 * Math.sqrt(aboveInSample)))
+  const threshold = sampleThreshold(new Uint32Array(x.buffer, x.byteOffset, n), m, rank, options.seed ?? 1)
+  const { indices, values } = collectAbove(x, threshold, Math.ceil((rank * n) / m))
+  if (indices.length <= k) return indices
+  // Every element not collected is below the threshold and every collected one reaches it, so
+  // with at least k collected, their top k is exactly the top k of x (ties to the lower index).
+  const chosen = selectTopK(values, k)
+  for (let j = 0; j < k; j++) chosen[j] = indices[chosen[j]]
+  return chosen
 }
 
 /** The magnitude bits of the `rank`-th largest of m sampled elements. */
@@ -56,29 +65,44 @@ function sampleThreshold(bits: Uint32Array, m: number, rank: number, seed: numbe
   return Math.max(sample[m - rank], 1)
 }
 
-/** One pass: every index whose magnitude bits reach the threshold, in a buffer grown on demand. */
-function collectAbove(bits: Uint32Array, threshold: number, k: number): Uint32Array {
-  const n = bits.length
-  // 25 % headroom over k absorbs the sampling error; beyond it the buffer doubles.
-  let out = new Uint32Array(Math.min(n, k + (k >>> 2) + 64))
+/**
+ * One pass: the index and value of every element whose magnitude bits reach the threshold (values
+ * taken in the same pass, so trimming needs no scattered reads of x), in buffers grown on demand.
+ */
+function collectAbove(x: Float32Array, threshold: number, expected: number): SparseEntries {
+  const n = x.length
+  const bits = new Uint32Array(x.buffer, x.byteOffset, n)
+  // 25 % headroom over the expected count absorbs the sampling error; beyond it the buffers double.
+  let indices = new Uint32Array(Math.min(n, expected + (expected >>> 2) + 64))
+  let values = new Uint32Array(indices.length)
   let count = 0
   let i = 0
   for (;;) {
-    const cap = out.length
+    const cap = indices.length
     for (; i < n; i++) {
-      if ((bits[i] & 0x7fffffff) >= threshold) {
+      const w = bits[i]
+      if ((w & 0x7fffffff) >= threshold) {
         if (count === cap) break
-        out[count++] = i
+        values[count] = w
+        indices[count++] = i
       }
     }
-    if (i === n) return out.subarray(0, count)
-    const grown = new Uint32Array(Math.min(n, 2 * cap))
-    grown.set(out)
-    out = grown
+    if (i === n) {
+      return { indices: indices.subarray(0, count), values: new Float32Array(values.buffer, 0, count) }
+    }
+    const size = Math.min(n, 2 * cap)
+    indices = grow(indices, size)
+    values = grow(values, size)
   }
 }
 
-/** Sampled-threshold top-k: ≈ k values of largest magnitude, as a sparse payload. */
+function grow(array: Uint32Array, size: number): Uint32Array {
+  const grown = new Uint32Array(size)
+  grown.set(array)
+  return grown
+}
+
+/** Sampled-threshold top-k: ≈ k (usually exactly k) values of largest magnitude, as a sparse payload. */
 export const topkSampled: Codec<TopKSampledOptions> = {
   name: 'topk-sampled',
   encode(x: Float32Array, options: TopKSampledOptions): Encoded {
