@@ -23,6 +23,8 @@ describe('reference: unary', () => {
     ['Floor', Math.floor],
     ['Reciprocal', (v) => 1 / v],
     ['Sign', Math.sign],
+    ['Softsign', (v) => v / (1 + Math.abs(v))],
+    ['Identity', (v) => v],
   ]
   for (const [op, f, attrs] of cases) {
     it(op, () => assertClose(run1(op, { x }, attrs), values(x).map(f), 1e-12))
@@ -103,6 +105,8 @@ describe('reference: binary and broadcasting', () => {
     assert.deepEqual(values(run1('Equal', { a, b: float32([], [2]) })), [0, 1, 0, 0, 0, 0])
     assert.deepEqual(values(run1('Less', { a, b: float32([], [3]) })), [1, 1, 0, 0, 0, 0])
     assert.deepEqual(values(run1('Greater', { a, b: float32([], [3]) })), [0, 0, 0, 1, 1, 1])
+    assert.deepEqual(values(run1('LessOrEqual', { a, b: float32([], [3]) })), [1, 1, 1, 0, 0, 0])
+    assert.deepEqual(values(run1('GreaterOrEqual', { a, b: float32([], [3]) })), [0, 0, 1, 1, 1, 1])
     const p = bool([4], [0, 0, 1, 1])
     const q = bool([4], [0, 1, 0, 1])
     assert.deepEqual(values(run1('And', { p, q })), [0, 0, 0, 1])

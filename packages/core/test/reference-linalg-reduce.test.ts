@@ -30,6 +30,25 @@ describe('reference: MatMul and Gemm', () => {
   })
 })
 
+describe('reference: Einsum', () => {
+  it('broadcasts ellipsis dims of different ranks, right-aligned', () => {
+    const a = float32([2, 1, 2], [1, 2, 3, 4])
+    const b = float32([3, 2], [1, 0, 0, 1, 1, 1])
+    const y = run1('Einsum', { a, b }, { equation: attr.string('...j,...j->...') })
+    assert.deepEqual([...y.shape], [2, 3])
+    assert.deepEqual(values(y), [1, 2, 3, 3, 4, 7])
+  })
+  it('implicit output, transposition and a bad equation', () => {
+    const m = float32([2, 3], [1, 2, 3, 4, 5, 6])
+    assert.deepEqual(values(run1('Einsum', { m }, { equation: attr.string('ij->ji') })), [1, 4, 2, 5, 3, 6])
+    // numpy: an implicit output lists the letters alphabetically, so 'ji' transposes
+    assert.deepEqual(values(run1('Einsum', { m }, { equation: attr.string('ji') })), [1, 4, 2, 5, 3, 6])
+    assert.throws(() => run1('Einsum', { m }, { equation: attr.string('ijk->i') }), {
+      name: 'ShapeInferenceError',
+    })
+  })
+})
+
 describe('reference: reductions', () => {
   const x = f64([2, 3], [1, 2, 3, 4, 5, 6])
   const axes = (v: number[]) => int64([v.length], v)

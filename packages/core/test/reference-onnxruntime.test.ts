@@ -81,6 +81,27 @@ const CASES: Case[] = [
     inputs: { a: randn([5, 3], 15), b: randn([4, 5], 16), c: randn([4], 17) },
     attrs: { transA: attr.int(1), transB: attr.int(1), alpha: attr.float(0.7), beta: attr.float(1.3) },
   },
+  {
+    op: 'Einsum',
+    inputs: { a: randn([2, 3, 5], 43), b: randn([2, 5, 4], 44) },
+    attrs: { equation: attr.string('bij,bjk->bik') },
+  },
+  {
+    op: 'Einsum',
+    inputs: { a: randn([2, 3, 4, 5], 45), b: randn([2, 3, 6, 5], 46) },
+    attrs: { equation: attr.string('...qd,...kd->...qk') },
+  },
+  { op: 'Einsum', inputs: { a: randn([3, 3], 47) }, attrs: { equation: attr.string('ii->i') } },
+  {
+    op: 'Einsum',
+    inputs: { a: randn([3, 4], 48), b: randn([4], 49), c: randn([3], 50) },
+    attrs: { equation: attr.string('ij,j,i') },
+  },
+  {
+    op: 'Einsum',
+    inputs: { a: randn([2, 3, 4], 51), b: randn([1, 3, 4], 52) },
+    attrs: { equation: attr.string('...j,...j->...') },
+  },
   { op: 'Softmax', inputs: { x: x234 }, attrs: { axis: attr.int(1) } },
   { op: 'LogSoftmax', inputs: { x: x234 } },
   { op: 'Softmax', inputs: { x: x234 }, attrs: { axis: attr.int(1) }, opset: 11 },

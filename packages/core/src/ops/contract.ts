@@ -127,6 +127,7 @@ export const OPS = {
     outputs: ['Y'],
     attributes: { alpha: float(1), beta: float(1), transA: int(0), transB: int(0) },
   },
+  Einsum: { inputs: ['Inputs...'], outputs: ['Output'], attributes: { equation: required('string') } },
   // normalisation and softmax
   Softmax: softmaxLike,
   LogSoftmax: softmaxLike,

@@ -3,7 +3,8 @@
  * output bytes written (what crosses a stage boundary if the op's output is cut).
  *
  * FLOP convention (documented so that estimates compare across tools):
- * - a multiply-add counts 2 FLOPs: MatMul = 2·M·N·K per batch, Gemm adds M·N for C,
+ * - a multiply-add counts 2 FLOPs: MatMul = 2·M·N·K per batch, Gemm adds M·N for C, Einsum =
+ *   operands × Π(letter sizes) (2·M·N·K for a matrix product),
  *   Conv = 2·N·M·(C/group)·taps per output position, plus one add per output for a bias;
  * - elementwise ops count 1 FLOP per output element per operation (Exp, Erf, Tanh … included: a
  *   transcendental is 1, not its instruction count); variadic ops count (inputs − 1) per element;
@@ -18,6 +19,7 @@ import type { Graph, Node, ValueInfo } from '../graph.ts'
 import { BYTES_PER_ELEMENT, numel } from '../tensor.ts'
 import { readAttrs } from './attrs.ts'
 import { isStaticShape, showShape } from './dims.ts'
+import { planEinsum } from './einsum.ts'
 import { ShapeInferenceError } from './errors.ts'
 import { inferShapes } from './infer.ts'
 
@@ -113,6 +115,11 @@ function flopsOf(
     const a = shapeOf(inputs[0])
     const k = attrs.int('transA') ? a[0] : a[1]
     return 2 * out * k + (inputs.length > 2 ? out : 0)
+  }
+  if (op === 'Einsum') {
+    // every term of the sum multiplies the operands once and is added once
+    const plan = planEinsum(attrs.string('equation'), inputs.map(shapeOf))
+    return Math.max(1, inputs.length) * numel([...plan.sizes.values()] as number[])
   }
   if (op === 'Conv') {
     const w = shapeOf(inputs[1])

@@ -44,4 +44,5 @@ export {
 export { resolveSlice, type WindowGeometry, type WindowSpec, windowGeometry } from './geometry.ts'
 export { type InferenceResult, type InferOptions, inferShapes, inferTypes } from './infer.ts'
 export { dtypeOfOnnxCode, onnxCodeOfDtype } from './onnx-dtype.ts'
+export { EinsumEquationError, type EinsumPlan, planEinsum } from './einsum.ts'
 export { type GraphCosts, type NodeCost, type OpCost, opCost, opCosts } from './costs.ts'

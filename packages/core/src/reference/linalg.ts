@@ -1,6 +1,7 @@
 /** MatMul (numpy semantics, batch broadcasting) and Gemm. */
 import { broadcastShapes } from '../ops/shape/elementwise.ts'
 import { numel } from '../tensor.ts'
+import { einsum } from './einsum.ts'
 import type { Kernel } from './kernel.ts'
 import { broadcastIndex, fromF64, toF64 } from './values.ts'
 
@@ -73,4 +74,4 @@ const gemm: Kernel = (ctx) => {
   return [fromF64(a.dtype, [m, n], out)]
 }
 
-export const LINALG_KERNELS: Record<string, Kernel> = { MatMul: matMul, Gemm: gemm }
+export const LINALG_KERNELS: Record<string, Kernel> = { MatMul: matMul, Gemm: gemm, Einsum: einsum }

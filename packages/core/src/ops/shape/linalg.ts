@@ -1,6 +1,7 @@
 /** Shape functions of MatMul (numpy matmul with batch broadcasting) and Gemm. */
 import type { Dim } from '../../graph.ts'
 import { showShape } from '../dims.ts'
+import { EinsumEquationError, planEinsum } from '../einsum.ts'
 import type { ShapeFn } from './context.ts'
 import { broadcastShapes } from './elementwise.ts'
 
@@ -38,4 +39,15 @@ export const gemm: ShapeFn = (ctx) => {
   return [{ dtype: ctx.dtype(0), shape: [m, n] }]
 }
 
-export const LINALG_SHAPES: Record<string, ShapeFn> = { MatMul: matMul, Gemm: gemm }
+const einsum: ShapeFn = (ctx) => {
+  const shapes = Array.from({ length: ctx.inputCount }, (_, i) => ctx.shape(i))
+  try {
+    const plan = planEinsum(ctx.attrs.string('equation'), shapes)
+    return [{ dtype: ctx.dtype(0), shape: plan.output.map((l) => plan.sizes.get(l) as Dim) }]
+  } catch (err) {
+    if (err instanceof EinsumEquationError) ctx.fail(err.message)
+    throw err
+  }
+}
+
+export const LINALG_SHAPES: Record<string, ShapeFn> = { MatMul: matMul, Gemm: gemm, Einsum: einsum }
