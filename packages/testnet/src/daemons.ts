@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TestnetError } from './errors.ts'
 import type { PeerState } from './state.ts'
 
-/** A daemon that has not printed its address by then did not start (its log says why). */
-const START_TIMEOUT_MS = 30_000
+/** A daemon that has not printed its address by then did not start (its log says why); generous, as
+ * daemons calibrate their device at start and several start at once on two cores. */
+const START_TIMEOUT_MS = 90_000
 /** `atoll peer` prints the addresses it listens on; this finds the first full multiaddr among them. */
 const MULTIADDR = /\/ip4\/\d+\.\d+\.\d+\.\d+\/tcp\/\d+\/p2p\/[1-9A-HJ-NP-Za-km-z]+/
 

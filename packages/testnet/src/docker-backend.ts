@@ -8,7 +8,7 @@ import { APP_DIR } from './docker-image.ts'
 import { TestnetError } from './errors.ts'
 import { DOCKER_ADDRESSING, type NetPlan, PREFIX, planNetwork } from './plan.ts'
 import { requireRoot, run, tryRun } from './sh.ts'
-import type { PeerState, TestnetState } from './state.ts'
+import { type PeerState, type TestnetState, writeState } from './state.ts'
 import { type Topology, topologyDocument } from './topology.ts'
 
 /** Every container and network of the Docker testnet carries this label; `down` finds them by it. */
@@ -153,7 +153,9 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
     })
   }
   for (const peer of peers) await waitShaped(peer.ns)
-  return { backend: 'docker', topology, startedAt: new Date().toISOString(), peers }
+  const state: TestnetState = { backend: 'docker', topology, startedAt: new Date().toISOString(), peers }
+  writeState(state)
+  return state
 }
 
 function dockerReachable(): boolean {

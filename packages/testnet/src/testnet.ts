@@ -116,26 +116,26 @@ async function onPeer<T>(state: TestnetState, peer: PeerState, script: string, a
  */
 export async function measureLinks(
   state: TestnetState,
-  options: { seconds?: number; via?: 'probe' | 'tcp'; onLink?: (l: MeasuredLink) => void } = {},
+  options: {
+    seconds?: number
+    via?: 'probe' | 'tcp'
+    /**
+     * Measure a link again, up to this many times, while it reads more than 10% under its spec, and
+     * keep the highest reading: the shaping is a ceiling, and a busy CPU can only make a reading low.
+     */
+    retries?: number
+    onLink?: (l: MeasuredLink) => void
+  } = {},
 ): Promise<MeasuredLink[]> {
-  const b = backendFor(state.backend)
   const seconds = options.seconds ?? 1.5
   const via = options.via ?? (state.peers.every((p) => p.multiaddr !== undefined) ? 'probe' : 'tcp')
   const out: MeasuredLink[] = []
   for (const spec of measurementPairs(planNetwork(state.topology))) {
     const from = findPeer(state, spec.from)
     const to = findPeer(state, spec.to)
-    let mbit: number
-    if (via === 'probe') {
-      if (to.multiaddr === undefined) throw new MeasureError(`${to.name} runs no daemon to probe`)
-      const [r] = await onPeer<{ mbit: number }>(state, from, 'mesh-tool-main.ts', [
-        'probe',
-        to.multiaddr,
-        String(seconds),
-      ])
-      mbit = r.mbit
-    } else {
-      mbit = (await measureTcp(b.shell(from), b.shell(to), to.address, seconds)).mbit
+    let mbit = await measureOnce(state, from, to, via, seconds)
+    for (let k = 0; k < (options.retries ?? 0) && mbit < spec.specMbit * SHORT_READING; k++) {
+      mbit = Math.max(mbit, await measureOnce(state, from, to, via, seconds))
     }
     const link = {
       from: spec.from,
@@ -148,6 +148,29 @@ export async function measureLinks(
     out.push(link)
   }
   return out
+}
+
+/** A reading under this share of the spec is worth a retry. */
+const SHORT_READING = 0.9
+
+async function measureOnce(
+  state: TestnetState,
+  from: PeerState,
+  to: PeerState,
+  via: 'probe' | 'tcp',
+  seconds: number,
+): Promise<number> {
+  if (via === 'tcp') {
+    const b = backendFor(state.backend)
+    return (await measureTcp(b.shell(from), b.shell(to), to.address, seconds)).mbit
+  }
+  if (to.multiaddr === undefined) throw new MeasureError(`${to.name} runs no daemon to probe`)
+  const [r] = await onPeer<{ mbit: number }>(state, from, 'mesh-tool-main.ts', [
+    'probe',
+    to.multiaddr,
+    String(seconds),
+  ])
+  return r.mbit
 }
 
 /** One tensor that went to a daemon on the echo job and came back intact. */

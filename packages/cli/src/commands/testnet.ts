@@ -21,9 +21,10 @@ function usage(): string {
     'Usage: atoll testnet <up|status|exchange|exec|logs|down> …',
     '',
     '  up --topology NAME|FILE [--docker] [--no-peers]   create the testnet and start `atoll peer` on each peer',
-    '  status [--measure] [--tcp] [--seconds S] [--json FILE]',
+    '  status [--measure] [--tcp] [--seconds S] [--retries N] [--json FILE]',
     '                                                    peers, daemons, and (--measure) each shaped link:',
-    '                                                    /atoll/probe/1 between daemons, or raw TCP (--tcp)',
+    '                                                    /atoll/probe/1 between daemons, or raw TCP (--tcp);',
+    '                                                    --retries re-measures readings >10% under spec',
     '  exchange [--bytes N] [--json FILE]                every peer sends a tensor to every other and gets it back',
     '  exec PEER -- CMD…                                 run a command inside a peer',
     '  logs PEER                                         print a peer daemon’s log',
@@ -61,7 +62,11 @@ function printPeers(state: TestnetState): void {
   console.log(`testnet '${state.topology.name}' (${state.backend}) up since ${state.startedAt}`)
   for (const p of state.peers) {
     const daemon =
-      p.pid === undefined ? 'no daemon' : isAlive(p.pid) ? `pid ${p.pid}` : `exited (pid ${p.pid})`
+      p.multiaddr === undefined
+        ? 'no daemon'
+        : p.pid === undefined || isAlive(p.pid)
+          ? p.multiaddr
+          : `exited (pid ${p.pid})`
     console.log(`  ${p.name.padEnd(12)} ${p.site.padEnd(8)} ${p.address.padEnd(12)} ${daemon}`)
   }
 }
@@ -71,6 +76,7 @@ async function status(args: string[]): Promise<number> {
     measure: { type: 'boolean', default: false },
     tcp: { type: 'boolean', default: false },
     seconds: { type: 'string' },
+    retries: { type: 'string' },
     json: { type: 'string' },
   })
   const seconds = numberFlag('seconds', values.seconds, 0.5, 30)
@@ -87,6 +93,7 @@ async function status(args: string[]): Promise<number> {
     report.links = await measureLinks(state, {
       seconds,
       via,
+      retries: numberFlag('retries', values.retries, 0, 10),
       onLink: (l) =>
         console.log(
           `  ${`${l.from} → ${l.to}`.padEnd(18)} spec ${String(l.spec_mbit).padStart(6)}  measured ${l.measured_mbit} Mbit/s`,

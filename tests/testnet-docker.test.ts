@@ -1,0 +1,109 @@
+/**
+ * Docker end to end, as root: three peer containers in three sites (and the router container) come up
+ * from an image assembled from local files, shape their own links with tc, find each other through
+ * the first peer, exchange tensors over the shaped links, and come down leaving nothing behind.
+ * Skipped when not root. Installs docker.io and starts dockerd when they are missing, like the CLI.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { DOCKER_LABEL, isRoot, type MeasuredLink, type TestnetState } from '../packages/testnet/src/index.ts'
+
+const main = fileURLToPath(new URL('../packages/cli/src/main.ts', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'atoll-testnet-docker-'))
+const env = { ...process.env, ATOLL_TESTNET_DIR: dir }
+const atoll = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env })
+const TOLERANCE = 0.1
+const topology = `
+name: tri
+sites:
+  - { name: a, rate_mbit: 1000, peers: [pa] }
+  - { name: b, rate_mbit: 1000, peers: [pb] }
+  - { name: c, rate_mbit: 1000, peers: [pc] }
+links:
+  - { sites: [a, b], rate_mbit: 40 }
+  - { sites: [b, c], rate_mbit: 20 }
+  - { sites: [a, c], rate_mbit: 10 }
+`
+
+const labelled = (kind: 'ps' | 'network') => {
+  const args =
+    kind === 'ps' ? ['ps', '-a', '--format', '{{.Names}}'] : ['network', 'ls', '--format', '{{.Name}}']
+  const r = spawnSync('docker', [...args, '--filter', `label=${DOCKER_LABEL}`], { encoding: 'utf8' })
+  return r.stdout.split('\n').filter(Boolean).sort()
+}
+
+after(() => {
+  if (isRoot()) atoll('testnet', 'down')
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('three containers: up, find each other, exchange tensors over shaped links, down', {
+  skip: isRoot() ? false : 'needs root (dockerd, and tc inside the containers)',
+  timeout: 280_000,
+}, async () => {
+  const file = join(dir, 'tri.yaml')
+  writeFileSync(file, topology)
+  const up = atoll('testnet', 'up', '--topology', file, '--docker')
+  assert.equal(up.status, 0, up.stderr)
+  assert.deepEqual(labelled('ps'), ['atoll-pa', 'atoll-pb', 'atoll-pc', 'atoll-router'])
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TestnetState
+
+  // The two others joined through pa (the bootstrap); pc must learn pb through peer exchange.
+  for (const peer of state.peers)
+    await knowsOthers(
+      peer.name,
+      state.peers.filter((p) => p !== peer).map((p) => p.name),
+    )
+
+  const json = join(dir, 'links.json')
+  const st = atoll('testnet', 'status', '--measure', '--seconds', '1', '--retries', '2', '--json', json)
+  assert.equal(st.status, 0, st.stderr)
+  const { links } = JSON.parse(readFileSync(json, 'utf8')) as { links: MeasuredLink[] }
+  assert.deepEqual(links.map((l) => `${l.from}>${l.to}:${l.spec_mbit}`).sort(), [
+    'pa>pb:40',
+    'pa>pc:10',
+    'pb>pa:40',
+    'pb>pc:20',
+    'pc>pa:10',
+    'pc>pb:20',
+  ])
+  for (const l of links) {
+    assert.equal(l.via, 'probe')
+    assert.ok(
+      Math.abs(l.measured_mbit / l.spec_mbit - 1) <= TOLERANCE,
+      `${l.from} → ${l.to}: ${l.measured_mbit} Mbit/s`,
+    )
+  }
+
+  const echoes = join(dir, 'echoes.json')
+  const ex = atoll('testnet', 'exchange', '--bytes', '262144', '--json', echoes)
+  assert.equal(ex.status, 0, ex.stderr)
+  assert.equal((JSON.parse(readFileSync(echoes, 'utf8')) as { echoes: unknown[] }).echoes.length, 6)
+
+  const down = atoll('testnet', 'down')
+  assert.equal(down.status, 0, down.stderr)
+  assert.deepEqual(labelled('ps'), [])
+  assert.deepEqual(labelled('network'), [])
+})
+
+/** Polls `atoll peers` inside the container until its daemon knows and is connected to `names`. */
+async function knowsOthers(peer: string, names: string[], timeoutMs = 90_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  let last = ''
+  while (Date.now() < until) {
+    const r = atoll('testnet', 'exec', peer, '--', 'node', '/app/packages/cli/src/main.ts', 'peers', '--json')
+    last = r.stdout + r.stderr
+    if (r.status === 0) {
+      const known = (JSON.parse(r.stdout) as { peers: { name?: string; connected: boolean }[] }).peers
+      if (names.every((n) => known.some((k) => k.name === n && k.connected))) return
+    }
+    await sleep(1000)
+  }
+  assert.fail(`${peer} does not know ${names.join(', ')}: ${last.slice(-1500)}`)
+}
