@@ -96,7 +96,7 @@ function collectAbove(x: Float32Array, threshold: number, expected: number): Spa
   }
 }
 
-function grow(array: Uint32Array, size: number): Uint32Array {
+function grow(array: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
   const grown = new Uint32Array(size)
   grown.set(array)
   return grown
