@@ -3,7 +3,8 @@ import { autodiff } from './autodiff.ts'
 import { compress } from './compress.ts'
 import { executor } from './executor.ts'
 import { onnx } from './onnx.ts'
+import { sched } from './sched.ts'
 import { transport } from './transport.ts'
 
 /** Every suite `atoll bench` knows, registered explicitly. */
-export const suites: BenchSuite[] = [autodiff, compress, executor, onnx, transport]
+export const suites: BenchSuite[] = [autodiff, compress, executor, onnx, sched, transport]
