@@ -19,6 +19,7 @@ import {
   DEFAULT_MAX_PENDING_BYTES,
   DEFAULT_MAX_STREAMS,
   MAX_FRAME_BYTES,
+  MAX_STRIPES,
   TENSOR_PROTOCOL,
 } from './constants.ts'
 import { MalformedFrameError, TransferCancelledError, TransferIncompleteError } from './errors.ts'
@@ -141,10 +142,11 @@ export class TensorTransport {
     options: SendOptions = {},
   ): Promise<void> {
     const [head] = encodeMessage(fields, payload, this.limits)
-    const parts = Math.min(
-      options.streams ?? stripeCount(payload.byteLength),
-      Math.max(1, payload.byteLength),
+    const wanted = Math.max(
+      1,
+      Math.min(MAX_STRIPES, Math.round(options.streams ?? stripeCount(payload.byteLength))),
     )
+    const parts = Math.min(wanted, Math.max(1, payload.byteLength)) // never an empty part
     const id = newTransferId()
     const control = new AbortController()
     const signal = options.signal ? AbortSignal.any([options.signal, control.signal]) : control.signal

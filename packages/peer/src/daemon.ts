@@ -113,7 +113,7 @@ export class PeerDaemon {
     const { from, header, payload } = msg
     this.metrics.tensors.inc()
     const fields = { job: header.job, step: header.step, mb: header.mb, edge: header.edge }
-    this.log.info({ from, ...fields, bytes: header.bytes }, 'tensor received')
+    this.log.debug({ from, ...fields, bytes: header.bytes }, 'tensor received')
     if (header.job !== ECHO_JOB) return
     this.mesh.tensors.send(from, header, payload).catch((err: Error) => {
       this.log.warn({ to: from, ...fields, err: { name: err.name, message: err.message } }, 'echo failed')
