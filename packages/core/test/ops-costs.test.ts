@@ -91,4 +91,12 @@ describe('opCost / opCosts', () => {
       assert.ok(Math.abs(macs / 1e9 - published[depth]) < 0.01, `resnet${depth}: ${macs / 1e9} GMACs`)
     }
   })
+  it('Einsum counts operands × the product of all letter sizes (2·b·i·j·k for a batched matmul)', () => {
+    const g = graphOf({
+      inputs: { a: ['float32', [2, 3, 5]], b: ['float32', [2, 5, 4]] },
+      nodes: [node('Einsum', ['a', 'b'], ['y'], { equation: attr.string('bij,bjk->bik') })],
+      outputs: ['y'],
+    })
+    assert.equal(opCosts(g).total.flops, 2 * 2 * 3 * 5 * 4)
+  })
 })

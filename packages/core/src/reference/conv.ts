@@ -4,6 +4,26 @@ import type { Kernel } from './kernel.ts'
 import { fromF64, toF64 } from './values.ts'
 import { slidingWindow } from './window.ts'
 
+/**
+ * The taps × outputs patch matrix of one input plane (im2col): row t holds, for every output
+ * position, the input under tap t (0 in the padding). Convolution then runs over contiguous rows.
+ */
+function im2col(
+  cols: Float64Array,
+  xv: Float64Array,
+  xBase: number,
+  offsets: Int32Array,
+  taps: number,
+  outPlane: number,
+) {
+  for (let o = 0; o < outPlane; o++) {
+    for (let t = 0; t < taps; t++) {
+      const off = offsets[o * taps + t]
+      cols[t * outPlane + o] = off >= 0 ? xv[xBase + off] : 0
+    }
+  }
+}
+
 const conv: Kernel = (ctx) => {
   const x = ctx.input(0)
   const w = ctx.input(1)
@@ -16,28 +36,31 @@ const conv: Kernel = (ctx) => {
   const win = slidingWindow(ctx, x.shape.slice(2), kernel)
   const plane = numel(win.inSpatial)
   const outPlane = numel(win.out)
+  const taps = win.taps
   const xv = toF64(x)
   const wv = toF64(w)
   const bias = ctx.inputs[2] ? toF64(ctx.inputs[2]) : undefined
   const y = new Float64Array(n * m * outPlane)
   const mPerGroup = m / group
+  const cols = new Float64Array(taps * outPlane)
   for (let b = 0; b < n; b++) {
-    for (let oc = 0; oc < m; oc++) {
-      const g = Math.floor(oc / mPerGroup)
-      const yBase = (b * m + oc) * outPlane
+    for (let g = 0; g < group; g++) {
       for (let ic = 0; ic < cg; ic++) {
-        const xBase = (b * c + g * cg + ic) * plane
-        const wBase = (oc * cg + ic) * win.taps
-        for (let o = 0; o < outPlane; o++) {
-          let s = 0
-          for (let t = 0; t < win.taps; t++) {
-            const off = win.offsets[o * win.taps + t]
-            if (off >= 0) s += xv[xBase + off] * wv[wBase + t]
+        im2col(cols, xv, (b * c + g * cg + ic) * plane, win.offsets, taps, outPlane)
+        for (let oc = g * mPerGroup; oc < (g + 1) * mPerGroup; oc++) {
+          const yBase = (b * m + oc) * outPlane
+          const wBase = (oc * cg + ic) * taps
+          for (let t = 0; t < taps; t++) {
+            const wt = wv[wBase + t]
+            const row = t * outPlane
+            for (let o = 0; o < outPlane; o++) y[yBase + o] += wt * cols[row + o]
           }
-          y[yBase + o] += s
         }
       }
-      if (bias) for (let o = 0; o < outPlane; o++) y[yBase + o] += bias[oc]
+    }
+    if (bias) {
+      for (let oc = 0; oc < m; oc++)
+        for (let o = 0; o < outPlane; o++) y[(b * m + oc) * outPlane + o] += bias[oc]
     }
   }
   return [fromF64(x.dtype, [n, m, ...win.out], y)]
