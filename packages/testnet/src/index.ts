@@ -40,6 +40,7 @@ export {
 } from './plan.ts'
 export { shapingCommands, siteLinkShaping, type TcCommand, WIRE_PER_GOODPUT, wholeLink } from './shaping.ts'
 export { isRoot, requireRoot } from './sh.ts'
+export { formatRate, topologySvg } from './svg.ts'
 export {
   type Backend,
   clearState,

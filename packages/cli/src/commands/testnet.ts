@@ -10,6 +10,7 @@ import {
   measureLinks,
   presetNames,
   requireState,
+  topologySvg,
   type TestnetState,
   upTestnet,
 } from '@atoll/testnet'
@@ -18,7 +19,7 @@ import { numberFlag, parseFlags } from '../flags.ts'
 
 function usage(): string {
   return [
-    'Usage: atoll testnet <up|status|exchange|exec|logs|down> …',
+    'Usage: atoll testnet <up|status|exchange|exec|logs|down|draw> …',
     '',
     '  up --topology NAME|FILE [--docker] [--no-peers]   create the testnet and start `atoll peer` on each peer',
     '  status [--measure] [--tcp] [--seconds S] [--retries N] [--json FILE]',
@@ -29,6 +30,7 @@ function usage(): string {
     '  exec PEER -- CMD…                                 run a command inside a peer',
     '  logs PEER                                         print a peer daemon’s log',
     '  down                                              remove everything (also after a crash)',
+    '  draw --topology NAME|FILE [--out FILE.svg]        a picture of the sites, peers and links',
     '',
     'The namespace backend (default) and --docker need root.',
     `Presets: ${presetNames().join(', ')}; or a YAML/JSON topology file (see docs/testnet.md).`,
@@ -135,6 +137,15 @@ async function exchange(args: string[]): Promise<number> {
   return 0
 }
 
+function draw(args: string[]): number {
+  const { values } = parseFlags(args, { topology: { type: 'string' }, out: { type: 'string' } })
+  if (values.topology === undefined) throw new UsageError('draw needs --topology NAME|FILE')
+  const svg = topologySvg(loadTopology(values.topology))
+  if (values.out === undefined) process.stdout.write(svg)
+  else writeFileSync(values.out, svg)
+  return 0
+}
+
 async function down(args: string[]): Promise<number> {
   if (args.length > 0) throw new UsageError(`down takes no arguments, got ${args.join(' ')}`)
   const removed = await downTestnet()
@@ -155,6 +166,7 @@ export const testnet: Command = {
     if (sub === 'exec') return exec(rest)
     if (sub === 'logs') return logs(rest)
     if (sub === 'exchange') return exchange(rest)
+    if (sub === 'draw') return draw(rest)
     if (sub === 'down') return down(rest)
     throw new UsageError(sub === undefined ? 'name a sub-command' : `unknown sub-command '${sub}'`)
   },
