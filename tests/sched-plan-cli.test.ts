@@ -123,6 +123,37 @@ describe('atoll plan fence', () => {
     assert.equal(plan.plan.microBatches, 4)
     assert.equal(plan.plan.clusters.length, 3)
     assert.equal(plan.baseline.algorithm, 'even')
+    const local = atoll(
+      'plan',
+      'fence',
+      '--peers',
+      peersFile,
+      '--links',
+      linksFile,
+      '--model',
+      'gpt2:mini',
+      '--sync',
+      'local-sgd:5',
+      '--json',
+      out,
+    )
+    assert.equal(local.status, 0, local.stderr)
+    assert.deepEqual(readJson(out).plan.sync, { algorithm: 'local-sgd', period: 5 })
+    assert.equal(
+      atoll(
+        'plan',
+        'fence',
+        '--peers',
+        peersFile,
+        '--links',
+        linksFile,
+        '--model',
+        'gpt2:mini',
+        '--sync',
+        'gossip',
+      ).status,
+      2,
+    )
   })
 
   it('plans an imported ONNX model (a PyTorch-exported GPT fixture of core)', () => {

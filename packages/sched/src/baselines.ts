@@ -60,7 +60,7 @@ function assemble(
     clusters: [],
     stages,
     edges,
-    sync: { algorithm: 'ring-allreduce', everySteps: 1 },
+    sync: { algorithm: 'ssgd', period: 1 },
     predicted: predictStep(stages, edges, microBatches),
   }
 }

@@ -8,7 +8,7 @@ import {
   OPTIMIZER_STATE_FACTOR,
   WIRE_BYTES_PER_KEPT,
 } from './constants.ts'
-import type { BoundaryEdge, OpCost, Prediction, Stage } from './types.ts'
+import type { BoundaryEdge, OpCost, Prediction, Stage, SyncSpec } from './types.ts'
 
 export interface EstimatorOptions {
   /** fraction of a peer's calibrated FLOP/s an op type reaches; see DEFAULT_EFFICIENCY */
@@ -55,6 +55,26 @@ export function topkCodecRatio(keepRatio: number): number {
 export function allReduceSeconds(bytes: number, n: number, bandwidthBps: number, rttSeconds: number): number {
   if (n <= 1 || bytes === 0) return 0
   return (2 * (n - 1) * bytes) / (n * bandwidthBps) + (n - 1) * rttSeconds
+}
+
+/**
+ * Data-parallel sync time per step of `bytes` of parameters over n replicas, by algorithm:
+ * S-SGD all-reduces every step; Local SGD and DiLoCo every H steps (amortised: 1/H per step);
+ * DreamDDP sends about 1/H of the layers each step, overlapped with that step's backward, so it
+ * costs what does not fit behind `backwardSeconds` (the exact figure needs per-layer timings:
+ * planDreamDdp).
+ */
+export function syncSecondsPerStep(
+  sync: SyncSpec,
+  bytes: number,
+  n: number,
+  link: { bandwidthBps: number; rttSeconds: number },
+  backwardSeconds: number,
+): number {
+  const full = allReduceSeconds(bytes, n, link.bandwidthBps, link.rttSeconds)
+  if (sync.algorithm === 'ssgd') return full
+  if (sync.algorithm === 'dreamddp') return Math.max(0, full / sync.period - backwardSeconds)
+  return full / sync.period
 }
 
 /**

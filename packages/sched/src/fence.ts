@@ -11,8 +11,8 @@ import {
 } from './estimator.ts'
 import { type LinearGraph, linearize } from './graph.ts'
 import { type Context, context, costStages, type StageSpec } from './stages.ts'
-import type { FenceCluster, LinkProfile, OpCost, PeerProfile, Plan } from './types.ts'
-import { checkPlanInput } from './validate.ts'
+import type { FenceCluster, LinkProfile, OpCost, PeerProfile, Plan, SyncSpec } from './types.ts'
+import { checkPlanInput, checkSync } from './validate.ts'
 
 export interface PlanInput {
   peers: PeerProfile[]
@@ -25,6 +25,8 @@ export interface PlanInput {
 export interface FenceOptions extends ClusterOptions, EstimatorOptions {
   /** compress fence edges that would be the bottleneck (default true) */
   adaTopK?: boolean
+  /** how stage replicas synchronise (default S-SGD, every step) */
+  sync?: SyncSpec
 }
 
 /**
@@ -42,7 +44,8 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const { order, links } = orderClusters(found, m)
   const clusters = order.map((i) => found[i])
   const graph = linearize(input.ops, options)
-  const ctx = context(graph, m, input.peers, microBatches)
+  const sync = checkSync(options.sync)
+  const ctx = context(graph, m, input.peers, microBatches, sync)
   const adaTopK = options.adaTopK !== false
   // The DP costs fences dense; with AdaTopK it also tries them at the least keep ratio, since
   // compression can make a cut worth it that dense transfer would not. The estimator picks.
@@ -60,7 +63,7 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
     clusters,
     stages: best.stages,
     edges: best.edges,
-    sync: { algorithm: 'ring-allreduce', everySteps: 1 },
+    sync,
     predicted: best.predicted,
   }
 }

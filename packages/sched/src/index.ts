@@ -31,6 +31,7 @@ export {
   opWork,
   predictStep,
   stageMemoryBytes,
+  syncSecondsPerStep,
   topkCodecRatio,
   transferSeconds,
 } from './estimator.ts'
@@ -47,8 +48,9 @@ export type {
   Plan,
   Prediction,
   Stage,
+  SyncSpec,
 } from './types.ts'
-export { checkPlanInput, parseLinks, parseOpCosts, parsePeers } from './validate.ts'
+export { checkPlanInput, checkSync, parseLinks, parseOpCosts, parsePeers } from './validate.ts'
 export { solveContiguous, type SingleSchedule } from './dreamddp/contiguous.ts'
 export { type ExactOptions, type ExactResult, solveExact } from './dreamddp/exact.ts'
 export { fillIn } from './dreamddp/fillin.ts'

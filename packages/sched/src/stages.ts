@@ -1,7 +1,8 @@
 import type { LinkMatrix } from './cluster.ts'
-import { allReduceSeconds, computeSeconds, stageMemoryBytes, transferSeconds } from './estimator.ts'
+import { BACKWARD_FLOPS_FACTOR } from './constants.ts'
+import { computeSeconds, stageMemoryBytes, syncSecondsPerStep, transferSeconds } from './estimator.ts'
 import type { LinearGraph } from './graph.ts'
-import type { BoundaryEdge, PeerProfile, Stage } from './types.ts'
+import type { BoundaryEdge, PeerProfile, Stage, SyncSpec } from './types.ts'
 
 /** A stage before costing: ops [start, end) of the linear order on a replica group. */
 export interface StageSpec {
@@ -18,6 +19,7 @@ export interface Context {
   peers: Map<string, PeerProfile>
   position: Map<string, number>
   microBatches: number
+  sync: SyncSpec
 }
 
 export function context(
@@ -25,8 +27,10 @@ export function context(
   links: LinkMatrix,
   peers: readonly PeerProfile[],
   microBatches: number,
+  sync: SyncSpec = { algorithm: 'ssgd', period: 1 },
 ): Context {
   return {
+    sync,
     graph,
     links,
     peers: new Map(peers.map((p) => [p.id, p])),
@@ -47,17 +51,25 @@ export function costStages(
     const paramBytes = g.params[spec.end] - g.params[spec.start]
     const activations = g.outputs[spec.end] - g.outputs[spec.start]
     const inFlight = Math.min(ctx.microBatches, S - index)
-    const { bandwidthBps, rttSeconds } = groupLink(ctx, spec.peers)
+    const compute = computeSeconds(g.work[spec.end] - g.work[spec.start], flops)
+    // DreamDDP overlaps with the backward of the step's last micro-batch, when gradients are final
+    const backward = (compute * BACKWARD_FLOPS_FACTOR) / (1 + BACKWARD_FLOPS_FACTOR)
     return {
       index,
       cluster: spec.cluster,
       ops: g.ops.slice(spec.start, spec.end).map((op) => op.id),
       layers: [...new Set(g.layers.slice(spec.start, spec.end))],
       peers: spec.peers,
-      computeSeconds: computeSeconds(g.work[spec.end] - g.work[spec.start], flops),
+      computeSeconds: compute,
       paramBytes,
       memoryBytesPerPeer: stageMemoryBytes(paramBytes, activations, spec.peers.length, inFlight),
-      syncSeconds: allReduceSeconds(paramBytes, spec.peers.length, bandwidthBps, rttSeconds),
+      syncSeconds: syncSecondsPerStep(
+        ctx.sync,
+        paramBytes,
+        spec.peers.length,
+        groupLink(ctx, spec.peers),
+        backward,
+      ),
     }
   })
   const edges = specs.slice(1).map((spec, k): BoundaryEdge => {

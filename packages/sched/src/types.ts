@@ -60,7 +60,7 @@ export interface Stage {
   paramBytes: number
   /** largest per-peer memory need: parameters, gradients, optimizer state, stashed activations */
   memoryBytesPerPeer: number
-  /** all-reduce of the stage's gradients over its replicas, once per step */
+  /** data-parallel sync of the stage over its replicas, per step (amortised over the period) */
   syncSeconds: number
 }
 
@@ -80,6 +80,12 @@ export interface BoundaryEdge {
   keepRatio: number
   /** RTT/2 + bytes × codec ratio / bandwidth */
   seconds: number
+}
+
+/** How replicas of a stage synchronise: the algorithm and its period H (1 for S-SGD). */
+export interface SyncSpec {
+  algorithm: 'ssgd' | 'local-sgd' | 'diloco' | 'dreamddp'
+  period: number
 }
 
 /** Predicted step time of a plan and where it goes. */
@@ -104,7 +110,7 @@ export interface Plan {
   clusters: FenceCluster[]
   stages: Stage[]
   edges: BoundaryEdge[]
-  /** data-parallel sync inside each stage's replica group */
-  sync: { algorithm: 'ring-allreduce'; everySteps: 1 }
+  /** data-parallel sync inside each stage's replica group (ring all-reduce) */
+  sync: SyncSpec
   predicted: Prediction
 }

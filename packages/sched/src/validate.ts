@@ -4,7 +4,7 @@
  * on failure: a 1000-peer mesh has half a million links to check.
  */
 import { InvalidFieldError } from './errors.ts'
-import type { LinkProfile, OpCost, PeerProfile } from './types.ts'
+import type { LinkProfile, OpCost, PeerProfile, SyncSpec } from './types.ts'
 
 type Obj = Record<string, unknown>
 type Field = () => string
@@ -105,4 +105,18 @@ export function checkPlanInput(input: {
   if (m !== undefined && (!Number.isInteger(m) || (m as number) < 1)) {
     throw new InvalidFieldError('microBatches', 'an integer ≥ 1', m)
   }
+}
+
+const SYNC_ALGORITHMS = ['ssgd', 'local-sgd', 'diloco', 'dreamddp']
+
+/** A sync choice: a known algorithm and a whole period ≥ 1 (S-SGD: 1); default S-SGD. */
+export function checkSync(sync: SyncSpec | undefined): SyncSpec {
+  if (sync === undefined) return { algorithm: 'ssgd', period: 1 }
+  if (!SYNC_ALGORITHMS.includes(sync.algorithm)) {
+    throw new InvalidFieldError('sync.algorithm', SYNC_ALGORITHMS.join(' | '), sync.algorithm)
+  }
+  const period = sync.algorithm === 'ssgd' ? 1 : sync.period
+  if (!Number.isInteger(period) || period < 1)
+    throw new InvalidFieldError('sync.period', 'an integer ≥ 1', period)
+  return { algorithm: sync.algorithm, period }
 }

@@ -11,6 +11,7 @@ import {
   predictStep,
   type Stage,
   stageMemoryBytes,
+  syncSecondsPerStep,
   transferSeconds,
 } from '../src/index.ts'
 
@@ -35,6 +36,15 @@ describe('workload estimator', () => {
     assert.equal(allReduceSeconds(4e6, 4, 1e6, 0.01), 6 + 0.03)
     assert.equal(allReduceSeconds(4e6, 1, 1e6, 0.01), 0)
     assert.equal(stageMemoryBytes(100, 50, 2, 4), 400 + 100)
+  })
+
+  it('times data-parallel sync per step by algorithm', () => {
+    const link = { bandwidthBps: 1e6, rttSeconds: 0 }
+    assert.equal(syncSecondsPerStep({ algorithm: 'ssgd', period: 1 }, 4e6, 4, link, 1), 6)
+    assert.equal(syncSecondsPerStep({ algorithm: 'local-sgd', period: 3 }, 4e6, 4, link, 1), 2)
+    assert.equal(syncSecondsPerStep({ algorithm: 'diloco', period: 6 }, 4e6, 4, link, 1), 1)
+    assert.equal(syncSecondsPerStep({ algorithm: 'dreamddp', period: 3 }, 4e6, 4, link, 0.5), 1.5)
+    assert.equal(syncSecondsPerStep({ algorithm: 'dreamddp', period: 3 }, 4e6, 4, link, 5), 0)
   })
 
   it('predicts a 1F1B step as (M + S − 1) × the slowest stage-plus-transfer plus the slowest sync', () => {

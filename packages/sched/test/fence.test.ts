@@ -120,6 +120,23 @@ describe('OP-Fence', () => {
     assert.throws(() => planFence({ ...tiny, ops: heavy }), { name: 'InfeasiblePlanError' })
   })
 
+  it("amortises the replicas' sync by the chosen algorithm and checks it", () => {
+    const ssgd = planFence({ peers, links, ops })
+    const local = planFence({ peers, links, ops }, { sync: { algorithm: 'local-sgd', period: 10 } })
+    assert.deepEqual(local.sync, { algorithm: 'local-sgd', period: 10 })
+    assert.deepEqual(ssgd.sync, { algorithm: 'ssgd', period: 1 })
+    local.stages.forEach((s, i) => {
+      assert.ok(Math.abs(s.syncSeconds - ssgd.stages[i].syncSeconds / 10) < 1e-12)
+    })
+    assert.throws(
+      () => planFence({ peers, links, ops }, { sync: { algorithm: 'gossip' as 'ssgd', period: 1 } }),
+      {
+        name: 'InvalidFieldError',
+        message: /^sync\.algorithm/,
+      },
+    )
+  })
+
   it('plans a random baseline reproducibly', () => {
     const a = planRandom({ peers, links, ops }, { seed: 3 })
     const b = planRandom({ peers, links, ops }, { seed: 3 })

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { GPT2_CONFIGS, gpt2, importOnnx } from '@atoll/core'
 import {
   type OpCost,
+  type SyncSpec,
   formatPlan,
   opCostsOfGraph,
   parseLayerTimes,
@@ -20,7 +21,7 @@ const usage = [
   'Usage:',
   '  atoll plan dreamddp --bp BP.json --comm COMM.json --period H [--json OUT.json]',
   '  atoll plan fence --peers PEERS.json --links LINKS.json --model gpt2:CONFIG|MODEL.onnx|OPS.json',
-  '                   [--micro-batches M] [--bind batch=8,seq=1024] [--json OUT.json]',
+  '                   [--micro-batches M] [--bind batch=8,seq=1024] [--sync ALG[:H]] [--json OUT.json]',
   '',
   'dreamddp: the DreamDDP partial-sync schedule of a layer profile (layer → seconds, forward order;',
   '  NaN counts as 0): which iterations of each period synchronise each layer, the wait per',
@@ -31,6 +32,7 @@ const usage = [
   '  --model gpt2:CONFIG builds a zoo GPT-2 (tiny, mini, small, 124M); MODEL.onnx is imported;',
   '  OPS.json is a list of op costs { id, opType, scope, flops, paramBytes, outputBytes, inputs }.',
   '  --bind sets symbolic dimensions (default batch=8: the micro-batch size).',
+  '  --sync is how stage replicas synchronise: ssgd (default), local-sgd:H, diloco:H, dreamddp:H.',
 ].join('\n')
 
 export const plan: Command = {
@@ -76,8 +78,10 @@ function fence(args: string[]): number {
     model: { type: 'string' },
     'micro-batches': { type: 'string' },
     bind: { type: 'string' },
+    sync: { type: 'string' },
     json: { type: 'string' },
   })
+  const sync = syncFlag(values.sync)
   const microBatches = numberFlag('micro-batches', values['micro-batches'], 1, 1e6)
   if (microBatches !== undefined && !Number.isInteger(microBatches)) {
     throw new UsageError(`--micro-batches must be an integer, got '${values['micro-batches']}'`)
@@ -86,7 +90,7 @@ function fence(args: string[]): number {
   const links = parseLinks(readJson(required(values.links, 'links'), 'links'), values.links)
   const ops = modelOps(required(values.model, 'model'), bindings(values.bind))
   const input = { peers, links, ops, microBatches }
-  const fenced = planFence(input)
+  const fenced = planFence(input, { sync })
   const even = planEven(input)
   console.log(formatPlan(fenced, even))
   if (values.json !== undefined) {
@@ -125,6 +129,20 @@ function modelOps(model: string, bind: Record<string, number>): OpCost[] {
     return opCostsOfGraph(importOnnx(bytes), bind)
   }
   throw new UsageError(`--model must be gpt2:CONFIG, a .onnx file or a .json op-cost list, got '${model}'`)
+}
+
+function syncFlag(text: string | undefined): SyncSpec | undefined {
+  if (text === undefined) return undefined
+  const [algorithm, h = '1'] = text.split(':')
+  const period = Number(h)
+  if (
+    !['ssgd', 'local-sgd', 'diloco', 'dreamddp'].includes(algorithm) ||
+    !Number.isInteger(period) ||
+    period < 1
+  ) {
+    throw new UsageError(`--sync wants ssgd, local-sgd:H, diloco:H or dreamddp:H, got '${text}'`)
+  }
+  return { algorithm: algorithm as SyncSpec['algorithm'], period }
 }
 
 function bindings(text: string | undefined): Record<string, number> {
