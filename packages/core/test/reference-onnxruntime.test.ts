@@ -162,6 +162,31 @@ const CASES: Case[] = [
     inputs: { x: img },
     attrs: { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) },
   },
+  {
+    op: 'ConvTranspose',
+    inputs: { x: img, w: randn([4, 3, 3, 3], 53), b: randn([3], 54) },
+    attrs: { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]), output_padding: attr.ints([1, 0]) },
+  },
+  {
+    op: 'ConvTranspose',
+    inputs: { x: img, w: randn([4, 2, 2, 3], 55) },
+    attrs: { group: attr.int(2), dilations: attr.ints([2, 1]), strides: attr.ints([1, 2]) },
+  },
+  {
+    op: 'ConvTranspose',
+    inputs: { x: img, w: randn([4, 1, 3, 3], 56) },
+    attrs: { strides: attr.ints([2, 2]), output_shape: attr.ints([14, 13]) },
+  },
+  {
+    op: 'ConvTranspose',
+    inputs: { x: img, w: randn([4, 2, 3, 3], 57) },
+    attrs: { strides: attr.ints([2, 2]), auto_pad: attr.string('SAME_UPPER') },
+  },
+  {
+    op: 'ConvTranspose',
+    inputs: { x: randn([1, 2, 5], 58), w: randn([2, 3, 3], 59) },
+    attrs: { pads: attr.ints([1, 2]) },
+  },
   { op: 'GlobalAveragePool', inputs: { x: img } },
   ...[
     'ReduceSum',

@@ -143,6 +143,11 @@ export const OPS = {
   },
   // convolution and pooling (NCHW…)
   Conv: { inputs: ['X', 'W', 'B?'], outputs: ['Y'], attributes: { ...convLike, group: int(1) } },
+  ConvTranspose: {
+    inputs: ['X', 'W', 'B?'],
+    outputs: ['Y'],
+    attributes: { ...convLike, group: int(1), output_padding: ints(), output_shape: ints() },
+  },
   MaxPool: {
     inputs: ['X'],
     outputs: ['Y', 'Indices?'],

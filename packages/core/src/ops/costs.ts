@@ -6,6 +6,7 @@
  * - a multiply-add counts 2 FLOPs: MatMul = 2·M·N·K per batch, Gemm adds M·N for C, Einsum =
  *   operands × Π(letter sizes) (2·M·N·K for a matrix product),
  *   Conv = 2·N·M·(C/group)·taps per output position, plus one add per output for a bias;
+ *   ConvTranspose = 2·(input elements)·(M/group)·taps, plus the bias adds;
  * - elementwise ops count 1 FLOP per output element per operation (Exp, Erf, Tanh … included: a
  *   transcendental is 1, not its instruction count); variadic ops count (inputs − 1) per element;
  * - reductions count 1 per input element; ArgMax/ArgMin and CumSum likewise;
@@ -120,6 +121,11 @@ function flopsOf(
     // every term of the sum multiplies the operands once and is added once
     const plan = planEinsum(attrs.string('equation'), inputs.map(shapeOf))
     return Math.max(1, inputs.length) * numel([...plan.sizes.values()] as number[])
+  }
+  if (op === 'ConvTranspose') {
+    // the adjoint of a Conv: each input element meets every tap of its group's output channels
+    const w = shapeOf(inputs[1])
+    return 2 * numel(shapeOf(inputs[0])) * numel(w.slice(1)) + (inputs.length > 2 ? out : 0)
   }
   if (op === 'Conv') {
     const w = shapeOf(inputs[1])

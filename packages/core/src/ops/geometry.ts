@@ -69,3 +69,38 @@ export function windowGeometry(input: number[], w: WindowSpec): WindowGeometry {
   }
   return { out, padsBegin, padsEnd }
 }
+
+export interface TransposedSpec {
+  kernel: number[]
+  strides: number[]
+  dilations: number[]
+  pads: number[]
+  outputPadding: number[]
+  /** the output_shape attribute (spatial dims), which overrides pads */
+  outputShape?: number[]
+  autoPad: string
+}
+
+/** Output sizes and leading paddings of ConvTranspose, following the ONNX operator's formulas. */
+export function transposedGeometry(
+  input: number[],
+  w: TransposedSpec,
+): { out: number[]; padsBegin: number[] } {
+  const n = input.length
+  const out: number[] = []
+  const padsBegin: number[] = []
+  for (let i = 0; i < n; i++) {
+    const span = (w.kernel[i] - 1) * w.dilations[i] + 1
+    const full = w.strides[i] * (input[i] - 1) + (w.outputPadding[i] ?? 0) + span
+    const target = w.outputShape?.[i] ?? (w.autoPad.startsWith('SAME') ? input[i] * w.strides[i] : undefined)
+    if (target === undefined) {
+      padsBegin.push(w.pads[i] ?? 0)
+      out.push(full - (w.pads[i] ?? 0) - (w.pads[i + n] ?? 0))
+      continue
+    }
+    const total = full - target
+    padsBegin.push(w.autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2))
+    out.push(target)
+  }
+  return { out, padsBegin }
+}

@@ -31,7 +31,7 @@ export { inputForm, normAxis, readAttrs, takesAsInput } from './attrs.ts'
 export type { AttributeKind, AttrSpec, OpSpec, OpType } from './contract.ts'
 export { isSupportedOp, OP_TYPES, OPS } from './contract.ts'
 export { broadcastShapes } from './shape/elementwise.ts'
-export { bindDims, dimProduct, isStaticShape } from './dims.ts'
+export { bindDims, dimArith, dimProduct, isStaticShape, showShape, symbolDim } from './dims.ts'
 export {
   AttributeError,
   BroadcastError,

@@ -1,5 +1,6 @@
 /** Conv (N-d, groups, strides, pads, dilations, auto_pad) and the pools. */
 import { numel } from '../tensor.ts'
+import { convTranspose } from './conv-transpose.ts'
 import type { Kernel } from './kernel.ts'
 import { fromF64, toF64 } from './values.ts'
 import { slidingWindow } from './window.ts'
@@ -149,6 +150,7 @@ const globalPool =
 
 export const CONV_KERNELS: Record<string, Kernel> = {
   Conv: conv,
+  ConvTranspose: convTranspose,
   MaxPool: maxPool,
   AveragePool: averagePool,
   GlobalAveragePool: globalPool(false),

@@ -3,7 +3,7 @@ import type { Dim } from '../../graph.ts'
 import type { DType } from '../../tensor.ts'
 import { normAxis } from '../attrs.ts'
 import { isStaticShape, showShape } from '../dims.ts'
-import { type WindowSpec, windowGeometry } from '../geometry.ts'
+import { type TransposedSpec, transposedGeometry, type WindowSpec, windowGeometry } from '../geometry.ts'
 import type { OutputType, ShapeContext, ShapeFn } from './context.ts'
 import { unknownDim } from './movement.ts'
 
@@ -69,6 +69,43 @@ const conv: ShapeFn = (ctx) => {
   return [{ dtype: ctx.dtype(0), shape: [x[0], w[0], ...spatial] }]
 }
 
+/** ConvTranspose's geometry from its attributes, defaults filled in. */
+export function transposedSpec(ctx: ShapeContext, kernel: number[]): TransposedSpec {
+  const zeros = kernel.map(() => 0)
+  const { strides, dilations, pads, autoPad } = windowSpec(ctx, kernel)
+  const outputShape = ctx.attrs.ints('output_shape')
+  return {
+    kernel,
+    strides,
+    dilations,
+    pads,
+    autoPad,
+    outputPadding: ctx.attrs.ints('output_padding') ?? zeros,
+    // output_shape may list N and C too; only the trailing spatial sizes matter
+    outputShape: outputShape?.slice(outputShape.length - kernel.length),
+  }
+}
+
+const convTranspose: ShapeFn = (ctx) => {
+  const x = ctx.shape(0)
+  const w = ctx.shape(1)
+  if (x.length < 3 || w.length !== x.length)
+    ctx.fail(`X ${showShape(x)} and W ${showShape(w)} must be [N,C,…] and [C,M/group,…]`)
+  const group = ctx.attrs.int('group')
+  const kernel = ctx.attrs.ints('kernel_shape') ?? w.slice(2)
+  if (!isStaticShape(kernel)) return ctx.fail(`kernel size must be static, found ${showShape(kernel)}`)
+  if (typeof x[1] === 'number' && typeof w[0] === 'number' && x[1] !== w[0])
+    ctx.fail(`X has ${x[1]} channels, W expects ${w[0]}`)
+  const m = typeof w[1] === 'number' ? w[1] * group : `${w[1]}*${group}`
+  const spatial = x.slice(2)
+  const out = isStaticShape(spatial)
+    ? transposedGeometry(spatial, transposedSpec(ctx, kernel)).out
+    : spatial.map((_, i) => unknownDim(ctx, i + 2))
+  if (out.some((d) => typeof d === 'number' && d <= 0))
+    ctx.fail(`output size ${showShape(out)} is not positive`)
+  return [{ dtype: ctx.dtype(0), shape: [x[0], m, ...out] }]
+}
+
 const pool: ShapeFn = (ctx) => {
   const x = ctx.shape(0)
   const kernel = ctx.attrs.ints('kernel_shape') ?? ctx.fail('kernel_shape is required')
@@ -107,6 +144,7 @@ export const NN_SHAPES: Record<string, ShapeFn> = {
   LayerNormalization: layerNorm,
   BatchNormalization: batchNorm,
   Conv: conv,
+  ConvTranspose: convTranspose,
   MaxPool: pool,
   AveragePool: pool,
   GlobalAveragePool: globalPool,
