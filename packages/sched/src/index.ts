@@ -5,10 +5,13 @@
  *
  * @example
  * ```ts
- * import { planDreamDdp } from '@atoll/sched'
+ * import { planDreamDdp, planEven, planFence } from '@atoll/sched'
  * const plan = planDreamDdp({ names: ['fc2', 'fc1'], bp: [0.01, 0.02], comm: [0.02, 0.03], period: 2 })
- * plan.schedule // { fc2: [0, 1], fc1: [1] } — which iterations synchronise each layer
- * plan.waitPerPeriod // seconds the period waits for communication, proven minimal when plan.optimal
+ * plan.schedule // { fc2: [0, 1], fc1: [0] }: fc1 (ready when backward ends) once, fc2 filled in twice
+ * plan.waitPerPeriod // 0.03 s, proven minimal under the FIFO model (plan.optimal)
+ *
+ * const input = { peers, links, ops, microBatches: 8 } // PeerProfile[], LinkProfile[], OpCost[]
+ * planEven(input).predicted.stepSeconds / planFence(input).predicted.stepSeconds // OP-Fence's speed-up
  * ```
  */
 export { planEven, planRandom } from './baselines.ts'
