@@ -29,6 +29,19 @@ const UNARY: Record<string, Unary> = {
   Relu: () => (x) => Math.max(x, 0),
   Softplus: () => softplus,
   Softsign: () => (x) => x / (1 + Math.abs(x)),
+  Tan: () => Math.tan,
+  Atan: () => Math.atan,
+  Sinh: () => Math.sinh,
+  Cosh: () => Math.cosh,
+  Mish: () => (x) => x * Math.tanh(softplus(x)),
+  Celu: (ctx) => {
+    const a = ctx.attrs.float('alpha')
+    return (x) => Math.max(0, x) + Math.min(0, a * (Math.exp(x / a) - 1))
+  },
+  ThresholdedRelu: (ctx) => {
+    const a = ctx.attrs.float('alpha')
+    return (x) => (x > a ? x : 0)
+  },
   HardSwish: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
   LeakyRelu: (ctx) => {
     const a = ctx.attrs.float('alpha')

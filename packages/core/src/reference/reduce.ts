@@ -25,6 +25,7 @@ const FOLDS: Record<string, Fold> = {
   ReduceMin: { init: Infinity, step: (a, x) => (x < a || Number.isNaN(x) ? x : a) },
   ReduceProd: { init: 1, step: (a, x) => a * x },
   ReduceSumSquare: { init: 0, step: (a, x) => a + x * x },
+  ReduceL1: { init: 0, step: (a, x) => a + Math.abs(x) },
   ReduceL2: { init: 0, step: (a, x) => a + x * x, end: (a) => Math.sqrt(a) },
 }
 

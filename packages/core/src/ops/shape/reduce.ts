@@ -34,6 +34,7 @@ export const REDUCE_SHAPES: Record<string, ShapeFn> = {
   ReduceMin: reduce,
   ReduceProd: reduce,
   ReduceSumSquare: reduce,
+  ReduceL1: reduce,
   ReduceL2: reduce,
   ReduceLogSumExp: reduce,
   ArgMax: argReduce,
