@@ -96,12 +96,31 @@ function groupLink(ctx: Context, peers: readonly string[]): { bandwidthBps: numb
   let bandwidthBps = Infinity
   let rttSeconds = 0
   const idx = peers.map((id) => ctx.position.get(id)!)
-  // a ring only uses neighbours: consecutive peers of the group (and the wrap-around)
+  // a ring only uses neighbours: consecutive peers of the group (and the wrap-around); a pair
+  // without a measured link is relayed by the others, so it does not count as a zero
   for (let k = 0; k < idx.length && idx.length > 1; k++) {
     const i = idx[k]
     const j = idx[(k + 1) % idx.length]
+    if (!(ctx.links.bw[i * n + j] > 0)) continue
     bandwidthBps = Math.min(bandwidthBps, ctx.links.bw[i * n + j])
     rttSeconds = Math.max(rttSeconds, ctx.links.rtt[i * n + j])
+  }
+  if (bandwidthBps === Infinity && idx.length > 1) return slowestLinkOf(ctx, idx)
+  return { bandwidthBps, rttSeconds }
+}
+
+/** The slowest measured link among a group's peers (a ring whose neighbours have no direct links). */
+function slowestLinkOf(ctx: Context, idx: readonly number[]): { bandwidthBps: number; rttSeconds: number } {
+  const n = ctx.links.ids.length
+  let bandwidthBps = Infinity
+  let rttSeconds = 0
+  for (const i of idx) {
+    for (const j of idx) {
+      const w = ctx.links.bw[i * n + j]
+      if (i === j || !(w > 0)) continue
+      bandwidthBps = Math.min(bandwidthBps, w)
+      rttSeconds = Math.max(rttSeconds, ctx.links.rtt[i * n + j])
+    }
   }
   return { bandwidthBps, rttSeconds }
 }

@@ -137,6 +137,20 @@ describe('OP-Fence', () => {
     )
   })
 
+  it('plans over a sparse link list, and refuses peers that no link joins', () => {
+    // only each site's ring neighbours and one link between the sites are known
+    const sparse = links.filter((l) => {
+      const [a, b] = [l.a, l.b].map((id) => Number(id.slice(3)))
+      const same = l.a.slice(0, 2) === l.b.slice(0, 2)
+      return (same && Math.abs(a - b) === 1) || (!same && a === 0 && b === 0)
+    })
+    const plan = planFence({ peers, links: sparse, ops })
+    assert.equal(plan.clusters.length, 3)
+    assert.ok(Number.isFinite(plan.predicted.stepSeconds))
+    const cut = sparse.filter((l) => l.a.slice(0, 2) === l.b.slice(0, 2) || !l.a.startsWith('s0'))
+    assert.throws(() => planFence({ peers, links: cut, ops }), { name: 'InfeasiblePlanError' })
+  })
+
   it('plans a random baseline reproducibly', () => {
     const a = planRandom({ peers, links, ops }, { seed: 3 })
     const b = planRandom({ peers, links, ops }, { seed: 3 })
