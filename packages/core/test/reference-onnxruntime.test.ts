@@ -194,6 +194,18 @@ const CASES: Case[] = [
     inputs: { x: randn([1, 2, 5], 58), w: randn([2, 3, 3], 59) },
     attrs: { pads: attr.ints([1, 2]) },
   },
+  { op: 'InstanceNormalization', inputs: { x: img, s: randn([4], 60), b: randn([4], 61) } },
+  {
+    op: 'GroupNormalization',
+    inputs: { x: img, s: randn([2], 62), b: randn([2], 63) },
+    attrs: { num_groups: attr.int(2) },
+  },
+  {
+    op: 'GroupNormalization',
+    inputs: { x: img, s: randn([4], 64), b: randn([4], 65) },
+    attrs: { num_groups: attr.int(2) },
+    opset: 21,
+  },
   { op: 'GlobalAveragePool', inputs: { x: img } },
   ...[
     'ReduceSum',

@@ -148,6 +148,16 @@ export const OPS = {
     outputs: ['Y', 'running_mean?', 'running_var?', 'saved_mean?', 'saved_var?'],
     attributes: { epsilon: float(1e-5), momentum: float(0.9), training_mode: int(0) },
   },
+  InstanceNormalization: {
+    inputs: ['input', 'scale', 'B'],
+    outputs: ['output'],
+    attributes: { epsilon: float(1e-5) },
+  },
+  GroupNormalization: {
+    inputs: ['X', 'scale', 'bias'],
+    outputs: ['Y'],
+    attributes: { epsilon: float(1e-5), num_groups: required('int'), stash_type: int(1) },
+  },
   // convolution and pooling (NCHW…)
   Conv: { inputs: ['X', 'W', 'B?'], outputs: ['Y'], attributes: { ...convLike, group: int(1) } },
   ConvTranspose: {

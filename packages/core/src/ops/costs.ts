@@ -11,8 +11,8 @@
  *   transcendental is 1, not its instruction count); variadic ops count (inputs − 1) per element;
  * - reductions count 1 per input element; ArgMax/ArgMin and CumSum likewise;
  * - composites count their primitive steps per element: Softmax/LogSoftmax 5 (max, sub, exp, sum,
- *   divide), LayerNormalization 7, BatchNormalization 2 in inference and 5 in training, the losses
- *   6 per score element;
+ *   divide), LayerNormalization, InstanceNormalization and GroupNormalization 7,
+ *   BatchNormalization 2 in inference and 5 in training, the losses 6 per score element;
  * - pooling counts 1 per window tap per output, global pooling 1 per input element;
  * - data movement and shape ops (Reshape, Transpose, Gather, Concat, Slice, Shape, Cast …) are 0.
  */
@@ -66,6 +66,8 @@ const PER_ELEMENT: Record<string, number> = {
   Softmax: 5,
   LogSoftmax: 5,
   LayerNormalization: 7,
+  InstanceNormalization: 7,
+  GroupNormalization: 7,
   Gelu: 1,
 }
 const PER_INPUT = new Set(['ArgMax', 'ArgMin', 'CumSum', 'GlobalAveragePool', 'GlobalMaxPool'])

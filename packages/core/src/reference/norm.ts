@@ -93,7 +93,45 @@ const batchNorm: Kernel = (ctx) => {
   return out
 }
 
+/**
+ * Normalises each (n, group) block of channels × spatial, then applies scale and bias per channel
+ * (InstanceNormalization; GroupNormalization from opset 21) or per group (GroupNormalization 18).
+ */
+const groupNorm =
+  (instance: boolean): Kernel =>
+  (ctx) => {
+    const x = ctx.input(0)
+    const [n, c] = x.shape
+    const groups = instance ? c : ctx.attrs.int('num_groups')
+    const scale = toF64(ctx.input(1))
+    const bias = toF64(ctx.input(2))
+    const perChannel = scale.length === c
+    const eps = ctx.attrs.float('epsilon')
+    const spatial = numel(x.shape.slice(2))
+    const perGroup = c / groups
+    const block = perGroup * spatial
+    const v = toF64(x)
+    const y = new Float64Array(v.length)
+    for (let b = 0; b < n * groups; b++) {
+      const o = b * block
+      const g = b % groups
+      let m = 0
+      for (let i = 0; i < block; i++) m += v[o + i]
+      m /= block
+      let q = 0
+      for (let i = 0; i < block; i++) q += (v[o + i] - m) ** 2
+      const inv = 1 / Math.sqrt(q / block + eps)
+      for (let i = 0; i < block; i++) {
+        const k = perChannel ? g * perGroup + Math.floor(i / spatial) : g
+        y[o + i] = (v[o + i] - m) * inv * scale[k] + bias[k]
+      }
+    }
+    return [fromF64(x.dtype, x.shape, y)]
+  }
+
 export const NORM_KERNELS: Record<string, Kernel> = {
   LayerNormalization: layerNorm,
   BatchNormalization: batchNorm,
+  InstanceNormalization: groupNorm(true),
+  GroupNormalization: groupNorm(false),
 }

@@ -143,6 +143,14 @@ const loss: ShapeFn = (ctx) => {
 export const NN_SHAPES: Record<string, ShapeFn> = {
   LayerNormalization: layerNorm,
   BatchNormalization: batchNorm,
+  InstanceNormalization: (ctx) => [{ dtype: ctx.dtype(0), shape: ctx.shape(0) }],
+  GroupNormalization: (ctx) => {
+    const s = ctx.shape(0)
+    const groups = ctx.attrs.int('num_groups')
+    if (typeof s[1] === 'number' && (groups <= 0 || s[1] % groups !== 0))
+      ctx.fail(`${s[1]} channels do not split into ${groups} groups`)
+    return [{ dtype: ctx.dtype(0), shape: s }]
+  },
   Conv: conv,
   ConvTranspose: convTranspose,
   MaxPool: pool,
