@@ -99,7 +99,7 @@ function quantise(
     for (let i = start; i < end; i++) {
       codes[i] = x[i] * inv + ROUND - ROUND
       const a = bits[i + block] & 0x7fffffff
-      next = a > next ? a : next
+      if (a > next) next = a
     }
     maxBits = next
   }
@@ -110,7 +110,7 @@ function blockMaxBits(bits: Uint32Array, start: number, end: number): number {
   let maxBits = 0
   for (let i = start; i < end; i++) {
     const a = bits[i] & 0x7fffffff
-    maxBits = a > maxBits ? a : maxBits
+    if (a > maxBits) maxBits = a
   }
   return maxBits
 }
