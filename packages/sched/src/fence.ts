@@ -1,4 +1,5 @@
-import { type ClusterOptions, clusterPeers, type FenceLink, linkMatrix, orderClusters } from './cluster.ts'
+import { orderClusters } from './chain.ts'
+import { type ClusterOptions, clusterPeers, type FenceLink, linkMatrix } from './cluster.ts'
 import { DEFAULT_MICRO_BATCHES, MIN_ACTIVATION_KEEP_RATIO, OPTIMIZER_STATE_FACTOR } from './constants.ts'
 import { InfeasiblePlanError } from './errors.ts'
 import { assignKeepRatios } from './adatopk.ts'

@@ -21,8 +21,8 @@ export {
   type FenceLink,
   type LinkMatrix,
   linkMatrix,
-  orderClusters,
 } from './cluster.ts'
+export { orderClusters } from './chain.ts'
 export { assignKeepRatios } from './adatopk.ts'
 export {
   allReduceSeconds,
