@@ -32,7 +32,10 @@ export const DEFAULT_EFFICIENCY: Readonly<Record<string, number>> = {
   '*': 0.1,
 }
 
-/** A fence stands only where bandwidth drops by at least this factor (largest log-gap below it: one cluster). */
+/**
+ * A fence stands only where bandwidth drops by at least this factor: if the largest log-gap is
+ * smaller, the peers stay one cluster.
+ */
 export const MIN_FENCE_GAP_RATIO = 2
 
 /** Micro-batches per step when the caller does not say. */

@@ -1,8 +1,9 @@
 /**
  * A lower bound on the wait still to come (beyond the debt) of a state about to place layer k: for
- * a cut at layer q ≥ k, the layers q… cannot start before their ready time, so each iteration overflows by at least its end
- * (clamped to B_q) plus its share of their comm, minus T; letting that comm split freely (a fluid
- * relaxation) gives Σ max(0, a_h − T) + max(0, R_q − Σ max(0, T − a_h)) with a_h = max(E_h, B_q).
+ * a cut at layer q ≥ k, the layers q… cannot start before their ready time, so each iteration
+ * overflows by at least its end (clamped to B_q) plus its share of their comm, minus T; letting
+ * that comm split freely (a fluid relaxation) gives
+ * Σ max(0, a_h − T) + max(0, R_q − Σ max(0, T − a_h)) with a_h = max(E_h, B_q).
  * Evaluated at q = k, at the cut where R_q + H·B_q is largest, and at the last layer.
  */
 export function lowerBounder(ready: Float64Array, comm: Float64Array, T: number, H: number) {

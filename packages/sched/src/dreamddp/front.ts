@@ -66,7 +66,7 @@ function swap(a: Float64Array | Uint8Array, i: number, j: number): void {
   a[j] = t
 }
 
-/** Indices of the states in `keep` that no other state dominates; a dominator has no larger debt + Σ ends. */
+/** Indices of the states in `keep` no other state dominates (a dominator has no larger debt + Σ ends). */
 export function pareto(front: Front, keep: number[], H: number): number[] {
   const e = front.ends
   const d = front.debt
