@@ -206,6 +206,9 @@ const CASES: Case[] = [
     attrs: { num_groups: attr.int(2) },
     opset: 21,
   },
+  { op: 'TopK', inputs: { x: x234, k: int64([1], [2]) }, attrs: { axis: attr.int(1) }, outputs: 2 },
+  { op: 'TopK', inputs: { x: x234, k: int64([1], [3]) }, attrs: { largest: attr.int(0) }, outputs: 2 },
+  { op: 'NonZero', inputs: { x: bool([2, 3], [1, 0, 0, 1, 1, 0]) } },
   { op: 'GlobalAveragePool', inputs: { x: img } },
   ...[
     'ReduceSum',

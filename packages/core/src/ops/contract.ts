@@ -189,6 +189,11 @@ export const OPS = {
   ReduceLogSumExp: reduce(18),
   ArgMax: argReduce,
   ArgMin: argReduce,
+  TopK: {
+    inputs: ['X', 'K'],
+    outputs: ['Values', 'Indices'],
+    attributes: { axis: int(-1), largest: int(1), sorted: int(1) },
+  },
   CumSum: { inputs: ['x', 'axis'], outputs: ['y'], attributes: { exclusive: int(0), reverse: int(0) } },
   // shape and movement
   Reshape: { inputs: ['data', 'shape'], outputs: ['reshaped'], attributes: { allowzero: int(0) } },
@@ -236,6 +241,7 @@ export const OPS = {
     outputs: ['output'],
     attributes: { reduction: str('none') },
   },
+  NonZero: { inputs: ['X'], outputs: ['Y'], attributes: {} },
   OneHot: { inputs: ['indices', 'depth', 'values'], outputs: ['output'], attributes: { axis: int(-1) } },
   // generators and shape queries
   Constant: {

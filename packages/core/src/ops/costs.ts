@@ -70,7 +70,15 @@ const PER_ELEMENT: Record<string, number> = {
   GroupNormalization: 7,
   Gelu: 1,
 }
-const PER_INPUT = new Set(['ArgMax', 'ArgMin', 'CumSum', 'GlobalAveragePool', 'GlobalMaxPool'])
+const PER_INPUT = new Set([
+  'ArgMax',
+  'ArgMin',
+  'CumSum',
+  'TopK',
+  'NonZero',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+])
 const LOSS_FLOPS_PER_SCORE = 6
 
 /** FLOPs, parameter bytes and output bytes of `node`, given the static types of its values. */

@@ -51,7 +51,7 @@ export function planEinsum(equation: string, shapes: readonly Dim[][]): EinsumPl
   )
   const inputs = terms.map((t, i) => expand(t, shapes[i].length))
   const sizes = new Map<string, Dim>()
-  inputs.forEach((letters, i) =>
+  inputs.forEach((letters, i) => {
     letters.forEach((l, j) => {
       const d = shapes[i][j]
       const seen = sizes.get(l)
@@ -59,8 +59,8 @@ export function planEinsum(equation: string, shapes: readonly Dim[][]): EinsumPl
       else if (d !== 1 && d !== seen && typeof d === 'number' && typeof seen === 'number') {
         throw new EinsumEquationError(`'${l}' is ${seen} in one operand and ${d} in another`)
       }
-    }),
-  )
+    })
+  })
   const ellipsis = ELLIPSIS_LETTERS.slice(0, ellipsisRank).split('').reverse()
   const counts = new Map<string, number>()
   for (const l of inputs.flat()) counts.set(l, (counts.get(l) ?? 0) + 1)

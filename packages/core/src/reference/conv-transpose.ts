@@ -29,7 +29,7 @@ export const convTranspose: Kernel = (ctx) => {
   // target[i * taps + t]: the output offset tap t of input position i lands on, or -1 outside
   const ost = stridesOf(out)
   const target = new Int32Array(inPositions.length * taps.length)
-  inPositions.forEach((p, i) =>
+  inPositions.forEach((p, i) => {
     taps.forEach((t, k) => {
       let off = 0
       for (let d = 0; d < p.length && off >= 0; d++) {
@@ -37,8 +37,8 @@ export const convTranspose: Kernel = (ctx) => {
         off = q >= 0 && q < out[d] ? off + q * ost[d] : -1
       }
       target[i * taps.length + k] = off
-    }),
-  )
+    })
+  })
   const xv = toF64(x)
   const wv = toF64(w)
   const plane = numel(inSpatial)

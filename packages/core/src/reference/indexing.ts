@@ -99,9 +99,28 @@ const oneHot: Kernel = (ctx) => {
   return [fromF64(ctx.input(2).dtype, shape, v)]
 }
 
+/** NonZero: the coordinates of the non-zero elements, one row per dim, in row-major order. */
+const nonZero: Kernel = (ctx) => {
+  const x = ctx.input(0)
+  const v = toF64(x)
+  const hits: number[][] = []
+  let k = 0
+  mapIndex(x.shape, (idx) => {
+    if (v[k++] !== 0) hits.push([...idx])
+    return 0
+  })
+  const rank = x.shape.length
+  const out = new Float64Array(rank * hits.length)
+  hits.forEach((idx, h) => {
+    for (let d = 0; d < rank; d++) out[d * hits.length + h] = idx[d]
+  })
+  return [fromF64('int64', [rank, hits.length], out)]
+}
+
 export const INDEXING_KERNELS: Record<string, Kernel> = {
   Gather: gather,
   GatherElements: gatherElements,
   ScatterElements: scatterElements,
   OneHot: oneHot,
+  NonZero: nonZero,
 }

@@ -156,11 +156,39 @@ const softmax =
     return [fromF64(x.dtype, x.shape, out)]
   }
 
+/** TopK along an axis: the k largest (or smallest) values and their indices; ties keep the lower index. */
+const topK: Kernel = (ctx) => {
+  const x = ctx.input(0)
+  const axis = normAxis(ctx.node, ctx.attrs.int('axis'), x.shape.length)
+  const k = Number(ctx.input(1).data[0])
+  const largest = ctx.attrs.int('largest') === 1
+  const { outer, dim, inner } = aroundAxis(x.shape, axis)
+  if (!(k >= 0 && k <= dim)) ctx.fail(`k = ${k} is not in [0, ${dim}]`)
+  const v = toF64(x)
+  const values = new Float64Array(outer * k * inner)
+  const indices = new Float64Array(outer * k * inner)
+  const order = Array.from({ length: dim }, (_, i) => i)
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const at = (i: number) => v[(o * dim + i) * inner + j]
+      order.sort((a, b) => (largest ? at(b) - at(a) : at(a) - at(b)) || a - b)
+      for (let r = 0; r < k; r++) {
+        values[(o * k + r) * inner + j] = at(order[r])
+        indices[(o * k + r) * inner + j] = order[r]
+      }
+      order.sort((a, b) => a - b)
+    }
+  }
+  const shape = x.shape.map((d, i) => (i === axis ? k : d))
+  return [fromF64(x.dtype, shape, values), fromF64('int64', shape, indices)]
+}
+
 export const REDUCE_KERNELS: Record<string, Kernel> = {
   ReduceLogSumExp: reduceLogSumExp,
   ArgMax: argReduce((a, b) => a > b),
   ArgMin: argReduce((a, b) => a < b),
   CumSum: cumSum,
+  TopK: topK,
   Softmax: softmax(false),
   LogSoftmax: softmax(true),
 }

@@ -136,4 +136,6 @@ export const INDEXING_SHAPES: Record<string, ShapeFn> = {
   GatherND: gatherND,
   ScatterND: scatterND,
   OneHot: oneHot,
+  // the number of non-zeros is only known at run time
+  NonZero: (ctx) => [{ dtype: 'int64', shape: [ctx.shape(0).length, unknownDim(ctx, 1)] }],
 }
