@@ -4,33 +4,27 @@
  * overflows by at least its end (clamped to B_q) plus its share of their comm, minus T; letting
  * that comm split freely (a fluid relaxation) gives
  * Σ max(0, a_h − T) + max(0, R_q − Σ max(0, T − a_h)) with a_h = max(E_h, B_q).
- * Evaluated at q = k, at the cut where R_q + H·B_q is largest, and at the last layer.
+ * The largest over every cut q ≥ k.
  */
 export function lowerBounder(ready: Float64Array, comm: Float64Array, T: number, H: number) {
   const n = ready.length
   const suffix = new Float64Array(n + 1)
   for (let q = n - 1; q >= 0; q--) suffix[q] = suffix[q + 1] + comm[q]
-  const critical = new Int32Array(n + 1).fill(n)
-  for (let q = n - 1; q >= 0; q--) {
-    const c = critical[q + 1]
-    const here = suffix[q] + H * ready[q]
-    critical[q] = c === n || here >= suffix[c] + H * ready[c] ? q : c
-  }
-  const atCut = (ends: Float64Array, base: number, q: number) => {
-    const b = q < n ? ready[q] : T
-    let over = 0
-    let idle = 0
-    for (let i = 0; i < H; i++) {
-      const a = Math.max(ends[base + i], b)
-      if (a > T) over += a - T
-      else idle += T - a
-    }
-    return over + Math.max(0, suffix[q] - idle)
-  }
+  // The search keeps ends sorted and capped at T, so a_h ≤ T and the bound at cut q is
+  // R_q − H·T + Σ_h max(E_h, B_q); one sweep over q (B_q ascending) with a pointer into the
+  // sorted ends evaluates every cut in O(n − k + H).
   return (ends: Float64Array, base: number, k: number): number => {
-    let lb = atCut(ends, base, k)
-    if (critical[k] !== k) lb = Math.max(lb, atCut(ends, base, critical[k]))
-    if (k < n - 1) lb = Math.max(lb, atCut(ends, base, n - 1))
+    let total = 0
+    for (let h = 0; h < H; h++) total += ends[base + h]
+    let lb = 0
+    let p = 0
+    let below = 0
+    for (let q = k; q < n; q++) {
+      const b = ready[q]
+      while (p < H && ends[base + p] < b) below += ends[base + p++]
+      const value = suffix[q] - H * T + (total - below) + p * b
+      if (value > lb) lb = value
+    }
     return lb
   }
 }
