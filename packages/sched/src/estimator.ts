@@ -8,6 +8,7 @@ import {
   OPTIMIZER_STATE_FACTOR,
   WIRE_BYTES_PER_KEPT,
 } from './constants.ts'
+import { InvalidFieldError } from './errors.ts'
 import type { BoundaryEdge, OpCost, Prediction, Stage, SyncSpec } from './types.ts'
 
 export interface EstimatorOptions {
@@ -150,4 +151,28 @@ export function calibrateEfficiency(samples: readonly EfficiencySample[]): Recor
     out[type] = Math.min(1, median)
   }
   return out
+}
+
+/** How far a prediction was from measured steps: what the runtime reports to keep the estimator honest. */
+export interface PredictionCheck {
+  predictedSeconds: number
+  measuredMedianSeconds: number
+  /** (predicted − measured) / measured: > 0 means the estimator was pessimistic */
+  relativeError: number
+}
+
+export function checkPrediction(
+  prediction: Prediction,
+  measuredStepSeconds: readonly number[],
+): PredictionCheck {
+  const measured = measuredStepSeconds.filter((s) => Number.isFinite(s) && s > 0).sort((a, b) => a - b)
+  if (measured.length === 0)
+    throw new InvalidFieldError('measuredStepSeconds', 'at least one time > 0', measuredStepSeconds)
+  const mid = measured.length >> 1
+  const median = measured.length % 2 ? measured[mid] : (measured[mid - 1] + measured[mid]) / 2
+  return {
+    predictedSeconds: prediction.stepSeconds,
+    measuredMedianSeconds: median,
+    relativeError: (prediction.stepSeconds - median) / median,
+  }
 }

@@ -27,9 +27,11 @@ export { assignKeepRatios } from './adatopk.ts'
 export {
   allReduceSeconds,
   calibrateEfficiency,
+  checkPrediction,
   computeSeconds,
   type EfficiencySample,
   type EstimatorOptions,
+  type PredictionCheck,
   efficiencyOf,
   opWork,
   predictStep,

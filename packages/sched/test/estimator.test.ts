@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import {
   allReduceSeconds,
   calibrateEfficiency,
+  checkPrediction,
   computeSeconds,
   layerOf,
   linearize,
@@ -68,6 +69,12 @@ describe('workload estimator', () => {
     assert.equal(p.slotSeconds, 3)
     assert.equal(p.bottleneck, 'edge 0→1')
     assert.equal(p.stepSeconds, 5 * 3 + 2)
+    assert.deepEqual(checkPrediction(p, [20, 10, 34, Number.NaN]), {
+      predictedSeconds: 17,
+      measuredMedianSeconds: 20,
+      relativeError: -0.15,
+    })
+    assert.throws(() => checkPrediction(p, []), { name: 'InvalidFieldError' })
   })
 
   it('calibrates per-op-type efficiency as the median achieved fraction', () => {
