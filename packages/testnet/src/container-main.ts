@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process'
 import {
+  bootstrapAddress,
   interfaceWith,
   peerContainerSetup,
   ROUTER_ROLE,
@@ -30,6 +31,10 @@ console.log(SHAPED_LINE)
 
 const dash = process.argv.indexOf('--')
 const command = dash < 0 ? [] : process.argv.slice(dash + 1)
+// Compose has no way to pass the first peer's id to the others: they read it from its state file.
+const bootFrom = process.env.ATOLL_TESTNET_BOOTSTRAP_FROM
+if (bootFrom !== undefined && command.length > 0)
+  command.push('--bootstrap', await bootstrapAddress(bootFrom, plan.peers[0].address))
 if (command.length === 0) {
   // Nothing to run: keep the container (and its links) up until `docker rm -f`.
   setInterval(() => {}, 1 << 30)

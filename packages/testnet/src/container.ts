@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { TestnetError } from './errors.ts'
 import { DOCKER_ADDRESSING, type NetPlan } from './plan.ts'
 import { siteLinkShaping, type TcCommand, wholeLink } from './shaping.ts'
@@ -73,4 +76,28 @@ export function routerContainerSetup(plan: NetPlan, devFor: (address: string) =>
       siteLinkShaping(plan, undefined, devFor(site.gateway), site).map((c) => ['tc', ...c.args]),
     ),
   ]
+}
+
+/** `atoll peer` writes its addresses to this file in its data directory (@atoll/peer's STATE_FILE). */
+const PEER_STATE_FILE = 'peer.json'
+const BOOTSTRAP_WAIT_MS = 120_000
+
+/** Waits for the daemon whose data directory is `dir` to write its state, and returns its address on `ip`. */
+export async function bootstrapAddress(dir: string, ip: string): Promise<string> {
+  const deadline = Date.now() + BOOTSTRAP_WAIT_MS
+  while (Date.now() < deadline) {
+    try {
+      const state = JSON.parse(readFileSync(join(dir, PEER_STATE_FILE), 'utf8')) as { addresses?: unknown }
+      const hit = Array.isArray(state.addresses)
+        ? state.addresses.find((a): a is string => typeof a === 'string' && a.startsWith(`/ip4/${ip}/tcp/`))
+        : undefined
+      if (hit !== undefined) return hit
+    } catch {
+      // not written yet
+    }
+    await sleep(250)
+  }
+  throw new TestnetError(
+    `no peer state with an address on ${ip} in ${dir} after ${BOOTSTRAP_WAIT_MS / 1000} s`,
+  )
 }

@@ -13,7 +13,6 @@ import { type Topology, topologyDocument } from './topology.ts'
 
 /** Every container and network of the Docker testnet carries this label; `down` finds them by it. */
 export const LABEL = 'atoll.testnet'
-const ENTRY = `${APP_DIR}/packages/testnet/src/container-main.ts`
 const CLI = ['node', `${APP_DIR}/packages/cli/src/main.ts`]
 /** A container that has not shaped its links by then has failed (its log says why). */
 const SHAPE_TIMEOUT_MS = 30_000
@@ -76,8 +75,7 @@ function createContainer(
     '-e',
     `ATOLL_TESTNET_PEER=${role}`,
     image,
-    'node',
-    ENTRY,
+    // the image's entry point is container-main.ts; what follows `--` is what it runs once shaped
     ...(command.length > 0 ? ['--', ...command] : []),
   ])
 }

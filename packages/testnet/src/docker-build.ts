@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   APP_DIR,
+  CONTAINER_ENTRY,
   dependencyEntries,
   IMAGE_REPO,
   nativeFiles,
@@ -135,6 +136,8 @@ export async function ensureImage(log?: (m: string) => void): Promise<string> {
       'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       '--change',
       `WORKDIR ${APP_DIR}`,
+      '--change',
+      `ENTRYPOINT ${JSON.stringify(CONTAINER_ENTRY)}`,
       '-',
       tag,
     ]

@@ -13,6 +13,8 @@ export const IMAGE_REPO = 'atoll-peer'
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 /** Where the workspace lands in the image; the CLI is then `node /app/packages/cli/src/main.ts`. */
 export const APP_DIR = '/app'
+/** Shapes the container's links, then runs what follows `--` (as docker/Dockerfile's ENTRYPOINT). */
+export const CONTAINER_ENTRY = ['node', `${APP_DIR}/packages/testnet/src/container-main.ts`]
 export const SYSTEM_BINARIES = ['/usr/sbin/ip', '/usr/sbin/tc', '/bin/dash']
 /**
  * Dependencies that pnpm links only as optional peers of the WebRTC stack (React Native) or as build

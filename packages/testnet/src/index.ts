@@ -11,7 +11,14 @@
  * ```
  */
 export type { TestnetBackend, UpOptions } from './backend.ts'
-export { interfaceWith, peerContainerSetup, ROUTER_ROLE, routerContainerSetup } from './container.ts'
+export { BOOT_DIR, composeYaml } from './compose.ts'
+export {
+  bootstrapAddress,
+  interfaceWith,
+  peerContainerSetup,
+  ROUTER_ROLE,
+  routerContainerSetup,
+} from './container.ts'
 export { LABEL as DOCKER_LABEL, dockerBackend } from './docker-backend.ts'
 export { ensureImage, imageFingerprint } from './docker-build.ts'
 export { DOCKERD_LOG, ensureDocker } from './docker-engine.ts'

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import {
   backendFor,
+  composeYaml,
   downTestnet,
   exchangeAll,
   findPeer,
@@ -19,7 +20,7 @@ import { numberFlag, parseFlags } from '../flags.ts'
 
 function usage(): string {
   return [
-    'Usage: atoll testnet <up|status|exchange|exec|logs|down|draw> …',
+    'Usage: atoll testnet <up|status|exchange|exec|logs|down|draw|compose> …',
     '',
     '  up --topology NAME|FILE [--docker] [--no-peers]   create the testnet and start `atoll peer` on each peer',
     '  status [--measure] [--tcp] [--seconds S] [--retries N] [--json FILE]',
@@ -31,6 +32,7 @@ function usage(): string {
     '  logs PEER                                         print a peer daemon’s log',
     '  down                                              remove everything (also after a crash)',
     '  draw --topology NAME|FILE [--out FILE.svg]        a picture of the sites, peers and links',
+    '  compose --topology NAME|FILE [--image I] [--out FILE]  a compose file for docker/Dockerfile’s image',
     '',
     'The namespace backend (default) and --docker need root.',
     `Presets: ${presetNames().join(', ')}; or a YAML/JSON topology file (see docs/testnet.md).`,
@@ -137,6 +139,19 @@ async function exchange(args: string[]): Promise<number> {
   return 0
 }
 
+function compose(args: string[]): number {
+  const { values } = parseFlags(args, {
+    topology: { type: 'string' },
+    out: { type: 'string' },
+    image: { type: 'string' },
+  })
+  if (values.topology === undefined) throw new UsageError('compose needs --topology NAME|FILE')
+  const yaml = composeYaml(loadTopology(values.topology), values.image)
+  if (values.out === undefined) process.stdout.write(yaml)
+  else writeFileSync(values.out, yaml)
+  return 0
+}
+
 function draw(args: string[]): number {
   const { values } = parseFlags(args, { topology: { type: 'string' }, out: { type: 'string' } })
   if (values.topology === undefined) throw new UsageError('draw needs --topology NAME|FILE')
@@ -167,6 +182,7 @@ export const testnet: Command = {
     if (sub === 'logs') return logs(rest)
     if (sub === 'exchange') return exchange(rest)
     if (sub === 'draw') return draw(rest)
+    if (sub === 'compose') return compose(rest)
     if (sub === 'down') return down(rest)
     throw new UsageError(sub === undefined ? 'name a sub-command' : `unknown sub-command '${sub}'`)
   },
