@@ -77,9 +77,10 @@ interface Segment {
 
 /**
  * f[k][q]: least slowest-segment time covering ops 0…q−1 with clusters 0…k of the chain, a cluster
- * possibly left empty. A segment's time is its compute on the cluster's total FLOP/s plus the dense
- * transfer of its cut (dense, or at the least AdaTopK ratio) over the cluster's outgoing fence (the link to the next cluster of the chain,
- * also when that one stays empty: an approximation the final costing replaces by the real link).
+ * possibly left empty. A segment's time is its compute on the cluster's total FLOP/s plus the
+ * transfer of its cut (dense, or at the least AdaTopK ratio) over the cluster's outgoing fence —
+ * the link to the next cluster of the chain, also when that one stays empty: an approximation
+ * that the final costing replaces by the real link.
  * Compute and memory grow as a segment grows, so the inner loop stops at the first p that cannot
  * beat the best so far: O(K·N²) worst case, far less in practice.
  */
