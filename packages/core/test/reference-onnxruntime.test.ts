@@ -3,36 +3,11 @@
  * seeded random inputs, exported with exportOnnx and run by both. One session per case keeps this
  * to a couple of seconds.
  */
-import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import * as ort from 'onnxruntime-node'
 import { attr } from '../src/graph.ts'
-import { exportOnnx } from '../src/onnx/index.ts'
-import { inferShapes } from '../src/ops/index.ts'
-import { runReference } from '../src/reference/index.ts'
-import { int64, type Tensor, tensor } from '../src/tensor.ts'
-import { bool, graphOf, node, values } from './ops-helpers.ts'
-
-/** Seeded uniform numbers in [lo, hi) (a linear congruential generator; inputs, not statistics). */
-function randn(shape: number[], seed: number, lo = -2, hi = 2): Tensor {
-  let s = seed >>> 0
-  const n = shape.reduce((a, b) => a * b, 1)
-  const v = new Float32Array(n)
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    v[i] = lo + ((hi - lo) * s) / 2 ** 32
-  }
-  return tensor('float32', shape, v)
-}
-
-interface Case {
-  op: string
-  inputs: Record<string, Tensor>
-  attrs?: Parameters<typeof node>[3]
-  opset?: number
-  outputs?: number
-  /** inputs that are initializers rather than graph inputs (shape arguments) */
-}
+import { int64 } from '../src/tensor.ts'
+import { bool } from './ops-helpers.ts'
+import { type Case, compareWithOrt, randn } from './reference-ort.ts'
 
 const x23 = randn([2, 3], 1)
 const x234 = randn([2, 3, 4], 2)
@@ -282,52 +257,8 @@ const CASES: Case[] = [
   { op: 'NegativeLogLikelihoodLoss', inputs: { x: randn([4, 5], 37), t: int64([4], [0, 4, 2, 1]) } },
 ]
 
-/** Graph inputs for float tensors; int64 tensors are initializers, as exporters write them. */
-function caseGraph(c: Case) {
-  const names = Object.keys(c.inputs)
-  const isInit = (n: string) => c.inputs[n].dtype === 'int64'
-  const outputs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `y${i}`)
-  const g = graphOf({
-    opset: c.opset ?? 18,
-    inputs: Object.fromEntries(
-      names.filter((n) => !isInit(n)).map((n) => [n, [c.inputs[n].dtype, [...c.inputs[n].shape]]]),
-    ),
-    initializers: Object.fromEntries(names.filter(isInit).map((n) => [n, c.inputs[n]])),
-    nodes: [node(c.op, names, outputs, c.attrs ?? {}, `${c.op}_under_test`)],
-    outputs,
-  })
-  const types = inferShapes(g)
-  g.outputs = outputs.map((o) => types.get(o) ?? { name: o, dtype: 'float32' })
-  const feeds = Object.fromEntries(names.filter((n) => !isInit(n)).map((n) => [n, c.inputs[n]]))
-  return { g, feeds, outputs }
-}
-
 describe('reference kernels against onnxruntime-node CPU', () => {
   CASES.forEach((c, k) => {
-    it(`${c.op} #${k}`, async () => {
-      const { g, feeds, outputs } = caseGraph(c)
-      const ours = runReference(g, feeds)
-      const session = await ort.InferenceSession.create(exportOnnx(g))
-      try {
-        const ortFeeds = Object.fromEntries(
-          Object.entries(feeds).map(([n, t]) => [
-            n,
-            new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, [...t.shape]),
-          ]),
-        )
-        const theirs = await session.run(ortFeeds)
-        for (const o of outputs) {
-          assert.deepEqual([...ours[o].shape], [...theirs[o].dims], `${o} shape`)
-          const a = values(ours[o])
-          const b = Array.from(theirs[o].data as ArrayLike<number | bigint>, Number)
-          a.forEach((v, i) => {
-            const ok = v === b[i] || Math.abs(v - b[i]) <= 2e-5 * Math.max(1, Math.abs(b[i]))
-            assert.ok(ok, `${o}[${i}]: ours ${v}, onnxruntime ${b[i]}`)
-          })
-        }
-      } finally {
-        await session.release()
-      }
-    })
+    it(`${c.op} #${k}`, () => compareWithOrt(c))
   })
 })

@@ -1,0 +1,165 @@
+/**
+ * Seeded random configurations — window geometry, slice bounds, broadcast shapes, reduction axes —
+ * each run by the reference interpreter and by onnxruntime-node CPU. Hand-picked cases miss the
+ * corner combinations (ceil_mode with pads, negative steps past the ends); a sweep finds them.
+ */
+import { describe, it } from 'node:test'
+import { type Attribute, attr } from '../src/graph.ts'
+import { windowGeometry } from '../src/ops/geometry.ts'
+import { int64, tensor } from '../src/tensor.ts'
+import { type Case, compareWithOrt, randn } from './reference-ort.ts'
+
+/** A seeded generator of configuration choices (mulberry32). */
+function chooser(seed: number) {
+  let a = seed >>> 0
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
+  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]
+  return { int, pick, next }
+}
+
+const SWEEP = 24
+
+function convCase(seed: number): Case {
+  const r = chooser(seed)
+  for (;;) {
+    const dims = r.pick([1, 2, 2, 2, 3])
+    const group = r.pick([1, 1, 2])
+    const cg = r.int(1, 3)
+    const mg = r.int(1, 3)
+    const spatial = Array.from({ length: dims }, () => r.int(dims === 3 ? 3 : 4, dims === 3 ? 6 : 9))
+    const kernel = spatial.map(() => r.int(1, 3))
+    const strides = spatial.map(() => r.int(1, 3))
+    const dilations = spatial.map(() => r.int(1, 2))
+    const pads = [...spatial, ...spatial].map(() => r.int(0, 2))
+    const autoPad = r.pick(['NOTSET', 'NOTSET', 'NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'])
+    // onnxruntime rejects dilations with SAME_* padding (the ONNX formula is defined; its kernel is not)
+    if (autoPad.startsWith('SAME')) dilations.fill(1)
+    const spec = { kernel, strides, dilations, pads, autoPad, ceilMode: false }
+    if (windowGeometry(spatial, spec).out.some((d) => d <= 0)) continue
+    const attrs: Record<string, Attribute> = {
+      group: attr.int(group),
+      strides: attr.ints(strides),
+      dilations: attr.ints(dilations),
+      auto_pad: attr.string(autoPad),
+    }
+    if (autoPad === 'NOTSET') attrs.pads = attr.ints(pads)
+    const inputs = {
+      x: randn([r.int(1, 2), group * cg, ...spatial], seed),
+      w: randn([group * mg, cg, ...kernel], seed + 1),
+      ...(r.next() < 0.5 ? { b: randn([group * mg], seed + 2) } : {}),
+    }
+    return { op: 'Conv', inputs, attrs }
+  }
+}
+
+function poolCase(seed: number): Case {
+  const r = chooser(seed)
+  for (;;) {
+    const op = r.pick(['MaxPool', 'AveragePool'])
+    const spatial = [r.int(3, 9), r.int(3, 9)]
+    const kernel = spatial.map(() => r.int(1, 3))
+    const strides = spatial.map(() => r.int(1, 3))
+    // onnxruntime requires pads smaller than the kernel
+    const pads = [...kernel, ...kernel].map((k) => r.int(0, k - 1))
+    const dilations = op === 'MaxPool' ? spatial.map(() => r.int(1, 2)) : [1, 1]
+    const ceilMode = r.next() < 0.5
+    const autoPad = r.pick(['NOTSET', 'NOTSET', 'NOTSET', 'SAME_UPPER', 'VALID'])
+    // onnxruntime's SAME pooling ignores dilations and fails on strides beyond the kernel (negative
+    // padding); the ONNX formulas Atoll follows differ there, so those combinations are not compared
+    if (autoPad.startsWith('SAME')) {
+      dilations.fill(1)
+      strides.forEach((st, i) => {
+        strides[i] = Math.min(st, kernel[i])
+      })
+    }
+    const spec = { kernel, strides, dilations, pads, autoPad, ceilMode }
+    if (windowGeometry(spatial, spec).out.some((d) => d <= 0)) continue
+    const attrs: Record<string, Attribute> = {
+      kernel_shape: attr.ints(kernel),
+      strides: attr.ints(strides),
+      ceil_mode: attr.int(ceilMode ? 1 : 0),
+      auto_pad: attr.string(autoPad),
+    }
+    if (autoPad === 'NOTSET') attrs.pads = attr.ints(pads)
+    if (op === 'MaxPool') attrs.dilations = attr.ints(dilations)
+    else attrs.count_include_pad = attr.int(r.int(0, 1))
+    return { op, inputs: { x: randn([1, 2, ...spatial], seed) }, attrs }
+  }
+}
+
+function sliceCase(seed: number): Case {
+  const r = chooser(seed)
+  const shape = Array.from({ length: r.int(1, 3) }, () => r.int(1, 6))
+  const axes = shape.map((_, i) => i).filter(() => r.next() < 0.7)
+  if (axes.length === 0) axes.push(0)
+  const bound = () =>
+    r.pick([r.int(-8, 8), r.int(-8, 8), r.int(-8, 8), Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER])
+  const steps = axes.map(() => r.pick([1, 1, 2, 3, -1, -2]))
+  const i64 = (v: number[]) => int64([v.length], v)
+  return {
+    op: 'Slice',
+    inputs: {
+      x: randn(shape, seed),
+      s: i64(axes.map(bound)),
+      e: i64(axes.map(bound)),
+      a: i64(axes),
+      st: i64(steps),
+    },
+  }
+}
+
+function broadcastCase(seed: number): Case {
+  const r = chooser(seed)
+  const full = Array.from({ length: r.int(1, 4) }, () => r.int(2, 4))
+  const operand = () => full.slice(r.int(0, full.length)).map((d) => (r.next() < 0.3 ? 1 : d))
+  const op = r.pick(['Add', 'Mul', 'Sub', 'Max', 'Where'])
+  if (op === 'Where') {
+    const c = operand()
+    const n = c.reduce((a, b) => a * b, 1)
+    const cond = tensor(
+      'bool',
+      c,
+      Uint8Array.from({ length: n }, () => (r.next() < 0.5 ? 1 : 0)),
+    )
+    return { op, inputs: { c: cond, a: randn(operand(), seed), b: randn(full, seed + 1) } }
+  }
+  return { op, inputs: { a: randn(operand(), seed), b: randn(full, seed + 1) } }
+}
+
+function reduceCase(seed: number): Case {
+  const r = chooser(seed)
+  const shape = Array.from({ length: r.int(1, 4) }, () => r.int(1, 4))
+  const axes = shape.map((_, i) => (r.next() < 0.5 ? i : i - shape.length)).filter(() => r.next() < 0.5)
+  const op = r.pick(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceL2', 'ReduceLogSumExp'])
+  const inputs: Case['inputs'] = { x: randn(shape, seed) }
+  if (axes.length) inputs.a = int64([axes.length], axes)
+  return { op, inputs, attrs: { keepdims: attr.int(r.int(0, 1)) } }
+}
+
+const FAMILIES: [string, (seed: number) => Case][] = [
+  ['Conv', convCase],
+  ['pooling', poolCase],
+  ['Slice', sliceCase],
+  ['broadcasting', broadcastCase],
+  ['reductions', reduceCase],
+]
+
+for (const [family, make] of FAMILIES) {
+  describe(`sweep: ${family} against onnxruntime`, () => {
+    for (let k = 0; k < SWEEP; k++) {
+      const c = make(1000 * k + 17)
+      const what = Object.entries(c.attrs ?? {})
+        .map(([n, a]) => `${n}=${a.value}`)
+        .join(' ')
+      it(`#${k} ${c.op} ${Object.values(c.inputs)
+        .map((t) => `[${t.shape}]`)
+        .join(' ')} ${what}`, () => compareWithOrt(c))
+    }
+  })
+}
