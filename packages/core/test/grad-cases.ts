@@ -85,6 +85,8 @@ export const CASES: Record<string, Case> = {
   'MatMul (vector × matrix)': binary('MatMul', [4], [2, 4, 3]),
   'MatMul (matrix × vector)': binary('MatMul', [3, 4], [4]),
   'MatMul (vector · vector)': binary('MatMul', [4], [4]),
+  'MatMul (linear layer)': binary('MatMul', [2, 3, 4], [4, 5]),
+  'MatMul (2-D)': binary('MatMul', [3, 4], [4, 2]),
   Gemm: (p) => ({
     params: { a: p([3, 2]), b: p([4, 3]), c: p([4]) },
     nodes: [

@@ -12,7 +12,7 @@ import {
   tensor,
 } from '@atoll/core'
 import { type Backend, nodeBackends } from '@atoll/runtime'
-import { medianSeconds, medianSecondsAsync } from '../measure.ts'
+import { median, medianSeconds } from '../measure.ts'
 import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
 
 /**
@@ -43,17 +43,13 @@ export const autodiff: BenchSuite = {
     log(
       `autodiff: resnet18 ×${quick ? '1/16' : '1/4'}, ${image}², batch ${batch}, ${backend.name}, median of ${runs}`,
     )
-    const netForward = await timeGraph(backend, forwardNet, netFeeds, runs, warmup)
-    const netConv = await timeGraph(
+    const [netForward, netConv, netTransposed] = await timeGraphs(
       backend,
-      buildTrainingGraph(net.graph, 'loss').graph,
-      netFeeds,
-      runs,
-      warmup,
-    )
-    const netTransposed = await timeGraph(
-      backend,
-      buildTrainingGraph(net.graph, 'loss', { convTranspose: true }).graph,
+      [
+        forwardNet,
+        buildTrainingGraph(net.graph, 'loss').graph,
+        buildTrainingGraph(net.graph, 'loss', { convTranspose: true }).graph,
+      ],
       netFeeds,
       runs,
       warmup,
@@ -66,10 +62,9 @@ export const autodiff: BenchSuite = {
         Array.from({ length: 4 * seq }, (_, i) => (i * 7) % 256),
       )
     const lmFeeds = { input_ids: tokens(), targets: tokens() }
-    const lmForward = await timeGraph(backend, lm.graph, lmFeeds, runs, warmup)
-    const lmTraining = await timeGraph(
+    const [lmForward, lmTraining] = await timeGraphs(
       backend,
-      buildTrainingGraph(lm.graph, 'loss').graph,
+      [lm.graph, buildTrainingGraph(lm.graph, 'loss').graph],
       lmFeeds,
       runs,
       warmup,
@@ -111,24 +106,32 @@ export const autodiff: BenchSuite = {
   },
 }
 
-async function timeGraph(
+/**
+ * Median run time of each graph's session. The sessions run in interleaved rounds (one run of
+ * each per round) so that a load change on a shared machine hits all of them alike, not one.
+ */
+async function timeGraphs(
   backend: Backend,
-  graph: Graph,
+  graphs: Graph[],
   feeds: Record<string, Tensor>,
   runs: number,
   warmup: number,
-): Promise<number> {
-  const session = await backend.createSession({ onnx: exportOnnx(graph), graph })
+): Promise<number[]> {
+  const sessions = await Promise.all(
+    graphs.map((graph) => backend.createSession({ onnx: exportOnnx(graph), graph })),
+  )
   try {
-    return await medianSecondsAsync(
-      async () => {
+    const times: number[][] = graphs.map(() => [])
+    for (let round = 0; round < warmup + runs; round++) {
+      for (const [i, session] of sessions.entries()) {
+        const t0 = performance.now()
         await session.run(feeds)
-      },
-      runs,
-      warmup,
-    )
+        if (round >= warmup) times[i].push((performance.now() - t0) / 1000)
+      }
+    }
+    return times.map(median)
   } finally {
-    await session.release()
+    for (const session of sessions) await session.release()
   }
 }
 

@@ -26,8 +26,8 @@ export interface BackwardOptions {
   /**
    * Write the input gradients of Conv/AveragePool as one ConvTranspose node instead of a Conv over
    * the stride-dilated gradient. ConvTranspose is not in the op contract (the reference interpreter
-   * and shape inference cannot run such a backward), and onnxruntime's CPU kernel measured 2.6×
-   * slower than the Conv form on a ResNet-18 training step (`atoll bench autodiff`); default false.
+   * and shape inference cannot run such a backward), and on onnxruntime's CPU a ResNet-18 training
+   * step measured no faster with it (0.99–1.09× the Conv form's time); default false.
    */
   convTranspose?: boolean
 }

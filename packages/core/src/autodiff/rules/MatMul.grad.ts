@@ -1,5 +1,6 @@
+import { attr } from '../../graph.ts'
 import { sumTo } from '../broadcast.ts'
-import type { GradRule } from '../rule.ts'
+import type { GradContext, GradRule } from '../rule.ts'
 
 /**
  * Y = A·B with numpy batching: dA = g·Bᵀ, dB = Aᵀ·g, summed over broadcast batch axes. 1-D operands
@@ -13,13 +14,16 @@ export const matMulGrad: GradRule = {
     const e = ctx.emit
     const aShape = ctx.inputShape(0)
     const bShape = ctx.inputShape(1)
+    if (bShape.length === 2 && aShape.length >= 2) return linearGrad(ctx, aShape, bShape)
     const a2 = aShape.length === 1 ? [1, aShape[0]] : aShape
     const b2 = bShape.length === 1 ? [bShape[0], 1] : bShape
     const a = () => (aShape.length === 1 ? e.reshape(ctx.input(0), a2) : ctx.input(0))
     const b = () => (bShape.length === 1 ? e.reshape(ctx.input(1), b2) : ctx.input(1))
     const batch = batchShape(a2.slice(0, -2), b2.slice(0, -2))
     const y2 = [...batch, a2[a2.length - 2], b2[b2.length - 1]]
-    const g = e.reshape(ctx.dyOrZeros(0), y2)
+    const y = ctx.outputShape(0)
+    const sameY = y.length === y2.length && y.every((d, i) => d === y2[i])
+    const g = sameY ? ctx.dyOrZeros(0) : e.reshape(ctx.dyOrZeros(0), y2)
     const swap = (rank: number) => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2]
     const back = (t: string, full: number[], two: number[], orig: number[]) => {
       const summed = sumTo(e, t, full, two)
@@ -52,4 +56,25 @@ function batchShape(a: number[], b: number[]): number[] {
     const x = a[a.length - n + i] ?? 1
     return x === 1 ? (b[b.length - n + i] ?? 1) : x
   })
+}
+
+/**
+ * The common Linear case, x [..., k] · W [k, n]: the batch axes fold into rows, so each gradient
+ * is one 2-D Gemm (trans flags instead of Transpose copies, no ReduceSum over the batch):
+ * dx = g·Wᵀ, dW = xᵀ·g with x and g viewed as [rows, k] and [rows, n].
+ */
+function linearGrad(ctx: GradContext, aShape: number[], bShape: number[]): (string | undefined)[] {
+  const e = ctx.emit
+  const [k, n] = bShape
+  const rows = aShape.reduce((p, d) => p * d, 1) / k
+  const g = e.reshape(ctx.dyOrZeros(0), [rows, n])
+  const gemm = (x: string, y: string, transA: number, transB: number) =>
+    e.op('Gemm', [x, y], { transA: attr.int(transA), transB: attr.int(transB) })
+  const flat = (shape: number[]) => shape.length === 2
+  const dA = () => {
+    const d = gemm(g, ctx.input(1), 0, 1)
+    return flat(aShape) ? d : e.reshape(d, aShape)
+  }
+  const dB = () => gemm(flat(aShape) ? ctx.input(0) : e.reshape(ctx.input(0), [rows, k]), g, 1, 0)
+  return [ctx.needsGrad(0) ? dA() : undefined, ctx.needsGrad(1) ? dB() : undefined]
 }
