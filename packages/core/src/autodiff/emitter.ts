@@ -83,6 +83,13 @@ export class GradEmitter {
     return dtype === 'float32' ? f : this.cast(f, dtype)
   }
 
+  /** A constant float tensor in `dtype` (float16 by a Cast, since half bits need converting). */
+  floats(shape: readonly number[], values: Float64Array, dtype: DType, what = 'floats'): string {
+    if (dtype === 'float64') return this.constant(tensor('float64', shape, values), what)
+    const single = this.constant(tensor('float32', shape, Float32Array.from(values)), what)
+    return dtype === 'float32' ? single : this.cast(single, dtype)
+  }
+
   /** A zero tensor of `shape` built at run time (ConstantOfShape), so large zeros cost no file bytes. */
   zeros(shape: readonly number[], dtype: DType): string {
     const zero = dtype === 'float64' ? tensor('float64', [1], new Float64Array(1)) : float32([1], [0])

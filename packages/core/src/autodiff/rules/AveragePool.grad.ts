@@ -26,16 +26,13 @@ export const averagePoolGrad: GradRule = {
       ctx.attrs.int('count_include_pad') === 1,
     )
     const inverse = new Float64Array(counts.map((c) => 1 / c))
-    const scale = e.constant({ dtype: 'float64', shape: [1, 1, ...geo.output], data: inverse }, 'inv_count')
-    const g = e.op('Mul', [ctx.dyOrZeros(0), dtype === 'float64' ? scale : e.cast(scale, dtype)])
+    const g = e.op('Mul', [ctx.dyOrZeros(0), e.floats([1, 1, ...geo.output], inverse, dtype, 'inv_count')])
     const size = kernel.reduce((a, b) => a * b, 1)
     const ones = new Float64Array(channels * size).fill(1)
     const wShape = [channels, 1, ...kernel]
-    const w = e.constant({ dtype: 'float64', shape: wShape, data: ones }, 'ones_kernel')
+    const w = e.floats(wShape, ones, dtype, 'ones_kernel')
     const geoUnitDilation = { ...geo, dilations: kernel.map(() => 1) }
-    return [
-      transposedConv(ctx, g, dtype === 'float64' ? w : e.cast(w, dtype), wShape, geoUnitDilation, channels),
-    ]
+    return [transposedConv(ctx, g, w, wShape, geoUnitDilation, channels)]
   },
 }
 

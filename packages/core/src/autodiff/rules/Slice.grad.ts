@@ -63,15 +63,11 @@ function scatterAxis(
   dim: number,
 ): string {
   const e = ctx.emit
-  const dtype = ctx.inputDtype(0)
   const select = new Float64Array(index.length * dim)
   index.forEach((p, j) => {
     select[j * dim + p] = 1
   })
-  const sel =
-    dtype === 'float64'
-      ? e.constant({ dtype, shape: [index.length, dim], data: select }, 'select')
-      : e.cast(e.constant({ dtype: 'float64', shape: [index.length, dim], data: select }, 'select'), dtype)
+  const sel = e.floats([index.length, dim], select, ctx.inputDtype(0), 'select')
   const rank = shape.length
   const toLast = [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis]
   const back = new Array<number>(rank)

@@ -43,8 +43,7 @@ export function maxPoolGradByMask(ctx: GradContext, indices: string): string {
   const oneHot = new Float64Array(c * kCount * kCount)
   for (let ch = 0; ch < c; ch++) for (let k = 0; k < kCount; k++) oneHot[(ch * kCount + k) * kCount + k] = 1
   const wShape = [c * kCount, 1, ...kernel]
-  const w = e.constant({ dtype: 'float64', shape: wShape, data: oneHot }, 'pool_onehot')
-  const wTyped = ctx.inputDtype(0) === 'float64' ? w : e.cast(w, ctx.inputDtype(0))
+  const wTyped = e.floats(wShape, oneHot, ctx.inputDtype(0), 'pool_onehot')
   return transposedConv(ctx, stacked, wTyped, wShape, geo, c)
 }
 
