@@ -58,6 +58,40 @@ function convCase(seed: number): Case {
   }
 }
 
+function convTransposeCase(seed: number): Case {
+  const r = chooser(seed)
+  const dims = r.pick([1, 2, 2])
+  const group = r.pick([1, 1, 2])
+  const spatial = Array.from({ length: dims }, () => r.int(2, 6))
+  const kernel = spatial.map(() => r.int(1, 3))
+  const strides = spatial.map(() => r.int(1, 3))
+  const dilations = spatial.map(() => r.int(1, 2))
+  const attrs: Record<string, Attribute> = {
+    group: attr.int(group),
+    strides: attr.ints(strides),
+    dilations: attr.ints(dilations),
+  }
+  const mode = r.pick(['pads', 'pads', 'output_shape', 'SAME_UPPER', 'SAME_LOWER'])
+  if (mode === 'pads') {
+    // pads within the kernel span keep every output size positive
+    attrs.pads = attr.ints([...kernel, ...kernel].map((k, i) => r.int(0, (k - 1) * dilations[i % dims])))
+    attrs.output_padding = attr.ints(strides.map((st) => r.int(0, st - 1)))
+  } else if (mode === 'output_shape') {
+    attrs.output_shape = attr.ints(
+      spatial.map((d, i) => strides[i] * (d - 1) + (kernel[i] - 1) * dilations[i] + 1 - r.int(0, 1)),
+    )
+  } else {
+    attrs.auto_pad = attr.string(mode)
+  }
+  const cg = r.int(1, 2)
+  const inputs: Case['inputs'] = {
+    x: randn([r.int(1, 2), group * cg, ...spatial], seed),
+    w: randn([group * cg, r.int(1, 3), ...kernel], seed + 1),
+  }
+  if (r.next() < 0.5) inputs.b = randn([inputs.w.shape[1] * group], seed + 2)
+  return { op: 'ConvTranspose', inputs, attrs }
+}
+
 function poolCase(seed: number): Case {
   const r = chooser(seed)
   for (;;) {
@@ -144,6 +178,7 @@ function reduceCase(seed: number): Case {
 
 const FAMILIES: [string, (seed: number) => Case][] = [
   ['Conv', convCase],
+  ['ConvTranspose', convTransposeCase],
   ['pooling', poolCase],
   ['Slice', sliceCase],
   ['broadcasting', broadcastCase],

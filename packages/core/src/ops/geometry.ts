@@ -98,9 +98,11 @@ export function transposedGeometry(
       out.push(full - (w.pads[i] ?? 0) - (w.pads[i + n] ?? 0))
       continue
     }
-    const total = full - target
+    // a stride wider than the kernel span would need negative padding under SAME; onnxruntime
+    // (the backend these graphs run on) clamps it to 0 and shortens the output instead
+    const total = w.outputShape ? full - target : Math.max(0, full - target)
     padsBegin.push(w.autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2))
-    out.push(target)
+    out.push(full - total)
   }
   return { out, padsBegin }
 }
