@@ -6,6 +6,7 @@ import {
   parseReferenceSchedule,
   planDreamDdp,
   scheduleWaits,
+  solveContiguous,
   syncProblem,
 } from '../src/index.ts'
 import { sum, timeline } from '../src/dreamddp/model.ts'
