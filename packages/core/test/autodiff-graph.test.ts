@@ -201,3 +201,20 @@ test('constants folded from forward nodes are defined once in the training graph
   })
   unique(partition.stages[0].backward)
 })
+
+test('a training Dropout without a mask output gets one before differentiation', () => {
+  const graph = lossGraph({
+    params: { x: p([3, 4]) },
+    constants: {
+      ratio: { dtype: 'float64', shape: [], data: Float64Array.of(0.5) },
+      on: { dtype: 'bool', shape: [], data: Uint8Array.of(1) },
+    },
+    nodes: [node('Dropout', ['x', 'ratio', 'on'], ['y'], { seed: attr.int(1) })],
+    output: 'y',
+  })
+  assert.throws(() => buildBackward(graph, 'loss'), { name: 'UnsupportedGradientError' })
+  const prepared = decomposeTrainingOps(graph)
+  assert.equal(prepared.nodes[0].outputs.length, 2)
+  assertGradient(prepared, 1e-6)
+  assert.ok(buildTrainingGraph(graph, 'loss').graph.nodes.some((n) => n.opType === 'Dropout' && n.outputs[1]))
+})

@@ -13,25 +13,34 @@ import { float32, type Tensor, tensor } from '../tensor.ts'
 import { staticShape } from './context.ts'
 import { GradEmitter } from './emitter.ts'
 
-/** `graph` with every training-mode BatchNormalization written as primitive ops (a new graph). */
+/**
+ * `graph` prepared for differentiation (a new graph): every training-mode BatchNormalization written
+ * as primitive ops, and every Dropout given a mask output — its gradient must reuse the mask the
+ * forward drew (in inference mode the mask is all ones and costs one bool tensor).
+ */
 export function decomposeTrainingOps(graph: Graph, bindings?: Readonly<Record<string, number>>): Graph {
-  if (!graph.nodes.some((n) => n.opType === 'BatchNormalization' && isTraining(n, graph.opset))) return graph
+  const rewrites = (n: Node) =>
+    (n.opType === 'BatchNormalization' && isTraining(n, graph.opset)) ||
+    (n.opType === 'Dropout' && !n.outputs[1])
+  if (!graph.nodes.some(rewrites)) return graph
   const { types } = inferTypes(graph, { bindings })
   const taken = new Set<string>([...types.keys(), ...graph.nodes.map((n) => n.name)])
   const emit = new GradEmitter(taken)
   const nodes: Node[] = []
   for (const node of graph.nodes) {
-    if (node.opType !== 'BatchNormalization' || !isTraining(node, graph.opset)) {
-      nodes.push(node)
-      continue
+    if (!rewrites(node)) nodes.push(node)
+    else if (node.opType === 'Dropout') {
+      emit.hint = node.name
+      nodes.push({ ...node, outputs: [node.outputs[0], emit.fresh('mask')] })
+    } else {
+      const start = emit.nodes.length
+      emit.scope = node.scope
+      emit.hint = node.name
+      const shape = staticShape(types, node.inputs[0])
+      const dtype = types.get(node.inputs[0])?.dtype ?? 'float32'
+      batchNormPrimitives(emit, node, shape, dtype)
+      nodes.push(...emit.nodes.slice(start))
     }
-    const start = emit.nodes.length
-    emit.scope = node.scope
-    emit.hint = node.name
-    const shape = staticShape(types, node.inputs[0])
-    const dtype = types.get(node.inputs[0])?.dtype ?? 'float32'
-    batchNormPrimitives(emit, node, shape, dtype)
-    nodes.push(...emit.nodes.slice(start))
   }
   const initializers = new Map<string, Tensor>([...graph.initializers, ...emit.initializers])
   return { ...graph, nodes, initializers }
