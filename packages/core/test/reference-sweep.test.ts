@@ -23,7 +23,7 @@ function chooser(seed: number) {
   return { int, pick, next }
 }
 
-const SWEEP = 24
+const SWEEP = 40
 
 function convCase(seed: number): Case {
   const r = chooser(seed)
@@ -176,6 +176,89 @@ function reduceCase(seed: number): Case {
   return { op, inputs, attrs: { keepdims: attr.int(r.int(0, 1)) } }
 }
 
+/** One of the axis-parameterised ops, on a random shape and axis. */
+function axisCase(seed: number): Case {
+  const r = chooser(seed)
+  const shape = Array.from({ length: r.int(1, 4) }, () => r.int(1, 4))
+  const rank = shape.length
+  const axis = r.int(-rank, rank - 1)
+  const ax = axis < 0 ? axis + rank : axis
+  const x = randn(shape, seed)
+  const i64 = (v: number[]) => int64([v.length], v)
+  const op = r.pick([
+    'Transpose',
+    'Gather',
+    'Concat',
+    'Split',
+    'Pad',
+    'Tile',
+    'Expand',
+    'Softmax',
+    'LogSoftmax',
+    'LayerNormalization',
+    'CumSum',
+    'ArgMax',
+    'TopK',
+  ])
+  switch (op) {
+    case 'Transpose': {
+      const perm = shape.map((_, i) => i).sort(() => r.next() - 0.5)
+      return { op, inputs: { x }, attrs: { perm: attr.ints(perm) } }
+    }
+    case 'Gather': {
+      const n = r.int(1, 4)
+      const idx = Array.from({ length: n }, () => r.int(-shape[ax], shape[ax] - 1))
+      return {
+        op,
+        inputs: { x, i: int64(r.next() < 0.3 ? [] : [n], r.next() < 0.3 ? [idx[0]] : idx) },
+        attrs: { axis: attr.int(axis) },
+      }
+    }
+    case 'Concat': {
+      const other = shape.map((d, i) => (i === ax ? r.int(1, 3) : d))
+      return { op, inputs: { x, y: randn(other, seed + 1) }, attrs: { axis: attr.int(axis) } }
+    }
+    case 'Split': {
+      const cut = r.int(0, shape[ax])
+      return {
+        op,
+        inputs: { x, s: i64([cut, shape[ax] - cut]) },
+        attrs: { axis: attr.int(axis) },
+        outputs: 2,
+      }
+    }
+    case 'Pad': {
+      const mode = r.pick(['constant', 'edge', 'reflect'])
+      // reflect needs pads smaller than the axis
+      const pads = [...shape, ...shape].map((d) => r.int(0, mode === 'reflect' ? d - 1 : 2))
+      return { op, inputs: { x, p: i64(pads) }, attrs: { mode: attr.string(mode) } }
+    }
+    case 'Tile':
+      return { op, inputs: { x, t: i64(shape.map(() => r.int(1, 3))) } }
+    case 'Expand':
+      return { op, inputs: { x, s: i64([r.int(1, 2), ...shape.map((d) => (d === 1 ? r.int(1, 3) : d))]) } }
+    case 'LayerNormalization':
+      return { op, inputs: { x, s: randn(shape.slice(ax), seed + 2) }, attrs: { axis: attr.int(axis) } }
+    case 'CumSum':
+      return {
+        op,
+        inputs: { x, a: int64([], [axis]) },
+        attrs: { reverse: attr.int(r.int(0, 1)), exclusive: attr.int(r.int(0, 1)) },
+      }
+    case 'ArgMax':
+      return { op, inputs: { x }, attrs: { axis: attr.int(axis), keepdims: attr.int(r.int(0, 1)) } }
+    case 'TopK':
+      return {
+        op,
+        inputs: { x, k: i64([r.int(1, shape[ax])]) },
+        attrs: { axis: attr.int(axis), largest: attr.int(r.int(0, 1)) },
+        outputs: 2,
+      }
+    default:
+      return { op, inputs: { x }, attrs: { axis: attr.int(axis) } }
+  }
+}
+
 const FAMILIES: [string, (seed: number) => Case][] = [
   ['Conv', convCase],
   ['ConvTranspose', convTransposeCase],
@@ -183,6 +266,7 @@ const FAMILIES: [string, (seed: number) => Case][] = [
   ['Slice', sliceCase],
   ['broadcasting', broadcastCase],
   ['reductions', reduceCase],
+  ['axis ops', axisCase],
 ]
 
 for (const [family, make] of FAMILIES) {
