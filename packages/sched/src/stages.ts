@@ -51,6 +51,7 @@ export function costStages(
     const paramBytes = g.params[spec.end] - g.params[spec.start]
     const activations = g.outputs[spec.end] - g.outputs[spec.start]
     const inFlight = Math.min(ctx.microBatches, S - index)
+    const memory = stageMemoryBytes(paramBytes, activations, spec.peers.length, inFlight)
     const compute = computeSeconds(g.work[spec.end] - g.work[spec.start], flops)
     // DreamDDP overlaps with the backward of the step's last micro-batch, when gradients are final
     const backward = (compute * BACKWARD_FLOPS_FACTOR) / (1 + BACKWARD_FLOPS_FACTOR)
@@ -62,7 +63,8 @@ export function costStages(
       peers: spec.peers,
       computeSeconds: compute,
       paramBytes,
-      memoryBytesPerPeer: stageMemoryBytes(paramBytes, activations, spec.peers.length, inFlight),
+      memoryBytesPerPeer: memory,
+      fitsMemory: spec.peers.every((id) => ctx.peers.get(id)!.memoryBytes >= memory),
       syncSeconds: syncSecondsPerStep(
         ctx.sync,
         paramBytes,

@@ -23,7 +23,7 @@ export function formatPlan(plan: Plan, baseline?: Plan): string {
   })
   for (const s of plan.stages) {
     lines.push(
-      `stage ${s.index}${s.cluster >= 0 ? ` [cluster ${s.cluster}]` : ''}: layers ${range(s.layers)} (${s.ops.length} ops) on ${abbreviate(s.peers)}; compute ${(s.computeSeconds * 1e3).toFixed(1)} ms/mb, ${(s.memoryBytesPerPeer / GB).toFixed(2)} GB/peer, sync ${(s.syncSeconds * 1e3).toFixed(1)} ms`,
+      `stage ${s.index}${s.cluster >= 0 ? ` [cluster ${s.cluster}]` : ''}: layers ${range(s.layers)} (${s.ops.length} ops) on ${abbreviate(s.peers)}; compute ${(s.computeSeconds * 1e3).toFixed(1)} ms/mb, ${(s.memoryBytesPerPeer / GB).toFixed(2)} GB/peer${s.fitsMemory ? '' : ' (MORE THAN THE PEER HAS)'}, sync ${(s.syncSeconds * 1e3).toFixed(1)} ms`,
     )
     const e = plan.edges.find((x) => x.from === s.index)
     if (e !== undefined) {

@@ -60,6 +60,8 @@ export interface Stage {
   paramBytes: number
   /** largest per-peer memory need: parameters, gradients, optimizer state, stashed activations */
   memoryBytesPerPeer: number
+  /** whether every replica's peer has that much memory (baselines do not check; OP-Fence ensures it) */
+  fitsMemory: boolean
   /** data-parallel sync of the stage over its replicas, per step (amortised over the period) */
   syncSeconds: number
 }

@@ -58,6 +58,7 @@ describe('workload estimator', () => {
       computeSeconds,
       paramBytes: 0,
       memoryBytesPerPeer: 0,
+      fitsMemory: true,
       syncSeconds,
     })
     const edge = { from: 0, to: 1, bytes: 1, crossesFence: true, bandwidthBps: 1, rttSeconds: 0 }

@@ -115,9 +115,13 @@ describe('OP-Fence', () => {
     const tight = geo(1, 4, { insideBps: 1e9, betweenBps: 1e9, memoryBytes: 9e9 })
     const plan = planFence({ ...tight, ops: heavy, microBatches: 4 })
     assert.ok(plan.stages.length > 1)
-    for (const s of plan.stages) assert.ok(s.memoryBytesPerPeer <= 9e9)
+    for (const s of plan.stages) assert.ok(s.memoryBytesPerPeer <= 9e9 && s.fitsMemory)
     const tiny = geo(1, 2, { insideBps: 1e9, betweenBps: 1e9, memoryBytes: 1e9 })
     assert.throws(() => planFence({ ...tiny, ops: heavy }), { name: 'InfeasiblePlanError' })
+    // a baseline is planned anyway, and says where it does not fit
+    const even = planEven({ ...tiny, ops: heavy })
+    assert.ok(even.stages.every((s) => !s.fitsMemory))
+    assert.match(formatPlan(even), /MORE THAN THE PEER HAS/)
   })
 
   it("amortises the replicas' sync by the chosen algorithm and checks it", () => {
