@@ -7,7 +7,7 @@
 import type { Graph, Node, ValueInfo } from '../graph.ts'
 import { inferTypes } from '../ops/infer.ts'
 import { isFloat, type Tensor } from '../tensor.ts'
-import { gradContext, staticShape } from './context.ts'
+import { type ForwardFacts, gradContext, staticShape } from './context.ts'
 import { GradEmitter } from './emitter.ts'
 import { GradientTargetError, NoGradientRuleError } from './errors.ts'
 import { NON_DIFFERENTIABLE } from './rule.ts'
@@ -76,33 +76,36 @@ export function buildBackward(
   const needsGrad = dependents(graph, wrt, types)
   const taken = new Set<string>([...types.keys(), ...graph.nodes.map((n) => n.name)])
   const emit = new GradEmitter(taken)
-  const grads = new Map<string, string[]>()
-  const add = (value: string, g: string) => grads.set(value, [...(grads.get(value) ?? []), g])
-  const total = (value: string): string | undefined => {
-    const parts = grads.get(value)
-    if (parts === undefined) return undefined
-    if (parts.length > 1) grads.set(value, [emit.op('Sum', parts)])
-    return grads.get(value)?.[0]
-  }
+  const grads = new GradientSums(emit)
   const seeds = new Map<string, string>()
   for (const l of losses) {
     const seed = gradName(l)
     if (taken.has(seed)) throw new GradientTargetError(`the seed name '${seed}' is already a forward value`)
     seeds.set(l, seed)
-    add(l, seed)
+    grads.add(l, seed)
   }
-  const facts = {
-    types,
-    constants,
-    opset: graph.opset,
-    needsGrad,
-    convTranspose: options.convTranspose ?? false,
+  const convTranspose = options.convTranspose ?? false
+  walk(graph, { types, constants, opset: graph.opset, needsGrad, convTranspose }, emit, grads)
+  emit.scope = ''
+  emit.hint = 'out'
+  const gradients = new Map<string, string>()
+  for (const name of new Set(wrt)) {
+    const out = gradName(name)
+    if (taken.has(out)) throw new GradientTargetError(`the gradient name '${out}' is already a forward value`)
+    const g = grads.total(name) ?? emit.zeros(staticShape(types, name), types.get(name)?.dtype ?? 'float32')
+    emit.op('Identity', [g], {}, out)
+    gradients.set(name, out)
   }
+  return assemble(graph, emit, { types, constants, seeds, gradients })
+}
+
+/** Reverse topological order: each node's rule turns its output gradients into input gradients. */
+function walk(graph: Graph, facts: ForwardFacts, emit: GradEmitter, grads: GradientSums): void {
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const node = graph.nodes[k]
     if (NON_DIFFERENTIABLE.has(node.opType)) continue
-    const dys = node.outputs.map((o) => (o === '' ? undefined : total(o)))
-    if (dys.every((d) => d === undefined) || !node.inputs.some((i) => needsGrad.has(i))) continue
+    const dys = node.outputs.map((o) => (o === '' ? undefined : grads.total(o)))
+    if (dys.every((d) => d === undefined) || !node.inputs.some((i) => facts.needsGrad.has(i))) continue
     const rule = RULES_BY_OP.get(node.opType)
     if (rule === undefined) throw new NoGradientRuleError(node)
     emit.scope = node.scope
@@ -110,20 +113,27 @@ export function buildBackward(
     const dxs = rule.grad(gradContext(node, rule, facts, emit, dys))
     node.inputs.forEach((input, i) => {
       const dx = dxs[i]
-      if (dx !== undefined && needsGrad.has(input)) add(input, dx)
+      if (dx !== undefined && facts.needsGrad.has(input)) grads.add(input, dx)
     })
   }
-  emit.scope = ''
-  emit.hint = 'out'
-  const gradients = new Map<string, string>()
-  for (const name of new Set(wrt)) {
-    const out = gradName(name)
-    if (taken.has(out)) throw new GradientTargetError(`the gradient name '${out}' is already a forward value`)
-    const g = total(name) ?? emit.zeros(staticShape(types, name), types.get(name)?.dtype ?? 'float32')
-    emit.op('Identity', [g], {}, out)
-    gradients.set(name, out)
+}
+
+/** Gradient contributions per value; a value used several times gets their Sum. */
+class GradientSums {
+  private readonly parts = new Map<string, string[]>()
+  private readonly emit: GradEmitter
+  constructor(emit: GradEmitter) {
+    this.emit = emit
   }
-  return assemble(graph, emit, { types, constants, seeds, gradients })
+  add(value: string, g: string): void {
+    this.parts.set(value, [...(this.parts.get(value) ?? []), g])
+  }
+  total(value: string): string | undefined {
+    const parts = this.parts.get(value)
+    if (parts === undefined) return undefined
+    if (parts.length > 1) this.parts.set(value, [this.emit.op('Sum', parts)])
+    return this.parts.get(value)?.[0]
+  }
 }
 
 /** The float values that depend on `wrt` through differentiable ops. */
