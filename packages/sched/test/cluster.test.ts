@@ -56,6 +56,26 @@ describe('ordering clusters into a chain', () => {
   })
 })
 
+describe('ordering many clusters (greedy beyond 12)', () => {
+  it('finds a planted chain of fast links among 16 clusters', () => {
+    const next = rng(9)
+    const K = 16
+    const planted = Array.from({ length: K }, (_, i) => i).sort(() => next() - 0.5)
+    const w: number[][] = Array.from({ length: K }, () => new Array<number>(K).fill(0))
+    for (let a = 0; a < K; a++)
+      for (let b = a + 1; b < K; b++) w[a][b] = w[b][a] = 1 + Math.floor(next() * 50)
+    for (let i = 1; i < K; i++) w[planted[i - 1]][planted[i]] = w[planted[i]][planted[i - 1]] = 100
+    const { peers, links } = geo(K, 1, { insideBps: 1e9, betweenBps: (a, b) => w[a][b] })
+    const clusters = peers.map((p) => ({ peers: [p.id], innerBandwidthBps: 0 }))
+    const { order, links: chain } = orderClusters(clusters, linkMatrix(peers, links))
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      [...Array(K).keys()],
+    )
+    assert.equal(Math.min(...chain.map((l) => l.bandwidthBps)), 100)
+  })
+})
+
 function bestChain(w: number[][]): number {
   const K = w.length
   let best = 0
