@@ -1,17 +1,21 @@
 /**
- * @atoll/runtime — runs OP-DAG stages on onnxruntime and trains in one process: parameters and
- * optimizers (PyTorch semantics), learning-rate schedules, gradient clipping, datasets, backends
- * and checkpoints. Knows nothing about peers or the network.
+ * @atoll/runtime — runs OP-DAG stages on onnxruntime and trains in one process: backends (a
+ * registry with fall-through), the stage executor (one forward and one backward session per input
+ * shape, stash or recompute, GPipe/1F1B micro-batches), optimizers with PyTorch semantics, LR
+ * schedules, clipping, checkpoints, datasets, and the tasks behind `atoll grads|fit|eval`. Knows
+ * nothing about peers or the network.
  *
  * @example
  * ```ts
- * import { float32 } from '@atoll/core'
- * import { adamw, clipGradNorm, createParameter, lrAt } from '@atoll/runtime'
- * const w = createParameter('w', float32([2], [1, 2]))
- * const opt = adamw([w], { weightDecay: 0.1 })
- * w.grad.set([0.5, -0.5])
- * clipGradNorm([w], 1)
- * opt.step(lrAt({ kind: 'cosine', lr: 3e-4, warmupSteps: 10, totalSteps: 1000 }, 0))
+ * import { gpt2 } from '@atoll/core'
+ * import { adamw, nodeBackends, pipelineModel, Trainer } from '@atoll/runtime'
+ * const backend = await nodeBackends().resolve('cpu') // or 'webgpu', 'gpu', 'auto'
+ * const { params, pipeline } = pipelineModel(gpt2({ config: 'tiny' }).graph, { backend, stages: 2 })
+ * const trainer = new Trainer({
+ *   pipeline, params, optimizer: adamw(params), clipNorm: 1, microBatches: 4,
+ *   schedule: { kind: 'cosine', lr: 3e-4, warmupSteps: 10, totalSteps: 1000 },
+ * })
+ * const { loss } = await trainer.trainStep({ input_ids, targets }) // int64 [batch, 32] each
  * ```
  */
 export {

@@ -80,14 +80,21 @@ test('the monolithic onnxruntime training graph agrees with the reference interp
 
 // a spread of splits, micro-batch counts, schedules and activation policies (each case compiles sessions: keep few)
 const cases = [
-  { stages: 1, M: 2, schedule: '1f1b', policy: 'stash' },
-  { stages: 3, M: 4, schedule: 'gpipe', policy: 'stash' },
-  { stages: 3, M: 1, schedule: '1f1b', policy: 'recompute' },
-  { stages: 4, M: 2, schedule: '1f1b', policy: 'recompute' },
+  { stages: 1, M: 2, schedule: '1f1b', policy: 'stash', fuse: false },
+  { stages: 1, M: 2, schedule: 'gpipe', policy: 'stash', fuse: true },
+  { stages: 3, M: 4, schedule: 'gpipe', policy: 'stash', fuse: true },
+  { stages: 3, M: 1, schedule: '1f1b', policy: 'recompute', fuse: false },
+  { stages: 4, M: 2, schedule: '1f1b', policy: 'recompute', fuse: true },
 ] as const
-for (const { stages, M, schedule, policy } of cases) {
-  test(`${stages} stage(s), ${M} micro-batch(es), ${schedule}, ${policy}: loss and gradients equal the monolithic graph's`, async () => {
-    const { params, pipeline } = pipelineModel(model.graph, { backend: cpu, stages, policy })
+for (const { stages, M, schedule, policy, fuse } of cases) {
+  const what = `${stages} stage(s), ${M} micro-batch(es), ${schedule}, ${policy}${fuse ? ', fused loss stage' : ''}`
+  test(`${what}: loss and gradients equal the monolithic graph's`, async () => {
+    const { params, pipeline } = pipelineModel(model.graph, {
+      backend: cpu,
+      stages,
+      policy,
+      fuseLossStage: fuse,
+    })
     releases.push(() => pipeline.release())
     const r = await gradientsOf(
       async () => (await pipeline.step(batch, { microBatches: M, schedule })).loss,

@@ -3,7 +3,7 @@ import type { Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { microBatchView } from './bindings.ts'
 import { type PipelineSchedule, pipelineOrder } from './schedule.ts'
-import type { StageExecutor } from './stage.ts'
+import type { PipelineStage } from './pipeline-stage.ts'
 
 export interface PipelineStepOptions {
   /** equal slices of the batch along dim 0 (default 1) */
@@ -24,11 +24,11 @@ export interface PipelineStepResult {
  * leaves the batch's mean gradients accumulated in the Parameters (the loss seed is 1/M).
  */
 export class Pipeline {
-  readonly stages: readonly StageExecutor[]
+  readonly stages: readonly PipelineStage[]
   readonly loss: string
   private readonly seeds = new Map<number, Tensor>()
 
-  constructor(stages: readonly StageExecutor[], loss = 'loss') {
+  constructor(stages: readonly PipelineStage[], loss = 'loss') {
     if (stages.length === 0) throw new SessionError('a pipeline needs at least one stage')
     const last = stages[stages.length - 1].graph
     if (!last.outputs.some((o) => o.name === loss))
@@ -59,7 +59,11 @@ export class Pipeline {
               throw new SessionError(`stage ${op.stage} needs '${input.name}', which nothing provides`)
             feeds[input.name] = f
           }
-          const out = await stage.forward(op.mb, feeds)
+          const out = await stage.forward(
+            op.mb,
+            feeds,
+            op.stage === S - 1 ? { [this.loss]: seed } : undefined,
+          )
           Object.assign(acts[op.mb], out)
           const l = out[this.loss]
           if (l !== undefined) losses[op.mb] = ((await l.read()).data as Float32Array)[0]
@@ -86,7 +90,7 @@ export class Pipeline {
   }
 
   /** Gradients of a stage's outputs; one no later stage differentiates gets zeros. */
-  private outputGrads(stage: StageExecutor, available: Record<string, Feed>, acts: Record<string, Feed>) {
+  private outputGrads(stage: PipelineStage, available: Record<string, Feed>, acts: Record<string, Feed>) {
     const out: Record<string, Feed> = {}
     for (const o of stage.graph.outputs) {
       if (o.dtype !== 'float32') continue

@@ -114,3 +114,41 @@ export function unshadowed(initializers: Map<string, Tensor>, forward: Graph): M
   const produced = new Set(forward.nodes.flatMap((n) => n.outputs))
   return new Map([...initializers].filter(([k]) => !produced.has(k)))
 }
+
+/** A stage's forward and backward as one graph: the seeds are inputs, the gradients outputs. */
+export interface FusedStageGraph {
+  graph: Graph
+  seeds: Map<string, string>
+  gradients: Map<string, string>
+}
+
+/**
+ * Forward and backward in one graph, for the stage that computes the loss: its backward always
+ * follows its own forward and its seed (1/M) is known up front, so nothing needs stashing and
+ * onnxruntime can plan both directions together.
+ */
+export function buildFusedGraph(stage: Graph, options: Omit<StageGraphOptions, 'policy'>): FusedStageGraph {
+  const bw = buildBackward(stage, options.differentiate, {
+    bindings: options.bindings,
+    inputs: options.gradInputs,
+  })
+  const bound = (v: ValueInfo): ValueInfo => ({ ...v, shape: bw.types.get(v.name)?.shape ?? v.shape })
+  const params = [...stage.parameters]
+  const seedNames = new Set(bw.seeds.values())
+  const constants = withoutParameters(stage.initializers, stage.parameters)
+  const graph: Graph = {
+    ...stage,
+    name: `${stage.name}.fused`,
+    nodes: [...stage.nodes, ...bw.graph.nodes],
+    inputs: [
+      ...stage.inputs.map(bound),
+      ...params.map((p) => paramInfo(stage, p)),
+      ...bw.graph.inputs.filter((i) => seedNames.has(i.name)),
+    ],
+    outputs: [...stage.outputs.map(bound), ...bw.graph.outputs],
+    initializers: unshadowed(new Map([...constants, ...bw.graph.initializers]), stage),
+    parameters: new Set(),
+    valueInfo: new Map(),
+  }
+  return { graph, seeds: bw.seeds, gradients: bw.gradients }
+}

@@ -3,6 +3,7 @@ import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, shapeSignature } from './bindings.ts'
+import type { PipelineStage } from './pipeline-stage.ts'
 import { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './stage-graphs.ts'
 
 export interface StageExecutorOptions {
@@ -39,7 +40,7 @@ interface Pending {
  * the Parameters. Parameter feeds view the Parameters' storage, so optimizer updates are seen by
  * the next run without a copy.
  */
-export class StageExecutor {
+export class StageExecutor implements PipelineStage {
   readonly graph: Graph
   private readonly options: StageExecutorOptions
   private readonly compiled = new Map<string, Promise<Compiled>>()

@@ -9,6 +9,8 @@ import { Pipeline } from './pipeline.ts'
 import type { PipelineSchedule } from './schedule.ts'
 import { evenCuts, splitContiguous } from './split.ts'
 import type { ActivationPolicy } from './stage-graphs.ts'
+import { FusedLossStage } from './fused-stage.ts'
+import type { PipelineStage } from './pipeline-stage.ts'
 import { StageExecutor } from './stage.ts'
 
 /** Live float32 Parameters for every trainable initializer of `graph`, in the graph's order. */
@@ -25,6 +27,11 @@ export interface PipelineModelOptions {
   /** stage graphs, or a count for an even contiguous split (default 1) */
   stages?: number | Graph[]
   policy?: ActivationPolicy
+  /**
+   * run the loss stage's forward and backward as one session (default true): nothing stashed,
+   * one session run per micro-batch; false keeps the two-session path for every stage
+   */
+  fuseLossStage?: boolean
   loss?: string
   intraOpThreads?: number
 }
@@ -44,8 +51,19 @@ export function pipelineModel(
         ? [graph]
         : splitContiguous(graph, evenCuts(graph, stages))
       : stages
-  const executors = graphs.map((g, k) => {
+  const executors = graphs.map((g, k): PipelineStage => {
     const last = k === graphs.length - 1
+    const gradInputs = k === 0 ? [] : g.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name)
+    if (last && options.fuseLossStage !== false) {
+      return new FusedLossStage({
+        backend: options.backend,
+        graph: g,
+        params: byName,
+        loss,
+        gradInputs,
+        intraOpThreads: options.intraOpThreads,
+      })
+    }
     return new StageExecutor({
       backend: options.backend,
       graph: g,
@@ -53,7 +71,7 @@ export function pipelineModel(
       policy: options.policy,
       intraOpThreads: options.intraOpThreads,
       differentiate: last ? [loss] : g.outputs.filter((o) => o.dtype === 'float32').map((o) => o.name),
-      gradInputs: k === 0 ? [] : g.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name),
+      gradInputs,
     })
   })
   return { params, pipeline: new Pipeline(executors, loss) }

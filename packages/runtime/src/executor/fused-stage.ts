@@ -1,0 +1,121 @@
+import { type Graph, type Tensor, tensor } from '@atoll/core'
+import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
+import { SessionError } from '../errors.ts'
+import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
+import { bindSymbols, shapeSignature } from './bindings.ts'
+import type { PipelineStage } from './pipeline-stage.ts'
+import { buildFusedGraph, type FusedStageGraph } from './stage-graphs.ts'
+import { toOnnx } from './stage.ts'
+
+export interface FusedStageOptions {
+  backend: Backend
+  /** the stage's forward graph, holding the loss */
+  graph: Graph
+  params: ReadonlyMap<string, Parameter>
+  /** the loss output */
+  loss: string
+  /** float boundary inputs whose gradients go upstream */
+  gradInputs?: readonly string[]
+  intraOpThreads?: number
+}
+
+interface Compiled {
+  fused: FusedStageGraph
+  session: BackendSession
+}
+
+/**
+ * The loss stage as one forward+backward session per shape signature. Forward runs both
+ * directions with the loss seed it is given, adds the parameter gradients at once, and keeps only
+ * the boundary inputs' gradients until backward asks for them: no activation is stashed.
+ */
+export class FusedLossStage implements PipelineStage {
+  readonly graph: Graph
+  private readonly o: FusedStageOptions
+  private readonly compiled = new Map<string, Promise<Compiled>>()
+  private readonly pending = new Map<number, Record<string, Value>>()
+  private readonly paramFeeds: Record<string, Tensor> = {}
+
+  constructor(options: FusedStageOptions) {
+    this.o = options
+    this.graph = options.graph
+    for (const name of options.graph.parameters) {
+      const p = options.params.get(name)
+      if (p === undefined) throw new SessionError(`no live parameter for '${name}'`)
+      this.paramFeeds[name] = tensor('float32', p.shape, p.value)
+    }
+  }
+
+  get signatures(): number {
+    return this.compiled.size
+  }
+
+  async forward(
+    mb: number,
+    feeds: Record<string, Feed>,
+    seeds?: Record<string, Feed>,
+  ): Promise<Record<string, Value>> {
+    const seed = seeds?.[this.o.loss]
+    if (seed === undefined)
+      throw new SessionError(`the fused loss stage needs the seed of '${this.o.loss}' at forward`)
+    if (this.pending.has(mb))
+      throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
+    const { fused, session } = await this.compile(feeds)
+    const out = await session.run({ ...feeds, ...this.paramFeeds, [fused.seeds.get(this.o.loss)!]: seed })
+    const inputGrads: Record<string, Value> = {}
+    for (const [name, gradOut] of fused.gradients) {
+      const param = this.o.params.get(name)
+      if (param !== undefined && this.graph.parameters.has(name)) {
+        accumulateGrad(param, (await out[gradOut].read()).data as Float32Array)
+        out[gradOut].dispose()
+      } else {
+        inputGrads[name] = out[gradOut]
+      }
+    }
+    this.pending.set(mb, inputGrads)
+    const result: Record<string, Value> = {}
+    for (const o of this.graph.outputs) result[o.name] = out[o.name]
+    return result
+  }
+
+  async backward(mb: number): Promise<Record<string, Value>> {
+    const grads = this.pending.get(mb)
+    if (grads === undefined)
+      throw new SessionError(`micro-batch ${mb} has no forward on stage '${this.graph.name}'`)
+    this.pending.delete(mb)
+    return grads
+  }
+
+  reset(): void {
+    for (const grads of this.pending.values()) for (const v of Object.values(grads)) v.dispose()
+    this.pending.clear()
+  }
+
+  async release(): Promise<void> {
+    this.reset()
+    for (const c of this.compiled.values()) await (await c).session.release()
+    this.compiled.clear()
+  }
+
+  private compile(feeds: Record<string, Feed>): Promise<Compiled> {
+    const key = shapeSignature(feeds)
+    let c = this.compiled.get(key)
+    if (c === undefined) {
+      c = this.build(feeds)
+      this.compiled.set(key, c)
+      c.catch(() => this.compiled.delete(key))
+    }
+    return c
+  }
+
+  private async build(feeds: Record<string, Feed>): Promise<Compiled> {
+    const { backend, loss, gradInputs, intraOpThreads } = this.o
+    const fused = buildFusedGraph(this.graph, {
+      differentiate: [loss],
+      gradInputs,
+      bindings: bindSymbols(this.graph, feeds),
+    })
+    const model = backend.format === 'onnx' ? { onnx: toOnnx(fused.graph) } : { graph: fused.graph }
+    return { fused, session: await backend.createSession(model, { intraOpThreads }) }
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * `fit` against PyTorch: fixtures/make_fit_fixture.py trained a small GPT of its own for 10 steps
+ * on one batch with torch.optim.SGD and torch.optim.AdamW (float32) and exported it to ONNX; the
+ * same ONNX file and batch through Atoll's autodiff and optimizers must give the same losses: the
+ * issue asks for 1e-3 relative; they agree to ~1e-7 (float32 rounding), so 1e-5 is held here.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { fit, nodeBackends, onnxModel, type OptimizerSpec, readBatch } from '../src/index.ts'
+
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)))
+const reference = JSON.parse(new TextDecoder().decode(fixture('gpt_fit.losses.json'))) as {
+  runs: Record<string, { optimizer: OptimizerSpec & { lr: number }; losses: number[] }>
+}
+const cpu = await nodeBackends().resolve('cpu')
+
+for (const [name, run] of Object.entries(reference.runs)) {
+  test(`${name}: 10 steps of atoll fit reproduce PyTorch's per-step losses (within 1e-5 relative)`, async () => {
+    const model = onnxModel(fixture('gpt_fit.onnx'))
+    const batch = readBatch(fixture('gpt_fit.batch.safetensors'), model.graph)
+    const { lr, ...optimizer } = run.optimizer
+    const losses: number[] = []
+    await fit({
+      model,
+      backend: cpu,
+      batch: () => batch,
+      optimizer: optimizer as OptimizerSpec,
+      schedule: { kind: 'constant', lr },
+      steps: run.losses.length,
+      onStep: (r) => void losses.push(r.loss),
+    })
+    for (let i = 0; i < losses.length; i++) {
+      const rel = Math.abs(losses[i] - run.losses[i]) / Math.abs(run.losses[i])
+      assert.ok(rel < 1e-5, `step ${i}: ${losses[i]} vs PyTorch ${run.losses[i]} (relative ${rel})`)
+    }
+    assert.ok(losses[losses.length - 1] < losses[0] - 0.5, 'the run must actually train')
+  })
+}
