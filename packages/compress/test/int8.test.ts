@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { int8SimdAvailable } from '../src/codecs/int8-simd.ts'
 import { fp16, int8, joinParts } from '../src/index.ts'
 import { EDGE_CASES, normals } from './helpers.ts'
 
@@ -79,4 +80,56 @@ test('int8 and fp16 write into a caller’s buffer when asked', () => {
   assert.equal(joined.buffer, out.buffer)
   assert.deepEqual([...joined], [1, 2, 3])
   assert.throws(() => joinParts([new Uint8Array(65)], out), { name: 'InvalidOptionError' })
+})
+
+/** The reference: per-block absmax over finite values, codes round(x · 127 / absmax) in float64. */
+function referenceCodes(x: Float32Array, block: number): Int8Array {
+  const codes = new Int8Array(x.length)
+  for (let start = 0; start < x.length; start += block) {
+    const end = Math.min(start + block, x.length)
+    let absmax = 0
+    for (let i = start; i < end; i++) if (Number.isFinite(x[i])) absmax = Math.max(absmax, Math.abs(x[i]))
+    for (let i = start; i < end; i++) {
+      codes[i] = Number.isFinite(x[i]) ? (absmax > 0 ? Math.round((x[i] * 127) / absmax) : 0) : -128
+    }
+  }
+  return codes
+}
+
+test('the SIMD kernel runs here and agrees with the reference to one code on near-ties', () => {
+  assert.ok(int8SimdAvailable(), 'WebAssembly SIMD is available on Node 24')
+  const x = normals(256 * 40 + 77, 31)
+  for (let i = 0; i < x.length; i++) x[i] *= 10 ** ((i >> 8) % 5) * 1e-4
+  x[256 * 3 + 5] = Number.NaN // a full block with NaN: left to the JS path
+  x[256 * 7] = Number.NEGATIVE_INFINITY
+  x.fill(0, 256 * 9, 256 * 10) // an all-zero block
+  for (const block of [256, 16, 64, 48]) {
+    const encoded = int8.encode(x, { block })
+    const codes = new Int8Array(encoded.payload.buffer, 4 * Math.ceil(x.length / block), x.length)
+    const reference = referenceCodes(x, block)
+    let differ = 0
+    for (let i = 0; i < x.length; i++) {
+      assert.ok(
+        Math.abs(codes[i] - reference[i]) <= 1,
+        `block ${block} [${i}]: ${codes[i]} vs ${reference[i]}`,
+      )
+      if (codes[i] !== reference[i]) differ++
+    }
+    assert.ok(differ <= x.length * 1e-3, `block ${block}: ${differ} codes differ`)
+    assertWithinHalfStep(x, int8.decode(encoded), block)
+  }
+})
+
+test('int8 over several kernel chunks (1 MiB each) matches the reference', () => {
+  const x = normals((1 << 18) * 2 + 256 * 3 + 5, 32)
+  x[(1 << 18) + 700] = Number.POSITIVE_INFINITY // in the second chunk
+  for (const block of [256, 65536]) {
+    const encoded = int8.encode(x, { block })
+    const codes = new Int8Array(encoded.payload.buffer, 4 * Math.ceil(x.length / block), x.length)
+    const reference = referenceCodes(x, block)
+    for (let i = 0; i < x.length; i++) {
+      if (Math.abs(codes[i] - reference[i]) > 1)
+        assert.fail(`block ${block} [${i}]: ${codes[i]} vs ${reference[i]}`)
+    }
+  }
 })

@@ -2,6 +2,7 @@ import { INT8_BLOCK, INT8_MAX_BLOCK } from '../constants.ts'
 import { CodecMetaError, InvalidOptionError, SizeMismatchError } from '../errors.ts'
 import type { Int8Meta } from '../wire/codec-meta.ts'
 import { type Codec, type Encoded, outputArray, payloadBuffer } from './encoded.ts'
+import { quantiseFullBlocks } from './int8-simd.ts'
 
 export interface Int8Options {
   /** values per scale block (default 256) */
@@ -38,7 +39,13 @@ export const int8 = {
     const payload = payloadBuffer(options.out, 4 * blocks + n, 4, 'int8')
     const scales = new Float32Array(payload.buffer, payload.byteOffset, blocks)
     const codes = new Int8Array(payload.buffer, payload.byteOffset + 4 * blocks, n)
-    quantise(x, new Uint32Array(x.buffer, x.byteOffset, n), scales, codes, block)
+    const bits = new Uint32Array(x.buffer, x.byteOffset, n)
+    const simdBlocks = quantiseFullBlocks(x, block, scales, codes)
+    for (let b = 0; b < simdBlocks; b++) {
+      if (!Number.isFinite(scales[b]))
+        quantiseNonFinite(x, bits, scales, codes, b, b * block, (b + 1) * block)
+    }
+    quantise(x, bits, scales, codes, block, simdBlocks)
     const codecMeta: Int8Meta = { block }
     return { codec: 'int8', codecMeta, length: n, payload }
   },
@@ -67,7 +74,8 @@ export const int8 = {
 const ROUND = 6755399441055744
 
 /**
- * Codes every block. A block's absmax is an integer max over the magnitude bits (no Math.abs),
+ * Codes the blocks from firstBlock on (the SIMD kernel, where it runs, has coded those before).
+ * A block's absmax is an integer max over the magnitude bits (no Math.abs),
  * and it is computed for block b + 1 in the same loop that codes block b: one loop over the
  * data instead of two, measured ≈ 10 % faster here.
  */
@@ -77,10 +85,11 @@ function quantise(
   scales: Float32Array,
   codes: Int8Array,
   block: number,
+  firstBlock: number,
 ): void {
   const n = x.length
-  let maxBits = blockMaxBits(bits, 0, Math.min(block, n))
-  for (let start = 0, b = 0; start < n; start += block, b++) {
+  let maxBits = blockMaxBits(bits, firstBlock * block, Math.min((firstBlock + 1) * block, n))
+  for (let start = firstBlock * block, b = firstBlock; start < n; start += block, b++) {
     const end = Math.min(start + block, n)
     const nextEnd = Math.min(end + block, n)
     if (maxBits >= FLOAT_EXP_MASK) {
