@@ -85,4 +85,16 @@ describe('shape inference errors', () => {
       named('AttributeError'),
     )
   })
+  it('wrong input or output counts are ShapeInferenceErrors', () => {
+    assert.throws(infer('MatMul', { a: [2, 2] }), named('ShapeInferenceError', /takes 2 inputs, found 1/))
+    assert.throws(infer('Relu', { a: [2], b: [2] }), named('ShapeInferenceError', /takes 1 inputs/))
+    assert.throws(
+      infer('Gemm', { a: [2, 2], b: [2, 2], c: [2], d: [2] }),
+      named('ShapeInferenceError', /2 to 3/),
+    )
+    assert.throws(
+      infer('Concat', {}, { axis: { kind: 'int', value: 0 } }),
+      named('ShapeInferenceError', /at least 1/),
+    )
+  })
 })

@@ -288,3 +288,18 @@ export const OP_TYPES = Object.keys(OPS) as OpType[]
 export function isSupportedOp(opType: string, domain = ''): opType is OpType {
   return (domain === '' || domain === 'ai.onnx') && Object.hasOwn(OPS, opType)
 }
+
+/**
+ * How many inputs and outputs an op takes: [min, max] each (max Infinity for variadic ones). An
+ * input that older opsets give as an attribute (Unsqueeze's axes before 13) counts as optional.
+ */
+export function arity(opType: OpType): { inputs: [number, number]; outputs: [number, number] } {
+  const spec: OpSpec = OPS[opType]
+  const optional = (n: string) => n.endsWith('?') || n.endsWith('...') || spec.inputSince?.[n] !== undefined
+  const range = (names: readonly string[]): [number, number] => {
+    const variadic = names.some((n) => n.endsWith('...'))
+    const required = names.filter((n) => !optional(n)).length + (variadic ? 1 : 0)
+    return [required, variadic ? Number.POSITIVE_INFINITY : names.length]
+  }
+  return { inputs: range(spec.inputs), outputs: range(spec.outputs) }
+}

@@ -29,7 +29,7 @@
 export type { Attrs } from './attrs.ts'
 export { inputForm, normAxis, readAttrs, takesAsInput } from './attrs.ts'
 export type { AttributeKind, AttrSpec, OpSpec, OpType } from './contract.ts'
-export { isSupportedOp, OP_TYPES, OPS } from './contract.ts'
+export { arity, isSupportedOp, OP_TYPES, OPS } from './contract.ts'
 export { broadcastShapes } from './shape/elementwise.ts'
 export { bindDims, dimArith, dimProduct, isStaticShape, showShape, symbolDim } from './dims.ts'
 export {

@@ -8,7 +8,7 @@ import type { Dim, Graph, Node, ValueInfo } from '../graph.ts'
 import { hasKernel, runNode } from '../reference/run-node.ts'
 import { type DType, numel, type Tensor } from '../tensor.ts'
 import { readAttrs } from './attrs.ts'
-import { isSupportedOp } from './contract.ts'
+import { arity, isSupportedOp, type OpType } from './contract.ts'
 import { bindDims, isStaticShape, symbolDim } from './dims.ts'
 import { ShapeInferenceError, UndefinedValueError, UnsupportedOpError } from './errors.ts'
 import type { OutputType, ShapeContext } from './shape/context.ts'
@@ -83,6 +83,7 @@ interface State {
 
 function inferNode(node: Node, opset: number, state: State): OutputType[] {
   if (!isSupportedOp(node.opType, node.domain)) throw new UnsupportedOpError(node)
+  checkArity(node, node.opType)
   for (const name of node.inputs) {
     if (name !== '' && !state.types.has(name)) throw new UndefinedValueError(node, name)
   }
@@ -92,6 +93,22 @@ function inferNode(node: Node, opset: number, state: State): OutputType[] {
   } catch (err) {
     if (!(err instanceof UnknownRank)) throw err
     return node.outputs.map(() => ({ dtype: fallbackDtype(node, ctx) }))
+  }
+}
+
+/** Input and output counts within the contract's (trailing omitted optional ones allowed). */
+function checkArity(node: Node, opType: OpType): void {
+  const { inputs, outputs } = arity(opType)
+  const count = (names: string[]) => names.findLastIndex((n) => n !== '') + 1
+  for (const [what, names, [lo, hi]] of [
+    ['inputs', node.inputs, inputs],
+    ['outputs', node.outputs, outputs],
+  ] as const) {
+    const n = count(names)
+    if (n < lo || names.length > hi) {
+      const want = lo === hi ? `${lo}` : hi === Number.POSITIVE_INFINITY ? `at least ${lo}` : `${lo} to ${hi}`
+      throw new ShapeInferenceError(node, `takes ${want} ${what}, found ${names.length}`)
+    }
   }
 }
 
