@@ -91,4 +91,12 @@ describe('runReference', () => {
       message: /tr.*perm/,
     })
   })
+  it('an impossible allocation is a KernelError naming the node, not a bare RangeError', () => {
+    const g = graphOf({
+      initializers: { s: int64([3], [1 << 20, 1 << 20, 1 << 20]) },
+      nodes: [node('ConstantOfShape', ['s'], ['huge'], {}, 'too.big')],
+      outputs: ['huge'],
+    })
+    assert.throws(() => runReference(g, {}), { name: 'KernelError', message: /too\.big/ })
+  })
 })

@@ -34,5 +34,12 @@ export function runNode(
       throw new KernelError(node, message)
     },
   }
-  return KERNELS[node.opType](ctx)
+  try {
+    return KERNELS[node.opType](ctx)
+  } catch (err) {
+    // typed errors pass; anything else (an allocation too large for a typed array, …) is reported
+    // as this node's failure rather than as a bare RangeError from deep inside a kernel
+    if (err instanceof Error && !(err instanceof RangeError || err instanceof TypeError)) throw err
+    throw new KernelError(node, `failed: ${(err as Error).message}`)
+  }
 }
