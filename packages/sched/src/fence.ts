@@ -1,17 +1,23 @@
 import { orderClusters } from './chain.ts'
 import { type ClusterOptions, clusterPeers, type FenceLink, linkMatrix } from './cluster.ts'
-import { DEFAULT_MICRO_BATCHES, MIN_ACTIVATION_KEEP_RATIO, OPTIMIZER_STATE_FACTOR } from './constants.ts'
+import {
+  BACKWARD_FLOPS_FACTOR,
+  DEFAULT_MICRO_BATCHES,
+  MIN_ACTIVATION_KEEP_RATIO,
+  OPTIMIZER_STATE_FACTOR,
+} from './constants.ts'
 import { InfeasiblePlanError } from './errors.ts'
 import { assignKeepRatios } from './adatopk.ts'
 import {
   type EstimatorOptions,
   predictStep,
   stageMemoryBytes,
+  syncSecondsPerStep,
   topkCodecRatio,
   transferSeconds,
 } from './estimator.ts'
 import { type LinearGraph, linearize } from './graph.ts'
-import { type Context, context, costStages, type StageSpec } from './stages.ts'
+import { type Context, context, costStages, groupLink, type StageSpec } from './stages.ts'
 import type { FenceCluster, LinkProfile, OpCost, PeerProfile, Plan, SyncSpec } from './types.ts'
 import { checkPlanInput, checkSync } from './validate.ts'
 
@@ -48,10 +54,16 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const sync = checkSync(options.sync)
   const ctx = context(graph, m, input.peers, microBatches, sync)
   const adaTopK = options.adaTopK !== false
-  // The DP costs fences dense; with AdaTopK it also tries them at the least keep ratio, since
-  // compression can make a cut worth it that dense transfer would not. The estimator picks.
-  const variants = (adaTopK ? [false, true] : [false]).map((compressed) => {
-    const segments = segmentDp(ctx, clusters, links, compressed)
+  // The DP minimises the slowest slot with fences dense; with AdaTopK it also tries them at the
+  // least keep ratio (compression can make a cut worth it that dense transfer would not), and it
+  // tries adding each segment's sync spread over the pipeline's slots (the step pays the slowest
+  // sync once, so fewer parameters per cluster can beat a faster slot). The estimator picks.
+  const choices = (adaTopK ? [false, true] : [false]).flatMap((compressed) => [
+    { compressed, syncAware: false },
+    { compressed, syncAware: true },
+  ])
+  const variants = choices.map((choice) => {
+    const segments = segmentDp(ctx, clusters, links, choice)
     const specs = segments.flatMap((seg) => splitInside(ctx, clusters[seg.cluster], seg))
     const costed = costStages(ctx, specs)
     const edges = adaTopK ? assignKeepRatios(costed.stages, costed.edges) : costed.edges
@@ -68,6 +80,9 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
     predicted: best.predicted,
   }
 }
+
+/** Fraction of a stage's compute that is backward (what DreamDDP sync can hide behind). */
+const BACKWARD_SHARE = BACKWARD_FLOPS_FACTOR / (1 + BACKWARD_FLOPS_FACTOR)
 
 interface Segment {
   cluster: number
@@ -88,9 +103,9 @@ function segmentDp(
   ctx: Context,
   clusters: readonly FenceCluster[],
   links: readonly FenceLink[],
-  compressed: boolean,
+  choice: { compressed: boolean; syncAware: boolean },
 ): Segment[] {
-  const codec = compressed ? topkCodecRatio(MIN_ACTIVATION_KEEP_RATIO) : 1
+  const codec = choice.compressed ? topkCodecRatio(MIN_ACTIVATION_KEEP_RATIO) : 1
   const g = ctx.graph
   const N = g.ops.length
   const K = clusters.length
@@ -103,6 +118,18 @@ function segmentDp(
     const memory = members.reduce((s, p) => s + p.memoryBytes, 0)
     const inFlight = Math.min(ctx.microBatches, K - k)
     const link = links[k]
+    const inner = groupLink(ctx, clusters[k].peers)
+    const slots = ctx.microBatches + K - 1
+    const syncShare = (p: number, q: number, compute: number) =>
+      choice.syncAware
+        ? syncSecondsPerStep(
+            ctx.sync,
+            g.params[q] - g.params[p],
+            members.length,
+            inner,
+            compute * BACKWARD_SHARE,
+          ) / slots
+        : 0
     const cur = Float64Array.from(prev)
     const arg = Int32Array.from({ length: N + 1 }, (_, q) => q)
     for (let q = 1; q <= N; q++) {
@@ -114,10 +141,11 @@ function segmentDp(
             : Infinity
       if (out >= cur[q]) continue
       for (let p = q - 1; p >= 0; p--) {
-        const seg = (g.work[q] - g.work[p]) / speed + out
+        const compute = (g.work[q] - g.work[p]) / speed
+        const seg = compute + out
         if (seg >= cur[q]) break
         if (segmentMemory(g, p, q, 1, inFlight) > memory) break
-        const value = Math.max(prev[p], seg)
+        const value = Math.max(prev[p], seg + syncShare(p, q, compute))
         if (value < cur[q]) {
           cur[q] = value
           arg[q] = p

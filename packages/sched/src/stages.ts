@@ -93,7 +93,10 @@ export function costStages(
 }
 
 /** The slowest link and longest RTT inside a replica group: what its ring all-reduce runs at. */
-function groupLink(ctx: Context, peers: readonly string[]): { bandwidthBps: number; rttSeconds: number } {
+export function groupLink(
+  ctx: Context,
+  peers: readonly string[],
+): { bandwidthBps: number; rttSeconds: number } {
   const n = ctx.links.ids.length
   let bandwidthBps = Infinity
   let rttSeconds = 0
