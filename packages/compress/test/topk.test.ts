@@ -147,3 +147,11 @@ test('encodeSparse refuses indices and options a decoder would reject', () => {
     Float32Array.of(1, 0, 3),
   )
 })
+
+test('deflated indices of k = 0 and of one element round-trip', () => {
+  for (const k of [0, 1]) {
+    const x = Float32Array.of(0.5, -4, 2)
+    const encoded = topk.encode(x, { k, index: 'deflate', values: 'float16' })
+    assert.deepEqual(topk.decode(encoded), k === 0 ? new Float32Array(3) : Float32Array.of(0, -4, 0))
+  }
+})
