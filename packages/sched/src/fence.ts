@@ -95,8 +95,9 @@ interface Segment {
  * possibly left empty. A segment's time is its compute on the cluster's total FLOP/s plus the
  * transfer of its cut (dense, or at the least AdaTopK ratio) over the cluster's outgoing fence —
  * the link to the next cluster of the chain, also when that one stays empty: an approximation
- * that the final costing replaces by the real link.
- * Compute and memory grow as a segment grows, so the inner loop stops at the first p that cannot
+ * that the final costing replaces by the real link — plus, if sync-aware, its replicas' sync per
+ * step over the M + K − 1 slots of the pipeline (replicated on the whole cluster, as step 4 does
+ * when memory allows). Compute and memory grow as a segment grows, so the inner loop stops at the first p that cannot
  * beat the best so far: O(K·N²) worst case, far less in practice.
  */
 function segmentDp(
