@@ -103,18 +103,17 @@ const oneHot: Kernel = (ctx) => {
 const nonZero: Kernel = (ctx) => {
   const x = ctx.input(0)
   const v = toF64(x)
-  const hits: number[][] = []
-  let k = 0
-  mapIndex(x.shape, (idx) => {
-    if (v[k++] !== 0) hits.push([...idx])
-    return 0
-  })
   const rank = x.shape.length
-  const out = new Float64Array(rank * hits.length)
-  hits.forEach((idx, h) => {
-    for (let d = 0; d < rank; d++) out[d * hits.length + h] = idx[d]
-  })
-  return [fromF64('int64', [rank, hits.length], out)]
+  const st = stridesOf(x.shape)
+  let hits = 0
+  for (let k = 0; k < v.length; k++) if (v[k] !== 0) hits++
+  const out = new Float64Array(rank * hits)
+  for (let k = 0, h = 0; k < v.length; k++) {
+    if (v[k] === 0) continue
+    for (let d = 0; d < rank; d++) out[d * hits + h] = Math.floor(k / st[d]) % x.shape[d]
+    h++
+  }
+  return [fromF64('int64', [rank, hits], out)]
 }
 
 export const INDEXING_KERNELS: Record<string, Kernel> = {
