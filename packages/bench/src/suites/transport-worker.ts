@@ -5,7 +5,7 @@
  * Run directly by the suite (inside a network namespace for the shaped figures).
  */
 import { createConnection, createServer, type Socket } from 'node:net'
-import { AtollMesh, createNode, multiaddr } from '@atoll/net'
+import { AtollMesh, createNode, multiaddr, type Stream } from '@atoll/net'
 
 export interface SendJob {
   host: string
@@ -21,18 +21,39 @@ export interface SendJob {
 
 export interface SendResult {
   tcpSeconds: number[]
+  /** the same bytes pushed over one bare libp2p stream (the library default, no Atoll framing) */
+  libp2pStreamSeconds: number[]
   /** by stripe count (as given in the job) */
   tensorSeconds: Record<string, number[]>
-  probe?: { rttMs: number; bytesPerSecond: number; seconds: number }
+  probe?: { rttMs: number; bytesPerSecond: number; seconds: number; bytes: number }
 }
 
 const HEADER = 8
 const CHUNK = 1 << 20
+/** A bare libp2p protocol for the library-default baseline: count bytes, answer one byte at the end. */
+const SINK_PROTOCOL = '/atoll-bench/sink/1'
 
 async function receive(): Promise<void> {
   const server = createServer((socket) => sink(socket))
   await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve))
   const mesh = new AtollMesh(await createNode({ listen: ['/ip4/0.0.0.0/tcp/0'], webrtc: false }))
+  await mesh.node.handle(SINK_PROTOCOL, (stream) => {
+    let expected = -1
+    stream.addEventListener('message', (evt) => {
+      let n = evt.data.byteLength
+      if (expected < 0) {
+        // the 8-byte header leaves as one yamux frame, so the first event holds all of it
+        const head = evt.data.subarray(0, HEADER)
+        expected = Number(new DataView(head.buffer, head.byteOffset, HEADER).getBigUint64(0))
+        n -= HEADER
+      }
+      expected -= n
+      if (expected === 0) {
+        expected = -1
+        stream.send(new Uint8Array([1]))
+      }
+    })
+  })
   await mesh.start()
   const libp2pPort = Number(mesh.node.getMultiaddrs()[0].toString().split('/tcp/')[1].split('/')[0])
   const tcpPort = (server.address() as { port: number }).port
@@ -90,6 +111,8 @@ async function send(job: SendJob): Promise<SendResult> {
     codec: 'raw' as const,
     codecMeta: {},
   }
+  const sink = await mesh.node.dialProtocol(peer, SINK_PROTOCOL)
+  const libp2pStreamSeconds = await timed(job.runs, () => streamMessage(sink, payload))
   const tensorSeconds: Record<string, number[]> = {}
   for (const streams of job.streams) {
     const options = streams > 0 ? { streams } : {}
@@ -97,10 +120,10 @@ async function send(job: SendJob): Promise<SendResult> {
       mesh.tensors.send(peer, fields, payload, options),
     )
   }
-  const result: SendResult = { tcpSeconds, tensorSeconds }
+  const result: SendResult = { tcpSeconds, libp2pStreamSeconds, tensorSeconds }
   if (job.probe) {
     const p = await mesh.probe.probe(peer)
-    result.probe = { rttMs: p.rttMs, bytesPerSecond: p.bytesPerSecond, seconds: p.seconds }
+    result.probe = { rttMs: p.rttMs, bytesPerSecond: p.bytesPerSecond, seconds: p.seconds, bytes: p.bytes }
   }
   await mesh.stop(0)
   return result
@@ -125,6 +148,17 @@ async function tcpMessage(socket: Socket, payload: Uint8Array): Promise<void> {
   socket.write(header)
   for (let off = 0; off < payload.byteLength; off += CHUNK) {
     if (!socket.write(payload.subarray(off, off + CHUNK))) await new Promise((r) => socket.once('drain', r))
+  }
+  await ack
+}
+
+async function streamMessage(stream: Stream, payload: Uint8Array): Promise<void> {
+  const ack = new Promise((resolve) => stream.addEventListener('message', resolve, { once: true }))
+  const header = new Uint8Array(HEADER)
+  new DataView(header.buffer).setBigUint64(0, BigInt(payload.byteLength))
+  stream.send(header)
+  for (let off = 0; off < payload.byteLength; off += CHUNK) {
+    if (!stream.send(payload.subarray(off, off + CHUNK))) await stream.onDrain()
   }
   await ack
 }

@@ -83,10 +83,13 @@ export const transport: BenchSuite = {
     const tcp = median(lo.tcpSeconds)
     results.libp2p_vs_tcp_1stream = tcp / median(lo.tensorSeconds['1'])
     results.libp2p_vs_tcp_4streams = tcp / median(lo.tensorSeconds['4'])
+    // Atoll's framing against the library default: the same bytes over one bare libp2p stream
+    results.tensor_vs_bare_libp2p_stream = median(lo.libp2pStreamSeconds) / median(lo.tensorSeconds['1'])
     details.loopback = {
       bytes,
       tcp_gbyte_per_s: bytes / tcp / 1e9,
       libp2p_1stream_gbyte_per_s: bytes / median(lo.tensorSeconds['1']) / 1e9,
+      bare_libp2p_stream_gbyte_per_s: bytes / median(lo.libp2pStreamSeconds) / 1e9,
       libp2p_4streams_gbyte_per_s: bytes / median(lo.tensorSeconds['4']) / 1e9,
       raw: lo,
     }
@@ -125,6 +128,7 @@ export const transport: BenchSuite = {
           tensor_mbit_per_s: (goodput * 8) / 1e6,
           tcp_mbit_per_s: (shapedBytes / median(r.tcpSeconds) / 1e6) * 8,
           probe_mbit_per_s: (estimate * 8) / 1e6,
+          probe_error_fraction: Math.abs(estimate - rate) / rate,
           probe: r.probe,
         }
       }
