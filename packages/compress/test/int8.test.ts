@@ -82,6 +82,11 @@ test('int8 and fp16 write into a caller’s buffer when asked', () => {
   assert.throws(() => joinParts([new Uint8Array(65)], out), { name: 'InvalidOptionError' })
 })
 
+const roundHalfEven = (v: number) => {
+  const r = Math.round(v)
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r
+}
+
 /** The reference: per-block absmax over finite values, codes round(x · 127 / absmax) in float64. */
 function referenceCodes(x: Float32Array, block: number): Int8Array {
   const codes = new Int8Array(x.length)
@@ -90,7 +95,7 @@ function referenceCodes(x: Float32Array, block: number): Int8Array {
     let absmax = 0
     for (let i = start; i < end; i++) if (Number.isFinite(x[i])) absmax = Math.max(absmax, Math.abs(x[i]))
     for (let i = start; i < end; i++) {
-      codes[i] = Number.isFinite(x[i]) ? (absmax > 0 ? Math.round((x[i] * 127) / absmax) : 0) : -128
+      codes[i] = Number.isFinite(x[i]) ? (absmax > 0 ? roundHalfEven((x[i] * 127) / absmax) : 0) : -128
     }
   }
   return codes
@@ -103,6 +108,9 @@ test('the SIMD kernel runs here and agrees with the reference to one code on nea
   x[256 * 3 + 5] = Number.NaN // a full block with NaN: left to the JS path
   x[256 * 7] = Number.NEGATIVE_INFINITY
   x.fill(0, 256 * 9, 256 * 10) // an all-zero block
+  // Tiny blocks: 127 / absmax overflows float32 (normal 1e-38) or absmax is subnormal.
+  for (let i = 256 * 11; i < 256 * 12; i++) x[i] = (i % 7) * 1e-39
+  for (let i = 256 * 12; i < 256 * 13; i++) x[i] = ((i % 5) - 2) * 1e-44
   for (const block of [256, 16, 64, 48]) {
     const encoded = int8.encode(x, { block })
     const codes = new Int8Array(encoded.payload.buffer, 4 * Math.ceil(x.length / block), x.length)

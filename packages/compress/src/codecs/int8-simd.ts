@@ -8,12 +8,18 @@
  * The module is assembled below from named opcodes (no build step, no binary blob to trust): for
  * each block, absmax = integer max of the magnitude bits (i32x4.max_u: one cycle, where
  * f32x4.max's NaN semantics cost a long dependency chain), then codes = trunc(nearest(x × 127 /
- * absmax)) narrowed 32 → 16 → 8 bits, 16 per iteration. A block whose absmax bits are non-finite
- * is skipped and flagged by its (non-finite) scale. The product is rounded in float32 here and in
+ * absmax)) narrowed 32 → 16 → 8 bits, 16 per iteration. A block whose absmax is non-finite, zero
+ * or below 2^-119 is skipped: the caller recodes it, as its scale tells. The product is rounded in float32 here and in
  * float64 in the JS path, so the two may differ by one code on a near-tie; both are within half a
  * step.
  */
 import { leb, op, section, wasmName } from './wasm.ts'
+
+/**
+ * Bits of 2^-119: below it 127 / absmax overflows float32, so such blocks (and all-zero ones) are
+ * left to the JS path, like blocks holding NaN or ±Inf.
+ */
+export const MIN_ABSMAX_BITS = 0x04000000
 
 // quantise(src, blocks, block, scales, codes): params 0–4, then locals.
 const [SRC, BLOCKS, BLOCK, SCALES, CODES] = [0, 1, 2, 3, 4]
@@ -58,11 +64,10 @@ const body = [
   ...[1, 2, 3].flatMap((lane) => [...op.get(MAX), ...op.i32x4ExtractLane(lane), ...op.set(U), ...maxInto]),
   ...op.get(T), ...op.f32ReinterpretI32, ...op.set(ABSMAX),
   ...op.get(SCALES), ...op.get(B), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.get(ABSMAX), ...op.f32Store,
-  // finite absmax: code the block; else skip it (the JS path codes it)
-  ...op.get(T), ...op.i32Const(0x7f800000), ...op.i32LtU,
+  // absmax in [2^-119, Inf) (so 127 / absmax fits a float32): code the block; else skip it
+  ...op.get(T), ...op.i32Const(MIN_ABSMAX_BITS), ...op.i32Sub, ...op.i32Const(0x7f800000 - MIN_ABSMAX_BITS), ...op.i32LtU,
   ...op.if,
-  ...op.f32Const(127), ...op.get(ABSMAX), ...op.f32Div, ...op.f32Const(0), ...op.get(T), ...op.select,
-  ...op.f32x4Splat, ...op.set(INV),
+  ...op.f32Const(127), ...op.get(ABSMAX), ...op.f32Div, ...op.f32x4Splat, ...op.set(INV),
   ...op.get(SRC), ...op.set(P),
   ...op.loop,
   ...op.get(CODES),
@@ -129,7 +134,7 @@ const CHUNK_ELEMENTS = 1 << 18
 /**
  * Codes the first ⌊n / block⌋ blocks of x into scales and codes, when the kernel is available
  * and block is a multiple of 16; returns how many blocks it coded (0: none, use the JS path).
- * A block holding NaN or ±Inf is left to the caller, flagged by a non-finite scale.
+ * A block whose scale is not in [2^-119, Inf) is left to the caller (see MIN_ABSMAX_BITS).
  */
 export function quantiseFullBlocks(
   x: Float32Array,

@@ -2,7 +2,7 @@ import { INT8_BLOCK, INT8_MAX_BLOCK } from '../constants.ts'
 import { CodecMetaError, InvalidOptionError, SizeMismatchError } from '../errors.ts'
 import type { Int8Meta } from '../wire/codec-meta.ts'
 import { type Codec, type Encoded, outputArray, payloadBuffer } from './encoded.ts'
-import { quantiseFullBlocks } from './int8-simd.ts'
+import { MIN_ABSMAX_BITS, quantiseFullBlocks } from './int8-simd.ts'
 
 export interface Int8Options {
   /** values per scale block (default 256) */
@@ -19,6 +19,9 @@ export interface Int8Options {
 export const INT8_NON_FINITE = -128
 
 const FLOAT_EXP_MASK = 0x7f800000
+
+/** 2^-119, the smallest block absmax the SIMD kernel codes. */
+const MIN_SIMD_SCALE = new Float32Array(Uint32Array.of(MIN_ABSMAX_BITS).buffer)[0]
 
 /**
  * int8 with a per-block absmax scale. Payload: ⌈n / block⌉ float32 block absmax values, then n
@@ -42,8 +45,10 @@ export const int8 = {
     const bits = new Uint32Array(x.buffer, x.byteOffset, n)
     const simdBlocks = quantiseFullBlocks(x, block, scales, codes)
     for (let b = 0; b < simdBlocks; b++) {
-      if (!Number.isFinite(scales[b]))
-        quantiseNonFinite(x, bits, scales, codes, b, b * block, (b + 1) * block)
+      const scale = scales[b]
+      if (!(scale >= MIN_SIMD_SCALE && scale < Number.POSITIVE_INFINITY)) {
+        quantiseRareBlock(x, bits, scales, codes, b, b * block, (b + 1) * block)
+      }
     }
     quantise(x, bits, scales, codes, block, simdBlocks)
     const codecMeta: Int8Meta = { block }
@@ -93,7 +98,7 @@ function quantise(
     const end = Math.min(start + block, n)
     const nextEnd = Math.min(end + block, n)
     if (maxBits >= FLOAT_EXP_MASK) {
-      quantiseNonFinite(x, bits, scales, codes, b, start, end)
+      quantiseRareBlock(x, bits, scales, codes, b, start, end)
       maxBits = blockMaxBits(bits, end, nextEnd)
       continue
     }
@@ -124,8 +129,11 @@ function blockMaxBits(bits: Uint32Array, start: number, end: number): number {
   return maxBits
 }
 
-/** The rare block holding a NaN or ±Inf: its absmax ignores them, and they are coded −128. */
-function quantiseNonFinite(
+/**
+ * A block the fast paths leave out: one holding NaN or ±Inf (its absmax ignores them, and they are
+ * coded −128), or, after the SIMD kernel, an all-zero or tiny one.
+ */
+function quantiseRareBlock(
   x: Float32Array,
   bits: Uint32Array,
   scales: Float32Array,

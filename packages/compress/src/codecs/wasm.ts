@@ -48,6 +48,7 @@ export const op = {
   i32GtU: [0x4b],
   i32GeU: [0x4f],
   i32Add: [0x6a],
+  i32Sub: [0x6b],
   i32Shl: [0x74],
   f32Div: [0x95],
   f32ReinterpretI32: [0xbe],
