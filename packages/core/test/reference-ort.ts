@@ -24,30 +24,41 @@ export function randn(shape: number[], seed: number, lo = -2, hi = 2): Tensor {
 
 export interface Case {
   op: string
-  inputs: Record<string, Tensor>
+  /** in node order; null marks an omitted optional input ('') */
+  inputs: Record<string, Tensor | null>
   attrs?: Parameters<typeof node>[3]
   opset?: number
   outputs?: number
-  /** inputs that are initializers rather than graph inputs (shape arguments) */
 }
 
 /** Graph inputs for float tensors; int64 tensors are initializers, as exporters write them. */
 function caseGraph(c: Case) {
-  const names = Object.keys(c.inputs)
-  const isInit = (n: string) => c.inputs[n].dtype === 'int64'
+  const given = Object.fromEntries(
+    Object.entries(c.inputs).filter((e): e is [string, Tensor] => e[1] !== null),
+  )
+  const names = Object.keys(given)
+  const isInit = (n: string) => given[n].dtype === 'int64'
   const outputs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `y${i}`)
   const g = graphOf({
     opset: c.opset ?? 18,
     inputs: Object.fromEntries(
-      names.filter((n) => !isInit(n)).map((n) => [n, [c.inputs[n].dtype, [...c.inputs[n].shape]]]),
+      names.filter((n) => !isInit(n)).map((n) => [n, [given[n].dtype, [...given[n].shape]]]),
     ),
-    initializers: Object.fromEntries(names.filter(isInit).map((n) => [n, c.inputs[n]])),
-    nodes: [node(c.op, names, outputs, c.attrs ?? {}, `${c.op}_under_test`)],
+    initializers: Object.fromEntries(names.filter(isInit).map((n) => [n, given[n]])),
+    nodes: [
+      node(
+        c.op,
+        Object.keys(c.inputs).map((n) => (c.inputs[n] === null ? '' : n)),
+        outputs,
+        c.attrs ?? {},
+        `${c.op}_under_test`,
+      ),
+    ],
     outputs,
   })
   const types = inferShapes(g)
   g.outputs = outputs.map((o) => types.get(o) ?? { name: o, dtype: 'float32' })
-  const feeds = Object.fromEntries(names.filter((n) => !isInit(n)).map((n) => [n, c.inputs[n]]))
+  const feeds = Object.fromEntries(names.filter((n) => !isInit(n)).map((n) => [n, given[n]]))
   return { g, feeds, outputs }
 }
 

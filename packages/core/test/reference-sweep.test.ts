@@ -84,11 +84,12 @@ function convTransposeCase(seed: number): Case {
     attrs.auto_pad = attr.string(mode)
   }
   const cg = r.int(1, 2)
+  const mg = r.int(1, 3)
   const inputs: Case['inputs'] = {
     x: randn([r.int(1, 2), group * cg, ...spatial], seed),
-    w: randn([group * cg, r.int(1, 3), ...kernel], seed + 1),
+    w: randn([group * cg, mg, ...kernel], seed + 1),
   }
-  if (r.next() < 0.5) inputs.b = randn([inputs.w.shape[1] * group], seed + 2)
+  if (r.next() < 0.5) inputs.b = randn([mg * group], seed + 2)
   return { op: 'ConvTranspose', inputs, attrs }
 }
 
@@ -259,6 +260,34 @@ function axisCase(seed: number): Case {
   }
 }
 
+function resizeCase(seed: number): Case {
+  const r = chooser(seed)
+  const spatial = [r.int(2, 6), r.int(2, 6)]
+  const mode = r.pick(['nearest', 'linear', 'cubic'])
+  const transform = r.pick(['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'])
+  const attrs: Record<string, Attribute> = {
+    mode: attr.string(mode),
+    coordinate_transformation_mode: attr.string(transform),
+    nearest_mode: attr.string(r.pick(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'])),
+    exclude_outside: attr.int(mode === 'cubic' ? r.int(0, 1) : 0),
+  }
+  const x = randn([1, 2, ...spatial], seed)
+  if (r.next() < 0.5) {
+    const sizes = spatial.map((d) => r.int(1, 2 * d + 1))
+    return {
+      op: 'Resize',
+      inputs: { x, roi: null, scales: null, sizes: int64([4], [1, 2, ...sizes]) },
+      attrs,
+    }
+  }
+  const scales = spatial.map(() => r.pick([0.5, 0.75, 1.5, 2, 3]))
+  return {
+    op: 'Resize',
+    inputs: { x, roi: null, scales: tensor('float32', [4], Float32Array.from([1, 1, ...scales])) },
+    attrs,
+  }
+}
+
 const FAMILIES: [string, (seed: number) => Case][] = [
   ['Conv', convCase],
   ['ConvTranspose', convTransposeCase],
@@ -267,6 +296,7 @@ const FAMILIES: [string, (seed: number) => Case][] = [
   ['broadcasting', broadcastCase],
   ['reductions', reduceCase],
   ['axis ops', axisCase],
+  ['Resize', resizeCase],
 ]
 
 for (const [family, make] of FAMILIES) {
@@ -277,7 +307,7 @@ for (const [family, make] of FAMILIES) {
         .map(([n, a]) => `${n}=${a.value}`)
         .join(' ')
       it(`#${k} ${c.op} ${Object.values(c.inputs)
-        .map((t) => `[${t.shape}]`)
+        .map((t) => `[${t?.shape ?? ''}]`)
         .join(' ')} ${what}`, () => compareWithOrt(c))
     }
   })

@@ -226,6 +226,21 @@ export const OPS = {
     outputs: ['output'],
     attributes: { mode: str('constant') },
   },
+  Resize: {
+    inputs: ['X', 'roi?', 'scales?', 'sizes?'],
+    outputs: ['Y'],
+    attributes: {
+      mode: str('nearest'),
+      coordinate_transformation_mode: str('half_pixel'),
+      nearest_mode: str('round_prefer_floor'),
+      cubic_coeff_a: float(-0.75),
+      exclude_outside: int(0),
+      extrapolation_value: float(0),
+      antialias: int(0),
+      axes: ints(),
+      keep_aspect_ratio_policy: str('stretch'),
+    },
+  },
   Trilu: { inputs: ['input', 'k?'], outputs: ['output'], attributes: { upper: int(1) } },
   // indexing
   Gather: { inputs: ['data', 'indices'], outputs: ['output'], attributes: { axis: int(0) } },

@@ -10,6 +10,7 @@ import { LOSS_KERNELS } from './loss.ts'
 import { MOVEMENT_KERNELS } from './movement.ts'
 import { NORM_KERNELS } from './norm.ts'
 import { REDUCE_KERNELS } from './reduce.ts'
+import { resize } from './resize.ts'
 
 export const KERNELS: Readonly<Record<string, Kernel>> = {
   ...ELEMENTWISE_KERNELS,
@@ -22,4 +23,5 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
   ...CONV_KERNELS,
   ...GENERATOR_KERNELS,
   ...LOSS_KERNELS,
+  Resize: resize,
 }

@@ -7,6 +7,7 @@ import { LINALG_SHAPES } from './linalg.ts'
 import { MOVEMENT_SHAPES } from './movement.ts'
 import { NN_SHAPES } from './nn.ts'
 import { REDUCE_SHAPES } from './reduce.ts'
+import { RESIZE_SHAPES } from './resize.ts'
 
 export const SHAPE_FNS: Readonly<Record<string, ShapeFn>> = {
   ...ELEMENTWISE_SHAPES,
@@ -16,4 +17,5 @@ export const SHAPE_FNS: Readonly<Record<string, ShapeFn>> = {
   ...REDUCE_SHAPES,
   ...NN_SHAPES,
   ...GENERATOR_SHAPES,
+  ...RESIZE_SHAPES,
 }
