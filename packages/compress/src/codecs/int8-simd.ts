@@ -111,6 +111,7 @@ let kernel: Kernel | null | undefined
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel
   try {
+    // Compiled synchronously: browsers allow that on the main thread below 4 KiB; this is ≈ 350 B.
     const memory = new WebAssembly.Memory({ initial: 1 })
     const instance = new WebAssembly.Instance(new WebAssembly.Module(MODULE), { m: { mem: memory } })
     kernel = { memory, quantise: instance.exports.quantise as Kernel['quantise'] }
