@@ -7,6 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
@@ -32,6 +33,8 @@ export interface NodeOptions {
   mdns?: boolean
   /** Accept WebRTC connections (browser peers through a relay; default true). */
   webrtc?: boolean
+  /** Run gossipsub as the `pubsub` service, for whoever needs topics (default false: nothing in the mesh does yet). */
+  pubsub?: boolean
 }
 
 /**
@@ -56,6 +59,7 @@ export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
   if (options.mdns === true) peerDiscovery.push(mdns())
   const services: ServiceFactoryMap = { identify: identify(), identifyPush: identifyPush(), ping: ping() }
   if (options.relay === true) services.relay = circuitRelayServer()
+  if (options.pubsub === true) services.pubsub = gossipsub()
   return createLibp2p({
     // not started here: AtollMesh.start registers the protocols first, so the first identify exchange
     // with a bootstrap peer already announces them

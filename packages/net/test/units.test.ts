@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import {
   EmulatedLink,
   LinkTable,
@@ -101,4 +104,23 @@ test('an emulated link delivers every slice in order, and a cancelled transmit s
   const pending = slow.transmit(new Uint8Array(200_000), () => {}, ctl.signal)
   ctl.abort()
   await assert.rejects(pending, { name: 'TransferCancelledError' })
+})
+
+test('the browser entry never reaches node:* or the Node-only modules', () => {
+  const src = fileURLToPath(new URL('../src/', import.meta.url))
+  const seen = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    const text = readFileSync(join(src, file), 'utf8')
+    for (const [, spec] of text.matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
+      assert.ok(!spec.startsWith('node:'), `${file} imports ${spec}`)
+      assert.ok(!['@libp2p/tcp', '@libp2p/mdns'].includes(spec), `${file} imports ${spec}`)
+      if (spec.startsWith('./')) visit(spec.slice(2))
+    }
+  }
+  visit('index.browser.ts')
+  assert.ok(
+    seen.has('tensor.ts') && seen.has('browser.ts') && !seen.has('identity.ts') && !seen.has('node.ts'),
+  )
 })
