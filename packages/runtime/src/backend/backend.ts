@@ -30,6 +30,11 @@ export interface SessionOptions {
   keepOnDevice?: boolean
   /** threads for one operator (default: onnxruntime's choice) */
   intraOpThreads?: number
+  /**
+   * let idle worker threads spin (default false): lowers the latency of a lone session, but several
+   * sessions run in turn (pipeline stages) then fight over the cores
+   */
+  spinning?: boolean
 }
 
 /** A value a session produced: on the host (data available) or on the device (read to copy back). */

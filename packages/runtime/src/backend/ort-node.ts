@@ -80,6 +80,9 @@ async function createOrtSession(
     logSeverityLevel,
     ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
     ...(keep ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+    // a pipeline alternates several sessions, each with its own thread pool: pools that spin while
+    // idle steal the cores of the one running (measured: 4 stages 2.44× → 1.38× the monolithic step)
+    ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   }).catch((err: Error) => {
     throw new SessionError(`${provider}: cannot create a session: ${err.message}`)
   })
