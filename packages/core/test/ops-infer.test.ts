@@ -63,12 +63,13 @@ describe('inferShapes: elementwise and broadcasting', () => {
   it('keeps unknown ranks unknown instead of failing', () => {
     const g = graphOf({
       inputs: { a: ['float32', undefined] },
-      nodes: [node('Relu', ['a'], ['c']), node('Shape', ['c'], ['s'])],
+      nodes: [node('Relu', ['a'], ['c']), node('Shape', ['c'], ['s']), node('Dropout', ['c'], ['d', 'mask'])],
       outputs: ['s'],
     })
     const t = inferShapes(g)
     assert.equal(t.get('c')?.shape, undefined)
     assert.equal(t.get('s')?.dtype, 'int64')
+    assert.deepEqual([t.get('d')?.dtype, t.get('mask')?.dtype], ['float32', 'bool'])
   })
 })
 

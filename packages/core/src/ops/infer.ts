@@ -92,7 +92,7 @@ function inferNode(node: Node, opset: number, state: State): OutputType[] {
     return SHAPE_FNS[node.opType](ctx)
   } catch (err) {
     if (!(err instanceof UnknownRank)) throw err
-    return node.outputs.map(() => ({ dtype: fallbackDtype(node, ctx) }))
+    return node.outputs.map((_, i) => ({ dtype: fallbackDtype(node, ctx, i) }))
   }
 }
 
@@ -158,10 +158,13 @@ const BOOL_OPS = new Set([
   'IsNaN',
   'IsInf',
 ])
-const INT64_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin'])
+const INT64_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero'])
 
 /** The output dtype when an input's rank is unknown and the shape function could not run. */
-function fallbackDtype(node: Node, ctx: ShapeContext): DType {
+function fallbackDtype(node: Node, ctx: ShapeContext, output: number): DType {
+  // second outputs: Dropout's mask, the indices of TopK and MaxPool
+  if (output === 1 && node.opType === 'Dropout') return 'bool'
+  if (output === 1 && (node.opType === 'TopK' || node.opType === 'MaxPool')) return 'int64'
   if (BOOL_OPS.has(node.opType)) return 'bool'
   if (INT64_OPS.has(node.opType)) return 'int64'
   if (node.opType === 'Cast') return castTarget(node, ctx.attrs)
