@@ -288,6 +288,47 @@ function resizeCase(seed: number): Case {
   }
 }
 
+/** MatMul with batch broadcasting and 1-D operands, Gemm with transposes, and the losses. */
+function linearCase(seed: number): Case {
+  const r = chooser(seed)
+  const [m, k, n] = [r.int(1, 4), r.int(1, 4), r.int(1, 4)]
+  const op = r.pick(['MatMul', 'MatMul', 'Gemm', 'SoftmaxCrossEntropyLoss', 'NegativeLogLikelihoodLoss'])
+  if (op === 'MatMul') {
+    const batch = Array.from({ length: r.int(0, 2) }, () => r.int(1, 3))
+    const side = () => batch.slice(r.int(0, batch.length)).map((d) => (r.next() < 0.3 ? 1 : d))
+    const a = r.next() < 0.2 ? [k] : [...side(), m, k]
+    const b = r.next() < 0.2 ? [k] : [...side(), k, n]
+    return { op, inputs: { a: randn(a, seed), b: randn(b, seed + 1) } }
+  }
+  if (op === 'Gemm') {
+    const [ta, tb] = [r.int(0, 1), r.int(0, 1)]
+    const c = r.pick([[n], [m, n], [1, n], [m, 1], []])
+    return {
+      op,
+      inputs: {
+        a: randn(ta ? [k, m] : [m, k], seed),
+        b: randn(tb ? [n, k] : [k, n], seed + 1),
+        c: randn(c, seed + 2),
+      },
+      attrs: {
+        transA: attr.int(ta),
+        transB: attr.int(tb),
+        alpha: attr.float(r.pick([1, 0.5])),
+        beta: attr.float(r.pick([1, 2])),
+      },
+    }
+  }
+  const classes = r.int(2, 5)
+  const extra = Array.from({ length: r.int(0, 2) }, () => r.int(1, 3))
+  const labels = Array.from({ length: m * extra.reduce((p, q) => p * q, 1) }, () => r.int(0, classes - 1))
+  const ignore = r.next() < 0.5 ? labels[0] : undefined
+  const attrs: Record<string, Attribute> = { reduction: attr.string(r.pick(['mean', 'sum', 'none'])) }
+  if (ignore !== undefined && labels.some((l) => l !== ignore)) attrs.ignore_index = attr.int(ignore)
+  const inputs: Case['inputs'] = { x: randn([m, classes, ...extra], seed), t: int64([m, ...extra], labels) }
+  if (r.next() < 0.5) inputs.w = randn([classes], seed + 3, 0.5, 2)
+  return { op, inputs, attrs, opset: 13 }
+}
+
 const FAMILIES: [string, (seed: number) => Case][] = [
   ['Conv', convCase],
   ['ConvTranspose', convTransposeCase],
@@ -297,6 +338,7 @@ const FAMILIES: [string, (seed: number) => Case][] = [
   ['reductions', reduceCase],
   ['axis ops', axisCase],
   ['Resize', resizeCase],
+  ['MatMul, Gemm and losses', linearCase],
 ]
 
 for (const [family, make] of FAMILIES) {
