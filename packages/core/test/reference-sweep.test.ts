@@ -329,6 +329,56 @@ function linearCase(seed: number): Case {
   return { op, inputs, attrs, opset: 13 }
 }
 
+/** BatchNormalization (inference and training), LayerNormalization, Instance- and GroupNormalization. */
+function normCase(seed: number): Case {
+  const r = chooser(seed)
+  const c = r.pick([2, 4, 6])
+  const shape = [r.int(1, 3), c, ...Array.from({ length: r.int(0, 2) }, () => r.int(1, 4))]
+  const x = randn(shape, seed)
+  const eps = attr.float(r.pick([1e-5, 1e-3, 0.1]))
+  const op = r.pick([
+    'BatchNormalization',
+    'BatchNormalization',
+    'LayerNormalization',
+    'InstanceNormalization',
+    'GroupNormalization',
+  ])
+  if (op === 'BatchNormalization') {
+    const training = r.int(0, 1)
+    const stats = { m: randn([c], seed + 3), v: randn([c], seed + 4, 0.5, 2) }
+    return {
+      op,
+      inputs: { x, s: randn([c], seed + 1), b: randn([c], seed + 2), ...stats },
+      attrs: { epsilon: eps, momentum: attr.float(r.pick([0.9, 0.5])), training_mode: attr.int(training) },
+      opset: 15,
+      outputs: training ? 3 : 1,
+    }
+  }
+  if (op === 'LayerNormalization') {
+    const axis = r.int(1, shape.length - 1)
+    return {
+      op,
+      inputs: { x, s: randn(shape.slice(axis), seed + 1), b: randn(shape.slice(axis), seed + 2) },
+      attrs: { axis: attr.int(axis), epsilon: eps },
+    }
+  }
+  if (shape.length < 3) shape.push(r.int(2, 4))
+  const x3 = randn(shape, seed)
+  if (op === 'InstanceNormalization')
+    return {
+      op,
+      inputs: { x: x3, s: randn([c], seed + 1), b: randn([c], seed + 2) },
+      attrs: { epsilon: eps },
+    }
+  const groups = r.pick([1, 2])
+  return {
+    op,
+    inputs: { x: x3, s: randn([c], seed + 1), b: randn([c], seed + 2) },
+    attrs: { epsilon: eps, num_groups: attr.int(groups) },
+    opset: 21,
+  }
+}
+
 const FAMILIES: [string, (seed: number) => Case][] = [
   ['Conv', convCase],
   ['ConvTranspose', convTransposeCase],
@@ -339,6 +389,7 @@ const FAMILIES: [string, (seed: number) => Case][] = [
   ['axis ops', axisCase],
   ['Resize', resizeCase],
   ['MatMul, Gemm and losses', linearCase],
+  ['normalisation', normCase],
 ]
 
 for (const [family, make] of FAMILIES) {
