@@ -15,8 +15,14 @@ const reference = JSON.parse(new TextDecoder().decode(fixture('gpt_fit.losses.js
 }
 const cpu = await nodeBackends().resolve('cpu')
 
+// the same run as 1 stage, and as 3 contiguous stages over 2 micro-batches each step
+const layouts = [
+  { stages: 1, microBatches: 1 },
+  { stages: 3, microBatches: 2 },
+]
 for (const [name, run] of Object.entries(reference.runs)) {
-  test(`${name}: 10 steps of atoll fit reproduce PyTorch's per-step losses (within 1e-5 relative)`, async () => {
+  const layout = layouts[name === 'adamw' ? 1 : 0]
+  test(`${name} (${layout.stages} stage(s), ${layout.microBatches} micro-batch(es)): 10 steps of fit reproduce PyTorch's per-step losses within 1e-5 relative`, async () => {
     const model = onnxModel(fixture('gpt_fit.onnx'))
     const batch = readBatch(fixture('gpt_fit.batch.safetensors'), model.graph)
     const { lr, ...optimizer } = run.optimizer
@@ -28,6 +34,7 @@ for (const [name, run] of Object.entries(reference.runs)) {
       optimizer: optimizer as OptimizerSpec,
       schedule: { kind: 'constant', lr },
       steps: run.losses.length,
+      ...layout,
       onStep: (r) => void losses.push(r.loss),
     })
     for (let i = 0; i < losses.length; i++) {

@@ -1,4 +1,4 @@
-import { type Graph, inferShapes, type Tensor, type ValueInfo } from '@atoll/core'
+import { type Graph, inferTypes, type Tensor, type ValueInfo } from '@atoll/core'
 import { SessionError } from '../errors.ts'
 
 /**
@@ -7,13 +7,20 @@ import { SessionError } from '../errors.ts'
  * later stages read plus the graph outputs it computes. A mechanical split for tests and the
  * executor benchmark; placement-aware partitioning is core's (OP-Fence).
  */
-export function splitContiguous(graph: Graph, cuts: readonly number[]): Graph[] {
+export function splitContiguous(
+  graph: Graph,
+  cuts: readonly number[],
+  bindings?: Readonly<Record<string, number>>,
+): Graph[] {
   const bounds = [0, ...cuts, graph.nodes.length]
   for (let i = 1; i < bounds.length; i++) {
     if (!(bounds[i] > bounds[i - 1]))
       throw new SessionError(`cuts [${cuts}] must rise strictly within (0, ${graph.nodes.length})`)
   }
-  const types = inferShapes(graph)
+  // with bindings every boundary shape is static (a Reshape of a symbolic shape is otherwise
+  // unknown), and shape arithmetic folds to constants that a later stage gets as its own
+  // initializers rather than as boundary data it could not infer shapes from
+  const { types, constants } = inferTypes(graph, { bindings })
   const graphOutputs = new Set(graph.outputs.map((o) => o.name))
   const pieces = bounds.slice(1).map((end, k) => graph.nodes.slice(bounds[k], end))
   const producedIn = new Map<string, number>()
@@ -27,12 +34,12 @@ export function splitContiguous(graph: Graph, cuts: readonly number[]): Graph[] 
     const initializers = new Map<string, Tensor>()
     const inputs: ValueInfo[] = []
     for (const r of reads) {
-      const init = graph.initializers.get(r)
+      const init = graph.initializers.get(r) ?? (producedIn.has(r) ? constants.get(r) : undefined)
       if (init !== undefined) initializers.set(r, init)
       else inputs.push(info(types, r))
     }
     const outputs = [...producedIn]
-      .filter(([v, at]) => at === k && (graphOutputs.has(v) || readLater(k, v)))
+      .filter(([v, at]) => at === k && (graphOutputs.has(v) || (readLater(k, v) && !constants.has(v))))
       .map(([v]) => info(types, v))
     return {
       ...graph,

@@ -26,6 +26,8 @@ export interface PipelineModelOptions {
   backend: Backend
   /** stage graphs, or a count for an even contiguous split (default 1) */
   stages?: number | Graph[]
+  /** sizes of symbolic dims for a split by count (the micro-batch size): boundary shapes must be static */
+  bindings?: Readonly<Record<string, number>>
   policy?: ActivationPolicy
   /**
    * run the loss stage's forward and backward as one session (default true): nothing stashed,
@@ -49,7 +51,7 @@ export function pipelineModel(
     typeof stages === 'number'
       ? stages === 1
         ? [graph]
-        : splitContiguous(graph, evenCuts(graph, stages))
+        : splitContiguous(graph, evenCuts(graph, stages), options.bindings)
       : stages
   const executors = graphs.map((g, k): PipelineStage => {
     const last = k === graphs.length - 1

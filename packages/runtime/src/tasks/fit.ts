@@ -3,6 +3,7 @@ import type { Backend } from '../backend/backend.ts'
 import { assignParameters } from '../checkpoint/assign.ts'
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts'
 import { TaskInputError } from '../errors.ts'
+import { bindSymbols, microBatchView } from '../executor/bindings.ts'
 import type { PipelineSchedule } from '../executor/schedule.ts'
 import type { ActivationPolicy } from '../executor/stage-graphs.ts'
 import { pipelineModel, type StepReport, Trainer } from '../executor/trainer.ts'
@@ -47,9 +48,14 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   if (!Number.isInteger(steps) || steps < 0)
     throw new TaskInputError(`steps must be an integer ≥ 0, got ${steps}`)
   const schedule = checkSchedule(options.schedule)
+  const stages = options.stages ?? 1
+  // a split needs static boundary shapes: bind the symbols to the first micro-batch's sizes
+  const first = stages > 1 ? options.batch(0) : undefined
+  const bindings = first && bindSymbols(model.graph, microBatches(first, options.microBatches ?? 1))
   const { params, pipeline } = pipelineModel(model.graph, {
     backend,
-    stages: options.stages,
+    stages,
+    bindings,
     policy: options.policy,
     loss: model.loss,
     intraOpThreads: options.intraOpThreads,
@@ -85,4 +91,8 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     await pipeline.release()
   }
   return { params, from, to: trainer.step }
+}
+
+function microBatches(batch: Readonly<Record<string, Tensor>>, count: number): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, microBatchView(t, 0, count)]))
 }
