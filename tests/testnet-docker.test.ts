@@ -12,7 +12,13 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { DOCKER_LABEL, isRoot, type MeasuredLink, type TestnetState } from '../packages/testnet/src/index.ts'
+import {
+  DOCKER_LABEL,
+  dockerBackend,
+  isRoot,
+  type MeasuredLink,
+  type TestnetState,
+} from '../packages/testnet/src/index.ts'
 
 const main = fileURLToPath(new URL('../packages/cli/src/main.ts', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'atoll-testnet-docker-'))
@@ -39,12 +45,16 @@ const labelled = (kind: 'ps' | 'network') => {
 }
 
 after(() => {
-  if (isRoot()) atoll('testnet', 'down')
+  if (isRoot()) atoll('testnet', 'down', '--backend', 'docker')
   rmSync(dir, { recursive: true, force: true })
 })
 
 test('three containers: up, find each other, exchange tensors over shaped links, down', {
-  skip: isRoot() ? false : 'needs root (dockerd, and tc inside the containers)',
+  skip: !isRoot()
+    ? 'needs root (dockerd, and tc inside the containers)'
+    : dockerBackend.leftovers().length > 0
+      ? `a Docker testnet is up on this machine (${dockerBackend.leftovers().join(', ')}); run \`atoll testnet down\``
+      : false,
   timeout: 280_000,
 }, async () => {
   const file = join(dir, 'tri.yaml')
@@ -86,7 +96,7 @@ test('three containers: up, find each other, exchange tensors over shaped links,
   assert.equal(ex.status, 0, ex.stderr)
   assert.equal((JSON.parse(readFileSync(echoes, 'utf8')) as { echoes: unknown[] }).echoes.length, 6)
 
-  const down = atoll('testnet', 'down')
+  const down = atoll('testnet', 'down', '--backend', 'docker')
   assert.equal(down.status, 0, down.stderr)
   assert.deepEqual(labelled('ps'), [])
   assert.deepEqual(labelled('network'), [])
@@ -97,7 +107,18 @@ async function knowsOthers(peer: string, names: string[], timeoutMs = 90_000): P
   const until = Date.now() + timeoutMs
   let last = ''
   while (Date.now() < until) {
-    const r = atoll('testnet', 'exec', peer, '--', 'node', '/app/packages/cli/src/main.ts', 'peers', '--json')
+    const r = atoll(
+      'testnet',
+      'exec',
+      peer,
+      '--',
+      'node',
+      '/app/packages/cli/src/main.ts',
+      'peers',
+      '--data-dir',
+      '/atoll-peer',
+      '--json',
+    )
     last = r.stdout + r.stderr
     if (r.status === 0) {
       const known = (JSON.parse(r.stdout) as { peers: { name?: string; connected: boolean }[] }).peers

@@ -1,7 +1,8 @@
 /**
  * End to end, as root: `atoll testnet up --topology geo3` in network namespaces with an `atoll peer`
- * daemon in each, every shaped link measured within 10% of its spec, a tensor exchange between all
- * peers, and `down` leaving no namespace or daemon behind. Skipped when not root.
+ * daemon in each, the site latency seen by the daemons' probes, every shaped link measured within 10%
+ * of its spec, a tensor exchange between all peers, and `down` leaving no namespace or daemon behind.
+ * Skipped when not root.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -9,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import {
   isAlive,
@@ -34,7 +36,7 @@ const skip = !isRoot()
     : false
 
 after(() => {
-  if (!skip) atoll('testnet', 'down')
+  if (!skip) atoll('testnet', 'down', '--backend', 'netns')
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -45,7 +47,7 @@ const measure = (...flags: string[]): MeasuredLink[] => {
   return (JSON.parse(readFileSync(json, 'utf8')) as { links: MeasuredLink[] }).links
 }
 
-test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, timeout: 240_000 }, () => {
+test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, timeout: 240_000 }, async () => {
   const upRun = atoll('testnet', 'up', '--topology', 'geo3')
   assert.equal(upRun.status, 0, upRun.stderr)
   assert.deepEqual(testnetNamespaces(), [
@@ -62,6 +64,11 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
     state.peers.every((p) => p.multiaddr?.startsWith(`/ip4/${p.address}/tcp/`)),
     'every daemon reported its address',
   )
+  // Latency is the daemons' own (userspace): us1's probes see ~2 × 40 ms to eu1, next to nothing to us2.
+  const rtt = await probedRtts('us1', ['us2', 'eu1'])
+  assert.ok(rtt.eu1 >= 2 * 40, `us1 → eu1 round trip ${rtt.eu1} ms`)
+  assert.ok(rtt.us2 < 40, `us1 → us2 round trip ${rtt.us2} ms`)
+
   const again = atoll('testnet', 'up', '--topology', 'lan', '--no-peers')
   assert.equal(again.status, 1)
   assert.match(again.stderr, /TestnetAlreadyUpError: testnet 'geo3'/)
@@ -107,9 +114,43 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
   assert.equal(got.length, 6 * 5)
   assert.equal(new Set(got.map((e) => `${e.from}>${e.to}`)).size, 30)
 
-  const down = atoll('testnet', 'down')
+  const down = atoll('testnet', 'down', '--backend', 'netns')
   assert.equal(down.status, 0, down.stderr)
   assert.deepEqual(testnetNamespaces(), [])
   for (const p of state.peers) assert.equal(isAlive(p.pid), false, `daemon of ${p.name} is gone`)
-  assert.match(atoll('testnet', 'down').stdout, /nothing to remove/)
+  assert.match(atoll('testnet', 'down', '--backend', 'netns').stdout, /nothing to remove/)
 })
+
+/** Polls `atoll peers` inside `peer` until its daemon has probed `names`; their round trips in ms. */
+async function probedRtts(
+  peer: string,
+  names: string[],
+  timeoutMs = 60_000,
+): Promise<Record<string, number>> {
+  const until = Date.now() + timeoutMs
+  let last = ''
+  while (Date.now() < until) {
+    const r = atoll(
+      'testnet',
+      'exec',
+      peer,
+      '--',
+      process.execPath,
+      main,
+      'peers',
+      '--data-dir',
+      join(dir, peer),
+      '--json',
+    )
+    last = r.stdout + r.stderr
+    if (r.status === 0) {
+      const known = (JSON.parse(r.stdout) as { peers: { name?: string; rttMs?: number }[] }).peers
+      const rtts = Object.fromEntries(
+        known.filter((k) => k.rttMs !== undefined).map((k) => [k.name, k.rttMs!]),
+      )
+      if (names.every((n) => n in rtts)) return rtts
+    }
+    await sleep(1000)
+  }
+  return assert.fail(`${peer} has not probed ${names.join(', ')}: ${last.slice(-1500)}`)
+}

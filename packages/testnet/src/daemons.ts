@@ -37,7 +37,7 @@ export function peerDaemonArgv(
   cli: string[],
   peer: PeerState,
   bootstrap: string | undefined,
-  dataDir?: string,
+  options: { dataDir?: string; extra?: string[] } = {},
 ): string[] {
   return [
     ...cli,
@@ -46,8 +46,9 @@ export function peerDaemonArgv(
     `/ip4/${peer.address}/tcp/${PEER_PORT}`,
     '--name',
     peer.name,
-    ...(dataDir === undefined ? [] : ['--data-dir', dataDir]),
+    ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]),
     ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]),
+    ...(options.extra ?? []),
   ]
 }
 

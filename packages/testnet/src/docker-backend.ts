@@ -1,19 +1,28 @@
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { TestnetBackend, UpOptions } from './backend.ts'
 import { ROUTER_ROLE, SHAPED_LINE } from './container.ts'
 import { peerDaemonArgv, startDaemons } from './daemons.ts'
 import { ensureImage } from './docker-build.ts'
+import { assignPeerIds, latencyFlags } from './latency.ts'
 import { ensureDocker } from './docker-engine.ts'
 import { APP_DIR } from './docker-image.ts'
 import { TestnetError } from './errors.ts'
 import { DOCKER_ADDRESSING, type NetPlan, PREFIX, planNetwork } from './plan.ts'
 import { requireRoot, run, tryRun } from './sh.ts'
-import { type PeerState, type TestnetState, writeState } from './state.ts'
+import { type PeerState, stateDir, type TestnetState, writeState } from './state.ts'
 import { type Topology, topologyDocument } from './topology.ts'
 
 /** Every container and network of the Docker testnet carries this label; `down` finds them by it. */
 export const LABEL = 'atoll.testnet'
 const CLI = ['node', `${APP_DIR}/packages/cli/src/main.ts`]
+/**
+ * Each daemon's identity is made on the host first (so that the others can be told its peer id for
+ * their latency flags) and copied into its container before it starts.
+ */
+const CONTAINER_DATA_DIR = '/atoll-peer'
+const hostDataDir = (peer: PeerState) => join(stateDir(), peer.name)
+
 /** A container that has not shaped its links by then has failed (its log says why). */
 const SHAPE_TIMEOUT_MS = 30_000
 
@@ -137,17 +146,24 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
   }))
   const launch = (peer: PeerState, command: string[]) => {
     createContainer(image, topology, peer.name, networkName(peer.site), peer.address, command)
+    if (command.length > 0)
+      run(['docker', 'cp', `${hostDataDir(peer)}/.`, `${peer.ns}:${CONTAINER_DATA_DIR}`])
     run(['docker', 'start', peer.ns])
   }
   if (!options.startPeers) {
     for (const peer of peers) launch(peer, [])
   } else {
     options.log?.('starting `atoll peer` in each container')
+    await assignPeerIds(peers, hostDataDir)
     await startDaemons(peers, {
       launch,
       isAlive: (peer) => running(peer.ns),
       readLog: (peer) => logsOf(peer.ns),
-      argv: (peer, bootstrap) => peerDaemonArgv(CLI, peer, bootstrap),
+      argv: (peer, bootstrap) =>
+        peerDaemonArgv(CLI, peer, bootstrap, {
+          dataDir: CONTAINER_DATA_DIR,
+          extra: latencyFlags(topology, peer, peers),
+        }),
     })
   }
   for (const peer of peers) await waitShaped(peer.ns)

@@ -35,7 +35,7 @@ export {
   NS_MARK,
   testnetNamespaces,
 } from './netns.ts'
-export { cliMain, latencyEnv, namespaceBackend } from './netns-backend.ts'
+export { cliMain, namespaceBackend } from './netns-backend.ts'
 export {
   type NetPlan,
   PEER_IF,

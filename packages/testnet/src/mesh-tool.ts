@@ -28,10 +28,15 @@ async function withMesh<T>(work: (mesh: AtollMesh) => Promise<T>): Promise<T> {
   }
 }
 
-export function probeDaemon(target: string, seconds: number): Promise<ProbeFigures> {
+/** Probes each target in turn (never two at once: they would share the sender's upload). */
+export function probeDaemons(targets: string[], seconds: number): Promise<ProbeFigures[]> {
   return withMesh(async (mesh) => {
-    const r = await mesh.probe.probe(multiaddr(target), { seconds })
-    return { mbit: (r.bytesPerSecond * 8) / 1e6, rttMs: r.rttMs }
+    const out: ProbeFigures[] = []
+    for (const target of targets) {
+      const r = await mesh.probe.probe(multiaddr(target), { seconds })
+      out.push({ mbit: (r.bytesPerSecond * 8) / 1e6, rttMs: r.rttMs })
+    }
+    return out
   })
 }
 

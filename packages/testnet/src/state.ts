@@ -20,6 +20,8 @@ export interface PeerState {
   address: string
   /** The `atoll peer` process (netns backend), when one was started. */
   pid?: number
+  /** The daemon's peer id, fixed before it starts (its identity is created first). */
+  peerId?: string
   /** The peer's libp2p multiaddr, once known. */
   multiaddr?: string
   log: string

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import type { TestnetBackend, UpOptions } from './backend.ts'
 import { MeasureError, TestnetAlreadyUpError, TestnetNotUpError, UnknownPeerError } from './errors.ts'
-import { measurementPairs } from './links.ts'
+import { type LinkSpec, measurementPairs } from './links.ts'
 import { measureTcp } from './measure.ts'
 import { dockerBackend } from './docker-backend.ts'
 import { namespaceBackend } from './netns-backend.ts'
@@ -54,12 +54,13 @@ export async function upTestnet(
 
 /**
  * Removes the testnet described by the state file or, when there is none (a crash), whatever any
- * backend finds by prefix; idempotent.
+ * backend (or only the backend `only`) finds by its marks; idempotent.
  */
-export async function downTestnet(): Promise<string[]> {
+export async function downTestnet(only?: Backend): Promise<string[]> {
   const state = readState()
   const removed: string[] = []
   for (const [name, b] of backends) {
+    if (only !== undefined && name !== only) continue
     if (state === undefined ? b.leftovers().length > 0 : state.backend === name)
       removed.push(...(await b.down()))
   }
@@ -130,10 +131,12 @@ export async function measureLinks(
   const seconds = options.seconds ?? 1.5
   const via = options.via ?? (state.peers.every((p) => p.multiaddr !== undefined) ? 'probe' : 'tcp')
   const out: MeasuredLink[] = []
-  for (const spec of measurementPairs(planNetwork(state.topology))) {
+  const pairs = measurementPairs(planNetwork(state.topology))
+  const batched = via === 'probe' ? await probeBySender(state, pairs, seconds) : new Map<string, number>()
+  for (const spec of pairs) {
     const from = findPeer(state, spec.from)
     const to = findPeer(state, spec.to)
-    let mbit = await measureOnce(state, from, to, via, seconds)
+    let mbit = batched.get(`${spec.from}>${spec.to}`) ?? (await measureOnce(state, from, to, via, seconds))
     for (let k = 0; k < (options.retries ?? 0) && mbit < spec.specMbit * SHORT_READING; k++) {
       mbit = Math.max(mbit, await measureOnce(state, from, to, via, seconds))
     }
@@ -164,13 +167,39 @@ async function measureOnce(
     const b = backendFor(state.backend)
     return (await measureTcp(b.shell(from), b.shell(to), to.address, seconds)).mbit
   }
-  if (to.multiaddr === undefined) throw new MeasureError(`${to.name} runs no daemon to probe`)
-  const [r] = await onPeer<{ mbit: number }>(state, from, 'mesh-tool-main.ts', [
+  return (await probeFrom(state, from, [to], seconds))[0]
+}
+
+/** Probes `targets` one after the other from one node on `from` (one process start, not one each). */
+async function probeFrom(
+  state: TestnetState,
+  from: PeerState,
+  targets: PeerState[],
+  seconds: number,
+): Promise<number[]> {
+  const missing = targets.find((t) => t.multiaddr === undefined)
+  if (missing !== undefined) throw new MeasureError(`${missing.name} runs no daemon to probe`)
+  const lines = await onPeer<{ mbit: number }>(state, from, 'mesh-tool-main.ts', [
     'probe',
-    to.multiaddr,
     String(seconds),
+    ...targets.map((t) => t.multiaddr!),
   ])
-  return r.mbit
+  return lines.map((l) => l.mbit)
+}
+
+/** First readings of every pair, batched by sender; keyed `from>to`. */
+async function probeBySender(
+  state: TestnetState,
+  pairs: LinkSpec[],
+  seconds: number,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for (const sender of new Set(pairs.map((p) => p.from))) {
+    const targets = pairs.filter((p) => p.from === sender).map((p) => findPeer(state, p.to))
+    const readings = await probeFrom(state, findPeer(state, sender), targets, seconds)
+    targets.forEach((t, k) => out.set(`${sender}>${t.name}`, readings[k]))
+  }
+  return out
 }
 
 /** One tensor that went to a daemon on the echo job and came back intact. */

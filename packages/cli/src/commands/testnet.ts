@@ -30,7 +30,7 @@ function usage(): string {
     '  exchange [--bytes N] [--json FILE]                every peer sends a tensor to every other and gets it back',
     '  exec PEER -- CMD…                                 run a command inside a peer',
     '  logs PEER                                         print a peer daemon’s log',
-    '  down                                              remove everything (also after a crash)',
+    '  down [--backend netns|docker]                     remove everything (also after a crash)',
     '  draw --topology NAME|FILE [--out FILE.svg]        a picture of the sites, peers and links',
     '  compose --topology NAME|FILE [--image I] [--out FILE]  a compose file for docker/Dockerfile’s image',
     '',
@@ -162,8 +162,12 @@ function draw(args: string[]): number {
 }
 
 async function down(args: string[]): Promise<number> {
-  if (args.length > 0) throw new UsageError(`down takes no arguments, got ${args.join(' ')}`)
-  const removed = await downTestnet()
+  const { values } = parseFlags(args, { backend: { type: 'string' } })
+  const only = values.backend
+  if (only !== undefined && only !== 'netns' && only !== 'docker') {
+    throw new UsageError(`--backend must be netns or docker, got '${only}'`)
+  }
+  const removed = await downTestnet(only)
   console.log(removed.length === 0 ? 'nothing to remove' : `removed ${removed.join(', ')}`)
   return 0
 }
