@@ -23,6 +23,13 @@ export interface TensorFailure {
   error: Error
 }
 
+/**
+ * Where an incoming payload is written. The default allocates; a caller that receives the same shapes
+ * every step can hand back a buffer it reuses (fresh memory costs page faults on first touch, several
+ * times the copy itself on a VM). The buffer must be exactly `header.bytes` long.
+ */
+export type PayloadAllocator = (header: TensorHeader, from: string) => Uint8Array
+
 export class Assembly {
   readonly payload: Uint8Array
   private readonly done = new Set<number>()
@@ -40,6 +47,7 @@ export class Assembly {
     header: TensorHeader,
     head: Uint8Array,
     parts: number,
+    payload: Uint8Array,
     timeoutMs: number,
     onEnd: (a: Assembly, failure?: Error) => void,
   ) {
@@ -48,7 +56,7 @@ export class Assembly {
     this.head = head
     this.parts = parts
     this.onEnd = onEnd
-    this.payload = new Uint8Array(header.bytes)
+    this.payload = payload
     this.timer = setTimeout(
       () => this.fail(new TransferIncompleteError(`no progress on ${describe(header)} for ${timeoutMs} ms`)),
       timeoutMs,
@@ -101,6 +109,7 @@ export class Inbox {
   private readonly deliver: (msg: IncomingTensor) => void
   private readonly failed: (failure: TensorFailure) => void
   private readonly began: (from: string, header: TensorHeader) => void
+  private readonly allocate: PayloadAllocator
 
   constructor(
     maxPendingBytes: number,
@@ -110,7 +119,9 @@ export class Inbox {
       failed: (failure: TensorFailure) => void
       began: (from: string, header: TensorHeader) => void
     },
+    allocate: PayloadAllocator = (header) => new Uint8Array(header.bytes),
   ) {
+    this.allocate = allocate
     this.maxPendingBytes = maxPendingBytes
     this.timeoutMs = timeoutMs
     this.deliver = events.deliver
@@ -132,7 +143,13 @@ export class Inbox {
         `${describe(header)} needs ${header.bytes} bytes; ${this.pendingBytes} of ${this.maxPendingBytes} are in use`,
       )
     }
-    const a = new Assembly(key, header, head.slice(), pre.parts, this.timeoutMs, (done, failure) => {
+    const payload = this.allocate(header, from)
+    if (payload.byteLength !== header.bytes) {
+      throw new RangeError(
+        `the payload allocator returned ${payload.byteLength} bytes for ${describe(header)}`,
+      )
+    }
+    const a = new Assembly(key, header, head.slice(), pre.parts, payload, this.timeoutMs, (done, failure) => {
       this.open.delete(done.key)
       this.pendingBytes -= done.header.bytes
       if (failure === undefined) this.deliver({ from, header: done.header, payload: done.payload })

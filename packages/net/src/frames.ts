@@ -72,6 +72,8 @@ export class FrameReader {
   private ended = false
   private failure: Error | undefined
   private wake: (() => void) | undefined
+  /** Bytes the buffer must hold before the waiting reader can make progress. */
+  private needed = 0
   readonly stream: Stream
   private readonly maxFrameBytes: number
 
@@ -81,7 +83,8 @@ export class FrameReader {
     stream.addEventListener('message', (evt) => {
       this.buffer.append(evt.data)
       onBytes?.(evt.data.byteLength)
-      this.notify()
+      // a 1 MiB frame arrives in ~16 messages: wake the reader once, when all of it is here
+      if (this.buffer.byteLength >= this.needed) this.notify()
     })
     stream.addEventListener('remoteCloseWrite', () => {
       this.ended = true
@@ -137,13 +140,20 @@ export class FrameReader {
   }
 
   private take(maxBytes: number): Uint8ArrayList | undefined {
-    if (this.buffer.byteLength < FRAME_PREFIX_BYTES) return undefined
+    if (this.buffer.byteLength < FRAME_PREFIX_BYTES) {
+      this.needed = FRAME_PREFIX_BYTES
+      return undefined
+    }
     const length = this.buffer.getUint32(0)
     const limit = Math.min(maxBytes, this.maxFrameBytes)
     if (length > limit) {
       throw new MalformedFrameError(`frame declares ${length} bytes; the limit here is ${limit}`)
     }
-    if (this.buffer.byteLength < FRAME_PREFIX_BYTES + length) return undefined
+    if (this.buffer.byteLength < FRAME_PREFIX_BYTES + length) {
+      this.needed = FRAME_PREFIX_BYTES + length
+      return undefined
+    }
+    this.needed = 0
     const frame = this.buffer.sublist(FRAME_PREFIX_BYTES, FRAME_PREFIX_BYTES + length)
     this.buffer.consume(FRAME_PREFIX_BYTES + length)
     return frame

@@ -9,7 +9,7 @@
  * await mesh.start()
  * ```
  */
-export type { IncomingTensor, TensorFailure } from './assembly.ts'
+export type { IncomingTensor, PayloadAllocator, TensorFailure } from './assembly.ts'
 export { createBrowserNode, type BrowserNodeOptions } from './browser.ts'
 export * from './constants.ts'
 export { type CtrlHandler, type CtrlInit, type CtrlMethod, CtrlRpc, ctrlMethod } from './ctrl.ts'

@@ -21,7 +21,7 @@
  * console.log(await other.probe.probe(mesh.node.peerId)) // { rttMs, bytesPerSecond, measuredAt, … }
  * ```
  */
-export type { IncomingTensor, TensorFailure } from './assembly.ts'
+export type { IncomingTensor, PayloadAllocator, TensorFailure } from './assembly.ts'
 export * from './constants.ts'
 export { type CtrlHandler, type CtrlInit, type CtrlMethod, CtrlRpc, ctrlMethod } from './ctrl.ts'
 export * from './errors.ts'

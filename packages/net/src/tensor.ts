@@ -24,7 +24,7 @@ import {
 } from './constants.ts'
 import { MalformedFrameError, TransferCancelledError, TransferIncompleteError } from './errors.ts'
 import { copyInto } from './frames.ts'
-import { type IncomingTensor, Inbox, type TensorFailure } from './assembly.ts'
+import { type IncomingTensor, Inbox, type PayloadAllocator, type TensorFailure } from './assembly.ts'
 import { type Channel, type PeerTarget, type ProtocolContext, serveProtocol } from './protocol.ts'
 import {
   encodePreamble,
@@ -36,7 +36,7 @@ import {
 } from './stripe.ts'
 import { refusal, sendPart } from './tensor-send.ts'
 
-export type { IncomingTensor, TensorFailure } from './assembly.ts'
+export type { IncomingTensor, PayloadAllocator, TensorFailure } from './assembly.ts'
 
 export interface TensorInit {
   /** Wire limits (header size, payload size, rank…) applied to every incoming message. */
@@ -47,6 +47,8 @@ export interface TensorInit {
   assemblyTimeoutMs?: number
   /** Concurrent inbound tensor streams per connection (default 256). */
   maxStreams?: number
+  /** Where incoming payloads go (default: a new Uint8Array each); see PayloadAllocator. */
+  allocate?: PayloadAllocator
 }
 
 export interface SendOptions {
@@ -79,6 +81,7 @@ export class TensorTransport {
         failed: (failure) => this.emit(this.failureListeners, failure),
         began: (from, header) => this.emit(this.incomingListeners, { from, header }),
       },
+      init.allocate,
     )
   }
 

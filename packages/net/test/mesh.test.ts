@@ -124,3 +124,23 @@ test('probe: measures RTT and bandwidth, honours an emulated link, and caches wi
     a.links.set(b.peerId, null)
   }
 })
+
+test('tensor: a payload allocator lets the receiver reuse its buffers', async () => {
+  const reused = new Uint8Array(3 << 20)
+  const c = await loopbackMesh({
+    tensor: { allocate: (h) => (h.bytes === reused.byteLength ? reused : new Uint8Array(h.bytes)) },
+  })
+  try {
+    await a.node.dial(c.node.getMultiaddrs())
+    for (const seed of [3, 4]) {
+      const payload = pattern(reused.byteLength, seed)
+      const got = nextMessage(c, `reuse${seed}`)
+      await a.tensors.send(c.node.peerId, fields(`reuse${seed}`, payload.byteLength), payload)
+      const m = await got
+      assert.equal(m.payload, reused)
+      assert.equal(sha256(m.payload), sha256(payload))
+    }
+  } finally {
+    await c.stop(100)
+  }
+})
