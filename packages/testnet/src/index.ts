@@ -5,9 +5,12 @@
  *
  * @example
  * ```ts
- * import { loadTopology, planNetwork, measurementPairs } from '@atoll/testnet'
- * const plan = planNetwork(loadTopology('geo3'))
- * for (const l of measurementPairs(plan)) console.log(l.from, '→', l.to, l.specMbit, 'Mbit/s')
+ * import { downTestnet, exchangeAll, loadTopology, measureLinks, upTestnet } from '@atoll/testnet'
+ * // as root: 6 namespaces, shaped links, an `atoll peer` daemon in each
+ * const state = await upTestnet(loadTopology('geo3'), 'netns', { startPeers: true })
+ * for (const l of await measureLinks(state)) console.log(l.from, '→', l.to, l.spec_mbit, l.measured_mbit)
+ * await exchangeAll(state, 1 << 20) // a 1 MiB tensor from every peer to every other and back
+ * await downTestnet()
  * ```
  */
 export type { TestnetBackend, UpOptions } from './backend.ts'
@@ -25,6 +28,7 @@ export { DOCKERD_LOG, ensureDocker } from './docker-engine.ts'
 export { dependencyEntries, IMAGE_REPO } from './docker-image.ts'
 export { PEER_PORT, peerDaemonArgv } from './daemons.ts'
 export * from './errors.ts'
+export { assignPeerIds, latencyFlags } from './latency.ts'
 export { type LinkSpec, linkSpec, measurementPairs, siteLink } from './links.ts'
 export { localTcpTool, MEASURE_PORT, measureTcp, type PeerShell } from './measure.ts'
 export {
@@ -37,6 +41,9 @@ export {
 } from './netns.ts'
 export { cliMain, namespaceBackend } from './netns-backend.ts'
 export {
+  type Addressing,
+  DOCKER_ADDRESSING,
+  NETNS_ADDRESSING,
   type NetPlan,
   PEER_IF,
   PREFIX,
