@@ -1,5 +1,5 @@
 import { MIN_FENCE_GAP_RATIO } from './constants.ts'
-import { UnknownReferenceError } from './errors.ts'
+import { InvalidFieldError, UnknownReferenceError } from './errors.ts'
 import type { FenceCluster, LinkProfile, PeerProfile } from './types.ts'
 
 /** Links as dense matrices over peer indices (a missing link has bandwidth 0). */
@@ -28,6 +28,7 @@ export function linkMatrix(peers: readonly PeerProfile[], links: readonly LinkPr
         `links[${k}] joins '${l.a}' and '${l.b}', but ${a === undefined ? l.a : l.b} is no peer`,
       )
     }
+    if (a === b) throw new InvalidFieldError(`links[${k}]`, 'two different peers', `${l.a} to itself`)
     bw[a * n + b] = bw[b * n + a] = l.bandwidthBps
     rtt[a * n + b] = rtt[b * n + a] = l.rttSeconds
   }
@@ -64,7 +65,9 @@ export function clusterPeers(m: LinkMatrix, options: ClusterOptions = {}): Fence
     }
     return i
   }
-  for (const e of tree) if (e.bw >= threshold) parent[find(e.a)] = find(e.b)
+  // A zero-bandwidth tree edge is no link at all: peers that no link joins never share a cluster.
+  const joins = (bw: number) => bw > 0 && bw >= threshold
+  for (const e of tree) if (joins(e.bw)) parent[find(e.a)] = find(e.b)
   const groups = new Map<number, FenceCluster>()
   for (let i = 0; i < n; i++) {
     const root = find(i)
@@ -73,7 +76,7 @@ export function clusterPeers(m: LinkMatrix, options: ClusterOptions = {}): Fence
     groups.set(root, g)
   }
   for (const e of tree) {
-    if (e.bw >= threshold) {
+    if (joins(e.bw)) {
       const g = groups.get(find(e.a))!
       g.innerBandwidthBps = g.innerBandwidthBps === 0 ? e.bw : Math.min(g.innerBandwidthBps, e.bw)
     }

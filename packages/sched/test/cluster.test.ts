@@ -34,6 +34,15 @@ describe('clustering peers at the largest bandwidth gap', () => {
     const peers: PeerProfile[] = [{ id: 'a', device: 'cpu', flops: 1, memoryBytes: 1 }]
     const links: LinkProfile[] = [{ a: 'a', b: 'x', bandwidthBps: 1, rttSeconds: 0 }]
     assert.throws(() => linkMatrix(peers, links), { name: 'UnknownReferenceError', message: /links\[0\].*x/ })
+    const self: LinkProfile[] = [{ a: 'a', b: 'a', bandwidthBps: 1, rttSeconds: 0 }]
+    assert.throws(() => linkMatrix(peers, self), { name: 'InvalidFieldError', message: /^links\[0\]/ })
+  })
+
+  it('never puts peers that no link joins into one cluster', () => {
+    const { peers } = geo(2, 2, { insideBps: 1e9, betweenBps: 1e6 })
+    const clusters = clusterPeers(linkMatrix(peers, []))
+    assert.equal(clusters.length, 4)
+    for (const c of clusters) assert.equal(c.innerBandwidthBps, 0)
   })
 })
 

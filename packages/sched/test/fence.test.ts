@@ -153,6 +153,8 @@ describe('OP-Fence', () => {
     assert.ok(Number.isFinite(plan.predicted.stepSeconds))
     const cut = sparse.filter((l) => l.a.slice(0, 2) === l.b.slice(0, 2) || !l.a.startsWith('s0'))
     assert.throws(() => planFence({ peers, links: cut, ops }), { name: 'InfeasiblePlanError' })
+    // no links at all: not one cluster of peers that cannot talk (it used to predict 0 s of sync)
+    assert.throws(() => planFence({ peers, links: [], ops }), { name: 'InfeasiblePlanError' })
   })
 
   it('plans a random baseline reproducibly', () => {

@@ -70,6 +70,14 @@ describe('profile parsing', () => {
     assert.equal(p.tail, 1)
   })
 
+  it('rejects bp and comm of different models, and a profile with no synchronised layer', () => {
+    assert.throws(() => syncProblem({ a: 1, b: 1 }, { a: 1, c: 1 }, 2), {
+      name: 'UnknownReferenceError',
+      message: /'c'/,
+    })
+    assert.throws(() => syncProblem({ a: 1 }, {}, 2), { name: 'InvalidFieldError', message: /^comm/ })
+  })
+
   it('checks a reference schedule against the problem', () => {
     const p = syncProblem({ a: 1, b: 1 }, { a: 1, b: 1 }, 2)
     assert.deepEqual(parseReferenceSchedule({ H: 2, schedule: { a: 0, b: [1, 0] } }, p), [[0, 1], [0]])

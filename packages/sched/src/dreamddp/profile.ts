@@ -1,4 +1,4 @@
-import { InvalidFieldError, ProfileParseError } from '../errors.ts'
+import { InvalidFieldError, ProfileParseError, UnknownReferenceError } from '../errors.ts'
 import type { SyncProblem } from './model.ts'
 
 /** Layer name → seconds, as in `bp.json` / `comm.json` (forward order). */
@@ -30,9 +30,10 @@ export function parseLayerTimes(text: string, file = 'layer times'): LayerTimes 
 
 /**
  * The scheduling problem of a profile. Synchronised layers are those of `comm` (in the Qwen
- * profiles `bp` also times modules that have no trainable parameters or are frozen). Module order
- * is `bp`'s key order (forward), reversed for backward; a `comm`-only layer sits after its
- * predecessor in `comm`'s order. The backward time of a module that is not synchronised is folded
+ * profiles `bp` also times modules that have no trainable parameters or are frozen); each must be
+ * timed in `bp` too — a `comm` layer `bp` lacks means the two files describe different models, an
+ * UnknownReferenceError rather than a silently free backward. Module order is `bp`'s key order
+ * (forward), reversed for backward. The backward time of a module that is not synchronised is folded
  * into the next synchronised layer in backward order — its gradient is ready only after those
  * modules ran — and what runs after the last one becomes `tail`. So Σ bp + tail is the whole
  * backward pass of the profile, as in the published model (its S-SGD time is Σ bp + Σ comm).
@@ -41,7 +42,15 @@ export function syncProblem(bp: LayerTimes, comm: LayerTimes, period: number): S
   if (!Number.isInteger(period) || period < 1 || period > 255) {
     throw new InvalidFieldError('period', 'an integer in [1, 255]', period)
   }
-  const forward = moduleOrder(Object.keys(bp), Object.keys(comm))
+  const commNames = Object.keys(comm)
+  if (commNames.length === 0) throw new InvalidFieldError('comm', 'at least one synchronised layer', comm)
+  const missing = commNames.filter((name) => !Object.hasOwn(bp, name))
+  if (missing.length > 0) {
+    throw new UnknownReferenceError(
+      `${missing.length} of ${commNames.length} comm layers have no backward time in bp (first: '${missing[0]}'): the files describe different models`,
+    )
+  }
+  const forward = Object.keys(bp)
   const names: string[] = []
   const bpOut: number[] = []
   const commOut: number[] = []
@@ -49,26 +58,13 @@ export function syncProblem(bp: LayerTimes, comm: LayerTimes, period: number): S
   for (let i = forward.length - 1; i >= 0; i--) {
     const name = forward[i]
     pending += bp[name] ?? 0
-    if (!(name in comm)) continue
+    if (!Object.hasOwn(comm, name)) continue
     names.push(name)
     bpOut.push(pending)
     commOut.push(comm[name])
     pending = 0
   }
   return { names, bp: bpOut, comm: commOut, tail: pending, period }
-}
-
-function moduleOrder(bpKeys: string[], commKeys: string[]): string[] {
-  const inBp = new Set(bpKeys)
-  const after = new Map<string, string[]>() // bp key (or '' for the start) → comm-only keys after it
-  let anchor = ''
-  for (const k of commKeys) {
-    if (inBp.has(k)) anchor = k
-    else after.set(anchor, [...(after.get(anchor) ?? []), k])
-  }
-  const order = [...(after.get('') ?? [])]
-  for (const k of bpKeys) order.push(k, ...(after.get(k) ?? []))
-  return order
 }
 
 /**
