@@ -65,23 +65,15 @@ export {
   type TestnetState,
   writeState,
 } from './state.ts'
-export {
-  backendFor,
-  downTestnet,
-  type EchoResult,
-  exchangeAll,
-  findPeer,
-  type MeasuredLink,
-  measureLinks,
-  requireState,
-  upTestnet,
-} from './testnet.ts'
+export { type EchoResult, exchangeAll, type MeasuredLink, measureLinks } from './measure-links.ts'
+export { backendFor, downTestnet, findPeer, requireState, upTestnet } from './testnet.ts'
 export { DEFAULT_WARMUP_MS, receiveOnce, sendFor, type TcpResult } from './tcp-tool.ts'
 export { loadTopology, parseTopologyText, presetDir, presetNames } from './topology-file.ts'
 export {
   MAX_PEERS,
   parseTopology,
   topologyDocument,
+  withPeersPerSite,
   type SiteLink,
   type Topology,
   type TopologyPeer,

@@ -176,3 +176,17 @@ export function topologyDocument(t: Topology): Record<string, unknown> {
     })),
   }
 }
+
+/**
+ * The topology with `n` peers in every site (`atoll testnet up --peers N`): the first n of a site's
+ * peers are kept, and missing ones are added as `<site><k>`. Validated again, so a generated name
+ * that clashes with an existing one is a TopologyError like any other.
+ */
+export function withPeersPerSite(t: Topology, n: number): Topology {
+  if (!Number.isInteger(n) || n < 1) throw new TopologyError('peers', `expected a whole number ≥ 1, got ${n}`)
+  const doc = topologyDocument(t) as { sites: { name: string; peers: unknown[] }[] }
+  for (const site of doc.sites) {
+    site.peers = Array.from({ length: n }, (_, k) => site.peers[k] ?? { name: `${site.name}${k + 1}` })
+  }
+  return parseTopology(doc, t.name)
+}

@@ -7,6 +7,7 @@ import {
   presetNames,
   type TopologyError,
   topologyDocument,
+  withPeersPerSite,
 } from '../src/index.ts'
 
 const geo2 = () => ({
@@ -159,4 +160,21 @@ test('topologyDocument is what parseTopology reads back', () => {
     const t = loadTopology(name)
     assert.deepEqual(parseTopology(topologyDocument(t)), t)
   }
+})
+
+test('--peers N resizes every site, keeping the named peers first', () => {
+  const t = withPeersPerSite(loadTopology('geo3'), 3)
+  assert.deepEqual(
+    t.sites.map((s) => s.peers.map((p) => p.name)),
+    [
+      ['us1', 'us2', 'us3'],
+      ['eu1', 'eu2', 'eu3'],
+      ['asia1', 'asia2', 'asia3'],
+    ],
+  )
+  assert.deepEqual(withPeersPerSite(loadTopology('home'), 1).sites[0].peers, [
+    { name: 'home1', upMbit: 8, downMbit: 8 },
+  ])
+  assert.throws(() => withPeersPerSite(loadTopology('lan'), 0), /TopologyError|whole number/)
+  assert.throws(() => withPeersPerSite(loadTopology('geo3'), 40), /at most 64 peers/)
 })

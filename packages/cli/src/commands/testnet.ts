@@ -8,12 +8,14 @@ import {
   findPeer,
   isAlive,
   loadTopology,
+  MAX_PEERS,
   measureLinks,
   presetNames,
   requireState,
   topologySvg,
   type TestnetState,
   upTestnet,
+  withPeersPerSite,
 } from '@atoll/testnet'
 import { type Command, UsageError } from '../command.ts'
 import { numberFlag, parseFlags } from '../flags.ts'
@@ -22,7 +24,9 @@ function usage(): string {
   return [
     'Usage: atoll testnet <up|status|exchange|exec|logs|down|draw|compose> …',
     '',
-    '  up --topology NAME|FILE [--docker] [--no-peers]   create the testnet and start `atoll peer` on each peer',
+    '  up --topology NAME|FILE [--peers N] [--docker] [--no-peers]',
+    '                                                    create the testnet and start `atoll peer` on each peer;',
+    '                                                    --peers N: N peers in every site',
     '  status [--measure] [--tcp] [--seconds S] [--retries N] [--json FILE]',
     '                                                    peers, daemons, and (--measure) each shaped link:',
     '                                                    /atoll/probe/1 between daemons, or raw TCP (--tcp);',
@@ -49,10 +53,13 @@ async function up(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     topology: { type: 'string' },
     docker: { type: 'boolean', default: false },
+    peers: { type: 'string' },
     'no-peers': { type: 'boolean', default: false },
   })
   if (values.topology === undefined) throw new UsageError('up needs --topology NAME|FILE')
-  const topology = loadTopology(values.topology)
+  const perSite = numberFlag('peers', values.peers, 1, MAX_PEERS)
+  const loaded = loadTopology(values.topology)
+  const topology = perSite === undefined ? loaded : withPeersPerSite(loaded, perSite)
   const startPeers = !values['no-peers'] && (await hasPeerCommand())
   const state = await upTestnet(topology, values.docker ? 'docker' : 'netns', {
     startPeers,
