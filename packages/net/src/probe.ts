@@ -92,7 +92,8 @@ export class LinkProbe {
   ): Promise<ProbeResult> {
     const key = peer.toString()
     const hit = this.cache.get(key)
-    if (hit !== undefined && Date.now() - hit.measuredAt <= (options.maxAgeMs ?? 0)) return hit
+    const { maxAgeMs } = options
+    if (hit !== undefined && maxAgeMs !== undefined && Date.now() - hit.measuredAt <= maxAgeMs) return hit
     const running = this.inFlight.get(key)
     if (running !== undefined) return running
     const run = this.measure(peer, options.seconds ?? this.seconds, options.signal).finally(() =>
@@ -115,16 +116,14 @@ export class LinkProbe {
       let bytes = FIRST_TRANSFER_BYTES
       let rate = 0
       for (;;) {
-        const elapsed = await transfer(ch, bytes, signal)
-        rate = bytes / Math.max(elapsed - rtt, elapsed / 2)
-        const spent = (performance.now() - t0) / 1000
-        if (elapsed >= TRUSTED_SHARE * seconds || bytes >= MAX_PROBE_BYTES) {
-          // trusted: fill what is left of the budget once more if that is clearly longer, else stop
-          const rest = seconds - spent
-          if (rest < 2 * elapsed) break
-          bytes = Math.min(MAX_PROBE_BYTES, Math.round(rate * rest))
-          const last = await transfer(ch, bytes, signal)
-          rate = bytes / Math.max(last - rtt, last / 2)
+        const sample = { bytes, seconds: await transfer(ch, bytes, signal) }
+        rate = estimate(sample, rtt)
+        const rest = seconds - (performance.now() - t0) / 1000
+        if (sample.seconds >= TRUSTED_SHARE * seconds || bytes >= MAX_PROBE_BYTES) {
+          // long enough to size the last transfer from: let it fill what is left of the budget
+          if (rest < sample.seconds || bytes >= MAX_PROBE_BYTES) break
+          bytes = Math.min(MAX_PROBE_BYTES, Math.max(2 * bytes, Math.round(rate * rest * 0.9)))
+          rate = estimate({ bytes, seconds: await transfer(ch, bytes, signal) }, rtt)
           break
         }
         // grow toward the size the estimate asks for, but at most 8× a step: the first small transfers
@@ -207,6 +206,20 @@ function readSize(frame: Uint8ArrayList): number {
     throw new MalformedFrameError(`probe size must be an integer in [1, ${MAX_PROBE_BYTES}], got ${n}`)
   }
   return n
+}
+
+interface Sample {
+  bytes: number
+  seconds: number
+}
+
+/**
+ * Goodput of the last transfer: its bytes over its time less one RTT (the first byte's way out and the
+ * ACK's way back). A difference of two transfers would cancel more, but it is biased low whenever the
+ * smaller one still rode on a shaper's burst allowance, so the last, largest transfer is used alone.
+ */
+function estimate(last: Sample, rtt: number): number {
+  return last.bytes / Math.max(last.seconds - rtt, last.seconds / 2)
 }
 
 function median(values: number[]): number {
