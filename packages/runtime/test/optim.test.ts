@@ -251,3 +251,36 @@ test('lrAt: constant, and cosine with linear warm-up (Hugging Face formula) with
   const hf = { kind: 'cosine' as const, lr: 2, warmupSteps: 0, totalSteps: 10 }
   assert.ok(Math.abs(lrAt(hf, 3) - 2 * 0.5 * (1 + Math.cos((Math.PI * 3) / 10))) < 1e-12)
 })
+
+test('AdamW on worker threads is bit-identical to one thread, and needs shared parameters', () => {
+  const sizes = [1000, 7, 3001, 64]
+  const make = (shared: boolean) =>
+    sizes.map((n, k) =>
+      createParameter(
+        `p${k}`,
+        float32(
+          [n],
+          Array.from({ length: n }, (_, i) => Math.sin(i + k)),
+        ),
+        { shared },
+      ),
+    )
+  for (const amsgrad of [false, true]) {
+    const one = make(false)
+    const many = make(true)
+    const opts = { weightDecay: 0.1, amsgrad, decays: (name: string) => name !== 'p1' }
+    const single = adamw(one, opts)
+    const parallel = adamw(many, { ...opts, threads: 3 })
+    for (let t = 0; t < 4; t++) {
+      for (const ps of [one, many]) {
+        for (const [k, p] of ps.entries()) p.grad.set(p.value.map((v, i) => Math.cos(v * (t + 1) + i + k)))
+      }
+      single.step(0.01)
+      parallel.step(0.01)
+    }
+    parallel.close()
+    for (let k = 0; k < sizes.length; k++)
+      assert.deepEqual(Array.from(many[k].value), Array.from(one[k].value))
+  }
+  assert.throws(() => adamw(make(false), { threads: 2 }), { name: 'OptimizerConfigError' })
+})

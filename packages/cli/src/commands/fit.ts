@@ -23,6 +23,7 @@ const usage = [
   '  --nesterov             Nesterov momentum (sgd)',
   '  --dampening D          momentum dampening (sgd, default 0)',
   '  --amsgrad              AMSGrad variant (adamw)',
+  '  --optimizer-threads N  run the AdamW update on N threads (bit-identical to 1)',
   '  --schedule KIND        constant (default) | cosine (linear warm-up, then cosine to --min-lr)',
   '  --warmup N, --min-lr X warm-up steps and floor of the cosine schedule',
   '  --clip NORM            clip the global gradient 2-norm',
@@ -53,6 +54,7 @@ const flags = {
   eps: { type: 'string' },
   'weight-decay': { type: 'string' },
   amsgrad: { type: 'boolean' },
+  'optimizer-threads': { type: 'string' },
   schedule: { type: 'string' },
   warmup: { type: 'string' },
   'min-lr': { type: 'string' },
@@ -164,8 +166,13 @@ function optimizerSpec(values: Values): OptimizerSpec {
   const weightDecay = numberFlag('weight-decay', values['weight-decay'], 0)
   const kind = values.optimizer
   if (kind === 'sgd') {
-    if (values.betas !== undefined || values.eps !== undefined || values.amsgrad) {
-      throw new UsageError('--betas, --eps and --amsgrad are AdamW options')
+    if (
+      values.betas !== undefined ||
+      values.eps !== undefined ||
+      values.amsgrad ||
+      values['optimizer-threads']
+    ) {
+      throw new UsageError('--betas, --eps, --amsgrad and --optimizer-threads are AdamW options')
     }
     return {
       kind,

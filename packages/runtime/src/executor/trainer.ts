@@ -13,12 +13,15 @@ import { FusedLossStage } from './fused-stage.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { StageExecutor } from './stage.ts'
 
-/** Live float32 Parameters for every trainable initializer of `graph`, in the graph's order. */
-export function parametersOf(graph: Graph): Parameter[] {
+/**
+ * Live float32 Parameters for every trainable initializer of `graph`, in the graph's order;
+ * `shared` for an optimizer that runs on worker threads.
+ */
+export function parametersOf(graph: Graph, options: { shared?: boolean } = {}): Parameter[] {
   return [...graph.parameters].map((name) => {
     const t = graph.initializers.get(name)
     if (t === undefined) throw new SessionError(`parameter '${name}' has no initial value`)
-    return createParameter(name, t)
+    return createParameter(name, t, options)
   })
 }
 
@@ -36,6 +39,8 @@ export interface PipelineModelOptions {
   fuseLossStage?: boolean
   loss?: string
   intraOpThreads?: number
+  /** Parameters in shared memory, for an optimizer on worker threads (default false) */
+  sharedParameters?: boolean
 }
 
 /** A model's Parameters and a Pipeline of its stages, sharing the same weights. */
@@ -43,7 +48,7 @@ export function pipelineModel(
   graph: Graph,
   options: PipelineModelOptions,
 ): { params: Parameter[]; pipeline: Pipeline } {
-  const params = parametersOf(graph)
+  const params = parametersOf(graph, { shared: options.sharedParameters })
   const byName = new Map(params.map((p) => [p.name, p]))
   const loss = options.loss ?? 'loss'
   const stages = options.stages ?? 1

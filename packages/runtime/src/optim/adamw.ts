@@ -1,6 +1,8 @@
 import type { Tensor } from '@atoll/core'
 import { type Optimizer, type OptimizerState, requireFinite, requireLr } from './optimizer.ts'
 import type { Parameter } from './parameter.ts'
+import { type AdamCoefficients, type AdamSlot, adamwRange, amsgradRange } from './adamw-kernels.ts'
+import { AdamWorkerPool } from './adamw-pool.ts'
 import { bufferTensor, checkStateHeader, loadBuffer } from './state.ts'
 
 export interface AdamWOptions {
@@ -14,6 +16,11 @@ export interface AdamWOptions {
   amsgrad?: boolean
   /** which parameters decay (default all); e.g. skip biases and norms, as GPT recipes do */
   decays?: (name: string) => boolean
+  /**
+   * threads for the element loops (default 1). More needs parameters in shared memory
+   * (`createParameter(…, { shared: true })`); results are bit-identical to one thread.
+   */
+  threads?: number
 }
 
 /**
@@ -31,10 +38,24 @@ export function adamw(params: readonly Parameter[], options: AdamWOptions = {}):
   requireFinite('weight decay', weightDecay, 0)
   const header = { beta1, beta2, eps, weightDecay, amsgrad }
   const decays = params.map((p) => options.decays?.(p.name) ?? true)
-  // every buffer allocated up front: a step allocates nothing
-  const expAvg = params.map((p) => new Float32Array(p.value.length))
-  const expAvgSq = params.map((p) => new Float32Array(p.value.length))
-  const maxExpAvgSq = amsgrad ? params.map((p) => new Float32Array(p.value.length)) : []
+  const threads = options.threads ?? 1
+  requireFinite('threads', threads, 1, 1024)
+  // every buffer allocated up front (shared with the workers when there are any): a step allocates nothing
+  const buffer = (n: number) =>
+    threads > 1 ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n)
+  const expAvg = params.map((p) => buffer(p.value.length))
+  const expAvgSq = params.map((p) => buffer(p.value.length))
+  const maxExpAvgSq = amsgrad ? params.map((p) => buffer(p.value.length)) : []
+  const slots: AdamSlot[] = params.map((p, k) => ({
+    theta: p.value,
+    grad: p.grad,
+    m: expAvg[k],
+    v: expAvgSq[k],
+    ...(amsgrad ? { vmax: maxExpAvgSq[k] } : {}),
+  }))
+  const pool = threads > 1 ? new AdamWorkerPool(slots, decays, amsgrad, Math.floor(threads)) : undefined
+  const kernel = amsgrad ? amsgradRange : adamwRange
+  const coef: AdamCoefficients = { keep: 1, beta1, beta2, stepSize: 0, invBc2Sqrt: 1, eps }
   let steps = 0
 
   return {
@@ -45,18 +66,15 @@ export function adamw(params: readonly Parameter[], options: AdamWOptions = {}):
     step(lr) {
       requireLr(lr)
       const t = steps + 1
-      const stepSize = lr / (1 - beta1 ** t)
-      // a reciprocal, so the element loop multiplies instead of dividing (differs from PyTorch's
-      // division by at most an ulp of float64, far below float32's resolution)
-      const invBc2Sqrt = 1 / Math.sqrt(1 - beta2 ** t)
-      for (let k = 0; k < params.length; k++) {
-        const p = params[k]
-        const keep = decays[k] ? 1 - lr * weightDecay : 1
-        const m = expAvg[k]
-        const v = expAvgSq[k]
-        if (amsgrad)
-          amsgradKernel(p.value, p.grad, m, v, maxExpAvgSq[k], keep, beta1, beta2, stepSize, invBc2Sqrt, eps)
-        else adamwKernel(p.value, p.grad, m, v, keep, beta1, beta2, stepSize, invBc2Sqrt, eps)
+      coef.stepSize = lr / (1 - beta1 ** t)
+      coef.invBc2Sqrt = 1 / Math.sqrt(1 - beta2 ** t)
+      const keepDecay = 1 - lr * weightDecay
+      if (pool) pool.step(coef, keepDecay)
+      else {
+        for (let k = 0; k < slots.length; k++) {
+          coef.keep = decays[k] ? keepDecay : 1
+          kernel(slots[k], 0, slots[k].theta.length, coef)
+        }
       }
       steps = t
     },
@@ -69,6 +87,9 @@ export function adamw(params: readonly Parameter[], options: AdamWOptions = {}):
       })
       return { kind: 'adamw', steps, options: { ...header }, tensors }
     },
+    close() {
+      pool?.close()
+    },
     importState(state) {
       checkStateHeader(state, 'adamw', header)
       params.forEach((p, k) => {
@@ -78,61 +99,5 @@ export function adamw(params: readonly Parameter[], options: AdamWOptions = {}):
       })
       steps = state.steps
     },
-  }
-}
-
-/**
- * One parameter's update. Each stored intermediate goes through Math.fround because PyTorch keeps
- * the moments (and the decayed weight) as float32 between its element-wise ops. AMSGrad has its own
- * loop: a per-element branch on an optional array halves V8's throughput here.
- */
-function adamwKernel(
-  theta: Float32Array,
-  grad: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  keep: number,
-  beta1: number,
-  beta2: number,
-  stepSize: number,
-  invBc2Sqrt: number,
-  eps: number,
-): void {
-  const w1 = 1 - beta1
-  const w2 = 1 - beta2
-  for (let i = 0; i < theta.length; i++) {
-    const g = grad[i]
-    const mi = Math.fround(m[i] + w1 * (g - m[i])) // torch: exp_avg.lerp_(grad, 1 − β1)
-    const vi = Math.fround(beta2 * v[i] + w2 * g * g)
-    m[i] = mi
-    v[i] = vi
-    theta[i] = Math.fround(theta[i] * keep) - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps)
-  }
-}
-
-function amsgradKernel(
-  theta: Float32Array,
-  grad: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  vmax: Float32Array,
-  keep: number,
-  beta1: number,
-  beta2: number,
-  stepSize: number,
-  invBc2Sqrt: number,
-  eps: number,
-): void {
-  const w1 = 1 - beta1
-  const w2 = 1 - beta2
-  for (let i = 0; i < theta.length; i++) {
-    const g = grad[i]
-    const mi = Math.fround(m[i] + w1 * (g - m[i]))
-    const vi = Math.fround(beta2 * v[i] + w2 * g * g)
-    m[i] = mi
-    v[i] = vi
-    const top = Math.max(vmax[i], vi)
-    vmax[i] = top
-    theta[i] = Math.fround(theta[i] * keep) - (stepSize * mi) / (Math.sqrt(top) * invBc2Sqrt + eps)
   }
 }

@@ -13,6 +13,8 @@ export interface Optimizer {
   step(lr: number): void
   exportState(): OptimizerState
   importState(state: OptimizerState): void
+  /** stops worker threads, if any (the optimizer is unusable afterwards) */
+  close(): void
 }
 
 /** Checkpointable optimizer state. Tensor names are `<parameter>.<buffer>` (e.g. `h.0.w.exp_avg`). */

@@ -14,18 +14,23 @@ export interface Parameter {
   readonly grad: Float32Array
 }
 
-/** A parameter holding a copy of `initial` (float32), with a zeroed gradient. */
-export function createParameter(name: string, initial: Tensor): Parameter {
+/**
+ * A parameter holding a copy of `initial` (float32), with a zeroed gradient. `shared` puts both in
+ * SharedArrayBuffers, for optimizers that update them from worker threads.
+ */
+export function createParameter(
+  name: string,
+  initial: Tensor,
+  options: { shared?: boolean } = {},
+): Parameter {
   if (initial.dtype !== 'float32') {
     throw new OptimizerStateError(`parameter '${name}' must be float32, got ${initial.dtype}`)
   }
   const n = numel(initial.shape)
-  return {
-    name,
-    shape: [...initial.shape],
-    value: Float32Array.from(initial.data as Float32Array),
-    grad: new Float32Array(n),
-  }
+  const buffer = () => (options.shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n))
+  const value = buffer()
+  value.set(initial.data as Float32Array)
+  return { name, shape: [...initial.shape], value, grad: buffer() }
 }
 
 /** The weights as a tensor viewing (not copying) the parameter's storage. */

@@ -65,6 +65,7 @@ export function sgd(params: readonly Parameter[], options: SgdOptions = {}): Opt
       )
       return { kind: 'sgd', steps, options: { ...header }, tensors: momentum !== 0 ? tensors : new Map() }
     },
+    close() {},
     importState(state) {
       checkStateHeader(state, 'sgd', header)
       if (momentum !== 0) {

@@ -10,7 +10,7 @@ import { pipelineModel, type StepReport, Trainer } from '../executor/trainer.ts'
 import type { Parameter } from '../optim/parameter.ts'
 import { checkSchedule, type LrSchedule } from '../optim/schedule.ts'
 import type { TrainableModel } from './model-source.ts'
-import { makeOptimizer, type OptimizerSpec } from './optimizer-spec.ts'
+import { makeOptimizer, needsSharedParameters, type OptimizerSpec } from './optimizer-spec.ts'
 
 export interface FitOptions {
   model: TrainableModel
@@ -56,6 +56,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     backend,
     stages,
     bindings,
+    sharedParameters: needsSharedParameters(options.optimizer),
     policy: options.policy,
     loss: model.loss,
     intraOpThreads: options.intraOpThreads,
@@ -88,6 +89,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
         await saveCheckpoint(ckpt.dir, done, params, optimizer)
     }
   } finally {
+    optimizer.close()
     await pipeline.release()
   }
   return { params, from, to: trainer.step }
