@@ -78,6 +78,14 @@ describe('atoll plan dreamddp on bad input', () => {
     assert.equal(period.status, 2)
     assert.match(period.stderr, /--period must be an integer/)
     assert.equal(atoll('plan', 'nothing').status, 2)
+    // bp and comm of different models: refused, not planned with free backward times
+    writeFileSync(comm, '{"a": 0.1, "z": 0.2}')
+    const mismatch = atoll('plan', 'dreamddp', '--bp', bp, '--comm', comm, '--period', '2')
+    assert.equal(mismatch.status, 1)
+    assert.match(
+      mismatch.stderr,
+      /UnknownReferenceError: 1 of 2 comm layers have no backward time in bp \(first: 'z'\)/,
+    )
   })
 })
 
@@ -158,7 +166,11 @@ describe('atoll plan fence', () => {
 
   it('plans an imported ONNX model (a PyTorch-exported GPT fixture of core)', () => {
     const onnx = join(root, 'packages/core/test/fixtures/gpt.ts17.onnx')
-    const r = atoll(
+    const r = atoll('plan', 'fence', '--peers', peersFile, '--links', linksFile, '--model', onnx)
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /op-fence: \d+ stage\(s\) on 3 cluster\(s\)/)
+    // the export has static shapes: a binding would be silently ignored, so it is refused
+    const bound = atoll(
       'plan',
       'fence',
       '--peers',
@@ -168,10 +180,10 @@ describe('atoll plan fence', () => {
       '--model',
       onnx,
       '--bind',
-      'batch=4,seq=16',
+      'batch=4',
     )
-    assert.equal(r.status, 0, r.stderr)
-    assert.match(r.stdout, /op-fence: \d+ stage\(s\) on 3 cluster\(s\)/)
+    assert.equal(bound.status, 2)
+    assert.match(bound.stderr, /not a symbolic input dimension of the model \(none\)/)
   })
 
   it('names the bad field of a peers file, and rejects an unknown model', () => {
@@ -185,7 +197,21 @@ describe('atoll plan fence', () => {
     )
     const model = atoll('plan', 'fence', '--peers', peersFile, '--links', linksFile, '--model', 'gpt2:huge')
     assert.equal(model.status, 2)
-    assert.match(model.stderr, /gpt2:CONFIG wants one of tiny, mini, small, 124M/)
+    assert.match(model.stderr, /gpt2:CONFIG wants one of tiny, mini, d384, small, 124M/)
+    const typo = atoll(
+      'plan',
+      'fence',
+      '--peers',
+      peersFile,
+      '--links',
+      linksFile,
+      '--model',
+      'gpt2:tiny',
+      '--bind',
+      'btach=4',
+    )
+    assert.equal(typo.status, 2)
+    assert.match(typo.stderr, /--bind names 'btach', not a symbolic input dimension of the model \(batch\)/)
     const notJson = atoll(
       'plan',
       'fence',

@@ -36,6 +36,13 @@ test('inspect binds symbolic dims and groups scopes by depth', () => {
     const bad = atoll('inspect', file, '--bind', 'batch=zero')
     assert.equal(bad.status, 2)
     assert.match(bad.stderr, /--bind/)
+    const typo = atoll('inspect', file, '--bind', 'btach=8')
+    assert.equal(typo.status, 2)
+    assert.match(typo.stderr, /'btach', not a symbolic input dimension \(the model's: batch\)/)
+    assert.equal(atoll('inspect', file, '--depth', '1.5').status, 2)
+    const missing = atoll('inspect', join(dir, 'nothing.onnx'))
+    assert.equal(missing.status, 2)
+    assert.match(missing.stderr, /cannot read the model/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

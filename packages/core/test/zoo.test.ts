@@ -18,6 +18,7 @@ import {
 
 test('published parameter counts: GPT-2 124M and torchvision ResNet-18/50/101', () => {
   assert.equal(countParameters(gpt2({ config: '124M', shapesOnly: true }).graph), 124_439_808)
+  assert.equal(countParameters(gpt2({ config: 'small', shapesOnly: true }).graph), 124_439_808)
   assert.equal(countParameters(resnet({ depth: 18, shapesOnly: true }).graph), 11_689_512)
   assert.equal(countParameters(resnet({ depth: 50, shapesOnly: true }).graph), 25_557_032)
   assert.equal(countParameters(resnet({ depth: 101, shapesOnly: true }).graph), 44_549_160)

@@ -55,7 +55,7 @@ export const autodiff: BenchSuite = {
       warmup,
     )
     const seq = quick ? 16 : 64
-    const lm = gpt2({ config: quick ? 'tiny' : 'small', seq, batch: 4 })
+    const lm = gpt2({ config: quick ? 'tiny' : 'd384', seq, batch: 4 })
     const tokens = () =>
       int64(
         [4, seq],
@@ -69,7 +69,7 @@ export const autodiff: BenchSuite = {
       runs,
       warmup,
     )
-    const big = gpt2({ config: quick ? 'small' : '124M', seq: 128, batch: 1, shapesOnly: true })
+    const big = gpt2({ config: quick ? 'd384' : '124M', seq: 128, batch: 1, shapesOnly: true })
     const weights = big.graph.inputs.map((v) => v.name).filter((n) => !big.inputs.includes(n))
     const inferS = medianSeconds(() => inferShapes(big.graph), runs, warmup)
     const backwardS = medianSeconds(
@@ -95,10 +95,10 @@ export const autodiff: BenchSuite = {
         resnet_forward_s: netForward,
         resnet_training_conv_s: netConv,
         resnet_training_convtranspose_s: netTransposed,
-        gpt: quick ? 'tiny' : 'small',
+        gpt: quick ? 'tiny' : 'd384',
         gpt_forward_s: lmForward,
         gpt_training_s: lmTraining,
-        backward_model: quick ? 'gpt2-small' : 'gpt2-124M',
+        backward_model: quick ? 'gpt2-d384' : 'gpt2-124M',
         infer_shapes_s: inferS,
         build_backward_s: backwardS,
       },

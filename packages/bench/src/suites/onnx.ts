@@ -9,9 +9,9 @@ import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
  */
 export const onnx: BenchSuite = {
   name: 'onnx',
-  summary: 'ONNX export/import of GPT-2 (small: 14M params) vs a memory copy of the same bytes',
+  summary: 'ONNX export/import of GPT-2 (d384: 14M params) vs a memory copy of the same bytes',
   async run({ quick, log }: BenchOptions): Promise<BenchReport> {
-    const config = quick ? 'tiny' : 'small'
+    const config = quick ? 'tiny' : 'd384'
     const [runs, warmup] = quick ? [3, 1] : [7, 2]
     const { graph } = gpt2({ config, loss: false })
     const bytes = exportOnnx(graph)

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { type GraphSummary, importOnnxGraph, summarizeGraph } from '@atoll/core'
+import { type GraphSummary, importOnnxGraph, inputSymbols, summarizeGraph } from '@atoll/core'
 import { type Command, UsageError } from '../command.ts'
 import { numberFlag, parseFlags } from '../flags.ts'
 
@@ -27,6 +27,25 @@ function parseBindings(text: string | undefined): Record<string, number> {
     out[name] = n
   }
   return out
+}
+
+/** A bound name the model does not have is a typo (`--bind btach=8`), not something to ignore. */
+export function checkBindings(bindings: Record<string, number>, symbols: string[]): void {
+  const unknown = Object.keys(bindings).filter((name) => !symbols.includes(name))
+  if (unknown.length > 0) {
+    const known = symbols.length > 0 ? symbols.join(', ') : 'none'
+    throw new UsageError(
+      `--bind names '${unknown.join("', '")}', not a symbolic input dimension (the model's: ${known})`,
+    )
+  }
+}
+
+function readModel(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path))
+  } catch (err) {
+    throw new UsageError(`cannot read the model '${path}': ${(err as Error).message}`)
+  }
 }
 
 const si = (n: number) => {
@@ -85,9 +104,12 @@ export const inspect: Command = {
     )
     if (positionals.length !== 1) throw new UsageError('name exactly one ONNX file')
     const depth = numberFlag('depth', values.depth, 1, 64)
-    const bytes = readFileSync(positionals[0])
-    const graph = importOnnxGraph(bytes, { supportedOps: 'any' })
-    const summary = summarizeGraph(graph, { bindings: parseBindings(values.bind), depth })
+    if (depth !== undefined && !Number.isInteger(depth))
+      throw new UsageError(`--depth must be an integer, got '${values.depth}'`)
+    const bindings = parseBindings(values.bind)
+    const graph = importOnnxGraph(readModel(positionals[0]), { supportedOps: 'any' })
+    checkBindings(bindings, inputSymbols(graph))
+    const summary = summarizeGraph(graph, { bindings, depth })
     console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary))
     return summary.unsupported.length > 0 ? 3 : 0
   },

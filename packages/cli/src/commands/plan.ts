@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { GPT2_CONFIGS, gpt2, importOnnx } from '@atoll/core'
+import { GPT2_CONFIGS, type Graph, gpt2, importOnnx, inputSymbols } from '@atoll/core'
 import {
   type OpCost,
   type SyncSpec,
@@ -29,7 +29,8 @@ const usage = [
   '  Local SGD. OUT has schedule, waitPerPeriod, waitPerIteration, iterationTime, baselines.',
   'fence: the OP-Fence plan of a model over profiled peers and links, beside the even split.',
   '  PEERS: [{ id, device, flops, memoryBytes }]; LINKS: [{ a, b, bandwidthBps, rttSeconds }].',
-  '  --model gpt2:CONFIG builds a zoo GPT-2 (tiny, mini, small, 124M); MODEL.onnx is imported;',
+  '  --model gpt2:CONFIG builds a zoo GPT-2: tiny, mini, d384, or small (= 124M, the published GPT-2',
+  '  small); MODEL.onnx is imported;',
   '  OPS.json is a list of op costs { id, opType, scope, flops, paramBytes, outputBytes, inputs }.',
   '  --bind sets symbolic dimensions (default batch=8: the micro-batch size).',
   '  --sync is how stage replicas synchronise: ssgd (default), local-sgd:H, diloco:H, dreamddp:H.',
@@ -88,7 +89,7 @@ function fence(args: string[]): number {
   }
   const peers = parsePeers(readJson(required(values.peers, 'peers'), 'peers'), values.peers)
   const links = parseLinks(readJson(required(values.links, 'links'), 'links'), values.links)
-  const ops = modelOps(required(values.model, 'model'), bindings(values.bind))
+  const ops = modelOps(required(values.model, 'model'), values.bind)
   const input = { peers, links, ops, microBatches }
   const fenced = planFence(input, { sync })
   const even = planEven(input)
@@ -107,8 +108,16 @@ function fence(args: string[]): number {
 }
 
 /** Op costs of `gpt2:CONFIG`, an ONNX file, or a JSON list of op costs. */
-function modelOps(model: string, bind: Record<string, number>): OpCost[] {
-  if (model.endsWith('.json')) return parseOpCosts(readJson(model, 'model'), model)
+function modelOps(model: string, bind: string | undefined): OpCost[] {
+  if (model.endsWith('.json')) {
+    if (bind !== undefined) throw new UsageError('--bind applies to a model, not to an op-cost list')
+    return parseOpCosts(readJson(model, 'model'), model)
+  }
+  const graph = modelGraph(model)
+  return opCostsOfGraph(graph, bindings(bind, graph))
+}
+
+function modelGraph(model: string): Graph {
   if (model.startsWith('gpt2:')) {
     const config = model.slice('gpt2:'.length)
     if (!Object.hasOwn(GPT2_CONFIGS, config)) {
@@ -116,8 +125,7 @@ function modelOps(model: string, bind: Record<string, number>): OpCost[] {
         `--model gpt2:CONFIG wants one of ${Object.keys(GPT2_CONFIGS).join(', ')}, got '${config}'`,
       )
     }
-    const graph = gpt2({ config: config as keyof typeof GPT2_CONFIGS, shapesOnly: true }).graph
-    return opCostsOfGraph(graph, bind)
+    return gpt2({ config: config as keyof typeof GPT2_CONFIGS, shapesOnly: true }).graph
   }
   if (model.endsWith('.onnx')) {
     let bytes: Uint8Array
@@ -126,7 +134,7 @@ function modelOps(model: string, bind: Record<string, number>): OpCost[] {
     } catch (err) {
       throw new UsageError(`--model: cannot read '${model}': ${(err as Error).message}`)
     }
-    return opCostsOfGraph(importOnnx(bytes), bind)
+    return importOnnx(bytes)
   }
   throw new UsageError(`--model must be gpt2:CONFIG, a .onnx file or a .json op-cost list, got '${model}'`)
 }
@@ -145,13 +153,20 @@ function syncFlag(text: string | undefined): SyncSpec | undefined {
   return { algorithm: algorithm as SyncSpec['algorithm'], period }
 }
 
-function bindings(text: string | undefined): Record<string, number> {
+/** `--bind` over the default batch=8; a name the model has no symbol for is a typo, refused. */
+function bindings(text: string | undefined, graph: Graph): Record<string, number> {
   const out: Record<string, number> = { batch: 8 }
+  const symbols = inputSymbols(graph)
   for (const pair of text?.split(',').filter((p) => p !== '') ?? []) {
     const [name, value] = pair.split('=')
     const n = Number(value)
     if (!name || !Number.isInteger(n) || n < 1)
       throw new UsageError(`--bind wants NAME=POSITIVE_INT pairs, got '${pair}'`)
+    if (!symbols.includes(name)) {
+      throw new UsageError(
+        `--bind names '${name}', not a symbolic input dimension of the model (${symbols.join(', ') || 'none'})`,
+      )
+    }
     out[name] = n
   }
   return out
@@ -180,5 +195,9 @@ function readJson(path: string, flag: string): unknown {
 }
 
 function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`)
+  try {
+    writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`)
+  } catch (err) {
+    throw new UsageError(`--json: cannot write '${path}': ${(err as Error).message}`)
+  }
 }

@@ -8,4 +8,10 @@ export {
 } from './errors.ts'
 export { countParameters, parameterShape } from './params.ts'
 export { producers, sortGraph, topologicalOrder, type ValidateOptions, validateGraph } from './validate.ts'
-export { type GraphSummary, type ScopeCost, type SummaryOptions, summarizeGraph } from './summary.ts'
+export {
+  type GraphSummary,
+  inputSymbols,
+  type ScopeCost,
+  type SummaryOptions,
+  summarizeGraph,
+} from './summary.ts'

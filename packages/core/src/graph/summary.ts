@@ -81,12 +81,15 @@ export function summarizeGraph(graph: Graph, options: SummaryOptions = {}): Grap
   return summary
 }
 
+/** The symbolic dimensions of the graph's inputs (`batch`, `seq`…), in first-seen order: what a caller may bind. */
+export function inputSymbols(graph: Graph): string[] {
+  const out = new Set<string>()
+  for (const v of graph.inputs) for (const d of v.shape ?? []) if (typeof d === 'string') out.add(d)
+  return [...out]
+}
+
 function bindSymbols(graph: Graph, given: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const v of graph.inputs) {
-    for (const d of v.shape ?? []) if (typeof d === 'string') out[d] = given[d] ?? 1
-  }
-  return out
+  return Object.fromEntries(inputSymbols(graph).map((d) => [d, given[d] ?? 1]))
 }
 
 function scopeCosts(graph: Graph, bindings: Record<string, number>, depth?: number) {

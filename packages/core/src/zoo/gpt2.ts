@@ -18,8 +18,14 @@ export const GPT2_CONFIGS = {
   /** for tests and the demo: a few hundred thousand parameters */
   tiny: { vocab: 256, ctx: 32, d: 64, layers: 2, heads: 4 },
   mini: { vocab: 2048, ctx: 128, d: 128, layers: 4, heads: 4 },
-  small: { vocab: 8192, ctx: 256, d: 384, layers: 6, heads: 6 },
-  /** GPT-2 small as published: 124,439,808 parameters */
+  /** six layers of width 384 (~13M parameters): a GPT that trains on a CPU in minutes */
+  d384: { vocab: 8192, ctx: 256, d: 384, layers: 6, heads: 6 },
+  /**
+   * GPT-2 small as published: 124,439,808 parameters. `small` and `124M` are the same model —
+   * "GPT-2 small" means this one everywhere in the field (HF `gpt2`, the papers), so a user who
+   * asks for `gpt2:small` must not get a toy.
+   */
+  small: { vocab: 50257, ctx: 1024, d: 768, layers: 12, heads: 12 },
   '124M': { vocab: 50257, ctx: 1024, d: 768, layers: 12, heads: 12 },
 } as const satisfies Record<string, GPT2Config>
 
