@@ -6,21 +6,13 @@
  */
 import type { Attribute, Graph, Node } from '../src/graph.ts'
 import { buildBackward } from '../src/autodiff/backward.ts'
+import { seededRandom } from '../src/builder/init.ts'
 import { inferShapes } from '../src/ops/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import { type DType, isFloat, numel, type Tensor, tensor } from '../src/tensor.ts'
 
-/** A deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A deterministic PRNG (the builder's mulberry32) so failures reproduce. */
+export const rng = seededRandom
 
 /** Uniform values in ±[lo, hi] with random sign: |v| ≥ lo keeps inputs away from kinks (Relu at 0). */
 export function randomTensor(dtype: DType, shape: number[], next: () => number, lo = 0.1, hi = 1): Tensor {

@@ -1,3 +1,4 @@
+import { seededRandom } from '@atoll/core'
 import { linkMatrix } from './cluster.ts'
 import { DEFAULT_MICRO_BATCHES } from './constants.ts'
 import { predictStep } from './estimator.ts'
@@ -30,7 +31,7 @@ export function planRandom(input: PlanInput, options: EstimatorOptions & { seed?
   const graph = linearize(input.ops, options)
   const starts = layerStarts(graph.layers)
   const P = Math.min(input.peers.length, starts.length)
-  const next = mulberry32(options.seed ?? 1)
+  const next = seededRandom(options.seed ?? 1)
   const cuts = shuffle(starts.slice(1), next)
     .slice(0, P - 1)
     .sort((a, b) => a - b)
@@ -77,15 +78,4 @@ function shuffle<T>(items: T[], next: () => number): T[] {
     ;[a[i], a[j]] = [a[j], a[i]]
   }
   return a
-}
-
-/** Seeded PRNG (mulberry32): the random baseline must be reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { clusterPeers, type LinkProfile, linkMatrix, orderClusters, type PeerProfile } from '../src/index.ts'
-import { rng } from './random.ts'
+import { seededRandom as rng } from '@atoll/core'
 import { geo } from './topology.ts'
 
 const sorted = (clusters: { peers: string[] }[]) => clusters.map((c) => [...c.peers].sort()).sort()

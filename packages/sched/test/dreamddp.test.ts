@@ -9,7 +9,7 @@ import {
   solveExact,
 } from '../src/index.ts'
 import { iterationWait, sum } from '../src/dreamddp/model.ts'
-import { rng } from './random.ts'
+import { seededRandom as rng } from '@atoll/core'
 
 const close = (a: number, b: number, msg?: string) =>
   assert.ok(Math.abs(a - b) <= 1e-9 * (1 + Math.abs(b)), msg ?? `${a} ≠ ${b}`)

@@ -1,5 +1,5 @@
 /** Peer meshes and GPT-2 op costs for the `sched` suite. */
-import { gpt2 } from '@atoll/core'
+import { gpt2, seededRandom } from '@atoll/core'
 import { type LinkProfile, type OpCost, opCostsOfGraph, type PeerProfile } from '@atoll/sched'
 
 const GBIT = 1e9 / 8
@@ -13,15 +13,9 @@ export function gpt2Small(batch: number): OpCost[] {
   return opCostsOfGraph(gpt2({ config: '124M', shapesOnly: true }).graph, { batch })
 }
 
-/** Fisher–Yates with a fixed seed (mulberry32): the join order is reproducible. */
+/** Fisher–Yates with a fixed seed: the join order is reproducible. */
 function shuffled<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = seededRandom(seed)
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1))

@@ -10,7 +10,7 @@ export {
   type PoolOptions,
 } from './conv.ts'
 export { LayerShapeError } from './errors.ts'
-export { type Init, init, initTensor, Rng } from './init.ts'
+export { type Init, init, initTensor, Rng, seededRandom } from './init.ts'
 export {
   embedding,
   features,

@@ -20,6 +20,15 @@ export class Rng {
   }
 }
 
+/**
+ * The same generator as a function, uniform in [0, 1): the one seeded PRNG of the workspace for
+ * reproducible shuffles, random baselines and test data (browser-safe, no Math.random).
+ */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed)
+  return () => rng.next()
+}
+
 /** How a parameter starts. `fanIn` bounds follow PyTorch's kaiming_uniform(a=√5) default for Linear/Conv. */
 export type Init =
   | { kind: 'uniform'; bound: number }
