@@ -25,6 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'atoll-testnet-docker-'))
 const env = { ...process.env, ATOLL_TESTNET_DIR: dir }
 const atoll = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env })
 const TOLERANCE = 0.1
+const PROBE_HIGH = 0.25
 const topology = `
 name: tri
 sites:
@@ -85,8 +86,10 @@ test('three containers: up, find each other, exchange tensors over shaped links,
   ])
   for (const l of links) {
     assert.equal(l.via, 'probe')
+    // no more than 10% under, and 25% over: the probe can read high on a loaded CPU (see the netns test)
+    const ratio = l.measured_mbit / l.spec_mbit
     assert.ok(
-      Math.abs(l.measured_mbit / l.spec_mbit - 1) <= TOLERANCE,
+      ratio >= 1 - TOLERANCE && ratio <= 1 + PROBE_HIGH,
       `${l.from} → ${l.to}: ${l.measured_mbit} Mbit/s`,
     )
   }
