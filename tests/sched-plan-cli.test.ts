@@ -78,6 +78,21 @@ describe('atoll plan dreamddp on bad input', () => {
     assert.equal(period.status, 2)
     assert.match(period.stderr, /--period must be an integer/)
     assert.equal(atoll('plan', 'nothing').status, 2)
+    const out = atoll(
+      'plan',
+      'dreamddp',
+      '--bp',
+      bp,
+      '--comm',
+      bp,
+      '--period',
+      '2',
+      '--json',
+      '/no-such-folder/x.json',
+    )
+    assert.equal(out.status, 2)
+    assert.match(out.stderr, /--json: cannot write/)
+    assert.equal(out.stdout, '', 'refused before planning')
     // bp and comm of different models: refused, not planned with free backward times
     writeFileSync(comm, '{"a": 0.1, "z": 0.2}')
     const mismatch = atoll('plan', 'dreamddp', '--bp', bp, '--comm', comm, '--period', '2')

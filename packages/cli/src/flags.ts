@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from './command.ts'
 
@@ -31,4 +33,20 @@ export function numberFlag(
     throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${value}'`)
   }
   return n
+}
+
+/**
+ * An output path whose folder exists and is writable, checked before the work that fills it: a
+ * benchmark or plan that runs for minutes must not fail only when it writes its result.
+ */
+export function outputFlag(name: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined
+  const dir = dirname(path)
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error(`'${dir}' is not a folder`)
+    accessSync(dir, constants.W_OK)
+  } catch (err) {
+    throw new UsageError(`--${name}: cannot write '${path}': ${(err as Error).message}`)
+  }
+  return path
 }

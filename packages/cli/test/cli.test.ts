@@ -40,6 +40,10 @@ test('bad flags are usage errors naming the flag', () => {
   const r2 = atoll('bench', '--bogus')
   assert.equal(r2.status, 2)
   assert.match(r2.stderr, /--bogus/)
+  // an output that cannot be written is refused before the suite runs, not after
+  const r3 = atoll('bench', 'compress', '--json', '/no-such-folder/out.json')
+  assert.equal(r3.status, 2)
+  assert.match(r3.stderr, /--json: cannot write '\/no-such-folder\/out\.json'/)
 })
 
 test('test discovery finds this file and filters by path', () => {

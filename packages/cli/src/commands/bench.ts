@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { type BenchReport, formatReport, suites } from '@atoll/bench'
 import { type Command, UsageError } from '../command.ts'
-import { parseFlags } from '../flags.ts'
+import { outputFlag, parseFlags } from '../flags.ts'
 
 function usage(): string {
   return [
@@ -31,12 +31,13 @@ export const bench: Command = {
     if (positionals.length !== 1) throw new UsageError('name exactly one suite')
     const suite = suites.find((s) => s.name === positionals[0])
     if (suite === undefined) throw new UsageError(`unknown suite '${positionals[0]}'`)
+    const json = outputFlag('json', values.json)
     const report: BenchReport = await suite.run({
       quick: values.quick ?? false,
       log: (m) => console.error(m),
     })
     console.log(formatReport(report))
-    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`)
+    if (json !== undefined) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`)
     return 0
   },
 }

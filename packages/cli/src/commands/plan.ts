@@ -15,7 +15,7 @@ import {
   syncProblem,
 } from '@atoll/sched'
 import { type Command, UsageError } from '../command.ts'
-import { numberFlag, parseFlags } from '../flags.ts'
+import { numberFlag, outputFlag, parseFlags } from '../flags.ts'
 
 const usage = [
   'Usage:',
@@ -55,6 +55,7 @@ function dreamddp(args: string[]): number {
     period: { type: 'string' },
     json: { type: 'string' },
   })
+  const json = outputFlag('json', values.json)
   const period = numberFlag('period', required(values.period, 'period'), 1, 255)!
   if (!Number.isInteger(period)) throw new UsageError(`--period must be an integer, got '${values.period}'`)
   const bp = parseLayerTimes(readText(required(values.bp, 'bp'), 'bp'), values.bp)
@@ -68,7 +69,7 @@ function dreamddp(args: string[]): number {
       `syncs per period: ${result.syncs.solved} solved, ${result.syncs.filled} after fill-in`,
     ].join('\n'),
   )
-  if (values.json !== undefined) writeJson(values.json, result)
+  if (json !== undefined) writeJson(json, result)
   return 0
 }
 
@@ -82,6 +83,7 @@ function fence(args: string[]): number {
     sync: { type: 'string' },
     json: { type: 'string' },
   })
+  const json = outputFlag('json', values.json)
   const sync = syncFlag(values.sync)
   const microBatches = numberFlag('micro-batches', values['micro-batches'], 1, 1e6)
   if (microBatches !== undefined && !Number.isInteger(microBatches)) {
@@ -94,8 +96,8 @@ function fence(args: string[]): number {
   const fenced = planFence(input, { sync })
   const even = planEven(input)
   console.log(formatPlan(fenced, even))
-  if (values.json !== undefined) {
-    writeJson(values.json, {
+  if (json !== undefined) {
+    writeJson(json, {
       predictedStepSeconds: fenced.predicted.stepSeconds,
       evenStepSeconds: even.predicted.stepSeconds,
       speedupOverEven: even.predicted.stepSeconds / fenced.predicted.stepSeconds,
