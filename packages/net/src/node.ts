@@ -10,6 +10,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -50,6 +51,20 @@ const YAMUX_STREAM_OPTIONS = {
   maxReadBufferLength: 32 << 20,
 }
 
+interface ListeningService {
+  addrs(): Multiaddr[]
+}
+
+/**
+ * Where the node listens, with the ports the OS picked and `/p2p/<id>` appended. `getMultiaddrs()`
+ * gives the announced addresses instead when `announce` is set, which a local client may not reach.
+ */
+export function listenAddresses(node: Libp2p): Multiaddr[] {
+  const service = (node.services as Record<string, unknown>).listening as ListeningService | undefined
+  if (service === undefined) return node.getMultiaddrs()
+  return service.addrs().map((a) => a.encapsulate(`/p2p/${node.peerId.toString()}`))
+}
+
 /** Creates the node, not yet started (`AtollMesh.start` or `node.start()` starts it). */
 export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
   const peerDiscovery: Libp2pInit['peerDiscovery'] & {} = []
@@ -57,7 +72,14 @@ export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
     peerDiscovery.push(bootstrap({ list: options.bootstrap, timeout: 0 }))
   }
   if (options.mdns === true) peerDiscovery.push(mdns())
-  const services: ServiceFactoryMap = { identify: identify(), identifyPush: identifyPush(), ping: ping() }
+  const services: ServiceFactoryMap = {
+    identify: identify(),
+    identifyPush: identifyPush(),
+    ping: ping(),
+    listening: (components: { transportManager: { getAddrs(): Multiaddr[] } }): ListeningService => ({
+      addrs: () => components.transportManager.getAddrs(),
+    }),
+  }
   if (options.relay === true) services.relay = circuitRelayServer()
   if (options.pubsub === true) services.pubsub = gossipsub()
   return createLibp2p({

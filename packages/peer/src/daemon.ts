@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { join } from 'node:path'
-import { AtollMesh, createNode, type IncomingTensor, loadIdentity } from '@atoll/net'
+import { AtollMesh, createNode, type IncomingTensor, listenAddresses, loadIdentity } from '@atoll/net'
 import { type Logger, pino } from 'pino'
 import { capabilityReport } from './capabilities.ts'
 import type { PeerConfig } from './config.ts'
@@ -94,9 +94,12 @@ export class PeerDaemon {
     await mesh.start()
     if (config.metrics !== undefined)
       this.server = await metrics.serve(config.metrics.host, config.metrics.port)
+    // `addresses` are what other peers are told (the announced ones, if any); `listen` is what a
+    // client on this machine can dial
     const state = {
       peerId: mesh.peerId,
       addresses: this.addresses,
+      listen: listenAddresses(mesh.node).map((a) => a.toString()),
       pid: process.pid,
       metrics: this.metricsUrl,
     }

@@ -20,8 +20,9 @@ export function daemonAddresses(dataDir: string): string[] {
       `no running peer found through ${path} (${(err as Error).message}); pass its address`,
     )
   }
-  const addrs = (state as { addresses?: unknown }).addresses
-  if (!Array.isArray(addrs) || addrs.some((a) => typeof a !== 'string')) {
+  const { listen, addresses } = state as { listen?: unknown; addresses?: unknown }
+  const addrs = [listen, addresses].flatMap((list) => (Array.isArray(list) ? list : []))
+  if (addrs.length === 0 || addrs.some((a) => typeof a !== 'string')) {
     throw new PeerConfigError(`${path} has no address list`)
   }
   return addrs as string[]
