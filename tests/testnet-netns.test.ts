@@ -155,3 +155,16 @@ async function probedRtts(
   }
   return assert.fail(`${peer} has not probed ${names.join(', ')}: ${last.slice(-1500)}`)
 }
+
+test('after a crash (no state file) up refuses and down still removes everything', { skip }, () => {
+  const up = atoll('testnet', 'up', '--topology', 'lan', '--no-peers')
+  assert.equal(up.status, 0, up.stderr)
+  rmSync(join(dir, 'state.json'))
+  const again = atoll('testnet', 'up', '--topology', 'lan', '--no-peers')
+  assert.equal(again.status, 1)
+  assert.match(again.stderr, /TestnetAlreadyUpError: leftovers of an earlier testnet exist \(atoll-lan1, /)
+  const down = atoll('testnet', 'down', '--backend', 'netns')
+  assert.equal(down.status, 0, down.stderr)
+  assert.match(down.stdout, /removed atoll-lan1, atoll-lan2, atoll-lan3, atoll-lan4, atoll-router/)
+  assert.deepEqual(testnetNamespaces(), [])
+})
