@@ -37,15 +37,17 @@ export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = {
   uint8: 1,
 }
 
-const STORAGE: Record<DType, new (n: number) => TensorData> = {
-  float32: Float32Array,
-  float16: Uint16Array,
-  float64: Float64Array,
-  int64: BigInt64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-  uint8: Uint8Array,
-}
+/** The typed-array class of each dtype (float16 is stored as its bits); built by length or over bytes. */
+export const STORAGE: Record<DType, { new (n: number): TensorData; new (buffer: ArrayBuffer): TensorData }> =
+  {
+    float32: Float32Array,
+    float16: Uint16Array,
+    float64: Float64Array,
+    int64: BigInt64Array,
+    int32: Int32Array,
+    bool: Uint8Array,
+    uint8: Uint8Array,
+  }
 
 export class TensorShapeError extends Error {
   static override name = 'TensorShapeError'

@@ -4,6 +4,7 @@ import {
   BYTES_PER_ELEMENT,
   type DType,
   numel,
+  STORAGE,
   type StorageOf,
   type Tensor,
   tensor,
@@ -12,16 +13,6 @@ import {
 import { InvalidOnnxModelError, OnnxExternalDataError, UnsupportedOnnxFeatureError } from './errors.ts'
 import type { TensorP } from './proto.ts'
 import { ProtoWriter } from './writer.ts'
-
-const STORAGE_OF: Record<DType, new (b: ArrayBuffer) => StorageOf[DType]> = {
-  float32: Float32Array,
-  float16: Uint16Array,
-  float64: Float64Array,
-  int64: BigInt64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-  uint8: Uint8Array,
-}
 
 // Typed arrays use the platform's byte order and ONNX raw_data is little-endian; every platform a
 // browser or Node runs on is little-endian, so a view is a correct decoding. Checked, not assumed.
@@ -78,7 +69,7 @@ function fromRaw(raw: Uint8Array, dtype: DType, dims: number[], what: string): T
   }
   // copied, not viewed: raw_data sits at an arbitrary (unaligned) offset inside the model's bytes
   const copy = new Uint8Array(raw).buffer // not raw.slice(): a Node Buffer's slice is a view
-  return tensor(dtype, dims, new STORAGE_OF[dtype](copy) as StorageOf[DType])
+  return tensor(dtype, dims, new STORAGE[dtype](copy) as StorageOf[DType])
 }
 
 /** Encodes a TensorProto with raw little-endian data. */
