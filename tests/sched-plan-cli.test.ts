@@ -118,25 +118,13 @@ describe('atoll plan fence', () => {
   const linksFile = join(work, 'links.json')
   writeFileSync(peersFile, JSON.stringify(peers))
   writeFileSync(linksFile, JSON.stringify(links))
+  /** `atoll plan fence` over the three-site peers and links, with `model` and further flags */
+  const fence = (model: string, ...flags: string[]) =>
+    atoll('plan', 'fence', '--peers', peersFile, '--links', linksFile, '--model', model, ...flags)
 
   it('plans a zoo GPT-2 over three sites and reports the even baseline', () => {
     const out = join(work, 'fence.json')
-    const r = atoll(
-      'plan',
-      'fence',
-      '--peers',
-      peersFile,
-      '--links',
-      linksFile,
-      '--model',
-      'gpt2:mini',
-      '--micro-batches',
-      '4',
-      '--bind',
-      'batch=16',
-      '--json',
-      out,
-    )
+    const r = fence('gpt2:mini', '--micro-batches', '4', '--bind', 'batch=16', '--json', out)
     assert.equal(r.status, 0, r.stderr)
     assert.match(r.stdout, /op-fence: \d+ stage\(s\)/)
     assert.match(r.stdout, /even baseline: .* slower/)
@@ -146,57 +134,19 @@ describe('atoll plan fence', () => {
     assert.equal(plan.plan.microBatches, 4)
     assert.equal(plan.plan.clusters.length, 3)
     assert.equal(plan.baseline.algorithm, 'even')
-    const local = atoll(
-      'plan',
-      'fence',
-      '--peers',
-      peersFile,
-      '--links',
-      linksFile,
-      '--model',
-      'gpt2:mini',
-      '--sync',
-      'local-sgd:5',
-      '--json',
-      out,
-    )
+    const local = fence('gpt2:mini', '--sync', 'local-sgd:5', '--json', out)
     assert.equal(local.status, 0, local.stderr)
     assert.deepEqual(readJson(out).plan.sync, { algorithm: 'local-sgd', period: 5 })
-    assert.equal(
-      atoll(
-        'plan',
-        'fence',
-        '--peers',
-        peersFile,
-        '--links',
-        linksFile,
-        '--model',
-        'gpt2:mini',
-        '--sync',
-        'gossip',
-      ).status,
-      2,
-    )
+    assert.equal(fence('gpt2:mini', '--sync', 'gossip').status, 2)
   })
 
   it('plans an imported ONNX model (a PyTorch-exported GPT fixture of core)', () => {
     const onnx = join(root, 'packages/core/test/fixtures/gpt.ts17.onnx')
-    const r = atoll('plan', 'fence', '--peers', peersFile, '--links', linksFile, '--model', onnx)
+    const r = fence(onnx)
     assert.equal(r.status, 0, r.stderr)
     assert.match(r.stdout, /op-fence: \d+ stage\(s\) on 3 cluster\(s\)/)
     // the export has static shapes: a binding would be silently ignored, so it is refused
-    const bound = atoll(
-      'plan',
-      'fence',
-      '--peers',
-      peersFile,
-      '--links',
-      linksFile,
-      '--model',
-      onnx,
-      '--bind',
-      'batch=4',
-    )
+    const bound = fence(onnx, '--bind', 'batch=4')
     assert.equal(bound.status, 2)
     assert.match(bound.stderr, /not a symbolic input dimension of the model \(none\)/)
   })
@@ -210,21 +160,10 @@ describe('atoll plan fence', () => {
       bad.stderr,
       /InvalidFieldError: .*bad-peers\.json\[0\]\.memoryBytes: expected a finite number > 0, found "lots"/,
     )
-    const model = atoll('plan', 'fence', '--peers', peersFile, '--links', linksFile, '--model', 'gpt2:huge')
+    const model = fence('gpt2:huge')
     assert.equal(model.status, 2)
     assert.match(model.stderr, /gpt2:CONFIG wants one of tiny, mini, d384, small, 124M/)
-    const typo = atoll(
-      'plan',
-      'fence',
-      '--peers',
-      peersFile,
-      '--links',
-      linksFile,
-      '--model',
-      'gpt2:tiny',
-      '--bind',
-      'btach=4',
-    )
+    const typo = fence('gpt2:tiny', '--bind', 'btach=4')
     assert.equal(typo.status, 2)
     assert.match(typo.stderr, /--bind names 'btach', not a symbolic input dimension of the model \(batch\)/)
     const notJson = atoll(
