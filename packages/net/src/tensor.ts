@@ -30,6 +30,7 @@ import {
   encodePreamble,
   newTransferId,
   PREAMBLE_BYTES,
+  type Preamble,
   parsePreamble,
   stripeCount,
   stripeRange,
@@ -67,15 +68,17 @@ export class TensorTransport {
   private readonly incomingListeners = new Set<Listener<{ from: string; header: TensorHeader }>>()
   private readonly outgoing = new Set<AbortController>()
   private readonly maxStreams: number
+  private readonly assemblyTimeoutMs: number
   private readonly ctx: ProtocolContext
 
   constructor(ctx: ProtocolContext, init: TensorInit = {}) {
     this.ctx = ctx
     this.limits = wireLimits(init.limits)
     this.maxStreams = init.maxStreams ?? DEFAULT_MAX_STREAMS
+    this.assemblyTimeoutMs = init.assemblyTimeoutMs ?? DEFAULT_ASSEMBLY_TIMEOUT_MS
     this.inbox = new Inbox(
       init.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
-      init.assemblyTimeoutMs ?? DEFAULT_ASSEMBLY_TIMEOUT_MS,
+      this.assemblyTimeoutMs,
       {
         deliver: (msg) => this.emit(this.messageListeners, msg),
         failed: (failure) => this.emit(this.failureListeners, failure),
@@ -174,11 +177,7 @@ export class TensorTransport {
   }
 
   private async receivePart(ch: Channel): Promise<void> {
-    const pre = parsePreamble(
-      (await ch.reader.expect('a stripe preamble', undefined, PREAMBLE_BYTES)).subarray(),
-    )
-    const maxHead = WIRE_PREFIX_BYTES + this.limits.maxHeaderBytes + 8
-    const head = (await ch.reader.expect('a tensor header', undefined, maxHead)).subarray()
+    const { pre, head } = await this.readOpening(ch)
     let assembly: ReturnType<Inbox['assembly']> | undefined
     try {
       const info = readHeader(head, this.limits)
@@ -207,6 +206,25 @@ export class TensorTransport {
       assembly?.fail(err as Error)
       refusal(ch, err as Error)
       throw err
+    }
+  }
+
+  /**
+   * The preamble and head frames, which must arrive within the assembly timeout: a stream that opens
+   * and then says nothing would otherwise hold its slot until libp2p's two-minute inactivity timeout.
+   */
+  private async readOpening(ch: Channel): Promise<{ pre: Preamble; head: Uint8Array }> {
+    const signal = AbortSignal.timeout(this.assemblyTimeoutMs)
+    try {
+      const pre = parsePreamble(
+        (await ch.reader.expect('a stripe preamble', signal, PREAMBLE_BYTES)).subarray(),
+      )
+      const maxHead = WIRE_PREFIX_BYTES + this.limits.maxHeaderBytes + 8
+      const head = (await ch.reader.expect('a tensor header', signal, maxHead)).subarray()
+      return { pre, head }
+    } catch (err) {
+      if (!signal.aborted) throw err
+      throw new TransferIncompleteError(`no stripe preamble and header within ${this.assemblyTimeoutMs} ms`)
     }
   }
 

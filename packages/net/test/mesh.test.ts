@@ -5,6 +5,7 @@ import {
   ctrlMethod,
   type IncomingTensor,
   schema as s,
+  TENSOR_PROTOCOL,
   type TensorFailure,
 } from '../src/index.ts'
 import { fields, loopbackMesh, pattern, sha256 } from './helpers.ts'
@@ -142,5 +143,23 @@ test('tensor: a payload allocator lets the receiver reuse its buffers', async ()
     }
   } finally {
     await c.stop(100)
+  }
+})
+
+test('tensor: a stream that opens and says nothing is reset after the assembly timeout', {
+  timeout: 20_000,
+}, async () => {
+  const failures: string[] = []
+  const d = await loopbackMesh({
+    tensor: { assemblyTimeoutMs: 300 },
+    observer: { streamFailed: (_protocol, _peer, err) => failures.push(err.name) },
+  })
+  try {
+    const stream = await a.node.dialProtocol(d.node.getMultiaddrs(), TENSOR_PROTOCOL)
+    await new Promise((resolve) => stream.addEventListener('close', resolve, { once: true }))
+    assert.equal(stream.status, 'reset')
+    assert.deepEqual(failures, ['TransferIncompleteError'])
+  } finally {
+    await d.stop(100)
   }
 })
