@@ -73,3 +73,18 @@ test('the peer id survives a restart with the same data directory', { timeout: 6
   peers.push(again)
   assert.equal(again.peerId, first.peerId)
 })
+
+test('bad flags are usage errors that name the flag (exit 2)', { timeout: 30_000 }, async () => {
+  for (const [args, message] of [
+    [['--device', 'tpu'], /--device must be auto/],
+    [['--emulate-link', 'fast'], /--emulate-link 'fast'/],
+    [['--bootstrap', '/ip4/127.0.0.1/tcp/1'], /must end in \/p2p/],
+  ] as const) {
+    const r = await run(process.execPath, [atollMain, 'peer', ...args]).then(
+      () => assert.fail(`atoll peer ${args.join(' ')} succeeded`),
+      (err: { code: number; stderr: string }) => err,
+    )
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, message)
+  }
+})

@@ -1,4 +1,4 @@
-import type { Command } from '../command.ts'
+import { type Command, UsageError } from '../command.ts'
 import { numberFlag, parseFlags } from '../flags.ts'
 
 const usage = [
@@ -46,20 +46,22 @@ export const peer: Command = {
       'probe-seconds': { type: 'string' },
       'log-level': { type: 'string' },
     })
-    const config = resolveConfig({
-      dataDir: values['data-dir'],
-      listen: values.listen,
-      announce: values.announce,
-      bootstrap: values.bootstrap,
-      device: values.device,
-      name: values.name,
-      relay: values.relay,
-      mdns: values.mdns,
-      metricsPort: values['metrics-port'],
-      links: values['emulate-link'],
-      probeSeconds: numberFlag('probe-seconds', values['probe-seconds'], 0.01, 60),
-      logLevel: values['log-level'],
-    })
+    const config = usageErrors(() =>
+      resolveConfig({
+        dataDir: values['data-dir'],
+        listen: values.listen,
+        announce: values.announce,
+        bootstrap: values.bootstrap,
+        device: values.device,
+        name: values.name,
+        relay: values.relay,
+        mdns: values.mdns,
+        metricsPort: values['metrics-port'],
+        links: values['emulate-link'],
+        probeSeconds: numberFlag('probe-seconds', values['probe-seconds'], 0.01, 60),
+        logLevel: values['log-level'],
+      }),
+    )
     const daemon = await PeerDaemon.start(config)
     console.error(`atoll peer ${daemon.mesh.peerId} (${daemon.capabilities.device})`)
     for (const a of daemon.addresses) console.error(`  ${a}`)
@@ -72,4 +74,14 @@ export const peer: Command = {
     await daemon.stop()
     return 0
   },
+}
+
+/** A bad flag value found by the daemon's config validation is a usage mistake: exit 2 with the usage. */
+function usageErrors<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if ((err as Error).name === 'PeerConfigError') throw new UsageError((err as Error).message)
+    throw err
+  }
 }
