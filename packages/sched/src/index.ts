@@ -74,6 +74,7 @@ export {
   syncBaselines,
 } from './dreamddp/plan.ts'
 export { type LayerTimes, parseLayerTimes, parseReferenceSchedule, syncProblem } from './dreamddp/profile.ts'
+export { type StageSyncInput, stageSyncPlan } from './dreamddp/stage-sync.ts'
 export {
   CyclicGraphError,
   InfeasiblePlanError,

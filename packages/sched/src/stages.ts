@@ -1,5 +1,6 @@
 import type { LinkMatrix } from './cluster.ts'
 import { BACKWARD_FLOPS_FACTOR } from './constants.ts'
+import { stageSyncPlan } from './dreamddp/stage-sync.ts'
 import { computeSeconds, stageMemoryBytes, syncSecondsPerStep, transferSeconds } from './estimator.ts'
 import type { LinearGraph } from './graph.ts'
 import type { BoundaryEdge, PeerProfile, Stage, SyncSpec } from './types.ts'
@@ -55,6 +56,11 @@ export function costStages(
     const compute = computeSeconds(g.work[spec.end] - g.work[spec.start], flops)
     // DreamDDP overlaps with the backward of the step's last micro-batch, when gradients are final
     const backward = (compute * BACKWARD_FLOPS_FACTOR) / (1 + BACKWARD_FLOPS_FACTOR)
+    const link = groupLink(ctx, spec.peers)
+    const dream =
+      ctx.sync.algorithm === 'dreamddp'
+        ? stageSyncPlan({ graph: g, ...spec, replicaFlops: flops, link, period: ctx.sync.period })
+        : undefined
     return {
       index,
       cluster: spec.cluster,
@@ -65,13 +71,11 @@ export function costStages(
       paramBytes,
       memoryBytesPerPeer: memory,
       fitsMemory: spec.peers.every((id) => ctx.peers.get(id)!.memoryBytes >= memory),
-      syncSeconds: syncSecondsPerStep(
-        ctx.sync,
-        paramBytes,
-        spec.peers.length,
-        groupLink(ctx, spec.peers),
-        backward,
-      ),
+      syncSeconds:
+        dream === undefined
+          ? syncSecondsPerStep(ctx.sync, paramBytes, spec.peers.length, link, backward)
+          : dream.waitPerPeriod / ctx.sync.period,
+      ...(dream && { syncSchedule: dream.schedule }),
     }
   })
   const edges = specs.slice(1).map((spec, k): BoundaryEdge => {

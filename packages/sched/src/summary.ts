@@ -25,6 +25,10 @@ export function formatPlan(plan: Plan, baseline?: Plan): string {
     lines.push(
       `stage ${s.index}${s.cluster >= 0 ? ` [cluster ${s.cluster}]` : ''}: layers ${range(s.layers)} (${s.ops.length} ops) on ${abbreviate(s.peers)}; compute ${(s.computeSeconds * 1e3).toFixed(1)} ms/mb, ${(s.memoryBytesPerPeer / GB).toFixed(2)} GB/peer${s.fitsMemory ? '' : ' (MORE THAN THE PEER HAS)'}, sync ${(s.syncSeconds * 1e3).toFixed(1)} ms`,
     )
+    if (s.syncSchedule !== undefined) {
+      const when = Object.entries(s.syncSchedule).map(([layer, its]) => `${layer}@${its.join('/')}`)
+      lines.push(`  DreamDDP, H = ${plan.sync.period}: ${when.join(' ')}`)
+    }
     const e = plan.edges.find((x) => x.from === s.index)
     if (e !== undefined) {
       const codec = e.codec === 'dense' ? 'dense' : `${e.codec} keep ${(e.keepRatio * 100).toFixed(1)} %`

@@ -64,6 +64,11 @@ export interface Stage {
   fitsMemory: boolean
   /** data-parallel sync of the stage over its replicas, per step (amortised over the period) */
   syncSeconds: number
+  /**
+   * DreamDDP only: layer → the iterations (0…H−1) of each period in which the replicas average it,
+   * solved from the stage's layer costs; syncSeconds is then that schedule's wait per period / H
+   */
+  syncSchedule?: Record<string, number[]>
 }
 
 /** What crosses between stage `from` and stage `from + 1` per micro-batch. */

@@ -141,6 +141,30 @@ describe('OP-Fence', () => {
     )
   })
 
+  it("solves each stage's DreamDDP schedule from its layer costs (FIFO model, by hand)", () => {
+    // one site of two peers: one stage, replicated; per layer backward 0.1 s, all-reduce 0.2 s
+    const site = geo(1, 2, { insideBps: 1e9, betweenBps: 1e9, flops: 1e12 })
+    const layers = chainModel(2, { flops: 1e11, paramBytes: 2e8, outputBytes: 1e3 })
+    const plan = (period: number) =>
+      planFence(
+        { ...site, links: site.links.map((l) => ({ ...l, rttSeconds: 0 })), ops: layers },
+        {
+          sync: { algorithm: 'dreamddp', period },
+        },
+      ).stages
+    const [every] = plan(1)
+    assert.deepEqual(every.peers.length, 2)
+    // backward ends h.1 at 0.1, h.0 at 0.2; h.1 syncs 0.1→0.3, h.0 0.3→0.5: 0.3 s past backward
+    assert.deepEqual(every.syncSchedule, { 'h.1': [0], 'h.0': [0] })
+    assert.ok(Math.abs(every.syncSeconds - 0.3) < 1e-9, `${every.syncSeconds}`)
+    // H = 2: 0.3 s per period however the two are spread, so 0.15 s per step
+    const [half] = plan(2)
+    assert.ok(Math.abs(half.syncSeconds - 0.15) < 1e-9, `${half.syncSeconds}`)
+    for (const its of Object.values(half.syncSchedule!)) assert.ok(its.every((h) => h === 0 || h === 1))
+    assert.deepEqual(Object.keys(half.syncSchedule!).sort(), ['h.0', 'h.1'])
+    assert.equal(planFence({ ...site, ops: layers }).stages[0].syncSchedule, undefined, 'S-SGD has none')
+  })
+
   it('plans over a sparse link list, and refuses peers that no link joins', () => {
     // only each site's ring neighbours and one link between the sites are known
     const sparse = links.filter((l) => {
