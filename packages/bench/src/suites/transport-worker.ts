@@ -5,6 +5,7 @@
  * Run directly by the suite (inside a network namespace for the shaped figures).
  */
 import { createConnection, createServer, type Socket } from 'node:net'
+import type { TensorHeader } from '@atoll/compress'
 import { AtollMesh, createNode, multiaddr, type Stream } from '@atoll/net'
 
 export interface SendJob {
@@ -16,6 +17,8 @@ export interface SendJob {
   runs: number
   /** stripe counts to time; `0` means the transport's default */
   streams: number[]
+  /** also time one stream into a receive buffer the receiver reuses (no fresh pages to fault in) */
+  reusedBuffer?: boolean
   probe: boolean
 }
 
@@ -23,7 +26,7 @@ export interface SendResult {
   tcpSeconds: number[]
   /** the same bytes pushed over one bare libp2p stream (the library default, no Atoll framing) */
   libp2pStreamSeconds: number[]
-  /** by stripe count (as given in the job) */
+  /** by stripe count (as given in the job); `1-reused` for the reused receive buffer */
   tensorSeconds: Record<string, number[]>
   probe?: { rttMs: number; bytesPerSecond: number; seconds: number; bytes: number }
 }
@@ -36,7 +39,16 @@ const SINK_PROTOCOL = '/atoll-bench/sink/1'
 async function receive(): Promise<void> {
   const server = createServer((socket) => sink(socket))
   await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve))
-  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/0.0.0.0/tcp/0'], webrtc: false }))
+  // tensors on the edge 'reused' land in one buffer, kept across messages as a training step would
+  let reused: Uint8Array | undefined
+  const allocate = (h: TensorHeader) => {
+    if (h.edge !== 'reused') return new Uint8Array(h.bytes)
+    if (reused?.byteLength !== h.bytes) reused = new Uint8Array(h.bytes)
+    return reused
+  }
+  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/0.0.0.0/tcp/0'], webrtc: false }), {
+    tensor: { allocate },
+  })
   await mesh.node.handle(SINK_PROTOCOL, (stream) => {
     let expected = -1
     stream.addEventListener('message', (evt) => {
@@ -118,6 +130,12 @@ async function send(job: SendJob): Promise<SendResult> {
     const options = streams > 0 ? { streams } : {}
     tensorSeconds[String(streams)] = await timed(job.runs, () =>
       mesh.tensors.send(peer, fields, payload, options),
+    )
+  }
+  if (job.reusedBuffer) {
+    const reusedFields = { ...fields, edge: 'reused' }
+    tensorSeconds['1-reused'] = await timed(job.runs, () =>
+      mesh.tensors.send(peer, reusedFields, payload, { streams: 1 }),
     )
   }
   const result: SendResult = { tcpSeconds, libp2pStreamSeconds, tensorSeconds }
