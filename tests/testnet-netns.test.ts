@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -167,4 +167,29 @@ test('after a crash (no state file) up refuses and down still removes everything
   assert.equal(down.status, 0, down.stderr)
   assert.match(down.stdout, /removed atoll-lan1, atoll-lan2, atoll-lan3, atoll-lan4, atoll-router/)
   assert.deepEqual(testnetNamespaces(), [])
+})
+
+test('per-peer access rates: upload and download are shaped separately', { skip }, () => {
+  mkdirSync(dir, { recursive: true }) // `down` removes the state directory once it is empty
+  const file = join(dir, 'access.yaml')
+  writeFileSync(
+    file,
+    'sites:\n  - name: net\n    rate_mbit: 100\n    peers: [{ name: acc1, up_mbit: 10, down_mbit: 30 }, acc2]\n',
+  )
+  const up = atoll('testnet', 'up', '--topology', file, '--no-peers')
+  assert.equal(up.status, 0, up.stderr)
+  const links = measure('--seconds', '1.5', '--retries', '2')
+  assert.deepEqual(
+    links.map((l) => [l.from, l.to, l.spec_mbit, l.via]),
+    [
+      ['acc1', 'acc2', 10, 'tcp'], // acc1's upload
+      ['acc2', 'acc1', 30, 'tcp'], // acc1's download
+    ],
+  )
+  for (const l of links)
+    assert.ok(
+      Math.abs(l.measured_mbit / l.spec_mbit - 1) <= TOLERANCE,
+      `${l.from} → ${l.to}: ${l.measured_mbit}`,
+    )
+  assert.equal(atoll('testnet', 'down', '--backend', 'netns').status, 0)
 })

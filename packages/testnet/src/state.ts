@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Topology } from './topology.ts'
 
@@ -50,6 +50,20 @@ export function writeState(state: TestnetState): void {
   writeFileSync(statePath(), `${JSON.stringify(state, null, 2)}\n`)
 }
 
-export function clearState(): void {
-  rmSync(stateDir(), { recursive: true, force: true })
+/**
+ * Removes the state file and what the testnet kept for `peers` (logs, daemon data directories), and
+ * the state directory once empty. Only what it made: ATOLL_TESTNET_DIR may point somewhere shared.
+ */
+export function clearState(peers: string[] = readState()?.peers.map((p) => p.name) ?? []): void {
+  const dir = stateDir()
+  for (const peer of peers) {
+    rmSync(logPath(peer), { force: true })
+    rmSync(join(dir, peer), { recursive: true, force: true })
+  }
+  rmSync(statePath(), { force: true })
+  try {
+    rmdirSync(dir)
+  } catch {
+    // not empty (someone else's files) or already gone
+  }
 }

@@ -40,7 +40,7 @@ export async function upTestnet(
     return await b.up(topology, options)
   } catch (err) {
     await b.down()
-    clearState()
+    clearState(topology.sites.flatMap((s) => s.peers.map((p) => p.name)))
     throw err
   }
 }
