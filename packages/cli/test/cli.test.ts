@@ -37,6 +37,7 @@ test('bad flags are usage errors naming the flag', () => {
   const r = atoll('bench', 'nosuch')
   assert.equal(r.status, 2)
   assert.match(r.stderr, /unknown suite 'nosuch'/)
+  assert.match(r.stderr, /Suites:\n {2}\w+ +\S/, 'the known suites are listed')
   const r2 = atoll('bench', '--bogus')
   assert.equal(r2.status, 2)
   assert.match(r2.stderr, /--bogus/)

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { type GraphSummary, importOnnxGraph, inputSymbols, summarizeGraph } from '@atoll/core'
+import type { GraphSummary } from '@atoll/core'
 import { type Command, UsageError } from '../command.ts'
 import { numberFlag, parseFlags } from '../flags.ts'
 
@@ -107,6 +107,8 @@ export const inspect: Command = {
     if (depth !== undefined && !Number.isInteger(depth))
       throw new UsageError(`--depth must be an integer, got '${values.depth}'`)
     const bindings = parseBindings(values.bind)
+    // loaded here, not at the top: `atoll --help` and the other commands do not need core
+    const { importOnnxGraph, inputSymbols, summarizeGraph } = await import('@atoll/core')
     const graph = importOnnxGraph(readModel(positionals[0]), { supportedOps: 'any' })
     checkBindings(bindings, inputSymbols(graph))
     const summary = summarizeGraph(graph, { bindings, depth })

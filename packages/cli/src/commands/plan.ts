@@ -1,21 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { GPT2_CONFIGS, type Graph, gpt2, importOnnx, inputSymbols } from '@atoll/core'
-import {
-  type OpCost,
-  type SyncSpec,
-  formatPlan,
-  opCostsOfGraph,
-  parseLayerTimes,
-  parseLinks,
-  parseOpCosts,
-  parsePeers,
-  planDreamDdp,
-  planEven,
-  planFence,
-  syncProblem,
-} from '@atoll/sched'
+import type { Graph } from '@atoll/core'
+import type { OpCost, SyncSpec } from '@atoll/sched'
 import { type Command, UsageError } from '../command.ts'
 import { numberFlag, outputFlag, parseFlags } from '../flags.ts'
+
+/** Loaded on first use: `atoll --help` and the other commands need neither (start-up time). */
+let core: typeof import('@atoll/core')
+let sched: typeof import('@atoll/sched')
 
 const usage = [
   'Usage:',
@@ -41,6 +32,7 @@ export const plan: Command = {
   summary: 'plan a job: OP-Fence placement or a DreamDDP sync schedule',
   usage,
   async run(args) {
+    ;[core, sched] = await Promise.all([import('@atoll/core'), import('@atoll/sched')])
     const [sub, ...rest] = args
     if (sub === 'dreamddp') return dreamddp(rest)
     if (sub === 'fence') return fence(rest)
@@ -58,9 +50,9 @@ function dreamddp(args: string[]): number {
   const json = outputFlag('json', values.json)
   const period = numberFlag('period', required(values.period, 'period'), 1, 255)!
   if (!Number.isInteger(period)) throw new UsageError(`--period must be an integer, got '${values.period}'`)
-  const bp = parseLayerTimes(readText(required(values.bp, 'bp'), 'bp'), values.bp)
-  const comm = parseLayerTimes(readText(required(values.comm, 'comm'), 'comm'), values.comm)
-  const result = planDreamDdp(syncProblem(bp, comm, period))
+  const bp = sched.parseLayerTimes(readText(required(values.bp, 'bp'), 'bp'), values.bp)
+  const comm = sched.parseLayerTimes(readText(required(values.comm, 'comm'), 'comm'), values.comm)
+  const result = sched.planDreamDdp(sched.syncProblem(bp, comm, period))
   const b = result.baselines
   console.log(
     [
@@ -89,13 +81,13 @@ function fence(args: string[]): number {
   if (microBatches !== undefined && !Number.isInteger(microBatches)) {
     throw new UsageError(`--micro-batches must be an integer, got '${values['micro-batches']}'`)
   }
-  const peers = parsePeers(readJson(required(values.peers, 'peers'), 'peers'), values.peers)
-  const links = parseLinks(readJson(required(values.links, 'links'), 'links'), values.links)
+  const peers = sched.parsePeers(readJson(required(values.peers, 'peers'), 'peers'), values.peers)
+  const links = sched.parseLinks(readJson(required(values.links, 'links'), 'links'), values.links)
   const ops = modelOps(required(values.model, 'model'), values.bind)
   const input = { peers, links, ops, microBatches }
-  const fenced = planFence(input, { sync })
-  const even = planEven(input)
-  console.log(formatPlan(fenced, even))
+  const fenced = sched.planFence(input, { sync })
+  const even = sched.planEven(input)
+  console.log(sched.formatPlan(fenced, even))
   if (json !== undefined) {
     writeJson(json, {
       predictedStepSeconds: fenced.predicted.stepSeconds,
@@ -103,7 +95,7 @@ function fence(args: string[]): number {
       speedupOverEven: even.predicted.stepSeconds / fenced.predicted.stepSeconds,
       plan: fenced,
       baseline: even,
-      summary: formatPlan(fenced, even),
+      summary: sched.formatPlan(fenced, even),
     })
   }
   return 0
@@ -113,21 +105,21 @@ function fence(args: string[]): number {
 function modelOps(model: string, bind: string | undefined): OpCost[] {
   if (model.endsWith('.json')) {
     if (bind !== undefined) throw new UsageError('--bind applies to a model, not to an op-cost list')
-    return parseOpCosts(readJson(model, 'model'), model)
+    return sched.parseOpCosts(readJson(model, 'model'), model)
   }
   const graph = modelGraph(model)
-  return opCostsOfGraph(graph, bindings(bind, graph))
+  return sched.opCostsOfGraph(graph, bindings(bind, graph))
 }
 
 function modelGraph(model: string): Graph {
   if (model.startsWith('gpt2:')) {
     const config = model.slice('gpt2:'.length)
-    if (!Object.hasOwn(GPT2_CONFIGS, config)) {
+    if (!Object.hasOwn(core.GPT2_CONFIGS, config)) {
       throw new UsageError(
-        `--model gpt2:CONFIG wants one of ${Object.keys(GPT2_CONFIGS).join(', ')}, got '${config}'`,
+        `--model gpt2:CONFIG wants one of ${Object.keys(core.GPT2_CONFIGS).join(', ')}, got '${config}'`,
       )
     }
-    return gpt2({ config: config as keyof typeof GPT2_CONFIGS, shapesOnly: true }).graph
+    return core.gpt2({ config: config as keyof typeof core.GPT2_CONFIGS, shapesOnly: true }).graph
   }
   if (model.endsWith('.onnx')) {
     let bytes: Uint8Array
@@ -136,7 +128,7 @@ function modelGraph(model: string): Graph {
     } catch (err) {
       throw new UsageError(`--model: cannot read '${model}': ${(err as Error).message}`)
     }
-    return importOnnx(bytes)
+    return core.importOnnx(bytes)
   }
   throw new UsageError(`--model must be gpt2:CONFIG, a .onnx file or a .json op-cost list, got '${model}'`)
 }
@@ -158,7 +150,7 @@ function syncFlag(text: string | undefined): SyncSpec | undefined {
 /** `--bind` over the default batch=8; a name the model has no symbol for is a typo, refused. */
 function bindings(text: string | undefined, graph: Graph): Record<string, number> {
   const out: Record<string, number> = { batch: 8 }
-  const symbols = inputSymbols(graph)
+  const symbols = core.inputSymbols(graph)
   for (const pair of text?.split(',').filter((p) => p !== '') ?? []) {
     const [name, value] = pair.split('=')
     const n = Number(value)
