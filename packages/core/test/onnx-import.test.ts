@@ -24,7 +24,9 @@ async function runOrt(bytes: Uint8Array, feeds: Map<string, Tensor>, names: stri
 
 test('the fixtures cover both exporters and opsets 13 to 18', () => {
   const seen = new Set(fixtures.map((f) => `${f.exporter}${f.opset}`))
-  for (const want of ['ts13', 'ts17', 'dynamo18']) assert.ok(seen.has(want), want)
+  for (const want of ['ts13', 'ts16', 'ts17', 'dynamo18']) assert.ok(seen.has(want), want)
+  const opsets = new Set(fixtures.map((f) => f.opset))
+  for (let opset = 13; opset <= 18; opset++) assert.ok(opsets.has(opset), `an export at opset ${opset}`)
   assert.ok(
     fixtures.some((f) => f.train && f.model === 'cnn'),
     'a BatchNorm model in training mode',
