@@ -117,11 +117,12 @@ for (const [name, make, feeds] of [
   test(`${name}: the combined training graph runs in onnxruntime-node`, async () => {
     const { graph, loss } = make()
     const f = feeds()
-    const training = buildTrainingGraph(graph, loss as string).graph
+    const { graph: training, state } = buildTrainingGraph(graph, loss as string)
     validateGraph(training)
     const expected = runReference(training, f)
     const actual = await runOrt(training, f)
-    assert.equal(Object.keys(actual).length, graph.parameters.size + 1)
+    // the loss, every gradient, and the running statistics' new values
+    assert.equal(Object.keys(actual).length, graph.parameters.size + 1 + state.length)
     for (const out of training.outputs) {
       assert.ok(
         relativeError(actual[out.name], expected[out.name]) < 1e-4,

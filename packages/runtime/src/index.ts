@@ -48,6 +48,7 @@ export { Pipeline, type PipelineStepOptions, type PipelineStepResult } from './e
 export { type PipelineOp, type PipelineSchedule, pipelineOrder, stageOrder } from './executor/schedule.ts'
 export { evenCuts, splitContiguous } from './executor/split.ts'
 export { StageExecutor, type StageExecutorOptions, toOnnx } from './executor/stage.ts'
+export { modelState } from './executor/state.ts'
 export { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './executor/stage-graphs.ts'
 export {
   type PipelineModelOptions,

@@ -48,7 +48,7 @@ export const evalCommand: Command = {
     const params = rt.parametersOf(model.graph)
     if (values.weights !== undefined) {
       const tensors = readSafetensors(readInput(values.weights, 'weights')).tensors
-      rt.assignParameters(params, tensors, { source: values.weights })
+      rt.assignParameters(params, tensors, { source: values.weights, state: rt.modelState(model.graph) })
     }
     let batches: Record<string, Tensor>[]
     if (values.batch !== undefined) {

@@ -148,7 +148,10 @@ export const fit: Command = {
       const { writeSafetensors } = await import('@atoll/core')
       writeFileSync(
         values.save,
-        writeSafetensors(new Map(result.params.map((p) => [p.name, rt.parameterTensor(p)]))),
+        // BatchNorm running statistics travel with the weights: evaluation normalises with them
+        writeSafetensors(
+          new Map([...result.params.map((p) => [p.name, rt.parameterTensor(p)] as const), ...result.state]),
+        ),
       )
     }
     return 0

@@ -158,7 +158,12 @@ interface Parts {
 
 /** Prunes dead nodes and wraps the emitted nodes into a graph whose inputs are what they read. */
 function assemble(forward: Graph, emit: GradEmitter, parts: Parts): Backward {
-  const nodes = live(emit.nodes, new Set(parts.gradients.values()))
+  const nodes = withFoldedCopies(
+    forward,
+    emit,
+    parts.constants,
+    live(emit.nodes, new Set(parts.gradients.values())),
+  )
   const produced = new Set(nodes.flatMap((n) => n.outputs))
   const seedNames = new Set(parts.seeds.values())
   const initializers = new Map<string, Tensor>()
@@ -186,6 +191,39 @@ function assemble(forward: Graph, emit: GradEmitter, parts: Parts): Backward {
     opset: forward.opset,
   }
   return { graph, saved, seeds: parts.seeds, gradients: parts.gradients, types: parts.types }
+}
+
+/**
+ * A forward node's output that folds to a constant (shape arithmetic, a causal mask) is read by the
+ * backward as an initializer under a fresh name: were it kept under the forward name, any graph that
+ * runs the forward nodes beside the backward's (a training graph, a recomputing or fused stage)
+ * would define that name twice, which ONNX forbids ("Duplicate definition").
+ */
+function withFoldedCopies(
+  forward: Graph,
+  emit: GradEmitter,
+  constants: Map<string, Tensor>,
+  nodes: Node[],
+): Node[] {
+  const byForwardNode = new Set(forward.nodes.flatMap((n) => n.outputs))
+  const copies = new Map<string, string>()
+  const copyOf = (name: string): string => {
+    if (!byForwardNode.has(name) || emit.initializers.has(name)) return name
+    const value = constants.get(name)
+    if (value === undefined) return name
+    let copy = copies.get(name)
+    if (copy === undefined) {
+      emit.hint = 'folded'
+      copy = emit.fresh(name)
+      copies.set(name, copy)
+      emit.initializers.set(copy, value)
+    }
+    return copy
+  }
+  return nodes.map((n) => {
+    const inputs = n.inputs.map((i) => (i === '' ? i : copyOf(i)))
+    return inputs.every((i, k) => i === n.inputs[k]) ? n : { ...n, inputs }
+  })
 }
 
 /** The nodes some of `outputs` depend on, in their original order. */

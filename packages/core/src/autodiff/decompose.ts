@@ -3,8 +3,10 @@
  * compute the composite as the ONNX spec says. onnxruntime's CPU BatchNormalization with
  * training_mode=1 does not normalise with the batch statistics the spec (and PyTorch) use, so a
  * training graph that should run on onnxruntime rewrites it into ReduceSum/Sub/Mul/Sqrt nodes that
- * keep the node's scope. Running statistics follow the spec: r·momentum + batch·(1 − momentum),
- * with the biased batch variance.
+ * keep the node's scope. Running statistics follow PyTorch, which trains the models Atoll imports:
+ * r·momentum + batch·(1 − momentum) (ONNX's momentum weighs the old value: PyTorch's 0.1 is 0.9
+ * here), with the unbiased batch variance n/(n − 1)·σ² for the running variance, where the ONNX
+ * spec and the reference kernel use the biased σ² that normalises the batch.
  */
 import type { Graph, Node } from '../graph.ts'
 import { readAttrs } from '../ops/attrs.ts'
@@ -12,6 +14,7 @@ import { inferTypes } from '../ops/infer.ts'
 import { float32, type Tensor, tensor } from '../tensor.ts'
 import { staticShape } from './context.ts'
 import { GradEmitter } from './emitter.ts'
+import { isTrainingBatchNorm } from './state.ts'
 
 /**
  * `graph` prepared for differentiation (a new graph): every training-mode BatchNormalization written
@@ -20,7 +23,7 @@ import { GradEmitter } from './emitter.ts'
  */
 export function decomposeTrainingOps(graph: Graph, bindings?: Readonly<Record<string, number>>): Graph {
   const rewrites = (n: Node) =>
-    (n.opType === 'BatchNormalization' && isTraining(n, graph.opset)) ||
+    (n.opType === 'BatchNormalization' && isTrainingBatchNorm(n, graph.opset)) ||
     (n.opType === 'Dropout' && !n.outputs[1])
   if (!graph.nodes.some(rewrites)) return graph
   const { types } = inferTypes(graph, { bindings })
@@ -46,11 +49,6 @@ export function decomposeTrainingOps(graph: Graph, bindings?: Readonly<Record<st
   return { ...graph, nodes, initializers }
 }
 
-function isTraining(node: Node, opset: number): boolean {
-  if (opset >= 14) return readAttrs(node).int('training_mode') === 1
-  return node.outputs.filter((o) => o !== '').length > 1
-}
-
 function batchNormPrimitives(e: GradEmitter, node: Node, shape: number[], dtype: Tensor['dtype']): void {
   const a = readAttrs(node)
   const [x, scale, bias, runMean, runVar] = node.inputs
@@ -72,5 +70,5 @@ function batchNormPrimitives(e: GradEmitter, node: Node, shape: number[], dtype:
     e.op('Add', [kept, e.op('Mul', [e.reshape(batch, [shape[1]]), scalar(1 - momentum)])], {}, out)
   }
   if (outMean) running(runMean, mean, outMean)
-  if (outVar) running(runVar, variance, outVar)
+  if (outVar) running(runVar, e.op('Mul', [variance, scalar(count / Math.max(count - 1, 1))]), outVar)
 }

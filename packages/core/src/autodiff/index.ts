@@ -6,7 +6,9 @@
  * ```ts
  * const bw = buildBackward(graph, 'loss', { bindings: { batch: 8 } })
  * bw.graph          // inputs: bw.saved + 'grad.loss'; outputs: 'grad.<param>' per parameter
- * const { graph: train } = buildTrainingGraph(graph, 'loss') // loss + every gradient in one graph
+ * const { graph: train, state } = buildTrainingGraph(graph, 'loss') // loss + every gradient in one graph
+ * state // [{ state: 'bn1.running_mean', update: <output with its new value> }, …]: write back per forward
+ * const evalGraph = inferenceGraph(graph) // BatchNorm normalises with the running statistics
  * ```
  */
 export {
@@ -26,4 +28,5 @@ export {
 } from './errors.ts'
 export { type GradContext, type GradRule, NON_DIFFERENTIABLE } from './rule.ts'
 export { GRADIENT_RULES, RULES_BY_OP } from './rules/index.ts'
+export { inferenceGraph, isTrainingBatchNorm, type StateUpdate, stateUpdates } from './state.ts'
 export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './training.ts'

@@ -5,15 +5,22 @@
  * are needed.
  */
 import type { Graph, ValueInfo } from '../graph.ts'
+import { producers } from '../graph/validate.ts'
 import { numel, type Tensor, tensor } from '../tensor.ts'
 import { type Backward, type BackwardOptions, buildBackward } from './backward.ts'
 import { staticShape } from './context.ts'
 import { decomposeTrainingOps } from './decompose.ts'
+import { type StateUpdate, stateUpdates } from './state.ts'
 
 export interface TrainingGraph {
-  /** inputs: the forward's; outputs: the loss, then `grad.<p>` for every differentiated value */
+  /**
+   * inputs: the forward's; outputs: the loss, then `grad.<p>` for every differentiated value, then
+   * the updated running statistics (`state`)
+   */
   graph: Graph
   backward: Backward
+  /** state initializers (BatchNorm running statistics) and the outputs holding their new values */
+  state: StateUpdate[]
 }
 
 export interface TrainingGraphOptions extends BackwardOptions {
@@ -26,28 +33,32 @@ export function buildTrainingGraph(
   loss: string,
   options: TrainingGraphOptions = {},
 ): TrainingGraph {
+  const state = stateUpdates(source)
   const graph = options.decompose === false ? source : decomposeTrainingOps(source, options.bindings)
   const backward = buildBackward(graph, loss, options)
   const seed = backward.seeds.get(loss) as string
   const lossInfo = backward.types.get(loss) as ValueInfo
-  // the backward carries constants folded from forward values (a causal mask, shape arithmetic) as
-  // initializers; here the forward nodes compute them, and ONNX forbids defining a name twice
-  const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
-  const folded = [...backward.graph.initializers].filter(([name]) => !produced.has(name))
-  const initializers = new Map<string, Tensor>([...graph.initializers, ...folded])
+  // the backward's initializers never share a name with a forward node's output (folded values
+  // are copied under fresh names), so the union defines every value once
+  const initializers = new Map<string, Tensor>([...graph.initializers, ...backward.graph.initializers])
   initializers.set(seed, ones(lossInfo.dtype, staticShape(backward.types, loss)))
   const bind = (v: ValueInfo): ValueInfo => ({ ...v, shape: backward.types.get(v.name)?.shape ?? v.shape })
   const combined: Graph = {
     name: `${graph.name}.training`,
     nodes: [...graph.nodes, ...backward.graph.nodes],
     inputs: graph.inputs.map(bind),
-    outputs: [{ ...lossInfo }, ...backward.graph.outputs],
+    outputs: [
+      { ...lossInfo },
+      ...backward.graph.outputs,
+      ...state.map(({ state, update }) => ({ ...(backward.types.get(state) as ValueInfo), name: update })),
+    ],
     initializers,
     parameters: new Set(graph.parameters),
     valueInfo: new Map(graph.valueInfo),
     opset: graph.opset,
   }
-  return { graph: combined, backward }
+  producers(combined) // throws DuplicateNameError if any value were defined twice
+  return { graph: combined, backward, state }
 }
 
 function ones(dtype: ValueInfo['dtype'], shape: number[]): Tensor {

@@ -39,7 +39,7 @@ export function causalSelfAttention(m: ModelBuilder, x: Value, heads: number): V
   const keep = new Uint8Array(seq * seq)
   for (let i = 0; i < seq; i++) for (let j = 0; j <= i; j++) keep[i * seq + j] = 1
   const mask = m.constant(tensor('bool', [seq, seq], keep), 'causal_mask')
-  const masked = m.op('Where', [mask, scores, m.scalar(MASKED, 'masked')], scores.shape, {}, scores.dtype)
+  const masked = m.op('Where', [mask, scores, m.scalar(MASKED, 'masked')], scores.shape)
   const probs = m.op('Softmax', [masked], scores.shape, { axis: -1 })
   const y = m.op('MatMul', [probs, v], [batch, heads, seq, hd])
   const merged = m.op(

@@ -79,8 +79,8 @@ export function batchNorm2d(m: ModelBuilder, x: Value, o: BatchNormOptions = {})
     training_mode: training ? 1 : 0,
   }
   const inputs = [x.name, scale.name, bias.name, mean.name, variance.name]
-  // training mode must declare the updated running statistics as outputs (ONNX requires all three);
-  // nothing reads them yet: the runtime owns buffer updates
+  // training mode declares the updated running statistics as outputs (ONNX requires all three):
+  // stateUpdates pairs them with the buffers, which a runtime overwrites after each forward
   const [y] = m.b.node('BatchNormalization', inputs, attrs, { outputs: training ? 3 : 1 })
   m.graph.valueInfo.set(y, { name: y, dtype: x.dtype, shape: [...x.shape] })
   return { name: y, dtype: x.dtype, shape: [...x.shape] }

@@ -2,8 +2,9 @@
  * ModelBuilder: the layer API's state — a GraphBuilder, a seeded generator, and the static shape of
  * every value, so that layers can size their weights from their inputs (Linear reads in_features).
  */
-import { type Dim, type Graph, attr } from '../graph.ts'
+import { type Dim, type Graph, type ValueInfo, attr } from '../graph.ts'
 import { DEFAULT_OPSET, GraphBuilder } from '../graph/builder.ts'
+import { inferNodeTypes } from '../ops/infer.ts'
 import type { DType, Tensor } from '../tensor.ts'
 import { type Init, initTensor, Rng } from './init.ts'
 
@@ -87,11 +88,35 @@ export class ModelBuilder {
     dtype?: DType,
   ): Value {
     const names = inputs.map((v) => (typeof v === 'string' ? v : v.name))
-    const first = inputs.find((v): v is Value => typeof v !== 'string')
     const name = this.b.op(opType, names, attributes)
-    const value: Value = { name, dtype: dtype ?? first?.dtype ?? 'float32', shape: [...shape] }
+    const value: Value = { name, dtype: dtype ?? this.outputDtype(inputs), shape: [...shape] }
     this.b.graph.valueInfo.set(name, { name, dtype: value.dtype, shape: [...shape] })
     return value
+  }
+
+  /**
+   * The dtype the op contract gives the node just appended: not simply its first input's (Where's
+   * first input is the bool condition, Equal gives bool, Shape int64), or the exported value types
+   * would contradict the ops and onnxruntime would refuse the model.
+   */
+  private outputDtype(inputs: (Value | string)[]): DType {
+    const node = this.graph.nodes[this.graph.nodes.length - 1]
+    const types = new Map<string, ValueInfo>()
+    const constants = new Map<string, Tensor>()
+    inputs.forEach((v, i) => {
+      const name = node.inputs[i]
+      const t = this.graph.initializers.get(name)
+      if (t !== undefined && !this.graph.parameters.has(name)) constants.set(name, t)
+      const known = typeof v === 'string' ? this.typeOf(name) : v
+      if (known !== undefined) types.set(name, { name, dtype: known.dtype, shape: known.shape })
+    })
+    return inferNodeTypes(node, this.graph.opset, types, constants)[0].dtype
+  }
+
+  private typeOf(name: string): { dtype: DType; shape?: Dim[] } | undefined {
+    const t = this.graph.initializers.get(name)
+    if (t !== undefined) return { dtype: t.dtype, shape: [...t.shape] }
+    return this.graph.valueInfo.get(name) ?? this.graph.inputs.find((i) => i.name === name)
   }
 
   output(v: Value): Value {

@@ -81,8 +81,12 @@ function encodeGraph(graph: Graph, withValueInfo: boolean): ProtoWriter {
   for (const v of graph.inputs) w.message(11, encodeValueInfo(v))
   for (const v of graph.outputs) w.message(12, encodeValueInfo(v))
   if (withValueInfo) {
+    // only values this graph's nodes compute: an entry left over from the graph a stage was cut
+    // from may name what is here an input or an initializer, and would contradict its type
     const declared = new Set([...graph.inputs, ...graph.outputs].map((v) => v.name))
-    for (const v of graph.valueInfo.values()) if (!declared.has(v.name)) w.message(13, encodeValueInfo(v))
+    const computed = new Set(graph.nodes.flatMap((n) => n.outputs))
+    for (const v of graph.valueInfo.values())
+      if (computed.has(v.name) && !declared.has(v.name)) w.message(13, encodeValueInfo(v))
   }
   return w
 }

@@ -75,6 +75,23 @@ export function inferTypes(graph: Graph, options: InferOptions = {}): InferenceR
   return { types, constants }
 }
 
+/**
+ * Output types of one node from its inputs' types (and the values of constant inputs, which shape
+ * functions such as Reshape's read): what a builder should record for the node's outputs.
+ */
+export function inferNodeTypes(
+  node: Node,
+  opset: number,
+  types: ReadonlyMap<string, ValueInfo>,
+  constants: ReadonlyMap<string, Tensor> = new Map(),
+): OutputType[] {
+  return inferNode(node, opset, {
+    types: new Map(types),
+    constants: new Map(constants),
+    symbolic: new Map(),
+  })
+}
+
 interface State {
   types: Map<string, ValueInfo>
   constants: Map<string, Tensor>

@@ -119,10 +119,9 @@ function withRecompute(
   const nodes = [...recomputed, ...bw.graph.nodes]
   const produced = new Set(nodes.flatMap((n) => n.outputs))
   const seeds = new Set(bw.seeds.values())
-  // folded constants that a recomputed node now produces must not also be initializers
-  const initializers = new Map<string, Tensor>(
-    [...bw.graph.initializers].filter(([name]) => !produced.has(name)),
-  )
+  // the backward's initializers never reuse a forward value's name (buildBackward copies folded
+  // values under fresh names), so the recomputed nodes cannot collide with them
+  const initializers = new Map<string, Tensor>(bw.graph.initializers)
   const inputs: string[] = []
   for (const name of new Set(nodes.flatMap((n) => n.inputs))) {
     if (name === '' || produced.has(name) || seeds.has(name) || initializers.has(name)) continue

@@ -10,10 +10,21 @@ import type { Parameter } from '../optim/parameter.ts'
 export function assignParameters(
   params: readonly Parameter[],
   tensors: ReadonlyMap<string, Tensor>,
-  options: { prefix?: string; allowExtra?: boolean; source?: string } = {},
+  options: {
+    prefix?: string
+    allowExtra?: boolean
+    source?: string
+    /** live model state (running statistics, see modelState): copied in when present, never required */
+    state?: ReadonlyMap<string, Tensor>
+  } = {},
 ): void {
-  const { prefix = '', allowExtra = false, source = 'the weights' } = options
+  const { prefix = '', allowExtra = false, source = 'the weights', state = new Map() } = options
   const problems: string[] = []
+  for (const [name, live] of state) {
+    const t = tensors.get(prefix + name)
+    if (t !== undefined && (t.dtype !== live.dtype || t.shape.join() !== live.shape.join()))
+      problems.push(`state '${name}' is ${t.dtype} [${t.shape}], expected ${live.dtype} [${live.shape}]`)
+  }
   for (const p of params) {
     const t = tensors.get(prefix + p.name)
     if (t === undefined) problems.push(`'${p.name}' is missing`)
@@ -23,7 +34,7 @@ export function assignParameters(
     }
   }
   if (!allowExtra) {
-    const known = new Set(params.map((p) => prefix + p.name))
+    const known = new Set([...params.map((p) => p.name), ...state.keys()].map((n) => prefix + n))
     for (const name of tensors.keys()) {
       if (name.startsWith(prefix) && !known.has(name))
         problems.push(`'${name.slice(prefix.length)}' is not a parameter of the model`)
@@ -35,4 +46,8 @@ export function assignParameters(
     throw new CheckpointError(`${source} do not match the model: ${shown}${more}`)
   }
   for (const p of params) p.value.set(tensors.get(prefix + p.name)!.data as Float32Array)
+  for (const [name, live] of state) {
+    const t = tensors.get(prefix + name)
+    if (t !== undefined) (live.data as Float32Array).set(t.data as Float32Array)
+  }
 }

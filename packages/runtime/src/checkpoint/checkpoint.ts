@@ -14,6 +14,7 @@ import { assignParameters } from './assign.ts'
 
 const RECORD = 'latest.json'
 const PARAM_PREFIX = 'param.'
+const STATE_PREFIX = 'state.'
 const OPTIM_PREFIX = 'optim.'
 const FORMAT_VERSION = 1
 
@@ -33,6 +34,8 @@ export interface SaveOptions {
   /** how many older checkpoint files to keep besides the new one (default 1) */
   keepPrevious?: number
   extra?: Record<string, unknown>
+  /** model state saved beside the parameters (running statistics, see modelState) */
+  state?: ReadonlyMap<string, Tensor>
 }
 
 export async function saveCheckpoint(
@@ -48,6 +51,7 @@ export async function saveCheckpoint(
   const tensors = new Map<string, Tensor>(params.map((p) => [PARAM_PREFIX + p.name, parameterTensor(p)]))
   const state = optimizer?.exportState()
   for (const [name, t] of state?.tensors ?? []) tensors.set(OPTIM_PREFIX + name, t)
+  for (const [name, t] of options.state ?? []) tensors.set(STATE_PREFIX + name, t)
   const bytes = writeSafetensors(tensors, { step: String(step) })
   const file = `step-${String(step).padStart(8, '0')}.safetensors`
   await writeAtomically(join(dir, file), bytes)
@@ -68,6 +72,8 @@ export async function saveCheckpoint(
 export interface LoadedCheckpoint {
   record: CheckpointRecord
   params: Map<string, Tensor>
+  /** model state (running statistics) */
+  state: Map<string, Tensor>
   optimizer?: OptimizerState
 }
 
@@ -92,22 +98,33 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint | un
   }
   const tensors = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).tensors
   const params = new Map<string, Tensor>()
+  const state = new Map<string, Tensor>()
   const optimTensors = new Map<string, Tensor>()
   for (const [name, t] of tensors) {
     if (name.startsWith(PARAM_PREFIX)) params.set(name.slice(PARAM_PREFIX.length), t)
+    else if (name.startsWith(STATE_PREFIX)) state.set(name.slice(STATE_PREFIX.length), t)
     else if (name.startsWith(OPTIM_PREFIX)) optimTensors.set(name.slice(OPTIM_PREFIX.length), t)
   }
   const optimizer = record.optimizer && { ...record.optimizer, tensors: optimTensors }
-  return { record, params, ...(optimizer ? { optimizer } : {}) }
+  return { record, params, state, ...(optimizer ? { optimizer } : {}) }
 }
 
-/** Puts a loaded checkpoint into live parameters and optimizer; any mismatch is a CheckpointError. */
+/**
+ * Puts a loaded checkpoint into live parameters, model state and optimizer; any mismatch (a state
+ * tensor missing included) is a CheckpointError.
+ */
 export function restoreCheckpoint(
   loaded: LoadedCheckpoint,
   params: readonly Parameter[],
   optimizer?: Optimizer,
+  state: ReadonlyMap<string, Tensor> = new Map(),
 ): void {
-  assignParameters(params, loaded.params, { source: `checkpoint ${loaded.record.file}` })
+  const source = `checkpoint ${loaded.record.file}`
+  const missing = [...state.keys()].filter((n) => !loaded.state.has(n))
+  if (missing.length > 0)
+    throw new CheckpointError(`${source} has no state '${missing.slice(0, 5).join("', '")}'`)
+  assignParameters(params, loaded.params, { source })
+  assignParameters([], loaded.state, { source, state })
   if (optimizer === undefined) return
   if (loaded.optimizer === undefined)
     throw new CheckpointError(`checkpoint ${loaded.record.file} has no optimizer state`)

@@ -5,6 +5,7 @@ import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, shapeSignature } from './bindings.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { buildFusedGraph, type FusedStageGraph } from './stage-graphs.ts'
+import { stateFeeds, writeBackState } from './state.ts'
 import { toOnnx } from './stage.ts'
 
 export interface FusedStageOptions {
@@ -61,7 +62,10 @@ export class FusedLossStage implements PipelineStage {
     if (this.pending.has(mb))
       throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
     const { fused, session } = await this.compile(feeds)
-    const out = await session.run({ ...feeds, ...this.paramFeeds, [fused.seeds.get(this.o.loss)!]: seed })
+    const seedFeed = { [fused.seeds.get(this.o.loss)!]: seed }
+    const state = stateFeeds(this.graph, fused.state)
+    const out = await session.run({ ...feeds, ...this.paramFeeds, ...state, ...seedFeed })
+    await writeBackState(this.graph, fused.state, out)
     const inputGrads: Record<string, Value> = {}
     for (const [name, gradOut] of fused.gradients) {
       const param = this.o.params.get(name)

@@ -1,10 +1,10 @@
-import { buildTrainingGraph, type Graph, type Tensor, tensor } from '@atoll/core'
+import { buildTrainingGraph, type Graph, type StateUpdate, type Tensor, tensor } from '@atoll/core'
 import type { Backend, BackendSession } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, shapeSignature } from './bindings.ts'
 import { toOnnx } from './stage.ts'
-import { unshadowed } from './stage-graphs.ts'
+import { stateFeeds, writeBackState } from './state.ts'
 
 /**
  * The whole forward+backward graph as one session (parameters fed as inputs, viewing the
@@ -17,7 +17,7 @@ export class MonolithicTrainer {
   private readonly params: ReadonlyMap<string, Parameter>
   private readonly compiled = new Map<
     string,
-    Promise<{ session: BackendSession; grads: Map<string, string> }>
+    Promise<{ session: BackendSession; grads: Map<string, string>; state: StateUpdate[] }>
   >()
   private readonly intraOpThreads?: number
 
@@ -37,13 +37,14 @@ export class MonolithicTrainer {
 
   /** Runs forward and backward on `batch`; adds the gradients into the Parameters and returns the loss. */
   async run(batch: Readonly<Record<string, Tensor>>): Promise<number> {
-    const { session, grads } = await this.compile(batch)
-    const feeds: Record<string, Tensor> = { ...batch }
+    const { session, grads, state } = await this.compile(batch)
+    const feeds: Record<string, Tensor> = { ...batch, ...stateFeeds(this.graph, state) }
     for (const name of this.graph.parameters) {
       const p = this.params.get(name)!
       feeds[name] = tensor('float32', p.shape, p.value)
     }
     const out = await session.run(feeds)
+    await writeBackState(this.graph, state, out)
     for (const [param, gradOut] of grads) {
       accumulateGrad(this.params.get(param)!, (await out[gradOut].read()).data as Float32Array)
       out[gradOut].dispose()
@@ -73,7 +74,9 @@ export class MonolithicTrainer {
       if (!this.params.has(name)) throw new SessionError(`no live parameter for '${name}'`)
     }
     const bindings = bindSymbols(this.graph, batch)
-    const { graph: training, backward } = buildTrainingGraph(this.graph, this.loss, { bindings })
+    const { graph: training, backward, state } = buildTrainingGraph(this.graph, this.loss, { bindings })
+    // parameters and running statistics are fed live, not baked into the session
+    const fed = new Set([...this.graph.parameters, ...state.map((u) => u.state)])
     const params = this.graph.parameters
     const g: Graph = {
       ...training,
@@ -84,15 +87,16 @@ export class MonolithicTrainer {
           dtype: 'float32' as const,
           shape: [...this.params.get(p)!.shape],
         })),
+        ...state.map(({ state: s, update }) => ({
+          ...training.outputs.find((o) => o.name === update)!,
+          name: s,
+        })),
       ],
-      initializers: unshadowed(
-        new Map([...training.initializers].filter(([k]) => !params.has(k))),
-        this.graph,
-      ),
+      initializers: new Map([...training.initializers].filter(([k]) => !fed.has(k))),
       parameters: new Set(),
     }
     const model = this.backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }
     const session = await this.backend.createSession(model, { intraOpThreads: this.intraOpThreads })
-    return { session, grads: backward.gradients }
+    return { session, grads: backward.gradients, state }
   }
 }

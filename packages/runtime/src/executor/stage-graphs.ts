@@ -1,4 +1,12 @@
-import { buildBackward, type Graph, type Tensor, type ValueInfo } from '@atoll/core'
+import {
+  buildBackward,
+  decomposeTrainingOps,
+  type Graph,
+  type StateUpdate,
+  stateUpdates,
+  type Tensor,
+  type ValueInfo,
+} from '@atoll/core'
 import { SessionError } from '../errors.ts'
 
 /** Where backward gets the forward's intermediate values: kept from the forward run, or recomputed. */
@@ -16,6 +24,8 @@ export interface StageGraphs {
   seeds: Map<string, string>
   /** parameter or boundary input → its gradient output */
   gradients: Map<string, string>
+  /** running statistics: forward inputs fed from the live state, updated values among its outputs */
+  state: StateUpdate[]
 }
 
 export interface StageGraphOptions {
@@ -27,7 +37,8 @@ export interface StageGraphOptions {
   policy: ActivationPolicy
 }
 
-export function buildStageGraphs(stage: Graph, options: StageGraphOptions): StageGraphs {
+export function buildStageGraphs(source: Graph, options: StageGraphOptions): StageGraphs {
+  const { stage, state, stateInputs } = prepare(source, options.bindings)
   const bw = buildBackward(stage, options.differentiate, {
     bindings: options.bindings,
     inputs: options.gradInputs,
@@ -35,9 +46,13 @@ export function buildStageGraphs(stage: Graph, options: StageGraphOptions): Stag
   const seedNames = new Set(bw.seeds.values())
   const bound = (v: ValueInfo): ValueInfo => ({ ...v, shape: bw.types.get(v.name)?.shape ?? v.shape })
   const params = [...stage.parameters]
-  const paramInputs = params.map((p) => paramInfo(stage, p))
-  const constants = withoutParameters(stage.initializers, stage.parameters)
-  const external = new Set([...stage.inputs.map((i) => i.name), ...params])
+  const forwardInputs = [
+    ...stage.inputs.map(bound),
+    ...params.map((p) => paramInfo(stage, p)),
+    ...stateInputs,
+  ]
+  const constants = liveConstants(stage, state)
+  const external = new Set(forwardInputs.map((i) => i.name))
   const stashed =
     options.policy === 'stash' ? bw.saved.filter((s) => !external.has(s) && !constants.has(s)) : []
   const ownOutputs = new Set(stage.outputs.map((o) => o.name))
@@ -45,8 +60,12 @@ export function buildStageGraphs(stage: Graph, options: StageGraphOptions): Stag
   const forward: Graph = {
     ...stage,
     name: `${stage.name}.forward`,
-    inputs: [...stage.inputs.map(bound), ...paramInputs],
-    outputs: [...stage.outputs.map(bound), ...extraOutputs.map((s) => bound({ name: s, dtype: 'float32' }))],
+    inputs: forwardInputs,
+    outputs: [
+      ...stage.outputs.map(bound),
+      ...extraOutputs.map((s) => bound({ name: s, dtype: 'float32' })),
+      ...updateOutputs(stateInputs, state),
+    ],
     initializers: constants,
     parameters: new Set(),
     valueInfo: new Map(),
@@ -55,9 +74,35 @@ export function buildStageGraphs(stage: Graph, options: StageGraphOptions): Stag
   const backward =
     options.policy === 'stash'
       ? stashBackward(bw.graph, constants)
-      : recomputeBackward(stage, bw.graph, constants, [...stage.inputs.map(bound), ...paramInputs], seedNames)
+      : recomputeBackward(stage, bw.graph, constants, forwardInputs, seedNames)
   const backwardReads = backward.inputs.map((i) => i.name).filter((n) => !seedNames.has(n))
-  return { forward, backward, stashed, backwardReads, seeds: bw.seeds, gradients: bw.gradients }
+  return { forward, backward, stashed, backwardReads, seeds: bw.seeds, gradients: bw.gradients, state }
+}
+
+/**
+ * The stage as it is differentiated and run: training BatchNorm decomposed (onnxruntime's kernel
+ * does not normalise with the batch statistics), its running statistics turned into inputs, so
+ * that sessions read the live state and the executor can write the updated values back.
+ */
+function prepare(source: Graph, bindings: Readonly<Record<string, number>>) {
+  const state = stateUpdates(source)
+  const stage = decomposeTrainingOps(source, bindings)
+  const stateInputs = state.map(({ state: name }): ValueInfo => {
+    const t = stage.initializers.get(name) as Tensor
+    if (t.dtype !== 'float32') throw new SessionError(`state '${name}' is ${t.dtype}; training needs float32`)
+    return { name, dtype: t.dtype, shape: [...t.shape] }
+  })
+  return { stage, state, stateInputs }
+}
+
+function updateOutputs(stateInputs: ValueInfo[], state: StateUpdate[]): ValueInfo[] {
+  return state.map((u, i) => ({ ...stateInputs[i], name: u.update }))
+}
+
+/** Initializers baked into the sessions: neither parameters nor state, which are fed live. */
+function liveConstants(stage: Graph, state: StateUpdate[]): Map<string, Tensor> {
+  const fed = new Set([...stage.parameters, ...state.map((u) => u.state)])
+  return new Map([...stage.initializers].filter(([k]) => !fed.has(k)))
 }
 
 function stashBackward(bwGraph: Graph, constants: Map<string, Tensor>): Graph {
@@ -82,7 +127,7 @@ function recomputeBackward(
     name: `${stage.name}.recompute-backward`,
     nodes: [...stage.nodes, ...bwGraph.nodes],
     inputs: [...forwardInputs, ...seedInputs],
-    initializers: unshadowed(new Map([...constants, ...bwGraph.initializers]), stage),
+    initializers: new Map([...constants, ...bwGraph.initializers]),
     valueInfo: new Map(),
   }
 }
@@ -96,23 +141,9 @@ function paramInfo(stage: Graph, name: string): ValueInfo {
   return { name, dtype: t.dtype, shape: [...t.shape] }
 }
 
-function withoutParameters(initializers: Map<string, Tensor>, params: Set<string>): Map<string, Tensor> {
-  return new Map([...initializers].filter(([k]) => !params.has(k)))
-}
-
 function fixDtype(g: Graph, name: string, info: ValueInfo | undefined): void {
   const out = g.outputs.find((o) => o.name === name)
   if (out && info) out.dtype = info.dtype
-}
-
-/**
- * Backward graphs carry constants folded from forward values (shape arithmetic) as initializers;
- * when the forward nodes run in the same graph they produce those values themselves, and ONNX
- * forbids a name defined twice.
- */
-export function unshadowed(initializers: Map<string, Tensor>, forward: Graph): Map<string, Tensor> {
-  const produced = new Set(forward.nodes.flatMap((n) => n.outputs))
-  return new Map([...initializers].filter(([k]) => !produced.has(k)))
 }
 
 /** A stage's forward and backward as one graph: the seeds are inputs, the gradients outputs. */
@@ -120,6 +151,7 @@ export interface FusedStageGraph {
   graph: Graph
   seeds: Map<string, string>
   gradients: Map<string, string>
+  state: StateUpdate[]
 }
 
 /**
@@ -127,7 +159,8 @@ export interface FusedStageGraph {
  * follows its own forward and its seed (1/M) is known up front, so nothing needs stashing and
  * onnxruntime can plan both directions together.
  */
-export function buildFusedGraph(stage: Graph, options: Omit<StageGraphOptions, 'policy'>): FusedStageGraph {
+export function buildFusedGraph(source: Graph, options: Omit<StageGraphOptions, 'policy'>): FusedStageGraph {
+  const { stage, state, stateInputs } = prepare(source, options.bindings)
   const bw = buildBackward(stage, options.differentiate, {
     bindings: options.bindings,
     inputs: options.gradInputs,
@@ -135,7 +168,6 @@ export function buildFusedGraph(stage: Graph, options: Omit<StageGraphOptions, '
   const bound = (v: ValueInfo): ValueInfo => ({ ...v, shape: bw.types.get(v.name)?.shape ?? v.shape })
   const params = [...stage.parameters]
   const seedNames = new Set(bw.seeds.values())
-  const constants = withoutParameters(stage.initializers, stage.parameters)
   const graph: Graph = {
     ...stage,
     name: `${stage.name}.fused`,
@@ -143,12 +175,13 @@ export function buildFusedGraph(stage: Graph, options: Omit<StageGraphOptions, '
     inputs: [
       ...stage.inputs.map(bound),
       ...params.map((p) => paramInfo(stage, p)),
+      ...stateInputs,
       ...bw.graph.inputs.filter((i) => seedNames.has(i.name)),
     ],
-    outputs: [...stage.outputs.map(bound), ...bw.graph.outputs],
-    initializers: unshadowed(new Map([...constants, ...bw.graph.initializers]), stage),
+    outputs: [...stage.outputs.map(bound), ...bw.graph.outputs, ...updateOutputs(stateInputs, state)],
+    initializers: new Map([...liveConstants(stage, state), ...bw.graph.initializers]),
     parameters: new Set(),
     valueInfo: new Map(),
   }
-  return { graph, seeds: bw.seeds, gradients: bw.gradients }
+  return { graph, seeds: bw.seeds, gradients: bw.gradients, state }
 }

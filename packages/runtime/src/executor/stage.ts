@@ -4,6 +4,7 @@ import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, shapeSignature } from './bindings.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
+import { stateFeeds, writeBackState } from './state.ts'
 import { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './stage-graphs.ts'
 
 export interface StageExecutorOptions {
@@ -68,7 +69,9 @@ export class StageExecutor implements PipelineStage {
     if (this.pending.has(mb))
       throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
     const compiled = await this.compile(feeds)
-    const out = await compiled.forward.run({ ...feeds, ...this.paramFeeds })
+    const state = compiled.graphs.state
+    const out = await compiled.forward.run({ ...feeds, ...this.paramFeeds, ...stateFeeds(this.graph, state) })
+    await writeBackState(this.graph, state, out)
     const stash: Record<string, Value> = {}
     for (const name of compiled.graphs.stashed) stash[name] = out[name]
     this.pending.set(mb, { feeds, stash, compiled })
@@ -90,7 +93,8 @@ export class StageExecutor implements PipelineStage {
     const { graphs, backward } = p.compiled
     const feeds: Record<string, Feed> = {}
     for (const name of graphs.backwardReads) {
-      const f = p.stash[name] ?? p.feeds[name] ?? this.paramFeeds[name]
+      // a recomputing backward also declares the state inputs (its running-update nodes read them)
+      const f = p.stash[name] ?? p.feeds[name] ?? this.paramFeeds[name] ?? this.graph.initializers.get(name)
       if (f === undefined)
         throw new SessionError(`backward of '${this.graph.name}' reads '${name}', which nothing provides`)
       feeds[name] = f
@@ -167,7 +171,7 @@ export class StageExecutor implements PipelineStage {
   }
 }
 
-/** ONNX bytes without intermediate value types: onnxruntime infers them, and stale ones would conflict. */
+/** A stage graph as ONNX bytes, value types included (core writes only those its nodes compute). */
 export function toOnnx(g: Graph): Uint8Array {
-  return exportOnnx(g, { valueInfo: false })
+  return exportOnnx(g)
 }

@@ -60,10 +60,11 @@ export function sgd(params: readonly Parameter[], options: SgdOptions = {}): Opt
       steps++
     },
     exportState(): OptimizerState {
+      // plain SGD has no buffers (and must not build tensors over the missing ones)
       const tensors = new Map(
-        params.map((p, k) => [`${p.name}.momentum_buffer`, bufferTensor(p, buffers[k])]),
+        buffers.map((b, k) => [`${params[k].name}.momentum_buffer`, bufferTensor(params[k], b)]),
       )
-      return { kind: 'sgd', steps, options: { ...header }, tensors: momentum !== 0 ? tensors : new Map() }
+      return { kind: 'sgd', steps, options: { ...header }, tensors }
     },
     close() {},
     importState(state) {

@@ -1,4 +1,4 @@
-import { type Graph, type Tensor, tensor } from '@atoll/core'
+import { type Graph, inferenceGraph, type Tensor, tensor } from '@atoll/core'
 import type { Backend, BackendSession } from '../backend/backend.ts'
 import { TaskInputError } from '../errors.ts'
 import { toOnnx } from '../executor/stage.ts'
@@ -16,8 +16,9 @@ export interface EvalResult {
 }
 
 /**
- * Forward-only evaluation: loss and arg-max accuracy over `batches`. The graph's parameters are
- * fed from `params` (so trained weights are evaluated without rebuilding the model).
+ * Forward-only evaluation in inference mode: loss and arg-max accuracy over `batches`. The graph's
+ * parameters are fed from `params` (so trained weights are evaluated without rebuilding the model);
+ * its running statistics are the graph's own initializers, which training updates in place.
  */
 export async function evaluate(
   model: TrainableModel,
@@ -27,7 +28,8 @@ export async function evaluate(
 ): Promise<EvalResult> {
   const logits = model.graph.outputs.find((o) => o.name !== model.loss)
   if (logits === undefined) throw new TaskInputError('the model has no logits output besides its loss')
-  const forward = forwardGraph(model.graph, params)
+  // BatchNorm normalises with the running statistics training kept, as PyTorch's eval() does
+  const forward = forwardGraph(inferenceGraph(model.graph), params)
   const session: BackendSession = await backend.createSession(
     backend.format === 'onnx' ? { onnx: toOnnx(forward) } : { graph: forward },
   )

@@ -6,6 +6,7 @@ import { TaskInputError } from '../errors.ts'
 import { bindSymbols, microBatchView } from '../executor/bindings.ts'
 import type { PipelineSchedule } from '../executor/schedule.ts'
 import type { ActivationPolicy } from '../executor/stage-graphs.ts'
+import { modelState } from '../executor/state.ts'
 import { pipelineModel, type StepReport, Trainer } from '../executor/trainer.ts'
 import type { Parameter } from '../optim/parameter.ts'
 import { checkSchedule, type LrSchedule } from '../optim/schedule.ts'
@@ -37,6 +38,8 @@ export interface FitOptions {
 
 export interface FitResult {
   params: Parameter[]
+  /** the model's running statistics (live: the graph's own initializers) */
+  state: Map<string, Tensor>
   /** the step training started at (after a resume) and ended at */
   from: number
   to: number
@@ -61,7 +64,9 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     loss: model.loss,
     intraOpThreads: options.intraOpThreads,
   })
-  if (options.init) assignParameters(params, options.init, { source: 'the --init weights' })
+  // running statistics live in the graph's initializers, which the stages update in place
+  const state = modelState(model.graph)
+  if (options.init) assignParameters(params, options.init, { source: 'the --init weights', state })
   const optimizer = makeOptimizer(options.optimizer, params)
   const trainer = new Trainer({
     pipeline,
@@ -74,7 +79,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   })
   const ckpt = options.checkpoint
   const resumed = ckpt ? await loadCheckpoint(ckpt.dir) : undefined
-  if (resumed) restoreCheckpoint(resumed, params, optimizer)
+  if (resumed) restoreCheckpoint(resumed, params, optimizer, state)
   const from = trainer.step
   options.onStart?.(from)
   try {
@@ -86,13 +91,13 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       await options.onStep?.({ ...report, seconds: (performance.now() - t0) / 1000, samples })
       const done = trainer.step
       if (ckpt && (done % ckpt.every === 0 || done === steps))
-        await saveCheckpoint(ckpt.dir, done, params, optimizer)
+        await saveCheckpoint(ckpt.dir, done, params, optimizer, { state })
     }
   } finally {
     optimizer.close()
     await pipeline.release()
   }
-  return { params, from, to: trainer.step }
+  return { params, state, from, to: trainer.step }
 }
 
 function microBatches(batch: Readonly<Record<string, Tensor>>, count: number): Record<string, Tensor> {
