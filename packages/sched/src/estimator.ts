@@ -62,8 +62,8 @@ export function allReduceSeconds(bytes: number, n: number, bandwidthBps: number,
  * Data-parallel sync time per step of `bytes` of parameters over n replicas, by algorithm:
  * S-SGD all-reduces every step; Local SGD and DiLoCo every H steps (amortised: 1/H per step);
  * DreamDDP sends about 1/H of the layers each step, overlapped with that step's backward, so it
- * costs what does not fit behind `backwardSeconds` (the exact figure needs per-layer timings:
- * planDreamDdp).
+ * costs what does not fit behind `backwardSeconds`. This closed form is what the planner's DP uses;
+ * the final plan's stages replace it by their solved schedule (stageSyncPlan).
  */
 export function syncSecondsPerStep(
   sync: SyncSpec,
