@@ -16,6 +16,7 @@ import {
   int64,
   isTrainingBatchNorm,
   mnistCnn,
+  partitionGraph,
   runReference,
   stateUpdates,
   type Tensor,
@@ -105,5 +106,31 @@ test('a TorchScript export trained in training mode has its running statistics a
       assert.ok(!g.parameters.has(u.state))
     }
     assert.equal(stateUpdates(inferenceGraph(g)).length, 0)
+  }
+})
+
+test('pipeline stages output the running statistics their BatchNorms update', async () => {
+  const { graph } = mnistCnn({ seed: 2 })
+  const bindings = { batch: 3 }
+  const train = buildTrainingGraph(graph, 'loss', { bindings })
+  const whole = await runOrt(train.graph, batch)
+  const { stages } = partitionGraph(graph, {
+    loss: 'loss',
+    stages: [{ scopes: ['conv1', 'bn1'] }, { scopes: ['conv2', 'bn2', 'fc', ''] }],
+    bindings,
+  })
+  assert.deepEqual(
+    stages.map((s) => s.state.map((u) => u.state)),
+    [
+      ['bn1.running_mean', 'bn1.running_var'],
+      ['bn2.running_mean', 'bn2.running_var'],
+    ],
+  )
+  const values: Record<string, Tensor> = { ...batch }
+  for (const s of stages) {
+    const feeds = Object.fromEntries(s.forward.inputs.map((i) => [i.name, values[i.name]]))
+    const out = await runOrt(s.forward, feeds)
+    for (const o of s.forward.outputs) values[o.name] = float32([...(o.shape as number[])], out[o.name])
+    for (const u of s.state) assert.deepEqual(out[u.update], whole[u.update], u.update)
   }
 })

@@ -7,6 +7,7 @@
  * graph's loss and gradients.
  */
 import { decomposeTrainingOps } from '../autodiff/decompose.ts'
+import { stateUpdates } from '../autodiff/state.ts'
 import type { Graph, ValueInfo } from '../graph.ts'
 import { inferTypes } from '../ops/infer.ts'
 import { assignStages, type StageSpec } from './assign.ts'
@@ -47,6 +48,8 @@ export interface Partition {
 }
 
 export function partitionGraph(source: Graph, options: PartitionOptions): Partition {
+  // found before decomposition: afterwards the updates are plain Mul/Add nodes
+  const state = stateUpdates(source)
   const graph = options.decompose === false ? source : decomposeTrainingOps(source, options.bindings)
   const { types } = inferTypes(graph, { bindings: options.bindings })
   if (!types.has(options.loss)) throw new PartitionError(`loss '${options.loss}' is not a value of the graph`)
@@ -96,6 +99,7 @@ export function partitionGraph(source: Graph, options: PartitionOptions): Partit
         activationsIn: reads.filter((v) => producer.has(v) && producer.get(v) !== s),
         graphInputs: reads.filter((v) => graphInputs.has(v)),
         activationsOut: produced.filter((v) => outputs.has(v) || readLater(v)),
+        state: state.filter((u) => produced.includes(u.update)),
         gradientsIn: produced.filter((v) => carriers.has(v) && (v === options.loss || readLater(v))),
         carriers,
         recompute: options.recompute ?? false,

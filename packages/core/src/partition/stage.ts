@@ -1,5 +1,6 @@
 /** The forward and backward graphs of one stage. */
 import { type Backward, buildBackward } from '../autodiff/backward.ts'
+import type { StateUpdate } from '../autodiff/state.ts'
 import type { Graph, Node, ValueInfo } from '../graph.ts'
 import type { Tensor } from '../tensor.ts'
 import { PartitionError } from './errors.ts'
@@ -11,7 +12,7 @@ export interface Stage {
   nodes: string[]
   /** trainable parameters the stage reads (a tied parameter is listed by every stage that reads it) */
   parameters: string[]
-  /** inputs: `activationsIn` then graph inputs read here; outputs: `activationsOut` then `saved` */
+  /** inputs: `activationsIn` then graph inputs read here; outputs: `activationsOut`, `saved`, then the `state` updates */
   forward: Graph
   /** inputs: `backwardInputs` then `grad.<v>` for v in `gradientsIn`; outputs: `grad.<param>`, then `grad.<v>` for `gradientsOut` */
   backward: Graph
@@ -29,6 +30,11 @@ export interface Stage {
   gradientsIn: string[]
   /** boundary inputs whose gradient this stage's backward sends to earlier stages */
   gradientsOut: string[]
+  /**
+   * running statistics this stage's forward updates (initializers of its forward graph): a runner
+   * writes each `update` output back into its `state` after every forward
+   */
+  state: StateUpdate[]
 }
 
 export interface StageParts {
@@ -45,6 +51,7 @@ export interface StageParts {
   carriers: ReadonlySet<string>
   recompute: boolean
   convTranspose: boolean
+  state: StateUpdate[]
 }
 
 export function buildStage(p: StageParts): Stage {
@@ -81,12 +88,15 @@ export function buildStage(p: StageParts): Stage {
     activationsOut: p.activationsOut,
     gradientsIn,
     gradientsOut,
+    state: p.state,
   }
+  const updates = p.state.map((u) => ({ ...info(u.state), name: u.update }))
   if (!p.recompute) {
     const saved = needed.filter((v) => !p.activationsOut.includes(v))
-    forward.outputs.push(...saved.map(info))
+    forward.outputs.push(...saved.map(info), ...updates)
     return { ...base, forward, backward: bw.graph, saved, backwardInputs: bw.saved }
   }
+  forward.outputs.push(...updates)
   const recomputed = recomputation(p.nodes, needed, p.name)
   const backward = withRecompute(bw, recomputed, forward, info)
   const seedNames = new Set(bw.seeds.values())
