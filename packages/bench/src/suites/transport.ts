@@ -117,7 +117,9 @@ export const transport: BenchSuite = {
       for (const mbit of SHAPED_MBIT) {
         pair.shape(mbit)
         const rate = (mbit * 1e6) / 8
-        const shapedBytes = Math.round((rate * (quick ? 0.5 : 2)) / MiB) * MiB // ~2 s per transfer
+        // ~3 s per transfer, so that a transfer's fixed costs (stream set-up, the receiver's fresh buffer,
+        // the acknowledgement) weigh little against the link time
+        const shapedBytes = Math.round((rate * (quick ? 0.5 : 3)) / MiB) * MiB
         log(`transport: ${mbit} Mbit/s tbf veth, ${shapedBytes / MiB} MiB tensors`)
         const ns = (name: string) => ['ip', 'netns', 'exec', name]
         const r = await measure([ns(pair.sender), ns(pair.receiver)], pair.receiverIp, {
