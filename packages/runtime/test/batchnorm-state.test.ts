@@ -8,7 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { float32, type Graph, inferenceGraph, int64, runReference, type Tensor } from '@atoll/core'
+import {
+  float32,
+  type Graph,
+  inferenceGraph,
+  int64,
+  partitionGraph,
+  runReference,
+  type Tensor,
+} from '@atoll/core'
 import {
   type Backend,
   evaluate,
@@ -19,7 +27,9 @@ import {
   nodeBackends,
   openDataSource,
   parametersOf,
+  pipelineModel,
   restoreCheckpoint,
+  stageGraphsOf,
   zooModel,
 } from '../src/index.ts'
 
@@ -198,4 +208,38 @@ test('the MNIST CNN trained with BatchNorm evaluates with running statistics at 
   )
   assert.equal(r.positions, 1000)
   assert.ok(r.accuracy > 0.9, `accuracy ${r.accuracy} on 1000 held-out digits after 120 steps`)
+})
+
+test('stages cut by core partition (BatchNorm decomposed) update the running statistics too', async () => {
+  const batch = batchOf(4, 8)
+  const runs = []
+  for (const split of ['whole', 'partition'] as const) {
+    const { graph } = zooModel('mnist-cnn', 8)
+    const stages =
+      split === 'whole'
+        ? 1
+        : stageGraphsOf(
+            partitionGraph(graph, {
+              loss: 'loss',
+              stages: [{ scopes: ['conv1', 'bn1'] }, { scopes: ['conv2', 'bn2', 'fc', ''] }],
+              bindings: { batch: 4 },
+            }),
+          )
+    const { pipeline } = pipelineModel(graph, { backend: cpu, stages })
+    await pipeline.step(batch, { microBatches: 2 })
+    await pipeline.release()
+    runs.push(modelState(graph))
+  }
+  const [whole, partitioned] = runs
+  assert.equal(whole.size, 4)
+  for (const [name, t] of whole) {
+    const a = t.data as Float32Array
+    const b = partitioned.get(name)!.data as Float32Array
+    assert.ok(
+      a.some((v) => v !== 0 && v !== 1),
+      `${name} was updated`,
+    )
+    for (let c = 0; c < a.length; c++)
+      assert.ok(Math.abs(a[c] - b[c]) < 1e-6, `${name}[${c}]: ${a[c]} vs ${b[c]}`)
+  }
 })

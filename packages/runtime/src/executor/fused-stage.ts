@@ -1,4 +1,4 @@
-import { type Graph, type Tensor, tensor } from '@atoll/core'
+import { type Graph, type StateUpdate, type Tensor, tensor } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
@@ -18,6 +18,8 @@ export interface FusedStageOptions {
   /** float boundary inputs whose gradients go upstream */
   gradInputs?: readonly string[]
   intraOpThreads?: number
+  /** running statistics the stage updates (default: found from its training BatchNorms) */
+  state?: readonly StateUpdate[]
 }
 
 interface Compiled {
@@ -113,11 +115,12 @@ export class FusedLossStage implements PipelineStage {
   }
 
   private async build(feeds: Record<string, Feed>): Promise<Compiled> {
-    const { backend, loss, gradInputs, intraOpThreads } = this.o
+    const { backend, loss, gradInputs, intraOpThreads, state } = this.o
     const fused = buildFusedGraph(this.graph, {
       differentiate: [loss],
       gradInputs,
       bindings: bindSymbols(this.graph, feeds),
+      state,
     })
     const model = backend.format === 'onnx' ? { onnx: toOnnx(fused.graph) } : { graph: fused.graph }
     return { fused, session: await backend.createSession(model, { intraOpThreads }) }

@@ -35,10 +35,15 @@ export interface StageGraphOptions {
   gradInputs?: readonly string[]
   bindings: Readonly<Record<string, number>>
   policy: ActivationPolicy
+  /**
+   * the running statistics this stage updates; default: found from its training BatchNorms (give
+   * them for a stage whose BatchNorms core's partition already decomposed)
+   */
+  state?: readonly StateUpdate[]
 }
 
 export function buildStageGraphs(source: Graph, options: StageGraphOptions): StageGraphs {
-  const { stage, state, stateInputs } = prepare(source, options.bindings)
+  const { stage, state, stateInputs } = prepare(source, options.bindings, options.state)
   const bw = buildBackward(stage, options.differentiate, {
     bindings: options.bindings,
     inputs: options.gradInputs,
@@ -84,11 +89,12 @@ export function buildStageGraphs(source: Graph, options: StageGraphOptions): Sta
  * does not normalise with the batch statistics), its running statistics turned into inputs, so
  * that sessions read the live state and the executor can write the updated values back.
  */
-function prepare(source: Graph, bindings: Readonly<Record<string, number>>) {
-  const state = stateUpdates(source)
+function prepare(source: Graph, bindings: Readonly<Record<string, number>>, given?: readonly StateUpdate[]) {
+  const state = [...(given ?? stateUpdates(source))]
   const stage = decomposeTrainingOps(source, bindings)
   const stateInputs = state.map(({ state: name }): ValueInfo => {
-    const t = stage.initializers.get(name) as Tensor
+    const t = stage.initializers.get(name)
+    if (t === undefined) throw new SessionError(`state '${name}' is not an initializer of '${source.name}'`)
     if (t.dtype !== 'float32') throw new SessionError(`state '${name}' is ${t.dtype}; training needs float32`)
     return { name, dtype: t.dtype, shape: [...t.shape] }
   })
@@ -160,7 +166,7 @@ export interface FusedStageGraph {
  * onnxruntime can plan both directions together.
  */
 export function buildFusedGraph(source: Graph, options: Omit<StageGraphOptions, 'policy'>): FusedStageGraph {
-  const { stage, state, stateInputs } = prepare(source, options.bindings)
+  const { stage, state, stateInputs } = prepare(source, options.bindings, options.state)
   const bw = buildBackward(stage, options.differentiate, {
     bindings: options.bindings,
     inputs: options.gradInputs,

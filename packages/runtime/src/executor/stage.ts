@@ -1,4 +1,4 @@
-import { exportOnnx, type Graph, type Tensor, tensor } from '@atoll/core'
+import { exportOnnx, type Graph, type StateUpdate, type Tensor, tensor } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
@@ -20,6 +20,8 @@ export interface StageExecutorOptions {
   /** stash activations between forward and backward, or recompute them (default 'stash') */
   policy?: ActivationPolicy
   intraOpThreads?: number
+  /** running statistics the stage updates (default: found from its training BatchNorms) */
+  state?: readonly StateUpdate[]
 }
 
 interface Compiled {
@@ -154,13 +156,14 @@ export class StageExecutor implements PipelineStage {
   }
 
   private async build(feeds: Record<string, Feed>): Promise<Compiled> {
-    const { backend, differentiate, gradInputs, policy = 'stash', intraOpThreads } = this.options
+    const { backend, differentiate, gradInputs, policy = 'stash', intraOpThreads, state } = this.options
     const bindings = bindSymbols(this.graph, feeds)
     const graphs = buildStageGraphs(this.graph, {
       differentiate: differentiate ?? this.graph.outputs.map((o) => o.name),
       gradInputs,
       bindings,
       policy,
+      state,
     })
     const session = (g: Graph) =>
       backend.createSession(backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }, {

@@ -1,4 +1,4 @@
-import type { Graph, Tensor } from '@atoll/core'
+import { type Graph, stateUpdates, type Tensor } from '@atoll/core'
 import type { Backend } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { clipGradNorm, globalGradNorm } from '../optim/clip.ts'
@@ -58,8 +58,13 @@ export function pipelineModel(
         ? [graph]
         : splitContiguous(graph, evenCuts(graph, stages), options.bindings)
       : stages
+  // the model's running statistics, found before any decomposition: each stage updates those whose
+  // new values its nodes compute (also for core partition stages, whose BatchNorms are decomposed)
+  const modelState = stateUpdates(graph)
   const executors = graphs.map((g, k): PipelineStage => {
     const last = k === graphs.length - 1
+    const produced = new Set(g.nodes.flatMap((n) => n.outputs))
+    const state = modelState.filter((u) => produced.has(u.update))
     const gradInputs = k === 0 ? [] : g.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name)
     if (last && options.fuseLossStage !== false) {
       return new FusedLossStage({
@@ -69,6 +74,7 @@ export function pipelineModel(
         loss,
         gradInputs,
         intraOpThreads: options.intraOpThreads,
+        state,
       })
     }
     return new StageExecutor({
@@ -79,6 +85,7 @@ export function pipelineModel(
       intraOpThreads: options.intraOpThreads,
       differentiate: last ? [loss] : g.outputs.filter((o) => o.dtype === 'float32').map((o) => o.name),
       gradInputs,
+      state,
     })
   })
   return { params, pipeline: new Pipeline(executors, loss) }
