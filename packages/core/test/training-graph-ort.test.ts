@@ -88,11 +88,18 @@ test('gpt2 (causal Where) loads and runs in onnxruntime with value types: forwar
 test('an exporter never writes a leftover value type for what is an input or initializer here', async () => {
   const m = new ModelBuilder({ opset: 17 })
   const x = m.input('x', [2])
-  m.output(m.op('Relu', [x], [2]))
+  const bias = m.constant({ dtype: 'float32', shape: [2], data: Float32Array.of(1, 1) })
+  const sum = m.op('Add', [x, bias], [2])
+  m.output(m.op('Relu', [sum], [2]))
   const g = m.build()
-  g.valueInfo.set('x', { name: 'x', dtype: 'bool', shape: [2] }) // stale: once a node output
-  const out = await runOrt(g, { x: { dtype: 'float32', shape: [2], data: Float32Array.of(-1, 2) } })
-  assert.deepEqual(Array.from(out[g.outputs[0].name].data as Float32Array), [0, 2])
+  // stale: the initializer was a node output in the graph this one was cut from
+  g.valueInfo.set(bias.name, { name: bias.name, dtype: 'bool', shape: [2] })
+  g.valueInfo.set('gone', { name: 'gone', dtype: 'int64', shape: [] })
+  const written = importOnnx(exportOnnx(g), { loss: false }).valueInfo
+  assert.deepEqual([...written.keys()], [sum.name])
+  assert.equal(written.get(sum.name)?.dtype, 'float32')
+  const out = await runOrt(g, { x: { dtype: 'float32', shape: [2], data: Float32Array.of(-2, 2) } })
+  assert.deepEqual(Array.from(out[g.outputs[0].name].data as Float32Array), [0, 3])
 })
 
 const torchScript = loadFixtures().filter((f) => f.exporter === 'ts')
