@@ -58,7 +58,10 @@ export async function trainGpt(o: GptOptions, progress: (line: string) => void):
   )
   const score = (params: readonly Parameter[]) => evaluate(model, params, backend, evalBatches)
   const before = await score(parametersOf(model.graph))
-  progress(`held-out loss before training ${before.loss.toFixed(4)} (${heldOut.count} sequences of ${seq})`)
+  progress(
+    `held-out loss before training ${before.loss.toFixed(4)} ` +
+      `(${before.positions / seq} of the ${heldOut.count} held-out sequences of ${seq} tokens)`,
+  )
 
   const log = o.log === undefined ? undefined : new StepLog(o.log)
   const losses: number[] = []
