@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { GPT2_CONFIGS, gpt2, int64 } from '../packages/core/src/index.ts'
+import { nodeBackends, parametersOf, toOnnx } from '../packages/runtime/src/index.ts'
+import { nextTokenModel } from '../examples/gpt2-mobydick/src/generate.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const main = join(root, 'examples/gpt2-mobydick/src/main.ts')
@@ -47,4 +50,35 @@ test('gpt2-mobydick: a sequence longer than the context is a usage error', () =>
   const r = example('--seq', '64', '--steps', '1')
   assert.equal(r.status, 2)
   assert.match(r.stderr, /UsageError: --seq 64 exceeds the tiny context of 32/)
+})
+
+test('gpt2-mobydick sampler: next-token logits ignore the padding and match the training graph', async () => {
+  const config = GPT2_CONFIGS.tiny
+  const zoo = gpt2({ config, seed: 3 })
+  const params = parametersOf(zoo.graph)
+  const backend = await nodeBackends().resolve('cpu')
+  const model = await nextTokenModel({ config, seq: config.ctx, params, backend })
+  const context = Array.from(new TextEncoder().encode('The whale'))
+  const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i])))
+  try {
+    const zeros = await model.logitsAfter(context, 0)
+    assert.ok(maxDiff(zeros, await model.logitsAfter(context, 200)) < 1e-5, 'padding leaked into the logits')
+    // not vacuous: one more real token does change them
+    assert.ok(
+      maxDiff(await model.logitsAfter([...context, 0]), await model.logitsAfter([...context, 200])) > 1e-3,
+    )
+    // the training graph (weights as initializers, loss appended) on the same window
+    const session = await backend.createSession({ onnx: toOnnx(zoo.graph) })
+    const window = [...context, ...new Array(config.ctx - context.length).fill(7)]
+    const out = await session.run({
+      input_ids: int64([1, config.ctx], window),
+      targets: int64([1, config.ctx], new Array(config.ctx).fill(0)),
+    })
+    const logits = (await out[zoo.logits].read()).data as Float32Array
+    await session.release()
+    const at = context.length - 1
+    assert.ok(maxDiff(zeros, logits.slice(at * config.vocab, (at + 1) * config.vocab)) < 1e-4)
+  } finally {
+    await model.release()
+  }
 })

@@ -9,12 +9,15 @@ import {
   toOnnx,
 } from '@atoll/runtime'
 
-export interface SampleOptions {
+export interface ModelWeights {
   config: GPT2Config
   /** the window the model was trained on */
   seq: number
   params: readonly Parameter[]
   backend: Backend
+}
+
+export interface SampleOptions extends ModelWeights {
   tokenizer: Tokenizer
   prompt: string
   /** tokens to generate */
@@ -23,33 +26,49 @@ export interface SampleOptions {
   seed: number
 }
 
-/** The prompt followed by `count` sampled tokens, decoded. */
-export async function sampleText(o: SampleOptions): Promise<string> {
+export interface NextToken {
+  /** the logits of the token after `context` (its last `seq` tokens are used) */
+  logitsAfter(context: readonly number[], pad?: number): Promise<Float32Array>
+  release(): Promise<void>
+}
+
+/** A forward-only session of the trained model, for one sequence at a time. */
+export async function nextTokenModel(o: ModelWeights): Promise<NextToken> {
   // the same architecture without the loss, its weights as inputs: the trained values are fed, not copied in
   const zoo = gpt2({ config: o.config, seq: o.seq, batch: 1, loss: false, shapesOnly: true })
   const session = await o.backend.createSession({ onnx: toOnnx(zoo.graph) })
   const weights: Record<string, Tensor> = Object.fromEntries(
     o.params.map((p) => [p.name, parameterTensor(p)]),
   )
-  const random = createRandom(o.seed)
-  const tokens = Array.from(o.tokenizer.encode(o.prompt))
+  const vocab = o.config.vocab
   const window = new Array<number>(o.seq)
-  try {
-    for (let n = 0; n < o.count; n++) {
-      // attention is causal, so the position after the last real token sees nothing of the padding
-      const context = tokens.slice(-o.seq)
-      window.fill(0)
-      context.forEach((t, i) => {
+  return {
+    // attention is causal, so the position of the last real token sees nothing of the padding after it
+    async logitsAfter(context, pad = 0) {
+      if (context.length === 0) throw new RangeError('the context needs at least one token')
+      const kept = context.slice(-o.seq)
+      window.fill(pad)
+      kept.forEach((t, i) => {
         window[i] = t
       })
       const out = await session.run({ ...weights, input_ids: int64([1, o.seq], window) }, [zoo.logits])
       const logits = (await out[zoo.logits].read()).data as Float32Array
-      const vocab = o.config.vocab
-      const last = Math.max(context.length - 1, 0)
-      tokens.push(pick(logits.subarray(last * vocab, (last + 1) * vocab), o.temperature, random.float()))
-    }
+      return logits.slice((kept.length - 1) * vocab, kept.length * vocab)
+    },
+    release: () => session.release(),
+  }
+}
+
+/** The prompt followed by `count` sampled tokens, decoded. */
+export async function sampleText(o: SampleOptions): Promise<string> {
+  const model = await nextTokenModel(o)
+  const random = createRandom(o.seed)
+  const tokens = Array.from(o.tokenizer.encode(o.prompt))
+  try {
+    for (let n = 0; n < o.count; n++)
+      tokens.push(pick(await model.logitsAfter(tokens), o.temperature, random.float()))
   } finally {
-    await session.release()
+    await model.release()
   }
   return o.tokenizer.decode(tokens)
 }
