@@ -76,6 +76,10 @@ export function buildStageGraphs(source: Graph, options: StageGraphOptions): Sta
     valueInfo: new Map(),
   }
   for (const s of extraOutputs) fixDtype(forward, s, bw.types.get(s))
+  // a recomputed Dropout would draw another mask than the one its gradient must reuse
+  const dropout = stage.nodes.find((n) => n.opType === 'Dropout')
+  if (options.policy === 'recompute' && dropout !== undefined)
+    throw new SessionError(`stage '${stage.name}': Dropout node '${dropout.name}' cannot be recomputed`)
   const backward =
     options.policy === 'stash'
       ? stashBackward(bw.graph, constants)
