@@ -36,15 +36,23 @@ export async function ensureDocker(log?: (m: string) => void): Promise<void> {
       log?.('docker-compose did not install; continuing without it')
     }
   }
+  if (!has('dockerd'))
+    throw new TestnetError(`dockerd is not on PATH (${process.env.PATH}) after installing docker.io`)
   log?.(`starting dockerd (log: ${DOCKERD_LOG})`)
   const fd = openSync(DOCKERD_LOG, 'a')
+  let failed: Error | undefined
   try {
-    spawn('dockerd', [], { detached: true, stdio: ['ignore', fd, fd] }).unref()
+    const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', fd, fd] })
+    child.on('error', (err) => {
+      failed = err
+    })
+    child.unref()
   } finally {
     closeSync(fd)
   }
   const deadline = Date.now() + DOCKERD_START_MS
   while (Date.now() < deadline) {
+    if (failed !== undefined) throw new TestnetError(`dockerd could not start: ${failed.message}`)
     if (engineAnswers()) return
     await sleep(250)
   }
