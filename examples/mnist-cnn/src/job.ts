@@ -76,10 +76,15 @@ export async function trainMnist(o: MnistOptions, progress: (line: string) => vo
     },
   })
   if (o.save !== undefined)
-    writeFileSync(o.save, writeSafetensors(new Map(result.params.map((p) => [p.name, parameterTensor(p)]))))
-  // The zoo CNN's BatchNorm normalises with batch statistics (the runtime keeps no running
-  // statistics yet), and the test split is stored class by class: small ordered batches would hold
-  // one digit each. One batch of the whole split normalises with the test population's statistics.
+    writeFileSync(
+      o.save,
+      writeSafetensors(
+        new Map([...result.params.map((p) => [p.name, parameterTensor(p)] as const), ...result.state]),
+      ),
+    )
+  // evaluate() runs the inference-mode graph (BatchNorm uses the running statistics kept in
+  // training), so batching does not change the score; one batch of the whole split scores every
+  // image (a stream drops a partial last batch, and MNIST's 1 429 test images are a prime number).
   const testImages = loadImageDataset(o.dataset).test.count
   const test = await openDataSource(o.dataset, model, { batchSize: testImages, split: 'eval' })
   const evaluation = await evaluate(model, result.params, backend, [test.ordered(0)])
