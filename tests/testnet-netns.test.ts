@@ -28,8 +28,6 @@ const atoll = (...args: string[]) => spawnSync(process.execPath, [main, ...args]
 const TOLERANCE = 0.1
 /** The fastest link the probe is asked to measure exactly (see below). */
 const PROBE_CAN_FILL_MBIT = 100
-/** How far above its spec a probe may read (see the probe check below); raw TCP gets TOLERANCE. */
-const PROBE_HIGH = 0.25
 
 const skip = !isRoot()
   ? 'needs root (network namespaces and tc)'
@@ -90,17 +88,16 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
     )
   }
 
-  // The same links through /atoll/probe/1 between the daemons. Noise and yamux in JS on two shared cores
-  // cannot fill 1 Gbit/s, so those links are only checked not to exceed their spec by much. The probe
-  // subtracts its echo round trip from each transfer's time, and on a loaded machine that round trip
-  // is inflated by event-loop delays, so a reading can also come out high: its band above is wider.
+  // The same links through /atoll/probe/1 between the daemons, within the same ±10%. Noise and yamux in
+  // JS on two shared cores cannot always fill 1 Gbit/s (the probe then reads what the stack carries),
+  // so those links are only checked not to read above their spec.
   const probed = measure('--seconds', '1.5', '--retries', '1')
   assert.ok(probed.every((l) => l.via === 'probe'))
   for (const l of probed) {
     const ratio = l.measured_mbit / l.spec_mbit
     const low = l.spec_mbit <= PROBE_CAN_FILL_MBIT ? 1 - TOLERANCE : 0
     assert.ok(
-      ratio >= low && ratio <= 1 + PROBE_HIGH,
+      ratio >= low && ratio <= 1 + TOLERANCE,
       `probe ${l.from} → ${l.to}: ${l.measured_mbit} for ${l.spec_mbit}`,
     )
   }

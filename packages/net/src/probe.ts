@@ -1,19 +1,16 @@
 /**
  * `/atoll/probe/1`: RTT and bandwidth to a peer. Frames start with a kind byte: ECHO frames come straight
- * back (RTT, median of a few rounds); SIZE announces a transfer of n bytes, DATA frames carry them, and
- * the server answers ACK once all n arrived. Transfers grow until one is long enough to trust, then a
- * last one is sized from that estimate to fill the time budget (~1 s by default), so slow and fast
- * links are both measured in about the same time. Results are cached with the time they were taken.
+ * back (RTT, median of a few rounds); SIZE announces a transfer of n bytes, the server answers GO (or
+ * BUSY while another peer probes it), DATA frames carry the bytes, and the server answers ACK with its
+ * own timing of the transfer's steady state (see probe-server.ts), so neither latency nor a busy
+ * sender's stalls enter the estimate. Transfers grow until one is long enough to trust, then a last one
+ * is sized from that estimate to fill the time budget (~1 s by default) and at least a few round trips,
+ * so slow and fast links are both measured in about the same time. A node runs one probe at a time and
+ * serves one at a time. Results are cached with the time they were taken.
  */
-import type { Uint8ArrayList } from 'uint8arraylist'
-import {
-  DEFAULT_PROBE_SECONDS,
-  MAX_FRAME_BYTES,
-  MAX_PROBE_BYTES,
-  PROBE_PROTOCOL,
-  PROBE_RTT_ROUNDS,
-} from './constants.ts'
+import { DEFAULT_PROBE_SECONDS, MAX_PROBE_BYTES, PROBE_PROTOCOL, PROBE_RTT_ROUNDS } from './constants.ts'
 import { MalformedFrameError, ProbeFailedError } from './errors.ts'
+import { ACK, ACK_BYTES, BUSY, DATA, ECHO, GO, SIZE, serveProbe } from './probe-server.ts'
 import {
   type Channel,
   openChannel,
@@ -22,16 +19,16 @@ import {
   serveProtocol,
 } from './protocol.ts'
 
-const ECHO = 1
-const SIZE = 2
-const DATA = 3
-const ACK = 4
-/** A probe stream that takes longer than this on the server is cut off (a slow-loris guard). */
-const SERVER_LIMIT_MS = 120_000
 /** The first transfer: small enough for a 1 Mbit/s link to finish it in a fraction of a second. */
-const FIRST_TRANSFER_BYTES = 32 * 1024
+const FIRST_TRANSFER_BYTES = 64 * 1024
+/** DATA frames are this small so that the receiver's arrival times are fine-grained. */
+const DATA_CHUNK_BYTES = 64 * 1024
 /** A transfer shorter than this share of the budget is only a stepping stone to size the next one. */
 const TRUSTED_SHARE = 0.15
+/** The last transfer lasts at least this many round trips, so that window growth stays in its skipped head. */
+const MIN_RTTS_PER_TRANSFER = 8
+/** How often a busy server (probed by another peer) is asked again before the probe gives up. */
+const BUSY_RETRIES = 6
 
 export interface ProbeResult {
   peer: string
@@ -52,11 +49,15 @@ export interface ProbeInit {
   seconds?: number
 }
 
-const zeros = new Uint8Array(MAX_FRAME_BYTES - 1)
+const zeros = new Uint8Array(DATA_CHUNK_BYTES)
 
 export class LinkProbe {
   private readonly cache = new Map<string, ProbeResult>()
   private readonly inFlight = new Map<string, Promise<ProbeResult>>()
+  /** This node's probes run one after another: two at once would split its upload between them. */
+  private tail: Promise<unknown> = Promise.resolve()
+  /** Which inbound probe stream may send transfers now (one peer's at a time). */
+  private readonly gate: { holder: Channel | null } = { holder: null }
   private readonly seconds: number
   private readonly ctx: ProtocolContext
 
@@ -66,7 +67,7 @@ export class LinkProbe {
   }
 
   async start(): Promise<void> {
-    await serveProtocol(this.ctx, PROBE_PROTOCOL, (ch) => serveProbe(ch), { maxInboundStreams: 4 })
+    await serveProtocol(this.ctx, PROBE_PROTOCOL, (ch) => serveProbe(ch, this.gate), { maxInboundStreams: 4 })
   }
 
   async stop(): Promise<void> {
@@ -84,7 +85,8 @@ export class LinkProbe {
 
   /**
    * Probes `peer` unless a result younger than `maxAgeMs` is cached; concurrent calls for one peer share
-   * one probe (two probes at once would each measure half the link).
+   * one probe, and probes of different peers wait for each other (two at once would each measure half
+   * the link).
    */
   async probe(
     peer: PeerTarget,
@@ -96,9 +98,11 @@ export class LinkProbe {
     if (hit !== undefined && maxAgeMs !== undefined && Date.now() - hit.measuredAt <= maxAgeMs) return hit
     const running = this.inFlight.get(key)
     if (running !== undefined) return running
-    const run = this.measure(peer, options.seconds ?? this.seconds, options.signal).finally(() =>
-      this.inFlight.delete(key),
-    )
+    const seconds = options.seconds ?? this.seconds
+    const run = this.tail
+      .then(() => this.measure(peer, seconds, options.signal))
+      .finally(() => this.inFlight.delete(key))
+    this.tail = run.catch(() => {})
     this.inFlight.set(key, run)
     const result = await run
     this.cache.set(key, result)
@@ -107,37 +111,47 @@ export class LinkProbe {
   }
 
   private async measure(target: PeerTarget, seconds: number, signal?: AbortSignal): Promise<ProbeResult> {
-    const t0 = performance.now()
+    const started = performance.now()
     const ch = await openChannel(this.ctx, target, PROBE_PROTOCOL, { signal })
     try {
       const rtts: number[] = []
       for (let i = 0; i < PROBE_RTT_ROUNDS; i++) rtts.push(await echoRound(ch, i, signal))
       const rtt = median(rtts) / 1000
+      // the fastest echo is the least inflated by a busy CPU: the share of a transfer's time it excuses
+      const rttFloor = Math.min(...rtts) / 1000
       let bytes = FIRST_TRANSFER_BYTES
-      let rate = 0
+      let sample = await firstTransfer(ch, bytes, rttFloor, seconds, signal)
+      // the budget starts once the server is ours: waiting for a busy one is not part of the measurement
+      const t0 = performance.now() - sample.wall * 1000
       for (;;) {
-        const sample = { bytes, seconds: await transfer(ch, bytes, signal) }
-        rate = estimate(sample, rtt)
+        const rate = sample.rate
         const rest = seconds - (performance.now() - t0) / 1000
         if (sample.seconds >= TRUSTED_SHARE * seconds || bytes >= MAX_PROBE_BYTES) {
-          // long enough to size the last transfer from: let it fill what is left of the budget
-          if (rest < sample.seconds || bytes >= MAX_PROBE_BYTES) break
-          bytes = Math.min(MAX_PROBE_BYTES, Math.max(2 * bytes, Math.round(rate * rest * 0.9)))
-          rate = estimate({ bytes, seconds: await transfer(ch, bytes, signal) }, rtt)
+          // long enough to size the last transfer from: let it fill what is left of the budget, and
+          // last enough round trips that the window is open well before the timed part
+          if (rest < sample.wall || bytes >= MAX_PROBE_BYTES) break
+          const wanted = Math.max(2 * bytes, rate * rest * 0.9, rate * rtt * MIN_RTTS_PER_TRANSFER)
+          bytes = Math.min(MAX_PROBE_BYTES, Math.round(wanted))
+          const last = await transfer(ch, bytes, rttFloor, signal)
+          if (last !== 'busy' && last.seconds > 0) sample = last
           break
         }
         // grow toward the size the estimate asks for, but at most 8× a step: the first small transfers
         // ride on a shaper's burst allowance and overestimate the rate
-        const wanted = Math.round(rate * TRUSTED_SHARE * seconds * 1.5)
+        const wanted = rate > 0 ? Math.round(rate * TRUSTED_SHARE * seconds * 1.5) : 8 * bytes
         bytes = Math.min(MAX_PROBE_BYTES, Math.min(bytes * 8, Math.max(bytes * 2, wanted)))
+        const next = await transfer(ch, bytes, rttFloor, signal)
+        if (next === 'busy') throw new MalformedFrameError('the probe server turned busy mid-probe')
+        sample = next
       }
+      if (!(sample.rate > 0)) throw new MalformedFrameError('no transfer was long enough to time')
       await ch.writer.close()
       return {
         peer: ch.peer,
         rttMs: rtt * 1000,
-        bytesPerSecond: rate,
+        bytesPerSecond: sample.rate,
         bytes,
-        seconds: (performance.now() - t0) / 1000,
+        seconds: (performance.now() - started) / 1000,
         measuredAt: Date.now(),
       }
     } catch (err) {
@@ -146,6 +160,37 @@ export class LinkProbe {
       throw new ProbeFailedError(`probe of ${ch.peer} failed: ${e.name}: ${e.message}`)
     }
   }
+}
+
+/** The first transfer, asking again (after a random pause that grows) while another peer probes the server. */
+async function firstTransfer(
+  ch: Channel,
+  bytes: number,
+  rttFloor: number,
+  seconds: number,
+  signal?: AbortSignal,
+): Promise<Sample> {
+  for (let attempt = 0; attempt <= BUSY_RETRIES; attempt++) {
+    const sample = await transfer(ch, bytes, rttFloor, signal)
+    if (sample !== 'busy') return sample
+    await sleep(seconds * 1000 * (0.5 + Math.random()) * (attempt + 1), signal)
+  }
+  throw new MalformedFrameError(`the probe server stayed busy through ${BUSY_RETRIES} retries`)
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer)
+      reject(signal?.reason ?? new Error('aborted'))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }, ms)
+    if (signal?.aborted) done()
+    else signal?.addEventListener('abort', done, { once: true })
+  })
 }
 
 async function echoRound(ch: Channel, i: number, signal?: AbortSignal): Promise<number> {
@@ -160,66 +205,54 @@ async function echoRound(ch: Channel, i: number, signal?: AbortSignal): Promise<
   return performance.now() - t
 }
 
-/** Sends `bytes` and waits for the ACK; returns the seconds from the announcement to the ACK. */
-async function transfer(ch: Channel, bytes: number, signal?: AbortSignal): Promise<number> {
+interface Sample {
+  /** Steady-state goodput the receiver timed, bytes per second (0 when it had nothing to time). */
+  rate: number
+  /** Seconds the receiver timed. */
+  seconds: number
+  /** Seconds from the announcement to the ACK, on this side. */
+  wall: number
+}
+
+/**
+ * Announces `bytes`, sends them once the server says GO, and returns the receiver's timing from the ACK
+ * (or 'busy' when another peer's probe holds the server).
+ */
+async function transfer(
+  ch: Channel,
+  bytes: number,
+  rttFloor: number,
+  signal?: AbortSignal,
+): Promise<Sample | 'busy'> {
   const head = new Uint8Array(9)
   head[0] = SIZE
   new DataView(head.buffer).setFloat64(1, bytes)
-  const t = performance.now()
   await ch.writer.write(head)
+  const answer = await ch.reader.expect('a probe GO', signal)
+  if (answer.byteLength === 1 && answer.get(0) === BUSY) return 'busy'
+  if (answer.byteLength !== 1 || answer.get(0) !== GO)
+    throw new MalformedFrameError('bad GO from the probe server')
+  const t = performance.now()
   const kind = new Uint8Array([DATA])
   for (let left = bytes; left > 0; left -= zeros.byteLength) {
     await ch.writer.write(kind, zeros.subarray(0, Math.min(left, zeros.byteLength)))
   }
   const ack = await ch.reader.expect('a probe ACK', signal)
-  if (ack.byteLength !== 1 || ack.get(0) !== ACK)
+  if (ack.byteLength !== ACK_BYTES || ack.get(0) !== ACK)
     throw new MalformedFrameError('bad ACK from the probe server')
-  return (performance.now() - t) / 1000
-}
-
-async function serveProbe(ch: Channel): Promise<void> {
-  const signal = AbortSignal.timeout(SERVER_LIMIT_MS)
-  let expected = 0
-  for (;;) {
-    const frame = await ch.reader.next(signal)
-    if (frame === null) break
-    const kind = frame.byteLength > 0 ? frame.get(0) : -1
-    if (kind === DATA && expected > 0) {
-      expected -= frame.byteLength - 1
-      if (expected < 0) throw new MalformedFrameError('probe sent more bytes than it announced')
-      if (expected === 0) await ch.writer.write(new Uint8Array([ACK]))
-    } else if (kind === ECHO && expected === 0 && frame.byteLength === 9) {
-      await ch.writer.write(frame.subarray())
-    } else if (kind === SIZE && expected === 0 && frame.byteLength === 9) {
-      expected = readSize(frame)
-    } else {
-      throw new MalformedFrameError(`unexpected probe frame (kind ${kind}, ${frame.byteLength} bytes)`)
-    }
-  }
-  await ch.writer.close()
-}
-
-function readSize(frame: Uint8ArrayList): number {
-  const b = frame.subarray()
-  const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(1)
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PROBE_BYTES) {
-    throw new MalformedFrameError(`probe size must be an integer in [1, ${MAX_PROBE_BYTES}], got ${n}`)
-  }
-  return n
-}
-
-interface Sample {
-  bytes: number
-  seconds: number
-}
-
-/**
- * Goodput of the last transfer: its bytes over its time less one RTT (the first byte's way out and the
- * ACK's way back). A difference of two transfers would cancel more, but it is biased low whenever the
- * smaller one still rode on a shaper's burst allowance, so the last, largest transfer is used alone.
- */
-function estimate(last: Sample, rtt: number): number {
-  return last.bytes / Math.max(last.seconds - rtt, last.seconds / 2)
+  const b = ack.subarray()
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
+  const steadyBytes = view.getFloat64(1)
+  const seconds = view.getFloat64(9)
+  if (!(steadyBytes >= 0 && steadyBytes <= bytes && seconds >= 0 && Number.isFinite(seconds)))
+    throw new MalformedFrameError(`bad timing in the probe ACK: ${steadyBytes} B in ${seconds} s`)
+  const wall = (performance.now() - t) / 1000
+  if (!(seconds > 0)) return { rate: 0, seconds, wall }
+  // The receiver's clock reads high if its event loop stalled as the timed part began (the bytes queued
+  // meanwhile then look instantaneous). This side's time less the fastest echo cannot read high that
+  // way (stalls only lengthen it), so the lower of the two is kept.
+  const ceiling = bytes / Math.max(wall - rttFloor, wall / 2)
+  return { rate: Math.min(steadyBytes / seconds, ceiling), seconds, wall }
 }
 
 function median(values: number[]): number {

@@ -28,6 +28,10 @@ interface PeerRecord {
   learntAt?: number
 }
 
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}
+
 /** identify runs again on every protocol or address change; within this window a peer is not re-asked. */
 const RELEARN_MS = 30_000
 
@@ -162,6 +166,10 @@ export class Membership {
       ) {
         const rec = this.records.get(peerId.toString())
         try {
+          // Daemons that start together would otherwise probe in lockstep, and two probes between
+          // different pairs of the same two sites share (and each halve) the link between them: a
+          // random pause decorrelates them.
+          await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()))
           const result = await this.mesh.probe.probe(peerId, { maxAgeMs: this.options.reprobeMs / 2 })
           if (rec?.probe === result) continue // still fresh from the cache
           if (rec !== undefined) rec.probe = result
