@@ -126,6 +126,27 @@ test('probe: measures RTT and bandwidth, honours an emulated link, and caches wi
   }
 })
 
+test('probe: two peers probing one server at once are served one after the other', async () => {
+  // the second finds the server busy (two transfers at once would split its link) and asks again later
+  const c = await loopbackMesh({ probe: { seconds: 0.3 } })
+  try {
+    await c.node.dial(b.node.getMultiaddrs())
+    a.links.set(b.peerId, { rateBytesPerSecond: 2e6 })
+    c.links.set(b.peerId, { rateBytesPerSecond: 2e6 })
+    const [ra, rc] = await Promise.all([
+      a.probe.probe(b.node.peerId, { seconds: 0.3 }),
+      c.probe.probe(b.node.peerId, { seconds: 0.3 }),
+    ])
+    for (const r of [ra, rc]) {
+      assert.equal(r.peer, b.peerId)
+      assert.ok(r.bytesPerSecond > 0 && r.bytesPerSecond <= 2e6 * 1.1, `${r.bytesPerSecond} B/s`)
+    }
+  } finally {
+    a.links.set(b.peerId, null)
+    await c.stop()
+  }
+})
+
 test('tensor: a payload allocator lets the receiver reuse its buffers', async () => {
   const reused = new Uint8Array(3 << 20)
   const c = await loopbackMesh({
