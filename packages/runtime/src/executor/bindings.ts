@@ -60,3 +60,43 @@ export function microBatchView(t: Tensor, index: number, count: number): Tensor 
   const data = t.data.subarray(index * per * rowSize, (index + 1) * per * rowSize)
   return { dtype: t.dtype, shape: [per, ...t.shape.slice(1)], data } as Tensor
 }
+
+type Shaped = Readonly<Record<string, { shape: readonly number[] }>>
+
+/**
+ * What a stage compiled for each input-shape signature: built on first use, shared by concurrent
+ * callers (the map holds the promise), and forgotten when the build fails so a later call retries.
+ */
+export class ShapeCache<F extends Shaped, T> {
+  readonly #entries = new Map<string, Promise<T>>()
+  readonly #build: (feeds: F) => Promise<T>
+
+  constructor(build: (feeds: F) => Promise<T>) {
+    this.#build = build
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  get(feeds: F): Promise<T> {
+    const key = shapeSignature(feeds)
+    let entry = this.#entries.get(key)
+    if (entry === undefined) {
+      entry = this.#build(feeds)
+      this.#entries.set(key, entry)
+      entry.catch(() => this.#entries.delete(key))
+    }
+    return entry
+  }
+
+  /** Hands every entry that compiled to `release` and empties the cache. */
+  async clear(release: (compiled: T) => Promise<void>): Promise<void> {
+    const entries = [...this.#entries.values()]
+    this.#entries.clear()
+    for (const entry of entries) {
+      const compiled = await entry.catch(() => undefined)
+      if (compiled !== undefined) await release(compiled)
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { type Graph, type StateUpdate, type Tensor, tensor } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
-import { bindSymbols, shapeSignature } from './bindings.ts'
+import { bindSymbols, ShapeCache } from './bindings.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { buildFusedGraph, type FusedStageGraph } from './stage-graphs.ts'
 import { stateFeeds, writeBackState } from './state.ts'
@@ -35,7 +35,7 @@ interface Compiled {
 export class FusedLossStage implements PipelineStage {
   readonly graph: Graph
   private readonly o: FusedStageOptions
-  private readonly compiled = new Map<string, Promise<Compiled>>()
+  private readonly compiled = new ShapeCache<Record<string, Feed>, Compiled>((feeds) => this.build(feeds))
   private readonly pending = new Map<number, Record<string, Value>>()
   private readonly paramFeeds: Record<string, Tensor> = {}
 
@@ -63,7 +63,7 @@ export class FusedLossStage implements PipelineStage {
       throw new SessionError(`the fused loss stage needs the seed of '${this.o.loss}' at forward`)
     if (this.pending.has(mb))
       throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
-    const { fused, session } = await this.compile(feeds)
+    const { fused, session } = await this.compiled.get(feeds)
     const seedFeed = { [fused.seeds.get(this.o.loss)!]: seed }
     const state = stateFeeds(this.graph, fused.state)
     const out = await session.run({ ...feeds, ...this.paramFeeds, ...state, ...seedFeed })
@@ -99,19 +99,7 @@ export class FusedLossStage implements PipelineStage {
 
   async release(): Promise<void> {
     this.reset()
-    for (const c of this.compiled.values()) await (await c).session.release()
-    this.compiled.clear()
-  }
-
-  private compile(feeds: Record<string, Feed>): Promise<Compiled> {
-    const key = shapeSignature(feeds)
-    let c = this.compiled.get(key)
-    if (c === undefined) {
-      c = this.build(feeds)
-      this.compiled.set(key, c)
-      c.catch(() => this.compiled.delete(key))
-    }
-    return c
+    await this.compiled.clear((c) => c.session.release())
   }
 
   private async build(feeds: Record<string, Feed>): Promise<Compiled> {

@@ -2,7 +2,7 @@ import { buildTrainingGraph, type Graph, type StateUpdate, type Tensor, tensor }
 import type { Backend, BackendSession } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
-import { bindSymbols, shapeSignature } from './bindings.ts'
+import { bindSymbols, ShapeCache } from './bindings.ts'
 import { toOnnx } from './stage.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 
@@ -15,10 +15,10 @@ export class MonolithicTrainer {
   private readonly loss: string
   private readonly backend: Backend
   private readonly params: ReadonlyMap<string, Parameter>
-  private readonly compiled = new Map<
-    string,
-    Promise<{ session: BackendSession; grads: Map<string, string>; state: StateUpdate[] }>
-  >()
+  private readonly compiled = new ShapeCache<
+    Readonly<Record<string, Tensor>>,
+    { session: BackendSession; grads: Map<string, string>; state: StateUpdate[] }
+  >((batch) => this.build(batch))
   private readonly intraOpThreads?: number
 
   constructor(options: {
@@ -37,7 +37,7 @@ export class MonolithicTrainer {
 
   /** Runs forward and backward on `batch`; adds the gradients into the Parameters and returns the loss. */
   async run(batch: Readonly<Record<string, Tensor>>): Promise<number> {
-    const { session, grads, state } = await this.compile(batch)
+    const { session, grads, state } = await this.compiled.get(batch)
     const feeds: Record<string, Tensor> = { ...batch, ...stateFeeds(this.graph, state) }
     for (const name of this.graph.parameters) {
       const p = this.params.get(name)!
@@ -55,18 +55,7 @@ export class MonolithicTrainer {
   }
 
   async release(): Promise<void> {
-    for (const c of this.compiled.values()) await (await c).session.release()
-    this.compiled.clear()
-  }
-
-  private compile(batch: Readonly<Record<string, Tensor>>) {
-    const key = shapeSignature(batch)
-    let c = this.compiled.get(key)
-    if (c === undefined) {
-      c = this.build(batch)
-      this.compiled.set(key, c)
-    }
-    return c
+    await this.compiled.clear((c) => c.session.release())
   }
 
   private async build(batch: Readonly<Record<string, Tensor>>) {

@@ -2,7 +2,7 @@ import { exportOnnx, type Graph, type StateUpdate, type Tensor, tensor } from '@
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
-import { bindSymbols, shapeSignature } from './bindings.ts'
+import { bindSymbols, ShapeCache } from './bindings.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 import { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './stage-graphs.ts'
@@ -46,7 +46,7 @@ interface Pending {
 export class StageExecutor implements PipelineStage {
   readonly graph: Graph
   private readonly options: StageExecutorOptions
-  private readonly compiled = new Map<string, Promise<Compiled>>()
+  private readonly compiled = new ShapeCache<Record<string, Feed>, Compiled>((feeds) => this.build(feeds))
   private readonly pending = new Map<number, Pending>()
   private readonly paramFeeds: Record<string, Tensor>
 
@@ -70,7 +70,7 @@ export class StageExecutor implements PipelineStage {
   async forward(mb: number, feeds: Record<string, Feed>): Promise<Record<string, Value>> {
     if (this.pending.has(mb))
       throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
-    const compiled = await this.compile(feeds)
+    const compiled = await this.compiled.get(feeds)
     const state = compiled.graphs.state
     const out = await compiled.forward.run({ ...feeds, ...this.paramFeeds, ...stateFeeds(this.graph, state) })
     await writeBackState(this.graph, state, out)
@@ -137,22 +137,9 @@ export class StageExecutor implements PipelineStage {
 
   async release(): Promise<void> {
     this.reset()
-    for (const c of this.compiled.values()) {
-      const { forward, backward } = await c
+    await this.compiled.clear(async ({ forward, backward }) => {
       await Promise.all([forward.release(), backward.release()])
-    }
-    this.compiled.clear()
-  }
-
-  private compile(feeds: Record<string, Feed>): Promise<Compiled> {
-    const key = shapeSignature(feeds)
-    let c = this.compiled.get(key)
-    if (c === undefined) {
-      c = this.build(feeds)
-      this.compiled.set(key, c)
-      c.catch(() => this.compiled.delete(key))
-    }
-    return c
+    })
   }
 
   private async build(feeds: Record<string, Feed>): Promise<Compiled> {
