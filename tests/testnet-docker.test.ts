@@ -45,10 +45,19 @@ const labelled = (kind: 'ps' | 'network') => {
   return r.stdout.split('\n').filter(Boolean).sort()
 }
 
-after(() => {
+// The test cleans up the root services it started: dockerd is stopped again when it was not running.
+const engineWasUp = isRoot() && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0
+
+after(async () => {
   if (isRoot()) atoll('testnet', 'down', '--backend', 'docker')
   rmSync(dir, { recursive: true, force: true })
+  if (isRoot() && !engineWasUp) await stopDockerd()
 })
+
+async function stopDockerd(): Promise<void> {
+  spawnSync('pkill', ['-TERM', '-x', 'dockerd'])
+  for (let i = 0; i < 120 && spawnSync('pgrep', ['-x', 'dockerd']).status === 0; i++) await sleep(250)
+}
 
 test('three containers: up, find each other, exchange tensors over shaped links, down', {
   skip: !isRoot()
