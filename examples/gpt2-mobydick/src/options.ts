@@ -1,13 +1,7 @@
 /** The example's flags, validated: a typo or a bad number is a UsageError, never a silent default. */
-import { parseArgs } from 'node:util'
+import { choiceFlag as oneOf, numberOr as num, parseFlags, UsageError } from 'atoll/flags'
 
-export class UsageError extends Error {
-  static override name = 'UsageError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
-}
+export { UsageError }
 
 export const SIZES = ['tiny', 'mini', 'small'] as const
 export type Size = (typeof SIZES)[number]
@@ -88,12 +82,7 @@ const INT = { min: 1, integer: true }
 
 /** Parsed options, or undefined when --help was asked for. */
 export function parseOptions(argv: string[]): GptOptions | undefined {
-  let v: ReturnType<typeof parseArgs<{ options: typeof spec }>>['values']
-  try {
-    v = parseArgs({ args: argv, options: spec, strict: true }).values
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+  const v = parseFlags(argv, spec).values
   if (v.help) return undefined
   if (v.prompt === '') throw new UsageError('--prompt must not be empty: the sample continues it')
   const steps = num('steps', v.steps, 600, INT)
@@ -117,32 +106,4 @@ export function parseOptions(argv: string[]): GptOptions | undefined {
     log: v.log,
     save: v.save,
   }
-}
-
-function num(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  range: { min?: number; max?: number; integer?: boolean },
-): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  const { min = -Infinity, max = Infinity } = range
-  if (
-    value.trim() === '' ||
-    !Number.isFinite(n) ||
-    n < min ||
-    n > max ||
-    (range.integer && !Number.isInteger(n))
-  )
-    throw new UsageError(
-      `--${name} must be ${range.integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${value}'`,
-    )
-  return n
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`)
-  return value as T
 }

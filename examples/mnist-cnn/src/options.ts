@@ -1,13 +1,7 @@
 /** The example's flags, validated: a typo or a bad number is a UsageError, never a silent default. */
-import { parseArgs } from 'node:util'
+import { choiceFlag as oneOf, numberOr as num, parseFlags, UsageError } from 'atoll/flags'
 
-export class UsageError extends Error {
-  static override name = 'UsageError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
-}
+export { UsageError }
 
 export interface MnistOptions {
   dataset: 'mnist' | 'fashion-mnist'
@@ -73,12 +67,7 @@ const spec = {
 
 /** Parsed options, or undefined when --help was asked for. */
 export function parseOptions(argv: string[]): MnistOptions | undefined {
-  let values: ReturnType<typeof parseArgs<{ options: typeof spec }>>['values']
-  try {
-    values = parseArgs({ args: argv, options: spec, strict: true }).values
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+  const values = parseFlags(argv, spec).values
   if (values.help) return undefined
   const optimizer = oneOf('optimizer', values.optimizer ?? 'adamw', ['adamw', 'sgd'] as const)
   return {
@@ -99,32 +88,4 @@ export function parseOptions(argv: string[]): MnistOptions | undefined {
     log: values.log,
     save: values.save,
   }
-}
-
-function num(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  range: { min?: number; max?: number; integer?: boolean },
-): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  const { min = -Infinity, max = Infinity } = range
-  if (
-    value.trim() === '' ||
-    !Number.isFinite(n) ||
-    n < min ||
-    n > max ||
-    (range.integer && !Number.isInteger(n))
-  )
-    throw new UsageError(
-      `--${name} must be ${range.integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${value}'`,
-    )
-  return n
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`)
-  return value as T
 }

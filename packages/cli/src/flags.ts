@@ -3,6 +3,8 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from './command.ts'
 
+export { UsageError }
+
 type FlagSpec = Record<
   string,
   { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }
@@ -20,6 +22,13 @@ export function parseFlags<T extends FlagSpec>(args: string[], options: T, allow
   }
 }
 
+/** Bounds a numeric flag must keep. */
+export interface NumberRange {
+  min?: number
+  max?: number
+  integer?: boolean
+}
+
 /** A flag that must be a finite number within [min, max]. */
 export function numberFlag(
   name: string,
@@ -27,10 +36,33 @@ export function numberFlag(
   min = -Infinity,
   max = Infinity,
 ): number | undefined {
-  if (value === undefined) return undefined
+  return value === undefined ? undefined : checkedNumber(name, value, { min, max })
+}
+
+/** A numeric flag with a default: `fallback` when absent, else a number within `range`. */
+export function numberOr(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  range: NumberRange,
+): number {
+  return value === undefined ? fallback : checkedNumber(name, value, range)
+}
+
+/** A flag that must be one of `allowed`. */
+export function choiceFlag<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`)
+  return value as T
+}
+
+function checkedNumber(name: string, value: string, range: NumberRange): number {
   const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${value}'`)
+  const { min = -Infinity, max = Infinity, integer = false } = range
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new UsageError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${value}'`,
+    )
   }
   return n
 }
