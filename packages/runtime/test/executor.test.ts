@@ -83,6 +83,8 @@ const cases = [
   { stages: 1, M: 2, schedule: '1f1b', policy: 'stash', fuse: false },
   { stages: 1, M: 2, schedule: 'gpipe', policy: 'stash', fuse: true },
   { stages: 3, M: 4, schedule: 'gpipe', policy: 'stash', fuse: true },
+  { stages: 3, M: 2, schedule: '1f1b', policy: 'selective', fuse: true },
+  { stages: 2, M: 1, schedule: 'gpipe', policy: 'selective', fuse: false },
   { stages: 3, M: 1, schedule: '1f1b', policy: 'recompute', fuse: false },
   { stages: 4, M: 2, schedule: '1f1b', policy: 'recompute', fuse: true },
 ] as const

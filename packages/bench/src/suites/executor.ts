@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { basename } from 'node:path'
 import { type GPT2Config, gpt2, int64, partitionGraph, type Tensor } from '@atoll/core'
 import {
   adamw,
   MonolithicTrainer,
   nodeBackends,
+  onnxModel,
   parametersOf,
   pipelineModel,
   stageGraphsOf,
@@ -20,7 +23,9 @@ const QUICK: GPT2Config = { vocab: 256, ctx: 32, d: 64, layers: 4, heads: 4 }
  * One GPT training step (forward + backward, gradients landing in the Parameters) three ways in
  * one run: the whole training graph as one onnxruntime session (the baseline), the stage executor
  * with 1 stage, and with 4 stages chained in this process; plus an AdamW step against the
- * forward+backward time. The backend is `cpu` unless ATOLL_BENCH_DEVICE names another (`webgpu`).
+ * forward+backward time. The backend is `cpu` unless ATOLL_BENCH_DEVICE names another (`webgpu`);
+ * ATOLL_BENCH_MODEL names an ONNX file to run instead of the zoo GPT (PyTorch's export of the same
+ * model, for a comparison on the identical graph).
  */
 export const executor: BenchSuite = {
   name: 'executor',
@@ -30,33 +35,37 @@ export const executor: BenchSuite = {
     const batchSize = quick ? 2 : 8
     const [runs, warmup] = quick ? [3, 1] : [7, 2]
     const backend = await nodeBackends().resolve(process.env.ATOLL_BENCH_DEVICE ?? 'cpu')
-    const model = gpt2({ config, seed: 0 })
-    const tokens = batchSize * config.ctx
+    const file = process.env.ATOLL_BENCH_MODEL
+    const { graph, ctx, vocab, label } = file ? fileModel(file) : zooGpt(config)
+    const tokens = batchSize * ctx
     const ids = (k: number) =>
       int64(
-        [batchSize, config.ctx],
-        Array.from({ length: tokens }, (_, i) => (i * 31 + k) % config.vocab),
+        [batchSize, ctx],
+        Array.from({ length: tokens }, (_, i) => (i * 31 + k) % vocab),
       )
-    const batch: Record<string, Tensor> = { input_ids: ids(0), targets: ids(7) }
-    log(
-      `executor: GPT ${config.layers}×${config.d}, context ${config.ctx}, batch ${batchSize}, ${backend.name}`,
-    )
+    const batch: Record<string, Tensor> = { [graph.inputs[0].name]: ids(0), targets: ids(7) }
+    log(`executor: ${label}, context ${ctx}, batch ${batchSize}, ${backend.name}`)
 
-    const monoParams = parametersOf(model.graph)
+    const monoParams = parametersOf(graph)
     const mono = new MonolithicTrainer({
       backend,
-      graph: model.graph,
+      graph,
       params: new Map(monoParams.map((p) => [p.name, p])),
     })
     // AdamW on every core, as ORT's forward and backward use every core (PyTorch's foreach AdamW does too)
     const threads = availableParallelism()
-    const one = pipelineModel(model.graph, { backend, sharedParameters: threads > 1 })
-    const partition = partitionGraph(model.graph, {
-      loss: 'loss',
-      bindings: { batch: batchSize },
-      stages: fourStages(config.layers),
-    })
-    const four = pipelineModel(model.graph, { backend, stages: stageGraphsOf(partition) })
+    const one = pipelineModel(graph, { backend, sharedParameters: threads > 1 })
+    // the zoo GPT splits by layer scopes; a file's graph into 4 contiguous stages of even cost
+    const stages = file
+      ? 4
+      : stageGraphsOf(
+          partitionGraph(graph, {
+            loss: 'loss',
+            bindings: { batch: batchSize },
+            stages: fourStages(config.layers),
+          }),
+        )
+    const four = pipelineModel(graph, { backend, stages, bindings: { batch: batchSize } })
     const opt = adamw(one.params, { threads })
     const variants = {
       monolithic: async () => {
@@ -97,13 +106,31 @@ export const executor: BenchSuite = {
       details: {
         backend: backend.name,
         optimizerThreads: threads,
-        config,
+        model: label,
+        config: file ? { ctx, vocab } : config,
         batchSize,
         parameters,
         seconds: { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer },
       },
     }
   },
+}
+
+function zooGpt(config: GPT2Config) {
+  const { graph } = gpt2({ config, seed: 0 })
+  return { graph, ctx: config.ctx, vocab: config.vocab, label: `GPT ${config.layers}×${config.d}` }
+}
+
+/** A token model from an ONNX file (e.g. PyTorch's export of the same GPT): [batch, ctx] ids in, [batch, ctx, vocab] out. */
+function fileModel(file: string) {
+  const { graph, label } = onnxModel(new Uint8Array(readFileSync(file)), { label: basename(file) })
+  const ctx = graph.inputs[0].shape?.[1]
+  const vocab = graph.outputs.find((o) => o.name !== 'loss')?.shape?.at(-1)
+  if (typeof ctx !== 'number' || typeof vocab !== 'number')
+    throw new Error(
+      `${file}: expected token ids [batch, ctx] in and logits [batch, ctx, vocab] out, with static ctx and vocab`,
+    )
+  return { graph, ctx, vocab, label }
 }
 
 /** Four stages by scope: embeddings with the first blocks, the middle blocks, the last blocks with the head. */

@@ -121,7 +121,7 @@ export const fit: Command = {
       clipNorm: numberFlag('clip', values.clip, 0),
       microBatches: integer('micro-batches', values['micro-batches'], 1),
       stages: integer('stages', values.stages, 1),
-      policy: values.recompute ? 'recompute' : 'stash',
+      policy: values.recompute ? 'recompute' : 'selective',
       pipelineSchedule: pipelineKind(values.pipeline),
       intraOpThreads: integer('threads', values.threads, 1),
       checkpoint:

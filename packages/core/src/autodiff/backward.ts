@@ -118,7 +118,7 @@ function walk(graph: Graph, facts: ForwardFacts, emit: GradEmitter, grads: Gradi
   }
 }
 
-/** Gradient contributions per value; a value used several times gets their Sum. */
+/** Gradient contributions per value; a value used several times gets their sum. */
 class GradientSums {
   private readonly parts = new Map<string, string[]>()
   private readonly emit: GradEmitter
@@ -131,7 +131,7 @@ class GradientSums {
   total(value: string): string | undefined {
     const parts = this.parts.get(value)
     if (parts === undefined) return undefined
-    if (parts.length > 1) this.parts.set(value, [this.emit.op('Sum', parts)])
+    if (parts.length > 1) this.parts.set(value, [this.emit.addAll(parts)])
     return this.parts.get(value)?.[0]
   }
 }

@@ -27,6 +27,7 @@ export {
   UnsupportedGradientError,
 } from './errors.ts'
 export { type GradContext, type GradRule, NON_DIFFERENTIABLE } from './rule.ts'
+export { planStash, type StashPlan, type StashPlanOptions } from './remat.ts'
 export { GRADIENT_RULES, RULES_BY_OP } from './rules/index.ts'
 export { inferenceGraph, isTrainingBatchNorm, type StateUpdate, stateUpdates } from './state.ts'
 export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './training.ts'

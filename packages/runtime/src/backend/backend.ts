@@ -14,6 +14,11 @@ export interface Backend {
   readonly format: 'onnx' | 'graph'
   /** compiles `model` once; run it many times */
   createSession(model: SessionModel, options?: SessionOptions): Promise<BackendSession>
+  /**
+   * GPU backends: copies host tensors into device memory once, to be fed to many runs (a step's
+   * parameters, read by every micro-batch's forward and backward)
+   */
+  toDevice?(tensors: Readonly<Record<string, Tensor>>): Promise<Record<string, Value>>
 }
 
 /**
@@ -28,6 +33,12 @@ export interface SessionModel {
 export interface SessionOptions {
   /** keep outputs in device memory between runs (WebGPU/CUDA); read them with `value.read()` (default true on GPU) */
   keepOnDevice?: boolean
+  /**
+   * with keepOnDevice, the outputs that stay on the device (what feeds another run: activations,
+   * boundary gradients); the others (a loss, parameter gradients) come back in host memory within
+   * the run. Default: every output stays.
+   */
+  deviceOutputs?: readonly string[]
   /** threads for one operator (default: onnxruntime's choice) */
   intraOpThreads?: number
   /**

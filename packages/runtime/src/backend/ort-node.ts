@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { type DType, DTYPES, type Tensor, tensor } from '@atoll/core'
+import { type DType, DTYPES, exportOnnx, type Tensor, tensor } from '@atoll/core'
 import * as ort from 'onnxruntime-node'
 import { SessionError } from '../errors.ts'
 import {
@@ -36,14 +36,22 @@ export function ortNodeProviders(): BackendProvider[] {
 
 async function initOrt(provider: OrtProvider): Promise<Backend> {
   if (provider === 'cuda') requireCudaLibraries()
+  const copies = new DeviceCopies(provider)
   const backend: Backend = {
     name: provider,
     device: provider === 'cpu' ? 'cpu' : 'gpu',
     format: 'onnx',
-    createSession: (model, options) => createOrtSession(provider, model, options),
+    createSession: (model, options) => createOrtSession(provider, copies, model, options),
+    ...(provider === 'webgpu' ? { toDevice: (tensors) => copies.toDevice(tensors) } : {}),
   }
   // a probe run proves the provider initialises *and* computes (an adapter can exist and still fail)
-  const probe = await createOrtSession(provider, { onnx: probeModel() }, { keepOnDevice: false }, QUIET_LOG)
+  const probe = await createOrtSession(
+    provider,
+    copies,
+    { onnx: probeModel() },
+    { keepOnDevice: false },
+    QUIET_LOG,
+  )
   const out = await probe.run({ x: tensor('float32', [2], Float32Array.from(PROBE_INPUT)) })
   const y = Array.from((await out.y.read()).data as Float32Array)
   await probe.release()
@@ -67,6 +75,7 @@ function requireCudaLibraries(): void {
 
 async function createOrtSession(
   provider: OrtProvider,
+  copies: DeviceCopies,
   model: SessionModel,
   options: SessionOptions = {},
   logSeverityLevel: 0 | 1 | 2 | 3 | 4 = 2,
@@ -79,7 +88,7 @@ async function createOrtSession(
     graphOptimizationLevel: 'all',
     logSeverityLevel,
     ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    ...(keep ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+    ...(keep ? { preferredOutputLocation: outputLocations(options.deviceOutputs) } : {}),
     // a pipeline alternates several sessions, each with its own thread pool: pools that spin while
     // idle steal the cores of the one running (measured: 4 stages 2.44× → 1.38× the monolithic step)
     ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
@@ -98,11 +107,17 @@ async function createOrtSession(
         },
       )
       const values: Record<string, Value> = {}
-      for (const [name, t] of Object.entries(out)) values[name] = new OrtValue(t)
+      for (const [name, t] of Object.entries(out)) values[name] = new OrtValue(t, copies)
       return values
     },
     release: () => session.release(),
   }
+}
+
+/** All outputs on the GPU, or the named ones (onnxruntime returns the others in host memory). */
+function outputLocations(deviceOutputs: readonly string[] | undefined) {
+  if (deviceOutputs === undefined) return 'gpu-buffer' as const
+  return Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const]))
 }
 
 /** An onnxruntime tensor as a Value; on WebGPU it stays in a GPU buffer until read. */
@@ -111,24 +126,103 @@ class OrtValue implements Value {
   readonly shape: readonly number[]
   readonly location: 'cpu' | 'gpu'
   readonly ortTensor: ort.Tensor
+  readonly #copies: DeviceCopies
 
-  constructor(t: ort.Tensor) {
+  constructor(t: ort.Tensor, copies: DeviceCopies) {
     if (!(DTYPES as readonly string[]).includes(t.type))
       throw new SessionError(`unsupported output dtype ${t.type}`)
     this.ortTensor = t
+    this.#copies = copies
     this.dtype = t.type as DType
     this.shape = t.dims
     this.location = t.location === 'cpu' ? 'cpu' : 'gpu'
   }
 
   async read(): Promise<Tensor> {
-    const data = this.location === 'cpu' ? this.ortTensor.data : await this.ortTensor.getData()
-    return tensor(this.dtype, this.shape, data as Tensor['data'])
+    const host = this.location === 'cpu' ? this.ortTensor : await this.#copies.toHost(this.ortTensor)
+    return tensor(this.dtype, this.shape, host.data as Tensor['data'])
   }
 
   dispose(): void {
     this.ortTensor.dispose()
   }
+}
+
+/**
+ * Moves values between host and GPU memory with Identity sessions: onnxruntime-node cannot
+ * download a GPU buffer by itself (its `getData` is not implemented), but a session whose output
+ * lives on the host copies it back. Uploads of a set of tensors (a stage's weights) run as one
+ * session of one Identity per tensor, compiled once per set of dtypes and ranks.
+ */
+class DeviceCopies {
+  readonly #provider: OrtProvider
+  readonly #sessions = new Map<string, Promise<ort.InferenceSession>>()
+
+  constructor(provider: OrtProvider) {
+    this.#provider = provider
+  }
+
+  async toHost(t: ort.Tensor): Promise<ort.Tensor> {
+    const session = await this.#session([t.type as DType], [t.dims.length], 'cpu')
+    return (await session.run({ x0: t })).y0
+  }
+
+  async toDevice(tensors: Readonly<Record<string, Tensor>>): Promise<Record<string, Value>> {
+    const entries = Object.entries(tensors)
+    if (entries.length === 0) return {}
+    const session = await this.#session(
+      entries.map(([, t]) => t.dtype),
+      entries.map(([, t]) => t.shape.length),
+      'gpu-buffer',
+    )
+    const feeds: Record<string, ort.Tensor> = {}
+    entries.forEach(([, t], i) => {
+      feeds[`x${i}`] = toOrt(t)
+    })
+    const out = await session.run(feeds)
+    return Object.fromEntries(entries.map(([name], i) => [name, new OrtValue(out[`y${i}`], this)]))
+  }
+
+  #session(dtypes: DType[], ranks: number[], location: 'cpu' | 'gpu-buffer'): Promise<ort.InferenceSession> {
+    const key = `${location}:${dtypes.map((d, i) => `${d}/${ranks[i]}`).join(',')}`
+    let session = this.#sessions.get(key)
+    if (session === undefined) {
+      session = ort.InferenceSession.create(identityModel(dtypes, ranks), {
+        executionProviders: [this.#provider],
+        preferredOutputLocation: location,
+        logSeverityLevel: QUIET_LOG,
+      })
+      this.#sessions.set(key, session)
+      session.catch(() => this.#sessions.delete(key))
+    }
+    return session
+  }
+}
+
+/** `y<i> = Identity(x<i>)` for each dtype, with symbolic shapes of the given ranks. */
+function identityModel(dtypes: DType[], ranks: number[]): Uint8Array {
+  const value = (name: string, i: number) => ({
+    name: `${name}${i}`,
+    dtype: dtypes[i],
+    shape: Array.from({ length: ranks[i] }, (_, k) => `d${i}_${k}`),
+  })
+  return exportOnnx({
+    name: 'copy',
+    nodes: dtypes.map((_, i) => ({
+      name: `copy${i}`,
+      opType: 'Identity',
+      inputs: [`x${i}`],
+      outputs: [`y${i}`],
+      attributes: {},
+      scope: '',
+    })),
+    inputs: dtypes.map((_, i) => value('x', i)),
+    outputs: dtypes.map((_, i) => value('y', i)),
+    initializers: new Map(),
+    parameters: new Set(),
+    valueInfo: new Map(),
+    opset: 18,
+  })
 }
 
 /** A host tensor is wrapped, not copied: onnxruntime-node reads the typed array in place. */

@@ -5,6 +5,7 @@ import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, ShapeCache } from './bindings.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { buildFusedGraph, type FusedStageGraph } from './stage-graphs.ts'
+import { ParameterFeeds } from './parameter-feeds.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 import { toOnnx } from './stage.ts'
 
@@ -37,16 +38,12 @@ export class FusedLossStage implements PipelineStage {
   private readonly o: FusedStageOptions
   private readonly compiled = new ShapeCache<Record<string, Feed>, Compiled>((feeds) => this.build(feeds))
   private readonly pending = new Map<number, Record<string, Value>>()
-  private readonly paramFeeds: Record<string, Tensor> = {}
+  private readonly paramFeeds: ParameterFeeds
 
   constructor(options: FusedStageOptions) {
     this.o = options
     this.graph = options.graph
-    for (const name of options.graph.parameters) {
-      const p = options.params.get(name)
-      if (p === undefined) throw new SessionError(`no live parameter for '${name}'`)
-      this.paramFeeds[name] = tensor('float32', p.shape, p.value)
-    }
+    this.paramFeeds = new ParameterFeeds(options.backend, options.graph, options.params)
   }
 
   get signatures(): number {
@@ -66,7 +63,7 @@ export class FusedLossStage implements PipelineStage {
     const { fused, session } = await this.compiled.get(feeds)
     const seedFeed = { [fused.seeds.get(this.o.loss)!]: seed }
     const state = stateFeeds(this.graph, fused.state)
-    const out = await session.run({ ...feeds, ...this.paramFeeds, ...state, ...seedFeed })
+    const out = await session.run({ ...feeds, ...this.paramFeeds.feeds, ...state, ...seedFeed })
     await writeBackState(this.graph, fused.state, out)
     const inputGrads: Record<string, Value> = {}
     for (const [name, gradOut] of fused.gradients) {
@@ -92,6 +89,14 @@ export class FusedLossStage implements PipelineStage {
     return grads
   }
 
+  beginStep(): Promise<void> {
+    return this.paramFeeds.beginStep()
+  }
+
+  endStep(): void {
+    this.paramFeeds.endStep()
+  }
+
   reset(): void {
     for (const grads of this.pending.values()) for (const v of Object.values(grads)) v.dispose()
     this.pending.clear()
@@ -111,6 +116,11 @@ export class FusedLossStage implements PipelineStage {
       state,
     })
     const model = backend.format === 'onnx' ? { onnx: toOnnx(fused.graph) } : { graph: fused.graph }
-    return { fused, session: await backend.createSession(model, { intraOpThreads }) }
+    // boundary outputs and gradients stay on a GPU; the loss, parameter gradients and state come to the host
+    const deviceOutputs = [
+      ...this.graph.outputs.map((o) => o.name).filter((o) => o !== loss),
+      ...[...fused.gradients].filter(([name]) => !this.graph.parameters.has(name)).map(([, grad]) => grad),
+    ]
+    return { fused, session: await backend.createSession(model, { intraOpThreads, deviceOutputs }) }
   }
 }

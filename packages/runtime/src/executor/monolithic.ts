@@ -85,7 +85,11 @@ export class MonolithicTrainer {
       parameters: new Set(),
     }
     const model = this.backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }
-    const session = await this.backend.createSession(model, { intraOpThreads: this.intraOpThreads })
+    // everything it returns (loss, gradients, state) is read on the host at once
+    const session = await this.backend.createSession(model, {
+      intraOpThreads: this.intraOpThreads,
+      deviceOutputs: [],
+    })
     return { session, grads: backward.gradients, state }
   }
 }

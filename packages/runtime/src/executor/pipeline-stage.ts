@@ -13,6 +13,10 @@ export interface PipelineStage {
     seeds?: Record<string, Feed>,
   ): Promise<Record<string, Value>>
   backward(mb: number, outputGrads: Record<string, Feed>): Promise<Record<string, Value>>
+  /** before a step's first forward: e.g. copy the weights to the GPU once for all its micro-batches */
+  beginStep(): Promise<void>
+  /** after a step's last backward (also when it failed) */
+  endStep(): void
   reset(): void
   release(): Promise<void>
 }

@@ -48,6 +48,7 @@ export class Pipeline {
     const losses = new Array<number>(M).fill(Number.NaN)
     const seed = this.seed(M)
     try {
+      for (const s of this.stages) await s.beginStep()
       for (const op of pipelineOrder(options.schedule ?? '1f1b', S, M)) {
         const stage = this.stages[op.stage]
         if (op.kind === 'F') {
@@ -79,6 +80,7 @@ export class Pipeline {
       for (const s of this.stages) s.reset()
       throw err
     } finally {
+      for (const s of this.stages) s.endStep()
       for (const m of [...acts, ...grads])
         for (const v of Object.values(m)) if ('dispose' in v) (v as Value).dispose()
     }

@@ -1,7 +1,10 @@
 import {
+  type Backward,
   buildBackward,
   decomposeTrainingOps,
   type Graph,
+  planStash,
+  type StashPlan,
   type StateUpdate,
   stateUpdates,
   type Tensor,
@@ -9,8 +12,12 @@ import {
 } from '@atoll/core'
 import { SessionError } from '../errors.ts'
 
-/** Where backward gets the forward's intermediate values: kept from the forward run, or recomputed. */
-export type ActivationPolicy = 'stash' | 'recompute'
+/**
+ * Where backward gets the forward's intermediate values: `selective` keeps the fewest bytes and
+ * recomputes cheap ops (elementwise, data movement) from them; `stash` keeps every value backward
+ * reads; `recompute` keeps nothing and runs the whole forward again inside backward.
+ */
+export type ActivationPolicy = 'selective' | 'stash' | 'recompute'
 
 /** A stage's two graphs, parameters turned into inputs so that sessions read the live weights. */
 export interface StageGraphs {
@@ -57,10 +64,14 @@ export function buildStageGraphs(source: Graph, options: StageGraphOptions): Sta
     ...stateInputs,
   ]
   const constants = liveConstants(stage, state)
-  const external = new Set(forwardInputs.map((i) => i.name))
-  const stashed =
-    options.policy === 'stash' ? bw.saved.filter((s) => !external.has(s) && !constants.has(s)) : []
   const ownOutputs = new Set(stage.outputs.map((o) => o.name))
+  const { backward, stashed } = backwardOf(options.policy, {
+    stage,
+    bw,
+    constants,
+    forwardInputs,
+    ownOutputs,
+  })
   const extraOutputs = stashed.filter((s) => !ownOutputs.has(s))
   const forward: Graph = {
     ...stage,
@@ -76,14 +87,6 @@ export function buildStageGraphs(source: Graph, options: StageGraphOptions): Sta
     valueInfo: new Map(),
   }
   for (const s of extraOutputs) fixDtype(forward, s, bw.types.get(s))
-  // a recomputed Dropout would draw another mask than the one its gradient must reuse
-  const dropout = stage.nodes.find((n) => n.opType === 'Dropout')
-  if (options.policy === 'recompute' && dropout !== undefined)
-    throw new SessionError(`stage '${stage.name}': Dropout node '${dropout.name}' cannot be recomputed`)
-  const backward =
-    options.policy === 'stash'
-      ? stashBackward(bw.graph, constants)
-      : recomputeBackward(stage, bw.graph, constants, forwardInputs, seedNames)
   const backwardReads = backward.inputs.map((i) => i.name).filter((n) => !seedNames.has(n))
   return { forward, backward, stashed, backwardReads, seeds: bw.seeds, gradients: bw.gradients, state }
 }
@@ -115,6 +118,37 @@ function liveConstants(stage: Graph, state: StateUpdate[]): Map<string, Tensor> 
   return new Map([...stage.initializers].filter(([k]) => !fed.has(k)))
 }
 
+interface BackwardParts {
+  stage: Graph
+  bw: Backward
+  constants: Map<string, Tensor>
+  forwardInputs: ValueInfo[]
+  ownOutputs: Set<string>
+}
+
+/** The backward graph a policy gives, and the forward values it keeps for it (stage outputs included). */
+function backwardOf(policy: ActivationPolicy, parts: BackwardParts): { backward: Graph; stashed: string[] } {
+  const { stage, bw, constants, forwardInputs, ownOutputs } = parts
+  const external = new Set(forwardInputs.map((i) => i.name))
+  if (policy === 'stash') {
+    const stashed = bw.saved.filter((s) => !external.has(s) && !constants.has(s))
+    return { backward: stashBackward(bw.graph, constants), stashed }
+  }
+  if (policy === 'recompute') {
+    // a recomputed Dropout would draw another mask than the one its gradient must reuse
+    const dropout = stage.nodes.find((n) => n.opType === 'Dropout')
+    if (dropout !== undefined)
+      throw new SessionError(`stage '${stage.name}': Dropout node '${dropout.name}' cannot be recomputed`)
+    const seeds = new Set(bw.seeds.values())
+    return { backward: recomputeBackward(stage, bw.graph, constants, forwardInputs, seeds), stashed: [] }
+  }
+  const free = new Set([...external, ...constants.keys(), ...ownOutputs])
+  const plan = planStash(stage, bw.saved, { free, types: bw.types })
+  const backward = selectiveBackward(stage, bw, plan, constants, forwardInputs)
+  const outputsRead = backward.inputs.map((i) => i.name).filter((n) => ownOutputs.has(n))
+  return { backward, stashed: [...plan.stash, ...outputsRead] }
+}
+
 function stashBackward(bwGraph: Graph, constants: Map<string, Tensor>): Graph {
   // constants the backward reads (e.g. shape tensors) travel as its own initializers, not as feeds
   const inputs = bwGraph.inputs.filter((i) => !constants.has(i.name))
@@ -140,6 +174,48 @@ function recomputeBackward(
     initializers: new Map([...constants, ...bwGraph.initializers]),
     valueInfo: new Map(),
   }
+}
+
+/**
+ * The backward graph behind the forward nodes that rebuild what the plan did not keep: it reads
+ * the kept values, the seeds, and whatever forward inputs (parameters, boundary inputs) either
+ * part uses; constants travel as its own initializers.
+ */
+function selectiveBackward(
+  stage: Graph,
+  bw: Backward,
+  plan: StashPlan,
+  constants: Map<string, Tensor>,
+  forwardInputs: ValueInfo[],
+): Graph {
+  const nodes = [...plan.recompute, ...bw.graph.nodes]
+  const produced = new Set(nodes.flatMap((n) => n.outputs))
+  const initializers = new Map(bw.graph.initializers)
+  const inputs: ValueInfo[] = []
+  const seen = new Set<string>()
+  const byName = new Map(forwardInputs.map((i) => [i.name, i]))
+  const read = [...bw.graph.inputs.map((i) => i.name), ...nodes.flatMap((n) => n.inputs)]
+  for (const name of read) {
+    if (name === '' || produced.has(name) || seen.has(name) || initializers.has(name)) continue
+    seen.add(name)
+    const constant = constants.get(name)
+    if (constant !== undefined) initializers.set(name, constant)
+    else inputs.push(byName.get(name) ?? bw.graph.inputs.find((i) => i.name === name) ?? typed(bw, name))
+  }
+  return {
+    ...bw.graph,
+    name: `${stage.name}.selective-backward`,
+    nodes,
+    inputs,
+    initializers,
+    valueInfo: new Map(),
+  }
+}
+
+function typed(bw: Backward, name: string): ValueInfo {
+  const t = bw.types.get(name)
+  if (t === undefined) throw new SessionError(`backward reads '${name}', whose type is unknown`)
+  return { ...t, name }
 }
 
 function paramInfo(stage: Graph, name: string): ValueInfo {

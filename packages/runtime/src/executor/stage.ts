@@ -4,6 +4,7 @@ import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, ShapeCache } from './bindings.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
+import { ParameterFeeds } from './parameter-feeds.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 import { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './stage-graphs.ts'
 
@@ -17,7 +18,7 @@ export interface StageExecutorOptions {
   differentiate?: readonly string[]
   /** float boundary inputs whose gradients backward returns (default none) */
   gradInputs?: readonly string[]
-  /** stash activations between forward and backward, or recompute them (default 'stash') */
+  /** what backward keeps from forward and what it recomputes (default 'selective') */
   policy?: ActivationPolicy
   intraOpThreads?: number
   /** running statistics the stage updates (default: found from its training BatchNorms) */
@@ -48,17 +49,12 @@ export class StageExecutor implements PipelineStage {
   private readonly options: StageExecutorOptions
   private readonly compiled = new ShapeCache<Record<string, Feed>, Compiled>((feeds) => this.build(feeds))
   private readonly pending = new Map<number, Pending>()
-  private readonly paramFeeds: Record<string, Tensor>
+  private readonly paramFeeds: ParameterFeeds
 
   constructor(options: StageExecutorOptions) {
     this.options = options
     this.graph = options.graph
-    this.paramFeeds = {}
-    for (const name of options.graph.parameters) {
-      const p = options.params.get(name)
-      if (p === undefined) throw new SessionError(`no live parameter for '${name}'`)
-      this.paramFeeds[name] = tensor('float32', p.shape, p.value)
-    }
+    this.paramFeeds = new ParameterFeeds(options.backend, options.graph, options.params)
   }
 
   /** sessions compiled so far (one pair per input-shape signature) */
@@ -72,7 +68,11 @@ export class StageExecutor implements PipelineStage {
       throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
     const compiled = await this.compiled.get(feeds)
     const state = compiled.graphs.state
-    const out = await compiled.forward.run({ ...feeds, ...this.paramFeeds, ...stateFeeds(this.graph, state) })
+    const out = await compiled.forward.run({
+      ...feeds,
+      ...this.paramFeeds.feeds,
+      ...stateFeeds(this.graph, state),
+    })
     await writeBackState(this.graph, state, out)
     const stash: Record<string, Value> = {}
     for (const name of compiled.graphs.stashed) stash[name] = out[name]
@@ -96,7 +96,8 @@ export class StageExecutor implements PipelineStage {
     const feeds: Record<string, Feed> = {}
     for (const name of graphs.backwardReads) {
       // a recomputing backward also declares the state inputs (its running-update nodes read them)
-      const f = p.stash[name] ?? p.feeds[name] ?? this.paramFeeds[name] ?? this.graph.initializers.get(name)
+      const f =
+        p.stash[name] ?? p.feeds[name] ?? this.paramFeeds.feeds[name] ?? this.graph.initializers.get(name)
       if (f === undefined)
         throw new SessionError(`backward of '${this.graph.name}' reads '${name}', which nothing provides`)
       feeds[name] = f
@@ -122,6 +123,14 @@ export class StageExecutor implements PipelineStage {
     return inputGrads
   }
 
+  beginStep(): Promise<void> {
+    return this.paramFeeds.beginStep()
+  }
+
+  endStep(): void {
+    this.paramFeeds.endStep()
+  }
+
   /** Drops every in-flight micro-batch (after a failure) so the next step starts clean. */
   reset(): void {
     for (const p of this.pending.values()) this.disposeStash(p)
@@ -143,7 +152,7 @@ export class StageExecutor implements PipelineStage {
   }
 
   private async build(feeds: Record<string, Feed>): Promise<Compiled> {
-    const { backend, differentiate, gradInputs, policy = 'stash', intraOpThreads, state } = this.options
+    const { backend, differentiate, gradInputs, policy = 'selective', intraOpThreads, state } = this.options
     const bindings = bindSymbols(this.graph, feeds)
     const graphs = buildStageGraphs(this.graph, {
       differentiate: differentiate ?? this.graph.outputs.map((o) => o.name),
@@ -152,11 +161,20 @@ export class StageExecutor implements PipelineStage {
       policy,
       state,
     })
-    const session = (g: Graph) =>
+    const session = (g: Graph, deviceOutputs: string[]) =>
       backend.createSession(backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }, {
         intraOpThreads,
+        deviceOutputs,
       })
-    const [forward, backward] = await Promise.all([session(graphs.forward), session(graphs.backward)])
+    // activations and boundary gradients stay on a GPU; parameter gradients and state come to the host
+    const params = this.graph.parameters
+    const [forward, backward] = await Promise.all([
+      session(graphs.forward, [...this.graph.outputs.map((o) => o.name), ...graphs.stashed]),
+      session(
+        graphs.backward,
+        [...graphs.gradients].filter(([name]) => !params.has(name)).map(([, grad]) => grad),
+      ),
+    ])
     return { graphs, forward, backward }
   }
 }

@@ -10,7 +10,7 @@ export function extremumGrad(ctx: GradContext): (string | undefined)[] {
   const dtype = ctx.inputDtype(0)
   const y = ctx.output(0)
   const masks = ctx.node.inputs.map((_, i) => e.cast(e.op('Equal', [ctx.input(i), y]), dtype))
-  const ties = masks.length === 1 ? masks[0] : e.op('Sum', masks)
+  const ties = e.addAll(masks)
   const share = e.op('Div', [ctx.dyOrZeros(0), ties])
   return masks.map((m, i) =>
     ctx.needsGrad(i) ? sumTo(e, e.op('Mul', [share, m]), ctx.outputShape(0), ctx.inputShape(i)) : undefined,
