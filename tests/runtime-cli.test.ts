@@ -142,6 +142,44 @@ test('atoll fit logs one loss per step, resumes from a checkpoint, and atoll eva
   assert.ok(result.loss < lines[0].loss && result.accuracy > 0 && result.positions === 16)
 })
 
+test('atoll fit in 3 stages logs the same losses under every activation policy', () => {
+  const fit = join(import.meta.dirname, '..', 'packages', 'runtime', 'test', 'fixtures')
+  const model = join(fit, 'gpt_fit.onnx') // batch 4, a symbolic batch dim: micro-batches of 2
+  const run = (name: string, ...extra: string[]) => {
+    const log = join(work, `${name}.jsonl`)
+    const r = atoll(
+      'fit',
+      model,
+      '--batch',
+      join(fit, 'gpt_fit.batch.safetensors'),
+      '--optimizer',
+      'adamw',
+      '--lr',
+      '0.01',
+      '--steps',
+      '3',
+      '--log',
+      log,
+      ...extra,
+    )
+    assert.equal(r.status, 0, r.stderr)
+    return readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).loss as number)
+  }
+  const whole = run('whole')
+  for (const policy of ['selective', 'stash', 'recompute']) {
+    const staged = run(policy, '--stages', '3', '--micro-batches', '2', '--activations', policy)
+    staged.forEach((l, i) =>
+      assert.ok(
+        Math.abs(l - whole[i]) <= 1e-5 * Math.abs(whole[i]),
+        `${policy} step ${i}: ${l} vs ${whole[i]}`,
+      ),
+    )
+  }
+})
+
 test('bad flags are usage errors (exit 2) that name the problem', () => {
   const model = join(fixtures, 'gpt.ts17.onnx')
   const r = atoll(
@@ -160,6 +198,22 @@ test('bad flags are usage errors (exit 2) that name the problem', () => {
   )
   assert.equal(r.status, 2)
   assert.match(r.stderr, /--momentum, --dampening and --nesterov are SGD options/)
+  const a = atoll(
+    'fit',
+    model,
+    '--batch',
+    'x',
+    '--optimizer',
+    'sgd',
+    '--lr',
+    '1',
+    '--steps',
+    '1',
+    '--activations',
+    'all',
+  )
+  assert.equal(a.status, 2)
+  assert.match(a.stderr, /--activations must be selective, stash or recompute, got 'all'/)
   const g = atoll(
     'grads',
     model,

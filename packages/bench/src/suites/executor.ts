@@ -1,9 +1,21 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { basename } from 'node:path'
-import { type GPT2Config, gpt2, int64, partitionGraph, type Tensor } from '@atoll/core'
 import {
+  BYTES_PER_ELEMENT,
+  type GPT2Config,
+  type Graph,
+  gpt2,
+  int64,
+  numel,
+  partitionGraph,
+  type Tensor,
+  type ValueInfo,
+} from '@atoll/core'
+import {
+  type ActivationPolicy,
   adamw,
+  buildStageGraphs,
   MonolithicTrainer,
   nodeBackends,
   onnxModel,
@@ -23,7 +35,8 @@ const QUICK: GPT2Config = { vocab: 256, ctx: 32, d: 64, layers: 4, heads: 4 }
  * One GPT training step (forward + backward, gradients landing in the Parameters) three ways in
  * one run: the whole training graph as one onnxruntime session (the baseline), the stage executor
  * with 1 stage, and with 4 stages chained in this process; plus an AdamW step against the
- * forward+backward time. The backend is `cpu` unless ATOLL_BENCH_DEVICE names another (`webgpu`);
+ * forward+backward time, and the bytes a micro-batch keeps for backward with selective stashing
+ * against keeping every value backward reads. The backend is `cpu` unless ATOLL_BENCH_DEVICE names another (`webgpu`);
  * ATOLL_BENCH_MODEL names an ONNX file to run instead of the zoo GPT (PyTorch's export of the same
  * model, for a comparison on the identical graph).
  */
@@ -88,6 +101,11 @@ export const executor: BenchSuite = {
     await Promise.all([mono.release(), one.pipeline.release(), four.pipeline.release()])
     const { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer } = times
     const parameters = one.params.reduce((a, p) => a + p.value.length, 0)
+    const stageGraphs = four.pipeline.stages.map((s) => s.graph)
+    const kept = {
+      selective: stashBytes(stageGraphs, batchSize, 'selective'),
+      stash: stashBytes(stageGraphs, batchSize, 'stash'),
+    }
     return {
       suite: 'executor',
       results: {
@@ -97,11 +115,13 @@ export const executor: BenchSuite = {
         tokens_per_s_monolithic: tokens / monolithic,
         tokens_per_s_dag_1stage: tokens / dag1,
         tokens_per_s_dag_4stage: tokens / dag4,
+        stash_bytes_selective_vs_all: kept.selective / kept.stash,
       },
       targets: {
         dag_1stage_vs_monolithic: '<= 1.10',
         dag_4stage_vs_monolithic: '<= 1.25',
         optimizer_vs_fwdbwd: '<= 0.10',
+        stash_bytes_selective_vs_all: '<= 0.50',
       },
       details: {
         backend: backend.name,
@@ -111,9 +131,30 @@ export const executor: BenchSuite = {
         batchSize,
         parameters,
         seconds: { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer },
+        stashBytesPerMicroBatch: kept,
       },
     }
   },
+}
+
+/**
+ * Bytes one micro-batch keeps from forward to backward on the stages that stash (all but the loss
+ * stage, which runs both directions in one session), under an activation policy.
+ */
+function stashBytes(graphs: readonly Graph[], batch: number, policy: ActivationPolicy): number {
+  let bytes = 0
+  graphs.slice(0, -1).forEach((graph, k) => {
+    const floats = (vs: readonly ValueInfo[]) => vs.filter((v) => v.dtype === 'float32').map((v) => v.name)
+    const g = buildStageGraphs(graph, {
+      differentiate: floats(graph.outputs),
+      gradInputs: k === 0 ? [] : floats(graph.inputs),
+      bindings: { batch },
+      policy,
+    })
+    for (const o of g.forward.outputs)
+      if (g.stashed.includes(o.name)) bytes += numel(o.shape as number[]) * BYTES_PER_ELEMENT[o.dtype]
+  })
+  return bytes
 }
 
 function zooGpt(config: GPT2Config) {

@@ -30,7 +30,9 @@ const usage = [
   '  --micro-batches M      split each batch into M micro-batches (gradients accumulate)',
   '  --stages S             run the model as S pipeline stages in this process (default 1)',
   '  --pipeline KIND        1f1b (default) | gpipe micro-batch order',
-  '  --recompute            recompute activations in backward instead of keeping them',
+  '  --activations KIND     what backward gets from forward with --stages: selective (default:',
+  '                         keep the fewest bytes, recompute cheap ops) | stash (keep all) |',
+  '                         recompute (keep nothing); --recompute is --activations recompute',
   '  --checkpoint DIR       resume from DIR if it holds a checkpoint; save there every',
   '  --checkpoint-every K   K steps (default 100) and at the end',
   '  --save FILE            write the final weights as safetensors',
@@ -66,6 +68,7 @@ const flags = {
   stages: { type: 'string' },
   pipeline: { type: 'string' },
   recompute: { type: 'boolean' },
+  activations: { type: 'string' },
   checkpoint: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   save: { type: 'string' },
@@ -89,6 +92,16 @@ export const fit: Command = {
     if (lr === undefined) throw new UsageError('--lr X is required')
     const optimizer = optimizerSpec(values)
     const schedule = scheduleSpec(values, lr, steps)
+    // every flag is checked before any file is read or backend started
+    const checkpointEvery = integer('checkpoint-every', values['checkpoint-every'], 1) ?? 100
+    const training = {
+      clipNorm: numberFlag('clip', values.clip, 0),
+      microBatches: integer('micro-batches', values['micro-batches'], 1),
+      stages: integer('stages', values.stages, 1),
+      policy: activationPolicy(values.activations, values.recompute),
+      pipelineSchedule: pipelineKind(values.pipeline),
+      intraOpThreads: integer('threads', values.threads, 1),
+    }
     if ((values.batch === undefined) === (values.data === undefined)) {
       throw new UsageError('give the data: --batch BATCH.safetensors or --data NAME (not both)')
     }
@@ -118,18 +131,13 @@ export const fit: Command = {
       schedule,
       steps,
       init,
-      clipNorm: numberFlag('clip', values.clip, 0),
-      microBatches: integer('micro-batches', values['micro-batches'], 1),
-      stages: integer('stages', values.stages, 1),
-      policy: values.recompute ? 'recompute' : 'selective',
-      pipelineSchedule: pipelineKind(values.pipeline),
-      intraOpThreads: integer('threads', values.threads, 1),
+      ...training,
       checkpoint:
         values.checkpoint === undefined
           ? undefined
           : {
               dir: values.checkpoint,
-              every: integer('checkpoint-every', values['checkpoint-every'], 1) ?? 100,
+              every: checkpointEvery,
             },
       onStart(from) {
         if (values.log !== undefined) log = new rt.StepLog(values.log, from)
@@ -222,6 +230,17 @@ function scheduleSpec(values: Values, lr: number, steps: number): LrSchedule {
     totalSteps: steps,
     minLr: numberFlag('min-lr', values['min-lr'], 0, lr) ?? 0,
   }
+}
+
+function activationPolicy(
+  value: string | undefined,
+  recompute: boolean | undefined,
+): 'selective' | 'stash' | 'recompute' {
+  if (recompute && value !== undefined && value !== 'recompute')
+    throw new UsageError(`--recompute contradicts --activations ${value}`)
+  const policy = value ?? (recompute ? 'recompute' : 'selective')
+  if (policy === 'selective' || policy === 'stash' || policy === 'recompute') return policy
+  throw new UsageError(`--activations must be selective, stash or recompute, got '${value}'`)
 }
 
 function pipelineKind(value: string | undefined): 'gpipe' | '1f1b' | undefined {
