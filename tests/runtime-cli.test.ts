@@ -171,12 +171,12 @@ test('atoll fit in 3 stages logs the same losses under every activation policy',
   const whole = run('whole')
   for (const policy of ['selective', 'stash', 'recompute']) {
     const staged = run(policy, '--stages', '3', '--micro-batches', '2', '--activations', policy)
-    staged.forEach((l, i) =>
+    staged.forEach((l, i) => {
       assert.ok(
         Math.abs(l - whole[i]) <= 1e-5 * Math.abs(whole[i]),
         `${policy} step ${i}: ${l} vs ${whole[i]}`,
-      ),
-    )
+      )
+    })
   }
 })
 

@@ -45,6 +45,7 @@ export { bindSymbols, microBatchView, shapeSignature } from './executor/bindings
 export { stageGraphsOf } from './executor/from-partition.ts'
 export { MonolithicTrainer } from './executor/monolithic.ts'
 export { Pipeline, type PipelineStepOptions, type PipelineStepResult } from './executor/pipeline.ts'
+export type { PipelineStage } from './executor/pipeline-stage.ts'
 export { type PipelineOp, type PipelineSchedule, pipelineOrder, stageOrder } from './executor/schedule.ts'
 export { evenCuts, splitContiguous } from './executor/split.ts'
 export { StageExecutor, type StageExecutorOptions, toOnnx } from './executor/stage.ts'

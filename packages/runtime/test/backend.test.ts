@@ -60,7 +60,11 @@ test('onnxruntime-node cpu runs a model on feeds that are views into larger buff
   storage[2] = 1 // the next run sees the new value in place
   const again = await (await session.run({ x: tensor('float32', [2], view) })).y.read()
   assert.deepEqual(Array.from(again.data as Float32Array), [2, 8])
-  await assert.rejects(session.run({ x: hostValue(tensor('float32', [2], view)) }), { name: 'SessionError' })
+  // a host value from any backend feeds as it is; a device value of another backend does not
+  const fed = await session.run({ x: hostValue(tensor('float32', [2], view)) })
+  assert.deepEqual(Array.from((await fed.y.read()).data as Float32Array), [2, 8])
+  const foreign = { ...hostValue(tensor('float32', [2], view)), host: undefined, location: 'gpu' as const }
+  await assert.rejects(session.run({ x: foreign }), { name: 'SessionError' })
   await assert.rejects(session.run({}), { name: 'SessionError' })
   await session.release()
 })

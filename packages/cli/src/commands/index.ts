@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts'
 import { bench } from './bench.ts'
+import { demo } from './demo.ts'
 import { evalCommand } from './eval.ts'
 import { fit } from './fit.ts'
 import { grads } from './grads.ts'
@@ -11,4 +12,16 @@ import { test } from './test.ts'
 import { testnet } from './testnet.ts'
 
 /** Every sub-command, in the order `atoll --help` lists them. Registered explicitly, not by import side effect. */
-export const commands: Command[] = [test, bench, testnet, peer, peers, inspect, grads, fit, evalCommand, plan]
+export const commands: Command[] = [
+  demo,
+  test,
+  bench,
+  testnet,
+  peer,
+  peers,
+  inspect,
+  grads,
+  fit,
+  evalCommand,
+  plan,
+]

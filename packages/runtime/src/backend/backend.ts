@@ -53,6 +53,8 @@ export interface Value {
   readonly dtype: DType
   readonly shape: readonly number[]
   readonly location: 'cpu' | 'gpu'
+  /** the tensor, when the value already is one in host memory (any backend can feed it as it is) */
+  readonly host?: Tensor
   /** the host tensor; for a device value this downloads it */
   read(): Promise<Tensor>
   /** frees device memory now rather than at garbage collection */
@@ -76,6 +78,7 @@ export function hostValue(t: Tensor): Value {
     dtype: t.dtype,
     shape: t.shape,
     location: 'cpu',
+    host: t,
     read: async () => t,
     dispose: () => {},
   }

@@ -229,6 +229,7 @@ function identityModel(dtypes: DType[], ranks: number[]): Uint8Array {
 function toOrt(feed: Feed): ort.Tensor {
   if (isValue(feed)) {
     if (feed instanceof OrtValue) return feed.ortTensor
+    if (feed.host !== undefined) return new ort.Tensor(feed.host.dtype, feed.host.data, feed.host.shape)
     throw new SessionError('a value from another backend cannot be fed to onnxruntime; read() it first')
   }
   return new ort.Tensor(feed.dtype, feed.data, feed.shape)

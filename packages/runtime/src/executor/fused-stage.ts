@@ -1,4 +1,4 @@
-import { type Graph, type StateUpdate, type Tensor, tensor } from '@atoll/core'
+import type { Graph, StateUpdate } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'

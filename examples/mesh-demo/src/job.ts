@@ -1,0 +1,212 @@
+/**
+ * The demo job: three peers (lab, cloud, home) on this machine with emulated links, their speeds
+ * measured by link probes; gpt2:tiny split into three pipeline stages placed along the chain whose
+ * slowest link is fastest; trained on Moby Dick with 1F1B micro-batches, every boundary activation
+ * and gradient crossing the mesh (fp16 on links under 100 Mbit/s). The peers share this process,
+ * and with it one copy of the weights: what crosses the links is exactly the pipeline's traffic.
+ */
+import { GPT2_CONFIGS, gpt2, partitionGraph } from '@atoll/core'
+import {
+  adamw,
+  evaluate,
+  nodeBackends,
+  openDataSource,
+  Pipeline,
+  type PipelineStage,
+  pipelineModel,
+  stageGraphsOf,
+  Trainer,
+  type TrainableModel,
+} from '@atoll/runtime'
+import { Courier, type LinkCodec } from './courier.ts'
+import { MeshStage } from './mesh-stage.ts'
+import {
+  chainOrder,
+  type MeasuredLink,
+  measureLinks,
+  SITE_LINKS,
+  type Site,
+  startSites,
+  stopSites,
+} from './sites.ts'
+
+export interface DemoOptions {
+  steps: number
+  batchSize: number
+  microBatches: number
+  lr: number
+  seed: number
+  logEvery: number
+}
+
+export interface DemoSummary {
+  links: (MeasuredLink & { setMbit: number })[]
+  chain: string[]
+  stages: { site: string; scopes: string[]; parameters: number; codecIn?: LinkCodec }[]
+  steps: number
+  firstLoss: number
+  lastLoss: number
+  heldOutLossBefore: number
+  heldOutLossAfter: number
+  /** payload bytes per link direction, all steps */
+  linkBytes: Record<string, number>
+  trainSeconds: number
+  transferSeconds: number
+  tokensPerSecond: number
+}
+
+/** Links under this rate carry fp16 activations and gradients. */
+const FP16_BELOW_MBIT = 100
+
+export async function runDemo(o: DemoOptions, progress: (line: string) => void): Promise<DemoSummary> {
+  progress(
+    `starting 3 peers on 127.0.0.1 (${SITE_LINKS.map((l) => `${l.a}–${l.b} ${l.mbit} Mbit/s`).join(', ')})`,
+  )
+  const sites = await startSites(SITE_LINKS)
+  const courier = new Courier(sites)
+  const cleanup: (() => Promise<void>)[] = []
+  try {
+    progress('probing each link (about a second each)…')
+    const measured = await measureLinks(sites, SITE_LINKS)
+    for (const m of measured)
+      progress(`  ${m.a} ↔ ${m.b}: ${m.mbit.toFixed(1)} Mbit/s, RTT ${m.rttMs.toFixed(0)} ms`)
+    const chain = chainOrder(
+      sites.map((s) => s.name),
+      measured,
+    )
+    const site = (name: string): Site => sites.find((s) => s.name === name)!
+    const speed = (a: string, b: string) =>
+      measured.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a))!.mbit
+
+    const zoo = gpt2({ config: 'tiny', seed: o.seed })
+    const model: TrainableModel = {
+      graph: zoo.graph,
+      dataInput: zoo.inputs[0],
+      loss: zoo.loss ?? 'loss',
+      label: 'gpt2:tiny',
+    }
+    const train = await openDataSource('moby-dick', model, {
+      batchSize: o.batchSize,
+      seed: o.seed,
+      split: 'train',
+    })
+    const heldOut = await openDataSource('moby-dick', model, { batchSize: o.batchSize, split: 'eval' })
+    const evalBatches = Array.from({ length: Math.min(8, heldOut.batchesPerEpoch) }, (_, k) =>
+      heldOut.ordered(k),
+    )
+    const backend = await nodeBackends().resolve('cpu')
+    const micro = o.batchSize / o.microBatches
+    // cut between transformer blocks, so one activation tensor crosses each boundary
+    const partition = partitionGraph(model.graph, {
+      loss: model.loss,
+      bindings: { batch: micro },
+      stages: blockStages(GPT2_CONFIGS.tiny.layers, chain.length),
+    })
+    const { params, pipeline } = pipelineModel(model.graph, {
+      backend,
+      stages: stageGraphsOf(partition),
+      loss: model.loss,
+    })
+    cleanup.push(() => pipeline.release())
+    const dataInputs = new Set([model.dataInput, 'targets'])
+    const stages: PipelineStage[] = pipeline.stages.map((s, k) => {
+      if (k === 0) return s
+      const codec: LinkCodec = speed(chain[k - 1], chain[k]) < FP16_BELOW_MBIT ? 'fp16' : 'raw'
+      return new MeshStage(s, {
+        courier,
+        upstream: site(chain[k - 1]),
+        site: site(chain[k]),
+        codec,
+        dataInputs,
+      })
+    })
+    const placed = stages.map((s, k) => ({
+      site: chain[k],
+      scopes: [
+        ...new Set(s.graph.nodes.map((n) => n.scope.split('.').slice(0, 2).join('.')).filter(Boolean)),
+      ],
+      parameters: [...s.graph.parameters].reduce(
+        (n, p) => n + (s.graph.initializers.get(p)?.data.length ?? 0),
+        0,
+      ),
+      ...(k > 0 ? { codecIn: (stages[k] as MeshStage).codec } : {}),
+    }))
+    for (const p of placed)
+      progress(
+        `  ${p.site}: ${p.scopes.join(', ')} (${p.parameters} parameters)${p.codecIn ? `, inputs arrive as ${p.codecIn}` : ''}`,
+      )
+
+    const before = await evaluate(model, params, backend, evalBatches)
+    const trainer = new Trainer({
+      pipeline: new Pipeline(stages, model.loss),
+      params,
+      optimizer: adamw(params, { betas: [0.9, 0.95], weightDecay: 0.1 }),
+      schedule: {
+        kind: 'cosine',
+        lr: o.lr,
+        warmupSteps: Math.min(20, o.steps),
+        totalSteps: o.steps,
+        minLr: o.lr / 10,
+      },
+      clipNorm: 1,
+      microBatches: o.microBatches,
+    })
+    const seq = train.shuffled(0)[model.dataInput].shape[1]
+    const losses: number[] = []
+    const t0 = performance.now()
+    for (let step = 0; step < o.steps; step++) {
+      const r = await trainer.trainStep(train.shuffled(step))
+      losses.push(r.loss)
+      if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
+        const seconds = (performance.now() - t0) / 1000
+        progress(
+          `step ${step + 1}/${o.steps}  loss ${mean(losses.slice(-o.logEvery)).toFixed(3)}  ` +
+            `${(((step + 1) * o.batchSize * seq) / seconds).toFixed(0)} tokens/s  ` +
+            `${courier.seconds.toFixed(1)} of ${seconds.toFixed(1)} s on the links`,
+        )
+      }
+    }
+    const trainSeconds = (performance.now() - t0) / 1000
+    const after = await evaluate(model, params, backend, evalBatches)
+    const window = Math.max(1, Math.min(20, Math.floor(losses.length / 2)))
+    return {
+      links: measured.map((m) => ({
+        ...m,
+        setMbit: SITE_LINKS.find((l) => l.a === m.a && l.b === m.b)!.mbit,
+      })),
+      chain,
+      stages: placed,
+      steps: o.steps,
+      firstLoss: mean(losses.slice(0, window)),
+      lastLoss: mean(losses.slice(-window)),
+      heldOutLossBefore: before.loss,
+      heldOutLossAfter: after.loss,
+      linkBytes: Object.fromEntries(courier.bytes),
+      trainSeconds,
+      transferSeconds: courier.seconds,
+      tokensPerSecond: (o.steps * o.batchSize * seq) / trainSeconds,
+    }
+  } finally {
+    await courier.close()
+    for (const c of cleanup) await c()
+    await stopSites(sites)
+  }
+}
+
+/** Scopes of `count` stages over a GPT's blocks: embeddings with the first, the head with the last. */
+function blockStages(layers: number, count: number): { scopes: string[] }[] {
+  return Array.from({ length: count }, (_, s) => {
+    const blocks = Array.from({ length: layers }, (_, i) => i)
+      .filter((i) => Math.floor((i * count) / layers) === s)
+      .map((i) => `h.${i}`)
+    return {
+      scopes: [
+        ...(s === 0 ? ['wte', 'wpe'] : []),
+        ...blocks,
+        ...(s === count - 1 ? ['ln_f', 'lm_head'] : []),
+      ],
+    }
+  })
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)

@@ -1,0 +1,54 @@
+/**
+ * examples/mesh-demo (`atoll demo`) as a process, short: three peers on loopback with emulated
+ * links, gpt2:tiny in three stages along the fastest chain, every boundary tensor over the mesh.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const work = mkdtempSync(join(tmpdir(), 'atoll-demo-'))
+after(() => rmSync(work, { recursive: true, force: true }))
+
+const atoll = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'packages/cli/src/main.ts'), ...args], { encoding: 'utf8' })
+
+test('atoll demo: measured links, placement along the fastest chain, loss falls, tensors cross the mesh', () => {
+  const out = join(work, 'demo.json')
+  const r = atoll('demo', '--steps', '30', '--log-every', '10', '--json', out)
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stderr, /step 30\/30 {2}loss/)
+  const s = JSON.parse(readFileSync(out, 'utf8'))
+  // probes never read above the shaped rate; a loaded machine may read the fast link low
+  for (const l of s.links)
+    assert.ok(
+      l.mbit <= 1.15 * l.setMbit && l.mbit >= 0.5 * l.setMbit,
+      `${l.a}–${l.b}: ${l.mbit} vs ${l.setMbit} Mbit/s`,
+    )
+  // the 10 Mbit/s lab–home link is left out: lab → cloud (200) → home (20), or the reverse
+  assert.deepEqual([s.chain[1], [s.chain[0], s.chain[2]].sort()], ['cloud', ['home', 'lab']])
+  assert.equal(s.stages.length, 3)
+  const codecs = s.stages.slice(1).map((st: { codecIn: string }) => st.codecIn)
+  assert.deepEqual(codecs, s.chain[0] === 'lab' ? ['raw', 'fp16'] : ['fp16', 'raw'])
+  // both boundaries carry the same [micro-batch, 32, 64] activations: fp16 halves the bytes exactly
+  const bytes = s.linkBytes as Record<string, number>
+  assert.equal(bytes['lab→cloud'] ?? bytes['cloud→lab'], 2 * (bytes['cloud→home'] ?? bytes['home→cloud']))
+  assert.equal(bytes['lab→cloud'], bytes['cloud→lab']) // activations forward, their gradients back
+  assert.ok(bytes['lab→home'] === undefined && bytes['home→lab'] === undefined)
+  assert.ok(s.lastLoss < s.firstLoss - 0.5, `training loss ${s.firstLoss} → ${s.lastLoss}`)
+  assert.ok(
+    s.heldOutLossAfter < s.heldOutLossBefore - 1,
+    `held-out ${s.heldOutLossBefore} → ${s.heldOutLossAfter}`,
+  )
+  assert.ok(s.transferSeconds > 0 && s.transferSeconds < s.trainSeconds)
+})
+
+test('atoll demo: a bad flag is a usage error naming it', () => {
+  const r = atoll('demo', '--micro-batches', '3')
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /--micro-batches 3 must divide --batch-size 16/)
+})
