@@ -11,6 +11,8 @@ import {
   sgd,
   zeroGrads,
 } from '../src/index.ts'
+import { adamwRange } from '../src/optim/adamw-kernels.ts'
+import { adamwRangeSimd, adamwSimdAvailable } from '../src/optim/adamw-simd.ts'
 
 // A quadratic loss ½‖θ − c‖² per element, so the gradient θ − c depends on the trajectory.
 const theta0 = [0.5, -1.25, 2, 0.001, -0.3, 3.5]
@@ -283,4 +285,47 @@ test('AdamW on worker threads is bit-identical to one thread, and needs shared p
       assert.deepEqual(Array.from(many[k].value), Array.from(one[k].value))
   }
   assert.throws(() => adamw(make(false), { threads: 2 }), { name: 'OptimizerConfigError' })
+})
+
+test('the SIMD AdamW kernel follows the JS loop on partial vectors, chunk edges and sub-ranges', () => {
+  assert.ok(adamwSimdAvailable(), 'Node 22+ has WebAssembly SIMD')
+  const n = (1 << 14) * 2 + 7 // two chunks and a partial vector
+  const make = () => {
+    const wave = (i: number, f: number) => Math.sin(i * f) * 0.5
+    return {
+      theta: Float32Array.from({ length: n }, (_, i) => wave(i, 12.9898)),
+      grad: Float32Array.from({ length: n }, (_, i) => wave(i, 78.233) * 0.01),
+      m: Float32Array.from({ length: n }, (_, i) => wave(i, 3.7) * 0.001),
+      v: Float32Array.from({ length: n }, (_, i) => 1e-6 + wave(i, 5.1) ** 2 * 1e-4),
+    }
+  }
+  const c = {
+    keep: 0.9999,
+    beta1: 0.9,
+    beta2: 0.999,
+    stepSize: 1e-3 / 0.1,
+    invBc2Sqrt: 1 / Math.sqrt(0.001),
+    eps: 1e-8,
+  }
+  const [js, wasm] = [make(), make()]
+  const [from, to] = [3, n - 2]
+  adamwRange(js, from, to, c)
+  adamwRangeSimd(wasm, from, to, c)
+  const untouched = make()
+  for (const key of ['theta', 'm', 'v'] as const) {
+    const [a, b] = [js[key], wasm[key]]
+    for (const i of [0, 1, 2, n - 2, n - 1])
+      assert.equal(b[i], untouched[key][i], `${key}[${i}] is outside the range`)
+    for (let i = from; i < to; i++) {
+      // float32 rounding of each operation (SIMD, PyTorch's order) against one rounding at the end
+      // (JS), measured against the magnitudes that go into the value
+      const scale =
+        key === 'theta'
+          ? Math.abs(untouched.theta[i]) + c.stepSize
+          : key === 'm'
+            ? Math.abs(untouched.m[i]) + Math.abs(untouched.grad[i])
+            : Math.abs(a[i])
+      assert.ok(Math.abs(a[i] - b[i]) <= 2e-6 * scale, `${key}[${i}]: ${b[i]} vs ${a[i]}`)
+    }
+  }
 })

@@ -3,11 +3,12 @@ import { OptimizerConfigError } from '../errors.ts'
 import {
   type AdamCoefficients,
   type AdamSlot,
-  adamwRange,
+  type adamwRange,
   amsgradRange,
   type Segment,
   shares,
 } from './adamw-kernels.ts'
+import { adamwRangeSimd } from './adamw-simd.ts'
 
 /** Slots of the shared control block. */
 export const CONTROL = { generation: 0, done: 1 } as const
@@ -50,7 +51,7 @@ export class AdamWorkerPool {
     this.own = parts[0]
     this.slots = slots
     this.decays = decays
-    this.kernel = amsgrad ? amsgradRange : adamwRange
+    this.kernel = amsgrad ? amsgradRange : adamwRangeSimd
     const url = new URL('./adamw-worker.ts', import.meta.url)
     this.workers = parts.slice(1).map((segments) => {
       const w = new Worker(url, {

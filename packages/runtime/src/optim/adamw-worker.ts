@@ -7,6 +7,7 @@ import {
   amsgradRange,
   type Segment,
 } from './adamw-kernels.ts'
+import { adamwRangeSimd } from './adamw-simd.ts'
 import { CONTROL, SCALAR } from './adamw-pool.ts'
 
 const { slots, decays, segments, amsgrad, control, scalars } = workerData as {
@@ -18,7 +19,7 @@ const { slots, decays, segments, amsgrad, control, scalars } = workerData as {
   scalars: Float64Array
 }
 const c: AdamCoefficients = { keep: 1, beta1: 0, beta2: 0, stepSize: 0, invBc2Sqrt: 1, eps: 0 }
-const kernel = amsgrad ? amsgradRange : adamwRange
+const kernel = amsgrad ? amsgradRange : adamwRangeSimd
 let seen = 0
 for (;;) {
   Atomics.wait(control, CONTROL.generation, seen)

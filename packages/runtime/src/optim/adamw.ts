@@ -1,7 +1,8 @@
 import type { Tensor } from '@atoll/core'
 import { type Optimizer, type OptimizerState, requireFinite, requireLr } from './optimizer.ts'
 import type { Parameter } from './parameter.ts'
-import { type AdamCoefficients, type AdamSlot, adamwRange, amsgradRange } from './adamw-kernels.ts'
+import { type AdamCoefficients, type AdamSlot, amsgradRange } from './adamw-kernels.ts'
+import { adamwRangeSimd } from './adamw-simd.ts'
 import { AdamWorkerPool } from './adamw-pool.ts'
 import { bufferTensor, checkStateHeader, loadBuffer } from './state.ts'
 
@@ -54,7 +55,7 @@ export function adamw(params: readonly Parameter[], options: AdamWOptions = {}):
     ...(amsgrad ? { vmax: maxExpAvgSq[k] } : {}),
   }))
   const pool = threads > 1 ? new AdamWorkerPool(slots, decays, amsgrad, Math.floor(threads)) : undefined
-  const kernel = amsgrad ? amsgradRange : adamwRange
+  const kernel = amsgrad ? amsgradRange : adamwRangeSimd
   const coef: AdamCoefficients = { keep: 1, beta1, beta2, stepSize: 0, invBc2Sqrt: 1, eps }
   let steps = 0
 
