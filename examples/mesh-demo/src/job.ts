@@ -5,7 +5,7 @@
  * and gradient crossing the mesh (fp16 on links under 100 Mbit/s). The peers share this process,
  * and with it one copy of the weights: what crosses the links is exactly the pipeline's traffic.
  */
-import { GPT2_CONFIGS, gpt2, partitionGraph } from '@atoll/core'
+import { GPT2_CONFIGS, type Graph, gpt2, partitionGraph } from '@atoll/core'
 import {
   adamw,
   evaluate,
@@ -64,7 +64,7 @@ export async function runDemo(o: DemoOptions, progress: (line: string) => void):
   )
   const sites = await startSites(SITE_LINKS)
   const courier = new Courier(sites)
-  const cleanup: (() => Promise<void>)[] = []
+  let release = async () => {}
   try {
     progress('probing each link (about a second each)…')
     const measured = await measureLinks(sites, SITE_LINKS)
@@ -74,123 +74,161 @@ export async function runDemo(o: DemoOptions, progress: (line: string) => void):
       sites.map((s) => s.name),
       measured,
     )
-    const site = (name: string): Site => sites.find((s) => s.name === name)!
-    const speed = (a: string, b: string) =>
-      measured.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a))!.mbit
-
-    const zoo = gpt2({ config: 'tiny', seed: o.seed })
-    const model: TrainableModel = {
-      graph: zoo.graph,
-      dataInput: zoo.inputs[0],
-      loss: zoo.loss ?? 'loss',
-      label: 'gpt2:tiny',
-    }
-    const train = await openDataSource('moby-dick', model, {
-      batchSize: o.batchSize,
-      seed: o.seed,
-      split: 'train',
-    })
-    const heldOut = await openDataSource('moby-dick', model, { batchSize: o.batchSize, split: 'eval' })
-    const evalBatches = Array.from({ length: Math.min(8, heldOut.batchesPerEpoch) }, (_, k) =>
-      heldOut.ordered(k),
-    )
-    const backend = await nodeBackends().resolve('cpu')
-    const micro = o.batchSize / o.microBatches
-    // cut between transformer blocks, so one activation tensor crosses each boundary
-    const partition = partitionGraph(model.graph, {
-      loss: model.loss,
-      bindings: { batch: micro },
-      stages: blockStages(GPT2_CONFIGS.tiny.layers, chain.length),
-    })
-    const { params, pipeline } = pipelineModel(model.graph, {
-      backend,
-      stages: stageGraphsOf(partition),
-      loss: model.loss,
-    })
-    cleanup.push(() => pipeline.release())
-    const dataInputs = new Set([model.dataInput, 'targets'])
-    const stages: PipelineStage[] = pipeline.stages.map((s, k) => {
-      if (k === 0) return s
-      const codec: LinkCodec = speed(chain[k - 1], chain[k]) < FP16_BELOW_MBIT ? 'fp16' : 'raw'
-      return new MeshStage(s, {
-        courier,
-        upstream: site(chain[k - 1]),
-        site: site(chain[k]),
-        codec,
-        dataInputs,
-      })
-    })
-    const placed = stages.map((s, k) => ({
-      site: chain[k],
-      scopes: [
-        ...new Set(s.graph.nodes.map((n) => n.scope.split('.').slice(0, 2).join('.')).filter(Boolean)),
-      ],
-      parameters: [...s.graph.parameters].reduce(
-        (n, p) => n + (s.graph.initializers.get(p)?.data.length ?? 0),
-        0,
-      ),
-      ...(k > 0 ? { codecIn: (stages[k] as MeshStage).codec } : {}),
-    }))
-    for (const p of placed)
+    const job = await placeModel(o, sites, measured, chain, courier)
+    release = job.release
+    for (const p of job.placed)
       progress(
         `  ${p.site}: ${p.scopes.join(', ')} (${p.parameters} parameters)${p.codecIn ? `, inputs arrive as ${p.codecIn}` : ''}`,
       )
-
-    const before = await evaluate(model, params, backend, evalBatches)
-    const trainer = new Trainer({
-      pipeline: new Pipeline(stages, model.loss),
-      params,
-      optimizer: adamw(params, { betas: [0.9, 0.95], weightDecay: 0.1 }),
-      schedule: {
-        kind: 'cosine',
-        lr: o.lr,
-        warmupSteps: Math.min(20, o.steps),
-        totalSteps: o.steps,
-        minLr: o.lr / 10,
-      },
-      clipNorm: 1,
-      microBatches: o.microBatches,
-    })
-    const seq = train.shuffled(0)[model.dataInput].shape[1]
-    const losses: number[] = []
-    const t0 = performance.now()
-    for (let step = 0; step < o.steps; step++) {
-      const r = await trainer.trainStep(train.shuffled(step))
-      losses.push(r.loss)
-      if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
-        const seconds = (performance.now() - t0) / 1000
-        progress(
-          `step ${step + 1}/${o.steps}  loss ${mean(losses.slice(-o.logEvery)).toFixed(3)}  ` +
-            `${(((step + 1) * o.batchSize * seq) / seconds).toFixed(0)} tokens/s  ` +
-            `${courier.seconds.toFixed(1)} of ${seconds.toFixed(1)} s on the links`,
-        )
-      }
-    }
-    const trainSeconds = (performance.now() - t0) / 1000
-    const after = await evaluate(model, params, backend, evalBatches)
-    const window = Math.max(1, Math.min(20, Math.floor(losses.length / 2)))
+    const run = await train(o, job, courier, progress)
     return {
       links: measured.map((m) => ({
         ...m,
         setMbit: SITE_LINKS.find((l) => l.a === m.a && l.b === m.b)!.mbit,
       })),
       chain,
-      stages: placed,
+      stages: job.placed,
       steps: o.steps,
-      firstLoss: mean(losses.slice(0, window)),
-      lastLoss: mean(losses.slice(-window)),
-      heldOutLossBefore: before.loss,
-      heldOutLossAfter: after.loss,
+      ...run,
       linkBytes: Object.fromEntries(courier.bytes),
-      trainSeconds,
       transferSeconds: courier.seconds,
-      tokensPerSecond: (o.steps * o.batchSize * seq) / trainSeconds,
     }
   } finally {
     await courier.close()
-    for (const c of cleanup) await c()
+    await release()
     await stopSites(sites)
   }
+}
+
+type Placed = DemoSummary['stages'][number]
+
+/**
+ * gpt2:tiny cut between its blocks into one stage per site of the chain, each stage after the
+ * first wrapped so that its boundary tensors cross the link from the site before it.
+ */
+async function placeModel(
+  o: DemoOptions,
+  sites: readonly Site[],
+  measured: readonly MeasuredLink[],
+  chain: readonly string[],
+  courier: Courier,
+) {
+  const site = (name: string): Site => sites.find((s) => s.name === name)!
+  const speed = (a: string, b: string) =>
+    measured.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a))!.mbit
+  const zoo = gpt2({ config: 'tiny', seed: o.seed })
+  const model: TrainableModel = {
+    graph: zoo.graph,
+    dataInput: zoo.inputs[0],
+    loss: zoo.loss ?? 'loss',
+    label: 'gpt2:tiny',
+  }
+  const partition = partitionGraph(model.graph, {
+    loss: model.loss,
+    bindings: { batch: o.batchSize / o.microBatches },
+    stages: blockStages(GPT2_CONFIGS.tiny.layers, chain.length),
+  })
+  const { params, pipeline } = pipelineModel(model.graph, {
+    backend: await nodeBackends().resolve('cpu'),
+    stages: stageGraphsOf(partition),
+    loss: model.loss,
+  })
+  const dataInputs = new Set([model.dataInput, 'targets'])
+  const placed: Placed[] = []
+  const stages: PipelineStage[] = pipeline.stages.map((s, k) => {
+    const codec: LinkCodec | undefined =
+      k === 0 ? undefined : speed(chain[k - 1], chain[k]) < FP16_BELOW_MBIT ? 'fp16' : 'raw'
+    placed.push({
+      site: chain[k],
+      scopes: scopesOf(s.graph),
+      parameters: parameterCount(s.graph),
+      ...(codec ? { codecIn: codec } : {}),
+    })
+    if (codec === undefined) return s
+    return new MeshStage(s, {
+      courier,
+      upstream: site(chain[k - 1]),
+      site: site(chain[k]),
+      codec,
+      dataInputs,
+    })
+  })
+  return {
+    model,
+    params,
+    pipeline: new Pipeline(stages, model.loss),
+    placed,
+    release: () => pipeline.release(),
+  }
+}
+
+/** AdamW with a cosine schedule over the mesh pipeline; the held-out tenth scored before and after. */
+async function train(
+  o: DemoOptions,
+  job: Awaited<ReturnType<typeof placeModel>>,
+  courier: Courier,
+  progress: (line: string) => void,
+) {
+  const { model, params, pipeline } = job
+  const backend = await nodeBackends().resolve('cpu')
+  const data = await openDataSource('moby-dick', model, {
+    batchSize: o.batchSize,
+    seed: o.seed,
+    split: 'train',
+  })
+  const heldOut = await openDataSource('moby-dick', model, { batchSize: o.batchSize, split: 'eval' })
+  const evalBatches = Array.from({ length: Math.min(8, heldOut.batchesPerEpoch) }, (_, k) =>
+    heldOut.ordered(k),
+  )
+  const before = await evaluate(model, params, backend, evalBatches)
+  const trainer = new Trainer({
+    pipeline,
+    params,
+    optimizer: adamw(params, { betas: [0.9, 0.95], weightDecay: 0.1 }),
+    schedule: {
+      kind: 'cosine',
+      lr: o.lr,
+      warmupSteps: Math.min(20, o.steps),
+      totalSteps: o.steps,
+      minLr: o.lr / 10,
+    },
+    clipNorm: 1,
+    microBatches: o.microBatches,
+  })
+  const seq = data.shuffled(0)[model.dataInput].shape[1]
+  const losses: number[] = []
+  const t0 = performance.now()
+  for (let step = 0; step < o.steps; step++) {
+    losses.push((await trainer.trainStep(data.shuffled(step))).loss)
+    if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
+      const seconds = (performance.now() - t0) / 1000
+      progress(
+        `step ${step + 1}/${o.steps}  loss ${mean(losses.slice(-o.logEvery)).toFixed(3)}  ` +
+          `${(((step + 1) * o.batchSize * seq) / seconds).toFixed(0)} tokens/s  ` +
+          `${courier.seconds.toFixed(1)} of ${seconds.toFixed(1)} s on the links`,
+      )
+    }
+  }
+  const trainSeconds = (performance.now() - t0) / 1000
+  const after = await evaluate(model, params, backend, evalBatches)
+  const window = Math.max(1, Math.min(20, Math.floor(losses.length / 2)))
+  return {
+    firstLoss: mean(losses.slice(0, window)),
+    lastLoss: mean(losses.slice(-window)),
+    heldOutLossBefore: before.loss,
+    heldOutLossAfter: after.loss,
+    trainSeconds,
+    tokensPerSecond: (o.steps * o.batchSize * seq) / trainSeconds,
+  }
+}
+
+/** The layer scopes a stage holds (`h.0`, `wte`, …), in order. */
+function scopesOf(g: Graph): string[] {
+  return [...new Set(g.nodes.map((n) => n.scope.split('.').slice(0, 2).join('.')).filter(Boolean))]
+}
+
+function parameterCount(g: Graph): number {
+  return [...g.parameters].reduce((n, p) => n + (g.initializers.get(p)?.data.length ?? 0), 0)
 }
 
 /** Scopes of `count` stages over a GPT's blocks: embeddings with the first, the head with the last. */
