@@ -106,7 +106,10 @@ export function adamwSimdAvailable(): boolean {
 /** `adamwRange` with the SIMD kernel: same arguments, PyTorch's float32 order of operations. */
 export function adamwRangeSimd(s: AdamSlot, from: number, to: number, c: AdamCoefficients): void {
   const k = instance()
-  if (k === null) return adamwRange(s, from, to, c)
+  if (k === null) {
+    adamwRange(s, from, to, c)
+    return
+  }
   const [theta, grad, m, v] = k.arrays
   const bc2sqrt = 1 / c.invBc2Sqrt
   for (let start = from; start < to; start += CHUNK) {

@@ -1,12 +1,6 @@
 /** A worker thread of the parallel AdamW: waits for a step, updates its share, reports done. */
 import { workerData } from 'node:worker_threads'
-import {
-  type AdamCoefficients,
-  type AdamSlot,
-  adamwRange,
-  amsgradRange,
-  type Segment,
-} from './adamw-kernels.ts'
+import { type AdamCoefficients, type AdamSlot, amsgradRange, type Segment } from './adamw-kernels.ts'
 import { adamwRangeSimd } from './adamw-simd.ts'
 import { CONTROL, SCALAR } from './adamw-pool.ts'
 
