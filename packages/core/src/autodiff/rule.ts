@@ -10,6 +10,7 @@
  */
 import type { Node } from '../graph.ts'
 import type { Attrs } from '../ops/attrs.ts'
+import { BOOL_OPS, INT64_OPS } from '../ops/infer.ts'
 import type { DType, Tensor } from '../tensor.ts'
 import type { GradEmitter } from './emitter.ts'
 
@@ -57,29 +58,15 @@ export interface GradRule {
  * constant (zero derivative almost everywhere).
  */
 export const NON_DIFFERENTIABLE: ReadonlySet<string> = new Set([
-  'Shape',
-  'Size',
+  ...BOOL_OPS,
+  ...INT64_OPS,
   'Constant',
   'ConstantOfShape',
   'Range',
-  'Equal',
-  'Less',
-  'LessOrEqual',
-  'Greater',
-  'GreaterOrEqual',
-  'And',
-  'Or',
-  'Xor',
-  'Not',
-  'IsNaN',
-  'IsInf',
-  'ArgMax',
-  'ArgMin',
   'OneHot',
   'Floor',
   'Ceil',
   'Round',
   'Sign',
   'Mod',
-  'NonZero',
 ])

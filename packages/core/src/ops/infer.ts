@@ -162,7 +162,8 @@ function knownDims(state: State, name: string): Dim[] | undefined {
   return state.symbolic.get(name)
 }
 
-const BOOL_OPS = new Set([
+/** Ops whose outputs are booleans, and ops whose outputs are int64 indices or sizes. */
+export const BOOL_OPS: ReadonlySet<string> = new Set([
   'Equal',
   'Less',
   'LessOrEqual',
@@ -175,7 +176,7 @@ const BOOL_OPS = new Set([
   'IsNaN',
   'IsInf',
 ])
-const INT64_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero'])
+export const INT64_OPS: ReadonlySet<string> = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero'])
 
 /** The output dtype when an input's rank is unknown and the shape function could not run. */
 function fallbackDtype(node: Node, ctx: ShapeContext, output: number): DType {

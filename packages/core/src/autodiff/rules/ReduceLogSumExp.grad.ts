@@ -1,5 +1,5 @@
 import type { GradRule } from '../rule.ts'
-import { expandReduced, reducedAxes } from './common.ts'
+import { unreduce } from './common.ts'
 
 /** y = log Σeˣ: dx = e^(x−y)·g (a softmax over the reduced axes). */
 export const reduceLogSumExpGrad: GradRule = {
@@ -8,8 +8,7 @@ export const reduceLogSumExpGrad: GradRule = {
   outputsToSave: [0],
   grad(ctx) {
     const e = ctx.emit
-    const axes = reducedAxes(ctx) ?? []
-    const back = (t: string) => (axes.length === 0 ? t : expandReduced(ctx, t, axes))
+    const back = unreduce(ctx)
     const softmax = e.op('Exp', [e.op('Sub', [ctx.input(0), back(ctx.output(0))])])
     return [e.op('Mul', [softmax, back(ctx.dyOrZeros(0))])]
   },

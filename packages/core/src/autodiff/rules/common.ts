@@ -54,6 +54,12 @@ export function expandReduced(ctx: GradContext, g: string, axes: number[]): stri
   return ctx.emit.op('Expand', [ctx.emit.reshape(g, kept), ctx.emit.ints(x)])
 }
 
+/** Broadcasts a value of a reduction's output shape back over its input (as is when nothing was reduced). */
+export function unreduce(ctx: GradContext): (t: string) => string {
+  const axes = reducedAxes(ctx) ?? []
+  return (t) => (axes.length === 0 ? t : expandReduced(ctx, t, axes))
+}
+
 /** Element count of `shape` over `axes`. */
 export function countOver(shape: readonly number[], axes: readonly number[]): number {
   return axes.reduce((n, a) => n * shape[a], 1)
