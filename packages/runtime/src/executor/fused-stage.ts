@@ -1,8 +1,9 @@
 import type { Graph, StateUpdate } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
-import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
+import type { Parameter } from '../optim/parameter.ts'
 import { bindSymbols, ShapeCache } from './bindings.ts'
+import { boundaryGradOutputs, takeGradients } from './gradients.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { buildFusedGraph, type FusedStageGraph } from './stage-graphs.ts'
 import { ParameterFeeds } from './parameter-feeds.ts'
@@ -65,17 +66,7 @@ export class FusedLossStage implements PipelineStage {
     const state = stateFeeds(this.graph, fused.state)
     const out = await session.run({ ...feeds, ...this.paramFeeds.feeds, ...state, ...seedFeed })
     await writeBackState(this.graph, fused.state, out)
-    const inputGrads: Record<string, Value> = {}
-    for (const [name, gradOut] of fused.gradients) {
-      const param = this.o.params.get(name)
-      if (param !== undefined && this.graph.parameters.has(name)) {
-        accumulateGrad(param, (await out[gradOut].read()).data as Float32Array)
-        out[gradOut].dispose()
-      } else {
-        inputGrads[name] = out[gradOut]
-      }
-    }
-    this.pending.set(mb, inputGrads)
+    this.pending.set(mb, await takeGradients(out, fused.gradients, this.graph, this.o.params))
     const result: Record<string, Value> = {}
     for (const o of this.graph.outputs) result[o.name] = out[o.name]
     return result
@@ -119,7 +110,7 @@ export class FusedLossStage implements PipelineStage {
     // boundary outputs and gradients stay on a GPU; the loss, parameter gradients and state come to the host
     const deviceOutputs = [
       ...this.graph.outputs.map((o) => o.name).filter((o) => o !== loss),
-      ...[...fused.gradients].filter(([name]) => !this.graph.parameters.has(name)).map(([, grad]) => grad),
+      ...boundaryGradOutputs(fused.gradients, this.graph),
     ]
     return { fused, session: await backend.createSession(model, { intraOpThreads, deviceOutputs }) }
   }

@@ -1,8 +1,9 @@
 import { exportOnnx, type Graph, type StateUpdate } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
-import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
+import type { Parameter } from '../optim/parameter.ts'
 import { bindSymbols, ShapeCache } from './bindings.ts'
+import { boundaryGradOutputs, takeGradients } from './gradients.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { ParameterFeeds } from './parameter-feeds.ts'
 import { stateFeeds, writeBackState } from './state.ts'
@@ -110,17 +111,7 @@ export class StageExecutor implements PipelineStage {
     }
     const out = await backward.run(feeds)
     this.disposeStash(p)
-    const inputGrads: Record<string, Value> = {}
-    for (const [name, gradOut] of graphs.gradients) {
-      const param = this.options.params.get(name)
-      if (param !== undefined && this.graph.parameters.has(name)) {
-        accumulateGrad(param, (await out[gradOut].read()).data as Float32Array)
-        out[gradOut].dispose()
-      } else {
-        inputGrads[name] = out[gradOut]
-      }
-    }
-    return inputGrads
+    return takeGradients(out, graphs.gradients, this.graph, this.options.params)
   }
 
   beginStep(): Promise<void> {
@@ -167,13 +158,9 @@ export class StageExecutor implements PipelineStage {
         deviceOutputs,
       })
     // activations and boundary gradients stay on a GPU; parameter gradients and state come to the host
-    const params = this.graph.parameters
     const [forward, backward] = await Promise.all([
       session(graphs.forward, [...this.graph.outputs.map((o) => o.name), ...graphs.stashed]),
-      session(
-        graphs.backward,
-        [...graphs.gradients].filter(([name]) => !params.has(name)).map(([, grad]) => grad),
-      ),
+      session(graphs.backward, boundaryGradOutputs(graphs.gradients, this.graph)),
     ])
     return { graphs, forward, backward }
   }
