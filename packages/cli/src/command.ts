@@ -1,4 +1,5 @@
 /** One sub-command of `atoll`: a name, a one-line summary, its usage text, and what it does. */
+import { AtollError } from '@atoll/core'
 export interface Command {
   name: string
   summary: string
@@ -7,10 +8,4 @@ export interface Command {
 }
 
 /** A command-line mistake: printed with the command's usage, exit code 2. */
-export class UsageError extends Error {
-  static override name = 'UsageError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
-}
+export class UsageError extends AtollError {}

@@ -16,6 +16,7 @@
  * countParameters(gpt2({ config: '124M', shapesOnly: true }).graph) // 124_439_808
  * ```
  */
+export { AtollError } from './errors.ts'
 export type { Attribute, Dim, Graph, Node, ValueInfo } from './graph.ts'
 export { attr } from './graph.ts'
 export type { DType, StorageOf, Tensor, TensorData } from './tensor.ts'

@@ -4,13 +4,12 @@
  * little-endian tensor data. Every header field is checked before any data is touched, so a hostile
  * file gets a SafetensorsError and never an out-of-bounds view or a huge allocation.
  */
+import { AtollError } from './errors.ts'
 import { BYTES_PER_ELEMENT, type DType, numel, type Tensor, tensorBytes, zeros } from './tensor.ts'
 
-export class SafetensorsError extends Error {
-  static override name = 'SafetensorsError'
+export class SafetensorsError extends AtollError {
   constructor(message: string) {
     super(`invalid safetensors: ${message}`)
-    this.name = 'SafetensorsError'
   }
 }
 

@@ -1,4 +1,5 @@
 /** Element types Atoll handles; names follow onnxruntime's tensor type strings. */
+import { AtollError } from './errors.ts'
 export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8'
 
 /**
@@ -49,13 +50,7 @@ export const STORAGE: Record<DType, { new (n: number): TensorData; new (buffer: 
     uint8: Uint8Array,
   }
 
-export class TensorShapeError extends Error {
-  static override name = 'TensorShapeError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'TensorShapeError'
-  }
-}
+export class TensorShapeError extends AtollError {}
 
 export function isFloat(dtype: DType): dtype is 'float32' | 'float16' | 'float64' {
   return dtype === 'float32' || dtype === 'float16' || dtype === 'float64'

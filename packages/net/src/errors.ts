@@ -2,124 +2,99 @@
  * One class per failure; `name` is the code callers branch on (`err.name === 'TransferIncompleteError'`).
  * Messages say what was expected and what was found.
  */
+import { AtollError } from '@atoll/core'
 
 /** A frame declared a length above the limit, or a stream carried bytes that are not a valid frame. */
-export class MalformedFrameError extends Error {
-  static override name = 'MalformedFrameError'
+export class MalformedFrameError extends AtollError {
   constructor(message = 'malformed frame') {
     super(message)
-    this.name = 'MalformedFrameError'
   }
 }
 
 /** The receiver already holds as many partly-received tensor bytes as it allows; the new one is refused. */
-export class InboxFullError extends Error {
-  static override name = 'InboxFullError'
+export class InboxFullError extends AtollError {
   constructor(message = 'receiver has too many tensor bytes in flight') {
     super(message)
-    this.name = 'InboxFullError'
   }
 }
 
 /** The stream ended, was reset, or the peer died before the whole message arrived. Nothing partial is delivered. */
-export class TransferIncompleteError extends Error {
-  static override name = 'TransferIncompleteError'
+export class TransferIncompleteError extends AtollError {
   constructor(message = 'transfer ended before the whole message arrived') {
     super(message)
-    this.name = 'TransferIncompleteError'
   }
 }
 
 /** The sender's AbortSignal fired; the streams were reset. */
-export class TransferCancelledError extends Error {
-  static override name = 'TransferCancelledError'
+export class TransferCancelledError extends AtollError {
   constructor(message = 'transfer cancelled') {
     super(message)
-    this.name = 'TransferCancelledError'
   }
 }
 
 /** The receiver refused the message and said why (its error name is `remoteName`). */
-export class TransferRejectedError extends Error {
-  static override name = 'TransferRejectedError'
+export class TransferRejectedError extends AtollError {
   readonly remoteName: string
   constructor(remoteName: string, message: string) {
     super(`receiver refused the message: ${remoteName}: ${message}`)
-    this.name = 'TransferRejectedError'
     this.remoteName = remoteName
   }
 }
 
 /** A peer could not be dialled, or does not speak the protocol. */
-export class PeerUnreachableError extends Error {
-  static override name = 'PeerUnreachableError'
+export class PeerUnreachableError extends AtollError {
   constructor(message = 'peer unreachable') {
     super(message)
-    this.name = 'PeerUnreachableError'
   }
 }
 
 /** A value did not match its schema (ctrl requests and responses, probe requests). */
-export class SchemaError extends Error {
-  static override name = 'SchemaError'
+export class SchemaError extends AtollError {
   constructor(message = 'value does not match its schema') {
     super(message)
-    this.name = 'SchemaError'
   }
 }
 
 /** A ctrl call got no answer in time. */
-export class CtrlTimeoutError extends Error {
-  static override name = 'CtrlTimeoutError'
+export class CtrlTimeoutError extends AtollError {
   constructor(message = 'ctrl call timed out') {
     super(message)
-    this.name = 'CtrlTimeoutError'
   }
 }
 
 /** The remote handler failed; `remoteName` is the name of its error (e.g. `UnknownMethodError`). */
-export class CtrlRemoteError extends Error {
-  static override name = 'CtrlRemoteError'
+export class CtrlRemoteError extends AtollError {
   readonly remoteName: string
   constructor(remoteName: string, message: string) {
     super(`${remoteName}: ${message}`)
-    this.name = 'CtrlRemoteError'
     this.remoteName = remoteName
   }
 }
 
 /** A ctrl request named a method the peer does not serve. */
-export class UnknownMethodError extends Error {
-  static override name = 'UnknownMethodError'
+export class UnknownMethodError extends AtollError {
   constructor(message = 'unknown ctrl method') {
     super(message)
-    this.name = 'UnknownMethodError'
   }
 }
 
 /** A probe could not be completed (stream failure, bad answer). */
-export class ProbeFailedError extends Error {
-  static override name = 'ProbeFailedError'
+export class ProbeFailedError extends AtollError {
   constructor(message = 'probe failed') {
     super(message)
-    this.name = 'ProbeFailedError'
   }
 }
 
 /** The identity file in the data directory is unreadable, corrupt or readable by others. */
-export class IdentityFileError extends Error {
-  static override name = 'IdentityFileError'
+export class IdentityFileError extends AtollError {
   constructor(message = 'bad identity file') {
     super(message)
-    this.name = 'IdentityFileError'
   }
 }
 
 /** An emulated link was configured with a rate or delay that is not a positive finite number. */
-export class LinkConfigError extends Error {
-  static override name = 'LinkConfigError'
+export class LinkConfigError extends AtollError {
   constructor(message = 'bad link configuration') {
     super(message)
-    this.name = 'LinkConfigError'
   }
 }

@@ -1,19 +1,16 @@
 /** Failures of the daemon's own inputs; `name` is the code. */
+import { AtollError } from '@atoll/core'
 
 /** A configuration value (flag, link spec, data dir) is invalid; the message names it. */
-export class PeerConfigError extends Error {
-  static override name = 'PeerConfigError'
+export class PeerConfigError extends AtollError {
   constructor(message = 'invalid peer configuration') {
     super(message)
-    this.name = 'PeerConfigError'
   }
 }
 
 /** `--device` named a device this machine cannot compute on. */
-export class DeviceUnavailableError extends Error {
-  static override name = 'DeviceUnavailableError'
+export class DeviceUnavailableError extends AtollError {
   constructor(message = 'device unavailable') {
     super(message)
-    this.name = 'DeviceUnavailableError'
   }
 }

@@ -2,61 +2,30 @@
  * One error class per failure of bad input data; `name` is the class name so callers branch on
  * `err.name`. Every message names the offending field and says what was expected and what was found.
  */
-export class SchedError extends Error {
-  static override name = 'SchedError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'SchedError'
-  }
-}
+import { AtollError } from '@atoll/core'
+export class SchedError extends AtollError {}
 
 /** A profile or plan input field is missing, of the wrong type or out of range. */
 export class InvalidFieldError extends SchedError {
-  static override name = 'InvalidFieldError'
   /** dotted path of the field, e.g. `peers[3].flops` */
   readonly field: string
   constructor(field: string, expected: string, found: unknown) {
     super(`${field}: expected ${expected}, found ${describe(found)}`)
-    this.name = 'InvalidFieldError'
     this.field = field
   }
 }
 
 /** Text that should hold JSON (NaN allowed as a value) does not parse. */
-export class ProfileParseError extends SchedError {
-  static override name = 'ProfileParseError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'ProfileParseError'
-  }
-}
+export class ProfileParseError extends SchedError {}
 
 /** A link or an op refers to a peer or an op that does not exist, or an id appears twice. */
-export class UnknownReferenceError extends SchedError {
-  static override name = 'UnknownReferenceError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'UnknownReferenceError'
-  }
-}
+export class UnknownReferenceError extends SchedError {}
 
 /** The op graph has a cycle, so it has no topological order to cut. */
-export class CyclicGraphError extends SchedError {
-  static override name = 'CyclicGraphError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'CyclicGraphError'
-  }
-}
+export class CyclicGraphError extends SchedError {}
 
 /** No placement satisfies the constraints (memory, connectivity). */
-export class InfeasiblePlanError extends SchedError {
-  static override name = 'InfeasiblePlanError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'InfeasiblePlanError'
-  }
-}
+export class InfeasiblePlanError extends SchedError {}
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing'

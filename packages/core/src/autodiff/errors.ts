@@ -2,40 +2,29 @@
  * Failures of building a backward graph. Each names the node (and op type) or the value at fault so
  * that a user can find it in a graph of thousands of nodes; `name` is the code to branch on.
  */
+import { AtollError } from '../errors.ts'
 import type { Node } from '../graph.ts'
 
 /** The op has no gradient rule and is not known to be non-differentiable. */
-export class NoGradientRuleError extends Error {
-  static override name = 'NoGradientRuleError'
+export class NoGradientRuleError extends AtollError {
   constructor(node: Pick<Node, 'name' | 'opType'>) {
     super(`${node.opType} node '${node.name}': no gradient rule for op type '${node.opType}'`)
-    this.name = 'NoGradientRuleError'
   }
 }
 
 /** A rule cannot differentiate this particular use of its op (an attribute or input it does not handle). */
-export class UnsupportedGradientError extends Error {
-  static override name = 'UnsupportedGradientError'
+export class UnsupportedGradientError extends AtollError {
   constructor(node: Pick<Node, 'name' | 'opType'>, message: string) {
     super(`${node.opType} node '${node.name}': ${message}`)
-    this.name = 'UnsupportedGradientError'
   }
 }
 
 /** Autodiff needs the static shape and dtype of every value it touches; this one has none. */
-export class DynamicShapeError extends Error {
-  static override name = 'DynamicShapeError'
+export class DynamicShapeError extends AtollError {
   constructor(value: string, found: string) {
     super(`value '${value}' needs a static shape for autodiff (bind symbolic dims first), found ${found}`)
-    this.name = 'DynamicShapeError'
   }
 }
 
 /** A name given to buildBackward (loss, seed, input) is not a value of the graph, or has the wrong kind. */
-export class GradientTargetError extends Error {
-  static override name = 'GradientTargetError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'GradientTargetError'
-  }
-}
+export class GradientTargetError extends AtollError {}

@@ -1,8 +1,7 @@
 /** A layer was given an input whose shape it cannot take (wrong rank, unknown feature size). */
-export class LayerShapeError extends Error {
-  static override name = 'LayerShapeError'
+import { AtollError } from '../errors.ts'
+export class LayerShapeError extends AtollError {
   constructor(layer: string, message: string) {
     super(`${layer}: ${message}`)
-    this.name = 'LayerShapeError'
   }
 }

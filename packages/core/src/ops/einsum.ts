@@ -3,6 +3,7 @@
  * with "..." expanded to one capital letter per broadcast dim. Shared by shape inference, the
  * reference kernel and the cost model.
  */
+import { AtollError } from '../errors.ts'
 import type { Dim } from '../graph.ts'
 
 export interface EinsumPlan {
@@ -16,13 +17,7 @@ export interface EinsumPlan {
 /** Capital letters stand for ellipsis dims: ONNX equations use lower-case letters only. */
 const ELLIPSIS_LETTERS = 'ZYXWVUTSRQPONMLKJIHGFEDCBA'
 
-export class EinsumEquationError extends Error {
-  static override name = 'EinsumEquationError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'EinsumEquationError'
-  }
-}
+export class EinsumEquationError extends AtollError {}
 
 function expand(term: string, rank: number): string[] {
   const [before, after] = term.includes('...') ? term.split('...') : [term, undefined]

@@ -1,4 +1,5 @@
 /** What a shape function sees of its node, and what it returns. */
+import { AtollError } from '../../errors.ts'
 import type { Dim, Node } from '../../graph.ts'
 import type { DType, Tensor } from '../../tensor.ts'
 import type { Attrs } from '../attrs.ts'
@@ -38,6 +39,8 @@ export type ShapeFn = (ctx: ShapeContext) => OutputType[]
  * Thrown by ctx.shape() for an input of unknown rank, or for a shape-determining input known only at
  * run time; the driver turns it into outputs of unknown shape.
  */
-export class UnknownRank extends Error {
-  static override name = 'UnknownRank'
+export class UnknownRank extends AtollError {
+  constructor() {
+    super('the rank or a shape-determining value is known only at run time')
+  }
 }
