@@ -5,25 +5,13 @@
 import { AtollError } from '@atoll/core'
 
 /** A frame declared a length above the limit, or a stream carried bytes that are not a valid frame. */
-export class MalformedFrameError extends AtollError {
-  constructor(message = 'malformed frame') {
-    super(message)
-  }
-}
+export class MalformedFrameError extends AtollError {}
 
 /** The receiver already holds as many partly-received tensor bytes as it allows; the new one is refused. */
-export class InboxFullError extends AtollError {
-  constructor(message = 'receiver has too many tensor bytes in flight') {
-    super(message)
-  }
-}
+export class InboxFullError extends AtollError {}
 
 /** The stream ended, was reset, or the peer died before the whole message arrived. Nothing partial is delivered. */
-export class TransferIncompleteError extends AtollError {
-  constructor(message = 'transfer ended before the whole message arrived') {
-    super(message)
-  }
-}
+export class TransferIncompleteError extends AtollError {}
 
 /** The sender's AbortSignal fired; the streams were reset. */
 export class TransferCancelledError extends AtollError {
@@ -42,25 +30,13 @@ export class TransferRejectedError extends AtollError {
 }
 
 /** A peer could not be dialled, or does not speak the protocol. */
-export class PeerUnreachableError extends AtollError {
-  constructor(message = 'peer unreachable') {
-    super(message)
-  }
-}
+export class PeerUnreachableError extends AtollError {}
 
 /** A value did not match its schema (ctrl requests and responses, probe requests). */
-export class SchemaError extends AtollError {
-  constructor(message = 'value does not match its schema') {
-    super(message)
-  }
-}
+export class SchemaError extends AtollError {}
 
 /** A ctrl call got no answer in time. */
-export class CtrlTimeoutError extends AtollError {
-  constructor(message = 'ctrl call timed out') {
-    super(message)
-  }
-}
+export class CtrlTimeoutError extends AtollError {}
 
 /** The remote handler failed; `remoteName` is the name of its error (e.g. `UnknownMethodError`). */
 export class CtrlRemoteError extends AtollError {
@@ -72,29 +48,13 @@ export class CtrlRemoteError extends AtollError {
 }
 
 /** A ctrl request named a method the peer does not serve. */
-export class UnknownMethodError extends AtollError {
-  constructor(message = 'unknown ctrl method') {
-    super(message)
-  }
-}
+export class UnknownMethodError extends AtollError {}
 
 /** A probe could not be completed (stream failure, bad answer). */
-export class ProbeFailedError extends AtollError {
-  constructor(message = 'probe failed') {
-    super(message)
-  }
-}
+export class ProbeFailedError extends AtollError {}
 
 /** The identity file in the data directory is unreadable, corrupt or readable by others. */
-export class IdentityFileError extends AtollError {
-  constructor(message = 'bad identity file') {
-    super(message)
-  }
-}
+export class IdentityFileError extends AtollError {}
 
 /** An emulated link was configured with a rate or delay that is not a positive finite number. */
-export class LinkConfigError extends AtollError {
-  constructor(message = 'bad link configuration') {
-    super(message)
-  }
-}
+export class LinkConfigError extends AtollError {}
