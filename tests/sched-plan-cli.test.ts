@@ -1,10 +1,10 @@
 /**
  * `atoll plan dreamddp` and `atoll plan fence` end to end, as processes: on the published DreamDDP
- * profiles (kept beside the repository), on generated peer and link files, and on bad input.
+ * profiles (sched's test fixtures), on generated peer and link files, and on bad input.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -17,7 +17,7 @@ import {
 } from '../packages/sched/src/index.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const profiles = join(root, '../shared/data/dreamddp-profiles')
+const profiles = join(root, 'packages/sched/test/fixtures/dreamddp-profiles')
 const work = mkdtempSync(join(tmpdir(), 'atoll-plan-'))
 after(() => rmSync(work, { recursive: true, force: true }))
 
@@ -26,7 +26,7 @@ function atoll(...args: string[]) {
 }
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'))
 
-describe('atoll plan dreamddp', { skip: !existsSync(profiles) && 'profiles not present' }, () => {
+describe('atoll plan dreamddp', () => {
   for (const name of ['gpt2-8w-10gbit', 'Qwen2.5-7B-8w-10gbit']) {
     it(`plans ${name} no worse than the published schedule`, () => {
       const dir = join(profiles, name)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import {
   parseLayerTimes,
@@ -11,14 +11,24 @@ import {
 } from '../src/index.ts'
 import { sum, timeline } from '../src/dreamddp/model.ts'
 
-/** The published DreamDDP profiles, kept beside the repository. */
-const root = new URL('../../../../shared/data/dreamddp-profiles/', import.meta.url)
-const profiles = existsSync(root) ? readdirSync(root).filter((d) => !d.endsWith('.md')) : []
+/** The published DreamDDP profiles (see the README beside them for where they come from). */
+const root = new URL('./fixtures/dreamddp-profiles/', import.meta.url)
+const profiles = readdirSync(root).filter((d) => !d.endsWith('.md'))
 const read = (dir: string, file: string) => readFileSync(new URL(`${dir}/${file}`, root), 'utf8')
 
-describe('DreamDDP on the published profiles', {
-  skip: profiles.length === 0 && 'profiles not present',
-}, () => {
+describe('DreamDDP on the published profiles', () => {
+  it('all eight published profiles are here', () => {
+    assert.deepEqual(profiles.sort(), [
+      'Qwen2.5-7B-16w-10gbit',
+      'Qwen2.5-7B-16w-1gbit',
+      'Qwen2.5-7B-8w-10gbit',
+      'gpt2-16w-1gbit',
+      'gpt2-16w-5gbit',
+      'gpt2-8w-10gbit',
+      'llama2-124M-16w-10gbit',
+      'llama2-124M-16w-1gbit',
+    ])
+  })
   for (const dir of profiles) {
     it(`${dir}: no more wait than the published schedule, and the published S-SGD time`, () => {
       const bp = parseLayerTimes(read(dir, 'bp.json'), 'bp.json')

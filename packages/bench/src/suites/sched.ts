@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import {
   parseLayerTimes,
   parseReferenceSchedule,
@@ -24,7 +24,8 @@ const MICRO_BATCHES = 8
 const HEADLINE_FLOPS = 1e12
 const SWEEP_FLOPS = [2e11, 1e12, 1e13, 5e13]
 const PEER_MEMORY = 32e9
-const PROFILES = new URL('../../../../../shared/data/dreamddp-profiles/', import.meta.url)
+/** The published profiles, kept as sched's test fixtures so that a plain clone has them. */
+const PROFILES = new URL('../../../sched/test/fixtures/dreamddp-profiles/', import.meta.url)
 /** --quick solves only these (each well under a second) */
 const QUICK_PROFILES = ['gpt2-8w-10gbit', 'llama2-124M-16w-1gbit']
 
@@ -105,10 +106,6 @@ function dreamddp(
   targets: Record<string, string>,
   log: (m: string) => void,
 ): Record<string, unknown> {
-  if (!existsSync(PROFILES)) {
-    log('sched: DreamDDP profiles not found beside the repository; skipped')
-    return {}
-  }
   const dirs = readdirSync(PROFILES).filter(
     (d) => !d.endsWith('.md') && (!quick || QUICK_PROFILES.includes(d)),
   )
