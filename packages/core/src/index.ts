@@ -17,6 +17,15 @@
  * ```
  */
 export { AtollError } from './errors.ts'
+// the one door from untrusted data to typed values (zod/mini schemas; see docs/validation.md)
+export {
+  describeValue,
+  type FieldProblem,
+  formatPath,
+  type ParseOptions,
+  type ProblemError,
+  parseWith,
+} from './schema.ts'
 export type { Attribute, Dim, Graph, Node, ValueInfo } from './graph.ts'
 export { attr } from './graph.ts'
 export type { DType, StorageOf, Tensor, TensorData } from './tensor.ts'
@@ -38,6 +47,20 @@ export * from './ops/index.ts'
 export * from './graph/index.ts'
 // ONNX import/export (see src/onnx/index.ts)
 export * from './onnx/index.ts'
+// LEB128 varints: protobuf, WebAssembly and sparse index coding share these
+export {
+  type ByteCursor,
+  MAX_VARINT32_BYTES,
+  MAX_VARINT64_BYTES,
+  readSignedVarint,
+  readVarint,
+  readVarint64,
+  VarintError,
+  varintLength,
+  writeSignedVarint,
+  writeVarint,
+  writeVarint64,
+} from './varint.ts'
 // safetensors read/write
 export { readSafetensors, SafetensorsError, type SafetensorsFile, writeSafetensors } from './safetensors.ts'
 // model builder layers and losses, model zoo (see src/builder/index.ts, src/zoo/index.ts)

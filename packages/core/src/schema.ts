@@ -1,0 +1,186 @@
+/**
+ * The one door from untrusted data to typed values: a zod/mini schema (docs/validation.md says why
+ * zod) and `parseWith`, which turns zod's first issue into the caller's own AtollError with a message
+ * people can act on: `peers[3].flops: expected a number > 0, found -1`. No zod wording reaches users.
+ *
+ * @example
+ * ```ts
+ * import * as z from 'zod/mini'
+ * const peer = z.object({ id: z.string(), flops: z.number().check(z.positive()) })
+ * parseWith(z.array(peer), JSON.parse(text), InvalidFieldError, { root: 'peers' })
+ * ```
+ */
+import type * as z from 'zod/mini'
+
+/** What was wrong with an input, in words: where, what was expected, what was found. */
+export interface FieldProblem {
+  /** JS notation from the root, e.g. `peers[3].flops`; '' for the value itself */
+  path: string
+  /** e.g. `a number > 0`, `one of "ssgd", "dreamddp"` */
+  expected: string
+  /** the value, shortened, or its kind: `-1`, `"lots"`, `an object`, `nothing` */
+  found: string
+  /** the offending value itself (undefined when the field is missing) */
+  input: unknown
+  /** `path: expected …, found …` */
+  message: string
+}
+
+/** An error class taking a message, or a function that builds the error from the problem. */
+export type ProblemError = (new (message: string) => Error) | ((problem: FieldProblem) => Error)
+
+export interface ParseOptions {
+  /** Prefix of every path: a file name, `params`, `peers` (default none). */
+  root?: string
+}
+
+/**
+ * Parses `value` with `schema`; on failure throws `fail`'s error for the first problem found. A union
+ * reports the alternative that got furthest into the value, so `sites[0].peers[1].name` is named
+ * rather than "none of the alternatives matched".
+ */
+export function parseWith<S extends z.ZodMiniType>(
+  schema: S,
+  value: unknown,
+  fail: ProblemError,
+  options: ParseOptions = {},
+): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true, error: expectation })
+  if (result.success) return result.data
+  const problem = fieldProblem(result.error.issues[0], options.root ?? '')
+  throw isErrorClass(fail) ? new fail(problem.message) : fail(problem)
+}
+
+function isErrorClass(fail: ProblemError): fail is new (message: string) => Error {
+  return fail.prototype instanceof Error
+}
+
+type Issue = z.core.$ZodIssue
+
+function fieldProblem(issue: Issue, root: string): FieldProblem {
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const deepest = deepestAlternative(issue.errors)
+    if (deepest !== undefined) {
+      return fieldProblem({ ...deepest, path: [...issue.path, ...deepest.path] }, root)
+    }
+  }
+  let path = formatPath(root, issue.path)
+  let found = describeValue(issue.input)
+  if (issue.code === 'unrecognized_keys') {
+    path = formatPath(path, [issue.keys[0]])
+    found = 'an unknown field'
+  }
+  const expected = issue.message
+  const message =
+    path === '' ? `expected ${expected}, found ${found}` : `${path}: expected ${expected}, found ${found}`
+  return { path, expected, found, input: issue.input, message }
+}
+
+/** The first issue of the alternative that failed deepest inside the value; none if all failed at its top. */
+function deepestAlternative(alternatives: Issue[][]): Issue | undefined {
+  let best: Issue | undefined
+  for (const issues of alternatives) {
+    const first = issues[0]
+    if (first !== undefined && first.path.length > (best?.path.length ?? 0)) best = first
+  }
+  return best
+}
+
+/** `root` followed by the path in JS notation: `.name` for identifiers, `[3]` for indices. */
+export function formatPath(root: string, path: readonly PropertyKey[]): string {
+  let out = root
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) out += out === '' ? key : `.${key}`
+    else out += `[${JSON.stringify(String(key))}]`
+  }
+  return out
+}
+
+const MAX_FOUND_CHARS = 60
+
+/** A short rendering of an untrusted value for messages: the value itself if small, else its kind. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return `a list of ${value.length} item${value.length === 1 ? '' : 's'}`
+  if (typeof value === 'string') {
+    const text = JSON.stringify(value)
+    return text.length > MAX_FOUND_CHARS ? `${text.slice(0, MAX_FOUND_CHARS - 4)}…"` : text
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'object') return 'an object'
+  return `a ${typeof value}`
+}
+
+const KINDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean',
+  bigint: 'a bigint',
+  array: 'a list',
+  object: 'an object',
+  record: 'an object',
+  tuple: 'a list',
+  null: 'null',
+  undefined: 'nothing',
+  never: 'no value',
+  nonoptional: 'a value',
+}
+
+/** zod's error map: each issue's message becomes what was expected, in words. */
+function expectation(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return KINDS[issue.expected] ?? `a ${issue.expected}`
+    case 'too_small':
+      return bound(origin(issue), issue.inclusive ? '≥' : '>', issue.minimum, 'at least', issue.exact)
+    case 'too_big':
+      return bound(origin(issue), issue.inclusive ? '≤' : '<', issue.maximum, 'at most', issue.exact)
+    case 'invalid_value':
+      return oneOf(issue.values)
+    case 'invalid_format':
+      return issue.format === 'regex' ? `a string matching ${issue.pattern}` : `a ${issue.format}`
+    case 'not_multiple_of':
+      return `a multiple of ${issue.divisor}`
+    case 'unrecognized_keys':
+      return `one of the fields ${knownKeys(issue.inst).join(', ')}`
+    case 'invalid_union':
+      if (Array.isArray(issue.options)) return oneOf(issue.options)
+      return [...new Set(issue.errors.map((alt) => alt[0]?.message))].join(' or ')
+    case 'invalid_key':
+      return `keys that are ${issue.issues[0]?.message ?? 'valid'}`
+    case 'invalid_element':
+      return `items that are ${issue.issues[0]?.message ?? 'valid'}`
+    default:
+      return 'a valid value'
+  }
+}
+
+/** A bound checked on `z.int()` reports origin `number`: the owning schema's format says integer. */
+function origin(issue: z.core.$ZodRawIssue & { origin: string }): string {
+  const format = (issue.schema?._zod.def as { format?: string } | undefined)?.format
+  return issue.origin === 'number' && format?.includes('int') ? 'int' : issue.origin
+}
+
+function bound(origin: string, op: string, limit: number | bigint, words: string, exact?: boolean) {
+  if (origin === 'number' || origin === 'int' || origin === 'bigint') {
+    return `${origin === 'int' ? 'an integer' : 'a number'} ${op} ${limit}`
+  }
+  const unit = origin === 'string' ? 'character' : 'item'
+  const kind = origin === 'string' ? 'a string' : 'a list'
+  const count = op === '>' || op === '<' ? Number(limit) + (op === '>' ? 1 : -1) : Number(limit)
+  return `${kind} of ${exact ? 'exactly' : words} ${count} ${unit}${count === 1 ? '' : 's'}`
+}
+
+function oneOf(values: readonly unknown[]): string {
+  const shown = values.map((v) => (typeof v === 'bigint' ? `${v}n` : JSON.stringify(v)))
+  return shown.length === 1 ? shown[0] : `one of ${shown.join(', ')}`
+}
+
+function knownKeys(inst: unknown): string[] {
+  const shape = (inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape
+  return shape === undefined ? [] : Object.keys(shape)
+}
