@@ -1,11 +1,7 @@
-import { sumTo } from '../broadcast.ts'
 import type { GradRule } from '../rule.ts'
+import { broadcastGrads } from './common.ts'
 
 export const addGrad: GradRule = {
   opType: 'Add',
-  grad(ctx) {
-    const g = ctx.dyOrZeros(0)
-    const y = ctx.outputShape(0)
-    return [0, 1].map((i) => (ctx.needsGrad(i) ? sumTo(ctx.emit, g, y, ctx.inputShape(i)) : undefined))
-  },
+  grad: (ctx) => broadcastGrads(ctx, [(g) => g, (g) => g]),
 }

@@ -1,9 +1,4 @@
 import type { GradRule } from '../rule.ts'
-import { extremumGrad } from './extremum.ts'
+import { extremumRule } from './extremum.ts'
 
-export const maxGrad: GradRule = {
-  opType: 'Max',
-  inputsToSave: 'all',
-  outputsToSave: [0],
-  grad: extremumGrad,
-}
+export const maxGrad: GradRule = extremumRule('Max')

@@ -1,5 +1,5 @@
-import { sumTo } from '../broadcast.ts'
 import type { GradRule } from '../rule.ts'
+import { broadcastGrads } from './common.ts'
 
 /** Variadic Mean: every input gets g/n, summed back over its broadcast axes. */
 export const meanGrad: GradRule = {
@@ -7,9 +7,11 @@ export const meanGrad: GradRule = {
   grad(ctx) {
     const e = ctx.emit
     const n = ctx.node.inputs.length
-    const g = e.op('Mul', [ctx.dyOrZeros(0), e.scalar(1 / n, ctx.inputDtype(0))])
-    return ctx.node.inputs.map((_, i) =>
-      ctx.needsGrad(i) ? sumTo(e, g, ctx.outputShape(0), ctx.inputShape(i)) : undefined,
+    const share = e.op('Mul', [ctx.dyOrZeros(0), e.scalar(1 / n, ctx.inputDtype(0))])
+    return broadcastGrads(
+      ctx,
+      ctx.node.inputs.map(() => (g) => g),
+      share,
     )
   },
 }

@@ -1,9 +1,4 @@
 import type { GradRule } from '../rule.ts'
-import { extremumGrad } from './extremum.ts'
+import { extremumRule } from './extremum.ts'
 
-export const minGrad: GradRule = {
-  opType: 'Min',
-  inputsToSave: 'all',
-  outputsToSave: [0],
-  grad: extremumGrad,
-}
+export const minGrad: GradRule = extremumRule('Min')

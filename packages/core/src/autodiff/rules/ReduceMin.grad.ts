@@ -1,13 +1,4 @@
 import type { GradRule } from '../rule.ts'
-import { reducedAxes } from './common.ts'
-import { reduceExtremumGrad } from './extremum.ts'
+import { reduceExtremumRule } from './extremum.ts'
 
-export const reduceMinGrad: GradRule = {
-  opType: 'ReduceMin',
-  inputsToSave: [0],
-  outputsToSave: [0],
-  grad(ctx) {
-    const axes = reducedAxes(ctx)
-    return [axes === undefined ? ctx.dyOrZeros(0) : reduceExtremumGrad(ctx, axes)]
-  },
-}
+export const reduceMinGrad: GradRule = reduceExtremumRule('ReduceMin')

@@ -1,5 +1,5 @@
 import type { GradRule } from '../rule.ts'
-import { expandReduced, reducedAxes } from './common.ts'
+import { unreduce } from './common.ts'
 
 /** y = Σx²: dx = 2x·g. */
 export const reduceSumSquareGrad: GradRule = {
@@ -7,9 +7,7 @@ export const reduceSumSquareGrad: GradRule = {
   inputsToSave: [0],
   grad(ctx) {
     const e = ctx.emit
-    const axes = reducedAxes(ctx)
-    const g = ctx.dyOrZeros(0)
-    const twoX = e.op('Mul', [ctx.input(0), e.scalar(2, ctx.inputDtype(0))])
-    return [e.op('Mul', [twoX, axes === undefined ? g : expandReduced(ctx, g, axes)])]
+    const g = unreduce(ctx)(ctx.dyOrZeros(0))
+    return [e.op('Mul', [e.op('Mul', [ctx.input(0), e.scalar(2, ctx.inputDtype(0))]), g])]
   },
 }

@@ -1,6 +1,33 @@
 /** Small pieces that several gradient rules share. */
 import { takesAsInput } from '../../ops/attrs.ts'
+import { sumTo } from '../broadcast.ts'
 import type { GradContext } from '../rule.ts'
+
+/** One input's gradient at the output's shape, from the gradient reaching the output. */
+export type BroadcastTerm = (g: string) => string
+
+/**
+ * The input gradients of an elementwise op with numpy broadcasting (Add, Div, Where, Max…):
+ * `terms[i](g)` is input i's gradient at the output's shape, summed back over the axes that
+ * broadcasting stretched. An input that wants no gradient, or has no term, gets none. `g` is the
+ * gradient reaching the output unless the rule scales it first (Mean).
+ */
+export function broadcastGrads(
+  ctx: GradContext,
+  terms: readonly (BroadcastTerm | undefined)[],
+  g: string = ctx.dyOrZeros(0),
+): (string | undefined)[] {
+  const y = ctx.outputShape(0)
+  return terms.map((term, i) =>
+    term !== undefined && ctx.needsGrad(i) ? sumTo(ctx.emit, term(g), y, ctx.inputShape(i)) : undefined,
+  )
+}
+
+/** `ifPositive` where `x` > 0 and `otherwise` elsewhere: the two sides of a piecewise activation. */
+export function wherePositive(ctx: GradContext, x: string, ifPositive: string, otherwise: string): string {
+  const e = ctx.emit
+  return e.op('Where', [e.op('Greater', [x, e.scalar(0, ctx.inputDtype(0))]), ifPositive, otherwise])
+}
 
 /** The gradient of an op that only reshapes input 0 (Reshape, Flatten, Squeeze, Unsqueeze). */
 export function reshapeBack(ctx: GradContext): (string | undefined)[] {
