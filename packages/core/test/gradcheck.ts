@@ -92,8 +92,15 @@ export interface GradCheckOptions {
   samples?: number
 }
 
-/** Relative error ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖) per differentiated tensor. */
-export function checkGradient(graph: Graph, options: GradCheckOptions = {}): Record<string, number> {
+export interface GradCheck {
+  /** relative error ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖) per differentiated tensor */
+  errors: Record<string, number>
+  /** the op types whose gradient rules produced the analytic side */
+  ops: ReadonlySet<string>
+}
+
+/** The analytic gradient of every differentiated tensor against central finite differences. */
+export function checkGradient(graph: Graph, options: GradCheckOptions = {}): GradCheck {
   const feeds = options.feeds ?? {}
   const loss = options.loss ?? 'loss'
   const backward = buildBackward(graph, loss, { inputs: options.inputs })
@@ -131,17 +138,25 @@ export function checkGradient(graph: Graph, options: GradCheckOptions = {}): Rec
     const scale = Math.max(Math.sqrt(normA), Math.sqrt(normN))
     errors[name] = scale === 0 ? 0 : Math.sqrt(diff) / scale
   }
-  return errors
+  return { errors, ops: backward.differentiatedOps }
 }
 
-/** Throws with every tensor's error when one exceeds `tolerance`. */
-export function assertGradient(graph: Graph, tolerance: number, options: GradCheckOptions = {}): void {
-  const errors = checkGradient(graph, options)
+/**
+ * Throws with every tensor's error when one exceeds `tolerance`; returns the op types whose rules
+ * the check covered.
+ */
+export function assertGradient(
+  graph: Graph,
+  tolerance: number,
+  options: GradCheckOptions = {},
+): ReadonlySet<string> {
+  const { errors, ops } = checkGradient(graph, options)
   const bad = Object.entries(errors).filter(([, e]) => !(e < tolerance))
   if (bad.length > 0) {
     throw new Error(`gradient check failed (tolerance ${tolerance}): ${JSON.stringify(errors)}`)
   }
   if (Object.keys(errors).length === 0) throw new Error('gradient check differentiated nothing')
+  return ops
 }
 
 /**

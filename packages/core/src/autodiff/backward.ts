@@ -43,6 +43,8 @@ export interface Backward {
   gradients: Map<string, string>
   /** forward value types with shapes bound */
   types: Map<string, ValueInfo>
+  /** the op types whose gradient rule ran (what a test of the rules has covered) */
+  differentiatedOps: Set<string>
 }
 
 /** Name of the gradient of a forward value, used for seeds and outputs. */
@@ -85,7 +87,8 @@ export function buildBackward(
     grads.add(l, seed)
   }
   const convTranspose = options.convTranspose ?? false
-  walk(graph, { types, constants, opset: graph.opset, needsGrad, convTranspose }, emit, grads)
+  const facts = { types, constants, opset: graph.opset, needsGrad, convTranspose }
+  const differentiatedOps = walk(graph, facts, emit, grads)
   emit.scope = ''
   emit.hint = 'out'
   const gradients = new Map<string, string>()
@@ -96,11 +99,15 @@ export function buildBackward(
     emit.op('Identity', [g], {}, out)
     gradients.set(name, out)
   }
-  return assemble(graph, emit, { types, constants, seeds, gradients })
+  return assemble(graph, emit, { types, constants, seeds, gradients, differentiatedOps })
 }
 
-/** Reverse topological order: each node's rule turns its output gradients into input gradients. */
-function walk(graph: Graph, facts: ForwardFacts, emit: GradEmitter, grads: GradientSums): void {
+/**
+ * Reverse topological order: each node's rule turns its output gradients into input gradients.
+ * Returns the op types whose rule ran.
+ */
+function walk(graph: Graph, facts: ForwardFacts, emit: GradEmitter, grads: GradientSums): Set<string> {
+  const ran = new Set<string>()
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const node = graph.nodes[k]
     if (NON_DIFFERENTIABLE.has(node.opType)) continue
@@ -111,11 +118,13 @@ function walk(graph: Graph, facts: ForwardFacts, emit: GradEmitter, grads: Gradi
     emit.scope = node.scope
     emit.hint = node.name
     const dxs = rule.grad(gradContext(node, rule, facts, emit, dys))
+    ran.add(node.opType)
     node.inputs.forEach((input, i) => {
       const dx = dxs[i]
       if (dx !== undefined && facts.needsGrad.has(input)) grads.add(input, dx)
     })
   }
+  return ran
 }
 
 /** Gradient contributions per value; a value used several times gets their sum. */
@@ -154,6 +163,7 @@ interface Parts {
   constants: Map<string, Tensor>
   seeds: Map<string, string>
   gradients: Map<string, string>
+  differentiatedOps: Set<string>
 }
 
 /** Prunes dead nodes and wraps the emitted nodes into a graph whose inputs are what they read. */
@@ -190,7 +200,8 @@ function assemble(forward: Graph, emit: GradEmitter, parts: Parts): Backward {
     valueInfo: new Map(),
     opset: forward.opset,
   }
-  return { graph, saved, seeds: parts.seeds, gradients: parts.gradients, types: parts.types }
+  const { seeds, gradients, types, differentiatedOps } = parts
+  return { graph, saved, seeds, gradients, types, differentiatedOps }
 }
 
 /**
