@@ -1,28 +1,77 @@
 /**
  * One small graph per gradient rule (and per interesting attribute combination), shared by the
- * finite-difference checks and the onnxruntime validity checks.
+ * finite-difference checks and the onnxruntime validity checks. Most are one node (`one`); graphs
+ * of several nodes, where a rule needs a neighbour to be exercised, are written out.
  */
 import { type Attribute, attr } from '../src/graph.ts'
 import { type DType, int64, type Tensor } from '../src/tensor.ts'
-import { node, type OpGraphSpec, randomTensor } from './gradcheck.ts'
+import { floatTensor, node, type OpGraphSpec } from './gradcheck.ts'
 
-export type Case = (p: (shape: number[], lo?: number, hi?: number) => Tensor, dtype: DType) => OpGraphSpec
+/** Draws a random tensor of the case's dtype, values in ±[lo, hi] (default ±[0.1, 1]). */
+export type Draw = (shape: number[], lo?: number, hi?: number) => Tensor
+export type Case = (p: Draw, dtype: DType) => OpGraphSpec
 
-const unary =
-  (op: string, attributes: Record<string, Attribute> = {}, lo = 0.1, hi = 1): Case =>
-  (p) => ({
-    params: { x: p([2, 3], lo, hi) },
-    nodes: [node(op, ['x'], ['y'], attributes)],
-    output: 'y',
-  })
-const binary =
-  (op: string, a: number[], b: number[], lo = 0.1): Case =>
-  (p) => ({
-    params: { a: p(a, lo), b: p(b, lo) },
-    nodes: [node(op, ['a', 'b'], ['y'])],
-    output: 'y',
-  })
-const positive = (x: Tensor): Tensor => ({ ...x, data: (x.data as Float64Array).map(Math.abs) as never })
+/** A differentiated input: its shape (values in ±[0.1, 1]), or how to draw it. */
+type ParamSpec = number[] | ((p: Draw) => Tensor)
+/** A fixed input: a tensor, or how to make it in the case's dtype. */
+type ConstantSpec = Tensor | ((p: Draw, dtype: DType) => Tensor)
+
+interface OneNode {
+  params: Record<string, ParamSpec>
+  constants?: Record<string, ConstantSpec>
+  attrs?: Record<string, Attribute>
+  /** the node's outputs; the first is the one the loss reads (default ['y']) */
+  outputs?: string[]
+  opset?: number
+}
+
+/** A graph of one `opType` node whose inputs are the params then the constants, in that order. */
+const one =
+  (opType: string, spec: OneNode): Case =>
+  (p, dtype) => {
+    const params = Object.fromEntries(
+      Object.entries(spec.params).map(([name, s]) => [name, Array.isArray(s) ? p(s) : s(p)]),
+    )
+    const constants = Object.fromEntries(
+      Object.entries(spec.constants ?? {}).map(([name, c]) => [
+        name,
+        typeof c === 'function' ? c(p, dtype) : c,
+      ]),
+    )
+    const outputs = spec.outputs ?? ['y']
+    const inputs = [...Object.keys(params), ...Object.keys(constants)]
+    return {
+      params,
+      constants,
+      nodes: [node(opType, inputs, outputs, spec.attrs)],
+      output: outputs[0],
+      opset: spec.opset,
+    }
+  }
+
+const unary = (opType: string, attrs: Record<string, Attribute> = {}, lo = 0.1, hi = 1): Case =>
+  one(opType, { params: { x: (p) => p([2, 3], lo, hi) }, attrs })
+const binary = (opType: string, a: number[], b: number[], lo = 0.1): Case =>
+  one(opType, { params: { a: (p) => p(a, lo), b: (p) => p(b, lo) } })
+/** Values in [lo, hi], for inputs that must be positive (Sqrt, Log, variances, class weights). */
+const positive =
+  (shape: number[], lo: number, hi: number) =>
+  (p: Draw): Tensor => {
+    const x = p(shape, lo, hi)
+    return { ...x, data: (x.data as Float64Array).map(Math.abs) as never }
+  }
+/** A constant scalar in the case's dtype. */
+const scalar = (value: number) => (_: Draw, dtype: DType) => floatTensor(dtype, [], [value])
+const ints = (values: number[]) => int64([values.length], values)
+/** A pool's window. */
+const pool = (kernel: number[], strides: number[], pads: number[]) => ({
+  kernel_shape: attr.ints(kernel),
+  strides: attr.ints(strides),
+  pads: attr.ints(pads),
+})
+/** Casts to float64 and back (exact for both dtypes: float64 → float32 would round the probe). */
+const castBack = (dtype: DType) =>
+  node('Cast', ['wide'], ['y'], { to: attr.int(dtype === 'float64' ? 11 : 1) })
 
 export const CASES: Record<string, Case> = {
   Identity: unary('Identity'),
@@ -35,254 +84,114 @@ export const CASES: Record<string, Case> = {
   LeakyRelu: unary('LeakyRelu', { alpha: attr.float(0.2) }),
   Abs: unary('Abs'),
   Softplus: unary('Softplus'),
-  Sqrt: (p) => ({
-    params: { x: positive(p([2, 3], 0.5, 2)) },
-    nodes: [node('Sqrt', ['x'], ['y'])],
-    output: 'y',
-  }),
-  Log: (p) => ({
-    params: { x: positive(p([2, 3], 0.5, 2)) },
-    nodes: [node('Log', ['x'], ['y'])],
-    output: 'y',
-  }),
+  Sqrt: one('Sqrt', { params: { x: positive([2, 3], 0.5, 2) } }),
+  Log: one('Log', { params: { x: positive([2, 3], 0.5, 2) } }),
   Reciprocal: unary('Reciprocal', {}, 0.5, 2),
   'Add (broadcast)': binary('Add', [2, 3, 4], [3, 1]),
   'Sub (broadcast)': binary('Sub', [3, 1], [2, 3, 4]),
   'Mul (broadcast)': binary('Mul', [2, 1, 4], [3, 1]),
   'Div (broadcast)': binary('Div', [2, 3], [3], 0.5),
-  Pow: (p) => ({
-    params: { a: positive(p([2, 3], 0.5, 2)), b: p([3]) },
-    nodes: [node('Pow', ['a', 'b'], ['y'])],
-    output: 'y',
+  Pow: one('Pow', { params: { a: positive([2, 3], 0.5, 2), b: [3] } }),
+  'Pow (constant exponent)': one('Pow', { params: { a: [2, 3] }, constants: { two: scalar(2) } }),
+  Sum: one('Sum', { params: { a: [2, 3], b: [3], c: [1, 3] } }),
+  Clip: one('Clip', {
+    params: { x: (p) => p([3, 4], 0.05, 2) },
+    constants: { lo: scalar(-0.5), hi: scalar(1.2) },
   }),
-  'Pow (constant exponent)': (p, dtype) => ({
-    params: { a: p([2, 3]) },
-    constants: { two: randomTensor(dtype, [], () => 0.5, 2, 2) },
-    nodes: [node('Pow', ['a', 'two'], ['y'])],
-    output: 'y',
-  }),
-  Sum: (p) => ({
-    params: { a: p([2, 3]), b: p([3]), c: p([1, 3]) },
-    nodes: [node('Sum', ['a', 'b', 'c'], ['y'])],
-    output: 'y',
-  }),
-  Clip: (p, dtype) => ({
-    params: { x: p([3, 4], 0.05, 2) },
-    constants: {
-      lo: randomTensor(dtype, [], () => 0, 0.5, 0.5),
-      hi: randomTensor(dtype, [], () => 1, 1.2, 1.2),
-    },
-    nodes: [node('Clip', ['x', 'lo', 'hi'], ['y'])],
-    output: 'y',
-  }),
-  Softmax: (p) => ({
-    params: { x: p([2, 3, 4]) },
-    nodes: [node('Softmax', ['x'], ['y'], { axis: attr.int(1) })],
-    output: 'y',
-  }),
-  LogSoftmax: (p) => ({ params: { x: p([2, 4]) }, nodes: [node('LogSoftmax', ['x'], ['y'])], output: 'y' }),
+  Softmax: one('Softmax', { params: { x: [2, 3, 4] }, attrs: { axis: attr.int(1) } }),
+  LogSoftmax: one('LogSoftmax', { params: { x: [2, 4] } }),
   'MatMul (batched, broadcast)': binary('MatMul', [2, 1, 3, 4], [3, 4, 2]),
   'MatMul (vector × matrix)': binary('MatMul', [4], [2, 4, 3]),
   'MatMul (matrix × vector)': binary('MatMul', [3, 4], [4]),
   'MatMul (vector · vector)': binary('MatMul', [4], [4]),
   'MatMul (linear layer)': binary('MatMul', [2, 3, 4], [4, 5]),
   'MatMul (2-D)': binary('MatMul', [3, 4], [4, 2]),
-  Gemm: (p) => ({
-    params: { a: p([3, 2]), b: p([4, 3]), c: p([4]) },
-    nodes: [
-      node('Gemm', ['a', 'b', 'c'], ['y'], {
-        transA: attr.int(1),
-        transB: attr.int(1),
-        alpha: attr.float(0.7),
-        beta: attr.float(1.3),
-      }),
-    ],
-    output: 'y',
+  Gemm: one('Gemm', {
+    params: { a: [3, 2], b: [4, 3], c: [4] },
+    attrs: { transA: attr.int(1), transB: attr.int(1), alpha: attr.float(0.7), beta: attr.float(1.3) },
   }),
-  'Gemm (plain)': (p) => ({
-    params: { a: p([2, 3]), b: p([3, 4]), c: p([2, 1]) },
-    nodes: [node('Gemm', ['a', 'b', 'c'], ['y'])],
-    output: 'y',
+  'Gemm (plain)': one('Gemm', { params: { a: [2, 3], b: [3, 4], c: [2, 1] } }),
+  LayerNormalization: one('LayerNormalization', {
+    params: { x: [2, 3, 4], scale: [4], bias: [4] },
+    attrs: { epsilon: attr.float(1e-5) },
   }),
-  LayerNormalization: (p) => ({
-    params: { x: p([2, 3, 4]), scale: p([4]), bias: p([4]) },
-    nodes: [node('LayerNormalization', ['x', 'scale', 'bias'], ['y'], { epsilon: attr.float(1e-5) })],
-    output: 'y',
+  'LayerNormalization (axis 1)': one('LayerNormalization', {
+    params: { x: [2, 3, 2], scale: [3, 2] },
+    attrs: { axis: attr.int(1) },
   }),
-  'LayerNormalization (axis 1)': (p) => ({
-    params: { x: p([2, 3, 2]), scale: p([3, 2]) },
-    nodes: [node('LayerNormalization', ['x', 'scale'], ['y'], { axis: attr.int(1) })],
-    output: 'y',
+  'BatchNormalization (training)': one('BatchNormalization', {
+    params: { x: [3, 2, 2, 2], scale: [2], bias: [2] },
+    constants: { mean: (p) => p([2]), var: positive([2], 0.5, 1) },
+    attrs: { training_mode: attr.int(1) },
+    outputs: ['y', 'rm', 'rv'],
   }),
-  'BatchNormalization (training)': (p) => ({
-    params: { x: p([3, 2, 2, 2]), scale: p([2]), bias: p([2]) },
-    constants: { mean: p([2]), var: positive(p([2], 0.5, 1)) },
-    nodes: [
-      node('BatchNormalization', ['x', 'scale', 'bias', 'mean', 'var'], ['y', 'rm', 'rv'], {
-        training_mode: attr.int(1),
-      }),
-    ],
-    output: 'y',
+  'BatchNormalization (inference)': one('BatchNormalization', {
+    params: { x: [2, 2, 2, 3], scale: [2], bias: [2] },
+    constants: { mean: (p) => p([2]), var: positive([2], 0.5, 1) },
   }),
-  'BatchNormalization (inference)': (p) => ({
-    params: { x: p([2, 2, 2, 3]), scale: p([2]), bias: p([2]) },
-    constants: { mean: p([2]), var: positive(p([2], 0.5, 1)) },
-    nodes: [node('BatchNormalization', ['x', 'scale', 'bias', 'mean', 'var'], ['y'])],
-    output: 'y',
+  Conv: one('Conv', {
+    params: { x: [2, 2, 5, 5], w: [3, 2, 3, 3], b: [3] },
+    attrs: { pads: attr.ints([1, 1, 1, 1]) },
   }),
-  Conv: (p) => ({
-    params: { x: p([2, 2, 5, 5]), w: p([3, 2, 3, 3]), b: p([3]) },
-    nodes: [node('Conv', ['x', 'w', 'b'], ['y'], { pads: attr.ints([1, 1, 1, 1]) })],
-    output: 'y',
+  'Conv (stride 2, asymmetric pads, dilation, groups)': one('Conv', {
+    params: { x: [1, 4, 6, 5], w: [2, 2, 2, 3] },
+    attrs: {
+      pads: attr.ints([1, 0, 0, 2]),
+      strides: attr.ints([2, 2]),
+      dilations: attr.ints([2, 1]),
+      group: attr.int(2),
+    },
   }),
-  'Conv (stride 2, asymmetric pads, dilation, groups)': (p) => ({
-    params: { x: p([1, 4, 6, 5]), w: p([2, 2, 2, 3]) },
-    nodes: [
-      node('Conv', ['x', 'w'], ['y'], {
-        pads: attr.ints([1, 0, 0, 2]),
-        strides: attr.ints([2, 2]),
-        dilations: attr.ints([2, 1]),
-        group: attr.int(2),
-      }),
-    ],
-    output: 'y',
+  'Conv (1-D, stride 3, SAME_UPPER)': one('Conv', {
+    params: { x: [2, 1, 7], w: [2, 1, 3] },
+    attrs: { auto_pad: attr.string('SAME_UPPER'), strides: attr.ints([3]) },
   }),
-  'Conv (1-D, stride 3, SAME_UPPER)': (p) => ({
-    params: { x: p([2, 1, 7]), w: p([2, 1, 3]) },
-    nodes: [
-      node('Conv', ['x', 'w'], ['y'], { auto_pad: attr.string('SAME_UPPER'), strides: attr.ints([3]) }),
-    ],
-    output: 'y',
+  'Conv (3-D, depthwise, stride 2)': one('Conv', {
+    params: { x: [1, 2, 4, 3, 3], w: [2, 1, 2, 2, 2], b: [2] },
+    attrs: { group: attr.int(2), strides: attr.ints([2, 1, 2]), pads: attr.ints([0, 1, 1, 1, 0, 0]) },
   }),
-  'Conv (3-D, depthwise, stride 2)': (p) => ({
-    params: { x: p([1, 2, 4, 3, 3]), w: p([2, 1, 2, 2, 2]), b: p([2]) },
-    nodes: [
-      node('Conv', ['x', 'w', 'b'], ['y'], {
-        group: attr.int(2),
-        strides: attr.ints([2, 1, 2]),
-        pads: attr.ints([0, 1, 1, 1, 0, 0]),
-      }),
-    ],
-    output: 'y',
-  }),
-  MaxPool: (p) => ({
-    params: { x: p([1, 2, 5, 5]) },
-    nodes: [
-      node('MaxPool', ['x'], ['y'], {
-        kernel_shape: attr.ints([3, 3]),
-        strides: attr.ints([2, 2]),
-        pads: attr.ints([1, 1, 1, 1]),
-      }),
-    ],
-    output: 'y',
-  }),
-  'MaxPool (opset 13: mask and transposed conv)': (p) => ({
-    params: { x: p([2, 2, 5, 5]) },
-    nodes: [
-      node('MaxPool', ['x'], ['y'], {
-        kernel_shape: attr.ints([3, 3]),
-        strides: attr.ints([2, 2]),
-        pads: attr.ints([1, 1, 1, 1]),
-      }),
-    ],
-    output: 'y',
+  MaxPool: one('MaxPool', { params: { x: [1, 2, 5, 5] }, attrs: pool([3, 3], [2, 2], [1, 1, 1, 1]) }),
+  'MaxPool (opset 13: mask and transposed conv)': one('MaxPool', {
+    params: { x: [2, 2, 5, 5] },
+    attrs: pool([3, 3], [2, 2], [1, 1, 1, 1]),
     opset: 13,
   }),
-  'MaxPool (opset 13, dilated, ceil_mode)': (p) => ({
-    params: { x: p([1, 2, 6, 5]) },
-    nodes: [
-      node('MaxPool', ['x'], ['y'], {
-        kernel_shape: attr.ints([2, 2]),
-        strides: attr.ints([2, 1]),
-        dilations: attr.ints([2, 1]),
-        ceil_mode: attr.int(1),
-      }),
-    ],
-    output: 'y',
+  'MaxPool (opset 13, dilated, ceil_mode)': one('MaxPool', {
+    params: { x: [1, 2, 6, 5] },
+    attrs: {
+      kernel_shape: attr.ints([2, 2]),
+      strides: attr.ints([2, 1]),
+      dilations: attr.ints([2, 1]),
+      ceil_mode: attr.int(1),
+    },
     opset: 13,
   }),
-  AveragePool: (p) => ({
-    params: { x: p([1, 2, 5, 4]) },
-    nodes: [
-      node('AveragePool', ['x'], ['y'], {
-        kernel_shape: attr.ints([3, 2]),
-        strides: attr.ints([2, 1]),
-        pads: attr.ints([1, 0, 1, 1]),
-      }),
-    ],
-    output: 'y',
+  AveragePool: one('AveragePool', { params: { x: [1, 2, 5, 4] }, attrs: pool([3, 2], [2, 1], [1, 0, 1, 1]) }),
+  'AveragePool (count_include_pad)': one('AveragePool', {
+    params: { x: [1, 1, 4, 4] },
+    attrs: { ...pool([2, 2], [2, 2], [1, 1, 1, 1]), count_include_pad: attr.int(1) },
   }),
-  'AveragePool (count_include_pad)': (p) => ({
-    params: { x: p([1, 1, 4, 4]) },
-    nodes: [
-      node('AveragePool', ['x'], ['y'], {
-        kernel_shape: attr.ints([2, 2]),
-        strides: attr.ints([2, 2]),
-        pads: attr.ints([1, 1, 1, 1]),
-        count_include_pad: attr.int(1),
-      }),
-    ],
-    output: 'y',
+  GlobalAveragePool: one('GlobalAveragePool', { params: { x: [2, 3, 2, 2] } }),
+  ReduceSum: one('ReduceSum', {
+    params: { x: [2, 3, 4] },
+    constants: { axes: ints([0, -1]) },
+    attrs: { keepdims: attr.int(0) },
   }),
-  GlobalAveragePool: (p) => ({
-    params: { x: p([2, 3, 2, 2]) },
-    nodes: [node('GlobalAveragePool', ['x'], ['y'])],
-    output: 'y',
-  }),
-  ReduceSum: (p) => ({
-    params: { x: p([2, 3, 4]) },
-    constants: { axes: int64([2], [0, -1]) },
-    nodes: [node('ReduceSum', ['x', 'axes'], ['y'], { keepdims: attr.int(0) })],
-    output: 'y',
-  }),
-  ReduceMean: (p) => ({
-    params: { x: p([2, 3, 4]) },
-    constants: { axes: int64([1], [1]) },
-    nodes: [node('ReduceMean', ['x', 'axes'], ['y'])],
-    output: 'y',
-  }),
-  'ReduceMean (opset 13 attribute)': (p) => ({
-    params: { x: p([2, 3]) },
-    nodes: [node('ReduceMean', ['x'], ['y'], { axes: attr.ints([1]), keepdims: attr.int(0) })],
-    output: 'y',
+  ReduceMean: one('ReduceMean', { params: { x: [2, 3, 4] }, constants: { axes: ints([1]) } }),
+  'ReduceMean (opset 13 attribute)': one('ReduceMean', {
+    params: { x: [2, 3] },
+    attrs: { axes: attr.ints([1]), keepdims: attr.int(0) },
     opset: 13,
   }),
-  Reshape: (p) => ({
-    params: { x: p([2, 3, 2]) },
-    constants: { shape: int64([2], [3, -1]) },
-    nodes: [node('Reshape', ['x', 'shape'], ['y'])],
-    output: 'y',
-  }),
-  Flatten: (p) => ({
-    params: { x: p([2, 3, 2]) },
-    nodes: [node('Flatten', ['x'], ['y'], { axis: attr.int(2) })],
-    output: 'y',
-  }),
-  Transpose: (p) => ({
-    params: { x: p([2, 3, 4]) },
-    nodes: [node('Transpose', ['x'], ['y'], { perm: attr.ints([1, 2, 0]) })],
-    output: 'y',
-  }),
-  Squeeze: (p) => ({
-    params: { x: p([2, 1, 3]) },
-    constants: { axes: int64([1], [1]) },
-    nodes: [node('Squeeze', ['x', 'axes'], ['y'])],
-    output: 'y',
-  }),
-  Unsqueeze: (p) => ({
-    params: { x: p([2, 3]) },
-    constants: { axes: int64([2], [0, 3]) },
-    nodes: [node('Unsqueeze', ['x', 'axes'], ['y'])],
-    output: 'y',
-  }),
-  Concat: (p) => ({
-    params: { a: p([2, 1, 3]), b: p([2, 2, 3]) },
-    nodes: [node('Concat', ['a', 'b'], ['y'], { axis: attr.int(-2) })],
-    output: 'y',
-  }),
+  Reshape: one('Reshape', { params: { x: [2, 3, 2] }, constants: { shape: ints([3, -1]) } }),
+  Flatten: one('Flatten', { params: { x: [2, 3, 2] }, attrs: { axis: attr.int(2) } }),
+  Transpose: one('Transpose', { params: { x: [2, 3, 4] }, attrs: { perm: attr.ints([1, 2, 0]) } }),
+  Squeeze: one('Squeeze', { params: { x: [2, 1, 3] }, constants: { axes: ints([1]) } }),
+  Unsqueeze: one('Unsqueeze', { params: { x: [2, 3] }, constants: { axes: ints([0, 3]) } }),
+  Concat: one('Concat', { params: { a: [2, 1, 3], b: [2, 2, 3] }, attrs: { axis: attr.int(-2) } }),
   Split: (p) => ({
     params: { x: p([2, 5]) },
-    constants: { split: int64([2], [2, 3]) },
+    constants: { split: ints([2, 3]) },
     nodes: [
       node('Split', ['x', 'split'], ['s0', 's1'], { axis: attr.int(1) }),
       node('Mul', ['s0', 's0'], ['y']),
@@ -297,91 +206,58 @@ export const CASES: Record<string, Case> = {
     ],
     output: 'y',
   }),
-  Slice: (p) => ({
-    params: { x: p([4, 5]) },
-    constants: {
-      starts: int64([2], [1, -1]),
-      ends: int64([2], [3, -9]),
-      axes: int64([2], [0, 1]),
-      steps: int64([2], [1, -2]),
-    },
-    nodes: [node('Slice', ['x', 'starts', 'ends', 'axes', 'steps'], ['y'])],
-    output: 'y',
+  Slice: one('Slice', {
+    params: { x: [4, 5] },
+    constants: { starts: ints([1, -1]), ends: ints([3, -9]), axes: ints([0, 1]), steps: ints([1, -2]) },
   }),
-  'Gather (embedding, repeated indices)': (p) => ({
-    params: { table: p([5, 3]) },
+  'Gather (embedding, repeated indices)': one('Gather', {
+    params: { table: [5, 3] },
     constants: { ids: int64([2, 3], [1, 4, 1, 0, 1, -1]) },
-    nodes: [node('Gather', ['table', 'ids'], ['y'])],
-    output: 'y',
   }),
-  'Gather (axis 1)': (p) => ({
-    params: { x: p([2, 4, 3]) },
-    constants: { ids: int64([3], [3, 0, 3]) },
-    nodes: [node('Gather', ['x', 'ids'], ['y'], { axis: attr.int(1) })],
-    output: 'y',
+  'Gather (axis 1)': one('Gather', {
+    params: { x: [2, 4, 3] },
+    constants: { ids: ints([3, 0, 3]) },
+    attrs: { axis: attr.int(1) },
   }),
-  'Gather (opset 13 one-hot)': (p) => ({
-    params: { table: p([4, 2]) },
-    constants: { ids: int64([3], [2, 2, -1]) },
-    nodes: [node('Gather', ['table', 'ids'], ['y'])],
-    output: 'y',
+  'Gather (opset 13 one-hot)': one('Gather', {
+    params: { table: [4, 2] },
+    constants: { ids: ints([2, 2, -1]) },
     opset: 13,
   }),
   Where: (p) => ({
     params: { a: p([2, 3]), b: p([3]) },
-    constants: { zero: int64([], [0]) },
     nodes: [node('Greater', ['a', 'b'], ['c']), node('Where', ['c', 'a', 'b'], ['y'])],
     output: 'y',
   }),
-  Expand: (p) => ({
-    params: { x: p([3, 1]) },
-    constants: { shape: int64([3], [2, 3, 4]) },
-    nodes: [node('Expand', ['x', 'shape'], ['y'])],
-    output: 'y',
-  }),
-  Trilu: (p) => ({
-    params: { x: p([2, 3, 3]) },
+  Expand: one('Expand', { params: { x: [3, 1] }, constants: { shape: ints([2, 3, 4]) } }),
+  Trilu: one('Trilu', {
+    params: { x: [2, 3, 3] },
     constants: { k: int64([], [1]) },
-    nodes: [node('Trilu', ['x', 'k'], ['y'], { upper: attr.int(0) })],
-    output: 'y',
+    attrs: { upper: attr.int(0) },
   }),
   'Cast (float ↔ float)': (p, dtype) => ({
     params: { x: p([2, 3]) },
-    nodes: [
-      // through float64 and back: exact for both dtypes (float64 → float32 would round the FD probe)
-      node('Cast', ['x'], ['wide'], { to: attr.int(11) }),
-      node('Cast', ['wide'], ['y'], { to: attr.int(dtype === 'float64' ? 11 : 1) }),
-    ],
+    nodes: [node('Cast', ['x'], ['wide'], { to: attr.int(11) }), castBack(dtype)],
     output: 'y',
   }),
-  'Dropout (training, mask reused)': (p, dtype) => ({
-    params: { x: p([3, 4]) },
-    constants: {
-      ratio: randomTensor(dtype, [], () => 1, 0.25, 0.25),
-      training: { dtype: 'bool', shape: [], data: Uint8Array.of(1) },
-    },
-    nodes: [node('Dropout', ['x', 'ratio', 'training'], ['y', 'mask'], { seed: attr.int(3) })],
-    output: 'y',
+  'Dropout (training, mask reused)': one('Dropout', {
+    params: { x: [3, 4] },
+    constants: { ratio: scalar(0.25), training: { dtype: 'bool', shape: [], data: Uint8Array.of(1) } },
+    attrs: { seed: attr.int(3) },
+    outputs: ['y', 'mask'],
   }),
-  SoftmaxCrossEntropyLoss: (p) => ({
-    params: { scores: p([3, 4]) },
-    constants: { labels: int64([3], [2, 0, 3]) },
-    nodes: [node('SoftmaxCrossEntropyLoss', ['scores', 'labels'], ['y'])],
-    output: 'y',
+  SoftmaxCrossEntropyLoss: one('SoftmaxCrossEntropyLoss', {
+    params: { scores: [3, 4] },
+    constants: { labels: ints([2, 0, 3]) },
   }),
-  'SoftmaxCrossEntropyLoss (ignore_index, weights, [N,C,d])': (p) => ({
-    params: { scores: p([2, 3, 2]) },
-    constants: { labels: int64([2, 2], [2, -100, 0, 1]), weights: positive(p([3], 0.5, 1.5)) },
-    nodes: [
-      node('SoftmaxCrossEntropyLoss', ['scores', 'labels', 'weights'], ['y'], {
-        ignore_index: attr.int(-100),
-      }),
-    ],
-    output: 'y',
+  'SoftmaxCrossEntropyLoss (ignore_index, weights, [N,C,d])': one('SoftmaxCrossEntropyLoss', {
+    params: { scores: [2, 3, 2] },
+    constants: { labels: int64([2, 2], [2, -100, 0, 1]), weights: positive([3], 0.5, 1.5) },
+    attrs: { ignore_index: attr.int(-100) },
   }),
   'SoftmaxCrossEntropyLoss (none, log_prob used)': (p) => ({
     params: { scores: p([3, 4]) },
-    constants: { labels: int64([3], [1, 1, 3]) },
+    constants: { labels: ints([1, 1, 3]) },
     nodes: [
       node('SoftmaxCrossEntropyLoss', ['scores', 'labels'], ['l', 'logp'], {
         reduction: attr.string('none'),
@@ -392,68 +268,41 @@ export const CASES: Record<string, Case> = {
     ],
     output: 'y',
   }),
-  'NegativeLogLikelihoodLoss (sum)': (p) => ({
-    params: { x: p([3, 4]) },
-    constants: { labels: int64([3], [1, 0, 3]) },
-    nodes: [node('NegativeLogLikelihoodLoss', ['x', 'labels'], ['y'], { reduction: attr.string('sum') })],
-    output: 'y',
+  'NegativeLogLikelihoodLoss (sum)': one('NegativeLogLikelihoodLoss', {
+    params: { x: [3, 4] },
+    constants: { labels: ints([1, 0, 3]) },
+    attrs: { reduction: attr.string('sum') },
   }),
-  Max: (p) => ({
-    params: { a: p([2, 3]), b: p([3]), c: p([2, 1]) },
-    nodes: [node('Max', ['a', 'b', 'c'], ['y'])],
-    output: 'y',
-  }),
+  Max: one('Max', { params: { a: [2, 3], b: [3], c: [2, 1] } }),
   'Min (ties split evenly)': (p) => ({
     params: { a: p([2, 3]) },
     nodes: [node('Identity', ['a'], ['a2']), node('Min', ['a', 'a2'], ['y'])],
     output: 'y',
   }),
-  Mean: (p) => ({
-    params: { a: p([2, 3]), b: p([3]) },
-    nodes: [node('Mean', ['a', 'b'], ['y'])],
-    output: 'y',
-  }),
-  ReduceMax: (p) => ({
+  Mean: one('Mean', { params: { a: [2, 3], b: [3] } }),
+  ReduceMax: one('ReduceMax', {
     // a wide range keeps the runner-up further than the float32 probe (1e-2) from the maximum
-    params: { x: p([2, 3, 4], 0.1, 10) },
-    constants: { axes: int64([2], [0, 2]) },
-    nodes: [node('ReduceMax', ['x', 'axes'], ['y'], { keepdims: attr.int(0) })],
-    output: 'y',
+    params: { x: (p) => p([2, 3, 4], 0.1, 10) },
+    constants: { axes: ints([0, 2]) },
+    attrs: { keepdims: attr.int(0) },
   }),
-  ReduceMin: (p) => ({
-    params: { x: p([3, 4]) },
-    constants: { axes: int64([1], [1]) },
-    nodes: [node('ReduceMin', ['x', 'axes'], ['y'])],
-    output: 'y',
+  ReduceMin: one('ReduceMin', { params: { x: [3, 4] }, constants: { axes: ints([1]) } }),
+  GlobalMaxPool: one('GlobalMaxPool', { params: { x: [2, 2, 3, 2] } }),
+  ReduceSumSquare: one('ReduceSumSquare', {
+    params: { x: [2, 3] },
+    constants: { axes: ints([1]) },
+    attrs: { keepdims: attr.int(0) },
   }),
-  GlobalMaxPool: (p) => ({
-    params: { x: p([2, 2, 3, 2]) },
-    nodes: [node('GlobalMaxPool', ['x'], ['y'])],
-    output: 'y',
+  ReduceL2: one('ReduceL2', { params: { x: [2, 3] }, constants: { axes: ints([0]) } }),
+  ReduceLogSumExp: one('ReduceLogSumExp', {
+    params: { x: [2, 3] },
+    constants: { axes: ints([1]) },
+    attrs: { keepdims: attr.int(0) },
   }),
-  ReduceSumSquare: (p) => ({
-    params: { x: p([2, 3]) },
-    constants: { axes: int64([1], [1]) },
-    nodes: [node('ReduceSumSquare', ['x', 'axes'], ['y'], { keepdims: attr.int(0) })],
-    output: 'y',
-  }),
-  ReduceL2: (p) => ({
-    params: { x: p([2, 3]) },
-    constants: { axes: int64([1], [0]) },
-    nodes: [node('ReduceL2', ['x', 'axes'], ['y'])],
-    output: 'y',
-  }),
-  ReduceLogSumExp: (p) => ({
-    params: { x: p([2, 3]) },
-    constants: { axes: int64([1], [1]) },
-    nodes: [node('ReduceLogSumExp', ['x', 'axes'], ['y'], { keepdims: attr.int(0) })],
-    output: 'y',
-  }),
-  'CumSum (exclusive, reverse)': (p) => ({
-    params: { x: p([2, 4]) },
+  'CumSum (exclusive, reverse)': one('CumSum', {
+    params: { x: [2, 4] },
     constants: { axis: int64([], [1]) },
-    nodes: [node('CumSum', ['x', 'axis'], ['y'], { exclusive: attr.int(1), reverse: attr.int(1) })],
-    output: 'y',
+    attrs: { exclusive: attr.int(1), reverse: attr.int(1) },
   }),
   Elu: unary('Elu', { alpha: attr.float(0.7) }),
   Selu: unary('Selu'),
@@ -462,54 +311,27 @@ export const CASES: Record<string, Case> = {
   Softsign: unary('Softsign'),
   Sin: unary('Sin'),
   Cos: unary('Cos'),
-  Gelu: (p) => ({
-    params: { x: p([2, 3], 0.1, 2) },
-    nodes: [node('Gelu', ['x'], ['y'])],
-    output: 'y',
+  Gelu: one('Gelu', { params: { x: (p) => p([2, 3], 0.1, 2) }, opset: 20 }),
+  'Gelu (tanh)': one('Gelu', {
+    params: { x: (p) => p([2, 3], 0.1, 2) },
+    attrs: { approximate: attr.string('tanh') },
     opset: 20,
   }),
-  'Gelu (tanh)': (p) => ({
-    params: { x: p([2, 3], 0.1, 2) },
-    nodes: [node('Gelu', ['x'], ['y'], { approximate: attr.string('tanh') })],
-    output: 'y',
-    opset: 20,
-  }),
-  PRelu: (p) => ({
-    params: { x: p([2, 3, 2]), slope: p([3, 1]) },
-    nodes: [node('PRelu', ['x', 'slope'], ['y'])],
-    output: 'y',
-  }),
+  PRelu: one('PRelu', { params: { x: [2, 3, 2], slope: [3, 1] } }),
   CastLike: (p, dtype) => ({
     params: { x: p([2, 3]) },
-    // through float64 and back, exact for both dtypes
-    constants: { like: randomTensor('float64', [1], () => 0.5) },
-    nodes: [
-      node('CastLike', ['x', 'like'], ['wide']),
-      node('Cast', ['wide'], ['y'], { to: attr.int(dtype === 'float64' ? 11 : 1) }),
-    ],
+    constants: { like: floatTensor('float64', [1], [0.55]) },
+    nodes: [node('CastLike', ['x', 'like'], ['wide']), castBack(dtype)],
     output: 'y',
   }),
-  GatherElements: (p) => ({
-    params: { x: p([3, 3]) },
+  GatherElements: one('GatherElements', {
+    params: { x: [3, 3] },
     constants: { idx: int64([2, 3], [0, 2, 2, 1, 0, 2]) },
-    nodes: [node('GatherElements', ['x', 'idx'], ['y'])],
-    output: 'y',
   }),
-  'Pad (constant, with a crop)': (p) => ({
-    params: { x: p([3, 4]) },
-    constants: { pads: int64([4], [1, -1, 0, 2]) },
-    nodes: [node('Pad', ['x', 'pads'], ['y'])],
-    output: 'y',
+  'Pad (constant, with a crop)': one('Pad', {
+    params: { x: [3, 4] },
+    constants: { pads: ints([1, -1, 0, 2]) },
   }),
-  Tile: (p) => ({
-    params: { x: p([2, 3]) },
-    constants: { repeats: int64([2], [2, 3]) },
-    nodes: [node('Tile', ['x', 'repeats'], ['y'])],
-    output: 'y',
-  }),
-  'Dropout (inference)': (p) => ({
-    params: { x: p([2, 3]) },
-    nodes: [node('Dropout', ['x'], ['y'])],
-    output: 'y',
-  }),
+  Tile: one('Tile', { params: { x: [2, 3] }, constants: { repeats: ints([2, 3]) } }),
+  'Dropout (inference)': unary('Dropout'),
 }
