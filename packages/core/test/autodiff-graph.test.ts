@@ -12,7 +12,8 @@ import { attr, type Graph } from '../src/graph.ts'
 import { partitionGraph } from '../src/partition/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import { int64 } from '../src/tensor.ts'
-import { assertGradient, lossGraph, node, randomTensor, rng } from './gradcheck.ts'
+import { assertGradient, lossGraph, randomTensor, rng } from './gradcheck.ts'
+import { node } from './ops-helpers.ts'
 
 const next = rng(7)
 const p = (shape: number[]) => randomTensor('float64', shape, next)

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { planStash } from '../src/autodiff/remat.ts'
 import type { Graph, Node, ValueInfo } from '../src/graph.ts'
-import { node, rng } from './gradcheck.ts'
+import { rng } from './gradcheck.ts'
+import { node } from './ops-helpers.ts'
 
 function graphOf(nodes: Node[]): Graph {
   return {

@@ -5,7 +5,8 @@
  */
 import { type Attribute, attr } from '../src/graph.ts'
 import { type DType, int64, type Tensor } from '../src/tensor.ts'
-import { floatTensor, node, type OpGraphSpec } from './gradcheck.ts'
+import { floatTensor, type OpGraphSpec } from './gradcheck.ts'
+import { node } from './ops-helpers.ts'
 
 /** Draws a random tensor of the case's dtype, values in ±[lo, hi] (default ±[0.1, 1]). */
 export type Draw = (shape: number[], lo?: number, hi?: number) => Tensor

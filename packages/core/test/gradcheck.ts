@@ -4,12 +4,13 @@
  * stage goes: run the forward, fetch exactly the values the backward says it saves, run the
  * backward graph on them with the seed 1 — so a rule that forgets to declare what it reads fails.
  */
-import type { Attribute, Graph, Node } from '../src/graph.ts'
+import type { Graph, Node } from '../src/graph.ts'
 import { buildBackward } from '../src/autodiff/backward.ts'
 import { seededRandom } from '../src/builder/init.ts'
 import { inferShapes } from '../src/ops/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import { type DType, isFloat, numel, type Tensor, tensor } from '../src/tensor.ts'
+import { node } from './ops-helpers.ts'
 
 /** A deterministic PRNG (the builder's mulberry32) so failures reproduce. */
 export const rng = seededRandom
@@ -27,16 +28,6 @@ export function floatTensor(dtype: DType, shape: number[], values: ArrayLike<num
   if (dtype === 'float64') return tensor('float64', shape, Float64Array.from(values))
   if (dtype === 'float32') return tensor('float32', shape, Float32Array.from(values))
   throw new Error(`floatTensor: ${dtype} is not float32/float64`)
-}
-
-let counter = 0
-export function node(
-  opType: string,
-  inputs: string[],
-  outputs: string[],
-  attributes: Record<string, Attribute> = {},
-): Node {
-  return { name: `${opType}_${counter++}`, opType, inputs, outputs, attributes, scope: '' }
 }
 
 export interface OpGraphSpec {

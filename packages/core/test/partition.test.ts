@@ -11,7 +11,8 @@ import { type Partition, PartitionError, partitionGraph } from '../src/partition
 import { runReference } from '../src/reference/index.ts'
 import { int64, type Tensor } from '../src/tensor.ts'
 import { gpt2, resnet } from '../src/zoo/index.ts'
-import { floatTensor, node, randomTensor, rng } from './gradcheck.ts'
+import { floatTensor, randomTensor, rng } from './gradcheck.ts'
+import { node } from './ops-helpers.ts'
 
 /** A toy GPT: tied embedding, two residual blocks, one reading an activation two stages back. */
 function toyModel(): { graph: Graph; feeds: Record<string, Tensor> } {
