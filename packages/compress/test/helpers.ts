@@ -1,14 +1,7 @@
-/** Deterministic randomness for tests: mulberry32, and normals by Box–Muller. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic randomness for tests: core's seeded generator, and normals by Box–Muller. */
+import { seededRandom } from '@atoll/core'
+
+export const rng = seededRandom
 
 export function normals(n: number, seed: number, scale = 1): Float32Array {
   const random = rng(seed)

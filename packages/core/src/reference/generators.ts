@@ -1,4 +1,5 @@
 /** Constant, ConstantOfShape, Range, Shape, Size and Dropout (seeded masks in training mode). */
+import { seededRandom } from '../builder/init.ts'
 import { constantValue } from '../ops/shape/generators.ts'
 import { numel, tensor, zeros } from '../tensor.ts'
 import type { Kernel } from './kernel.ts'
@@ -33,18 +34,6 @@ const shape: Kernel = (ctx) => {
   return [fromF64('int64', [dims.length], dims)]
 }
 
-/** mulberry32: a tiny seeded generator; masks must be reproducible, not cryptographic. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * Dropout: the identity (mask all true) unless training_mode is true; then each element is kept
  * with probability 1 − ratio and scaled by 1/(1 − ratio). The mask depends only on the seed (the
@@ -60,7 +49,8 @@ const dropout: Kernel = (ctx) => {
     return [x, mask]
   }
   if (!(ratio >= 0 && ratio < 1)) ctx.fail(`ratio ${ratio} must be in [0, 1)`)
-  const rand = mulberry32(ctx.attrs.optInt('seed') ?? ctx.options.seed ?? 0)
+  // seeded, so that a mask is reproducible (not cryptographic)
+  const rand = seededRandom(ctx.attrs.optInt('seed') ?? ctx.options.seed ?? 0)
   const v = toF64(x)
   const scale = 1 / (1 - ratio)
   for (let i = 0; i < v.length; i++) {
