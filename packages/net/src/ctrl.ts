@@ -4,6 +4,8 @@
  * `{ ok: false, error: { name, message } }`. Params and results are parsed against the method's schemas
  * on both sides, and both sides give up after a timeout.
  */
+import { parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
 import {
   CTRL_PROTOCOL,
   DEFAULT_CTRL_TIMEOUT_MS,
@@ -24,19 +26,22 @@ import {
   type ProtocolContext,
   serveProtocol,
 } from './protocol.ts'
-import * as s from './schema.ts'
 
 export interface CtrlMethod<Req, Res> {
   name: string
-  request: s.Schema<Req>
-  response: s.Schema<Res>
+  request: z.ZodMiniType<Req>
+  response: z.ZodMiniType<Res>
 }
 
-/** Declares a method: its name and the schemas its params and result must match. */
+/**
+ * Declares a method: its name and the zod/mini schemas its params and result must match. Both sides
+ * of a call parse with them; objects declared with `z.object` drop keys they do not declare, so a
+ * newer peer's extra fields are ignored rather than trusted.
+ */
 export function ctrlMethod<Req, Res>(
   name: string,
-  request: s.Schema<Req>,
-  response: s.Schema<Res>,
+  request: z.ZodMiniType<Req>,
+  response: z.ZodMiniType<Res>,
 ): CtrlMethod<Req, Res> {
   return { name, request, response }
 }
@@ -50,16 +55,18 @@ export interface CtrlInit {
   maxBytes?: number
 }
 
-const requestEnvelope = s.object({
-  v: s.literal(1),
-  method: s.string({ maxLength: 128 }),
-  params: s.unknownValue(),
+const shortText = z.string().check(z.maxLength(128))
+const requestEnvelope = z.object({ v: z.literal(1), method: shortText, params: z.optional(z.unknown()) })
+const responseEnvelope = z.object({
+  ok: z.boolean(),
+  result: z.optional(z.unknown()),
+  error: z.optional(z.object({ name: shortText, message: z.string().check(z.maxLength(8192)) })),
 })
-const responseEnvelope = s.object({
-  ok: s.boolean(),
-  result: s.unknownValue(),
-  error: s.optional(s.object({ name: s.string({ maxLength: 128 }), message: s.string({ maxLength: 8192 }) })),
-})
+
+/** Parses one side of a call; `root` names it in the error (`atoll.peers result.peers[2].rttMs`). */
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, root: string): T {
+  return parseWith(schema, value, SchemaError, { root })
+}
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
@@ -109,18 +116,19 @@ export class CtrlRpc {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
     let ch: Channel | undefined
     try {
-      method.request.parse(params, 'params')
+      parse(method.request, params, 'params')
       ch = await openChannel(this.ctx, peer, CTRL_PROTOCOL, { signal, maxFrameBytes: this.maxBytes })
       await ch.writer.write(encodeJson({ v: 1, method: method.name, params }, this.maxBytes))
       await ch.writer.close()
-      const answer = responseEnvelope.parse(
+      const answer = parse(
+        responseEnvelope,
         decodeJson(await ch.reader.expect('a ctrl response', signal)),
         'response',
       )
       if (!answer.ok) {
         throw new CtrlRemoteError(answer.error?.name ?? 'Error', answer.error?.message ?? 'no message')
       }
-      return method.response.parse(answer.result, `${method.name} result`)
+      return parse(method.response, answer.result, `${method.name} result`)
     } catch (err) {
       ch?.stream.abort(err as Error)
       if (timeout.aborted && !options.signal?.aborted) {
@@ -133,7 +141,8 @@ export class CtrlRpc {
 
   private async answer(ch: Channel): Promise<void> {
     const signal = AbortSignal.timeout(this.timeoutMs)
-    const request = requestEnvelope.parse(
+    const request = parse(
+      requestEnvelope,
       decodeJson(await ch.reader.expect('a ctrl request', signal)),
       'request',
     )
@@ -143,9 +152,9 @@ export class CtrlRpc {
       reply = failure(new UnknownMethodError(`no ctrl method '${request.method}'`))
     } else {
       try {
-        const params = entry.method.request.parse(request.params, `${request.method} params`)
+        const params = parse(entry.method.request, request.params, `${request.method} params`)
         const result = await entry.handler(params, ch.peer, signal)
-        reply = { ok: true, result: entry.method.response.parse(result, `${request.method} result`) }
+        reply = { ok: true, result: parse(entry.method.response, result, `${request.method} result`) }
       } catch (err) {
         reply = failure(err as Error)
       }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import * as z from 'zod/mini'
 import {
   type AtollMesh,
+  CTRL_PROTOCOL,
   ctrlMethod,
+  FrameWriter,
   type IncomingTensor,
-  schema as s,
   TENSOR_PROTOCOL,
   type TensorFailure,
 } from '../src/index.ts'
@@ -43,17 +45,20 @@ function nextFailure(mesh: AtollMesh): Promise<TensorFailure> {
   })
 }
 
-const upper = ctrlMethod('test.upper', s.object({ text: s.string() }), s.object({ text: s.string() }))
-const liar = ctrlMethod('test.liar', s.object({}), s.object({ n: s.number() }))
-const slow = ctrlMethod('test.slow', s.object({}), s.object({}))
+const upper = ctrlMethod('test.upper', z.object({ text: z.string() }), z.object({ text: z.string() }))
+const liar = ctrlMethod('test.liar', z.object({}), z.object({ n: z.number() }))
+const slow = ctrlMethod('test.slow', z.object({}), z.object({}))
 
 test('ctrl: a call returns the parsed result; failures are typed on the caller', async () => {
   b.ctrl.serve(upper, ({ text }) => ({ text: text.toUpperCase() }))
   b.ctrl.serve(liar, () => ({ n: 'not a number' }) as never)
   b.ctrl.serve(slow, () => new Promise(() => {}))
   assert.deepEqual(await a.ctrl.call(b.node.peerId, upper, { text: 'abc' }), { text: 'ABC' })
-  await assert.rejects(a.ctrl.call(b.node.peerId, upper, { text: 5 } as never), { name: 'SchemaError' })
-  const unknown = ctrlMethod('test.nope', s.object({}), s.object({}))
+  await assert.rejects(a.ctrl.call(b.node.peerId, upper, { text: 5 } as never), {
+    name: 'SchemaError',
+    message: 'params.text: expected a string, found 5',
+  })
+  const unknown = ctrlMethod('test.nope', z.object({}), z.object({}))
   await assert.rejects(a.ctrl.call(b.node.peerId, unknown, {}), {
     name: 'CtrlRemoteError',
     remoteName: 'UnknownMethodError',
@@ -61,8 +66,27 @@ test('ctrl: a call returns the parsed result; failures are typed on the caller',
   await assert.rejects(a.ctrl.call(b.node.peerId, liar, {}), {
     name: 'CtrlRemoteError',
     remoteName: 'SchemaError',
+    message: 'SchemaError: test.liar result.n: expected a number, found "not a number"',
   })
   await assert.rejects(a.ctrl.call(b.node.peerId, slow, {}, { timeoutMs: 300 }), { name: 'CtrlTimeoutError' })
+})
+
+test('ctrl: a malformed request envelope is refused, naming the field, and the stream reset', async () => {
+  const failures: Error[] = []
+  const d = await loopbackMesh({ observer: { streamFailed: (_protocol, _peer, err) => failures.push(err) } })
+  try {
+    const stream = await a.node.dialProtocol(d.node.getMultiaddrs(), CTRL_PROTOCOL)
+    const writer = new FrameWriter(stream)
+    await writer.write(new TextEncoder().encode(JSON.stringify({ v: 1, method: 42, params: {} })))
+    await writer.close()
+    await new Promise((resolve) => stream.addEventListener('close', resolve, { once: true }))
+    assert.equal(stream.status, 'reset')
+    assert.equal(failures.length, 1)
+    assert.equal(failures[0].name, 'SchemaError')
+    assert.equal(failures[0].message, 'request.method: expected a string, found 42')
+  } finally {
+    await d.stop(100)
+  }
 })
 
 test('tensor: small and striped messages arrive bit-identical, concurrently', async () => {

@@ -3,15 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import {
-  EmulatedLink,
-  LinkTable,
-  MAX_STRIPES,
-  schema as s,
-  stripeCount,
-  stripeRange,
-  TokenBucket,
-} from '../src/index.ts'
+import { EmulatedLink, LinkTable, MAX_STRIPES, stripeCount, stripeRange, TokenBucket } from '../src/index.ts'
 import { encodePreamble, newTransferId, parsePreamble } from '../src/stripe.ts'
 
 test('stripe ranges tile the payload exactly, for any size and part count', () => {
@@ -49,25 +41,6 @@ test('a stripe preamble round-trips and bad ones are MalformedFrameError', () =>
   bad(1, MAX_STRIPES + 1)
   bad(2, 4) // part index past the count
   bad(3, 1) // reserved byte
-})
-
-test('schemas parse valid values, drop unknown keys, and name the bad path', () => {
-  const req = s.object({
-    name: s.string({ maxLength: 8 }),
-    n: s.number({ min: 0, max: 10, integer: true }),
-    tags: s.array(s.oneOf('a', 'b'), { maxLength: 2 }),
-    note: s.optional(s.string()),
-  })
-  assert.deepEqual(req.parse({ name: 'x', n: 3, tags: ['a'], extra: 1 }), { name: 'x', n: 3, tags: ['a'] })
-  const fails = (v: unknown, path: RegExp) =>
-    assert.throws(() => req.parse(v), { name: 'SchemaError', message: path })
-  fails({ name: 'toolongname', n: 1, tags: [] }, /^name: expected a string of at most 8/)
-  fails({ name: 'x', n: 1.5, tags: [] }, /^n: expected an integer/)
-  fails({ name: 'x', n: 1, tags: ['c'] }, /^tags\[0\]: expected one of/)
-  fails({ name: 'x', n: 1, tags: ['a', 'b', 'a'] }, /^tags: expected an array of at most 2/)
-  fails({ name: 'x', n: 1, tags: [], note: 5 }, /^note: expected a string/)
-  fails(null, /^value: expected an object, found null/)
-  fails([], /found an array/)
 })
 
 test('links refuse nonsense rates and delays with LinkConfigError', () => {

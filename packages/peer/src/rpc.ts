@@ -1,56 +1,61 @@
 /**
  * The ctrl methods a peer daemon serves, with their schemas: what `atoll peers` and other peers may ask
- * it. Shared by the daemon (server) and the CLI (client), so both sides parse the same shapes.
+ * it. Shared by the daemon (server) and the CLI (client), so both sides parse the same shapes. Every
+ * string and list has a bound, so a hostile answer cannot make the caller hold more than it meant to.
  */
-import { ctrlMethod, schema as s } from '@atoll/net'
+import { ctrlMethod } from '@atoll/net'
+import * as z from 'zod/mini'
 
-const name = s.string({ maxLength: 256 })
-const addresses = s.array(s.string({ maxLength: 1024 }), { maxLength: 64 })
+const text = (maxLength: number) => z.string().check(z.maxLength(maxLength))
+const list = <T extends z.ZodMiniType>(item: T, maxLength: number) =>
+  z.array(item).check(z.maxLength(maxLength))
+const atLeast = (min: number) => z.number().check(z.gte(min))
+const countOf = (min: number) => z.int().check(z.gte(min))
 
-export const deviceInfo = s.object({
-  kind: s.string({ maxLength: 32 }),
-  available: s.boolean(),
-  detail: s.string({ maxLength: 1024 }),
+const name = text(256)
+const addresses = list(text(1024), 64)
+
+export const deviceInfo = z.object({
+  kind: text(32),
+  available: z.boolean(),
+  detail: text(1024),
 })
 
-export const capabilityReport = s.object({
+export const capabilityReport = z.object({
   peerId: name,
   name,
   /** the execution provider this peer computes on */
-  device: s.string({ maxLength: 32 }),
+  device: text(32),
   /** FLOP/s measured on the calibration MatMul on `device` */
-  flops: s.number({ min: 0 }),
-  calibration: s.object({
-    side: s.number({ min: 1, integer: true }),
-    runs: s.number({ min: 1, integer: true }),
-  }),
-  devices: s.array(deviceInfo, { maxLength: 16 }),
-  memory: s.object({ totalBytes: s.number({ min: 0 }), freeBytes: s.number({ min: 0 }) }),
-  cpu: s.object({ model: s.string({ maxLength: 256 }), cores: s.number({ min: 1, integer: true }) }),
-  versions: s.object({ atoll: name, node: name, onnxruntime: name }),
-  protocols: s.array(name, { maxLength: 64 }),
-  measuredAt: s.number({ min: 0 }),
+  flops: atLeast(0),
+  calibration: z.object({ side: countOf(1), runs: countOf(1) }),
+  devices: list(deviceInfo, 16),
+  memory: z.object({ totalBytes: atLeast(0), freeBytes: atLeast(0) }),
+  cpu: z.object({ model: text(256), cores: countOf(1) }),
+  versions: z.object({ atoll: name, node: name, onnxruntime: name }),
+  protocols: list(name, 64),
+  measuredAt: atLeast(0),
 })
 
-export type CapabilityReport = s.Infer<typeof capabilityReport>
-export type DeviceInfo = s.Infer<typeof deviceInfo>
+export type CapabilityReport = z.infer<typeof capabilityReport>
+export type DeviceInfo = z.infer<typeof deviceInfo>
 
-export const peerSummary = s.object({
+export const peerSummary = z.object({
   peerId: name,
-  name: s.optional(name),
+  name: z.optional(name),
   addresses,
-  connected: s.boolean(),
-  device: s.optional(s.string({ maxLength: 32 })),
-  flops: s.optional(s.number({ min: 0 })),
-  rttMs: s.optional(s.number({ min: 0 })),
-  bytesPerSecond: s.optional(s.number({ min: 0 })),
-  probedAt: s.optional(s.number({ min: 0 })),
-  error: s.optional(s.string({ maxLength: 1024 })),
+  connected: z.boolean(),
+  device: z.optional(text(32)),
+  flops: z.optional(atLeast(0)),
+  rttMs: z.optional(atLeast(0)),
+  bytesPerSecond: z.optional(atLeast(0)),
+  probedAt: z.optional(atLeast(0)),
+  error: z.optional(text(1024)),
 })
 
-export type PeerSummary = s.Infer<typeof peerSummary>
+export type PeerSummary = z.infer<typeof peerSummary>
 
-const empty = s.object({})
+const empty = z.object({})
 
 /** The peer's capability report. */
 export const capabilitiesMethod = ctrlMethod('atoll.capabilities', empty, capabilityReport)
@@ -59,10 +64,10 @@ export const capabilitiesMethod = ctrlMethod('atoll.capabilities', empty, capabi
 export const peersMethod = ctrlMethod(
   'atoll.peers',
   empty,
-  s.object({
-    self: s.object({ peerId: name, name, addresses }),
-    peers: s.array(peerSummary, { maxLength: 4096 }),
+  z.object({
+    self: z.object({ peerId: name, name, addresses }),
+    peers: list(peerSummary, 4096),
   }),
 )
 
-export type PeersAnswer = s.Infer<typeof peersMethod.response>
+export type PeersAnswer = z.infer<typeof peersMethod.response>
