@@ -3,24 +3,32 @@ import { numel } from '../tensor.ts'
 import { convTranspose } from './conv-transpose.ts'
 import type { Kernel } from './kernel.ts'
 import { fromF64, toF64 } from './values.ts'
-import { slidingWindow } from './window.ts'
+import { gemmInto } from './linalg.ts'
+import { slidingWindow, type Window } from './window.ts'
 
 /**
- * The taps × outputs patch matrix of one input plane (im2col): row t holds, for every output
- * position, the input under tap t (0 in the padding). Convolution then runs over contiguous rows.
+ * The (channels · taps) × outputs patch matrix of `channels` consecutive input planes (im2col): row
+ * c·taps + t holds, for every output position, the input under tap t of plane c (0 in the padding).
+ * A group's convolution is then one matrix product of its weights with this matrix.
  */
 function im2col(
   cols: Float64Array,
   xv: Float64Array,
   xBase: number,
-  offsets: Int32Array,
-  taps: number,
-  outPlane: number,
+  channels: number,
+  plane: number,
+  win: Window,
 ) {
-  for (let o = 0; o < outPlane; o++) {
-    for (let t = 0; t < taps; t++) {
-      const off = offsets[o * taps + t]
-      cols[t * outPlane + o] = off >= 0 ? xv[xBase + off] : 0
+  const { taps, offsets } = win
+  const outPlane = offsets.length / taps
+  for (let c = 0; c < channels; c++) {
+    const from = xBase + c * plane
+    const to = c * taps * outPlane
+    for (let o = 0; o < outPlane; o++) {
+      for (let t = 0; t < taps; t++) {
+        const off = offsets[o * taps + t]
+        cols[to + t * outPlane + o] = off >= 0 ? xv[from + off] : 0
+      }
     }
   }
 }
@@ -37,27 +45,19 @@ const conv: Kernel = (ctx) => {
   const win = slidingWindow(ctx, x.shape.slice(2), kernel)
   const plane = numel(win.inSpatial)
   const outPlane = numel(win.out)
-  const taps = win.taps
   const xv = toF64(x)
   const wv = toF64(w)
   const bias = ctx.inputs[2] ? toF64(ctx.inputs[2]) : undefined
   const y = new Float64Array(n * m * outPlane)
   const mPerGroup = m / group
-  const cols = new Float64Array(taps * outPlane)
+  const k = cg * win.taps
+  const cols = new Float64Array(k * outPlane)
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < group; g++) {
-      for (let ic = 0; ic < cg; ic++) {
-        im2col(cols, xv, (b * c + g * cg + ic) * plane, win.offsets, taps, outPlane)
-        for (let oc = g * mPerGroup; oc < (g + 1) * mPerGroup; oc++) {
-          const yBase = (b * m + oc) * outPlane
-          const wBase = (oc * cg + ic) * taps
-          for (let t = 0; t < taps; t++) {
-            const wt = wv[wBase + t]
-            const row = t * outPlane
-            for (let o = 0; o < outPlane; o++) y[yBase + o] += wt * cols[row + o]
-          }
-        }
-      }
+      im2col(cols, xv, (b * c + g * cg) * plane, cg, plane, win)
+      // the group's outputs [M/group × out] += its weights [M/group × C/group·taps] · cols
+      const yBase = (b * m + g * mPerGroup) * outPlane
+      gemmInto(y, yBase, wv, g * mPerGroup * k, cols, 0, mPerGroup, k, outPlane)
     }
     if (bias) {
       for (let oc = 0; oc < m; oc++)

@@ -1,5 +1,6 @@
 /** GatherND (with batch_dims) and ScatterND (with reduction): index tuples address slices of data. */
 import { numel, tensor } from '../tensor.ts'
+import { scatterReduction } from './indexing.ts'
 import type { Kernel, KernelContext } from './kernel.ts'
 import { fromF64, ints, stridesOf, toF64 } from './values.ts'
 
@@ -53,19 +54,9 @@ const gatherND: Kernel = (ctx) => {
   return [out]
 }
 
-const REDUCE: Record<string, (a: number, b: number) => number> = {
-  none: (_, b) => b,
-  add: (a, b) => a + b,
-  mul: (a, b) => a * b,
-  max: Math.max,
-  min: Math.min,
-}
-
 const scatterND: Kernel = (ctx) => {
   const [x, indices, updates] = [0, 1, 2].map((i) => ctx.input(i))
-  const f =
-    REDUCE[ctx.attrs.string('reduction')] ??
-    ctx.fail(`reduction '${ctx.attrs.string('reduction')}' is not supported`)
+  const f = scatterReduction(ctx)
   const { offsets, sliceSize } = sliceOffsets(ctx, x.shape, indices.shape, ints(indices), 0)
   const v = toF64(x)
   const u = toF64(updates)

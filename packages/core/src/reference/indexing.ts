@@ -53,26 +53,36 @@ const gatherElements: Kernel = (ctx) => {
   return [takeFlat(x, elementTargets(ctx, x, indices, axis), indices.shape)]
 }
 
-const REDUCE: Record<string, (a: number, b: number) => number> = {
+/** How ScatterElements and ScatterND combine an update with the value it lands on. */
+const SCATTER_REDUCTIONS: Record<string, (a: number, b: number) => number> = {
+  none: (_, b) => b,
   add: (a, b) => a + b,
   mul: (a, b) => a * b,
   max: Math.max,
   min: Math.min,
 }
 
+/** The node's `reduction` attribute as a function of (the value, the update). */
+export function scatterReduction(ctx: KernelContext): (a: number, b: number) => number {
+  const reduction = ctx.attrs.string('reduction')
+  return (
+    SCATTER_REDUCTIONS[reduction] ?? ctx.fail(`reduction '${reduction}' is not none, add, mul, max or min`)
+  )
+}
+
 const scatterElements: Kernel = (ctx) => {
   const [x, indices, updates] = [0, 1, 2].map((i) => ctx.input(i))
   const axis = normAxis(ctx.node, ctx.attrs.int('axis'), x.shape.length)
   const targets = elementTargets(ctx, x, indices, axis)
-  const reduction = ctx.attrs.string('reduction')
-  if (reduction === 'none') {
+  // replacing copies the data as it is (no detour through float64 for int64 values)
+  if (ctx.attrs.string('reduction') === 'none') {
     const out = tensor(x.dtype, x.shape, x.data.slice() as typeof x.data)
     const to = out.data as unknown as { [i: number]: unknown }
     const from = updates.data as unknown as { [i: number]: unknown }
     for (let k = 0; k < targets.length; k++) to[targets[k]] = from[k]
     return [out]
   }
-  const f = REDUCE[reduction] ?? ctx.fail(`reduction '${reduction}' is not none, add, mul, max or min`)
+  const f = scatterReduction(ctx)
   const v = toF64(x)
   const u = toF64(updates)
   for (let k = 0; k < targets.length; k++) v[targets[k]] = f(v[targets[k]], u[k])

@@ -6,7 +6,7 @@ import type { Kernel } from './kernel.ts'
 import { broadcastIndex, fromF64, toF64 } from './values.ts'
 
 /** out[m×n] += a[m×k] · b[k×n], reading a and b at offsets; the i-k-j order walks rows contiguously. */
-function gemmInto(
+export function gemmInto(
   out: Float64Array,
   o: number,
   a: Float64Array,

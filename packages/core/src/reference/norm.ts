@@ -1,4 +1,4 @@
-/** LayerNormalization and BatchNormalization (inference, and training with batch statistics). */
+/** LayerNormalization, BatchNormalization (inference, and training with batch statistics), Instance- and GroupNormalization. */
 import { normAxis } from '../ops/attrs.ts'
 import { numel } from '../tensor.ts'
 import type { Kernel } from './kernel.ts'
@@ -6,6 +6,21 @@ import { broadcastIndex, fromF64, toF64 } from './values.ts'
 
 /** Statistics of half-precision inputs are returned in float32 (stash_type), others in their own dtype. */
 const statDtype = (d: string) => (d === 'float16' ? 'float32' : d) as 'float32' | 'float64'
+
+/** Mean and 1/√(variance + ε) of v[from, from + count), with the biased variance every ONNX norm uses. */
+function moments(
+  v: Float64Array,
+  from: number,
+  count: number,
+  eps: number,
+): { mean: number; invStd: number } {
+  let m = 0
+  for (let i = 0; i < count; i++) m += v[from + i]
+  m /= count
+  let s = 0
+  for (let i = 0; i < count; i++) s += (v[from + i] - m) ** 2
+  return { mean: m, invStd: 1 / Math.sqrt(s / count + eps) }
+}
 
 const layerNorm: Kernel = (ctx) => {
   const x = ctx.input(0)
@@ -24,12 +39,7 @@ const layerNorm: Kernel = (ctx) => {
   const inv = new Float64Array(rows)
   for (let r = 0; r < rows; r++) {
     const o = r * n
-    let m = 0
-    for (let i = 0; i < n; i++) m += v[o + i]
-    m /= n
-    let s = 0
-    for (let i = 0; i < n; i++) s += (v[o + i] - m) ** 2
-    const invStd = 1 / Math.sqrt(s / n + eps)
+    const { mean: m, invStd } = moments(v, o, n, eps)
     mean[r] = m
     inv[r] = invStd
     for (let i = 0; i < n; i++) {
@@ -115,15 +125,10 @@ const groupNorm =
     for (let b = 0; b < n * groups; b++) {
       const o = b * block
       const g = b % groups
-      let m = 0
-      for (let i = 0; i < block; i++) m += v[o + i]
-      m /= block
-      let q = 0
-      for (let i = 0; i < block; i++) q += (v[o + i] - m) ** 2
-      const inv = 1 / Math.sqrt(q / block + eps)
+      const { mean, invStd } = moments(v, o, block, eps)
       for (let i = 0; i < block; i++) {
         const k = perChannel ? g * perGroup + Math.floor(i / spatial) : g
-        y[o + i] = (v[o + i] - m) * inv * scale[k] + bias[k]
+        y[o + i] = (v[o + i] - mean) * invStd * scale[k] + bias[k]
       }
     }
     return [fromF64(x.dtype, x.shape, y)]
