@@ -53,14 +53,22 @@ function spatialOut(ctx: ShapeContext, spatial: Dim[], spec: WindowSpec): Dim[] 
   return out
 }
 
-const conv: ShapeFn = (ctx) => {
+/** X, W, group and the static kernel of a Conv or ConvTranspose; `weights` is W's layout for errors. */
+function convOperands(
+  ctx: ShapeContext,
+  weights: string,
+): { x: Dim[]; w: Dim[]; group: number; kernel: number[] } {
   const x = ctx.shape(0)
   const w = ctx.shape(1)
   if (x.length < 3 || w.length !== x.length)
-    ctx.fail(`X ${showShape(x)} and W ${showShape(w)} must be [N,C,…] and [M,C/group,…]`)
-  const group = ctx.attrs.int('group')
+    ctx.fail(`X ${showShape(x)} and W ${showShape(w)} must be [N,C,…] and ${weights}`)
   const kernel = ctx.attrs.ints('kernel_shape') ?? w.slice(2)
   if (!isStaticShape(kernel)) return ctx.fail(`kernel size must be static, found ${showShape(kernel)}`)
+  return { x, w, group: ctx.attrs.int('group'), kernel }
+}
+
+const conv: ShapeFn = (ctx) => {
+  const { x, w, group, kernel } = convOperands(ctx, '[M,C/group,…]')
   const c = x[1]
   if (typeof c === 'number' && typeof w[1] === 'number' && c !== w[1] * group) {
     ctx.fail(`X has ${c} channels but W expects ${w[1]} × group ${group}`)
@@ -87,13 +95,7 @@ export function transposedSpec(ctx: ShapeContext, kernel: number[]): TransposedS
 }
 
 const convTranspose: ShapeFn = (ctx) => {
-  const x = ctx.shape(0)
-  const w = ctx.shape(1)
-  if (x.length < 3 || w.length !== x.length)
-    ctx.fail(`X ${showShape(x)} and W ${showShape(w)} must be [N,C,…] and [C,M/group,…]`)
-  const group = ctx.attrs.int('group')
-  const kernel = ctx.attrs.ints('kernel_shape') ?? w.slice(2)
-  if (!isStaticShape(kernel)) return ctx.fail(`kernel size must be static, found ${showShape(kernel)}`)
+  const { x, w, group, kernel } = convOperands(ctx, '[C,M/group,…]')
   if (typeof x[1] === 'number' && typeof w[0] === 'number' && x[1] !== w[0])
     ctx.fail(`X has ${x[1]} channels, W expects ${w[0]}`)
   const m = typeof w[1] === 'number' ? w[1] * group : `${w[1]}*${group}`
