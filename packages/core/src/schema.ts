@@ -11,6 +11,7 @@
  * ```
  */
 import type * as z from 'zod/mini'
+import { expectation } from './schema-words.ts'
 
 /** What was wrong with an input, in words: where, what was expected, what was found. */
 export interface FieldProblem {
@@ -65,7 +66,8 @@ function fieldProblem(issue: Issue, root: string): FieldProblem {
     }
   }
   let path = formatPath(root, issue.path)
-  let found = describeValue(issue.input)
+  const input = offendingValue(issue)
+  let found = describeValue(input)
   if (issue.code === 'unrecognized_keys') {
     path = formatPath(path, [issue.keys[0]])
     found = 'an unknown field'
@@ -73,7 +75,16 @@ function fieldProblem(issue: Issue, root: string): FieldProblem {
   const expected = issue.message
   const message =
     path === '' ? `expected ${expected}, found ${found}` : `${path}: expected ${expected}, found ${found}`
-  return { path, expected, found, input: issue.input, message }
+  return { path, expected, found, input, message }
+}
+
+/** A discriminated union names its tag's path but reports the whole object: the tag is what was wrong. */
+function offendingValue(issue: Issue): unknown {
+  const tag = issue.code === 'invalid_union' ? issue.discriminator : undefined
+  const input = issue.input
+  return tag !== undefined && typeof input === 'object' && input !== null
+    ? (input as Record<string, unknown>)[tag]
+    : input
 }
 
 /** The first issue of the alternative that failed deepest inside the value; none if all failed at its top. */
@@ -112,75 +123,4 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'object') return 'an object'
   return `a ${typeof value}`
-}
-
-const KINDS: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  int: 'an integer',
-  boolean: 'a boolean',
-  bigint: 'a bigint',
-  array: 'a list',
-  object: 'an object',
-  record: 'an object',
-  tuple: 'a list',
-  null: 'null',
-  undefined: 'nothing',
-  never: 'no value',
-  nonoptional: 'a value',
-}
-
-/** zod's error map: each issue's message becomes what was expected, in words. */
-function expectation(issue: z.core.$ZodRawIssue): string | undefined {
-  switch (issue.code) {
-    case 'invalid_type':
-      return KINDS[issue.expected] ?? `a ${issue.expected}`
-    case 'too_small':
-      return bound(origin(issue), issue.inclusive ? '≥' : '>', issue.minimum, 'at least', issue.exact)
-    case 'too_big':
-      return bound(origin(issue), issue.inclusive ? '≤' : '<', issue.maximum, 'at most', issue.exact)
-    case 'invalid_value':
-      return oneOf(issue.values)
-    case 'invalid_format':
-      return issue.format === 'regex' ? `a string matching ${issue.pattern}` : `a ${issue.format}`
-    case 'not_multiple_of':
-      return `a multiple of ${issue.divisor}`
-    case 'unrecognized_keys':
-      return `one of the fields ${knownKeys(issue.inst).join(', ')}`
-    case 'invalid_union':
-      if (Array.isArray(issue.options)) return oneOf(issue.options)
-      return [...new Set(issue.errors.map((alt) => alt[0]?.message))].join(' or ')
-    case 'invalid_key':
-      return `keys that are ${issue.issues[0]?.message ?? 'valid'}`
-    case 'invalid_element':
-      return `items that are ${issue.issues[0]?.message ?? 'valid'}`
-    default:
-      return 'a valid value'
-  }
-}
-
-/** A bound checked on `z.int()` reports origin `number`: the owning schema's format says integer. */
-function origin(issue: z.core.$ZodRawIssue & { origin: string }): string {
-  const format = (issue.schema?._zod.def as { format?: string } | undefined)?.format
-  return issue.origin === 'number' && format?.includes('int') ? 'int' : issue.origin
-}
-
-function bound(origin: string, op: string, limit: number | bigint, words: string, exact?: boolean) {
-  if (origin === 'number' || origin === 'int' || origin === 'bigint') {
-    return `${origin === 'int' ? 'an integer' : 'a number'} ${op} ${limit}`
-  }
-  const unit = origin === 'string' ? 'character' : 'item'
-  const kind = origin === 'string' ? 'a string' : 'a list'
-  const count = op === '>' || op === '<' ? Number(limit) + (op === '>' ? 1 : -1) : Number(limit)
-  return `${kind} of ${exact ? 'exactly' : words} ${count} ${unit}${count === 1 ? '' : 's'}`
-}
-
-function oneOf(values: readonly unknown[]): string {
-  const shown = values.map((v) => (typeof v === 'bigint' ? `${v}n` : JSON.stringify(v)))
-  return shown.length === 1 ? shown[0] : `one of ${shown.join(', ')}`
-}
-
-function knownKeys(inst: unknown): string[] {
-  const shape = (inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape
-  return shape === undefined ? [] : Object.keys(shape)
 }

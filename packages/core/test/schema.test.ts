@@ -13,6 +13,13 @@ const peer = z.strictObject({
   tags: z.optional(z.array(z.string()).check(z.minLength(1), z.maxLength(2))),
   name: z.optional(z.union([z.string(), z.strictObject({ first: z.string() })])),
   even: z.optional(z.number().check(z.refine((v) => v % 2 === 0, { error: 'an even number' }))),
+  link: z.optional(
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('lan') }),
+      z.object({ kind: z.literal('wan'), rttMs: z.number().check(z.nonnegative()) }),
+    ]),
+  ),
+  note: z.optional(z.string().check(z.maxLength(1))),
 })
 const good = { id: 'a', flops: 1 }
 
@@ -35,29 +42,32 @@ test('a valid value comes back typed and stripped of nothing it declares', () =>
 test('each kind of problem names the path, what was expected and what was found, in words', () => {
   const cases: [unknown, string][] = [
     [{ ...good, flops: -1 }, 'peers[1].flops: expected a number > 0, found -1'],
-    [{ ...good, flops: 'lots' }, 'peers[1].flops: expected a number, found "lots"'],
-    [{ ...good, flops: Number.NaN }, 'peers[1].flops: expected a number, found NaN'],
-    [{ id: 'a' }, 'peers[1].flops: expected a number, found nothing'],
-    [{ ...good, cores: 1.5 }, 'peers[1].cores: expected an integer, found 1.5'],
-    [{ ...good, cores: 0 }, 'peers[1].cores: expected an integer ≥ 1, found 0'],
-    [{ ...good, cores: 300 }, 'peers[1].cores: expected an integer ≤ 256, found 300'],
+    [{ ...good, flops: 'lots' }, 'peers[1].flops: expected a number > 0, found "lots"'],
+    [{ ...good, flops: Number.NaN }, 'peers[1].flops: expected a number > 0, found NaN'],
+    [{ id: 'a' }, 'peers[1].flops: expected a number > 0, found nothing'],
+    [{ ...good, cores: 1.5 }, 'peers[1].cores: expected an integer in [1, 256], found 1.5'],
+    [{ ...good, cores: 0 }, 'peers[1].cores: expected an integer in [1, 256], found 0'],
+    [{ ...good, cores: 300 }, 'peers[1].cores: expected an integer in [1, 256], found 300'],
     [{ ...good, id: 'A' }, 'peers[1].id: expected a string matching /^[a-z]+$/, found "A"'],
     [{ ...good, device: 'tpu' }, 'peers[1].device: expected one of "cpu", "cuda", found "tpu"'],
-    [{ ...good, tags: [] }, 'peers[1].tags: expected a list of at least 1 item, found a list of 0 items'],
+    [{ ...good, tags: [] }, 'peers[1].tags: expected a list of 1 to 2 items, found a list of 0 items'],
     [
       { ...good, tags: ['a', 'b', 'c'] },
-      'peers[1].tags: expected a list of at most 2 items, found a list of 3 items',
+      'peers[1].tags: expected a list of 1 to 2 items, found a list of 3 items',
     ],
     [{ ...good, tags: [1] }, 'peers[1].tags[0]: expected a string, found 1'],
     [
       { ...good, colour: 'red' },
-      'peers[1].colour: expected one of the fields id, flops, cores, device, tags, name, even, found an unknown field',
+      'peers[1].colour: expected one of the fields id, flops, cores, device, tags, name, even, link, note, found an unknown field',
     ],
     [{ ...good, name: 5 }, 'peers[1].name: expected a string or an object, found 5'],
     [{ ...good, name: { first: 5 } }, 'peers[1].name.first: expected a string, found 5'],
     [{ ...good, even: 3 }, 'peers[1].even: expected an even number, found 3'],
     ['x'.repeat(100), `peers[1]: expected an object, found "${'x'.repeat(55)}…"`],
     [null, 'peers[1]: expected an object, found null'],
+    [{ ...good, link: { kind: 'sat' } }, 'peers[1].link.kind: expected one of "lan", "wan", found "sat"'],
+    [{ ...good, link: { kind: 'wan', rttMs: -1 } }, 'peers[1].link.rttMs: expected a number ≥ 0, found -1'],
+    [{ ...good, note: 'ab' }, 'peers[1].note: expected a string of at most 1 character, found "ab"'],
   ]
   for (const [value, message] of cases) assert.equal(messageOf(value), message)
 })
