@@ -78,7 +78,8 @@ function describeSchema(schema: unknown): string | undefined {
   const checks = (def?.checks ?? []).map((c) => c._zod.def)
   switch (def?.type) {
     case 'number':
-      return `${def.format?.includes('int') ? 'an integer' : 'a number'}${range(checks)}`
+      // zod refuses NaN and ±Infinity for every number: saying so tells a user why 1e999 failed
+      return `${def.format?.includes('int') ? 'an integer' : 'a finite number'}${range(checks)}`
     case 'string':
       return `a string${lengths(checks, 'character')}${pattern(checks)}`
     case 'array':

@@ -41,10 +41,10 @@ test('a valid value comes back typed and stripped of nothing it declares', () =>
 
 test('each kind of problem names the path, what was expected and what was found, in words', () => {
   const cases: [unknown, string][] = [
-    [{ ...good, flops: -1 }, 'peers[1].flops: expected a number > 0, found -1'],
-    [{ ...good, flops: 'lots' }, 'peers[1].flops: expected a number > 0, found "lots"'],
-    [{ ...good, flops: Number.NaN }, 'peers[1].flops: expected a number > 0, found NaN'],
-    [{ id: 'a' }, 'peers[1].flops: expected a number > 0, found nothing'],
+    [{ ...good, flops: -1 }, 'peers[1].flops: expected a finite number > 0, found -1'],
+    [{ ...good, flops: 'lots' }, 'peers[1].flops: expected a finite number > 0, found "lots"'],
+    [{ ...good, flops: Number.NaN }, 'peers[1].flops: expected a finite number > 0, found NaN'],
+    [{ id: 'a' }, 'peers[1].flops: expected a finite number > 0, found nothing'],
     [{ ...good, cores: 1.5 }, 'peers[1].cores: expected an integer in [1, 256], found 1.5'],
     [{ ...good, cores: 0 }, 'peers[1].cores: expected an integer in [1, 256], found 0'],
     [{ ...good, cores: 300 }, 'peers[1].cores: expected an integer in [1, 256], found 300'],
@@ -66,7 +66,10 @@ test('each kind of problem names the path, what was expected and what was found,
     ['x'.repeat(100), `peers[1]: expected an object, found "${'x'.repeat(55)}…"`],
     [null, 'peers[1]: expected an object, found null'],
     [{ ...good, link: { kind: 'sat' } }, 'peers[1].link.kind: expected one of "lan", "wan", found "sat"'],
-    [{ ...good, link: { kind: 'wan', rttMs: -1 } }, 'peers[1].link.rttMs: expected a number ≥ 0, found -1'],
+    [
+      { ...good, link: { kind: 'wan', rttMs: -1 } },
+      'peers[1].link.rttMs: expected a finite number ≥ 0, found -1',
+    ],
     [{ ...good, note: 'ab' }, 'peers[1].note: expected a string of at most 1 character, found "ab"'],
   ]
   for (const [value, message] of cases) assert.equal(messageOf(value), message)
@@ -74,13 +77,13 @@ test('each kind of problem names the path, what was expected and what was found,
 
 test('without a root the path starts at the first key; a bad top-level value has no path', () => {
   assert.throws(() => parseWith(peer, { ...good, flops: 0 }, BadInputError), {
-    message: 'flops: expected a number > 0, found 0',
+    message: 'flops: expected a finite number > 0, found 0',
   })
   assert.throws(() => parseWith(peer, [], BadInputError), {
     message: 'expected an object, found a list of 0 items',
   })
   assert.throws(() => parseWith(z.record(z.string(), z.number()), { 'a b': 'x' }, BadInputError), {
-    message: '["a b"]: expected a number, found "x"',
+    message: '["a b"]: expected a finite number, found "x"',
   })
 })
 
@@ -96,9 +99,9 @@ test('a function builds the caller’s error from the problem, with the path and
   })
   assert.deepEqual(seen, {
     path: 'peer.json.flops',
-    expected: 'a number > 0',
+    expected: 'a finite number > 0',
     found: '-2',
     input: -2,
-    message: 'peer.json.flops: expected a number > 0, found -2',
+    message: 'peer.json.flops: expected a finite number > 0, found -2',
   })
 })

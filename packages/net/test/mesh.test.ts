@@ -66,7 +66,7 @@ test('ctrl: a call returns the parsed result; failures are typed on the caller',
   await assert.rejects(a.ctrl.call(b.node.peerId, liar, {}), {
     name: 'CtrlRemoteError',
     remoteName: 'SchemaError',
-    message: 'SchemaError: test.liar result.n: expected a number, found "not a number"',
+    message: 'SchemaError: test.liar result.n: expected a finite number, found "not a number"',
   })
   await assert.rejects(a.ctrl.call(b.node.peerId, slow, {}, { timeoutMs: 300 }), { name: 'CtrlTimeoutError' })
 })
@@ -83,7 +83,7 @@ test('ctrl: a malformed request envelope is refused, naming the field, and the s
     assert.equal(stream.status, 'reset')
     assert.equal(failures.length, 1)
     assert.equal(failures[0].name, 'SchemaError')
-    assert.equal(failures[0].message, 'request.method: expected a string, found 42')
+    assert.equal(failures[0].message, 'request.method: expected a string of at most 128 characters, found 42')
   } finally {
     await d.stop(100)
   }
