@@ -2,13 +2,12 @@ import type { Graph, StateUpdate } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import type { Parameter } from '../optim/parameter.ts'
-import { bindSymbols, ShapeCache } from './bindings.ts'
+import { bindSymbols } from './bindings.ts'
+import { CompiledStage, sessionModel } from './compiled-stage.ts'
 import { boundaryGradOutputs, takeGradients } from './gradients.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { buildFusedGraph, type FusedStageGraph } from './stage-graphs.ts'
-import { ParameterFeeds } from './parameter-feeds.ts'
 import { stateFeeds, writeBackState } from './state.ts'
-import { toOnnx } from './stage.ts'
 
 export interface FusedStageOptions {
   backend: Backend
@@ -34,21 +33,12 @@ interface Compiled {
  * directions with the loss seed it is given, adds the parameter gradients at once, and keeps only
  * the boundary inputs' gradients until backward asks for them: no activation is stashed.
  */
-export class FusedLossStage implements PipelineStage {
-  readonly graph: Graph
+export class FusedLossStage extends CompiledStage<Compiled, Record<string, Value>> implements PipelineStage {
   private readonly o: FusedStageOptions
-  private readonly compiled = new ShapeCache<Record<string, Feed>, Compiled>((feeds) => this.build(feeds))
-  private readonly pending = new Map<number, Record<string, Value>>()
-  private readonly paramFeeds: ParameterFeeds
 
   constructor(options: FusedStageOptions) {
+    super(options.backend, options.graph, options.params)
     this.o = options
-    this.graph = options.graph
-    this.paramFeeds = new ParameterFeeds(options.backend, options.graph, options.params)
-  }
-
-  get signatures(): number {
-    return this.compiled.size
   }
 
   async forward(
@@ -59,46 +49,30 @@ export class FusedLossStage implements PipelineStage {
     const seed = seeds?.[this.o.loss]
     if (seed === undefined)
       throw new SessionError(`the fused loss stage needs the seed of '${this.o.loss}' at forward`)
-    if (this.pending.has(mb))
-      throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
+    this.checkFree(mb)
     const { fused, session } = await this.compiled.get(feeds)
     const seedFeed = { [fused.seeds.get(this.o.loss)!]: seed }
     const state = stateFeeds(this.graph, fused.state)
     const out = await session.run({ ...feeds, ...this.paramFeeds.feeds, ...state, ...seedFeed })
     await writeBackState(this.graph, fused.state, out)
-    this.pending.set(mb, await takeGradients(out, fused.gradients, this.graph, this.o.params))
-    const result: Record<string, Value> = {}
-    for (const o of this.graph.outputs) result[o.name] = out[o.name]
-    return result
+    this.keep(mb, await takeGradients(out, fused.gradients, this.graph, this.o.params))
+    return this.stageOutputs(out)
   }
 
+  /** The boundary inputs' gradients, computed at forward. */
   async backward(mb: number): Promise<Record<string, Value>> {
-    const grads = this.pending.get(mb)
-    if (grads === undefined)
-      throw new SessionError(`micro-batch ${mb} has no forward on stage '${this.graph.name}'`)
-    this.pending.delete(mb)
-    return grads
+    return this.take(mb)
   }
 
-  beginStep(): Promise<void> {
-    return this.paramFeeds.beginStep()
+  protected dispose(grads: Record<string, Value>): void {
+    for (const v of Object.values(grads)) v.dispose()
   }
 
-  endStep(): void {
-    this.paramFeeds.endStep()
+  protected releaseCompiled(c: Compiled): Promise<void> {
+    return c.session.release()
   }
 
-  reset(): void {
-    for (const grads of this.pending.values()) for (const v of Object.values(grads)) v.dispose()
-    this.pending.clear()
-  }
-
-  async release(): Promise<void> {
-    this.reset()
-    await this.compiled.clear((c) => c.session.release())
-  }
-
-  private async build(feeds: Record<string, Feed>): Promise<Compiled> {
+  protected async build(feeds: Record<string, Feed>): Promise<Compiled> {
     const { backend, loss, gradInputs, intraOpThreads, state } = this.o
     const fused = buildFusedGraph(this.graph, {
       differentiate: [loss],
@@ -106,7 +80,7 @@ export class FusedLossStage implements PipelineStage {
       bindings: bindSymbols(this.graph, feeds),
       state,
     })
-    const model = backend.format === 'onnx' ? { onnx: toOnnx(fused.graph) } : { graph: fused.graph }
+    const model = sessionModel(backend, fused.graph)
     // boundary outputs and gradients stay on a GPU; the loss, parameter gradients and state come to the host
     const deviceOutputs = [
       ...this.graph.outputs.map((o) => o.name).filter((o) => o !== loss),

@@ -3,7 +3,7 @@ import type { Backend, BackendSession } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
 import { bindSymbols, ShapeCache } from './bindings.ts'
-import { toOnnx } from './stage.ts'
+import { sessionModel } from './compiled-stage.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 
 /**
@@ -84,7 +84,7 @@ export class MonolithicTrainer {
       initializers: new Map([...training.initializers].filter(([k]) => !fed.has(k))),
       parameters: new Set(),
     }
-    const model = this.backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }
+    const model = sessionModel(this.backend, g)
     // everything it returns (loss, gradients, state) is read on the host at once
     const session = await this.backend.createSession(model, {
       intraOpThreads: this.intraOpThreads,

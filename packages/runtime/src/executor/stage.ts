@@ -1,11 +1,11 @@
-import { exportOnnx, type Graph, type StateUpdate } from '@atoll/core'
+import type { Graph, StateUpdate } from '@atoll/core'
 import type { Backend, BackendSession, Feed, Value } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import type { Parameter } from '../optim/parameter.ts'
-import { bindSymbols, ShapeCache } from './bindings.ts'
+import { bindSymbols } from './bindings.ts'
+import { CompiledStage, sessionModel } from './compiled-stage.ts'
 import { boundaryGradOutputs, takeGradients } from './gradients.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
-import { ParameterFeeds } from './parameter-feeds.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 import { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './stage-graphs.ts'
 
@@ -45,28 +45,17 @@ interface Pending {
  * the Parameters. Parameter feeds view the Parameters' storage, so optimizer updates are seen by
  * the next run without a copy.
  */
-export class StageExecutor implements PipelineStage {
-  readonly graph: Graph
+export class StageExecutor extends CompiledStage<Compiled, Pending> implements PipelineStage {
   private readonly options: StageExecutorOptions
-  private readonly compiled = new ShapeCache<Record<string, Feed>, Compiled>((feeds) => this.build(feeds))
-  private readonly pending = new Map<number, Pending>()
-  private readonly paramFeeds: ParameterFeeds
 
   constructor(options: StageExecutorOptions) {
+    super(options.backend, options.graph, options.params)
     this.options = options
-    this.graph = options.graph
-    this.paramFeeds = new ParameterFeeds(options.backend, options.graph, options.params)
-  }
-
-  /** sessions compiled so far (one pair per input-shape signature) */
-  get signatures(): number {
-    return this.compiled.size
   }
 
   /** Runs forward for micro-batch `mb`; keeps what backward needs; returns the stage's outputs. */
   async forward(mb: number, feeds: Record<string, Feed>): Promise<Record<string, Value>> {
-    if (this.pending.has(mb))
-      throw new SessionError(`micro-batch ${mb} is already in flight on stage '${this.graph.name}'`)
+    this.checkFree(mb)
     const compiled = await this.compiled.get(feeds)
     const state = compiled.graphs.state
     const out = await compiled.forward.run({
@@ -77,10 +66,8 @@ export class StageExecutor implements PipelineStage {
     await writeBackState(this.graph, state, out)
     const stash: Record<string, Value> = {}
     for (const name of compiled.graphs.stashed) stash[name] = out[name]
-    this.pending.set(mb, { feeds, stash, compiled })
-    const result: Record<string, Value> = {}
-    for (const o of this.graph.outputs) result[o.name] = out[o.name]
-    return result
+    this.keep(mb, { feeds, stash, compiled })
+    return this.stageOutputs(out)
   }
 
   /**
@@ -89,10 +76,7 @@ export class StageExecutor implements PipelineStage {
    * the Parameters and returns the boundary inputs' gradients.
    */
   async backward(mb: number, outputGrads: Record<string, Feed>): Promise<Record<string, Value>> {
-    const p = this.pending.get(mb)
-    if (p === undefined)
-      throw new SessionError(`micro-batch ${mb} has no forward on stage '${this.graph.name}'`)
-    this.pending.delete(mb)
+    const p = this.take(mb)
     const { graphs, backward } = p.compiled
     const feeds: Record<string, Feed> = {}
     for (const name of graphs.backwardReads) {
@@ -110,39 +94,22 @@ export class StageExecutor implements PipelineStage {
       feeds[seed] = g
     }
     const out = await backward.run(feeds)
-    this.disposeStash(p)
+    this.dispose(p)
     return takeGradients(out, graphs.gradients, this.graph, this.options.params)
   }
 
-  beginStep(): Promise<void> {
-    return this.paramFeeds.beginStep()
-  }
-
-  endStep(): void {
-    this.paramFeeds.endStep()
-  }
-
-  /** Drops every in-flight micro-batch (after a failure) so the next step starts clean. */
-  reset(): void {
-    for (const p of this.pending.values()) this.disposeStash(p)
-    this.pending.clear()
-  }
-
   /** Frees stashed activations; the stage's own outputs belong to the caller, who frees them. */
-  private disposeStash(p: Pending): void {
+  protected dispose(p: Pending): void {
     for (const [name, v] of Object.entries(p.stash)) {
       if (!this.graph.outputs.some((o) => o.name === name)) v.dispose()
     }
   }
 
-  async release(): Promise<void> {
-    this.reset()
-    await this.compiled.clear(async ({ forward, backward }) => {
-      await Promise.all([forward.release(), backward.release()])
-    })
+  protected async releaseCompiled({ forward, backward }: Compiled): Promise<void> {
+    await Promise.all([forward.release(), backward.release()])
   }
 
-  private async build(feeds: Record<string, Feed>): Promise<Compiled> {
+  protected async build(feeds: Record<string, Feed>): Promise<Compiled> {
     const { backend, differentiate, gradInputs, policy = 'selective', intraOpThreads, state } = this.options
     const bindings = bindSymbols(this.graph, feeds)
     const graphs = buildStageGraphs(this.graph, {
@@ -153,10 +120,7 @@ export class StageExecutor implements PipelineStage {
       state,
     })
     const session = (g: Graph, deviceOutputs: string[]) =>
-      backend.createSession(backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }, {
-        intraOpThreads,
-        deviceOutputs,
-      })
+      backend.createSession(sessionModel(backend, g), { intraOpThreads, deviceOutputs })
     // activations and boundary gradients stay on a GPU; parameter gradients and state come to the host
     const [forward, backward] = await Promise.all([
       session(graphs.forward, [...this.graph.outputs.map((o) => o.name), ...graphs.stashed]),
@@ -166,7 +130,4 @@ export class StageExecutor implements PipelineStage {
   }
 }
 
-/** A stage graph as ONNX bytes, value types included (core writes only those its nodes compute). */
-export function toOnnx(g: Graph): Uint8Array {
-  return exportOnnx(g)
-}
+export { toOnnx } from './compiled-stage.ts'

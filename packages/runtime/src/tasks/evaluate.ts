@@ -1,7 +1,7 @@
 import { type Graph, inferenceGraph, type Tensor, tensor } from '@atoll/core'
 import type { Backend, BackendSession } from '../backend/backend.ts'
 import { TaskInputError } from '../errors.ts'
-import { toOnnx } from '../executor/stage.ts'
+import { sessionModel } from '../executor/compiled-stage.ts'
 import type { Parameter } from '../optim/parameter.ts'
 import type { TrainableModel } from './model-source.ts'
 
@@ -30,9 +30,7 @@ export async function evaluate(
   if (logits === undefined) throw new TaskInputError('the model has no logits output besides its loss')
   // BatchNorm normalises with the running statistics training kept, as PyTorch's eval() does
   const forward = forwardGraph(inferenceGraph(model.graph), params)
-  const session: BackendSession = await backend.createSession(
-    backend.format === 'onnx' ? { onnx: toOnnx(forward) } : { graph: forward },
-  )
+  const session: BackendSession = await backend.createSession(sessionModel(backend, forward))
   const paramFeeds = Object.fromEntries(params.map((p) => [p.name, tensor('float32', p.shape, p.value)]))
   let lossSum = 0
   let correct = 0
