@@ -1,6 +1,5 @@
 import { type Tensor, tensor } from '@atoll/core'
-import { DatasetError } from '../errors.ts'
-import { int32Words, writeInt64 } from './text.ts'
+import { int32Words, sampleAt, writeInt64 } from './text.ts'
 
 /** Labelled greyscale images, stored as bytes (a quarter of float32's memory). */
 export interface ImageSet {
@@ -56,9 +55,7 @@ export function imageBatch(
   const out = batch.inputs.data
   const targets = int32Words(batch.targets)
   for (let b = 0; b < indices.length; b++) {
-    const i = indices[b]
-    if (!Number.isInteger(i) || i < 0 || i >= set.count)
-      throw new DatasetError(`image ${i} not in [0, ${set.count})`)
+    const i = sampleAt(indices, b, set.count, 'image')
     const src = i * size
     const dst = b * size
     for (let k = 0; k < size; k++) out[dst + k] = set.pixels[src + k] * scale - shift
@@ -73,9 +70,7 @@ export function subsetImages(set: ImageSet, indices: ArrayLike<number>): ImageSe
   const pixels = new Uint8Array(indices.length * size)
   const labels = new Uint8Array(indices.length)
   for (let b = 0; b < indices.length; b++) {
-    const i = indices[b]
-    if (!Number.isInteger(i) || i < 0 || i >= set.count)
-      throw new DatasetError(`image ${i} not in [0, ${set.count})`)
+    const i = sampleAt(indices, b, set.count, 'image')
     pixels.set(set.pixels.subarray(i * size, (i + 1) * size), b * size)
     labels[b] = set.labels[i]
   }

@@ -50,9 +50,7 @@ export function tokenBatch(seqs: TokenSequences, indices: ArrayLike<number>, reu
   const inputs = int32Words(batch.inputs)
   const targets = int32Words(batch.targets)
   for (let b = 0; b < indices.length; b++) {
-    const i = indices[b]
-    if (!Number.isInteger(i) || i < 0 || i >= seqs.count)
-      throw new DatasetError(`sequence ${i} not in [0, ${seqs.count})`)
+    const i = sampleAt(indices, b, seqs.count, 'sequence')
     const start = i * L
     for (let t = 0; t < L; t++) {
       writeInt64(inputs, b * L + t, tokens[start + t])
@@ -60,6 +58,13 @@ export function tokenBatch(seqs: TokenSequences, indices: ArrayLike<number>, reu
     }
   }
   return batch
+}
+
+/** `indices[b]`, checked to name one of `count` samples (a `what`: image, sequence). */
+export function sampleAt(indices: ArrayLike<number>, b: number, count: number, what: string): number {
+  const i = indices[b]
+  if (!Number.isInteger(i) || i < 0 || i >= count) throw new DatasetError(`${what} ${i} not in [0, ${count})`)
+  return i
 }
 
 function int64Zeros(shape: number[]): Tensor<'int64'> {
