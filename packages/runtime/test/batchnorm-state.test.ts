@@ -4,10 +4,7 @@
  * here by hand from the BatchNorm inputs the reference interpreter gives for the same weights.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import {
   float32,
   type Graph,
@@ -32,10 +29,9 @@ import {
   stageGraphsOf,
   zooModel,
 } from '../src/index.ts'
+import { tempDir } from './temp-dir.ts'
 
 const cpu: Backend = await nodeBackends().resolve('cpu')
-const dirs: string[] = []
-after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))))
 
 /** PyTorch's BatchNorm2d default: running = (1 − 0.1)·running + 0.1·batch statistic. */
 const MOMENTUM = 0.1
@@ -154,8 +150,7 @@ for (const config of [
 }
 
 test('evaluation normalises with the running statistics, and checkpoints carry them', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'atoll-bn-'))
-  dirs.push(dir)
+  const dir = await tempDir('bn')
   const model = zooModel('mnist-cnn', 5)
   const result = await fit({
     model,

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { float32, zeros } from '@atoll/core'
 import {
   adamw,
@@ -20,14 +19,7 @@ import {
   sgd,
   zeroGrads,
 } from '../src/index.ts'
-
-const dirs: string[] = []
-after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))))
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'atoll-ckpt-'))
-  dirs.push(d)
-  return d
-}
+import { tempDir } from './temp-dir.ts'
 
 // Linear regression y = x W + b on seeded synthetic data: small, but it has every piece a real run
 // has (parameters, optimizer state, a schedule, clipping, a seeded data order keyed by the step).
@@ -80,7 +72,7 @@ for (const [kind, make] of Object.entries(optimizers)) {
     const straight = freshParams()
     trainSteps(straight, make(straight), 0, 20)
 
-    const dir = await tempDir()
+    const dir = await tempDir('ckpt')
     const first = freshParams()
     const firstOpt = make(first)
     trainSteps(first, firstOpt, 0, 9)
@@ -102,7 +94,7 @@ for (const [kind, make] of Object.entries(optimizers)) {
 }
 
 test('a crash before the step record leaves the previous checkpoint in force; old files are pruned', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('ckpt')
   const params = freshParams()
   const opt = optimizers.adamw(params)
   trainSteps(params, opt, 0, 2)
@@ -125,8 +117,8 @@ test('a crash before the step record leaves the previous checkpoint in force; ol
 })
 
 test('damaged files, missing optimizer state and mismatched models are CheckpointErrors', async () => {
-  assert.equal(await loadCheckpoint(join(await tempDir(), 'nothing-here')), undefined)
-  const dir = await tempDir()
+  assert.equal(await loadCheckpoint(join(await tempDir('ckpt'), 'nothing-here')), undefined)
+  const dir = await tempDir('ckpt')
   const params = freshParams()
   const record = await saveCheckpoint(dir, 1, params)
   const loaded = await loadCheckpoint(dir)

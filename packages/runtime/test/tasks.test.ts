@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { float32, int64, mlp, runReference, type Tensor } from '@atoll/core'
 import {
   type Backend,
@@ -16,15 +15,9 @@ import {
   StepLog,
   zooModel,
 } from '../src/index.ts'
+import { tempDir } from './temp-dir.ts'
 
 const cpu: Backend = await nodeBackends().resolve('cpu')
-const dirs: string[] = []
-after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))))
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'atoll-tasks-'))
-  dirs.push(d)
-  return d
-}
 
 const model = { graph: mlp({ sizes: [6, 8, 3], seed: 4 }).graph, dataInput: 'x', loss: 'loss', label: 'mlp' }
 /** A different batch every step, as a data stream would give. */
@@ -55,7 +48,7 @@ test('fit: stopping after 3 steps and resuming from the checkpoint gives the uni
   const losses: number[] = []
   const straight = await fit(fitOptions({ onStep: (r) => void losses.push(r.loss) }))
   assert.equal(losses.length, 8)
-  const dir = await tempDir()
+  const dir = await tempDir('tasks')
   const first = await fit(fitOptions({ steps: 3, checkpoint: { dir, every: 2 } }))
   assert.deepEqual([first.from, first.to], [0, 3])
   const resumedLosses: number[] = []
@@ -83,7 +76,7 @@ test('fit: --init weights must match the model by name and shape', async () => {
 })
 
 test('the step log keeps only the steps before a resume point', async () => {
-  const path = join(await tempDir(), 'log.jsonl')
+  const path = join(await tempDir('tasks'), 'log.jsonl')
   await writeFile(path, ['{"step":0,"loss":3}', '{"step":1,"loss":2}', '{"step":2,"loss":1}', ''].join('\n'))
   const log = new StepLog(path, 2)
   log.write({ step: 2, loss: 0.5 })
