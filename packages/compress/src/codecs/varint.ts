@@ -1,3 +1,4 @@
+import { readVarint, VarintError, writeVarint } from '@atoll/core'
 import { MAX_VARINT_BYTES } from '../constants.ts'
 import { SparseIndexError } from '../errors.ts'
 
@@ -16,13 +17,8 @@ export function writeIndexVarints(
   let prev = -1
   for (let j = 0; j < count; j++) {
     const index = indices[j]
-    let gap = index - prev
+    pos = writeVarint(out, pos, index - prev)
     prev = index
-    while (gap >= 0x80) {
-      out[pos++] = (gap & 0x7f) | 0x80
-      gap >>>= 7
-    }
-    out[pos++] = gap
   }
   return pos - offset
 }
@@ -33,27 +29,24 @@ export function writeIndexVarints(
  * `into` is given (after a successful check), the indices are written to it.
  */
 export function readIndexVarints(bytes: Uint8Array, k: number, n: number, into?: Uint32Array): void {
-  let pos = 0
+  const at = { pos: 0 }
   let prev = -1
-  for (let j = 0; j < k; j++) {
-    let gap = 0
-    let scale = 1
-    for (let b = 0; ; b++) {
-      if (b === MAX_VARINT_BYTES)
-        throw new SparseIndexError(`index ${j}: varint longer than ${MAX_VARINT_BYTES} bytes`)
-      if (pos >= bytes.length) throw new SparseIndexError(`index ${j}: index bytes end inside a varint`)
-      const byte = bytes[pos++]
-      gap += (byte & 0x7f) * scale
-      scale *= 128
-      if (byte < 0x80) break
+  let j = 0
+  try {
+    for (; j < k; j++) {
+      const gap = readVarint(bytes, at, bytes.length, MAX_VARINT_BYTES)
+      if (gap === 0) throw new SparseIndexError(`index ${j} repeats index ${prev}: indices must increase`)
+      const index = prev + gap
+      if (index >= n) throw new SparseIndexError(`index ${j} is ${index}, out of range for ${n} elements`)
+      if (into !== undefined) into[j] = index
+      prev = index
     }
-    if (gap === 0) throw new SparseIndexError(`index ${j} repeats index ${prev}: indices must increase`)
-    const index = prev + gap
-    if (index >= n) throw new SparseIndexError(`index ${j} is ${index}, out of range for ${n} elements`)
-    if (into !== undefined) into[j] = index
-    prev = index
+  } catch (err) {
+    throw err instanceof VarintError ? new SparseIndexError(`index ${j}: ${err.message}`) : err
   }
-  if (pos !== bytes.length) {
-    throw new SparseIndexError(`${k} indices use ${pos} bytes, ${bytes.length - pos} bytes are left over`)
+  if (at.pos !== bytes.length) {
+    throw new SparseIndexError(
+      `${k} indices use ${at.pos} bytes, ${bytes.length - at.pos} bytes are left over`,
+    )
   }
 }

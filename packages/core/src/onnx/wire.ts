@@ -4,6 +4,7 @@
  * than loaded from a .proto file so that it runs in the browser with no file system, and so that
  * int64 fields come back as exact BigInts where they must (tensor data) and as numbers elsewhere.
  */
+import { readVarint64, VarintError } from '../varint.ts'
 import { OnnxDecodeError } from './errors.ts'
 
 export const WIRE_VARINT = 0
@@ -40,15 +41,10 @@ export class ProtoReader {
   }
 
   varint(): bigint {
-    let result = 0n
-    let shift = 0n
-    for (;;) {
-      if (this.pos >= this.end) throw new OnnxDecodeError('truncated varint')
-      const b = this.bytes[this.pos++]
-      result |= BigInt(b & 0x7f) << shift
-      if ((b & 0x80) === 0) return result
-      shift += 7n
-      if (shift > 63n) throw new OnnxDecodeError(`varint longer than 10 bytes at byte ${this.pos}`)
+    try {
+      return readVarint64(this.bytes, this, this.end)
+    } catch (err) {
+      throw err instanceof VarintError ? new OnnxDecodeError(err.message) : err
     }
   }
 

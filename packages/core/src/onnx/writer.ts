@@ -1,4 +1,5 @@
 /** The protobuf writer for onnx.proto messages (see wire.ts for the reader and the wire types). */
+import { MAX_VARINT64_BYTES, writeVarint, writeVarint64 } from '../varint.ts'
 import { WIRE_I32, WIRE_LEN, WIRE_VARINT } from './wire.ts'
 
 const utf8Encoder = new TextEncoder()
@@ -52,23 +53,11 @@ export class ProtoWriter {
   }
 
   private rawVarint(v: number | bigint): void {
-    this.reserve(10)
-    if (typeof v === 'number' && v >= 0 && v <= 0x7fffffff) {
-      // the common case (tags, lengths, small ints) without BigInt arithmetic
-      let x = v
-      while (x >= 0x80) {
-        this.buf[this.len++] = (x & 0x7f) | 0x80
-        x >>>= 7
-      }
-      this.buf[this.len++] = x
-      return
-    }
-    let x = BigInt.asUintN(64, BigInt(v))
-    while (x >= 0x80n) {
-      this.buf[this.len++] = Number(x & 0x7fn) | 0x80
-      x >>= 7n
-    }
-    this.buf[this.len++] = Number(x)
+    this.reserve(MAX_VARINT64_BYTES)
+    this.len =
+      typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER
+        ? writeVarint(this.buf, this.len, v)
+        : writeVarint64(this.buf, this.len, BigInt(v))
   }
 
   private tag(field: number, wire: number): void {

@@ -1,0 +1,137 @@
+/**
+ * LEB128 varints, the one copy in the repository: unsigned ones (protobuf's varints and lengths,
+ * WebAssembly's u32 immediates and section sizes, compress's sparse index gaps) and signed ones
+ * (WebAssembly's i32.const immediates). Writers take the output array and a position and return
+ * the position after what they wrote; readers move a cursor past what they read. So a loop over
+ * millions of sparse indices allocates nothing per element.
+ */
+import { AtollError } from './errors.ts'
+
+/** The longest unsigned varint of a 32-bit value: 7 bits a byte. */
+export const MAX_VARINT32_BYTES = 5
+/** The longest unsigned varint of a 64-bit value. */
+export const MAX_VARINT64_BYTES = 10
+/** A varint of more bytes than this may hold more than 53 bits, which a number does not keep exactly. */
+const MAX_EXACT_BYTES = 7
+
+/** A varint runs past the end of its bytes, or is longer than its type allows. */
+export class VarintError extends AtollError {}
+
+/** A read position in a byte array; readers move `pos` past what they read. */
+export interface ByteCursor {
+  pos: number
+}
+
+/**
+ * Writes `value`, an integer in [0, 2^53), as an unsigned varint at `out[pos]` and returns the
+ * position after it. Not checked (hot loops call it per element): `out` must have room for
+ * `varintLength(value)` bytes.
+ */
+export function writeVarint(out: Uint8Array, pos: number, value: number): number {
+  let rest = value
+  // bit operators work on 32 bits: above 2^31, shift by dividing
+  while (rest > 0x7fffffff) {
+    out[pos++] = (rest % 0x80) | 0x80
+    rest = Math.floor(rest / 0x80)
+  }
+  while (rest >= 0x80) {
+    out[pos++] = (rest & 0x7f) | 0x80
+    rest >>>= 7
+  }
+  out[pos++] = rest
+  return pos
+}
+
+/** Writes a 64-bit integer as an unsigned varint; a negative one as its two's complement, as protobuf does. */
+export function writeVarint64(out: Uint8Array, pos: number, value: bigint): number {
+  let rest = BigInt.asUintN(64, value)
+  while (rest >= 0x80n) {
+    out[pos++] = Number(rest & 0x7fn) | 0x80
+    rest >>= 7n
+  }
+  out[pos++] = Number(rest)
+  return pos
+}
+
+/** Writes a safe integer as a signed varint (two's complement, sign-extended from the last byte's bit 6). */
+export function writeSignedVarint(out: Uint8Array, pos: number, value: number): number {
+  let rest = value
+  for (;;) {
+    const low = rest - Math.floor(rest / 0x80) * 0x80 // rest mod 128, in [0, 128) also below zero
+    rest = Math.floor(rest / 0x80)
+    const last = (rest === 0 && low < 0x40) || (rest === -1 && low >= 0x40)
+    out[pos++] = last ? low : low | 0x80
+    if (last) return pos
+  }
+}
+
+/** Bytes `writeVarint(value)` takes. */
+export function varintLength(value: number): number {
+  let bytes = 1
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++
+  return bytes
+}
+
+/**
+ * Reads the unsigned varint at `bytes[at.pos]`, of at most `maxBytes` bytes (at most 7, so that the
+ * value is exact) before `end`, and moves `at.pos` past it. Throws VarintError, and leaves `at.pos`
+ * where it was, when the bytes end inside it or it is longer than `maxBytes`.
+ */
+export function readVarint(
+  bytes: Uint8Array,
+  at: ByteCursor,
+  end: number = bytes.length,
+  maxBytes: number = MAX_VARINT32_BYTES,
+): number {
+  const most = Math.min(maxBytes, MAX_EXACT_BYTES)
+  const limit = Math.min(end, at.pos + most)
+  let value = 0
+  let scale = 1
+  for (let pos = at.pos; pos < limit; ) {
+    const byte = bytes[pos++]
+    value += (byte & 0x7f) * scale
+    if (byte < 0x80) {
+      at.pos = pos
+      return value
+    }
+    scale *= 0x80
+  }
+  throw varintError(at.pos, limit === end, most)
+}
+
+/** Reads an unsigned varint of up to 64 bits (10 bytes) before `end`, exactly, as readVarint does. */
+export function readVarint64(bytes: Uint8Array, at: ByteCursor, end: number = bytes.length): bigint {
+  const limit = Math.min(end, at.pos + MAX_VARINT64_BYTES)
+  let value = 0n
+  for (let pos = at.pos, shift = 0n; pos < limit; shift += 7n) {
+    const byte = bytes[pos++]
+    value |= BigInt(byte & 0x7f) << shift
+    if (byte < 0x80) {
+      at.pos = pos
+      return BigInt.asUintN(64, value)
+    }
+  }
+  throw varintError(at.pos, limit === end, MAX_VARINT64_BYTES)
+}
+
+/** Reads a signed varint of at most `maxBytes` bytes (default 5: an int32) as readVarint does. */
+export function readSignedVarint(
+  bytes: Uint8Array,
+  at: ByteCursor,
+  end: number = bytes.length,
+  maxBytes: number = MAX_VARINT32_BYTES,
+): number {
+  const start = at.pos
+  const magnitude = readVarint(bytes, at, end, maxBytes)
+  const bits = 7 * (at.pos - start)
+  // bit 6 of the last byte is the sign: subtract 2^bits to sign-extend
+  return bytes[at.pos - 1] & 0x40 ? magnitude - 2 ** bits : magnitude
+}
+
+function varintError(start: number, endReached: boolean, maxBytes: number): VarintError {
+  return new VarintError(
+    endReached
+      ? `the bytes end inside the varint that starts at byte ${start}`
+      : `the varint at byte ${start} is longer than ${maxBytes} bytes`,
+  )
+}
