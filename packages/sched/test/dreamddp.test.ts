@@ -38,7 +38,12 @@ function bruteForce(p: SyncProblem): number {
   return best
 }
 
-/** Random instances, a third of them bin-packing-like (backward time mostly in the last layer). */
+/** `count` random instances, a third of them bin-packing-like (backward time mostly in the last layer). */
+function instances(seed: number, count: number): SyncProblem[] {
+  const next = rng(seed)
+  return Array.from({ length: count }, (_, i) => instance(next, i))
+}
+
 function instance(next: () => number, i: number): SyncProblem {
   const L = 2 + Math.floor(next() * 7)
   const period = 1 + Math.floor(next() * 3)
@@ -69,10 +74,8 @@ describe('DreamDDP FIFO model', () => {
 
 describe('exact DreamDDP solver', () => {
   it('matches brute force on random instances with L ≤ 8, H ≤ 3', () => {
-    const next = rng(7)
     let nonzero = 0
-    for (let i = 0; i < 150; i++) {
-      const p = instance(next, i)
+    for (const [i, p] of instances(7, 150).entries()) {
       const want = bruteForce(p)
       const got = solveExact(p)
       assert.ok(got.optimal, `instance ${i} not proven optimal`)
@@ -104,8 +107,7 @@ describe('exact DreamDDP solver', () => {
   })
 
   it('reports a lower bound when the front is cut, and still a valid schedule', () => {
-    const next = rng(11)
-    const p = instance(next, 1)
+    const p = instance(rng(11), 1)
     const r = solveExact({ ...p, period: 3 }, { maxStates: 1 })
     assert.ok(r.lowerBound <= r.waitPerPeriod + 1e-12)
     close(
@@ -122,10 +124,8 @@ describe('exact DreamDDP solver', () => {
 
 describe('fill-in', () => {
   it('adds syncs without adding wait to any iteration', () => {
-    const next = rng(3)
     let added = 0
-    for (let i = 0; i < 60; i++) {
-      const p = instance(next, i)
+    for (const p of instances(3, 60)) {
       const single = solveExact(p).iterationOfLayer.map((h) => [h])
       const filled = fillIn(p, single)
       const before = scheduleWaits(single, p)
