@@ -25,16 +25,6 @@ export {
   WIRE_VERSION,
   type WireLimits,
 } from './constants.ts'
-export {
-  BYTES_PER_ELEMENT,
-  bytesOf,
-  type DType,
-  DTYPES,
-  isDType,
-  STORAGE,
-  type StorageOf,
-  type TensorData,
-} from './dtype.ts'
 export * from './errors.ts'
 export { decodeEncoded } from './codecs/decode.ts'
 export type { Codec, Encoded } from './codecs/encoded.ts'
@@ -72,5 +62,5 @@ export {
   readPrefix,
   wireLimits,
 } from './wire/message.ts'
-export { viewRaw, type WireTensor } from './wire/raw.ts'
-export { decodeTensor, encodedOf, encodeRawTensor, encodeTensor, type RawTensor } from './wire/tensor.ts'
+export { viewRaw } from './wire/raw.ts'
+export { decodeTensor, encodedOf, encodeRawTensor, encodeTensor } from './wire/tensor.ts'

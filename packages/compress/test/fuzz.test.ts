@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { BYTES_PER_ELEMENT, DTYPES, STORAGE } from '@atoll/core'
 import { Packr } from 'msgpackr'
 import {
-  BYTES_PER_ELEMENT,
-  DTYPES,
   decodeMessage,
   decodeTensor,
   elementCount,
@@ -12,7 +11,6 @@ import {
   fp16,
   int8,
   joinParts,
-  STORAGE,
   topk,
   topkSampled,
   WIRE_ERROR_NAMES,

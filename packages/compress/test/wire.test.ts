@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { BYTES_PER_ELEMENT, type DType, DTYPES, tensor, tensorBytes } from '@atoll/core'
 import { Packr } from 'msgpackr'
 import {
-  BYTES_PER_ELEMENT,
-  bytesOf,
-  type DType,
-  DTYPES,
   decodeMessage,
   encodeMessage,
   type HeaderFields,
@@ -55,7 +52,7 @@ test('raw round trip of every dtype, viewed without a copy', () => {
     assert.equal(view.buffer, bytes.buffer)
     const data = viewRaw(dtype, 6, view)
     assert.equal(data.buffer, bytes.buffer, `${dtype} is a view`)
-    assert.deepEqual(bytesOf(data), payload)
+    assert.deepEqual(tensorBytes(tensor(dtype, [2, 3], data)), payload)
   }
 })
 
@@ -71,7 +68,7 @@ test('payload offset is 8-aligned and padding is zero', () => {
 
 test('an unaligned payload is copied into aligned memory', () => {
   const payload = new Float64Array([1.5, -2.25, 3])
-  const bytes = joinParts(encodeMessage(dense([3], 'float64'), bytesOf(payload)))
+  const bytes = joinParts(encodeMessage(dense([3], 'float64'), new Uint8Array(payload.buffer)))
   const shifted = new Uint8Array(bytes.length + 1).subarray(1)
   shifted.set(bytes)
   const { payload: view } = decodeMessage(shifted)

@@ -38,17 +38,26 @@ export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = {
   uint8: 1,
 }
 
-/** The typed-array class of each dtype (float16 is stored as its bits); built by length or over bytes. */
-export const STORAGE: Record<DType, { new (n: number): TensorData; new (buffer: ArrayBuffer): TensorData }> =
-  {
-    float32: Float32Array,
-    float16: Uint16Array,
-    float64: Float64Array,
-    int64: BigInt64Array,
-    int32: Int32Array,
-    bool: Uint8Array,
-    uint8: Uint8Array,
-  }
+type StorageClass = {
+  new (length: number): TensorData
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): TensorData
+}
+
+/** The typed-array class of each dtype (float16 is stored as its bits): built by length, or over bytes. */
+export const STORAGE: Readonly<Record<DType, StorageClass>> = {
+  float32: Float32Array,
+  float16: Uint16Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+  uint8: Uint8Array,
+}
+
+/** Whether `value` names one of DTYPES (a check for dtypes read from a file or the wire). */
+export function isDType(value: unknown): value is DType {
+  return typeof value === 'string' && (DTYPES as readonly string[]).includes(value)
+}
 
 export class TensorShapeError extends AtollError {}
 

@@ -1,5 +1,5 @@
+import type { DType } from '@atoll/core'
 import { INT8_MAX_BLOCK, MAX_VARINT_BYTES } from '../constants.ts'
-import type { DType } from '../dtype.ts'
 import { CodecMetaError } from '../errors.ts'
 import { describe, isPlainObject } from './check.ts'
 import type { WireCodec } from './header.ts'

@@ -1,5 +1,5 @@
+import { BYTES_PER_ELEMENT, type DType, isDType } from '@atoll/core'
 import { DEFAULT_LIMITS, WIRE_VERSION, type WireLimits } from '../constants.ts'
-import { BYTES_PER_ELEMENT, type DType, isDType } from '../dtype.ts'
 import {
   BadShapeError,
   HeaderDecodeError,

@@ -1,12 +1,5 @@
-import { BYTES_PER_ELEMENT, type DType, STORAGE, type StorageOf } from '../dtype.ts'
+import { BYTES_PER_ELEMENT, type DType, STORAGE, type StorageOf } from '@atoll/core'
 import { BadBoolError, SizeMismatchError } from '../errors.ts'
-
-/** A decoded tensor; structurally the same as @atoll/core's Tensor. */
-export interface WireTensor<D extends DType = DType> {
-  dtype: D
-  shape: number[]
-  data: StorageOf[D]
-}
 
 /**
  * The elements of a raw payload as the dtype's typed array: a view when the payload's offset is a

@@ -1,18 +1,11 @@
+import { type Tensor, tensorBytes } from '@atoll/core'
 import type { WireLimits } from '../constants.ts'
 import type { Encoded } from '../codecs/encoded.ts'
 import { decodeEncoded } from '../codecs/decode.ts'
-import { bytesOf, type DType, type StorageOf } from '../dtype.ts'
 import { SizeMismatchError } from '../errors.ts'
 import { elementCount, type MessageRoute, type TensorHeader } from './header.ts'
 import { encodeMessage } from './message.ts'
-import { viewRaw, type WireTensor } from './raw.ts'
-
-/** A dense tensor to send uncompressed: any dtype, its storage sent as is. */
-export interface RawTensor<D extends DType = DType> {
-  dtype: D
-  shape: readonly number[]
-  data: StorageOf[D]
-}
+import { viewRaw } from './raw.ts'
 
 /** The message parts of a float32 tensor encoded by a codec (payload not copied). */
 export function encodeTensor(
@@ -33,7 +26,7 @@ export function encodeTensor(
 /** The message parts of a dense tensor of any dtype, uncompressed; its storage is the payload (no copy). */
 export function encodeRawTensor(
   route: MessageRoute,
-  tensor: RawTensor,
+  tensor: Tensor,
   limits?: Partial<WireLimits>,
 ): Uint8Array[] {
   const fields = {
@@ -43,7 +36,7 @@ export function encodeRawTensor(
     codec: 'raw' as const,
     codecMeta: {},
   }
-  return encodeMessage(fields, bytesOf(tensor.data), limits)
+  return encodeMessage(fields, tensorBytes(tensor), limits)
 }
 
 /** The payload of a validated header as a codec input. */
@@ -57,7 +50,7 @@ export function encodedOf(header: TensorHeader, payload: Uint8Array): Encoded {
  * Float32Array, or into `out` when given (exactly the element count; a buffer reused across
  * steps). Throws a WireError on any malformed payload.
  */
-export function decodeTensor(header: TensorHeader, payload: Uint8Array, out?: Float32Array): WireTensor {
+export function decodeTensor(header: TensorHeader, payload: Uint8Array, out?: Float32Array): Tensor {
   const n = elementCount(header.shape)
   const shape = [...header.shape]
   if (header.codec === 'raw') return { dtype: header.dtype, shape, data: viewRaw(header.dtype, n, payload) }
