@@ -1,8 +1,5 @@
 import type { GradRule } from '../rule.ts'
-import { unreduce } from './common.ts'
+import { reductionRule } from './common.ts'
 
 /** The gradient is broadcast back over the reduced axes. */
-export const reduceSumGrad: GradRule = {
-  opType: 'ReduceSum',
-  grad: (ctx) => [unreduce(ctx)(ctx.dyOrZeros(0))],
-}
+export const reduceSumGrad: GradRule = reductionRule('ReduceSum', {}, (ctx, back) => back(ctx.dyOrZeros(0)))

@@ -1,7 +1,7 @@
 /** Small pieces that several gradient rules share. */
 import { takesAsInput } from '../../ops/attrs.ts'
 import { sumTo } from '../broadcast.ts'
-import type { GradContext } from '../rule.ts'
+import type { GradContext, GradRule } from '../rule.ts'
 
 /** One input's gradient at the output's shape, from the gradient reaching the output. */
 export type BroadcastTerm = (g: string) => string
@@ -82,9 +82,23 @@ export function expandReduced(ctx: GradContext, g: string, axes: number[]): stri
 }
 
 /** Broadcasts a value of a reduction's output shape back over its input (as is when nothing was reduced). */
-export function unreduce(ctx: GradContext): (t: string) => string {
+export type Unreduce = (t: string) => string
+
+function unreduce(ctx: GradContext): Unreduce {
   const axes = reducedAxes(ctx) ?? []
   return (t) => (axes.length === 0 ? t : expandReduced(ctx, t, axes))
+}
+
+/**
+ * The rule of a reduction (ReduceSum, ReduceL2…) whose input gradient is `dx(ctx, back)`: the
+ * formula is written at the output's shape and `back` broadcasts it over the input.
+ */
+export function reductionRule(
+  opType: string,
+  saves: Pick<GradRule, 'inputsToSave' | 'outputsToSave'>,
+  dx: (ctx: GradContext, back: Unreduce) => string,
+): GradRule {
+  return { opType, ...saves, grad: (ctx) => [dx(ctx, unreduce(ctx))] }
 }
 
 /** Element count of `shape` over `axes`. */
