@@ -19,6 +19,7 @@
 export { AtollError } from './errors.ts'
 // the one door from untrusted data to typed values (zod/mini schemas; see docs/validation.md)
 export {
+  checkWith,
   describeValue,
   type FieldProblem,
   formatPath,

@@ -2,7 +2,7 @@
  * One error class per failure of bad input data; `name` is the class name so callers branch on
  * `err.name`. Every message names the offending field and says what was expected and what was found.
  */
-import { AtollError } from '@atoll/core'
+import { AtollError, describeValue } from '@atoll/core'
 export class SchedError extends AtollError {}
 
 /** A profile or plan input field is missing, of the wrong type or out of range. */
@@ -10,7 +10,7 @@ export class InvalidFieldError extends SchedError {
   /** dotted path of the field, e.g. `peers[3].flops` */
   readonly field: string
   constructor(field: string, expected: string, found: unknown) {
-    super(`${field}: expected ${expected}, found ${describe(found)}`)
+    super(`${field}: expected ${expected}, found ${describeValue(found)}`)
     this.field = field
   }
 }
@@ -26,11 +26,3 @@ export class CyclicGraphError extends SchedError {}
 
 /** No placement satisfies the constraints (memory, connectivity). */
 export class InfeasiblePlanError extends SchedError {}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing'
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
-  const text = JSON.stringify(value)
-  if (text === undefined) return typeof value
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text
-}

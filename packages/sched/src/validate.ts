@@ -1,90 +1,74 @@
 /**
- * Checks of plain data that crosses a trust boundary (files, the wire): each failure names the
- * field, e.g. `peers[3].flops: expected a finite number > 0, found -1`. Field names are built only
- * on failure: a 1000-peer mesh has half a million links to check.
+ * The planner's inputs as zod/mini schemas: plain data from files or the wire becomes typed profiles,
+ * or an InvalidFieldError naming the field, e.g. `peers[3].flops: expected a finite number > 0,
+ * found -1`. Objects keep only the fields they declare.
  */
+import { checkWith, type FieldProblem, parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
 import { InvalidFieldError } from './errors.ts'
 import type { LinkProfile, OpCost, PeerProfile, SyncSpec } from './types.ts'
 
-type Obj = Record<string, unknown>
-type Field = () => string
+const name = z.string().check(z.minLength(1))
+const positive = z.number().check(z.positive())
+const nonNegative = z.number().check(z.nonnegative())
 
-function object(v: unknown, field: Field): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new InvalidFieldError(field(), 'an object', v)
-  return v as Obj
+export const peerProfile: z.ZodMiniType<PeerProfile> = z.object({
+  id: name,
+  device: name,
+  flops: positive,
+  memoryBytes: positive,
+})
+
+export const linkProfile: z.ZodMiniType<LinkProfile> = z.object({
+  a: name,
+  b: name,
+  bandwidthBps: positive,
+  rttSeconds: nonNegative,
+})
+
+export const opCost: z.ZodMiniType<OpCost> = z.object({
+  id: name,
+  opType: name,
+  scope: z.string(),
+  flops: nonNegative,
+  paramBytes: nonNegative,
+  outputBytes: nonNegative,
+  inputs: z._default(z.array(name), []),
+})
+
+const peerList = z.array(peerProfile).check(z.minLength(1))
+const linkList = z.array(linkProfile)
+const opList = z.array(opCost).check(z.minLength(1))
+
+const microBatches = z.optional(z.int().check(z.gte(1)))
+
+const ALGORITHMS_WITH_PERIOD = ['local-sgd', 'diloco', 'dreamddp'] as const
+
+/** S-SGD synchronises every step, so its period is 1 whatever the input says. */
+const syncSpec = z.discriminatedUnion('algorithm', [
+  z.object({ algorithm: z.literal('ssgd') }),
+  z.object({ algorithm: z.enum(ALGORITHMS_WITH_PERIOD), period: z.int().check(z.gte(1)) }),
+])
+
+/** Parses with the schema; a failure is an InvalidFieldError whose path starts at `root`. */
+export function parseField<T>(schema: z.ZodMiniType<T>, raw: unknown, root: string): T {
+  return parseWith(schema, raw, fieldError, { root })
 }
 
-function array(v: unknown, field: Field, minLength = 0): unknown[] {
-  if (!Array.isArray(v) || v.length < minLength) {
-    throw new InvalidFieldError(field(), `an array of at least ${minLength} item(s)`, v)
-  }
-  return v
-}
-
-function str(o: Obj, key: string, field: Field, nonEmpty = true): string {
-  const v = o[key]
-  if (typeof v !== 'string' || (nonEmpty && v === '')) {
-    throw new InvalidFieldError(`${field()}.${key}`, nonEmpty ? 'a non-empty string' : 'a string', v)
-  }
-  return v
-}
-
-function num(o: Obj, key: string, field: Field, positive: boolean): number {
-  const v = o[key]
-  if (typeof v !== 'number' || !Number.isFinite(v) || (positive ? v <= 0 : v < 0)) {
-    throw new InvalidFieldError(`${field()}.${key}`, `a finite number ${positive ? '> 0' : '≥ 0'}`, v)
-  }
-  return v
-}
-
-function peer(item: unknown, f: Field): PeerProfile {
-  const o = object(item, f)
-  return {
-    id: str(o, 'id', f),
-    device: str(o, 'device', f),
-    flops: num(o, 'flops', f, true),
-    memoryBytes: num(o, 'memoryBytes', f, true),
-  }
-}
-
-function link(item: unknown, f: Field): LinkProfile {
-  const o = object(item, f)
-  return {
-    a: str(o, 'a', f),
-    b: str(o, 'b', f),
-    bandwidthBps: num(o, 'bandwidthBps', f, true),
-    rttSeconds: num(o, 'rttSeconds', f, false),
-  }
-}
-
-function op(item: unknown, f: Field): OpCost {
-  const o = object(item, f)
-  const inputs = array(o.inputs ?? [], () => `${f()}.inputs`)
-  inputs.forEach((v, k) => {
-    if (typeof v !== 'string') throw new InvalidFieldError(`${f()}.inputs[${k}]`, 'an op id', v)
-  })
-  return {
-    id: str(o, 'id', f),
-    opType: str(o, 'opType', f),
-    scope: str(o, 'scope', f, false),
-    flops: num(o, 'flops', f, false),
-    paramBytes: num(o, 'paramBytes', f, false),
-    outputBytes: num(o, 'outputBytes', f, false),
-    inputs: inputs as string[],
-  }
+function fieldError(problem: FieldProblem): InvalidFieldError {
+  return new InvalidFieldError(problem.path, problem.expected, problem.input)
 }
 
 export function parsePeers(raw: unknown, field = 'peers'): PeerProfile[] {
-  return array(raw, () => field, 1).map((item, i) => peer(item, () => `${field}[${i}]`))
+  return parseField(peerList, raw, field)
 }
 
 export function parseLinks(raw: unknown, field = 'links'): LinkProfile[] {
-  return array(raw, () => field).map((item, i) => link(item, () => `${field}[${i}]`))
+  return parseField(linkList, raw, field)
 }
 
 export function parseOpCosts(raw: unknown, field = 'ops'): OpCost[] {
-  return array(raw, () => field, 1).map((item, i) => op(item, () => `${field}[${i}]`))
+  return parseField(opList, raw, field)
 }
 
 /** Data built in code is held to the same rules as parsed data (checked in place, nothing copied). */
@@ -94,29 +78,15 @@ export function checkPlanInput(input: {
   ops: unknown
   microBatches?: unknown
 }): void {
-  const each = (raw: unknown, name: string, min: number, check: (item: unknown, f: Field) => unknown) => {
-    const items = array(raw, () => name, min)
-    for (let i = 0; i < items.length; i++) check(items[i], () => `${name}[${i}]`)
-  }
-  each(input.peers, 'peers', 1, peer)
-  each(input.links, 'links', 0, link)
-  each(input.ops, 'ops', 1, op)
-  const m = input.microBatches
-  if (m !== undefined && (!Number.isInteger(m) || (m as number) < 1)) {
-    throw new InvalidFieldError('microBatches', 'an integer ≥ 1', m)
-  }
+  checkWith(peerList, input.peers, fieldError, { root: 'peers' })
+  checkWith(linkList, input.links, fieldError, { root: 'links' })
+  checkWith(opList, input.ops, fieldError, { root: 'ops' })
+  checkWith(microBatches, input.microBatches, fieldError, { root: 'microBatches' })
 }
-
-const SYNC_ALGORITHMS = ['ssgd', 'local-sgd', 'diloco', 'dreamddp']
 
 /** A sync choice: a known algorithm and a whole period ≥ 1 (S-SGD: 1); default S-SGD. */
 export function checkSync(sync: SyncSpec | undefined): SyncSpec {
   if (sync === undefined) return { algorithm: 'ssgd', period: 1 }
-  if (!SYNC_ALGORITHMS.includes(sync.algorithm)) {
-    throw new InvalidFieldError('sync.algorithm', SYNC_ALGORITHMS.join(' | '), sync.algorithm)
-  }
-  const period = sync.algorithm === 'ssgd' ? 1 : sync.period
-  if (!Number.isInteger(period) || period < 1)
-    throw new InvalidFieldError('sync.period', 'an integer ≥ 1', period)
-  return { algorithm: sync.algorithm, period }
+  const parsed = parseField(syncSpec, sync, 'sync')
+  return parsed.algorithm === 'ssgd' ? { algorithm: 'ssgd', period: 1 } : parsed
 }
