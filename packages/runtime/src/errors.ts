@@ -25,6 +25,9 @@ export class BackendUnavailableError extends AtollError {
   }
 }
 
+/** A GPU backend's device (GPU, driver, loader or provider library) is not on this machine; it was not started. */
+export class DeviceAbsentError extends AtollError {}
+
 /** A checkpoint directory that is missing, incomplete, or does not match the run it is loaded into. */
 export class CheckpointError extends AtollError {}
 

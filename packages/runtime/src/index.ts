@@ -31,6 +31,13 @@ export {
 export { DEFAULT_BACKEND, nodeBackends } from './backend/defaults.ts'
 export { referenceBackend, referenceProvider } from './backend/reference.ts'
 export { ortNodeProviders } from './backend/ort-node.ts'
+export {
+  cudaPresence,
+  cudaProviderLibrary,
+  type DevicePresence,
+  type PresenceProbe,
+  webgpuPresence,
+} from './backend/presence.ts'
 export { type BackendChoice, type BackendProvider, BackendRegistry } from './backend/registry.ts'
 export { assignParameters } from './checkpoint/assign.ts'
 export {
@@ -63,6 +70,7 @@ export {
   BackendUnavailableError,
   CheckpointError,
   DatasetError,
+  DeviceAbsentError,
   NonFiniteGradientError,
   OptimizerConfigError,
   OptimizerStateError,

@@ -1,6 +1,7 @@
 /**
- * The WebGPU backend (onnxruntime-node's Dawn provider), where a GPU and a Vulkan driver exist: the
- * device machine runs these; a machine without a GPU skips them and says why.
+ * The WebGPU backend (onnxruntime-node's Dawn provider). Skipped only where no GPU adapter can exist
+ * (no GPU, Vulkan driver or loader: see device.ts); where one can, a backend that does not start
+ * fails these tests. ATOLL_REQUIRE_DEVICE=webgpu turns the skip into a failure.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
@@ -15,11 +16,11 @@ import {
   toOnnx,
   zeroGrads,
 } from '../src/index.ts'
+import { deviceUnderTest } from './device.ts'
 
 const registry = nodeBackends()
 const cpu = await registry.resolve('cpu')
-const gpu: Backend | undefined = await registry.resolve('webgpu').catch(() => undefined)
-const skip = gpu === undefined ? 'no WebGPU adapter here (needs a GPU and a Vulkan driver)' : false
+const { skip, backend: webgpu } = deviceUnderTest(registry, 'webgpu')
 const releases: (() => Promise<void>)[] = []
 after(() => Promise.all(releases.map((r) => r())))
 
@@ -32,7 +33,8 @@ const ids = (k: number) =>
 const batch: Record<string, Tensor> = { input_ids: ids(0), targets: ids(1) }
 
 test('values copied to the GPU feed a session and read back on the host', { skip }, async () => {
-  const [w] = Object.values(await gpu!.toDevice!({ w: float32([2, 2], [1, 2, 3, 4]) }))
+  const gpu = await webgpu()
+  const [w] = Object.values(await gpu.toDevice!({ w: float32([2, 2], [1, 2, 3, 4]) }))
   assert.equal(w.location, 'gpu')
   const twice = {
     name: 'twice',
@@ -44,7 +46,7 @@ test('values copied to the GPU feed a session and read back on the host', { skip
     valueInfo: new Map(),
     opset: 18,
   }
-  const session = await gpu!.createSession({ onnx: toOnnx(twice) })
+  const session = await gpu.createSession({ onnx: toOnnx(twice) })
   const once = await session.run({ x: w })
   assert.equal(once.y.location, 'gpu')
   const again = await session.run({ x: once.y }) // a device value fed without a round trip
@@ -61,8 +63,9 @@ async function gradients(backend: Backend, stages: number, microBatches: number)
 }
 
 test('3 stages × 2 micro-batches on WebGPU: loss and gradients equal the CPU run', { skip }, async () => {
+  const gpu = await webgpu()
   const want = await gradients(cpu, 3, 2)
-  const got = await gradients(gpu!, 3, 2)
+  const got = await gradients(gpu, 3, 2)
   assert.ok(Math.abs(got.loss - want.loss) < 1e-4, `${got.loss} vs ${want.loss}`)
   let scale = 0
   for (const g of want.grads.values()) for (const v of g) scale = Math.max(scale, Math.abs(v))
@@ -74,7 +77,7 @@ test('3 stages × 2 micro-batches on WebGPU: loss and gradients equal the CPU ru
 })
 
 test('training on WebGPU sees each update: weights go to the GPU once per step', { skip }, async () => {
-  const { params, pipeline } = pipelineModel(model.graph, { backend: gpu!, stages: 2 })
+  const { params, pipeline } = pipelineModel(model.graph, { backend: await webgpu(), stages: 2 })
   releases.push(() => pipeline.release())
   const trainer = new Trainer({
     pipeline,

@@ -2,9 +2,6 @@
  * onnxruntime-node backends: `cpu`, `webgpu` (Dawn) and `cuda`. Node-only (native binding); the
  * browser's onnxruntime-web backends live in their own file with the same shape.
  */
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import { type DType, DTYPES, exportOnnx, type Tensor, tensor } from '@atoll/core'
 import * as ort from 'onnxruntime-node'
 import { SessionError } from '../errors.ts'
@@ -17,6 +14,7 @@ import {
   type SessionOptions,
   type Value,
 } from './backend.ts'
+import { cudaPresence, webgpuPresence } from './presence.ts'
 import { PROBE_EXPECTED, PROBE_INPUT, probeModel } from './probe-model.ts'
 import type { BackendProvider } from './registry.ts'
 
@@ -25,17 +23,25 @@ const QUIET_LOG = 4
 
 type OrtProvider = 'cpu' | 'webgpu' | 'cuda'
 
-/** The onnxruntime-node backends, GPU first so that `auto` prefers an accelerator. */
+/**
+ * The onnxruntime-node backends, GPU first so that `auto` prefers an accelerator; a GPU backend is
+ * started only where its device is present.
+ */
 export function ortNodeProviders(): BackendProvider[] {
   return [
-    { name: 'cuda', priority: 300, gpu: true, init: () => initOrt('cuda') },
-    { name: 'webgpu', priority: 200, gpu: true, init: () => initOrt('webgpu') },
+    { name: 'cuda', priority: 300, gpu: true, presence: () => cudaPresence(), init: () => initOrt('cuda') },
+    {
+      name: 'webgpu',
+      priority: 200,
+      gpu: true,
+      presence: () => webgpuPresence(),
+      init: () => initOrt('webgpu'),
+    },
     { name: 'cpu', priority: 100, init: () => initOrt('cpu') },
   ]
 }
 
 async function initOrt(provider: OrtProvider): Promise<Backend> {
-  if (provider === 'cuda') requireCudaLibraries()
   const copies = new DeviceCopies(provider)
   const backend: Backend = {
     name: provider,
@@ -59,18 +65,6 @@ async function initOrt(provider: OrtProvider): Promise<Backend> {
     throw new SessionError(`${provider} probe computed [${y}] instead of [${PROBE_EXPECTED}]`)
   }
   return backend
-}
-
-/** CUDA needs provider libraries that the offline install leaves out; say so before ORT's own error. */
-function requireCudaLibraries(): void {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-node')
-  const dir = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch)
-  const lib = join(dir, 'libonnxruntime_providers_cuda.so')
-  if (!existsSync(lib)) {
-    throw new SessionError(
-      `CUDA provider libraries are not installed (${lib} is missing); install onnxruntime-node with --onnxruntime-node-install=cuda12 where its feed is reachable`,
-    )
-  }
 }
 
 async function createOrtSession(

@@ -1,5 +1,6 @@
-import { BackendUnavailableError } from '../errors.ts'
+import { BackendUnavailableError, DeviceAbsentError } from '../errors.ts'
 import type { Backend } from './backend.ts'
+import type { DevicePresence } from './presence.ts'
 
 /** A backend that may or may not work here; `init` proves it (loads libraries, runs a probe). */
 export interface BackendProvider {
@@ -10,6 +11,8 @@ export interface BackendProvider {
   automatic?: boolean
   /** GPU-backed, so part of the `gpu` choice */
   gpu?: boolean
+  /** whether the device it needs is here, decided without starting it (default: needs none) */
+  presence?(): DevicePresence
   init(): Promise<Backend>
 }
 
@@ -18,8 +21,9 @@ export type BackendChoice = string
 
 /**
  * Backends by priority. `resolve` tries the chosen ones in order: a failed init falls through to the
- * next, and when all fail the error lists every one with its cause. Init results (success or
- * failure) are remembered, as onnxruntime-common does, so a probe runs once per process.
+ * next, and when all fail the error lists every one with its cause. A backend whose device is absent
+ * is not started at all. Init results (success or failure) are remembered, as onnxruntime-common
+ * does, so a probe runs once per process.
  */
 export class BackendRegistry {
   private readonly providers = new Map<string, BackendProvider>()
@@ -41,13 +45,7 @@ export class BackendRegistry {
     if (choice === 'auto') return sorted.filter((p) => p.automatic !== false).map((p) => p.name)
     if (choice === 'gpu') return sorted.filter((p) => p.gpu && p.automatic !== false).map((p) => p.name)
     const names = choice.split(',').map((s) => s.trim())
-    for (const n of names) {
-      if (!this.providers.has(n)) {
-        throw new BackendUnavailableError(
-          `unknown backend '${n}' (known: ${['auto', 'gpu', ...this.names()].join(', ')})`,
-        )
-      }
-    }
+    for (const n of names) this.provider(n)
     return names
   }
 
@@ -66,10 +64,31 @@ export class BackendRegistry {
     throw new BackendUnavailableError(`${what} available here:\n${detail || '  (none registered)'}`, causes)
   }
 
+  /**
+   * Whether the device of backend `name` is on this machine, without starting it: a test skips only
+   * where it is absent, and fails where it is present and the backend does not start.
+   */
+  presence(name: string): DevicePresence {
+    return this.provider(name).presence?.() ?? { present: true, found: [] }
+  }
+
+  private provider(name: string): BackendProvider {
+    const provider = this.providers.get(name)
+    if (provider === undefined) {
+      throw new BackendUnavailableError(
+        `unknown backend '${name}' (known: ${['auto', 'gpu', ...this.names()].join(', ')})`,
+      )
+    }
+    return provider
+  }
+
   private init(name: string): Promise<Backend> {
     let pending = this.inits.get(name)
     if (pending === undefined) {
-      pending = this.providers.get(name)!.init()
+      const presence = this.presence(name)
+      pending = presence.present
+        ? this.provider(name).init()
+        : Promise.reject(new DeviceAbsentError(presence.missing))
       this.inits.set(name, pending)
     }
     return pending

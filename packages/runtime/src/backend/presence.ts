@@ -1,0 +1,142 @@
+/**
+ * Whether the device a GPU backend needs is on this machine, decided from what the kernel and the
+ * Vulkan loader expose, without starting the backend. Starting it is the wrong test for "is there a
+ * GPU": where the device exists, a backend that fails to start is a defect to report, not a reason
+ * to skip (Linux only; elsewhere init decides).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+
+/** The device a backend needs: what was found for it, or the first piece that is missing. */
+export type DevicePresence = { present: true; found: string[] } | { present: false; missing: string }
+
+/** Where to look: tests point `root` at a directory laid out like `/` and pass their own `env`. */
+export interface PresenceProbe {
+  root?: string
+  env?: NodeJS.ProcessEnv
+  platform?: NodeJS.Platform
+}
+
+/**
+ * Character devices of a GPU: NVIDIA's driver, DRM render nodes (AMD, Intel, NVIDIA with nvidia-drm;
+ * software Vulkan needs none, and is no GPU), and WSL2's paravirtual GPU.
+ */
+const GPU_NODES: ReadonlyArray<{ dir: string; name: RegExp }> = [
+  { dir: 'dev', name: /^nvidia\d+$/ },
+  { dir: 'dev/dri', name: /^renderD\d+$/ },
+  { dir: 'dev', name: /^dxg$/ },
+]
+const NVIDIA_NODE = GPU_NODES[0]
+/** Dawn (onnxruntime's WebGPU) loads the Vulkan loader by this name. */
+const VULKAN_LOADER = 'libvulkan.so.1'
+const LOADER_DIRS = [
+  'lib',
+  'lib64',
+  'usr/lib',
+  'usr/lib64',
+  `usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+]
+const CUDA_PROVIDER = 'libonnxruntime_providers_cuda.so'
+
+/** WebGPU (Dawn over Vulkan) has an adapter where a GPU node, a Vulkan driver manifest and the loader exist. */
+export function webgpuPresence(probe: PresenceProbe = {}): DevicePresence {
+  const { root = '/', env = process.env, platform = process.platform } = probe
+  if (platform !== 'linux') return { present: true, found: [`not checked on ${platform}`] }
+  const nodes = GPU_NODES.flatMap((kind) => deviceNodes(root, kind))
+  if (nodes.length === 0)
+    return { present: false, missing: 'no GPU device node (/dev/nvidia<N>, /dev/dri/renderD<N>, /dev/dxg)' }
+  const drivers = vulkanDrivers(root, env)
+  if (drivers.length === 0) {
+    return {
+      present: false,
+      missing: `${nodes.join(', ')} but no Vulkan driver manifest (ICD): install the GPU's Vulkan driver or set VK_DRIVER_FILES to its *_icd.json`,
+    }
+  }
+  const loader = vulkanLoader(root, env)
+  if (loader === undefined) {
+    return {
+      present: false,
+      missing: `${nodes.join(', ')} but no Vulkan loader (${VULKAN_LOADER}): install libvulkan1`,
+    }
+  }
+  return { present: true, found: [...nodes, ...drivers, loader] }
+}
+
+/** CUDA needs an NVIDIA GPU and onnxruntime's CUDA provider library, which the offline install leaves out. */
+export function cudaPresence(probe: PresenceProbe = {}): DevicePresence {
+  const { root = '/', platform = process.platform } = probe
+  if (platform !== 'linux') return { present: true, found: [`not checked on ${platform}`] }
+  const nodes = deviceNodes(root, NVIDIA_NODE)
+  if (nodes.length === 0) return { present: false, missing: 'no NVIDIA GPU (/dev/nvidia<N>)' }
+  const library = cudaProviderLibrary()
+  if (!existsSync(library)) {
+    return {
+      present: false,
+      missing: `${nodes.join(', ')} but ${library} is missing: install onnxruntime-node with --onnxruntime-node-install=cuda12 where its feed is reachable`,
+    }
+  }
+  return { present: true, found: [...nodes, library] }
+}
+
+/** Where onnxruntime-node keeps its CUDA provider, beside the native binding, when installed for CUDA. */
+export function cudaProviderLibrary(): string {
+  const entry = createRequire(import.meta.url).resolve('onnxruntime-node')
+  return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch, CUDA_PROVIDER)
+}
+
+function deviceNodes(root: string, { dir, name }: { dir: string; name: RegExp }): string[] {
+  return listDir(join(root, dir))
+    .filter((n) => name.test(n))
+    .map((n) => `/${dir}/${n}`)
+}
+
+/**
+ * Driver manifests the Vulkan loader would read: VK_DRIVER_FILES (or the older VK_ICD_FILENAMES)
+ * replaces its search, VK_ADD_DRIVER_FILES adds to it; otherwise the XDG and system icd.d folders.
+ */
+function vulkanDrivers(root: string, env: NodeJS.ProcessEnv): string[] {
+  const listed = (value: string | undefined) => (value ?? '').split(':').filter(Boolean)
+  const explicit = listed(env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES)
+  const home = env.HOME ?? '/root'
+  const search =
+    explicit.length > 0
+      ? explicit
+      : [
+          env.XDG_CONFIG_HOME ?? join(home, '.config'),
+          ...listed(env.XDG_CONFIG_DIRS ?? '/etc/xdg'),
+          '/usr/local/etc',
+          '/etc',
+          env.XDG_DATA_HOME ?? join(home, '.local/share'),
+          ...listed(env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share'),
+        ].map((dir) => join(dir, 'vulkan/icd.d'))
+  return [...listed(env.VK_ADD_DRIVER_FILES), ...search].flatMap((path) =>
+    path.endsWith('.json')
+      ? existsSync(join(root, path))
+        ? [path]
+        : []
+      : listDir(join(root, path))
+          .filter((n) => n.endsWith('.json'))
+          .map((n) => join(path, n)),
+  )
+}
+
+/** The loader as the dynamic linker finds it: LD_LIBRARY_PATH, the ld.so cache, the default folders. */
+function vulkanLoader(root: string, env: NodeJS.ProcessEnv): string | undefined {
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LOADER_DIRS.map((d) => `/${d}`)]
+  const found = dirs.find((dir) => existsSync(join(root, dir, VULKAN_LOADER)))
+  if (found !== undefined) return join(found, VULKAN_LOADER)
+  const cache = join(root, 'etc/ld.so.cache')
+  // the cache is binary, but holds each library's name as plain text
+  if (existsSync(cache) && readFileSync(cache).includes(VULKAN_LOADER))
+    return `${VULKAN_LOADER} (ld.so.cache)`
+  return undefined
+}
+
+function listDir(path: string): string[] {
+  try {
+    return readdirSync(path)
+  } catch {
+    return [] // absent or unreadable: nothing of this kind here
+  }
+}

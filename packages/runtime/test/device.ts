@@ -1,0 +1,27 @@
+/**
+ * A GPU backend for tests that need one. They skip only where its device is absent (decided without
+ * starting it: see `presence`), and never where ATOLL_REQUIRE_DEVICE names it (`webgpu`, `cuda` or a
+ * comma list), so that a run on a GPU machine proves the GPU path. Where the device is present, a
+ * backend that does not start fails every test that asks for it, with the backend's own error.
+ */
+import { type Backend, type BackendRegistry, DeviceAbsentError } from '../src/index.ts'
+
+export interface DeviceUnderTest {
+  /** the skip reason, or false: pass it as the test's `skip` option */
+  skip: string | false
+  /** the started backend; rejects with why it did not start */
+  backend(): Promise<Backend>
+}
+
+export function deviceUnderTest(registry: BackendRegistry, name: string): DeviceUnderTest {
+  const presence = registry.presence(name)
+  const required = (process.env.ATOLL_REQUIRE_DEVICE ?? '').split(',').map((s) => s.trim())
+  if (presence.present || !required.includes(name)) {
+    return {
+      skip: presence.present ? false : presence.missing,
+      backend: () => registry.resolve(name),
+    }
+  }
+  const absent = new DeviceAbsentError(`ATOLL_REQUIRE_DEVICE=${name}, but ${presence.missing}`)
+  return { skip: false, backend: () => Promise.reject(absent) }
+}
