@@ -1,5 +1,6 @@
+import { parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
 import { TopologyError } from './errors.ts'
-import { field, finish, list, object, optionalRate, rate, text } from './validate.ts'
 
 /** One machine of the testnet: it gets its own network namespace (or container) named `atoll-<name>`. */
 export interface TopologyPeer {
@@ -42,67 +43,89 @@ const MAX_LATENCY_MS = 10_000
 /** Reserved: the inter-site router namespace is `atoll-router`. */
 const RESERVED = new Set(['router'])
 
+const peerName = z.string().check(z.regex(PEER_NAME))
+const siteName = z.string().check(z.regex(SITE_NAME))
+const rate = z
+  .number({ error: `a rate in Mbit/s in (0, ${MAX_RATE_MBIT}]` })
+  .check(z.gt(0), z.lte(MAX_RATE_MBIT))
+
+/** The file form: snake_case keys, and strict, so that a misspelt key is an error, not a default. */
+const topologyFile = z.strictObject({
+  name: z.optional(siteName),
+  sites: z
+    .array(
+      z.strictObject({
+        name: siteName,
+        rate_mbit: rate,
+        peers: z
+          .array(
+            z.union([
+              peerName,
+              z.strictObject({
+                name: peerName,
+                access_mbit: z.optional(rate),
+                up_mbit: z.optional(rate),
+                down_mbit: z.optional(rate),
+              }),
+            ]),
+          )
+          .check(z.minLength(1)),
+      }),
+    )
+    .check(z.minLength(1)),
+  links: z.optional(
+    z.array(
+      z.strictObject({
+        sites: z.array(siteName).check(z.length(2)),
+        rate_mbit: rate,
+        latency_ms: z.optional(
+          z
+            .number({ error: `a number of ms in [0, ${MAX_LATENCY_MS}]` })
+            .check(z.gte(0), z.lte(MAX_LATENCY_MS)),
+        ),
+      }),
+    ),
+  ),
+})
+
+type TopologyFile = z.infer<typeof topologyFile>
+
 /**
  * Validates a parsed topology document (from YAML or JSON) and returns the typed topology. Every
  * mistake is a TopologyError whose path names the bad field; unknown keys are errors too, so a typo
  * never silently falls back to a default.
  */
 export function parseTopology(doc: unknown, fallbackName = 'topology'): Topology {
-  const root = object(doc, '')
-  const name = root.name === undefined ? fallbackName : text(root.name, 'name', SITE_NAME)
-  const sites = list(root.sites, 'sites', 1).map((s, i) => parseSite(s, `sites[${i}]`))
-  const links = root.links === undefined ? [] : list(root.links, 'links', 0).map((l, i) => parseLink(l, i))
-  finish(root, '', ['name', 'sites', 'links'])
+  const file = parseWith(
+    topologyFile,
+    doc,
+    (problem) => new TopologyError(problem.path, `expected ${problem.expected}, found ${problem.found}`),
+  )
+  const sites = file.sites.map(toSite)
+  const links = (file.links ?? []).map(
+    (l): SiteLink => ({
+      sites: [l.sites[0], l.sites[1]],
+      rateMbit: l.rate_mbit,
+      ...(l.latency_ms === undefined ? {} : { latencyMs: l.latency_ms }),
+    }),
+  )
   checkNames(sites)
   checkLinks(sites, links)
-  return { name, sites, links }
+  return { name: file.name ?? fallbackName, sites, links }
 }
 
-function parseSite(doc: unknown, path: string): TopologySite {
-  const o = object(doc, path)
-  const site: TopologySite = {
-    name: text(o.name, `${path}.name`, SITE_NAME),
-    rateMbit: rate(o.rate_mbit, `${path}.rate_mbit`, MAX_RATE_MBIT),
-    peers: list(o.peers, `${path}.peers`, 1).map((p, j) => parsePeer(p, `${path}.peers[${j}]`)),
-  }
-  finish(o, path, ['name', 'rate_mbit', 'peers'])
-  return site
-}
-
-function parsePeer(doc: unknown, path: string): TopologyPeer {
-  if (typeof doc === 'string') return { name: text(doc, path, PEER_NAME) }
-  const o = object(doc, path)
-  const name = text(o.name, `${path}.name`, PEER_NAME)
-  const access = optionalRate(o.access_mbit, `${path}.access_mbit`, MAX_RATE_MBIT)
-  const peer: TopologyPeer = { name }
-  const up = optionalRate(o.up_mbit, `${path}.up_mbit`, MAX_RATE_MBIT) ?? access
-  const down = optionalRate(o.down_mbit, `${path}.down_mbit`, MAX_RATE_MBIT) ?? access
-  if (up !== undefined) peer.upMbit = up
-  if (down !== undefined) peer.downMbit = down
-  finish(o, path, ['name', 'access_mbit', 'up_mbit', 'down_mbit'])
-  return peer
-}
-
-function parseLink(doc: unknown, i: number): SiteLink {
-  const path = `links[${i}]`
-  const o = object(doc, path)
-  const ends = list(o.sites, `${path}.sites`, 2)
-  if (ends.length !== 2)
-    throw new TopologyError(`${path}.sites`, `expected two site names, got ${ends.length}`)
-  const sites: [string, string] = [
-    text(ends[0], `${path}.sites[0]`, SITE_NAME),
-    text(ends[1], `${path}.sites[1]`, SITE_NAME),
-  ]
-  const link: SiteLink = { sites, rateMbit: rate(o.rate_mbit, `${path}.rate_mbit`, MAX_RATE_MBIT) }
-  const latency = field(
-    o.latency_ms,
-    `${path}.latency_ms`,
-    (v) => typeof v === 'number' && v >= 0 && v <= MAX_LATENCY_MS,
-    `a number of ms in [0, ${MAX_LATENCY_MS}]`,
-  )
-  if (latency !== undefined) link.latencyMs = latency as number
-  finish(o, path, ['sites', 'rate_mbit', 'latency_ms'])
-  return link
+function toSite(site: TopologyFile['sites'][number]): TopologySite {
+  const peers = site.peers.map((p): TopologyPeer => {
+    if (typeof p === 'string') return { name: p }
+    const up = p.up_mbit ?? p.access_mbit
+    const down = p.down_mbit ?? p.access_mbit
+    return {
+      name: p.name,
+      ...(up === undefined ? {} : { upMbit: up }),
+      ...(down === undefined ? {} : { downMbit: down }),
+    }
+  })
+  return { name: site.name, rateMbit: site.rate_mbit, peers }
 }
 
 function checkNames(sites: TopologySite[]): void {

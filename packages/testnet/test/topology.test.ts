@@ -44,17 +44,17 @@ test('errors name the bad field by path', () => {
   rejects(
     bad((d) => ((d.sites[1].peers as unknown[])[0] = { name: 'B 1' })),
     'sites[1].peers[0].name',
-    /expected a name/,
+    /^sites\[1\]\.peers\[0\]\.name: expected a string matching \/\^\[a-z\]\[a-z0-9-\]\{0,14\}\$\/, found "B 1"$/,
   )
   rejects(
     bad((d) => (d.sites[0].rate_mbit = -1)),
     'sites[0].rate_mbit',
-    /rate in Mbit\/s/,
+    /^sites\[0\]\.rate_mbit: expected a rate in Mbit\/s in \(0, 100000\], found -1$/,
   )
   rejects(
     bad((d) => ((d.sites[0] as Record<string, unknown>).rate = 5)),
     'sites[0].rate',
-    /unknown field/,
+    /^sites\[0\]\.rate: expected one of the fields name, rate_mbit, peers, found an unknown field$/,
   )
   rejects(
     bad((d) => (d.links[0].sites = ['a', 'c'])),
@@ -79,7 +79,7 @@ test('errors name the bad field by path', () => {
   rejects(
     bad((d) => (d.links[0].latency_ms = -3)),
     'links[0].latency_ms',
-    /number of ms/,
+    /^links\[0\]\.latency_ms: expected a number of ms in \[0, 10000\], found -3$/,
   )
   rejects(
     bad((d) => (d.sites[1].peers = ['a1'])),
@@ -101,8 +101,23 @@ test('errors name the bad field by path', () => {
     'sites[0].peers[0].name',
     /reserved/,
   )
-  rejects({ sites: 'x' }, 'sites', /expected a list/)
-  rejects([], '', /expected an object/)
+  rejects(
+    bad((d) => (d.links[0].sites = ['a', 'b', 'c'])),
+    'links[0].sites',
+    /expected a list of 2 items, found a list of 3 items/,
+  )
+  rejects(
+    bad((d) => ((d.sites[0].peers as unknown[])[1] = 7)),
+    'sites[0].peers[1]',
+    /expected a string matching .* or an object, found 7$/,
+  )
+  rejects(
+    bad((d) => ((d.sites[0].peers as unknown[])[1] = { name: 'a2', up_mbit: 'fast' })),
+    'sites[0].peers[1].up_mbit',
+    /expected a rate in Mbit\/s in \(0, 100000\], found "fast"$/,
+  )
+  rejects({ sites: 'x' }, 'sites', /expected a list of at least 1 item, found "x"/)
+  rejects([], '', /^expected an object, found a list of 0 items$/)
 })
 
 test('too many peers are refused', () => {
