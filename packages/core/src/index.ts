@@ -25,6 +25,7 @@ export {
   formatPath,
   type ParseOptions,
   type ProblemError,
+  parseJson,
   parseWith,
 } from './schema.ts'
 export type { Attribute, Dim, Graph, Node, ValueInfo } from './graph.ts'

@@ -53,6 +53,15 @@ export function parseWith<S extends z.ZodMiniType>(
   throw isErrorClass(fail) ? new fail(problem.message) : fail(problem)
 }
 
+/** JSON text as a value, or `fail`'s error saying which `source` (a file, a frame) is not JSON and why. */
+export function parseJson(text: string, source: string, fail: new (message: string) => Error): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new fail(`${source} is not JSON: ${(err as Error).message}`)
+  }
+}
+
 /**
  * Checks `value` against `schema` without building a parsed copy, for bulk data built in code (half a
  * million links): a predicate derived from the schema accepts it fast; only what it refuses, or a

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as z from 'zod/mini'
-import { AtollError, type FieldProblem, parseWith } from '../src/index.ts'
+import { AtollError, type FieldProblem, parseJson, parseWith } from '../src/index.ts'
 
 class BadInputError extends AtollError {}
 
@@ -103,5 +103,13 @@ test('a function builds the caller’s error from the problem, with the path and
     found: '-2',
     input: -2,
     message: 'peer.json.flops: expected a finite number > 0, found -2',
+  })
+})
+
+test('JSON text parses, or the error names its source and what JSON.parse said', () => {
+  assert.deepEqual(parseJson('{"a":[1]}', 'a.json', BadInputError), { a: [1] })
+  assert.throws(() => parseJson('{"a":', 'state.json', BadInputError), {
+    name: 'BadInputError',
+    message: /^state\.json is not JSON: .+/,
   })
 })
