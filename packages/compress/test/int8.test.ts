@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { int8SimdAvailable } from '../src/codecs/int8-simd.ts'
+import { int8SimdAvailable } from '@atoll/simd'
 import { fp16, int8, joinParts } from '../src/index.ts'
 import { EDGE_CASES, normals } from './helpers.ts'
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { float32 } from '@atoll/core'
+import { adamwSimdAvailable } from '@atoll/simd'
 import {
   adamw,
   clipGradNorm,
@@ -12,7 +13,7 @@ import {
   zeroGrads,
 } from '../src/index.ts'
 import { adamwRange } from '../src/optim/adamw-kernels.ts'
-import { adamwRangeSimd, adamwSimdAvailable } from '../src/optim/adamw-simd.ts'
+import { adamwRangeSimd } from '../src/optim/adamw-simd.ts'
 
 // A quadratic loss ½‖θ − c‖² per element, so the gradient θ − c depends on the trajectory.
 const theta0 = [0.5, -1.25, 2, 0.001, -0.3, 3.5]

@@ -1,8 +1,8 @@
+import { MIN_ABSMAX_BITS, quantiseFullBlocks } from '@atoll/simd'
 import { INT8_BLOCK, INT8_MAX_BLOCK } from '../constants.ts'
 import { CodecMetaError, InvalidOptionError, SizeMismatchError } from '../errors.ts'
 import type { Int8Meta } from '../wire/codec-meta.ts'
 import { type Codec, type Encoded, outputArray, payloadBuffer } from './encoded.ts'
-import { MIN_ABSMAX_BITS, quantiseFullBlocks } from './int8-simd.ts'
 
 export interface Int8Options {
   /** values per scale block (default 256) */

@@ -4,29 +4,16 @@
  * keeps the moments (and the decayed weight) as float32 between its element-wise ops. AMSGrad has
  * its own loop: a per-element branch on an optional array halves V8's throughput here.
  */
+import type { AdamwArrays, AdamwCoefficients } from '@atoll/simd'
 
 /** One parameter's arrays. */
-export interface AdamSlot {
-  theta: Float32Array
-  grad: Float32Array
-  m: Float32Array
-  v: Float32Array
+export interface AdamSlot extends AdamwArrays {
   /** AMSGrad's running maximum of v */
   vmax?: Float32Array
 }
 
-/** Per-step numbers, in a reusable object (a step allocates nothing). */
-export interface AdamCoefficients {
-  /** 1 − γλ, or 1 for a parameter that does not decay */
-  keep: number
-  beta1: number
-  beta2: number
-  /** γ / (1 − β1ᵗ) */
-  stepSize: number
-  /** 1 / √(1 − β2ᵗ): a reciprocal, so the loop multiplies (differs from PyTorch's division by an ulp of float64) */
-  invBc2Sqrt: number
-  eps: number
-}
+/** Per-step numbers, in a reusable object (a step allocates nothing); the SIMD kernel takes the same. */
+export type AdamCoefficients = AdamwCoefficients
 
 export function adamwRange(s: AdamSlot, from: number, to: number, c: AdamCoefficients): void {
   const { theta, grad, m, v } = s
