@@ -11,6 +11,13 @@ export class TopologyError extends AtollError {
   }
 }
 
+/** The testnet's state file is not JSON or not a testnet's state; the message names the file and field. */
+export class StateFileError extends AtollError {
+  constructor(message: string) {
+    super(`${message} (if no testnet is up, remove the file by hand)`)
+  }
+}
+
 /** `up` was asked for while a testnet (or its leftovers) is still there. */
 export class TestnetAlreadyUpError extends AtollError {}
 
