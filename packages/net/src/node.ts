@@ -34,8 +34,32 @@ export interface NodeOptions {
   mdns?: boolean
   /** Accept WebRTC connections (browser peers through a relay; default true). */
   webrtc?: boolean
+  /** How WebRTC finds a path (ICE); see `IceOptions`. */
+  ice?: IceOptions
   /** Run gossipsub as the `pubsub` service, for whoever needs topics (default false: nothing in the mesh does yet). */
   pubsub?: boolean
+}
+
+export interface IceOptions {
+  /**
+   * STUN (or TURN) server URLs, e.g. `stun:stun.example.org:3478`. Default: libp2p's public STUN list,
+   * which a peer behind NAT needs to learn its public address; on a LAN or loopback none is needed.
+   */
+  servers?: string[]
+  /** The one local address to gather candidates on (default: every interface). */
+  bindAddress?: string
+}
+
+/**
+ * The RTCConfiguration for @libp2p/webrtc. `bindAddress` is node-datachannel's extension (libdatachannel
+ * passes it to its ICE agent); a browser ignores it.
+ */
+function rtcConfiguration(ice: IceOptions = {}): RTCConfiguration | undefined {
+  if (ice.servers === undefined && ice.bindAddress === undefined) return undefined
+  return {
+    ...(ice.servers !== undefined ? { iceServers: ice.servers.map((urls) => ({ urls })) } : {}),
+    ...(ice.bindAddress !== undefined ? { bindAddress: ice.bindAddress } : {}),
+  } as RTCConfiguration
 }
 
 /**
@@ -96,7 +120,7 @@ export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
       tcp(),
       webSockets(),
       circuitRelayTransport(),
-      ...(options.webrtc === false ? [] : [webRTC()]),
+      ...(options.webrtc === false ? [] : [webRTC({ rtcConfiguration: rtcConfiguration(options.ice) })]),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: YAMUX_STREAM_OPTIONS })],

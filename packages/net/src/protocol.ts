@@ -105,6 +105,9 @@ export async function serveProtocol(
     {
       maxInboundStreams: options.maxInboundStreams,
       maxOutboundStreams: options.maxInboundStreams,
+      // A circuit relay v2 connection is limited (by default 128 KiB and 2 minutes), less than one
+      // activation: peers behind NAT reach each other over the relay only to upgrade to WebRTC, and
+      // Atoll's protocols run on the direct connection, so a relayed-only peer is unreachable to them.
       runOnLimitedConnection: false,
       force: true,
     },

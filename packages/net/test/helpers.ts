@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { HeaderFields } from '@atoll/compress'
-import { AtollMesh, type MeshInit } from '../src/index.ts'
+import { AtollMesh, type IncomingTensor, type MeshInit } from '../src/index.ts'
 import { createNode } from '../src/node.ts'
 
 /** A mesh on loopback, without WebRTC (nothing here needs it, and it starts faster). */
@@ -10,8 +10,21 @@ export async function loopbackMesh(init: MeshInit = {}): Promise<AtollMesh> {
   return mesh
 }
 
-export function fields(edge: string, bytes: number): HeaderFields {
-  return { job: 'test', step: 0, mb: 0, edge, dtype: 'uint8', shape: [bytes], codec: 'raw', codecMeta: {} }
+/** The header of a raw one-dimensional tensor of `length` elements. */
+export function fields(edge: string, length: number, dtype: 'uint8' | 'float32' = 'uint8'): HeaderFields {
+  return { job: 'test', step: 0, mb: 0, edge, dtype, shape: [length], codec: 'raw', codecMeta: {} }
+}
+
+/** The next tensor message on `edge` that `mesh` receives. */
+export function nextMessage(mesh: AtollMesh, edge: string): Promise<IncomingTensor> {
+  return new Promise((resolve) => {
+    const off = mesh.tensors.onMessage((m) => {
+      if (m.header.edge === edge) {
+        off()
+        resolve(m)
+      }
+    })
+  })
 }
 
 /** Bytes that differ at every position (a dropped or shifted frame changes the hash). */

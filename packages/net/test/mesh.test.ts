@@ -6,11 +6,10 @@ import {
   CTRL_PROTOCOL,
   ctrlMethod,
   FrameWriter,
-  type IncomingTensor,
   TENSOR_PROTOCOL,
   type TensorFailure,
 } from '../src/index.ts'
-import { fields, loopbackMesh, pattern, sha256 } from './helpers.ts'
+import { fields, loopbackMesh, nextMessage, pattern, sha256 } from './helpers.ts'
 
 let a: AtollMesh
 let b: AtollMesh
@@ -24,17 +23,6 @@ before(async () => {
 after(async () => {
   await Promise.all([a.stop(100), b.stop(100)])
 })
-
-function nextMessage(mesh: AtollMesh, edge: string): Promise<IncomingTensor> {
-  return new Promise((resolve) => {
-    const off = mesh.tensors.onMessage((m) => {
-      if (m.header.edge === edge) {
-        off()
-        resolve(m)
-      }
-    })
-  })
-}
 
 function nextFailure(mesh: AtollMesh): Promise<TensorFailure> {
   return new Promise((resolve) => {
