@@ -2,17 +2,19 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { float32, int64, mlp, runReference, type Tensor } from '@atoll/core'
+import { float32, int64, mlp, readSafetensors, runReference, type Tensor } from '@atoll/core'
 import {
   type Backend,
   checkBatch,
   evaluate,
   type FitOptions,
   fit,
+  lossTrend,
   nodeBackends,
   openDataSource,
   parametersOf,
   StepLog,
+  weightsFile,
   zooModel,
 } from '../src/index.ts'
 import { tempDir } from './temp-dir.ts'
@@ -46,19 +48,42 @@ function fitOptions(extra: Partial<FitOptions>): FitOptions {
 
 test('fit: stopping after 3 steps and resuming from the checkpoint gives the uninterrupted weights', async () => {
   const losses: number[] = []
-  const straight = await fit(fitOptions({ onStep: (r) => void losses.push(r.loss) }))
-  assert.equal(losses.length, 8)
   const dir = await tempDir('tasks')
-  const first = await fit(fitOptions({ steps: 3, checkpoint: { dir, every: 2 } }))
+  const log = (name: string) => join(dir, `${name}.jsonl`)
+  const straight = await fit(fitOptions({ log: log('straight'), onStep: (r) => void losses.push(r.loss) }))
+  assert.equal(losses.length, 8)
+  assert.deepEqual(straight.losses, losses)
+  const checkpoint = { dir: join(dir, 'ckpt'), every: 2 }
+  const first = await fit(fitOptions({ steps: 3, checkpoint, log: log('resumed') }))
   assert.deepEqual([first.from, first.to], [0, 3])
   const resumedLosses: number[] = []
   const second = await fit(
-    fitOptions({ checkpoint: { dir, every: 2 }, onStep: (r) => void resumedLosses.push(r.loss) }),
+    fitOptions({ checkpoint, log: log('resumed'), onStep: (r) => void resumedLosses.push(r.loss) }),
   )
   assert.deepEqual([second.from, second.to], [3, 8])
   assert.deepEqual(resumedLosses, losses.slice(3))
+  assert.deepEqual(second.losses, resumedLosses)
   for (let i = 0; i < straight.params.length; i++)
     assert.deepEqual(second.params[i].value, straight.params[i].value)
+  // the log of the interrupted run reads as the uninterrupted one's
+  const lines = (await readFile(log('straight'), 'utf8')).trim().split('\n')
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l)),
+    losses.map((loss, step) => ({ step, loss })),
+  )
+  assert.equal(await readFile(log('resumed'), 'utf8'), await readFile(log('straight'), 'utf8'))
+  // the saved weights are what --init reads back
+  const weights = readSafetensors(weightsFile(second.params, second.state)).tensors
+  const again = await fit(fitOptions({ steps: 0, init: weights }))
+  for (let i = 0; i < straight.params.length; i++)
+    assert.deepEqual(again.params[i].value, straight.params[i].value)
+})
+
+test("lossTrend: the mean of a run's first and last steps, over disjoint windows", () => {
+  assert.deepEqual(lossTrend([4, 3, 2, 1]), { firstLoss: 3.5, lastLoss: 1.5, window: 2 })
+  assert.deepEqual(lossTrend([5]), { firstLoss: 5, lastLoss: 5, window: 1 })
+  const long = lossTrend(Array.from({ length: 100 }, (_, i) => 100 - i))
+  assert.deepEqual(long, { firstLoss: 100 - 9.5, lastLoss: 1 + 9.5, window: 20 })
 })
 
 test('fit: --init weights must match the model by name and shape', async () => {

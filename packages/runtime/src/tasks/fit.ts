@@ -12,6 +12,7 @@ import type { Parameter } from '../optim/parameter.ts'
 import { checkSchedule, type LrSchedule } from '../optim/schedule.ts'
 import type { TrainableModel } from './model-source.ts'
 import { makeOptimizer, needsSharedParameters, type OptimizerSpec } from './optimizer-spec.ts'
+import { StepLog } from './step-log.ts'
 
 export interface FitOptions {
   model: TrainableModel
@@ -31,6 +32,8 @@ export interface FitOptions {
   /** resume from, and save to, this checkpoint directory every `every` steps and at the end */
   checkpoint?: { dir: string; every: number }
   intraOpThreads?: number
+  /** append `{ step, loss }` per step to this JSONL file (on resume, after the steps before it) */
+  log?: string
   onStep?(report: StepReport & { seconds: number; samples: number }): void | Promise<void>
   /** called once before the first step, with the step training starts at (> 0 after a resume) */
   onStart?(startStep: number): void
@@ -43,6 +46,9 @@ export interface FitResult {
   /** the step training started at (after a resume) and ended at */
   from: number
   to: number
+  /** the loss of each step from `from`, and the seconds the steps took */
+  losses: number[]
+  seconds: number
 }
 
 /** Trains `model` for `steps` optimizer steps in this process, resuming from a checkpoint when there is one. */
@@ -82,13 +88,20 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   if (resumed) restoreCheckpoint(resumed, params, optimizer, state)
   const from = trainer.step
   options.onStart?.(from)
+  const log = options.log === undefined ? undefined : new StepLog(options.log, from)
+  const losses: number[] = []
+  let seconds = 0
   try {
     while (trainer.step < steps) {
       const batch = options.batch(trainer.step)
       const t0 = performance.now()
       const report = await trainer.trainStep(batch)
       const samples = Object.values(batch)[0]?.shape[0] ?? 0
-      await options.onStep?.({ ...report, seconds: (performance.now() - t0) / 1000, samples })
+      const stepSeconds = (performance.now() - t0) / 1000
+      losses.push(report.loss)
+      seconds += stepSeconds
+      log?.write({ step: report.step, loss: report.loss })
+      await options.onStep?.({ ...report, seconds: stepSeconds, samples })
       const done = trainer.step
       if (ckpt && (done % ckpt.every === 0 || done === steps))
         await saveCheckpoint(ckpt.dir, done, params, optimizer, { state })
@@ -97,7 +110,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     optimizer.close()
     await pipeline.release()
   }
-  return { params, state, from, to: trainer.step }
+  return { params, state, from, to: trainer.step, losses, seconds }
 }
 
 function microBatches(batch: Readonly<Record<string, Tensor>>, count: number): Record<string, Tensor> {
