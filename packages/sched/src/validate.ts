@@ -6,6 +6,7 @@
 import { checkWith, type FieldProblem, parseWith } from '@atoll/core'
 import * as z from 'zod/mini'
 import { InvalidFieldError } from './errors.ts'
+import type { SyncProblem } from './dreamddp/model.ts'
 import type { LinkProfile, OpCost, PeerProfile, SyncSpec } from './types.ts'
 
 const name = z.string().check(z.minLength(1))
@@ -50,6 +51,30 @@ const syncSpec = z.discriminatedUnion('algorithm', [
   z.object({ algorithm: z.enum(ALGORITHMS_WITH_PERIOD), period: z.int().check(z.gte(1)) }),
 ])
 
+/** Iterations of a DreamDDP period: at least 1; a schedule's iteration indices fit in a byte. */
+export const syncPeriod = z.int().check(z.gte(1), z.lte(255))
+
+const seconds = z.number().check(z.nonnegative())
+
+/** Per-layer times come in pairs of equal-length lists, one entry per layer name. */
+const syncProblemSchema = z
+  .object({
+    names: z.array(z.string()),
+    bp: z.array(seconds),
+    comm: z.array(seconds),
+    tail: z.optional(seconds),
+    period: syncPeriod,
+  })
+  .check(
+    z.superRefine((problem, ctx) => {
+      for (const key of ['bp', 'comm'] as const) {
+        if (problem[key].length === problem.names.length) continue
+        const message = `${problem.names.length} numbers (one per layer)`
+        ctx.issues.push({ code: 'custom', path: [key], input: problem[key], message })
+      }
+    }),
+  )
+
 /** Parses with the schema; a failure is an InvalidFieldError whose path starts at `root`. */
 export function parseField<T>(schema: z.ZodMiniType<T>, raw: unknown, root: string): T {
   return parseWith(schema, raw, fieldError, { root })
@@ -89,4 +114,9 @@ export function checkSync(sync: SyncSpec | undefined): SyncSpec {
   if (sync === undefined) return { algorithm: 'ssgd', period: 1 }
   const parsed = parseField(syncSpec, sync, 'sync')
   return parsed.algorithm === 'ssgd' ? { algorithm: 'ssgd', period: 1 } : parsed
+}
+
+/** A DreamDDP problem, built in code or from profiles: equal lengths, finite times ≥ 0, a valid period. */
+export function checkSyncProblem(problem: SyncProblem): void {
+  checkWith(syncProblemSchema, problem, fieldError)
 }

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { checkPlanInput, checkSync, parseLinks, parseOpCosts, parsePeers } from '../src/index.ts'
+import {
+  checkPlanInput,
+  checkSync,
+  parseLayerTimes,
+  parseLinks,
+  parseOpCosts,
+  parsePeers,
+  parseReferenceSchedule,
+  planDreamDdp,
+  syncProblem,
+} from '../src/index.ts'
 import { chainModel, geo } from './topology.ts'
 
 const peer = { id: 'a', device: 'cpu', flops: 1e12, memoryBytes: 1e9 }
@@ -92,6 +102,43 @@ describe('plan inputs built in code', () => {
     refuses(
       () => checkSync({ algorithm: 'local-sgd', period: 0 }),
       'sync.period: expected an integer ≥ 1, found 0',
+    )
+  })
+})
+
+describe('DreamDDP inputs', () => {
+  it('a problem has one time per layer in bp and comm, finite and ≥ 0, and a period in [1, 255]', () => {
+    const problem = { names: ['a', 'b'], bp: [1, 1], comm: [1, 1], period: 2 }
+    refuses(
+      () => planDreamDdp({ ...problem, comm: [1] }),
+      'comm: expected 2 numbers (one per layer), found a list of 1 item',
+    )
+    refuses(() => planDreamDdp({ ...problem, bp: [1, -2] }), 'bp[1]: expected a finite number ≥ 0, found -2')
+    refuses(
+      () => planDreamDdp({ ...problem, tail: Number.NaN }),
+      'tail: expected a finite number ≥ 0, found NaN',
+    )
+    refuses(
+      () => planDreamDdp({ ...problem, period: 256 }),
+      'period: expected an integer in [1, 255], found 256',
+    )
+    refuses(() => syncProblem({ a: 1 }, { a: 1 }, 0.5), 'period: expected an integer in [1, 255], found 0.5')
+  })
+
+  it('profile files name the file and the layer', () => {
+    refuses(() => parseLayerTimes('[1]', 'bp.json'), 'bp.json: expected an object, found a list of 1 item')
+    refuses(
+      () => parseLayerTimes('{"h.0.attn": "fast"}', 'comm.json'),
+      'comm.json["h.0.attn"]: expected seconds, a finite number ≥ 0 (or NaN), found "fast"',
+    )
+    const problem = syncProblem({ a: 1, b: 1 }, { a: 1, b: 1 }, 2)
+    refuses(
+      () => parseReferenceSchedule({ H: 2, schedule: { a: 0 } }, problem, 'ref.json'),
+      'ref.json.schedule.b: expected an integer in [0, 2) or a list, found nothing',
+    )
+    refuses(
+      () => parseReferenceSchedule({ H: 2, schedule: { a: 0, b: [0, 'one'] } }, problem, 'ref.json'),
+      'ref.json.schedule.b[1]: expected an integer in [0, 2), found "one"',
     )
   })
 })

@@ -1,4 +1,4 @@
-import { InvalidFieldError } from '../errors.ts'
+import { checkSyncProblem } from '../validate.ts'
 import { solveExact } from './exact.ts'
 import { fillIn } from './fillin.ts'
 import { iterationWait, scheduleWaits, type SyncProblem, sum, timeline } from './model.ts'
@@ -40,7 +40,7 @@ export interface DreamPlanOptions {
 
 /** Solves, fills in and evaluates a DreamDDP schedule. Forward time is not modelled (as published). */
 export function planDreamDdp(problem: SyncProblem, options: DreamPlanOptions = {}): DreamPlan {
-  checkProblem(problem)
+  checkSyncProblem(problem)
   const solved = solveExact(problem, { maxStates: options.maxStates })
   const single = solved.iterationOfLayer.map((h) => [h])
   const iterations = options.fillIn === false ? single : fillIn(problem, single)
@@ -69,23 +69,4 @@ export function syncBaselines(problem: SyncProblem): SyncBaselines {
     ssgdOverlapped: T + iterationWait(all, problem),
     localSgd: T + totalComm / problem.period,
   }
-}
-
-/** A problem built in code (not parsed) is still checked: equal lengths, finite times ≥ 0. */
-export function checkProblem(problem: SyncProblem): void {
-  const L = problem.names.length
-  if (!Number.isInteger(problem.period) || problem.period < 1 || problem.period > 255) {
-    throw new InvalidFieldError('period', 'an integer in [1, 255]', problem.period)
-  }
-  for (const key of ['bp', 'comm'] as const) {
-    const values = problem[key]
-    if (!Array.isArray(values) || values.length !== L) {
-      throw new InvalidFieldError(key, `${L} numbers (one per layer)`, values?.length)
-    }
-    values.forEach((v, l) => {
-      if (!Number.isFinite(v) || v < 0) throw new InvalidFieldError(`${key}[${l}]`, 'a finite number ≥ 0', v)
-    })
-  }
-  const tail = problem.tail ?? 0
-  if (!Number.isFinite(tail) || tail < 0) throw new InvalidFieldError('tail', 'a finite number ≥ 0', tail)
 }

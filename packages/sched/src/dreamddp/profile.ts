@@ -1,8 +1,17 @@
+import * as z from 'zod/mini'
 import { InvalidFieldError, ProfileParseError, UnknownReferenceError } from '../errors.ts'
+import { parseField, syncPeriod } from '../validate.ts'
 import type { SyncProblem } from './model.ts'
 
 /** Layer name → seconds, as in `bp.json` / `comm.json` (forward order). */
 export type LayerTimes = Record<string, number>
+
+const SECONDS = 'seconds, a finite number ≥ 0 (or NaN)'
+/** `null` stands for the NaN the file had (see parseLayerTimes). */
+const layerTimes = z.record(
+  z.string(),
+  z.nullable(z.number({ error: SECONDS }).check(z.nonnegative({ error: SECONDS }))),
+)
 
 /**
  * Parses a layer-times file. The published profiles contain bare `NaN` values (Python's json
@@ -16,16 +25,8 @@ export function parseLayerTimes(text: string, file = 'layer times'): LayerTimes 
   } catch (err) {
     throw new ProfileParseError(`${file}: not JSON: ${(err as Error).message}`)
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidFieldError(file, 'an object of layer name → seconds', raw)
-  }
-  const out: LayerTimes = {}
-  for (const [name, v] of Object.entries(raw)) {
-    if (v === null) out[name] = 0
-    else if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[name] = v
-    else throw new InvalidFieldError(`${file}["${name}"]`, 'seconds, a finite number ≥ 0 (or NaN)', v)
-  }
-  return out
+  const times = parseField(layerTimes, raw, file)
+  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, t ?? 0]))
 }
 
 /**
@@ -39,9 +40,7 @@ export function parseLayerTimes(text: string, file = 'layer times'): LayerTimes 
  * backward pass of the profile, as in the published model (its S-SGD time is Σ bp + Σ comm).
  */
 export function syncProblem(bp: LayerTimes, comm: LayerTimes, period: number): SyncProblem {
-  if (!Number.isInteger(period) || period < 1 || period > 255) {
-    throw new InvalidFieldError('period', 'an integer in [1, 255]', period)
-  }
+  parseField(syncPeriod, period, 'period')
   const commNames = Object.keys(comm)
   if (commNames.length === 0) throw new InvalidFieldError('comm', 'at least one synchronised layer', comm)
   const missing = commNames.filter((name) => !Object.hasOwn(bp, name))
@@ -72,21 +71,15 @@ export function syncProblem(bp: LayerTimes, comm: LayerTimes, period: number): S
  * layer of `problem` (each layer of the problem must be scheduled, iterations within 0…H−1).
  */
 export function parseReferenceSchedule(raw: unknown, problem: SyncProblem, file = 'schedule'): number[][] {
-  if (typeof raw !== 'object' || raw === null) throw new InvalidFieldError(file, 'an object', raw)
-  const { H, schedule } = raw as { H?: unknown; schedule?: unknown }
-  if (H !== problem.period) throw new InvalidFieldError(`${file}.H`, `the period ${problem.period}`, H)
-  if (typeof schedule !== 'object' || schedule === null) {
-    throw new InvalidFieldError(`${file}.schedule`, 'an object of layer → iteration', schedule)
-  }
-  const table = schedule as Record<string, unknown>
+  const iteration = z.int().check(z.gte(0), z.lt(problem.period))
+  const layers = problem.names.map((name) => [name, z.union([iteration, z.array(iteration)])])
+  const reference = z.object({
+    H: z.literal(problem.period, { error: `the period ${problem.period}` }),
+    schedule: z.object(Object.fromEntries(layers)),
+  })
+  const { schedule } = parseField(reference, raw, file)
   return problem.names.map((name) => {
-    const v = table[name]
-    const list = Array.isArray(v) ? v : [v]
-    for (const h of list) {
-      if (!Number.isInteger(h) || (h as number) < 0 || (h as number) >= problem.period) {
-        throw new InvalidFieldError(`${file}.schedule["${name}"]`, `iterations in 0…${problem.period - 1}`, v)
-      }
-    }
-    return [...new Set(list as number[])].sort((a, b) => a - b)
+    const at = schedule[name] as number | number[]
+    return [...new Set(Array.isArray(at) ? at : [at])].sort((a, b) => a - b)
   })
 }
