@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { float32, gpt2, int64, mlp, partitionGraph, type Tensor } from '@atoll/core'
 import {
-  adamw,
   type Backend,
   MonolithicTrainer,
   nodeBackends,
@@ -13,9 +12,9 @@ import {
   referenceBackend,
   stageGraphsOf,
   stageOrder,
-  Trainer,
   zeroGrads,
 } from '../src/index.ts'
+import { fixedBatchLosses } from './fixed-batch.ts'
 
 const cpu: Backend = await nodeBackends().resolve('cpu')
 const releases: (() => Promise<void>)[] = []
@@ -137,16 +136,9 @@ test('sessions are compiled once per input-shape signature and reused', async ()
 })
 
 test('parameters are fed as views: an optimizer update is seen by the next step', async () => {
-  const { params, pipeline } = pipelineModel(model.graph, { backend: cpu })
-  releases.push(() => pipeline.release())
-  const trainer = new Trainer({
-    pipeline,
-    params,
-    optimizer: adamw(params, { weightDecay: 0 }),
-    schedule: { kind: 'constant', lr: 3e-3 },
-  })
-  const losses: number[] = []
-  for (let i = 0; i < 8; i++) losses.push((await trainer.trainStep(batch)).loss)
+  const pipelined = pipelineModel(model.graph, { backend: cpu })
+  releases.push(() => pipelined.pipeline.release())
+  const { losses, trainer } = await fixedBatchLosses(pipelined, batch, 8)
   assert.equal(losses[0], (await gradientsOf(() => monolithic.run(batch), monolithicParams)).loss) // step 0: before any update
   assert.ok(
     losses[7] < losses[0] - 0.3,

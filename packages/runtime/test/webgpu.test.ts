@@ -6,17 +6,9 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { float32, gpt2, int64, type Tensor } from '@atoll/core'
-import {
-  adamw,
-  type Backend,
-  nodeBackends,
-  type Parameter,
-  pipelineModel,
-  Trainer,
-  toOnnx,
-  zeroGrads,
-} from '../src/index.ts'
+import { type Backend, nodeBackends, type Parameter, pipelineModel, toOnnx, zeroGrads } from '../src/index.ts'
 import { deviceUnderTest } from './device.ts'
+import { fixedBatchLosses } from './fixed-batch.ts'
 
 const registry = nodeBackends()
 const cpu = await registry.resolve('cpu')
@@ -77,17 +69,9 @@ test('3 stages × 2 micro-batches on WebGPU: loss and gradients equal the CPU ru
 })
 
 test('training on WebGPU sees each update: weights go to the GPU once per step', { skip }, async () => {
-  const { params, pipeline } = pipelineModel(model.graph, { backend: await webgpu(), stages: 2 })
-  releases.push(() => pipeline.release())
-  const trainer = new Trainer({
-    pipeline,
-    params,
-    optimizer: adamw(params, { weightDecay: 0 }),
-    schedule: { kind: 'constant', lr: 3e-3 },
-    microBatches: 2,
-  })
-  const losses: number[] = []
-  for (let i = 0; i < 6; i++) losses.push((await trainer.trainStep(batch)).loss)
+  const pipelined = pipelineModel(model.graph, { backend: await webgpu(), stages: 2 })
+  releases.push(() => pipelined.pipeline.release())
+  const { losses } = await fixedBatchLosses(pipelined, batch, 6, 2)
   assert.ok(
     losses[5] < losses[0] - 0.2,
     `loss should fall on a fixed batch: ${losses.map((l) => l.toFixed(3))}`,
