@@ -3,22 +3,16 @@
  * held-out loss falls from its untrained value (ln 256 ≈ 5.55 for bytes), and a sample follows the prompt.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { test } from 'node:test'
+import { nextTokenModel } from '../examples/gpt2-mobydick/src/generate.ts'
 import { GPT2_CONFIGS, gpt2, int64 } from '../packages/core/src/index.ts'
 import { nodeBackends, parametersOf, toOnnx } from '../packages/runtime/src/index.ts'
-import { nextTokenModel } from '../examples/gpt2-mobydick/src/generate.ts'
+import { runScript, scratchDir } from './helpers/atoll.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const main = join(root, 'examples/gpt2-mobydick/src/main.ts')
-const work = mkdtempSync(join(tmpdir(), 'atoll-example-gpt-'))
-after(() => rmSync(work, { recursive: true, force: true }))
-
-const example = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' })
+const work = scratchDir('atoll-example-gpt-')
+const example = (...args: string[]) => runScript('examples/gpt2-mobydick/src/main.ts', args)
 
 test('gpt2-mobydick: 80 byte-level steps lower the training and held-out loss, then sample', () => {
   const log = join(work, 'steps.jsonl')

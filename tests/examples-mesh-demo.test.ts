@@ -3,19 +3,12 @@
  * links, gpt2:tiny in three stages along the fastest chain, every boundary tensor over the mesh.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { test } from 'node:test'
+import { atoll, scratchDir } from './helpers/atoll.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const work = mkdtempSync(join(tmpdir(), 'atoll-demo-'))
-after(() => rmSync(work, { recursive: true, force: true }))
-
-const atoll = (...args: string[]) =>
-  spawnSync(process.execPath, [join(root, 'packages/cli/src/main.ts'), ...args], { encoding: 'utf8' })
+const work = scratchDir('atoll-demo-')
 
 test('atoll demo: measured links, placement along the fastest chain, loss falls, tensors cross the mesh', () => {
   const out = join(work, 'demo.json')

@@ -3,19 +3,13 @@
  * is far above chance (10%). The full run (≥ 97%) is in the example's README.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { test } from 'node:test'
+import { runScript, scratchDir } from './helpers/atoll.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const main = join(root, 'examples/mnist-cnn/src/main.ts')
-const work = mkdtempSync(join(tmpdir(), 'atoll-example-mnist-'))
-after(() => rmSync(work, { recursive: true, force: true }))
-
-const example = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' })
+const work = scratchDir('atoll-example-mnist-')
+const example = (...args: string[]) => runScript('examples/mnist-cnn/src/main.ts', args)
 
 test('mnist-cnn: 80 steps lower the loss and classify the test digits far above chance', () => {
   const log = join(work, 'steps.jsonl')

@@ -3,22 +3,14 @@
  * core commits (their `.ref.safetensors` hold PyTorch's float64 loss and gradients).
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { test } from 'node:test'
 import { readSafetensors, type Tensor } from '../packages/core/src/index.ts'
+import { atoll, repoRoot, scratchDir } from './helpers/atoll.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const fixtures = join(root, 'packages/core/test/fixtures')
-const work = mkdtempSync(join(tmpdir(), 'atoll-cli-'))
-after(() => rmSync(work, { recursive: true, force: true }))
-
-function atoll(...args: string[]) {
-  return spawnSync(process.execPath, [join(root, 'packages/cli/src/main.ts'), ...args], { encoding: 'utf8' })
-}
+const fixtures = join(repoRoot, 'packages/core/test/fixtures')
+const work = scratchDir('atoll-cli-')
 const tensors = (path: string) => readSafetensors(new Uint8Array(readFileSync(path))).tensors
 
 for (const variant of ['gpt.dynamo18', 'cnn.ts17']) {
@@ -143,7 +135,7 @@ test('atoll fit logs one loss per step, resumes from a checkpoint, and atoll eva
 })
 
 test('atoll fit in 3 stages logs the same losses under every activation policy', () => {
-  const fit = join(import.meta.dirname, '..', 'packages', 'runtime', 'test', 'fixtures')
+  const fit = join(repoRoot, 'packages/runtime/test/fixtures')
   const model = join(fit, 'gpt_fit.onnx') // batch 4, a symbolic batch dim: micro-batches of 2
   const run = (name: string, ...extra: string[]) => {
     const log = join(work, `${name}.jsonl`)

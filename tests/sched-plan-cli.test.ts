@@ -3,27 +3,19 @@
  * profiles (sched's test fixtures), on generated peer and link files, and on bad input.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { describe, it } from 'node:test'
 import {
   parseLayerTimes,
   parseReferenceSchedule,
   scheduleWaits,
   syncProblem,
 } from '../packages/sched/src/index.ts'
+import { atoll, repoRoot, scratchDir } from './helpers/atoll.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const profiles = join(root, 'packages/sched/test/fixtures/dreamddp-profiles')
-const work = mkdtempSync(join(tmpdir(), 'atoll-plan-'))
-after(() => rmSync(work, { recursive: true, force: true }))
-
-function atoll(...args: string[]) {
-  return spawnSync(process.execPath, [join(root, 'packages/cli/src/main.ts'), ...args], { encoding: 'utf8' })
-}
+const profiles = join(repoRoot, 'packages/sched/test/fixtures/dreamddp-profiles')
+const work = scratchDir('atoll-plan-')
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'))
 
 describe('atoll plan dreamddp', () => {
@@ -141,7 +133,7 @@ describe('atoll plan fence', () => {
   })
 
   it('plans an imported ONNX model (a PyTorch-exported GPT fixture of core)', () => {
-    const onnx = join(root, 'packages/core/test/fixtures/gpt.ts17.onnx')
+    const onnx = join(repoRoot, 'packages/core/test/fixtures/gpt.ts17.onnx')
     const r = fence(onnx)
     assert.equal(r.status, 0, r.stderr)
     assert.match(r.stdout, /op-fence: \d+ stage\(s\) on 3 cluster\(s\)/)

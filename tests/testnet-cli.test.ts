@@ -1,19 +1,13 @@
 /** `atoll testnet` as a user meets it without root: usage errors, pictures, compose files, no testnet up. */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { test } from 'node:test'
+import { runScript, scratchDir } from './helpers/atoll.ts'
 
-const main = fileURLToPath(new URL('../packages/cli/src/main.ts', import.meta.url))
-const dir = mkdtempSync(join(tmpdir(), 'atoll-testnet-cli-'))
+const dir = scratchDir('atoll-testnet-cli-')
 const env = { ...process.env, ATOLL_TESTNET_DIR: dir }
-const atoll = (...args: string[]) =>
-  spawnSync(process.execPath, [main, 'testnet', ...args], { encoding: 'utf8', env })
-
-after(() => rmSync(dir, { recursive: true, force: true }))
+const atoll = (...args: string[]) => runScript('packages/cli/src/main.ts', ['testnet', ...args], env)
 
 test('mistakes on the command line are usage errors naming them', () => {
   assert.match(atoll().stderr, /name a sub-command/)
@@ -50,6 +44,23 @@ test('without a testnet, status, exec and logs say so', () => {
     assert.equal(r.status, 1)
     assert.match(r.stderr, /TestnetNotUpError: no testnet is up/)
   }
+})
+
+test("the words after -- are the peer's command line, --help included, never atoll's", () => {
+  for (const cmd of [
+    ['ls', '--help'],
+    ['sh', '-c', 'echo -h'],
+  ]) {
+    const r = atoll('exec', 'us1', '--', ...cmd)
+    assert.equal(r.stdout, '', 'no usage printed')
+    assert.equal(r.status, 1)
+    assert.match(r.stderr, /TestnetNotUpError: no testnet is up/)
+  }
+  // before the --, --help is atoll's
+  const help = atoll('exec', 'us1', '--help', '--', 'ls')
+  assert.equal(help.status, 0)
+  assert.match(help.stdout, /exec PEER -- CMD…/)
+  assert.match(atoll('exec', 'us1', 'us2', '--', 'ls').stderr, /exec needs PEER -- CMD/)
 })
 
 test('draw and compose write to stdout or a file', () => {

@@ -1,20 +1,22 @@
 /** The job: a zoo GPT-2 sized for the tokeniser, trained with the runtime's `fit`, scored on held-out text. */
 import { writeFileSync } from 'node:fs'
-import { GPT2_CONFIGS, type GPT2Config, gpt2, writeSafetensors } from '@atoll/core'
+import { GPT2_CONFIGS, type GPT2Config, gpt2 } from '@atoll/core'
+import { stepProgress, UsageError } from '@atoll/flags'
 import {
+  DEFAULT_BACKEND,
   evaluate,
   fit,
   loadTokenizer,
+  lossTrend,
   nodeBackends,
   openDataSource,
   type Parameter,
   parametersOf,
-  parameterTensor,
-  StepLog,
   type TrainableModel,
+  weightsFile,
 } from '@atoll/runtime'
 import { sampleText } from './generate.ts'
-import { type GptOptions, UsageError } from './options.ts'
+import type { GptOptions } from './options.ts'
 
 export interface GptSummary {
   model: string
@@ -37,12 +39,13 @@ export interface GptSummary {
 }
 
 export async function trainGpt(o: GptOptions, progress: (line: string) => void): Promise<GptSummary> {
+  const { training } = o
   const tokenizer = await loadTokenizer(o.tokens)
   // the size's shape, with the vocabulary of the tokeniser (bytes need 256 rows, BPE 50 257)
   const config: GPT2Config = { ...GPT2_CONFIGS[o.size], vocab: tokenizer.vocabSize }
   const seq = o.seq ?? config.ctx
   if (seq > config.ctx) throw new UsageError(`--seq ${seq} exceeds the ${o.size} context of ${config.ctx}`)
-  const zoo = gpt2({ config, seq, seed: o.seed })
+  const zoo = gpt2({ config, seq, seed: training.seed })
   const model: TrainableModel = {
     graph: zoo.graph,
     dataInput: zoo.inputs[0],
@@ -50,9 +53,9 @@ export async function trainGpt(o: GptOptions, progress: (line: string) => void):
     label: `gpt2:${o.size}`,
   }
   const data = `moby-dick${o.tokens === 'gpt2' ? ':gpt2' : ''}`
-  const train = await openDataSource(data, model, { batchSize: o.batchSize, seed: o.seed, split: 'train' })
-  const heldOut = await openDataSource(data, model, { batchSize: o.batchSize, split: 'eval' })
-  const backend = await nodeBackends().resolve(o.device)
+  const train = await openDataSource(data, model, { ...training, split: 'train' })
+  const heldOut = await openDataSource(data, model, { batchSize: training.batchSize, split: 'eval' })
+  const backend = await nodeBackends().resolve(training.device ?? DEFAULT_BACKEND)
   const evalBatches = Array.from({ length: Math.min(o.evalBatches, heldOut.batchesPerEpoch) }, (_, k) =>
     heldOut.ordered(k),
   )
@@ -63,33 +66,15 @@ export async function trainGpt(o: GptOptions, progress: (line: string) => void):
       `(${before.positions / seq} of the ${heldOut.count} held-out sequences of ${seq} tokens)`,
   )
 
-  const log = o.log === undefined ? undefined : new StepLog(o.log)
-  const losses: number[] = []
-  let seconds = 0
-  const result = await fit({
-    model,
-    backend,
-    batch: (k) => train.shuffled(k),
-    optimizer: { kind: 'adamw', betas: [0.9, 0.95], weightDecay: 0.1 },
-    schedule: { kind: 'cosine', lr: o.lr, warmupSteps: o.warmup, totalSteps: o.steps, minLr: o.lr / 10 },
-    clipNorm: o.clip > 0 ? o.clip : undefined,
-    steps: o.steps,
-    intraOpThreads: o.threads,
-    onStep(r) {
-      losses.push(r.loss)
-      seconds += r.seconds
-      log?.write({ step: r.step, loss: r.loss })
-      const done = r.step + 1
-      if (done % o.logEvery === 0 || done === o.steps) {
-        progress(
-          `step ${done}/${o.steps}  loss ${mean(losses.slice(-o.logEvery)).toFixed(4)}  ` +
-            `lr ${r.lr.toExponential(2)}  ${((done * o.batchSize * seq) / seconds).toFixed(0)} tokens/s`,
-        )
-      }
-    },
-  })
-  if (o.save !== undefined)
-    writeFileSync(o.save, writeSafetensors(new Map(result.params.map((p) => [p.name, parameterTensor(p)]))))
+  const { steps, batchSize } = training
+  const onStep = stepProgress(steps, o.logEvery, (p) =>
+    progress(
+      `step ${p.done}/${steps}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ` +
+        `${((p.done * batchSize * seq) / p.seconds).toFixed(0)} tokens/s`,
+    ),
+  )
+  const result = await fit({ model, backend, batch: (k) => train.shuffled(k), ...training, onStep })
+  if (training.save !== undefined) writeFileSync(training.save, weightsFile(result.params))
   const after = await score(result.params)
   const sample =
     o.sample === 0
@@ -103,30 +88,22 @@ export async function trainGpt(o: GptOptions, progress: (line: string) => void):
           prompt: o.prompt,
           count: o.sample,
           temperature: o.temperature,
-          seed: o.seed,
+          seed: training.seed,
         })
-  // halves at most, so that a short run compares disjoint windows
-  const window = Math.max(1, Math.min(20, Math.floor(losses.length / 2)))
   return {
     model: model.label,
     parameters: result.params.reduce((n, p) => n + p.value.length, 0),
     tokens: tokenizer.name,
     trainSequences: train.count,
     seq,
-    steps: o.steps,
-    firstLoss: mean(losses.slice(0, window)),
-    lastLoss: mean(losses.slice(-window)),
-    window,
+    steps,
+    ...lossTrend(result.losses),
     heldOutLossBefore: before.loss,
     heldOutLossAfter: after.loss,
     heldOutAccuracy: after.accuracy,
-    trainSeconds: seconds,
-    tokensPerSecond: (o.steps * o.batchSize * seq) / seconds,
+    trainSeconds: result.seconds,
+    tokensPerSecond: (steps * batchSize * seq) / result.seconds,
     backend: backend.name,
     sample,
   }
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length
 }

@@ -6,9 +6,11 @@
  * and with it one copy of the weights: what crosses the links is exactly the pipeline's traffic.
  */
 import { GPT2_CONFIGS, type Graph, gpt2, partitionGraph } from '@atoll/core'
+import { stepProgress } from '@atoll/flags'
 import {
   adamw,
   evaluate,
+  lossTrend,
   nodeBackends,
   openDataSource,
   Pipeline,
@@ -196,25 +198,27 @@ async function train(
     microBatches: o.microBatches,
   })
   const seq = data.shuffled(0)[model.dataInput].shape[1]
+  const onStep = stepProgress(o.steps, o.logEvery, (p) =>
+    progress(
+      `step ${p.done}/${o.steps}  loss ${p.loss.toFixed(3)}  ` +
+        `${((p.done * o.batchSize * seq) / p.seconds).toFixed(0)} tokens/s  ` +
+        `${courier.seconds.toFixed(1)} of ${p.seconds.toFixed(1)} s on the links`,
+    ),
+  )
   const losses: number[] = []
   const t0 = performance.now()
   for (let step = 0; step < o.steps; step++) {
-    losses.push((await trainer.trainStep(data.shuffled(step))).loss)
-    if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
-      const seconds = (performance.now() - t0) / 1000
-      progress(
-        `step ${step + 1}/${o.steps}  loss ${mean(losses.slice(-o.logEvery)).toFixed(3)}  ` +
-          `${(((step + 1) * o.batchSize * seq) / seconds).toFixed(0)} tokens/s  ` +
-          `${courier.seconds.toFixed(1)} of ${seconds.toFixed(1)} s on the links`,
-      )
-    }
+    const t = performance.now()
+    const report = await trainer.trainStep(data.shuffled(step))
+    losses.push(report.loss)
+    onStep({ ...report, seconds: (performance.now() - t) / 1000 })
   }
   const trainSeconds = (performance.now() - t0) / 1000
   const after = await evaluate(model, params, backend, evalBatches)
-  const window = Math.max(1, Math.min(20, Math.floor(losses.length / 2)))
+  const { firstLoss, lastLoss } = lossTrend(losses)
   return {
-    firstLoss: mean(losses.slice(0, window)),
-    lastLoss: mean(losses.slice(-window)),
+    firstLoss,
+    lastLoss,
     heldOutLossBefore: before.loss,
     heldOutLossAfter: after.loss,
     trainSeconds,
@@ -246,5 +250,3 @@ function blockStages(layers: number, count: number): { scopes: string[] }[] {
     }
   })
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)

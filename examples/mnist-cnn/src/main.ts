@@ -8,23 +8,12 @@
  * node examples/mnist-cnn/src/main.ts --steps 40 --log-every 10
  * ```
  */
+import { runProgram } from '@atoll/flags'
 import { trainMnist } from './job.ts'
-import { parseOptions, USAGE, UsageError } from './options.ts'
+import { parseOptions, USAGE } from './options.ts'
 
 async function main(argv: string[]): Promise<number> {
-  let options: ReturnType<typeof parseOptions>
-  try {
-    options = parseOptions(argv)
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err
-    console.error(`${err.name}: ${err.message}\n\n${USAGE}`)
-    return 2
-  }
-  if (options === undefined) {
-    console.log(USAGE)
-    return 0
-  }
-  const summary = await trainMnist(options, (line) => console.error(line))
+  const summary = await trainMnist(parseOptions(argv), (line) => console.error(line))
   console.error(
     `test accuracy ${(100 * summary.testAccuracy).toFixed(2)}% on ${summary.testImages} images ` +
       `(loss ${summary.testLoss.toFixed(4)}); trained ${summary.steps} steps in ${summary.trainSeconds.toFixed(1)} s`,
@@ -33,4 +22,4 @@ async function main(argv: string[]): Promise<number> {
   return 0
 }
 
-process.exitCode = await main(process.argv.slice(2))
+process.exitCode = await runProgram({ name: 'mnist-cnn', usage: USAGE, run: main }, process.argv.slice(2))

@@ -8,11 +8,10 @@
  * ```
  */
 import { readFileSync } from 'node:fs'
-import { type Command, UsageError } from './command.ts'
+import { runProgram } from '@atoll/flags'
 import { commands } from './commands/index.ts'
 
 export type { Command } from './command.ts'
-export { UsageError } from './command.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string
@@ -51,24 +50,6 @@ export async function run(args: string[]): Promise<number> {
     console.error(`atoll: unknown command '${first}'\n\n${helpText()}`)
     return 2
   }
-  return runCommand(command, rest)
-}
-
-async function runCommand(command: Command, args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(command.usage)
-    return 0
-  }
-  try {
-    return await command.run(args)
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`atoll ${command.name}: ${err.message}\n\n${command.usage}`)
-      return 2
-    }
-    const e = err as Error
-    console.error(`atoll ${command.name}: ${e.name}: ${e.message}`)
-    if (process.env.ATOLL_DEBUG) console.error(e.stack)
-    return 1
-  }
+  // the command's name in its messages: `atoll fit: UsageError: --steps N is required`
+  return runProgram({ name: `atoll ${command.name}`, usage: command.usage, run: (a) => command.run(a) }, rest)
 }

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { atoll } from '../../../tests/helpers/atoll.ts'
 import { testFiles } from '../src/commands/test.ts'
-
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const atoll = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' })
 
 test('--help lists the commands and exits 0', () => {
   const r = atoll('--help')

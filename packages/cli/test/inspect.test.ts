@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { exportOnnx, GraphBuilder, mlp, zeros } from '@atoll/core'
+import { atoll, repoRoot, scratchDir } from '../../../tests/helpers/atoll.ts'
 
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const fixture = (name: string) => fileURLToPath(new URL(`../../core/test/fixtures/${name}`, import.meta.url))
-const atoll = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' })
+const fixture = (name: string) => join(repoRoot, 'packages/core/test/fixtures', name)
+const dir = scratchDir('atoll-inspect-')
 
 test('inspect a PyTorch export: ops, parameters, FLOPs per scope', () => {
   const r = atoll('inspect', fixture('mlp.ts17.onnx'))
@@ -25,47 +22,37 @@ test('inspect a PyTorch export: ops, parameters, FLOPs per scope', () => {
 })
 
 test('inspect binds symbolic dims and groups scopes by depth', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'atoll-inspect-'))
-  try {
-    const file = join(dir, 'mlp.onnx')
-    writeFileSync(file, exportOnnx(mlp({ sizes: [4, 8, 3], loss: false }).graph))
-    const one = JSON.parse(atoll('inspect', file, '--json').stdout)
-    const eight = JSON.parse(atoll('inspect', file, '--json', '--bind', 'batch=8').stdout)
-    assert.deepEqual(one.bindings, { batch: 1 })
-    assert.equal(eight.flops, 8 * one.flops)
-    const bad = atoll('inspect', file, '--bind', 'batch=zero')
-    assert.equal(bad.status, 2)
-    assert.match(bad.stderr, /--bind/)
-    const typo = atoll('inspect', file, '--bind', 'btach=8')
-    assert.equal(typo.status, 2)
-    assert.match(typo.stderr, /'btach', not a symbolic input dimension \(the model's: batch\)/)
-    assert.equal(atoll('inspect', file, '--depth', '1.5').status, 2)
-    const missing = atoll('inspect', join(dir, 'nothing.onnx'))
-    assert.equal(missing.status, 2)
-    assert.match(missing.stderr, /cannot read the model/)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+  const file = join(dir, 'mlp.onnx')
+  writeFileSync(file, exportOnnx(mlp({ sizes: [4, 8, 3], loss: false }).graph))
+  const one = JSON.parse(atoll('inspect', file, '--json').stdout)
+  const eight = JSON.parse(atoll('inspect', file, '--json', '--bind', 'batch=8').stdout)
+  assert.deepEqual(one.bindings, { batch: 1 })
+  assert.equal(eight.flops, 8 * one.flops)
+  const bad = atoll('inspect', file, '--bind', 'batch=zero')
+  assert.equal(bad.status, 2)
+  assert.match(bad.stderr, /--bind/)
+  const typo = atoll('inspect', file, '--bind', 'btach=8')
+  assert.equal(typo.status, 2)
+  assert.match(typo.stderr, /--bind names 'btach', not a symbolic input dimension of the model \(batch\)/)
+  assert.equal(atoll('inspect', file, '--depth', '1.5').status, 2)
+  const missing = atoll('inspect', join(dir, 'nothing.onnx'))
+  assert.equal(missing.status, 2)
+  assert.match(missing.stderr, /MODEL\.onnx: cannot read '.*nothing\.onnx'/)
 })
 
 test('inspect lists unsupported ops (exit 3) and rejects a file that is not ONNX (exit 1)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'atoll-inspect-'))
-  try {
-    const b = new GraphBuilder('odd')
-    const x = b.input('x', 'float32', [2])
-    const w = b.initializer('w', zeros('float32', [2]), true)
-    b.output(b.node('FancyOp', [b.op('Add', [x, w])], {}, { domain: 'com.microsoft' })[0])
-    const file = join(dir, 'odd.onnx')
-    writeFileSync(file, exportOnnx(b.build({ knownOps: 'any' })))
-    const r = atoll('inspect', file)
-    assert.equal(r.status, 3)
-    assert.match(r.stdout, /unsupported ops:\n {2}com\.microsoft\.FancyOp ×1 \(first: node 'FancyOp'\)/)
-    assert.match(r.stdout, /FLOPs: not counted/)
-    writeFileSync(join(dir, 'junk.onnx'), new Uint8Array([0xff, 0xff, 0xff]))
-    const junk = atoll('inspect', join(dir, 'junk.onnx'))
-    assert.equal(junk.status, 1)
-    assert.match(junk.stderr, /OnnxDecodeError/)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+  const b = new GraphBuilder('odd')
+  const x = b.input('x', 'float32', [2])
+  const w = b.initializer('w', zeros('float32', [2]), true)
+  b.output(b.node('FancyOp', [b.op('Add', [x, w])], {}, { domain: 'com.microsoft' })[0])
+  const file = join(dir, 'odd.onnx')
+  writeFileSync(file, exportOnnx(b.build({ knownOps: 'any' })))
+  const r = atoll('inspect', file)
+  assert.equal(r.status, 3)
+  assert.match(r.stdout, /unsupported ops:\n {2}com\.microsoft\.FancyOp ×1 \(first: node 'FancyOp'\)/)
+  assert.match(r.stdout, /FLOPs: not counted/)
+  writeFileSync(join(dir, 'junk.onnx'), new Uint8Array([0xff, 0xff, 0xff]))
+  const junk = atoll('inspect', join(dir, 'junk.onnx'))
+  assert.equal(junk.status, 1)
+  assert.match(junk.stderr, /OnnxDecodeError/)
 })

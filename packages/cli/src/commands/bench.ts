@@ -1,7 +1,6 @@
-import { writeFileSync } from 'node:fs'
 import type { BenchReport, BenchSuite } from '@atoll/bench'
-import { type Command, UsageError } from '../command.ts'
-import { outputFlag, parseFlags } from '../flags.ts'
+import { outputFlag, parseFlags, UsageError, writeJsonOutput } from '@atoll/flags'
+import type { Command } from '../command.ts'
 
 const usage = [
   'Usage: atoll bench <suite> [--json FILE] [--quick]',
@@ -37,7 +36,7 @@ export const bench: Command = {
       log: (m) => console.error(m),
     })
     console.log(formatReport(report))
-    if (json !== undefined) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`)
+    if (json !== undefined) writeJsonOutput(json, report)
     return 0
   },
 }

@@ -1,8 +1,6 @@
-import type { Tensor } from '@atoll/core'
+import { COUNT, DEVICE_CHOICES, numberFlag, numberOr, parseFlags, valueFlags } from '@atoll/flags'
 import type { Command } from '../command.ts'
-import { UsageError } from '../command.ts'
-import { numberFlag, parseFlags } from '../flags.ts'
-import { DEVICE_HELP, modelFromArgs, readInput, requireLoss } from './model-args.ts'
+import { checkModelFlags, MODEL_FLAGS, MODEL_USAGE, modelAndData, readWeights } from './model-args.ts'
 
 const usage = [
   'Usage: atoll eval MODEL.onnx|--model NAME [--weights FILE.safetensors] (--batch BATCH.safetensors | --data NAME)',
@@ -12,11 +10,11 @@ const usage = [
   'last tenth of a corpus, or the test images.',
   '',
   'Options:',
-  '  --weights FILE     weights by parameter name (e.g. from atoll fit --save); default the model own',
-  '  --batch-size N     samples per batch with --data (default 100)',
-  '  --batches N        evaluate only the first N batches',
-  '  --loss cross-entropy',
-  `  --device D         ${DEVICE_HELP}`,
+  ...MODEL_USAGE,
+  '  --weights FILE         weights by parameter name (e.g. from atoll fit --save); default the model own',
+  '  --batch-size N         samples per batch with --data (default 100)',
+  '  --batches N            evaluate only the first N batches',
+  `  --device D             ${DEVICE_CHOICES}`,
 ].join('\n')
 
 export const evalCommand: Command = {
@@ -24,44 +22,26 @@ export const evalCommand: Command = {
   summary: 'held-out loss and accuracy of a model',
   usage,
   async run(args) {
-    const { values, positionals } = parseFlags(
-      args,
-      {
-        model: { type: 'string' },
-        weights: { type: 'string' },
-        batch: { type: 'string' },
-        data: { type: 'string' },
-        'batch-size': { type: 'string' },
-        batches: { type: 'string' },
-        loss: { type: 'string' },
-        device: { type: 'string' },
-      },
-      true,
-    )
-    requireLoss(values.loss)
-    if ((values.batch === undefined) === (values.data === undefined)) {
-      throw new UsageError('give the data: --batch BATCH.safetensors or --data NAME (not both)')
-    }
+    const flags = { ...MODEL_FLAGS, ...valueFlags('weights', 'batch-size', 'batches', 'device') }
+    const { values, positionals } = parseFlags(args, flags, true)
+    checkModelFlags(values)
+    const batchSize = numberOr('batch-size', values['batch-size'], 100, COUNT)
+    const limit = numberFlag('batches', values.batches, COUNT) ?? Infinity
     const rt = await import('@atoll/runtime')
-    const { readSafetensors } = await import('@atoll/core')
-    const model = await modelFromArgs(positionals, values.model)
+    const { model, data } = await modelAndData(positionals, values, { batchSize, split: 'eval' })
     const params = rt.parametersOf(model.graph)
     if (values.weights !== undefined) {
-      const tensors = readSafetensors(readInput(values.weights, 'weights')).tensors
+      const tensors = await readWeights(values.weights, '--weights')
       rt.assignParameters(params, tensors, { source: values.weights, state: rt.modelState(model.graph) })
     }
-    let batches: Record<string, Tensor>[]
-    if (values.batch !== undefined) {
-      batches = [rt.readBatch(readInput(values.batch, 'batch'), model.graph, values.batch)]
-    } else {
-      const size = numberFlag('batch-size', values['batch-size'], 1) ?? 100
-      const stream = await rt.openDataSource(values.data!, model, { batchSize: size, split: 'eval' })
-      const limit = Math.min(stream.batchesPerEpoch, numberFlag('batches', values.batches, 1) ?? Infinity)
-      batches = Array.from({ length: limit }, (_, k) => stream.ordered(k))
-    }
+    const batches =
+      'batch' in data
+        ? [data.batch]
+        : Array.from({ length: Math.min(data.stream.batchesPerEpoch, limit) }, (_, k) =>
+            data.stream.ordered(k),
+          )
     const backend = await rt.nodeBackends().resolve(values.device ?? rt.DEFAULT_BACKEND)
-    const result = await rt.evaluate(model, params, backend, batches)
-    console.log(JSON.stringify(result))
+    console.log(JSON.stringify(await rt.evaluate(model, params, backend, batches)))
     return 0
   },
 }

@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs'
+import { DEVICE_CHOICES, parseFlags, required, UsageError, valueFlags } from '@atoll/flags'
 import type { Command } from '../command.ts'
-import { UsageError } from '../command.ts'
-import { parseFlags } from '../flags.ts'
-import { DEVICE_HELP, modelFromArgs, readInput, requireLoss } from './model-args.ts'
+import { checkModelFlags, modelFromArgs, readBatchFile } from './model-args.ts'
 
 const usage = [
   'Usage: atoll grads MODEL.onnx --batch BATCH.safetensors --loss cross-entropy --out GRADS.safetensors',
@@ -14,7 +13,7 @@ const usage = [
   'initializer (BatchNormalization running statistics are not trainable).',
   '',
   'Options:',
-  `  --device D   ${DEVICE_HELP}`,
+  `  --device D   ${DEVICE_CHOICES}`,
 ].join('\n')
 
 export const grads: Command = {
@@ -22,29 +21,20 @@ export const grads: Command = {
   summary: "compute an ONNX model's loss and parameter gradients on one batch",
   usage,
   async run(args) {
-    const { values, positionals } = parseFlags(
-      args,
-      {
-        batch: { type: 'string' },
-        loss: { type: 'string' },
-        out: { type: 'string' },
-        device: { type: 'string' },
-      },
-      true,
-    )
-    if (values.batch === undefined) throw new UsageError('--batch BATCH.safetensors is required')
-    if (values.out === undefined) throw new UsageError('--out GRADS.safetensors is required')
-    requireLoss(values.loss)
+    const { values, positionals } = parseFlags(args, valueFlags('batch', 'loss', 'out', 'device'), true)
+    const batchFile = required('batch', values.batch, 'BATCH.safetensors')
+    const out = required('out', values.out, 'GRADS.safetensors')
+    checkModelFlags(values)
     if (positionals.length !== 1) throw new UsageError('give exactly one MODEL.onnx')
-    const { computeGradients, DEFAULT_BACKEND, nodeBackends, readBatch } = await import('@atoll/runtime')
+    const { computeGradients, DEFAULT_BACKEND, nodeBackends } = await import('@atoll/runtime')
     const { writeSafetensors } = await import('@atoll/core')
     // one gradient per initializer in the file: duplicated tied weights are reported separately
     const model = await modelFromArgs(positionals, undefined, { retie: false })
-    const batch = readBatch(readInput(values.batch, 'batch'), model.graph, values.batch)
+    const batch = await readBatchFile(batchFile, model)
     const backend = await nodeBackends().resolve(values.device ?? DEFAULT_BACKEND)
     const result = await computeGradients(model.graph, batch, backend, model.loss)
-    writeFileSync(values.out, writeSafetensors(result.tensors))
-    console.error(`loss ${result.loss} · ${result.tensors.size - 1} gradients → ${values.out}`)
+    writeFileSync(out, writeSafetensors(result.tensors))
+    console.error(`loss ${result.loss} · ${result.tensors.size - 1} gradients → ${out}`)
     return 0
   },
 }

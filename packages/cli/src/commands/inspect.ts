@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import type { GraphSummary } from '@atoll/core'
-import { type Command, UsageError } from '../command.ts'
-import { numberFlag, parseFlags } from '../flags.ts'
+import { numberFlag, parseFlags, readInput, UsageError } from '@atoll/flags'
+import type { Command } from '../command.ts'
+import { bindingsFlag } from './model-args.ts'
 
 const usage = [
   'Usage: atoll inspect MODEL.onnx [--bind NAME=N,…] [--depth N] [--json]',
@@ -15,38 +15,6 @@ const usage = [
   '',
   'Exit code 0, or 3 when the model has ops Atoll cannot run (they are listed).',
 ].join('\n')
-
-function parseBindings(text: string | undefined): Record<string, number> {
-  const out: Record<string, number> = {}
-  if (text === undefined) return out
-  for (const pair of text.split(',')) {
-    const [name, value] = pair.split('=')
-    const n = numberFlag('bind', value, 1)
-    if (!name || n === undefined || !Number.isInteger(n))
-      throw new UsageError(`--bind wants NAME=INTEGER, got '${pair}'`)
-    out[name] = n
-  }
-  return out
-}
-
-/** A bound name the model does not have is a typo (`--bind btach=8`), not something to ignore. */
-export function checkBindings(bindings: Record<string, number>, symbols: string[]): void {
-  const unknown = Object.keys(bindings).filter((name) => !symbols.includes(name))
-  if (unknown.length > 0) {
-    const known = symbols.length > 0 ? symbols.join(', ') : 'none'
-    throw new UsageError(
-      `--bind names '${unknown.join("', '")}', not a symbolic input dimension (the model's: ${known})`,
-    )
-  }
-}
-
-function readModel(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path))
-  } catch (err) {
-    throw new UsageError(`cannot read the model '${path}': ${(err as Error).message}`)
-  }
-}
 
 const si = (n: number) => {
   const units: [number, string][] = [
@@ -103,14 +71,11 @@ export const inspect: Command = {
       true,
     )
     if (positionals.length !== 1) throw new UsageError('name exactly one ONNX file')
-    const depth = numberFlag('depth', values.depth, 1, 64)
-    if (depth !== undefined && !Number.isInteger(depth))
-      throw new UsageError(`--depth must be an integer, got '${values.depth}'`)
-    const bindings = parseBindings(values.bind)
+    const depth = numberFlag('depth', values.depth, { min: 1, max: 64, integer: true })
     // loaded here, not at the top: `atoll --help` and the other commands do not need core
     const { importOnnxGraph, inputSymbols, summarizeGraph } = await import('@atoll/core')
-    const graph = importOnnxGraph(readModel(positionals[0]), { supportedOps: 'any' })
-    checkBindings(bindings, inputSymbols(graph))
+    const graph = importOnnxGraph(readInput(positionals[0], 'MODEL.onnx'), { supportedOps: 'any' })
+    const bindings = bindingsFlag(values.bind, inputSymbols(graph))
     const summary = summarizeGraph(graph, { bindings, depth })
     console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary))
     return summary.unsupported.length > 0 ? 3 : 0

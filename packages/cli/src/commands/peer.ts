@@ -1,5 +1,5 @@
-import { type Command, UsageError } from '../command.ts'
-import { numberFlag, parseFlags } from '../flags.ts'
+import { numberFlag, parseFlags, UsageError } from '@atoll/flags'
+import type { Command } from '../command.ts'
 
 const usage = [
   'Usage: atoll peer [options]',
@@ -58,7 +58,7 @@ export const peer: Command = {
         mdns: values.mdns,
         metricsPort: values['metrics-port'],
         links: values['emulate-link'],
-        probeSeconds: numberFlag('probe-seconds', values['probe-seconds'], 0.01, 60),
+        probeSeconds: numberFlag('probe-seconds', values['probe-seconds'], { min: 0.01, max: 60 }),
         logLevel: values['log-level'],
       }),
     )

@@ -1,5 +1,5 @@
+import { numberFlag, parseFlags } from '@atoll/flags'
 import type { Command } from '../command.ts'
-import { numberFlag, parseFlags } from '../flags.ts'
 
 const usage = [
   'Usage: atoll peers [ADDR…] [--data-dir DIR] [--json] [--timeout S]',
@@ -23,7 +23,7 @@ export const peers: Command = {
     )
     const addrs =
       positionals.length > 0 ? positionals : daemonAddresses(values['data-dir'] ?? defaultDataDir())
-    const timeoutMs = (numberFlag('timeout', values.timeout, 0.1, 600) ?? 10) * 1000
+    const timeoutMs = (numberFlag('timeout', values.timeout, { min: 0.1, max: 600 }) ?? 10) * 1000
     const answer = await queryPeers(addrs, timeoutMs)
     if (values.json) {
       console.log(JSON.stringify(answer, null, 2))

@@ -1,8 +1,20 @@
-import { readFileSync, writeFileSync } from 'node:fs'
 import type { Graph } from '@atoll/core'
+import {
+  COUNT,
+  numberFlag,
+  outputFlag,
+  parseFlags,
+  readInput,
+  readJsonInput,
+  readTextInput,
+  required,
+  UsageError,
+  valueFlags,
+  writeJsonOutput,
+} from '@atoll/flags'
 import type { OpCost, SyncSpec } from '@atoll/sched'
-import { type Command, UsageError } from '../command.ts'
-import { numberFlag, outputFlag, parseFlags } from '../flags.ts'
+import type { Command } from '../command.ts'
+import { bindingsFlag } from './model-args.ts'
 
 /** Loaded on first use: `atoll --help` and the other commands need neither (start-up time). */
 let core: typeof import('@atoll/core')
@@ -41,17 +53,15 @@ export const plan: Command = {
 }
 
 function dreamddp(args: string[]): number {
-  const { values } = parseFlags(args, {
-    bp: { type: 'string' },
-    comm: { type: 'string' },
-    period: { type: 'string' },
-    json: { type: 'string' },
-  })
+  const { values } = parseFlags(args, valueFlags('bp', 'comm', 'period', 'json'))
   const json = outputFlag('json', values.json)
-  const period = numberFlag('period', required(values.period, 'period'), 1, 255)!
-  if (!Number.isInteger(period)) throw new UsageError(`--period must be an integer, got '${values.period}'`)
-  const bp = sched.parseLayerTimes(readText(required(values.bp, 'bp'), 'bp'), values.bp)
-  const comm = sched.parseLayerTimes(readText(required(values.comm, 'comm'), 'comm'), values.comm)
+  const period = numberFlag('period', required('period', values.period), { min: 1, max: 255, integer: true })!
+  const layerTimes = (flag: 'bp' | 'comm') => {
+    const path = required(flag, values[flag])
+    return sched.parseLayerTimes(readTextInput(path, `--${flag}`), path)
+  }
+  const bp = layerTimes('bp')
+  const comm = layerTimes('comm')
   const result = sched.planDreamDdp(sched.syncProblem(bp, comm, period))
   const b = result.baselines
   console.log(
@@ -61,35 +71,29 @@ function dreamddp(args: string[]): number {
       `syncs per period: ${result.syncs.solved} solved, ${result.syncs.filled} after fill-in`,
     ].join('\n'),
   )
-  if (json !== undefined) writeJson(json, result)
+  if (json !== undefined) writeJsonOutput(json, result)
   return 0
 }
 
 function fence(args: string[]): number {
-  const { values } = parseFlags(args, {
-    peers: { type: 'string' },
-    links: { type: 'string' },
-    model: { type: 'string' },
-    'micro-batches': { type: 'string' },
-    bind: { type: 'string' },
-    sync: { type: 'string' },
-    json: { type: 'string' },
-  })
+  const { values } = parseFlags(
+    args,
+    valueFlags('peers', 'links', 'model', 'micro-batches', 'bind', 'sync', 'json'),
+  )
   const json = outputFlag('json', values.json)
   const sync = syncFlag(values.sync)
-  const microBatches = numberFlag('micro-batches', values['micro-batches'], 1, 1e6)
-  if (microBatches !== undefined && !Number.isInteger(microBatches)) {
-    throw new UsageError(`--micro-batches must be an integer, got '${values['micro-batches']}'`)
-  }
-  const peers = sched.parsePeers(readJson(required(values.peers, 'peers'), 'peers'), values.peers)
-  const links = sched.parseLinks(readJson(required(values.links, 'links'), 'links'), values.links)
-  const ops = modelOps(required(values.model, 'model'), values.bind)
+  const microBatches = numberFlag('micro-batches', values['micro-batches'], { ...COUNT, max: 1e6 })
+  const peersFile = required('peers', values.peers)
+  const linksFile = required('links', values.links)
+  const peers = sched.parsePeers(readJsonInput(peersFile, '--peers'), peersFile)
+  const links = sched.parseLinks(readJsonInput(linksFile, '--links'), linksFile)
+  const ops = modelOps(required('model', values.model), values.bind)
   const input = { peers, links, ops, microBatches }
   const fenced = sched.planFence(input, { sync })
   const even = sched.planEven(input)
   console.log(sched.formatPlan(fenced, even))
   if (json !== undefined) {
-    writeJson(json, {
+    writeJsonOutput(json, {
       predictedStepSeconds: fenced.predicted.stepSeconds,
       evenStepSeconds: even.predicted.stepSeconds,
       speedupOverEven: even.predicted.stepSeconds / fenced.predicted.stepSeconds,
@@ -105,10 +109,11 @@ function fence(args: string[]): number {
 function modelOps(model: string, bind: string | undefined): OpCost[] {
   if (model.endsWith('.json')) {
     if (bind !== undefined) throw new UsageError('--bind applies to a model, not to an op-cost list')
-    return sched.parseOpCosts(readJson(model, 'model'), model)
+    return sched.parseOpCosts(readJsonInput(model, '--model'), model)
   }
   const graph = modelGraph(model)
-  return sched.opCostsOfGraph(graph, bindings(bind, graph))
+  // the micro-batch size: a model's batch dimension is what one stage sees at a time
+  return sched.opCostsOfGraph(graph, bindingsFlag(bind, core.inputSymbols(graph), { batch: 8 }))
 }
 
 function modelGraph(model: string): Graph {
@@ -121,15 +126,7 @@ function modelGraph(model: string): Graph {
     }
     return core.gpt2({ config: config as keyof typeof core.GPT2_CONFIGS, shapesOnly: true }).graph
   }
-  if (model.endsWith('.onnx')) {
-    let bytes: Uint8Array
-    try {
-      bytes = new Uint8Array(readFileSync(model))
-    } catch (err) {
-      throw new UsageError(`--model: cannot read '${model}': ${(err as Error).message}`)
-    }
-    return core.importOnnx(bytes)
-  }
+  if (model.endsWith('.onnx')) return core.importOnnx(readInput(model, '--model'))
   throw new UsageError(`--model must be gpt2:CONFIG, a .onnx file or a .json op-cost list, got '${model}'`)
 }
 
@@ -145,53 +142,4 @@ function syncFlag(text: string | undefined): SyncSpec | undefined {
     throw new UsageError(`--sync wants ssgd, local-sgd:H, diloco:H or dreamddp:H, got '${text}'`)
   }
   return { algorithm: algorithm as SyncSpec['algorithm'], period }
-}
-
-/** `--bind` over the default batch=8; a name the model has no symbol for is a typo, refused. */
-function bindings(text: string | undefined, graph: Graph): Record<string, number> {
-  const out: Record<string, number> = { batch: 8 }
-  const symbols = core.inputSymbols(graph)
-  for (const pair of text?.split(',').filter((p) => p !== '') ?? []) {
-    const [name, value] = pair.split('=')
-    const n = Number(value)
-    if (!name || !Number.isInteger(n) || n < 1)
-      throw new UsageError(`--bind wants NAME=POSITIVE_INT pairs, got '${pair}'`)
-    if (!symbols.includes(name)) {
-      throw new UsageError(
-        `--bind names '${name}', not a symbolic input dimension of the model (${symbols.join(', ') || 'none'})`,
-      )
-    }
-    out[name] = n
-  }
-  return out
-}
-
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined) throw new UsageError(`--${flag} is required`)
-  return value
-}
-
-function readText(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new UsageError(`--${flag}: cannot read '${path}': ${(err as Error).message}`)
-  }
-}
-
-function readJson(path: string, flag: string): unknown {
-  const text = readText(path, flag)
-  try {
-    return JSON.parse(text)
-  } catch (err) {
-    throw new UsageError(`--${flag}: '${path}' is not JSON: ${(err as Error).message}`)
-  }
-}
-
-function writeJson(path: string, value: unknown): void {
-  try {
-    writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`)
-  } catch (err) {
-    throw new UsageError(`--json: cannot write '${path}': ${(err as Error).message}`)
-  }
 }

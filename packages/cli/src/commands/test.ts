@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { globSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { COUNT, numberOr, parseFlags } from '@atoll/flags'
 import type { Command } from '../command.ts'
-import { parseFlags } from '../flags.ts'
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
 const testGlobs = ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts']
@@ -30,7 +30,12 @@ export const test: Command = {
       console.error(`atoll test: no test files match ${positionals.join(', ') || 'the workspace'}`)
       return 1
     }
-    const concurrency = values.concurrency ?? String(Math.max(2, availableParallelism()))
+    const concurrency = numberOr(
+      'concurrency',
+      values.concurrency,
+      Math.max(2, availableParallelism()),
+      COUNT,
+    )
     const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], {
       cwd: repoRoot,
       stdio: 'inherit',

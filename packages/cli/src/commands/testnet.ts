@@ -1,6 +1,15 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import {
+  choiceOrUndefined,
+  numberFlag,
+  outputFlag,
+  parseFlags,
+  splitCommandLine,
+  UsageError,
+  writeJsonOutput,
+} from '@atoll/flags'
+import {
   backendFor,
   composeYaml,
   downTestnet,
@@ -17,8 +26,7 @@ import {
   upTestnet,
   withPeersPerSite,
 } from '@atoll/testnet'
-import { type Command, UsageError } from '../command.ts'
-import { numberFlag, parseFlags } from '../flags.ts'
+import type { Command } from '../command.ts'
 
 function usage(): string {
   return [
@@ -57,7 +65,7 @@ async function up(args: string[]): Promise<number> {
     'no-peers': { type: 'boolean', default: false },
   })
   if (values.topology === undefined) throw new UsageError('up needs --topology NAME|FILE')
-  const perSite = numberFlag('peers', values.peers, 1, MAX_PEERS)
+  const perSite = numberFlag('peers', values.peers, { min: 1, max: MAX_PEERS })
   const loaded = loadTopology(values.topology)
   const topology = perSite === undefined ? loaded : withPeersPerSite(loaded, perSite)
   const startPeers = !values['no-peers'] && (await hasPeerCommand())
@@ -90,7 +98,9 @@ async function status(args: string[]): Promise<number> {
     retries: { type: 'string' },
     json: { type: 'string' },
   })
-  const seconds = numberFlag('seconds', values.seconds, 0.5, 30)
+  const seconds = numberFlag('seconds', values.seconds, { min: 0.5, max: 30 })
+  const retries = numberFlag('retries', values.retries, { min: 0, max: 10, integer: true })
+  const json = outputFlag('json', values.json)
   const state = requireState()
   printPeers(state)
   const report: Record<string, unknown> = {
@@ -104,26 +114,22 @@ async function status(args: string[]): Promise<number> {
     report.links = await measureLinks(state, {
       seconds,
       via,
-      retries: numberFlag('retries', values.retries, 0, 10),
+      retries,
       onLink: (l) =>
         console.log(
           `  ${`${l.from} → ${l.to}`.padEnd(18)} spec ${String(l.spec_mbit).padStart(6)}  measured ${l.measured_mbit} Mbit/s`,
         ),
     })
   }
-  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`)
+  if (json !== undefined) writeJsonOutput(json, report)
   return 0
 }
 
 function exec(args: string[]): number {
-  const dash = args.indexOf('--')
-  const [peerName] = args
-  const cmd = dash < 0 ? [] : args.slice(dash + 1)
-  if (peerName === undefined || peerName === '--' || dash !== 1 || cmd.length === 0) {
-    throw new UsageError('exec needs PEER -- CMD…')
-  }
+  const { own, passed: cmd = [] } = splitCommandLine(args)
+  if (own.length !== 1 || cmd.length === 0) throw new UsageError('exec needs PEER -- CMD…')
   const state = requireState()
-  const argv = [...backendFor(state.backend).shell(findPeer(state, peerName)).prefix, ...cmd]
+  const argv = [...backendFor(state.backend).shell(findPeer(state, own[0])).prefix, ...cmd]
   const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' })
   return r.status ?? 1
 }
@@ -137,12 +143,13 @@ function logs(args: string[]): number {
 
 async function exchange(args: string[]): Promise<number> {
   const { values } = parseFlags(args, { bytes: { type: 'string' }, json: { type: 'string' } })
-  const bytes = numberFlag('bytes', values.bytes, 1, 64 * 1024 * 1024) ?? 256 * 1024
-  const results = await exchangeAll(requireState(), Math.round(bytes), (r) =>
+  const bytes =
+    numberFlag('bytes', values.bytes, { min: 1, max: 64 * 1024 * 1024, integer: true }) ?? 256 * 1024
+  const json = outputFlag('json', values.json)
+  const results = await exchangeAll(requireState(), bytes, (r) =>
     console.log(`  ${`${r.from} → ${r.to} → ${r.from}`.padEnd(24)} ${r.bytes} bytes in ${r.seconds} s`),
   )
-  if (values.json !== undefined)
-    writeFileSync(values.json, `${JSON.stringify({ echoes: results }, null, 2)}\n`)
+  if (json !== undefined) writeJsonOutput(json, { echoes: results })
   return 0
 }
 
@@ -170,11 +177,9 @@ function draw(args: string[]): number {
 
 async function down(args: string[]): Promise<number> {
   const { values } = parseFlags(args, { backend: { type: 'string' } })
-  const only = values.backend
-  if (only !== undefined && only !== 'netns' && only !== 'docker') {
-    throw new UsageError(`--backend must be netns or docker, got '${only}'`)
-  }
-  const removed = await downTestnet(only)
+  const removed = await downTestnet(
+    choiceOrUndefined('backend', values.backend, ['netns', 'docker'] as const),
+  )
   console.log(removed.length === 0 ? 'nothing to remove' : `removed ${removed.join(', ')}`)
   return 0
 }
