@@ -75,7 +75,7 @@ export function reducedAxes(ctx: GradContext): number[] | undefined {
 }
 
 /** `g` (the reduced shape) broadcast back over the input shape of a reduction. */
-export function expandReduced(ctx: GradContext, g: string, axes: number[]): string {
+function expandReduced(ctx: GradContext, g: string, axes: number[]): string {
   const x = ctx.inputShape(0)
   const kept = x.map((d, i) => (axes.includes(i) ? 1 : d))
   return ctx.emit.op('Expand', [ctx.emit.reshape(g, kept), ctx.emit.ints(x)])
