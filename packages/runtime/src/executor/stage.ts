@@ -129,5 +129,3 @@ export class StageExecutor extends CompiledStage<Compiled, Pending> implements P
     return { graphs, forward, backward }
   }
 }
-
-export { toOnnx } from './compiled-stage.ts'
