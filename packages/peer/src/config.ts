@@ -1,7 +1,9 @@
 /** The daemon's configuration, validated in one place (the CLI passes flags through unchanged). */
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
+import { parseWith } from '@atoll/core'
 import { type LinkShape, multiaddr } from '@atoll/net'
+import * as z from 'zod/mini'
 import { DEVICES, type DeviceChoice } from './capabilities.ts'
 import { PeerConfigError } from './errors.ts'
 
@@ -48,53 +50,90 @@ export interface PeerOptions {
   graceMs?: number
 }
 
-/** Fills defaults and validates every field; throws PeerConfigError naming the bad one. */
-export function resolveConfig(o: PeerOptions = {}): PeerConfig {
-  const device = o.device ?? 'auto'
-  if (device !== 'auto' && !(DEVICES as readonly string[]).includes(device)) {
-    throw new PeerConfigError(`--device must be auto, ${DEVICES.join(', ')}; got '${device}'`)
-  }
-  const logLevel = o.logLevel ?? 'info'
-  if (!['trace', 'debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    throw new PeerConfigError(`--log-level must be trace, debug, info, warn or error; got '${logLevel}'`)
-  }
-  const probeSeconds = o.probeSeconds ?? 1
-  if (!(probeSeconds > 0 && probeSeconds <= 60)) {
-    throw new PeerConfigError(`--probe-seconds must be in (0, 60], got ${probeSeconds}`)
-  }
+/** The flag of each option, so that an error names what the user typed (options without a flag keep their name). */
+const FLAGS: Record<string, string> = {
+  dataDir: '--data-dir',
+  listen: '--listen',
+  announce: '--announce',
+  bootstrap: '--bootstrap',
+  device: '--device',
+  name: '--name',
+  metricsPort: '--metrics-port',
+  logLevel: '--log-level',
+  probeSeconds: '--probe-seconds',
+  links: '--emulate-link',
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
+
+const address = z.string().check(
+  z.superRefine((text, ctx) => {
+    try {
+      multiaddr(text)
+    } catch (err) {
+      ctx.issues.push({ code: 'custom', input: text, message: `a multiaddr (${(err as Error).message})` })
+    }
+  }),
+)
+const peerAddress = address.check(z.regex(/\/p2p\/\w+$/, { error: 'a multiaddr ending in /p2p/<peer id>' }))
+
+const peerOptions = z.object({
+  dataDir: z.optional(z.string().check(z.minLength(1))),
+  listen: z.optional(z.array(address)),
+  announce: z.optional(z.array(address)),
+  bootstrap: z.optional(z.array(peerAddress)),
+  device: z.optional(z.enum(['auto', ...DEVICES])),
+  // the capability report other peers parse allows 256 characters
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  relay: z.optional(z.boolean()),
+  mdns: z.optional(z.boolean()),
+  metricsPort: z.optional(z.string()),
+  logLevel: z.optional(z.enum(LOG_LEVELS)),
+  probeSeconds: z.optional(z.number().check(z.gt(0), z.lte(60))),
+  links: z.optional(z.array(z.string())),
+  graceMs: z.optional(z.number().check(z.gte(0))),
+})
+
+/** Fills defaults and validates every field; throws PeerConfigError naming the bad one by its flag. */
+export function resolveConfig(options: PeerOptions = {}): PeerConfig {
+  const o = parseWith(
+    peerOptions,
+    {
+      ...options,
+      listen: list(options.listen),
+      announce: list(options.announce),
+      bootstrap: list(options.bootstrap),
+    },
+    (problem) => {
+      const key = /^\w+/.exec(problem.path)?.[0] ?? ''
+      return new PeerConfigError(
+        `${FLAGS[key] ?? problem.path}: expected ${problem.expected}, found ${problem.found}`,
+      )
+    },
+  )
   return {
     dataDir: o.dataDir ?? defaultDataDir(),
-    listen: addrs('--listen', o.listen ?? DEFAULT_LISTEN),
-    announce: addrs('--announce', o.announce ?? []),
-    bootstrap: addrs('--bootstrap', o.bootstrap ?? [], true),
-    device: device as DeviceChoice,
+    listen: o.listen ?? DEFAULT_LISTEN,
+    announce: o.announce ?? [],
+    bootstrap: o.bootstrap ?? [],
+    device: o.device ?? 'auto',
     name: o.name ?? hostname(),
     relay: o.relay ?? false,
     mdns: o.mdns ?? false,
     metrics: o.metricsPort === undefined ? undefined : parseHostPort(o.metricsPort),
-    logLevel: logLevel as PeerConfig['logLevel'],
-    probeSeconds,
+    logLevel: o.logLevel ?? 'info',
+    probeSeconds: o.probeSeconds ?? 1,
     links: (o.links ?? []).map(parseLinkSpec),
     graceMs: o.graceMs ?? 10_000,
   }
 }
 
-/** Multiaddrs given as repeated flags or comma-separated; `withPeer`: each must end in /p2p/<id>. */
-function addrs(flag: string, values: string[], withPeer = false): string[] {
-  const out = values
-    .flatMap((v) => v.split(','))
+/** Multiaddrs given as repeated flags or comma-separated, as one list. */
+function list(values: string[] | undefined): string[] | undefined {
+  return values
+    ?.flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '')
-  for (const a of out) {
-    try {
-      multiaddr(a)
-    } catch (err) {
-      throw new PeerConfigError(`${flag} '${a}' is not a multiaddr: ${(err as Error).message}`)
-    }
-    if (withPeer && !/\/p2p\/\w+$/.test(a))
-      throw new PeerConfigError(`${flag} '${a}' must end in /p2p/<peer id>`)
-  }
-  return out
 }
 
 /** `9464` (loopback only) or `HOST:9464`. */

@@ -12,6 +12,7 @@ import { capabilityReport } from './capabilities.ts'
 import type { PeerConfig } from './config.ts'
 import { Membership } from './membership.ts'
 import { PeerMetrics } from './metrics.ts'
+import type { DaemonState } from './query.ts'
 import { type CapabilityReport, capabilitiesMethod, peersMethod } from './rpc.ts'
 
 export const ECHO_JOB = 'atoll/echo'
@@ -96,7 +97,7 @@ export class PeerDaemon {
       this.server = await metrics.serve(config.metrics.host, config.metrics.port)
     // `addresses` are what other peers are told (the announced ones, if any); `listen` is what a
     // client on this machine can dial
-    const state = {
+    const state: DaemonState = {
       peerId: mesh.peerId,
       addresses: this.addresses,
       listen: listenAddresses(mesh.node).map((a) => a.toString()),

@@ -8,6 +8,9 @@ export class PeerConfigError extends AtollError {
   }
 }
 
+/** A daemon's state file is not JSON or not a daemon's state; the message names the file and the field. */
+export class DaemonStateError extends AtollError {}
+
 /** `--device` named a device this machine cannot compute on. */
 export class DeviceUnavailableError extends AtollError {
   constructor(message = 'device unavailable') {

@@ -24,7 +24,7 @@ export {
   resolveConfig,
 } from './config.ts'
 export { createLogger, ECHO_JOB, PeerDaemon, STATE_FILE } from './daemon.ts'
-export { DeviceUnavailableError, PeerConfigError } from './errors.ts'
+export { DaemonStateError, DeviceUnavailableError, PeerConfigError } from './errors.ts'
 export { PeerMetrics } from './metrics.ts'
 export {
   type CapabilityReport,
@@ -34,4 +34,4 @@ export {
   type PeersAnswer,
   peersMethod,
 } from './rpc.ts'
-export { daemonAddresses, queryPeers } from './query.ts'
+export { type DaemonState, daemonAddresses, daemonState, queryPeers, readDaemonState } from './query.ts'

@@ -29,11 +29,22 @@ test('configuration is validated field by field, with the flag named', () => {
   assert.equal(c.links.length, 1)
   const fails = (o: Parameters<typeof resolveConfig>[0], message: RegExp) =>
     assert.throws(() => resolveConfig(o), { name: 'PeerConfigError', message })
-  fails({ device: 'tpu' }, /--device/)
-  fails({ listen: ['not-an-addr'] }, /--listen 'not-an-addr'/)
-  fails({ bootstrap: ['/ip4/1.2.3.4/tcp/4001'] }, /must end in \/p2p/)
-  fails({ logLevel: 'loud' }, /--log-level/)
-  fails({ probeSeconds: 0 }, /--probe-seconds/)
+  fails({ device: 'tpu' }, /^--device: expected one of "auto", "cpu", "cuda", "webgpu", found "tpu"$/)
+  fails(
+    { listen: ['/ip4/127.0.0.1/tcp/0,not-an-addr'] },
+    /^--listen: expected a multiaddr \(.+\), found "not-an-addr"$/,
+  )
+  fails(
+    { bootstrap: ['/ip4/1.2.3.4/tcp/4001'] },
+    /^--bootstrap: expected a multiaddr ending in \/p2p\/<peer id>, found "\/ip4\/1\.2\.3\.4\/tcp\/4001"$/,
+  )
+  fails(
+    { logLevel: 'loud' },
+    /^--log-level: expected one of "trace", "debug", "info", "warn", "error", found "loud"$/,
+  )
+  fails({ probeSeconds: 0 }, /^--probe-seconds: expected a finite number in \(0, 60\], found 0$/)
+  fails({ name: 'x'.repeat(300) }, /^--name: expected a string of 1 to 256 characters, found "x+…"$/)
+  fails({ graceMs: -1 }, /^graceMs: expected a finite number ≥ 0, found -1$/)
 })
 
 test('the device is the requested one when available, else the best available', () => {

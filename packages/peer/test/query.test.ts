@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { daemonAddresses, readDaemonState, STATE_FILE } from '../src/index.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'atoll-peer-state-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+const state = {
+  peerId: '12D3KooWtest',
+  addresses: ['/ip4/10.0.0.2/tcp/4001/p2p/12D3KooWtest'],
+  listen: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWtest'],
+  pid: 4242,
+}
+
+test('the daemon state file gives its addresses, the local ones first', () => {
+  writeFileSync(join(dir, STATE_FILE), JSON.stringify(state))
+  assert.deepEqual(readDaemonState(dir), state)
+  assert.deepEqual(daemonAddresses(dir), [...state.listen, ...state.addresses])
+})
+
+test('no state file means no daemon there; a corrupt or foreign one names the file and field', () => {
+  assert.throws(() => daemonAddresses(join(dir, 'nowhere')), {
+    name: 'PeerConfigError',
+    message: /no running peer found through .*nowhere\/peer\.json .*pass its address/,
+  })
+  const file = join(dir, STATE_FILE)
+  const refused = (content: string, message: RegExp) => {
+    writeFileSync(file, content)
+    assert.throws(() => daemonAddresses(dir), { name: 'DaemonStateError', message })
+    assert.equal(readFileSync(file, 'utf8'), content)
+  }
+  refused('{"peerId": ', /peer\.json is not JSON: /)
+  refused(JSON.stringify({ ...state, pid: 'x' }), /peer\.json: pid: expected an integer ≥ 1, found "x"$/)
+  refused(
+    JSON.stringify({ ...state, listen: [7] }),
+    /peer\.json: listen\[0\]: expected a string of at most 4096 characters, found 7$/,
+  )
+  refused(JSON.stringify({ ...state, listen: [], addresses: [] }), /peer\.json lists no address$/)
+})
