@@ -2,16 +2,14 @@
  * Docker end to end, as root: three peer containers in three sites (and the router container) come up
  * from an image assembled from local files, shape their own links with tc, find each other through
  * the first peer, exchange tensors over the shaped links, and come down leaving nothing behind.
- * Skipped when not root. Installs docker.io and starts dockerd when they are missing, like the CLI.
+ * Skipped when not root. Installs docker.io and starts dockerd when they are missing, like the CLI;
+ * stops the dockerd it started (by pid) and puts back what it changed on the host (helpers/docker-host.ts).
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import {
   DOCKER_LABEL,
   dockerBackend,
@@ -19,11 +17,11 @@ import {
   type MeasuredLink,
   type TestnetState,
 } from '../packages/testnet/src/index.ts'
+import { dockerHostBefore, restoreDockerHost } from './helpers/docker-host.ts'
+import { pollPeers, testnetCli } from './helpers/testnet.ts'
 
-const main = fileURLToPath(new URL('../packages/cli/src/main.ts', import.meta.url))
-const dir = mkdtempSync(join(tmpdir(), 'atoll-testnet-docker-'))
-const env = { ...process.env, ATOLL_TESTNET_DIR: dir }
-const atoll = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env })
+const cli = testnetCli('atoll-testnet-docker-')
+const { dir, atoll } = cli
 const TOLERANCE = 0.1
 const PROBE_HIGH = 0.25
 const topology = `
@@ -45,26 +43,24 @@ const labelled = (kind: 'ps' | 'network') => {
   return r.stdout.split('\n').filter(Boolean).sort()
 }
 
-// The test cleans up the root services it started: dockerd is stopped again when it was not running.
-const engineWasUp = isRoot() && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0
+const skip = !isRoot()
+  ? 'needs root (dockerd, and tc inside the containers)'
+  : dockerBackend.leftovers().length > 0
+    ? `a Docker testnet is up on this machine (${dockerBackend.leftovers().join(', ')}); run \`atoll testnet down\``
+    : false
+// Taken before anything starts: what the test changes on the host is put back when it ends.
+const host = skip === false ? dockerHostBefore() : undefined
 
 after(async () => {
-  if (isRoot()) atoll('testnet', 'down', '--backend', 'docker')
+  if (host !== undefined) {
+    atoll('testnet', 'down', '--backend', 'docker')
+    await restoreDockerHost(host)
+  }
   rmSync(dir, { recursive: true, force: true })
-  if (isRoot() && !engineWasUp) await stopDockerd()
 })
 
-async function stopDockerd(): Promise<void> {
-  spawnSync('pkill', ['-TERM', '-x', 'dockerd'])
-  for (let i = 0; i < 120 && spawnSync('pgrep', ['-x', 'dockerd']).status === 0; i++) await sleep(250)
-}
-
 test('three containers: up, find each other, exchange tensors over shaped links, down', {
-  skip: !isRoot()
-    ? 'needs root (dockerd, and tc inside the containers)'
-    : dockerBackend.leftovers().length > 0
-      ? `a Docker testnet is up on this machine (${dockerBackend.leftovers().join(', ')}); run \`atoll testnet down\``
-      : false,
+  skip,
   timeout: 280_000,
 }, async () => {
   const file = join(dir, 'tri.yaml')
@@ -114,29 +110,10 @@ test('three containers: up, find each other, exchange tensors over shaped links,
   assert.deepEqual(labelled('network'), [])
 })
 
-/** Polls `atoll peers` inside the container until its daemon knows and is connected to `names`. */
-async function knowsOthers(peer: string, names: string[], timeoutMs = 90_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  let last = ''
-  while (Date.now() < until) {
-    const r = atoll(
-      'testnet',
-      'exec',
-      peer,
-      '--',
-      'node',
-      '/app/packages/cli/src/main.ts',
-      'peers',
-      '--data-dir',
-      '/atoll-peer',
-      '--json',
-    )
-    last = r.stdout + r.stderr
-    if (r.status === 0) {
-      const known = (JSON.parse(r.stdout) as { peers: { name?: string; connected: boolean }[] }).peers
-      if (names.every((n) => known.some((k) => k.name === n && k.connected))) return
-    }
-    await sleep(1000)
-  }
-  assert.fail(`${peer} does not know ${names.join(', ')}: ${last.slice(-1500)}`)
+/** Waits until the daemon in `peer`'s container knows and is connected to `names`. */
+function knowsOthers(peer: string, names: string[]): Promise<true> {
+  const inContainer = { cli: ['node', '/app/packages/cli/src/main.ts'], dataDir: '/atoll-peer' }
+  const connected = (known: { name?: string; connected: boolean }[]) =>
+    names.every((n) => known.some((k) => k.name === n && k.connected)) || undefined
+  return pollPeers(cli, peer, inContainer, connected, 90_000)
 }

@@ -5,13 +5,9 @@
  * Skipped when not root.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import {
   isAlive,
   isRoot,
@@ -19,11 +15,11 @@ import {
   type TestnetState,
   testnetNamespaces,
 } from '../packages/testnet/src/index.ts'
+import { atollMain } from './helpers/peer-process.ts'
+import { pollPeers, testnetCli } from './helpers/testnet.ts'
 
-const main = fileURLToPath(new URL('../packages/cli/src/main.ts', import.meta.url))
-const dir = mkdtempSync(join(tmpdir(), 'atoll-testnet-'))
-const env = { ...process.env, ATOLL_TESTNET_DIR: dir }
-const atoll = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env })
+const cli = testnetCli('atoll-testnet-')
+const { dir, atoll } = cli
 /** The spec is a ceiling: a measurement can fall short when the two cores are busy, never overshoot. */
 const TOLERANCE = 0.1
 /** The fastest link the probe is asked to measure exactly (see below). */
@@ -123,38 +119,16 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
   assert.match(atoll('testnet', 'down', '--backend', 'netns').stdout, /nothing to remove/)
 })
 
-/** Polls `atoll peers` inside `peer` until its daemon has probed `names`; their round trips in ms. */
-async function probedRtts(
-  peer: string,
-  names: string[],
-  timeoutMs = 60_000,
-): Promise<Record<string, number>> {
-  const until = Date.now() + timeoutMs
-  let last = ''
-  while (Date.now() < until) {
-    const r = atoll(
-      'testnet',
-      'exec',
-      peer,
-      '--',
-      process.execPath,
-      main,
-      'peers',
-      '--data-dir',
-      join(dir, peer),
-      '--json',
+/** Waits until the daemon in `peer` has probed `names`; their round trips in ms. */
+function probedRtts(peer: string, names: string[]): Promise<Record<string, number>> {
+  const inNamespace = { cli: [process.execPath, atollMain], dataDir: join(dir, peer) }
+  const rtts = (known: { name?: string; rttMs?: number }[]) => {
+    const found = Object.fromEntries(
+      known.filter((k) => k.rttMs !== undefined).map((k) => [k.name, k.rttMs!]),
     )
-    last = r.stdout + r.stderr
-    if (r.status === 0) {
-      const known = (JSON.parse(r.stdout) as { peers: { name?: string; rttMs?: number }[] }).peers
-      const rtts = Object.fromEntries(
-        known.filter((k) => k.rttMs !== undefined).map((k) => [k.name, k.rttMs!]),
-      )
-      if (names.every((n) => n in rtts)) return rtts
-    }
-    await sleep(1000)
+    return names.every((n) => n in found) ? found : undefined
   }
-  return assert.fail(`${peer} has not probed ${names.join(', ')}: ${last.slice(-1500)}`)
+  return pollPeers(cli, peer, inNamespace, rtts, 60_000)
 }
 
 test('after a crash (no state file) up refuses and down still removes everything', { skip }, () => {

@@ -1,11 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TestnetError } from './errors.ts'
 import { tryRun } from './sh.ts'
 
 /** dockerd's output goes here when `atoll testnet up --docker` starts it. */
 export const DOCKERD_LOG = '/var/log/atoll-dockerd.log'
+/**
+ * The dockerd that `up --docker` starts writes its pid here (and removes it when it exits), so that
+ * it can be told apart from one someone else runs. /run is a tmpfs: it goes at reboot with the process.
+ */
+export const DOCKERD_PIDFILE = '/run/atoll-dockerd.pid'
 const DOCKERD_START_MS = 60_000
 
 const has = (bin: string) => tryRun(['sh', '-c', `command -v ${bin}`]).status === 0
@@ -42,7 +47,10 @@ export async function ensureDocker(log?: (m: string) => void): Promise<void> {
   const fd = openSync(DOCKERD_LOG, 'a')
   let failed: Error | undefined
   try {
-    const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', fd, fd] })
+    const child = spawn('dockerd', ['--pidfile', DOCKERD_PIDFILE], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    })
     child.on('error', (err) => {
       failed = err
     })
@@ -57,6 +65,17 @@ export async function ensureDocker(log?: (m: string) => void): Promise<void> {
     await sleep(250)
   }
   throw new TestnetError(`dockerd did not answer within ${DOCKERD_START_MS / 1000} s; see ${DOCKERD_LOG}`)
+}
+
+/** The pid of the dockerd that `up --docker` started, while it runs (a stale pid file names none). */
+export function startedDockerd(): number | undefined {
+  try {
+    const pid = Number(readFileSync(DOCKERD_PIDFILE, 'utf8').trim())
+    if (!Number.isInteger(pid) || pid <= 0) return undefined
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd' ? pid : undefined
+  } catch {
+    return undefined // no pid file, or no such process
+  }
 }
 
 /** apt-get's progress goes to stderr, so the CLI's stdout stays clean. */

@@ -24,7 +24,7 @@ export {
 } from './container.ts'
 export { LABEL as DOCKER_LABEL, dockerBackend } from './docker-backend.ts'
 export { ensureImage, imageFingerprint } from './docker-build.ts'
-export { DOCKERD_LOG, ensureDocker } from './docker-engine.ts'
+export { DOCKERD_LOG, DOCKERD_PIDFILE, ensureDocker, startedDockerd } from './docker-engine.ts'
 export { dependencyEntries, IMAGE_REPO } from './docker-image.ts'
 export { PEER_PORT, peerDaemonArgv } from './daemons.ts'
 export * from './errors.ts'
