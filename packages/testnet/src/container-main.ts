@@ -5,6 +5,7 @@
  * daemon) or, without one, stays up until stopped.
  */
 import { spawn } from 'node:child_process'
+import { parseJson } from '@atoll/core'
 import {
   bootstrapAddress,
   interfaceWith,
@@ -13,15 +14,14 @@ import {
   routerContainerSetup,
   SHAPED_LINE,
 } from './container.ts'
+import { TestnetError } from './errors.ts'
 import { DOCKER_ADDRESSING, planNetwork } from './plan.ts'
 import { run } from './sh.ts'
 import { parseTopology } from './topology.ts'
 
 const role = process.env.ATOLL_TESTNET_PEER ?? ''
-const plan = planNetwork(
-  parseTopology(JSON.parse(process.env.ATOLL_TESTNET_TOPOLOGY ?? 'null')),
-  DOCKER_ADDRESSING,
-)
+const topology = parseJson(process.env.ATOLL_TESTNET_TOPOLOGY ?? '', 'ATOLL_TESTNET_TOPOLOGY', TestnetError)
+const plan = planNetwork(parseTopology(topology), DOCKER_ADDRESSING)
 const setup =
   role === ROUTER_ROLE
     ? routerContainerSetup(plan, interfaceWith)

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import * as z from 'zod/mini'
 import { TestnetError } from './errors.ts'
 import { DOCKER_ADDRESSING, type NetPlan } from './plan.ts'
 import { siteLinkShaping, type TcCommand, wholeLink } from './shaping.ts'
-import { run } from './sh.ts'
+import { parseOutput, run } from './sh.ts'
 
 /** The name the router container answers to in ATOLL_TESTNET_PEER. */
 export const ROUTER_ROLE = 'router'
@@ -13,12 +12,15 @@ const IFB = 'atoll-ifb'
 /** Printed once the container has shaped its links; the backend waits for it. */
 export const SHAPED_LINE = 'atoll-testnet: shaped'
 
+/** What `ip -j addr show` says of the interfaces, as far as the testnet reads it. */
+const ipAddresses = z.array(
+  z.object({ ifname: z.string(), addr_info: z.array(z.object({ local: z.optional(z.string()) })) }),
+)
+
 /** The container's interface that carries `address` (Docker names them eth0, eth1… in no fixed order). */
 export function interfaceWith(address: string): string {
-  const links = JSON.parse(run(['ip', '-j', '-4', 'addr', 'show'])) as {
-    ifname: string
-    addr_info: { local: string }[]
-  }[]
+  const argv = ['ip', '-j', '-4', 'addr', 'show']
+  const links = parseOutput(argv, run(argv), ipAddresses)
   const hit = links.find((l) => l.addr_info.some((a) => a.local === address))
   if (hit === undefined) throw new TestnetError(`no interface has ${address} in this container`)
   return hit.ifname
@@ -78,26 +80,26 @@ export function routerContainerSetup(plan: NetPlan, devFor: (address: string) =>
   ]
 }
 
-/** `atoll peer` writes its addresses to this file in its data directory (@atoll/peer's STATE_FILE). */
-const PEER_STATE_FILE = 'peer.json'
 const BOOTSTRAP_WAIT_MS = 120_000
 
 /** Waits for the daemon whose data directory is `dir` to write its state, and returns its address on `ip`. */
 export async function bootstrapAddress(dir: string, ip: string): Promise<string> {
+  // imported here: @atoll/peer brings onnxruntime, which the router container has no use for
+  const { readDaemonState } = await import('@atoll/peer')
   const deadline = Date.now() + BOOTSTRAP_WAIT_MS
+  let last = 'no state file yet'
   while (Date.now() < deadline) {
     try {
-      const state = JSON.parse(readFileSync(join(dir, PEER_STATE_FILE), 'utf8')) as { addresses?: unknown }
-      const hit = Array.isArray(state.addresses)
-        ? state.addresses.find((a): a is string => typeof a === 'string' && a.startsWith(`/ip4/${ip}/tcp/`))
-        : undefined
+      const hit = readDaemonState(dir).addresses.find((a) => a.startsWith(`/ip4/${ip}/tcp/`))
       if (hit !== undefined) return hit
-    } catch {
-      // not written yet
+      last = `no address on ${ip} yet`
+    } catch (err) {
+      // not written yet, or caught half-written
+      last = (err as Error).message
     }
     await sleep(250)
   }
   throw new TestnetError(
-    `no peer state with an address on ${ip} in ${dir} after ${BOOTSTRAP_WAIT_MS / 1000} s`,
+    `no peer state with an address on ${ip} in ${dir} after ${BOOTSTRAP_WAIT_MS / 1000} s (${last})`,
   )
 }

@@ -53,6 +53,9 @@ export class CommandFailedError extends AtollError {
   }
 }
 
+/** A tool (ip, a testnet helper) printed something other than the JSON the testnet reads from it. */
+export class ToolOutputError extends AtollError {}
+
 /** A throughput measurement did not produce a result (the receiver saw no data, or the tool failed). */
 export class MeasureError extends AtollError {}
 

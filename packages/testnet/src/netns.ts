@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import * as z from 'zod/mini'
 import { type NetPlan, PEER_IF, PREFIX, type PeerPlan, ROUTER_NS, type SitePlan } from './plan.ts'
 import { shapingCommands } from './shaping.ts'
-import { run, tryRun } from './sh.ts'
+import { parseOutput, run, tryRun } from './sh.ts'
 
 /** Router bridges queue like a NIC: a bridge has no queue of its own, and an htb leaf would get none. */
 const BRIDGE_TXQUEUELEN = '1000'
@@ -24,9 +25,13 @@ export function testnetNamespaces(): string[] {
     .sort()
 }
 
+/** What `ip -j link show` says of an interface, as far as the testnet reads it. */
+const ipLinks = z.array(z.object({ ifalias: z.optional(z.string()) }))
+
 function isMarked(ns: string): boolean {
-  const r = tryRun(['ip', '-n', ns, '-j', 'link', 'show', 'lo'])
-  return r.status === 0 && (JSON.parse(r.stdout) as { ifalias?: string }[])[0]?.ifalias === NS_MARK
+  const argv = ['ip', '-n', ns, '-j', 'link', 'show', 'lo']
+  const r = tryRun(argv)
+  return r.status === 0 && parseOutput(argv, r.stdout, ipLinks)[0]?.ifalias === NS_MARK
 }
 
 const ip = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args])

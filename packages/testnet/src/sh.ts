@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { CommandFailedError, NotRootError } from './errors.ts'
+import { parseJson, parseWith } from '@atoll/core'
+import type * as z from 'zod/mini'
+import { CommandFailedError, NotRootError, ToolOutputError } from './errors.ts'
 
 export interface Ran {
   status: number | null
@@ -19,6 +21,13 @@ export function run(argv: string[], input?: string): string {
   const r = tryRun(argv, input)
   if (r.status !== 0) throw new CommandFailedError(argv, r.status, r.stderr)
   return r.stdout
+}
+
+/** A command's JSON output parsed with `schema`; anything else is a ToolOutputError naming the field. */
+export function parseOutput<T>(argv: string[], stdout: string, schema: z.ZodMiniType<T>): T {
+  const what = `the output of '${argv.join(' ')}'`
+  const raw = parseJson(stdout, what, ToolOutputError)
+  return parseWith(schema, raw, (problem) => new ToolOutputError(`${what}: ${problem.message}`))
 }
 
 export function isRoot(): boolean {
