@@ -19,6 +19,27 @@ export interface FrameWriterOptions {
   onBytes?: (bytes: number) => void
 }
 
+function frameLength(parts: Uint8Array[]): number {
+  const total = parts.reduce((n, p) => n + p.byteLength, 0)
+  if (total > MAX_FRAME_BYTES) {
+    throw new MalformedFrameError(`frame of ${total} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`)
+  }
+  return total
+}
+
+/** One whole frame (length prefix, then the concatenation of `parts`) in one buffer. */
+export function encodeFrame(...parts: Uint8Array[]): Uint8Array {
+  const total = frameLength(parts)
+  const whole = new Uint8Array(FRAME_PREFIX_BYTES + total)
+  new DataView(whole.buffer).setUint32(0, total)
+  let off = FRAME_PREFIX_BYTES
+  for (const p of parts) {
+    whole.set(p, off)
+    off += p.byteLength
+  }
+  return whole
+}
+
 export class FrameWriter {
   private delivered: Promise<void> = Promise.resolve()
   readonly stream: Stream
@@ -31,24 +52,17 @@ export class FrameWriter {
 
   /** Writes one frame whose body is the concatenation of `parts`. */
   async write(...parts: Uint8Array[]): Promise<void> {
-    const total = parts.reduce((n, p) => n + p.byteLength, 0)
-    if (total > MAX_FRAME_BYTES) {
-      throw new MalformedFrameError(`frame of ${total} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`)
-    }
+    const total = frameLength(parts)
+    if (total <= COALESCE_BYTES) return this.send(encodeFrame(...parts))
     const prefix = new Uint8Array(FRAME_PREFIX_BYTES)
     new DataView(prefix.buffer).setUint32(0, total)
-    if (total <= COALESCE_BYTES) {
-      const whole = new Uint8Array(FRAME_PREFIX_BYTES + total)
-      whole.set(prefix)
-      let off = FRAME_PREFIX_BYTES
-      for (const p of parts) {
-        whole.set(p, off)
-        off += p.byteLength
-      }
-      return this.send(whole)
-    }
     await this.send(prefix)
     for (const p of parts) await this.send(p)
+  }
+
+  /** Writes a frame that `encodeFrame` built, as one write (a sender of many equal frames builds it once). */
+  async writeEncoded(frame: Uint8Array): Promise<void> {
+    return this.send(frame)
   }
 
   /** Closes the writable end once every (possibly delayed) byte has been handed to the stream. */
