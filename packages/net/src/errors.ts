@@ -53,6 +53,9 @@ export class UnknownMethodError extends AtollError {}
 /** A probe could not be completed (stream failure, bad answer). */
 export class ProbeFailedError extends AtollError {}
 
+/** A peer asked this node to probe for it without holding this node's probe floor. */
+export class ProbeFloorError extends AtollError {}
+
 /** The identity file in the data directory is unreadable, corrupt or readable by others. */
 export class IdentityFileError extends AtollError {}
 

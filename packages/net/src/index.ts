@@ -33,6 +33,15 @@ export { createNode, listenAddresses, type NodeOptions } from './node.ts'
 export { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 export type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 export { LinkProbe, type ProbeInit, type ProbeResult } from './probe.ts'
+export {
+  type AcquireOptions,
+  type FloorHold,
+  floorMethod,
+  MAX_FLOOR_MS,
+  MAX_RUN_SECONDS,
+  ProbeFloor,
+  probeRunMethod,
+} from './probe-floor.ts'
 export type { NetObserver, PeerTarget, ProtocolContext, ProtocolHost } from './protocol.ts'
 export { stripeCount, stripeRange } from './stripe.ts'
 export { type SendOptions, type TensorInit, TensorTransport } from './tensor.ts'

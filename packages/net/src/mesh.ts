@@ -6,6 +6,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { type CtrlInit, CtrlRpc } from './ctrl.ts'
 import { LinkTable } from './link.ts'
 import { LinkProbe, type ProbeInit } from './probe.ts'
+import { ProbeFloor } from './probe-floor.ts'
 import type { NetObserver, ProtocolContext } from './protocol.ts'
 import { type TensorInit, TensorTransport } from './tensor.ts'
 
@@ -20,6 +21,8 @@ export class AtollMesh {
   readonly links = new LinkTable()
   readonly ctrl: CtrlRpc
   readonly probe: LinkProbe
+  /** Who may probe now: one probe at a time in the whole mesh (see probe-floor.ts). */
+  readonly floor: ProbeFloor
   readonly tensors: TensorTransport
   readonly node: Libp2p
 
@@ -28,6 +31,7 @@ export class AtollMesh {
     const ctx: ProtocolContext = { host: node, links: this.links, observer: init.observer }
     this.ctrl = new CtrlRpc(ctx, init.ctrl)
     this.probe = new LinkProbe(ctx, init.probe)
+    this.floor = new ProbeFloor(this.ctrl, this.probe, node.peerId.toString())
     this.tensors = new TensorTransport(ctx, init.tensor)
   }
 
