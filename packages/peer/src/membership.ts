@@ -1,10 +1,11 @@
 /**
  * The peers this daemon knows. A peer that speaks `/atoll/ctrl/1` (learnt from identify) is asked for its
  * capability report and its own peer list; peers on that list are dialled (peer exchange: three peers
- * that share one bootstrap address end up knowing each other). Each peer's link is probed once, one
- * probe at a time so probes do not split the link between them, and again when the result gets old.
+ * that share one bootstrap address end up knowing each other). Each peer's link is probed once, and
+ * again when the result gets old, each time holding the mesh's probe floor (@atoll/net): no other probe
+ * runs anywhere in the mesh meanwhile, and none of ours while a measurement holds it.
  */
-import { type AtollMesh, CTRL_PROTOCOL, multiaddr, type PeerId, type ProbeResult } from '@atoll/net'
+import { type AtollMesh, CTRL_PROTOCOL, multiaddr, type PeerId } from '@atoll/net'
 import type { Logger } from 'pino'
 import type { PeerMetrics } from './metrics.ts'
 import { type CapabilityReport, capabilitiesMethod, type PeerSummary, peersMethod } from './rpc.ts'
@@ -22,7 +23,6 @@ interface PeerRecord {
   addresses: string[]
   connected: boolean
   capabilities?: CapabilityReport
-  probe?: ProbeResult
   error?: string
   /** When the capability report and peer list were last fetched (ms since the epoch). */
   learntAt?: number
@@ -34,6 +34,13 @@ function pause(ms: number): Promise<void> {
 
 /** identify runs again on every protocol or address change; within this window a peer is not re-asked. */
 const RELEARN_MS = 30_000
+/**
+ * The lease a background probe asks for. A probe takes its budget plus a few round trips and is
+ * released as soon as it ends; the lease only bounds how long a daemon that dies mid-probe blocks others.
+ */
+const FLOOR_MS = 30_000
+/** How long one turn keeps asking for the floor before the peer goes back to the end of the queue. */
+const FLOOR_WAIT_MS = 10_000
 
 export class Membership {
   private readonly records = new Map<string, PeerRecord>()
@@ -85,20 +92,26 @@ export class Membership {
     clearInterval(this.timer)
   }
 
-  /** What `atoll.peers` answers: every known peer with its device, FLOP/s, RTT and bandwidth. */
+  /**
+   * What `atoll.peers` answers: every known peer with its device, FLOP/s, RTT and bandwidth (the latest
+   * probe, ours or one a measurement asked for).
+   */
   summaries(): PeerSummary[] {
-    return [...this.records.values()].map((r) => ({
-      peerId: r.peerId.toString(),
-      name: r.capabilities?.name,
-      addresses: r.addresses,
-      connected: r.connected,
-      device: r.capabilities?.device,
-      flops: r.capabilities?.flops,
-      rttMs: r.probe?.rttMs,
-      bytesPerSecond: r.probe?.bytesPerSecond,
-      probedAt: r.probe?.measuredAt,
-      error: r.error,
-    }))
+    return [...this.records.values()].map((r) => {
+      const probe = this.mesh.probe.cached(r.peerId.toString())
+      return {
+        peerId: r.peerId.toString(),
+        name: r.capabilities?.name,
+        addresses: r.addresses,
+        connected: r.connected,
+        device: r.capabilities?.device,
+        flops: r.capabilities?.flops,
+        rttMs: probe?.rttMs,
+        bytesPerSecond: probe?.bytesPerSecond,
+        probedAt: probe?.measuredAt,
+        error: r.error,
+      }
+    })
   }
 
   private async learn(peerId: PeerId): Promise<void> {
@@ -164,29 +177,42 @@ export class Membership {
         peerId !== undefined && !this.stopped;
         peerId = this.queue.shift()
       ) {
-        const rec = this.records.get(peerId.toString())
-        try {
-          // Daemons that start together would otherwise probe in lockstep, and two probes between
-          // different pairs of the same two sites share (and each halve) the link between them: a
-          // random pause decorrelates them.
-          await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()))
-          const result = await this.mesh.probe.probe(peerId, { maxAgeMs: this.options.reprobeMs / 2 })
-          if (rec?.probe === result) continue // still fresh from the cache
-          if (rec !== undefined) rec.probe = result
-          this.metrics.probed(result)
-          this.log.info(
-            { peer: result.peer, rttMs: result.rttMs, bytesPerSecond: result.bytesPerSecond },
-            'link probed',
-          )
-        } catch (err) {
-          this.log.warn(
-            { peer: peerId.toString(), err: { name: (err as Error).name, message: (err as Error).message } },
-            'probe failed',
-          )
-        }
+        // daemons that start together would otherwise ask for the floor in lockstep and refuse each other
+        await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()))
+        if (!(await this.probeOnFloor(peerId))) this.queue.push(peerId)
       }
     } finally {
       this.probing = false
     }
+  }
+
+  /** Probes `peerId` unless its result is fresh, holding the floor; false when the floor was not had. */
+  private async probeOnFloor(peerId: PeerId): Promise<boolean> {
+    const id = peerId.toString()
+    const last = this.mesh.probe.cached(id)
+    if (last !== undefined && Date.now() - last.measuredAt <= this.options.reprobeMs / 2) return true
+    await this.mesh.floor.whenFree()
+    const peers = [...this.records.values()].filter((r) => r.connected).map((r) => r.peerId)
+    const hold = await this.mesh.floor.acquire(peers, FLOOR_MS, { waitMs: FLOOR_WAIT_MS })
+    if (hold === undefined) {
+      this.log.debug({ peer: id, holder: this.mesh.floor.blockedBy() }, 'probe deferred: the floor is taken')
+      return false
+    }
+    try {
+      const result = await this.mesh.probe.probe(peerId)
+      this.metrics.probed(result)
+      this.log.info(
+        { peer: result.peer, rttMs: result.rttMs, bytesPerSecond: result.bytesPerSecond },
+        'link probed',
+      )
+    } catch (err) {
+      this.log.warn(
+        { peer: id, err: { name: (err as Error).name, message: (err as Error).message } },
+        'probe failed',
+      )
+    } finally {
+      await hold.release()
+    }
+    return true
   }
 }
