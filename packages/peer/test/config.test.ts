@@ -58,7 +58,7 @@ test('the device is the requested one when available, else the best available', 
   assert.throws(() => chooseDevice(devices, 'cuda'), { name: 'DeviceUnavailableError', message: /no driver/ })
 })
 
-test('the hand-written calibration model is a MatMul onnxruntime runs correctly', async () => {
+test('the calibration model is a MatMul onnxruntime runs correctly', async () => {
   const session = await ort.InferenceSession.create(matmulModel(2))
   const a = new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [2, 2])
   const b = new ort.Tensor('float32', Float32Array.of(5, 6, 7, 8), [2, 2])
