@@ -45,12 +45,14 @@ async function knowsAll(peer: PeerProcess, others: PeerProcess[], timeoutMs = 45
 test('three peers find each other from one bootstrap address', { timeout: 120_000 }, async () => {
   const boot = await PeerProcess.start([...fast, '--name', 'boot'])
   peers.push(boot)
+  // each is kept as soon as it runs, so that `after` stops it even when its sibling fails to start
   const joiners = await Promise.all(
-    ['p1', 'p2'].map((name) =>
-      PeerProcess.start([...fast, '--name', name, '--bootstrap', boot.addresses[0]]),
-    ),
+    ['p1', 'p2'].map(async (name) => {
+      const joiner = await PeerProcess.start([...fast, '--name', name, '--bootstrap', boot.addresses[0]])
+      peers.push(joiner)
+      return joiner
+    }),
   )
-  peers.push(...joiners)
   const [p1, p2] = joiners
   await Promise.all([knowsAll(boot, [p1, p2]), knowsAll(p1, [boot, p2]), knowsAll(p2, [boot, p1])])
 
@@ -66,7 +68,8 @@ test('three peers find each other from one bootstrap address', { timeout: 120_00
 })
 
 test('the peer id survives a restart with the same data directory', { timeout: 60_000 }, async () => {
-  const first = peers[0] ?? (await PeerProcess.start(fast))
+  if (peers.length === 0) peers.push(await PeerProcess.start(fast))
+  const first = peers[0]
   const { code } = await first.stop('SIGTERM')
   assert.equal(code, 0)
   const again = await PeerProcess.start(fast, first.dataDir)

@@ -176,7 +176,7 @@ test('malformed frames and oversized headers are reset and logged; the daemon ke
 
 test('a sender killed mid-transfer: typed error, no partial tensor, the daemon keeps serving', {
   timeout: 60_000,
-}, async () => {
+}, async (t) => {
   const child = spawn(
     process.execPath,
     [sender, daemon.addresses[0], String(64 << 20), String(16e6), 'killed'],
@@ -185,6 +185,10 @@ test('a sender killed mid-transfer: typed error, no partial tensor, the daemon k
     },
   )
   const exited = new Promise((resolve) => child.on('exit', resolve))
+  // a failed assertion before the kill below must not leave the sender running
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
   createInterface({ input: child.stdout! }).on('line', () => {})
   await daemon.waitForLog((l) => l.msg === 'tensor incoming' && l.edge === 'killed', 30_000)
   await new Promise((r) => setTimeout(r, 300))

@@ -3,7 +3,7 @@
  * with a fresh data directory, its JSON log lines collected so tests can wait on them.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -45,21 +45,27 @@ export class PeerProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })))
   }
 
-  /** Starts a daemon and waits until it logs 'peer started'. */
-  static async start(
-    args: string[] = [],
-    dataDir = mkdtempSync(join(tmpdir(), 'atoll-peer-')),
-  ): Promise<PeerProcess> {
-    const p = new PeerProcess(args, dataDir)
-    const started = await Promise.race([
-      p.waitForLog((l) => l.msg === 'peer started', 60_000),
-      p.exited.then(({ code }) => {
-        throw new Error(`peer exited with ${code} before starting:\n${p.stderr.join('\n')}`)
-      }),
-    ])
-    p.peerId = String(started.peerId)
-    p.addresses = started.addresses as string[]
-    return p
+  /**
+   * Starts a daemon (in a fresh data directory unless given one) and waits until it logs 'peer
+   * started'. When it does not start, it is killed and the fresh directory removed before the error.
+   */
+  static async start(args: string[] = [], dataDir?: string): Promise<PeerProcess> {
+    const p = new PeerProcess(args, dataDir ?? mkdtempSync(join(tmpdir(), 'atoll-peer-')))
+    try {
+      const started = await Promise.race([
+        p.waitForLog((l) => l.msg === 'peer started', 60_000),
+        p.exited.then(({ code }) => {
+          throw new Error(`peer exited with ${code} before starting:\n${p.stderr.join('\n')}`)
+        }),
+      ])
+      p.peerId = String(started.peerId)
+      p.addresses = started.addresses as string[]
+      return p
+    } catch (err) {
+      await p.stop('SIGKILL')
+      if (dataDir === undefined) rmSync(p.dataDir, { recursive: true, force: true })
+      throw err
+    }
   }
 
   /** The first log line (already seen or still to come) that passes `test`. */
