@@ -62,7 +62,10 @@ describe('atoll plan dreamddp on bad input', () => {
     writeFileSync(comm, '{"a": 0.1, "b": -2}')
     const bad = atoll('plan', 'dreamddp', '--bp', bp, '--comm', comm, '--period', '2')
     assert.equal(bad.status, 1)
-    assert.match(bad.stderr, /InvalidFieldError: .*comm\.json\["b"\]: expected seconds/)
+    assert.match(
+      bad.stderr,
+      /InvalidFieldError: .*comm\.json\.b: expected seconds, a finite number ≥ 0 \(or NaN\), found -2/,
+    )
     const missing = atoll('plan', 'dreamddp', '--bp', bp, '--period', '2')
     assert.equal(missing.status, 2)
     assert.match(missing.stderr, /--comm is required/)
