@@ -110,15 +110,15 @@ function vulkanDrivers(root: string, env: NodeJS.ProcessEnv): string[] {
           env.XDG_DATA_HOME ?? join(home, '.local/share'),
           ...listed(env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share'),
         ].map((dir) => join(dir, 'vulkan/icd.d'))
-  return [...listed(env.VK_ADD_DRIVER_FILES), ...search].flatMap((path) =>
-    path.endsWith('.json')
-      ? existsSync(join(root, path))
-        ? [path]
-        : []
-      : listDir(join(root, path))
-          .filter((n) => n.endsWith('.json'))
-          .map((n) => join(path, n)),
-  )
+  return [...listed(env.VK_ADD_DRIVER_FILES), ...search].flatMap((path) => manifests(root, path))
+}
+
+/** A listed manifest file, if it exists, or the manifests in a listed folder. */
+function manifests(root: string, path: string): string[] {
+  if (path.endsWith('.json')) return existsSync(join(root, path)) ? [path] : []
+  return listDir(join(root, path))
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => join(path, n))
 }
 
 /** The loader as the dynamic linker finds it: LD_LIBRARY_PATH, the ld.so cache, the default folders. */
