@@ -52,19 +52,7 @@ export * from './graph/index.ts'
 // ONNX import/export (see src/onnx/index.ts)
 export * from './onnx/index.ts'
 // LEB128 varints: protobuf, WebAssembly and sparse index coding share these
-export {
-  type ByteCursor,
-  MAX_VARINT32_BYTES,
-  MAX_VARINT64_BYTES,
-  readSignedVarint,
-  readVarint,
-  readVarint64,
-  VarintError,
-  varintLength,
-  writeSignedVarint,
-  writeVarint,
-  writeVarint64,
-} from './varint.ts'
+export * from './varint.ts'
 // safetensors read/write
 export { readSafetensors, SafetensorsError, type SafetensorsFile, writeSafetensors } from './safetensors.ts'
 // model builder layers and losses, model zoo (see src/builder/index.ts, src/zoo/index.ts)

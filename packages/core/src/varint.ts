@@ -114,15 +114,10 @@ export function readVarint64(bytes: Uint8Array, at: ByteCursor, end: number = by
   throw varintError(at.pos, limit === end, MAX_VARINT64_BYTES)
 }
 
-/** Reads a signed varint of at most `maxBytes` bytes (default 5: an int32) as readVarint does. */
-export function readSignedVarint(
-  bytes: Uint8Array,
-  at: ByteCursor,
-  end: number = bytes.length,
-  maxBytes: number = MAX_VARINT32_BYTES,
-): number {
+/** Reads a signed varint of at most 5 bytes (an int32, as WebAssembly's s32) as readVarint does. */
+export function readSignedVarint(bytes: Uint8Array, at: ByteCursor, end: number = bytes.length): number {
   const start = at.pos
-  const magnitude = readVarint(bytes, at, end, maxBytes)
+  const magnitude = readVarint(bytes, at, end)
   const bits = 7 * (at.pos - start)
   // bit 6 of the last byte is the sign: subtract 2^bits to sign-extend
   return bytes[at.pos - 1] & 0x40 ? magnitude - 2 ** bits : magnitude

@@ -16,61 +16,39 @@ const bytesOf = (write: (out: Uint8Array, pos: number) => number) => {
   return Array.from(out.subarray(0, write(out, 0)))
 }
 
-test('unsigned varints have the bytes of the LEB128 and protobuf specs', () => {
-  assert.deepEqual(
-    bytesOf((o, p) => writeVarint(o, p, 0)),
-    [0],
-  )
-  assert.deepEqual(
-    bytesOf((o, p) => writeVarint(o, p, 127)),
-    [0x7f],
-  )
-  assert.deepEqual(
-    bytesOf((o, p) => writeVarint(o, p, 300)),
-    [0xac, 0x02],
-  ) // protobuf's example
-  assert.deepEqual(
-    bytesOf((o, p) => writeVarint(o, p, 624485)),
-    [0xe5, 0x8e, 0x26],
-  ) // DWARF's example
-  assert.deepEqual(
-    bytesOf((o, p) => writeVarint(o, p, 2 ** 32)),
-    [0x80, 0x80, 0x80, 0x80, 0x10],
-  )
-  assert.deepEqual(
-    bytesOf((o, p) => writeVarint64(o, p, -1n)),
-    [...new Array(9).fill(0xff), 0x01],
-  )
+test('varints have the bytes of the LEB128 and protobuf specs', () => {
+  const unsigned: [number, number[]][] = [
+    [0, [0]],
+    [127, [0x7f]],
+    [300, [0xac, 0x02]], // protobuf's example
+    [624485, [0xe5, 0x8e, 0x26]], // DWARF's example
+    [2 ** 32, [0x80, 0x80, 0x80, 0x80, 0x10]],
+  ]
+  for (const [value, bytes] of unsigned)
+    assert.deepEqual(
+      bytesOf((o, p) => writeVarint(o, p, value)),
+      bytes,
+    )
+  const signed: [number, number[]][] = [
+    [-123456, [0xc0, 0xbb, 0x78]], // DWARF's example
+    [-1, [0x7f]],
+    [63, [0x3f]],
+    [64, [0xc0, 0x00]], // one byte would read back as a negative: bit 6 is the sign
+    [-64, [0x40]],
+    [-65, [0xbf, 0x7f]],
+  ]
+  for (const [value, bytes] of signed)
+    assert.deepEqual(
+      bytesOf((o, p) => writeSignedVarint(o, p, value)),
+      bytes,
+    )
   assert.deepEqual(
     bytesOf((o, p) => writeVarint64(o, p, 150n)),
     [0x96, 0x01],
   )
-})
-
-test('signed varints have the bytes of the LEB128 spec', () => {
   assert.deepEqual(
-    bytesOf((o, p) => writeSignedVarint(o, p, -123456)),
-    [0xc0, 0xbb, 0x78],
-  )
-  assert.deepEqual(
-    bytesOf((o, p) => writeSignedVarint(o, p, -1)),
-    [0x7f],
-  )
-  assert.deepEqual(
-    bytesOf((o, p) => writeSignedVarint(o, p, 63)),
-    [0x3f],
-  )
-  assert.deepEqual(
-    bytesOf((o, p) => writeSignedVarint(o, p, 64)),
-    [0xc0, 0x00],
-  ) // bit 6 would read as a sign
-  assert.deepEqual(
-    bytesOf((o, p) => writeSignedVarint(o, p, -64)),
-    [0x40],
-  )
-  assert.deepEqual(
-    bytesOf((o, p) => writeSignedVarint(o, p, -65)),
-    [0xbf, 0x7f],
+    bytesOf((o, p) => writeVarint64(o, p, -1n)),
+    [...new Array(9).fill(0xff), 0x01],
   )
 })
 
