@@ -35,6 +35,11 @@ test('bytes that are not a well-formed model are typed errors', () => {
   assert.throws(() => importOnnx(new Uint8Array([0x08, 0x80])), OnnxDecodeError) // truncated varint
   assert.throws(() => importOnnx(new Uint8Array([0x3a, 0x7f, 0x01])), OnnxDecodeError) // length past the end
   assert.throws(() => importOnnx(new Uint8Array([0x08, 0x08])), InvalidOnnxModelError) // no graph
+  // ir_version (field 1, a varint) sent as a length-delimited field
+  assert.throws(
+    () => importOnnx(new Uint8Array([0x0a, 0x00])),
+    /ModelProto\.irVersion: wire type 2, expected 0/,
+  )
   const noOpset = new ProtoWriter()
   noOpset.message(7, new ProtoWriter())
   assert.throws(() => importOnnx(noOpset.finish()), /imports no ai\.onnx opset/)

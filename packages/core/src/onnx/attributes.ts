@@ -1,5 +1,6 @@
 /** AttributeProto ↔ Attribute, covering every attribute kind a standard operator can carry. */
 import type { Attribute, Graph } from '../graph.ts'
+import type { Tensor } from '../tensor.ts'
 import { UnsupportedOnnxFeatureError } from './errors.ts'
 import { ATTR, type AttributeP, type GraphP } from './proto.ts'
 import { tensorFromProto, tensorToProto } from './tensors.ts'
@@ -56,54 +57,41 @@ export function attributeFromProto(a: AttributeP, where: string, subgraph: (g: G
   }
 }
 
-const TYPE_CODE: Record<Attribute['kind'], number> = {
-  float: ATTR.FLOAT,
-  int: ATTR.INT,
-  string: ATTR.STRING,
-  tensor: ATTR.TENSOR,
-  graph: ATTR.GRAPH,
-  floats: ATTR.FLOATS,
-  ints: ATTR.INTS,
-  strings: ATTR.STRINGS,
-  tensors: ATTR.TENSORS,
-  graphs: ATTR.GRAPHS,
+type ValueOf<K extends Attribute['kind']> = Extract<Attribute, { kind: K }>['value']
+type WriteValue<V> = (w: ProtoWriter, field: number, value: V, graph: (g: Graph) => ProtoWriter) => void
+const text: WriteValue<string> = (w, field, value) => w.bytes(field, utf8Encoder.encode(value))
+const tensor: WriteValue<Tensor> = (w, field, value) => w.message(field, tensorToProto('', value))
+const subgraph: WriteValue<Graph> = (w, field, value, graph) => w.message(field, graph(value))
+/** A list kind repeats its field, one element each (numbers are packed instead). */
+const repeated =
+  <V>(write: WriteValue<V>): WriteValue<V[]> =>
+  (w, field, values, graph) => {
+    for (const v of values) write(w, field, v, graph)
+  }
+
+/**
+ * Each kind's AttributeType code and how its value is written. onnx.proto keeps a kind's value in
+ * the field numbered one above its code (FLOAT = 1 in `f` = 2, … GRAPHS = 10 in `graphs` = 11).
+ */
+const KINDS: { [K in Attribute['kind']]: { code: number; write: WriteValue<ValueOf<K>> } } = {
+  float: { code: ATTR.FLOAT, write: (w, field, v) => w.float(field, v) },
+  int: { code: ATTR.INT, write: (w, field, v) => w.int(field, v) },
+  string: { code: ATTR.STRING, write: text },
+  tensor: { code: ATTR.TENSOR, write: tensor },
+  graph: { code: ATTR.GRAPH, write: subgraph },
+  floats: { code: ATTR.FLOATS, write: (w, field, v) => w.packedFloats(field, v) },
+  ints: { code: ATTR.INTS, write: (w, field, v) => w.packedInts(field, v) },
+  strings: { code: ATTR.STRINGS, write: repeated(text) },
+  tensors: { code: ATTR.TENSORS, write: repeated(tensor) },
+  graphs: { code: ATTR.GRAPHS, write: repeated(subgraph) },
 }
 
 export function attributeToProto(name: string, a: Attribute, graph: (g: Graph) => ProtoWriter): ProtoWriter {
   const w = new ProtoWriter()
   w.string(1, name)
-  w.int(20, TYPE_CODE[a.kind])
-  switch (a.kind) {
-    case 'float':
-      w.float(2, a.value)
-      break
-    case 'int':
-      w.int(3, a.value)
-      break
-    case 'string':
-      w.bytes(4, utf8Encoder.encode(a.value))
-      break
-    case 'tensor':
-      w.message(5, tensorToProto('', a.value))
-      break
-    case 'graph':
-      w.message(6, graph(a.value))
-      break
-    case 'floats':
-      w.packedFloats(7, a.value)
-      break
-    case 'ints':
-      w.packedInts(8, a.value)
-      break
-    case 'strings':
-      for (const s of a.value) w.bytes(9, utf8Encoder.encode(s))
-      break
-    case 'tensors':
-      for (const t of a.value) w.message(10, tensorToProto('', t))
-      break
-    case 'graphs':
-      for (const g of a.value) w.message(11, graph(g))
-      break
-  }
+  const { code, write } = KINDS[a.kind]
+  w.int(20, code)
+  // a.kind and a.value go together, which TypeScript does not follow through the table
+  ;(write as WriteValue<Attribute['value']>)(w, code + 1, a.value, graph)
   return w
 }

@@ -1,6 +1,32 @@
 /** Decoder of TensorProto and ValueInfoProto (with its type and shape): the leaves of a model. */
+import { each, flattened, type MessageFields, one, read, readMessage, scalars } from './fields.ts'
 import type { TensorP, ValueInfoP } from './proto.ts'
 import { type ProtoReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire.ts'
+
+/** TensorProto.DataLocation EXTERNAL: the data is in another file. */
+const EXTERNAL = 1
+
+const TENSOR: MessageFields<TensorP> = {
+  1: scalars('dims', WIRE_VARINT, read.int),
+  2: one('dataType', WIRE_VARINT, read.int),
+  4: scalars('floatData', WIRE_I32, read.float),
+  5: scalars('int32Data', WIRE_VARINT, read.int),
+  6: each('stringData', read.bytes),
+  7: scalars('int64Data', WIRE_VARINT, read.int64),
+  8: one('name', WIRE_LEN, read.string),
+  9: one('raw', WIRE_LEN, read.bytes),
+  10: scalars('doubleData', WIRE_I64, read.double),
+  11: scalars('uint64Data', WIRE_VARINT, read.uint64),
+  // external_data entries, or data_location: either way the weights are not in these bytes
+  13: (r, t, wire) => {
+    t.external = true
+    r.skip(wire)
+  },
+  14: (r, t, wire, type) => {
+    r.expect(wire, WIRE_VARINT, type, 'dataLocation')
+    if (r.int() === EXTERNAL) t.external = true
+  },
+}
 
 export function decodeTensor(r: ProtoReader): TensorP {
   const t: TensorP = {
@@ -15,104 +41,33 @@ export function decodeTensor(r: ProtoReader): TensorP {
     stringData: [],
     external: false,
   }
-  while (!r.done()) {
-    const { field, wire } = r.tag()
-    switch (field) {
-      case 1:
-        r.repeated(wire, WIRE_VARINT, (s) => s.int(), t.dims)
-        break
-      case 2:
-        r.expect(wire, WIRE_VARINT, 'TensorProto.data_type')
-        t.dataType = r.int()
-        break
-      case 4:
-        r.repeated(wire, WIRE_I32, (s) => s.float(), t.floatData)
-        break
-      case 5:
-        r.repeated(wire, WIRE_VARINT, (s) => s.int(), t.int32Data)
-        break
-      case 6:
-        r.expect(wire, WIRE_LEN, 'TensorProto.string_data')
-        t.stringData.push(r.bytesField())
-        break
-      case 7:
-        r.repeated(wire, WIRE_VARINT, (s) => s.int64(), t.int64Data)
-        break
-      case 8:
-        r.expect(wire, WIRE_LEN, 'TensorProto.name')
-        t.name = r.string()
-        break
-      case 9:
-        r.expect(wire, WIRE_LEN, 'TensorProto.raw_data')
-        t.raw = r.bytesField()
-        break
-      case 10:
-        r.repeated(wire, WIRE_I64, (s) => s.double(), t.doubleData)
-        break
-      case 11:
-        r.repeated(wire, WIRE_VARINT, (s) => s.uint64(), t.uint64Data)
-        break
-      case 13:
-        t.external = true
-        r.skip(wire)
-        break
-      case 14:
-        r.expect(wire, WIRE_VARINT, 'TensorProto.data_location')
-        if (r.int() === 1) t.external = true
-        break
-      default:
-        r.skip(wire)
-    }
-  }
-  return t
+  return readMessage(r, 'TensorProto', t, TENSOR)
+}
+
+/** TypeProto.Tensor: the element type and the shape, read straight into the ValueInfoP. */
+const TENSOR_TYPE: MessageFields<ValueInfoP> = {
+  1: one('elemType', WIRE_VARINT, read.int),
+  2: one('shape', WIRE_LEN, (r) => readMessage(r.message(), 'TensorShapeProto', { dims: [] }, SHAPE).dims),
+}
+/** TypeProto: only tensor_type (field 1) is read; sequences, maps and optionals stay untyped. */
+const TYPE: MessageFields<ValueInfoP> = { 1: flattened('tensorType', 'TypeProto.Tensor', TENSOR_TYPE) }
+const VALUE_INFO: MessageFields<ValueInfoP> = {
+  1: one('name', WIRE_LEN, read.string),
+  2: flattened('type', 'TypeProto', TYPE),
 }
 
 export function decodeValueInfo(r: ProtoReader): ValueInfoP {
-  const v: ValueInfoP = { name: '' }
-  while (!r.done()) {
-    const { field, wire } = r.tag()
-    if (field === 1 && wire === WIRE_LEN) v.name = r.string()
-    else if (field === 2 && wire === WIRE_LEN) decodeType(r.message(), v)
-    else r.skip(wire)
-  }
-  return v
+  return readMessage(r, 'ValueInfoProto', { name: '' }, VALUE_INFO)
 }
 
-/** TypeProto: only tensor_type (field 1) is read; sequences, maps and optionals stay untyped. */
-function decodeType(r: ProtoReader, v: ValueInfoP): void {
-  while (!r.done()) {
-    const { field, wire } = r.tag()
-    if (field !== 1 || wire !== WIRE_LEN) {
-      r.skip(wire)
-      continue
-    }
-    const t = r.message()
-    while (!t.done()) {
-      const f = t.tag()
-      if (f.field === 1 && f.wire === WIRE_VARINT) v.elemType = t.int()
-      else if (f.field === 2 && f.wire === WIRE_LEN) v.shape = decodeShape(t.message())
-      else t.skip(f.wire)
-    }
-  }
+/** A dim is a size, a symbol, or '' when neither is given. */
+interface Dim {
+  value: number | string
 }
-
-function decodeShape(r: ProtoReader): (number | string)[] {
-  const dims: (number | string)[] = []
-  while (!r.done()) {
-    const { field, wire } = r.tag()
-    if (field !== 1 || wire !== WIRE_LEN) {
-      r.skip(wire)
-      continue
-    }
-    const d = r.message()
-    let dim: number | string = ''
-    while (!d.done()) {
-      const f = d.tag()
-      if (f.field === 1 && f.wire === WIRE_VARINT) dim = d.int()
-      else if (f.field === 2 && f.wire === WIRE_LEN) dim = d.string()
-      else d.skip(f.wire)
-    }
-    dims.push(dim)
-  }
-  return dims
+const DIM: MessageFields<Dim> = {
+  1: one('value', WIRE_VARINT, read.int),
+  2: one('value', WIRE_LEN, read.string),
+}
+const SHAPE: MessageFields<{ dims: (number | string)[] }> = {
+  1: each('dims', (r) => readMessage(r.message(), 'TensorShapeProto.Dimension', { value: '' }, DIM).value),
 }

@@ -115,9 +115,9 @@ export class ProtoReader {
     }
   }
 
-  /** Checks that a field has the wire type its schema says. */
-  expect(wire: number, want: number, what: string): void {
-    if (wire !== want) throw new OnnxDecodeError(`${what}: wire type ${wire}, expected ${want}`)
+  /** Checks that field `field` of a `message` has the wire type its schema says. */
+  expect(wire: number, want: number, message: string, field: string): void {
+    if (wire !== want) throw new OnnxDecodeError(`${message}.${field}: wire type ${wire}, expected ${want}`)
   }
 
   skip(wire: number): void {

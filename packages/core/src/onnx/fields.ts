@@ -1,0 +1,87 @@
+/**
+ * Messages read as tables: each message type lists, by field number, how a field's value is read
+ * and where it goes, and one loop (readMessage) dispatches every field it meets and skips the
+ * fields Atoll does not use. A field with the wrong wire type is an error that names it.
+ */
+import { type ProtoReader, WIRE_LEN } from './wire.ts'
+
+/** Reads one occurrence of a field (found with wire type `wire`) into `m`. */
+export type FieldReader<M> = (r: ProtoReader, m: M, wire: number, message: string) => void
+
+/** A message type's fields, by field number. */
+export type MessageFields<M> = Readonly<Record<number, FieldReader<M>>>
+
+/** The keys of M that hold arrays, and the element type of such a key. */
+type ListKey<M> = { [K in keyof M]: M[K] extends unknown[] ? K : never }[keyof M] & string
+type Element<M, K extends keyof M> = M[K] extends (infer T)[] ? T : never
+type CountKey<M> = { [K in keyof M]: M[K] extends number ? K : never }[keyof M] & string
+
+/** Reads the fields of one message (`type` names it in errors) into `m`, and returns `m`. */
+export function readMessage<M>(r: ProtoReader, type: string, m: M, fields: MessageFields<M>): M {
+  while (!r.done()) {
+    const { field, wire } = r.tag()
+    const read = fields[field]
+    if (read === undefined) r.skip(wire)
+    else read(r, m, wire, type)
+  }
+  return m
+}
+
+/** A singular field of wire type `wire`, read by `read` into `m[key]`. */
+export function one<M, K extends keyof M & string>(
+  key: K,
+  wire: number,
+  read: (r: ProtoReader) => M[K],
+): FieldReader<M> {
+  return (r, m, found, type) => {
+    r.expect(found, wire, type, key)
+    m[key] = read(r)
+  }
+}
+
+/** A repeated length-delimited field (strings, bytes, messages): one element per occurrence. */
+export function each<M, K extends ListKey<M>>(
+  key: K,
+  read: (r: ProtoReader) => Element<M, K>,
+): FieldReader<M> {
+  return (r, m, found, type) => {
+    r.expect(found, WIRE_LEN, type, key)
+    ;(m[key] as Element<M, K>[]).push(read(r))
+  }
+}
+
+/** A repeated scalar of wire type `wire`, packed or one element per occurrence. */
+export function scalars<M, K extends ListKey<M>>(
+  key: K,
+  wire: number,
+  read: (r: ProtoReader) => Element<M, K>,
+): FieldReader<M> {
+  return (r, m, found) => r.repeated(found, wire, read, m[key] as Element<M, K>[])
+}
+
+/** A sub-message whose fields (`fields` of message type `subtype`) land on the parent itself. */
+export function flattened<M>(key: string, subtype: string, fields: MessageFields<M>): FieldReader<M> {
+  return (r, m, found, type) => {
+    r.expect(found, WIRE_LEN, type, key)
+    readMessage(r.message(), subtype, m, fields)
+  }
+}
+
+/** A field Atoll does not read but counts (functions, sparse initializers), to refuse it later. */
+export function counted<M, K extends CountKey<M>>(key: K): FieldReader<M> {
+  return (r, m, found) => {
+    m[key] = ((m[key] as number) + 1) as M[K]
+    r.skip(found)
+  }
+}
+
+/** Readers of one value, for the tables. */
+export const read = {
+  int: (r: ProtoReader) => r.int(),
+  int64: (r: ProtoReader) => r.int64(),
+  uint64: (r: ProtoReader) => r.uint64(),
+  float: (r: ProtoReader) => r.float(),
+  double: (r: ProtoReader) => r.double(),
+  string: (r: ProtoReader) => r.string(),
+  bytes: (r: ProtoReader) => r.bytesField(),
+}
