@@ -28,18 +28,26 @@ export interface ByteCursor {
  * `varintLength(value)` bytes.
  */
 export function writeVarint(out: Uint8Array, pos: number, value: number): number {
+  // bit operators work on 32 bits: larger values shift by dividing, in a function of their own so
+  // that this loop stays on small integers (one loop for both cost up to a third more on compress's
+  // sparse index gaps)
+  if (value > 0x7fffffff) return writeLargeVarint(out, pos, value)
   let rest = value
-  // bit operators work on 32 bits: above 2^31, shift by dividing
-  while (rest > 0x7fffffff) {
-    out[pos++] = (rest % 0x80) | 0x80
-    rest = Math.floor(rest / 0x80)
-  }
   while (rest >= 0x80) {
     out[pos++] = (rest & 0x7f) | 0x80
     rest >>>= 7
   }
   out[pos++] = rest
   return pos
+}
+
+function writeLargeVarint(out: Uint8Array, pos: number, value: number): number {
+  let rest = value
+  while (rest > 0x7fffffff) {
+    out[pos++] = (rest % 0x80) | 0x80
+    rest = Math.floor(rest / 0x80)
+  }
+  return writeVarint(out, pos, rest)
 }
 
 /** Writes a 64-bit integer as an unsigned varint; a negative one as its two's complement, as protobuf does. */
