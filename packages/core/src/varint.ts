@@ -104,7 +104,7 @@ export function readVarint(
     }
     scale *= 0x80
   }
-  throw varintError(at.pos, limit === end, most)
+  throw varintError(at.pos, end < at.pos + most, most)
 }
 
 /** Reads an unsigned varint of up to 64 bits (10 bytes) before `end`, exactly, as readVarint does. */
@@ -119,7 +119,7 @@ export function readVarint64(bytes: Uint8Array, at: ByteCursor, end: number = by
       return BigInt.asUintN(64, value)
     }
   }
-  throw varintError(at.pos, limit === end, MAX_VARINT64_BYTES)
+  throw varintError(at.pos, end < at.pos + MAX_VARINT64_BYTES, MAX_VARINT64_BYTES)
 }
 
 /** Reads a signed varint of at most 5 bytes (an int32, as WebAssembly's s32) as readVarint does. */

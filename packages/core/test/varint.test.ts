@@ -94,4 +94,6 @@ test('a varint cut short or too long is a VarintError naming where it starts; th
   assert.equal(readVarint(bytes, at, bytes.length, 6), 1 + 2 ** 35)
   assert.throws(() => readVarint64(Uint8Array.from(new Array(11).fill(0x80)), { pos: 0 }), VarintError)
   assert.throws(() => readSignedVarint(Uint8Array.of(0xff), { pos: 0 }), /end inside/)
+  // five bytes that all continue, and nothing after: too long, whether or not more would come
+  assert.throws(() => readVarint(Uint8Array.from(new Array(5).fill(0x80)), { pos: 0 }), /longer than 5 bytes/)
 })
