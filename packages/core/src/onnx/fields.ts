@@ -5,8 +5,8 @@
  */
 import { type ProtoReader, WIRE_LEN } from './wire.ts'
 
-/** Reads one occurrence of a field (found with wire type `wire`) into `m`. */
-export type FieldReader<M> = (r: ProtoReader, m: M, wire: number, message: string) => void
+/** Reads one occurrence of a field (found with wire type `wire`, in a message of type `type`) into `m`. */
+export type FieldReader<M> = (r: ProtoReader, m: M, wire: number, type: string) => void
 
 /** A message type's fields, by field number. */
 export type MessageFields<M> = Readonly<Record<number, FieldReader<M>>>
