@@ -28,6 +28,11 @@ const RESERVE_MS = 5_000
 const ASK_TIMEOUT_MS = 3_000
 /** Between attempts to take the floor, this long on average (randomised so that askers drift apart). */
 const RETRY_MS = 300
+/**
+ * A background asker doubles its pause after each refusal, up to 2^this: daemons refused together
+ * (woken by one release) would otherwise keep asking at the same moments and refusing each other.
+ */
+const MAX_BACKOFF_DOUBLINGS = 3
 
 const peerText = z.string().check(z.maxLength(1024))
 const nonNegative = z.number().check(z.gte(0))
@@ -130,7 +135,7 @@ export class ProbeFloor {
   ): Promise<FloorHold | undefined> {
     const deadline = Date.now() + (options.waitMs ?? 0)
     const params = { ms: Math.min(Math.round(ms), MAX_FLOOR_MS), priority: options.priority ?? false }
-    for (;;) {
+    for (let refusals = 0; ; refusals++) {
       if (this.own === 'idle' && this.blocking() === undefined) {
         this.own = 'asking'
         const answers = await Promise.all(peers.map((p) => this.ask(p, params)))
@@ -142,7 +147,9 @@ export class ProbeFloor {
         this.own = 'idle'
         this.wake()
       }
-      const pause = RETRY_MS * (0.5 + Math.random())
+      // a priority asker is next in line already; it need not give way
+      const doublings = params.priority ? 0 : Math.min(refusals, MAX_BACKOFF_DOUBLINGS)
+      const pause = RETRY_MS * 2 ** doublings * (0.5 + Math.random())
       if (Date.now() + pause > deadline) return undefined
       await new Promise((resolve) => setTimeout(resolve, pause))
     }

@@ -149,21 +149,22 @@ export class LinkProbe {
         const rest = seconds - (performance.now() - t0) / 1000
         if (sample.seconds >= TRUSTED_SHARE * seconds || bytes >= MAX_PROBE_BYTES) {
           // long enough to size the last transfer from: let it fill what is left of the budget, and
-          // last enough round trips that the window is open well before the timed part
-          if (rest < sample.wall || bytes >= MAX_PROBE_BYTES) break
-          const wanted = Math.max(2 * bytes, rate * rest * 0.9, rate * rtt * MIN_RTTS_PER_TRANSFER)
+          // last enough round trips that its timed part is steady state, also where the round trips
+          // ate the budget (on geo3's 160 ms eu-asia link a 1 s probe kept a 1.7 MB transfer timed
+          // for 0.2 s; the daemons read that link as 14.5-29 Mbit/s for 50 beside readings of 50)
+          const steady = rate * rtt * MIN_RTTS_PER_TRANSFER
+          if (bytes >= MAX_PROBE_BYTES || (rest < sample.wall && bytes >= steady)) break
+          const wanted = Math.max(2 * bytes, rate * rest * 0.9, steady)
           bytes = Math.min(MAX_PROBE_BYTES, Math.round(wanted))
-          const last = await transfer(ch, bytes, rttFloor, signal)
-          if (last !== 'busy' && last.seconds > 0) sample = last
+          const last = await transfer(ch, bytes, rttFloor, signal, true)
+          if (last.seconds > 0) sample = last
           break
         }
         // grow toward the size the estimate asks for, but at most 8× a step: the first small transfers
         // ride on a shaper's burst allowance and overestimate the rate
         const wanted = rate > 0 ? Math.round(rate * TRUSTED_SHARE * seconds * 1.5) : 8 * bytes
         bytes = Math.min(MAX_PROBE_BYTES, Math.min(bytes * 8, Math.max(bytes * 2, wanted)))
-        const next = await transfer(ch, bytes, rttFloor, signal)
-        if (next === 'busy') throw new MalformedFrameError('the probe server turned busy mid-probe')
-        sample = next
+        sample = await transfer(ch, bytes, rttFloor, signal, true)
       }
       if (!(sample.rate > 0)) throw new MalformedFrameError('no transfer was long enough to time')
       await ch.writer.close()
@@ -237,26 +238,41 @@ interface Sample {
 
 /**
  * Announces `bytes`, sends them once the server says GO, and returns the receiver's timing from the ACK
- * (or 'busy' when another peer's probe holds the server).
+ * (or 'busy' when another peer's probe holds the server). Once a server said GO it stays this stream's
+ * (`held`), so the bytes follow the announcement without waiting a round trip for the GO.
  */
 async function transfer(
   ch: Channel,
   bytes: number,
   rttFloor: number,
+  signal: AbortSignal | undefined,
+  held: true,
+): Promise<Sample>
+async function transfer(
+  ch: Channel,
+  bytes: number,
+  rttFloor: number,
   signal?: AbortSignal,
+): Promise<Sample | 'busy'>
+async function transfer(
+  ch: Channel,
+  bytes: number,
+  rttFloor: number,
+  signal?: AbortSignal,
+  held = false,
 ): Promise<Sample | 'busy'> {
   const head = new Uint8Array(9)
   head[0] = SIZE
   new DataView(head.buffer).setFloat64(1, bytes)
   await ch.writer.write(head)
-  const answer = await ch.reader.expect('a probe GO', signal)
-  if (answer.byteLength === 1 && answer.get(0) === BUSY) return 'busy'
-  if (answer.byteLength !== 1 || answer.get(0) !== GO)
-    throw new MalformedFrameError('bad GO from the probe server')
+  if (!held && (await expectGo(ch, signal)) === 'busy') return 'busy'
   const t = performance.now()
   let left = bytes
   for (; left >= zeros.byteLength; left -= zeros.byteLength) await ch.writer.writeEncoded(dataFrame)
   if (left > 0) await ch.writer.write(dataFrame.subarray(FRAME_PREFIX_BYTES, FRAME_PREFIX_BYTES + 1 + left))
+  if (held && (await expectGo(ch, signal)) === 'busy') {
+    throw new MalformedFrameError('the probe server turned busy mid-probe')
+  }
   const ack = await ch.reader.expect('a probe ACK', signal)
   if (ack.byteLength !== ACK_BYTES || ack.get(0) !== ACK)
     throw new MalformedFrameError('bad ACK from the probe server')
@@ -273,6 +289,14 @@ async function transfer(
   // way (stalls only lengthen it), so the lower of the two is kept.
   const ceiling = bytes / Math.max(wall - rttFloor, wall / 2)
   return { rate: Math.min(steadyBytes / seconds, ceiling), seconds, wall }
+}
+
+async function expectGo(ch: Channel, signal?: AbortSignal): Promise<'go' | 'busy'> {
+  const answer = await ch.reader.expect('a probe GO', signal)
+  if (answer.byteLength === 1 && answer.get(0) === BUSY) return 'busy'
+  if (answer.byteLength !== 1 || answer.get(0) !== GO)
+    throw new MalformedFrameError('bad GO from the probe server')
+  return 'go'
 }
 
 function median(values: number[]): number {

@@ -138,6 +138,23 @@ test('probe: measures RTT and bandwidth, honours an emulated link, and caches wi
   }
 })
 
+test('probe: a long-RTT link is timed over at least several round trips, even past the budget', async () => {
+  // 2 MB/s and 2 × 40 ms: a 0.3 s budget is used up by the round trips before a transfer is long
+  // enough to trust; the last transfer still lasts ten round trips at the estimated rate
+  a.links.set(b.peerId, { rateBytesPerSecond: 2e6, delayMs: 40 })
+  b.links.set(a.peerId, { rateBytesPerSecond: 2e6, delayMs: 40 })
+  try {
+    const r = await a.probe.probe(b.node.peerId, { seconds: 0.3 })
+    assert.ok(r.rttMs >= 80, `round trip ${r.rttMs} ms`)
+    assert.ok(r.bytesPerSecond <= 2e6 * 1.1, `${r.bytesPerSecond} B/s through a 2 MB/s link`)
+    const roundTrips = r.bytes / r.bytesPerSecond / (r.rttMs / 1000)
+    assert.ok(roundTrips >= 5, `the last transfer lasted ${roundTrips.toFixed(1)} round trips`)
+  } finally {
+    a.links.set(b.peerId, null)
+    b.links.set(a.peerId, null)
+  }
+})
+
 test('probe: two peers probing one server at once are served one after the other', async () => {
   // the second finds the server busy (two transfers at once would split its link) and asks again later
   const c = await loopbackMesh({ probe: { seconds: 0.3 } })

@@ -40,7 +40,7 @@ const RELEARN_MS = 30_000
  */
 const FLOOR_MS = 30_000
 /** How long one turn keeps asking for the floor before the peer goes back to the end of the queue. */
-const FLOOR_WAIT_MS = 10_000
+const FLOOR_WAIT_MS = 30_000
 
 export class Membership {
   private readonly records = new Map<string, PeerRecord>()
@@ -177,8 +177,6 @@ export class Membership {
         peerId !== undefined && !this.stopped;
         peerId = this.queue.shift()
       ) {
-        // daemons that start together would otherwise ask for the floor in lockstep and refuse each other
-        await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()))
         if (!(await this.probeOnFloor(peerId))) this.queue.push(peerId)
       }
     } finally {
@@ -192,6 +190,9 @@ export class Membership {
     const last = this.mesh.probe.cached(id)
     if (last !== undefined && Date.now() - last.measuredAt <= this.options.reprobeMs / 2) return true
     await this.mesh.floor.whenFree()
+    // daemons that start together, or that one release frees together, would otherwise ask for the
+    // floor at the same moment and refuse each other
+    await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()))
     const peers = [...this.records.values()].filter((r) => r.connected).map((r) => r.peerId)
     const hold = await this.mesh.floor.acquire(peers, FLOOR_MS, { waitMs: FLOOR_WAIT_MS })
     if (hold === undefined) {
