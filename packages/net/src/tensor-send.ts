@@ -1,4 +1,6 @@
 /** The sending half of `/atoll/tensor/1` (one part on one stream), and the status frames both sides use. */
+import { parseJson, parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
 import { MAX_FRAME_BYTES, TENSOR_PROTOCOL } from './constants.ts'
 import {
   MalformedFrameError,
@@ -10,6 +12,11 @@ import { type Channel, openChannel, type PeerTarget, type ProtocolContext } from
 
 const OK = 0
 const REFUSED = 1
+/** Why a receiver refused: its error's name and message, bounded as `refusal` writes them. */
+const refusalReason = z.object({
+  name: z.string().check(z.maxLength(128)),
+  message: z.string().check(z.maxLength(4096)),
+})
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
@@ -48,7 +55,8 @@ export async function sendPart(
 /** Best effort: tells the sender why its message was refused, before the stream is reset. */
 export function refusal(ch: Channel, err: Error): void {
   try {
-    const body = encoder.encode(JSON.stringify({ name: err.name, message: err.message.slice(0, 4096) }))
+    const reason = { name: err.name.slice(0, 128), message: err.message.slice(0, 4096) }
+    const body = encoder.encode(JSON.stringify(reason))
     const frame = new Uint8Array(5 + body.byteLength)
     new DataView(frame.buffer).setUint32(0, 1 + body.byteLength)
     frame[4] = REFUSED
@@ -64,19 +72,20 @@ function readStatus(frame: { byteLength: number; subarray(): Uint8Array }): void
   if (bytes.byteLength === 1 && bytes[0] === OK) return
   if (bytes[0] !== REFUSED)
     throw new MalformedFrameError(`bad status frame from the receiver (${bytes.byteLength} bytes)`)
-  let why: { name?: unknown; message?: unknown } = {}
+  let why: z.infer<typeof refusalReason>
   try {
-    why = JSON.parse(decoder.decode(bytes.subarray(1)))
-  } catch {
+    const text = parseJson(decoder.decode(bytes.subarray(1)), 'the refusal reason', MalformedFrameError)
+    why = parseWith(refusalReason, text, MalformedFrameError, { root: 'refusal' })
+  } catch (err) {
     // an unreadable reason is still a refusal
+    why = { name: 'Error', message: `unreadable reason (${(err as Error).message})` }
   }
-  throw new TransferRejectedError(
-    String(why.name ?? 'Error').slice(0, 128),
-    String(why.message ?? '').slice(0, 4096),
-  )
+  throw new TransferRejectedError(why.name, why.message)
 }
 
+/** Typed failures pass as they are (a refusal read after the last write included); others become incomplete. */
 function asTransferError(err: Error): Error {
-  if (err.name === 'TransferIncompleteError' || err.name === 'PeerUnreachableError') return err
+  if (['TransferIncompleteError', 'TransferRejectedError', 'PeerUnreachableError'].includes(err.name))
+    return err
   return new TransferIncompleteError(`stream failed mid-message: ${err.name}: ${err.message}`)
 }

@@ -4,6 +4,7 @@ import * as z from 'zod/mini'
 import {
   type AtollMesh,
   CTRL_PROTOCOL,
+  createNode,
   ctrlMethod,
   FrameWriter,
   TENSOR_PROTOCOL,
@@ -74,6 +75,29 @@ test('ctrl: a malformed request envelope is refused, naming the field, and the s
     assert.equal(failures[0].message, 'request.method: expected a string of at most 128 characters, found 42')
   } finally {
     await d.stop(100)
+  }
+})
+
+test('tensor: a refusal whose reason is malformed is still a refusal, and says what was wrong', async () => {
+  const refuser = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false })
+  await refuser.start()
+  try {
+    const body = new TextEncoder().encode(JSON.stringify({ name: 5, message: 'no' }))
+    const frame = new Uint8Array(5 + body.byteLength)
+    new DataView(frame.buffer).setUint32(0, 1 + body.byteLength)
+    frame[4] = 1 // REFUSED
+    frame.set(body, 5)
+    await refuser.handle(TENSOR_PROTOCOL, async (stream) => {
+      stream.send(frame)
+      await stream.close()
+    })
+    await assert.rejects(a.tensors.send(refuser.getMultiaddrs(), fields('refused', 4), new Uint8Array(4)), {
+      name: 'TransferRejectedError',
+      message:
+        'receiver refused the message: Error: unreadable reason (refusal.name: expected a string of at most 128 characters, found 5)',
+    })
+  } finally {
+    await refuser.stop()
   }
 })
 
