@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readSafetensors, type Tensor, writeSafetensors } from '@atoll/core'
+import { parseJson, parseWith, readSafetensors, type Tensor, writeSafetensors } from '@atoll/core'
+import * as z from 'zod/mini'
 import { CheckpointError } from '../errors.ts'
 import type { Optimizer, OptimizerState } from '../optim/optimizer.ts'
 import { type Parameter, parameterTensor } from '../optim/parameter.ts'
@@ -135,25 +136,33 @@ export function restoreCheckpoint(
   }
 }
 
+const count = z.int().check(z.gte(0))
+
+/** What `latest.json` holds. `file` is a bare name in the checkpoint directory, never a path. */
+const checkpointRecord: z.ZodMiniType<CheckpointRecord> = z.object({
+  version: z.literal(FORMAT_VERSION),
+  step: count,
+  file: z.string().check(z.regex(/^step-\d{8,}\.safetensors$/)),
+  bytes: count,
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  optimizer: z.optional(
+    z.object({
+      kind: z.enum(['sgd', 'adamw']),
+      steps: count,
+      options: z.record(z.string(), z.union([z.number(), z.boolean()])),
+    }),
+  ),
+  extra: z.record(z.string(), z.unknown()),
+})
+
 function parseRecord(text: string, where: string): CheckpointRecord {
-  let r: Partial<CheckpointRecord>
-  try {
-    r = JSON.parse(text)
-  } catch (err) {
-    throw new CheckpointError(`${where} is not JSON: ${(err as Error).message}`)
-  }
-  const ok =
-    typeof r === 'object' &&
-    r !== null &&
-    r.version === FORMAT_VERSION &&
-    Number.isSafeInteger(r.step) &&
-    typeof r.file === 'string' &&
-    /^step-\d{8,}\.safetensors$/.test(r.file) &&
-    Number.isSafeInteger(r.bytes) &&
-    typeof r.sha256 === 'string' &&
-    typeof r.extra === 'object'
-  if (!ok) throw new CheckpointError(`${where} is not a version-${FORMAT_VERSION} step record`)
-  return r as CheckpointRecord
+  const raw = parseJson(text, where, CheckpointError)
+  return parseWith(
+    checkpointRecord,
+    raw,
+    (problem) =>
+      new CheckpointError(`${where} is not a version-${FORMAT_VERSION} step record: ${problem.message}`),
+  )
 }
 
 /** Write to a temporary name, flush to disk, then rename over the target (atomic on POSIX). */

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { parseJson, parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
 import { DatasetError } from '../errors.ts'
 import type { ImageSet } from './images.ts'
 
@@ -80,6 +82,9 @@ export function loadImageDataset(name: ImageDatasetName): { train: ImageSet; tes
   return result
 }
 
+/** One class's file of the `mnist` and `fashion-mnist` packages. */
+const imageFile = z.object({ data: z.unknown() })
+
 function readClasses(name: ImageDatasetName): Uint8Array[] {
   if (name !== 'mnist' && name !== 'fashion-mnist') {
     throw new DatasetError(`unknown image dataset '${name}' (known: ${IMAGE_DATASETS.join(', ')})`)
@@ -88,8 +93,10 @@ function readClasses(name: ImageDatasetName): Uint8Array[] {
   const folder = name === 'mnist' ? 'src/digits' : 'src/clothes'
   return Array.from({ length: CLASSES }, (_, label) => {
     const file = join(root, folder, `${label}.json`)
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown }
-    return name === 'mnist' ? mnistBytes(parsed.data, file) : fashionBytes(parsed.data, file)
+    const raw = parseJson(readFileSync(file, 'utf8'), file, DatasetError)
+    // the images are checked value by value as they are converted (47M of them: no schema per value)
+    const { data } = parseWith(imageFile, raw, (problem) => new DatasetError(`${file}: ${problem.message}`))
+    return name === 'mnist' ? mnistBytes(data, file) : fashionBytes(data, file)
   })
 }
 

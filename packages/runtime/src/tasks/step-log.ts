@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import * as z from 'zod/mini'
 
 /**
  * The per-step JSONL log `{ "step": i, "loss": value }`. On resume it keeps only the lines of steps
@@ -33,10 +34,13 @@ export function lossTrend(
   return { firstLoss: mean(losses.slice(0, window)), lastLoss: mean(losses.slice(-window)), window }
 }
 
+const stepLine = z.object({ step: z.number() })
+
+/** A line's step; a line that is not a step record (cut short by a crash) sorts last and is dropped. */
 function stepOf(line: string): number {
   try {
-    const step = (JSON.parse(line) as { step?: unknown }).step
-    return typeof step === 'number' ? step : Infinity
+    const parsed = stepLine.safeParse(JSON.parse(line))
+    return parsed.success ? parsed.data.step : Infinity
   } catch {
     return Infinity
   }
