@@ -4,7 +4,9 @@
  * little-endian tensor data. Every header field is checked before any data is touched, so a hostile
  * file gets a SafetensorsError and never an out-of-bounds view or a huge allocation.
  */
+import * as z from 'zod/mini'
 import { AtollError } from './errors.ts'
+import { type FieldProblem, parseJson, parseWith } from './schema.ts'
 import { BYTES_PER_ELEMENT, type DType, numel, type Tensor, tensorBytes, zeros } from './tensor.ts'
 
 export class SafetensorsError extends AtollError {
@@ -35,7 +37,27 @@ export interface SafetensorsFile {
   metadata: Record<string, string>
 }
 
-function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
+const offset = z.int().check(z.gte(0))
+
+/** One tensor's entry; whether it fits the data is checked after the parse, in `placeEntries`. */
+const tensorEntry = z.object({
+  dtype: z.enum(Object.keys(DTYPE_OF) as [string, ...string[]]),
+  shape: z.array(offset),
+  data_offsets: z.array(offset).check(z.length(2)),
+})
+/** Loose: every key but `__metadata__` names a tensor, and is parsed as one. */
+const headerObject = z.looseObject({ __metadata__: z.optional(z.record(z.string(), z.string())) })
+const tensorEntries = z.record(z.string(), tensorEntry)
+
+const fail = (problem: FieldProblem) => new SafetensorsError(problem.message)
+
+interface Header {
+  metadata: Record<string, string>
+  tensors: Record<string, z.infer<typeof tensorEntry>>
+  dataStart: number
+}
+
+function parseHeader(bytes: Uint8Array): Header {
   if (bytes.length < 8)
     throw new SafetensorsError(`file of ${bytes.length} bytes is shorter than its 8-byte prefix`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -43,27 +65,19 @@ function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; data
   if (len > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
     throw new SafetensorsError(`header length ${len} exceeds the file (${bytes.length} bytes) or the limit`)
   }
-  let header: unknown
+  let text: string
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + Number(len))))
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + Number(len)))
   } catch (err) {
-    throw new SafetensorsError(`header is not UTF-8 JSON (${(err as Error).message})`)
+    throw new SafetensorsError(`header is not UTF-8 (${(err as Error).message})`)
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw new SafetensorsError('header is not a JSON object')
+  const raw = parseJson(text, 'header', SafetensorsError)
+  const { __metadata__, ...tensors } = parseWith(headerObject, raw, fail, { root: 'header' })
+  return {
+    metadata: __metadata__ ?? {},
+    tensors: parseWith(tensorEntries, tensors, fail, { root: 'header' }),
+    dataStart: 8 + Number(len),
   }
-  return { header: header as Record<string, unknown>, dataStart: 8 + Number(len) }
-}
-
-function parseMetadata(raw: unknown): Record<string, string> {
-  if (raw === undefined) return {}
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new SafetensorsError('__metadata__ is not an object')
-  }
-  for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') throw new SafetensorsError(`__metadata__.${k} is not a string`)
-  }
-  return raw as Record<string, string>
 }
 
 interface Entry {
@@ -74,44 +88,32 @@ interface Entry {
   end: number
 }
 
-function parseEntry(name: string, raw: unknown, dataBytes: number): Entry {
-  const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
-  if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(`entry '${name}' is not an object`)
-  const dtype = typeof e.dtype === 'string' ? DTYPE_OF[e.dtype] : undefined
-  if (dtype === undefined)
-    throw new SafetensorsError(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`)
-  const shape = e.shape
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(`tensor '${name}' has a bad shape ${JSON.stringify(shape)}`)
-  }
-  const off = e.data_offsets
-  if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw new SafetensorsError(`tensor '${name}' has bad data_offsets ${JSON.stringify(off)}`)
-  }
-  const [begin, end] = off as [number, number]
-  if (begin > end || end > dataBytes) {
-    throw new SafetensorsError(
-      `tensor '${name}' offsets [${begin}, ${end}] fall outside the ${dataBytes} data bytes`,
-    )
-  }
-  const want = numel(shape) * BYTES_PER_ELEMENT[dtype]
-  if (end - begin !== want) {
-    throw new SafetensorsError(
-      `tensor '${name}' of ${dtype} [${shape}] needs ${want} bytes, offsets give ${end - begin}`,
-    )
-  }
-  return { name, dtype, shape, begin, end }
+/** The entries in header order, each checked to lie inside the data and to hold what its shape needs. */
+function placeEntries(tensors: Header['tensors'], dataBytes: number): Entry[] {
+  return Object.entries(tensors).map(([name, e]) => {
+    const dtype = DTYPE_OF[e.dtype]
+    const [begin, end] = e.data_offsets
+    if (begin > end || end > dataBytes) {
+      throw new SafetensorsError(
+        `tensor '${name}' offsets [${begin}, ${end}] fall outside the ${dataBytes} data bytes`,
+      )
+    }
+    const want = numel(e.shape) * BYTES_PER_ELEMENT[dtype]
+    if (end - begin !== want) {
+      throw new SafetensorsError(
+        `tensor '${name}' of ${dtype} [${e.shape}] needs ${want} bytes, offsets give ${end - begin}`,
+      )
+    }
+    return { name, dtype, shape: e.shape, begin, end }
+  })
 }
 
 /** Parses a safetensors file; tensors are copied out (aligned), so `bytes` may be reused. */
 export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (!LITTLE_ENDIAN) throw new SafetensorsError('reading needs a little-endian platform')
-  const { header, dataStart } = parseHeader(bytes)
+  const { metadata, tensors: declared, dataStart } = parseHeader(bytes)
   const dataBytes = bytes.length - dataStart
-  const metadata = parseMetadata(header.__metadata__)
-  const entries = Object.entries(header)
-    .filter(([k]) => k !== '__metadata__')
-    .map(([k, v]) => parseEntry(k, v, dataBytes))
+  const entries = placeEntries(declared, dataBytes)
   // the format forbids overlapping tensors and holes; checking keeps two names off one buffer
   const sorted = [...entries].sort((a, b) => a.begin - b.begin)
   let expected = 0
