@@ -67,12 +67,12 @@ export function parseJson(text: string, source: string, fail: new (message: stri
  * million links): a predicate derived from the schema accepts it fast; only what it refuses, or a
  * schema it does not cover, is parsed by zod, which throws as `parseWith` does.
  */
-export function checkWith(
-  schema: z.ZodMiniType,
+export function checkWith<S extends z.ZodMiniType>(
+  schema: S,
   value: unknown,
   fail: ProblemError,
   options: ParseOptions = {},
-) {
+): asserts value is z.output<S> {
   if (acceptorOf(schema)?.(value) !== true) parseWith(schema, value, fail, options)
 }
 
