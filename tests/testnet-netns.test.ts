@@ -62,9 +62,25 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
     state.peers.every((p) => p.multiaddr?.startsWith(`/ip4/${p.address}/tcp/`)),
     'every daemon reported its address',
   )
-  // Latency is the daemons' own (userspace): us1's probes see ~2 × 40 ms to eu1, next to nothing to
-  // us2. A loaded machine (the Docker test may run beside this one) adds scheduling delay to both
-  // readings, so the intra-site one is held below the inter-site one, not below a fixed bound.
+  // Every link through /atoll/probe/1, the daemons probing each other (with the site latency) while
+  // the measurement holds their probe floor, right after `up` while their own start-up probes are
+  // due: within ±10%. Noise and yamux in JS on two shared cores cannot always fill 1 Gbit/s (the probe
+  // then reads what the stack carries), so those links are only checked not to read above their spec.
+  const probed = measure('--seconds', '1.5', '--retries', '1')
+  assert.ok(probed.every((l) => l.via === 'probe'))
+  for (const l of probed) {
+    const ratio = l.measured_mbit / l.spec_mbit
+    const low = l.spec_mbit <= PROBE_CAN_FILL_MBIT ? 1 - TOLERANCE : 0
+    assert.ok(
+      ratio >= low && ratio <= 1 + TOLERANCE,
+      `probe ${l.from} → ${l.to}: ${l.measured_mbit} for ${l.spec_mbit}`,
+    )
+  }
+
+  // Latency is the daemons' own (userspace): us1's probes (the measurement's among them) see
+  // ~2 × 40 ms to eu1, next to nothing to us2. A loaded machine (the Docker test may run beside this
+  // one) adds scheduling delay to both readings, so the intra-site one is held below the inter-site
+  // one, not below a fixed bound.
   const rtt = await probedRtts('us1', ['us2', 'eu1'])
   assert.ok(rtt.eu1 >= 2 * 40, `us1 → eu1 round trip ${rtt.eu1} ms`)
   assert.ok(rtt.us2 < rtt.eu1, `us1 → us2 round trip ${rtt.us2} ms, to eu1 ${rtt.eu1} ms`)
@@ -85,20 +101,6 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
     assert.ok(
       Math.abs(measured / l.spec_mbit - 1) <= TOLERANCE,
       `${l.from} → ${l.to}: ${measured} Mbit/s for ${l.spec_mbit}`,
-    )
-  }
-
-  // The same links through /atoll/probe/1 between the daemons, within the same ±10%. Noise and yamux in
-  // JS on two shared cores cannot always fill 1 Gbit/s (the probe then reads what the stack carries),
-  // so those links are only checked not to read above their spec.
-  const probed = measure('--seconds', '1.5', '--retries', '1')
-  assert.ok(probed.every((l) => l.via === 'probe'))
-  for (const l of probed) {
-    const ratio = l.measured_mbit / l.spec_mbit
-    const low = l.spec_mbit <= PROBE_CAN_FILL_MBIT ? 1 - TOLERANCE : 0
-    assert.ok(
-      ratio >= low && ratio <= 1 + TOLERANCE,
-      `probe ${l.from} → ${l.to}: ${l.measured_mbit} for ${l.spec_mbit}`,
     )
   }
 

@@ -53,3 +53,21 @@ export function measurementPairs(plan: NetPlan): LinkSpec[] {
   }
   return out
 }
+
+/** A reading under this share of its spec is measured again (see `bestReading`). */
+export const SHORT_READING = 0.9
+
+/**
+ * Measures a link, and again up to `retries` times while the reading is more than 10% under its spec,
+ * and keeps the highest: the shaping is a ceiling, and what can pull a reading down on a shared
+ * machine (another process taking the CPU mid-transfer) never pushes one up.
+ */
+export async function bestReading(
+  specMbit: number,
+  retries: number,
+  measure: () => Promise<number>,
+): Promise<number> {
+  let best = await measure()
+  for (let k = 0; k < retries && best < specMbit * SHORT_READING; k++) best = Math.max(best, await measure())
+  return best
+}

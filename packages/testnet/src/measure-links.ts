@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { MeasureError } from './errors.ts'
-import { type LinkSpec, measurementPairs } from './links.ts'
+import { bestReading, type LinkSpec, measurementPairs } from './links.ts'
 import { measureTcp } from './measure.ts'
+import type { LinkFigures, LinkTask } from './mesh-tool.ts'
 import { planNetwork } from './plan.ts'
 import type { PeerState, TestnetState } from './state.ts'
 import { backendFor, findPeer } from './testnet.ts'
-
-const execFileAsync = promisify(execFile)
 
 /** One measured link, in the shape `status --measure --json` writes. */
 export interface MeasuredLink {
@@ -19,26 +18,47 @@ export interface MeasuredLink {
   via: 'probe' | 'tcp'
 }
 
-/** Runs a script of this package inside `peer` and returns its stdout lines parsed as JSON. */
-async function onPeer<T>(state: TestnetState, peer: PeerState, script: string, args: string[]): Promise<T[]> {
+/**
+ * Runs a script of this package inside `peer`, handing each stdout line that holds a JSON object to
+ * `onLine` as it comes.
+ */
+async function onPeer(
+  state: TestnetState,
+  peer: PeerState,
+  script: string,
+  args: string[],
+  onLine: (value: unknown) => void,
+): Promise<void> {
   const b = backendFor(state.backend)
   const argv = [...b.shell(peer).prefix, ...b.script(script), ...args]
-  try {
-    const { stdout } = await execFileAsync(argv[0], argv.slice(1), { maxBuffer: 16 << 20 })
-    return stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as T)
-  } catch (err) {
-    const e = err as Error & { stderr?: string }
-    throw new MeasureError(`${script} on ${peer.name} failed: ${(e.stderr ?? e.message).trim().slice(-2000)}`)
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000)
+  })
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', resolve)
+  })
+  let failure: Error | undefined
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (!line.startsWith('{') || failure !== undefined) continue
+    try {
+      onLine(JSON.parse(line))
+    } catch (err) {
+      failure = err as Error
+    }
   }
+  const code = await exited
+  if (failure !== undefined) throw failure
+  if (code !== 0) throw new MeasureError(`${script} on ${peer.name} failed: ${stderr.trim().slice(-2000)}`)
 }
 
 /**
  * Measures every pair that `measurementPairs` picks, one at a time (measurements at once would share
- * the two CPU cores and the router, and each would see less than its link gives). With daemons up it
- * probes them with `/atoll/probe/1` from a node in the sender's namespace; without, it uses raw TCP.
+ * the two CPU cores and the router, and each would see less than its link gives). With daemons up the
+ * daemons probe each other with `/atoll/probe/1` while a measuring node holds their probe floor (see
+ * `measureOnFloor`); without, raw TCP measures the shaping alone.
  */
 export async function measureLinks(
   state: TestnetState,
@@ -46,85 +66,67 @@ export async function measureLinks(
     seconds?: number
     via?: 'probe' | 'tcp'
     /**
-     * Measure a link again, up to this many times, while it reads more than 10% under its spec, and
-     * keep the highest reading: the shaping is a ceiling, and a busy CPU can only make a reading low.
+     * Measure a link again, up to this many times (default 1), while it reads more than 10% under its
+     * spec, and keep the highest reading: the shaping is a ceiling, and a busy CPU can only make a
+     * reading low.
      */
     retries?: number
     onLink?: (l: MeasuredLink) => void
   } = {},
 ): Promise<MeasuredLink[]> {
   const seconds = options.seconds ?? 1.5
+  const retries = options.retries ?? 1
   const via = options.via ?? (state.peers.every((p) => p.multiaddr !== undefined) ? 'probe' : 'tcp')
-  const out: MeasuredLink[] = []
   const pairs = measurementPairs(planNetwork(state.topology))
-  const batched = via === 'probe' ? await probeBySender(state, pairs, seconds) : new Map<string, number>()
-  for (const spec of pairs) {
-    const from = findPeer(state, spec.from)
-    const to = findPeer(state, spec.to)
-    let mbit = batched.get(`${spec.from}>${spec.to}`) ?? (await measureOnce(state, from, to, via, seconds))
-    for (let k = 0; k < (options.retries ?? 0) && mbit < spec.specMbit * SHORT_READING; k++) {
-      mbit = Math.max(mbit, await measureOnce(state, from, to, via, seconds))
-    }
-    const link = {
-      from: spec.from,
-      to: spec.to,
-      spec_mbit: spec.specMbit,
-      measured_mbit: Math.round(mbit * 10) / 10,
-      via,
-    }
+  const out: MeasuredLink[] = []
+  const record = (spec: LinkSpec, mbit: number) => {
+    const link = { from: spec.from, to: spec.to, spec_mbit: spec.specMbit, measured_mbit: round1(mbit), via }
     options.onLink?.(link)
     out.push(link)
   }
+  if (via === 'probe') {
+    await probeOnFloor(state, pairs, seconds, retries, (k, mbit) => record(pairs[k], mbit))
+    return out
+  }
+  const b = backendFor(state.backend)
+  for (const spec of pairs) {
+    const from = b.shell(findPeer(state, spec.from))
+    const to = findPeer(state, spec.to)
+    const once = async () => (await measureTcp(from, b.shell(to), to.address, seconds)).mbit
+    record(spec, await bestReading(spec.specMbit, retries, once))
+  }
   return out
 }
 
-/** A reading under this share of the spec is worth a retry. */
-const SHORT_READING = 0.9
+const round1 = (x: number) => Math.round(x * 10) / 10
 
-async function measureOnce(
-  state: TestnetState,
-  from: PeerState,
-  to: PeerState,
-  via: 'probe' | 'tcp',
-  seconds: number,
-): Promise<number> {
-  if (via === 'tcp') {
-    const b = backendFor(state.backend)
-    return (await measureTcp(b.shell(from), b.shell(to), to.address, seconds)).mbit
-  }
-  return (await probeFrom(state, from, [to], seconds))[0]
-}
-
-/** Probes `targets` one after the other from one node on `from` (one process start, not one each). */
-async function probeFrom(
-  state: TestnetState,
-  from: PeerState,
-  targets: PeerState[],
-  seconds: number,
-): Promise<number[]> {
-  const missing = targets.find((t) => t.multiaddr === undefined)
-  if (missing !== undefined) throw new MeasureError(`${missing.name} runs no daemon to probe`)
-  const lines = await onPeer<{ mbit: number }>(state, from, 'mesh-tool-main.ts', [
-    'probe',
-    String(seconds),
-    ...targets.map((t) => t.multiaddr!),
-  ])
-  return lines.map((l) => l.mbit)
-}
-
-/** First readings of every pair, batched by sender; keyed `from>to`. */
-async function probeBySender(
+/** Every pair through the daemons, from one measuring node in the first peer; `onLink(k, mbit)` per pair. */
+async function probeOnFloor(
   state: TestnetState,
   pairs: LinkSpec[],
   seconds: number,
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  for (const sender of new Set(pairs.map((p) => p.from))) {
-    const targets = pairs.filter((p) => p.from === sender).map((p) => findPeer(state, p.to))
-    const readings = await probeFrom(state, findPeer(state, sender), targets, seconds)
-    for (const [k, t] of targets.entries()) out.set(`${sender}>${t.name}`, readings[k])
-  }
-  return out
+  retries: number,
+  onLink: (k: number, mbit: number) => void,
+): Promise<void> {
+  const missing = state.peers.find((p) => p.multiaddr === undefined)
+  if (missing !== undefined) throw new MeasureError(`${missing.name} runs no daemon to probe`)
+  const address = (name: string) => findPeer(state, name).multiaddr!
+  const links: LinkTask[] = pairs.map((p) => ({
+    from: address(p.from),
+    to: address(p.to),
+    specMbit: p.specMbit,
+  }))
+  const request = { seconds, retries, daemons: state.peers.map((p) => p.multiaddr!), links }
+  let k = 0
+  await onPeer(state, state.peers[0], 'mesh-tool-main.ts', ['links', JSON.stringify(request)], (line) => {
+    const figures = line as LinkFigures
+    if (k >= pairs.length || figures.from !== links[k].from || figures.to !== links[k].to) {
+      throw new MeasureError(`the measuring node answered ${JSON.stringify(line)} for link ${k}`)
+    }
+    onLink(k++, figures.mbit)
+  })
+  if (k < pairs.length)
+    throw new MeasureError(`the measuring node stopped after ${k} of ${pairs.length} links`)
 }
 
 /** One tensor that went to a daemon on the echo job and came back intact. */
@@ -146,13 +148,12 @@ export async function exchangeAll(
   const out: EchoResult[] = []
   for (const from of state.peers) {
     const others = state.peers.filter((p) => p !== from)
-    const lines = await onPeer<{ target: string; seconds: number }>(state, from, 'mesh-tool-main.ts', [
-      'echo',
-      String(bytes),
-      ...others.map((p) => p.multiaddr!),
-    ])
-    lines.forEach((l, k) => {
-      const r = { from: from.name, to: others[k].name, bytes, seconds: Math.round(l.seconds * 1000) / 1000 }
+    let k = 0
+    const args = ['echo', String(bytes), ...others.map((p) => p.multiaddr!)]
+    await onPeer(state, from, 'mesh-tool-main.ts', args, (line) => {
+      const { seconds } = line as { seconds: number }
+      if (k >= others.length) throw new MeasureError(`${from.name} reported more echoes than it sent`)
+      const r = { from: from.name, to: others[k++].name, bytes, seconds: Math.round(seconds * 1000) / 1000 }
       onEcho?.(r)
       out.push(r)
     })

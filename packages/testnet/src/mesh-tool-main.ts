@@ -1,19 +1,36 @@
 #!/usr/bin/env node
 /**
- * `node mesh-tool-main.ts probe SECONDS MULTIADDR…` prints one `{"mbit","rttMs"}` per target;
+ * `node mesh-tool-main.ts links JSON` prints one `{"from","to","specMbit","mbit","rttMs"}` per link as
+ * it is measured, JSON being `{"seconds","retries","daemons":[MULTIADDR…],"links":[{"from","to","specMbit"}…]}`;
  * `node mesh-tool-main.ts echo BYTES MULTIADDR…` prints one `{"target","bytes","seconds"}` per target.
  */
-import { echoExchange, probeDaemons } from './mesh-tool.ts'
+import { parseWith } from '@atoll/core'
+import { MAX_RUN_SECONDS } from '@atoll/net'
+import * as z from 'zod/mini'
+import { MeasureError } from './errors.ts'
+import { echoExchange, measureOnFloor } from './mesh-tool.ts'
 
 const ECHO_TIMEOUT_MS = 60_000
+const address = z.string().check(z.maxLength(1024), z.regex(/^\//))
+const linksRequest = z.object({
+  seconds: z.number().check(z.gt(0), z.lte(MAX_RUN_SECONDS)),
+  retries: z.int().check(z.gte(0), z.lte(10)),
+  daemons: z.array(address).check(z.minLength(1), z.maxLength(1024)),
+  links: z.array(z.object({ from: address, to: address, specMbit: z.number().check(z.gt(0)) })),
+})
+
 const [mode, ...rest] = process.argv.slice(2)
-if (mode === 'probe' && rest.length >= 2 && Number(rest[0]) > 0) {
-  for (const r of await probeDaemons(rest.slice(1), Number(rest[0]))) console.log(JSON.stringify(r))
+if (mode === 'links' && rest.length === 1) {
+  const request = parseWith(linksRequest, JSON.parse(rest[0]), MeasureError, { root: 'links request' })
+  await measureOnFloor(request.daemons, request.links, {
+    ...request,
+    onLink: (figures) => console.log(JSON.stringify(figures)),
+  })
 } else if (mode === 'echo' && rest.length >= 2 && Number.isInteger(Number(rest[0])) && Number(rest[0]) > 0) {
   for (const r of await echoExchange(rest.slice(1), Number(rest[0]), ECHO_TIMEOUT_MS))
     console.log(JSON.stringify(r))
 } else {
-  console.error('usage: mesh-tool-main.ts probe SECONDS MULTIADDR… | echo BYTES MULTIADDR…')
+  console.error('usage: mesh-tool-main.ts links JSON | echo BYTES MULTIADDR…')
   process.exit(2)
 }
 // libp2p may leave timers behind; the answer is printed, so leave now.

@@ -1,12 +1,21 @@
 /**
  * What `status --measure` and `exchange` run on a peer, through Atoll's own protocols: a throwaway
- * libp2p node (in the peer's namespace or container, so it crosses the same shaped links as the daemon)
- * that probes a daemon with `/atoll/probe/1`, or sends it tensors on the echo job and waits for them
- * to come back over `/atoll/tensor/1`.
+ * libp2p node (in a peer's namespace or container, so it crosses the same shaped links as the daemons)
+ * that has the daemons probe each other with `/atoll/probe/1` while it holds their probe floor, or sends
+ * them tensors on the echo job and waits for them to come back over `/atoll/tensor/1`.
  */
-import { AtollMesh, createNode, multiaddr } from '@atoll/net'
+import { AtollMesh, createNode, MAX_RUN_SECONDS, multiaddr, probeRunMethod } from '@atoll/net'
+import { MeasureError } from './errors.ts'
+import { bestReading } from './links.ts'
 
-export interface ProbeFigures {
+/** One link to measure: the daemons at either end (multiaddrs) and the rate its shaping gives. */
+export interface LinkTask {
+  from: string
+  to: string
+  specMbit: number
+}
+
+export interface LinkFigures extends LinkTask {
   mbit: number
   rttMs: number
 }
@@ -18,6 +27,16 @@ export interface EchoFigures {
   seconds: number
 }
 
+/**
+ * The lease on the daemons' floors, renewed before each link: long enough for the longest probe
+ * (`MAX_RUN_SECONDS` plus its round trips), short enough that a killed measurement frees them soon.
+ */
+const LINK_LEASE_MS = 30_000
+/** The daemons finish the probe in hand first; a floor still taken after this is a stuck mesh. */
+const FLOOR_WAIT_MS = 30_000
+/** The sender's daemon answers within its ctrl timeout (10 s by default); this waits a little longer. */
+const RUN_TIMEOUT_MS = 15_000
+
 async function withMesh<T>(work: (mesh: AtollMesh) => Promise<T>): Promise<T> {
   const mesh = new AtollMesh(await createNode({ listen: ['/ip4/0.0.0.0/tcp/0'], webrtc: false }))
   await mesh.start()
@@ -28,15 +47,51 @@ async function withMesh<T>(work: (mesh: AtollMesh) => Promise<T>): Promise<T> {
   }
 }
 
-/** Probes each target in turn (never two at once: they would share the sender's upload). */
-export function probeDaemons(targets: string[], seconds: number): Promise<ProbeFigures[]> {
+/**
+ * Holds the probe floor of every daemon in `daemons` and has each link's sending daemon probe its
+ * receiving one (`atoll.probe.run`), one link at a time: the reading crosses the path the scheduler's
+ * numbers come from, emulated latency included, and no background probe overlaps it. A reading more
+ * than 10% under its spec is measured again, up to `retries` times (see `bestReading`).
+ */
+export function measureOnFloor(
+  daemons: string[],
+  links: LinkTask[],
+  options: { seconds: number; retries: number; onLink: (figures: LinkFigures) => void },
+): Promise<void> {
+  if (!(options.seconds > 0 && options.seconds <= MAX_RUN_SECONDS)) {
+    throw new MeasureError(`a daemon probes for at most ${MAX_RUN_SECONDS} s, asked for ${options.seconds}`)
+  }
   return withMesh(async (mesh) => {
-    const out: ProbeFigures[] = []
-    for (const target of targets) {
-      const r = await mesh.probe.probe(multiaddr(target), { seconds })
-      out.push({ mbit: (r.bytesPerSecond * 8) / 1e6, rttMs: r.rttMs })
+    const floor = await mesh.floor.acquire(
+      daemons.map((d) => multiaddr(d)),
+      LINK_LEASE_MS,
+      {
+        priority: true,
+        waitMs: FLOOR_WAIT_MS,
+      },
+    )
+    if (floor === undefined) {
+      throw new MeasureError(`the daemons did not all grant the probe floor within ${FLOOR_WAIT_MS / 1000} s`)
     }
-    return out
+    try {
+      for (const link of links) {
+        let rttMs = 0
+        const mbit = await bestReading(link.specMbit, options.retries, async () => {
+          await floor.extend(LINK_LEASE_MS)
+          const r = await mesh.ctrl.call(
+            multiaddr(link.from),
+            probeRunMethod,
+            { target: link.to, seconds: options.seconds },
+            { timeoutMs: RUN_TIMEOUT_MS },
+          )
+          rttMs = r.rttMs
+          return (r.bytesPerSecond * 8) / 1e6
+        })
+        options.onLink({ ...link, mbit, rttMs })
+      }
+    } finally {
+      await floor.release()
+    }
   })
 }
 
