@@ -1,7 +1,8 @@
 import type { DType } from '@atoll/core'
 import { INT8_MAX_BLOCK, MAX_VARINT_BYTES } from '../constants.ts'
+import { checkWith, type FieldProblem } from '@atoll/core'
+import * as z from 'zod/mini'
 import { CodecMetaError } from '../errors.ts'
-import { describe, isPlainObject } from './check.ts'
 import type { WireCodec } from './header.ts'
 
 /** Meta of the `int8` codec: values per scale block. */
@@ -53,55 +54,52 @@ export function sparseValueBytes(values: SparseValues): number {
   return VALUE_BYTES[values]
 }
 
+const count = z.int().check(z.gte(0))
+
+/** The fields each codec's meta has; what they must be for this tensor is checked after the parse. */
+const META_FIELDS = {
+  raw: z.strictObject({}),
+  fp16: z.strictObject({}),
+  int8: z.strictObject({ block: z.int().check(z.gte(1), z.lte(INT8_MAX_BLOCK)) }),
+  sparse: z.strictObject({
+    k: count,
+    values: z.enum(['float32', 'float16']),
+    index: z.enum(['varint', 'deflate']),
+    indexBytes: count,
+    varintBytes: count,
+  }),
+} as const
+
 /** Checks an untrusted codecMeta against its codec and the tensor's dtype and element count. */
 export function validateCodecMeta(codec: WireCodec, dtype: DType, n: number, raw: unknown): CodecMeta {
-  if (!isPlainObject(raw)) throw new CodecMetaError('codecMeta must be a map')
   if (codec !== 'raw' && dtype !== 'float32') {
     throw new CodecMetaError(`codec ${codec} decodes to float32, header says dtype ${dtype}`)
   }
-  switch (codec) {
-    case 'raw':
-    case 'fp16':
-      onlyKeys(raw, [], codec)
-      return {}
-    case 'int8': {
-      onlyKeys(raw, ['block'], codec)
-      return { block: integer(raw.block, 'block', 1, INT8_MAX_BLOCK) }
-    }
-    case 'sparse':
-      return validateSparseMeta(raw, n)
+  const fail = (problem: FieldProblem) => new CodecMetaError(`${codec} ${problem.message}`)
+  if (codec === 'int8') {
+    checkWith(META_FIELDS.int8, raw, fail, { root: 'codecMeta' })
+    return { block: raw.block }
   }
+  if (codec === 'sparse') {
+    checkWith(META_FIELDS.sparse, raw, fail, { root: 'codecMeta' })
+    return checkSparseMeta(raw, n)
+  }
+  checkWith(META_FIELDS[codec], raw, fail, { root: 'codecMeta' })
+  return {}
 }
 
-function validateSparseMeta(raw: Record<string, unknown>, n: number): SparseMeta {
-  onlyKeys(raw, ['k', 'values', 'index', 'indexBytes', 'varintBytes'], 'sparse')
-  const k = integer(raw.k, 'k', 0, n)
-  if (raw.values !== 'float32' && raw.values !== 'float16') {
-    throw new CodecMetaError(`sparse values must be float32 or float16, got ${describe(raw.values)}`)
-  }
-  if (raw.index !== 'varint' && raw.index !== 'deflate') {
-    throw new CodecMetaError(`sparse index must be varint or deflate, got ${describe(raw.index)}`)
-  }
+/** A fresh copy of sparse meta whose counts fit a tensor of n elements. */
+function checkSparseMeta(meta: SparseMeta, n: number): SparseMeta {
+  const { k, values, index, indexBytes, varintBytes } = meta
+  if (k > n) throw new CodecMetaError(`sparse codecMeta.k ${k} is over the ${n} elements of the tensor`)
   // Each index is one varint of 1..5 bytes, so the varint stream length is bounded by k.
-  const varintBytes = integer(raw.varintBytes, 'varintBytes', k, k * MAX_VARINT_BYTES)
-  const indexBytes = integer(raw.indexBytes, 'indexBytes', 0, Number.MAX_SAFE_INTEGER)
-  if (raw.index === 'varint' && indexBytes !== varintBytes) {
-    throw new CodecMetaError(`sparse varint indexBytes ${indexBytes} differs from varintBytes ${varintBytes}`)
-  }
-  return { k, values: raw.values, index: raw.index, indexBytes, varintBytes }
-}
-
-function onlyKeys(raw: Record<string, unknown>, allowed: string[], codec: string): void {
-  for (const key of Object.keys(raw)) {
-    if (!allowed.includes(key)) throw new CodecMetaError(`unknown ${codec} codecMeta field '${key}'`)
-  }
-}
-
-function integer(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+  if (varintBytes < k || varintBytes > k * MAX_VARINT_BYTES) {
     throw new CodecMetaError(
-      `codecMeta ${field} must be an integer in [${min}, ${max}], got ${describe(value)}`,
+      `sparse codecMeta.varintBytes ${varintBytes} is outside [${k}, ${k * MAX_VARINT_BYTES}] for k ${k}`,
     )
   }
-  return value
+  if (index === 'varint' && indexBytes !== varintBytes) {
+    throw new CodecMetaError(`sparse varint indexBytes ${indexBytes} differs from varintBytes ${varintBytes}`)
+  }
+  return { k, values, index, indexBytes, varintBytes }
 }

@@ -1,4 +1,5 @@
-import { BYTES_PER_ELEMENT, type DType, isDType } from '@atoll/core'
+import { BYTES_PER_ELEMENT, checkWith, DTYPES, type DType, type FieldProblem } from '@atoll/core'
+import * as z from 'zod/mini'
 import { DEFAULT_LIMITS, WIRE_VERSION, type WireLimits } from '../constants.ts'
 import {
   BadShapeError,
@@ -9,8 +10,8 @@ import {
   UnknownCodecError,
   UnknownDTypeError,
   UnsupportedVersionError,
+  type WireError,
 } from '../errors.ts'
-import { describe, isPlainObject } from './check.ts'
 import { type CodecMeta, payloadBytes, validateCodecMeta } from './codec-meta.ts'
 
 /**
@@ -44,7 +45,34 @@ export interface TensorHeader extends MessageRoute {
   bytes: number
 }
 
-const FIELDS = ['v', 'job', 'step', 'mb', 'edge', 'dtype', 'shape', 'codec', 'codecMeta', 'bytes']
+const count = z.int().check(z.gte(0))
+
+/**
+ * The header's fields and their types. What depends on the configured limits, and what the fields
+ * imply of each other (codecMeta by codec, bytes = shape × dtype × codec), is checked after.
+ */
+const headerFields = z.strictObject({
+  v: z.number(),
+  job: z.string(),
+  step: count,
+  mb: count,
+  edge: z.string(),
+  dtype: z.enum(DTYPES as [DType, ...DType[]]),
+  shape: z.array(count),
+  codec: z.enum(WIRE_CODECS as [WireCodec, ...WireCodec[]]),
+  codecMeta: z.unknown(),
+  bytes: count,
+})
+
+/** Callers and the fuzz tests branch on the class: which one a field's failure raises. */
+function headerError(problem: FieldProblem): WireError {
+  const field = /^header\.?(\w*)/.exec(problem.path)?.[1] ?? ''
+  if (field === '') return new HeaderDecodeError(problem.message)
+  if (field === 'dtype') return new UnknownDTypeError(problem.message)
+  if (field === 'codec') return new UnknownCodecError(problem.message)
+  if (field === 'shape' && problem.path !== 'header.shape') return new BadShapeError(problem.message)
+  return new HeaderFieldError(problem.message)
+}
 
 /**
  * Checks an untrusted decoded header completely: types, version, dtype, codec and its meta, shape,
@@ -52,25 +80,14 @@ const FIELDS = ['v', 'job', 'step', 'mb', 'edge', 'dtype', 'shape', 'codec', 'co
  * (nothing of `raw` is kept), so a valid result can be trusted for allocation sizes.
  */
 export function validateHeader(raw: unknown, limits: WireLimits = DEFAULT_LIMITS): TensorHeader {
-  if (!isPlainObject(raw)) throw new HeaderDecodeError('header is not a msgpack map')
-  for (const key of Object.keys(raw)) {
-    if (!FIELDS.includes(key)) throw new HeaderFieldError(`unknown header field '${key}'`)
-  }
-  if (typeof raw.v !== 'number') throw new HeaderFieldError('header field v must be a number')
-  if (raw.v !== WIRE_VERSION)
-    throw new UnsupportedVersionError(`header v ${raw.v}, this build reads ${WIRE_VERSION}`)
-  const job = name(raw.job, 'job', limits)
-  const edge = name(raw.edge, 'edge', limits)
-  const step = count(raw.step, 'step')
-  const mb = count(raw.mb, 'mb')
-  if (!isDType(raw.dtype)) throw new UnknownDTypeError(`unknown dtype ${describe(raw.dtype)}`)
-  const dtype = raw.dtype
-  const shape = validateShape(raw.shape, limits)
-  if (!isWireCodec(raw.codec)) throw new UnknownCodecError(`unknown codec ${describe(raw.codec)}`)
-  const codec = raw.codec
+  checkWith(headerFields, raw, headerError, { root: 'header' })
+  const { v, job, step, mb, edge, dtype, codec, bytes } = raw
+  if (v !== WIRE_VERSION) throw new UnsupportedVersionError(`header v ${v}, this build reads ${WIRE_VERSION}`)
+  checkName(job, 'job', limits)
+  checkName(edge, 'edge', limits)
+  const shape = checkShape(raw.shape, limits)
   const n = elementCount(shape)
   const codecMeta = validateCodecMeta(codec, dtype, n, raw.codecMeta)
-  const bytes = count(raw.bytes, 'bytes')
   if (bytes > limits.maxPayloadBytes) {
     throw new LimitExceededError(`payload of ${bytes} bytes is over the limit of ${limits.maxPayloadBytes}`)
   }
@@ -90,42 +107,24 @@ export function elementCount(shape: readonly number[]): number {
   return n
 }
 
-function validateShape(value: unknown, limits: WireLimits): number[] {
-  if (!Array.isArray(value)) throw new HeaderFieldError('header field shape must be an array')
-  if (value.length > limits.maxRank) {
-    throw new LimitExceededError(`rank ${value.length} is over the limit of ${limits.maxRank}`)
+/** A copy of the shape, within the rank and element limits. */
+function checkShape(dims: readonly number[], limits: WireLimits): number[] {
+  if (dims.length > limits.maxRank) {
+    throw new LimitExceededError(`rank ${dims.length} is over the limit of ${limits.maxRank}`)
   }
-  const shape: number[] = []
   let n = 1
-  for (const d of value) {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new BadShapeError(`bad dimension ${describe(d)} in shape`)
-    }
-    shape.push(d)
+  for (const d of dims) {
     // Checked as we go so the product can never overflow into a small, wrong number.
     n *= d
     if (n > limits.maxElements) {
       throw new LimitExceededError(`shape has over ${limits.maxElements} elements (the limit)`)
     }
   }
-  return shape
+  return [...dims]
 }
 
-function name(value: unknown, field: string, limits: WireLimits): string {
-  if (typeof value !== 'string') throw new HeaderFieldError(`header field ${field} must be a string`)
+function checkName(value: string, field: string, limits: WireLimits): void {
   if (value.length > limits.maxNameLength) {
     throw new LimitExceededError(`${field} of ${value.length} characters is over ${limits.maxNameLength}`)
   }
-  return value
-}
-
-function count(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new HeaderFieldError(`header field ${field} must be a non-negative integer, got ${describe(value)}`)
-  }
-  return value
-}
-
-function isWireCodec(value: unknown): value is WireCodec {
-  return typeof value === 'string' && (WIRE_CODECS as readonly string[]).includes(value)
 }
