@@ -36,8 +36,10 @@ export function expectation(issue: z.core.$ZodRawIssue): string {
       return describeSchema(issue.schema) ?? `a ${issue.format}`
     case 'not_multiple_of':
       return `a multiple of ${issue.divisor}`
-    case 'unrecognized_keys':
-      return `one of the fields ${Object.keys(defOf(issue.inst)?.shape ?? {}).join(', ')}`
+    case 'unrecognized_keys': {
+      const known = Object.keys(defOf(issue.inst)?.shape ?? {})
+      return known.length === 0 ? 'no fields' : `one of the fields ${known.join(', ')}`
+    }
     case 'invalid_union':
       if (Array.isArray(issue.options)) return oneOf(issue.options)
       return [...new Set(issue.errors.map((alternative) => alternative[0]?.message))].join(' or ')
