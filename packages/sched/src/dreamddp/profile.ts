@@ -1,3 +1,4 @@
+import { parseJson } from '@atoll/core'
 import * as z from 'zod/mini'
 import { InvalidFieldError, ProfileParseError, UnknownReferenceError } from '../errors.ts'
 import { parseField, syncPeriod } from '../validate.ts'
@@ -19,12 +20,7 @@ const layerTimes = z.record(
  * Anything else that is not a finite number ≥ 0 is an InvalidFieldError naming the layer.
  */
 export function parseLayerTimes(text: string, file = 'layer times'): LayerTimes {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text.replace(/:\s*NaN\s*(?=[,}\s])/g, ': null'))
-  } catch (err) {
-    throw new ProfileParseError(`${file}: not JSON: ${(err as Error).message}`)
-  }
+  const raw = parseJson(text.replace(/:\s*NaN\s*(?=[,}\s])/g, ': null'), file, ProfileParseError)
   const times = parseField(layerTimes, raw, file)
   return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, t ?? 0]))
 }
