@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import * as z from 'zod/mini'
 import { MeasureError } from './errors.ts'
+import { parseOutput } from './sh.ts'
 import type { TcpResult } from './tcp-tool.ts'
 
 /** How to run a command "on" a peer: `ip netns exec atoll-us1 …` or `docker exec atoll-us1 …`. */
@@ -13,6 +15,13 @@ export interface PeerShell {
 }
 
 export const localTcpTool = [process.execPath, fileURLToPath(new URL('./tcp-tool-main.ts', import.meta.url))]
+
+const amount = z.number().check(z.nonnegative())
+/** What the TCP tool's receiver prints: that it listens, then its result. */
+const receiverLine = z.union([
+  z.object({ listening: z.literal(true) }),
+  z.object({ bytes: amount, seconds: amount, mbit: amount }),
+])
 
 /** The port the measurement receiver listens on; outside the range the peers use. */
 export const MEASURE_PORT = 5201
@@ -45,9 +54,9 @@ export async function measureTcp(
     const lines = createInterface({ input: recv.stdout })
     let result: TcpResult | undefined
     for await (const line of lines) {
-      const msg = JSON.parse(line) as { listening?: boolean } & Partial<TcpResult>
-      if (msg.listening) startSender(from, toAddress, seconds)
-      else if (typeof msg.mbit === 'number') result = msg as TcpResult
+      const msg = parseOutput(['tcp-tool', 'recv'], line, receiverLine)
+      if ('listening' in msg) startSender(from, toAddress, seconds)
+      else result = msg
     }
     if (result === undefined || result.bytes === 0) {
       throw new MeasureError(
