@@ -197,7 +197,7 @@ export const dockerBackend: TestnetBackend = {
   down,
   leftovers: () => [...labelled('ps'), ...labelled('network')],
   shell: (peer) => ({
-    prefix: ['docker', 'exec', peer.ns],
+    prefix: ['docker', 'exec', '-i', peer.ns],
     tcpTool: ['node', `${APP_DIR}/packages/testnet/src/tcp-tool-main.ts`],
   }),
   logCommand: (peer) => ['docker', 'logs', peer.ns],

@@ -89,13 +89,63 @@ export async function measureLinks(
     return out
   }
   const b = backendFor(state.backend)
-  for (const spec of pairs) {
-    const from = b.shell(findPeer(state, spec.from))
-    const to = findPeer(state, spec.to)
-    const once = async () => (await measureTcp(from, b.shell(to), to.address, seconds)).mbit
-    record(spec, await bestReading(spec.specMbit, retries, once))
-  }
+  await holdingFloor(state, pairs.length * (retries + 1) * (seconds + TCP_OVERHEAD_SECONDS), async () => {
+    for (const spec of pairs) {
+      const from = b.shell(findPeer(state, spec.from))
+      const to = findPeer(state, spec.to)
+      const once = async () => (await measureTcp(from, b.shell(to), to.address, seconds)).mbit
+      record(spec, await bestReading(spec.specMbit, retries, once))
+    }
+  })
   return out
+}
+
+/** What one raw TCP measurement takes beyond its seconds: two processes to start in the peers. */
+const TCP_OVERHEAD_SECONDS = 5
+
+/**
+ * Runs `work` while a measuring node in the first peer holds every daemon's probe floor (when daemons
+ * run), so that their background probes do not share the links `work` measures. The node gives the
+ * floor back when its stdin closes, or after `maxSeconds` if it never learns (a crashed CLI).
+ */
+async function holdingFloor(
+  state: TestnetState,
+  maxSeconds: number,
+  work: () => Promise<void>,
+): Promise<void> {
+  if (state.peers.some((p) => p.multiaddr === undefined)) return work()
+  const b = backendFor(state.backend)
+  const request = { daemons: state.peers.map((p) => p.multiaddr!), seconds: Math.ceil(maxSeconds) }
+  const argv = [
+    ...b.shell(state.peers[0]).prefix,
+    ...b.script('mesh-tool-main.ts'),
+    'hold',
+    JSON.stringify(request),
+  ]
+  const holder = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  holder.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000)
+  })
+  const exited = new Promise<number | null>((resolve) => holder.on('close', resolve))
+  try {
+    const lines = createInterface({ input: holder.stdout })
+    const held = await Promise.race([
+      (async () => {
+        for await (const line of lines) if (line.startsWith('{"held":true')) return true
+        return false
+      })(),
+      exited.then(() => false),
+    ])
+    if (!held)
+      throw new MeasureError(
+        `the measuring node could not hold the probe floor: ${stderr.trim().slice(-2000)}`,
+      )
+    await work()
+  } finally {
+    holder.stdin.end()
+    await exited
+  }
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10

@@ -4,7 +4,8 @@
  * that has the daemons probe each other with `/atoll/probe/1` while it holds their probe floor, or sends
  * them tensors on the echo job and waits for them to come back over `/atoll/tensor/1`.
  */
-import { AtollMesh, createNode, MAX_RUN_SECONDS, multiaddr, probeRunMethod } from '@atoll/net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { AtollMesh, createNode, type FloorHold, MAX_RUN_SECONDS, multiaddr, probeRunMethod } from '@atoll/net'
 import { MeasureError } from './errors.ts'
 import { bestReading } from './links.ts'
 
@@ -47,6 +48,24 @@ async function withMesh<T>(work: (mesh: AtollMesh) => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs `work` while this node holds the probe floor of every daemon in `daemons` (with priority). */
+async function onFloor<T>(
+  mesh: AtollMesh,
+  daemons: string[],
+  work: (floor: FloorHold) => Promise<T>,
+): Promise<T> {
+  const peers = daemons.map((d) => multiaddr(d))
+  const floor = await mesh.floor.acquire(peers, LINK_LEASE_MS, { priority: true, waitMs: FLOOR_WAIT_MS })
+  if (floor === undefined) {
+    throw new MeasureError(`the daemons did not all grant the probe floor within ${FLOOR_WAIT_MS / 1000} s`)
+  }
+  try {
+    return await work(floor)
+  } finally {
+    await floor.release()
+  }
+}
+
 /**
  * Holds the probe floor of every daemon in `daemons` and has each link's sending daemon probe its
  * receiving one (`atoll.probe.run`), one link at a time: the reading crosses the path the scheduler's
@@ -61,19 +80,8 @@ export function measureOnFloor(
   if (!(options.seconds > 0 && options.seconds <= MAX_RUN_SECONDS)) {
     throw new MeasureError(`a daemon probes for at most ${MAX_RUN_SECONDS} s, asked for ${options.seconds}`)
   }
-  return withMesh(async (mesh) => {
-    const floor = await mesh.floor.acquire(
-      daemons.map((d) => multiaddr(d)),
-      LINK_LEASE_MS,
-      {
-        priority: true,
-        waitMs: FLOOR_WAIT_MS,
-      },
-    )
-    if (floor === undefined) {
-      throw new MeasureError(`the daemons did not all grant the probe floor within ${FLOOR_WAIT_MS / 1000} s`)
-    }
-    try {
+  return withMesh((mesh) =>
+    onFloor(mesh, daemons, async (floor) => {
       for (const link of links) {
         let rttMs = 0
         const mbit = await bestReading(link.specMbit, options.retries, async () => {
@@ -89,10 +97,33 @@ export function measureOnFloor(
         })
         options.onLink({ ...link, mbit, rttMs })
       }
-    } finally {
-      await floor.release()
-    }
-  })
+    }),
+  )
+}
+
+/**
+ * Holds the probe floor of every daemon in `daemons` while another tool measures (raw TCP), so that
+ * no background probe shares a link with it: `onHeld` once the floor is held, then renewed until
+ * `done` resolves or `maxSeconds` pass, then given back.
+ */
+export function holdFloor(
+  daemons: string[],
+  options: { maxSeconds: number; done: Promise<void>; onHeld: () => void },
+): Promise<void> {
+  return withMesh((mesh) =>
+    onFloor(mesh, daemons, async (floor) => {
+      options.onHeld()
+      const until = Date.now() + options.maxSeconds * 1000
+      let finished = false
+      const stop = options.done.then(() => {
+        finished = true
+      })
+      while (!finished && Date.now() < until) {
+        await Promise.race([stop, sleep(Math.min(LINK_LEASE_MS / 2, until - Date.now()))])
+        if (!finished) await floor.extend(LINK_LEASE_MS)
+      }
+    }),
+  )
 }
 
 /** Sends `bytes` to each target on the echo job, one after the other, and waits for each echo. */
