@@ -79,9 +79,9 @@ test('the peer id survives a restart with the same data directory', { timeout: 6
 
 test('bad flags are usage errors that name the flag (exit 2)', { timeout: 30_000 }, async () => {
   for (const [args, message] of [
-    [['--device', 'tpu'], /--device must be auto/],
+    [['--device', 'tpu'], /--device: expected one of "auto", "cpu", "cuda", "webgpu", found "tpu"/],
     [['--emulate-link', 'fast'], /--emulate-link 'fast'/],
-    [['--bootstrap', '/ip4/127.0.0.1/tcp/1'], /must end in \/p2p/],
+    [['--bootstrap', '/ip4/127.0.0.1/tcp/1'], /--bootstrap: expected a multiaddr ending in \/p2p\/<peer id>/],
   ] as const) {
     const r = await run(process.execPath, [atollMain, 'peer', ...args]).then(
       () => assert.fail(`atoll peer ${args.join(' ')} succeeded`),
