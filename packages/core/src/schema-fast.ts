@@ -8,32 +8,9 @@
  * the problem (or to accept the rare value the predicate was stricter about).
  */
 import type * as z from 'zod/mini'
+import { checksOf, defOf, type SchemaDef } from './schema-def.ts'
 
 export type Accept = (value: unknown) => boolean
-
-interface CheckDef {
-  check: string
-  value?: number
-  inclusive?: boolean
-  minimum?: number
-  maximum?: number
-  length?: number
-  format?: string
-  pattern?: RegExp
-}
-
-interface Def {
-  type: string
-  format?: string
-  coerce?: boolean
-  checks?: { _zod: { def: CheckDef } }[]
-  shape?: Record<string, z.ZodMiniType>
-  catchall?: z.ZodMiniType
-  innerType?: z.ZodMiniType
-  element?: z.ZodMiniType
-  values?: unknown[]
-  entries?: Record<string, unknown>
-}
 
 const cache = new WeakMap<object, Accept | null>()
 
@@ -41,15 +18,15 @@ const cache = new WeakMap<object, Accept | null>()
 export function acceptorOf(schema: z.ZodMiniType): Accept | undefined {
   let accept = cache.get(schema)
   if (accept === undefined) {
-    accept = build(schema._zod.def as unknown as Def) ?? null
+    accept = build(defOf(schema) ?? { type: 'unknown schema' }) ?? null
     cache.set(schema, accept)
   }
   return accept ?? undefined
 }
 
-function build(def: Def): Accept | undefined {
+function build(def: SchemaDef): Accept | undefined {
   if (def.coerce) return undefined
-  const bounds = checksOf(def)
+  const bounds = boundsOf(def)
   if (bounds === undefined) return undefined
   switch (def.type) {
     case 'string':
@@ -86,8 +63,8 @@ function build(def: Def): Accept | undefined {
 }
 
 /** Plain objects whose declared fields are accepted; a strict object also refuses other keys. */
-function objectAcceptor(def: Def): Accept | undefined {
-  const strict = def.catchall !== undefined && (def.catchall._zod.def as Def).type === 'never'
+function objectAcceptor(def: SchemaDef): Accept | undefined {
+  const strict = def.catchall !== undefined && defOf(def.catchall)?.type === 'never'
   if (def.catchall !== undefined && !strict) return undefined
   const shape = def.shape ?? {}
   const keys = Object.keys(shape)
@@ -106,11 +83,10 @@ function objectAcceptor(def: Def): Accept | undefined {
 }
 
 /** The schema's checks as one predicate; undefined if one of them is of a kind not covered. */
-function checksOf(def: Def): Accept | undefined {
+function boundsOf(def: SchemaDef): Accept | undefined {
   type Sized = { length: number }
   const tests: Accept[] = []
-  for (const { _zod } of def.checks ?? []) {
-    const c = _zod.def
+  for (const c of checksOf(def)) {
     const limit = c.value ?? 0
     if (c.check === 'greater_than')
       tests.push(c.inclusive ? (v) => (v as number) >= limit : (v) => (v as number) > limit)

@@ -4,6 +4,7 @@
  * `"lots"` for a byte count reads `expected a number > 0`, not just `expected a number`.
  */
 import type * as z from 'zod/mini'
+import { type CheckDef, checksOf, defOf } from './schema-def.ts'
 
 const KINDS: Record<string, string> = {
   string: 'a string',
@@ -52,32 +53,10 @@ export function expectation(issue: z.core.$ZodRawIssue): string {
   }
 }
 
-interface CheckDef {
-  check: string
-  value?: number | bigint
-  inclusive?: boolean
-  minimum?: number
-  maximum?: number
-  length?: number
-  format?: string
-  pattern?: RegExp
-}
-
-interface SchemaDef {
-  type: string
-  format?: string
-  shape?: object
-  checks?: { _zod: { def: CheckDef } }[]
-}
-
-function defOf(schema: unknown): SchemaDef | undefined {
-  return (schema as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def
-}
-
 /** A number, string or list schema with its bounds in words; undefined for other kinds. */
 function describeSchema(schema: unknown): string | undefined {
   const def = defOf(schema)
-  const checks = (def?.checks ?? []).map((c) => c._zod.def)
+  const checks = checksOf(def)
   switch (def?.type) {
     case 'number':
       // zod refuses NaN and ±Infinity for every number: saying so tells a user why 1e999 failed
