@@ -1,7 +1,8 @@
 /**
  * The one door from untrusted data to typed values: a zod/mini schema (docs/validation.md says why
  * zod) and `parseWith`, which turns zod's first issue into the caller's own AtollError with a message
- * people can act on: `peers[3].flops: expected a number > 0, found -1`. No zod wording reaches users.
+ * people can act on: `peers[3].flops: expected a finite number > 0, found -1`. No zod wording
+ * reaches users.
  *
  * @example
  * ```ts
@@ -90,10 +91,11 @@ function fieldProblem(issue: Issue, root: string): FieldProblem {
     }
   }
   let path = formatPath(root, issue.path)
-  const input = offendingValue(issue)
+  let input = offendingValue(issue)
   let found = describeValue(input)
   if (issue.code === 'unrecognized_keys') {
     path = formatPath(path, [issue.keys[0]])
+    input = (issue.input as Record<string, unknown> | undefined)?.[issue.keys[0]]
     found = 'an unknown field'
   }
   const expected = issue.message
