@@ -1,7 +1,8 @@
 /**
  * @atoll/net: the libp2p mesh and Atoll's protocols. `/atoll/tensor/1` moves tensor messages (the wire
  * format of `@atoll/compress`) in ≤ 1 MiB frames with back-pressure, striped over several streams when
- * large; `/atoll/probe/1` measures RTT and bandwidth in about a second; `/atoll/ctrl/1` is a
+ * large; `/atoll/probe/1` measures RTT and bandwidth in about a second (ten round trips at least on a
+ * long link), one probe at a time in the mesh for nodes that take the probe floor; `/atoll/ctrl/1` is a
  * schema-checked request/response RPC. Emulated links shape traffic per remote peer without root.
  * Model-agnostic: it moves bytes with headers, never looks inside them.
  *
