@@ -103,7 +103,7 @@ export class ProbeFloor {
 
   /** The peer that holds this node's floor, or is next in line for it; undefined when free. */
   blockedBy(): string | undefined {
-    return (this.active(this.grant) ?? this.active(this.reserved))?.holder
+    return this.blocking()?.holder
   }
 
   /** Resolves once no other peer holds this node's floor or is next in line for it. */

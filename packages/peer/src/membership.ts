@@ -35,10 +35,12 @@ function pause(ms: number): Promise<void> {
 /** identify runs again on every protocol or address change; within this window a peer is not re-asked. */
 const RELEARN_MS = 30_000
 /**
- * The lease a background probe asks for. A probe takes its budget plus a few round trips and is
- * released as soon as it ends; the lease only bounds how long a daemon that dies mid-probe blocks others.
+ * The lease a background probe asks for: this, plus its budget times PROBE_LEASE_FACTOR (a probe takes
+ * its budget plus a few round trips, or ten round trips on a long link). It is given back as soon as
+ * the probe ends; the lease only bounds how long a daemon that dies mid-probe blocks the others.
  */
 const FLOOR_MS = 30_000
+const PROBE_LEASE_FACTOR = 2
 /** How long one turn keeps asking for the floor before the peer goes back to the end of the queue. */
 const FLOOR_WAIT_MS = 30_000
 
@@ -193,8 +195,10 @@ export class Membership {
     // daemons that start together, or that one release frees together, would otherwise ask for the
     // floor at the same moment and refuse each other
     await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()))
+    if (this.stopped) return true
     const peers = [...this.records.values()].filter((r) => r.connected).map((r) => r.peerId)
-    const hold = await this.mesh.floor.acquire(peers, FLOOR_MS, { waitMs: FLOOR_WAIT_MS })
+    const leaseMs = FLOOR_MS + PROBE_LEASE_FACTOR * this.options.probeSeconds * 1000
+    const hold = await this.mesh.floor.acquire(peers, leaseMs, { waitMs: FLOOR_WAIT_MS })
     if (hold === undefined) {
       this.log.debug({ peer: id, holder: this.mesh.floor.blockedBy() }, 'probe deferred: the floor is taken')
       return false
