@@ -28,26 +28,41 @@ const holdRequest = z.object({
 })
 
 const [mode, ...rest] = process.argv.slice(2)
-if (mode === 'links' && rest.length === 1) {
-  const request = parseWith(linksRequest, JSON.parse(rest[0]), MeasureError, { root: 'links request' })
-  await measureOnFloor(request.daemons, request.links, {
-    ...request,
-    onLink: (figures) => console.log(JSON.stringify(figures)),
-  })
-} else if (mode === 'hold' && rest.length === 1) {
-  const request = parseWith(holdRequest, JSON.parse(rest[0]), MeasureError, { root: 'hold request' })
-  const done = new Promise<void>((resolve) => process.stdin.on('close', resolve).resume())
-  await holdFloor(request.daemons, {
-    maxSeconds: request.seconds,
-    done,
-    onHeld: () => console.log(JSON.stringify({ held: true })),
-  })
-} else if (mode === 'echo' && rest.length >= 2 && Number.isInteger(Number(rest[0])) && Number(rest[0]) > 0) {
-  for (const r of await echoExchange(rest.slice(1), Number(rest[0]), ECHO_TIMEOUT_MS))
-    console.log(JSON.stringify(r))
-} else {
-  console.error('usage: mesh-tool-main.ts links JSON | hold JSON | echo BYTES MULTIADDR…')
-  process.exit(2)
+try {
+  await main()
+} catch (err) {
+  // the CLI shows the end of stderr: the error itself, not a stack trace
+  console.error(`${(err as Error).name}: ${(err as Error).message}`)
+  process.exit(1)
 }
 // libp2p may leave timers behind; the answer is printed, so leave now.
 process.exit(0)
+
+async function main(): Promise<void> {
+  if (mode === 'links' && rest.length === 1) {
+    const request = parseWith(linksRequest, JSON.parse(rest[0]), MeasureError, { root: 'links request' })
+    await measureOnFloor(request.daemons, request.links, {
+      ...request,
+      onLink: (figures) => console.log(JSON.stringify(figures)),
+    })
+  } else if (mode === 'hold' && rest.length === 1) {
+    const request = parseWith(holdRequest, JSON.parse(rest[0]), MeasureError, { root: 'hold request' })
+    const done = new Promise<void>((resolve) => process.stdin.on('close', resolve).resume())
+    await holdFloor(request.daemons, {
+      maxSeconds: request.seconds,
+      done,
+      onHeld: () => console.log(JSON.stringify({ held: true })),
+    })
+  } else if (
+    mode === 'echo' &&
+    rest.length >= 2 &&
+    Number.isInteger(Number(rest[0])) &&
+    Number(rest[0]) > 0
+  ) {
+    for (const r of await echoExchange(rest.slice(1), Number(rest[0]), ECHO_TIMEOUT_MS))
+      console.log(JSON.stringify(r))
+  } else {
+    console.error('usage: mesh-tool-main.ts links JSON | hold JSON | echo BYTES MULTIADDR…')
+    process.exit(2)
+  }
+}
