@@ -5,14 +5,17 @@
  * limited (128 KiB, 2 min by default), and Atoll's protocols refuse to run on it.
  */
 import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
 import { after, before, test } from 'node:test'
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p } from '@libp2p/interface'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { AtollMesh, createNode } from '../src/index.ts'
 import { fields, nextMessage } from './helpers.ts'
 
 /** No STUN server (nothing outside can be reached) and candidates on loopback only. */
 const ice = { servers: [], bindAddress: '127.0.0.1' }
+/** At one failed handshake in eight (see dialWebRtc), four attempts all fail about once in 4000 runs. */
+const WEBRTC_ATTEMPTS = 4
 
 let relay: Libp2p
 let relayAddr: Multiaddr
@@ -21,28 +24,41 @@ let hidden: AtollMesh
 /** dials `hidden` through the relay, then over WebRTC */
 let dialer: AtollMesh
 
-before(async () => {
-  relay = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], relay: true, webrtc: false })
-  await relay.start()
-  relayAddr = relay.getMultiaddrs()[0]
-  hidden = new AtollMesh(await createNode({ listen: ['/p2p-circuit'], ice }))
-  await hidden.start()
-  const reserved = selfUpdate(hidden.node, (addrs) =>
-    addrs.some((a) => a.toString().includes('/p2p-circuit')),
-  )
-  await hidden.node.dial(relayAddr)
-  await reserved // the relay holds a reservation for it: it can be dialled through the relay
-  dialer = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], ice }))
-  await dialer.start()
-})
+before(
+  async () => {
+    relay = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], relay: true, webrtc: false })
+    await relay.start()
+    relayAddr = relay.getMultiaddrs()[0]
+    hidden = new AtollMesh(await createNode({ listen: ['/p2p-circuit'], ice }))
+    await hidden.start()
+    const reserved = selfUpdate(hidden.node, (addrs) =>
+      addrs.some((a) => a.toString().includes('/p2p-circuit')),
+    )
+    await hidden.node.dial(relayAddr)
+    await reserved // the relay holds a reservation for it: it can be dialled through the relay
+    dialer = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], ice }))
+    await dialer.start()
+  },
+  { timeout: 60_000 },
+)
 
 after(async () => {
   await Promise.all([dialer?.stop(100), hidden?.stop(100)])
   await relay?.stop()
+  // A failed handshake leaves a native peer connection behind that keeps the process alive; this
+  // closes every one (the node-datachannel that @libp2p/webrtc loads, so the same native instance).
+  const fromWebrtc = createRequire(createRequire(import.meta.url).resolve('@libp2p/webrtc'))
+  const { cleanup } = (await import(fromWebrtc.resolve('node-datachannel'))) as { cleanup(): void }
+  cleanup()
 })
 
-test('through the relay, two peers upgrade to WebRTC and a float32 tensor crosses it bit-identical', async () => {
-  const webrtc = await dialer.node.dial(multiaddr(`${relayAddr}/p2p-circuit/webrtc/p2p/${hidden.peerId}`))
+test('through the relay, two peers upgrade to WebRTC and a float32 tensor crosses it bit-identical', {
+  timeout: 120_000,
+}, async () => {
+  const webrtc = await dialWebRtc(
+    dialer.node,
+    multiaddr(`${relayAddr}/p2p-circuit/webrtc/p2p/${hidden.peerId}`),
+  )
   assert.match(webrtc.remoteAddr.toString(), /\/p2p-circuit\/webrtc\/p2p\//)
   assert.equal(webrtc.limits, undefined, 'a WebRTC connection is direct and unlimited')
   // Leave the WebRTC connection as the only one between the two: the tensor cannot take another path.
@@ -65,7 +81,9 @@ test('through the relay, two peers upgrade to WebRTC and a float32 tensor crosse
   assert.deepEqual(dialer.node.getConnections(hidden.node.peerId), [webrtc], 'no other connection opened')
 })
 
-test('over the relayed connection alone, a tensor is refused: the protocols do not run on limited connections', async () => {
+test('over the relayed connection alone, a tensor is refused: the protocols do not run on limited connections', {
+  timeout: 60_000,
+}, async () => {
   const relayedOnly = new AtollMesh(await createNode({ listen: [], webrtc: false }))
   await relayedOnly.start()
   try {
@@ -102,6 +120,23 @@ function specialFloats(n: number): Float32Array {
   bits.set(SPECIAL_BITS)
   for (let i = SPECIAL_BITS.length; i < n; i++) bits[i] = Math.imul(i, 0x9e3779b1) & 0x3fffffff
   return new Float32Array(bits.buffer)
+}
+
+/**
+ * On loopback here, a WebRTC handshake fails now and then (measured: 5 of 41 dials, with libdatachannel
+ * logging "DTLS handshake failed: certificate verify failed") and the dial times out. A peer redials,
+ * and so does the test; every attempt's error is reported if all fail.
+ */
+async function dialWebRtc(node: Libp2p, address: Multiaddr): Promise<Connection> {
+  const errors: string[] = []
+  for (let attempt = 0; attempt < WEBRTC_ATTEMPTS; attempt++) {
+    try {
+      return await node.dial(address)
+    } catch (err) {
+      errors.push(`${(err as Error).name}: ${(err as Error).message}`)
+    }
+  }
+  return assert.fail(`no WebRTC connection in ${WEBRTC_ATTEMPTS} attempts:\n${errors.join('\n')}`)
 }
 
 /** Resolves once the node's own addresses satisfy `ready` (they change as reservations are made). */
