@@ -66,7 +66,7 @@ export async function measureLinks(
     seconds?: number
     via?: 'probe' | 'tcp'
     /**
-     * Measure a link again, up to this many times (default 1), while it reads more than 10% under its
+     * Measure a link again, up to this many times (default 2), while it reads more than 10% under its
      * spec, and keep the highest reading: the shaping is a ceiling, and a busy CPU can only make a
      * reading low.
      */
@@ -75,7 +75,7 @@ export async function measureLinks(
   } = {},
 ): Promise<MeasuredLink[]> {
   const seconds = options.seconds ?? 1.5
-  const retries = options.retries ?? 1
+  const retries = options.retries ?? 2
   const via = options.via ?? (state.peers.every((p) => p.multiaddr !== undefined) ? 'probe' : 'tcp')
   const pairs = measurementPairs(planNetwork(state.topology))
   const out: MeasuredLink[] = []
