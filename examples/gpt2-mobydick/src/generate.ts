@@ -33,25 +33,25 @@ export interface NextToken {
 }
 
 /** A forward-only session of the trained model, for one sequence at a time. */
-export async function nextTokenModel(o: ModelWeights): Promise<NextToken> {
+export async function nextTokenModel(trained: ModelWeights): Promise<NextToken> {
   // the same architecture without the loss, its weights as inputs: the trained values are fed, not copied in
-  const zoo = gpt2({ config: o.config, seq: o.seq, batch: 1, loss: false, shapesOnly: true })
-  const session = await o.backend.createSession({ onnx: toOnnx(zoo.graph) })
+  const zoo = gpt2({ config: trained.config, seq: trained.seq, batch: 1, loss: false, shapesOnly: true })
+  const session = await trained.backend.createSession({ onnx: toOnnx(zoo.graph) })
   const weights: Record<string, Tensor> = Object.fromEntries(
-    o.params.map((p) => [p.name, parameterTensor(p)]),
+    trained.params.map((p) => [p.name, parameterTensor(p)]),
   )
-  const vocab = o.config.vocab
-  const window = new Array<number>(o.seq)
+  const vocab = trained.config.vocab
+  const window = new Array<number>(trained.seq)
   return {
     // attention is causal, so the position of the last real token sees nothing of the padding after it
     async logitsAfter(context, pad = 0) {
       if (context.length === 0) throw new RangeError('the context needs at least one token')
-      const kept = context.slice(-o.seq)
+      const kept = context.slice(-trained.seq)
       window.fill(pad)
       kept.forEach((t, i) => {
         window[i] = t
       })
-      const out = await session.run({ ...weights, input_ids: int64([1, o.seq], window) }, [zoo.logits])
+      const out = await session.run({ ...weights, input_ids: int64([1, trained.seq], window) }, [zoo.logits])
       const logits = (await out[zoo.logits].read()).data as Float32Array
       return logits.slice((kept.length - 1) * vocab, kept.length * vocab)
     },
@@ -60,17 +60,17 @@ export async function nextTokenModel(o: ModelWeights): Promise<NextToken> {
 }
 
 /** The prompt followed by `count` sampled tokens, decoded. */
-export async function sampleText(o: SampleOptions): Promise<string> {
-  const model = await nextTokenModel(o)
-  const random = createRandom(o.seed)
-  const tokens = Array.from(o.tokenizer.encode(o.prompt))
+export async function sampleText(options: SampleOptions): Promise<string> {
+  const model = await nextTokenModel(options)
+  const random = createRandom(options.seed)
+  const tokens = Array.from(options.tokenizer.encode(options.prompt))
   try {
-    for (let n = 0; n < o.count; n++)
-      tokens.push(pick(await model.logitsAfter(tokens), o.temperature, random.float()))
+    for (let n = 0; n < options.count; n++)
+      tokens.push(pick(await model.logitsAfter(tokens), options.temperature, random.float()))
   } finally {
     await model.release()
   }
-  return o.tokenizer.decode(tokens)
+  return options.tokenizer.decode(tokens)
 }
 
 /** Samples an index from softmax(logits / temperature), given a uniform draw u in [0, 1). */

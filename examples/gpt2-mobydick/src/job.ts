@@ -38,25 +38,26 @@ export interface GptSummary {
   sample?: string
 }
 
-export async function trainGpt(o: GptOptions, progress: (line: string) => void): Promise<GptSummary> {
-  const { training } = o
-  const tokenizer = await loadTokenizer(o.tokens)
+export async function trainGpt(options: GptOptions, progress: (line: string) => void): Promise<GptSummary> {
+  const { training } = options
+  const tokenizer = await loadTokenizer(options.tokens)
   // the size's shape, with the vocabulary of the tokeniser (bytes need 256 rows, BPE 50 257)
-  const config: GPT2Config = { ...GPT2_CONFIGS[o.size], vocab: tokenizer.vocabSize }
-  const seq = o.seq ?? config.ctx
-  if (seq > config.ctx) throw new UsageError(`--seq ${seq} exceeds the ${o.size} context of ${config.ctx}`)
+  const config: GPT2Config = { ...GPT2_CONFIGS[options.size], vocab: tokenizer.vocabSize }
+  const seq = options.seq ?? config.ctx
+  if (seq > config.ctx)
+    throw new UsageError(`--seq ${seq} exceeds the ${options.size} context of ${config.ctx}`)
   const zoo = gpt2({ config, seq, seed: training.seed })
   const model: TrainableModel = {
     graph: zoo.graph,
     dataInput: zoo.inputs[0],
     loss: zoo.loss ?? 'loss',
-    label: `gpt2:${o.size}`,
+    label: `gpt2:${options.size}`,
   }
-  const data = `moby-dick${o.tokens === 'gpt2' ? ':gpt2' : ''}`
+  const data = `moby-dick${options.tokens === 'gpt2' ? ':gpt2' : ''}`
   const train = await openDataSource(data, model, { ...training, split: 'train' })
   const heldOut = await openDataSource(data, model, { batchSize: training.batchSize, split: 'eval' })
   const backend = await nodeBackends().resolve(training.device ?? DEFAULT_BACKEND)
-  const evalBatches = Array.from({ length: Math.min(o.evalBatches, heldOut.batchesPerEpoch) }, (_, k) =>
+  const evalBatches = Array.from({ length: Math.min(options.evalBatches, heldOut.batchesPerEpoch) }, (_, k) =>
     heldOut.ordered(k),
   )
   const score = (params: readonly Parameter[]) => evaluate(model, params, backend, evalBatches)
@@ -67,7 +68,7 @@ export async function trainGpt(o: GptOptions, progress: (line: string) => void):
   )
 
   const { steps, batchSize } = training
-  const onStep = stepProgress(steps, o.logEvery, (p) =>
+  const onStep = stepProgress(steps, options.logEvery, (p) =>
     progress(
       `step ${p.done}/${steps}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ` +
         `${((p.done * batchSize * seq) / p.seconds).toFixed(0)} tokens/s`,
@@ -77,7 +78,7 @@ export async function trainGpt(o: GptOptions, progress: (line: string) => void):
   if (training.save !== undefined) writeFileSync(training.save, weightsFile(result.params))
   const after = await score(result.params)
   const sample =
-    o.sample === 0
+    options.sample === 0
       ? undefined
       : await sampleText({
           config,
@@ -85,9 +86,9 @@ export async function trainGpt(o: GptOptions, progress: (line: string) => void):
           params: result.params,
           backend,
           tokenizer,
-          prompt: o.prompt,
-          count: o.sample,
-          temperature: o.temperature,
+          prompt: options.prompt,
+          count: options.sample,
+          temperature: options.temperature,
           seed: training.seed,
         })
   return {

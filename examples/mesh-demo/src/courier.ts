@@ -34,7 +34,7 @@ export class Courier {
   }
 
   /** Sends `t` from one site to another and resolves with the tensor as the receiver decoded it. */
-  async carry(from: Site, to: Site, route: MessageRoute, t: Tensor, codec: LinkCodec): Promise<Tensor> {
+  async carry(from: Site, to: Site, route: MessageRoute, value: Tensor, codec: LinkCodec): Promise<Tensor> {
     const t0 = performance.now()
     const arrival = new Promise<IncomingTensor>((resolve, reject) => {
       const k = key(to.name, route)
@@ -45,7 +45,7 @@ export class Courier {
         resolve(early)
       }
     })
-    const { fields, payload } = encode(route, t, codec)
+    const { fields, payload } = encode(route, value, codec)
     // the tensor is usable once it has arrived; the sender's acknowledgement comes half an RTT later
     const sent = from.mesh.tensors.send(to.mesh.node.getMultiaddrs(), fields, payload)
     const msg = await Promise.race([arrival, sent.then(() => arrival)])

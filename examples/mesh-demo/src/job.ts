@@ -60,7 +60,7 @@ export interface DemoSummary {
 /** Links under this rate carry fp16 activations and gradients. */
 const FP16_BELOW_MBIT = 100
 
-export async function runDemo(o: DemoOptions, progress: (line: string) => void): Promise<DemoSummary> {
+export async function runDemo(options: DemoOptions, progress: (line: string) => void): Promise<DemoSummary> {
   progress(
     `starting 3 peers on 127.0.0.1 (${SITE_LINKS.map((l) => `${l.a}–${l.b} ${l.mbit} Mbit/s`).join(', ')})`,
   )
@@ -76,13 +76,13 @@ export async function runDemo(o: DemoOptions, progress: (line: string) => void):
       sites.map((s) => s.name),
       measured,
     )
-    const job = await placeModel(o, sites, measured, chain, courier)
+    const job = await placeModel(options, sites, measured, chain, courier)
     release = job.release
     for (const p of job.placed)
       progress(
         `  ${p.site}: ${p.scopes.join(', ')} (${p.parameters} parameters)${p.codecIn ? `, inputs arrive as ${p.codecIn}` : ''}`,
       )
-    const run = await train(o, job, courier, progress)
+    const run = await train(options, job, courier, progress)
     return {
       links: measured.map((m) => ({
         ...m,
@@ -90,7 +90,7 @@ export async function runDemo(o: DemoOptions, progress: (line: string) => void):
       })),
       chain,
       stages: job.placed,
-      steps: o.steps,
+      steps: options.steps,
       ...run,
       linkBytes: Object.fromEntries(courier.bytes),
       transferSeconds: courier.seconds,

@@ -32,19 +32,22 @@ export interface MnistSummary {
   backend: string
 }
 
-export async function trainMnist(o: MnistOptions, progress: (line: string) => void): Promise<MnistSummary> {
-  const { training } = o
+export async function trainMnist(
+  options: MnistOptions,
+  progress: (line: string) => void,
+): Promise<MnistSummary> {
+  const { training } = options
   const { steps, batchSize } = training
-  const zoo = mnistCnn({ seed: training.seed, batchNorm: o.batchNorm })
+  const zoo = mnistCnn({ seed: training.seed, batchNorm: options.batchNorm })
   const model: TrainableModel = {
     graph: zoo.graph,
     dataInput: zoo.inputs[0],
     loss: zoo.loss ?? 'loss',
-    label: o.batchNorm ? 'mnist-cnn' : 'mnist-cnn (no BatchNorm)',
+    label: options.batchNorm ? 'mnist-cnn' : 'mnist-cnn (no BatchNorm)',
   }
-  const train = await openDataSource(o.dataset, model, { ...training, split: 'train' })
+  const train = await openDataSource(options.dataset, model, { ...training, split: 'train' })
   const backend = await nodeBackends().resolve(training.device ?? DEFAULT_BACKEND)
-  const onStep = stepProgress(steps, o.logEvery, (p) =>
+  const onStep = stepProgress(steps, options.logEvery, (p) =>
     progress(
       `step ${p.done}/${steps}  epoch ${(p.done / train.batchesPerEpoch).toFixed(2)}  loss ${p.loss.toFixed(4)}  ` +
         `lr ${p.lr.toExponential(2)}  ${((p.done * batchSize) / p.seconds).toFixed(0)} images/s`,
@@ -55,11 +58,11 @@ export async function trainMnist(o: MnistOptions, progress: (line: string) => vo
   // evaluate() runs the inference-mode graph (BatchNorm uses the running statistics kept in
   // training), so batching does not change the score; one batch of the whole split scores every
   // image (a stream drops a partial last batch, and MNIST's 1 429 test images are a prime number).
-  const testImages = loadImageDataset(o.dataset).test.count
-  const test = await openDataSource(o.dataset, model, { batchSize: testImages, split: 'eval' })
+  const testImages = loadImageDataset(options.dataset).test.count
+  const test = await openDataSource(options.dataset, model, { batchSize: testImages, split: 'eval' })
   const evaluation = await evaluate(model, result.params, backend, [test.ordered(0)])
   return {
-    dataset: o.dataset,
+    dataset: options.dataset,
     trainImages: train.count,
     testImages: evaluation.positions,
     parameters: result.params.reduce((n, p) => n + p.value.length, 0),

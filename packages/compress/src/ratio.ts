@@ -36,12 +36,12 @@ export function keepRatio(input: KeepRatioInput): number {
 }
 
 /** k for a keep ratio over n elements: rounded, at least 1 of a non-empty tensor, at most n. */
-export function keepCount(n: number, ratio: number): number {
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new InvalidOptionError(`n must be a non-negative integer, got ${n}`)
+export function keepCount(length: number, ratio: number): number {
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new InvalidOptionError(`n must be a non-negative integer, got ${length}`)
   if (!(ratio >= 0 && ratio <= 1)) throw new InvalidOptionError(`ratio must be in [0, 1], got ${ratio}`)
-  if (n === 0 || ratio === 0) return 0
-  return Math.min(n, Math.max(1, Math.round(n * ratio)))
+  if (length === 0 || ratio === 0) return 0
+  return Math.min(length, Math.max(1, Math.round(length * ratio)))
 }
 
 function finite(value: number, field: string, min: number): void {

@@ -28,8 +28,6 @@ export {
   parseJson,
   parseWith,
 } from './schema.ts'
-export type { Attribute, Dim, Graph, Node, ValueInfo } from './graph.ts'
-export { attr } from './graph.ts'
 export type { DType, StorageOf, Tensor, TensorData } from './tensor.ts'
 export {
   BYTES_PER_ELEMENT,
@@ -47,7 +45,7 @@ export {
 } from './tensor.ts'
 // ops: contract, shape inference, costs (see src/ops/index.ts)
 export * from './ops/index.ts'
-// graph: validation, topological order, GraphBuilder (see src/graph/index.ts)
+// graph: the IR's types, validation, topological order, GraphBuilder (see src/graph/index.ts)
 export * from './graph/index.ts'
 // ONNX import/export (see src/onnx/index.ts)
 export * from './onnx/index.ts'

@@ -103,6 +103,6 @@ export function int64(shape: readonly number[], values: ArrayLike<number>): Tens
 }
 
 /** The raw bytes of a tensor's storage, viewed (not copied). */
-export function tensorBytes(t: Tensor): Uint8Array {
-  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)
+export function tensorBytes(value: Tensor): Uint8Array {
+  return new Uint8Array(value.data.buffer, value.data.byteOffset, value.data.byteLength)
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { planStash } from '../src/autodiff/remat.ts'
-import type { Graph, Node, ValueInfo } from '../src/graph.ts'
+import type { Graph, Node, ValueInfo } from '../src/graph/types.ts'
 import { rng } from './gradcheck.ts'
 import { node } from './ops-helpers.ts'
 

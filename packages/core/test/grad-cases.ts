@@ -3,7 +3,7 @@
  * finite-difference checks and the onnxruntime validity checks. Most are one node (`one`); graphs
  * of several nodes, where a rule needs a neighbour to be exercised, are written out.
  */
-import { type Attribute, attr } from '../src/graph.ts'
+import { type Attribute, attr } from '../src/graph/types.ts'
 import { type DType, int64, type Tensor } from '../src/tensor.ts'
 import { floatTensor, type OpGraphSpec } from './gradcheck.ts'
 import { node } from './ops-helpers.ts'

@@ -4,7 +4,7 @@
  * stage goes: run the forward, fetch exactly the values the backward says it saves, run the
  * backward graph on them with the seed 1 — so a rule that forgets to declare what it reads fails.
  */
-import type { Graph, Node } from '../src/graph.ts'
+import type { Graph, Node } from '../src/graph/types.ts'
 import { buildBackward } from '../src/autodiff/backward.ts'
 import { seededRandom } from '../src/builder/init.ts'
 import { inferShapes } from '../src/ops/index.ts'

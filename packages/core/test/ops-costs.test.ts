@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { attr } from '../src/graph.ts'
+import { attr } from '../src/graph/types.ts'
 import { inferShapes, opCost, opCosts } from '../src/ops/index.ts'
 import { int64, zeros } from '../src/tensor.ts'
 import { gpt2, resnet } from '../src/zoo/index.ts'

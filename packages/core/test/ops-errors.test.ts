@@ -1,7 +1,7 @@
 /** Shape inference rejects malformed nodes with a typed error that names the node. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Attribute, Dim } from '../src/graph.ts'
+import type { Attribute, Dim } from '../src/graph/types.ts'
 import { inferShapes } from '../src/ops/index.ts'
 import { int64, type Tensor } from '../src/tensor.ts'
 import { graphOf, node } from './ops-helpers.ts'

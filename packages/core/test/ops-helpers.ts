@@ -1,6 +1,6 @@
 /** Small graph constructors for the ops and reference tests. */
 import assert from 'node:assert/strict'
-import type { Attribute, Dim, Graph, Node } from '../src/graph.ts'
+import type { Attribute, Dim, Graph, Node } from '../src/graph/types.ts'
 import { inferShapes } from '../src/ops/index.ts'
 import { type ReferenceOptions, runReference } from '../src/reference/index.ts'
 import { type DType, type Tensor, tensor } from '../src/tensor.ts'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { attr } from '../src/graph.ts'
+import { attr } from '../src/graph/types.ts'
 import { inferShapes, inferTypes, isSupportedOp, OP_TYPES } from '../src/ops/index.ts'
 import { SHAPE_FNS } from '../src/ops/shape/index.ts'
 import { float32, int64 } from '../src/tensor.ts'

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { buildTrainingGraph } from '../src/autodiff/training.ts'
-import { attr, type Graph } from '../src/graph.ts'
+import { attr, type Graph } from '../src/graph/types.ts'
 import { type Partition, PartitionError, partitionGraph } from '../src/partition/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import { int64, type Tensor } from '../src/tensor.ts'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { attr } from '../src/graph.ts'
+import { attr } from '../src/graph/types.ts'
 import { onnxCodeOfDtype } from '../src/ops/index.ts'
 import { floatToHalf, halfToFloat } from '../src/reference/values.ts'
 import { erf } from '../src/reference/math.ts'

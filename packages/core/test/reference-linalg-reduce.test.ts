@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { attr } from '../src/graph.ts'
+import { attr } from '../src/graph/types.ts'
 import { float32, int64 } from '../src/tensor.ts'
 import { assertClose, f64, run1, runOp, values } from './ops-helpers.ts'
 

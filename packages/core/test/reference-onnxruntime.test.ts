@@ -4,7 +4,7 @@
  * to a couple of seconds.
  */
 import { describe, it } from 'node:test'
-import { attr } from '../src/graph.ts'
+import { attr } from '../src/graph/types.ts'
 import { ELEMENTWISE_SHAPES, sameAsInput } from '../src/ops/shape/elementwise.ts'
 import { int64 } from '../src/tensor.ts'
 import { bool } from './ops-helpers.ts'

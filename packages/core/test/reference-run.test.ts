@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { attr, type Node } from '../src/graph.ts'
+import { attr, type Node } from '../src/graph/types.ts'
 import { OP_TYPES } from '../src/ops/index.ts'
 import { hasKernel, runReference } from '../src/reference/index.ts'
 import { float32, int64 } from '../src/tensor.ts'

@@ -4,7 +4,7 @@
  * corner combinations (ceil_mode with pads, negative steps past the ends); a sweep finds them.
  */
 import { describe, it } from 'node:test'
-import { type Attribute, attr } from '../src/graph.ts'
+import { type Attribute, attr } from '../src/graph/types.ts'
 import { windowGeometry } from '../src/ops/geometry.ts'
 import { int64, tensor } from '../src/tensor.ts'
 import { type Case, compareWithOrt, randn } from './reference-ort.ts'

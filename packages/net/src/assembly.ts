@@ -167,8 +167,8 @@ export class Inbox {
   }
 }
 
-export function describe(h: TensorHeader): string {
-  return `tensor ${h.job}/${h.step}/${h.mb}/${h.edge} (${h.dtype}[${h.shape}], ${h.bytes} bytes)`
+export function describe(header: TensorHeader): string {
+  return `tensor ${header.job}/${header.step}/${header.mb}/${header.edge} (${header.dtype}[${header.shape}], ${header.bytes} bytes)`
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -48,10 +48,10 @@ export function bundledProviders(): string[] {
 }
 
 /** An ONNX model `C = MatMul(A, B)` over float32 [n, n] inputs. */
-export function matmulModel(n: number): Uint8Array {
+export function matmulModel(size: number): Uint8Array {
   const b = new GraphBuilder('calibration')
-  const inputs = ['A', 'B'].map((name) => b.input(name, 'float32', [n, n]))
+  const inputs = ['A', 'B'].map((name) => b.input(name, 'float32', [size, size]))
   b.node('MatMul', inputs, {}, { outputs: ['C'] })
-  b.output('C', 'float32', [n, n])
+  b.output('C', 'float32', [size, size])
   return exportOnnx(b.build())
 }

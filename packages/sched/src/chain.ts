@@ -11,10 +11,10 @@ const EXACT_CHAIN_LIMIT = 12
  */
 export function orderClusters(
   clusters: readonly FenceCluster[],
-  m: LinkMatrix,
+  matrix: LinkMatrix,
 ): { order: number[]; links: FenceLink[] } {
   const K = clusters.length
-  const link = fenceLinks(m, clusters)
+  const link = fenceLinks(matrix, clusters)
   const w = (i: number, j: number) => (i === j ? Infinity : link[i][j].bandwidthBps)
   const order = K <= EXACT_CHAIN_LIMIT ? exactChain(K, w) : greedyChain(K, w)
   const links = order.slice(1).map((j, k) => link[order[k]][j])

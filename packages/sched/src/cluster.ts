@@ -48,9 +48,9 @@ export interface ClusterOptions {
  * cutting its edges below a threshold gives the single-linkage clusters. The threshold sits in the
  * largest gap between consecutive tree-edge log-bandwidths, so a fence stands where bandwidth drops.
  */
-export function clusterPeers(m: LinkMatrix, options: ClusterOptions = {}): FenceCluster[] {
-  const n = m.ids.length
-  const tree = maximumSpanningTree(m)
+export function clusterPeers(matrix: LinkMatrix, options: ClusterOptions = {}): FenceCluster[] {
+  const n = matrix.ids.length
+  const tree = maximumSpanningTree(matrix)
   const threshold =
     options.thresholdBps ??
     largestGap(
@@ -72,7 +72,7 @@ export function clusterPeers(m: LinkMatrix, options: ClusterOptions = {}): Fence
   for (let i = 0; i < n; i++) {
     const root = find(i)
     const g = groups.get(root) ?? { peers: [], innerBandwidthBps: 0 }
-    g.peers.push(m.ids[i])
+    g.peers.push(matrix.ids[i])
     groups.set(root, g)
   }
   for (const e of tree) {
@@ -131,10 +131,10 @@ export interface FenceLink {
 }
 
 /** The widest link between every two clusters, in one pass over the peer pairs (O(n²)). */
-export function fenceLinks(m: LinkMatrix, clusters: readonly FenceCluster[]): FenceLink[][] {
-  const n = m.ids.length
+export function fenceLinks(matrix: LinkMatrix, clusters: readonly FenceCluster[]): FenceLink[][] {
+  const n = matrix.ids.length
   const K = clusters.length
-  const pos = new Map(m.ids.map((id, i) => [id, i]))
+  const pos = new Map(matrix.ids.map((id, i) => [id, i]))
   const of = new Int32Array(n).fill(-1)
   clusters.forEach((c, k) => {
     for (const id of c.peers) of[pos.get(id)!] = k
@@ -147,11 +147,11 @@ export function fenceLinks(m: LinkMatrix, clusters: readonly FenceCluster[]): Fe
     for (let j = 0; j < n; j++) {
       const kj = of[j]
       if (ki === kj || ki < 0 || kj < 0) continue
-      const w = m.bw[i * n + j]
+      const w = matrix.bw[i * n + j]
       const c = ki * K + kj
-      if (w > bestBw[c] || (w === bestBw[c] && m.rtt[i * n + j] < bestRtt[c])) {
+      if (w > bestBw[c] || (w === bestBw[c] && matrix.rtt[i * n + j] < bestRtt[c])) {
         bestBw[c] = w
-        bestRtt[c] = m.rtt[i * n + j]
+        bestRtt[c] = matrix.rtt[i * n + j]
         pair[2 * c] = i
         pair[2 * c + 1] = j
       }
@@ -161,7 +161,12 @@ export function fenceLinks(m: LinkMatrix, clusters: readonly FenceCluster[]): Fe
     clusters.map((_, b) => {
       const c = a * K + b
       const [i, j] = [pair[2 * c], pair[2 * c + 1]]
-      return { bandwidthBps: Math.max(0, bestBw[c]), rttSeconds: bestRtt[c], a: m.ids[i], b: m.ids[j] }
+      return {
+        bandwidthBps: Math.max(0, bestBw[c]),
+        rttSeconds: bestRtt[c],
+        a: matrix.ids[i],
+        b: matrix.ids[j],
+      }
     }),
   )
 }

@@ -53,9 +53,14 @@ export function topkCodecRatio(keepRatio: number): number {
 }
 
 /** Ring all-reduce of `bytes` over n replicas: 2(n−1)/n × bytes / bandwidth + 2(n−1) half-RTTs. */
-export function allReduceSeconds(bytes: number, n: number, bandwidthBps: number, rttSeconds: number): number {
-  if (n <= 1 || bytes === 0) return 0
-  return (2 * (n - 1) * bytes) / (n * bandwidthBps) + (n - 1) * rttSeconds
+export function allReduceSeconds(
+  bytes: number,
+  replicas: number,
+  bandwidthBps: number,
+  rttSeconds: number,
+): number {
+  if (replicas <= 1 || bytes === 0) return 0
+  return (2 * (replicas - 1) * bytes) / (replicas * bandwidthBps) + (replicas - 1) * rttSeconds
 }
 
 /**
@@ -68,11 +73,11 @@ export function allReduceSeconds(bytes: number, n: number, bandwidthBps: number,
 export function syncSecondsPerStep(
   sync: SyncSpec,
   bytes: number,
-  n: number,
+  replicas: number,
   link: { bandwidthBps: number; rttSeconds: number },
   backwardSeconds: number,
 ): number {
-  const full = allReduceSeconds(bytes, n, link.bandwidthBps, link.rttSeconds)
+  const full = allReduceSeconds(bytes, replicas, link.bandwidthBps, link.rttSeconds)
   if (sync.algorithm === 'ssgd') return full
   if (sync.algorithm === 'dreamddp') return Math.max(0, full / sync.period - backwardSeconds)
   return full / sync.period

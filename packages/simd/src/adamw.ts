@@ -91,18 +91,23 @@ export function adamwSimdAvailable(): boolean {
  * AdamW over [from, to) of `s` with the SIMD kernel, in PyTorch's float32 order of operations;
  * false, with nothing done, where SIMD is missing (the caller runs its JS loop).
  */
-export function adamwSimd(s: AdamwArrays, from: number, to: number, c: AdamwCoefficients): boolean {
+export function adamwSimd(
+  arrays: AdamwArrays,
+  from: number,
+  to: number,
+  coefficients: AdamwCoefficients,
+): boolean {
   const k = kernel()
   if (k === null) return false
   const [theta, grad, m, v] = chunkArrays(k.memory)
-  const bc2sqrt = 1 / c.invBc2Sqrt
+  const bc2sqrt = 1 / coefficients.invBc2Sqrt
   for (let start = from; start < to; start += CHUNK) {
     const n = Math.min(CHUNK, to - start)
     const end = start + n
-    theta.set(s.theta.subarray(start, end))
-    grad.set(s.grad.subarray(start, end))
-    m.set(s.m.subarray(start, end))
-    v.set(s.v.subarray(start, end))
+    theta.set(arrays.theta.subarray(start, end))
+    grad.set(arrays.grad.subarray(start, end))
+    m.set(arrays.m.subarray(start, end))
+    v.set(arrays.v.subarray(start, end))
     // lanes past n (a partial last vector) compute on stale values and are never copied out
     const bytes = 4 * Math.ceil(n / 4) * 4
     k.run(
@@ -111,17 +116,17 @@ export function adamwSimd(s: AdamwArrays, from: number, to: number, c: AdamwCoef
       8 * CHUNK,
       12 * CHUNK,
       bytes,
-      c.keep,
-      1 - c.beta1,
-      c.beta2,
-      1 - c.beta2,
+      coefficients.keep,
+      1 - coefficients.beta1,
+      coefficients.beta2,
+      1 - coefficients.beta2,
       bc2sqrt,
-      c.eps,
-      -c.stepSize,
+      coefficients.eps,
+      -coefficients.stepSize,
     )
-    s.theta.set(theta.subarray(0, n), start)
-    s.m.set(m.subarray(0, n), start)
-    s.v.set(v.subarray(0, n), start)
+    arrays.theta.set(theta.subarray(0, n), start)
+    arrays.m.set(m.subarray(0, n), start)
+    arrays.v.set(v.subarray(0, n), start)
   }
   return true
 }

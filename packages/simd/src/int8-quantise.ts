@@ -107,13 +107,13 @@ const CHUNK_ELEMENTS = 1 << 18
  * A block whose scale is not in [2^-119, Inf) is left to the caller (see MIN_ABSMAX_BITS).
  */
 export function quantiseFullBlocks(
-  x: Float32Array,
+  values: Float32Array,
   block: number,
   scales: Float32Array,
   codes: Int8Array,
 ): number {
   const k = block % 16 === 0 ? kernel() : null
-  const blocks = Math.floor(x.length / block)
+  const blocks = Math.floor(values.length / block)
   if (k === null || blocks === 0) return 0
   const chunkBlocks = Math.max(1, Math.floor(CHUNK_ELEMENTS / block))
   const chunk = chunkBlocks * block
@@ -125,7 +125,7 @@ export function quantiseFullBlocks(
   for (let first = 0; first < blocks; first += chunkBlocks) {
     const count = Math.min(chunkBlocks, blocks - first)
     const start = first * block
-    input.set(x.subarray(start, start + count * block))
+    input.set(values.subarray(start, start + count * block))
     k.run(0, count, block, scalesAt, codesAt)
     scales.set(new Float32Array(memory, scalesAt, count), first)
     codes.set(new Int8Array(memory, codesAt, count * block), start)

@@ -10,8 +10,8 @@ export interface LinkSpec {
   latencyMs: number
 }
 
-export function siteLink(topology: Topology, a: string, b: string): SiteLink | undefined {
-  return topology.links.find((l) => pairKey(l.sites[0], l.sites[1]) === pairKey(a, b))
+export function siteLink(topology: Topology, siteA: string, siteB: string): SiteLink | undefined {
+  return topology.links.find((l) => pairKey(l.sites[0], l.sites[1]) === pairKey(siteA, siteB))
 }
 
 /** The rate a single flow from `from` to `to` should get: the slowest hop on its path. */

@@ -107,9 +107,9 @@ function siteSvg(box: Box): string {
 }
 
 /** An SVG picture of the topology: sites as boxes of peers, wide-area links labelled with rate and latency. */
-export function topologySvg(t: Topology): string {
-  const all = boxes(t)
-  const peers = t.sites.reduce((n, s) => n + s.peers.length, 0)
+export function topologySvg(topology: Topology): string {
+  const all = boxes(topology)
+  const peers = topology.sites.reduce((n, s) => n + s.peers.length, 0)
   const WIDTH = Math.max(MIN_WIDTH, ...all.map((b) => b.x + b.w + MARGIN))
   const HEIGHT = Math.max(...all.map((b) => b.y + b.h + MARGIN))
   return [
@@ -118,9 +118,9 @@ export function topologySvg(t: Topology): string {
       '.site{font-size:14px;font-weight:bold;fill:#1d2733}.rate{font-size:11px;fill:#5b6573}' +
       '.peer{font-size:12px;fill:#1d2733}.access{font-size:10px;fill:#5b6573}.link{font-size:12px;fill:#1d2733}</style>',
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="20" y="30" class="title">${esc(t.name)}</text>`,
-    `<text x="20" y="48" class="sub">${t.sites.length} site(s), ${peers} peer(s); rates are per direction</text>`,
-    ...t.links.map((l) => linkSvg(l, all)),
+    `<text x="20" y="30" class="title">${esc(topology.name)}</text>`,
+    `<text x="20" y="48" class="sub">${topology.sites.length} site(s), ${peers} peer(s); rates are per direction</text>`,
+    ...topology.links.map((l) => linkSvg(l, all)),
     ...all.map(siteSvg),
     '</svg>',
     '',

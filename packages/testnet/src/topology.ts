@@ -175,15 +175,15 @@ function checkLinks(sites: TopologySite[], links: SiteLink[]): void {
   }
 }
 
-export function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`
+export function pairKey(first: string, second: string): string {
+  return first < second ? `${first}|${second}` : `${second}|${first}`
 }
 
 /** The file form of a topology (what `parseTopology` reads), e.g. to hand it to a container. */
-export function topologyDocument(t: Topology): Record<string, unknown> {
+export function topologyDocument(topology: Topology): Record<string, unknown> {
   return {
-    name: t.name,
-    sites: t.sites.map((s) => ({
+    name: topology.name,
+    sites: topology.sites.map((s) => ({
       name: s.name,
       rate_mbit: s.rateMbit,
       peers: s.peers.map((p) => ({
@@ -192,7 +192,7 @@ export function topologyDocument(t: Topology): Record<string, unknown> {
         ...(p.downMbit === undefined ? {} : { down_mbit: p.downMbit }),
       })),
     })),
-    links: t.links.map((l) => ({
+    links: topology.links.map((l) => ({
       sites: l.sites,
       rate_mbit: l.rateMbit,
       ...(l.latencyMs === undefined ? {} : { latency_ms: l.latencyMs }),
@@ -205,11 +205,12 @@ export function topologyDocument(t: Topology): Record<string, unknown> {
  * peers are kept, and missing ones are added as `<site><k>`. Validated again, so a generated name
  * that clashes with an existing one is a TopologyError like any other.
  */
-export function withPeersPerSite(t: Topology, n: number): Topology {
-  if (!Number.isInteger(n) || n < 1) throw new TopologyError('peers', `expected a whole number ≥ 1, got ${n}`)
-  const doc = topologyDocument(t) as { sites: { name: string; peers: unknown[] }[] }
+export function withPeersPerSite(topology: Topology, count: number): Topology {
+  if (!Number.isInteger(count) || count < 1)
+    throw new TopologyError('peers', `expected a whole number ≥ 1, got ${count}`)
+  const doc = topologyDocument(topology) as { sites: { name: string; peers: unknown[] }[] }
   for (const site of doc.sites) {
-    site.peers = Array.from({ length: n }, (_, k) => site.peers[k] ?? { name: `${site.name}${k + 1}` })
+    site.peers = Array.from({ length: count }, (_, k) => site.peers[k] ?? { name: `${site.name}${k + 1}` })
   }
-  return parseTopology(doc, t.name)
+  return parseTopology(doc, topology.name)
 }

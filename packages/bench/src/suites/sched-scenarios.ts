@@ -56,9 +56,9 @@ export function geo3Large(flops: number, memoryBytes: number): Mesh {
  * `n` peers in `sites` sites, full mesh: 10 Gbit/s inside a site, 20–200 Mbit/s between two sites
  * (drawn per site pair), peers of three speeds, in a shuffled join order.
  */
-export function manySites(n: number, sites: number): Mesh {
+export function manySites(peerCount: number, sites: number): Mesh {
   const siteOf = shuffled(
-    Array.from({ length: n }, (_, i) => i % sites),
+    Array.from({ length: peerCount }, (_, i) => i % sites),
     7,
   )
   const between = new Float64Array(sites * sites)
@@ -76,8 +76,8 @@ export function manySites(n: number, sites: number): Mesh {
     memoryBytes: 32e9,
   }))
   const links: LinkProfile[] = []
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
+  for (let i = 0; i < peerCount; i++) {
+    for (let j = i + 1; j < peerCount; j++) {
       const [a, b] = [siteOf[i], siteOf[j]]
       const bw = a === b ? 10 * GBIT : between[Math.min(a, b) * sites + Math.max(a, b)]
       links.push({ a: peers[i].id, b: peers[j].id, bandwidthBps: bw, rttSeconds: a === b ? 0.0005 : 0.08 })

@@ -27,31 +27,31 @@ const si = (n: number) => {
   return u === undefined ? String(n) : `${(n / u[0]).toFixed(2)}${u[1]}`
 }
 
-export function formatSummary(s: GraphSummary): string {
+export function formatSummary(summary: GraphSummary): string {
   const lines = [
-    `model ${s.name}: opset ${s.opset}, ${s.nodes} nodes`,
-    `parameters: ${s.parameters.toLocaleString('en-US')} in ${s.parameterTensors} tensors (+ ${s.stateElements.toLocaleString('en-US')} non-trainable state elements)`,
+    `model ${summary.name}: opset ${summary.opset}, ${summary.nodes} nodes`,
+    `parameters: ${summary.parameters.toLocaleString('en-US')} in ${summary.parameterTensors} tensors (+ ${summary.stateElements.toLocaleString('en-US')} non-trainable state elements)`,
     '',
     'ops:',
-    ...s.ops.map(([op, n]) => `  ${op.padEnd(28)} ${String(n).padStart(6)}`),
+    ...summary.ops.map(([op, n]) => `  ${op.padEnd(28)} ${String(n).padStart(6)}`),
   ]
-  if (s.unsupported.length > 0) {
+  if (summary.unsupported.length > 0) {
     lines.push('', 'unsupported ops:')
-    for (const u of s.unsupported) {
+    for (const u of summary.unsupported) {
       lines.push(
         `  ${(u.domain ? `${u.domain}.` : '') + u.opType} ×${u.count} (first: node '${u.firstNode}')`,
       )
     }
   }
   lines.push('')
-  if (s.scopes === undefined) lines.push(`FLOPs: not counted (${s.flopsError})`)
+  if (summary.scopes === undefined) lines.push(`FLOPs: not counted (${summary.flopsError})`)
   else {
-    const bound = Object.entries(s.bindings).map(([k, v]) => `${k}=${v}`)
+    const bound = Object.entries(summary.bindings).map(([k, v]) => `${k}=${v}`)
     lines.push(
-      `FLOPs per forward pass${bound.length > 0 ? ` (${bound.join(', ')})` : ''}: ${si(s.flops ?? 0)}`,
+      `FLOPs per forward pass${bound.length > 0 ? ` (${bound.join(', ')})` : ''}: ${si(summary.flops ?? 0)}`,
     )
-    for (const c of s.scopes) {
-      const share = s.flops ? ((100 * c.flops) / s.flops).toFixed(1) : '0.0'
+    for (const c of summary.scopes) {
+      const share = summary.flops ? ((100 * c.flops) / summary.flops).toFixed(1) : '0.0'
       lines.push(
         `  ${(c.scope || '(no scope)').padEnd(32)} ${si(c.flops).padStart(9)} ${share.padStart(5)}%  ${String(c.nodes).padStart(5)} nodes`,
       )

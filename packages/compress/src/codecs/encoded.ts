@@ -40,8 +40,9 @@ export function payloadBuffer(
 }
 
 /** `out` checked to hold exactly n elements, or a fresh array. */
-export function outputArray(out: Float32Array | undefined, n: number, codec: string): Float32Array {
-  if (out === undefined) return new Float32Array(n)
-  if (out.length !== n) throw new InvalidOptionError(`${codec} decodes ${n} elements, out has ${out.length}`)
+export function outputArray(out: Float32Array | undefined, length: number, codec: string): Float32Array {
+  if (out === undefined) return new Float32Array(length)
+  if (out.length !== length)
+    throw new InvalidOptionError(`${codec} decodes ${length} elements, out has ${out.length}`)
   return out
 }

@@ -57,10 +57,10 @@ function halfToFloatTable(): Float32Array {
 }
 
 /** Exact float32 bits of one half (every half is representable in float32). */
-export function halfToFloatBits(h: number): number {
-  const sign = (h & 0x8000) << 16
-  const e = (h >>> 10) & 0x1f
-  const m = h & 0x3ff
+export function halfToFloatBits(half: number): number {
+  const sign = (half & 0x8000) << 16
+  const e = (half >>> 10) & 0x1f
+  const m = half & 0x3ff
   if (e === 0x1f) return (sign | 0x7f800000 | (m << 13)) >>> 0
   if (e !== 0) return (sign | ((e + 112) << 23) | (m << 13)) >>> 0
   if (m === 0) return sign >>> 0

@@ -30,18 +30,18 @@ export interface SparseEntries {
  * bits) first, so they sit aligned at the payload start, then the index varints (maybe deflated).
  */
 export function encodeSparse(
-  x: Float32Array,
+  input: Float32Array,
   indices: Uint32Array,
   count: number,
   options: SparseOptions = {},
 ): Encoded {
   const values = options.values ?? 'float32'
   const index = options.index ?? 'varint'
-  checkSparseInput(x.length, indices, count, values, index)
+  checkSparseInput(input.length, indices, count, values, index)
   const valueBytes = count * sparseValueBytes(values)
   const buffer = new Uint8Array(valueBytes + count * MAX_VARINT_BYTES)
   const kept = values === 'float32' ? new Float32Array(buffer.buffer, 0, count) : new Float32Array(count)
-  for (let j = 0; j < count; j++) kept[j] = x[indices[j]]
+  for (let j = 0; j < count; j++) kept[j] = input[indices[j]]
   if (values === 'float16') float32ToHalfBits(kept, new Uint16Array(buffer.buffer, 0, count))
   const varintBytes = writeIndexVarints(indices, count, buffer, valueBytes)
   let payload = buffer.subarray(0, valueBytes + varintBytes)
@@ -54,7 +54,7 @@ export function encodeSparse(
     payload.set(deflated, valueBytes)
   }
   const codecMeta: SparseMeta = { k: count, values, index, indexBytes, varintBytes }
-  return { codec: 'sparse', codecMeta, length: x.length, payload }
+  return { codec: 'sparse', codecMeta, length: input.length, payload }
 }
 
 /**

@@ -23,8 +23,8 @@ const MIN_SAMPLED_ABOVE = 32
  * from a sample, in one pass over x (plus a sort of the sample), trimmed to the exact top k when
  * more than k reach it (which the threshold is set low for, so the result is usually exactly k).
  */
-export function selectSampled(x: Float32Array, options: TopKSampledOptions): Uint32Array {
-  const n = x.length
+export function selectSampled(input: Float32Array, options: TopKSampledOptions): Uint32Array {
+  const n = input.length
   const { k } = options
   checkK(k, n)
   const sampleSize = options.sampleSize ?? TOPK_SAMPLE_SIZE
@@ -32,14 +32,19 @@ export function selectSampled(x: Float32Array, options: TopKSampledOptions): Uin
     throw new InvalidOptionError(`sampleSize must be an integer ≥ 1, got ${sampleSize}`)
   }
   const m = Math.min(n, sampleSize)
-  if (k === 0 || k === n) return selectTopK(x, k)
+  if (k === 0 || k === n) return selectTopK(input, k)
   const aboveInSample = Math.ceil((k * m) / n)
-  if (aboveInSample < MIN_SAMPLED_ABOVE) return selectTopK(x, k)
+  if (aboveInSample < MIN_SAMPLED_ABOVE) return selectTopK(input, k)
   // Aim 3 standard deviations low (the sampled rank is ≈ Poisson), so that at least k are
   // collected all but rarely; then the exact top k of those few are kept.
   const rank = Math.min(m, aboveInSample + Math.ceil(3 * Math.sqrt(aboveInSample)))
-  const threshold = sampleThreshold(new Uint32Array(x.buffer, x.byteOffset, n), m, rank, options.seed ?? 1)
-  const { indices, values } = collectAbove(x, threshold, Math.ceil((rank * n) / m))
+  const threshold = sampleThreshold(
+    new Uint32Array(input.buffer, input.byteOffset, n),
+    m,
+    rank,
+    options.seed ?? 1,
+  )
+  const { indices, values } = collectAbove(input, threshold, Math.ceil((rank * n) / m))
   if (indices.length <= k) return indices
   // Every element not collected is below the threshold and every collected one reaches it, so
   // with at least k collected, their top k is exactly the top k of x (ties to the lower index).

@@ -22,25 +22,25 @@ const lowCounts = new Uint32Array(1 << HIGH_SHIFT)
  * that collects the elements above and inside the boundary bucket, then a small histogram over the
  * boundary bucket. Ties at the threshold go to the lower index.
  */
-export function selectTopK(x: Float32Array, k: number): Uint32Array {
-  const n = x.length
-  checkK(k, n)
-  const out = new Uint32Array(k)
-  if (k === 0) return out
-  if (k === n) {
+export function selectTopK(input: Float32Array, count: number): Uint32Array {
+  const n = input.length
+  checkK(count, n)
+  const out = new Uint32Array(count)
+  if (count === 0) return out
+  if (count === n) {
     for (let i = 0; i < n; i++) out[i] = i
     return out
   }
-  const bits = new Uint32Array(x.buffer, x.byteOffset, n)
+  const bits = new Uint32Array(input.buffer, input.byteOffset, n)
   highCounts.fill(0)
   histogramHigh(bits, highCounts)
   let bucket = HIGH_BUCKETS - 1
   let above = 0
-  while (above + highCounts[bucket] < k) above += highCounts[bucket--]
+  while (above + highCounts[bucket] < count) above += highCounts[bucket--]
   const aboveIndices = new Uint32Array(above)
   const boundary = new Uint32Array(highCounts[bucket])
   splitAtBucket(bits, bucket, aboveIndices, boundary)
-  const chosen = resolveBoundary(bits, boundary, k - above)
+  const chosen = resolveBoundary(bits, boundary, count - above)
   mergeAscending(aboveIndices, chosen, out)
   return out
 }
@@ -95,9 +95,9 @@ function mergeAscending(a: Uint32Array, b: Uint32Array, out: Uint32Array): void 
   while (j < b.length) out[o++] = b[j++]
 }
 
-export function checkK(k: number, n: number): void {
-  if (!Number.isSafeInteger(k) || k < 0 || k > n) {
-    throw new InvalidOptionError(`top-k needs an integer k in [0, ${n}], got ${k}`)
+export function checkK(count: number, length: number): void {
+  if (!Number.isSafeInteger(count) || count < 0 || count > length) {
+    throw new InvalidOptionError(`top-k needs an integer k in [0, ${length}], got ${count}`)
   }
 }
 

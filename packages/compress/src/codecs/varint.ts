@@ -28,16 +28,17 @@ export function writeIndexVarints(
  * 5 bytes, every gap ≥ 1, every index < n, exactly k indices using exactly all the bytes. When
  * `into` is given (after a successful check), the indices are written to it.
  */
-export function readIndexVarints(bytes: Uint8Array, k: number, n: number, into?: Uint32Array): void {
+export function readIndexVarints(bytes: Uint8Array, count: number, length: number, into?: Uint32Array): void {
   const at = { pos: 0 }
   let prev = -1
   let j = 0
   try {
-    for (; j < k; j++) {
+    for (; j < count; j++) {
       const gap = readVarint(bytes, at, bytes.length, MAX_VARINT_BYTES)
       if (gap === 0) throw new SparseIndexError(`index ${j} repeats index ${prev}: indices must increase`)
       const index = prev + gap
-      if (index >= n) throw new SparseIndexError(`index ${j} is ${index}, out of range for ${n} elements`)
+      if (index >= length)
+        throw new SparseIndexError(`index ${j} is ${index}, out of range for ${length} elements`)
       if (into !== undefined) into[j] = index
       prev = index
     }
@@ -46,7 +47,7 @@ export function readIndexVarints(bytes: Uint8Array, k: number, n: number, into?:
   }
   if (at.pos !== bytes.length) {
     throw new SparseIndexError(
-      `${k} indices use ${at.pos} bytes, ${bytes.length - at.pos} bytes are left over`,
+      `${count} indices use ${at.pos} bytes, ${bytes.length - at.pos} bytes are left over`,
     )
   }
 }

@@ -33,15 +33,20 @@ export type CodecMeta = Record<string, never> | Int8Meta | SparseMeta
 const VALUE_BYTES: Record<SparseValues, number> = { float32: 4, float16: 2 }
 
 /** Payload bytes a codec needs for n elements: the single formula both encoder and decoder use. */
-export function payloadBytes(codec: WireCodec, bytesPerElement: number, n: number, meta: CodecMeta): number {
+export function payloadBytes(
+  codec: WireCodec,
+  bytesPerElement: number,
+  elements: number,
+  meta: CodecMeta,
+): number {
   switch (codec) {
     case 'raw':
-      return n * bytesPerElement
+      return elements * bytesPerElement
     case 'fp16':
-      return 2 * n
+      return 2 * elements
     case 'int8': {
       const { block } = meta as Int8Meta
-      return 4 * Math.ceil(n / block) + n
+      return 4 * Math.ceil(elements / block) + elements
     }
     case 'sparse': {
       const { k, values, indexBytes } = meta as SparseMeta
@@ -71,7 +76,7 @@ const META_FIELDS = {
 } as const
 
 /** Checks an untrusted codecMeta against its codec and the tensor's dtype and element count. */
-export function validateCodecMeta(codec: WireCodec, dtype: DType, n: number, raw: unknown): CodecMeta {
+export function validateCodecMeta(codec: WireCodec, dtype: DType, elements: number, raw: unknown): CodecMeta {
   if (codec !== 'raw' && dtype !== 'float32') {
     throw new CodecMetaError(`codec ${codec} decodes to float32, header says dtype ${dtype}`)
   }
@@ -82,7 +87,7 @@ export function validateCodecMeta(codec: WireCodec, dtype: DType, n: number, raw
   }
   if (codec === 'sparse') {
     checkWith(META_FIELDS.sparse, raw, fail, { root: 'codecMeta' })
-    return checkSparseMeta(raw, n)
+    return checkSparseMeta(raw, elements)
   }
   checkWith(META_FIELDS[codec], raw, fail, { root: 'codecMeta' })
   return {}

@@ -7,16 +7,16 @@ import { BadBoolError, SizeMismatchError } from '../errors.ts'
  * itself starts aligned), otherwise one copy into fresh, aligned memory. Little-endian hosts only,
  * like every platform Node and browsers run on.
  */
-export function viewRaw<D extends DType>(dtype: D, n: number, payload: Uint8Array): StorageOf[D] {
+export function viewRaw<D extends DType>(dtype: D, elements: number, payload: Uint8Array): StorageOf[D] {
   const size = BYTES_PER_ELEMENT[dtype]
-  if (payload.byteLength !== n * size) {
+  if (payload.byteLength !== elements * size) {
     throw new SizeMismatchError(
-      `raw ${dtype} of ${n} elements needs ${n * size} bytes, got ${payload.byteLength}`,
+      `raw ${dtype} of ${elements} elements needs ${elements * size} bytes, got ${payload.byteLength}`,
     )
   }
   if (dtype === 'bool') checkBool(payload)
   const aligned = payload.byteOffset % size === 0 ? payload : payload.slice()
-  return new STORAGE[dtype](aligned.buffer, aligned.byteOffset, n) as StorageOf[D]
+  return new STORAGE[dtype](aligned.buffer, aligned.byteOffset, elements) as StorageOf[D]
 }
 
 function checkBool(bytes: Uint8Array): void {

@@ -4,7 +4,7 @@
  * each op's rule to the gradients reaching its outputs, accumulate the gradients of values used
  * several times (Sum), and prune what no output needs.
  */
-import type { Graph, Node, ValueInfo } from '../graph.ts'
+import type { Graph, Node, ValueInfo } from '../graph/types.ts'
 import { inferTypes } from '../ops/infer.ts'
 import { isFloat, type Tensor } from '../tensor.ts'
 import { type ForwardFacts, gradContext, staticShape } from './context.ts'

@@ -18,25 +18,30 @@ export function broadcastAxes(from: readonly number[], to: readonly number[]): n
 }
 
 /** `g` (shape `from`) summed down to `to`, the shape of an operand that was broadcast to `from`. */
-export function sumTo(e: GradEmitter, g: string, from: readonly number[], to: readonly number[]): string {
-  if (sameShape(from, to)) return g
+export function sumTo(
+  emit: GradEmitter,
+  grad: string,
+  from: readonly number[],
+  to: readonly number[],
+): string {
+  if (sameShape(from, to)) return grad
   const axes = broadcastAxes(from, to)
-  const summed = axes.length === 0 ? g : e.reduceSum(g, axes, true)
+  const summed = axes.length === 0 ? grad : emit.reduceSum(grad, axes, true)
   // keepdims leaves the leading axes as 1s; a reshape drops them (and is free at run time)
-  return from.length === to.length ? summed : e.reshape(summed, to)
+  return from.length === to.length ? summed : emit.reshape(summed, to)
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i])
+export function sameShape(left: readonly number[], right: readonly number[]): boolean {
+  return left.length === right.length && left.every((d, i) => d === right[i])
 }
 
 /** Numpy broadcast of two static shapes. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length)
+export function broadcastShapes(left: readonly number[], right: readonly number[]): number[] {
+  const n = Math.max(left.length, right.length)
   const out: number[] = []
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1
-    const y = b[b.length - n + i] ?? 1
+    const x = left[left.length - n + i] ?? 1
+    const y = right[right.length - n + i] ?? 1
     out.push(x === 1 ? y : x)
   }
   return out

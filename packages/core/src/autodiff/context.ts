@@ -1,5 +1,5 @@
 /** Builds the GradContext a rule sees for one forward node. */
-import type { Node, ValueInfo } from '../graph.ts'
+import type { Node, ValueInfo } from '../graph/types.ts'
 import { readAttrs } from '../ops/attrs.ts'
 import type { DType, Tensor } from '../tensor.ts'
 import type { GradEmitter } from './emitter.ts'

@@ -8,7 +8,7 @@
  * here), with the unbiased batch variance n/(n − 1)·σ² for the running variance, where the ONNX
  * spec and the reference kernel use the biased σ² that normalises the batch.
  */
-import type { Graph, Node } from '../graph.ts'
+import type { Graph, Node } from '../graph/types.ts'
 import { readAttrs } from '../ops/attrs.ts'
 import { inferTypes } from '../ops/infer.ts'
 import { float32, type Tensor, tensor } from '../tensor.ts'

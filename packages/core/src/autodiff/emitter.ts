@@ -4,7 +4,7 @@
  * each node with the scope of the forward node it differentiates (so that partitioning and
  * per-layer timing see backward work where its layer is), and de-duplicates small constants.
  */
-import { type Attribute, attr, type Node } from '../graph.ts'
+import { type Attribute, attr, type Node } from '../graph/types.ts'
 import { onnxCodeOfDtype } from '../ops/onnx-dtype.ts'
 import { type DType, float32, int64, type Tensor, tensor } from '../tensor.ts'
 
@@ -61,12 +61,15 @@ export class GradEmitter {
   }
 
   /** A constant tensor as an initializer (identical small constants share one name). */
-  constant(t: Tensor, what = 'const'): string {
-    const key = t.data.length <= 64 ? `${t.dtype}|${t.shape}|${Array.from(t.data as ArrayLike<unknown>)}` : ''
+  constant(tensor: Tensor, what = 'const'): string {
+    const key =
+      tensor.data.length <= 64
+        ? `${tensor.dtype}|${tensor.shape}|${Array.from(tensor.data as ArrayLike<unknown>)}`
+        : ''
     const cached = key && this.constCache.get(key)
     if (cached) return cached
     const name = this.fresh(what)
-    this.initializers.set(name, t)
+    this.initializers.set(name, tensor)
     if (key) this.constCache.set(key, name)
     return name
   }
@@ -97,16 +100,16 @@ export class GradEmitter {
     return dtype === 'float64' || dtype === 'float32' ? z : this.cast(z, dtype)
   }
 
-  cast(x: string, to: DType): string {
-    return this.op('Cast', [x], { to: attr.int(onnxCodeOfDtype(to)) })
+  cast(value: string, to: DType): string {
+    return this.op('Cast', [value], { to: attr.int(onnxCodeOfDtype(to)) })
   }
 
-  reshape(x: string, shape: readonly number[]): string {
-    return this.op('Reshape', [x, this.ints(shape)])
+  reshape(value: string, shape: readonly number[]): string {
+    return this.op('Reshape', [value, this.ints(shape)])
   }
 
-  transpose(x: string, perm: readonly number[]): string {
-    return this.op('Transpose', [x], { perm: attr.ints([...perm]) })
+  transpose(value: string, perm: readonly number[]): string {
+    return this.op('Transpose', [value], { perm: attr.ints([...perm]) })
   }
 
   /**
@@ -126,7 +129,7 @@ export class GradEmitter {
   }
 
   /** ReduceSum over `axes` (axes as an input: opset 13+). */
-  reduceSum(x: string, axes: readonly number[], keepdims: boolean): string {
-    return this.op('ReduceSum', [x, this.ints(axes)], { keepdims: attr.int(keepdims ? 1 : 0) })
+  reduceSum(value: string, axes: readonly number[], keepdims: boolean): string {
+    return this.op('ReduceSum', [value, this.ints(axes)], { keepdims: attr.int(keepdims ? 1 : 0) })
   }
 }

@@ -3,7 +3,7 @@
  * that a user can find it in a graph of thousands of nodes; `name` is the code to branch on.
  */
 import { AtollError } from '../errors.ts'
-import type { Node } from '../graph.ts'
+import type { Node } from '../graph/types.ts'
 
 /** The op has no gradient rule and is not known to be non-differentiable. */
 export class NoGradientRuleError extends AtollError {

@@ -1,4 +1,4 @@
-import type { Graph, Node, ValueInfo } from '../graph.ts'
+import type { Graph, Node, ValueInfo } from '../graph/types.ts'
 import { BYTES_PER_ELEMENT } from '../tensor.ts'
 
 /**

@@ -8,7 +8,7 @@
  * in `inputsToSave` / `outputsToSave` — that declaration is what a pipeline stage must keep (or
  * recompute) between its forward and its backward pass, so the context enforces it.
  */
-import type { Node } from '../graph.ts'
+import type { Node } from '../graph/types.ts'
 import type { Attrs } from '../ops/attrs.ts'
 import { BOOL_OPS, INT64_OPS } from '../ops/infer.ts'
 import type { DType, Tensor } from '../tensor.ts'

@@ -5,8 +5,8 @@
  * feed the live state in and write the new values back after every forward (as PyTorch updates them
  * on every forward call), and `inferenceGraph` is the same model normalising with that state.
  */
-import type { Graph, Node } from '../graph.ts'
-import { attr } from '../graph.ts'
+import type { Graph, Node } from '../graph/types.ts'
+import { attr } from '../graph/types.ts'
 import { readAttrs } from '../ops/attrs.ts'
 import { GradientTargetError } from './errors.ts'
 

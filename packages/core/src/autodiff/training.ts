@@ -4,7 +4,7 @@
  * `atoll grads` runs: the loss seed is a constant 1 (d loss/d loss), so only the forward's inputs
  * are needed.
  */
-import type { Graph, ValueInfo } from '../graph.ts'
+import type { Graph, ValueInfo } from '../graph/types.ts'
 import { producers } from '../graph/validate.ts'
 import { numel, type Tensor, tensor } from '../tensor.ts'
 import { type Backward, type BackwardOptions, buildBackward } from './backward.ts'

@@ -8,47 +8,52 @@ import type { ModelBuilder, Value } from './model.ts'
 const MASKED = -3.4028234663852886e38
 
 /** x: [batch, seq, d] with a static seq; heads must divide d. */
-export function causalSelfAttention(m: ModelBuilder, x: Value, heads: number): Value {
-  const d = features('CausalSelfAttention', x)
-  const [batch, seq] = x.shape
-  if (x.shape.length !== 3 || typeof seq !== 'number') {
+export function causalSelfAttention(model: ModelBuilder, input: Value, heads: number): Value {
+  const d = features('CausalSelfAttention', input)
+  const [batch, seq] = input.shape
+  if (input.shape.length !== 3 || typeof seq !== 'number') {
     throw new LayerShapeError(
       'CausalSelfAttention',
-      `needs [batch, seq, d] with a static seq, got [${x.shape}]`,
+      `needs [batch, seq, d] with a static seq, got [${input.shape}]`,
     )
   }
   if (d % heads !== 0) throw new LayerShapeError('CausalSelfAttention', `${heads} heads do not divide d=${d}`)
   const hd = d / heads
-  const qkv = m.scope('c_attn', () => linear(m, x, 3 * d))
-  const parts = m.b.node('Split', [qkv.name, m.ints([d, d, d], 'split').name], { axis: -1 }, { outputs: 3 })
+  const qkv = model.scope('c_attn', () => linear(model, input, 3 * d))
+  const parts = model.b.node(
+    'Split',
+    [qkv.name, model.ints([d, d, d], 'split').name],
+    { axis: -1 },
+    { outputs: 3 },
+  )
   // Reshape with 0 copies the batch dimension, which may be symbolic
-  const split = m.ints([0, seq, heads, hd], 'heads_shape')
+  const split = model.ints([0, seq, heads, hd], 'heads_shape')
   const headsOf = (name: string, perm: number[], shape: (number | string)[]) => {
-    const v: Value = { name, dtype: x.dtype, shape: [batch, seq, d] }
-    const r = m.op('Reshape', [v, split], [batch, seq, heads, hd])
-    return m.op('Transpose', [r], shape, { perm })
+    const v: Value = { name, dtype: input.dtype, shape: [batch, seq, d] }
+    const r = model.op('Reshape', [v, split], [batch, seq, heads, hd])
+    return model.op('Transpose', [r], shape, { perm })
   }
   const q = headsOf(parts[0], [0, 2, 1, 3], [batch, heads, seq, hd])
   const kT = headsOf(parts[1], [0, 2, 3, 1], [batch, heads, hd, seq])
   const v = headsOf(parts[2], [0, 2, 1, 3], [batch, heads, seq, hd])
-  const scores = m.op(
+  const scores = model.op(
     'Mul',
-    [m.op('MatMul', [q, kT], [batch, heads, seq, seq]), m.scalar(1 / Math.sqrt(hd), 'scale')],
+    [model.op('MatMul', [q, kT], [batch, heads, seq, seq]), model.scalar(1 / Math.sqrt(hd), 'scale')],
     [batch, heads, seq, seq],
   )
   const keep = new Uint8Array(seq * seq)
   for (let i = 0; i < seq; i++) for (let j = 0; j <= i; j++) keep[i * seq + j] = 1
-  const mask = m.constant(tensor('bool', [seq, seq], keep), 'causal_mask')
-  const masked = m.op('Where', [mask, scores, m.scalar(MASKED, 'masked')], scores.shape)
-  const probs = m.op('Softmax', [masked], scores.shape, { axis: -1 })
-  const y = m.op('MatMul', [probs, v], [batch, heads, seq, hd])
-  const merged = m.op(
+  const mask = model.constant(tensor('bool', [seq, seq], keep), 'causal_mask')
+  const masked = model.op('Where', [mask, scores, model.scalar(MASKED, 'masked')], scores.shape)
+  const probs = model.op('Softmax', [masked], scores.shape, { axis: -1 })
+  const y = model.op('MatMul', [probs, v], [batch, heads, seq, hd])
+  const merged = model.op(
     'Reshape',
     [
-      m.op('Transpose', [y], [batch, seq, heads, hd], { perm: [0, 2, 1, 3] }),
-      m.ints([0, seq, d], 'merge_shape'),
+      model.op('Transpose', [y], [batch, seq, heads, hd], { perm: [0, 2, 1, 3] }),
+      model.ints([0, seq, d], 'merge_shape'),
     ],
     [batch, seq, d],
   )
-  return m.scope('c_proj', () => linear(m, merged, d))
+  return model.scope('c_proj', () => linear(model, merged, d))
 }

@@ -1,5 +1,5 @@
 /** Convolution, batch normalisation and pooling over NCHW images. */
-import { attr, type Dim } from '../graph.ts'
+import { attr, type Dim } from '../graph/types.ts'
 import { tensor } from '../tensor.ts'
 import { LayerShapeError } from './errors.ts'
 import { init } from './init.ts'
@@ -28,25 +28,31 @@ export interface Conv2dOptions {
 }
 
 /** Conv2d with a square kernel; weight [out, in/groups, k, k] initialised like PyTorch's default. */
-export function conv2d(m: ModelBuilder, x: Value, out: number, k: number, o: Conv2dOptions = {}): Value {
-  const cin = channels('Conv2d', x)
-  const { stride = 1, padding = 0, groups = 1, dilation = 1 } = o
+export function conv2d(
+  model: ModelBuilder,
+  input: Value,
+  out: number,
+  kernel: number,
+  options: Conv2dOptions = {},
+): Value {
+  const cin = channels('Conv2d', input)
+  const { stride = 1, padding = 0, groups = 1, dilation = 1 } = options
   if (cin % groups !== 0 || out % groups !== 0) {
     throw new LayerShapeError('Conv2d', `groups=${groups} must divide in=${cin} and out=${out} channels`)
   }
-  const fanIn = (cin / groups) * k * k
-  const w = m.param('weight', [out, cin / groups, k, k], init.fanIn(fanIn))
-  const inputs = [x, w]
-  if (o.bias !== false) inputs.push(m.param('bias', [out], init.fanIn(fanIn)))
-  const [n, , h, wd] = x.shape
+  const fanIn = (cin / groups) * kernel * kernel
+  const w = model.param('weight', [out, cin / groups, kernel, kernel], init.fanIn(fanIn))
+  const inputs = [input, w]
+  if (options.bias !== false) inputs.push(model.param('bias', [out], init.fanIn(fanIn)))
+  const [n, , h, wd] = input.shape
   const shape = [
     n,
     out,
-    windowOut(h, k, stride, padding, dilation),
-    windowOut(wd, k, stride, padding, dilation),
+    windowOut(h, kernel, stride, padding, dilation),
+    windowOut(wd, kernel, stride, padding, dilation),
   ]
-  return m.op('Conv', inputs, shape, {
-    kernel_shape: [k, k],
+  return model.op('Conv', inputs, shape, {
+    kernel_shape: [kernel, kernel],
     strides: [stride, stride],
     pads: [padding, padding, padding, padding],
     dilations: [dilation, dilation],
@@ -65,25 +71,25 @@ export interface BatchNormOptions {
  * BatchNorm2d: weight 1, bias 0 (trainable); running mean 0 and variance 1 (state, not trained).
  * Training mode uses ONNX BatchNormalization's training_mode=1 (batch statistics).
  */
-export function batchNorm2d(m: ModelBuilder, x: Value, o: BatchNormOptions = {}): Value {
-  const c = channels('BatchNorm2d', x)
-  const scale = m.param('weight', [c], init.ones())
-  const bias = m.param('bias', [c], init.zeros())
-  const mean = m.buffer('running_mean', tensor('float32', [c], new Float32Array(c)))
-  const variance = m.buffer('running_var', tensor('float32', [c], new Float32Array(c).fill(1)))
-  const training = o.training !== false
+export function batchNorm2d(model: ModelBuilder, input: Value, options: BatchNormOptions = {}): Value {
+  const c = channels('BatchNorm2d', input)
+  const scale = model.param('weight', [c], init.ones())
+  const bias = model.param('bias', [c], init.zeros())
+  const mean = model.buffer('running_mean', tensor('float32', [c], new Float32Array(c)))
+  const variance = model.buffer('running_var', tensor('float32', [c], new Float32Array(c).fill(1)))
+  const training = options.training !== false
   // ONNX momentum weighs the old running value: PyTorch's momentum 0.1 is ONNX's 0.9
   const attrs = {
-    epsilon: attr.float(o.eps ?? 1e-5),
-    momentum: attr.float(1 - (o.momentum ?? 0.1)),
+    epsilon: attr.float(options.eps ?? 1e-5),
+    momentum: attr.float(1 - (options.momentum ?? 0.1)),
     training_mode: training ? 1 : 0,
   }
-  const inputs = [x.name, scale.name, bias.name, mean.name, variance.name]
+  const inputs = [input.name, scale.name, bias.name, mean.name, variance.name]
   // training mode declares the updated running statistics as outputs (ONNX requires all three):
   // stateUpdates pairs them with the buffers, which a runtime overwrites after each forward
-  const [y] = m.b.node('BatchNormalization', inputs, attrs, { outputs: training ? 3 : 1 })
-  m.graph.valueInfo.set(y, { name: y, dtype: x.dtype, shape: [...x.shape] })
-  return { name: y, dtype: x.dtype, shape: [...x.shape] }
+  const [y] = model.b.node('BatchNormalization', inputs, attrs, { outputs: training ? 3 : 1 })
+  model.graph.valueInfo.set(y, { name: y, dtype: input.dtype, shape: [...input.shape] })
+  return { name: y, dtype: input.dtype, shape: [...input.shape] }
 }
 
 export interface PoolOptions {
@@ -106,16 +112,26 @@ function pool(m: ModelBuilder, opType: string, x: Value, k: number, o: PoolOptio
   return m.op(opType, [x], [n, c, windowOut(h, k, stride, padding), windowOut(w, k, stride, padding)], attrs)
 }
 
-export function maxPool2d(m: ModelBuilder, x: Value, k: number, o: PoolOptions = {}): Value {
-  return pool(m, 'MaxPool', x, k, o)
+export function maxPool2d(
+  model: ModelBuilder,
+  input: Value,
+  kernel: number,
+  options: PoolOptions = {},
+): Value {
+  return pool(model, 'MaxPool', input, kernel, options)
 }
 
-export function avgPool2d(m: ModelBuilder, x: Value, k: number, o: PoolOptions = {}): Value {
-  return pool(m, 'AveragePool', x, k, o)
+export function avgPool2d(
+  model: ModelBuilder,
+  input: Value,
+  kernel: number,
+  options: PoolOptions = {},
+): Value {
+  return pool(model, 'AveragePool', input, kernel, options)
 }
 
 /** Mean over H and W: [N, C, H, W] → [N, C, 1, 1]. */
-export function globalAvgPool(m: ModelBuilder, x: Value): Value {
-  channels('GlobalAveragePool', x)
-  return m.op('GlobalAveragePool', [x], [x.shape[0], x.shape[1], 1, 1])
+export function globalAvgPool(model: ModelBuilder, input: Value): Value {
+  channels('GlobalAveragePool', input)
+  return model.op('GlobalAveragePool', [input], [input.shape[0], input.shape[1], 1, 1])
 }

@@ -3,7 +3,7 @@
  * reduction mean, optional ignore_index) over logits flattened to [positions, classes], so a
  * language model's [batch, seq, vocab] logits are averaged over every position.
  */
-import type { Dim, Graph } from '../graph.ts'
+import type { Dim, Graph } from '../graph/types.ts'
 import { GraphBuilder } from '../graph/builder.ts'
 import { InvalidGraphError } from '../graph/errors.ts'
 import { LayerShapeError } from './errors.ts'
@@ -22,30 +22,30 @@ export interface CrossEntropyOptions {
 
 /** Mean softmax cross-entropy of `logits` (classes last) against int64 class indices `targets`. */
 export function softmaxCrossEntropy(
-  b: GraphBuilder,
+  builder: GraphBuilder,
   logits: string,
   targets: string,
   rank: number,
   classes: number,
   options: CrossEntropyOptions = {},
 ): string {
-  return b.scope('loss', () => {
-    const scores = rank > 2 ? b.op('Reshape', [logits, b.ints([-1, classes], 'shape')]) : logits
-    const labels = rank > 2 ? b.op('Reshape', [targets, b.ints([-1], 'shape')]) : targets
+  return builder.scope('loss', () => {
+    const scores = rank > 2 ? builder.op('Reshape', [logits, builder.ints([-1, classes], 'shape')]) : logits
+    const labels = rank > 2 ? builder.op('Reshape', [targets, builder.ints([-1], 'shape')]) : targets
     const attrs: Record<string, number | string> = { reduction: 'mean' }
     if (options.ignoreIndex !== undefined) attrs.ignore_index = options.ignoreIndex
-    return b.node('SoftmaxCrossEntropyLoss', [scores, labels], attrs, {
+    return builder.node('SoftmaxCrossEntropyLoss', [scores, labels], attrs, {
       outputs: [options.name ?? LOSS_NAME],
     })[0]
   })
 }
 
 /** Mean squared error over all elements. */
-export function mse(b: GraphBuilder, prediction: string, target: string, name = LOSS_NAME): string {
-  return b.scope('loss', () => {
-    const diff = b.op('Sub', [prediction, target])
-    const sq = b.op('Mul', [diff, diff])
-    return b.node('ReduceMean', [sq], { keepdims: 0 }, { outputs: [name] })[0]
+export function mse(builder: GraphBuilder, prediction: string, target: string, name = LOSS_NAME): string {
+  return builder.scope('loss', () => {
+    const diff = builder.op('Sub', [prediction, target])
+    const sq = builder.op('Mul', [diff, diff])
+    return builder.node('ReduceMean', [sq], { keepdims: 0 }, { outputs: [name] })[0]
   })
 }
 
@@ -84,7 +84,7 @@ export function appendCrossEntropyLoss(graph: Graph, options: AppendLossOptions 
 
 /** Cross-entropy of a model's logits (classes last) against int64 targets; declares `loss` an output. */
 export function crossEntropyLoss(
-  m: ModelBuilder,
+  model: ModelBuilder,
   logits: Value,
   targets: Value,
   options: CrossEntropyOptions = {},
@@ -92,11 +92,15 @@ export function crossEntropyLoss(
   const classes = logits.shape[logits.shape.length - 1]
   if (typeof classes !== 'number')
     throw new LayerShapeError('CrossEntropy', `needs static classes, got [${logits.shape}]`)
-  const name = softmaxCrossEntropy(m.b, logits.name, targets.name, logits.shape.length, classes, options)
-  return m.output({ name, dtype: logits.dtype, shape: [] })
+  const name = softmaxCrossEntropy(model.b, logits.name, targets.name, logits.shape.length, classes, options)
+  return model.output({ name, dtype: logits.dtype, shape: [] })
 }
 
 /** Mean squared error; declares `loss` an output. */
-export function mseLoss(m: ModelBuilder, prediction: Value, target: Value): Value {
-  return m.output({ name: mse(m.b, prediction.name, target.name), dtype: prediction.dtype, shape: [] })
+export function mseLoss(model: ModelBuilder, prediction: Value, target: Value): Value {
+  return model.output({
+    name: mse(model.b, prediction.name, target.name),
+    dtype: prediction.dtype,
+    shape: [],
+  })
 }

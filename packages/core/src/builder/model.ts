@@ -2,7 +2,7 @@
  * ModelBuilder: the layer API's state — a GraphBuilder, a seeded generator, and the static shape of
  * every value, so that layers can size their weights from their inputs (Linear reads in_features).
  */
-import { type Dim, type Graph, type ValueInfo, attr } from '../graph.ts'
+import { type Dim, type Graph, type ValueInfo, attr } from '../graph/types.ts'
 import { DEFAULT_OPSET, GraphBuilder } from '../graph/builder.ts'
 import { inferNodeTypes } from '../ops/infer.ts'
 import type { DType, Tensor } from '../tensor.ts'
@@ -119,9 +119,9 @@ export class ModelBuilder {
     return this.graph.valueInfo.get(name) ?? this.graph.inputs.find((i) => i.name === name)
   }
 
-  output(v: Value): Value {
-    this.b.output(v.name, v.dtype, v.shape)
-    return v
+  output(value: Value): Value {
+    this.b.output(value.name, value.dtype, value.shape)
+    return value
   }
 
   build(): Graph {

@@ -3,7 +3,7 @@
  * scope stack, so that layer code reads like the model (`b.scope('attn', () => …)`) and every node
  * lands in the right layer. Also edits existing graphs (`GraphBuilder.edit`), e.g. to append a loss.
  */
-import { type Attribute, type Dim, type Graph, type Node, attr } from '../graph.ts'
+import { type Attribute, type Dim, type Graph, type Node, attr } from './types.ts'
 import type { DType, Tensor } from '../tensor.ts'
 import { int64 } from '../tensor.ts'
 import { InvalidGraphError } from './errors.ts'

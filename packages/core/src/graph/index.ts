@@ -1,3 +1,4 @@
+export { type Attribute, attr, type Dim, type Graph, type Node, type ValueInfo } from './types.ts'
 export { DEFAULT_OPSET, GraphBuilder, type NodeOptions } from './builder.ts'
 export {
   DanglingValueError,

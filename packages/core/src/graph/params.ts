@@ -1,5 +1,5 @@
 /** Parameter bookkeeping that works for materialised and shapes-only graphs alike. */
-import type { Graph } from '../graph.ts'
+import type { Graph } from './types.ts'
 import { numel } from '../tensor.ts'
 import { InvalidGraphError } from './errors.ts'
 

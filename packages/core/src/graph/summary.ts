@@ -2,7 +2,7 @@
  * A model's summary for `atoll inspect` and planning: op histogram, parameter count, ops Atoll
  * cannot run, and FLOPs per scope (from the op contract's cost model).
  */
-import type { Graph } from '../graph.ts'
+import type { Graph } from './types.ts'
 import { isSupportedOp } from '../ops/contract.ts'
 import { opCosts } from '../ops/costs.ts'
 import { numel } from '../tensor.ts'

@@ -1,5 +1,5 @@
 /** Structural validation and topological ordering of the OP-DAG. */
-import type { Graph, Node } from '../graph.ts'
+import type { Graph, Node } from './types.ts'
 import { isSupportedOp } from '../ops/contract.ts'
 import {
   DanglingValueError,

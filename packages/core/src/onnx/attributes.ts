@@ -1,5 +1,5 @@
 /** AttributeProto ↔ Attribute, covering every attribute kind a standard operator can carry. */
-import type { Attribute, Graph } from '../graph.ts'
+import type { Attribute, Graph } from '../graph/types.ts'
 import type { Tensor } from '../tensor.ts'
 import { UnsupportedOnnxFeatureError } from './errors.ts'
 import { ATTR, type AttributeP, type GraphP } from './proto.ts'
@@ -23,36 +23,42 @@ function typeOf(a: AttributeP): number {
   return a.f !== 0 ? ATTR.FLOAT : ATTR.INT
 }
 
-export function attributeFromProto(a: AttributeP, where: string, subgraph: (g: GraphP) => Graph): Attribute {
-  if (a.refAttrName !== '') {
-    throw new UnsupportedOnnxFeatureError(`${where}: attribute '${a.name}' refers to a function attribute`)
+export function attributeFromProto(
+  proto: AttributeP,
+  where: string,
+  subgraph: (g: GraphP) => Graph,
+): Attribute {
+  if (proto.refAttrName !== '') {
+    throw new UnsupportedOnnxFeatureError(
+      `${where}: attribute '${proto.name}' refers to a function attribute`,
+    )
   }
-  const what = `${where}, attribute '${a.name}'`
-  switch (typeOf(a)) {
+  const what = `${where}, attribute '${proto.name}'`
+  switch (typeOf(proto)) {
     case ATTR.FLOAT:
-      return { kind: 'float', value: a.f }
+      return { kind: 'float', value: proto.f }
     case ATTR.INT:
-      return { kind: 'int', value: a.i }
+      return { kind: 'int', value: proto.i }
     case ATTR.STRING:
-      return { kind: 'string', value: utf8.decode(a.s) }
+      return { kind: 'string', value: utf8.decode(proto.s) }
     case ATTR.TENSOR:
-      return { kind: 'tensor', value: tensorFromProto(a.t!, what) }
+      return { kind: 'tensor', value: tensorFromProto(proto.t!, what) }
     case ATTR.GRAPH:
-      return { kind: 'graph', value: subgraph(a.g!) }
+      return { kind: 'graph', value: subgraph(proto.g!) }
     case ATTR.FLOATS:
-      return { kind: 'floats', value: a.floats }
+      return { kind: 'floats', value: proto.floats }
     case ATTR.INTS:
-      return { kind: 'ints', value: a.ints }
+      return { kind: 'ints', value: proto.ints }
     case ATTR.STRINGS:
-      return { kind: 'strings', value: a.strings.map((s) => utf8.decode(s)) }
+      return { kind: 'strings', value: proto.strings.map((s) => utf8.decode(s)) }
     case ATTR.TENSORS:
-      return { kind: 'tensors', value: a.tensors.map((t) => tensorFromProto(t, what)) }
+      return { kind: 'tensors', value: proto.tensors.map((t) => tensorFromProto(t, what)) }
     case ATTR.GRAPHS:
-      return { kind: 'graphs', value: a.graphs.map(subgraph) }
+      return { kind: 'graphs', value: proto.graphs.map(subgraph) }
     default:
       // sparse tensors and type protos: no operator in the standard set Atoll runs takes them
       throw new UnsupportedOnnxFeatureError(
-        `${what} has attribute type ${a.type}, which Atoll does not handle`,
+        `${what} has attribute type ${proto.type}, which Atoll does not handle`,
       )
   }
 }
@@ -86,12 +92,16 @@ const KINDS: { [K in Attribute['kind']]: { code: number; write: WriteValue<Value
   graphs: { code: ATTR.GRAPHS, write: repeated(subgraph) },
 }
 
-export function attributeToProto(name: string, a: Attribute, graph: (g: Graph) => ProtoWriter): ProtoWriter {
+export function attributeToProto(
+  name: string,
+  attribute: Attribute,
+  graph: (g: Graph) => ProtoWriter,
+): ProtoWriter {
   const w = new ProtoWriter()
   w.string(1, name)
-  const { code, write } = KINDS[a.kind]
+  const { code, write } = KINDS[attribute.kind]
   w.int(20, code)
   // a.kind and a.value go together, which TypeScript does not follow through the table
-  ;(write as WriteValue<Attribute['value']>)(w, code + 1, a.value, graph)
+  ;(write as WriteValue<Attribute['value']>)(w, code + 1, attribute.value, graph)
   return w
 }

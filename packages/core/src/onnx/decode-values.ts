@@ -28,7 +28,7 @@ const TENSOR: MessageFields<TensorP> = {
   },
 }
 
-export function decodeTensor(r: ProtoReader): TensorP {
+export function decodeTensor(reader: ProtoReader): TensorP {
   const t: TensorP = {
     name: '',
     dims: [],
@@ -41,7 +41,7 @@ export function decodeTensor(r: ProtoReader): TensorP {
     stringData: [],
     external: false,
   }
-  return readMessage(r, 'TensorProto', t, TENSOR)
+  return readMessage(reader, 'TensorProto', t, TENSOR)
 }
 
 /** TypeProto.Tensor: the element type and the shape, read straight into the ValueInfoP. */
@@ -56,8 +56,8 @@ const VALUE_INFO: MessageFields<ValueInfoP> = {
   2: flattened('type', 'TypeProto', TYPE),
 }
 
-export function decodeValueInfo(r: ProtoReader): ValueInfoP {
-  return readMessage(r, 'ValueInfoProto', { name: '' }, VALUE_INFO)
+export function decodeValueInfo(reader: ProtoReader): ValueInfoP {
+  return readMessage(reader, 'ValueInfoProto', { name: '' }, VALUE_INFO)
 }
 
 /** A dim is a size, a symbol, or '' when neither is given. */

@@ -56,7 +56,7 @@ const GRAPH: MessageFields<GraphP> = {
   15: counted('sparseInitializers'),
 }
 
-export function decodeGraph(r: ProtoReader): GraphP {
+export function decodeGraph(reader: ProtoReader): GraphP {
   if (graphDepth >= MAX_GRAPH_DEPTH)
     throw new OnnxDecodeError(`graphs nested more than ${MAX_GRAPH_DEPTH} deep`)
   graphDepth++
@@ -70,7 +70,7 @@ export function decodeGraph(r: ProtoReader): GraphP {
       outputs: [],
       valueInfo: [],
     }
-    return readMessage(r, 'GraphProto', g, GRAPH)
+    return readMessage(reader, 'GraphProto', g, GRAPH)
   } finally {
     graphDepth--
   }

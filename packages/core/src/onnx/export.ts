@@ -1,5 +1,5 @@
 /** exportOnnx: Graph → ONNX ModelProto bytes that onnxruntime loads. */
-import type { Graph, Node, ValueInfo } from '../graph.ts'
+import type { Graph, Node, ValueInfo } from '../graph/types.ts'
 import { onnxCodeOfDtype } from '../ops/onnx-dtype.ts'
 import { attributeToProto } from './attributes.ts'
 import { InvalidOnnxModelError } from './errors.ts'

@@ -17,14 +17,14 @@ type Element<M, K extends keyof M> = M[K] extends (infer T)[] ? T : never
 type CountKey<M> = { [K in keyof M]: M[K] extends number ? K : never }[keyof M] & string
 
 /** Reads the fields of one message (`type` names it in errors) into `m`, and returns `m`. */
-export function readMessage<M>(r: ProtoReader, type: string, m: M, fields: MessageFields<M>): M {
-  while (!r.done()) {
-    const { field, wire } = r.tag()
+export function readMessage<M>(reader: ProtoReader, type: string, message: M, fields: MessageFields<M>): M {
+  while (!reader.done()) {
+    const { field, wire } = reader.tag()
     const read = fields[field]
-    if (read === undefined) r.skip(wire)
-    else read(r, m, wire, type)
+    if (read === undefined) reader.skip(wire)
+    else read(reader, message, wire, type)
   }
-  return m
+  return message
 }
 
 /** A singular field of wire type `wire`, read by `read` into `m[key]`. */

@@ -1,6 +1,6 @@
 /** importOnnx: ONNX bytes (e.g. from PyTorch's torch.onnx.export) → Atoll's Graph. */
 import { type AppendLossOptions, appendCrossEntropyLoss } from '../builder/loss.ts'
-import type { Attribute, Dim, Graph, Node, ValueInfo } from '../graph.ts'
+import type { Attribute, Dim, Graph, Node, ValueInfo } from '../graph/types.ts'
 import { validateGraph } from '../graph/validate.ts'
 import { isSupportedOp } from '../ops/contract.ts'
 import { dtypeOfOnnxCode } from '../ops/onnx-dtype.ts'

@@ -4,8 +4,8 @@
  * pre-transposed for MatMul. Trained as two parameters, the copies would drift apart; re-tied, the
  * copy becomes Transpose(original) and the gradients of both uses accumulate on one parameter.
  */
-import type { Graph, Node } from '../graph.ts'
-import { attr } from '../graph.ts'
+import type { Graph, Node } from '../graph/types.ts'
+import { attr } from '../graph/types.ts'
 import type { Tensor } from '../tensor.ts'
 
 /** Only tensors with at least this many elements are compared: small ones coincide by chance. */

@@ -18,27 +18,27 @@ import { ProtoWriter } from './writer.ts'
 // browser or Node runs on is little-endian, so a view is a correct decoding. Checked, not assumed.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
-export function tensorFromProto(t: TensorP, what = `tensor '${t.name}'`): Tensor {
-  if (t.external) throw new OnnxExternalDataError(t.name)
-  const dtype = dtypeOfOnnxCode(t.dataType)
+export function tensorFromProto(proto: TensorP, what = `tensor '${proto.name}'`): Tensor {
+  if (proto.external) throw new OnnxExternalDataError(proto.name)
+  const dtype = dtypeOfOnnxCode(proto.dataType)
   if (dtype === undefined) {
     throw new UnsupportedOnnxFeatureError(
-      `${what} has ONNX data type ${t.dataType}, which Atoll does not handle`,
+      `${what} has ONNX data type ${proto.dataType}, which Atoll does not handle`,
     )
   }
-  for (const d of t.dims) {
+  for (const d of proto.dims) {
     if (!Number.isSafeInteger(d) || d < 0) throw new InvalidOnnxModelError(`${what} has bad dimension ${d}`)
   }
-  const n = numel(t.dims)
-  if (t.raw !== undefined) return fromRaw(t.raw, dtype, t.dims, what)
+  const n = numel(proto.dims)
+  if (proto.raw !== undefined) return fromRaw(proto.raw, dtype, proto.dims, what)
   // checked before allocating: a hostile shape must not make us allocate gigabytes
-  const src = typedSource(t, dtype)
+  const src = typedSource(proto, dtype)
   if (src.length !== n) {
     throw new InvalidOnnxModelError(
-      `${what}: shape [${t.dims}] needs ${n} values, the tensor holds ${src.length}`,
+      `${what}: shape [${proto.dims}] needs ${n} values, the tensor holds ${src.length}`,
     )
   }
-  const out = zeros(dtype, t.dims)
+  const out = zeros(dtype, proto.dims)
   const data = out.data as StorageOf[DType]
   if (data instanceof BigInt64Array) data.set(src as bigint[])
   else (data as Float64Array).set(src as number[])
@@ -73,12 +73,12 @@ function fromRaw(raw: Uint8Array, dtype: DType, dims: number[], what: string): T
 }
 
 /** Encodes a TensorProto with raw little-endian data. */
-export function tensorToProto(name: string, t: Tensor): ProtoWriter {
+export function tensorToProto(name: string, tensor: Tensor): ProtoWriter {
   const w = new ProtoWriter()
-  w.packedInts(1, t.shape)
-  w.int(2, onnxCodeOfDtype(t.dtype))
+  w.packedInts(1, tensor.shape)
+  w.int(2, onnxCodeOfDtype(tensor.dtype))
   if (name !== '') w.string(8, name)
-  w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+  w.bytes(9, new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength))
   return w
 }
 

@@ -64,34 +64,34 @@ export class ProtoWriter {
     this.rawVarint((field << 3) | wire)
   }
 
-  int(field: number, v: number | bigint): void {
+  int(field: number, value: number | bigint): void {
     this.tag(field, WIRE_VARINT)
-    this.rawVarint(v)
+    this.rawVarint(value)
   }
 
-  float(field: number, v: number): void {
+  float(field: number, value: number): void {
     this.tag(field, WIRE_I32)
-    this.scratch.setFloat32(0, v, true)
+    this.scratch.setFloat32(0, value, true)
     this.raw(new Uint8Array(this.scratch.buffer, 0, 4))
   }
 
-  bytes(field: number, v: Uint8Array): void {
+  bytes(field: number, value: Uint8Array): void {
     this.tag(field, WIRE_LEN)
-    this.rawVarint(v.length)
-    this.raw(v)
+    this.rawVarint(value.length)
+    this.raw(value)
   }
 
-  string(field: number, v: string): void {
-    this.bytes(field, utf8Encoder.encode(v))
+  string(field: number, value: string): void {
+    this.bytes(field, utf8Encoder.encode(value))
   }
 
-  message(field: number, w: ProtoWriter): void {
+  message(field: number, writer: ProtoWriter): void {
     this.tag(field, WIRE_LEN)
-    this.rawVarint(w.byteLength)
-    w.flush()
+    this.rawVarint(writer.byteLength)
+    writer.flush()
     this.flush()
-    for (const c of w.chunks) this.chunks.push(c)
-    this.flushed += w.flushed
+    for (const c of writer.chunks) this.chunks.push(c)
+    this.flushed += writer.flushed
   }
 
   /** A packed repeated int64 field (how proto3 writes repeated scalars). */

@@ -2,7 +2,7 @@
  * Typed attribute access with the contract's defaults, so that kernels and shape functions never
  * repeat a default (and never disagree about one).
  */
-import type { Attribute, Node } from '../graph.ts'
+import type { Attribute, Node } from '../graph/types.ts'
 import type { Tensor } from '../tensor.ts'
 import { type AttrSpec, isSupportedOp, OPS } from './contract.ts'
 import { AttributeError } from './errors.ts'

@@ -7,7 +7,7 @@
  * an input in a later opset (axes, split, min/max, ratio), both are listed and `inputSince` says
  * from which opset the input form applies; the graph's `opset` selects the form.
  */
-import type { Attribute } from '../graph.ts'
+import type { Attribute } from '../graph/types.ts'
 
 export type AttributeKind = Attribute['kind']
 

@@ -16,7 +16,7 @@
  * - pooling counts 1 per window tap per output, global pooling 1 per input element;
  * - data movement and shape ops (Reshape, Transpose, Gather, Concat, Slice, Shape, Cast …) are 0.
  */
-import type { Graph, Node, ValueInfo } from '../graph.ts'
+import type { Graph, Node, ValueInfo } from '../graph/types.ts'
 import { BYTES_PER_ELEMENT, numel } from '../tensor.ts'
 import { readAttrs } from './attrs.ts'
 import { isStaticShape, showShape } from './dims.ts'

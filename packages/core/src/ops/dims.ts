@@ -3,7 +3,7 @@
  * polynomials in canonical text — "batch*seq", "seq+1", "2*n-1" — so that equal sizes reached by
  * different paths ((1+seq)−1 and seq) compare equal, and bindings can evaluate them.
  */
-import type { Dim } from '../graph.ts'
+import type { Dim } from '../graph/types.ts'
 
 export function isStaticShape(shape: readonly Dim[]): shape is number[] {
   return shape.every((d) => typeof d === 'number')
@@ -94,15 +94,15 @@ function times(a: Poly, b: Poly): Poly {
 }
 
 /** a op b for shape arithmetic; symbolic when either side is a symbol. */
-export function dimArith(op: '+' | '-' | '*' | '/', a: Dim, b: Dim): Dim {
-  if (typeof a === 'number' && typeof b === 'number') {
-    if (op === '+') return a + b
-    if (op === '-') return a - b
-    if (op === '*') return a * b
-    return Math.trunc(a / b)
+export function dimArith(op: '+' | '-' | '*' | '/', left: Dim, right: Dim): Dim {
+  if (typeof left === 'number' && typeof right === 'number') {
+    if (op === '+') return left + right
+    if (op === '-') return left - right
+    if (op === '*') return left * right
+    return Math.trunc(left / right)
   }
-  const pa = parse(a)
-  const pb = parse(b)
+  const pa = parse(left)
+  const pb = parse(right)
   if (op === '+' || op === '-') {
     const s = op === '+' ? 1 : -1
     for (const [key, k] of pb.terms) addTerm(pa, key, s * k)
@@ -111,14 +111,14 @@ export function dimArith(op: '+' | '-' | '*' | '/', a: Dim, b: Dim): Dim {
   }
   if (op === '*') return render(times(pa, pb))
   if (
-    typeof b === 'number' &&
-    b !== 0 &&
-    pa.c % b === 0 &&
-    [...pa.terms.values()].every((k) => k % b === 0)
+    typeof right === 'number' &&
+    right !== 0 &&
+    pa.c % right === 0 &&
+    [...pa.terms.values()].every((k) => k % right === 0)
   ) {
-    return render({ c: pa.c / b, terms: new Map([...pa.terms].map(([key, k]) => [key, k / b])) })
+    return render({ c: pa.c / right, terms: new Map([...pa.terms].map(([key, k]) => [key, k / right])) })
   }
-  return `(${factor(a)}/${factor(b)})`
+  return `(${factor(left)}/${factor(right)})`
 }
 
 /** Product of dims: a number when all are numbers, else a symbolic product. */

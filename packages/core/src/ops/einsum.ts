@@ -4,7 +4,7 @@
  * reference kernel and the cost model.
  */
 import { AtollError } from '../errors.ts'
-import type { Dim } from '../graph.ts'
+import type { Dim } from '../graph/types.ts'
 
 export interface EinsumPlan {
   /** letters of each input, one per dim */

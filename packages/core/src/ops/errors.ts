@@ -3,7 +3,7 @@
  * user can find the culprit in a graph of thousands of nodes; `name` is the code to branch on.
  */
 import { AtollError } from '../errors.ts'
-import type { Node } from '../graph.ts'
+import type { Node } from '../graph/types.ts'
 
 /** Base of the per-node failures: carries the node's name and op type. */
 export class OpError extends AtollError {

@@ -41,28 +41,28 @@ export interface WindowGeometry {
  * ceil_mode, a last window that would start in the end padding is dropped, as PyTorch and
  * onnxruntime do.
  */
-export function windowGeometry(input: number[], w: WindowSpec): WindowGeometry {
+export function windowGeometry(input: number[], spec: WindowSpec): WindowGeometry {
   const n = input.length
   const out: number[] = []
   const padsBegin: number[] = []
   const padsEnd: number[] = []
   for (let i = 0; i < n; i++) {
-    const span = (w.kernel[i] - 1) * w.dilations[i] + 1
-    const s = w.strides[i]
-    if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') {
+    const span = (spec.kernel[i] - 1) * spec.dilations[i] + 1
+    const s = spec.strides[i]
+    if (spec.autoPad === 'SAME_UPPER' || spec.autoPad === 'SAME_LOWER') {
       const o = Math.ceil(input[i] / s)
       const total = Math.max(0, (o - 1) * s + span - input[i])
       const small = Math.floor(total / 2)
-      padsBegin.push(w.autoPad === 'SAME_UPPER' ? small : total - small)
-      padsEnd.push(w.autoPad === 'SAME_UPPER' ? total - small : small)
+      padsBegin.push(spec.autoPad === 'SAME_UPPER' ? small : total - small)
+      padsEnd.push(spec.autoPad === 'SAME_UPPER' ? total - small : small)
       out.push(o)
       continue
     }
-    const pb = w.autoPad === 'VALID' ? 0 : (w.pads[i] ?? 0)
-    const pe = w.autoPad === 'VALID' ? 0 : (w.pads[i + n] ?? 0)
+    const pb = spec.autoPad === 'VALID' ? 0 : (spec.pads[i] ?? 0)
+    const pe = spec.autoPad === 'VALID' ? 0 : (spec.pads[i + n] ?? 0)
     const room = input[i] + pb + pe - span
-    let o = (w.ceilMode ? Math.ceil(room / s) : Math.floor(room / s)) + 1
-    if (w.ceilMode && (o - 1) * s >= input[i] + pb) o--
+    let o = (spec.ceilMode ? Math.ceil(room / s) : Math.floor(room / s)) + 1
+    if (spec.ceilMode && (o - 1) * s >= input[i] + pb) o--
     padsBegin.push(pb)
     padsEnd.push(pe)
     out.push(Math.max(0, o))
@@ -84,24 +84,25 @@ export interface TransposedSpec {
 /** Output sizes and leading paddings of ConvTranspose, following the ONNX operator's formulas. */
 export function transposedGeometry(
   input: number[],
-  w: TransposedSpec,
+  spec: TransposedSpec,
 ): { out: number[]; padsBegin: number[] } {
   const n = input.length
   const out: number[] = []
   const padsBegin: number[] = []
   for (let i = 0; i < n; i++) {
-    const span = (w.kernel[i] - 1) * w.dilations[i] + 1
-    const full = w.strides[i] * (input[i] - 1) + (w.outputPadding[i] ?? 0) + span
-    const target = w.outputShape?.[i] ?? (w.autoPad.startsWith('SAME') ? input[i] * w.strides[i] : undefined)
+    const span = (spec.kernel[i] - 1) * spec.dilations[i] + 1
+    const full = spec.strides[i] * (input[i] - 1) + (spec.outputPadding[i] ?? 0) + span
+    const target =
+      spec.outputShape?.[i] ?? (spec.autoPad.startsWith('SAME') ? input[i] * spec.strides[i] : undefined)
     if (target === undefined) {
-      padsBegin.push(w.pads[i] ?? 0)
-      out.push(full - (w.pads[i] ?? 0) - (w.pads[i + n] ?? 0))
+      padsBegin.push(spec.pads[i] ?? 0)
+      out.push(full - (spec.pads[i] ?? 0) - (spec.pads[i + n] ?? 0))
       continue
     }
     // a stride wider than the kernel span would need negative padding under SAME; onnxruntime
     // (the backend these graphs run on) clamps it to 0 and shortens the output instead
-    const total = w.outputShape ? full - target : Math.max(0, full - target)
-    padsBegin.push(w.autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2))
+    const total = spec.outputShape ? full - target : Math.max(0, full - target)
+    padsBegin.push(spec.autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2))
     out.push(full - total)
   }
   return { out, padsBegin }

@@ -4,7 +4,7 @@
  * Unsqueeze axes) are folded with the reference kernels when their inputs are constant, and tracked
  * symbolically (Shape → Gather → Concat) when a dim is symbolic.
  */
-import type { Dim, Graph, Node, ValueInfo } from '../graph.ts'
+import type { Dim, Graph, Node, ValueInfo } from '../graph/types.ts'
 import { hasKernel, runNode } from '../reference/run-node.ts'
 import { type DType, numel, type Tensor } from '../tensor.ts'
 import { readAttrs } from './attrs.ts'

@@ -3,7 +3,7 @@
  * (Shape → Gather → Unsqueeze → Concat → Reshape); when a dim is symbolic those values cannot be
  * folded to numbers, so they are tracked as Dim lists and the usual shape ops are applied to them.
  */
-import type { Dim, Node } from '../graph.ts'
+import type { Dim, Node } from '../graph/types.ts'
 import { normAxis } from './attrs.ts'
 import { dimArith } from './dims.ts'
 import { resolveSlice } from './geometry.ts'

@@ -5,7 +5,7 @@
  * among its producers; one that reads only graph inputs and initializers joins its earliest
  * consumer (stage 0 when nothing reads it).
  */
-import type { Graph } from '../graph.ts'
+import type { Graph } from '../graph/types.ts'
 import { PartitionError } from './errors.ts'
 
 export interface StageSpec {

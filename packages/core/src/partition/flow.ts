@@ -1,6 +1,6 @@
 /** Which values carry a gradient: they depend on a parameter and the loss depends on them. */
 import { NON_DIFFERENTIABLE } from '../autodiff/rule.ts'
-import type { Graph, ValueInfo } from '../graph.ts'
+import type { Graph, ValueInfo } from '../graph/types.ts'
 import { isFloat } from '../tensor.ts'
 
 export function gradientCarriers(

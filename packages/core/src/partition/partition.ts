@@ -8,7 +8,7 @@
  */
 import { decomposeTrainingOps } from '../autodiff/decompose.ts'
 import { stateUpdates } from '../autodiff/state.ts'
-import type { Graph, ValueInfo } from '../graph.ts'
+import type { Graph, ValueInfo } from '../graph/types.ts'
 import { inferTypes } from '../ops/infer.ts'
 import { assignStages, type StageSpec } from './assign.ts'
 import { PartitionError } from './errors.ts'

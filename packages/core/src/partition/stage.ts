@@ -1,7 +1,7 @@
 /** The forward and backward graphs of one stage. */
 import { type Backward, buildBackward } from '../autodiff/backward.ts'
 import type { StateUpdate } from '../autodiff/state.ts'
-import type { Graph, Node, ValueInfo } from '../graph.ts'
+import type { Graph, Node, ValueInfo } from '../graph/types.ts'
 import type { Tensor } from '../tensor.ts'
 import { PartitionError } from './errors.ts'
 
@@ -54,50 +54,50 @@ export interface StageParts {
   state: StateUpdate[]
 }
 
-export function buildStage(p: StageParts): Stage {
-  const info = (name: string): ValueInfo => ({ ...(p.types.get(name) as ValueInfo), name })
-  const read = new Set(p.nodes.flatMap((n) => n.inputs))
-  const initializers = new Map([...p.graph.initializers].filter(([name]) => read.has(name)))
-  const parameters = [...initializers.keys()].filter((n) => p.graph.parameters.has(n))
+export function buildStage(parts: StageParts): Stage {
+  const info = (name: string): ValueInfo => ({ ...(parts.types.get(name) as ValueInfo), name })
+  const read = new Set(parts.nodes.flatMap((n) => n.inputs))
+  const initializers = new Map([...parts.graph.initializers].filter(([name]) => read.has(name)))
+  const parameters = [...initializers.keys()].filter((n) => parts.graph.parameters.has(n))
   const forward: Graph = {
-    name: `${p.graph.name}.${p.name}.forward`,
-    nodes: p.nodes,
-    inputs: [...p.activationsIn, ...p.graphInputs].map(info),
-    outputs: p.activationsOut.map(info),
+    name: `${parts.graph.name}.${parts.name}.forward`,
+    nodes: parts.nodes,
+    inputs: [...parts.activationsIn, ...parts.graphInputs].map(info),
+    outputs: parts.activationsOut.map(info),
     initializers,
     parameters: new Set(parameters),
     valueInfo: new Map(),
-    opset: p.graph.opset,
+    opset: parts.graph.opset,
   }
-  const gradientsIn = p.gradientsIn
-  const gradientsOut = p.activationsIn.filter((v) => p.carriers.has(v))
+  const gradientsIn = parts.gradientsIn
+  const gradientsOut = parts.activationsIn.filter((v) => parts.carriers.has(v))
   const bw = buildBackward(forward, gradientsIn, {
     inputs: gradientsOut,
     parameters,
-    convTranspose: p.convTranspose,
+    convTranspose: parts.convTranspose,
   })
-  const producedHere = new Set(p.nodes.flatMap((n) => n.outputs))
+  const producedHere = new Set(parts.nodes.flatMap((n) => n.outputs))
   const needed = bw.saved.filter((v) => producedHere.has(v))
   const base = {
-    index: p.index,
-    name: p.name,
-    nodes: p.nodes.map((n) => n.name),
+    index: parts.index,
+    name: parts.name,
+    nodes: parts.nodes.map((n) => n.name),
     parameters,
-    activationsIn: p.activationsIn,
-    graphInputs: p.graphInputs,
-    activationsOut: p.activationsOut,
+    activationsIn: parts.activationsIn,
+    graphInputs: parts.graphInputs,
+    activationsOut: parts.activationsOut,
     gradientsIn,
     gradientsOut,
-    state: p.state,
+    state: parts.state,
   }
-  const updates = p.state.map((u) => ({ ...info(u.state), name: u.update }))
-  if (!p.recompute) {
-    const saved = needed.filter((v) => !p.activationsOut.includes(v))
+  const updates = parts.state.map((u) => ({ ...info(u.state), name: u.update }))
+  if (!parts.recompute) {
+    const saved = needed.filter((v) => !parts.activationsOut.includes(v))
     forward.outputs.push(...saved.map(info), ...updates)
     return { ...base, forward, backward: bw.graph, saved, backwardInputs: bw.saved }
   }
   forward.outputs.push(...updates)
-  const recomputed = recomputation(p.nodes, needed, p.name)
+  const recomputed = recomputation(parts.nodes, needed, parts.name)
   const backward = withRecompute(bw, recomputed, forward, info)
   const seedNames = new Set(bw.seeds.values())
   const backwardInputs = backward.inputs.map((v) => v.name).filter((n) => !seedNames.has(n))

@@ -9,7 +9,7 @@
  * const { y } = runReference(graph, { x: float32([2, 2], [1, 2, 3, 4]) })
  * ```
  */
-import type { Dim, Graph } from '../graph.ts'
+import type { Dim, Graph } from '../graph/types.ts'
 import { KernelError, UndefinedValueError } from '../ops/errors.ts'
 import type { Tensor } from '../tensor.ts'
 import { FeedMismatchError, MissingFeedError } from './errors.ts'

@@ -1,5 +1,5 @@
 /** What a reference kernel sees of its node, and the options of a reference run. */
-import type { Node } from '../graph.ts'
+import type { Node } from '../graph/types.ts'
 import type { Attrs } from '../ops/attrs.ts'
 import type { Tensor } from '../tensor.ts'
 

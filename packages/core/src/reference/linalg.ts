@@ -8,21 +8,21 @@ import { broadcastIndex, fromF64, toF64 } from './values.ts'
 /** out[m×n] += a[m×k] · b[k×n], reading a and b at offsets; the i-k-j order walks rows contiguously. */
 export function gemmInto(
   out: Float64Array,
-  o: number,
-  a: Float64Array,
-  ao: number,
-  b: Float64Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
+  outOffset: number,
+  left: Float64Array,
+  leftOffset: number,
+  right: Float64Array,
+  rightOffset: number,
+  rows: number,
+  inner: number,
+  cols: number,
 ) {
-  for (let i = 0; i < m; i++) {
-    for (let p = 0; p < k; p++) {
-      const av = a[ao + i * k + p]
-      const brow = bo + p * n
-      const orow = o + i * n
-      for (let j = 0; j < n; j++) out[orow + j] += av * b[brow + j]
+  for (let i = 0; i < rows; i++) {
+    for (let p = 0; p < inner; p++) {
+      const av = left[leftOffset + i * inner + p]
+      const brow = rightOffset + p * cols
+      const orow = outOffset + i * cols
+      for (let j = 0; j < cols; j++) out[orow + j] += av * right[brow + j]
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Runs one node on concrete tensors with its reference kernel. */
-import type { Node } from '../graph.ts'
+import type { Node } from '../graph/types.ts'
 import { readAttrs } from '../ops/attrs.ts'
 import { KernelError, UnsupportedOpError } from '../ops/errors.ts'
 import type { Tensor } from '../tensor.ts'

@@ -6,23 +6,23 @@
 import { type DType, numel, type Tensor, tensor, zeros } from '../tensor.ts'
 
 /** The elements of `t` as float64 numbers (bool → 0/1, float16 bits decoded). */
-export function toF64(t: Tensor): Float64Array {
-  if (t.dtype === 'float16') return Float64Array.from(t.data as Uint16Array, halfToFloat)
-  if (t.dtype === 'int64') return Float64Array.from(t.data as BigInt64Array, Number)
-  return Float64Array.from(t.data as ArrayLike<number>)
+export function toF64(tensor: Tensor): Float64Array {
+  if (tensor.dtype === 'float16') return Float64Array.from(tensor.data as Uint16Array, halfToFloat)
+  if (tensor.dtype === 'int64') return Float64Array.from(tensor.data as BigInt64Array, Number)
+  return Float64Array.from(tensor.data as ArrayLike<number>)
 }
 
 /** A tensor of `dtype` from numbers: integers truncate toward zero, bool is "not zero". */
-export function fromF64(dtype: DType, shape: readonly number[], v: ArrayLike<number>): Tensor {
-  const n = v.length
+export function fromF64(dtype: DType, shape: readonly number[], values: ArrayLike<number>): Tensor {
+  const n = values.length
   const out = zeros(dtype, shape)
   const d = out.data
-  if (dtype === 'int64') for (let i = 0; i < n; i++) (d as BigInt64Array)[i] = toBigInt(v[i])
-  else if (dtype === 'bool') for (let i = 0; i < n; i++) (d as Uint8Array)[i] = v[i] !== 0 ? 1 : 0
-  else if (dtype === 'float16') for (let i = 0; i < n; i++) (d as Uint16Array)[i] = floatToHalf(v[i])
+  if (dtype === 'int64') for (let i = 0; i < n; i++) (d as BigInt64Array)[i] = toBigInt(values[i])
+  else if (dtype === 'bool') for (let i = 0; i < n; i++) (d as Uint8Array)[i] = values[i] !== 0 ? 1 : 0
+  else if (dtype === 'float16') for (let i = 0; i < n; i++) (d as Uint16Array)[i] = floatToHalf(values[i])
   else if (dtype === 'int32' || dtype === 'uint8')
-    for (let i = 0; i < n; i++) (d as Int32Array)[i] = Math.trunc(v[i])
-  else (d as Float64Array).set(v)
+    for (let i = 0; i < n; i++) (d as Int32Array)[i] = Math.trunc(values[i])
+  else (d as Float64Array).set(values)
   return out
 }
 
@@ -97,45 +97,45 @@ export function mapIndex(shape: readonly number[], fn: (index: number[]) => numb
 }
 
 /** A tensor of `shape` whose element k is `t`'s element `source[k]` (storage copied as is). */
-export function takeFlat(t: Tensor, source: Int32Array, shape: readonly number[]): Tensor {
-  const out = zeros(t.dtype, shape)
-  const from = t.data as unknown as { [i: number]: number | bigint }
+export function takeFlat(tensor: Tensor, source: Int32Array, shape: readonly number[]): Tensor {
+  const out = zeros(tensor.dtype, shape)
+  const from = tensor.data as unknown as { [i: number]: number | bigint }
   const to = out.data as unknown as { [i: number]: number | bigint }
   for (let k = 0; k < source.length; k++) to[k] = from[source[k]]
   return out
 }
 
 /** A tensor with the same data and a new shape (no copy). */
-export function withShape(t: Tensor, shape: readonly number[]): Tensor {
-  return tensor(t.dtype, shape, t.data)
+export function withShape(value: Tensor, shape: readonly number[]): Tensor {
+  return tensor(value.dtype, shape, value.data)
 }
 
 /** The numbers of a small integer tensor (axes, shapes, indices). */
-export function ints(t: Tensor): number[] {
-  return Array.from(t.data as ArrayLike<number | bigint>, Number)
+export function ints(tensor: Tensor): number[] {
+  return Array.from(tensor.data as ArrayLike<number | bigint>, Number)
 }
 
 /** A scalar's value as a number. */
-export function scalar(t: Tensor): number {
-  return Number(t.data[0])
+export function scalar(tensor: Tensor): number {
+  return Number(tensor.data[0])
 }
 
 const f32 = new Float32Array(1)
 const u32 = new Uint32Array(f32.buffer)
 
 /** IEEE half bits → number. */
-export function halfToFloat(h: number): number {
-  const e = (h >> 10) & 0x1f
-  const m = h & 0x3ff
-  const sign = h & 0x8000 ? -1 : 1
+export function halfToFloat(half: number): number {
+  const e = (half >> 10) & 0x1f
+  const m = half & 0x3ff
+  const sign = half & 0x8000 ? -1 : 1
   if (e === 0) return sign * m * 2 ** -24
   if (e === 31) return m ? Number.NaN : sign * Number.POSITIVE_INFINITY
   return sign * (1 + m / 1024) * 2 ** (e - 15)
 }
 
 /** number → IEEE half bits, rounding to nearest even (through float32, as hardware does). */
-export function floatToHalf(x: number): number {
-  f32[0] = x
+export function floatToHalf(value: number): number {
+  f32[0] = value
   const b = u32[0]
   const sign = (b >>> 16) & 0x8000
   const e = (b >>> 23) & 0xff

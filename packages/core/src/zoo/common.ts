@@ -1,4 +1,4 @@
-import type { Dim, Graph } from '../graph.ts'
+import type { Dim, Graph } from '../graph/types.ts'
 
 /** What every zoo function returns: the graph (loss appended unless asked not to) and its key values. */
 export interface ZooModel {

@@ -73,13 +73,13 @@ export interface BackendSession {
 }
 
 /** A host tensor as a Value (reference backend, and CPU outputs). */
-export function hostValue(t: Tensor): Value {
+export function hostValue(tensor: Tensor): Value {
   return {
-    dtype: t.dtype,
-    shape: t.shape,
+    dtype: tensor.dtype,
+    shape: tensor.shape,
     location: 'cpu',
-    host: t,
-    read: async () => t,
+    host: tensor,
+    read: async () => tensor,
     dispose: () => {},
   }
 }

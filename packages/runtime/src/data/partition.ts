@@ -5,8 +5,8 @@ import { createRandom, dirichlet, mixSeed, permutation, shuffleInPlace } from '.
  * The order of samples 0…n−1 in `epoch`: a fresh permutation per epoch, the same on every peer
  * for the same seed.
  */
-export function epochOrder(n: number, seed: number, epoch: number): Uint32Array {
-  return permutation(n, mixSeed(seed, epoch))
+export function epochOrder(samples: number, seed: number, epoch: number): Uint32Array {
+  return permutation(samples, mixSeed(seed, epoch))
 }
 
 /**

@@ -83,26 +83,26 @@ function marsagliaTsang(shape: number, normal: () => number, float: () => number
 }
 
 /** A Dirichlet(α·1) sample of `k` probabilities, computed from log-gammas so tiny α never gives 0/0. */
-export function dirichlet(random: Random, alpha: number, k: number): Float64Array {
-  const logs = new Float64Array(k)
+export function dirichlet(random: Random, alpha: number, categories: number): Float64Array {
+  const logs = new Float64Array(categories)
   let max = -Infinity
-  for (let i = 0; i < k; i++) {
+  for (let i = 0; i < categories; i++) {
     logs[i] = random.logGamma(alpha)
     if (logs[i] > max) max = logs[i]
   }
   let sum = 0
-  for (let i = 0; i < k; i++) {
+  for (let i = 0; i < categories; i++) {
     logs[i] = Math.exp(logs[i] - max)
     sum += logs[i]
   }
-  for (let i = 0; i < k; i++) logs[i] /= sum
+  for (let i = 0; i < categories; i++) logs[i] /= sum
   return logs
 }
 
 /** A uniformly random permutation of 0…n−1 (Fisher–Yates). */
-export function permutation(n: number, seed: number): Uint32Array {
-  const out = new Uint32Array(n)
-  for (let i = 0; i < n; i++) out[i] = i
+export function permutation(length: number, seed: number): Uint32Array {
+  const out = new Uint32Array(length)
+  for (let i = 0; i < length; i++) out[i] = i
   shuffleInPlace(out, createRandom(seed))
   return out
 }

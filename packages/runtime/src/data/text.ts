@@ -61,8 +61,8 @@ export function tokenBatch(seqs: TokenSequences, indices: ArrayLike<number>, reu
 }
 
 /** `indices[b]`, checked to name one of `count` samples (a `what`: image, sequence). */
-export function sampleAt(indices: ArrayLike<number>, b: number, count: number, what: string): number {
-  const i = indices[b]
+export function sampleAt(indices: ArrayLike<number>, position: number, count: number, what: string): number {
+  const i = indices[position]
   if (!Number.isInteger(i) || i < 0 || i >= count) throw new DatasetError(`${what} ${i} not in [0, ${count})`)
   return i
 }
@@ -72,12 +72,12 @@ function int64Zeros(shape: number[]): Tensor<'int64'> {
 }
 
 /** The int64 storage as little-endian 32-bit words, so ids are written without creating BigInts. */
-export function int32Words(t: Tensor<'int64'>): Int32Array {
-  return new Int32Array(t.data.buffer, t.data.byteOffset, t.data.length * 2)
+export function int32Words(tensor: Tensor<'int64'>): Int32Array {
+  return new Int32Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.length * 2)
 }
 
 /** Writes a non-negative int32 `value` as element `i` of an int64 array viewed through `words`. */
-export function writeInt64(words: Int32Array, i: number, value: number): void {
-  words[2 * i] = value
-  words[2 * i + 1] = value < 0 ? -1 : 0
+export function writeInt64(words: Int32Array, index: number, value: number): void {
+  words[2 * index] = value
+  words[2 * index + 1] = value < 0 ? -1 : 0
 }

@@ -50,15 +50,15 @@ export function shapeSignature(feeds: Readonly<Record<string, { shape: readonly 
  * Slice `index` of `count` equal parts along dim 0, as a view (no copy): micro-batches of a batch
  * stored row-major are contiguous.
  */
-export function microBatchView(t: Tensor, index: number, count: number): Tensor {
-  const rows = t.shape[0]
+export function microBatchView(tensor: Tensor, index: number, count: number): Tensor {
+  const rows = tensor.shape[0]
   if (rows === undefined || rows % count !== 0) {
     throw new SessionError(`a batch of ${rows} rows does not split into ${count} micro-batches`)
   }
   const per = rows / count
-  const rowSize = t.data.length / rows
-  const data = t.data.subarray(index * per * rowSize, (index + 1) * per * rowSize)
-  return { dtype: t.dtype, shape: [per, ...t.shape.slice(1)], data } as Tensor
+  const rowSize = tensor.data.length / rows
+  const data = tensor.data.subarray(index * per * rowSize, (index + 1) * per * rowSize)
+  return { dtype: tensor.dtype, shape: [per, ...tensor.shape.slice(1)], data } as Tensor
 }
 
 type Shaped = Readonly<Record<string, { shape: readonly number[] }>>

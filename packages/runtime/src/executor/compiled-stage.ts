@@ -6,13 +6,13 @@ import { ShapeCache } from './bindings.ts'
 import { ParameterFeeds } from './parameter-feeds.ts'
 
 /** A stage graph as ONNX bytes, value types included (core writes only those its nodes compute). */
-export function toOnnx(g: Graph): Uint8Array {
-  return exportOnnx(g)
+export function toOnnx(graph: Graph): Uint8Array {
+  return exportOnnx(graph)
 }
 
 /** `g` in the form `backend` compiles: ONNX bytes, or the graph itself (reference interpreter). */
-export function sessionModel(backend: Backend, g: Graph): SessionModel {
-  return backend.format === 'onnx' ? { onnx: toOnnx(g) } : { graph: g }
+export function sessionModel(backend: Backend, graph: Graph): SessionModel {
+  return backend.format === 'onnx' ? { onnx: toOnnx(graph) } : { graph: graph }
 }
 
 /**

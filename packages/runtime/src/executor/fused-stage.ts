@@ -68,8 +68,8 @@ export class FusedLossStage extends CompiledStage<Compiled, Record<string, Value
     for (const v of Object.values(grads)) v.dispose()
   }
 
-  protected releaseCompiled(c: Compiled): Promise<void> {
-    return c.session.release()
+  protected releaseCompiled(compiled: Compiled): Promise<void> {
+    return compiled.session.release()
   }
 
   protected async build(feeds: Record<string, Feed>): Promise<Compiled> {

@@ -99,8 +99,8 @@ export class StageExecutor extends CompiledStage<Compiled, Pending> implements P
   }
 
   /** Frees stashed activations; the stage's own outputs belong to the caller, who frees them. */
-  protected dispose(p: Pending): void {
-    for (const [name, v] of Object.entries(p.stash)) {
+  protected dispose(pending: Pending): void {
+    for (const [name, v] of Object.entries(pending.stash)) {
       if (!this.graph.outputs.some((o) => o.name === name)) v.dispose()
     }
   }

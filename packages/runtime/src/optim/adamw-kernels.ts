@@ -15,10 +15,10 @@ export interface AdamSlot extends AdamwArrays {
 /** Per-step numbers, in a reusable object (a step allocates nothing); the SIMD kernel takes the same. */
 export type AdamCoefficients = AdamwCoefficients
 
-export function adamwRange(s: AdamSlot, from: number, to: number, c: AdamCoefficients): void {
-  const { theta, grad, m, v } = s
-  const { keep, beta2, stepSize, invBc2Sqrt, eps } = c
-  const w1 = 1 - c.beta1
+export function adamwRange(slot: AdamSlot, from: number, to: number, coefficients: AdamCoefficients): void {
+  const { theta, grad, m, v } = slot
+  const { keep, beta2, stepSize, invBc2Sqrt, eps } = coefficients
+  const w1 = 1 - coefficients.beta1
   const w2 = 1 - beta2
   for (let i = from; i < to; i++) {
     const g = grad[i]
@@ -30,11 +30,11 @@ export function adamwRange(s: AdamSlot, from: number, to: number, c: AdamCoeffic
   }
 }
 
-export function amsgradRange(s: AdamSlot, from: number, to: number, c: AdamCoefficients): void {
-  const { theta, grad, m, v } = s
-  const vmax = s.vmax as Float32Array
-  const { keep, beta2, stepSize, invBc2Sqrt, eps } = c
-  const w1 = 1 - c.beta1
+export function amsgradRange(slot: AdamSlot, from: number, to: number, coefficients: AdamCoefficients): void {
+  const { theta, grad, m, v } = slot
+  const vmax = slot.vmax as Float32Array
+  const { keep, beta2, stepSize, invBc2Sqrt, eps } = coefficients
+  const w1 = 1 - coefficients.beta1
   const w2 = 1 - beta2
   for (let i = from; i < to; i++) {
     const g = grad[i]

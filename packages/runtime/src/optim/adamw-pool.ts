@@ -66,21 +66,21 @@ export class AdamWorkerPool {
   }
 
   /** Runs one step with `c` (its `keep` is overwritten per parameter: `keepDecay` or 1). */
-  step(c: AdamCoefficients, keepDecay: number): void {
+  step(coefficients: AdamCoefficients, keepDecay: number): void {
     if (this.failure) throw this.failure
     const s = this.scalars
     s[SCALAR.keep] = keepDecay
-    s[SCALAR.beta1] = c.beta1
-    s[SCALAR.beta2] = c.beta2
-    s[SCALAR.stepSize] = c.stepSize
-    s[SCALAR.invBc2Sqrt] = c.invBc2Sqrt
-    s[SCALAR.eps] = c.eps
+    s[SCALAR.beta1] = coefficients.beta1
+    s[SCALAR.beta2] = coefficients.beta2
+    s[SCALAR.stepSize] = coefficients.stepSize
+    s[SCALAR.invBc2Sqrt] = coefficients.invBc2Sqrt
+    s[SCALAR.eps] = coefficients.eps
     Atomics.store(this.control, CONTROL.done, 0)
     Atomics.add(this.control, CONTROL.generation, 1)
     Atomics.notify(this.control, CONTROL.generation)
     for (const seg of this.own) {
-      c.keep = this.decays[seg.k] ? keepDecay : 1
-      this.kernel(this.slots[seg.k], seg.from, seg.to, c)
+      coefficients.keep = this.decays[seg.k] ? keepDecay : 1
+      this.kernel(this.slots[seg.k], seg.from, seg.to, coefficients)
     }
     for (;;) {
       const done = Atomics.load(this.control, CONTROL.done)

@@ -6,6 +6,11 @@ import { adamwSimd } from '@atoll/simd'
 import { type AdamCoefficients, type AdamSlot, adamwRange } from './adamw-kernels.ts'
 
 /** `adamwRange` with the SIMD kernel: same arguments, PyTorch's float32 order of operations. */
-export function adamwRangeSimd(s: AdamSlot, from: number, to: number, c: AdamCoefficients): void {
-  if (!adamwSimd(s, from, to, c)) adamwRange(s, from, to, c)
+export function adamwRangeSimd(
+  slot: AdamSlot,
+  from: number,
+  to: number,
+  coefficients: AdamCoefficients,
+): void {
+  if (!adamwSimd(slot, from, to, coefficients)) adamwRange(slot, from, to, coefficients)
 }

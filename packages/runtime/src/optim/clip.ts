@@ -39,8 +39,8 @@ export function clipGradNorm(
 }
 
 /** The p-norm of all gradients together, accumulated in float64. */
-export function globalGradNorm(params: readonly Parameter[], p = 2): number {
-  if (p === Infinity) {
+export function globalGradNorm(params: readonly Parameter[], order = 2): number {
+  if (order === Infinity) {
     let max = 0
     for (const param of params) {
       const g = param.grad
@@ -52,7 +52,7 @@ export function globalGradNorm(params: readonly Parameter[], p = 2): number {
     return max
   }
   let sum = 0
-  if (p === 2) {
+  if (order === 2) {
     for (const param of params) {
       const g = param.grad
       for (let i = 0; i < g.length; i++) sum += g[i] * g[i]
@@ -61,7 +61,7 @@ export function globalGradNorm(params: readonly Parameter[], p = 2): number {
   }
   for (const param of params) {
     const g = param.grad
-    for (let i = 0; i < g.length; i++) sum += Math.abs(g[i]) ** p
+    for (let i = 0; i < g.length; i++) sum += Math.abs(g[i]) ** order
   }
-  return sum ** (1 / p)
+  return sum ** (1 / order)
 }

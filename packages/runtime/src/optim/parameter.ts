@@ -34,8 +34,8 @@ export function createParameter(
 }
 
 /** The weights as a tensor viewing (not copying) the parameter's storage. */
-export function parameterTensor(p: Parameter): Tensor<'float32'> {
-  return tensor('float32', p.shape, p.value)
+export function parameterTensor(param: Parameter): Tensor<'float32'> {
+  return tensor('float32', param.shape, param.value)
 }
 
 /** Sets every gradient to zero (before accumulating a new step's micro-batches). */
@@ -44,14 +44,16 @@ export function zeroGrads(params: readonly Parameter[]): void {
 }
 
 /** Adds `scale * g` into the parameter's gradient: accumulation over micro-batches. */
-export function accumulateGrad(p: Parameter, g: Float32Array, scale = 1): void {
-  const acc = p.grad
-  if (g.length !== acc.length) {
-    throw new OptimizerStateError(`gradient for '${p.name}' has ${g.length} elements, expected ${acc.length}`)
+export function accumulateGrad(param: Parameter, grad: Float32Array, scale = 1): void {
+  const acc = param.grad
+  if (grad.length !== acc.length) {
+    throw new OptimizerStateError(
+      `gradient for '${param.name}' has ${grad.length} elements, expected ${acc.length}`,
+    )
   }
   if (scale === 1) {
-    for (let i = 0; i < acc.length; i++) acc[i] += g[i]
+    for (let i = 0; i < acc.length; i++) acc[i] += grad[i]
   } else {
-    for (let i = 0; i < acc.length; i++) acc[i] += scale * g[i]
+    for (let i = 0; i < acc.length; i++) acc[i] += scale * grad[i]
   }
 }

@@ -4,8 +4,8 @@ import type { OptimizerState } from './optimizer.ts'
 import type { Parameter } from './parameter.ts'
 
 /** A state buffer as a tensor of the parameter's shape, viewing the buffer (checkpoint writers copy). */
-export function bufferTensor(p: Parameter, buffer: Float32Array): Tensor<'float32'> {
-  return tensor('float32', p.shape, buffer)
+export function bufferTensor(param: Parameter, buffer: Float32Array): Tensor<'float32'> {
+  return tensor('float32', param.shape, buffer)
 }
 
 /**
@@ -29,13 +29,18 @@ export function checkStateHeader(
 }
 
 /** Copies the saved buffer `<param>.<buffer>` into `target`, checking dtype and size. */
-export function loadBuffer(state: OptimizerState, p: Parameter, buffer: string, target: Float32Array): void {
-  const key = `${p.name}.${buffer}`
+export function loadBuffer(
+  state: OptimizerState,
+  param: Parameter,
+  buffer: string,
+  target: Float32Array,
+): void {
+  const key = `${param.name}.${buffer}`
   const t = state.tensors.get(key)
   if (t === undefined) throw new OptimizerStateError(`state has no '${key}'`)
   if (t.dtype !== 'float32' || t.data.length !== target.length) {
     throw new OptimizerStateError(
-      `'${key}' is ${t.dtype}[${t.data.length}], expected float32[${target.length}] for shape [${p.shape}]`,
+      `'${key}' is ${t.dtype}[${t.data.length}], expected float32[${target.length}] for shape [${param.shape}]`,
     )
   }
   target.set(t.data as Float32Array)

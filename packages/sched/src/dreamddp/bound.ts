@@ -4,9 +4,10 @@
  * overflows by at least its end (clamped to B_q) plus its share of their comm, minus T; letting
  * that comm split freely (a fluid relaxation) gives
  * Σ max(0, a_h − T) + max(0, R_q − Σ max(0, T − a_h)) with a_h = max(E_h, B_q).
- * The largest over every cut q ≥ k.
+ * The largest over every cut q ≥ k. T is `backwardEnd` (when backward finishes, B_{L−1}) and H the
+ * `period`, as in ARCHITECTURE.md's notation.
  */
-export function lowerBounder(ready: Float64Array, comm: Float64Array, T: number, H: number) {
+export function lowerBounder(ready: Float64Array, comm: Float64Array, backwardEnd: number, period: number) {
   const n = ready.length
   const suffix = new Float64Array(n + 1)
   for (let q = n - 1; q >= 0; q--) suffix[q] = suffix[q + 1] + comm[q]
@@ -15,14 +16,14 @@ export function lowerBounder(ready: Float64Array, comm: Float64Array, T: number,
   // sorted ends evaluates every cut in O(n − k + H).
   return (ends: Float64Array, base: number, k: number): number => {
     let total = 0
-    for (let h = 0; h < H; h++) total += ends[base + h]
+    for (let h = 0; h < period; h++) total += ends[base + h]
     let lb = 0
     let p = 0
     let below = 0
     for (let q = k; q < n; q++) {
       const b = ready[q]
-      while (p < H && ends[base + p] < b) below += ends[base + p++]
-      const value = suffix[q] - H * T + (total - below) + p * b
+      while (p < period && ends[base + p] < b) below += ends[base + p++]
+      const value = suffix[q] - period * backwardEnd + (total - below) + p * b
       if (value > lb) lb = value
     }
     return lb

@@ -1,4 +1,7 @@
-/** The search states of the exact DreamDDP solver (exact.ts) and the operations on them. */
+/**
+ * The search states of the exact DreamDDP solver (exact.ts) and the operations on them. In comments,
+ * T is `backwardEnd` (when backward finishes) and H the `period`.
+ */
 
 /** States of one layer, struct-of-arrays: sorted ends, which iteration holds each end, back-pointers. */
 export interface Front {
@@ -11,49 +14,56 @@ export interface Front {
   chosen: Uint8Array
 }
 
-export function initialFront(H: number, firstReady: number): Front {
+export function initialFront(period: number, firstReady: number): Front {
   return {
     size: 1,
-    ends: new Float64Array(H).fill(firstReady),
+    ends: new Float64Array(period).fill(firstReady),
     debt: new Float64Array(1),
-    slots: Uint8Array.from({ length: H }, (_, i) => i),
+    slots: Uint8Array.from({ length: period }, (_, i) => i),
     parent: Int32Array.of(-1),
     chosen: Uint8Array.of(0),
   }
 }
 
 /** Every distinct way of adding one layer (ready at `b`, taking `c`) to every state. */
-export function expand(front: Front, H: number, b: number, c: number, next: number, T: number): Front {
-  const cap = front.size * H
+export function expand(
+  front: Front,
+  period: number,
+  ready: number,
+  comm: number,
+  next: number,
+  backwardEnd: number,
+): Front {
+  const cap = front.size * period
   const out: Front = {
     size: 0,
-    ends: new Float64Array(cap * H),
+    ends: new Float64Array(cap * period),
     debt: new Float64Array(cap),
-    slots: new Uint8Array(cap * H),
+    slots: new Uint8Array(cap * period),
     parent: new Int32Array(cap),
     chosen: new Uint8Array(cap),
   }
   for (let s = 0; s < front.size; s++) {
-    const base = s * H
+    const base = s * period
     let prev = Number.NaN
-    for (let i = 0; i < H; i++) {
-      const start = Math.max(front.ends[base + i], b)
+    for (let i = 0; i < period; i++) {
+      const start = Math.max(front.ends[base + i], ready)
       if (start === prev) continue // same effect as the previous iteration: symmetric
       prev = start
-      const o = out.size * H
-      out.ends.set(front.ends.subarray(base, base + H), o)
-      out.slots.set(front.slots.subarray(base, base + H), o)
-      const end = start + c
-      out.ends[o + i] = Math.min(end, T)
-      out.debt[out.size] = front.debt[s] + Math.max(0, end - T)
+      const o = out.size * period
+      out.ends.set(front.ends.subarray(base, base + period), o)
+      out.slots.set(front.slots.subarray(base, base + period), o)
+      const end = start + comm
+      out.ends[o + i] = Math.min(end, backwardEnd)
+      out.debt[out.size] = front.debt[s] + Math.max(0, end - backwardEnd)
       out.parent[out.size] = s
       out.chosen[out.size] = front.slots[base + i]
       // keep sorted: the grown end moves right past smaller ends
-      for (let p = i; p + 1 < H && out.ends[o + p] > out.ends[o + p + 1]; p++) {
+      for (let p = i; p + 1 < period && out.ends[o + p] > out.ends[o + p + 1]; p++) {
         swap(out.ends, o + p, o + p + 1)
         swap(out.slots, o + p, o + p + 1)
       }
-      for (let p = 0; p < H && out.ends[o + p] < next; p++) out.ends[o + p] = next
+      for (let p = 0; p < period && out.ends[o + p] < next; p++) out.ends[o + p] = next
       out.size++
     }
   }
@@ -67,12 +77,12 @@ function swap(a: Float64Array | Uint8Array, i: number, j: number): void {
 }
 
 /** Indices of the states in `keep` no other state dominates (a dominator has no larger debt + Σ ends). */
-export function pareto(front: Front, keep: number[], H: number): number[] {
+export function pareto(front: Front, keep: number[], period: number): number[] {
   const e = front.ends
   const d = front.debt
   const total = (s: number) => {
     let t = d[s]
-    for (let i = 0; i < H; i++) t += e[s * H + i]
+    for (let i = 0; i < period; i++) t += e[s * period + i]
     return t
   }
   const sums = new Map(keep.map((s) => [s, total(s)]))
@@ -84,7 +94,8 @@ export function pareto(front: Front, keep: number[], H: number): number[] {
       // k dominates s if its debt plus how far its ends lag behind s's is no more than s's debt:
       // delaying a channel by δ delays its iteration's final end by at most δ.
       let slack = d[s] - d[k]
-      for (let i = 0; i < H && slack >= 0; i++) slack -= Math.max(0, e[k * H + i] - e[s * H + i])
+      for (let i = 0; i < period && slack >= 0; i++)
+        slack -= Math.max(0, e[k * period + i] - e[s * period + i])
       if (slack >= 0) {
         dominated = true
         break
@@ -95,18 +106,18 @@ export function pareto(front: Front, keep: number[], H: number): number[] {
   return kept
 }
 
-export function select(front: Front, kept: number[], H: number): Front {
+export function select(front: Front, kept: number[], period: number): Front {
   const out: Front = {
     size: kept.length,
-    ends: new Float64Array(kept.length * H),
+    ends: new Float64Array(kept.length * period),
     debt: new Float64Array(kept.length),
-    slots: new Uint8Array(kept.length * H),
+    slots: new Uint8Array(kept.length * period),
     parent: new Int32Array(kept.length),
     chosen: new Uint8Array(kept.length),
   }
   kept.forEach((s, i) => {
-    out.ends.set(front.ends.subarray(s * H, s * H + H), i * H)
-    out.slots.set(front.slots.subarray(s * H, s * H + H), i * H)
+    out.ends.set(front.ends.subarray(s * period, s * period + period), i * period)
+    out.slots.set(front.slots.subarray(s * period, s * period + period), i * period)
     out.debt[i] = front.debt[s]
     out.parent[i] = front.parent[s]
     out.chosen[i] = front.chosen[s]
@@ -115,12 +126,12 @@ export function select(front: Front, kept: number[], H: number): Front {
 }
 
 export function reconstruct(
-  L: number,
+  layers: number,
   order: number[],
   trail: { parent: Int32Array; slot: Uint8Array }[],
   last: number,
 ): number[] {
-  const iterationOfLayer = new Array<number>(L).fill(0)
+  const iterationOfLayer = new Array<number>(layers).fill(0)
   let s = last
   for (let k = trail.length - 1; k >= 0; k--) {
     iterationOfLayer[order[k]] = trail[k].slot[s]

@@ -1,4 +1,4 @@
-import { attr } from '../../graph.ts'
+import { attr } from '../../graph/types.ts'
 import type { GradRule } from '../rule.ts'
 import { normAxis } from './common.ts'
 

@@ -1,4 +1,4 @@
-import { attr } from '../../graph.ts'
+import { attr } from '../../graph/types.ts'
 import { sumTo } from '../broadcast.ts'
 import type { GradContext, GradRule } from '../rule.ts'
 

@@ -1,4 +1,4 @@
-import { attr } from '../../graph.ts'
+import { attr } from '../../graph/types.ts'
 import type { GradContext } from '../rule.ts'
 
 /**
@@ -12,7 +12,7 @@ export interface ClassLossParts {
   coefficient: string
 }
 
-export function classLossParts(ctx: GradContext, g: string): ClassLossParts {
+export function classLossParts(ctx: GradContext, grad: string): ClassLossParts {
   const e = ctx.emit
   const scores = ctx.inputShape(0)
   const dtype = ctx.inputDtype(0)
@@ -41,8 +41,8 @@ export function classLossParts(ctx: GradContext, g: string): ClassLossParts {
   }
   const reduction = ctx.attrs.string('reduction')
   let coefficient: string
-  if (reduction === 'none') coefficient = weight === undefined ? g : e.op('Mul', [g, weight])
-  else if (reduction === 'sum') coefficient = weight === undefined ? g : e.op('Mul', [g, weight])
+  if (reduction === 'none') coefficient = weight === undefined ? grad : e.op('Mul', [grad, weight])
+  else if (reduction === 'sum') coefficient = weight === undefined ? grad : e.op('Mul', [grad, weight])
   else if (reduction === 'mean') {
     const count = positions.reduce((a, b) => a * b, 1)
     const denominator =
@@ -53,7 +53,7 @@ export function classLossParts(ctx: GradContext, g: string): ClassLossParts {
             positions.map((_, i) => i),
             false,
           )
-    coefficient = e.op('Div', [weight === undefined ? g : e.op('Mul', [g, weight]), denominator])
+    coefficient = e.op('Div', [weight === undefined ? grad : e.op('Mul', [grad, weight]), denominator])
   } else ctx.fail(`unknown reduction '${reduction}'`)
   // a per-position coefficient lines up with [N, C, d…] after inserting the class axis
   const perPosition = reduction === 'none' || weight !== undefined

@@ -15,18 +15,23 @@ export type BroadcastTerm = (g: string) => string
 export function broadcastGrads(
   ctx: GradContext,
   terms: readonly (BroadcastTerm | undefined)[],
-  g: string = ctx.dyOrZeros(0),
+  grad: string = ctx.dyOrZeros(0),
 ): (string | undefined)[] {
   const y = ctx.outputShape(0)
   return terms.map((term, i) =>
-    term !== undefined && ctx.needsGrad(i) ? sumTo(ctx.emit, term(g), y, ctx.inputShape(i)) : undefined,
+    term !== undefined && ctx.needsGrad(i) ? sumTo(ctx.emit, term(grad), y, ctx.inputShape(i)) : undefined,
   )
 }
 
 /** `ifPositive` where `x` > 0 and `otherwise` elsewhere: the two sides of a piecewise activation. */
-export function wherePositive(ctx: GradContext, x: string, ifPositive: string, otherwise: string): string {
+export function wherePositive(
+  ctx: GradContext,
+  input: string,
+  ifPositive: string,
+  otherwise: string,
+): string {
   const e = ctx.emit
-  return e.op('Where', [e.op('Greater', [x, e.scalar(0, ctx.inputDtype(0))]), ifPositive, otherwise])
+  return e.op('Where', [e.op('Greater', [input, e.scalar(0, ctx.inputDtype(0))]), ifPositive, otherwise])
 }
 
 /** The gradient of an op that only reshapes input 0 (Reshape, Flatten, Squeeze, Unsqueeze). */
@@ -43,17 +48,17 @@ export function normAxis(ctx: GradContext, axis: number, rank: number): number {
 }
 
 /** The integer values of a compile-time constant input (axes, shape, starts…). */
-export function constInts(ctx: GradContext, i: number, what: string): number[] {
-  const t = ctx.constant(i)
-  if (t === undefined) ctx.fail(`${what} (input ${i}) must be a constant for autodiff`)
+export function constInts(ctx: GradContext, index: number, what: string): number[] {
+  const t = ctx.constant(index)
+  if (t === undefined) ctx.fail(`${what} (input ${index}) must be a constant for autodiff`)
   return Array.from(t.data as ArrayLike<number | bigint>, Number)
 }
 
 /** A scalar float constant input (ratio, min, max), or undefined when absent. */
-export function constScalar(ctx: GradContext, i: number, what: string): number | undefined {
-  if (!ctx.hasInput(i)) return undefined
-  const t = ctx.constant(i)
-  if (t === undefined || t.data.length !== 1) ctx.fail(`${what} (input ${i}) must be a constant scalar`)
+export function constScalar(ctx: GradContext, index: number, what: string): number | undefined {
+  if (!ctx.hasInput(index)) return undefined
+  const t = ctx.constant(index)
+  if (t === undefined || t.data.length !== 1) ctx.fail(`${what} (input ${index}) must be a constant scalar`)
   return Number(t.data[0])
 }
 

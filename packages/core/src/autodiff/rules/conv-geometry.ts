@@ -1,4 +1,4 @@
-import { attr } from '../../graph.ts'
+import { attr } from '../../graph/types.ts'
 import type { GradContext } from '../rule.ts'
 
 /** Per-spatial-axis geometry of a Conv or pooling node, with auto_pad resolved to explicit pads. */
@@ -45,8 +45,8 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from 
  */
 export function transposedConv(
   ctx: GradContext,
-  g: string,
-  w: string,
+  gradOut: string,
+  weight: string,
   wShape: number[],
   geo: ConvGeometry,
   group: number,
@@ -54,10 +54,10 @@ export function transposedConv(
   const e = ctx.emit
   const k = geo.input.length
   if (ctx.convTranspose) {
-    const direct = convTransposeNode(ctx, g, w, geo, group)
+    const direct = convTransposeNode(ctx, gradOut, weight, geo, group)
     if (direct !== undefined) return direct
   }
-  let grad = g
+  let grad = gradOut
   const batchAndChannels = [ctx.outputShape(0)[0], wShape[0]]
   const sizes = [...geo.output]
   for (let i = 0; i < k; i++) {
@@ -76,7 +76,7 @@ export function transposedConv(
     grad = e.op('Slice', [grad, e.ints([0]), e.ints([sizes[i]]), e.ints([axis])])
   }
   const flipped = e.op('Slice', [
-    w,
+    weight,
     e.ints(geo.kernel.map((d) => d - 1)),
     e.ints(geo.kernel.map((d) => -d - 1)),
     e.ints(range(k, 2)),

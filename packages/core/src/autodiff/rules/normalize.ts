@@ -9,7 +9,7 @@ import { countOver } from './common.ts'
  */
 export function normalizeBackward(
   ctx: GradContext,
-  g: string,
+  grad: string,
   axes: number[],
   scale: string,
   epsilon: number,
@@ -24,7 +24,7 @@ export function normalizeBackward(
   const invStd = e.op('Reciprocal', [e.op('Sqrt', [e.op('Add', [variance, e.scalar(epsilon, dtype)])])])
   const xhat = e.op('Mul', [centred, invStd])
   const dx = () => {
-    const d = e.op('Mul', [g, scale])
+    const d = e.op('Mul', [grad, scale])
     const inner = e.op('Sub', [e.op('Sub', [d, mean(d)]), e.op('Mul', [xhat, mean(e.op('Mul', [d, xhat]))])])
     return e.op('Mul', [invStd, inner])
   }

@@ -1,6 +1,6 @@
 /** What a shape function sees of its node, and what it returns. */
 import { AtollError } from '../../errors.ts'
-import type { Dim, Node } from '../../graph.ts'
+import type { Dim, Node } from '../../graph/types.ts'
 import type { DType, Tensor } from '../../tensor.ts'
 import type { Attrs } from '../attrs.ts'
 

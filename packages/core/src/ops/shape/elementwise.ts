@@ -1,5 +1,5 @@
 /** Shape functions of elementwise ops: numpy broadcasting, same-dtype checks, bool outputs. */
-import type { Dim, Node } from '../../graph.ts'
+import type { Dim, Node } from '../../graph/types.ts'
 import type { DType } from '../../tensor.ts'
 import { showShape } from '../dims.ts'
 import { BroadcastError } from '../errors.ts'

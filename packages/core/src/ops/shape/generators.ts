@@ -1,5 +1,5 @@
 /** Shape functions of Constant, ConstantOfShape, Range, Shape, Size and Cast. */
-import type { Node } from '../../graph.ts'
+import type { Node } from '../../graph/types.ts'
 import { float32, int64, type Tensor } from '../../tensor.ts'
 import type { Attrs } from '../attrs.ts'
 import { dimProduct, isStaticShape } from '../dims.ts'

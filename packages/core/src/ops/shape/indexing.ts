@@ -1,5 +1,5 @@
 /** Shape functions of Slice, Pad and the gather/scatter family. */
-import type { Dim } from '../../graph.ts'
+import type { Dim } from '../../graph/types.ts'
 import { normAxis } from '../attrs.ts'
 import { dimArith, showShape } from '../dims.ts'
 import { resolveSlice } from '../geometry.ts'

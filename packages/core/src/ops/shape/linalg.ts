@@ -1,5 +1,5 @@
 /** Shape functions of MatMul (numpy matmul with batch broadcasting) and Gemm. */
-import type { Dim } from '../../graph.ts'
+import type { Dim } from '../../graph/types.ts'
 import { showShape } from '../dims.ts'
 import { EinsumEquationError, planEinsum } from '../einsum.ts'
 import type { ShapeFn } from './context.ts'

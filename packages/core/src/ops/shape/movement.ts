@@ -1,19 +1,19 @@
 /** Shape functions of ops that move or regroup elements: Reshape, Transpose, Concat, Slice, … */
-import type { Dim } from '../../graph.ts'
+import type { Dim } from '../../graph/types.ts'
 import { inputForm, normAxis } from '../attrs.ts'
 import { dimArith, dimProduct, isStaticShape, showShape, symbolDim } from '../dims.ts'
 import { type ShapeContext, type ShapeFn, UnknownRank } from './context.ts'
 import { broadcastShapes } from './elementwise.ts'
 
 /** A symbol for a dim that inference cannot name (a data-dependent size). */
-export const unknownDim = (ctx: ShapeContext, i: number): Dim => symbolDim(`${ctx.node.name}:${i}`)
+export const unknownDim = (ctx: ShapeContext, index: number): Dim => symbolDim(`${ctx.node.name}:${index}`)
 
 /**
  * The numbers of a rank-0/1 integer input known before run time. When it is only known at run time
  * (computed from data), the node's output shapes become unknown rather than failing inference.
  */
-export function constInts(ctx: ShapeContext, i: number): number[] {
-  const d = ctx.dims(i)
+export function constInts(ctx: ShapeContext, index: number): number[] {
+  const d = ctx.dims(index)
   if (d === undefined || !isStaticShape(d)) throw new UnknownRank()
   return d
 }

@@ -1,5 +1,5 @@
 /** Shape functions of normalisation, convolution, pooling, dropout and the losses. */
-import type { Dim } from '../../graph.ts'
+import type { Dim } from '../../graph/types.ts'
 import type { DType } from '../../tensor.ts'
 import { normAxis } from '../attrs.ts'
 import { isStaticShape, showShape } from '../dims.ts'

@@ -1,5 +1,5 @@
 /** Resize's output shape: from `sizes`, or floor(input × `scales`), over all axes or `axes` (opset 18). */
-import type { Dim } from '../../graph.ts'
+import type { Dim } from '../../graph/types.ts'
 import { normAxis } from '../attrs.ts'
 import { showShape } from '../dims.ts'
 import type { ShapeContext, ShapeFn } from './context.ts'

@@ -1,4 +1,4 @@
-import type { DType, Tensor } from './tensor.ts'
+import type { DType, Tensor } from '../tensor.ts'
 
 /** A dimension: a size, or a symbol (`batch`, `seq`) bound when the graph is run. */
 export type Dim = number | string
