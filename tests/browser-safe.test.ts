@@ -1,5 +1,5 @@
 /**
- * The packages the browser client loads (and sched, which must do no I/O) import no Node built-in
+ * The packages a browser client will load (and sched, which must do no I/O) import no Node built-in
  * and no native module: checked on their sources, since a bundler would only fail at build time.
  */
 import assert from 'node:assert/strict'

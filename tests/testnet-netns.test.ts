@@ -5,7 +5,7 @@
  * Skipped when not root.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import {
@@ -107,7 +107,7 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
   // A tensor from every peer to every other peer's daemon and back, intact.
   const echoes = join(dir, 'echoes.json')
   const ex = atoll('testnet', 'exchange', '--bytes', '65536', '--json', echoes)
-  assert.equal(ex.status, 0, ex.stderr)
+  assert.equal(ex.status, 0, `${ex.stderr}\n${daemonWarnings(state)}`)
   const { echoes: got } = JSON.parse(readFileSync(echoes, 'utf8')) as {
     echoes: { from: string; to: string }[]
   }
@@ -170,3 +170,16 @@ test('per-peer access rates: upload and download are shaped separately', { skip 
     )
   assert.equal(atoll('testnet', 'down', '--backend', 'netns').status, 0)
 })
+
+/** The warnings and errors the daemons logged (pino levels ≥ 40), to say why an exchange failed. */
+function daemonWarnings(state: TestnetState): string {
+  return state.peers
+    .flatMap((p) =>
+      (existsSync(join(dir, `${p.name}.log`)) ? readFileSync(join(dir, `${p.name}.log`), 'utf8') : '')
+        .split('\n')
+        .filter((line) => /"level":(4|5|6)\d/.test(line))
+        .slice(-5)
+        .map((line) => `${p.name}: ${line.slice(0, 400)}`),
+    )
+    .join('\n')
+}

@@ -26,7 +26,7 @@ const usage = [
 
 export const peer: Command = {
   name: 'peer',
-  summary: 'run a peer daemon that joins the mesh and serves work',
+  summary: 'run a peer daemon that joins the mesh, measures its links and echoes tensors (no training jobs yet)',
   usage,
   async run(args) {
     // imported here, not at the top: libp2p and onnxruntime would slow down every other command

