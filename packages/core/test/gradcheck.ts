@@ -86,8 +86,8 @@ export interface GradCheckOptions {
 export interface GradCheck {
   /** relative error ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖) per differentiated tensor */
   errors: Record<string, number>
-  /** the op types whose gradient rules produced the analytic side */
-  ops: ReadonlySet<string>
+  /** names of the nodes whose gradient rules produced the analytic side */
+  nodes: ReadonlySet<string>
 }
 
 /** The analytic gradient of every differentiated tensor against central finite differences. */
@@ -129,25 +129,25 @@ export function checkGradient(graph: Graph, options: GradCheckOptions = {}): Gra
     const scale = Math.max(Math.sqrt(normA), Math.sqrt(normN))
     errors[name] = scale === 0 ? 0 : Math.sqrt(diff) / scale
   }
-  return { errors, ops: backward.differentiatedOps }
+  return { errors, nodes: backward.differentiatedNodes }
 }
 
 /**
- * Throws with every tensor's error when one exceeds `tolerance`; returns the op types whose rules
- * the check covered.
+ * Throws with every tensor's error when one exceeds `tolerance`; returns the names of the nodes
+ * whose rules the check covered.
  */
 export function assertGradient(
   graph: Graph,
   tolerance: number,
   options: GradCheckOptions = {},
 ): ReadonlySet<string> {
-  const { errors, ops } = checkGradient(graph, options)
+  const { errors, nodes } = checkGradient(graph, options)
   const bad = Object.entries(errors).filter(([, e]) => !(e < tolerance))
   if (bad.length > 0) {
     throw new Error(`gradient check failed (tolerance ${tolerance}): ${JSON.stringify(errors)}`)
   }
   if (Object.keys(errors).length === 0) throw new Error('gradient check differentiated nothing')
-  return ops
+  return nodes
 }
 
 /**

@@ -43,8 +43,8 @@ export interface Backward {
   gradients: Map<string, string>
   /** forward value types with shapes bound */
   types: Map<string, ValueInfo>
-  /** the op types whose gradient rule ran (what a test of the rules has covered) */
-  differentiatedOps: Set<string>
+  /** names of the forward nodes whose gradient rule ran (what a test of the rules has covered) */
+  differentiatedNodes: Set<string>
 }
 
 /** Name of the gradient of a forward value, used for seeds and outputs. */
@@ -88,7 +88,7 @@ export function buildBackward(
   }
   const convTranspose = options.convTranspose ?? false
   const facts = { types, constants, opset: graph.opset, needsGrad, convTranspose }
-  const differentiatedOps = walk(graph, facts, emit, grads)
+  const differentiatedNodes = walk(graph, facts, emit, grads)
   emit.scope = ''
   emit.hint = 'out'
   const gradients = new Map<string, string>()
@@ -99,12 +99,12 @@ export function buildBackward(
     emit.op('Identity', [g], {}, out)
     gradients.set(name, out)
   }
-  return assemble(graph, emit, { types, constants, seeds, gradients, differentiatedOps })
+  return assemble(graph, emit, { types, constants, seeds, gradients, differentiatedNodes })
 }
 
 /**
  * Reverse topological order: each node's rule turns its output gradients into input gradients.
- * Returns the op types whose rule ran.
+ * Returns the names of the nodes whose rule ran.
  */
 function walk(graph: Graph, facts: ForwardFacts, emit: GradEmitter, grads: GradientSums): Set<string> {
   const ran = new Set<string>()
@@ -118,7 +118,7 @@ function walk(graph: Graph, facts: ForwardFacts, emit: GradEmitter, grads: Gradi
     emit.scope = node.scope
     emit.hint = node.name
     const dxs = rule.grad(gradContext(node, rule, facts, emit, dys))
-    ran.add(node.opType)
+    ran.add(node.name)
     node.inputs.forEach((input, i) => {
       const dx = dxs[i]
       if (dx !== undefined && facts.needsGrad.has(input)) grads.add(input, dx)
@@ -163,7 +163,7 @@ interface Parts {
   constants: Map<string, Tensor>
   seeds: Map<string, string>
   gradients: Map<string, string>
-  differentiatedOps: Set<string>
+  differentiatedNodes: Set<string>
 }
 
 /** Prunes dead nodes and wraps the emitted nodes into a graph whose inputs are what they read. */
@@ -200,8 +200,8 @@ function assemble(forward: Graph, emit: GradEmitter, parts: Parts): Backward {
     valueInfo: new Map(),
     opset: forward.opset,
   }
-  const { seeds, gradients, types, differentiatedOps } = parts
-  return { graph, saved, seeds, gradients, types, differentiatedOps }
+  const { seeds, gradients, types, differentiatedNodes } = parts
+  return { graph, saved, seeds, gradients, types, differentiatedNodes }
 }
 
 /**
