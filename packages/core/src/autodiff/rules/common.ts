@@ -80,7 +80,7 @@ export function reducedAxes(ctx: GradContext): number[] | undefined {
 }
 
 /** `g` (the reduced shape) broadcast back over the input shape of a reduction. */
-function expandReduced(ctx: GradContext, g: string, axes: number[]): string {
+function expandReduced(ctx: GradContext, g: string, axes: readonly number[]): string {
   const x = ctx.inputShape(0)
   const kept = x.map((d, i) => (axes.includes(i) ? 1 : d))
   return ctx.emit.op('Expand', [ctx.emit.reshape(g, kept), ctx.emit.ints(x)])
@@ -89,21 +89,22 @@ function expandReduced(ctx: GradContext, g: string, axes: number[]): string {
 /** Broadcasts a value of a reduction's output shape back over its input (as is when nothing was reduced). */
 export type Unreduce = (t: string) => string
 
-function unreduce(ctx: GradContext): Unreduce {
-  const axes = reducedAxes(ctx) ?? []
-  return (t) => (axes.length === 0 ? t : expandReduced(ctx, t, axes))
-}
-
 /**
- * The rule of a reduction (ReduceSum, ReduceL2…) whose input gradient is `dx(ctx, back)`: the
- * formula is written at the output's shape and `back` broadcasts it over the input.
+ * The rule of a reduction (ReduceSum, ReduceL2…) whose input gradient is `dx(ctx, back, axes)`: the
+ * formula is written at the output's shape, `back` broadcasts it over the input, and `axes` are the
+ * reduced ones (empty when the op is an identity).
  */
 export function reductionRule(
   opType: string,
   saves: Pick<GradRule, 'inputsToSave' | 'outputsToSave'>,
-  dx: (ctx: GradContext, back: Unreduce) => string,
+  dx: (ctx: GradContext, back: Unreduce, axes: readonly number[]) => string,
 ): GradRule {
-  return { opType, ...saves, grad: (ctx) => [dx(ctx, unreduce(ctx))] }
+  const grad: GradRule['grad'] = (ctx) => {
+    const axes = reducedAxes(ctx) ?? []
+    const back: Unreduce = (t) => (axes.length === 0 ? t : expandReduced(ctx, t, axes))
+    return [dx(ctx, back, axes)]
+  }
+  return { opType, ...saves, grad }
 }
 
 /** Element count of `shape` over `axes`. */
