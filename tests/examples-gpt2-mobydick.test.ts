@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { nextTokenModel } from '../examples/gpt2-mobydick/src/generate.ts'
-import { GPT2_CONFIGS, gpt2, int64 } from '../packages/core/src/index.ts'
-import { nodeBackends, parametersOf, toOnnx } from '../packages/runtime/src/index.ts'
+import { exportOnnx, GPT2_CONFIGS, gpt2, int64 } from '../packages/core/src/index.ts'
+import { nodeBackends, parametersOf } from '../packages/runtime/src/index.ts'
 import { runScript, scratchDir } from './helpers/atoll.ts'
 
 const work = scratchDir('atoll-example-gpt-')
@@ -62,7 +62,7 @@ test('gpt2-mobydick sampler: next-token logits ignore the padding and match the 
       maxDiff(await model.logitsAfter([...context, 0]), await model.logitsAfter([...context, 200])) > 1e-3,
     )
     // the training graph (weights as initializers, loss appended) on the same window
-    const session = await backend.createSession({ onnx: toOnnx(zoo.graph) })
+    const session = await backend.createSession({ onnx: exportOnnx(zoo.graph) })
     const window = [...context, ...new Array(config.ctx - context.length).fill(7)]
     const out = await session.run({
       input_ids: int64([1, config.ctx], window),

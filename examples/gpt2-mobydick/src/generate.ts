@@ -1,13 +1,6 @@
 /** Text from a trained GPT: one forward pass per new token over a sliding window, sampled with a temperature. */
-import { type GPT2Config, gpt2, int64, type Tensor } from '@atoll/core'
-import {
-  type Backend,
-  createRandom,
-  type Parameter,
-  parameterTensor,
-  type Tokenizer,
-  toOnnx,
-} from '@atoll/runtime'
+import { exportOnnx, type GPT2Config, gpt2, int64, type Tensor } from '@atoll/core'
+import { type Backend, createRandom, type Parameter, parameterTensor, type Tokenizer } from '@atoll/runtime'
 
 export interface ModelWeights {
   config: GPT2Config
@@ -36,7 +29,7 @@ export interface NextToken {
 export async function nextTokenModel(trained: ModelWeights): Promise<NextToken> {
   // the same architecture without the loss, its weights as inputs: the trained values are fed, not copied in
   const zoo = gpt2({ config: trained.config, seq: trained.seq, batch: 1, loss: false, shapesOnly: true })
-  const session = await trained.backend.createSession({ onnx: toOnnx(zoo.graph) })
+  const session = await trained.backend.createSession({ onnx: exportOnnx(zoo.graph) })
   const weights: Record<string, Tensor> = Object.fromEntries(
     trained.params.map((p) => [p.name, parameterTensor(p)]),
   )

@@ -55,7 +55,6 @@ export { Pipeline, type PipelineStepOptions, type PipelineStepResult } from './e
 export type { PipelineStage } from './executor/pipeline-stage.ts'
 export { type PipelineOp, type PipelineSchedule, pipelineOrder, stageOrder } from './executor/schedule.ts'
 export { evenCuts, splitContiguous } from './executor/split.ts'
-export { toOnnx } from './executor/compiled-stage.ts'
 export { StageExecutor, type StageExecutorOptions } from './executor/stage.ts'
 export { modelState } from './executor/state.ts'
 export { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './executor/stage-graphs.ts'

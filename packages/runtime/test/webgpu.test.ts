@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { float32, gpt2, int64, type Tensor } from '@atoll/core'
-import { type Backend, nodeBackends, type Parameter, pipelineModel, toOnnx, zeroGrads } from '../src/index.ts'
+import { exportOnnx, float32, gpt2, int64, type Tensor } from '@atoll/core'
+import { type Backend, nodeBackends, type Parameter, pipelineModel, zeroGrads } from '../src/index.ts'
 import { deviceUnderTest } from './device.ts'
 import { fixedBatchLosses } from './fixed-batch.ts'
 
@@ -38,7 +38,7 @@ test('values copied to the GPU feed a session and read back on the host', { skip
     valueInfo: new Map(),
     opset: 18,
   }
-  const session = await gpu.createSession({ onnx: toOnnx(twice) })
+  const session = await gpu.createSession({ onnx: exportOnnx(twice) })
   const once = await session.run({ x: w })
   assert.equal(once.y.location, 'gpu')
   const again = await session.run({ x: once.y }) // a device value fed without a round trip

@@ -5,14 +5,9 @@ import type { Parameter } from '../optim/parameter.ts'
 import { ShapeCache } from './bindings.ts'
 import { ParameterFeeds } from './parameter-feeds.ts'
 
-/** A stage graph as ONNX bytes, value types included (core writes only those its nodes compute). */
-export function toOnnx(graph: Graph): Uint8Array {
-  return exportOnnx(graph)
-}
-
 /** `g` in the form `backend` compiles: ONNX bytes, or the graph itself (reference interpreter). */
 export function sessionModel(backend: Backend, graph: Graph): SessionModel {
-  return backend.format === 'onnx' ? { onnx: toOnnx(graph) } : { graph: graph }
+  return backend.format === 'onnx' ? { onnx: exportOnnx(graph) } : { graph }
 }
 
 /**
