@@ -12,10 +12,7 @@ export interface AdamSlot extends AdamwArrays {
   vmax?: Float32Array
 }
 
-/** Per-step numbers, in a reusable object (a step allocates nothing); the SIMD kernel takes the same. */
-export type AdamCoefficients = AdamwCoefficients
-
-export function adamwRange(slot: AdamSlot, from: number, to: number, coefficients: AdamCoefficients): void {
+export function adamwRange(slot: AdamSlot, from: number, to: number, coefficients: AdamwCoefficients): void {
   const { theta, grad, m, v } = slot
   const { keep, beta2, stepSize, invBc2Sqrt, eps } = coefficients
   const w1 = 1 - coefficients.beta1
@@ -30,7 +27,12 @@ export function adamwRange(slot: AdamSlot, from: number, to: number, coefficient
   }
 }
 
-export function amsgradRange(slot: AdamSlot, from: number, to: number, coefficients: AdamCoefficients): void {
+export function amsgradRange(
+  slot: AdamSlot,
+  from: number,
+  to: number,
+  coefficients: AdamwCoefficients,
+): void {
   const { theta, grad, m, v } = slot
   const vmax = slot.vmax as Float32Array
   const { keep, beta2, stepSize, invBc2Sqrt, eps } = coefficients

@@ -1,13 +1,7 @@
 import { Worker } from 'node:worker_threads'
+import type { AdamwCoefficients } from '@atoll/simd'
 import { OptimizerConfigError } from '../errors.ts'
-import {
-  type AdamCoefficients,
-  type AdamSlot,
-  type adamwRange,
-  amsgradRange,
-  type Segment,
-  shares,
-} from './adamw-kernels.ts'
+import { type AdamSlot, type adamwRange, amsgradRange, type Segment, shares } from './adamw-kernels.ts'
 import { adamwRangeSimd } from './adamw-simd.ts'
 
 /** Slots of the shared control block. */
@@ -66,7 +60,7 @@ export class AdamWorkerPool {
   }
 
   /** Runs one step with `c` (its `keep` is overwritten per parameter: `keepDecay` or 1). */
-  step(coefficients: AdamCoefficients, keepDecay: number): void {
+  step(coefficients: AdamwCoefficients, keepDecay: number): void {
     if (this.failure) throw this.failure
     const s = this.scalars
     s[SCALAR.keep] = keepDecay

@@ -1,6 +1,7 @@
 /** A worker thread of the parallel AdamW: waits for a step, updates its share, reports done. */
 import { workerData } from 'node:worker_threads'
-import { type AdamCoefficients, type AdamSlot, amsgradRange, type Segment } from './adamw-kernels.ts'
+import type { AdamwCoefficients } from '@atoll/simd'
+import { type AdamSlot, amsgradRange, type Segment } from './adamw-kernels.ts'
 import { adamwRangeSimd } from './adamw-simd.ts'
 import { CONTROL, SCALAR } from './adamw-pool.ts'
 
@@ -12,7 +13,7 @@ const { slots, decays, segments, amsgrad, control, scalars } = workerData as {
   control: Int32Array
   scalars: Float64Array
 }
-const c: AdamCoefficients = { keep: 1, beta1: 0, beta2: 0, stepSize: 0, invBc2Sqrt: 1, eps: 0 }
+const c: AdamwCoefficients = { keep: 1, beta1: 0, beta2: 0, stepSize: 0, invBc2Sqrt: 1, eps: 0 }
 const kernel = amsgrad ? amsgradRange : adamwRangeSimd
 let seen = 0
 for (;;) {

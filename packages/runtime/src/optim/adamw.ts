@@ -1,7 +1,8 @@
 import type { Tensor } from '@atoll/core'
+import type { AdamwCoefficients } from '@atoll/simd'
 import { type Optimizer, type OptimizerState, requireFinite, requireLr } from './optimizer.ts'
 import type { Parameter } from './parameter.ts'
-import { type AdamCoefficients, type AdamSlot, amsgradRange } from './adamw-kernels.ts'
+import { type AdamSlot, amsgradRange } from './adamw-kernels.ts'
 import { adamwRangeSimd } from './adamw-simd.ts'
 import { AdamWorkerPool } from './adamw-pool.ts'
 import { bufferTensor, checkStateHeader, loadBuffer } from './state.ts'
@@ -56,7 +57,7 @@ export function adamw(params: readonly Parameter[], options: AdamWOptions = {}):
   }))
   const pool = threads > 1 ? new AdamWorkerPool(slots, decays, amsgrad, Math.floor(threads)) : undefined
   const kernel = amsgrad ? amsgradRange : adamwRangeSimd
-  const coef: AdamCoefficients = { keep: 1, beta1, beta2, stepSize: 0, invBc2Sqrt: 1, eps }
+  const coef: AdamwCoefficients = { keep: 1, beta1, beta2, stepSize: 0, invBc2Sqrt: 1, eps }
   let steps = 0
 
   return {
