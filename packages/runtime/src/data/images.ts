@@ -1,5 +1,5 @@
 import { type Tensor, tensor } from '@atoll/core'
-import { int32Words, sampleAt, writeInt64 } from './text.ts'
+import { int32Words, sampleAt, writeInt64 } from './batch.ts'
 
 /** Labelled greyscale images, stored as bytes (a quarter of float32's memory). */
 export interface ImageSet {

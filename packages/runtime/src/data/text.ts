@@ -1,5 +1,6 @@
 import { type Tensor, tensor } from '@atoll/core'
 import { DatasetError } from '../errors.ts'
+import { int32Words, sampleAt, writeInt64 } from './batch.ts'
 
 /**
  * A token stream cut into non-overlapping windows of `seqLen`: sample i's inputs are tokens
@@ -60,24 +61,6 @@ export function tokenBatch(seqs: TokenSequences, indices: ArrayLike<number>, reu
   return batch
 }
 
-/** `indices[b]`, checked to name one of `count` samples (a `what`: image, sequence). */
-export function sampleAt(indices: ArrayLike<number>, position: number, count: number, what: string): number {
-  const i = indices[position]
-  if (!Number.isInteger(i) || i < 0 || i >= count) throw new DatasetError(`${what} ${i} not in [0, ${count})`)
-  return i
-}
-
 function int64Zeros(shape: number[]): Tensor<'int64'> {
   return tensor('int64', shape, new BigInt64Array(shape[0] * shape[1]))
-}
-
-/** The int64 storage as little-endian 32-bit words, so ids are written without creating BigInts. */
-export function int32Words(tensor: Tensor<'int64'>): Int32Array {
-  return new Int32Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.length * 2)
-}
-
-/** Writes a non-negative int32 `value` as element `i` of an int64 array viewed through `words`. */
-export function writeInt64(words: Int32Array, index: number, value: number): void {
-  words[2 * index] = value
-  words[2 * index + 1] = value < 0 ? -1 : 0
 }
