@@ -20,7 +20,7 @@ export function causalSelfAttention(model: ModelBuilder, input: Value, heads: nu
   if (d % heads !== 0) throw new LayerShapeError('CausalSelfAttention', `${heads} heads do not divide d=${d}`)
   const hd = d / heads
   const qkv = model.scope('c_attn', () => linear(model, input, 3 * d))
-  const parts = model.b.node(
+  const parts = model.builder.node(
     'Split',
     [qkv.name, model.ints([d, d, d], 'split').name],
     { axis: -1 },

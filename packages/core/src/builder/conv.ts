@@ -87,7 +87,7 @@ export function batchNorm2d(model: ModelBuilder, input: Value, options: BatchNor
   const inputs = [input.name, scale.name, bias.name, mean.name, variance.name]
   // training mode declares the updated running statistics as outputs (ONNX requires all three):
   // stateUpdates pairs them with the buffers, which a runtime overwrites after each forward
-  const [y] = model.b.node('BatchNormalization', inputs, attrs, { outputs: training ? 3 : 1 })
+  const [y] = model.builder.node('BatchNormalization', inputs, attrs, { outputs: training ? 3 : 1 })
   model.graph.valueInfo.set(y, { name: y, dtype: input.dtype, shape: [...input.shape] })
   return { name: y, dtype: input.dtype, shape: [...input.shape] }
 }

@@ -92,14 +92,21 @@ export function crossEntropyLoss(
   const classes = logits.shape[logits.shape.length - 1]
   if (typeof classes !== 'number')
     throw new LayerShapeError('CrossEntropy', `needs static classes, got [${logits.shape}]`)
-  const name = softmaxCrossEntropy(model.b, logits.name, targets.name, logits.shape.length, classes, options)
+  const name = softmaxCrossEntropy(
+    model.builder,
+    logits.name,
+    targets.name,
+    logits.shape.length,
+    classes,
+    options,
+  )
   return model.output({ name, dtype: logits.dtype, shape: [] })
 }
 
 /** Mean squared error; declares `loss` an output. */
 export function mseLoss(model: ModelBuilder, prediction: Value, target: Value): Value {
   return model.output({
-    name: mse(model.b, prediction.name, target.name),
+    name: mse(model.builder, prediction.name, target.name),
     dtype: prediction.dtype,
     shape: [],
   })

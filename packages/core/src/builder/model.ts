@@ -28,50 +28,55 @@ export interface ModelBuilderOptions {
 }
 
 export class ModelBuilder {
-  readonly b: GraphBuilder
+  /** the graph under construction, for layers that write nodes the methods below do not cover */
+  readonly builder: GraphBuilder
   readonly shapesOnly: boolean
   private readonly rng: Rng
 
   constructor(options: ModelBuilderOptions = {}) {
-    this.b = new GraphBuilder(options.name ?? 'model', options.opset ?? DEFAULT_OPSET)
+    this.builder = new GraphBuilder(options.name ?? 'model', options.opset ?? DEFAULT_OPSET)
     this.rng = new Rng(options.seed ?? 0)
     this.shapesOnly = options.shapesOnly ?? false
   }
 
   get graph(): Graph {
-    return this.b.graph
+    return this.builder.graph
   }
 
   scope<T>(name: string | number, body: () => T): T {
-    return this.b.scope(name, body)
+    return this.builder.scope(name, body)
   }
 
   input(name: string, shape: Dim[], dtype: DType = 'float32'): Value {
-    this.b.input(name, dtype, shape)
+    this.builder.input(name, dtype, shape)
     return { name, dtype, shape: [...shape] }
   }
 
   /** A trainable float32 parameter named `<scope>.<local>`. */
   param(local: string, shape: number[], how: Init): Value {
     const name = this.shapesOnly
-      ? this.b.parameterInput(local, 'float32', shape)
-      : this.b.initializer(local, initTensor(shape, how, this.rng), true)
+      ? this.builder.parameterInput(local, 'float32', shape)
+      : this.builder.initializer(local, initTensor(shape, how, this.rng), true)
     return { name, dtype: 'float32', shape }
   }
 
   /** A non-trainable named state tensor (BatchNorm running statistics). */
   buffer(local: string, value: Tensor): Value {
-    return { name: this.b.initializer(local, value, false), dtype: value.dtype, shape: [...value.shape] }
+    return {
+      name: this.builder.initializer(local, value, false),
+      dtype: value.dtype,
+      shape: [...value.shape],
+    }
   }
 
   /** An anonymous constant (shapes, axes, masks, scalars). */
   constant(value: Tensor, local = 'const'): Value {
-    return { name: this.b.constant(value, local), dtype: value.dtype, shape: [...value.shape] }
+    return { name: this.builder.constant(value, local), dtype: value.dtype, shape: [...value.shape] }
   }
 
   /** An int64 vector constant. */
   ints(values: number[], local = 'const'): Value {
-    return { name: this.b.ints(values, local), dtype: 'int64', shape: [values.length] }
+    return { name: this.builder.ints(values, local), dtype: 'int64', shape: [values.length] }
   }
 
   /** A float32 scalar constant. */
@@ -88,9 +93,9 @@ export class ModelBuilder {
     dtype?: DType,
   ): Value {
     const names = inputs.map((v) => (typeof v === 'string' ? v : v.name))
-    const name = this.b.op(opType, names, attributes)
+    const name = this.builder.op(opType, names, attributes)
     const value: Value = { name, dtype: dtype ?? this.outputDtype(inputs), shape: [...shape] }
-    this.b.graph.valueInfo.set(name, { name, dtype: value.dtype, shape: [...shape] })
+    this.builder.graph.valueInfo.set(name, { name, dtype: value.dtype, shape: [...shape] })
     return value
   }
 
@@ -120,12 +125,12 @@ export class ModelBuilder {
   }
 
   output(value: Value): Value {
-    this.b.output(value.name, value.dtype, value.shape)
+    this.builder.output(value.name, value.dtype, value.shape)
     return value
   }
 
   build(): Graph {
-    return this.b.build()
+    return this.builder.build()
   }
 }
 
