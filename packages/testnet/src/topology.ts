@@ -33,9 +33,12 @@ export interface Topology {
   links: SiteLink[]
 }
 
-/** Peer names become namespace, container and host names: short, lower case, DNS-safe. */
-const PEER_NAME = /^[a-z][a-z0-9-]{0,14}$/
-const SITE_NAME = /^[a-z][a-z0-9-]{0,14}$/
+/**
+ * A peer's, site's or topology's name. Peer names become namespace, container, host and file names
+ * (`rm -r` of the state directory's `<peer>`), site names network names: short, lower case, DNS-safe,
+ * never a path or an option.
+ */
+export const NAME = /^[a-z][a-z0-9-]{0,14}$/
 /** Bounded by what 2 cores can drive and by the /24 per site that the address plan uses. */
 export const MAX_PEERS = 64
 export const MAX_RATE_MBIT = 100_000
@@ -43,26 +46,26 @@ const MAX_LATENCY_MS = 10_000
 /** Reserved: the inter-site router namespace is `atoll-router`. */
 const RESERVED = new Set(['router'])
 
-const peerName = z.string().check(z.regex(PEER_NAME))
-const siteName = z.string().check(z.regex(SITE_NAME))
+/** A name following NAME; the state file's peers are checked with it too. */
+export const testnetName = z.string().check(z.regex(NAME))
 const rate = z
   .number({ error: `a rate in Mbit/s in (0, ${MAX_RATE_MBIT}]` })
   .check(z.gt(0), z.lte(MAX_RATE_MBIT))
 
 /** The file form: snake_case keys, and strict, so that a misspelt key is an error, not a default. */
 const topologyFile = z.strictObject({
-  name: z.optional(siteName),
+  name: z.optional(testnetName),
   sites: z
     .array(
       z.strictObject({
-        name: siteName,
+        name: testnetName,
         rate_mbit: rate,
         peers: z
           .array(
             z.union([
-              peerName,
+              testnetName,
               z.strictObject({
-                name: peerName,
+                name: testnetName,
                 access_mbit: z.optional(rate),
                 up_mbit: z.optional(rate),
                 down_mbit: z.optional(rate),
@@ -76,7 +79,7 @@ const topologyFile = z.strictObject({
   links: z.optional(
     z.array(
       z.strictObject({
-        sites: z.array(siteName).check(z.length(2)),
+        sites: z.array(testnetName).check(z.length(2)),
         rate_mbit: rate,
         latency_ms: z.optional(
           z
