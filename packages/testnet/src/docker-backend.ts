@@ -8,9 +8,16 @@ import { assignPeerIds, latencyFlags } from './latency.ts'
 import { ensureDocker } from './docker-engine.ts'
 import { APP_DIR } from './docker-image.ts'
 import { TestnetError } from './errors.ts'
-import { DOCKER_ADDRESSING, type NetPlan, PREFIX, planNetwork } from './plan.ts'
+import { DOCKER_ADDRESSING, type NetPlan, PREFIX } from './plan.ts'
 import { requireRoot, run, tryRun } from './sh.ts'
-import { type PeerState, stateDir, type TestnetState, writeState } from './state.ts'
+import {
+  backendPlan,
+  type PeerState,
+  plannedPeers,
+  stateDir,
+  type TestnetState,
+  writeState,
+} from './state.ts'
 import { type Topology, topologyDocument } from './topology.ts'
 
 /** Every container and network of the Docker testnet carries this label; `down` finds them by it. */
@@ -130,20 +137,15 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
   requireRoot('the Docker testnet')
   await ensureDocker(options.log)
   const image = await ensureImage(options.log)
-  const plan = planNetwork(topology, DOCKER_ADDRESSING)
+  const plan = backendPlan(topology, 'docker')
   options.log?.(`creating ${plan.sites.length} Docker networks and ${plan.peers.length} containers`)
   createNetworks(plan)
   if (plan.sites.length > 1) {
     createRouter(image, plan)
     await waitShaped(`${PREFIX}-${ROUTER_ROLE}`)
   }
-  const peers: PeerState[] = plan.peers.map((p) => ({
-    name: p.name,
-    site: p.site,
-    ns: `${PREFIX}-${p.name}`,
-    address: p.address,
-    log: `docker logs ${PREFIX}-${p.name}`,
-  }))
+  // each peer's container is named as the plan names its namespace
+  const peers = plannedPeers(plan, 'docker')
   const launch = (peer: PeerState, command: string[]) => {
     createContainer(image, topology, peer.name, networkName(peer.site), peer.address, command)
     if (command.length > 0)

@@ -57,9 +57,11 @@ export { isRoot, requireRoot } from './sh.ts'
 export { formatRate, topologySvg } from './svg.ts'
 export {
   type Backend,
+  backendPlan,
   clearState,
   logPath,
   type PeerState,
+  plannedPeers,
   readState,
   stateDir,
   type TestnetState,

@@ -6,9 +6,15 @@ import { assignPeerIds, latencyFlags } from './latency.ts'
 import { localTcpTool } from './measure.ts'
 import { clashingNamespaces, createNetwork, destroyNetwork, isAlive, testnetNamespaces } from './netns.ts'
 import { TestnetAlreadyUpError } from './errors.ts'
-import { planNetwork } from './plan.ts'
 import { requireRoot } from './sh.ts'
-import { logPath, type PeerState, stateDir, type TestnetState, writeState } from './state.ts'
+import {
+  backendPlan,
+  type PeerState,
+  plannedPeers,
+  stateDir,
+  type TestnetState,
+  writeState,
+} from './state.ts'
 import type { Topology } from './topology.ts'
 
 /** The atoll CLI of this checkout, which the daemons in the namespaces run. */
@@ -16,7 +22,7 @@ export const cliMain = fileURLToPath(new URL('../../cli/src/main.ts', import.met
 
 async function up(topology: Topology, options: UpOptions): Promise<TestnetState> {
   requireRoot()
-  const plan = planNetwork(topology)
+  const plan = backendPlan(topology, 'netns')
   const clash = clashingNamespaces(plan)
   if (clash.length > 0)
     throw new TestnetAlreadyUpError(`namespaces ${clash.join(', ')} exist already (not this testnet's)`)
@@ -24,13 +30,7 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
     `creating ${plan.peers.length} peer namespaces, ${plan.sites.length} site bridges and the router`,
   )
   createNetwork(plan)
-  const peers: PeerState[] = plan.peers.map((p) => ({
-    name: p.name,
-    site: p.site,
-    ns: p.ns,
-    address: p.address,
-    log: logPath(p.name),
-  }))
+  const peers = plannedPeers(plan, 'netns')
   const state: TestnetState = { backend: 'netns', topology, startedAt: new Date().toISOString(), peers }
   writeState(state)
   if (options.startPeers) {
