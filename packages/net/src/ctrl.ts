@@ -4,7 +4,7 @@
  * `{ ok: false, error: { name, message } }`. Params and results are parsed against the method's schemas
  * on both sides, and both sides give up after a timeout.
  */
-import { parseWith } from '@atoll/core'
+import { parseJson, parseWith } from '@atoll/core'
 import * as z from 'zod/mini'
 import {
   CTRL_PROTOCOL,
@@ -116,9 +116,11 @@ export class CtrlRpc {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
     let ch: Channel | undefined
     try {
-      parse(method.request, params, 'params')
+      // what is sent is the parsed value: a key the schema drops, or a default it fills, is as the
+      // peer will read it, and a caller's extra field never leaves this process
+      const request = parse(method.request, params, `${method.name} params`)
       ch = await openChannel(this.ctx, peer, CTRL_PROTOCOL, { signal, maxFrameBytes: this.maxBytes })
-      await ch.writer.write(encodeJson({ v: 1, method: method.name, params }, this.maxBytes))
+      await ch.writer.write(encodeJson({ v: 1, method: method.name, params: request }, this.maxBytes))
       await ch.writer.close()
       const answer = parse(
         responseEnvelope,
@@ -177,9 +179,11 @@ function encodeJson(value: unknown, maxBytes: number): Uint8Array {
 }
 
 function decodeJson(frame: { subarray(): Uint8Array }): unknown {
+  let text: string
   try {
-    return JSON.parse(decoder.decode(frame.subarray()))
+    text = decoder.decode(frame.subarray())
   } catch (err) {
-    throw new SchemaError(`ctrl frame is not UTF-8 JSON: ${(err as Error).message}`)
+    throw new SchemaError(`ctrl frame is not UTF-8: ${(err as Error).message}`)
   }
+  return parseJson(text, 'ctrl frame', SchemaError)
 }

@@ -45,7 +45,7 @@ test('ctrl: a call returns the parsed result; failures are typed on the caller',
   assert.deepEqual(await a.ctrl.call(b.node.peerId, upper, { text: 'abc' }), { text: 'ABC' })
   await assert.rejects(a.ctrl.call(b.node.peerId, upper, { text: 5 } as never), {
     name: 'SchemaError',
-    message: 'params.text: expected a string, found 5',
+    message: 'test.upper params.text: expected a string, found 5',
   })
   const unknown = ctrlMethod('test.nope', z.object({}), z.object({}))
   await assert.rejects(a.ctrl.call(b.node.peerId, unknown, {}), {
@@ -58,6 +58,16 @@ test('ctrl: a call returns the parsed result; failures are typed on the caller',
     message: 'SchemaError: test.liar result.n: expected a finite number, found "not a number"',
   })
   await assert.rejects(a.ctrl.call(b.node.peerId, slow, {}, { timeoutMs: 300 }), { name: 'CtrlTimeoutError' })
+})
+
+test('ctrl: a call sends its params as parsed, so the peer never sees what the schema drops', async () => {
+  // both sides keep every key of the answer, and the server every key of the params: the answer
+  // shows what crossed the wire
+  const anything = z.record(z.string(), z.unknown())
+  b.ctrl.serve(ctrlMethod('test.echo', anything, anything), (params) => params)
+  const echo = ctrlMethod('test.echo', z.object({ text: z.string() }), anything)
+  const seen = await a.ctrl.call(b.node.peerId, echo, { text: 'abc', secret: 'not for the peer' } as never)
+  assert.deepEqual(seen, { text: 'abc' })
 })
 
 test('ctrl: a malformed request envelope is refused, naming the field, and the stream reset', async () => {
