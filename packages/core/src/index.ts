@@ -19,10 +19,8 @@
 export { AtollError } from './errors.ts'
 // the one door from untrusted data to typed values (zod/mini schemas; see docs/validation.md)
 export {
-  checkWith,
   describeValue,
   type FieldProblem,
-  formatPath,
   type ParseOptions,
   type ProblemError,
   parseJson,

@@ -4,7 +4,38 @@
  * `"lots"` for a byte count reads `expected a number > 0`, not just `expected a number`.
  */
 import type * as z from 'zod/mini'
-import { type CheckDef, checksOf, defOf } from './schema-def.ts'
+
+/**
+ * The parts of a schema's definition the words are made of. zod keeps them in `_zod.def`, which its
+ * types leave loose; they are read only here, so a zod upgrade that moves them breaks this one file
+ * (the pinned version and schema.test.ts's messages say when).
+ */
+interface SchemaDef {
+  type: string
+  format?: string
+  checks?: { _zod: { def: CheckDef } }[]
+  shape?: Record<string, unknown>
+}
+
+/** A check attached with `.check(…)`: bounds, lengths, a pattern. */
+interface CheckDef {
+  check: string
+  value?: number | bigint
+  inclusive?: boolean
+  minimum?: number
+  maximum?: number
+  length?: number
+  format?: string
+  pattern?: RegExp
+}
+
+function defOf(schema: unknown): SchemaDef | undefined {
+  return (schema as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def
+}
+
+function checksOf(def: SchemaDef | undefined): CheckDef[] {
+  return (def?.checks ?? []).map((c) => c._zod.def)
+}
 
 const KINDS: Record<string, string> = {
   string: 'a string',

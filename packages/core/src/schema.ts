@@ -12,13 +12,14 @@
  * ```
  */
 import type * as z from 'zod/mini'
-import { acceptorOf } from './schema-fast.ts'
 import { expectation } from './schema-words.ts'
 
 /** What was wrong with an input, in words: where, what was expected, what was found. */
 export interface FieldProblem {
   /** JS notation from the root, e.g. `peers[3].flops`; '' for the value itself */
   path: string
+  /** the same path as keys from the value, without the root: `[3, 'flops']`; empty for the value itself */
+  keys: readonly PropertyKey[]
   /** e.g. `a number > 0`, `one of "ssgd", "dreamddp"` */
   expected: string
   /** the value, shortened, or its kind: `-1`, `"lots"`, `an object`, `nothing` */
@@ -63,20 +64,6 @@ export function parseJson(text: string, source: string, fail: new (message: stri
   }
 }
 
-/**
- * Checks `value` against `schema` without building a parsed copy, for bulk data built in code (half a
- * million links): a predicate derived from the schema accepts it fast; only what it refuses, or a
- * schema it does not cover, is parsed by zod, which throws as `parseWith` does.
- */
-export function checkWith<S extends z.ZodMiniType>(
-  schema: S,
-  value: unknown,
-  fail: ProblemError,
-  options: ParseOptions = {},
-): asserts value is z.output<S> {
-  if (acceptorOf(schema)?.(value) !== true) parseWith(schema, value, fail, options)
-}
-
 function isErrorClass(fail: ProblemError): fail is new (message: string) => Error {
   return fail.prototype instanceof Error
 }
@@ -90,18 +77,19 @@ function fieldProblem(issue: Issue, root: string): FieldProblem {
       return fieldProblem({ ...deepest, path: [...issue.path, ...deepest.path] }, root)
     }
   }
-  let path = formatPath(root, issue.path)
+  let keys: readonly PropertyKey[] = issue.path
   let input = offendingValue(issue)
   let found = describeValue(input)
   if (issue.code === 'unrecognized_keys') {
-    path = formatPath(path, [issue.keys[0]])
+    keys = [...keys, issue.keys[0]]
     input = (issue.input as Record<string, unknown> | undefined)?.[issue.keys[0]]
     found = 'an unknown field'
   }
+  const path = formatPath(root, keys)
   const expected = issue.message
   const message =
     path === '' ? `expected ${expected}, found ${found}` : `${path}: expected ${expected}, found ${found}`
-  return { path, expected, found, input, message }
+  return { path, keys, expected, found, input, message }
 }
 
 /** A discriminated union names its tag's path but reports the whole object: the tag is what was wrong. */
@@ -124,7 +112,7 @@ function deepestAlternative(alternatives: Issue[][]): Issue | undefined {
 }
 
 /** `root` followed by the path in JS notation: `.name` for identifiers, `[3]` for indices. */
-export function formatPath(root: string, path: readonly PropertyKey[]): string {
+function formatPath(root: string, path: readonly PropertyKey[]): string {
   let out = root
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`

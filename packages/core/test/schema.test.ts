@@ -99,11 +99,32 @@ test('a function builds the caller’s error from the problem, with the path and
   })
   assert.deepEqual(seen, {
     path: 'peer.json.flops',
+    keys: ['flops'],
     expected: 'a finite number > 0',
     found: '-2',
     input: -2,
     message: 'peer.json.flops: expected a finite number > 0, found -2',
   })
+})
+
+test('a problem carries its path as keys, so callers branch on a field without parsing the path', () => {
+  const keysOf = (value: unknown) => {
+    try {
+      parseWith(z.array(peer), [good, value], (problem) => new BadInputError(JSON.stringify(problem.keys)))
+    } catch (err) {
+      return JSON.parse((err as Error).message)
+    }
+    assert.fail('parsed a bad value')
+  }
+  assert.deepEqual(keysOf({ ...good, tags: ['a', 2] }), [1, 'tags', 1])
+  assert.deepEqual(keysOf({ ...good, 'odd key': 1 }), [1, 'odd key'])
+  assert.deepEqual(keysOf({ ...good, link: { kind: 'wan', rttMs: -1 } }), [1, 'link', 'rttMs'])
+  assert.deepEqual(keysOf(null), [1])
+})
+
+test('the parsed value is what callers use: defaults filled in, undeclared fields dropped', () => {
+  const op = z.object({ id: z.string(), inputs: z._default(z.array(z.string()), []) })
+  assert.deepEqual(parseWith(op, { id: 'a', colour: 'red' }, BadInputError), { id: 'a', inputs: [] })
 })
 
 test('JSON text parses, or the error names its source and what JSON.parse said', () => {

@@ -1,13 +1,11 @@
 import { seededRandom } from '@atoll/core'
 import { linkMatrix } from './cluster.ts'
-import { DEFAULT_MICRO_BATCHES } from './constants.ts'
 import { predictStep } from './estimator.ts'
-import type { PlanInput } from './fence.ts'
 import type { EstimatorOptions } from './estimator.ts'
 import { type LinearGraph, linearize } from './graph.ts'
 import { context, costStages, type StageSpec } from './stages.ts'
 import type { Plan } from './types.ts'
-import { checkPlanInput } from './validate.ts'
+import { type ParsedPlanInput, type PlanInput, parsePlanInput } from './validate.ts'
 
 /**
  * The `even` baseline: equal numbers of layers per peer, in peer-list order, one peer per stage,
@@ -15,41 +13,41 @@ import { checkPlanInput } from './validate.ts'
  * the first ones each take one layer and the rest idle.
  */
 export function planEven(input: PlanInput, options: EstimatorOptions = {}): Plan {
-  checkPlanInput(input)
-  const graph = linearize(input.ops, options)
+  const parsed = parsePlanInput(input)
+  const graph = linearize(parsed.ops, options)
   const starts = layerStarts(graph.layers)
-  const P = Math.min(input.peers.length, starts.length)
+  const P = Math.min(parsed.peers.length, starts.length)
   const bounds = Array.from({ length: P + 1 }, (_, i) =>
     i === P ? graph.ops.length : starts[Math.floor((i * starts.length) / P)],
   )
-  return assemble(input, graph, 'even', (i) => input.peers[i].id, bounds)
+  return assemble(parsed, graph, 'even', (i) => parsed.peers[i].id, bounds)
 }
 
 /** The `random` baseline: as many stages, at random layer boundaries, on randomly drawn peers (seeded). */
 export function planRandom(input: PlanInput, options: EstimatorOptions & { seed?: number } = {}): Plan {
-  checkPlanInput(input)
-  const graph = linearize(input.ops, options)
+  const parsed = parsePlanInput(input)
+  const graph = linearize(parsed.ops, options)
   const starts = layerStarts(graph.layers)
-  const P = Math.min(input.peers.length, starts.length)
+  const P = Math.min(parsed.peers.length, starts.length)
   const next = seededRandom(options.seed ?? 1)
   const cuts = shuffle(starts.slice(1), next)
     .slice(0, P - 1)
     .sort((a, b) => a - b)
   const peers = shuffle(
-    input.peers.map((p) => p.id),
+    parsed.peers.map((p) => p.id),
     next,
   )
-  return assemble(input, graph, 'random', (i) => peers[i], [0, ...cuts, graph.ops.length])
+  return assemble(parsed, graph, 'random', (i) => peers[i], [0, ...cuts, graph.ops.length])
 }
 
 function assemble(
-  input: PlanInput,
+  input: ParsedPlanInput,
   graph: LinearGraph,
   algorithm: 'even' | 'random',
   peerOf: (stage: number) => string,
   bounds: number[],
 ): Plan {
-  const microBatches = input.microBatches ?? DEFAULT_MICRO_BATCHES
+  const { microBatches } = input
   const ctx = context(graph, linkMatrix(input.peers, input.links), input.peers, microBatches)
   const specs: StageSpec[] = bounds
     .slice(1)

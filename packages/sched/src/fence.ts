@@ -1,11 +1,6 @@
 import { orderClusters } from './chain.ts'
 import { type ClusterOptions, clusterPeers, type FenceLink, linkMatrix } from './cluster.ts'
-import {
-  BACKWARD_FLOPS_FACTOR,
-  DEFAULT_MICRO_BATCHES,
-  MIN_ACTIVATION_KEEP_RATIO,
-  OPTIMIZER_STATE_FACTOR,
-} from './constants.ts'
+import { BACKWARD_FLOPS_FACTOR, MIN_ACTIVATION_KEEP_RATIO, OPTIMIZER_STATE_FACTOR } from './constants.ts'
 import { InfeasiblePlanError } from './errors.ts'
 import { assignKeepRatios } from './adatopk.ts'
 import {
@@ -18,16 +13,8 @@ import {
 } from './estimator.ts'
 import { type LinearGraph, linearize } from './graph.ts'
 import { type Context, context, costStages, groupLink, type StageSpec } from './stages.ts'
-import type { FenceCluster, LinkProfile, OpCost, PeerProfile, Plan, SyncSpec } from './types.ts'
-import { checkPlanInput, checkSync } from './validate.ts'
-
-export interface PlanInput {
-  peers: PeerProfile[]
-  links: LinkProfile[]
-  ops: OpCost[]
-  /** micro-batches per step (default 8) */
-  microBatches?: number
-}
+import type { FenceCluster, Plan, SyncSpec } from './types.ts'
+import { checkSync, type PlanInput, parsePlanInput } from './validate.ts'
 
 export interface FenceOptions extends ClusterOptions, EstimatorOptions {
   /** compress fence edges that would be the bottleneck (default true) */
@@ -44,15 +31,14 @@ export interface FenceOptions extends ClusterOptions, EstimatorOptions {
  * peer, or split it into the fewest sub-stages whose replicas fit in memory; then AdaTopK.
  */
 export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
-  checkPlanInput(input)
-  const microBatches = input.microBatches ?? DEFAULT_MICRO_BATCHES
-  const m = linkMatrix(input.peers, input.links)
+  const { peers, links: peerLinks, ops, microBatches } = parsePlanInput(input)
+  const m = linkMatrix(peers, peerLinks)
   const found = clusterPeers(m, options)
   const { order, links } = orderClusters(found, m)
   const clusters = order.map((i) => found[i])
-  const graph = linearize(input.ops, options)
+  const graph = linearize(ops, options)
   const sync = checkSync(options.sync)
-  const ctx = context(graph, m, input.peers, microBatches, sync)
+  const ctx = context(graph, m, peers, microBatches, sync)
   const adaTopK = options.adaTopK !== false
   // The DP minimises the slowest slot with fences dense; with AdaTopK it also tries them at the
   // least keep ratio (compression can make a cut worth it that dense transfer would not), and it

@@ -40,7 +40,7 @@ export {
   topkCodecRatio,
   transferSeconds,
 } from './estimator.ts'
-export { type FenceOptions, type PlanInput, planFence } from './fence.ts'
+export { type FenceOptions, planFence } from './fence.ts'
 export { type LinearGraph, layerOf, linearize } from './graph.ts'
 export { opCostsOfGraph } from './model.ts'
 export { formatPlan } from './summary.ts'
@@ -55,7 +55,16 @@ export type {
   Stage,
   SyncSpec,
 } from './types.ts'
-export { checkPlanInput, checkSync, parseLinks, parseOpCosts, parsePeers } from './validate.ts'
+export {
+  checkSync,
+  type OpCostInput,
+  type ParsedPlanInput,
+  type PlanInput,
+  parseLinks,
+  parseOpCosts,
+  parsePeers,
+  parsePlanInput,
+} from './validate.ts'
 export { solveContiguous, type SingleSchedule } from './dreamddp/contiguous.ts'
 export { type ExactOptions, type ExactResult, solveExact } from './dreamddp/exact.ts'
 export { fillIn } from './dreamddp/fillin.ts'

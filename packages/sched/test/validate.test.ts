@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
-  checkPlanInput,
   checkSync,
   parseLayerTimes,
   parseLinks,
   parseOpCosts,
   parsePeers,
+  parsePlanInput,
   parseReferenceSchedule,
   planDreamDdp,
+  planEven,
+  planFence,
+  planRandom,
   syncProblem,
 } from '../src/index.ts'
 import { chainModel, geo } from './topology.ts'
@@ -71,24 +74,38 @@ describe('plan inputs built in code', () => {
   const { peers, links } = geo(1, 2, { insideBps: 1e9, betweenBps: 1e9 })
   const ops = chainModel(2)
 
-  it('are checked in place with the same rules and messages', () => {
-    checkPlanInput({ peers, links, ops, microBatches: 4 })
+  it('are parsed with the same rules and messages, defaulting micro-batches', () => {
+    assert.deepEqual(parsePlanInput({ peers, links, ops, microBatches: 4 }), {
+      peers,
+      links,
+      ops,
+      microBatches: 4,
+    })
+    assert.equal(parsePlanInput({ peers, links, ops }).microBatches, 8)
     refuses(
-      () => checkPlanInput({ peers, links: [{ ...links[0], bandwidthBps: Number.POSITIVE_INFINITY }], ops }),
+      () => parsePlanInput({ peers, links: [{ ...links[0], bandwidthBps: Number.POSITIVE_INFINITY }], ops }),
       'links[0].bandwidthBps: expected a finite number > 0, found Infinity',
     )
     refuses(
-      () => checkPlanInput({ peers: [], links, ops }),
+      () => parsePlanInput({ peers: [], links, ops }),
       'peers: expected a list of at least 1 item, found a list of 0 items',
     )
     refuses(
-      () => checkPlanInput({ peers, links, ops: [{ ...ops[0], scope: 3 }] }),
+      () => parsePlanInput({ peers, links, ops: [{ ...ops[0], scope: 3 }] }),
       'ops[0].scope: expected a string, found 3',
     )
     refuses(
-      () => checkPlanInput({ peers, links, ops, microBatches: 2.5 }),
+      () => parsePlanInput({ peers, links, ops, microBatches: 2.5 }),
       'microBatches: expected an integer ≥ 1, found 2.5',
     )
+  })
+
+  it('are planned from their parsed value: ops without inputs read none (the default)', () => {
+    const bare = ops.map(({ inputs, ...op }) => op)
+    const withInputs = ops.map((op) => ({ ...op, inputs: [] }))
+    for (const plan of [planFence, planEven, planRandom]) {
+      assert.deepEqual(plan({ peers, links, ops: bare }), plan({ peers, links, ops: withInputs }))
+    }
   })
 
   it('a sync choice is a known algorithm with a whole period; S-SGD has period 1', () => {

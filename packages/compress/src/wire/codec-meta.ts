@@ -1,6 +1,5 @@
-import type { DType } from '@atoll/core'
+import { type DType, type FieldProblem, parseWith } from '@atoll/core'
 import { INT8_MAX_BLOCK, MAX_VARINT_BYTES } from '../constants.ts'
-import { checkWith, type FieldProblem } from '@atoll/core'
 import * as z from 'zod/mini'
 import { CodecMetaError } from '../errors.ts'
 import type { WireCodec } from './header.ts'
@@ -81,21 +80,16 @@ export function validateCodecMeta(codec: WireCodec, dtype: DType, elements: numb
     throw new CodecMetaError(`codec ${codec} decodes to float32, header says dtype ${dtype}`)
   }
   const fail = (problem: FieldProblem) => new CodecMetaError(`${codec} ${problem.message}`)
-  if (codec === 'int8') {
-    checkWith(META_FIELDS.int8, raw, fail, { root: 'codecMeta' })
-    return { block: raw.block }
-  }
-  if (codec === 'sparse') {
-    checkWith(META_FIELDS.sparse, raw, fail, { root: 'codecMeta' })
-    return checkSparseMeta(raw, elements)
-  }
-  checkWith(META_FIELDS[codec], raw, fail, { root: 'codecMeta' })
-  return {}
+  const options = { root: 'codecMeta' }
+  if (codec !== 'sparse') return parseWith(META_FIELDS[codec], raw, fail, options)
+  const meta = parseWith(META_FIELDS.sparse, raw, fail, options)
+  checkSparseMeta(meta, elements)
+  return meta
 }
 
-/** A fresh copy of sparse meta whose counts fit a tensor of n elements. */
-function checkSparseMeta(meta: SparseMeta, n: number): SparseMeta {
-  const { k, values, index, indexBytes, varintBytes } = meta
+/** Checks that sparse meta's counts fit a tensor of n elements. */
+function checkSparseMeta(meta: SparseMeta, n: number): void {
+  const { k, index, indexBytes, varintBytes } = meta
   if (k > n) throw new CodecMetaError(`sparse codecMeta.k ${k} is over the ${n} elements of the tensor`)
   // Each index is one varint of 1..5 bytes, so the varint stream length is bounded by k.
   if (varintBytes < k || varintBytes > k * MAX_VARINT_BYTES) {
@@ -106,5 +100,4 @@ function checkSparseMeta(meta: SparseMeta, n: number): SparseMeta {
   if (index === 'varint' && indexBytes !== varintBytes) {
     throw new CodecMetaError(`sparse varint indexBytes ${indexBytes} differs from varintBytes ${varintBytes}`)
   }
-  return { k, values, index, indexBytes, varintBytes }
 }

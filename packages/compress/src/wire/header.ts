@@ -1,4 +1,4 @@
-import { BYTES_PER_ELEMENT, checkWith, DTYPES, type DType, type FieldProblem } from '@atoll/core'
+import { BYTES_PER_ELEMENT, DTYPES, type DType, type FieldProblem, parseWith } from '@atoll/core'
 import * as z from 'zod/mini'
 import { DEFAULT_LIMITS, WIRE_VERSION, type WireLimits } from '../constants.ts'
 import {
@@ -65,29 +65,30 @@ const headerFields = z.strictObject({
 })
 
 /** Callers and the fuzz tests branch on the class: which one a field's failure raises. */
-function headerError(problem: FieldProblem): WireError {
-  const field = /^header\.?(\w*)/.exec(problem.path)?.[1] ?? ''
-  if (field === '') return new HeaderDecodeError(problem.message)
-  if (field === 'dtype') return new UnknownDTypeError(problem.message)
-  if (field === 'codec') return new UnknownCodecError(problem.message)
-  if (field === 'shape' && problem.path !== 'header.shape') return new BadShapeError(problem.message)
-  return new HeaderFieldError(problem.message)
+function headerError({ keys, message }: FieldProblem): WireError {
+  const [field] = keys
+  if (field === undefined) return new HeaderDecodeError(message)
+  if (field === 'dtype') return new UnknownDTypeError(message)
+  if (field === 'codec') return new UnknownCodecError(message)
+  if (field === 'shape' && keys.length > 1) return new BadShapeError(message)
+  return new HeaderFieldError(message)
 }
 
 /**
  * Checks an untrusted decoded header completely: types, version, dtype, codec and its meta, shape,
- * every limit, and that `bytes` is exactly what shape, dtype and codec imply. Returns a fresh object
- * (nothing of `raw` is kept), so a valid result can be trusted for allocation sizes.
+ * every limit, and that `bytes` is exactly what shape, dtype and codec imply. Returns the parsed copy
+ * (zod builds fresh objects and lists; nothing of `raw` is kept), so a valid result can be trusted
+ * for allocation sizes.
  */
 export function validateHeader(raw: unknown, limits: WireLimits = DEFAULT_LIMITS): TensorHeader {
-  checkWith(headerFields, raw, headerError, { root: 'header' })
-  const { v, job, step, mb, edge, dtype, codec, bytes } = raw
+  const header = parseWith(headerFields, raw, headerError, { root: 'header' })
+  const { v, job, step, mb, edge, dtype, shape, codec, bytes } = header
   if (v !== WIRE_VERSION) throw new UnsupportedVersionError(`header v ${v}, this build reads ${WIRE_VERSION}`)
   checkName(job, 'job', limits)
   checkName(edge, 'edge', limits)
-  const shape = checkShape(raw.shape, limits)
+  checkShape(shape, limits)
   const n = elementCount(shape)
-  const codecMeta = validateCodecMeta(codec, dtype, n, raw.codecMeta)
+  const codecMeta = validateCodecMeta(codec, dtype, n, header.codecMeta)
   if (bytes > limits.maxPayloadBytes) {
     throw new LimitExceededError(`payload of ${bytes} bytes is over the limit of ${limits.maxPayloadBytes}`)
   }
@@ -107,8 +108,8 @@ export function elementCount(shape: readonly number[]): number {
   return n
 }
 
-/** A copy of the shape, within the rank and element limits. */
-function checkShape(dims: readonly number[], limits: WireLimits): number[] {
+/** Checks that the shape is within the rank and element limits. */
+function checkShape(dims: readonly number[], limits: WireLimits): void {
   if (dims.length > limits.maxRank) {
     throw new LimitExceededError(`rank ${dims.length} is over the limit of ${limits.maxRank}`)
   }
@@ -120,7 +121,6 @@ function checkShape(dims: readonly number[], limits: WireLimits): number[] {
       throw new LimitExceededError(`shape has over ${limits.maxElements} elements (the limit)`)
     }
   }
-  return [...dims]
 }
 
 function checkName(value: string, field: string, limits: WireLimits): void {

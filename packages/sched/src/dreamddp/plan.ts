@@ -1,4 +1,4 @@
-import { checkSyncProblem } from '../validate.ts'
+import { parseSyncProblem } from '../validate.ts'
 import { solveExact } from './exact.ts'
 import { fillIn } from './fillin.ts'
 import { iterationWait, scheduleWaits, type SyncProblem, sum, timeline } from './model.ts'
@@ -39,8 +39,8 @@ export interface DreamPlanOptions {
 }
 
 /** Solves, fills in and evaluates a DreamDDP schedule. Forward time is not modelled (as published). */
-export function planDreamDdp(problem: SyncProblem, options: DreamPlanOptions = {}): DreamPlan {
-  checkSyncProblem(problem)
+export function planDreamDdp(input: SyncProblem, options: DreamPlanOptions = {}): DreamPlan {
+  const problem = parseSyncProblem(input)
   const solved = solveExact(problem, { maxStates: options.maxStates })
   const single = solved.iterationOfLayer.map((h) => [h])
   const iterations = options.fillIn === false ? single : fillIn(problem, single)
