@@ -1,28 +1,35 @@
 /**
- * The `atoll testnet` CLI as the root end-to-end tests run it: in a process of its own, with the
- * testnet's state in a temporary directory of the test's (ATOLL_TESTNET_DIR), never in /run.
+ * The `atoll testnet` CLI as the tests run it: in a process of its own, with the testnet's state in a
+ * scratch directory of the test file's (ATOLL_TESTNET_DIR), never in /run.
  */
 import assert from 'node:assert/strict'
 import type { SpawnSyncReturns } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { after } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { runScript } from './atoll.ts'
+import { runScript, scratchDir } from './atoll.ts'
 
 export interface TestnetCli {
-  /** the state directory: the test removes it when done */
+  /** the state directory; it goes when the test file is done */
   dir: string
   atoll(...args: string[]): SpawnSyncReturns<string>
 }
 
-export function testnetCli(prefix: string): TestnetCli {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  const env = { ...process.env, ATOLL_TESTNET_DIR: dir }
-  return {
-    dir,
-    atoll: (...args) => runScript('packages/cli/src/main.ts', args, env),
-  }
+/**
+ * `env` is added to the CLI's environment. When the test file is done, a testnet whose state is still
+ * in the directory (one this CLI brought up: a test skipped for someone else's testnet has none) is
+ * taken down, then the directory is removed.
+ */
+export function testnetCli(prefix: string, env: NodeJS.ProcessEnv = {}): TestnetCli {
+  // registered before scratchDir's removal of the directory, and hooks run in the order registered
+  after(() => {
+    if (existsSync(join(cli.dir, 'state.json'))) cli.atoll('testnet', 'down')
+  })
+  const dir = scratchDir(prefix)
+  const cliEnv = { ...process.env, ...env, ATOLL_TESTNET_DIR: dir }
+  const cli: TestnetCli = { dir, atoll: (...args) => runScript('packages/cli/src/main.ts', args, cliEnv) }
+  return cli
 }
 
 export interface KnownPeer {
