@@ -22,9 +22,6 @@ export const INT8_MAX_BLOCK = 1 << 16
 /** Elements drawn to estimate the top-k-sampled threshold: enough for ±3 % on k at 1 % of n. */
 export const TOPK_SAMPLE_SIZE = 1 << 14
 
-/** An index varint of a 32-bit index takes at most 5 bytes (7 bits each). */
-export const MAX_VARINT_BYTES = 5
-
 export interface WireLimits {
   /** largest msgpack header accepted, bytes (default 16 KiB) */
   maxHeaderBytes: number

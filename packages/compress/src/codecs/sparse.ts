@@ -1,5 +1,5 @@
+import { MAX_VARINT32_BYTES } from '@atoll/core'
 import { deflateSync, inflateSync } from 'fflate'
-import { MAX_VARINT_BYTES } from '../constants.ts'
 import { CorruptPayloadError, InvalidOptionError, SizeMismatchError } from '../errors.ts'
 import {
   type SparseIndexCoding,
@@ -39,7 +39,7 @@ export function encodeSparse(
   const index = options.index ?? 'varint'
   checkSparseInput(input.length, indices, count, values, index)
   const valueBytes = count * sparseValueBytes(values)
-  const buffer = new Uint8Array(valueBytes + count * MAX_VARINT_BYTES)
+  const buffer = new Uint8Array(valueBytes + count * MAX_VARINT32_BYTES)
   const kept = values === 'float32' ? new Float32Array(buffer.buffer, 0, count) : new Float32Array(count)
   for (let j = 0; j < count; j++) kept[j] = input[indices[j]]
   if (values === 'float16') float32ToHalfBits(kept, new Uint16Array(buffer.buffer, 0, count))

@@ -1,5 +1,4 @@
-import { readVarint, VarintError, writeVarint } from '@atoll/core'
-import { MAX_VARINT_BYTES } from '../constants.ts'
+import { MAX_VARINT32_BYTES, readVarint, VarintError, writeVarint } from '@atoll/core'
 import { SparseIndexError } from '../errors.ts'
 
 /**
@@ -34,7 +33,7 @@ export function readIndexVarints(bytes: Uint8Array, count: number, length: numbe
   let j = 0
   try {
     for (; j < count; j++) {
-      const gap = readVarint(bytes, at, bytes.length, MAX_VARINT_BYTES)
+      const gap = readVarint(bytes, at, bytes.length, MAX_VARINT32_BYTES)
       if (gap === 0) throw new SparseIndexError(`index ${j} repeats index ${prev}: indices must increase`)
       const index = prev + gap
       if (index >= length)

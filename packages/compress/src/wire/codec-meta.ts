@@ -1,5 +1,5 @@
-import { type DType, type FieldProblem, parseWith } from '@atoll/core'
-import { INT8_MAX_BLOCK, MAX_VARINT_BYTES } from '../constants.ts'
+import { type DType, type FieldProblem, MAX_VARINT32_BYTES, parseWith } from '@atoll/core'
+import { INT8_MAX_BLOCK } from '../constants.ts'
 import * as z from 'zod/mini'
 import { CodecMetaError } from '../errors.ts'
 import type { WireCodec } from './header.ts'
@@ -92,9 +92,9 @@ function checkSparseMeta(meta: SparseMeta, n: number): void {
   const { k, index, indexBytes, varintBytes } = meta
   if (k > n) throw new CodecMetaError(`sparse codecMeta.k ${k} is over the ${n} elements of the tensor`)
   // Each index is one varint of 1..5 bytes, so the varint stream length is bounded by k.
-  if (varintBytes < k || varintBytes > k * MAX_VARINT_BYTES) {
+  if (varintBytes < k || varintBytes > k * MAX_VARINT32_BYTES) {
     throw new CodecMetaError(
-      `sparse codecMeta.varintBytes ${varintBytes} is outside [${k}, ${k * MAX_VARINT_BYTES}] for k ${k}`,
+      `sparse codecMeta.varintBytes ${varintBytes} is outside [${k}, ${k * MAX_VARINT32_BYTES}] for k ${k}`,
     )
   }
   if (index === 'varint' && indexBytes !== varintBytes) {
