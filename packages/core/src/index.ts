@@ -32,7 +32,6 @@ export {
   DTYPES,
   float32,
   int64,
-  isDType,
   isFloat,
   numel,
   STORAGE,
@@ -47,8 +46,15 @@ export * from './ops/index.ts'
 export * from './graph/index.ts'
 // ONNX import/export (see src/onnx/index.ts)
 export * from './onnx/index.ts'
-// LEB128 varints: protobuf, WebAssembly and sparse index coding share these
-export * from './varint.ts'
+// LEB128 varints: WebAssembly (simd) and sparse index coding (compress) share these with ONNX I/O
+export {
+  MAX_VARINT32_BYTES,
+  MAX_VARINT64_BYTES,
+  readVarint,
+  VarintError,
+  writeSignedVarint,
+  writeVarint,
+} from './varint.ts'
 // safetensors read/write
 export { readSafetensors, SafetensorsError, type SafetensorsFile, writeSafetensors } from './safetensors.ts'
 // model builder layers and losses, model zoo (see src/builder/index.ts, src/zoo/index.ts)

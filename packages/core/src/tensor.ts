@@ -54,11 +54,6 @@ export const STORAGE: Readonly<Record<DType, StorageClass>> = {
   uint8: Uint8Array,
 }
 
-/** Whether `value` names one of DTYPES (a check for dtypes read from a file or the wire). */
-export function isDType(value: unknown): value is DType {
-  return typeof value === 'string' && (DTYPES as readonly string[]).includes(value)
-}
-
 export class TensorShapeError extends AtollError {}
 
 export function isFloat(dtype: DType): dtype is 'float32' | 'float16' | 'float64' {

@@ -1,9 +1,9 @@
 /**
  * LEB128 varints, the one copy in the repository: unsigned ones (protobuf's varints and lengths,
  * WebAssembly's u32 immediates and section sizes, compress's sparse index gaps) and signed ones
- * (WebAssembly's i32.const immediates). Writers take the output array and a position and return
- * the position after what they wrote; readers move a cursor past what they read. So a loop over
- * millions of sparse indices allocates nothing per element.
+ * (WebAssembly's i32.const immediates, which only Atoll writes). Writers take the output array and
+ * a position and return the position after what they wrote; readers move a cursor past what they
+ * read. So a loop over millions of sparse indices allocates nothing per element.
  */
 import { AtollError } from './errors.ts'
 
@@ -18,14 +18,14 @@ const MAX_EXACT_BYTES = 7
 export class VarintError extends AtollError {}
 
 /** A read position in a byte array; readers move `pos` past what they read. */
-export interface ByteCursor {
+interface ByteCursor {
   pos: number
 }
 
 /**
  * Writes `value`, an integer in [0, 2^53), as an unsigned varint at `out[pos]` and returns the
- * position after it. Not checked (hot loops call it per element): `out` must have room for
- * `varintLength(value)` bytes.
+ * position after it. Not checked (hot loops call it per element): `out` must have room for the
+ * varint (MAX_VARINT32_BYTES for a 32-bit value).
  */
 export function writeVarint(out: Uint8Array, pos: number, value: number): number {
   // bit operators work on 32 bits: larger values shift by dividing, in a function of their own so
@@ -73,13 +73,6 @@ export function writeSignedVarint(out: Uint8Array, pos: number, value: number): 
   }
 }
 
-/** Bytes `writeVarint(value)` takes. */
-export function varintLength(value: number): number {
-  let bytes = 1
-  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++
-  return bytes
-}
-
 /**
  * Reads the unsigned varint at `bytes[at.pos]`, of at most `maxBytes` bytes (at most 7, so that the
  * value is exact) before `end`, and moves `at.pos` past it. Throws VarintError, and leaves `at.pos`
@@ -120,15 +113,6 @@ export function readVarint64(bytes: Uint8Array, at: ByteCursor, end: number = by
     }
   }
   throw varintError(at.pos, end < at.pos + MAX_VARINT64_BYTES, MAX_VARINT64_BYTES)
-}
-
-/** Reads a signed varint of at most 5 bytes (an int32, as WebAssembly's s32) as readVarint does. */
-export function readSignedVarint(bytes: Uint8Array, at: ByteCursor, end: number = bytes.length): number {
-  const start = at.pos
-  const magnitude = readVarint(bytes, at, end)
-  const bits = 7 * (at.pos - start)
-  // bit 6 of the last byte is the sign: subtract 2^bits to sign-extend
-  return bytes[at.pos - 1] & 0x40 ? magnitude - 2 ** bits : magnitude
 }
 
 function varintError(start: number, endReached: boolean, maxBytes: number): VarintError {
