@@ -25,8 +25,14 @@ export class BackendUnavailableError extends AtollError {
   }
 }
 
-/** A GPU backend's device (GPU, driver, loader or provider library) is not on this machine; it was not started. */
+/** A GPU backend's hardware is not on this machine; the backend was not started. */
 export class DeviceAbsentError extends AtollError {}
+
+/**
+ * A GPU is on this machine, but not the software its backend loads (a GPU's Vulkan driver, the
+ * Vulkan loader, onnxruntime's CUDA provider); the backend was not started.
+ */
+export class DeviceSetupError extends AtollError {}
 
 /** A checkpoint directory that is missing, incomplete, or does not match the run it is loaded into. */
 export class CheckpointError extends AtollError {}

@@ -71,6 +71,7 @@ export {
   CheckpointError,
   DatasetError,
   DeviceAbsentError,
+  DeviceSetupError,
   NonFiniteGradientError,
   OptimizerConfigError,
   OptimizerStateError,

@@ -1,7 +1,7 @@
 /**
- * The WebGPU backend (onnxruntime-node's Dawn provider). Skipped only where no GPU adapter can exist
- * (no GPU, Vulkan driver or loader: see device.ts); where one can, a backend that does not start
- * fails these tests. ATOLL_REQUIRE_DEVICE=webgpu turns the skip into a failure.
+ * The WebGPU backend (onnxruntime-node's Dawn provider). Skipped only where there is no GPU (no
+ * device node: see device.ts); where there is one, a missing Vulkan driver or loader, or a backend
+ * that does not start, fails these tests. ATOLL_REQUIRE_DEVICE=webgpu turns the skip into a failure.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'

@@ -1,15 +1,23 @@
 /**
  * Whether the device a GPU backend needs is on this machine, decided from what the kernel and the
- * Vulkan loader expose, without starting the backend. Starting it is the wrong test for "is there a
- * GPU": where the device exists, a backend that fails to start is a defect to report, not a reason
- * to skip (Linux only; elsewhere init decides).
+ * Vulkan loader expose, without starting the backend. Two questions, kept apart: is the hardware
+ * here (a device node), and is the software its backend loads here (a GPU's Vulkan driver and the
+ * loader, or onnxruntime's CUDA provider). Only absent hardware is a reason for a GPU test to skip:
+ * where the GPU is, a missing driver or a backend that fails to start is a defect to report, not
+ * something to skip over (Linux only; elsewhere init decides).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 
-/** The device a backend needs: what was found for it, or the first piece that is missing. */
-export type DevicePresence = { present: true; found: string[] } | { present: false; missing: string }
+/** The device a backend needs: what was found for it, and the first piece that is missing. */
+export type DevicePresence =
+  /** the hardware and everything its backend loads */
+  | { status: 'ready'; found: string[] }
+  /** no such hardware here: nothing to start, nothing for a GPU test to prove */
+  | { status: 'absent'; missing: string }
+  /** the hardware, without the driver, loader or library its backend loads */
+  | { status: 'incomplete'; found: string[]; missing: string }
 
 /** Where to look: tests point `root` at a directory laid out like `/` and pass their own `env`. */
 export interface PresenceProbe {
@@ -28,6 +36,12 @@ const GPU_NODES: ReadonlyArray<{ dir: string; name: RegExp }> = [
   { dir: 'dev', name: /^dxg$/ },
 ]
 const NVIDIA_NODE = GPU_NODES[0]
+/**
+ * Vulkan drivers that render on the CPU (Mesa's lavapipe `lvp_icd.<arch>.json`, SwiftShader's
+ * `vk_swiftshader_icd.json`): Dawn would run on them, so counting them would let a "GPU" test pass
+ * without a GPU.
+ */
+const SOFTWARE_VULKAN = /^lvp_icd|swiftshader/
 /** Dawn (onnxruntime's WebGPU) loads the Vulkan loader by this name. */
 const VULKAN_LOADER = 'libvulkan.so.1'
 const LOADER_DIRS = [
@@ -39,44 +53,49 @@ const LOADER_DIRS = [
 ]
 const CUDA_PROVIDER = 'libonnxruntime_providers_cuda.so'
 
-/** WebGPU (Dawn over Vulkan) has an adapter where a GPU node, a Vulkan driver manifest and the loader exist. */
+/** WebGPU (Dawn over Vulkan) has a GPU adapter where a GPU node, a GPU's Vulkan driver manifest and the loader exist. */
 export function webgpuPresence(probe: PresenceProbe = {}): DevicePresence {
   const { root = '/', env = process.env, platform = process.platform } = probe
-  if (platform !== 'linux') return { present: true, found: [`not checked on ${platform}`] }
+  if (platform !== 'linux') return { status: 'ready', found: [`not checked on ${platform}`] }
   const nodes = GPU_NODES.flatMap((kind) => deviceNodes(root, kind))
   if (nodes.length === 0)
-    return { present: false, missing: 'no GPU device node (/dev/nvidia<N>, /dev/dri/renderD<N>, /dev/dxg)' }
-  const drivers = vulkanDrivers(root, env)
+    return { status: 'absent', missing: 'no GPU device node (/dev/nvidia<N>, /dev/dri/renderD<N>, /dev/dxg)' }
+  const manifests = vulkanDrivers(root, env)
+  const drivers = manifests.filter((m) => !SOFTWARE_VULKAN.test(basename(m)))
   if (drivers.length === 0) {
+    const software = manifests.length > 0 ? ` (only software renderers: ${manifests.join(', ')})` : ''
     return {
-      present: false,
-      missing: `${nodes.join(', ')} but no Vulkan driver manifest (ICD): install the GPU's Vulkan driver or set VK_DRIVER_FILES to its *_icd.json`,
+      status: 'incomplete',
+      found: nodes,
+      missing: `${nodes.join(', ')} but no GPU Vulkan driver manifest (ICD)${software}: install the GPU's Vulkan driver or set VK_DRIVER_FILES to its *_icd.json`,
     }
   }
   const loader = vulkanLoader(root, env)
   if (loader === undefined) {
     return {
-      present: false,
+      status: 'incomplete',
+      found: [...nodes, ...drivers],
       missing: `${nodes.join(', ')} but no Vulkan loader (${VULKAN_LOADER}): install libvulkan1`,
     }
   }
-  return { present: true, found: [...nodes, ...drivers, loader] }
+  return { status: 'ready', found: [...nodes, ...drivers, loader] }
 }
 
 /** CUDA needs an NVIDIA GPU and onnxruntime's CUDA provider library, which the offline install leaves out. */
 export function cudaPresence(probe: PresenceProbe = {}): DevicePresence {
   const { root = '/', platform = process.platform } = probe
-  if (platform !== 'linux') return { present: true, found: [`not checked on ${platform}`] }
+  if (platform !== 'linux') return { status: 'ready', found: [`not checked on ${platform}`] }
   const nodes = deviceNodes(root, NVIDIA_NODE)
-  if (nodes.length === 0) return { present: false, missing: 'no NVIDIA GPU (/dev/nvidia<N>)' }
+  if (nodes.length === 0) return { status: 'absent', missing: 'no NVIDIA GPU (/dev/nvidia<N>)' }
   const library = cudaProviderLibrary()
   if (!existsSync(library)) {
     return {
-      present: false,
+      status: 'incomplete',
+      found: nodes,
       missing: `${nodes.join(', ')} but ${library} is missing: install onnxruntime-node with --onnxruntime-node-install=cuda12 where its feed is reachable`,
     }
   }
-  return { present: true, found: [...nodes, library] }
+  return { status: 'ready', found: [...nodes, library] }
 }
 
 /** Where onnxruntime-node keeps its CUDA provider, beside the native binding, when installed for CUDA. */

@@ -1,4 +1,4 @@
-import { BackendUnavailableError, DeviceAbsentError } from '../errors.ts'
+import { BackendUnavailableError, DeviceAbsentError, DeviceSetupError } from '../errors.ts'
 import type { Backend } from './backend.ts'
 import type { DevicePresence } from './presence.ts'
 
@@ -21,9 +21,9 @@ export type BackendChoice = string
 
 /**
  * Backends by priority. `resolve` tries the chosen ones in order: a failed init falls through to the
- * next, and when all fail the error lists every one with its cause. A backend whose device is absent
- * is not started at all. Init results (success or failure) are remembered, as onnxruntime-common
- * does, so a probe runs once per process.
+ * next, and when all fail the error lists every one with its cause. A backend whose device is
+ * absent, or present without what the backend loads, is not started at all. Init results (success
+ * or failure) are remembered, as onnxruntime-common does, so a probe runs once per process.
  */
 export class BackendRegistry {
   private readonly providers = new Map<string, BackendProvider>()
@@ -66,10 +66,10 @@ export class BackendRegistry {
 
   /**
    * Whether the device of backend `name` is on this machine, without starting it: a test skips only
-   * where it is absent, and fails where it is present and the backend does not start.
+   * where its hardware is absent, and fails where it is present and the backend cannot start.
    */
   presence(name: string): DevicePresence {
-    return this.provider(name).presence?.() ?? { present: true, found: [] }
+    return this.provider(name).presence?.() ?? { status: 'ready', found: [] }
   }
 
   private provider(name: string): BackendProvider {
@@ -86,9 +86,9 @@ export class BackendRegistry {
     let pending = this.inits.get(name)
     if (pending === undefined) {
       const presence = this.presence(name)
-      pending = presence.present
-        ? this.provider(name).init()
-        : Promise.reject(new DeviceAbsentError(presence.missing))
+      if (presence.status === 'ready') pending = this.provider(name).init()
+      else if (presence.status === 'absent') pending = Promise.reject(new DeviceAbsentError(presence.missing))
+      else pending = Promise.reject(new DeviceSetupError(presence.missing))
       this.inits.set(name, pending)
     }
     return pending
