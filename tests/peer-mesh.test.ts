@@ -80,7 +80,11 @@ test('the peer id survives a restart with the same data directory', { timeout: 6
 test('bad flags are usage errors that name the flag (exit 2)', { timeout: 30_000 }, async () => {
   for (const [args, message] of [
     [['--device', 'tpu'], /--device: expected one of "auto", "cpu", "cuda", "webgpu", found "tpu"/],
-    [['--emulate-link', 'fast'], /--emulate-link 'fast'/],
+    [['--emulate-link', 'fast'], /--emulate-link: expected \[PEER=\]RATE\[,DELAYms\].*, found "fast"/],
+    [
+      ['--metrics-port', '0'],
+      /--metrics-port: expected PORT or HOST:PORT with PORT in \[1, 65535\], found "0"/,
+    ],
     [['--bootstrap', '/ip4/127.0.0.1/tcp/1'], /--bootstrap: expected a multiaddr ending in \/p2p\/<peer id>/],
   ] as const) {
     const r = await run(process.execPath, [atollMain, 'peer', ...args]).then(

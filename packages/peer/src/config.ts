@@ -77,6 +77,46 @@ const address = z.string().check(
 )
 const peerAddress = address.check(z.regex(/\/p2p\/\w+$/, { error: 'a multiaddr ending in /p2p/<peer id>' }))
 
+/** `9464` (loopback only) or `HOST:9464`; port 0 would be a random port nobody can find. */
+const metricsAddress = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    const m = /^(?:(.+):)?(\d{1,5})$/.exec(text)
+    const port = Number(m?.[2])
+    if (m !== null && port >= 1 && port <= 65535) return { host: m[1] ?? '127.0.0.1', port }
+    ctx.issues.push({ code: 'custom', input: text, message: 'PORT or HOST:PORT with PORT in [1, 65535]' })
+    return z.NEVER
+  }),
+)
+
+const RATE_UNITS: Record<string, number> = {
+  bit: 1 / 8,
+  kbit: 1e3 / 8,
+  mbit: 1e6 / 8,
+  gbit: 1e9 / 8,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+}
+const LINK_SPEC =
+  '[PEER=]RATE[,DELAYms], RATE > 0 in bit, kbit, mbit, gbit, b, kb, mb or gb per second (e.g. 100mbit,20ms)'
+
+/** `[PEER=]RATE[,DELAY]`: `100mbit`, `*=1gbit,20ms`, `12D3Koo…=2.5MB,80ms` (tc-style units). */
+const linkSpec = z.pipe(
+  z.string(),
+  z.transform((text, ctx): { peer: string; shape: LinkShape } => {
+    const m = /^(?:([^=]+)=)?([\d.]+)([a-z]+)(?:,([\d.]+)ms)?$/i.exec(text.trim())
+    const unit = m === null ? undefined : RATE_UNITS[m[3].toLowerCase()]
+    const rate = m === null || unit === undefined ? Number.NaN : Number(m[2]) * unit
+    const delayMs = m?.[4] === undefined ? 0 : Number(m[4])
+    if (rate > 0 && Number.isFinite(rate) && Number.isFinite(delayMs))
+      return { peer: m?.[1] ?? '*', shape: { rateBytesPerSecond: rate, delayMs } }
+    ctx.issues.push({ code: 'custom', input: text, message: LINK_SPEC })
+    return z.NEVER
+  }),
+)
+
 const peerOptions = z.object({
   dataDir: z.optional(z.string().check(z.minLength(1))),
   listen: z.optional(z.array(address)),
@@ -87,10 +127,10 @@ const peerOptions = z.object({
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   relay: z.optional(z.boolean()),
   mdns: z.optional(z.boolean()),
-  metricsPort: z.optional(z.string()),
+  metricsPort: z.optional(metricsAddress),
   logLevel: z.optional(z.enum(LOG_LEVELS)),
   probeSeconds: z.optional(z.number().check(z.gt(0), z.lte(60))),
-  links: z.optional(z.array(z.string())),
+  links: z.optional(z.array(linkSpec)),
   graceMs: z.optional(z.number().check(z.gte(0))),
 })
 
@@ -120,10 +160,10 @@ export function resolveConfig(options: PeerOptions = {}): PeerConfig {
     name: o.name ?? hostname(),
     relay: o.relay ?? false,
     mdns: o.mdns ?? false,
-    metrics: o.metricsPort === undefined ? undefined : parseHostPort(o.metricsPort),
+    metrics: o.metricsPort,
     logLevel: o.logLevel ?? 'info',
     probeSeconds: o.probeSeconds ?? 1,
-    links: (o.links ?? []).map(parseLinkSpec),
+    links: o.links ?? [],
     graceMs: o.graceMs ?? 10_000,
   }
 }
@@ -134,38 +174,4 @@ function list(values: string[] | undefined): string[] | undefined {
     ?.flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '')
-}
-
-/** `9464` (loopback only) or `HOST:9464`. */
-export function parseHostPort(value: string): { host: string; port: number } {
-  const m = /^(?:(.+):)?(\d{1,5})$/.exec(value)
-  const port = m === null ? Number.NaN : Number(m[2])
-  if (m === null || port > 65535)
-    throw new PeerConfigError(`--metrics-port must be PORT or HOST:PORT, got '${value}'`)
-  return { host: m[1] ?? '127.0.0.1', port }
-}
-
-const RATE_UNITS: Record<string, number> = {
-  bit: 1 / 8,
-  kbit: 1e3 / 8,
-  mbit: 1e6 / 8,
-  gbit: 1e9 / 8,
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-}
-
-/** `[PEER=]RATE[,DELAY]`: `100mbit`, `*=1gbit,20ms`, `12D3Koo…=2.5MB,80ms` (rates per second, tc-style units). */
-export function parseLinkSpec(spec: string): { peer: string; shape: LinkShape } {
-  const m = /^(?:([^=]+)=)?([\d.]+)([a-z]+)(?:,([\d.]+)ms)?$/i.exec(spec.trim())
-  const unit = m === null ? undefined : RATE_UNITS[m[3].toLowerCase()]
-  const rate = m === null || unit === undefined ? Number.NaN : Number(m[2]) * unit
-  const delayMs = m?.[4] === undefined ? 0 : Number(m[4])
-  if (!(rate > 0) || !Number.isFinite(rate) || !Number.isFinite(delayMs)) {
-    throw new PeerConfigError(
-      `--emulate-link '${spec}' must look like [PEER=]RATE[,DELAYms] with RATE in bit|kbit|mbit|gbit|b|kb|mb|gb, e.g. 100mbit,20ms`,
-    )
-  }
-  return { peer: m?.[1] ?? '*', shape: { rateBytesPerSecond: rate, delayMs } }
 }

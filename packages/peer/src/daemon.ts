@@ -3,21 +3,17 @@
  * metrics. Jobs plug in later through `mesh`; today a tensor sent to the `atoll/echo` job is sent back
  * to its sender unchanged, so any peer can check a round trip end to end (like ping, for tensors).
  */
-import { rmSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
-import { join } from 'node:path'
 import { AtollMesh, createNode, type IncomingTensor, listenAddresses, loadIdentity } from '@atoll/net'
 import { type Logger, pino } from 'pino'
 import { capabilityReport } from './capabilities.ts'
 import type { PeerConfig } from './config.ts'
 import { Membership } from './membership.ts'
 import { PeerMetrics } from './metrics.ts'
-import type { DaemonState } from './query.ts'
 import { type CapabilityReport, capabilitiesMethod, peersMethod } from './rpc.ts'
+import { type DaemonState, removeDaemonState, writeDaemonState } from './state.ts'
 
 export const ECHO_JOB = 'atoll/echo'
-/** Written to the data dir while running, so `atoll peers` finds the daemon without an address. */
-export const STATE_FILE = 'peer.json'
 
 export class PeerDaemon {
   readonly mesh: AtollMesh
@@ -104,7 +100,7 @@ export class PeerDaemon {
       pid: process.pid,
       metrics: this.metricsUrl,
     }
-    writeFileSync(join(config.dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 })
+    writeDaemonState(config.dataDir, state)
     log.info({ ...state, device: this.capabilities.device, flops: this.capabilities.flops }, 'peer started')
   }
 
@@ -125,15 +121,17 @@ export class PeerDaemon {
   }
 
   /**
-   * Stops accepting work, lets transfers in flight finish for up to the grace period, aborts the rest,
-   * closes the node and the metrics server, and removes the state file.
+   * Stops probing (the probe in hand is cut short and its floor given back), stops accepting work, lets
+   * transfers in flight finish for up to the grace period, aborts the rest, closes the node and the
+   * metrics server, and removes the state file.
    */
   async stop(): Promise<void> {
     this.log.info({ inFlight: this.mesh.tensors.inFlight }, 'stopping')
-    this.membership.stop()
+    // first: a probe in hand would otherwise keep the other daemons' floors until its lease ran out
+    await this.membership.stop()
     const drained = await this.mesh.stop(this.config.graceMs)
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
-    rmSync(join(this.config.dataDir, STATE_FILE), { force: true })
+    removeDaemonState(this.config.dataDir)
     this.log.info({ drained }, 'peer stopped')
   }
 }

@@ -19,11 +19,9 @@ export {
   defaultDataDir,
   type PeerConfig,
   type PeerOptions,
-  parseHostPort,
-  parseLinkSpec,
   resolveConfig,
 } from './config.ts'
-export { createLogger, ECHO_JOB, PeerDaemon, STATE_FILE } from './daemon.ts'
+export { createLogger, ECHO_JOB, PeerDaemon } from './daemon.ts'
 export { DaemonStateError, DeviceUnavailableError, PeerConfigError } from './errors.ts'
 export { PeerMetrics } from './metrics.ts'
 export {
@@ -34,4 +32,5 @@ export {
   type PeersAnswer,
   peersMethod,
 } from './rpc.ts'
-export { type DaemonState, daemonAddresses, daemonState, queryPeers, readDaemonState } from './query.ts'
+export { daemonAddresses, queryPeers } from './query.ts'
+export { type DaemonState, readDaemonState, STATE_FILE } from './state.ts'

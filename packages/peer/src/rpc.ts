@@ -15,13 +15,13 @@ const countOf = (min: number) => z.int().check(z.gte(min))
 const name = text(256)
 const addresses = list(text(1024), 64)
 
-export const deviceInfo = z.object({
+const deviceInfo = z.object({
   kind: text(32),
   available: z.boolean(),
   detail: text(1024),
 })
 
-export const capabilityReport = z.object({
+const capabilityReport = z.object({
   peerId: name,
   name,
   /** the execution provider this peer computes on */
@@ -40,7 +40,7 @@ export const capabilityReport = z.object({
 export type CapabilityReport = z.infer<typeof capabilityReport>
 export type DeviceInfo = z.infer<typeof deviceInfo>
 
-export const peerSummary = z.object({
+const peerSummary = z.object({
   peerId: name,
   name: z.optional(name),
   addresses,

@@ -1,25 +1,35 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as ort from 'onnxruntime-node'
-import { chooseDevice, matmulModel, parseHostPort, parseLinkSpec, resolveConfig } from '../src/index.ts'
+import { chooseDevice, matmulModel, resolveConfig } from '../src/index.ts'
 
-test('link specs parse tc-style rates and optional delays', () => {
-  assert.deepEqual(parseLinkSpec('100mbit'), { peer: '*', shape: { rateBytesPerSecond: 12.5e6, delayMs: 0 } })
-  assert.deepEqual(parseLinkSpec('12D3KooWabc=1gbit,20ms'), {
-    peer: '12D3KooWabc',
-    shape: { rateBytesPerSecond: 125e6, delayMs: 20 },
-  })
-  assert.deepEqual(parseLinkSpec('*=2.5MB,80ms').shape, { rateBytesPerSecond: 2.5e6, delayMs: 80 })
-  for (const bad of ['', 'fast', '100', '100furlongs', '0mbit', '10mbit,ms', '10mbit,20s']) {
-    assert.throws(() => parseLinkSpec(bad), { name: 'PeerConfigError' }, bad)
+test('link specs parse tc-style rates and optional delays, and a bad one names the flag', () => {
+  const links = (...specs: string[]) => resolveConfig({ links: specs }).links
+  assert.deepEqual(links('100mbit', '12D3KooWabc=1gbit,20ms', '*=2.5MB,80ms'), [
+    { peer: '*', shape: { rateBytesPerSecond: 12.5e6, delayMs: 0 } },
+    { peer: '12D3KooWabc', shape: { rateBytesPerSecond: 125e6, delayMs: 20 } },
+    { peer: '*', shape: { rateBytesPerSecond: 2.5e6, delayMs: 80 } },
+  ])
+  for (const bad of ['', 'fast', '100', '100furlongs', '0mbit', '10mbit,ms', '10mbit,20s', '1e999gbit']) {
+    assert.throws(() => links('1mbit', bad), {
+      name: 'PeerConfigError',
+      message: `--emulate-link: expected [PEER=]RATE[,DELAYms], RATE > 0 in bit, kbit, mbit, gbit, b, kb, mb or gb per second (e.g. 100mbit,20ms), found ${JSON.stringify(bad)}`,
+    })
   }
 })
 
-test('the metrics address is PORT (loopback) or HOST:PORT', () => {
-  assert.deepEqual(parseHostPort('9464'), { host: '127.0.0.1', port: 9464 })
-  assert.deepEqual(parseHostPort('0.0.0.0:9464'), { host: '0.0.0.0', port: 9464 })
-  assert.throws(() => parseHostPort('99999'), { name: 'PeerConfigError' })
-  assert.throws(() => parseHostPort('web'), { name: 'PeerConfigError' })
+test('the metrics address is PORT (loopback) or HOST:PORT, with a port someone can find', () => {
+  const metrics = (metricsPort: string) => resolveConfig({ metricsPort }).metrics
+  assert.deepEqual(metrics('9464'), { host: '127.0.0.1', port: 9464 })
+  assert.deepEqual(metrics('0.0.0.0:9464'), { host: '0.0.0.0', port: 9464 })
+  assert.equal(resolveConfig({}).metrics, undefined)
+  // port 0 would be a random port that nobody can find
+  for (const bad of ['0', '0.0.0.0:0', '99999', 'web', ':9464', '']) {
+    assert.throws(() => metrics(bad), {
+      name: 'PeerConfigError',
+      message: `--metrics-port: expected PORT or HOST:PORT with PORT in [1, 65535], found ${JSON.stringify(bad)}`,
+    })
+  }
 })
 
 test('configuration is validated field by field, with the flag named', () => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { daemonAddresses, readDaemonState, STATE_FILE } from '../src/index.ts'
+import { removeDaemonState, writeDaemonState } from '../src/state.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'atoll-peer-state-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -19,6 +20,16 @@ test('the daemon state file gives its addresses, the local ones first', () => {
   writeFileSync(join(dir, STATE_FILE), JSON.stringify(state))
   assert.deepEqual(readDaemonState(dir), state)
   assert.deepEqual(daemonAddresses(dir), [...state.listen, ...state.addresses])
+})
+
+test('the daemon writes its state for its owner only, and removes it when it stops', () => {
+  const own = mkdtempSync(join(dir, 'own-'))
+  writeDaemonState(own, { ...state, metrics: 'http://127.0.0.1:9464/metrics' })
+  assert.equal(statSync(join(own, STATE_FILE)).mode & 0o777, 0o600)
+  assert.deepEqual(readDaemonState(own), { ...state, metrics: 'http://127.0.0.1:9464/metrics' })
+  removeDaemonState(own)
+  assert.equal(existsSync(join(own, STATE_FILE)), false)
+  removeDaemonState(own) // a second stop finds nothing to remove, and says nothing
 })
 
 test('no state file means no daemon there; a corrupt or foreign one names the file and field', () => {
