@@ -1,20 +1,22 @@
 /**
  * `atoll plan dreamddp` and `atoll plan fence` end to end, as processes: on the published DreamDDP
- * profiles (sched's test fixtures), on generated peer and link files, and on bad input.
+ * profiles (shipped with sched), on generated peer and link files, and on bad input.
  */
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import {
   parseLayerTimes,
+  PUBLISHED_PROFILES,
   parseReferenceSchedule,
   scheduleWaits,
   syncProblem,
 } from '../packages/sched/src/index.ts'
 import { atoll, repoRoot, scratchDir } from './helpers/atoll.ts'
 
-const profiles = join(repoRoot, 'packages/sched/test/fixtures/dreamddp-profiles')
+const profiles = fileURLToPath(PUBLISHED_PROFILES)
 const work = scratchDir('atoll-plan-')
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'))
 

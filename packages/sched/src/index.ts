@@ -83,6 +83,7 @@ export {
   syncBaselines,
 } from './dreamddp/plan.ts'
 export { type LayerTimes, parseLayerTimes, parseReferenceSchedule, syncProblem } from './dreamddp/profile.ts'
+export { PUBLISHED_PROFILES } from './dreamddp/published.ts'
 export { type StageSyncInput, stageSyncPlan } from './dreamddp/stage-sync.ts'
 export {
   CyclicGraphError,

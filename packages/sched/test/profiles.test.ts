@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import {
   parseLayerTimes,
   parseReferenceSchedule,
+  PUBLISHED_PROFILES,
   planDreamDdp,
   scheduleWaits,
   solveContiguous,
@@ -12,7 +13,7 @@ import {
 import { sum, timeline } from '../src/dreamddp/model.ts'
 
 /** The published DreamDDP profiles (see the README beside them for where they come from). */
-const root = new URL('./fixtures/dreamddp-profiles/', import.meta.url)
+const root = PUBLISHED_PROFILES
 const profiles = readdirSync(root).filter((d) => !d.endsWith('.md'))
 const read = (dir: string, file: string) => readFileSync(new URL(`${dir}/${file}`, root), 'utf8')
 

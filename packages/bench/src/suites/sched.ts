@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import {
   parseLayerTimes,
+  PUBLISHED_PROFILES,
   parseReferenceSchedule,
   planDreamDdp,
   planEven,
@@ -24,8 +25,6 @@ const MICRO_BATCHES = 8
 const HEADLINE_FLOPS = 1e12
 const SWEEP_FLOPS = [2e11, 1e12, 1e13, 5e13]
 const PEER_MEMORY = 32e9
-/** The published profiles, kept as sched's test fixtures so that a plain clone has them. */
-const PROFILES = new URL('../../../sched/test/fixtures/dreamddp-profiles/', import.meta.url)
 /** --quick solves only these (each well under a second) */
 const QUICK_PROFILES = ['gpt2-8w-10gbit', 'llama2-124M-16w-1gbit']
 
@@ -106,12 +105,12 @@ function dreamddp(
   targets: Record<string, string>,
   log: (m: string) => void,
 ): Record<string, unknown> {
-  const dirs = readdirSync(PROFILES).filter(
+  const dirs = readdirSync(PUBLISHED_PROFILES).filter(
     (d) => !d.endsWith('.md') && (!quick || QUICK_PROFILES.includes(d)),
   )
   const rows: Record<string, unknown> = {}
   for (const dir of dirs) {
-    const read = (f: string) => readFileSync(new URL(`${dir}/${f}`, PROFILES), 'utf8')
+    const read = (f: string) => readFileSync(new URL(`${dir}/${f}`, PUBLISHED_PROFILES), 'utf8')
     const ref = JSON.parse(read('reference-schedule.json'))
     const problem = syncProblem(parseLayerTimes(read('bp.json')), parseLayerTimes(read('comm.json')), ref.H)
     const refWait = scheduleWaits(parseReferenceSchedule(ref, problem), problem).reduce((a, b) => a + b, 0)
