@@ -1,7 +1,9 @@
 /**
- * Messages read as tables: each message type lists, by field number, how a field's value is read
- * and where it goes, and one loop (readMessage) dispatches every field it meets and skips the
- * fields Atoll does not use. A field with the wrong wire type is an error that names it.
+ * Messages read as tables: each message type lists, by field number, the field's name in
+ * onnx.proto, how its value is read and where it goes (the key of the plain object in proto.ts),
+ * and one loop (readMessage) dispatches every field it meets and skips the fields Atoll does not
+ * use. A field with the wrong wire type is an error that names it as onnx.proto does:
+ * `ModelProto.ir_version: expected wire type varint, found length-delimited`.
  */
 import { type ProtoReader, WIRE_LEN } from './wire.ts'
 
@@ -21,57 +23,60 @@ export function readMessage<M>(reader: ProtoReader, type: string, message: M, fi
   while (!reader.done()) {
     const { field, wire } = reader.tag()
     const read = fields[field]
-    if (read === undefined) reader.skip(wire)
+    if (read === undefined) reader.skip(wire, type, field)
     else read(reader, message, wire, type)
   }
   return message
 }
 
-/** A singular field of wire type `wire`, read by `read` into `m[key]`. */
+/** Singular field `name` of wire type `wire`, read by `read` into `m[key]`. */
 export function one<M, K extends keyof M & string>(
+  name: string,
   key: K,
   wire: number,
   read: (r: ProtoReader) => M[K],
 ): FieldReader<M> {
   return (r, m, found, type) => {
-    r.expect(found, wire, type, key)
+    r.expect(found, wire, type, name)
     m[key] = read(r)
   }
 }
 
-/** A repeated length-delimited field (strings, bytes, messages): one element per occurrence. */
+/** Repeated length-delimited field `name` (strings, bytes, messages): one element per occurrence. */
 export function each<M, K extends ListKey<M>>(
+  name: string,
   key: K,
   read: (r: ProtoReader) => Element<M, K>,
 ): FieldReader<M> {
   return (r, m, found, type) => {
-    r.expect(found, WIRE_LEN, type, key)
+    r.expect(found, WIRE_LEN, type, name)
     ;(m[key] as Element<M, K>[]).push(read(r))
   }
 }
 
-/** A repeated scalar of wire type `wire`, packed or one element per occurrence. */
+/** Repeated scalar field `name` of wire type `wire`, packed or one element per occurrence. */
 export function scalars<M, K extends ListKey<M>>(
+  name: string,
   key: K,
   wire: number,
   read: (r: ProtoReader) => Element<M, K>,
 ): FieldReader<M> {
-  return (r, m, found) => r.repeated(found, wire, read, m[key] as Element<M, K>[])
+  return (r, m, found, type) => r.repeated(found, wire, read, m[key] as Element<M, K>[], type, name)
 }
 
-/** A sub-message whose fields (`fields` of message type `subtype`) land on the parent itself. */
-export function flattened<M>(key: string, subtype: string, fields: MessageFields<M>): FieldReader<M> {
+/** Sub-message field `name` whose fields (`fields` of message type `subtype`) land on the parent itself. */
+export function flattened<M>(name: string, subtype: string, fields: MessageFields<M>): FieldReader<M> {
   return (r, m, found, type) => {
-    r.expect(found, WIRE_LEN, type, key)
+    r.expect(found, WIRE_LEN, type, name)
     readMessage(r.message(), subtype, m, fields)
   }
 }
 
-/** A field Atoll does not read but counts (functions, sparse initializers), to refuse it later. */
-export function counted<M, K extends CountKey<M>>(key: K): FieldReader<M> {
-  return (r, m, found) => {
+/** Field `name`, which Atoll does not read but counts (functions, sparse initializers), to refuse it later. */
+export function counted<M, K extends CountKey<M>>(name: string, key: K): FieldReader<M> {
+  return (r, m, found, type) => {
     m[key] = ((m[key] as number) + 1) as M[K]
-    r.skip(found)
+    r.skip(found, type, name)
   }
 }
 

@@ -12,6 +12,14 @@ export const WIRE_I64 = 1
 export const WIRE_LEN = 2
 export const WIRE_I32 = 5
 
+/** The wire types as protobuf's encoding guide names them; 3 and 4 are proto2 groups, 6 and 7 none. */
+const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'group start', 'group end', '32-bit']
+
+/** A wire type in words, for errors: `varint`, `length-delimited`… (the number if it is none). */
+export function wireName(wire: number): string {
+  return WIRE_NAMES[wire] ?? String(wire)
+}
+
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** Reads one message's fields in order; `end` bounds the message inside a larger buffer. */
@@ -103,29 +111,52 @@ export class ProtoReader {
     return new ProtoReader(this.bytes, s, e)
   }
 
-  /** A repeated scalar field, packed (wire LEN) or one element at a time; `one` reads one element. */
-  repeated<T>(wire: number, scalarWire: number, one: (r: ProtoReader) => T, out: T[]): void {
+  /**
+   * A repeated scalar field, packed (wire LEN) or one element at a time; `one` reads one element.
+   * `message` and `field` name it in errors (`TensorProto.dims`).
+   */
+  repeated<T>(
+    wire: number,
+    scalarWire: number,
+    one: (r: ProtoReader) => T,
+    out: T[],
+    message: string,
+    field: string,
+  ): void {
     if (wire === WIRE_LEN && scalarWire !== WIRE_LEN) {
       const sub = this.message()
       while (!sub.done()) out.push(one(sub))
     } else if (wire === scalarWire) {
       out.push(one(this))
     } else {
-      throw new OnnxDecodeError(`wire type ${wire} where wire type ${scalarWire} was expected`)
+      const expected = `${wireName(scalarWire)} (or length-delimited, packed)`
+      throw new OnnxDecodeError(
+        `${message}.${field}: expected wire type ${expected}, found ${wireName(wire)}`,
+      )
     }
   }
 
-  /** Checks that field `field` of a `message` has the wire type its schema says. */
+  /**
+   * Checks that field `field` of a `message` has the wire type its schema says; names are
+   * onnx.proto's (`ModelProto`, `ir_version`), passed apart so that no string is built per field.
+   */
   expect(wire: number, want: number, message: string, field: string): void {
-    if (wire !== want) throw new OnnxDecodeError(`${message}.${field}: wire type ${wire}, expected ${want}`)
+    if (wire !== want) {
+      const found = wireName(wire)
+      throw new OnnxDecodeError(`${message}.${field}: expected wire type ${wireName(want)}, found ${found}`)
+    }
   }
 
-  skip(wire: number): void {
+  /** Skips field `field` (a name, or the number of a field Atoll does not read) of a `message`. */
+  skip(wire: number, message: string, field: string | number): void {
     if (wire === WIRE_VARINT) this.varint()
     else if (wire === WIRE_I64) this.advance(8)
     else if (wire === WIRE_LEN) this.span()
     else if (wire === WIRE_I32) this.advance(4)
-    else throw new OnnxDecodeError(`unsupported wire type ${wire} before byte ${this.pos}`)
+    else {
+      const where = typeof field === 'number' ? `${message} field ${field}` : `${message}.${field}`
+      throw new OnnxDecodeError(`${where}: unsupported wire type ${wireName(wire)}`)
+    }
   }
 
   private advance(n: number): void {
