@@ -6,8 +6,9 @@ import { ATTR, type AttributeP, type GraphP } from './proto.ts'
 import { tensorFromProto, tensorToProto } from './tensors.ts'
 import { ProtoWriter } from './writer.ts'
 
+// `s` and `strings` are `bytes` in onnx.proto, so bytes that are not UTF-8 are legal there: they
+// are decoded leniently (U+FFFD) rather than refused as ProtoReader.string refuses a `string` field
 const utf8 = new TextDecoder('utf-8', { fatal: false })
-const utf8Encoder = new TextEncoder()
 
 /** The attribute's type; old exporters leave `type` unset, so it is inferred from the field set. */
 function typeOf(a: AttributeP): number {
@@ -65,7 +66,7 @@ export function attributeFromProto(
 
 type ValueOf<K extends Attribute['kind']> = Extract<Attribute, { kind: K }>['value']
 type WriteValue<V> = (w: ProtoWriter, field: number, value: V, graph: (g: Graph) => ProtoWriter) => void
-const text: WriteValue<string> = (w, field, value) => w.bytes(field, utf8Encoder.encode(value))
+const text: WriteValue<string> = (w, field, value) => w.string(field, value)
 const tensor: WriteValue<Tensor> = (w, field, value) => w.message(field, tensorToProto('', value))
 const subgraph: WriteValue<Graph> = (w, field, value, graph) => w.message(field, graph(value))
 /** A list kind repeats its field, one element each (numbers are packed instead). */
