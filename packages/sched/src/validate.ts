@@ -119,7 +119,7 @@ export function parseOpCosts(raw: unknown, field = 'ops'): OpCost[] {
 
 /**
  * The planners plan from this parsed copy, never from `input` itself, so the defaults apply. Half a
- * million links parse in about 0.3 s (zod/mini interprets each object); see docs/validation.md.
+ * million links parse in about 0.45 s (zod/mini interprets each object); see docs/validation.md.
  */
 export function parsePlanInput(input: unknown): ParsedPlanInput {
   return parseWith(planInput, input, fieldError)
