@@ -16,15 +16,8 @@ export { type CtrlHandler, type CtrlInit, type CtrlMethod, CtrlRpc, ctrlMethod }
 export * from './errors.ts'
 export { EmulatedLink, type LinkShape, LinkTable, TokenBucket } from './link.ts'
 export { AtollMesh, type MeshInit } from './mesh.ts'
-export { LinkProbe, type ProbeInit, type ProbeResult } from './probe.ts'
-export {
-  type AcquireOptions,
-  type FloorHold,
-  floorMethod,
-  MAX_FLOOR_MS,
-  MAX_RUN_SECONDS,
-  ProbeFloor,
-  probeRunMethod,
-} from './probe-floor.ts'
+export { LinkProbe, type ProbeInit, type ProbeResult, probeLimitMs } from './probe.ts'
+export { floorMethod, MAX_RUN_SECONDS, ProbeFloor, probeRunMethod } from './probe-floor.ts'
+export type { FloorHold } from './probe-hold.ts'
 export type { NetObserver, PeerTarget, ProtocolContext, ProtocolHost } from './protocol.ts'
 export { type SendOptions, type TensorInit, TensorTransport } from './tensor.ts'

@@ -2,8 +2,9 @@
  * @atoll/net: the libp2p mesh and Atoll's protocols. `/atoll/tensor/1` moves tensor messages (the wire
  * format of `@atoll/compress`) in ≤ 1 MiB frames with back-pressure, striped over several streams when
  * large; `/atoll/probe/1` measures RTT and bandwidth in about a second (ten round trips at least on a
- * long link), one probe at a time in the mesh for nodes that take the probe floor; `/atoll/ctrl/1` is a
- * schema-checked request/response RPC. Emulated links shape traffic per remote peer without root.
+ * long link), and no two probes overlap among nodes that take the probe floor and ask each other or a
+ * common peer (probe-floor.ts says what is and is not covered); `/atoll/ctrl/1` is a schema-checked
+ * request/response RPC. Emulated links shape traffic per remote peer without root.
  * Model-agnostic: it moves bytes with headers, never looks inside them.
  *
  * @example
@@ -33,16 +34,9 @@ export { AtollMesh, type MeshInit } from './mesh.ts'
 export { createNode, listenAddresses, type NodeOptions } from './node.ts'
 export { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 export type { Libp2p, PeerId, Stream } from '@libp2p/interface'
-export { LinkProbe, type ProbeInit, type ProbeResult } from './probe.ts'
-export {
-  type AcquireOptions,
-  type FloorHold,
-  floorMethod,
-  MAX_FLOOR_MS,
-  MAX_RUN_SECONDS,
-  ProbeFloor,
-  probeRunMethod,
-} from './probe-floor.ts'
+export { LinkProbe, type ProbeInit, type ProbeResult, probeLimitMs } from './probe.ts'
+export { floorMethod, MAX_RUN_SECONDS, ProbeFloor, probeRunMethod } from './probe-floor.ts'
+export type { FloorHold } from './probe-hold.ts'
 export type { NetObserver, PeerTarget, ProtocolContext, ProtocolHost } from './protocol.ts'
 export { stripeCount, stripeRange } from './stripe.ts'
 export { type SendOptions, type TensorInit, TensorTransport } from './tensor.ts'

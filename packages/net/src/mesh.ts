@@ -21,7 +21,7 @@ export class AtollMesh {
   readonly links = new LinkTable()
   readonly ctrl: CtrlRpc
   readonly probe: LinkProbe
-  /** Who may probe now: one probe at a time in the whole mesh (see probe-floor.ts). */
+  /** Who may probe now: no two probes at once among the nodes that take the floor (see probe-floor.ts). */
   readonly floor: ProbeFloor
   readonly tensors: TensorTransport
   readonly node: Libp2p

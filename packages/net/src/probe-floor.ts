@@ -1,30 +1,40 @@
 /**
- * One probe at a time in the whole mesh. Two probes that cross one shaped hop split it and each reads
- * about half of it; serialising probes per node and per server does not see two pairs of peers in the
- * same two sites (measured on geo3: daemons' start-up probes overlapping `status --measure` read the
- * 20 Mbit/s link as 16 and the 50 Mbit/s one as 40.6). So a node probes only while it holds the
- * *floor*: every peer it knows has granted it a lease, and grants no one else until it is released or
- * runs out. A node refuses the floor while it asks for it, holds it, or has granted it to another.
+ * One probe at a time among the nodes that take the probe floor. Two probes that cross one shaped hop
+ * split it and each reads about half of it; serialising probes per node and per server does not see two
+ * pairs of peers in the same two sites (measured on geo3: daemons' start-up probes overlapping `status
+ * --measure` read the 20 Mbit/s link as 16 and the 50 Mbit/s one as 40.6). So a node probes only while
+ * it holds the *floor*: every peer it asked (a daemon asks every peer it is connected to) has granted
+ * it a lease, and grants no one else until it is given back or runs out. A node refuses the floor while
+ * it asks for it, holds it, or has granted it to another.
+ *
+ * What that guarantees: two nodes that take the floor never probe at the same time when one asked the
+ * other, or both asked a common peer that answered. It does not cover a peer counted as granting
+ * because it could not be reached or does not serve the floor, two nodes that share no asked peer
+ * (on a mesh where daemons know each other, none), or probes run without the floor (`LinkProbe` used
+ * directly); the probe server's BUSY answer still keeps two probes off one receiver.
  *
  * A measurement (or a job's planning) asks with priority: a refused priority asker is next in line,
  * so background probes cannot starve it. It holds the floor for its whole run and has the daemons
  * probe for it with `atoll.probe.run`, which they do only for the holder of their floor; meanwhile
  * their background probes wait.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as z from 'zod/mini'
 import { type CtrlRpc, ctrlMethod } from './ctrl.ts'
-import { ProbeFloorError, SchemaError } from './errors.ts'
+import { CtrlRemoteError, ProbeFloorError } from './errors.ts'
 import type { LinkProbe } from './probe.ts'
+import { type FloorHold, Hold, leaseMs, MAX_FLOOR_MS, type Verdict } from './probe-hold.ts'
 import type { PeerTarget } from './protocol.ts'
 
-/** The longest lease: a holder that dies leaves its peers unable to probe for at most this long. */
-export const MAX_FLOOR_MS = 120_000
 /** `atoll.probe.run` probes for at most this budget, so its answer comes within the ctrl timeout. */
 export const MAX_RUN_SECONDS = 5
 /** How long a refused priority asker stays next in line without asking again. */
 const RESERVE_MS = 5_000
-/** A floor request gets this long: the floor is about not overlapping, not about waiting for the slow. */
+/**
+ * A floor request gets this long; a peer that answers later (a daemon busy probing a 1 Gbit/s link
+ * answers slowly) counts as refusing, and is asked again at the next attempt.
+ */
 const ASK_TIMEOUT_MS = 3_000
 /** Between attempts to take the floor, this long on average (randomised so that askers drift apart). */
 const RETRY_MS = 300
@@ -36,6 +46,9 @@ const MAX_BACKOFF_DOUBLINGS = 3
 
 const peerText = z.string().check(z.maxLength(1024))
 const nonNegative = z.number().check(z.gte(0))
+const probeTargetText = peerText.check(
+  z.refine(isProbeTarget, { error: 'a multiaddr (/ip4/…/p2p/…) or a peer id' }),
+)
 
 /** Asks for the floor for `ms` (0 gives it back); `priority` for a measurement or a job's planning. */
 export const floorMethod = ctrlMethod(
@@ -47,7 +60,7 @@ export const floorMethod = ctrlMethod(
 /** Has the called node probe `target` (a multiaddr or a peer id) for the holder of its floor. */
 export const probeRunMethod = ctrlMethod(
   'atoll.probe.run',
-  z.object({ target: peerText, seconds: z.number().check(z.gt(0), z.lte(MAX_RUN_SECONDS)) }),
+  z.object({ target: probeTargetText, seconds: z.number().check(z.gt(0), z.lte(MAX_RUN_SECONDS)) }),
   z.object({
     peer: peerText,
     rttMs: nonNegative,
@@ -58,20 +71,10 @@ export const probeRunMethod = ctrlMethod(
   }),
 )
 
-type FloorAnswer = z.output<typeof floorMethod.response>
-
 interface Lease {
   holder: string
   /** ms since the epoch */
   until: number
-}
-
-/** The floor this node holds over `peers`, until released. */
-export interface FloorHold {
-  peers: PeerTarget[]
-  /** Renews the lease on every peer (a long measurement renews before each link). */
-  extend(ms: number): Promise<void>
-  release(): Promise<void>
 }
 
 export interface AcquireOptions {
@@ -79,12 +82,15 @@ export interface AcquireOptions {
   priority?: boolean
   /** Keep asking for up to this long (default 0: one attempt). */
   waitMs?: number
+  /** Stops asking (a stopping daemon); a floor granted meanwhile is given back. */
+  signal?: AbortSignal
 }
 
 export class ProbeFloor {
   private grant: Lease | undefined
   private reserved: Lease | undefined
-  private own: 'idle' | 'asking' | 'holding' = 'idle'
+  /** What this node does with the floor itself; a hold counts until its give-back is done. */
+  private own: 'idle' | 'asking' | FloorHold = 'idle'
   private readonly waiters = new Set<() => void>()
   private readonly ctrl: CtrlRpc
   private readonly self: string
@@ -106,26 +112,28 @@ export class ProbeFloor {
     return this.blocking()?.holder
   }
 
-  /** Resolves once no other peer holds this node's floor or is next in line for it. */
-  async whenFree(): Promise<void> {
-    for (let lease = this.blocking(); lease !== undefined; lease = this.blocking()) {
+  /** Resolves once no other peer holds this node's floor or is next in line for it, or `signal` aborts. */
+  async whenFree(signal?: AbortSignal): Promise<void> {
+    for (let lease = this.blocking(); lease !== undefined && !signal?.aborted; lease = this.blocking()) {
       const until = lease.until
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer)
           this.waiters.delete(done)
+          signal?.removeEventListener('abort', done)
           resolve()
         }
         const timer = setTimeout(done, until - Date.now())
         timer.unref?.()
         this.waiters.add(done)
+        signal?.addEventListener('abort', done, { once: true })
       })
     }
   }
 
   /**
    * Asks every peer in `peers` for the floor for `ms`. Resolves to the hold once all granted it (a peer
-   * that cannot be reached, or does not know the floor, cannot object); otherwise gives back what it
+   * that cannot be reached, or does not serve the floor, cannot object); otherwise gives back what it
    * got and tries again until `waitMs` has passed, then resolves to undefined.
    */
   async acquire(
@@ -134,56 +142,77 @@ export class ProbeFloor {
     options: AcquireOptions = {},
   ): Promise<FloorHold | undefined> {
     const deadline = Date.now() + (options.waitMs ?? 0)
-    const params = { ms: Math.min(Math.round(ms), MAX_FLOOR_MS), priority: options.priority ?? false }
-    for (let refusals = 0; ; refusals++) {
+    const params = { ms: leaseMs(ms), priority: options.priority ?? false }
+    for (let refusals = 0; !options.signal?.aborted; refusals++) {
       if (this.own === 'idle' && this.blocking() === undefined) {
-        this.own = 'asking'
-        const answers = await Promise.all(peers.map((p) => this.ask(p, params)))
-        if (answers.every((a) => a.granted)) {
-          this.own = 'holding'
-          return this.hold(peers, params.priority)
-        }
-        await this.giveBack(peers.filter((_, k) => answers[k].granted))
-        this.own = 'idle'
-        this.wake()
+        const hold = await this.attempt(peers, params, options.signal)
+        if (hold !== undefined) return hold
       }
       // a priority asker is next in line already; it need not give way
       const doublings = params.priority ? 0 : Math.min(refusals, MAX_BACKOFF_DOUBLINGS)
       const pause = RETRY_MS * 2 ** doublings * (0.5 + Math.random())
       if (Date.now() + pause > deadline) return undefined
-      await new Promise((resolve) => setTimeout(resolve, pause))
+      await pauseFor(pause, options.signal)
     }
+    return undefined
   }
 
-  private hold(peers: PeerTarget[], priority: boolean): FloorHold {
-    return {
-      peers,
-      extend: async (ms) => {
-        const params = { ms: Math.min(Math.round(ms), MAX_FLOOR_MS), priority }
-        await Promise.all(peers.map((p) => this.ask(p, params)))
-      },
-      release: async () => {
-        await this.giveBack(peers)
-        this.own = 'idle'
-        this.wake()
-      },
+  /** Asks every peer once: the hold if all granted, else undefined once what was granted is given back. */
+  private async attempt(
+    peers: PeerTarget[],
+    params: { ms: number; priority: boolean },
+    signal: AbortSignal | undefined,
+  ): Promise<FloorHold | undefined> {
+    this.own = 'asking'
+    const askedAt = Date.now()
+    const verdicts = await Promise.all(peers.map((p) => this.ask(p, params)))
+    if (verdicts.every((v) => v.outcome === 'granted') && !signal?.aborted) {
+      const hold: FloorHold = new Hold(
+        {
+          peers,
+          renew: (ms) => Promise.all(peers.map((p) => this.ask(p, { ...params, ms }))),
+          giveBack: () => this.settle(hold, peers),
+        },
+        askedAt,
+        params.ms,
+      )
+      this.own = hold
+      return hold
     }
+    // a peer that refused kept this node next in line, if it asked with priority: not given back
+    await this.settle(
+      'asking',
+      peers.filter((_, k) => verdicts[k].outcome !== 'refused'),
+    )
+    return undefined
   }
 
-  private async ask(peer: PeerTarget, params: { ms: number; priority: boolean }): Promise<FloorAnswer> {
-    try {
-      return await this.ctrl.call(peer, floorMethod, params, { timeoutMs: ASK_TIMEOUT_MS })
-    } catch {
-      // unreachable, too slow or too old to know the floor: such a peer is not probing through our links
-      return { granted: true }
-    }
-  }
-
-  private async giveBack(peers: PeerTarget[]): Promise<void> {
+  /** Gives the floor back on `peers`, then, if this node still is in state `from`, lets it grant again. */
+  private async settle(from: 'asking' | FloorHold, peers: PeerTarget[]): Promise<void> {
     await Promise.all(peers.map((p) => this.ask(p, { ms: 0, priority: false })))
+    if (this.own === from) this.own = 'idle'
+    this.wake()
   }
 
-  private answer(from: string, ms: number, priority: boolean): FloorAnswer {
+  private async ask(peer: PeerTarget, params: { ms: number; priority: boolean }): Promise<Verdict> {
+    const name = String(peer)
+    try {
+      const answer = await this.ctrl.call(peer, floorMethod, params, { timeoutMs: ASK_TIMEOUT_MS })
+      if (answer.granted) return { peer: name, outcome: 'granted' }
+      return {
+        peer: name,
+        outcome: 'refused',
+        why: `its floor is held by ${answer.holder ?? 'another node'}`,
+      }
+    } catch (err) {
+      // a peer that cannot be reached, or does not serve the floor, probes nothing through our links
+      if (cannotObject(err as Error)) return { peer: name, outcome: 'granted' }
+      const e = err as Error
+      return { peer: name, outcome: 'failed', why: `${e.name}: ${e.message}` }
+    }
+  }
+
+  private answer(from: string, ms: number, priority: boolean): z.output<typeof floorMethod.response> {
     const now = Date.now()
     const grant = this.active(this.grant)
     if (ms === 0) {
@@ -220,14 +249,39 @@ export class ProbeFloor {
   }
 }
 
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+function pauseFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Whether a failed floor request means the peer cannot object: unreachable, or without the method. */
+function cannotObject(err: Error): boolean {
+  return (
+    err.name === 'PeerUnreachableError' ||
+    (err instanceof CtrlRemoteError && err.remoteName === 'UnknownMethodError')
+  )
+}
+
 /** A multiaddr (`/ip4/…/p2p/…`) or a peer id, as `atoll.probe.run` takes its target. */
-function probeTarget(target: string): PeerTarget {
-  if (!target.startsWith('/')) return target
+function isProbeTarget(target: string): boolean {
   try {
-    return multiaddr(target)
-  } catch (err) {
-    throw new SchemaError(
-      `${probeRunMethod.name} params.target: expected a multiaddr, found ${JSON.stringify(target)} (${(err as Error).message})`,
-    )
+    if (target.startsWith('/')) multiaddr(target)
+    else peerIdFromString(target)
+    return true
+  } catch {
+    return false
   }
+}
+
+/** `atoll.probe.run`'s target (checked by its schema) as something to dial. */
+function probeTarget(target: string): PeerTarget {
+  return target.startsWith('/') ? multiaddr(target) : target
 }

@@ -7,7 +7,8 @@
  * is sized from that estimate to fill the time budget (~1 s by default) and at least a few round trips,
  * so slow and fast links are both measured in about the same time. A node runs one probe at a time and
  * serves one at a time; the mesh as a whole runs one at a time where its nodes take the probe floor
- * first (probe-floor.ts). Results are cached with the time they were taken.
+ * first (probe-floor.ts). Results are cached with the time they were taken. Every probe ends within a
+ * limit that grows with its budget (`probeLimitMs`), so a peer that never answers cannot hold the queue.
  */
 import {
   DEFAULT_PROBE_SECONDS,
@@ -49,6 +50,21 @@ const TRUSTED_SHARE = 0.15
 const MIN_RTTS_PER_TRANSFER = 10
 /** How often a busy server (probed by another peer) is asked again before the probe gives up. */
 const BUSY_RETRIES = 6
+/**
+ * What a probe may take beyond twice its budget before it is abandoned: a dial, the echo rounds and the
+ * last transfer's ten round trips fit in it up to round trips of half a second (twice the budget covers
+ * a last transfer that runs past the budget).
+ */
+const LIMIT_BASE_MS = 15_000
+
+/**
+ * The longest a probe with a budget of `seconds` may take. A peer that accepts the stream and never
+ * answers holds this node's probe queue (and a daemon's probe floor, whose lease is this long) no
+ * longer than this.
+ */
+export function probeLimitMs(seconds: number): number {
+  return LIMIT_BASE_MS + 2 * seconds * 1000
+}
 
 export interface ProbeResult {
   peer: string
@@ -76,7 +92,7 @@ export class LinkProbe {
   private readonly cache = new Map<string, ProbeResult>()
   private readonly inFlight = new Map<string, Promise<ProbeResult>>()
   /** This node's probes run one after another: two at once would split its upload between them. */
-  private tail: Promise<unknown> = Promise.resolve()
+  private tail: Promise<void> = Promise.resolve()
   /** Which inbound probe stream may send transfers now (one peer's at a time). */
   private readonly gate: { holder: Channel | null } = { holder: null }
   private readonly seconds: number
@@ -106,8 +122,9 @@ export class LinkProbe {
 
   /**
    * Probes `peer` unless a result younger than `maxAgeMs` is cached; concurrent calls for one peer share
-   * one probe, and probes of different peers wait for each other (two at once would each measure half
-   * the link).
+   * one probe (and the first caller's signal), and probes of different peers wait for each other (two
+   * at once would each measure half the link). A probe ends within `probeLimitMs(seconds)` of its
+   * start, or when `signal` aborts, also while it waits for the probe in hand.
    */
   async probe(
     peer: PeerTarget,
@@ -115,15 +132,20 @@ export class LinkProbe {
   ): Promise<ProbeResult> {
     const key = peer.toString()
     const hit = this.cache.get(key)
-    const { maxAgeMs } = options
+    const { maxAgeMs, signal } = options
     if (hit !== undefined && maxAgeMs !== undefined && Date.now() - hit.measuredAt <= maxAgeMs) return hit
     const running = this.inFlight.get(key)
     if (running !== undefined) return running
     const seconds = options.seconds ?? this.seconds
-    const run = this.tail
-      .then(() => this.measure(peer, seconds, options.signal))
+    const before = this.tail
+    const run = turn(before, key, signal)
+      .then(() => this.bounded(peer, seconds, signal))
       .finally(() => this.inFlight.delete(key))
-    this.tail = run.catch(() => {})
+    // the next probe waits for this one, or, where this one left the queue early, for the one before
+    this.tail = run.then(
+      () => {},
+      () => before,
+    )
     this.inFlight.set(key, run)
     const result = await run
     this.cache.set(key, result)
@@ -131,7 +153,24 @@ export class LinkProbe {
     return result
   }
 
-  private async measure(target: PeerTarget, seconds: number, signal?: AbortSignal): Promise<ProbeResult> {
+  /** `measure` within its limit; past it, or once `signal` aborts, a ProbeFailedError that says which. */
+  private async bounded(target: PeerTarget, seconds: number, signal?: AbortSignal): Promise<ProbeResult> {
+    const limitMs = probeLimitMs(seconds)
+    const limit = AbortSignal.timeout(limitMs)
+    try {
+      return await this.measure(target, seconds, signal ? AbortSignal.any([signal, limit]) : limit)
+    } catch (err) {
+      if (signal?.aborted) throw cancelled(target.toString(), signal)
+      if (limit.aborted) {
+        throw new ProbeFailedError(
+          `probe of ${target} did not end within ${limitMs} ms (the limit of a ${seconds} s probe)`,
+        )
+      }
+      throw err
+    }
+  }
+
+  private async measure(target: PeerTarget, seconds: number, signal: AbortSignal): Promise<ProbeResult> {
     const started = performance.now()
     const ch = await openChannel(this.ctx, target, PROBE_PROTOCOL, { signal })
     try {
@@ -182,6 +221,25 @@ export class LinkProbe {
       throw new ProbeFailedError(`probe of ${ch.peer} failed: ${e.name}: ${e.message}`)
     }
   }
+}
+
+/** Resolves when `before` (the probe in hand) has ended; rejects if `signal` aborts first. */
+function turn(before: Promise<void>, peer: string, signal?: AbortSignal): Promise<void> {
+  if (signal === undefined) return before
+  return new Promise((resolve, reject) => {
+    const leave = () => reject(cancelled(peer, signal))
+    if (signal.aborted) return leave()
+    signal.addEventListener('abort', leave, { once: true })
+    void before.then(() => {
+      signal.removeEventListener('abort', leave)
+      resolve()
+    })
+  })
+}
+
+function cancelled(peer: string, signal: AbortSignal): ProbeFailedError {
+  const reason = signal.reason as Error | undefined
+  return new ProbeFailedError(`probe of ${peer} cancelled: ${reason?.name}: ${reason?.message}`)
 }
 
 /** The first transfer, asking again (after a random pause that grows) while another peer probes the server. */
