@@ -40,6 +40,12 @@ test('a bad header field raises the class callers branch on, naming the field, e
       'HeaderFieldError',
       'header.extra: expected one of the fields v, job, step, mb, edge, dtype, shape, codec, codecMeta, bytes, found an unknown field',
     ],
+    // a key that is no identifier is still a field of the header, not an undecodable header
+    [
+      { ...good, 'odd key': 1 },
+      'HeaderFieldError',
+      'header["odd key"]: expected one of the fields v, job, step, mb, edge, dtype, shape, codec, codecMeta, bytes, found an unknown field',
+    ],
     [
       { ...good, codec: 'int8', codecMeta: { block: 0 }, bytes: 30 },
       'CodecMetaError',
