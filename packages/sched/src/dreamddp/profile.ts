@@ -36,7 +36,7 @@ export function parseLayerTimes(text: string, file = 'layer times'): LayerTimes 
  * backward pass of the profile, as in the published model (its S-SGD time is Σ bp + Σ comm).
  */
 export function syncProblem(bp: LayerTimes, comm: LayerTimes, period: number): SyncProblem {
-  parseField(syncPeriod, period, 'period')
+  const H = parseField(syncPeriod, period, 'period')
   const commNames = Object.keys(comm)
   if (commNames.length === 0) throw new InvalidFieldError('comm', 'at least one synchronised layer', comm)
   const missing = commNames.filter((name) => !Object.hasOwn(bp, name))
@@ -59,7 +59,7 @@ export function syncProblem(bp: LayerTimes, comm: LayerTimes, period: number): S
     commOut.push(comm[name])
     pending = 0
   }
-  return { names, bp: bpOut, comm: commOut, tail: pending, period }
+  return { names, bp: bpOut, comm: commOut, tail: pending, period: H }
 }
 
 /**
