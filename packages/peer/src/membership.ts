@@ -1,11 +1,21 @@
 /**
  * The peers this daemon knows. A peer that speaks `/atoll/ctrl/1` (learnt from identify) is asked for its
  * capability report and its own peer list; peers on that list are dialled (peer exchange: three peers
- * that share one bootstrap address end up knowing each other). Each peer's link is probed once, and
- * again when the result gets old, each time holding the mesh's probe floor (@atoll/net): no other probe
- * runs anywhere in the mesh meanwhile, and none of ours while a measurement holds it.
+ * that share one bootstrap address end up knowing each other). A node that serves ctrl but no capability
+ * report (a measuring node, the echo tool) is not a peer and is not kept. Each peer's link is probed
+ * once, and again when the result gets old, each time holding the probe floor (@atoll/net) of every
+ * peer this daemon is connected to: no probe of another daemon that asks any of them overlaps it, and
+ * none of ours runs while a measurement holds the floor. A probe ends at the latest when its lease does.
  */
-import { type AtollMesh, CTRL_PROTOCOL, multiaddr, type PeerId } from '@atoll/net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  type AtollMesh,
+  CTRL_PROTOCOL,
+  CtrlRemoteError,
+  multiaddr,
+  type PeerId,
+  probeLimitMs,
+} from '@atoll/net'
 import type { Logger } from 'pino'
 import type { PeerMetrics } from './metrics.ts'
 import { type CapabilityReport, capabilitiesMethod, type PeerSummary, peersMethod } from './rpc.ts'
@@ -28,27 +38,22 @@ interface PeerRecord {
   learntAt?: number
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+/** Waits `ms`, or less if `signal` aborts; never keeps the process alive. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal, ref: false }).catch(() => {})
 }
 
 /** identify runs again on every protocol or address change; within this window a peer is not re-asked. */
 const RELEARN_MS = 30_000
-/**
- * The lease a background probe asks for: this, plus its budget times PROBE_LEASE_FACTOR (a probe takes
- * its budget plus a few round trips, or ten round trips on a long link). It is given back as soon as
- * the probe ends; the lease only bounds how long a daemon that dies mid-probe blocks the others.
- */
-const FLOOR_MS = 30_000
-const PROBE_LEASE_FACTOR = 2
 /** How long one turn keeps asking for the floor before the peer goes back to the end of the queue. */
 const FLOOR_WAIT_MS = 30_000
 
 export class Membership {
   private readonly records = new Map<string, PeerRecord>()
   private readonly queue: PeerId[] = []
-  private probing = false
-  private stopped = false
+  /** The probe loop while it runs; `stop` waits for it to give the floor back. */
+  private probing: Promise<void> | undefined
+  private readonly stopping = new AbortController()
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly mesh: AtollMesh
   private readonly log: Logger
@@ -71,8 +76,11 @@ export class Membership {
     node.addEventListener('peer:connect', () => this.metrics.peers.set(node.getPeers().length))
     node.addEventListener('peer:disconnect', (evt) => {
       this.metrics.peers.set(node.getPeers().length)
-      const rec = this.records.get(evt.detail.toString())
-      if (rec !== undefined) rec.connected = false
+      const id = evt.detail.toString()
+      const rec = this.records.get(id)
+      // one that never gave its report is forgotten: the next connection learns it afresh
+      if (rec?.capabilities === undefined) this.records.delete(id)
+      else rec.connected = false
     })
     // peers connected before this started (identify already done) are learnt from the peer store
     for (const peerId of node.getPeers()) {
@@ -89,9 +97,11 @@ export class Membership {
     this.timer.unref()
   }
 
-  stop(): void {
-    this.stopped = true
+  /** Stops probing: the probe in hand is cut short and its floor given back before this resolves. */
+  async stop(): Promise<void> {
     clearInterval(this.timer)
+    this.stopping.abort(new Error('the daemon is stopping'))
+    await this.probing
   }
 
   /**
@@ -125,20 +135,31 @@ export class Membership {
     if (fresh) return
     rec.learntAt = Date.now()
     try {
-      rec.capabilities = await this.mesh.ctrl.call(peerId, capabilitiesMethod, {})
+      const capabilities = await this.mesh.ctrl.call(peerId, capabilitiesMethod, {})
       const answer = await this.mesh.ctrl.call(peerId, peersMethod, {})
+      if (this.records.get(id) !== rec) return // it left meanwhile, before it was learnt
+      rec.capabilities = capabilities
       rec.addresses = answer.self.addresses
       rec.error = undefined
-      this.log.info({ peer: id, name: rec.capabilities.name, device: rec.capabilities.device }, 'peer joined')
+      this.log.info({ peer: id, name: capabilities.name, device: capabilities.device }, 'peer joined')
       for (const p of answer.peers) this.exchange(p)
       this.enqueueProbe(peerId)
     } catch (err) {
-      rec.error = `${(err as Error).name}: ${(err as Error).message}`
-      this.log.warn(
-        { peer: id, err: { name: (err as Error).name, message: (err as Error).message } },
-        'cannot learn peer',
-      )
+      this.unlearnt(rec, err as Error)
     }
+  }
+
+  /** A peer that could not be learnt: kept with the error, unless it is no daemon at all. */
+  private unlearnt(rec: PeerRecord, err: Error): void {
+    const id = rec.peerId.toString()
+    const fields = { peer: id, err: { name: err.name, message: err.message } }
+    if (err instanceof CtrlRemoteError && err.remoteName === 'UnknownMethodError') {
+      if (this.records.get(id) === rec && rec.capabilities === undefined) this.records.delete(id)
+      this.log.debug(fields, 'not a peer daemon (it serves no capability report)')
+      return
+    }
+    rec.error = `${err.name}: ${err.message}`
+    this.log.warn(fields, 'cannot learn peer')
   }
 
   /** Dials a peer another peer told us about, unless known already. */
@@ -167,54 +188,55 @@ export class Membership {
 
   private enqueueProbe(peerId: PeerId): void {
     if (!this.queue.some((q) => q.equals(peerId))) this.queue.push(peerId)
-    void this.drainProbes()
+    this.drainProbes()
   }
 
-  private async drainProbes(): Promise<void> {
-    if (this.probing) return
-    this.probing = true
-    try {
-      for (
-        let peerId = this.queue.shift();
-        peerId !== undefined && !this.stopped;
-        peerId = this.queue.shift()
-      ) {
-        if (!(await this.probeOnFloor(peerId))) this.queue.push(peerId)
-      }
-    } finally {
-      this.probing = false
+  private drainProbes(): void {
+    this.probing ??= this.probeQueue().finally(() => {
+      this.probing = undefined
+    })
+  }
+
+  private async probeQueue(): Promise<void> {
+    const { signal } = this.stopping
+    for (
+      let peerId = this.queue.shift();
+      peerId !== undefined && !signal.aborted;
+      peerId = this.queue.shift()
+    ) {
+      if (!(await this.probeOnFloor(peerId, signal))) this.queue.push(peerId)
     }
   }
 
   /** Probes `peerId` unless its result is fresh, holding the floor; false when the floor was not had. */
-  private async probeOnFloor(peerId: PeerId): Promise<boolean> {
+  private async probeOnFloor(peerId: PeerId, stopping: AbortSignal): Promise<boolean> {
     const id = peerId.toString()
     const last = this.mesh.probe.cached(id)
     if (last !== undefined && Date.now() - last.measuredAt <= this.options.reprobeMs / 2) return true
-    await this.mesh.floor.whenFree()
+    await this.mesh.floor.whenFree(stopping)
     // daemons that start together, or that one release frees together, would otherwise ask for the
     // floor at the same moment and refuse each other
-    await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()))
-    if (this.stopped) return true
+    await pause(this.options.probeSeconds * 1000 * (0.5 + 1.5 * Math.random()), stopping)
+    if (stopping.aborted) return true
     const peers = [...this.records.values()].filter((r) => r.connected).map((r) => r.peerId)
-    const leaseMs = FLOOR_MS + PROBE_LEASE_FACTOR * this.options.probeSeconds * 1000
-    const hold = await this.mesh.floor.acquire(peers, leaseMs, { waitMs: FLOOR_WAIT_MS })
+    // the lease is a probe's limit: a probe ends before its lease, even one of a peer that never answers
+    const leaseMs = probeLimitMs(this.options.probeSeconds)
+    const hold = await this.mesh.floor.acquire(peers, leaseMs, { waitMs: FLOOR_WAIT_MS, signal: stopping })
     if (hold === undefined) {
       this.log.debug({ peer: id, holder: this.mesh.floor.blockedBy() }, 'probe deferred: the floor is taken')
-      return false
+      return stopping.aborted
     }
     try {
-      const result = await this.mesh.probe.probe(peerId)
+      const result = await this.mesh.probe.probe(peerId, { signal: AbortSignal.any([hold.signal, stopping]) })
       this.metrics.probed(result)
       this.log.info(
         { peer: result.peer, rttMs: result.rttMs, bytesPerSecond: result.bytesPerSecond },
         'link probed',
       )
     } catch (err) {
-      this.log.warn(
-        { peer: id, err: { name: (err as Error).name, message: (err as Error).message } },
-        'probe failed',
-      )
+      const fields = { peer: id, err: { name: (err as Error).name, message: (err as Error).message } }
+      if (stopping.aborted) this.log.info(fields, 'probe cut short: the daemon is stopping')
+      else this.log.warn(fields, 'probe failed')
     } finally {
       await hold.release()
     }
