@@ -3,11 +3,12 @@
  * from an image assembled from local files, shape their own links with tc, find each other through
  * the first peer, exchange tensors over the shaped links, and come down leaving nothing behind.
  * Skipped when not root. Installs docker.io and starts dockerd when they are missing, like the CLI;
- * stops the dockerd it started (by pid) and puts back what it changed on the host (helpers/docker-host.ts).
+ * stops the dockerd it started (by pid) and puts back what starting it changed; helpers/docker-host.ts
+ * says exactly what is put back and what stays.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import {
@@ -20,8 +21,6 @@ import {
 import { dockerHostBefore, restoreDockerHost } from './helpers/docker-host.ts'
 import { pollPeers, testnetCli } from './helpers/testnet.ts'
 
-const cli = testnetCli('atoll-testnet-docker-')
-const { dir, atoll } = cli
 const TOLERANCE = 0.1
 const PROBE_HIGH = 0.25
 const topology = `
@@ -50,13 +49,17 @@ const skip = !isRoot()
     : false
 // Taken before anything starts: what the test changes on the host is put back when it ends.
 const host = skip === false ? dockerHostBefore() : undefined
+const cli = testnetCli('atoll-testnet-docker-', host && { ATOLL_TESTNET_IMAGE: host.imageRepo })
+const { dir, atoll } = cli
 
+// After testnetCli's own hook (the CLI's `down` of the testnet in its state): this one finds the
+// containers by their label (also after a crash before the state was written, or a CLI that does not
+// start), in this process, then stops dockerd.
 after(async () => {
   if (host !== undefined) {
-    atoll('testnet', 'down', '--backend', 'docker')
+    await dockerBackend.down()
     await restoreDockerHost(host)
   }
-  rmSync(dir, { recursive: true, force: true })
 })
 
 test('three containers: up, find each other, exchange tensors over shaped links, down', {

@@ -17,26 +17,27 @@ import {
   APP_DIR,
   CONTAINER_ENTRY,
   dependencyEntries,
-  IMAGE_REPO,
+  imageRepo,
   nativeFiles,
   repoRoot,
   SYSTEM_BINARIES,
   sharedLibraries,
   TAR_EXCLUDES,
+  WORKSPACE_DIRS,
   withLinkTargets,
+  workspaceMembers,
 } from './docker-image.ts'
 import { CommandFailedError } from './errors.ts'
 import { run, tryRun } from './sh.ts'
 
 /** What goes into the image from the workspace (besides the dependency entries). */
 function appPaths(): string[] {
-  const pkgs = readdirSync(join(repoRoot, 'packages')).filter((p) =>
-    existsSync(join(repoRoot, 'packages', p, 'package.json')),
-  )
   return [
     'package.json',
     'testnet',
-    ...pkgs.flatMap((p) => ['package.json', 'src', 'node_modules'].map((f) => `packages/${p}/${f}`)),
+    ...workspaceMembers().flatMap((member) =>
+      ['package.json', 'src', 'node_modules'].map((f) => `${member}/${f}`),
+    ),
   ].filter((p) => existsSync(join(repoRoot, p)))
 }
 
@@ -86,7 +87,7 @@ function transforms(): string[] {
   const node = realpathSync(process.execPath).slice(1).replace(/[.]/g, '\\.')
   const app = APP_DIR.slice(1)
   return [
-    `s,^packages/,${app}/packages/,S`,
+    ...WORKSPACE_DIRS.map((dir) => `s,^${dir}/,${app}/${dir}/,S`),
     `s,^node_modules/,${app}/node_modules/,S`,
     `s,^package\\.json$,${app}/package.json,S`,
     `s,^testnet,${app}/testnet,S`,
@@ -113,7 +114,8 @@ function staging(): string {
  * the files above piped straight into `docker import`, so nothing is copied twice.
  */
 export async function ensureImage(log?: (m: string) => void): Promise<string> {
-  const tag = `${IMAGE_REPO}:${imageFingerprint()}`
+  const repo = imageRepo()
+  const tag = `${repo}:${imageFingerprint()}`
   if (imageExists(tag)) return tag
   log?.(`assembling the peer image ${tag} from local files`)
   const dir = staging()
@@ -148,7 +150,7 @@ export async function ensureImage(log?: (m: string) => void): Promise<string> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  removeOlderImages(tag)
+  removeOlderImages(repo, tag)
   return tag
 }
 
@@ -170,8 +172,9 @@ function finished(child: ChildProcess): Promise<{ code: number | null; stderr: s
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })))
 }
 
-function removeOlderImages(keep: string): void {
-  const tags = run(['docker', 'images', IMAGE_REPO, '--format', '{{.Repository}}:{{.Tag}}'])
+/** One image a repository: each edit of the sources would otherwise leave ~500 MB behind. */
+function removeOlderImages(repo: string, keep: string): void {
+  const tags = run(['docker', 'images', repo, '--format', '{{.Repository}}:{{.Tag}}'])
     .split('\n')
     .filter(Boolean)
   for (const t of tags) if (t !== keep) tryRun(['docker', 'rmi', t])

@@ -1,6 +1,9 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
+import { TestnetError } from './errors.ts'
 import { tryRun } from './sh.ts'
 
 /**
@@ -10,6 +13,23 @@ import { tryRun } from './sh.ts'
  * `node:24-slim` on a machine that can pull.
  */
 export const IMAGE_REPO = 'atoll-peer'
+/** A docker repository name (lower case, `.`, `_`, `-` between parts); it reaches docker's command line. */
+const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
+
+/**
+ * The repository the peer image is tagged in: ATOLL_TESTNET_IMAGE, or IMAGE_REPO. A test gives its
+ * run a repository of its own, so that it neither reuses nor (keeping one image a repository) removes
+ * the user's images.
+ */
+export function imageRepo(): string {
+  const repo = process.env.ATOLL_TESTNET_IMAGE ?? IMAGE_REPO
+  return parseWith(
+    z.string().check(z.regex(REPOSITORY, { error: `a docker repository name (${REPOSITORY})` })),
+    repo,
+    TestnetError,
+    { root: 'ATOLL_TESTNET_IMAGE' },
+  )
+}
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 /** Where the workspace lands in the image; the CLI is then `node /app/packages/cli/src/main.ts`. */
 export const APP_DIR = '/app'
@@ -31,7 +51,24 @@ export const TAR_EXCLUDES = [
   '*/fixtures',
 ]
 
-/** The `.pnpm` entries reachable from the workspace packages' own dependency links. */
+/**
+ * The folders of the workspace's members (pnpm-workspace.yaml): the image holds them all, as the CLI
+ * runs code of the examples (`atoll demo`, its usage) and loads every command at start.
+ */
+export const WORKSPACE_DIRS = ['packages', 'examples']
+
+/** The workspace members, as `packages/core`: each folder of WORKSPACE_DIRS with a package.json. */
+export function workspaceMembers(root = repoRoot): string[] {
+  return WORKSPACE_DIRS.flatMap((dir) =>
+    existsSync(join(root, dir))
+      ? readdirSync(join(root, dir))
+          .map((name) => `${dir}/${name}`)
+          .filter((member) => existsSync(join(root, member, 'package.json')))
+      : [],
+  )
+}
+
+/** The `.pnpm` entries reachable from the workspace members' own dependency links. */
 export function dependencyEntries(root = repoRoot): string[] {
   const store = join(root, 'node_modules', '.pnpm')
   const seen = new Set<string>()
@@ -47,7 +84,7 @@ export function dependencyEntries(root = repoRoot): string[] {
       }
     }
   }
-  for (const pkg of readdirSync(join(root, 'packages'))) follow(join(root, 'packages', pkg, 'node_modules'))
+  for (const member of workspaceMembers(root)) follow(join(root, member, 'node_modules'))
   while (queue.length > 0) follow(queue.pop()!)
   return [...seen].sort()
 }

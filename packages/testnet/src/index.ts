@@ -25,7 +25,7 @@ export {
 export { LABEL as DOCKER_LABEL, dockerBackend } from './docker-backend.ts'
 export { ensureImage, imageFingerprint } from './docker-build.ts'
 export { DOCKERD_LOG, DOCKERD_PIDFILE, ensureDocker, startedDockerd } from './docker-engine.ts'
-export { dependencyEntries, IMAGE_REPO } from './docker-image.ts'
+export { dependencyEntries, IMAGE_REPO, imageRepo } from './docker-image.ts'
 export { PEER_PORT, peerDaemonArgv } from './daemons.ts'
 export * from './errors.ts'
 export { assignPeerIds, latencyFlags } from './latency.ts'
@@ -67,7 +67,14 @@ export {
   type TestnetState,
   writeState,
 } from './state.ts'
-export { type EchoResult, exchangeAll, type MeasuredLink, measureLinks } from './measure-links.ts'
+export {
+  type EchoResult,
+  exchangeAll,
+  MAX_MEASURE_SECONDS,
+  type MeasuredLink,
+  measureLinks,
+  measureVia,
+} from './measure-links.ts'
 export { backendFor, downTestnet, findPeer, requireState, upTestnet } from './testnet.ts'
 export { DEFAULT_WARMUP_MS, receiveOnce, sendFor, type TcpResult } from './tcp-tool.ts'
 export { loadTopology, parseTopologyText, presetDir, presetNames } from './topology-file.ts'
