@@ -12,15 +12,16 @@
  *   others add meanwhile stay), the policy of a built-in chain it changed (FORWARD to DROP when it
  *   turns forwarding on), ip_forward, and the docker0 bridge if it made one.
  *
- * Stays, as after a first `atoll testnet up --docker` by hand: Debian's docker.io and docker-compose
- * when `up` had to install them (installing packages is how tests get root services here), dockerd's
- * data in /var/lib/docker (no image or container of the test's left in it) and its runtime files
- * under /run, its log /var/log/atoll-dockerd.log (appended to, kept for diagnosis), and the kernel
- * modules it loaded (bridge, br_netfilter, overlay, veth, netfilter's).
+ * Stays: Debian's docker.io and docker-compose when `up` had to install them (installing packages is
+ * how tests get root services here), dockerd's data in /var/lib/docker (no image, container or
+ * network of the test's left in it) and its runtime folders /run/docker and /run/containerd, its log
+ * /var/log/atoll-dockerd.log (appended to, kept for diagnosis), and the kernel modules it loaded
+ * (bridge, br_netfilter, overlay, veth, netfilter's).
  *
- * Why not start dockerd with --iptables=false --ip-forward=false instead: the host bridges the
- * containers' traffic through iptables (br_netfilter), and a FORWARD policy of DROP, which any earlier
- * dockerd leaves behind, would then drop it; dockerd's own rules are what let it through.
+ * Why dockerd is not started with --iptables=false --ip-forward=false instead: the host passes the
+ * containers' bridged traffic through iptables (br_netfilter, bridge-nf-call-iptables=1 here), so a
+ * FORWARD policy of DROP — what a dockerd that turned forwarding on leaves behind — would drop it;
+ * dockerd's own rules for its bridges are what let it through.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
