@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import { MAX_RUN_SECONDS } from '@atoll/net'
 import { MeasureError } from './errors.ts'
 import { bestReading, type LinkSpec, measurementPairs } from './links.ts'
 import { measureTcp } from './measure.ts'
-import type { LinkFigures, LinkTask } from './mesh-tool.ts'
+import type { LinkTask } from './mesh-tool.ts'
+import { echoLine, holdingFloor, linkLine, onPeer } from './mesh-tool-run.ts'
 import { planNetwork } from './plan.ts'
-import type { PeerState, TestnetState } from './state.ts'
+import type { TestnetState } from './state.ts'
 import { backendFor, findPeer } from './testnet.ts'
 
 /** One measured link, in the shape `status --measure --json` writes. */
@@ -13,58 +13,42 @@ export interface MeasuredLink {
   from: string
   to: string
   spec_mbit: number
+  /** The highest reading, after up to `retries` more of a reading >10% under spec. */
   measured_mbit: number
+  /**
+   * The first reading, before any retry: what one probe reads, as each of the daemons' own background
+   * probes (the figures `atoll peers` shows and a plan is made from) does; they are never retried.
+   */
+  first_mbit: number
   /** What measured it: `/atoll/probe/1` between the daemons, or raw TCP when no daemon runs. */
   via: 'probe' | 'tcp'
 }
 
+type Via = MeasuredLink['via']
+
 /**
- * Runs a script of this package inside `peer`, handing each stdout line that holds a JSON object to
- * `onLine` as it comes.
+ * The longest `--seconds` a measurement takes, by what measures: a daemon probes for at most
+ * MAX_RUN_SECONDS (its answer must come within the ctrl timeout); raw TCP has no such bound.
  */
-async function onPeer(
-  state: TestnetState,
-  peer: PeerState,
-  script: string,
-  args: string[],
-  onLine: (value: unknown) => void,
-): Promise<void> {
-  const b = backendFor(state.backend)
-  const argv = [...b.shell(peer).prefix, ...b.script(script), ...args]
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000)
-  })
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', resolve)
-  })
-  let failure: Error | undefined
-  for await (const line of createInterface({ input: child.stdout })) {
-    if (!line.startsWith('{') || failure !== undefined) continue
-    try {
-      onLine(JSON.parse(line))
-    } catch (err) {
-      failure = err as Error
-    }
-  }
-  const code = await exited
-  if (failure !== undefined) throw failure
-  if (code !== 0) throw new MeasureError(`${script} on ${peer.name} failed: ${stderr.trim().slice(-2000)}`)
+export const MAX_MEASURE_SECONDS: Record<Via, number> = { probe: MAX_RUN_SECONDS, tcp: 30 }
+
+/** What `measureLinks` measures with: raw TCP when asked for or when a peer runs no daemon, else probes. */
+export function measureVia(state: TestnetState, tcp = false): Via {
+  return tcp || state.peers.some((p) => p.multiaddr === undefined) ? 'tcp' : 'probe'
 }
 
 /**
  * Measures every pair that `measurementPairs` picks, one at a time (measurements at once would share
  * the two CPU cores and the router, and each would see less than its link gives). With daemons up the
  * daemons probe each other with `/atoll/probe/1` while a measuring node holds their probe floor (see
- * `measureOnFloor`); without, raw TCP measures the shaping alone.
+ * `measureViaDaemons`); without, raw TCP measures the shaping alone.
  */
 export async function measureLinks(
   state: TestnetState,
   options: {
+    /** Each measurement's budget (default 1.5), at most MAX_MEASURE_SECONDS[via]. */
     seconds?: number
-    via?: 'probe' | 'tcp'
+    via?: Via
     /**
      * Measure a link again, up to this many times (default 2), while it reads more than 10% under its
      * spec, and keep the highest reading: the shaping is a ceiling, and a busy CPU can only make a
@@ -76,87 +60,70 @@ export async function measureLinks(
 ): Promise<MeasuredLink[]> {
   const seconds = options.seconds ?? 1.5
   const retries = options.retries ?? 2
-  const via = options.via ?? (state.peers.every((p) => p.multiaddr !== undefined) ? 'probe' : 'tcp')
+  const via = options.via ?? measureVia(state)
   const pairs = measurementPairs(planNetwork(state.topology))
   const out: MeasuredLink[] = []
-  const record = (spec: LinkSpec, mbit: number) => {
-    const link = { from: spec.from, to: spec.to, spec_mbit: spec.specMbit, measured_mbit: round1(mbit), via }
+  const record = (k: number, best: number, first: number) => {
+    const { from, to, specMbit } = pairs[k]
+    const link = {
+      from,
+      to,
+      spec_mbit: specMbit,
+      measured_mbit: round1(best),
+      first_mbit: round1(first),
+      via,
+    }
     options.onLink?.(link)
     out.push(link)
   }
-  if (via === 'probe') {
-    await probeOnFloor(state, pairs, seconds, retries, (k, mbit) => record(pairs[k], mbit))
-    return out
-  }
-  const b = backendFor(state.backend)
-  await holdingFloor(state, pairs.length * (retries + 1) * (seconds + TCP_OVERHEAD_SECONDS), async () => {
-    for (const spec of pairs) {
-      const from = b.shell(findPeer(state, spec.from))
-      const to = findPeer(state, spec.to)
-      const once = async () => (await measureTcp(from, b.shell(to), to.address, seconds)).mbit
-      record(spec, await bestReading(spec.specMbit, retries, once))
-    }
-  })
+  const measure = via === 'probe' ? measureViaDaemons : measureViaTcp
+  await measure(state, pairs, seconds, retries, record)
   return out
 }
 
 /** What one raw TCP measurement takes beyond its seconds: two processes to start in the peers. */
 const TCP_OVERHEAD_SECONDS = 5
 
-/**
- * Runs `work` while a measuring node in the first peer holds every daemon's probe floor (when daemons
- * run), so that their background probes do not share the links `work` measures. The node gives the
- * floor back when its stdin closes, or after `maxSeconds` if it never learns (a crashed CLI).
- */
-async function holdingFloor(
-  state: TestnetState,
-  maxSeconds: number,
-  work: () => Promise<void>,
-): Promise<void> {
-  if (state.peers.some((p) => p.multiaddr === undefined)) return work()
-  const b = backendFor(state.backend)
-  const request = { daemons: state.peers.map((p) => p.multiaddr!), seconds: Math.ceil(maxSeconds) }
-  const argv = [
-    ...b.shell(state.peers[0]).prefix,
-    ...b.script('mesh-tool-main.ts'),
-    'hold',
-    JSON.stringify(request),
-  ]
-  const holder = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
-  let stderr = ''
-  holder.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000)
-  })
-  const exited = new Promise<number | null>((resolve) => holder.on('close', resolve))
-  try {
-    const lines = createInterface({ input: holder.stdout })
-    const held = await Promise.race([
-      (async () => {
-        for await (const line of lines) if (line.startsWith('{"held":true')) return true
-        return false
-      })(),
-      exited.then(() => false),
-    ])
-    if (!held)
-      throw new MeasureError(
-        `the measuring node could not hold the probe floor: ${stderr.trim().slice(-2000)}`,
-      )
-    await work()
-  } finally {
-    holder.stdin.end()
-    await exited
-  }
-}
-
-const round1 = (x: number) => Math.round(x * 10) / 10
-
-/** Every pair through the daemons, from one measuring node in the first peer; `onLink(k, mbit)` per pair. */
-async function probeOnFloor(
+/** Every pair by raw TCP, holding the daemons' probe floor if they run; `onLink(k, best, first)` per pair. */
+async function measureViaTcp(
   state: TestnetState,
   pairs: LinkSpec[],
   seconds: number,
   retries: number,
-  onLink: (k: number, mbit: number) => void,
+  onLink: (k: number, best: number, first: number) => void,
+): Promise<void> {
+  const b = backendFor(state.backend)
+  const maxSeconds = pairs.length * (retries + 1) * (seconds + TCP_OVERHEAD_SECONDS)
+  await holdingFloor(state, maxSeconds, async (floorLost) => {
+    for (const [k, spec] of pairs.entries()) {
+      const from = b.shell(findPeer(state, spec.from))
+      const to = findPeer(state, spec.to)
+      let first: number | undefined
+      const once = async () => {
+        const reading = (await measureTcp(from, b.shell(to), to.address, seconds)).mbit
+        // a reading taken while a background probe may have shared the link is not kept
+        floorLost.throwIfAborted()
+        first ??= reading
+        return reading
+      }
+      const best = await bestReading(spec.specMbit, retries, once)
+      onLink(k, best, first ?? best)
+    }
+  })
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10
+
+/**
+ * Every pair through the daemons, from one measuring node in the first peer (mesh-tool's
+ * `measureOnFloor`); `onLink(k, best, first)` per pair.
+ */
+async function measureViaDaemons(
+  state: TestnetState,
+  pairs: LinkSpec[],
+  seconds: number,
+  retries: number,
+  onLink: (k: number, best: number, first: number) => void,
 ): Promise<void> {
   const missing = state.peers.find((p) => p.multiaddr === undefined)
   if (missing !== undefined) throw new MeasureError(`${missing.name} runs no daemon to probe`)
@@ -168,12 +135,12 @@ async function probeOnFloor(
   }))
   const request = { seconds, retries, daemons: state.peers.map((p) => p.multiaddr!), links }
   let k = 0
-  await onPeer(state, state.peers[0], 'mesh-tool-main.ts', ['links', JSON.stringify(request)], (line) => {
-    const figures = line as LinkFigures
+  const run = { script: 'mesh-tool-main.ts', args: ['links', JSON.stringify(request)], schema: linkLine }
+  await onPeer(state, state.peers[0], run, (figures) => {
     if (k >= pairs.length || figures.from !== links[k].from || figures.to !== links[k].to) {
-      throw new MeasureError(`the measuring node answered ${JSON.stringify(line)} for link ${k}`)
+      throw new MeasureError(`the measuring node answered ${JSON.stringify(figures)} for link ${k}`)
     }
-    onLink(k++, figures.mbit)
+    onLink(k++, figures.mbit, figures.firstMbit)
   })
   if (k < pairs.length)
     throw new MeasureError(`the measuring node stopped after ${k} of ${pairs.length} links`)
@@ -200,8 +167,7 @@ export async function exchangeAll(
     const others = state.peers.filter((p) => p !== from)
     let k = 0
     const args = ['echo', String(bytes), ...others.map((p) => p.multiaddr!)]
-    await onPeer(state, from, 'mesh-tool-main.ts', args, (line) => {
-      const { seconds } = line as { seconds: number }
+    await onPeer(state, from, { script: 'mesh-tool-main.ts', args, schema: echoLine }, ({ seconds }) => {
       if (k >= others.length) throw new MeasureError(`${from.name} reported more echoes than it sent`)
       const r = { from: from.name, to: others[k++].name, bytes, seconds: Math.round(seconds * 1000) / 1000 }
       onEcho?.(r)

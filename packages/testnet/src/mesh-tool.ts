@@ -5,7 +5,7 @@
  * them tensors on the echo job and waits for them to come back over `/atoll/tensor/1`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { AtollMesh, createNode, type FloorHold, MAX_RUN_SECONDS, multiaddr, probeRunMethod } from '@atoll/net'
+import { AtollMesh, createNode, type FloorHold, multiaddr, probeRunMethod } from '@atoll/net'
 import { MeasureError } from './errors.ts'
 import { bestReading } from './links.ts'
 
@@ -17,7 +17,10 @@ export interface LinkTask {
 }
 
 export interface LinkFigures extends LinkTask {
+  /** The highest of the readings (see `bestReading`). */
   mbit: number
+  /** The first reading, before any retry: one probe, as the daemons' own background probes are. */
+  firstMbit: number
   rttMs: number
 }
 
@@ -48,19 +51,26 @@ async function withMesh<T>(work: (mesh: AtollMesh) => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `work` while this node holds the probe floor of every daemon in `daemons` (with priority). */
+/**
+ * Runs `work` while this node holds the probe floor of every daemon in `daemons` (with priority), and
+ * gives it back when `work` ends. `work`'s signal aborts when the hold ends early (a refused renewal)
+ * or `cancel` aborts (the CLI went away); `work` must then stop.
+ */
 async function onFloor<T>(
   mesh: AtollMesh,
   daemons: string[],
-  work: (floor: FloorHold) => Promise<T>,
+  cancel: AbortSignal,
+  work: (floor: FloorHold, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const peers = daemons.map((d) => multiaddr(d))
-  const floor = await mesh.floor.acquire(peers, LINK_LEASE_MS, { priority: true, waitMs: FLOOR_WAIT_MS })
+  const options = { priority: true, waitMs: FLOOR_WAIT_MS, signal: cancel }
+  const floor = await mesh.floor.acquire(peers, LINK_LEASE_MS, options)
   if (floor === undefined) {
+    cancel.throwIfAborted()
     throw new MeasureError(`the daemons did not all grant the probe floor within ${FLOOR_WAIT_MS / 1000} s`)
   }
   try {
-    return await work(floor)
+    return await work(floor, AbortSignal.any([floor.signal, cancel]))
   } finally {
     await floor.release()
   }
@@ -70,32 +80,32 @@ async function onFloor<T>(
  * Holds the probe floor of every daemon in `daemons` and has each link's sending daemon probe its
  * receiving one (`atoll.probe.run`), one link at a time: the reading crosses the path the scheduler's
  * numbers come from, emulated latency included, and no background probe overlaps it. A reading more
- * than 10% under its spec is measured again, up to `retries` times (see `bestReading`).
+ * than 10% under its spec is measured again, up to `retries` times (see `bestReading`). Stops, giving
+ * the floor back, when `cancel` aborts; fails with the ProbeFloorError when a daemon would not renew
+ * its floor.
  */
 export function measureOnFloor(
   daemons: string[],
   links: LinkTask[],
-  options: { seconds: number; retries: number; onLink: (figures: LinkFigures) => void },
+  options: { seconds: number; retries: number; cancel: AbortSignal; onLink: (figures: LinkFigures) => void },
 ): Promise<void> {
-  if (!(options.seconds > 0 && options.seconds <= MAX_RUN_SECONDS)) {
-    throw new MeasureError(`a daemon probes for at most ${MAX_RUN_SECONDS} s, asked for ${options.seconds}`)
-  }
   return withMesh((mesh) =>
-    onFloor(mesh, daemons, async (floor) => {
+    onFloor(mesh, daemons, options.cancel, async (floor, signal) => {
       for (const link of links) {
         let rttMs = 0
+        let firstMbit: number | undefined
         const mbit = await bestReading(link.specMbit, options.retries, async () => {
           await floor.extend(LINK_LEASE_MS)
-          const r = await mesh.ctrl.call(
-            multiaddr(link.from),
-            probeRunMethod,
-            { target: link.to, seconds: options.seconds },
-            { timeoutMs: RUN_TIMEOUT_MS },
-          )
+          const params = { target: link.to, seconds: options.seconds }
+          const call = { timeoutMs: RUN_TIMEOUT_MS, signal }
+          const r = await mesh.ctrl.call(multiaddr(link.from), probeRunMethod, params, call).catch((err) => {
+            throw signal.aborted ? signal.reason : err
+          })
           rttMs = r.rttMs
+          firstMbit ??= (r.bytesPerSecond * 8) / 1e6
           return (r.bytesPerSecond * 8) / 1e6
         })
-        options.onLink({ ...link, mbit, rttMs })
+        options.onLink({ ...link, mbit, firstMbit: firstMbit ?? mbit, rttMs })
       }
     }),
   )
@@ -104,23 +114,25 @@ export function measureOnFloor(
 /**
  * Holds the probe floor of every daemon in `daemons` while another tool measures (raw TCP), so that
  * no background probe shares a link with it: `onHeld` once the floor is held, then renewed until
- * `done` resolves or `maxSeconds` pass, then given back.
+ * `done` resolves, `cancel` aborts or `maxSeconds` pass, then given back. A refused renewal fails it
+ * (its ProbeFloorError), which tells the tool that its readings are no longer alone on the links.
  */
 export function holdFloor(
   daemons: string[],
-  options: { maxSeconds: number; done: Promise<void>; onHeld: () => void },
+  options: { maxSeconds: number; done: Promise<void>; cancel: AbortSignal; onHeld: () => void },
 ): Promise<void> {
   return withMesh((mesh) =>
-    onFloor(mesh, daemons, async (floor) => {
+    onFloor(mesh, daemons, options.cancel, async (floor, signal) => {
       options.onHeld()
       const until = Date.now() + options.maxSeconds * 1000
       let finished = false
       const stop = options.done.then(() => {
         finished = true
       })
-      while (!finished && Date.now() < until) {
-        await Promise.race([stop, sleep(Math.min(LINK_LEASE_MS / 2, until - Date.now()))])
-        if (!finished) await floor.extend(LINK_LEASE_MS)
+      while (!finished && !options.cancel.aborted && Date.now() < until) {
+        const renewal = Math.max(0, Math.min(LINK_LEASE_MS / 2, until - Date.now()))
+        await Promise.race([stop, sleep(renewal, undefined, { signal }).catch(() => {})])
+        if (!finished && !options.cancel.aborted) await floor.extend(LINK_LEASE_MS)
       }
     }),
   )
