@@ -82,8 +82,8 @@ test('bad flags are usage errors that name the flag (exit 2)', { timeout: 30_000
     [['--device', 'tpu'], /--device: expected one of "auto", "cpu", "cuda", "webgpu", found "tpu"/],
     [['--emulate-link', 'fast'], /--emulate-link: expected \[PEER=\]RATE\[,DELAYms\].*, found "fast"/],
     [
-      ['--metrics-port', '0'],
-      /--metrics-port: expected PORT or HOST:PORT with PORT in \[1, 65535\], found "0"/,
+      ['--metrics-port', '65536'],
+      /--metrics-port: expected PORT or HOST:PORT with PORT in \[0, 65535\], found "65536"/,
     ],
     [['--bootstrap', '/ip4/127.0.0.1/tcp/1'], /--bootstrap: expected a multiaddr ending in \/p2p\/<peer id>/],
   ] as const) {

@@ -77,14 +77,17 @@ const address = z.string().check(
 )
 const peerAddress = address.check(z.regex(/\/p2p\/\w+$/, { error: 'a multiaddr ending in /p2p/<peer id>' }))
 
-/** `9464` (loopback only) or `HOST:9464`; port 0 would be a random port nobody can find. */
+/**
+ * `9464` (loopback only) or `HOST:9464`. Port 0 asks for a free port: the daemon prints the URL it
+ * got and records it in its state file, which is how tests and several daemons on one host use it.
+ */
 const metricsAddress = z.pipe(
   z.string(),
   z.transform((text, ctx) => {
     const m = /^(?:(.+):)?(\d{1,5})$/.exec(text)
     const port = Number(m?.[2])
-    if (m !== null && port >= 1 && port <= 65535) return { host: m[1] ?? '127.0.0.1', port }
-    ctx.issues.push({ code: 'custom', input: text, message: 'PORT or HOST:PORT with PORT in [1, 65535]' })
+    if (m !== null && port <= 65535) return { host: m[1] ?? '127.0.0.1', port }
+    ctx.issues.push({ code: 'custom', input: text, message: 'PORT or HOST:PORT with PORT in [0, 65535]' })
     return z.NEVER
   }),
 )
@@ -145,7 +148,7 @@ export function resolveConfig(options: PeerOptions = {}): PeerConfig {
       bootstrap: list(options.bootstrap),
     },
     (problem) => {
-      const key = /^\w+/.exec(problem.path)?.[0] ?? ''
+      const key = String(problem.keys[0] ?? '')
       return new PeerConfigError(
         `${FLAGS[key] ?? problem.path}: expected ${problem.expected}, found ${problem.found}`,
       )
