@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { atoll, scratchDir } from './helpers/atoll.ts'
+import { atoll, runScript, scratchDir } from './helpers/atoll.ts'
 
 const work = scratchDir('atoll-demo-')
 
@@ -44,4 +44,24 @@ test('atoll demo: a bad flag is a usage error naming it', () => {
   const r = atoll('demo', '--micro-batches', '3')
   assert.equal(r.status, 2)
   assert.match(r.stderr, /--micro-batches 3 must divide --batch-size 16/)
+  const steps = atoll('demo', '--steps', '0')
+  assert.equal(steps.status, 2)
+  assert.match(steps.stderr, /UsageError: --steps: expected an integer ≥ 1, found "0"/)
+})
+
+test("atoll demo --help is the example's own usage, every flag with the default it runs with", () => {
+  const cli = atoll('demo', '--help')
+  const example = runScript('examples/mesh-demo/src/main.ts', ['--help'])
+  assert.equal(cli.status, 0)
+  assert.equal(cli.stdout, example.stdout)
+  for (const line of [
+    /--steps N +optimizer steps \(default 150\)$/m,
+    /--batch-size B +sequences of 32 bytes per step \(default 16\)$/m,
+    /--micro-batches M +micro-batches per step; must divide B \(default 2\)$/m,
+    /--lr X +peak learning rate of the cosine schedule \(default 0\.003\)$/m,
+    /--seed S +weights and data order \(default 0\)$/m,
+    /--log-every K +progress every K steps \(default 10\)$/m,
+    /--json FILE +write the summary/m,
+  ])
+    assert.match(cli.stdout, line)
 })

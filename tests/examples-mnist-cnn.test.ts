@@ -28,6 +28,6 @@ test('mnist-cnn: 80 steps lower the loss and classify the test digits far above 
 test('mnist-cnn: a bad flag is a usage error (exit 2) that names it', () => {
   const r = example('--batch-size', '0')
   assert.equal(r.status, 2)
-  assert.match(r.stderr, /UsageError: --batch-size must be an integer in \[1, Infinity\], got '0'/)
+  assert.match(r.stderr, /UsageError: --batch-size: expected an integer ≥ 1, found "0"/)
   assert.equal(example('--optimiser', 'sgd').status, 2)
 })

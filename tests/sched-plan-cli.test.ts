@@ -73,7 +73,7 @@ describe('atoll plan dreamddp on bad input', () => {
     assert.match(missing.stderr, /--comm is required/)
     const period = atoll('plan', 'dreamddp', '--bp', bp, '--comm', bp, '--period', '1.5')
     assert.equal(period.status, 2)
-    assert.match(period.stderr, /--period must be an integer/)
+    assert.match(period.stderr, /--period: expected an integer in \[1, 255\], found "1\.5"/)
     assert.equal(atoll('plan', 'nothing').status, 2)
     const out = atoll(
       'plan',

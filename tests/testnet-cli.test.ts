@@ -17,10 +17,13 @@ test('mistakes on the command line are usage errors naming them', () => {
   assert.match(atoll('up').stderr, /up needs --topology/)
   assert.match(
     atoll('up', '--topology', 'geo3', '--peers', '0').stderr,
-    /--peers must be a number in \[1, 64\]/,
+    /--peers: expected an integer in \[1, 64\], found "0"/,
   )
   assert.match(atoll('exec', 'us1', 'ls').stderr, /exec needs PEER -- CMD/)
-  assert.match(atoll('down', '--backend', 'vm').stderr, /--backend must be netns or docker/)
+  assert.match(
+    atoll('down', '--backend', 'vm').stderr,
+    /--backend: expected one of "netns", "docker", found "vm"/,
+  )
   for (const args of [['up'], ['exec', 'us1', 'ls'], ['down', '--backend', 'vm']])
     assert.equal(atoll(...args).status, 2)
 })

@@ -1,7 +1,7 @@
 /** The job: a zoo GPT-2 sized for the tokeniser, trained with the runtime's `fit`, scored on held-out text. */
 import { writeFileSync } from 'node:fs'
 import { GPT2_CONFIGS, type GPT2Config, gpt2 } from '@atoll/core'
-import { stepProgress, UsageError } from '@atoll/flags'
+import { UsageError } from '@atoll/flags'
 import {
   DEFAULT_BACKEND,
   evaluate,
@@ -12,6 +12,7 @@ import {
   openDataSource,
   type Parameter,
   parametersOf,
+  stepProgress,
   type TrainableModel,
   weightsFile,
 } from '@atoll/runtime'

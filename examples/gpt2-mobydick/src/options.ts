@@ -1,18 +1,19 @@
 /** The example's flags, validated: a typo or a bad number is a UsageError, never a silent default. */
 import {
   COUNT,
-  choiceFlag,
-  numberFlag,
-  numberOr,
+  deviceChoices,
+  flagSpec,
+  numeric,
   parseFlags,
+  readFlags,
   TRAINING_FLAGS,
   type TrainingDefaults,
   type TrainingOptions,
   trainingOptions,
-  trainingUsage,
-  UsageError,
-  valueFlags,
+  trainingProgramUsage,
 } from '@atoll/flags'
+import { checkFitSettings, DEFAULT_BACKEND, nodeBackends } from '@atoll/runtime'
+import * as z from 'zod/mini'
 
 export const SIZES = ['tiny', 'mini', 'small'] as const
 export type Size = (typeof SIZES)[number]
@@ -44,6 +45,48 @@ const DEFAULTS: TrainingDefaults = {
 }
 const WARMUP_SHARE = 0.05
 
+/** The example's own flags; the training flags are atoll fit's. */
+const OWN = {
+  size: {
+    arg: 'S',
+    what: 'tiny (d 64, 2 layers, context 32) | mini (d 128, 4 layers, 128) |\nsmall (d 384, 6 layers, 256)',
+    schema: z.enum(SIZES),
+    default: 'tiny',
+  },
+  tokens: {
+    arg: 'T',
+    what: 'bytes (vocabulary 256) | gpt2 (GPT-2 BPE, 50 257 tokens: a far larger embedding)',
+    schema: z.enum(['bytes', 'gpt2']),
+    default: 'bytes',
+  },
+  seq: { arg: 'N', what: 'tokens per sequence', schema: numeric(z.int().check(z.gte(2))) },
+  'eval-batches': {
+    arg: 'N',
+    what: 'held-out batches scored before and after training',
+    schema: COUNT,
+    default: 20,
+  },
+  sample: {
+    arg: 'N',
+    what: 'tokens to generate at the end (0 skips); --seed seeds it too',
+    schema: numeric(z.int().check(z.gte(0))),
+    default: 300,
+  },
+  prompt: {
+    arg: 'TEXT',
+    what: 'start of the sample',
+    schema: z.string().check(z.minLength(1, { error: 'some text: the sample continues it' })),
+    default: 'Call me Ishmael.',
+  },
+  temperature: {
+    arg: 'T',
+    what: 'sampling temperature',
+    schema: numeric(z.number().check(z.gte(0.01), z.lte(10))),
+    default: 0.8,
+  },
+  'log-every': { arg: 'K', what: 'progress line every K steps', schema: COUNT, default: 50 },
+}
+
 export const USAGE = [
   'Usage: node examples/gpt2-mobydick/src/main.ts [options]',
   '',
@@ -51,42 +94,37 @@ export const USAGE = [
   'package; the last tenth is held out), then continues a prompt. Progress goes to stderr, the sample',
   'and a JSON summary to stdout.',
   '',
-  'Options:',
-  '  --size S               tiny (d 64, 2 layers, context 32; default) | mini (d 128, 4 layers, 128) |',
-  '                         small (d 384, 6 layers, 256)',
-  '  --tokens T             bytes (vocabulary 256; default) | gpt2 (GPT-2 BPE, 50 257 tokens: a far larger embedding)',
-  "  --seq N                tokens per sequence (default: the size's context)",
-  '  --eval-batches N       held-out batches scored before and after training (default 20)',
-  '  --sample N             tokens to generate at the end (default 300; 0 skips); --seed seeds it too',
-  '  --prompt TEXT          start of the sample (default "Call me Ishmael.")',
-  '  --temperature T        sampling temperature (default 0.8)',
-  '  --log-every K          progress line every K steps (default 50)',
-  '',
-  'Training (the flags of atoll fit):',
-  ...trainingUsage(DEFAULTS, { warmup: `${100 * WARMUP_SHARE}% of the steps`, 'min-lr': 'a tenth of --lr' }),
+  ...trainingProgramUsage(
+    OWN,
+    {
+      defaults: DEFAULTS,
+      devices: deviceChoices(nodeBackends(), DEFAULT_BACKEND),
+      notes: { warmup: `${100 * WARMUP_SHARE}% of the steps`, 'min-lr': 'a tenth of --lr' },
+    },
+    { seq: "default: the size's context" },
+  ),
 ].join('\n')
 
-const FLAGS = {
-  ...TRAINING_FLAGS,
-  ...valueFlags('size', 'tokens', 'seq', 'eval-batches', 'sample', 'prompt', 'temperature', 'log-every'),
-} as const
-
 export function parseOptions(argv: string[]): GptOptions {
-  const v = parseFlags(argv, FLAGS).values
-  if (v.prompt === '') throw new UsageError('--prompt must not be empty: the sample continues it')
+  const { values } = parseFlags(argv, flagSpec({ ...TRAINING_FLAGS, ...OWN }))
+  const own = readFlags(OWN, values)
   return {
-    size: choiceFlag('size', v.size ?? 'tiny', SIZES),
-    tokens: choiceFlag('tokens', v.tokens ?? 'bytes', ['bytes', 'gpt2'] as const),
-    seq: numberFlag('seq', v.seq, { min: 2, integer: true }),
-    training: trainingOptions(v, ({ steps = DEFAULTS.steps!, lr = DEFAULTS.lr! }) => ({
-      ...DEFAULTS,
-      warmup: Math.round(steps * WARMUP_SHARE),
-      minLr: lr / 10,
-    })),
-    evalBatches: numberOr('eval-batches', v['eval-batches'], 20, COUNT),
-    sample: numberOr('sample', v.sample, 300, { min: 0, integer: true }),
-    prompt: v.prompt ?? 'Call me Ishmael.',
-    temperature: numberOr('temperature', v.temperature, 0.8, { min: 0.01, max: 10 }),
-    logEvery: numberOr('log-every', v['log-every'], 50, COUNT),
+    size: own.size,
+    tokens: own.tokens,
+    seq: own.seq,
+    training: trainingOptions(
+      values,
+      ({ steps = DEFAULTS.steps!, lr = DEFAULTS.lr! }) => ({
+        ...DEFAULTS,
+        warmup: Math.round(steps * WARMUP_SHARE),
+        minLr: lr / 10,
+      }),
+      checkFitSettings,
+    ),
+    evalBatches: own['eval-batches'],
+    sample: own.sample,
+    prompt: own.prompt,
+    temperature: own.temperature,
+    logEvery: own['log-every'],
   }
 }

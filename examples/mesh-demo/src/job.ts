@@ -6,7 +6,6 @@
  * and with it one copy of the weights: what crosses the links is exactly the pipeline's traffic.
  */
 import { GPT2_CONFIGS, type Graph, gpt2, partitionGraph } from '@atoll/core'
-import { stepProgress } from '@atoll/flags'
 import {
   adamw,
   evaluate,
@@ -14,11 +13,12 @@ import {
   nodeBackends,
   openDataSource,
   Pipeline,
-  type PipelineStage,
   pipelineModel,
+  type PipelineStage,
   stageGraphsOf,
-  Trainer,
+  stepProgress,
   type TrainableModel,
+  Trainer,
 } from '@atoll/runtime'
 import { Courier, type LinkCodec } from './courier.ts'
 import { MeshStage } from './mesh-stage.ts'

@@ -8,42 +8,13 @@
  * node examples/mesh-demo/src/main.ts --steps 30 --json summary.json
  * ```
  */
-import {
-  COUNT,
-  numberOr,
-  outputFlag,
-  parseFlags,
-  runProgram,
-  UsageError,
-  valueFlags,
-  writeJsonOutput,
-} from '@atoll/flags'
+import { runProgram, writeJsonOutput } from '@atoll/flags'
 import { runDemo } from './job.ts'
-
-export const USAGE =
-  'Usage: atoll demo [--steps N] [--batch-size B] [--micro-batches M] [--lr X] [--seed S] [--json FILE]\n(atoll demo --help explains each)'
-
-const FLAGS = valueFlags('steps', 'batch-size', 'micro-batches', 'lr', 'seed', 'log-every', 'json')
+import { parseOptions, USAGE } from './options.ts'
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, FLAGS)
-  const count = (name: keyof typeof FLAGS, fallback: number) => numberOr(name, values[name], fallback, COUNT)
-  const batchSize = count('batch-size', 16)
-  const microBatches = count('micro-batches', 2)
-  if (batchSize % microBatches !== 0)
-    throw new UsageError(`--micro-batches ${microBatches} must divide --batch-size ${batchSize}`)
-  const json = outputFlag('json', values.json)
-  const summary = await runDemo(
-    {
-      steps: count('steps', 150),
-      batchSize,
-      microBatches,
-      lr: numberOr('lr', values.lr, 3e-3, { min: 0 }),
-      seed: numberOr('seed', values.seed, 0, { min: 0, integer: true }),
-      logEvery: count('log-every', 10),
-    },
-    (line) => console.error(line),
-  )
+  const { options, json } = parseOptions(argv)
+  const summary = await runDemo(options, (line) => console.error(line))
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`
   console.error(
     `\ntraining loss ${summary.firstLoss.toFixed(3)} → ${summary.lastLoss.toFixed(3)}, held-out ` +

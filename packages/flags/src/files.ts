@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { parseJson } from '@atoll/core'
 import { UsageError } from './errors.ts'
 
 /**
@@ -46,10 +47,5 @@ export function readTextInput(path: string, label: string): string {
 
 /** An input file parsed as JSON; what it holds is for the caller's schema to check. */
 export function readJsonInput(path: string, label: string): unknown {
-  const text = readTextInput(path, label)
-  try {
-    return JSON.parse(text)
-  } catch (err) {
-    throw new UsageError(`${label}: '${path}' is not JSON: ${(err as Error).message}`)
-  }
+  return parseJson(readTextInput(path, label), `${label}: '${path}'`, UsageError)
 }

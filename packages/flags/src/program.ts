@@ -4,8 +4,16 @@ import { asksForHelp } from './parse.ts'
 /** A command-line program: how it is named in messages, its usage text, and what it does. */
 export interface Program {
   name: string
-  usage: string
+  /**
+   * The usage text, or what makes it when it is shown: a usage that lists what a heavy module offers
+   * (the runtime's backends) loads it only for `--help` or a mistake, not on every run.
+   */
+  usage: string | (() => Promise<string>)
   run(args: string[]): Promise<number>
+}
+
+function usageOf(program: Program): Promise<string> {
+  return typeof program.usage === 'string' ? Promise.resolve(program.usage) : program.usage()
 }
 
 /**
@@ -15,7 +23,7 @@ export interface Program {
  */
 export async function runProgram(program: Program, args: string[]): Promise<number> {
   if (asksForHelp(args)) {
-    console.log(program.usage)
+    console.log(await usageOf(program))
     return 0
   }
   try {
@@ -24,7 +32,7 @@ export async function runProgram(program: Program, args: string[]): Promise<numb
     const e = err instanceof Error ? err : new Error(String(err))
     console.error(`${program.name}: ${e.name}: ${e.message}`)
     if (err instanceof UsageError) {
-      console.error(`\n${program.usage}`)
+      console.error(`\n${await usageOf(program)}`)
       return 2
     }
     if (process.env.ATOLL_DEBUG) console.error(e.stack)

@@ -1,34 +1,7 @@
 /** The usage lines of the training flags, with the defaults of the program that prints them. */
-import { given, type TrainingDefaults, type TrainingFlag } from './training.ts'
-
-/** The backends `--device` chooses from (the runtime's registry), for every usage that takes it. */
-export const DEVICE_CHOICES = 'cpu (the default) | webgpu | cuda | gpu | auto | reference'
-
-/** Each flag as usage shows it, and what it does. */
-const LINES: [TrainingFlag, string, string][] = [
-  ['steps', '--steps N', 'optimizer steps'],
-  ['batch-size', '--batch-size B', 'samples per step'],
-  ['optimizer', '--optimizer O', 'sgd | adamw'],
-  ['lr', '--lr X', 'peak learning rate'],
-  ['momentum', '--momentum M', 'SGD momentum'],
-  ['dampening', '--dampening D', 'SGD momentum dampening'],
-  ['nesterov', '--nesterov', 'Nesterov momentum (SGD)'],
-  ['betas', '--betas B1,B2', 'AdamW moment decay rates'],
-  ['eps', '--eps E', "AdamW's term added to the denominator"],
-  ['amsgrad', '--amsgrad', 'the AMSGrad variant of AdamW'],
-  ['optimizer-threads', '--optimizer-threads N', 'run the AdamW update on N threads (bit-identical to 1)'],
-  ['weight-decay', '--weight-decay W', 'L2 (SGD) or decoupled (AdamW) weight decay'],
-  ['schedule', '--schedule KIND', 'constant | cosine: a linear warm-up, then a cosine down to --min-lr'],
-  ['warmup', '--warmup N', 'warm-up steps of the cosine schedule'],
-  ['min-lr', '--min-lr X', 'floor of the cosine schedule'],
-  ['clip', '--clip NORM', 'clip the global gradient 2-norm at NORM; 0 does not clip'],
-  ['micro-batches', '--micro-batches M', 'split each batch into M micro-batches (gradients accumulate)'],
-  ['seed', '--seed N', 'initialisation and data order'],
-  ['device', '--device D', DEVICE_CHOICES],
-  ['threads', '--threads N', 'onnxruntime intra-op threads'],
-  ['log', '--log FILE', 'one JSON line per step, { "step": i, "loss": value }: the loss before its update'],
-  ['save', '--save FILE', 'the final weights (and running statistics) as safetensors'],
-]
+import type { BackendRegistry } from '@atoll/runtime'
+import { type FlagTable, flagUsage, usageColumn } from './table.ts'
+import { given, TRAINING_FLAGS, type TrainingDefaults, type TrainingFlag } from './training.ts'
 
 /** The flags `trainingOptions` insists on when the program gives them no default. */
 const REQUIRED: TrainingFlag[] = ['steps', 'optimizer', 'lr']
@@ -43,20 +16,57 @@ const PYTORCH: Partial<Record<TrainingFlag, string>> = {
 }
 
 /**
- * Usage lines for every training flag, each with the default `defaults` give it; `notes` replace
- * a default with words where it depends on other flags (`warmup: '5% of the steps'`).
+ * What `--device` offers, from the runtime's registry, the default first:
+ * `cpu (the default) | auto | gpu | cuda | webgpu | reference`.
+ */
+export function deviceChoices(registry: Pick<BackendRegistry, 'choices'>, fallback: string): string {
+  const others = registry.choices().filter((choice) => choice !== fallback)
+  return [`${fallback} (the default)`, ...others].join(' | ')
+}
+
+/**
+ * Usage lines for every training flag, each with the default `defaults` give it; `devices` is what
+ * `--device` offers (`deviceChoices`); `notes` replace a default with words where it depends on other
+ * flags (`warmup: '5% of the steps'`); `column` aligns them with a program's own flags.
  */
 export function trainingUsage(
   defaults: TrainingDefaults,
+  devices: string,
   notes: Partial<Record<TrainingFlag, string>> = {},
+  column = usageColumn(TRAINING_FLAGS),
 ): string[] {
-  const shown = { ...PYTORCH, ...given(defaultTexts(defaults)), ...notes }
-  const width = Math.max(...LINES.map(([, left]) => left.length)) + 2
-  return LINES.map(([flag, left, what]) => {
+  const shown: Partial<Record<TrainingFlag, string>> = {
+    ...PYTORCH,
+    ...given(defaultTexts(defaults)),
+    ...notes,
+  }
+  const remarks: Partial<Record<TrainingFlag, string>> = {}
+  for (const flag of Object.keys(TRAINING_FLAGS) as TrainingFlag[]) {
     const value = shown[flag]
-    const note = value !== undefined ? ` (default ${value})` : REQUIRED.includes(flag) ? ' (required)' : ''
-    return `  ${left.padEnd(width)}${what}${note}`
-  })
+    if (value !== undefined) remarks[flag] = `default ${value}`
+    else if (REQUIRED.includes(flag)) remarks[flag] = 'required'
+  }
+  const table = { ...TRAINING_FLAGS, device: { ...TRAINING_FLAGS.device, what: devices } }
+  return flagUsage(table, remarks, column)
+}
+
+/**
+ * The options of a program that takes flags of its own and the training flags: two sections, aligned
+ * together, as the examples print them.
+ */
+export function trainingProgramUsage(
+  own: FlagTable,
+  training: { defaults: TrainingDefaults; devices: string; notes?: Partial<Record<TrainingFlag, string>> },
+  ownRemarks: Record<string, string> = {},
+): string[] {
+  const column = usageColumn(own, TRAINING_FLAGS)
+  return [
+    'Options:',
+    ...flagUsage(own, ownRemarks, column),
+    '',
+    'Training (the flags of atoll fit):',
+    ...trainingUsage(training.defaults, training.devices, training.notes, column),
+  ]
 }
 
 function defaultTexts(d: TrainingDefaults): Partial<Record<TrainingFlag, string>> {

@@ -1,50 +1,44 @@
+/**
+ * A flag's value is untrusted input like any other: a zod/mini schema over the flag's text, parsed by
+ * core's parseWith, so a bad value reads like every other input error and names the flag:
+ * `--steps: expected an integer ≥ 1, found "0"`.
+ */
+import { describeValue, parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
 import { UsageError } from './errors.ts'
 
-/** Bounds a numeric flag must keep. */
-export interface NumberRange {
-  min?: number
-  max?: number
-  integer?: boolean
+/** A schema that takes a flag's text and gives its value. */
+export type FlagSchema<T = unknown> = z.ZodMiniType<T, string>
+
+/** The text as a number; a blank is NaN (`Number('')` is 0), which every number schema refuses. */
+const asNumber = z.pipe(
+  z.string(),
+  z.transform((text: string) => (text.trim() === '' ? Number.NaN : Number(text))),
+)
+
+/** A numeric flag: its text as a number, then `schema`'s kind and bounds (`z.int().check(z.gte(1))`). */
+export function numeric<S extends z.ZodMiniType<number, number>>(schema: S) {
+  return z.pipe(asNumber, schema)
 }
 
 /** A count of things (steps, samples, threads): an integer ≥ 1. */
-export const COUNT: NumberRange = { min: 1, integer: true }
+export const COUNT = numeric(z.int().check(z.gte(1)))
 
-/** A numeric flag within `range`, or undefined when absent. */
-export function numberFlag(
+/**
+ * The value of `--name`: undefined when absent, else `text` through `schema`, or a UsageError that
+ * names the flag, says what was expected and shows what was typed.
+ */
+export function flagValue<S extends FlagSchema>(
   name: string,
-  value: string | undefined,
-  range: NumberRange = {},
-): number | undefined {
-  return value === undefined ? undefined : checkedNumber(name, value, range)
-}
-
-/** A numeric flag with a default: `fallback` when absent, else a number within `range`. */
-export function numberOr(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  range: NumberRange,
-): number {
-  return value === undefined ? fallback : checkedNumber(name, value, range)
-}
-
-/** A flag that must be one of `allowed`. */
-export function choiceFlag<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    const choices = `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}`
-    throw new UsageError(`--${name} must be ${allowed.length > 1 ? choices : allowed[0]}, got '${value}'`)
-  }
-  return value as T
-}
-
-/** A flag that may be absent, else one of `allowed`. */
-export function choiceOrUndefined<T extends string>(
-  name: string,
-  value: string | undefined,
-  allowed: readonly T[],
-): T | undefined {
-  return value === undefined ? undefined : choiceFlag(name, value, allowed)
+  text: string | undefined,
+  schema: S,
+): z.output<S> | undefined {
+  if (text === undefined) return undefined
+  return parseWith(schema, text, (problem) => {
+    // the whole value is shown as typed; an item of a list (`--betas[1]`) as it was read
+    const found = problem.keys.length === 0 ? describeValue(text) : problem.found
+    return new UsageError(`--${name}${problem.path}: expected ${problem.expected}, found ${found}`)
+  })
 }
 
 /** A flag that must be given; `placeholder` shows what it takes (`--steps N is required`). */
@@ -52,15 +46,4 @@ export function required<T>(name: string, value: T | undefined, placeholder?: st
   if (value === undefined)
     throw new UsageError(`--${name}${placeholder ? ` ${placeholder}` : ''} is required`)
   return value
-}
-
-function checkedNumber(name: string, value: string, range: NumberRange): number {
-  const n = Number(value)
-  const { min = -Infinity, max = Infinity, integer = false } = range
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new UsageError(
-      `--${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${value}'`,
-    )
-  }
-  return n
 }

@@ -3,13 +3,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import * as z from 'zod/mini'
 import {
   asksForHelp,
-  choiceFlag,
-  numberFlag,
-  numberOr,
+  COUNT,
+  flagSpec,
+  flagUsage,
+  flagValue,
+  numeric,
   outputFlag,
   parseFlags,
+  readFlags,
   readInput,
   readJsonInput,
   required,
@@ -18,6 +22,7 @@ import {
   UsageError,
   valueFlags,
 } from '../src/index.ts'
+import { usageColumn } from '../src/table.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'atoll-flags-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -52,32 +57,65 @@ test('the words after the first -- are passed on untouched, and are never help',
   assert.equal(asksForHelp(['--help']), true)
 })
 
-test('numbers keep their range and say which flag, what was expected and what was found', () => {
-  assert.equal(numberFlag('lr', '0.5', { min: 0 }), 0.5)
-  assert.equal(numberFlag('lr', undefined, { min: 0 }), undefined)
-  assert.equal(numberOr('steps', undefined, 600, { min: 1, integer: true }), 600)
+test('a flag value goes through its schema; an error names the flag, what was expected and what was typed', () => {
+  assert.equal(flagValue('lr', '0.5', numeric(z.number().check(z.gte(0)))), 0.5)
+  assert.equal(flagValue('lr', undefined, numeric(z.number())), undefined)
+  assert.equal(flagValue('steps', '600', COUNT), 600)
+  usageError(() => flagValue('steps', '0', COUNT), /^--steps: expected an integer ≥ 1, found "0"$/)
   usageError(
-    () => numberOr('batch-size', '0', 16, { min: 1, integer: true }),
-    /^--batch-size must be an integer in \[1, Infinity\], got '0'$/,
+    () => flagValue('lr', '-1', numeric(z.number().check(z.gte(0)))),
+    /^--lr: expected a finite number ≥ 0, found "-1"$/,
   )
-  usageError(() => numberFlag('lr', '-1', { min: 0 }), /^--lr must be a number in \[0, Infinity\], got '-1'$/)
-  usageError(() => numberFlag('steps', '1.5', { integer: true }), /--steps must be an integer/)
+  usageError(() => flagValue('steps', '1.5', COUNT), /^--steps: expected an integer ≥ 1, found "1\.5"$/)
+  // a blank is not 0, and what is not a finite number is refused as typed
   for (const bad of ['', ' ', 'abc', 'NaN', 'Infinity', '1e999'])
-    usageError(() => numberFlag('x', bad), /--x must be a number/)
+    assert.throws(() => flagValue('x', bad, numeric(z.number())), {
+      name: 'UsageError',
+      message: `--x: expected a finite number, found ${JSON.stringify(bad)}`,
+    })
 })
 
 test('choices and required flags name what is allowed', () => {
-  assert.equal(choiceFlag('pipeline', 'gpipe', ['1f1b', 'gpipe']), 'gpipe')
+  assert.equal(flagValue('pipeline', 'gpipe', z.enum(['1f1b', 'gpipe'])), 'gpipe')
   usageError(
-    () => choiceFlag('backend', 'vm', ['netns', 'docker']),
-    /^--backend must be netns or docker, got 'vm'$/,
-  )
-  usageError(
-    () => choiceFlag('activations', 'all', ['selective', 'stash', 'recompute']),
-    /^--activations must be selective, stash or recompute, got 'all'$/,
+    () => flagValue('backend', 'vm', z.enum(['netns', 'docker'])),
+    /^--backend: expected one of "netns", "docker", found "vm"$/,
   )
   assert.equal(required('steps', 3, 'N'), 3)
   usageError(() => required('steps', undefined, 'N'), /^--steps N is required$/)
+})
+
+test('one table gives the parse spec, the values (defaults filled) and the usage lines', () => {
+  const table = {
+    steps: { arg: 'N', what: 'optimizer steps', schema: COUNT, default: 150 },
+    prompt: { arg: 'TEXT', what: 'start of the sample', schema: z.string(), default: 'Call me Ishmael.' },
+    size: { arg: 'S', what: 'tiny | mini |\nsmall', schema: z.enum(['tiny', 'mini', 'small']) },
+    quick: { what: 'fewer steps' },
+  }
+  assert.deepEqual(flagSpec(table), {
+    steps: { type: 'string' },
+    prompt: { type: 'string' },
+    size: { type: 'string' },
+    quick: { type: 'boolean' },
+  })
+  const read = (...args: string[]) => readFlags(table, parseFlags(args, flagSpec(table)).values)
+  assert.deepEqual(read(), { steps: 150, prompt: 'Call me Ishmael.', size: undefined, quick: undefined })
+  assert.deepEqual(read('--steps', '3', '--size', 'mini', '--quick'), {
+    steps: 3,
+    prompt: 'Call me Ishmael.',
+    size: 'mini',
+    quick: true,
+  })
+  usageError(() => read('--steps', '0'), /^--steps: expected an integer ≥ 1, found "0"$/)
+  usageError(() => read('--size', 'huge'), /^--size: expected one of "tiny", "mini", "small", found "huge"$/)
+  assert.equal(usageColumn(table), '--prompt TEXT'.length + 2)
+  assert.deepEqual(flagUsage(table, { size: 'default: the largest that fits' }), [
+    '  --steps N      optimizer steps (default 150)',
+    '  --prompt TEXT  start of the sample (default "Call me Ishmael.")',
+    '  --size S       tiny | mini |',
+    '                 small (default: the largest that fits)',
+    '  --quick        fewer steps',
+  ])
 })
 
 test('files: an unreadable input names its flag, an unwritable output is refused before the work', () => {
@@ -127,4 +165,16 @@ test('runProgram: usage for --help before --, exit 2 with the usage for a UsageE
   }
   assert.equal(await runProgram(program(new DiskFullError('no space')), []), 1)
   assert.deepEqual(printed.splice(0, 1), ['err: prog: DiskFullError: no space'])
+  // a usage made when shown (what it lists is loaded then) is made for --help and for a mistake only
+  let made = 0
+  const lazy = async () => `Usage: prog (made ${++made})`
+  assert.equal(await runProgram({ ...program(), usage: lazy }, []), 0)
+  assert.equal(made, 0)
+  assert.equal(await runProgram({ ...program(), usage: lazy }, ['-h']), 0)
+  assert.equal(await runProgram({ ...program(new UsageError('no')), usage: lazy }, []), 2)
+  assert.deepEqual(printed.splice(0), [
+    'out: Usage: prog (made 1)',
+    'err: prog: UsageError: no',
+    'err: \nUsage: prog (made 2)',
+  ])
 })

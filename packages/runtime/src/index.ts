@@ -129,15 +129,16 @@ export {
   parameterTensor,
   zeroGrads,
 } from './optim/parameter.ts'
-export { checkSchedule, type LrSchedule, lrAt } from './optim/schedule.ts'
+export { type LrSchedule, lrAt } from './optim/schedule.ts'
 export { type SgdOptions, sgd } from './optim/sgd.ts'
 export { checkBatch, readBatch } from './tasks/batch-file.ts'
 export { type BatchStream, DATASETS, type DataSourceOptions, openDataSource } from './tasks/data-source.ts'
 export { type EvalResult, evaluate } from './tasks/evaluate.ts'
-export { type FitOptions, type FitResult, fit } from './tasks/fit.ts'
+export { checkFitSettings, type FitOptions, type FitResult, fit } from './tasks/fit.ts'
 export { computeGradients, type GradientsResult } from './tasks/grads.ts'
 export { onnxModel, type TrainableModel, ZOO_MODELS, zooModel } from './tasks/model-source.ts'
 export { makeOptimizer, needsSharedParameters, type OptimizerSpec } from './tasks/optimizer-spec.ts'
+export { type Progress, type StepDone, stepProgress } from './tasks/progress.ts'
 export { lossTrend } from './tasks/loss-trend.ts'
 export { StepLog } from './tasks/step-log.ts'
 export { weightsFile } from './tasks/weights-file.ts'

@@ -28,6 +28,7 @@ test('the registry falls through failed inits by priority and reports every caus
   add('slow', 100, false)
   add('ref', 0, false, { automatic: false })
   assert.deepEqual(registry.names(), ['fast', 'medium', 'slow', 'ref'])
+  assert.deepEqual(registry.choices(), ['auto', 'gpu', 'fast', 'medium', 'slow', 'ref'])
   assert.equal((await registry.resolve('auto')).name, 'slow')
   assert.deepEqual(tried, ['fast', 'medium', 'slow'])
   assert.equal((await registry.resolve('slow')).name, 'slow')

@@ -1,21 +1,31 @@
-import { COUNT, DEVICE_CHOICES, numberFlag, numberOr, parseFlags, valueFlags } from '@atoll/flags'
+import { COUNT, flagValue, parseFlags, valueFlags } from '@atoll/flags'
 import type { Command } from '../command.ts'
-import { checkModelFlags, MODEL_FLAGS, MODEL_USAGE, modelAndData, readWeights } from './model-args.ts'
+import {
+  checkModelFlags,
+  deviceHelp,
+  MODEL_FLAGS,
+  MODEL_USAGE,
+  modelAndData,
+  readWeights,
+} from './model-args.ts'
 
-const usage = [
-  'Usage: atoll eval MODEL.onnx|--model NAME [--weights FILE.safetensors] (--batch BATCH.safetensors | --data NAME)',
-  '',
-  'Held-out loss and accuracy (arg-max of the first output against targets), printed as one JSON',
-  'line: { "loss", "accuracy", "batches", "positions" }. With --data the held-out split is used: the',
-  'last tenth of a corpus, or the test images.',
-  '',
-  'Options:',
-  ...MODEL_USAGE,
-  '  --weights FILE         weights by parameter name (e.g. from atoll fit --save); default the model own',
-  '  --batch-size N         samples per batch with --data (default 100)',
-  '  --batches N            evaluate only the first N batches',
-  `  --device D             ${DEVICE_CHOICES}`,
-].join('\n')
+/** Made when shown: `--device` lists the runtime's backends. */
+async function usage(): Promise<string> {
+  return [
+    'Usage: atoll eval MODEL.onnx|--model NAME [--weights FILE.safetensors] (--batch BATCH.safetensors | --data NAME)',
+    '',
+    'Held-out loss and accuracy (arg-max of the first output against targets), printed as one JSON',
+    'line: { "loss", "accuracy", "batches", "positions" }. With --data the held-out split is used: the',
+    'last tenth of a corpus, or the test images.',
+    '',
+    'Options:',
+    ...MODEL_USAGE,
+    '  --weights FILE         weights by parameter name (e.g. from atoll fit --save); default the model own',
+    '  --batch-size N         samples per batch with --data (default 100)',
+    '  --batches N            evaluate only the first N batches',
+    `  --device D             ${await deviceHelp()}`,
+  ].join('\n')
+}
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -25,8 +35,8 @@ export const evalCommand: Command = {
     const flags = { ...MODEL_FLAGS, ...valueFlags('weights', 'batch-size', 'batches', 'device') }
     const { values, positionals } = parseFlags(args, flags, true)
     checkModelFlags(values)
-    const batchSize = numberOr('batch-size', values['batch-size'], 100, COUNT)
-    const limit = numberFlag('batches', values.batches, COUNT) ?? Infinity
+    const batchSize = flagValue('batch-size', values['batch-size'], COUNT) ?? 100
+    const limit = flagValue('batches', values.batches, COUNT) ?? Infinity
     const rt = await import('@atoll/runtime')
     const { model, data } = await modelAndData(positionals, values, { batchSize, split: 'eval' })
     const params = rt.parametersOf(model.graph)

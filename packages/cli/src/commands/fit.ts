@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import {
   COUNT,
-  choiceOrUndefined,
-  numberFlag,
-  numberOr,
+  flagSpec,
+  flagValue,
   parseFlags,
   TRAINING_FLAGS,
   type TrainingDefaults,
@@ -12,39 +11,52 @@ import {
   UsageError,
   valueFlags,
 } from '@atoll/flags'
+import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
-import { checkModelFlags, MODEL_FLAGS, MODEL_USAGE, modelAndData, readWeights } from './model-args.ts'
+import {
+  checkModelFlags,
+  deviceHelp,
+  MODEL_FLAGS,
+  MODEL_USAGE,
+  modelAndData,
+  readWeights,
+} from './model-args.ts'
 import { progressBar } from './progress.ts'
 
 /** Only the batch size has a default: a run's optimizer, rate and length are the user's to choose. */
 const DEFAULTS: TrainingDefaults = { batchSize: 32 }
 
-const usage = [
-  'Usage: atoll fit MODEL.onnx|--model NAME (--batch BATCH.safetensors | --data NAME) --loss cross-entropy',
-  '         --optimizer sgd|adamw --lr X --steps N [--log LOSSES.jsonl] [options]',
-  '',
-  "Trains in one process. Starting weights are the model's own unless --init is given.",
-  '',
-  'Model and data (--batch-size and --seed apply to --data):',
-  ...MODEL_USAGE,
-  '  --init FILE            starting weights by parameter name (names and shapes must match)',
-  '',
-  'Training (the examples take the same flags):',
-  ...trainingUsage(DEFAULTS),
-  '',
-  'Execution:',
-  '  --stages S             run the model as S pipeline stages in this process (default 1)',
-  '  --pipeline KIND        1f1b (default) | gpipe micro-batch order',
-  '  --activations KIND     what backward gets from forward with --stages: selective (default:',
-  '                         keep the fewest bytes, recompute cheap ops) | stash (keep all) |',
-  '                         recompute (keep nothing); --recompute is --activations recompute',
-  '  --checkpoint DIR       resume from DIR if it holds a checkpoint; save there every',
-  '  --checkpoint-every K   K steps (default 100) and at the end',
-].join('\n')
+const ACTIVATIONS = z.enum(['selective', 'stash', 'recompute'])
+
+/** Made when shown: `--device` lists the runtime's backends, which `atoll fit` alone need not load. */
+async function usage(): Promise<string> {
+  return [
+    'Usage: atoll fit MODEL.onnx|--model NAME (--batch BATCH.safetensors | --data NAME) --loss cross-entropy',
+    '         --optimizer sgd|adamw --lr X --steps N [--log LOSSES.jsonl] [options]',
+    '',
+    "Trains in one process. Starting weights are the model's own unless --init is given.",
+    '',
+    'Model and data (--batch-size and --seed apply to --data):',
+    ...MODEL_USAGE,
+    '  --init FILE            starting weights by parameter name (names and shapes must match)',
+    '',
+    'Training (the examples take the same flags):',
+    ...trainingUsage(DEFAULTS, await deviceHelp()),
+    '',
+    'Execution:',
+    '  --stages S             run the model as S pipeline stages in this process (default 1)',
+    '  --pipeline KIND        1f1b (default) | gpipe micro-batch order',
+    '  --activations KIND     what backward gets from forward with --stages: selective (default:',
+    '                         keep the fewest bytes, recompute cheap ops) | stash (keep all) |',
+    '                         recompute (keep nothing); --recompute is --activations recompute',
+    '  --checkpoint DIR       resume from DIR if it holds a checkpoint; save there every',
+    '  --checkpoint-every K   K steps (default 100) and at the end',
+  ].join('\n')
+}
 
 const FLAGS = {
   ...MODEL_FLAGS,
-  ...TRAINING_FLAGS,
+  ...flagSpec(TRAINING_FLAGS),
   ...valueFlags('init', 'stages', 'pipeline', 'activations', 'checkpoint', 'checkpoint-every'),
   recompute: { type: 'boolean' },
 } as const
@@ -57,15 +69,15 @@ export const fit: Command = {
     const { values, positionals } = parseFlags(args, FLAGS, true)
     checkModelFlags(values)
     // every flag is checked before any file is read or backend started
-    const training = trainingOptions(values, DEFAULTS)
-    const execution = {
-      stages: numberFlag('stages', values.stages, COUNT),
-      policy: activationPolicy(values.activations, values.recompute),
-      pipelineSchedule: choiceOrUndefined('pipeline', values.pipeline, ['1f1b', 'gpipe'] as const),
-    }
-    const every = numberOr('checkpoint-every', values['checkpoint-every'], 100, COUNT)
-    const checkpoint = values.checkpoint === undefined ? undefined : { dir: values.checkpoint, every }
     const rt = await import('@atoll/runtime')
+    const training = trainingOptions(values, DEFAULTS, rt.checkFitSettings)
+    const execution = {
+      stages: flagValue('stages', values.stages, COUNT),
+      policy: activationPolicy(flagValue('activations', values.activations, ACTIVATIONS), values.recompute),
+      pipelineSchedule: flagValue('pipeline', values.pipeline, z.enum(['1f1b', 'gpipe'])),
+    }
+    const every = flagValue('checkpoint-every', values['checkpoint-every'], COUNT) ?? 100
+    const checkpoint = values.checkpoint === undefined ? undefined : { dir: values.checkpoint, every }
     const { model, data } = await modelAndData(positionals, values, { ...training, split: 'train' })
     const init = values.init === undefined ? undefined : await readWeights(values.init, '--init')
     const backend = await rt.nodeBackends().resolve(training.device ?? rt.DEFAULT_BACKEND)
@@ -95,12 +107,10 @@ export const fit: Command = {
 }
 
 function activationPolicy(
-  value: string | undefined,
+  chosen: z.output<typeof ACTIVATIONS> | undefined,
   recompute: boolean | undefined,
-): 'selective' | 'stash' | 'recompute' {
-  if (recompute && value !== undefined && value !== 'recompute')
-    throw new UsageError(`--recompute contradicts --activations ${value}`)
-  const policy = value ?? (recompute ? 'recompute' : 'selective')
-  if (policy === 'selective' || policy === 'stash' || policy === 'recompute') return policy
-  throw new UsageError(`--activations must be selective, stash or recompute, got '${value}'`)
+): z.output<typeof ACTIVATIONS> {
+  if (recompute && chosen !== undefined && chosen !== 'recompute')
+    throw new UsageError(`--recompute contradicts --activations ${chosen}`)
+  return chosen ?? (recompute ? 'recompute' : 'selective')
 }

@@ -1,20 +1,23 @@
 import { writeFileSync } from 'node:fs'
-import { DEVICE_CHOICES, parseFlags, required, UsageError, valueFlags } from '@atoll/flags'
+import { parseFlags, required, UsageError, valueFlags } from '@atoll/flags'
 import type { Command } from '../command.ts'
-import { checkModelFlags, modelFromArgs, readBatchFile } from './model-args.ts'
+import { checkModelFlags, deviceHelp, modelFromArgs, readBatchFile } from './model-args.ts'
 
-const usage = [
-  'Usage: atoll grads MODEL.onnx --batch BATCH.safetensors --loss cross-entropy --out GRADS.safetensors',
-  '',
-  "One forward and backward pass of an ONNX model with Atoll's autodiff. BATCH holds one tensor per",
-  'graph input, by name, and `targets` (int64 class indices shaped like the first output without its',
-  'last dimension). The loss is the mean softmax cross-entropy of the first output against targets.',
-  'GRADS gets `loss` (float32 [1]) and `grad.<initializer>` for every trainable floating-point',
-  'initializer (BatchNormalization running statistics are not trainable).',
-  '',
-  'Options:',
-  `  --device D   ${DEVICE_CHOICES}`,
-].join('\n')
+/** Made when shown: `--device` lists the runtime's backends. */
+async function usage(): Promise<string> {
+  return [
+    'Usage: atoll grads MODEL.onnx --batch BATCH.safetensors --loss cross-entropy --out GRADS.safetensors',
+    '',
+    "One forward and backward pass of an ONNX model with Atoll's autodiff. BATCH holds one tensor per",
+    'graph input, by name, and `targets` (int64 class indices shaped like the first output without its',
+    'last dimension). The loss is the mean softmax cross-entropy of the first output against targets.',
+    'GRADS gets `loss` (float32 [1]) and `grad.<initializer>` for every trainable floating-point',
+    'initializer (BatchNormalization running statistics are not trainable).',
+    '',
+    'Options:',
+    `  --device D   ${await deviceHelp()}`,
+  ].join('\n')
+}
 
 export const grads: Command = {
   name: 'grads',

@@ -1,7 +1,18 @@
 import type { GraphSummary } from '@atoll/core'
-import { numberFlag, parseFlags, readInput, UsageError } from '@atoll/flags'
+import { flagSpec, flagUsage, numeric, parseFlags, readFlags, readInput, UsageError } from '@atoll/flags'
+import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
 import { bindingsFlag } from './model-args.ts'
+
+const FLAGS = {
+  bind: { arg: 'batch=8,seq=128', what: 'values for symbolic input dimensions', schema: z.string() },
+  depth: {
+    arg: 'N',
+    what: 'group scopes by their first N dotted parts (h.3.attn → h.3 at 2)',
+    schema: numeric(z.int().check(z.gte(1), z.lte(64))),
+  },
+  json: { what: 'print the summary as JSON' },
+}
 
 const usage = [
   'Usage: atoll inspect MODEL.onnx [--bind NAME=N,…] [--depth N] [--json]',
@@ -9,9 +20,7 @@ const usage = [
   'Summarises an ONNX model: op histogram, parameter count, ops Atoll does not support, and FLOPs',
   'of one forward pass per scope (layer). Symbolic input dimensions count as 1 unless bound.',
   '',
-  '  --bind batch=8,seq=128   values for symbolic input dimensions',
-  '  --depth N                group scopes by their first N dotted parts (h.3.attn → h.3 at 2)',
-  '  --json                   print the summary as JSON',
+  ...flagUsage(FLAGS),
   '',
   'Exit code 0, or 3 when the model has ops Atoll cannot run (they are listed).',
 ].join('\n')
@@ -65,19 +74,15 @@ export const inspect: Command = {
   summary: 'summarise an ONNX model: ops, parameters, FLOPs per scope, unsupported ops',
   usage,
   async run(args) {
-    const { values, positionals } = parseFlags(
-      args,
-      { bind: { type: 'string' }, depth: { type: 'string' }, json: { type: 'boolean', default: false } },
-      true,
-    )
+    const { values, positionals } = parseFlags(args, flagSpec(FLAGS), true)
     if (positionals.length !== 1) throw new UsageError('name exactly one ONNX file')
-    const depth = numberFlag('depth', values.depth, { min: 1, max: 64, integer: true })
+    const { bind, depth, json } = readFlags(FLAGS, values)
     // loaded here, not at the top: `atoll --help` and the other commands do not need core
     const { importOnnxGraph, inputSymbols, summarizeGraph } = await import('@atoll/core')
     const graph = importOnnxGraph(readInput(positionals[0], 'MODEL.onnx'), { supportedOps: 'any' })
-    const bindings = bindingsFlag(values.bind, inputSymbols(graph))
+    const bindings = bindingsFlag(bind, inputSymbols(graph))
     const summary = summarizeGraph(graph, { bindings, depth })
-    console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary))
+    console.log(json ? JSON.stringify(summary, null, 2) : formatSummary(summary))
     return summary.unsupported.length > 0 ? 3 : 0
   },
 }

@@ -1,8 +1,9 @@
 /** What `atoll grads`, `fit` and `eval` share: which model, which data, which weights file. */
 import { basename } from 'node:path'
 import type { Tensor } from '@atoll/core'
-import { readInput, UsageError, valueFlags } from '@atoll/flags'
+import { deviceChoices, flagValue, readInput, UsageError, valueFlags } from '@atoll/flags'
 import type { BatchStream, DataSourceOptions, TrainableModel } from '@atoll/runtime'
+import * as z from 'zod/mini'
 
 /** The flags that name the model and its data. */
 export const MODEL_FLAGS = valueFlags('model', 'batch', 'data', 'loss')
@@ -13,6 +14,12 @@ export const MODEL_USAGE = [
   '  --data NAME            moby-dick[:gpt2], sotu[:gpt2], mnist, fashion-mnist',
   '  --loss cross-entropy   the mean softmax cross-entropy of the first output (the only loss so far)',
 ]
+
+/** What `--device` offers: the runtime's backends, loaded only when a usage shows them. */
+export async function deviceHelp(): Promise<string> {
+  const { DEFAULT_BACKEND, nodeBackends } = await import('@atoll/runtime')
+  return deviceChoices(nodeBackends(), DEFAULT_BACKEND)
+}
 
 /** A model from a positional ONNX path or `--model NAME` (exactly one). */
 export async function modelFromArgs(
@@ -34,9 +41,8 @@ type ModelValues = { model?: string; batch?: string; data?: string; loss?: strin
 
 /** Checked with the other flags, before any file is read: a known loss, data from exactly one place. */
 export function checkModelFlags(values: ModelValues): void {
-  if (values.loss !== undefined && values.loss !== 'cross-entropy') {
-    throw new UsageError(`--loss must be cross-entropy (the only loss so far), got '${values.loss}'`)
-  }
+  // the only loss so far
+  flagValue('loss', values.loss, z.literal('cross-entropy'))
   if ((values.batch === undefined) === (values.data === undefined)) {
     throw new UsageError('give the data: --batch BATCH.safetensors or --data NAME (not both)')
   }
@@ -66,6 +72,21 @@ export async function readWeights(path: string, label: string): Promise<Map<stri
   return readSafetensors(readInput(path, label)).tensors
 }
 
+/** `NAME=N,…` as [name, N] pairs, N an integer ≥ 1. */
+const BINDINGS = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    const pairs = text
+      .split(',')
+      .filter((pair) => pair !== '')
+      .map((pair) => pair.split('='))
+      .map(([name, n]) => [name, Number(n)] as const)
+    if (pairs.every(([name, n]) => name !== '' && Number.isInteger(n) && n >= 1)) return pairs
+    ctx.issues.push({ code: 'custom', input: text, message: 'NAME=N pairs, N an integer ≥ 1' })
+    return z.NEVER
+  }),
+)
+
 /**
  * `--bind NAME=N,…`: values for a model's symbolic input dimensions, over `defaults`. A name the
  * model has no symbol for is a typo (`--bind btach=8`), refused rather than ignored.
@@ -76,11 +97,7 @@ export function bindingsFlag(
   defaults: Record<string, number> = {},
 ): Record<string, number> {
   const out = { ...defaults }
-  for (const pair of text?.split(',').filter((p) => p !== '') ?? []) {
-    const [name, value] = pair.split('=')
-    const n = Number(value)
-    if (!name || !Number.isInteger(n) || n < 1)
-      throw new UsageError(`--bind wants NAME=N pairs, N a positive integer, got '${pair}'`)
+  for (const [name, n] of flagValue('bind', text, BINDINGS) ?? []) {
     if (!symbols.includes(name)) {
       throw new UsageError(
         `--bind names '${name}', not a symbolic input dimension of the model (${symbols.join(', ') || 'none'})`,

@@ -1,4 +1,5 @@
-import { numberFlag, parseFlags, UsageError } from '@atoll/flags'
+import { flagValue, numeric, parseFlags, UsageError } from '@atoll/flags'
+import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
 
 const usage = [
@@ -17,7 +18,8 @@ const usage = [
   '  --name NAME            a human name for this peer (default the host name)',
   '  --relay                also serve as a circuit relay v2 for peers behind NAT',
   '  --mdns                 find peers on the LAN by mDNS',
-  '  --metrics-port [HOST:]PORT  serve Prometheus metrics at /metrics (host default 127.0.0.1)',
+  '  --metrics-port [HOST:]PORT  serve Prometheus metrics at /metrics (host default 127.0.0.1; port 0:',
+  '                         a free one, printed at start and recorded in the state file)',
   '  --emulate-link SPEC…   shape egress in-process: [PEER=]RATE[,DELAYms], e.g. 100mbit,20ms',
   '  --probe-seconds S      time budget of each link probe (default 1)',
   '  --log-level L          trace | debug | info | warn | error (default info)',
@@ -26,7 +28,8 @@ const usage = [
 
 export const peer: Command = {
   name: 'peer',
-  summary: 'run a peer daemon that joins the mesh, measures its links and echoes tensors (no training jobs yet)',
+  summary:
+    'run a peer daemon that joins the mesh, measures its links and echoes tensors (no training jobs yet)',
   usage,
   async run(args) {
     // imported here, not at the top: libp2p and onnxruntime would slow down every other command
@@ -58,7 +61,8 @@ export const peer: Command = {
         mdns: values.mdns,
         metricsPort: values['metrics-port'],
         links: values['emulate-link'],
-        probeSeconds: numberFlag('probe-seconds', values['probe-seconds'], { min: 0.01, max: 60 }),
+        // a number here; its range is the daemon's config's, like every other option's
+        probeSeconds: flagValue('probe-seconds', values['probe-seconds'], numeric(z.number())),
         logLevel: values['log-level'],
       }),
     )

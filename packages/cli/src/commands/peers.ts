@@ -1,4 +1,5 @@
-import { numberFlag, parseFlags } from '@atoll/flags'
+import { flagValue, numeric, parseFlags } from '@atoll/flags'
+import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
 
 const usage = [
@@ -23,7 +24,8 @@ export const peers: Command = {
     )
     const addrs =
       positionals.length > 0 ? positionals : daemonAddresses(values['data-dir'] ?? defaultDataDir())
-    const timeoutMs = (numberFlag('timeout', values.timeout, { min: 0.1, max: 600 }) ?? 10) * 1000
+    const seconds = flagValue('timeout', values.timeout, numeric(z.number().check(z.gte(0.1), z.lte(600))))
+    const timeoutMs = (seconds ?? 10) * 1000
     const answer = await queryPeers(addrs, timeoutMs)
     if (values.json) {
       console.log(JSON.stringify(answer, null, 2))

@@ -1,7 +1,7 @@
 import type { Graph } from '@atoll/core'
 import {
-  COUNT,
-  numberFlag,
+  flagValue,
+  numeric,
   outputFlag,
   parseFlags,
   readInput,
@@ -13,6 +13,7 @@ import {
   writeJsonOutput,
 } from '@atoll/flags'
 import type { OpCost, SyncSpec } from '@atoll/sched'
+import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
 import { bindingsFlag } from './model-args.ts'
 
@@ -39,6 +40,26 @@ const usage = [
   '  --sync is how stage replicas synchronise: ssgd (default), local-sgd:H, diloco:H, dreamddp:H.',
 ].join('\n')
 
+/** DreamDDP's period H: its schedule is solved over H iterations. */
+const PERIOD = numeric(z.int().check(z.gte(1), z.lte(255)))
+const MICRO_BATCHES = numeric(z.int().check(z.gte(1), z.lte(1e6)))
+const SYNC_ALGORITHMS = ['ssgd', 'local-sgd', 'diloco', 'dreamddp'] as const satisfies SyncSpec['algorithm'][]
+
+/** `ALG[:H]`: how stage replicas synchronise, every H steps (default 1). */
+const SYNC = z.pipe(
+  z.string(),
+  z.transform((text, ctx): SyncSpec => {
+    const [algorithm, h = '1', ...rest] = text.split(':')
+    const period = Number(h)
+    const known = (SYNC_ALGORITHMS as readonly string[]).includes(algorithm)
+    if (known && Number.isInteger(period) && period >= 1 && rest.length === 0)
+      return { algorithm: algorithm as SyncSpec['algorithm'], period }
+    const expected = `${SYNC_ALGORITHMS.join(', ')}, each optionally :H with H an integer ≥ 1`
+    ctx.issues.push({ code: 'custom', input: text, message: expected })
+    return z.NEVER
+  }),
+)
+
 export const plan: Command = {
   name: 'plan',
   summary: 'plan a job: OP-Fence placement or a DreamDDP sync schedule',
@@ -55,7 +76,7 @@ export const plan: Command = {
 function dreamddp(args: string[]): number {
   const { values } = parseFlags(args, valueFlags('bp', 'comm', 'period', 'json'))
   const json = outputFlag('json', values.json)
-  const period = numberFlag('period', required('period', values.period), { min: 1, max: 255, integer: true })!
+  const period = required('period', flagValue('period', values.period, PERIOD))
   const layerTimes = (flag: 'bp' | 'comm') => {
     const path = required(flag, values[flag])
     return sched.parseLayerTimes(readTextInput(path, `--${flag}`), path)
@@ -81,8 +102,8 @@ function fence(args: string[]): number {
     valueFlags('peers', 'links', 'model', 'micro-batches', 'bind', 'sync', 'json'),
   )
   const json = outputFlag('json', values.json)
-  const sync = syncFlag(values.sync)
-  const microBatches = numberFlag('micro-batches', values['micro-batches'], { ...COUNT, max: 1e6 })
+  const sync = flagValue('sync', values.sync, SYNC)
+  const microBatches = flagValue('micro-batches', values['micro-batches'], MICRO_BATCHES)
   const peersFile = required('peers', values.peers)
   const linksFile = required('links', values.links)
   const peers = sched.parsePeers(readJsonInput(peersFile, '--peers'), peersFile)
@@ -128,18 +149,4 @@ function modelGraph(model: string): Graph {
   }
   if (model.endsWith('.onnx')) return core.importOnnx(readInput(model, '--model'))
   throw new UsageError(`--model must be gpt2:CONFIG, a .onnx file or a .json op-cost list, got '${model}'`)
-}
-
-function syncFlag(text: string | undefined): SyncSpec | undefined {
-  if (text === undefined) return undefined
-  const [algorithm, h = '1'] = text.split(':')
-  const period = Number(h)
-  if (
-    !['ssgd', 'local-sgd', 'diloco', 'dreamddp'].includes(algorithm) ||
-    !Number.isInteger(period) ||
-    period < 1
-  ) {
-    throw new UsageError(`--sync wants ssgd, local-sgd:H, diloco:H or dreamddp:H, got '${text}'`)
-  }
-  return { algorithm: algorithm as SyncSpec['algorithm'], period }
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { globSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { COUNT, numberOr, parseFlags } from '@atoll/flags'
+import { COUNT, flagValue, parseFlags } from '@atoll/flags'
 import type { Command } from '../command.ts'
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
@@ -30,12 +30,8 @@ export const test: Command = {
       console.error(`atoll test: no test files match ${positionals.join(', ') || 'the workspace'}`)
       return 1
     }
-    const concurrency = numberOr(
-      'concurrency',
-      values.concurrency,
-      Math.max(2, availableParallelism()),
-      COUNT,
-    )
+    const concurrency =
+      flagValue('concurrency', values.concurrency, COUNT) ?? Math.max(2, availableParallelism())
     const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], {
       cwd: repoRoot,
       stdio: 'inherit',

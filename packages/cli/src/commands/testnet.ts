@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import {
-  choiceOrUndefined,
-  numberFlag,
+  flagValue,
+  numeric,
   outputFlag,
   parseFlags,
   splitCommandLine,
@@ -26,6 +26,7 @@ import {
   upTestnet,
   withPeersPerSite,
 } from '@atoll/testnet'
+import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
 
 function usage(): string {
@@ -65,7 +66,7 @@ async function up(args: string[]): Promise<number> {
     'no-peers': { type: 'boolean', default: false },
   })
   if (values.topology === undefined) throw new UsageError('up needs --topology NAME|FILE')
-  const perSite = numberFlag('peers', values.peers, { min: 1, max: MAX_PEERS })
+  const perSite = flagValue('peers', values.peers, numeric(z.int().check(z.gte(1), z.lte(MAX_PEERS))))
   const loaded = loadTopology(values.topology)
   const topology = perSite === undefined ? loaded : withPeersPerSite(loaded, perSite)
   const startPeers = !values['no-peers'] && (await hasPeerCommand())
@@ -98,8 +99,8 @@ async function status(args: string[]): Promise<number> {
     retries: { type: 'string' },
     json: { type: 'string' },
   })
-  const seconds = numberFlag('seconds', values.seconds, { min: 0.5, max: 30 })
-  const retries = numberFlag('retries', values.retries, { min: 0, max: 10, integer: true })
+  const seconds = flagValue('seconds', values.seconds, numeric(z.number().check(z.gte(0.5), z.lte(30))))
+  const retries = flagValue('retries', values.retries, numeric(z.int().check(z.gte(0), z.lte(10))))
   const json = outputFlag('json', values.json)
   const state = requireState()
   printPeers(state)
@@ -144,7 +145,7 @@ function logs(args: string[]): number {
 async function exchange(args: string[]): Promise<number> {
   const { values } = parseFlags(args, { bytes: { type: 'string' }, json: { type: 'string' } })
   const bytes =
-    numberFlag('bytes', values.bytes, { min: 1, max: 64 * 1024 * 1024, integer: true }) ?? 256 * 1024
+    flagValue('bytes', values.bytes, numeric(z.int().check(z.gte(1), z.lte(64 * 1024 * 1024)))) ?? 256 * 1024
   const json = outputFlag('json', values.json)
   const results = await exchangeAll(requireState(), bytes, (r) =>
     console.log(`  ${`${r.from} → ${r.to} → ${r.from}`.padEnd(24)} ${r.bytes} bytes in ${r.seconds} s`),
@@ -177,9 +178,7 @@ function draw(args: string[]): number {
 
 async function down(args: string[]): Promise<number> {
   const { values } = parseFlags(args, { backend: { type: 'string' } })
-  const removed = await downTestnet(
-    choiceOrUndefined('backend', values.backend, ['netns', 'docker'] as const),
-  )
+  const removed = await downTestnet(flagValue('backend', values.backend, z.enum(['netns', 'docker'])))
   console.log(removed.length === 0 ? 'nothing to remove' : `removed ${removed.join(', ')}`)
   return 0
 }

@@ -39,6 +39,11 @@ export class BackendRegistry {
     return [...this.providers.values()].sort((a, b) => b.priority - a.priority).map((p) => p.name)
   }
 
+  /** what a choice may name: `auto`, `gpu`, then every backend, highest priority first */
+  choices(): string[] {
+    return ['auto', 'gpu', ...this.names()]
+  }
+
   /** The ordered candidates a choice stands for; unknown names are an error naming the known ones. */
   candidates(choice: BackendChoice): string[] {
     const sorted = [...this.providers.values()].sort((a, b) => b.priority - a.priority)
@@ -75,9 +80,7 @@ export class BackendRegistry {
   private provider(name: string): BackendProvider {
     const provider = this.providers.get(name)
     if (provider === undefined) {
-      throw new BackendUnavailableError(
-        `unknown backend '${name}' (known: ${['auto', 'gpu', ...this.names()].join(', ')})`,
-      )
+      throw new BackendUnavailableError(`unknown backend '${name}' (known: ${this.choices().join(', ')})`)
     }
     return provider
   }

@@ -1,19 +1,43 @@
+import * as z from 'zod/mini'
 import { OptimizerConfigError } from '../errors.ts'
 
-/** A learning-rate schedule as data, so job files and checkpoints can record it. */
-export type LrSchedule =
-  | { kind: 'constant'; lr: number }
-  | {
-      kind: 'cosine'
-      /** peak learning rate, reached at the end of warm-up */
-      lr: number
-      /** linear warm-up from 0 over this many steps (default 0) */
-      warmupSteps?: number
-      /** step at which the cosine reaches `minLr` */
-      totalSteps: number
-      /** floor of the decay (default 0) */
-      minLr?: number
-    }
+const rate = z.number().check(z.gte(0))
+const stepCount = z.int().check(z.gte(0))
+
+const cosine = z
+  .strictObject({
+    kind: z.literal('cosine'),
+    /** peak learning rate, reached at the end of warm-up */
+    lr: rate,
+    /** linear warm-up from 0 over this many steps (default 0) */
+    warmupSteps: z.optional(stepCount),
+    /** step at which the cosine reaches `minLr` */
+    totalSteps: stepCount,
+    /** floor of the decay (default 0) */
+    minLr: z.optional(rate),
+  })
+  .check(
+    // the rules that span fields, each reported at the field a user would change
+    z.superRefine((schedule, ctx) => {
+      const atMost = (key: 'warmupSteps' | 'minLr', limit: number, expected: string) => {
+        const value = schedule[key] ?? 0
+        if (value > limit) ctx.issues.push({ code: 'custom', path: [key], input: value, message: expected })
+      }
+      atMost('warmupSteps', schedule.totalSteps, `an integer ≤ the total steps (${schedule.totalSteps})`)
+      atMost('minLr', schedule.lr, `a number ≤ the peak lr (${schedule.lr})`)
+    }),
+  )
+
+/**
+ * A learning-rate schedule as data, so job files and checkpoints can record it: each kind takes its
+ * own fields only, a cosine's warm-up fits in its steps and its floor stays under its peak.
+ */
+export const lrSchedule = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant'), lr: rate }),
+  cosine,
+])
+
+export type LrSchedule = z.infer<typeof lrSchedule>
 
 /**
  * The learning rate for 0-based `step`. Cosine follows Hugging Face's
@@ -30,27 +54,4 @@ export function lrAt(schedule: LrSchedule, step: number): number {
   const span = Math.max(1, schedule.totalSteps - warmup)
   const progress = Math.min(1, (step - warmup) / span)
   return minLr + (schedule.lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * progress))
-}
-
-/** Validates a schedule (from a job file or flags) before a run starts. */
-export function checkSchedule(schedule: LrSchedule): LrSchedule {
-  const ok = (v: number | undefined, min = 0) => v === undefined || (Number.isFinite(v) && v >= min)
-  if (!ok(schedule.lr)) throw new OptimizerConfigError(`lr must be ≥ 0, got ${schedule.lr}`)
-  if (schedule.kind === 'constant') return schedule
-  if (schedule.kind !== 'cosine') {
-    throw new OptimizerConfigError(`unknown schedule '${(schedule as { kind: string }).kind}'`)
-  }
-  const { warmupSteps = 0, totalSteps, minLr = 0 } = schedule
-  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
-    throw new OptimizerConfigError(`warm-up steps must be an integer ≥ 0, got ${warmupSteps}`)
-  }
-  if (!Number.isInteger(totalSteps) || totalSteps < warmupSteps) {
-    throw new OptimizerConfigError(
-      `total steps must be an integer ≥ warm-up (${warmupSteps}), got ${totalSteps}`,
-    )
-  }
-  if (!ok(minLr) || minLr > schedule.lr) {
-    throw new OptimizerConfigError(`min lr must be in [0, lr=${schedule.lr}], got ${minLr}`)
-  }
-  return schedule
 }

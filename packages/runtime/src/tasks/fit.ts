@@ -1,17 +1,18 @@
-import type { Tensor } from '@atoll/core'
+import { type FieldProblem, type ProblemError, parseWith, type Tensor } from '@atoll/core'
+import * as z from 'zod/mini'
 import type { Backend } from '../backend/backend.ts'
 import { assignParameters } from '../checkpoint/assign.ts'
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts'
-import { TaskInputError } from '../errors.ts'
+import { OptimizerConfigError, TaskInputError } from '../errors.ts'
 import { bindSymbols, microBatchView } from '../executor/bindings.ts'
 import type { PipelineSchedule } from '../executor/schedule.ts'
 import type { ActivationPolicy } from '../executor/stage-graphs.ts'
 import { modelState } from '../executor/state.ts'
 import { pipelineModel, type StepReport, Trainer } from '../executor/trainer.ts'
 import type { Parameter } from '../optim/parameter.ts'
-import { checkSchedule, type LrSchedule } from '../optim/schedule.ts'
+import { type LrSchedule, lrSchedule } from '../optim/schedule.ts'
 import type { TrainableModel } from './model-source.ts'
-import { makeOptimizer, needsSharedParameters, type OptimizerSpec } from './optimizer-spec.ts'
+import { makeOptimizer, needsSharedParameters, type OptimizerSpec, optimizerSpec } from './optimizer-spec.ts'
 import { StepLog } from './step-log.ts'
 
 export interface FitOptions {
@@ -51,12 +52,37 @@ export interface FitResult {
   seconds: number
 }
 
+/** What `checkFitSettings` checks: the options of a run that may come from people (flags, job files). */
+const fitSettings = z.object({
+  steps: z.int().check(z.gte(0)),
+  optimizer: optimizerSpec,
+  schedule: lrSchedule,
+})
+
+/** A bad step count is the task's input; a bad optimizer or schedule, the optimizer's configuration. */
+function settingsError(problem: FieldProblem): Error {
+  return problem.keys[0] === 'steps'
+    ? new TaskInputError(problem.message)
+    : new OptimizerConfigError(problem.message)
+}
+
+/**
+ * Checks the steps, optimizer and schedule of a run before any work, with the rules that span fields:
+ * each optimizer takes its own options only, a cosine's warm-up fits in its steps and its floor stays
+ * under its peak. `fit` calls it; `atoll fit`, the examples and job files call it first, with a `fail`
+ * that names the problem as their users wrote it (`--warmup`, `job.yaml: training.schedule…`).
+ */
+export function checkFitSettings(
+  settings: Pick<FitOptions, 'steps' | 'optimizer' | 'schedule'>,
+  fail: ProblemError = settingsError,
+): void {
+  parseWith(fitSettings, settings, fail)
+}
+
 /** Trains `model` for `steps` optimizer steps in this process, resuming from a checkpoint when there is one. */
 export async function fit(options: FitOptions): Promise<FitResult> {
-  const { model, backend, steps } = options
-  if (!Number.isInteger(steps) || steps < 0)
-    throw new TaskInputError(`steps must be an integer ≥ 0, got ${steps}`)
-  const schedule = checkSchedule(options.schedule)
+  checkFitSettings(options)
+  const { model, backend, steps, schedule } = options
   const stages = options.stages ?? 1
   // a split needs static boundary shapes: bind the symbols to the first micro-batch's sizes
   const first = stages > 1 ? options.batch(0) : undefined

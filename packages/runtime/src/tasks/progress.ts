@@ -1,4 +1,4 @@
-/** What a training step reports that a progress line needs (runtime's `fit` passes it to `onStep`). */
+/** What a training step reports that a progress line needs (`fit` passes it to `onStep`). */
 export interface StepDone {
   /** 0-based */
   step: number
@@ -19,7 +19,10 @@ export interface Progress {
   seconds: number
 }
 
-/** An `onStep` that calls `show` every `every` steps and after the last one. */
+/**
+ * An `onStep` for `fit` that calls `show` every `every` steps and after the last one, with the mean
+ * loss since the previous call: a progress line that does not flood the terminal.
+ */
 export function stepProgress(
   total: number,
   every: number,
