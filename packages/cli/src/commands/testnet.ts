@@ -17,8 +17,10 @@ import {
   findPeer,
   isAlive,
   loadTopology,
+  MAX_MEASURE_SECONDS,
   MAX_PEERS,
   measureLinks,
+  measureVia,
   presetNames,
   requireState,
   topologySvg,
@@ -39,7 +41,8 @@ function usage(): string {
     '  status [--measure] [--tcp] [--seconds S] [--retries N] [--json FILE]',
     '                                                    peers, daemons, and (--measure) each shaped link:',
     '                                                    /atoll/probe/1 between daemons, or raw TCP (--tcp);',
-    '                                                    --retries re-measures readings >10% under spec',
+    '                                                    --retries re-measures readings >10% under spec;',
+    '                                                    --seconds: at most 5 through the daemons, 30 with --tcp',
     '  exchange [--bytes N] [--json FILE]                every peer sends a tensor to every other and gets it back',
     '  exec PEER -- CMD…                                 run a command inside a peer',
     '  logs PEER                                         print a peer daemon’s log',
@@ -99,10 +102,13 @@ async function status(args: string[]): Promise<number> {
     retries: { type: 'string' },
     json: { type: 'string' },
   })
-  const seconds = flagValue('seconds', values.seconds, numeric(z.number().check(z.gte(0.5), z.lte(30))))
   const retries = flagValue('retries', values.retries, numeric(z.int().check(z.gte(0), z.lte(10))))
   const json = outputFlag('json', values.json)
   const state = requireState()
+  // checked here, before anything starts: a daemon probes for at most 5 s, raw TCP for up to 30
+  const via = measureVia(state, values.tcp)
+  const longest = MAX_MEASURE_SECONDS[via]
+  const seconds = flagValue('seconds', values.seconds, numeric(z.number().check(z.gte(0.5), z.lte(longest))))
   printPeers(state)
   const report: Record<string, unknown> = {
     topology: state.topology.name,
@@ -110,7 +116,6 @@ async function status(args: string[]): Promise<number> {
     peers: state.peers,
   }
   if (values.measure) {
-    const via = values.tcp ? 'tcp' : undefined
     console.log('links, one at a time:')
     report.links = await measureLinks(state, {
       seconds,
