@@ -6,9 +6,10 @@
  * sender's stalls enter the estimate. Transfers grow until one is long enough to trust, then a last one
  * is sized from that estimate to fill the time budget (~1 s by default) and at least a few round trips,
  * so slow and fast links are both measured in about the same time. A node runs one probe at a time and
- * serves one at a time; the mesh as a whole runs one at a time where its nodes take the probe floor
- * first (probe-floor.ts). Results are cached with the time they were taken. Every probe ends within a
- * limit that grows with its budget (`probeLimitMs`), so a peer that never answers cannot hold the queue.
+ * serves one at a time; probes of different nodes do not overlap where the nodes take the probe floor
+ * first and ask each other or a common peer for it (probe-floor.ts). Results are cached with the time
+ * they were taken. Every probe ends within a limit that grows with its budget (`probeLimitMs`), so a
+ * peer that never answers cannot hold the queue.
  */
 import {
   DEFAULT_PROBE_SECONDS,
