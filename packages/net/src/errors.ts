@@ -61,3 +61,6 @@ export class IdentityFileError extends AtollError {}
 
 /** An emulated link was configured with a rate or delay that is not a positive finite number. */
 export class LinkConfigError extends AtollError {}
+
+/** A WebRTC peer connection failed while connecting (its DTLS handshake, mostly), in every attempt of a dial. */
+export class WebRtcHandshakeError extends AtollError {}

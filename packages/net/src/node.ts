@@ -14,10 +14,10 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2pInit, type ServiceFactoryMap } from 'libp2p'
 import { CONNECTION_MONITOR } from './constants.ts'
+import { type IceOptions, webRtcTransport } from './webrtc.ts'
 
 export interface NodeOptions {
   /** The peer's key (see `loadIdentity`); a fresh one when absent. */
@@ -32,34 +32,15 @@ export interface NodeOptions {
   relay?: boolean
   /** Find peers on the LAN by mDNS (default false: on a shared machine it would join unrelated meshes). */
   mdns?: boolean
-  /** Accept WebRTC connections (browser peers through a relay; default true). */
+  /**
+   * Accept and dial WebRTC connections (browser peers, and peers behind NAT, signalled through a relay;
+   * default true). A handshake that fails is tried again (see webrtc.ts).
+   */
   webrtc?: boolean
   /** How WebRTC finds a path (ICE); see `IceOptions`. */
   ice?: IceOptions
   /** Run gossipsub as the `pubsub` service, for whoever needs topics (default false: nothing in the mesh does yet). */
   pubsub?: boolean
-}
-
-export interface IceOptions {
-  /**
-   * STUN (or TURN) server URLs, e.g. `stun:stun.example.org:3478`. Default: libp2p's public STUN list,
-   * which a peer behind NAT needs to learn its public address; on a LAN or loopback none is needed.
-   */
-  servers?: string[]
-  /** The one local address to gather candidates on (default: every interface). */
-  bindAddress?: string
-}
-
-/**
- * The RTCConfiguration for @libp2p/webrtc. `bindAddress` is node-datachannel's extension (libdatachannel
- * passes it to its ICE agent); a browser ignores it.
- */
-function rtcConfiguration(ice: IceOptions = {}): RTCConfiguration | undefined {
-  if (ice.servers === undefined && ice.bindAddress === undefined) return undefined
-  return {
-    ...(ice.servers !== undefined ? { iceServers: ice.servers.map((urls) => ({ urls })) } : {}),
-    ...(ice.bindAddress !== undefined ? { bindAddress: ice.bindAddress } : {}),
-  } as RTCConfiguration
 }
 
 /**
@@ -120,7 +101,7 @@ export async function createNode(options: NodeOptions = {}): Promise<Libp2p> {
       tcp(),
       webSockets(),
       circuitRelayTransport(),
-      ...(options.webrtc === false ? [] : [webRTC({ rtcConfiguration: rtcConfiguration(options.ice) })]),
+      ...(options.webrtc === false ? [] : [webRtcTransport(options.ice)]),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: YAMUX_STREAM_OPTIONS })],
