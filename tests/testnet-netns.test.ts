@@ -24,6 +24,11 @@ const { dir, atoll } = cli
 const TOLERANCE = 0.1
 /** The fastest link the probe is asked to measure exactly (see below). */
 const PROBE_CAN_FILL_MBIT = 100
+/**
+ * Faster links are CPU-bound in the probe: on two shared cores a 1 Gbit/s link read 52–99% of its
+ * spec (docs/testnet.md); under half is a regression (a link shaped or carried at 100 Mbit/s).
+ */
+const CPU_BOUND_FLOOR = 0.5
 
 const skip = !isRoot()
   ? 'needs root (network namespaces and tc)'
@@ -65,17 +70,23 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
   // Every link through /atoll/probe/1, the daemons probing each other (with the site latency) while
   // the measurement holds their probe floor, right after `up` while their own start-up probes are
   // due: within ±10%. Noise and yamux in JS on two shared cores cannot always fill 1 Gbit/s (the probe
-  // then reads what the stack carries), so those links are only checked not to read above their spec.
+  // then reads what the stack carries), so those links are checked within [CPU_BOUND_FLOOR, 1.1].
+  // The first reading of each link (one probe, as the daemons' own are) is never above the best.
   const probed = measure('--seconds', '1.5', '--retries', '1')
   assert.ok(probed.every((l) => l.via === 'probe'))
   for (const l of probed) {
     const ratio = l.measured_mbit / l.spec_mbit
-    const low = l.spec_mbit <= PROBE_CAN_FILL_MBIT ? 1 - TOLERANCE : 0
+    const low = l.spec_mbit <= PROBE_CAN_FILL_MBIT ? 1 - TOLERANCE : CPU_BOUND_FLOOR
     assert.ok(
       ratio >= low && ratio <= 1 + TOLERANCE,
       `probe ${l.from} → ${l.to}: ${l.measured_mbit} for ${l.spec_mbit}`,
     )
+    assert.ok(l.first_mbit > 0 && l.first_mbit <= l.measured_mbit, JSON.stringify(l))
   }
+  // a daemon probes for at most 5 s, said by the CLI before anything starts
+  const tooLong = atoll('testnet', 'status', '--measure', '--seconds', '10')
+  assert.equal(tooLong.status, 2, tooLong.stderr)
+  assert.match(tooLong.stderr, /UsageError: --seconds: expected a finite number in \[0\.5, 5\], found "10"/)
 
   // Latency is the daemons' own (userspace): us1's probes (the measurement's among them) see
   // ~2 × 40 ms to eu1, next to nothing to us2. A loaded machine (the Docker test may run beside this
