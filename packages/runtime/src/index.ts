@@ -62,7 +62,9 @@ export {
   type PipelineModelOptions,
   parametersOf,
   pipelineModel,
+  type StageRunnerOptions,
   type StepReport,
+  stageRunner,
   Trainer,
   type TrainerOptions,
 } from './executor/trainer.ts'
@@ -120,7 +122,15 @@ export {
   type TokenizerName,
 } from './data/tokenizer.ts'
 export { type AdamWOptions, adamw } from './optim/adamw.ts'
-export { type ClipOptions, clipGradNorm, globalGradNorm } from './optim/clip.ts'
+export {
+  type ClipOptions,
+  clipCoefficient,
+  clipGradNorm,
+  combineGradNorm,
+  globalGradNorm,
+  gradPowerSums,
+  scaleGrads,
+} from './optim/clip.ts'
 export type { Optimizer, OptimizerState } from './optim/optimizer.ts'
 export {
   accumulateGrad,
@@ -129,15 +139,26 @@ export {
   parameterTensor,
   zeroGrads,
 } from './optim/parameter.ts'
-export { type LrSchedule, lrAt } from './optim/schedule.ts'
+export { type LrSchedule, lrAt, lrSchedule } from './optim/schedule.ts'
 export { type SgdOptions, sgd } from './optim/sgd.ts'
 export { checkBatch, readBatch } from './tasks/batch-file.ts'
-export { type BatchStream, DATASETS, type DataSourceOptions, openDataSource } from './tasks/data-source.ts'
+export {
+  type BatchStream,
+  DATASETS,
+  type DataModel,
+  type DataSourceOptions,
+  openDataSource,
+} from './tasks/data-source.ts'
 export { type EvalResult, evaluate } from './tasks/evaluate.ts'
 export { checkFitSettings, type FitOptions, type FitResult, fit } from './tasks/fit.ts'
 export { computeGradients, type GradientsResult } from './tasks/grads.ts'
 export { onnxModel, type TrainableModel, ZOO_MODELS, zooModel } from './tasks/model-source.ts'
-export { makeOptimizer, needsSharedParameters, type OptimizerSpec } from './tasks/optimizer-spec.ts'
+export {
+  makeOptimizer,
+  needsSharedParameters,
+  type OptimizerSpec,
+  optimizerSpec,
+} from './tasks/optimizer-spec.ts'
 export { type Progress, type StepDone, stepProgress } from './tasks/progress.ts'
 export { lossTrend } from './tasks/loss-trend.ts'
 export { StepLog } from './tasks/step-log.ts'

@@ -1,4 +1,4 @@
-import { type Graph, stateUpdates, type Tensor } from '@atoll/core'
+import { type Graph, type StateUpdate, stateUpdates, type Tensor } from '@atoll/core'
 import type { Backend } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { clipGradNorm, globalGradNorm } from '../optim/clip.ts'
@@ -61,34 +61,51 @@ export function pipelineModel(
   // the model's running statistics, found before any decomposition: each stage updates those whose
   // new values its nodes compute (also for core partition stages, whose BatchNorms are decomposed)
   const modelState = stateUpdates(graph)
-  const executors = graphs.map((g, k): PipelineStage => {
-    const last = k === graphs.length - 1
-    const produced = new Set(g.nodes.flatMap((n) => n.outputs))
-    const state = modelState.filter((u) => produced.has(u.update))
-    const gradInputs = k === 0 ? [] : g.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name)
-    if (last && options.fuseLossStage !== false) {
-      return new FusedLossStage({
-        backend: options.backend,
-        graph: g,
-        params: byName,
-        loss,
-        gradInputs,
-        intraOpThreads: options.intraOpThreads,
-        state,
-      })
-    }
-    return new StageExecutor({
-      backend: options.backend,
-      graph: g,
-      params: byName,
-      policy: options.policy,
-      intraOpThreads: options.intraOpThreads,
-      differentiate: last ? [loss] : g.outputs.filter((o) => o.dtype === 'float32').map((o) => o.name),
-      gradInputs,
-      state,
-    })
-  })
+  const executors = graphs.map((g, k) =>
+    stageRunner(g, { ...options, loss, index: k, count: graphs.length, params: byName, state: modelState }),
+  )
   return { params, pipeline: new Pipeline(executors, loss) }
+}
+
+export interface StageRunnerOptions
+  extends Pick<PipelineModelOptions, 'backend' | 'policy' | 'fuseLossStage' | 'intraOpThreads'> {
+  loss: string
+  /** the stage's place in the pipeline: the first sends no input gradients, the last holds the loss */
+  index: number
+  count: number
+  /** the model's Parameters by name (a stage reads those its graph names) */
+  params: ReadonlyMap<string, Parameter>
+  /** the model's running statistics (stateUpdates of the whole graph); the stage keeps those it computes */
+  state: readonly StateUpdate[]
+}
+
+/**
+ * What runs one stage of a pipeline: the loss stage as one fused session (unless `fuseLossStage` is
+ * false), any other as a StageExecutor. pipelineModel makes one per stage; a peer running one stage of
+ * a job across processes makes its own, so both run the same code.
+ */
+export function stageRunner(graph: Graph, options: StageRunnerOptions): PipelineStage {
+  const last = options.index === options.count - 1
+  const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
+  const state = options.state.filter((u) => produced.has(u.update))
+  const gradInputs =
+    options.index === 0 ? [] : graph.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name)
+  const common = {
+    backend: options.backend,
+    graph,
+    params: options.params,
+    gradInputs,
+    intraOpThreads: options.intraOpThreads,
+    state,
+  }
+  if (last && options.fuseLossStage !== false) return new FusedLossStage({ ...common, loss: options.loss })
+  return new StageExecutor({
+    ...common,
+    policy: options.policy,
+    differentiate: last
+      ? [options.loss]
+      : graph.outputs.filter((o) => o.dtype === 'float32').map((o) => o.name),
+  })
 }
 
 export interface TrainerOptions {

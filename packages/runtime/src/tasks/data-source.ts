@@ -12,6 +12,9 @@ import { type TokenSequences, tokenBatch } from '../data/text.ts'
 import type { TokenizerName } from '../data/tokenizer.ts'
 import type { TrainableModel } from './model-source.ts'
 
+/** What a data source reads of a model: its data input's name and type (a stage's peer has no whole graph). */
+export type DataModel = Pick<TrainableModel, 'dataInput'> & { graph: { inputs: readonly ValueInfo[] } }
+
 export const DATASETS = [
   'moby-dick',
   'moby-dick:gpt2',
@@ -49,7 +52,7 @@ export interface DataSourceOptions {
 
 export async function openDataSource(
   name: string,
-  model: TrainableModel,
+  model: DataModel,
   options: DataSourceOptions,
 ): Promise<BatchStream> {
   const input = model.graph.inputs.find((i) => i.name === model.dataInput)
