@@ -6,7 +6,7 @@
 import type { TensorHeader } from '@atoll/compress'
 import type { Stream } from '@libp2p/interface'
 import { InboxFullError, MalformedFrameError, TransferIncompleteError } from './errors.ts'
-import type { Preamble } from './stripe.ts'
+import { type Preamble, transferKey } from './stripe.ts'
 
 export interface IncomingTensor {
   from: string
@@ -19,7 +19,10 @@ export interface TensorFailure {
   from: string
   /** The header, when it had arrived and been validated. */
   header?: TensorHeader
-  /** TransferIncompleteError (reset, dead peer, timeout) or the validation error that stopped it. */
+  /**
+   * TransferIncompleteError (reset, dead peer, timeout), TensorRefusedError (this receiver's gate refused
+   * it; nothing was allocated) or the validation error that stopped it.
+   */
   error: Error
 }
 
@@ -133,9 +136,14 @@ export class Inbox {
     return this.open.size
   }
 
+  /** Whether a part of this transfer has opened its assembly already (it was admitted). */
+  has(from: string, pre: Preamble): boolean {
+    return this.open.has(transferKey(from, pre.transferId))
+  }
+
   /** The assembly this part belongs to, created (and its payload allocated) by the first part to arrive. */
   assembly(from: string, pre: Preamble, header: TensorHeader, head: Uint8Array): Assembly {
-    const key = `${from}/${pre.transferId}`
+    const key = transferKey(from, pre.transferId)
     const existing = this.open.get(key)
     if (existing !== undefined) return existing
     if (this.pendingBytes + header.bytes > this.maxPendingBytes) {

@@ -2,6 +2,7 @@
  * One class per failure; `name` is the code callers branch on (`err.name === 'TransferIncompleteError'`).
  * Messages say what was expected and what was found.
  */
+import type { TensorHeader } from '@atoll/compress'
 import { AtollError } from '@atoll/core'
 
 /** A frame declared a length above the limit, or a stream carried bytes that are not a valid frame. */
@@ -20,12 +21,33 @@ export class TransferCancelledError extends AtollError {
   }
 }
 
-/** The receiver refused the message and said why (its error name is `remoteName`). */
+/**
+ * The receiver `peer` refused the message and said why; `remoteName` is the name of its error
+ * (`TensorRefusedError` when its gate refused, `LimitExceededError`, `InboxFullError`…).
+ */
 export class TransferRejectedError extends AtollError {
+  readonly peer: string
   readonly remoteName: string
-  constructor(remoteName: string, message: string) {
-    super(`receiver refused the message: ${remoteName}: ${message}`)
+  constructor(peer: string, remoteName: string, message: string) {
+    super(`tensor refused by ${peer}: ${message} (${remoteName})`)
+    this.peer = peer
     this.remoteName = remoteName
+  }
+}
+
+/**
+ * This receiver's tensor gate refused a message at its header (a job it does not run, a sender that is
+ * not a member of the job), before any of its payload was allocated or read. The sender is told `reason`.
+ */
+export class TensorRefusedError extends AtollError {
+  readonly header: TensorHeader
+  readonly from: string
+  readonly reason: string
+  constructor(message: string, refusal: { header: TensorHeader; from: string; reason: string }) {
+    super(message)
+    this.header = refusal.header
+    this.from = refusal.from
+    this.reason = refusal.reason
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * @atoll/net: the libp2p mesh and Atoll's protocols. `/atoll/tensor/1` moves tensor messages (the wire
  * format of `@atoll/compress`) in ≤ 1 MiB frames with back-pressure, striped over several streams when
- * large; `/atoll/probe/1` measures RTT and bandwidth in about a second (ten round trips at least on a
- * long link), and no two probes overlap among nodes that take the probe floor and ask each other or a
- * common peer (probe-floor.ts says what is and is not covered); `/atoll/ctrl/1` is a schema-checked
+ * large, each admitted or refused at its header by the receiver's gate; `/atoll/probe/1` measures RTT
+ * and bandwidth in about a second (ten round trips at least on a long link), and no two probes overlap
+ * among nodes that take the probe floor and ask each other or a common peer (probe-floor.ts says what
+ * is and is not covered); `/atoll/ctrl/1` is a schema-checked
  * request/response RPC. Emulated links shape traffic per remote peer without root.
  * Model-agnostic: it moves bytes with headers, never looks inside them.
  *
@@ -13,6 +14,8 @@
  * const mesh = new AtollMesh(await createNode({ privateKey: await loadIdentity('.atoll-peer') }))
  * await mesh.start()
  * mesh.tensors.onMessage(({ from, header, payload }) => console.log(from, header.edge, payload.byteLength))
+ * // refused at the header, before any payload is allocated; the sender's send() rejects with the reason
+ * mesh.tensors.setGate((header) => (header.job === 'j' ? undefined : `job '${header.job}' is not run here`))
  * const other = new AtollMesh(await createNode())
  * await other.start()
  * other.links.set(mesh.peerId, { rateBytesPerSecond: 12_500_000, delayMs: 20 }) // 100 Mbit/s, 20 ms
@@ -39,4 +42,4 @@ export { floorMethod, MAX_RUN_SECONDS, ProbeFloor, probeRunMethod } from './prob
 export type { FloorHold } from './probe-hold.ts'
 export type { NetObserver, PeerTarget, ProtocolContext, ProtocolHost } from './protocol.ts'
 export { stripeCount, stripeRange } from './stripe.ts'
-export { type SendOptions, type TensorInit, TensorTransport } from './tensor.ts'
+export { type SendOptions, type TensorGate, type TensorInit, TensorTransport } from './tensor.ts'

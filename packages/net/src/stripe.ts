@@ -48,6 +48,11 @@ export function parsePreamble(bytes: Uint8Array): Preamble {
   return { transferId, parts, part }
 }
 
+/** Names a transfer among every sender's: transfer ids are unique per sender only. */
+export function transferKey(from: string, transferId: string): string {
+  return `${from}/${transferId}`
+}
+
 /** Byte range [start, end) of the payload that `part` of `parts` carries. */
 export function stripeRange(bytes: number, parts: number, part: number): [number, number] {
   return [Math.floor((bytes * part) / parts), Math.floor((bytes * (part + 1)) / parts)]

@@ -4,6 +4,7 @@ import * as z from 'zod/mini'
 import { MAX_FRAME_BYTES, TENSOR_PROTOCOL } from './constants.ts'
 import {
   MalformedFrameError,
+  TensorRefusedError,
   TransferCancelledError,
   TransferIncompleteError,
   TransferRejectedError,
@@ -39,12 +40,12 @@ export async function sendPart(
       await ch.writer.write(part.subarray(off, Math.min(part.byteLength, off + MAX_FRAME_BYTES)))
     }
     await ch.writer.close()
-    readStatus(await ch.reader.expect('the receiver status', signal))
+    readStatus(await ch.reader.expect('the receiver status', signal), ch.peer)
   } catch (err) {
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new TransferCancelledError()
     // a refusal frame may have arrived just before the reset that made the write fail
     const status = ch.reader.poll()
-    if (status !== undefined) readStatus(status)
+    if (status !== undefined) readStatus(status, ch.peer)
     ch.stream.abort(err as Error)
     throw asTransferError(err as Error)
   } finally {
@@ -55,7 +56,9 @@ export async function sendPart(
 /** Best effort: tells the sender why its message was refused, before the stream is reset. */
 export function refusal(ch: Channel, err: Error): void {
   try {
-    const reason = { name: err.name.slice(0, 128), message: err.message.slice(0, 4096) }
+    // the sender knows its own header and peer id: of a gate's refusal, only the reason is news to it
+    const message = err instanceof TensorRefusedError ? err.reason : err.message
+    const reason = { name: err.name.slice(0, 128), message: message.slice(0, 4096) }
     const body = encoder.encode(JSON.stringify(reason))
     const frame = new Uint8Array(5 + body.byteLength)
     new DataView(frame.buffer).setUint32(0, 1 + body.byteLength)
@@ -67,7 +70,7 @@ export function refusal(ch: Channel, err: Error): void {
   }
 }
 
-function readStatus(frame: { byteLength: number; subarray(): Uint8Array }): void {
+function readStatus(frame: { byteLength: number; subarray(): Uint8Array }, peer: string): void {
   const bytes = frame.subarray()
   if (bytes.byteLength === 1 && bytes[0] === OK) return
   if (bytes[0] !== REFUSED)
@@ -80,7 +83,7 @@ function readStatus(frame: { byteLength: number; subarray(): Uint8Array }): void
     // an unreadable reason is still a refusal
     why = { name: 'Error', message: `unreadable reason (${(err as Error).message})` }
   }
-  throw new TransferRejectedError(why.name, why.message)
+  throw new TransferRejectedError(peer, why.name, why.message)
 }
 
 /** Typed failures pass as they are (a refusal read after the last write included); others become incomplete. */

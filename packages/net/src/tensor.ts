@@ -1,9 +1,10 @@
 /**
  * `/atoll/tensor/1`: tensor messages in the wire format of `@atoll/compress`. One stream per part: a
  * stripe preamble frame, the message head frame (magic, msgpack header, padding), then the part's payload
- * bytes in ≤ 1 MiB frames; the sender closes its end and the receiver answers one status frame. The
- * receiver validates the head before it allocates, copies frames straight into the payload buffer, and
- * delivers a message only when all of its parts are complete.
+ * bytes in ≤ 1 MiB frames; the sender closes its end and the receiver answers one status frame: OK, or a
+ * refusal with its reason before it resets the stream. The receiver validates the head and asks its gate
+ * (gate.ts) before it allocates, copies frames straight into the payload buffer, and delivers a message
+ * only when all of its parts are complete.
  */
 import {
   type HeaderFields,
@@ -25,6 +26,7 @@ import {
 import { MalformedFrameError, TransferCancelledError, TransferIncompleteError } from './errors.ts'
 import { copyInto } from './frames.ts'
 import { type IncomingTensor, Inbox, type PayloadAllocator, type TensorFailure } from './assembly.ts'
+import { Admission, type TensorGate } from './gate.ts'
 import { type Channel, type PeerTarget, type ProtocolContext, serveProtocol } from './protocol.ts'
 import {
   encodePreamble,
@@ -38,6 +40,7 @@ import {
 import { refusal, sendPart } from './tensor-send.ts'
 
 export type { IncomingTensor, PayloadAllocator, TensorFailure } from './assembly.ts'
+export type { TensorGate } from './gate.ts'
 
 export interface TensorInit {
   /** Wire limits (header size, payload size, rank…) applied to every incoming message. */
@@ -63,6 +66,7 @@ type Listener<T> = (value: T) => void
 export class TensorTransport {
   private readonly limits: WireLimits
   private readonly inbox: Inbox
+  private readonly admission: Admission
   private readonly messageListeners = new Set<Listener<IncomingTensor>>()
   private readonly failureListeners = new Set<Listener<TensorFailure>>()
   private readonly incomingListeners = new Set<Listener<{ from: string; header: TensorHeader }>>()
@@ -86,6 +90,19 @@ export class TensorTransport {
       },
       init.allocate,
     )
+    this.admission = new Admission(this.assemblyTimeoutMs, (refused) =>
+      this.emit(this.failureListeners, { from: refused.from, header: refused.header, error: refused }),
+    )
+  }
+
+  /**
+   * Admits or refuses each incoming message at its header, before any of its payload is allocated or
+   * read (see TensorGate); `undefined` admits everything, as before any gate was set. A refused message
+   * reaches the failure listeners as TensorRefusedError, and its sender's `send()` rejects with
+   * TransferRejectedError carrying the reason.
+   */
+  setGate(gate: TensorGate | undefined): void {
+    this.admission.gate = gate
   }
 
   /** Calls `listener` with every complete incoming tensor; returns an unsubscribe function. */
@@ -139,7 +156,8 @@ export class TensorTransport {
 
   /**
    * Sends one tensor message; resolves when the receiver has all of it. Throws PeerUnreachableError,
-   * TransferCancelledError (signal), TransferRejectedError (receiver refused) or TransferIncompleteError.
+   * TransferCancelledError (signal), TransferRejectedError (the receiver refused it: its gate, its limits)
+   * or TransferIncompleteError.
    */
   async send(
     peer: PeerTarget,
@@ -186,6 +204,7 @@ export class TensorTransport {
           `header frame is ${head.byteLength} bytes, its prefix says ${info.payloadOffset}`,
         )
       }
+      if (!this.inbox.has(ch.peer, pre)) this.admission.check(ch.peer, pre, info.header)
       assembly = this.inbox.assembly(ch.peer, pre, info.header, head)
       assembly.join(pre, head, ch.stream)
       const [start, end] = stripeRange(info.header.bytes, pre.parts, pre.part)

@@ -103,8 +103,7 @@ test('tensor: a refusal whose reason is malformed is still a refusal, and says w
     })
     await assert.rejects(a.tensors.send(refuser.getMultiaddrs(), fields('refused', 4), new Uint8Array(4)), {
       name: 'TransferRejectedError',
-      message:
-        'receiver refused the message: Error: unreadable reason (refusal.name: expected a string of at most 128 characters, found 5)',
+      message: `tensor refused by ${refuser.peerId}: unreadable reason (refusal.name: expected a string of at most 128 characters, found 5) (Error)`,
     })
   } finally {
     await refuser.stop()
