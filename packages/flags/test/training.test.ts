@@ -77,6 +77,10 @@ test("one optimizer's flags are refused with the other, and the schedule's with 
   usageError(`${sgd} --warmup 2`, /^--warmup is not an option of --schedule constant$/)
   usageError(`${sgd} --min-lr 0.1`, /^--min-lr is not an option of --schedule constant$/)
   usageError(
+    `${sgd} --nesterov`,
+    /^--nesterov: expected Nesterov only with a momentum > 0 and zero dampening, found true$/,
+  )
+  usageError(
     `${sgd} --schedule cosine --warmup 11`,
     /^--warmup: expected an integer ≤ the total steps \(10\), found 11$/,
   )
@@ -129,7 +133,9 @@ test('the field each flag says it sets is where trainingOptions puts its value',
     'a case for each flag that sets a field',
   )
   for (const [flag, text, value, optimizer] of cases) {
-    const line = `--lr 1 --steps 10 --schedule cosine --optimizer ${optimizer} --${flag} ${text ?? ''}`
+    // Nesterov needs a momentum to look ahead along
+    const momentum = flag === 'nesterov' ? ' --momentum 0.5' : ''
+    const line = `--lr 1 --steps 10 --schedule cosine --optimizer ${optimizer}${momentum} --${flag} ${text ?? ''}`
     assert.deepEqual(at(options(line), flags[flag].sets ?? ''), value, `--${flag}`)
   }
 })

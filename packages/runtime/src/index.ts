@@ -41,6 +41,8 @@ export {
 export { type BackendChoice, type BackendProvider, BackendRegistry } from './backend/registry.ts'
 export { assignParameters } from './checkpoint/assign.ts'
 export {
+  checkpointBytes,
+  checkpointParts,
   type CheckpointRecord,
   type LoadedCheckpoint,
   loadCheckpoint,
@@ -152,7 +154,14 @@ export {
 export { type EvalResult, evaluate } from './tasks/evaluate.ts'
 export { checkFitSettings, type FitOptions, type FitResult, fit } from './tasks/fit.ts'
 export { computeGradients, type GradientsResult } from './tasks/grads.ts'
-export { onnxModel, type TrainableModel, ZOO_MODELS, zooModel } from './tasks/model-source.ts'
+export {
+  type ModelSource,
+  onnxModel,
+  type TrainableModel,
+  trainableModel,
+  ZOO_MODELS,
+  zooModel,
+} from './tasks/model-source.ts'
 export {
   makeOptimizer,
   needsSharedParameters,

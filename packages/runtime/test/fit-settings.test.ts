@@ -63,6 +63,48 @@ test("a cosine's warm-up fits in its steps and its floor stays under its peak, n
   refused({ ...sgd, steps: 1.5 }, 'TaskInputError', 'steps: expected an integer ≥ 0, found 1.5')
 })
 
+test("each optimizer option is held to the range its optimizer enforces, Nesterov to PyTorch's rule", () => {
+  const adamw = (options: object): Settings => ({ ...sgd, optimizer: { kind: 'adamw', ...options } })
+  const sgdWith = (options: object): Settings => ({ ...sgd, optimizer: { kind: 'sgd', ...options } })
+  refused(
+    sgdWith({ momentum: -0.1 }),
+    'OptimizerConfigError',
+    'optimizer.momentum: expected a finite number ≥ 0, found -0.1',
+  )
+  refused(
+    sgdWith({ dampening: 1.5 }),
+    'OptimizerConfigError',
+    'optimizer.dampening: expected a finite number in [0, 1], found 1.5',
+  )
+  refused(
+    sgdWith({ nesterov: true }),
+    'OptimizerConfigError',
+    'optimizer.nesterov: expected Nesterov only with a momentum > 0 and zero dampening, found true',
+  )
+  refused(
+    sgdWith({ nesterov: true, momentum: 0.9, dampening: 0.1 }),
+    'OptimizerConfigError',
+    'optimizer.nesterov: expected Nesterov only with a momentum > 0 and zero dampening, found true',
+  )
+  refused(
+    adamw({ betas: [0.9, 1] }),
+    'OptimizerConfigError',
+    'optimizer.betas[1]: expected a finite number in [0, 1), found 1',
+  )
+  refused(
+    adamw({ eps: -1e-8 }),
+    'OptimizerConfigError',
+    'optimizer.eps: expected a finite number ≥ 0, found -1e-8',
+  )
+  refused(
+    adamw({ threads: 0 }),
+    'OptimizerConfigError',
+    'optimizer.threads: expected an integer in [1, 1024], found 0',
+  )
+  checkFitSettings(sgdWith({ nesterov: true, momentum: 0.9 }))
+  checkFitSettings(adamw({ betas: [0, 0.999], eps: 0, weightDecay: 0, threads: 1024 }))
+})
+
 test('a caller names the problem in its own words; fit checks before it touches the model', async () => {
   const keys: (readonly PropertyKey[])[] = []
   assert.throws(

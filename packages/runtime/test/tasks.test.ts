@@ -11,9 +11,11 @@ import {
   fit,
   lossTrend,
   nodeBackends,
+  onnxModel,
   openDataSource,
   parametersOf,
   StepLog,
+  trainableModel,
   weightsFile,
   zooModel,
 } from '../src/index.ts'
@@ -129,6 +131,29 @@ test('evaluate: loss and arg-max accuracy agree with the reference interpreter',
   assert.ok(Math.abs(r.loss - loss) < 1e-5)
   assert.equal(r.accuracy, correct / 8)
   assert.equal(r.positions, 8)
+})
+
+test('trainableModel builds a zoo model or an ONNX file; a GPT takes a sequence length within its context', async () => {
+  const short = trainableModel({ zoo: 'gpt2:tiny', seed: 3, seq: 8 })
+  assert.deepEqual(short.graph.inputs.find((i) => i.name === short.dataInput)?.shape, ['batch', 8])
+  const same = zooModel('gpt2:tiny', 3)
+  assert.deepEqual(
+    trainableModel({ zoo: 'gpt2:tiny', seed: 3 }).graph.initializers,
+    same.graph.initializers,
+    'the same weights as zooModel with the same seed',
+  )
+  const bytes = await readFile(new URL('fixtures/gpt_fit.onnx', import.meta.url))
+  const onnx = trainableModel({ onnx: bytes, label: 'gpt_fit.onnx' })
+  assert.equal(onnx.label, 'gpt_fit.onnx')
+  assert.deepEqual(onnx.graph.initializers, onnxModel(bytes).graph.initializers)
+  assert.throws(() => zooModel('gpt2:tiny', 0, 33), {
+    name: 'TaskInputError',
+    message: "a sequence of 33 tokens does not fit gpt2:tiny's context of 32",
+  })
+  assert.throws(() => zooModel('mlp', 0, 8), {
+    name: 'TaskInputError',
+    message: "'mlp' takes no sequence length, given 8",
+  })
 })
 
 test('data streams: seeded training batches, ordered evaluation batches, shapes that fit the model', async () => {

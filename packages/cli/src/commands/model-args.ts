@@ -27,14 +27,15 @@ export async function modelFromArgs(
   modelName: string | undefined,
   options: { retie?: boolean; seed?: number } = {},
 ): Promise<TrainableModel> {
-  const { onnxModel, zooModel } = await import('@atoll/runtime')
+  const { trainableModel } = await import('@atoll/runtime')
   if (positionals.length > 1) throw new UsageError(`one model at a time, got ${positionals.join(', ')}`)
   if ((positionals.length === 1) === (modelName !== undefined)) {
     throw new UsageError('give a model: MODEL.onnx or --model NAME (not both)')
   }
-  if (modelName !== undefined) return zooModel(modelName, options.seed)
+  // a job file's single-peer run builds its model through the same trainableModel
+  if (modelName !== undefined) return trainableModel({ zoo: modelName, seed: options.seed })
   const path = positionals[0]
-  return onnxModel(readInput(path, 'MODEL.onnx'), { retie: options.retie, label: basename(path) })
+  return trainableModel({ onnx: readInput(path, 'MODEL.onnx'), retie: options.retie, label: basename(path) })
 }
 
 type ModelValues = { model?: string; batch?: string; data?: string; loss?: string }

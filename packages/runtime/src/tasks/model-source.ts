@@ -18,8 +18,13 @@ export const ZOO_MODELS = [
   'resnet18',
 ] as const
 
-/** A built-in model by name: `gpt2:tiny|mini|small|124M`, `mlp`, `mnist-cnn`, `resnet18`. */
-export function zooModel(name: string, seed = 0): TrainableModel {
+/**
+ * A built-in model by name: `gpt2:tiny|mini|small|124M`, `mlp`, `mnist-cnn`, `resnet18`. `seq` is a
+ * GPT's sequence length (default its context); the other models take no sequence.
+ */
+export function zooModel(name: string, seed = 0, seq?: number): TrainableModel {
+  if (seq !== undefined && !name.startsWith('gpt2:'))
+    throw new TaskInputError(`'${name}' takes no sequence length, given ${seq}`)
   let m: ZooModel
   if (name.startsWith('gpt2:')) {
     const config = name.slice(5)
@@ -27,12 +32,30 @@ export function zooModel(name: string, seed = 0): TrainableModel {
       throw new TaskInputError(
         `unknown GPT-2 size '${config}' (known: ${Object.keys(GPT2_CONFIGS).join(', ')})`,
       )
-    m = gpt2({ config: config as keyof typeof GPT2_CONFIGS, seed })
+    const size = config as keyof typeof GPT2_CONFIGS
+    const { ctx } = GPT2_CONFIGS[size]
+    if (seq !== undefined && !(Number.isInteger(seq) && seq >= 1 && seq <= ctx))
+      throw new TaskInputError(`a sequence of ${seq} tokens does not fit ${name}'s context of ${ctx}`)
+    m = gpt2({ config: size, seq, seed })
   } else if (name === 'mlp') m = mlp({ seed })
   else if (name === 'mnist-cnn') m = mnistCnn({ seed })
   else if (name === 'resnet18') m = resnet({ depth: 18, seed, imageSize: 32, width: 0.25 })
   else throw new TaskInputError(`unknown model '${name}' (known: ${ZOO_MODELS.join(', ')})`)
   return { graph: m.graph, dataInput: m.inputs[0], loss: m.loss ?? 'loss', label: name }
+}
+
+/**
+ * A model as data, as `atoll fit` and job files name it: a built-in (its initialisation seed and,
+ * for a GPT, sequence length) or the bytes of an ONNX file (`label` names it in messages).
+ */
+export type ModelSource =
+  | { zoo: string; seed?: number; seq?: number }
+  | { onnx: Uint8Array; retie?: boolean; label?: string }
+
+/** The model a source names: the one place `atoll fit` and a job's single-peer run build it. */
+export function trainableModel(source: ModelSource): TrainableModel {
+  if ('zoo' in source) return zooModel(source.zoo, source.seed, source.seq)
+  return onnxModel(source.onnx, source)
 }
 
 /**

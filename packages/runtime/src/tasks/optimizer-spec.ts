@@ -5,29 +5,49 @@ import type { Optimizer } from '../optim/optimizer.ts'
 import type { Parameter } from '../optim/parameter.ts'
 import { sgd } from '../optim/sgd.ts'
 
-const number = z.optional(z.number())
+const nonNegative = z.optional(z.number().check(z.gte(0)))
+const fraction = z.optional(z.number().check(z.gte(0), z.lte(1)))
 const flag = z.optional(z.boolean())
+/** PyTorch refuses β ≥ 1: the moment estimates would never forget. */
+const beta = z.number().check(z.gte(0), z.lt(1))
+/** AdamW's worker threads: more than this is a typo, not a machine. */
+const MAX_THREADS = 1024
+
+const sgdSpec = z
+  .strictObject({
+    kind: z.literal('sgd'),
+    momentum: nonNegative,
+    dampening: fraction,
+    nesterov: flag,
+    weightDecay: nonNegative,
+  })
+  .check(
+    z.superRefine((spec, ctx) => {
+      // PyTorch's rule: Nesterov looks ahead along an undamped momentum, so it needs one
+      if (spec.nesterov === true && ((spec.momentum ?? 0) === 0 || (spec.dampening ?? 0) !== 0))
+        ctx.issues.push({
+          code: 'custom',
+          path: ['nesterov'],
+          input: spec.nesterov,
+          message: 'Nesterov only with a momentum > 0 and zero dampening',
+        })
+    }),
+  )
 
 /**
  * An optimizer as data (job files, flags, checkpoint records); defaults are PyTorch's. Each kind takes
- * its own options only, so a betas given to SGD is refused rather than ignored; the options' ranges
- * are checked where the optimizer is made (`sgd`, `adamw`).
+ * its own options only, so a betas given to SGD is refused rather than ignored, and each option's
+ * range is the one `sgd` and `adamw` enforce, so a job file's mistake is found before any work.
  */
 export const optimizerSpec = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('sgd'),
-    momentum: number,
-    dampening: number,
-    nesterov: flag,
-    weightDecay: number,
-  }),
+  sgdSpec,
   z.strictObject({
     kind: z.literal('adamw'),
-    betas: z.optional(z.tuple([z.number(), z.number()])),
-    eps: number,
-    weightDecay: number,
+    betas: z.optional(z.tuple([beta, beta])),
+    eps: nonNegative,
+    weightDecay: nonNegative,
     amsgrad: flag,
-    threads: z.optional(z.int()),
+    threads: z.optional(z.int().check(z.gte(1), z.lte(MAX_THREADS))),
   }),
 ])
 
