@@ -49,11 +49,8 @@ export async function saveCheckpoint(
   if (!Number.isSafeInteger(step) || step < 0)
     throw new CheckpointError(`step must be an integer ≥ 0, got ${step}`)
   await mkdir(dir, { recursive: true })
-  const tensors = new Map<string, Tensor>(params.map((p) => [PARAM_PREFIX + p.name, parameterTensor(p)]))
   const state = optimizer?.exportState()
-  for (const [name, t] of state?.tensors ?? []) tensors.set(OPTIM_PREFIX + name, t)
-  for (const [name, t] of options.state ?? []) tensors.set(STATE_PREFIX + name, t)
-  const bytes = writeSafetensors(tensors, { step: String(step) })
+  const bytes = checkpointBytes(step, params, state, options.state)
   const file = `step-${String(step).padStart(8, '0')}.safetensors`
   await writeAtomically(join(dir, file), bytes)
   const record: CheckpointRecord = {
@@ -68,6 +65,41 @@ export async function saveCheckpoint(
   await writeAtomically(join(dir, RECORD), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`))
   await prune(dir, file, options.keepPrevious ?? 1)
   return record
+}
+
+/**
+ * One checkpoint file: the parameters, the optimizer's buffers and the model state as safetensors,
+ * the step in its metadata. A job's worker sends its stage's as bytes; saveCheckpoint writes them.
+ */
+export function checkpointBytes(
+  step: number,
+  params: readonly Parameter[],
+  optimizer?: OptimizerState,
+  state?: ReadonlyMap<string, Tensor>,
+): Uint8Array {
+  const tensors = new Map<string, Tensor>(params.map((p) => [PARAM_PREFIX + p.name, parameterTensor(p)]))
+  for (const [name, t] of optimizer?.tensors ?? []) tensors.set(OPTIM_PREFIX + name, t)
+  for (const [name, t] of state ?? []) tensors.set(STATE_PREFIX + name, t)
+  return writeSafetensors(tensors, { step: String(step) })
+}
+
+/** A checkpoint file's tensors by part (see checkpointBytes). */
+export function checkpointParts(bytes: Uint8Array): {
+  params: Map<string, Tensor>
+  state: Map<string, Tensor>
+  optimizerTensors: Map<string, Tensor>
+} {
+  const parts = {
+    params: new Map<string, Tensor>(),
+    state: new Map<string, Tensor>(),
+    optimizerTensors: new Map<string, Tensor>(),
+  }
+  for (const [name, t] of readSafetensors(bytes).tensors) {
+    if (name.startsWith(PARAM_PREFIX)) parts.params.set(name.slice(PARAM_PREFIX.length), t)
+    else if (name.startsWith(STATE_PREFIX)) parts.state.set(name.slice(STATE_PREFIX.length), t)
+    else if (name.startsWith(OPTIM_PREFIX)) parts.optimizerTensors.set(name.slice(OPTIM_PREFIX.length), t)
+  }
+  return parts
 }
 
 export interface LoadedCheckpoint {
@@ -97,16 +129,10 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint | un
       `${record.file} does not match its record (size or SHA-256 differs): it is damaged`,
     )
   }
-  const tensors = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).tensors
-  const params = new Map<string, Tensor>()
-  const state = new Map<string, Tensor>()
-  const optimTensors = new Map<string, Tensor>()
-  for (const [name, t] of tensors) {
-    if (name.startsWith(PARAM_PREFIX)) params.set(name.slice(PARAM_PREFIX.length), t)
-    else if (name.startsWith(STATE_PREFIX)) state.set(name.slice(STATE_PREFIX.length), t)
-    else if (name.startsWith(OPTIM_PREFIX)) optimTensors.set(name.slice(OPTIM_PREFIX.length), t)
-  }
-  const optimizer = record.optimizer && { ...record.optimizer, tensors: optimTensors }
+  const { params, state, optimizerTensors } = checkpointParts(
+    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  )
+  const optimizer = record.optimizer && { ...record.optimizer, tensors: optimizerTensors }
   return { record, params, state, ...(optimizer ? { optimizer } : {}) }
 }
 
