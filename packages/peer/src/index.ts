@@ -23,6 +23,9 @@ export {
 } from './config.ts'
 export { createLogger, ECHO_JOB, PeerDaemon } from './daemon.ts'
 export { DaemonStateError, DeviceUnavailableError, PeerConfigError } from './errors.ts'
+export { type CoordinatorInit, JobCoordinator, type JobPeer, type StepResult } from './job/coordinator.ts'
+export { JobAbortedError, JobAssignmentError, JobStateError, WorkerLostError } from './job/errors.ts'
+export { type AllowList, JobWorker, type JobWorkerInit } from './job/worker.ts'
 export { PeerMetrics } from './metrics.ts'
 export {
   type CapabilityReport,

@@ -1,5 +1,6 @@
 import { type Tensor, tensor, zeros } from '@atoll/core'
 import type { Feed, Value } from '../backend/backend.ts'
+import { accumulateGrad, type Parameter, zeroGrads } from '../optim/parameter.ts'
 import { SessionError } from '../errors.ts'
 import { microBatchView } from './bindings.ts'
 import { type PipelineSchedule, pipelineOrder } from './schedule.ts'
@@ -9,6 +10,17 @@ export interface PipelineStepOptions {
   /** equal slices of the batch along dim 0 (default 1) */
   microBatches?: number
   schedule?: PipelineSchedule
+}
+
+/**
+ * A parameter read by several stages (tied weights): each later stage accumulates into a gradient of
+ * its own (`from`, in stage order), added into the first stage's (`into`) when the step's backward is
+ * done. Per-stage sums added in stage order are what stages on different peers compute too, so one
+ * process and a job across peers reach the same gradient to the bit.
+ */
+export interface TiedGradient {
+  into: Parameter
+  from: readonly Parameter[]
 }
 
 export interface PipelineStepResult {
@@ -27,14 +39,16 @@ export class Pipeline {
   readonly stages: readonly PipelineStage[]
   readonly loss: string
   private readonly seeds = new Map<number, Tensor>()
+  private readonly tied: readonly TiedGradient[]
 
-  constructor(stages: readonly PipelineStage[], loss = 'loss') {
+  constructor(stages: readonly PipelineStage[], loss = 'loss', tied: readonly TiedGradient[] = []) {
     if (stages.length === 0) throw new SessionError('a pipeline needs at least one stage')
     const last = stages[stages.length - 1].graph
     if (!last.outputs.some((o) => o.name === loss))
       throw new SessionError(`the last stage has no output '${loss}'`)
     this.stages = stages
     this.loss = loss
+    this.tied = tied
   }
 
   async step(
@@ -47,6 +61,7 @@ export class Pipeline {
     const grads: Record<string, Feed>[] = Array.from({ length: M }, () => ({}))
     const losses = new Array<number>(M).fill(Number.NaN)
     const seed = this.seed(M)
+    for (const t of this.tied) zeroGrads(t.from)
     try {
       for (const s of this.stages) await s.beginStep()
       for (const op of pipelineOrder(options.schedule ?? '1f1b', S, M)) {
@@ -84,6 +99,7 @@ export class Pipeline {
       for (const m of [...acts, ...grads])
         for (const v of Object.values(m)) if ('dispose' in v) (v as Value).dispose()
     }
+    for (const t of this.tied) for (const p of t.from) accumulateGrad(t.into, p.grad)
     return { loss: losses.reduce((a, b) => a + b, 0) / M, losses }
   }
 

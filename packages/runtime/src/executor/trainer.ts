@@ -5,7 +5,7 @@ import { clipGradNorm, globalGradNorm } from '../optim/clip.ts'
 import type { Optimizer } from '../optim/optimizer.ts'
 import { createParameter, type Parameter, zeroGrads } from '../optim/parameter.ts'
 import { type LrSchedule, lrAt } from '../optim/schedule.ts'
-import { Pipeline } from './pipeline.ts'
+import { Pipeline, type TiedGradient } from './pipeline.ts'
 import type { PipelineSchedule } from './schedule.ts'
 import { evenCuts, splitContiguous } from './split.ts'
 import type { ActivationPolicy } from './stage-graphs.ts'
@@ -61,10 +61,38 @@ export function pipelineModel(
   // the model's running statistics, found before any decomposition: each stage updates those whose
   // new values its nodes compute (also for core partition stages, whose BatchNorms are decomposed)
   const modelState = stateUpdates(graph)
-  const executors = graphs.map((g, k) =>
-    stageRunner(g, { ...options, loss, index: k, count: graphs.length, params: byName, state: modelState }),
-  )
-  return { params, pipeline: new Pipeline(executors, loss) }
+  const tied = tiedGradients(graphs, byName)
+  const executors = graphs.map((g, k) => {
+    const own = new Map(byName)
+    for (const t of tied) for (const p of t.from) if (p.stage === k) own.set(p.name, p)
+    return stageRunner(g, {
+      ...options,
+      loss,
+      index: k,
+      count: graphs.length,
+      params: own,
+      state: modelState,
+    })
+  })
+  return { params, pipeline: new Pipeline(executors, loss, tied) }
+}
+
+/**
+ * For each parameter several stages read, a gradient of its own for every reader after the first:
+ * the weights are shared (one array), the gradients are summed in stage order after the step.
+ */
+function tiedGradients(
+  graphs: readonly Graph[],
+  params: ReadonlyMap<string, Parameter>,
+): (TiedGradient & { from: (Parameter & { stage: number })[] })[] {
+  return [...params.values()].flatMap((into) => {
+    const readers = graphs.flatMap((g, k) => (g.parameters.has(into.name) ? [k] : []))
+    if (readers.length < 2) return []
+    const from = readers
+      .slice(1)
+      .map((stage) => ({ ...into, grad: new Float32Array(into.grad.length), stage }))
+    return [{ into, from }]
+  })
 }
 
 export interface StageRunnerOptions

@@ -1,0 +1,14 @@
+/** Failures of a training job between its coordinator and its workers; `name` is the code. */
+import { AtollError } from '@atoll/core'
+
+/** A step was aborted (by the coordinator, or because the job stopped) while the stage waited on it. */
+export class JobAbortedError extends AtollError {}
+
+/** An assignment a worker refuses: an unknown coordinator, a malformed stage, blobs that do not match. */
+export class JobAssignmentError extends AtollError {}
+
+/** A request for a job the worker does not run, or for a step it is not at. */
+export class JobStateError extends AtollError {}
+
+/** A worker failed a step or stopped answering; the message names it. */
+export class WorkerLostError extends AtollError {}

@@ -1,0 +1,159 @@
+/**
+ * The ctrl methods of a training job, between its coordinator and its workers, with their schemas.
+ * Both ends parse what they receive; every string, list and number has a bound, so a hostile or
+ * broken peer cannot make the other hold more than it meant to or run with a value it did not check.
+ *
+ * assign → (the blobs it lacks are sent over /atoll/tensor/1, then assign again) → step/commit, once
+ * per step → stop. A step is applied only on `commit`; `abort` drops its gradients everywhere.
+ */
+import { type DType, DTYPES } from '@atoll/core'
+import { ctrlMethod } from '@atoll/net'
+import { optimizerSpec } from '@atoll/runtime'
+import * as z from 'zod/mini'
+
+const text = (maxLength: number) => z.string().check(z.maxLength(maxLength))
+const list = <T extends z.ZodMiniType>(item: T, maxLength: number) =>
+  z.array(item).check(z.maxLength(maxLength))
+const index = (max: number) => z.int().check(z.gte(0), z.lte(max))
+
+/** Stages a job may have, micro-batches per step, steps: far beyond any real job, small enough to loop over. */
+export const MAX_STAGES = 256
+export const MAX_MICRO_BATCHES = 4096
+export const MAX_STEPS = 100_000_000
+
+export const jobId = z
+  .string()
+  .check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { error: 'a job id ([a-z0-9._-], at most 64 characters)' }))
+
+/** A blob's name: the sha-256 of its bytes, in hex. */
+export const blobHash = z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: 'a sha-256 in hex' }))
+
+/** a value's name; it goes into edge names (`grad:<value>`), which the wire bounds at 256 */
+const valueName = text(240)
+const dtype = z.enum(DTYPES as [DType, ...DType[]])
+const shape = list(index(2 ** 31), 8)
+
+/** How a boundary tensor crosses its link: as it is, halved, or its top-k values (fp16) with indices. */
+export const edgeCodec = z.enum(['dense', 'fp16', 'topk-fp16'])
+export type EdgeCodec = z.infer<typeof edgeCodec>
+
+/** A value produced by stage `from` and read by stage `to`; `gradient` when its gradient flows back. */
+const edge = z.object({
+  value: valueName,
+  from: index(MAX_STAGES),
+  to: index(MAX_STAGES),
+  dtype,
+  shape,
+  gradient: z.boolean(),
+  codec: edgeCodec,
+  /** fraction of the elements top-k keeps (1 for the other codecs) */
+  keep: z.number().check(z.gt(0), z.lte(1)),
+})
+export type JobEdge = z.infer<typeof edge>
+
+const member = z.object({
+  peerId: text(128),
+  addresses: list(text(1024), 32),
+  stage: index(MAX_STAGES),
+})
+export type JobMember = z.infer<typeof member>
+
+/** Where a stage that reads graph inputs gets its batches: the named dataset, the same shard everywhere. */
+const dataSpec = z.object({
+  dataset: text(128),
+  batchSize: z.int().check(z.gte(1), z.lte(1 << 20)),
+  seed: z.int().check(z.gte(0), z.lte(2 ** 31)),
+  /** the model's data input, as the whole model declares it (its batch dimension may be symbolic) */
+  input: z.object({ name: valueName, dtype, shape: list(z.union([index(2 ** 31), text(64)]), 8) }),
+})
+export type JobData = z.infer<typeof dataSpec>
+
+export const assignment = z.object({
+  job: jobId,
+  /** the step training starts at (after a resume, the checkpoint's) */
+  step: index(MAX_STEPS),
+  steps: index(MAX_STEPS),
+  stage: z.object({
+    index: index(MAX_STAGES),
+    count: z.int().check(z.gte(1), z.lte(MAX_STAGES)),
+    /** the stage's forward graph as ONNX, its parameters as graph inputs */
+    graph: blobHash,
+    /** the parameters' values (safetensors) */
+    params: blobHash,
+    /** running statistics: the stage writes each `update` output back into `state` after a forward */
+    state: list(z.object({ state: valueName, update: valueName }), 4096),
+  }),
+  members: list(member, MAX_STAGES),
+  /** every edge from or to this stage */
+  edges: list(edge, 65536),
+  /** parameters read by several stages (tied weights): their gradients are summed over those stages */
+  tied: list(z.object({ param: valueName, stages: list(index(MAX_STAGES), MAX_STAGES) }), 4096),
+  loss: valueName,
+  microBatches: z.int().check(z.gte(1), z.lte(MAX_MICRO_BATCHES)),
+  schedule: z.enum(['1f1b', 'gpipe']),
+  optimizer: optimizerSpec,
+  data: z.optional(dataSpec),
+})
+export type Assignment = z.infer<typeof assignment>
+
+const jobOnly = z.object({ job: jobId })
+const jobStep = z.object({ job: jobId, step: index(MAX_STEPS) })
+
+/** Sends a worker its stage. It answers with the blobs it lacks (send them, then assign again), or none when it is ready. */
+export const assignMethod = ctrlMethod(
+  'atoll.job.assign',
+  assignment,
+  z.object({ missing: list(blobHash, 16) }),
+)
+
+/** Runs one step's forward and backward on the stage; the update waits for `commit`. */
+export const stepMethod = ctrlMethod(
+  'atoll.job.step',
+  jobStep,
+  z.object({
+    /** each micro-batch's loss (the last stage; empty elsewhere) */
+    losses: list(z.number(), MAX_MICRO_BATCHES),
+    /** Σ g² per parameter this stage owns (a tied one by its first stage only), in float64 */
+    sums: list(z.object({ param: valueName, sum: z.number() }), 65536),
+    /** seconds the stage spent computing, and waiting for its inputs */
+    busySeconds: z.number().check(z.gte(0)),
+    waitSeconds: z.number().check(z.gte(0)),
+  }),
+)
+
+/** Applies the step: gradients scaled by `coef` (clipping), then one optimizer step at `lr`. */
+export const commitMethod = ctrlMethod(
+  'atoll.job.commit',
+  z.object({
+    job: jobId,
+    step: index(MAX_STEPS),
+    coef: z.number().check(z.gte(0), z.lte(1)),
+    lr: z.number().check(z.gte(0)),
+  }),
+  z.object({ applied: index(MAX_STEPS) }),
+)
+
+/** Drops the step's gradients (another stage failed it): nothing is applied anywhere. */
+export const abortMethod = ctrlMethod('atoll.job.abort', jobStep, z.object({}))
+
+/**
+ * Sends the coordinator the stage's checkpoint (parameters, optimizer state, model state: runtime's
+ * checkpointBytes) as of the last committed step, over /atoll/tensor/1; answers its name and size.
+ */
+export const saveMethod = ctrlMethod(
+  'atoll.job.save',
+  jobStep,
+  z.object({ hash: blobHash, bytes: z.int().check(z.gte(0)) }),
+)
+
+/** Ends the job on the worker: its stage, sessions and mailbox are released. */
+export const stopMethod = ctrlMethod('atoll.job.stop', jobOnly, z.object({}))
+
+/** The tensor edges of a job: boundary activations and gradients, tied-weight gradients, blobs. */
+export const edgeName = {
+  activation: (value: string) => `act:${value}`,
+  gradient: (value: string) => `grad:${value}`,
+  tied: (param: string) => `tied:${param}`,
+  blob: (hash: string) => `blob:${hash}`,
+  checkpoint: (hash: string) => `ckpt:${hash}`,
+}

@@ -1,0 +1,479 @@
+/**
+ * One stage of a job, run by a worker: its runner (the same code a one-process pipeline runs, from
+ * runtime's stageRunner), its parameters and optimizer, and its side of the 1F1B schedule. A forward
+ * waits for its boundary inputs from the mesh and sends its outputs on without waiting for them to
+ * arrive, so the stage computes micro-batch m+1 while m's activations are in flight; a backward sends
+ * its input gradients back the same way. The update waits for the coordinator's commit.
+ */
+import {
+  decodeTensor,
+  type Encoded,
+  ErrorFeedback,
+  fp16,
+  keepCount,
+  type MessageRoute,
+  topk,
+} from '@atoll/compress'
+import { type Graph, type Tensor, tensor, tensorBytes, zeros } from '@atoll/core'
+import { type AtollMesh, multiaddr } from '@atoll/net'
+import {
+  type Backend,
+  type BatchStream,
+  checkpointBytes,
+  type Feed,
+  gradPowerSums,
+  makeOptimizer,
+  microBatchView,
+  needsSharedParameters,
+  type Optimizer,
+  openDataSource,
+  type Parameter,
+  type PipelineStage,
+  parametersOf,
+  scaleGrads,
+  stageOrder,
+  stageRunner,
+  type Value,
+  zeroGrads,
+} from '@atoll/runtime'
+import type { Logger } from 'pino'
+import { JobStateError } from './errors.ts'
+import { JobMailbox } from './mailbox.ts'
+import { type Assignment, edgeName, type JobEdge } from './rpc.ts'
+import { blobHashOf } from './stage-blob.ts'
+
+export interface StepAnswer {
+  losses: number[]
+  sums: { param: string; sum: number }[]
+  busySeconds: number
+  waitSeconds: number
+}
+
+/** Where a step stands: run and waiting for its commit, or not begun. */
+type Phase = { kind: 'idle' } | { kind: 'running' } | { kind: 'ran'; step: number }
+
+export class StageJob {
+  readonly assignment: Assignment
+  readonly coordinator: string
+  readonly mailbox: JobMailbox
+  readonly #mesh: AtollMesh
+  readonly #log: Logger
+  readonly #graph: Graph
+  readonly #runner: PipelineStage
+  readonly #params: Parameter[]
+  readonly #optimizer: Optimizer
+  readonly #data: BatchStream | undefined
+  readonly #feedback = new ErrorFeedback()
+  readonly #seed: Tensor
+  #next: number
+  #phase: Phase = { kind: 'idle' }
+
+  private constructor(init: StageJobInit, data: BatchStream | undefined) {
+    const a = init.assignment
+    this.assignment = a
+    this.coordinator = init.coordinator
+    this.#mesh = init.mesh
+    this.#log = init.log
+    this.#graph = init.graph
+    this.#data = data
+    this.#next = a.step
+    this.#params = parametersOf(init.graph, { shared: needsSharedParameters(a.optimizer) })
+    this.#runner = stageRunner(init.graph, {
+      backend: init.backend,
+      loss: a.loss,
+      index: a.stage.index,
+      count: a.stage.count,
+      params: new Map(this.#params.map((p) => [p.name, p])),
+      state: a.stage.state,
+    })
+    this.#optimizer = makeOptimizer(a.optimizer, this.#params)
+    this.#seed = tensor('float32', [], Float32Array.of(1 / a.microBatches))
+    this.mailbox = new JobMailbox(a.microBatches)
+    for (const e of a.edges) {
+      if (e.to === a.stage.index) this.mailbox.expect(edgeName.activation(e.value), this.#expected(e, e.from))
+      if (e.from === a.stage.index && e.gradient)
+        this.mailbox.expect(edgeName.gradient(e.value), this.#expected(e, e.to))
+    }
+    for (const t of a.tied) {
+      if (!t.stages.includes(a.stage.index)) continue
+      const p = this.#param(t.param)
+      for (const s of t.stages)
+        if (s !== a.stage.index)
+          this.mailbox.expect(edgeName.tied(t.param), {
+            from: this.#peer(s),
+            dtype: 'float32',
+            shape: p.shape,
+          })
+    }
+  }
+
+  static async create(init: StageJobInit): Promise<StageJob> {
+    const { data } = init.assignment
+    const reads = new Set(init.graph.inputs.map((i) => i.name))
+    const needsData = data !== undefined && (reads.has(data.input.name) || reads.has('targets'))
+    const stream = needsData
+      ? await openDataSource(
+          data.dataset,
+          { dataInput: data.input.name, graph: { inputs: [data.input] } },
+          { batchSize: data.batchSize, seed: data.seed, split: 'train' },
+        )
+      : undefined
+    return new StageJob(init, stream)
+  }
+
+  get id(): string {
+    return this.assignment.job
+  }
+
+  /** Forward and backward of every micro-batch of `step` on this stage; gradients accumulate, nothing is applied. */
+  async step(step: number): Promise<StepAnswer> {
+    if (this.#phase.kind !== 'idle' || step !== this.#next)
+      throw new JobStateError(
+        `job ${this.id}: step ${step} asked, the stage is at ${this.#next} (${this.#phase.kind})`,
+      )
+    this.#phase = { kind: 'running' }
+    this.mailbox.begin(step)
+    zeroGrads(this.#params)
+    const run = new StepRun(this, step, this.#data?.shuffled(step))
+    try {
+      await this.#runner.beginStep()
+      try {
+        for (const op of stageOrder(
+          this.assignment.schedule,
+          this.assignment.stage.count,
+          this.assignment.microBatches,
+          this.assignment.stage.index,
+        )) {
+          if (op.kind === 'F') await this.#forward(run, op.mb)
+          else await this.#backward(run, op.mb)
+        }
+      } catch (err) {
+        this.#runner.reset()
+        throw err
+      } finally {
+        this.#runner.endStep()
+        run.dispose()
+      }
+      await run.sent()
+      await this.#sumTied(step)
+    } catch (err) {
+      this.#phase = { kind: 'idle' }
+      await run.sent().catch(() => {})
+      throw err
+    }
+    this.#phase = { kind: 'ran', step }
+    return { losses: run.losses, sums: this.#sums(), busySeconds: run.busy, waitSeconds: run.wait }
+  }
+
+  /** Applies the step that ran: gradients scaled by `coef`, one optimizer step at `lr`. */
+  commit(step: number, coef: number, lr: number): number {
+    if (this.#phase.kind !== 'ran' || this.#phase.step !== step)
+      throw new JobStateError(
+        `job ${this.id}: commit of step ${step}, but the stage has not run it (${this.#phase.kind})`,
+      )
+    scaleGrads(this.#params, coef)
+    this.#optimizer.step(lr)
+    this.#next = step + 1
+    this.#phase = { kind: 'idle' }
+    return this.#next
+  }
+
+  /** Drops the step: its gradients are zeroed at the next step, waits in hand fail. */
+  abort(step: number): void {
+    this.mailbox.fail(`job ${this.id}: step ${step} aborted`)
+    if (this.#phase.kind === 'ran') this.#phase = { kind: 'idle' }
+  }
+
+  /** The stage's checkpoint after the last committed step, sent to the coordinator; its name and size. */
+  async save(step: number): Promise<{ hash: string; bytes: number }> {
+    if (this.#phase.kind !== 'idle' || step !== this.#next)
+      throw new JobStateError(
+        `job ${this.id}: save at step ${step}, the stage is at ${this.#next} (${this.#phase.kind})`,
+      )
+    const state = new Map(
+      this.assignment.stage.state.map((u) => [u.state, this.#graph.initializers.get(u.state) as Tensor]),
+    )
+    const bytes = checkpointBytes(step, this.#params, this.#optimizer.exportState(), state)
+    const hash = blobHashOf(bytes)
+    const route = { job: this.id, step, mb: 0, edge: edgeName.checkpoint(hash) }
+    const fields = {
+      ...route,
+      dtype: 'uint8' as const,
+      shape: [bytes.byteLength],
+      codec: 'raw' as const,
+      codecMeta: {},
+    }
+    // the coordinator dialled this peer to assign the stage: its peer id reaches it
+    await this.#mesh.tensors.send(this.coordinator, fields, bytes)
+    return { hash, bytes: bytes.byteLength }
+  }
+
+  /** The stage's parameters (live), by name. */
+  get parameters(): readonly Parameter[] {
+    return this.#params
+  }
+
+  async release(): Promise<void> {
+    this.mailbox.fail(`job ${this.id} stopped`)
+    this.#optimizer.close()
+    await this.#runner.release()
+  }
+
+  async #forward(run: StepRun, mb: number): Promise<void> {
+    const a = this.assignment
+    const feeds: Record<string, Feed> = {}
+    for (const input of this.#graph.inputs) {
+      const data = run.batch?.[input.name]
+      if (data !== undefined) feeds[input.name] = microBatchView(data, mb, a.microBatches)
+      else {
+        const e = this.#edgeInto(input.name)
+        feeds[input.name] = await run.receive(mb, edgeName.activation(e.value), this.#peer(e.from))
+      }
+    }
+    const last = a.stage.index === a.stage.count - 1
+    const out = await run.busyWith(() =>
+      this.#runner.forward(mb, feeds, last ? { [a.loss]: this.#seed } : undefined),
+    )
+    run.keep(mb, out)
+    if (last) run.losses[mb] = ((await out[a.loss].read()).data as Float32Array)[0]
+    for (const e of a.edges) {
+      if (e.from !== a.stage.index) continue
+      const value = await out[e.value].read()
+      run.send(this.#peer(e.to), mb, edgeName.activation(e.value), value, e, false)
+    }
+  }
+
+  async #backward(run: StepRun, mb: number): Promise<void> {
+    const a = this.assignment
+    const s = a.stage.index
+    const last = s === a.stage.count - 1
+    const outputGrads: Record<string, Feed> = last ? { [a.loss]: this.#seed } : {}
+    if (!last) {
+      for (const o of this.#graph.outputs) {
+        if (o.dtype !== 'float32') continue
+        // the later stages' gradients, summed from the last back as one process sums them
+        const from = a.edges
+          .filter((e) => e.from === s && e.value === o.name && e.gradient)
+          .sort((x, y) => y.to - x.to)
+        let sum: Feed | undefined
+        for (const e of from)
+          sum = addGrads(sum, await run.receive(mb, edgeName.gradient(o.name), this.#peer(e.to)))
+        outputGrads[o.name] = sum ?? zeros('float32', run.shapeOf(mb, o.name))
+      }
+    }
+    const grads = await run.busyWith(() => this.#runner.backward(mb, outputGrads))
+    for (const e of a.edges) {
+      if (e.to !== s || !e.gradient) continue
+      const g = grads[e.value]
+      const value = g === undefined ? zeros('float32', e.shape) : await g.read()
+      run.send(this.#peer(e.from), mb, edgeName.gradient(e.value), value, e, true)
+    }
+    for (const g of Object.values(grads)) run.later(g)
+  }
+
+  /** Tied weights: every holder sends its gradient to the others and sums all in stage order. */
+  async #sumTied(step: number): Promise<void> {
+    const a = this.assignment
+    const me = a.stage.index
+    for (const t of a.tied) {
+      if (!t.stages.includes(me)) continue
+      const p = this.#param(t.param)
+      const own = new Float32Array(p.grad)
+      const sends = t.stages
+        .filter((s) => s !== me)
+        .map((s) =>
+          this.#sendRaw(
+            this.#peer(s),
+            { job: a.job, step, mb: me, edge: edgeName.tied(t.param) },
+            tensor('float32', p.shape, own),
+          ),
+        )
+      const total = new Float32Array(p.grad.length)
+      for (const s of [...t.stages].sort((x, y) => x - y)) {
+        const part =
+          s === me
+            ? own
+            : (decodeIncoming(await this.mailbox.take(step, s, edgeName.tied(t.param), this.#peer(s)))
+                .data as Float32Array)
+        for (let i = 0; i < total.length; i++) total[i] += part[i]
+      }
+      p.grad.set(total)
+      await Promise.all(sends)
+    }
+  }
+
+  /** Σ g² per parameter; a tied parameter is reported by its first stage only. */
+  #sums(): StepAnswer['sums'] {
+    const me = this.assignment.stage.index
+    const owner = new Map(this.assignment.tied.map((t) => [t.param, Math.min(...t.stages)]))
+    const owned = this.#params.filter((p) => (owner.get(p.name) ?? me) === me)
+    const sums = gradPowerSums(owned)
+    return owned.map((p, k) => ({ param: p.name, sum: sums[k] }))
+  }
+
+  #edgeInto(value: string): JobEdge {
+    const e = this.assignment.edges.find((x) => x.to === this.assignment.stage.index && x.value === value)
+    if (e === undefined)
+      throw new JobStateError(
+        `job ${this.id}: nothing provides input '${value}' of stage ${this.assignment.stage.index}`,
+      )
+    return e
+  }
+
+  #peer(stage: number): string {
+    const m = this.assignment.members.find((x) => x.stage === stage)
+    if (m === undefined) throw new JobStateError(`job ${this.id}: no member runs stage ${stage}`)
+    return m.peerId
+  }
+
+  #param(name: string): Parameter {
+    const p = this.#params.find((x) => x.name === name)
+    if (p === undefined)
+      throw new JobStateError(`job ${this.id}: tied parameter '${name}' is not one of this stage's`)
+    return p
+  }
+
+  #expected(e: JobEdge, stage: number) {
+    return { from: this.#peer(stage), dtype: e.dtype, shape: e.shape }
+  }
+
+  /** Sends a boundary tensor as its edge's codec says; gradients under top-k keep their error feedback. */
+  encode(value: Tensor, edge: JobEdge, gradient: boolean): Encoded | undefined {
+    if (edge.codec === 'dense' || value.dtype !== 'float32') return undefined
+    const data = value.data as Float32Array
+    if (edge.codec === 'fp16') return fp16.encode(data)
+    const k = keepCount(data.length, edge.keep)
+    const compress = (x: Float32Array) => topk.encode(x, { k, values: 'float16' })
+    return gradient ? this.#feedback.step(edge.value, data, compress) : compress(data)
+  }
+
+  #sendRaw(peer: string, route: MessageRoute, value: Tensor): Promise<void> {
+    const fields = {
+      ...route,
+      dtype: value.dtype,
+      shape: [...value.shape],
+      codec: 'raw' as const,
+      codecMeta: {},
+    }
+    return this.#mesh.tensors.send(this.#addresses(peer), fields, tensorBytes(value))
+  }
+
+  /** Sends `value` to `peer` on `edge`, encoded as the edge's codec says. */
+  sendTensor(
+    peer: string,
+    route: MessageRoute,
+    value: Tensor,
+    edge: JobEdge,
+    gradient: boolean,
+  ): Promise<void> {
+    const encoded = this.encode(value, edge, gradient)
+    if (encoded === undefined) return this.#sendRaw(peer, route, value)
+    const fields = {
+      ...route,
+      dtype: 'float32' as const,
+      shape: [...value.shape],
+      codec: encoded.codec,
+      codecMeta: encoded.codecMeta,
+    }
+    return this.#mesh.tensors.send(this.#addresses(peer), fields, encoded.payload)
+  }
+
+  #addresses(peer: string) {
+    const m = this.assignment.members.find((x) => x.peerId === peer)
+    return (m?.addresses ?? []).map((a) => multiaddr(a))
+  }
+
+  get log(): Logger {
+    return this.#log
+  }
+}
+
+export interface StageJobInit {
+  assignment: Assignment
+  /** the peer id the assignment came from; only it may drive the job */
+  coordinator: string
+  graph: Graph
+  backend: Backend
+  mesh: AtollMesh
+  log: Logger
+}
+
+/** One step in progress on a stage: its batch, what it keeps for the backward, what it sent, its times. */
+class StepRun {
+  readonly losses: number[] = []
+  busy = 0
+  wait = 0
+  readonly batch: Readonly<Record<string, Tensor>> | undefined
+  readonly #job: StageJob
+  readonly #step: number
+  readonly #sends: Promise<void>[] = []
+  readonly #shapes = new Map<number, Map<string, readonly number[]>>()
+  readonly #values: Value[] = []
+
+  constructor(job: StageJob, step: number, batch: Readonly<Record<string, Tensor>> | undefined) {
+    this.#job = job
+    this.#step = step
+    this.batch = batch
+  }
+
+  async receive(mb: number, edge: string, from: string): Promise<Tensor> {
+    const t0 = performance.now()
+    const msg = await this.#job.mailbox.take(this.#step, mb, edge, from)
+    this.wait += (performance.now() - t0) / 1000
+    return decodeIncoming(msg)
+  }
+
+  async busyWith<T>(work: () => Promise<T>): Promise<T> {
+    const t0 = performance.now()
+    try {
+      return await work()
+    } finally {
+      this.busy += (performance.now() - t0) / 1000
+    }
+  }
+
+  send(peer: string, mb: number, edge: string, value: Tensor, e: JobEdge, gradient: boolean): void {
+    const route = { job: this.#job.id, step: this.#step, mb, edge }
+    const sent = this.#job.sendTensor(peer, route, value, e, gradient)
+    sent.catch(() => {}) // awaited in sent(); never an unhandled rejection meanwhile
+    this.#sends.push(sent)
+  }
+
+  /** Waits until every tensor this step sent has been acknowledged; the first failure throws. */
+  async sent(): Promise<void> {
+    await Promise.all(this.#sends)
+  }
+
+  keep(mb: number, out: Record<string, Value>): void {
+    this.#shapes.set(mb, new Map(Object.entries(out).map(([k, v]) => [k, v.shape])))
+    this.#values.push(...Object.values(out))
+  }
+
+  later(value: Value): void {
+    this.#values.push(value)
+  }
+
+  shapeOf(mb: number, name: string): readonly number[] {
+    const shape = this.#shapes.get(mb)?.get(name)
+    if (shape === undefined) throw new JobStateError(`no forward output '${name}' for micro-batch ${mb}`)
+    return shape
+  }
+
+  dispose(): void {
+    for (const v of this.#values) v.dispose()
+  }
+}
+
+function decodeIncoming(msg: { header: Parameters<typeof decodeTensor>[0]; payload: Uint8Array }): Tensor {
+  return decodeTensor(msg.header, msg.payload)
+}
+
+/** A value read by two later stages gets the sum of their gradients (as one process adds them). */
+function addGrads(existing: Feed | undefined, next: Tensor): Feed {
+  if (existing === undefined) return next
+  const a = existing as Tensor
+  const sum = new Float32Array(a.data as Float32Array)
+  const b = next.data as Float32Array
+  for (let i = 0; i < sum.length; i++) sum[i] += b[i]
+  return tensor('float32', a.shape, sum)
+}

@@ -1,0 +1,181 @@
+/**
+ * The worker role of a peer daemon: it takes stages of jobs from coordinators on its allow-list,
+ * holds the blobs they send (checked against their sha-256 names), runs each job's stage when its
+ * coordinator asks and applies the update when it commits. Its tensor gate refuses, at the header,
+ * any tensor for a job it does not run or from a peer that is not a member of it.
+ */
+import type { TensorHeader } from '@atoll/compress'
+import type { AtollMesh, IncomingTensor } from '@atoll/net'
+import type { Backend } from '@atoll/runtime'
+import type { Logger } from 'pino'
+import { JobAssignmentError, JobStateError } from './errors.ts'
+import {
+  abortMethod,
+  type Assignment,
+  assignMethod,
+  commitMethod,
+  saveMethod,
+  stepMethod,
+  stopMethod,
+} from './rpc.ts'
+import { blobHashOf, unpackStage } from './stage-blob.ts'
+import { StageJob } from './stage-job.ts'
+
+/** Who may hand this peer work: listed peer ids, or anyone (said explicitly, logged as a warning). */
+export type AllowList = 'any' | ReadonlySet<string>
+
+export interface JobWorkerInit {
+  mesh: AtollMesh
+  log: Logger
+  /** the backend stages run on (the daemon's --device), started on first use */
+  backend(): Promise<Backend>
+  allow: AllowList
+  /** bytes of blobs kept at once (default 8 GiB); the oldest go first */
+  maxBlobBytes?: number
+}
+
+const BLOB_PREFIX = 'blob:'
+const DEFAULT_MAX_BLOB_BYTES = 8 * 2 ** 30
+
+export class JobWorker {
+  readonly #init: JobWorkerInit
+  readonly #jobs = new Map<string, StageJob>()
+  readonly #blobs = new Map<string, Uint8Array>()
+  #blobBytes = 0
+
+  constructor(init: JobWorkerInit) {
+    this.#init = init
+    if (init.allow === 'any') init.log.warn('this peer accepts stages from any coordinator (--allow any)')
+  }
+
+  /** Serves the job methods on the mesh's ctrl protocol. */
+  serve(): void {
+    const { ctrl } = this.#init.mesh
+    ctrl.serve(assignMethod, (request, from) => this.#assign(request, from))
+    ctrl.serve(stepMethod, ({ job, step }, from) => this.#job(job, from).step(step))
+    ctrl.serve(commitMethod, ({ job, step, coef, lr }, from) => ({
+      applied: this.#job(job, from).commit(step, coef, lr),
+    }))
+    ctrl.serve(abortMethod, ({ job, step }, from) => {
+      this.#job(job, from).abort(step)
+      return {}
+    })
+    ctrl.serve(saveMethod, ({ job, step }, from) => this.#job(job, from).save(step))
+    ctrl.serve(stopMethod, async ({ job }, from) => {
+      const running = this.#job(job, from)
+      this.#jobs.delete(job)
+      await running.release()
+      this.#init.log.info({ job }, 'job stopped')
+      return {}
+    })
+  }
+
+  /** The tensor gate: undefined admits, a reason refuses before any payload is read. */
+  gate(header: TensorHeader, from: string): string | undefined {
+    if (header.edge.startsWith(BLOB_PREFIX))
+      return this.#allowed(from) ? undefined : `${from} is not a coordinator this peer accepts`
+    const job = this.#jobs.get(header.job)
+    if (job === undefined) return `job '${header.job}' is not run here`
+    if (!job.assignment.members.some((m) => m.peerId === from))
+      return `${from} is not a member of job '${header.job}'`
+    return undefined
+  }
+
+  /** Files a job's tensor; false when the message is not a job's (the daemon's other jobs take it). */
+  received(msg: IncomingTensor): boolean {
+    const { header, from, payload } = msg
+    const log = this.#init.log
+    if (header.edge.startsWith(BLOB_PREFIX)) {
+      const hash = header.edge.slice(BLOB_PREFIX.length)
+      if (!this.#allowed(from) || header.dtype !== 'uint8') return true
+      if (blobHashOf(payload) !== hash)
+        log.warn({ from, hash }, 'blob dropped: its bytes do not match its name')
+      else this.#keepBlob(hash, payload)
+      return true
+    }
+    const job = this.#jobs.get(header.job)
+    if (job === undefined) return false
+    const dropped = job.mailbox.put(msg)
+    if (dropped !== undefined)
+      log.warn(
+        { job: header.job, from, step: header.step, mb: header.mb, edge: header.edge, reason: dropped },
+        'tensor dropped',
+      )
+    return true
+  }
+
+  /** Stops every job's stage (the daemon is stopping). */
+  async stop(): Promise<void> {
+    const jobs = [...this.#jobs.values()]
+    this.#jobs.clear()
+    await Promise.allSettled(jobs.map((j) => j.release()))
+  }
+
+  get jobs(): readonly string[] {
+    return [...this.#jobs.keys()]
+  }
+
+  async #assign(request: Assignment, from: string): Promise<{ missing: string[] }> {
+    const log = this.#init.log
+    if (!this.#allowed(from)) {
+      log.warn({ from, job: request.job }, 'stage refused: coordinator not on the allow-list')
+      throw new JobAssignmentError(`coordinator ${from} is not on this peer's allow-list`)
+    }
+    const self = this.#init.mesh.peerId
+    const mine = request.members.find((m) => m.peerId === self)
+    if (mine === undefined || mine.stage !== request.stage.index)
+      throw new JobAssignmentError(
+        `the assignment gives stage ${request.stage.index} to another peer than ${self}`,
+      )
+    const missing = [request.stage.graph, request.stage.params].filter((h) => !this.#blobs.has(h))
+    if (missing.length > 0) return { missing }
+    const existing = this.#jobs.get(request.job)
+    if (existing !== undefined && existing.coordinator !== from)
+      throw new JobAssignmentError(`job '${request.job}' is run here for coordinator ${existing.coordinator}`)
+    const graph = unpackStage({
+      graph: this.#blobs.get(request.stage.graph) as Uint8Array,
+      params: this.#blobs.get(request.stage.params) as Uint8Array,
+    })
+    const job = await StageJob.create({
+      assignment: request,
+      coordinator: from,
+      graph,
+      backend: await this.#init.backend(),
+      mesh: this.#init.mesh,
+      log,
+    })
+    this.#jobs.delete(request.job)
+    await existing?.release()
+    this.#jobs.set(request.job, job)
+    log.info(
+      { job: request.job, stage: request.stage.index, of: request.stage.count, from, step: request.step },
+      'stage assigned',
+    )
+    return { missing: [] }
+  }
+
+  #job(id: string, from: string): StageJob {
+    const job = this.#jobs.get(id)
+    if (job === undefined) throw new JobStateError(`job '${id}' is not run here`)
+    if (job.coordinator !== from)
+      throw new JobStateError(`job '${id}' is driven by ${job.coordinator}, not ${from}`)
+    return job
+  }
+
+  #allowed(peer: string): boolean {
+    const { allow } = this.#init
+    return allow === 'any' || allow.has(peer)
+  }
+
+  #keepBlob(hash: string, bytes: Uint8Array): void {
+    if (this.#blobs.has(hash)) return
+    const max = this.#init.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES
+    for (const [old, b] of this.#blobs) {
+      if (this.#blobBytes + bytes.byteLength <= max) break
+      this.#blobs.delete(old)
+      this.#blobBytes -= b.byteLength
+    }
+    this.#blobs.set(hash, bytes)
+    this.#blobBytes += bytes.byteLength
+  }
+}
