@@ -75,7 +75,10 @@ const address = z.string().check(
     }
   }),
 )
-const peerAddress = address.check(z.regex(/\/p2p\/\w+$/, { error: 'a multiaddr ending in /p2p/<peer id>' }))
+/** A peer to dial: `--bootstrap` and a job file's `peers`. */
+export const peerAddress = address.check(
+  z.regex(/\/p2p\/\w+$/, { error: 'a multiaddr ending in /p2p/<peer id>' }),
+)
 
 /**
  * `9464` (loopback only) or `HOST:9464`. Port 0 asks for a free port: the daemon prints the URL it

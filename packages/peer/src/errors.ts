@@ -17,3 +17,6 @@ export class DeviceUnavailableError extends AtollError {
     super(message)
   }
 }
+
+/** A job file cannot be read, is not YAML, or is not a valid job; the message names the file and the field. */
+export class JobFileError extends AtollError {}

@@ -2,7 +2,9 @@
  * @atoll/peer: the peer daemon behind `atoll peer`. It keeps a persistent identity in its data
  * directory, measures what it can compute (capability report), joins the mesh through bootstrap peers
  * and peer exchange, probes its links, serves `/atoll/tensor/1`, `/atoll/probe/1` and `/atoll/ctrl/1`,
- * logs JSON lines (pino) and exposes Prometheus metrics (prom-client).
+ * logs JSON lines (pino) and exposes Prometheus metrics (prom-client). It reads job files
+ * (`readJobFile`: a typed, defaulted `JobSpec`, or an error naming the field) and trains a job on
+ * one peer exactly as `atoll fit` would (`singlePeerRun`).
  *
  * @example
  * ```ts
@@ -22,7 +24,26 @@ export {
   resolveConfig,
 } from './config.ts'
 export { createLogger, ECHO_JOB, PeerDaemon } from './daemon.ts'
-export { DaemonStateError, DeviceUnavailableError, PeerConfigError } from './errors.ts'
+export { DaemonStateError, DeviceUnavailableError, JobFileError, PeerConfigError } from './errors.ts'
+export {
+  datasetName,
+  type JobTrainingSettings,
+  jobModelSource,
+  jobTrainingSettings,
+  type SinglePeerRun,
+  singlePeerRun,
+} from './job/single-peer.ts'
+export {
+  type CompressionSpec,
+  type DataSpec,
+  type JobSpec,
+  type OnnxModelSpec,
+  type PlacementSpec,
+  parseJob,
+  readJobFile,
+  type ZooModelSpec,
+} from './job/spec.ts'
+export { JOB_NAME } from './job/spec-schema.ts'
 export { type CoordinatorInit, JobCoordinator, type JobPeer, type StepResult } from './job/coordinator.ts'
 export { JobAbortedError, JobAssignmentError, JobStateError, WorkerLostError } from './job/errors.ts'
 export { type AllowList, JobWorker, type JobWorkerInit } from './job/worker.ts'

@@ -53,8 +53,8 @@ export function datasetName(data: DataSpec): string {
 /** The model as the runtime builds it: a zoo name with its seed and sequence length, or the ONNX file's bytes. */
 export function jobModelSource(job: JobSpec): ModelSource {
   const { model } = job
-  if ('zoo' in model)
-    return { zoo: model.zoo, seed: model.seed, seq: model.zoo.startsWith('gpt2:') ? job.data.seq : undefined }
+  // only a GPT takes a sequence length: the file's rules refuse one with images
+  if ('zoo' in model) return { zoo: model.zoo, seed: model.seed, seq: job.data.seq }
   return { onnx: readJobInput(job, 'model.onnx', model.onnx), retie: model.retie, label: model.onnx }
 }
 

@@ -80,7 +80,9 @@ const fields = z.strictObject({
       error: 'a job name: 1 to 64 of a-z, 0-9, ".", "_", "-", the first a letter or digit',
     }),
   ),
-  model: z.union([modelByName, zooModel, onnxModel]),
+  model: z.union([modelByName, zooModel, onnxModel], {
+    error: `${MODEL_NAME}, or an object { zoo, seed, init } or { onnx, retie, init }`,
+  }),
   data,
   loss: z._default(z.literal('cross-entropy'), 'cross-entropy'),
   // before `schedule`, whose cosine takes its length from here: a bad count is named here first

@@ -151,8 +151,14 @@ function resolvePaths(fields: JobFields, source: string): JobSpec {
   return {
     ...fields,
     source,
+    schedule: withScheduleDefaults(fields.schedule),
     model: 'zoo' in model ? { ...model, ...init } : { ...model, onnx: at(model.onnx), ...init },
     data: text ? { ...data, tokenizer: data.tokenizer ?? 'bytes' } : data,
     checkpoint: { dir: at(checkpoint.dir ?? join('checkpoints', fields.name)), every: checkpoint.every },
   }
+}
+
+/** A cosine's warm-up and floor as `atoll fit --schedule cosine` fills them: 0 unless given. */
+function withScheduleDefaults(schedule: LrSchedule): LrSchedule {
+  return schedule.kind === 'cosine' ? { warmupSteps: 0, minLr: 0, ...schedule } : schedule
 }
