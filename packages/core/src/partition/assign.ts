@@ -16,6 +16,11 @@ export interface StageSpec {
   nodes?: readonly string[]
 }
 
+/** Whether a stage's scope prefix claims a node of this scope: the scope itself or a dotted child. */
+export function scopeMatches(scope: string, prefix: string): boolean {
+  return scope === prefix || scope.startsWith(`${prefix}.`)
+}
+
 /** Stage index of every node, by node name. */
 export function assignStages(graph: Graph, specs: readonly StageSpec[]): Map<string, number> {
   if (specs.length === 0) throw new PartitionError('at least one stage is needed')
@@ -33,11 +38,12 @@ export function assignStages(graph: Graph, specs: readonly StageSpec[]): Map<str
     if (!known.has(name))
       throw new PartitionError(`stage lists node '${name}', which the graph does not have`)
   }
-  const matches = (scope: string, prefix: string) => scope === prefix || scope.startsWith(`${prefix}.`)
   const assignment = new Map<string, number>()
   for (const node of graph.nodes) {
     const claimed = byNode.get(node.name)
-    const claims = specs.flatMap((spec, s) => (spec.scopes?.some((p) => matches(node.scope, p)) ? [s] : []))
+    const claims = specs.flatMap((spec, s) =>
+      spec.scopes?.some((p) => scopeMatches(node.scope, p)) ? [s] : [],
+    )
     if (claimed === undefined && claims.length > 1) {
       throw new PartitionError(`node '${node.name}' (scope '${node.scope}') matches stages ${claims}`)
     }

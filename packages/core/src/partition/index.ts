@@ -11,7 +11,7 @@
  * stages[0].backward // grad.<boundary out> in → grad.<boundary in> and grad.<param> out
  * ```
  */
-export { assignStages, type StageSpec } from './assign.ts'
+export { assignStages, type StageSpec, scopeMatches } from './assign.ts'
 export { PartitionError } from './errors.ts'
 export { gradientCarriers } from './flow.ts'
 export { type BoundaryEdge, type Partition, type PartitionOptions, partitionGraph } from './partition.ts'
