@@ -1,5 +1,5 @@
 import { seededRandom } from '@atoll/core'
-import { linkMatrix } from './cluster.ts'
+import { type ClusterOptions, clusterPeers, linkMatrix } from './cluster.ts'
 import { predictStep } from './estimator.ts'
 import type { EstimatorOptions } from './estimator.ts'
 import { type LinearGraph, linearize } from './graph.ts'
@@ -7,12 +7,15 @@ import { context, costStages, type StageSpec } from './stages.ts'
 import type { Plan } from './types.ts'
 import { type ParsedPlanInput, type PlanInput, parsePlanInput } from './validate.ts'
 
+/** What the baselines take: the estimator's options, and where fences stand (for crossesFence). */
+export type BaselineOptions = EstimatorOptions & ClusterOptions
+
 /**
  * The `even` baseline: equal numbers of layers per peer, in peer-list order, one peer per stage,
  * every edge dense over the direct link between consecutive peers. With fewer layers than peers
  * the first ones each take one layer and the rest idle.
  */
-export function planEven(input: PlanInput, options: EstimatorOptions = {}): Plan {
+export function planEven(input: PlanInput, options: BaselineOptions = {}): Plan {
   const parsed = parsePlanInput(input)
   const graph = linearize(parsed.ops, options)
   const starts = layerStarts(graph.layers)
@@ -20,11 +23,11 @@ export function planEven(input: PlanInput, options: EstimatorOptions = {}): Plan
   const bounds = Array.from({ length: P + 1 }, (_, i) =>
     i === P ? graph.ops.length : starts[Math.floor((i * starts.length) / P)],
   )
-  return assemble(parsed, graph, 'even', (i) => parsed.peers[i].id, bounds)
+  return planStages(parsed, graph, 'even', (i) => parsed.peers[i].id, bounds, options)
 }
 
 /** The `random` baseline: as many stages, at random layer boundaries, on randomly drawn peers (seeded). */
-export function planRandom(input: PlanInput, options: EstimatorOptions & { seed?: number } = {}): Plan {
+export function planRandom(input: PlanInput, options: BaselineOptions & { seed?: number } = {}): Plan {
   const parsed = parsePlanInput(input)
   const graph = linearize(parsed.ops, options)
   const starts = layerStarts(graph.layers)
@@ -37,26 +40,36 @@ export function planRandom(input: PlanInput, options: EstimatorOptions & { seed?
     parsed.peers.map((p) => p.id),
     next,
   )
-  return assemble(parsed, graph, 'random', (i) => peers[i], [0, ...cuts, graph.ops.length])
+  return planStages(parsed, graph, 'random', (i) => peers[i], [0, ...cuts, graph.ops.length], options)
 }
 
-function assemble(
+/**
+ * A plan of given stages, one peer each: ops bounds[i]…bounds[i+1]−1 of the linear order on peer
+ * peerOf(i), every edge dense. Each stage is marked with its peer's cluster, so that an edge over
+ * a fence says so and can be compressed like OP-Fence's.
+ */
+export function planStages(
   input: ParsedPlanInput,
   graph: LinearGraph,
-  algorithm: 'even' | 'random',
+  algorithm: 'even' | 'random' | 'explicit',
   peerOf: (stage: number) => string,
-  bounds: number[],
+  bounds: readonly number[],
+  options: ClusterOptions = {},
 ): Plan {
   const { microBatches } = input
-  const ctx = context(graph, linkMatrix(input.peers, input.links), input.peers, microBatches)
-  const specs: StageSpec[] = bounds
-    .slice(1)
-    .map((end, i) => ({ start: bounds[i], end, peers: [peerOf(i)], cluster: -1 }))
+  const matrix = linkMatrix(input.peers, input.links)
+  const clusters = clusterPeers(matrix, options)
+  const clusterOf = new Map(clusters.flatMap((c, k) => c.peers.map((id) => [id, k])))
+  const ctx = context(graph, matrix, input.peers, microBatches)
+  const specs: StageSpec[] = bounds.slice(1).map((end, i) => {
+    const peer = peerOf(i)
+    return { start: bounds[i], end, peers: [peer], cluster: clusterOf.get(peer)! }
+  })
   const { stages, edges } = costStages(ctx, specs)
   return {
     algorithm,
     microBatches,
-    clusters: [],
+    clusters,
     stages,
     edges,
     sync: { algorithm: 'ssgd', period: 1 },

@@ -80,3 +80,35 @@ function greedyChain(K: number, w: (i: number, j: number) => number): number[] {
   }
   return best
 }
+
+/**
+ * The peers of a chain of clusters as one chain, for plans that give each peer its own stage: a
+ * cluster's peers stay together, so the chain crosses each fence once. A cluster is entered at the
+ * peer with the widest link from the one before it and left from the peer with the widest link
+ * into the next cluster; in between, each step takes the widest link onward (ties: listed order).
+ */
+export function chainPeers(matrix: LinkMatrix, clusters: readonly FenceCluster[]): string[] {
+  const n = matrix.ids.length
+  const position = new Map(matrix.ids.map((id, i) => [id, i]))
+  const reach = (id: string, to: readonly string[]) =>
+    Math.max(...to.map((other) => matrix.bw[position.get(id)! * n + position.get(other)!]))
+  const widest = (from: readonly string[], to: readonly string[]) =>
+    from.reduce((best, id) => (reach(id, to) > reach(best, to) ? id : best))
+  const chain: string[] = []
+  clusters.forEach((cluster, k) => {
+    const entry = k > 0 ? widest(cluster.peers, [chain.at(-1)!]) : undefined
+    const rest = cluster.peers.filter((id) => id !== entry)
+    const next = clusters[k + 1]?.peers
+    const exit = next !== undefined && rest.length > 0 ? widest(rest, next) : undefined
+    let middle = rest.filter((id) => id !== exit)
+    const order = entry === undefined ? [] : [entry]
+    while (middle.length > 0) {
+      const last = order.at(-1)
+      const pick = last === undefined ? middle[0] : widest(middle, [last])
+      order.push(pick)
+      middle = middle.filter((id) => id !== pick)
+    }
+    chain.push(...order, ...(exit === undefined ? [] : [exit]))
+  })
+  return chain
+}

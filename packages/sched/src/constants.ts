@@ -1,4 +1,5 @@
 /** Defaults of the scheduler, each with the reason for its value. */
+import { INT8_BLOCK } from '@atoll/compress'
 
 /**
  * States kept per layer by the exact DreamDDP search before it degrades to a beam. With it, seven
@@ -19,6 +20,12 @@ export const OPTIMIZER_STATE_FACTOR = 2
  * plus 4 of index, over 4 — conservative, since sparse index coding usually takes less.
  */
 export const WIRE_BYTES_PER_KEPT = 1.5
+
+/** Wire bytes per dense fp32 byte of fp16: 2 bytes per value over 4. */
+export const FP16_WIRE_RATIO = 0.5
+
+/** Wire bytes per dense fp32 byte of int8: 1 byte per value plus a 4-byte scale per block, over 4. */
+export const INT8_WIRE_RATIO = (1 + 4 / INT8_BLOCK) / 4
 
 /**
  * Fraction of a peer's calibrated (MatMul) FLOP/s that an op type reaches, until measured runs

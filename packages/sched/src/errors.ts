@@ -26,3 +26,15 @@ export class CyclicGraphError extends SchedError {}
 
 /** No placement satisfies the constraints (memory, connectivity). */
 export class InfeasiblePlanError extends SchedError {}
+
+/** A stage of a hand-made placement names a scope prefix that no node of the graph has. */
+export class UnmatchedScopeError extends SchedError {}
+
+/**
+ * Stages out of the graph's order: a stage reads a value that a later stage computes, or the loss
+ * is not computed by the last stage (backward starts there).
+ */
+export class StageOrderError extends SchedError {}
+
+/** A placement puts on a peer a stage that needs more memory than the peer has. */
+export class InsufficientMemoryError extends InfeasiblePlanError {}

@@ -5,11 +5,13 @@
 import {
   BACKWARD_FLOPS_FACTOR,
   DEFAULT_EFFICIENCY,
+  FP16_WIRE_RATIO,
+  INT8_WIRE_RATIO,
   OPTIMIZER_STATE_FACTOR,
   WIRE_BYTES_PER_KEPT,
 } from './constants.ts'
 import { InvalidFieldError } from './errors.ts'
-import type { BoundaryEdge, OpCost, Prediction, Stage, SyncSpec } from './types.ts'
+import type { BoundaryEdge, EdgeCodec, OpCost, Prediction, Stage, SyncSpec } from './types.ts'
 
 export interface EstimatorOptions {
   /** fraction of a peer's calibrated FLOP/s an op type reaches; see DEFAULT_EFFICIENCY */
@@ -50,6 +52,14 @@ export function transferSeconds(
 /** Wire bytes per dense byte of the AdaTopK codec at keep ratio ρ (fp32 activations). */
 export function topkCodecRatio(keepRatio: number): number {
   return keepRatio >= 1 ? 1 : keepRatio * WIRE_BYTES_PER_KEPT
+}
+
+/** Wire bytes per dense byte of a boundary codec (`keepRatio` counts for top-k only). */
+export function codecWireRatio(codec: EdgeCodec, keepRatio = 1): number {
+  if (codec === 'topk-fp16') return topkCodecRatio(keepRatio)
+  if (codec === 'fp16') return FP16_WIRE_RATIO
+  if (codec === 'int8') return INT8_WIRE_RATIO
+  return 1
 }
 
 /** Ring all-reduce of `bytes` over n replicas: 2(n−1)/n × bytes / bandwidth + 2(n−1) half-RTTs. */

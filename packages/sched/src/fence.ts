@@ -1,24 +1,32 @@
-import { orderClusters } from './chain.ts'
+import { chainPeers, orderClusters } from './chain.ts'
 import { type ClusterOptions, clusterPeers, type FenceLink, linkMatrix } from './cluster.ts'
-import { BACKWARD_FLOPS_FACTOR, MIN_ACTIVATION_KEEP_RATIO, OPTIMIZER_STATE_FACTOR } from './constants.ts'
-import { InfeasiblePlanError } from './errors.ts'
-import { assignKeepRatios } from './adatopk.ts'
 import {
-  type EstimatorOptions,
-  predictStep,
-  stageMemoryBytes,
-  syncSecondsPerStep,
-  topkCodecRatio,
-  transferSeconds,
-} from './estimator.ts'
-import { type LinearGraph, linearize } from './graph.ts'
-import { type Context, context, costStages, groupLink, type StageSpec } from './stages.ts'
+  type Compression,
+  compressFenceEdges,
+  compressionSchema,
+  type FenceCodec,
+  fenceWireRatio,
+} from './compression.ts'
+import { OPTIMIZER_STATE_FACTOR } from './constants.ts'
+import { InfeasiblePlanError } from './errors.ts'
+import { type EstimatorOptions, predictStep } from './estimator.ts'
+import { linearize } from './graph.ts'
+import { type Group, type Segment, segmentDp, segmentMemory } from './segment-dp.ts'
+import { type Context, context, costStages, type StageSpec } from './stages.ts'
 import type { FenceCluster, Plan, SyncSpec } from './types.ts'
-import { checkSync, type PlanInput, parsePlanInput } from './validate.ts'
+import { checkSync, type PlanInput, parseField, parsePlanInput } from './validate.ts'
 
 export interface FenceOptions extends ClusterOptions, EstimatorOptions {
   /** compress fence edges that would be the bottleneck (default true) */
   adaTopK?: boolean
+  /** one codec on every fence edge instead of AdaTopK's ratios (default: none, adaTopK decides) */
+  fenceCodec?: FenceCodec
+  /**
+   * step (4): replicate a cluster's segment on its peers (default true), splitting it only where a
+   * replica would not fit; false gives every peer a contiguous stage of its own and every stage one
+   * peer, for jobs that run no data-parallel replicas
+   */
+  replicate?: boolean
   /** how stage replicas synchronise (default S-SGD, every step) */
   sync?: SyncSpec
 }
@@ -29,6 +37,9 @@ export interface FenceOptions extends ClusterOptions, EstimatorOptions {
  * cluster by dynamic programming minimising the slowest segment (compute on the cluster + transfer
  * over its fence), under the cluster's memory; (4) inside a cluster, replicate the segment on every
  * peer, or split it into the fewest sub-stages whose replicas fit in memory; then AdaTopK.
+ * With `replicate: false` every cluster gets a segment, and (4) splits it into one contiguous
+ * sub-stage per peer, balanced by compute under each peer's memory, the peers in chainPeers' order
+ * (entered from the previous fence, left towards the next), so each fence is crossed once.
  */
 export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const { peers, links: peerLinks, ops, microBatches } = parsePlanInput(input)
@@ -39,20 +50,35 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const graph = linearize(ops, options)
   const sync = checkSync(options.sync)
   const ctx = context(graph, m, peers, microBatches, sync)
-  const adaTopK = options.adaTopK !== false
-  // The DP minimises the slowest slot with fences dense; with AdaTopK it also tries them at the
-  // least keep ratio (compression can make a cut worth it that dense transfer would not), and it
-  // tries adding each segment's sync spread over the pipeline's slots (the step pays the slowest
-  // sync once, so fewer parameters per cluster can beat a faster slot). The estimator picks.
-  const choices = (adaTopK ? [false, true] : [false]).flatMap((compressed) => [
-    { compressed, syncAware: false },
-    { compressed, syncAware: true },
-  ])
+  const compression = compressionOf(options)
+  const replicate = options.replicate !== false
+  if (!replicate && graph.ops.length < peers.length)
+    throw new InfeasiblePlanError(
+      `the model has ${graph.ops.length} ops, fewer than the ${peers.length} peers that each need a stage`,
+    )
+  const groups = clusterGroups(clusters, links, replicate)
+  const span = { start: 0, end: graph.ops.length, stages: replicate ? clusters.length : peers.length }
+  // The DP minimises the slowest slot with fences dense; with compression it also tries them at
+  // the codec's ratio (compression can make a cut worth it that dense transfer would not), and,
+  // with replicas, it tries adding each segment's sync spread over the pipeline's slots (the step
+  // pays the slowest sync once, so fewer parameters per cluster can beat a faster slot). The
+  // estimator picks.
+  const choices = (compression === 'none' ? [false] : [false, true]).flatMap((compressed) =>
+    (replicate ? [false, true] : [false]).map((syncAware) => ({ compressed, syncAware })),
+  )
   const variants = choices.map((choice) => {
-    const segments = segmentDp(ctx, clusters, links, choice)
-    const specs = segments.flatMap((seg) => splitInside(ctx, clusters[seg.cluster], seg))
+    const fenceRatio = choice.compressed ? fenceWireRatio(compression) : 1
+    const dp = { fenceRatio, syncAware: choice.syncAware, everyGroup: !replicate }
+    const segments = segmentDp(ctx, groups, dp, span)
+    if (segments === undefined)
+      throw new InfeasiblePlanError(
+        `the model does not fit in the memory of the ${clusters.length} clusters${replicate ? '' : ', one stage per peer'}`,
+      )
+    const specs = replicate
+      ? segments.flatMap((seg) => splitInside(ctx, clusters[seg.cluster], seg))
+      : splitPerPeer(ctx, clusters, segments)
     const costed = costStages(ctx, specs)
-    const edges = adaTopK ? assignKeepRatios(costed.stages, costed.edges) : costed.edges
+    const edges = compressFenceEdges(costed.stages, costed.edges, compression)
     return { ...costed, edges, predicted: predictStep(costed.stages, edges, microBatches) }
   })
   const best = variants.reduce((a, b) => (b.predicted.stepSeconds < a.predicted.stepSeconds ? b : a))
@@ -67,94 +93,62 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   }
 }
 
-/** Fraction of a stage's compute that is backward (what DreamDDP sync can hide behind). */
-const BACKWARD_SHARE = BACKWARD_FLOPS_FACTOR / (1 + BACKWARD_FLOPS_FACTOR)
+function compressionOf(options: FenceOptions): Compression {
+  if (options.fenceCodec !== undefined) return parseField(compressionSchema, options.fenceCodec, 'fenceCodec')
+  return options.adaTopK === false ? 'none' : 'adatopk'
+}
 
-interface Segment {
-  cluster: number
-  start: number
-  end: number
+/** The chain's clusters as the DP's groups; without replicas, a cluster's stages are its peers. */
+function clusterGroups(
+  clusters: readonly FenceCluster[],
+  links: readonly FenceLink[],
+  replicate: boolean,
+): Group[] {
+  let firstStage = 0
+  return clusters.map((c, k) => {
+    const group = { peers: c.peers, cluster: k, out: links[k], fence: true, firstStage }
+    firstStage += replicate ? 1 : c.peers.length
+    return group
+  })
 }
 
 /**
- * f[k][q]: least slowest-segment time covering ops 0…q−1 with clusters 0…k of the chain, a cluster
- * possibly left empty. A segment's time is its compute on the cluster's total FLOP/s plus the
- * transfer of its cut (dense, or at the least AdaTopK ratio) over the cluster's outgoing fence —
- * the link to the next cluster of the chain, also when that one stays empty: an approximation
- * that the final costing replaces by the real link — plus, if sync-aware, its replicas' sync per
- * step over the M + K − 1 slots of the pipeline (replicated on the whole cluster, as step 4 does
- * when memory allows). Compute and memory grow as a segment grows, so the inner loop stops at the first p that cannot
- * beat the best so far: O(K·N²) worst case, far less in practice.
+ * Step (4) without replicas: each cluster's segment cut into one stage per peer, in chainPeers'
+ * order, by the same DP over single peers: the slowest peer's compute plus its send to the next
+ * peer of the cluster is minimised, under each peer's memory. The fence's transfer is left out
+ * here (the segment's cut already paid for it), so the peer facing the fence is not starved of work.
  */
-function segmentDp(
+function splitPerPeer(
   ctx: Context,
   clusters: readonly FenceCluster[],
-  links: readonly FenceLink[],
-  choice: { compressed: boolean; syncAware: boolean },
-): Segment[] {
-  const codec = choice.compressed ? topkCodecRatio(MIN_ACTIVATION_KEEP_RATIO) : 1
-  const g = ctx.graph
-  const N = g.ops.length
-  const K = clusters.length
-  let prev = new Float64Array(N + 1).fill(Infinity)
-  prev[0] = 0
-  const from: Int32Array[] = []
-  for (let k = 0; k < K; k++) {
-    const members = clusters[k].peers.map((id) => ctx.peers.get(id)!)
-    const speed = members.reduce((s, p) => s + p.flops, 0)
-    const memory = members.reduce((s, p) => s + p.memoryBytes, 0)
-    const inFlight = Math.min(ctx.microBatches, K - k)
-    const link = links[k]
-    const inner = groupLink(ctx, clusters[k].peers)
-    const slots = ctx.microBatches + K - 1
-    const syncShare = (p: number, q: number, compute: number) =>
-      choice.syncAware
-        ? syncSecondsPerStep(
-            ctx.sync,
-            g.params[q] - g.params[p],
-            members.length,
-            inner,
-            compute * BACKWARD_SHARE,
-          ) / slots
-        : 0
-    const cur = Float64Array.from(prev)
-    const arg = Int32Array.from({ length: N + 1 }, (_, q) => q)
-    for (let q = 1; q <= N; q++) {
-      const out =
-        q === N
-          ? 0
-          : link
-            ? transferSeconds(g.cutBytes[q], link.bandwidthBps, link.rttSeconds, codec)
-            : Infinity
-      if (out >= cur[q]) continue
-      for (let p = q - 1; p >= 0; p--) {
-        const compute = (g.work[q] - g.work[p]) / speed
-        const seg = compute + out
-        if (seg >= cur[q]) break
-        if (segmentMemory(g, p, q, 1, inFlight) > memory) break
-        const value = Math.max(prev[p], seg + syncShare(p, q, compute))
-        if (value < cur[q]) {
-          cur[q] = value
-          arg[q] = p
-        }
-      }
-    }
-    from.push(arg)
-    prev = cur
-  }
-  if (prev[N] === Infinity)
-    throw new InfeasiblePlanError(`the model does not fit in the memory of the ${K} clusters`)
-  const segments: Segment[] = []
-  for (let k = K - 1, q = N; k >= 0; k--) {
-    const p = from[k][q]
-    if (p < q) segments.unshift({ cluster: k, start: p, end: q })
-    q = p
-  }
-  return segments
-}
-
-function segmentMemory(g: LinearGraph, p: number, q: number, replicas: number, inFlight: number): number {
-  return stageMemoryBytes(g.params[q] - g.params[p], g.outputs[q] - g.outputs[p], replicas, inFlight)
+  segments: readonly Segment[],
+): StageSpec[] {
+  const chain = chainPeers(ctx.links, clusters)
+  const n = ctx.links.ids.length
+  return segments.flatMap((seg) => {
+    const inside = clusters[seg.cluster].peers
+    const groups = chain.flatMap((id, firstStage): Group[] => {
+      if (!inside.includes(id)) return []
+      const next = chain[firstStage + 1]
+      const [i, j] = [ctx.position.get(id)!, ctx.position.get(next)!]
+      const out = inside.includes(next)
+        ? { bandwidthBps: ctx.links.bw[i * n + j], rttSeconds: ctx.links.rtt[i * n + j] }
+        : undefined
+      return [{ peers: [id], cluster: seg.cluster, out, fence: false, firstStage }]
+    })
+    const choice = { fenceRatio: 1, syncAware: false, everyGroup: true }
+    const split = segmentDp(ctx, groups, choice, { start: seg.start, end: seg.end, stages: chain.length })
+    if (split === undefined)
+      throw new InfeasiblePlanError(
+        `ops ${seg.start}…${seg.end - 1} fit no split into one stage per peer of the cluster of '${inside[0]}'`,
+      )
+    return split.map((sub) => ({
+      start: sub.start,
+      end: sub.end,
+      peers: groups[sub.group].peers,
+      cluster: seg.cluster,
+    }))
+  })
 }
 
 /**

@@ -5,16 +5,22 @@
  *
  * @example
  * ```ts
- * import { planDreamDdp, planEven, planFence } from '@atoll/sched'
+ * import { formatPlan, placeJob, planDreamDdp, planEven, planFence } from '@atoll/sched'
  * const plan = planDreamDdp({ names: ['fc2', 'fc1'], bp: [0.01, 0.02], comm: [0.02, 0.03], period: 2 })
  * plan.schedule // { fc2: [0, 1], fc1: [0] }: fc1 (ready when backward ends) once, fc2 filled in twice
  * plan.waitPerPeriod // 0.03 s, proven minimal under the FIFO model (plan.optimal)
  *
  * const input = { peers, links, ops, microBatches: 8 } // PeerProfile[], LinkProfile[], OpCost[]
  * planEven(input).predicted.stepSeconds / planFence(input).predicted.stepSeconds // OP-Fence's speed-up
+ *
+ * // a job: one peer per stage, core StageSpecs for partitionGraph, a codec per boundary
+ * const job = placeJob(graph, { loss: 'loss', bindings: { batch: 4 }, microBatches: 8, peers, links,
+ *   placement: 'fence', compression: 'adatopk' })
+ * formatPlan(job.plan) // stages → peers, what crosses each fence at which keep ratio, predicted step
+ * partitionGraph(graph, { loss: 'loss', stages: job.stages.map((s) => s.spec), bindings: { batch: 4 } })
  * ```
  */
-export { planEven, planRandom } from './baselines.ts'
+export { type BaselineOptions, planEven, planRandom } from './baselines.ts'
 export {
   type ClusterOptions,
   clusterPeers,
@@ -22,12 +28,29 @@ export {
   type LinkMatrix,
   linkMatrix,
 } from './cluster.ts'
-export { orderClusters } from './chain.ts'
+export { chainPeers, orderClusters } from './chain.ts'
+export {
+  type Compression,
+  compressFenceEdges,
+  compressionSchema,
+  type FenceCodec,
+  fenceWireRatio,
+} from './compression.ts'
+export { type PlacedStage, planExplicit } from './explicit.ts'
+export {
+  type BoundaryCodec,
+  type JobPlacement,
+  type JobPlacementInput,
+  type Placement,
+  placeJob,
+  placementSchema,
+} from './place-job.ts'
 export { assignKeepRatios } from './adatopk.ts'
 export {
   allReduceSeconds,
   calibrateEfficiency,
   checkPrediction,
+  codecWireRatio,
   computeSeconds,
   type EfficiencySample,
   type EstimatorOptions,
@@ -43,9 +66,10 @@ export {
 export { type FenceOptions, planFence } from './fence.ts'
 export { type LinearGraph, layerOf, linearize } from './graph.ts'
 export { opCostsOfGraph } from './model.ts'
-export { formatPlan } from './summary.ts'
+export { bytesText, formatPlan } from './summary.ts'
 export type {
   BoundaryEdge,
+  EdgeCodec,
   FenceCluster,
   LinkProfile,
   OpCost,
@@ -88,8 +112,11 @@ export { type StageSyncInput, stageSyncPlan } from './dreamddp/stage-sync.ts'
 export {
   CyclicGraphError,
   InfeasiblePlanError,
+  InsufficientMemoryError,
   InvalidFieldError,
   ProfileParseError,
   SchedError,
+  StageOrderError,
   UnknownReferenceError,
+  UnmatchedScopeError,
 } from './errors.ts'

@@ -31,13 +31,22 @@ export function formatPlan(plan: Plan, baseline?: Plan): string {
     }
     const e = plan.edges.find((x) => x.from === s.index)
     if (e !== undefined) {
-      const codec = e.codec === 'dense' ? 'dense' : `${e.codec} keep ${(e.keepRatio * 100).toFixed(1)} %`
+      const codec = e.codec === 'topk-fp16' ? `${e.codec} keep ${(e.keepRatio * 100).toFixed(1)} %` : e.codec
       lines.push(
         `  ${e.crossesFence ? 'fence' : 'edge '} ${e.from}→${e.to}: ${(e.bytes / MB).toFixed(2)} MB/mb at ${(e.bandwidthBps / MB).toFixed(1)} MB/s, ${codec}, ${(e.seconds * 1e3).toFixed(1)} ms`,
       )
     }
   }
   return lines.join('\n')
+}
+
+const BYTE_UNITS = ['bytes', 'kB', 'MB', 'GB', 'TB'] as const
+
+/** Bytes in the largest decimal unit that leaves at least 1, with 3 significant digits: `1.25 GB`. */
+export function bytesText(bytes: number): string {
+  let unit = 0
+  while (unit + 1 < BYTE_UNITS.length && bytes >= 1000 ** (unit + 1)) unit++
+  return unit === 0 ? `${bytes} bytes` : `${(bytes / 1000 ** unit).toPrecision(3)} ${BYTE_UNITS[unit]}`
 }
 
 function range(layers: readonly string[]): string {

@@ -46,7 +46,10 @@ export interface FenceCluster {
 /** A contiguous run of ops placed on a group of peers that replicate it data-parallel. */
 export interface Stage {
   index: number
-  /** cluster (position in the fence chain) the stage lives in; −1 when planned without clusters */
+  /**
+   * cluster the stage lives in: OP-Fence's position in the fence chain, a baseline's index into
+   * plan.clusters; −1 when planned without clusters
+   */
   cluster: number
   /** op ids, in the linear order */
   ops: string[]
@@ -71,6 +74,12 @@ export interface Stage {
   syncSchedule?: Record<string, number[]>
 }
 
+/**
+ * How a boundary tensor crosses: 'dense' (fp32), AdaTopK's 'topk-fp16' (top-k values as fp16, with
+ * their indices), or every element as 'fp16' or 'int8' (per-block scale) when a job fixes it.
+ */
+export type EdgeCodec = 'dense' | 'topk-fp16' | 'fp16' | 'int8'
+
 /** What crosses between stage `from` and stage `from + 1` per micro-batch. */
 export interface BoundaryEdge {
   from: number
@@ -81,9 +90,8 @@ export interface BoundaryEdge {
   crossesFence: boolean
   bandwidthBps: number
   rttSeconds: number
-  /** 'dense' or AdaTopK's 'topk-fp16' (top-k values as fp16, with their indices) */
-  codec: 'dense' | 'topk-fp16'
-  /** fraction of the elements kept (1 when dense) */
+  codec: EdgeCodec
+  /** fraction of the elements kept (1 unless top-k) */
   keepRatio: number
   /** RTT/2 + bytes × codec ratio / bandwidth */
   seconds: number
@@ -112,7 +120,8 @@ export interface Prediction {
 }
 
 export interface Plan {
-  algorithm: 'op-fence' | 'even' | 'random'
+  /** the planner, or 'explicit' for stages a job placed by hand */
+  algorithm: 'op-fence' | 'even' | 'random' | 'explicit'
   microBatches: number
   clusters: FenceCluster[]
   stages: Stage[]
