@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { IdentityFileError } from './errors.ts'
 
 export const IDENTITY_FILE = 'identity.key'
@@ -31,6 +32,11 @@ export async function loadIdentity(dataDir: string): Promise<PrivateKey> {
   } catch (err) {
     throw identityError(path, err)
   }
+}
+
+/** The peer id a key gives, without starting a node (what other peers' allow-lists name). */
+export function peerIdOfKey(privateKey: PrivateKey): string {
+  return peerIdFromPrivateKey(privateKey).toString()
 }
 
 async function createIdentity(dataDir: string, path: string): Promise<PrivateKey> {

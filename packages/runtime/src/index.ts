@@ -49,6 +49,7 @@ export {
   restoreCheckpoint,
   type SaveOptions,
   saveCheckpoint,
+  writeAtomically,
 } from './checkpoint/checkpoint.ts'
 export { bindSymbols, microBatchView, shapeSignature } from './executor/bindings.ts'
 export { stageGraphsOf } from './executor/from-partition.ts'

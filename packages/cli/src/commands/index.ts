@@ -10,6 +10,7 @@ import { peers } from './peers.ts'
 import { plan } from './plan.ts'
 import { test } from './test.ts'
 import { testnet } from './testnet.ts'
+import { train } from './train.ts'
 
 /** Every sub-command, in the order `atoll --help` lists them. Registered explicitly, not by import side effect. */
 export const commands: Command[] = [
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   testnet,
   peer,
   peers,
+  train,
   inspect,
   grads,
   fit,

@@ -68,6 +68,8 @@ export interface StepResult {
   seconds: number
   /** per stage: seconds computing and waiting for inputs */
   stages: { busySeconds: number; waitSeconds: number }[]
+  /** payload bytes each peer sent each other peer this step */
+  links: { from: string; to: string; bytes: number }[]
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000
@@ -162,6 +164,9 @@ export class JobCoordinator {
       gradNorm,
       seconds: (performance.now() - t0) / 1000,
       stages: answers.map((a) => ({ busySeconds: a.busySeconds, waitSeconds: a.waitSeconds })),
+      links: answers.flatMap((a, s) =>
+        a.sent.map((x) => ({ from: this.#init.peers[s].peerId, to: x.to, bytes: x.bytes })),
+      ),
     }
   }
 

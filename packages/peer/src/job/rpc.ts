@@ -118,6 +118,8 @@ export const stepMethod = ctrlMethod(
     /** seconds the stage spent computing, and waiting for its inputs */
     busySeconds: z.number().check(z.gte(0)),
     waitSeconds: z.number().check(z.gte(0)),
+    /** payload bytes this stage sent this step, per receiving peer */
+    sent: list(z.object({ to: text(128), bytes: z.int().check(z.gte(0)) }), MAX_STAGES),
   }),
 )
 

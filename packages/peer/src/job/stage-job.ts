@@ -47,6 +47,7 @@ export interface StepAnswer {
   sums: { param: string; sum: number }[]
   busySeconds: number
   waitSeconds: number
+  sent: { to: string; bytes: number }[]
 }
 
 /** Where a step stands: run and waiting for its commit, or not begun. */
@@ -162,7 +163,13 @@ export class StageJob {
       throw err
     }
     this.#phase = { kind: 'ran', step }
-    return { losses: run.losses, sums: this.#sums(), busySeconds: run.busy, waitSeconds: run.wait }
+    return {
+      losses: run.losses,
+      sums: this.#sums(),
+      busySeconds: run.busy,
+      waitSeconds: run.wait,
+      sent: [...run.bytesTo].map(([to, bytes]) => ({ to, bytes })),
+    }
   }
 
   /** Applies the step that ran: gradients scaled by `coef`, one optimizer step at `lr`. */
@@ -365,9 +372,10 @@ export class StageJob {
     value: Tensor,
     edge: JobEdge,
     gradient: boolean,
-  ): Promise<void> {
+  ): { bytes: number; sent: Promise<void> } {
     const encoded = this.encode(value, edge, gradient)
-    if (encoded === undefined) return this.#sendRaw(peer, route, value)
+    if (encoded === undefined)
+      return { bytes: value.data.byteLength, sent: this.#sendRaw(peer, route, value) }
     const fields = {
       ...route,
       dtype: 'float32' as const,
@@ -375,7 +383,10 @@ export class StageJob {
       codec: encoded.codec,
       codecMeta: encoded.codecMeta,
     }
-    return this.#mesh.tensors.send(this.#addresses(peer), fields, encoded.payload)
+    return {
+      bytes: encoded.payload.byteLength,
+      sent: this.#mesh.tensors.send(this.#addresses(peer), fields, encoded.payload),
+    }
   }
 
   #addresses(peer: string) {
@@ -401,6 +412,8 @@ export interface StageJobInit {
 /** One step in progress on a stage: its batch, what it keeps for the backward, what it sent, its times. */
 class StepRun {
   readonly losses: number[] = []
+  /** payload bytes sent to each peer */
+  readonly bytesTo = new Map<string, number>()
   busy = 0
   wait = 0
   readonly batch: Readonly<Record<string, Tensor>> | undefined
@@ -434,7 +447,8 @@ class StepRun {
 
   send(peer: string, mb: number, edge: string, value: Tensor, e: JobEdge, gradient: boolean): void {
     const route = { job: this.#job.id, step: this.#step, mb, edge }
-    const sent = this.#job.sendTensor(peer, route, value, e, gradient)
+    const { bytes, sent } = this.#job.sendTensor(peer, route, value, e, gradient)
+    this.bytesTo.set(peer, (this.bytesTo.get(peer) ?? 0) + bytes)
     sent.catch(() => {}) // awaited in sent(); never an unhandled rejection meanwhile
     this.#sends.push(sent)
   }

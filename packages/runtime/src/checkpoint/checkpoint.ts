@@ -191,8 +191,11 @@ function parseRecord(text: string, where: string): CheckpointRecord {
   )
 }
 
-/** Write to a temporary name, flush to disk, then rename over the target (atomic on POSIX). */
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes to a temporary name, flushes to disk, then renames over the target (atomic on POSIX): a
+ * reader sees the old file or the new one, never a part.
+ */
+export async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`
   const handle = await open(tmp, 'w')
   try {

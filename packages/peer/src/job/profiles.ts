@@ -1,0 +1,103 @@
+/**
+ * What a coordinator plans from: the membership as the daemons know it. One daemon (the local one, or
+ * a bootstrap address) names the peers; each peer's capability report gives its device, FLOP/s and
+ * memory; each peer's own peer list gives the links it probed. A link's bandwidth is the higher of its
+ * two directions' readings (shaping is a ceiling; a busy CPU only reads low), its RTT the lower.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type AtollMesh, multiaddr } from '@atoll/net'
+import type { LinkProfile, PeerProfile } from '@atoll/sched'
+import { type CapabilityReport, capabilitiesMethod, type PeersAnswer, peersMethod } from '../rpc.ts'
+import { WorkerLostError } from './errors.ts'
+
+export interface MemberProfile extends PeerProfile {
+  name: string
+  addresses: string[]
+}
+
+export interface MeshProfile {
+  peers: MemberProfile[]
+  links: LinkProfile[]
+  /** pairs of peers neither of which has probed the other yet */
+  unmeasured: [string, string][]
+}
+
+export interface GatherOptions {
+  /** wait until every pair of peers has a link reading, up to this long (default 0: take what there is) */
+  waitMs?: number
+  timeoutMs?: number
+  /** told how many links are measured while waiting */
+  progress?(measured: number, total: number): void
+}
+
+/** Profiles of the peers the daemon at `addresses` knows, and of itself. */
+export async function gatherProfiles(
+  mesh: AtollMesh,
+  addresses: readonly string[],
+  options: GatherOptions = {},
+): Promise<MeshProfile> {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const call = <Res>(target: string[], method: typeof peersMethod | typeof capabilitiesMethod) =>
+    mesh.ctrl.call(
+      target.map((a) => multiaddr(a)),
+      method as typeof peersMethod,
+      {},
+      { timeoutMs },
+    ) as Promise<Res>
+  const first = await call<PeersAnswer>([...addresses], peersMethod)
+  const members = [
+    { peerId: first.self.peerId, addresses: first.self.addresses },
+    ...first.peers.filter((p) => p.connected).map((p) => ({ peerId: p.peerId, addresses: p.addresses })),
+  ]
+  const reports = await Promise.all(
+    members.map((m) =>
+      call<CapabilityReport>(m.addresses, capabilitiesMethod).catch((err: Error) => {
+        throw new WorkerLostError(`peer ${m.peerId} gave no capability report: ${err.message}`, {
+          cause: err,
+        })
+      }),
+    ),
+  )
+  const peers: MemberProfile[] = members.map((m, k) => ({
+    id: m.peerId,
+    name: reports[k].name,
+    addresses: m.addresses,
+    device: reports[k].device,
+    flops: reports[k].flops,
+    memoryBytes: reports[k].memory.totalBytes,
+  }))
+  const until = performance.now() + (options.waitMs ?? 0)
+  for (;;) {
+    const answers = await Promise.all(members.map((m) => call<PeersAnswer>(m.addresses, peersMethod)))
+    const measured = linksOf(peers, answers)
+    options.progress?.(measured.links.length, measured.links.length + measured.unmeasured.length)
+    if (measured.unmeasured.length === 0 || performance.now() >= until) return { peers, ...measured }
+    await sleep(1000)
+  }
+}
+
+function linksOf(peers: readonly MemberProfile[], answers: readonly PeersAnswer[]) {
+  const readings = new Map<string, { bytesPerSecond: number; rttMs: number }[]>()
+  const key = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`)
+  for (const answer of answers)
+    for (const p of answer.peers)
+      if (p.bytesPerSecond !== undefined && p.rttMs !== undefined && p.bytesPerSecond > 0) {
+        const k = key(answer.self.peerId, p.peerId)
+        readings.set(k, [...(readings.get(k) ?? []), { bytesPerSecond: p.bytesPerSecond, rttMs: p.rttMs }])
+      }
+  const links: LinkProfile[] = []
+  const unmeasured: [string, string][] = []
+  for (let i = 0; i < peers.length; i++)
+    for (let j = i + 1; j < peers.length; j++) {
+      const got = readings.get(key(peers[i].id, peers[j].id))
+      if (got === undefined) unmeasured.push([peers[i].id, peers[j].id])
+      else
+        links.push({
+          a: peers[i].id,
+          b: peers[j].id,
+          bandwidthBps: Math.max(...got.map((r) => r.bytesPerSecond)),
+          rttSeconds: Math.min(...got.map((r) => r.rttMs)) / 1000,
+        })
+    }
+  return { links, unmeasured }
+}
