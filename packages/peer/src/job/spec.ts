@@ -17,6 +17,7 @@ import {
   type TokenizerName,
   type ZOO_MODELS,
 } from '@atoll/runtime'
+import type { Compression, Placement } from '@atoll/sched'
 import { parseDocument } from 'yaml'
 import { JobFileError } from '../errors.ts'
 import { type JobFields, jobFile } from './spec-schema.ts'
@@ -46,15 +47,14 @@ export interface DataSpec {
   seed: number
 }
 
-/** Where the stages go: OP-Fence, a baseline, or by hand (sched's placement, as sched takes it). */
-export type PlacementSpec = 'fence' | 'even' | 'random' | { stages: { peer: string; scopes: string[] }[] }
+/**
+ * Where the stages go: OP-Fence, a baseline, or by hand. The file may list the stages directly;
+ * they come out as sched's `{ stages }`, so a job's placement is what sched's placeJob takes.
+ */
+export type PlacementSpec = Placement
 
-/** What crosses a fence edge: AdaTopK's keep ratios, nothing compressed, or one codec fixed. */
-export type CompressionSpec =
-  | 'adatopk'
-  | 'none'
-  | { codec: 'fp16' | 'int8' }
-  | { codec: 'topk-fp16'; keep: number }
+/** What crosses a fence edge: AdaTopK's keep ratios, nothing compressed, or one codec fixed (sched's). */
+export type CompressionSpec = Compression
 
 /** A parsed job: every field checked and defaulted, every path absolute (docs/jobs.md). */
 export interface JobSpec {
