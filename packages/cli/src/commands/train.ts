@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { flagSpec, flagUsage, numeric, parseFlags, readFlags } from '@atoll/flags'
@@ -21,7 +21,7 @@ const table = {
   },
   out: {
     arg: 'DIR',
-    what: 'where summary.json and the step log go (default ./atoll-<job name>)',
+    what: 'where summary.json, report.html and the event log log.jsonl go (default ./atoll-<job name>)',
     schema: z.string().check(z.minLength(1)),
   },
   'link-wait': {
@@ -29,6 +29,11 @@ const table = {
     what: 'seconds to wait for the daemons to have probed every link before planning',
     schema: numeric(z.number().check(z.gte(0), z.lte(3600))),
     default: 120,
+  },
+  resume: {
+    arg: 'DIR',
+    what: "go on from the job checkpoint in DIR (the job file's checkpoint.dir holds the last one)",
+    schema: z.string().check(z.minLength(1)),
   },
   'show-id': { what: "print the coordinator's peer id and exit (to put in the workers' --allow)" },
 } as const
@@ -39,7 +44,8 @@ const usage = [
   'Trains the job over the mesh: learns the peers and their links from a daemon, plans the stages',
   '(OP-Fence by default), sends each worker its stage and drives the steps, with progress here, a',
   'checkpoint every checkpoint.every steps and at the end, and OUT/summary.json. Ctrl-C stops after',
-  'the step in hand with a checkpoint. The job file is described in docs/jobs.md.',
+  'the step in hand with a checkpoint. OUT gets summary.json, report.html (loss curve, placement, bytes',
+  'per link, predicted vs measured step time) and log.jsonl. The job file is described in docs/jobs.md.',
   '',
   ...flagUsage(table),
 ].join('\n')
@@ -64,6 +70,7 @@ export const train: Command = {
     const membership = job.peers.length > 0 ? job.peers : peer.daemonAddresses(flags['data-dir'])
     const out = resolve(flags.out ?? `atoll-${job.name}`)
     mkdirSync(out, { recursive: true })
+    writeFileSync(join(out, 'log.jsonl'), '') // this run's events only
     const mesh = new AtollMesh(
       await createNode({ privateKey, listen: ['/ip4/0.0.0.0/tcp/0'], webrtc: false }),
     )
@@ -84,10 +91,15 @@ export const train: Command = {
         membership,
         linkWaitMs: flags['link-wait'] * 1000,
         signal: stop.signal,
-        events: (event) => report(event, job.steps, bar),
+        resume: flags.resume === undefined ? undefined : resolve(flags.resume),
+        events: (event) => {
+          appendFileSync(join(out, 'log.jsonl'), peer.trainEventLine(event))
+          report(event, job.steps, bar)
+        },
       })
       bar.end()
       writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+      await peer.writeReport(out, summary)
       console.log(
         `${summary.steps} steps: loss ${summary.loss_first.toFixed(3)} → ${summary.loss_last.toFixed(3)}; ` +
           `${summary.measured_step_seconds.toFixed(3)} s a step (predicted ${summary.plan.predicted_step_seconds.toFixed(3)}); ` +
@@ -109,6 +121,10 @@ function report(event: import('@atoll/peer').TrainEvent, steps: number, bar: Bar
   else if (event.kind === 'checkpoint') console.error(`\ncheckpoint at step ${event.step} in ${event.dir}`)
   else if (event.kind === 'eval')
     console.error(`\nheld-out loss at step ${event.step}: ${event.loss.toFixed(4)}`)
+  else if (event.kind === 'lost')
+    console.error(
+      `\nstep ${event.step} failed: lost ${event.peers.join(', ')}; re-planning over the peers left, from the checkpoint at step ${event.resumeAt}`,
+    )
   else {
     const r = event.result
     const busy = r.stages.map((s) => `${Math.round((100 * s.busySeconds) / r.seconds)}%`).join(' ')

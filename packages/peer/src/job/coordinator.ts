@@ -6,8 +6,9 @@
  * the model's parameter order), and commits the clipped update everywhere, or aborts it everywhere
  * when a stage failed: a step is applied on every stage or on none.
  */
-import { type Graph, type Partition, stateUpdates } from '@atoll/core'
-import { type AtollMesh, type CtrlMethod, multiaddr } from '@atoll/net'
+import { type Graph, type Partition, type StateUpdate, stateUpdates, type Tensor } from '@atoll/core'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type AtollMesh, type CtrlMethod, CtrlRemoteError, multiaddr } from '@atoll/net'
 import {
   clipCoefficient,
   combineGradNorm,
@@ -17,7 +18,7 @@ import {
   stageGraphsOf,
   type TrainableModel,
 } from '@atoll/runtime'
-import { WorkerLostError } from './errors.ts'
+import { StepFailedError, WorkerLostError } from './errors.ts'
 import {
   abortMethod,
   type Assignment,
@@ -27,6 +28,7 @@ import {
   edgeName,
   type JobData,
   saveMethod,
+  statusMethod,
   stepMethod,
   stopMethod,
 } from './rpc.ts'
@@ -53,11 +55,17 @@ export interface CoordinatorInit {
   lrSchedule: LrSchedule
   clipNorm?: number
   steps: number
-  /** the step to start at (a resume) */
+  /** the step to start at (a resume): the model graph's initializers hold that step's weights */
   start?: number
+  /** the optimizer's buffers at `start` (runtime's `<param>.<buffer>` names), when resuming */
+  optimizerState?: ReadonlyMap<string, Tensor>
   data?: Omit<JobData, 'input'>
   /** how long a step may take on a worker before it is declared lost (default 10 min) */
   stepTimeoutMs?: number
+  /** while a step runs, each worker is asked how it is this often (default 2 s)… */
+  heartbeatMs?: number
+  /** …and is declared lost when it does not answer within this (default 10 s) */
+  heartbeatTimeoutMs?: number
 }
 
 export interface StepResult {
@@ -73,6 +81,8 @@ export interface StepResult {
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000
+const DEFAULT_HEARTBEAT_MS = 2_000
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000
 
 export class JobCoordinator {
   readonly #mesh: AtollMesh
@@ -97,57 +107,91 @@ export class JobCoordinator {
     return this.#next
   }
 
-  /** Sends every worker its stage; resolves when every one has accepted it. */
+  /**
+   * Sends every worker its stage; resolves when every one has accepted it. A worker that cannot be
+   * reached is lost (StepFailedError names it); one that refuses the stage fails the job with its reason.
+   */
   async assign(): Promise<void> {
     const state = stateUpdates(this.#init.model.graph)
+    const lost = new Map<string, Error>()
+    const refused: Error[] = []
     await Promise.all(
       this.#graphs.map(async (graph, s) => {
-        const blobs = packStage(graph)
-        const hashes = { graph: blobHashOf(blobs.graph), params: blobHashOf(blobs.params) }
-        const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
-        const assignment = this.#assignment(
-          s,
-          hashes,
-          state.filter((u) => produced.has(u.update)),
-        )
-        const peer = this.#init.peers[s]
-        let answer = await this.#call(peer, assignMethod, assignment)
-        if (answer.missing.length > 0) {
-          const bytes = new Map([
-            [hashes.graph, blobs.graph],
-            [hashes.params, blobs.params],
-          ])
-          for (const hash of answer.missing) await this.#sendBlob(peer, hash, bytes.get(hash))
-          answer = await this.#call(peer, assignMethod, assignment)
-        }
-        if (answer.missing.length > 0)
-          throw new WorkerLostError(
-            `${peer.peerId} still lacks blobs ${answer.missing.join(', ')} after they were sent`,
-          )
+        await this.#assignStage(graph, s, state).catch((err: Error) => {
+          if (err instanceof CtrlRemoteError) refused.push(err)
+          else lost.set(this.#init.peers[s].peerId, err)
+        })
       }),
     )
+    if (refused.length > 0) throw refused[0]
+    if (lost.size > 0) {
+      const causes = [...lost].map(([peer, err]) => `${peer}: ${err.message}`).join('; ')
+      throw new StepFailedError(`assigning the stages failed: ${causes}`, this.#next, [...lost.keys()])
+    }
   }
 
-  /** Runs one step on every stage and commits it, or aborts it everywhere and throws. */
+  async #assignStage(graph: Graph, s: number, state: StateUpdate[]): Promise<void> {
+    const blobs = packStage(graph, this.#init.optimizerState)
+    const hashes = { graph: blobHashOf(blobs.graph), params: blobHashOf(blobs.params) }
+    const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
+    const assignment = this.#assignment(
+      s,
+      hashes,
+      state.filter((u) => produced.has(u.update)),
+    )
+    const peer = this.#init.peers[s]
+    let answer = await this.#call(peer, assignMethod, assignment)
+    if (answer.missing.length > 0) {
+      const bytes = new Map([
+        [hashes.graph, blobs.graph],
+        [hashes.params, blobs.params],
+      ])
+      for (const hash of answer.missing) await this.#sendBlob(peer, hash, bytes.get(hash))
+      answer = await this.#call(peer, assignMethod, assignment)
+    }
+    if (answer.missing.length > 0)
+      throw new WorkerLostError(
+        `${peer.peerId} still lacks blobs ${answer.missing.join(', ')} after they were sent`,
+      )
+  }
+
+  /**
+   * Runs one step on every stage and commits it. If a stage fails, or misses a heartbeat while the
+   * step runs, the step is aborted everywhere at once (stages waiting on the lost one stop waiting)
+   * and StepFailedError names the peers that were lost: those that failed other than by the abort.
+   */
   async runStep(): Promise<StepResult> {
     const step = this.#next
     const t0 = performance.now()
+    const job = this.#init.id
     const timeoutMs = this.#init.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS
-    const settled = await Promise.allSettled(
-      this.#init.peers.map((peer) => this.#call(peer, stepMethod, { job: this.#init.id, step }, timeoutMs)),
-    )
-    const failed = settled.findIndex((r) => r.status === 'rejected')
-    if (failed >= 0) {
-      await Promise.allSettled(
-        this.#init.peers.map((peer) => this.#call(peer, abortMethod, { job: this.#init.id, step })),
-      )
-      const reason = (settled[failed] as PromiseRejectedResult).reason as Error
-      throw new WorkerLostError(
-        `step ${step} failed on stage ${failed} (${this.#init.peers[failed].peerId}): ${reason.message}`,
-        { cause: reason },
+    const lost = new Map<string, Error>()
+    let aborting: Promise<unknown> | undefined
+    const fail = (peer: JobPeer, error: Error) => {
+      if (!(error instanceof CtrlRemoteError && error.remoteName === 'JobAbortedError'))
+        lost.set(peer.peerId, error)
+      aborting ??= Promise.allSettled(
+        this.#init.peers.map((p) => this.#call(p, abortMethod, { job, step }, 5_000)),
       )
     }
-    const answers = settled.map((r) => (r as PromiseFulfilledResult<StepAnswer>).value)
+    const running = new AbortController()
+    const beats = this.#heartbeats(step, running.signal, fail)
+    const settled = await Promise.all(
+      this.#init.peers.map((peer) =>
+        this.#call(peer, stepMethod, { job, step }, timeoutMs).catch((err: Error) => {
+          fail(peer, err)
+          return undefined
+        }),
+      ),
+    )
+    running.abort()
+    await beats
+    await aborting
+    if (aborting !== undefined) {
+      const causes = [...lost].map(([peer, err]) => `${peer}: ${err.message}`).join('; ')
+      throw new StepFailedError(`step ${step} failed: ${causes || 'aborted'}`, step, [...lost.keys()])
+    }
+    const answers = settled as StepAnswer[]
     const sums = new Map(answers.flatMap((a) => a.sums.map((x) => [x.param, x.sum] as const)))
     const gradNorm = combineGradNorm([...this.#init.model.graph.parameters].map((p) => sums.get(p) ?? 0))
     const coef = this.#init.clipNorm === undefined ? 1 : clipCoefficient(gradNorm, this.#init.clipNorm)
@@ -167,6 +211,24 @@ export class JobCoordinator {
       links: answers.flatMap((a, s) =>
         a.sent.map((x) => ({ from: this.#init.peers[s].peerId, to: x.to, bytes: x.bytes })),
       ),
+    }
+  }
+
+  /** While a step runs, asks every worker how it is; one that does not answer in time is lost. */
+  async #heartbeats(step: number, signal: AbortSignal, fail: (peer: JobPeer, error: Error) => void) {
+    const every = this.#init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+    const timeoutMs = this.#init.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS
+    while (!signal.aborted) {
+      await sleep(every, undefined, { signal }).catch(() => {})
+      if (signal.aborted) return
+      await Promise.all(
+        this.#init.peers.map((peer) =>
+          this.#call(peer, statusMethod, { job: this.#init.id }, timeoutMs).catch((err: Error) => {
+            if (!signal.aborted)
+              fail(peer, new WorkerLostError(`missed a heartbeat during step ${step}: ${err.message}`))
+          }),
+        ),
+      )
     }
   }
 

@@ -12,3 +12,17 @@ export class JobStateError extends AtollError {}
 
 /** A worker failed a step or stopped answering; the message names it. */
 export class WorkerLostError extends AtollError {}
+
+/** A step was aborted everywhere; `lost` names the peers that failed it (empty: none was lost). */
+export class StepFailedError extends AtollError {
+  readonly step: number
+  readonly lost: readonly string[]
+  constructor(message: string, step: number, lost: readonly string[]) {
+    super(message)
+    this.step = step
+    this.lost = lost
+  }
+}
+
+/** A job checkpoint that cannot be read, belongs to another job or does not match its manifest. */
+export class JobCheckpointError extends AtollError {}

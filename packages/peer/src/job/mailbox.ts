@@ -16,6 +16,17 @@ export interface Expected {
   shape: readonly number[]
 }
 
+/**
+ * Why a message was dropped: `late` (a step already past), `duplicate` (a second copy), `foreign`
+ * (anything this stage does not expect: an edge, sender, micro-batch, dtype, shape, or a step too far ahead).
+ */
+export type DropKind = 'late' | 'duplicate' | 'foreign'
+
+export interface Dropped {
+  kind: DropKind
+  reason: string
+}
+
 interface Waiter {
   resolve(msg: IncomingTensor): void
   reject(err: Error): void
@@ -47,11 +58,15 @@ export class JobMailbox {
   }
 
   /** Files an arrival; returns why it was dropped, or undefined when it was kept or handed over. */
-  put(msg: IncomingTensor): string | undefined {
+  put(msg: IncomingTensor): Dropped | undefined {
     const problem = this.#check(msg.header, msg.from)
     if (problem !== undefined) return problem
     const key = keyOf(msg.header.step, msg.header.mb, msg.header.edge, msg.from)
-    if (this.#seen.has(key)) return `a duplicate of step ${msg.header.step}, micro-batch ${msg.header.mb}`
+    if (this.#seen.has(key))
+      return {
+        kind: 'duplicate',
+        reason: `a duplicate of step ${msg.header.step}, micro-batch ${msg.header.mb}`,
+      }
     this.#seen.add(key)
     const waiter = this.#waiters.get(key)
     this.#waiters.delete(key)
@@ -77,17 +92,22 @@ export class JobMailbox {
     this.#waiters.clear()
   }
 
-  #check(header: TensorHeader, from: string): string | undefined {
-    if (header.step !== this.#step && header.step !== this.#step + 1)
-      return `step ${header.step} is not this step (${this.#step}) or the next`
+  #check(header: TensorHeader, from: string): Dropped | undefined {
+    if (header.step !== this.#step && header.step !== this.#step + 1) {
+      const reason = `step ${header.step} is not this step (${this.#step}) or the next`
+      return { kind: header.step < this.#step ? 'late' : 'foreign', reason }
+    }
+    const foreign = (reason: string): Dropped => ({ kind: 'foreign', reason })
     const expected = this.#expected.get(header.edge)
-    if (expected === undefined) return `edge '${header.edge}' is not one this stage receives`
+    if (expected === undefined) return foreign(`edge '${header.edge}' is not one this stage receives`)
     const match = expected.find((e) => e.from === from)
-    if (match === undefined) return `edge '${header.edge}' does not come from ${from}`
+    if (match === undefined) return foreign(`edge '${header.edge}' does not come from ${from}`)
     if (!(header.mb >= 0 && header.mb < this.#microBatches) && !header.edge.startsWith('tied:'))
-      return `micro-batch ${header.mb} is not one of 0…${this.#microBatches - 1}`
+      return foreign(`micro-batch ${header.mb} is not one of 0…${this.#microBatches - 1}`)
     if (header.dtype !== match.dtype || header.shape.join() !== match.shape.join())
-      return `edge '${header.edge}' carries ${match.dtype}[${match.shape}], not ${header.dtype}[${header.shape}]`
+      return foreign(
+        `edge '${header.edge}' carries ${match.dtype}[${match.shape}], not ${header.dtype}[${header.shape}]`,
+      )
     return undefined
   }
 }

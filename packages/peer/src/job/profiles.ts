@@ -26,6 +26,8 @@ export interface GatherOptions {
   /** wait until every pair of peers has a link reading, up to this long (default 0: take what there is) */
   waitMs?: number
   timeoutMs?: number
+  /** peers to leave out (lost ones) */
+  exclude?: ReadonlySet<string>
   /** told how many links are measured while waiting */
   progress?(measured: number, total: number): void
 }
@@ -48,7 +50,7 @@ export async function gatherProfiles(
   const members = [
     { peerId: first.self.peerId, addresses: first.self.addresses },
     ...first.peers.filter((p) => p.connected).map((p) => ({ peerId: p.peerId, addresses: p.addresses })),
-  ]
+  ].filter((m) => !options.exclude?.has(m.peerId))
   const reports = await Promise.all(
     members.map((m) =>
       call<CapabilityReport>(m.addresses, capabilitiesMethod).catch((err: Error) => {

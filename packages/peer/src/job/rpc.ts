@@ -148,6 +148,13 @@ export const saveMethod = ctrlMethod(
   z.object({ hash: blobHash, bytes: z.int().check(z.gte(0)) }),
 )
 
+/** A heartbeat: where the worker's stage of the job stands (the step it is at, whether one is running). */
+export const statusMethod = ctrlMethod(
+  'atoll.job.status',
+  jobOnly,
+  z.object({ step: index(MAX_STEPS), phase: z.enum(['idle', 'running', 'ran']) }),
+)
+
 /** Ends the job on the worker: its stage, sessions and mailbox are released. */
 export const stopMethod = ctrlMethod('atoll.job.stop', jobOnly, z.object({}))
 

@@ -5,14 +5,8 @@
  * not sent it again, and a blob whose bytes do not match its name is refused.
  */
 import { createHash } from 'node:crypto'
-import {
-  exportOnnx,
-  type Graph,
-  importOnnxGraph,
-  readSafetensors,
-  type Tensor,
-  writeSafetensors,
-} from '@atoll/core'
+import { exportOnnx, type Graph, importOnnxGraph, type Tensor } from '@atoll/core'
+import { checkpointBytes, checkpointParts } from '@atoll/runtime'
 import { JobAssignmentError } from './errors.ts'
 
 export interface StageBlobs {
@@ -24,8 +18,11 @@ export function blobHashOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-/** The stage's graph without its parameters' values, and those values. */
-export function packStage(graph: Graph): StageBlobs {
+/**
+ * The stage's graph without its parameters' values, and those values (runtime's checkpoint format:
+ * with the optimizer's buffers of the stage's parameters when the job resumes from a checkpoint).
+ */
+export function packStage(graph: Graph, optimizer: ReadonlyMap<string, Tensor> = new Map()): StageBlobs {
   const params = new Map<string, Tensor>()
   const initializers = new Map<string, Tensor>()
   for (const [name, value] of graph.initializers)
@@ -37,13 +34,15 @@ export function packStage(graph: Graph): StageBlobs {
     inputs: [...graph.inputs, ...asInputs],
     parameters: new Set(),
   }
-  return { graph: exportOnnx(bare), params: writeSafetensors(params) }
+  const values = [...params].map(([name, t]) => ({ name, shape: t.shape, value: t.data as Float32Array }))
+  const buffers = new Map([...optimizer].filter(([key]) => params.has(key.slice(0, key.lastIndexOf('.')))))
+  return { graph: exportOnnx(bare), params: checkpointBytes(0, values, { tensors: buffers }) }
 }
 
-/** The stage graph back, its parameters made initializers again with the sent values. */
-export function unpackStage(blobs: StageBlobs): Graph {
+/** The stage graph back, its parameters made initializers again with the sent values; the optimizer's buffers. */
+export function unpackStage(blobs: StageBlobs): { graph: Graph; optimizer: Map<string, Tensor> } {
   const graph = importOnnxGraph(blobs.graph, { trainable: () => false })
-  const { tensors } = readSafetensors(blobs.params)
+  const { params: tensors, optimizerTensors } = checkpointParts(blobs.params)
   for (const [name, value] of tensors) {
     const input = graph.inputs.find((i) => i.name === name)
     if (input === undefined)
@@ -56,5 +55,5 @@ export function unpackStage(blobs: StageBlobs): Graph {
     graph.parameters.add(name)
   }
   graph.inputs = graph.inputs.filter((i) => !tensors.has(i.name))
-  return graph
+  return { graph, optimizer: optimizerTensors }
 }

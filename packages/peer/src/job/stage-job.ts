@@ -88,6 +88,13 @@ export class StageJob {
       state: a.stage.state,
     })
     this.#optimizer = makeOptimizer(a.optimizer, this.#params)
+    // a resumed job: the optimizer goes on from the checkpoint's buffers and step count
+    if (a.step > 0)
+      this.#optimizer.importState({
+        ...this.#optimizer.exportState(),
+        steps: a.step,
+        tensors: new Map(init.optimizer),
+      })
     this.#seed = tensor('float32', [], Float32Array.of(1 / a.microBatches))
     this.mailbox = new JobMailbox(a.microBatches)
     for (const e of a.edges) {
@@ -213,6 +220,11 @@ export class StageJob {
     // the coordinator dialled this peer to assign the stage: its peer id reaches it
     await this.#mesh.tensors.send(this.coordinator, fields, bytes)
     return { hash, bytes: bytes.byteLength }
+  }
+
+  /** Where the stage stands: the step it is at and its phase (a heartbeat's answer). */
+  get status(): { step: number; phase: Phase['kind'] } {
+    return { step: this.#next, phase: this.#phase.kind }
   }
 
   /** The stage's parameters (live), by name. */
@@ -404,6 +416,8 @@ export interface StageJobInit {
   /** the peer id the assignment came from; only it may drive the job */
   coordinator: string
   graph: Graph
+  /** the optimizer's buffers from the checkpoint the job resumes from (empty for a new job) */
+  optimizer: ReadonlyMap<string, Tensor>
   backend: Backend
   mesh: AtollMesh
   log: Logger

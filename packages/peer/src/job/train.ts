@@ -1,18 +1,18 @@
 /**
  * `atoll train JOB.yaml` behind the CLI: learn the membership from a daemon (capability reports and
  * the links its peers probed), plan with sched (OP-Fence by default), cut the model with core's
- * partition, hand each worker its stage and drive the steps; every `checkpoint.every` steps and at the
- * end, the stages' checkpoints come back and are written (one file per stage and a manifest, each
- * written atomically, the manifest last), and the held-out loss is measured on them here.
+ * partition, hand each worker its stage and drive the steps; every `checkpoint.every` steps, at the
+ * end and on Ctrl-C the stages' checkpoints come back and are written (job-checkpoint.ts), and the
+ * held-out loss is measured on them here. A peer lost mid-step (it failed the step or missed a
+ * heartbeat) makes the coordinator re-plan over the peers left and go on from the last complete
+ * checkpoint: every stage starts again from that step's weights and optimizer state, so no stage
+ * keeps an update another lost.
  */
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
-import { type Partition, partitionGraph } from '@atoll/core'
+import { type Graph, type Partition, partitionGraph, type Tensor } from '@atoll/core'
 import type { AtollMesh } from '@atoll/net'
 import {
   assignParameters,
   bindSymbols,
-  checkpointParts,
   evaluate,
   microBatchView,
   modelState,
@@ -20,16 +20,18 @@ import {
   openDataSource,
   parametersOf,
   type TrainableModel,
-  writeAtomically,
 } from '@atoll/runtime'
 import { formatPlan, type JobPlacement, placeJob } from '@atoll/sched'
-import { blobHashOf } from './stage-blob.ts'
 import { JobCoordinator, type StepResult } from './coordinator.ts'
-import { JobStateError } from './errors.ts'
+import { JobCheckpointError, JobStateError, StepFailedError } from './errors.ts'
+import { JobHistory, type TrainSummary } from './history.ts'
+import { type ModelCheckpoint, mergeStages, readJobCheckpoint, writeJobCheckpoint } from './job-checkpoint.ts'
 import { gatherProfiles, type MeshProfile } from './profiles.ts'
 import type { EdgeCodec } from './rpc.ts'
 import { datasetName, singlePeerRun } from './single-peer.ts'
 import type { JobSpec } from './spec.ts'
+
+export type { TrainSummary } from './history.ts'
 
 export type TrainEvent =
   | { kind: 'links'; measured: number; total: number }
@@ -37,6 +39,7 @@ export type TrainEvent =
   | { kind: 'step'; result: StepResult; predictedSeconds: number; tokens: number }
   | { kind: 'checkpoint'; step: number; dir: string }
   | { kind: 'eval'; step: number; loss: number }
+  | { kind: 'lost'; peers: readonly string[]; step: number; resumeAt: number }
 
 export interface TrainInit {
   job: JobSpec
@@ -49,37 +52,125 @@ export interface TrainInit {
   events(event: TrainEvent): void
   /** stops after the step in hand, with a checkpoint */
   signal?: AbortSignal
+  /** a job checkpoint folder to go on from (its latest.json) */
+  resume?: string
 }
 
-export interface TrainSummary {
-  job: string
-  steps: number
-  loss_first: number
-  loss_last: number
-  losses: number[]
-  eval: { step: number; loss: number }[]
-  plan: {
-    algorithm: string
-    stages: { peer: string; name: string; layers: string[] }[]
-    boundaries: JobPlacement['boundaries']
-    predicted_step_seconds: number
-  }
-  measured_step_seconds: number
-  /** payload bytes per link (`from→to` by peer name), all steps */
-  link_bytes: Record<string, number>
-  checkpoint?: string
-}
+/** Re-plans after lost peers before the job gives up. */
+const MAX_REPLANS = 8
 
 export async function trainJob(init: TrainInit): Promise<TrainSummary> {
-  const { job, mesh } = init
+  const { job } = init
   const run = await singlePeerRun(job)
-  const profile = await gatherProfiles(mesh, init.membership, {
-    waitMs: init.linkWaitMs ?? 120_000,
-    progress: (measured, total) => init.events({ kind: 'links', measured, total }),
-  })
-  const bindings = microBatchBindings(run.model, run.data.shuffled(0), job.microBatches)
-  const placement = placeJob(run.model.graph, {
-    loss: run.model.loss,
+  const model = run.model
+  const bindings = microBatchBindings(model, run.data.shuffled(0), job.microBatches)
+  const heldOut = await heldOutBatches(job, model)
+  const progress = new JobHistory(tokensPerStep(run.data.shuffled(0), model))
+  // the last complete checkpoint: where the job starts, and restarts after a lost peer
+  let restart: ModelCheckpoint | undefined = init.resume
+    ? await readJobCheckpoint(init.resume, job.name)
+    : undefined
+  const lost = new Set<string>()
+  let membership = init.membership
+  for (let replans = 0; ; replans++) {
+    if (restart) restore(model.graph, restart)
+    const start = restart?.step ?? 0
+    progress.rewind(start)
+    const profile = await gatherProfiles(init.mesh, membership, {
+      waitMs: init.linkWaitMs ?? 120_000,
+      exclude: lost,
+      progress: (measured, total) => init.events({ kind: 'links', measured, total }),
+    })
+    const placed = planJob(job, model, bindings, profile)
+    init.events({
+      kind: 'plan',
+      text: formatPlan(placed.placement.plan),
+      profile,
+      placement: placed.placement,
+    })
+    progress.planned(profile, placed.placement)
+    const coordinator = new JobCoordinator(init.mesh, {
+      id: job.name,
+      model,
+      partition: placed.partition,
+      peers: placed.peers,
+      codec: (edge) => codecOf(placed.placement, edge),
+      microBatches: job.microBatches,
+      optimizer: job.optimizer,
+      lrSchedule: job.schedule,
+      clipNorm: run.clipNorm,
+      steps: job.steps,
+      start,
+      optimizerState: restart?.optimizer,
+      data: { dataset: datasetName(job.data), batchSize: job.data.batchSize, seed: job.data.seed },
+    })
+    try {
+      await coordinator.assign()
+      restart = (await driveSteps(init, coordinator, placed.placement, progress, model, heldOut)) ?? restart
+      return progress.summary(job)
+    } catch (err) {
+      if (!(err instanceof StepFailedError) || err.lost.length === 0 || replans >= MAX_REPLANS) throw err
+      for (const peer of err.lost) lost.add(peer)
+      progress.replanned(err.step, err.lost, restart?.step ?? 0)
+      init.events({ kind: 'lost', peers: err.lost, step: err.step, resumeAt: restart?.step ?? 0 })
+      // a daemon that is left learns the membership, should the one asked first be the lost one
+      membership = profile.peers.filter((p) => !lost.has(p.id)).flatMap((p) => p.addresses)
+      restart = progress.lastCheckpoint ?? restart
+    } finally {
+      await coordinator.stop()
+    }
+  }
+}
+
+/** The steps from the coordinator's start to the job's end (or Ctrl-C), checkpoints and evaluations between. */
+async function driveSteps(
+  init: TrainInit,
+  coordinator: JobCoordinator,
+  placement: JobPlacement,
+  progress: JobHistory,
+  model: TrainableModel,
+  heldOut: Record<string, Tensor>[],
+): Promise<ModelCheckpoint | undefined> {
+  const { job } = init
+  let saved: ModelCheckpoint | undefined
+  while (coordinator.step < job.steps && !init.signal?.aborted) {
+    const result = await coordinator.runStep()
+    progress.stepped(result)
+    init.events({
+      kind: 'step',
+      result,
+      predictedSeconds: placement.plan.predicted.stepSeconds,
+      tokens: progress.tokens,
+    })
+    const done = coordinator.step
+    const checkpoint =
+      done % job.checkpoint.every === 0 || done === job.steps || init.signal?.aborted === true
+    const evaluation = job.eval.every > 0 && done % job.eval.every === 0
+    if (!checkpoint && !evaluation) continue
+    const stages = await coordinator.checkpoints()
+    const merged = mergeStages(done, stages)
+    if (checkpoint) {
+      await writeJobCheckpoint(job.checkpoint.dir, job.name, done, stages, placement.stages)
+      saved = merged
+      progress.checkpointed(merged, job.checkpoint.dir)
+      init.events({ kind: 'checkpoint', step: done, dir: job.checkpoint.dir })
+    }
+    const loss = await heldOutLoss(model, merged, heldOut)
+    progress.evaluated(done, loss)
+    init.events({ kind: 'eval', step: done, loss })
+  }
+  return saved
+}
+
+/** The plan for the membership: stages on peers (sched), the model cut accordingly (core). */
+function planJob(
+  job: JobSpec,
+  model: TrainableModel,
+  bindings: Record<string, number>,
+  profile: MeshProfile,
+) {
+  const placement = placeJob(model.graph, {
+    loss: model.loss,
     bindings,
     microBatches: job.microBatches,
     peers: profile.peers,
@@ -87,82 +178,31 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
     placement: byPeerId(job.placement, profile),
     compression: job.compression,
   })
-  init.events({ kind: 'plan', text: formatPlan(placement.plan), profile, placement })
-  const partition = partitionGraph(run.model.graph, {
-    loss: run.model.loss,
+  const partition = partitionGraph(model.graph, {
+    loss: model.loss,
     bindings,
     stages: placement.stages.map((s) => s.spec),
   })
-  const peerOf = (id: string) => profile.peers.find((p) => p.id === id) as MeshProfile['peers'][number]
-  const coordinator = new JobCoordinator(mesh, {
-    id: job.name,
-    model: run.model,
-    partition,
-    peers: placement.stages.map((s) => ({ peerId: s.peer, addresses: peerOf(s.peer).addresses })),
-    codec: (edge) => codecOf(placement, edge),
-    microBatches: job.microBatches,
-    optimizer: job.optimizer,
-    lrSchedule: job.schedule,
-    clipNorm: run.clipNorm,
-    steps: job.steps,
-    data: { dataset: datasetName(job.data), batchSize: job.data.batchSize, seed: job.data.seed },
+  const peers = placement.stages.map((s) => {
+    const p = profile.peers.find((x) => x.id === s.peer) as MeshProfile['peers'][number]
+    return { peerId: p.id, addresses: p.addresses }
   })
-  await coordinator.assign()
-  const heldOut = await heldOutBatches(job, run.model)
-  const losses: number[] = []
-  const evals: TrainSummary['eval'] = []
-  const linkBytes = new Map<string, number>()
-  let seconds = 0
-  let saved: string | undefined
-  const tokens = tokensPerStep(run.data.shuffled(0), run.model)
-  try {
-    while (coordinator.step < job.steps && !init.signal?.aborted) {
-      const result = await coordinator.runStep()
-      losses.push(result.loss)
-      seconds += result.seconds
-      for (const l of result.links) {
-        const key = `${peerOf(l.from).name}→${peerOf(l.to).name}`
-        linkBytes.set(key, (linkBytes.get(key) ?? 0) + l.bytes)
-      }
-      init.events({ kind: 'step', result, predictedSeconds: placement.plan.predicted.stepSeconds, tokens })
-      const done = coordinator.step
-      const checkpoint = done % job.checkpoint.every === 0 || done === job.steps
-      const evaluation = job.eval.every > 0 && done % job.eval.every === 0
-      if (checkpoint || evaluation || init.signal?.aborted) {
-        const stages = await coordinator.checkpoints()
-        if (checkpoint || init.signal?.aborted) {
-          saved = await writeJobCheckpoint(job, done, stages, placement)
-          init.events({ kind: 'checkpoint', step: done, dir: saved })
-        }
-        const loss = await heldOutLoss(run.model, stages, heldOut)
-        evals.push({ step: done, loss })
-        init.events({ kind: 'eval', step: done, loss })
-      }
-    }
-  } finally {
-    await coordinator.stop()
+  return { placement, partition, peers }
+}
+
+/** Puts a checkpoint's weights and running statistics into the model graph the stages are cut from. */
+function restore(graph: Graph, checkpoint: ModelCheckpoint): void {
+  for (const [name, t] of [...checkpoint.params, ...checkpoint.state]) {
+    const current = graph.initializers.get(name)
+    if (current === undefined || current.dtype !== t.dtype || current.shape.join() !== t.shape.join())
+      throw new JobCheckpointError(
+        `the checkpoint's '${name}' (${t.dtype}[${t.shape}]) is not the model's (${current ? `${current.dtype}[${current.shape}]` : 'absent'})`,
+      )
+    graph.initializers.set(name, t)
   }
-  return {
-    job: job.name,
-    steps: losses.length,
-    loss_first: losses[0] ?? Number.NaN,
-    loss_last: losses.at(-1) ?? Number.NaN,
-    losses,
-    eval: evals,
-    plan: {
-      algorithm: placement.plan.algorithm,
-      stages: placement.stages.map((s, k) => ({
-        peer: s.peer,
-        name: peerOf(s.peer).name,
-        layers: placement.plan.stages[k]?.layers ?? [],
-      })),
-      boundaries: placement.boundaries,
-      predicted_step_seconds: placement.plan.predicted.stepSeconds,
-    },
-    measured_step_seconds: losses.length > 0 ? seconds / losses.length : Number.NaN,
-    link_bytes: Object.fromEntries(linkBytes),
-    ...(saved ? { checkpoint: saved } : {}),
-  }
+  const missing = [...graph.parameters].filter((p) => !checkpoint.params.has(p))
+  if (missing.length > 0)
+    throw new JobCheckpointError(`the checkpoint has no '${missing.slice(0, 3).join("', '")}'`)
 }
 
 /** Explicit stages may name peers by name; sched places by id. */
@@ -194,18 +234,14 @@ function codecOf(
   )
 }
 
-function microBatchBindings(
-  model: TrainableModel,
-  batch: Record<string, import('@atoll/core').Tensor>,
-  microBatches: number,
-) {
+function microBatchBindings(model: TrainableModel, batch: Record<string, Tensor>, microBatches: number) {
   const first = Object.fromEntries(
     Object.entries(batch).map(([k, t]) => [k, microBatchView(t, 0, microBatches)]),
   )
   return bindSymbols(model.graph, first)
 }
 
-function tokensPerStep(batch: Record<string, import('@atoll/core').Tensor>, model: TrainableModel): number {
+function tokensPerStep(batch: Record<string, Tensor>, model: TrainableModel): number {
   const input = batch[model.dataInput]
   return input.dtype === 'int64' ? input.shape.reduce((a, b) => a * b, 1) : (input.shape[0] ?? 0)
 }
@@ -220,52 +256,16 @@ async function heldOutBatches(job: JobSpec, model: TrainableModel) {
   )
 }
 
-/** The held-out loss of the stages' parameters (and running statistics), computed here. */
+/** The held-out loss of a checkpoint's parameters (and running statistics), computed here. */
 async function heldOutLoss(
   model: TrainableModel,
-  stages: Uint8Array[],
-  batches: Record<string, import('@atoll/core').Tensor>[],
+  checkpoint: ModelCheckpoint,
+  batches: Record<string, Tensor>[],
 ) {
   const params = parametersOf(model.graph)
+  assignParameters(params, checkpoint.params, { source: 'the stages checkpoints' })
   const state = modelState(model.graph)
-  const values = new Map<string, import('@atoll/core').Tensor>()
-  const stats = new Map<string, import('@atoll/core').Tensor>()
-  for (const bytes of stages) {
-    const parts = checkpointParts(bytes)
-    for (const [n, t] of parts.params) values.set(n, t)
-    for (const [n, t] of parts.state) stats.set(n, t)
-  }
-  assignParameters(params, values, { source: 'the stages checkpoints' })
-  assignParameters([], stats, { source: 'the stages checkpoints', state, allowExtra: true })
+  assignParameters([], checkpoint.state, { source: 'the stages checkpoints', state, allowExtra: true })
   const backend = await nodeBackends().resolve('cpu')
   return (await evaluate(model, params, backend, batches)).loss
-}
-
-/**
- * The job's checkpoint at `step`: one safetensors file per stage, then `latest.json` naming them with
- * their sizes and hashes and the plan they were cut by; each file written atomically, the manifest
- * last, so a crash leaves the previous complete checkpoint in force.
- */
-async function writeJobCheckpoint(job: JobSpec, step: number, stages: Uint8Array[], placement: JobPlacement) {
-  const dir = job.checkpoint.dir
-  const folder = `step-${String(step).padStart(8, '0')}`
-  await mkdir(join(dir, folder), { recursive: true })
-  const files = []
-  for (const [k, bytes] of stages.entries()) {
-    const file = join(folder, `stage-${k}.safetensors`)
-    await writeAtomically(join(dir, file), bytes)
-    files.push({ file, bytes: bytes.byteLength, sha256: blobHashOf(bytes), peer: placement.stages[k].peer })
-  }
-  const manifest = {
-    version: 1,
-    job: job.name,
-    step,
-    stages: files,
-    specs: placement.stages.map((s) => s.spec),
-  }
-  await writeAtomically(
-    join(dir, 'latest.json'),
-    new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
-  )
-  return dir
 }

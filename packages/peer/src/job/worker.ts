@@ -2,22 +2,26 @@
  * The worker role of a peer daemon: it takes stages of jobs from coordinators on its allow-list,
  * holds the blobs they send (checked against their sha-256 names), runs each job's stage when its
  * coordinator asks and applies the update when it commits. Its tensor gate refuses, at the header,
- * any tensor for a job it does not run or from a peer that is not a member of it.
+ * any tensor for a job it does not run or from a peer that is not a member of it. A job whose
+ * coordinator has sent nothing for the job timeout is dropped (silence.ts).
  */
 import type { TensorHeader } from '@atoll/compress'
 import type { AtollMesh, IncomingTensor } from '@atoll/net'
 import type { Backend } from '@atoll/runtime'
 import type { Logger } from 'pino'
 import { JobAssignmentError, JobStateError } from './errors.ts'
+import type { DropKind } from './mailbox.ts'
 import {
   abortMethod,
   type Assignment,
   assignMethod,
   commitMethod,
   saveMethod,
+  statusMethod,
   stepMethod,
   stopMethod,
 } from './rpc.ts'
+import { CoordinatorSilence } from './silence.ts'
 import { blobHashOf, unpackStage } from './stage-blob.ts'
 import { StageJob } from './stage-job.ts'
 
@@ -32,38 +36,54 @@ export interface JobWorkerInit {
   allow: AllowList
   /** bytes of blobs kept at once (default 8 GiB); the oldest go first */
   maxBlobBytes?: number
+  /** a job whose coordinator has sent nothing (no step, commit, save…) for this long is dropped (default 10 min) */
+  jobTimeoutMs?: number
+  /** a job's tensor was dropped by its mailbox (for the daemon's metrics) */
+  onTensorDropped?(kind: DropKind): void
 }
 
 const BLOB_PREFIX = 'blob:'
 const DEFAULT_MAX_BLOB_BYTES = 8 * 2 ** 30
+/** As long as a coordinator waits for a step before it declares the worker lost (coordinator.ts). */
+export const DEFAULT_JOB_TIMEOUT_MS = 10 * 60_000
 
 export class JobWorker {
   readonly #init: JobWorkerInit
   readonly #jobs = new Map<string, StageJob>()
   readonly #blobs = new Map<string, Uint8Array>()
+  readonly #silence: CoordinatorSilence
   #blobBytes = 0
 
   constructor(init: JobWorkerInit) {
     this.#init = init
     if (init.allow === 'any') init.log.warn('this peer accepts stages from any coordinator (--allow any)')
+    this.#silence = new CoordinatorSilence(init.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS, (job) => {
+      this.#dropSilent(job).catch((err: Error) =>
+        init.log.error({ job, err: { name: err.name, message: err.message } }, 'dropping a job failed'),
+      )
+    })
   }
 
   /** Serves the job methods on the mesh's ctrl protocol. */
   serve(): void {
     const { ctrl } = this.#init.mesh
     ctrl.serve(assignMethod, (request, from) => this.#assign(request, from))
-    ctrl.serve(stepMethod, ({ job, step }, from) => this.#job(job, from).step(step))
-    ctrl.serve(commitMethod, ({ job, step, coef, lr }, from) => ({
-      applied: this.#job(job, from).commit(step, coef, lr),
-    }))
-    ctrl.serve(abortMethod, ({ job, step }, from) => {
-      this.#job(job, from).abort(step)
-      return {}
-    })
-    ctrl.serve(saveMethod, ({ job, step }, from) => this.#job(job, from).save(step))
+    ctrl.serve(stepMethod, ({ job, step }, from) => this.#serving(job, from, (j) => j.step(step)))
+    ctrl.serve(commitMethod, ({ job, step, coef, lr }, from) =>
+      this.#serving(job, from, async (j) => ({ applied: j.commit(step, coef, lr) })),
+    )
+    ctrl.serve(abortMethod, ({ job, step }, from) =>
+      this.#serving(job, from, async (j) => {
+        j.abort(step)
+        return {}
+      }),
+    )
+    ctrl.serve(statusMethod, ({ job }, from) => this.#job(job, from).status)
+    ctrl.serve(saveMethod, ({ job, step }, from) => this.#serving(job, from, (j) => j.save(step)))
     ctrl.serve(stopMethod, async ({ job }, from) => {
       const running = this.#job(job, from)
       this.#jobs.delete(job)
+      this.#silence.forget(job)
       await running.release()
       this.#init.log.info({ job }, 'job stopped')
       return {}
@@ -96,11 +116,11 @@ export class JobWorker {
     const job = this.#jobs.get(header.job)
     if (job === undefined) return false
     const dropped = job.mailbox.put(msg)
-    if (dropped !== undefined)
-      log.warn(
-        { job: header.job, from, step: header.step, mb: header.mb, edge: header.edge, reason: dropped },
-        'tensor dropped',
-      )
+    if (dropped !== undefined) {
+      this.#init.onTensorDropped?.(dropped.kind)
+      const { step, mb, edge } = header
+      log.warn({ job: header.job, from, step, mb, edge, ...dropped }, 'tensor dropped')
+    }
     return true
   }
 
@@ -108,6 +128,7 @@ export class JobWorker {
   async stop(): Promise<void> {
     const jobs = [...this.#jobs.values()]
     this.#jobs.clear()
+    this.#silence.clear()
     await Promise.allSettled(jobs.map((j) => j.release()))
   }
 
@@ -132,7 +153,7 @@ export class JobWorker {
     const existing = this.#jobs.get(request.job)
     if (existing !== undefined && existing.coordinator !== from)
       throw new JobAssignmentError(`job '${request.job}' is run here for coordinator ${existing.coordinator}`)
-    const graph = unpackStage({
+    const { graph, optimizer } = unpackStage({
       graph: this.#blobs.get(request.stage.graph) as Uint8Array,
       params: this.#blobs.get(request.stage.params) as Uint8Array,
     })
@@ -140,6 +161,7 @@ export class JobWorker {
       assignment: request,
       coordinator: from,
       graph,
+      optimizer,
       backend: await this.#init.backend(),
       mesh: this.#init.mesh,
       log,
@@ -147,6 +169,7 @@ export class JobWorker {
     this.#jobs.delete(request.job)
     await existing?.release()
     this.#jobs.set(request.job, job)
+    this.#silence.heard(request.job)
     log.info(
       { job: request.job, stage: request.stage.index, of: request.stage.count, from, step: request.step },
       'stage assigned',
@@ -160,6 +183,28 @@ export class JobWorker {
     if (job.coordinator !== from)
       throw new JobStateError(`job '${id}' is driven by ${job.coordinator}, not ${from}`)
     return job
+  }
+
+  /** A call from the coordinator of job `id`, which restarts the job's silence timer. */
+  #serving<T>(id: string, from: string, call: (job: StageJob) => Promise<T>): Promise<T> {
+    const job = this.#job(id, from)
+    return this.#silence.serving(id, () => call(job))
+  }
+
+  /** The coordinator of `id` has been silent for the job timeout: its stage is released, as `stop` would. */
+  async #dropSilent(id: string): Promise<void> {
+    const job = this.#jobs.get(id)
+    if (job === undefined) return
+    this.#jobs.delete(id)
+    const silentSeconds = (this.#init.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS) / 1000
+    // a step still waiting for a tensor (its sender went away too) ends here, and nothing runs on the stage
+    job.mailbox.fail(`job ${id} dropped: its coordinator has been silent for ${silentSeconds} s`)
+    await this.#silence.ended(id)
+    await job.release()
+    this.#init.log.warn(
+      { job: id, coordinator: job.coordinator, silentSeconds },
+      'job dropped: its coordinator sent nothing for the job timeout',
+    )
   }
 
   #allowed(peer: string): boolean {

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseJson, parseWith, readSafetensors, type Tensor, writeSafetensors } from '@atoll/core'
+import { parseJson, parseWith, readSafetensors, type Tensor, tensor, writeSafetensors } from '@atoll/core'
 import * as z from 'zod/mini'
 import { CheckpointError } from '../errors.ts'
 import type { Optimizer, OptimizerState } from '../optim/optimizer.ts'
-import { type Parameter, parameterTensor } from '../optim/parameter.ts'
+import type { Parameter } from '../optim/parameter.ts'
 import { assignParameters } from './assign.ts'
 
 const RECORD = 'latest.json'
@@ -73,11 +73,13 @@ export async function saveCheckpoint(
  */
 export function checkpointBytes(
   step: number,
-  params: readonly Parameter[],
-  optimizer?: OptimizerState,
+  params: readonly Pick<Parameter, 'name' | 'shape' | 'value'>[],
+  optimizer?: Pick<OptimizerState, 'tensors'>,
   state?: ReadonlyMap<string, Tensor>,
 ): Uint8Array {
-  const tensors = new Map<string, Tensor>(params.map((p) => [PARAM_PREFIX + p.name, parameterTensor(p)]))
+  const tensors = new Map<string, Tensor>(
+    params.map((p) => [PARAM_PREFIX + p.name, tensor('float32', p.shape, p.value)]),
+  )
   for (const [name, t] of optimizer?.tensors ?? []) tensors.set(OPTIM_PREFIX + name, t)
   for (const [name, t] of state ?? []) tensors.set(STATE_PREFIX + name, t)
   return writeSafetensors(tensors, { step: String(step) })
