@@ -49,6 +49,15 @@ export { JobAbortedError, JobAssignmentError, JobStateError, WorkerLostError } f
 export { type AllowList, JobWorker, type JobWorkerInit } from './job/worker.ts'
 export { gatherProfiles, type MeshProfile, type MemberProfile } from './job/profiles.ts'
 export { type TrainEvent, type TrainInit, type TrainSummary, trainJob } from './job/train.ts'
+export {
+  escapeHtml,
+  REPORT_FILE,
+  type ReportExtra,
+  rateText,
+  reportHtml,
+  writeReport,
+} from './job/report.ts'
+export { trainEventLine } from './job/event-log.ts'
 export { PeerMetrics } from './metrics.ts'
 export {
   type CapabilityReport,
