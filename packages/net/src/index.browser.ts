@@ -16,6 +16,8 @@ export { type CtrlHandler, type CtrlInit, type CtrlMethod, CtrlRpc, ctrlMethod }
 export * from './errors.ts'
 export { EmulatedLink, type LinkShape, LinkTable, TokenBucket } from './link.ts'
 export { AtollMesh, type MeshInit } from './mesh.ts'
+/** a peer id from its text (`12D3KooW…`, `Qm…` or a CID); throws on anything else */
+export { peerIdFromString } from '@libp2p/peer-id'
 export { LinkProbe, type ProbeInit, type ProbeResult, probeLimitMs } from './probe.ts'
 export { floorMethod, MAX_RUN_SECONDS, ProbeFloor, probeRunMethod } from './probe-floor.ts'
 export type { FloorHold } from './probe-hold.ts'
