@@ -179,7 +179,8 @@ test('a sender killed mid-transfer: typed error, no partial tensor, the daemon k
 }, async (t) => {
   const child = spawn(
     process.execPath,
-    [sender, daemon.addresses[0], String(64 << 20), String(16e6), 'killed'],
+    // the echo job: a daemon refuses, at the header, a tensor of a job it does not run
+    [sender, daemon.addresses[0], String(64 << 20), String(16e6), 'killed', ECHO_JOB],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -210,11 +211,7 @@ test('the emulated link holds its configured rate within 10%', { timeout: 60_000
   client.links.set(daemon.peerId, { rateBytesPerSecond: rate })
   try {
     const payload = filled(3e6, 9)
-    await client.tensors.send(
-      daemon.peerId,
-      { ...echo('rate', payload.byteLength), job: 'rate-test' },
-      payload,
-    )
+    await client.tensors.send(daemon.peerId, echo('rate', payload.byteLength), payload)
     // timed by the receiver, from its header to its last byte: what crossed the link, without the
     // stream set-up and the acknowledgement, which a busy machine can stretch. The bucket's initial
     // allowance crosses at once, before the clock could see it, so it is left out of the bytes: what
@@ -255,11 +252,7 @@ test('metrics count the bytes per peer and the failed streams by error', { timeo
 test('SIGTERM lets a transfer in flight finish, then the daemon exits 0', { timeout: 60_000 }, async () => {
   client.links.set(daemon.peerId, { rateBytesPerSecond: 4e6 })
   const payload = filled(10e6, 10)
-  const sending = client.tensors.send(
-    daemon.peerId,
-    { ...echo('draining', payload.byteLength), job: 'drain-test' },
-    payload,
-  )
+  const sending = client.tensors.send(daemon.peerId, echo('draining', payload.byteLength), payload)
   await daemon.waitForLog((l) => l.msg === 'tensor incoming' && l.edge === 'draining')
   const exit = daemon.stop('SIGTERM')
   await sending // accepted in full although the daemon was asked to stop mid-transfer

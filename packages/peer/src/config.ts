@@ -1,11 +1,13 @@
 /** The daemon's configuration, validated in one place (the CLI passes flags through unchanged). */
+import { readFileSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseWith } from '@atoll/core'
-import { type LinkShape, multiaddr } from '@atoll/net'
+import { type LinkShape, multiaddr, peerIdFromString } from '@atoll/net'
 import * as z from 'zod/mini'
 import { DEVICES, type DeviceChoice } from './capabilities.ts'
 import { PeerConfigError } from './errors.ts'
+import { type AllowList, DEFAULT_JOB_TIMEOUT_MS } from './job/worker.ts'
 
 export interface PeerConfig {
   dataDir: string
@@ -25,6 +27,10 @@ export interface PeerConfig {
   links: { peer: string; shape: LinkShape }[]
   /** How long SIGINT/SIGTERM waits for transfers in flight before aborting them, ms. */
   graceMs: number
+  /** The coordinators this peer takes stages from: `--allow` and `--allow-file`; empty: none. */
+  allow: AllowList
+  /** A job whose coordinator has sent nothing for this long is dropped, seconds. */
+  jobTimeoutSeconds: number
 }
 
 /** Where a peer keeps its identity and state unless told otherwise. */
@@ -48,6 +54,11 @@ export interface PeerOptions {
   probeSeconds?: number
   links?: string[]
   graceMs?: number
+  /** peer ids (repeated or comma-separated), or `any` alone */
+  allow?: string[]
+  /** a file of peer ids, one a line, `#` comments */
+  allowFile?: string
+  jobTimeoutSeconds?: number
 }
 
 /** The flag of each option, so that an error names what the user typed (options without a flag keep their name). */
@@ -62,6 +73,9 @@ const FLAGS: Record<string, string> = {
   logLevel: '--log-level',
   probeSeconds: '--probe-seconds',
   links: '--emulate-link',
+  allow: '--allow',
+  allowFile: '--allow-file',
+  jobTimeoutSeconds: '--job-timeout',
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
@@ -79,6 +93,41 @@ const address = z.string().check(
 export const peerAddress = address.check(
   z.regex(/\/p2p\/\w+$/, { error: 'a multiaddr ending in /p2p/<peer id>' }),
 )
+
+const PEER_ID = 'a libp2p peer id (12D3KooW…, Qm… or a CID)'
+
+/** A peer id, turned into the text the mesh names that peer by (a CID becomes its base58 form). */
+const peerIdText = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    try {
+      return peerIdFromString(text).toString()
+    } catch {
+      ctx.issues.push({ code: 'custom', input: text, message: PEER_ID })
+      return z.NEVER
+    }
+  }),
+)
+
+/** `--allow any` takes stages from every coordinator; it must be said on its own, never implied. */
+const ALLOW_ANY = 'any'
+
+const allowEntry = z.pipe(
+  z.string(),
+  z.transform((text, ctx): string => {
+    if (text === ALLOW_ANY) return text
+    const id = peerIdText.safeParse(text)
+    if (id.success) return id.data
+    ctx.issues.push({ code: 'custom', input: text, message: `"${ALLOW_ANY}" or ${PEER_ID}` })
+    return z.NEVER
+  }),
+)
+
+/**
+ * A week: far beyond any step, and inside setTimeout's range (2^31 ms, 24.8 days), past which a
+ * timer would fire at once.
+ */
+const MAX_JOB_TIMEOUT_SECONDS = 7 * 86_400
 
 /**
  * `9464` (loopback only) or `HOST:9464`. Port 0 asks for a free port: the daemon prints the URL it
@@ -138,6 +187,9 @@ const peerOptions = z.object({
   probeSeconds: z.optional(z.number().check(z.gt(0), z.lte(60))),
   links: z.optional(z.array(linkSpec)),
   graceMs: z.optional(z.number().check(z.gte(0))),
+  allow: z.optional(z.array(allowEntry)),
+  allowFile: z.optional(z.string().check(z.minLength(1))),
+  jobTimeoutSeconds: z.optional(z.number().check(z.gt(0), z.lte(MAX_JOB_TIMEOUT_SECONDS))),
 })
 
 /** Fills defaults and validates every field; throws PeerConfigError naming the bad one by its flag. */
@@ -149,6 +201,7 @@ export function resolveConfig(options: PeerOptions = {}): PeerConfig {
       listen: list(options.listen),
       announce: list(options.announce),
       bootstrap: list(options.bootstrap),
+      allow: list(options.allow),
     },
     (problem) => {
       const key = String(problem.keys[0] ?? '')
@@ -171,7 +224,45 @@ export function resolveConfig(options: PeerOptions = {}): PeerConfig {
     probeSeconds: o.probeSeconds ?? 1,
     links: o.links ?? [],
     graceMs: o.graceMs ?? 10_000,
+    allow: allowList(o.allow ?? [], o.allowFile),
+    jobTimeoutSeconds: o.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_MS / 1000,
   }
+}
+
+/** `--allow` and `--allow-file` as one list; `any` must stand alone, or which of the two was meant? */
+function allowList(flagged: string[], file: string | undefined): AllowList {
+  const ids = [
+    ...flagged.filter((id) => id !== ALLOW_ANY),
+    ...(file === undefined ? [] : readAllowFile(file)),
+  ]
+  if (!flagged.includes(ALLOW_ANY)) return new Set(ids)
+  if (ids.length > 0)
+    throw new PeerConfigError(
+      `--allow: "${ALLOW_ANY}" accepts every coordinator and cannot be combined with peer ids, found ${ids.length} beside it`,
+    )
+  return ALLOW_ANY
+}
+
+/** The peer ids of an allow file: one a line, blank lines and `#` comments skipped; an error names the line. */
+function readAllowFile(path: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new PeerConfigError(`--allow-file: cannot read ${path}: ${(err as Error).message}`)
+  }
+  return text.split('\n').flatMap((line, index) => {
+    const entry = line.replace(/#.*/, '').trim()
+    if (entry === '') return []
+    const where = `--allow-file ${path}:${index + 1}`
+    return [
+      parseWith(
+        peerIdText,
+        entry,
+        (p) => new PeerConfigError(`${where}: expected ${p.expected}, found ${p.found}`),
+      ),
+    ]
+  })
 }
 
 /** Multiaddrs given as repeated flags or comma-separated, as one list. */

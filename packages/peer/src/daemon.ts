@@ -1,13 +1,17 @@
 /**
  * The peer daemon: identity, capability report, the mesh with its three protocols, membership, logs and
- * metrics. Jobs plug in later through `mesh`; today a tensor sent to the `atoll/echo` job is sent back
- * to its sender unchanged, so any peer can check a round trip end to end (like ping, for tensors).
+ * metrics, and the worker role: stages of training jobs from the coordinators on its allow-list, run
+ * on its `--device` (job/worker.ts). A tensor sent to the `atoll/echo` job is sent back to its sender
+ * unchanged, so any peer can check a round trip end to end (like ping, for tensors); any other tensor
+ * must be a job's, or it is refused at its header.
  */
 import type { Server } from 'node:http'
 import { AtollMesh, createNode, type IncomingTensor, listenAddresses, loadIdentity } from '@atoll/net'
+import { type Backend, nodeBackends } from '@atoll/runtime'
 import { type Logger, pino } from 'pino'
 import { capabilityReport } from './capabilities.ts'
 import type { PeerConfig } from './config.ts'
+import { JobWorker } from './job/worker.ts'
 import { Membership } from './membership.ts'
 import { PeerMetrics } from './metrics.ts'
 import { type CapabilityReport, capabilitiesMethod, peersMethod } from './rpc.ts'
@@ -22,6 +26,8 @@ export class PeerDaemon {
   readonly metrics: PeerMetrics
   private readonly config: PeerConfig
   private readonly membership: Membership
+  private readonly worker: JobWorker
+  private backend: Promise<Backend> | undefined
   private server: Server | undefined
 
   private constructor(
@@ -37,6 +43,15 @@ export class PeerDaemon {
     this.log = log
     this.metrics = metrics
     this.membership = new Membership(mesh, log, metrics, { probeSeconds: config.probeSeconds })
+    this.worker = new JobWorker({
+      mesh,
+      log,
+      backend: () => this.startBackend(),
+      allow: config.allow,
+      jobTimeoutMs: config.jobTimeoutSeconds * 1000,
+      onTensorDropped: (kind) => metrics.tensorDropped(kind),
+    })
+    metrics.countJobs(() => this.worker.jobs.length)
   }
 
   /** Starts a daemon: loads (or creates) its identity, calibrates, listens, joins, serves. */
@@ -82,6 +97,10 @@ export class PeerDaemon {
         'tensor incoming',
       ),
     )
+    this.worker.serve()
+    mesh.tensors.setGate((header, from) =>
+      header.job === ECHO_JOB ? undefined : this.worker.gate(header, from),
+    )
     mesh.tensors.onMessage((msg) => this.received(msg))
     mesh.tensors.onFailure(({ from, header, error }) => {
       metrics.tensorFailures.inc({ error: error.name })
@@ -101,7 +120,26 @@ export class PeerDaemon {
       metrics: this.metricsUrl,
     }
     writeDaemonState(config.dataDir, state)
-    log.info({ ...state, device: this.capabilities.device, flops: this.capabilities.flops }, 'peer started')
+    const { device, flops } = this.capabilities
+    const allow = config.allow === 'any' ? 'any' : [...config.allow]
+    log.info({ ...state, device, flops, allow, jobTimeoutSeconds: config.jobTimeoutSeconds }, 'peer started')
+  }
+
+  /**
+   * The backend job stages run on, started by the first assignment and kept: a daemon that is never
+   * given work never loads a GPU provider, and every later stage shares one backend.
+   */
+  private startBackend(): Promise<Backend> {
+    if (this.backend === undefined) {
+      const device = this.capabilities.device
+      this.backend = nodeBackends().resolve(device)
+      this.backend.then(
+        (b) => this.log.info({ device, backend: b.name }, 'backend started'),
+        (err: Error) =>
+          this.log.error({ device, err: { name: err.name, message: err.message } }, 'backend failed'),
+      )
+    }
+    return this.backend
   }
 
   get metricsUrl(): string | undefined {
@@ -114,21 +152,23 @@ export class PeerDaemon {
     this.metrics.tensors.inc()
     const fields = { job: header.job, step: header.step, mb: header.mb, edge: header.edge }
     this.log.debug({ from, ...fields, bytes: header.bytes }, 'tensor received')
-    if (header.job !== ECHO_JOB) return
+    if (this.worker.received(msg) || header.job !== ECHO_JOB) return
     this.mesh.tensors.send(from, header, payload).catch((err: Error) => {
       this.log.warn({ to: from, ...fields, err: { name: err.name, message: err.message } }, 'echo failed')
     })
   }
 
   /**
-   * Stops probing (the probe in hand is cut short and its floor given back), stops accepting work, lets
-   * transfers in flight finish for up to the grace period, aborts the rest, closes the node and the
-   * metrics server, and removes the state file.
+   * Stops probing (the probe in hand is cut short and its floor given back), releases the jobs' stages,
+   * stops accepting work, lets transfers in flight finish for up to the grace period, aborts the rest,
+   * closes the node and the metrics server, and removes the state file.
    */
   async stop(): Promise<void> {
-    this.log.info({ inFlight: this.mesh.tensors.inFlight }, 'stopping')
+    this.log.info({ inFlight: this.mesh.tensors.inFlight, jobs: this.worker.jobs }, 'stopping')
     // first: a probe in hand would otherwise keep the other daemons' floors until its lease ran out
     await this.membership.stop()
+    // before the mesh: a step waiting on a tensor fails now rather than when its stream is cut
+    await this.worker.stop()
     const drained = await this.mesh.stop(this.config.graceMs)
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
     removeDaemonState(this.config.dataDir)

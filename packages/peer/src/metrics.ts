@@ -1,9 +1,11 @@
 /**
  * Prometheus metrics (prom-client) and the NetObserver that feeds them and the log: bytes per peer,
- * streams, stream failures, tensors, probe results. Served over HTTP at `/metrics` when configured.
+ * streams, stream failures, tensors, probe results, job stages running and the job tensors their
+ * mailboxes dropped. Served over HTTP at `/metrics` when configured.
  */
 import { createServer, type Server } from 'node:http'
 import type { NetObserver, ProbeResult } from '@atoll/net'
+import type { DropKind } from './job/mailbox.ts'
 import type { Logger } from 'pino'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 
@@ -32,6 +34,19 @@ export class PeerMetrics {
   readonly probeRtt = this.gauge('atoll_probe_rtt_seconds', 'Last probed round-trip time', ['peer'])
   readonly probeRate = this.gauge('atoll_probe_bandwidth_bytes_per_second', 'Last probed bandwidth', ['peer'])
   readonly peers = this.gauge('atoll_peers_connected', 'Peers connected now', [])
+  readonly tensorsDropped = this.counter(
+    'atoll_job_tensors_dropped_total',
+    "Job tensors a stage's mailbox dropped: late (a past step), duplicate, foreign (not expected)",
+    ['reason'],
+  )
+  /** read when scraped: the worker knows how many jobs it runs, no event has to keep a copy in step */
+  #runningJobs: () => number = () => 0
+  readonly jobsRunning: Gauge = new Gauge({
+    name: 'atoll_jobs_running',
+    help: 'Job stages this peer runs now',
+    registers: [this.registry],
+    collect: (): void => this.jobsRunning.set(this.#runningJobs()),
+  })
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'atoll_' })
@@ -55,6 +70,15 @@ export class PeerMetrics {
         )
       },
     }
+  }
+
+  /** Where `atoll_jobs_running` is read from when scraped (the daemon's worker). */
+  countJobs(running: () => number): void {
+    this.#runningJobs = running
+  }
+
+  tensorDropped(kind: DropKind): void {
+    this.tensorsDropped.inc({ reason: kind })
   }
 
   probed(result: ProbeResult): void {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import * as ort from 'onnxruntime-node'
 import { chooseDevice, matmulModel, resolveConfig } from '../src/index.ts'
@@ -75,4 +78,66 @@ test('the calibration model is a MatMul onnxruntime runs correctly', async () =>
   const { C } = await session.run({ A: a, B: b })
   assert.deepEqual(Array.from(C.data as Float32Array), [19, 22, 43, 50])
   await session.release()
+})
+
+const ID_A = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+const ID_B = 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'
+/** ID_B as a CID: the allow-list holds the base58 text the mesh names peers by */
+const ID_B_CID = 'bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhfnf445he3omzpjbx5xqxe'
+
+test('--allow takes peer ids (repeated or comma-separated) or any alone; none by default', () => {
+  const allow = (...ids: string[]) => resolveConfig({ allow: ids }).allow
+  assert.deepEqual(resolveConfig({}).allow, new Set())
+  assert.deepEqual(allow(`${ID_A},${ID_B_CID}`), new Set([ID_A, ID_B]))
+  assert.deepEqual(allow(ID_A, ID_B), new Set([ID_A, ID_B]))
+  assert.equal(allow('any'), 'any')
+  const fails = (ids: string[], message: RegExp) =>
+    assert.throws(() => allow(...ids), { name: 'PeerConfigError', message })
+  fails(
+    [ID_A, '12D3KooWabc'],
+    /^--allow: expected "any" or a libp2p peer id \(12D3KooW…, Qm… or a CID\), found "12D3KooWabc"$/,
+  )
+  fails(['ANY'], /^--allow: expected "any" or a libp2p peer id .*, found "ANY"$/)
+  fails(['any', ID_A], /^--allow: "any" accepts every coordinator and cannot be combined with peer ids/)
+})
+
+test('--allow-file: one peer id a line, # comments; a bad line is named, a missing file too', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-allow-'))
+  try {
+    const file = join(dir, 'coordinators')
+    writeFileSync(file, `# the lab's coordinators\n${ID_A}\n\n  ${ID_B_CID}  # the cloud one\n`)
+    assert.deepEqual(resolveConfig({ allowFile: file, allow: [ID_A] }).allow, new Set([ID_A, ID_B]))
+    writeFileSync(file, `${ID_A}\n# next: a typo\n12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXT\n`)
+    assert.throws(() => resolveConfig({ allowFile: file }), {
+      name: 'PeerConfigError',
+      message: `--allow-file ${file}:3: expected a libp2p peer id (12D3KooW…, Qm… or a CID), found "12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXT"`,
+    })
+    writeFileSync(file, 'any\n')
+    assert.throws(() => resolveConfig({ allowFile: file }), {
+      name: 'PeerConfigError',
+      message: new RegExp(`^--allow-file ${file}:1: expected a libp2p peer id .*, found "any"$`),
+    })
+    writeFileSync(file, `${ID_A}\n`)
+    assert.throws(() => resolveConfig({ allowFile: file, allow: ['any'] }), {
+      name: 'PeerConfigError',
+      message:
+        /^--allow: "any" accepts every coordinator and cannot be combined with peer ids, found 1 beside it$/,
+    })
+    assert.throws(() => resolveConfig({ allowFile: join(dir, 'absent') }), {
+      name: 'PeerConfigError',
+      message: new RegExp(`^--allow-file: cannot read ${join(dir, 'absent')}: ENOENT`),
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('--job-timeout is seconds > 0 (default 600)', () => {
+  assert.equal(resolveConfig({}).jobTimeoutSeconds, 600)
+  assert.equal(resolveConfig({ jobTimeoutSeconds: 2.5 }).jobTimeoutSeconds, 2.5)
+  for (const bad of [0, -1, 1e9])
+    assert.throws(() => resolveConfig({ jobTimeoutSeconds: bad }), {
+      name: 'PeerConfigError',
+      message: `--job-timeout: expected a finite number in (0, 604800], found ${bad}`,
+    })
 })

@@ -5,7 +5,8 @@ import type { Command } from '../command.ts'
 const usage = [
   'Usage: atoll peer [options]',
   '',
-  'Runs a peer daemon: joins the mesh, advertises its device, serves tensors, probes and ctrl calls.',
+  'Runs a peer daemon: joins the mesh, advertises its device, serves tensors, probes and ctrl calls,',
+  'and runs the stages of training jobs that the coordinators on its allow-list give it (none by default).',
   'Logs JSON lines on stdout; prints its peer id and addresses on stderr. SIGINT/SIGTERM stop it cleanly.',
   '',
   'Options:',
@@ -22,6 +23,10 @@ const usage = [
   '                         a free one, printed at start and recorded in the state file)',
   '  --emulate-link SPEC…   shape egress in-process: [PEER=]RATE[,DELAYms], e.g. 100mbit,20ms',
   '  --probe-seconds S      time budget of each link probe (default 1)',
+  '  --allow PEER_ID…       coordinators whose job stages this peer runs (default: none; stages are refused)',
+  '  --allow any            run stages for any coordinator that asks (logged as a warning at start)',
+  '  --allow-file FILE      coordinators from a file: one peer id a line, # comments (read at start)',
+  '  --job-timeout S        drop a job whose coordinator has sent nothing for S seconds (default 600)',
   '  --log-level L          trace | debug | info | warn | error (default info)',
   'Flags marked … may be repeated or take a comma-separated list.',
 ].join('\n')
@@ -29,7 +34,7 @@ const usage = [
 export const peer: Command = {
   name: 'peer',
   summary:
-    'run a peer daemon that joins the mesh, measures its links and echoes tensors (no training jobs yet)',
+    'run a peer daemon that joins the mesh, measures its links and runs job stages for allowed coordinators',
   usage,
   async run(args) {
     // imported here, not at the top: libp2p and onnxruntime would slow down every other command
@@ -48,6 +53,9 @@ export const peer: Command = {
       'emulate-link': many,
       'probe-seconds': { type: 'string' },
       'log-level': { type: 'string' },
+      allow: many,
+      'allow-file': { type: 'string' },
+      'job-timeout': { type: 'string' },
     })
     const config = usageErrors(() =>
       resolveConfig({
@@ -64,6 +72,9 @@ export const peer: Command = {
         // a number here; its range is the daemon's config's, like every other option's
         probeSeconds: flagValue('probe-seconds', values['probe-seconds'], numeric(z.number())),
         logLevel: values['log-level'],
+        allow: values.allow,
+        allowFile: values['allow-file'],
+        jobTimeoutSeconds: flagValue('job-timeout', values['job-timeout'], numeric(z.number())),
       }),
     )
     const daemon = await PeerDaemon.start(config)

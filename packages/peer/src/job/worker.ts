@@ -78,7 +78,12 @@ export class JobWorker {
         return {}
       }),
     )
-    ctrl.serve(statusMethod, ({ job }, from) => this.#job(job, from).status)
+    // the coordinator's heartbeat while a step runs: a long step is not silence
+    ctrl.serve(statusMethod, ({ job }, from) => {
+      const running = this.#job(job, from)
+      this.#silence.heard(job)
+      return running.status
+    })
     ctrl.serve(saveMethod, ({ job, step }, from) => this.#serving(job, from, (j) => j.save(step)))
     ctrl.serve(stopMethod, async ({ job }, from) => {
       const running = this.#job(job, from)
