@@ -86,7 +86,10 @@ test('bad flags are usage errors that name the flag (exit 2)', { timeout: 30_000
       /--metrics-port: expected PORT or HOST:PORT with PORT in \[0, 65535\], found "65536"/,
     ],
     [['--bootstrap', '/ip4/127.0.0.1/tcp/1'], /--bootstrap: expected a multiaddr ending in \/p2p\/<peer id>/],
-    [['--allow', 'lab-coordinator'], /--allow: expected "any" or a libp2p peer id .*, found "lab-coordinator"/],
+    [
+      ['--allow', 'lab-coordinator'],
+      /--allow: expected "any" or a libp2p peer id .*, found "lab-coordinator"/,
+    ],
     [['--job-timeout', '0'], /--job-timeout: expected a finite number in \(0, 604800\], found 0/],
   ] as const) {
     const r = await run(process.execPath, [atollMain, 'peer', ...args]).then(
