@@ -77,7 +77,7 @@ test('the peer id survives a restart with the same data directory', { timeout: 6
   assert.equal(again.peerId, first.peerId)
 })
 
-test('bad flags are usage errors that name the flag (exit 2)', { timeout: 30_000 }, async () => {
+test('bad flags are usage errors that name the flag (exit 2)', { timeout: 60_000 }, async () => {
   for (const [args, message] of [
     [['--device', 'tpu'], /--device: expected one of "auto", "cpu", "cuda", "webgpu", found "tpu"/],
     [['--emulate-link', 'fast'], /--emulate-link: expected \[PEER=\]RATE\[,DELAYms\].*, found "fast"/],
