@@ -9,8 +9,10 @@ import type { Partition } from '@atoll/core'
 import { AtollMesh, createNode } from '@atoll/net'
 import { type Backend, nodeBackends, zooModel } from '@atoll/runtime'
 import { pino } from 'pino'
-import { JobWorker } from '../src/index.ts'
+import { JobCoordinator, JobWorker } from '../src/index.ts'
+import { mergeStages } from '../src/job/job-checkpoint.ts'
 import {
+  coordinatorInit,
   coordinatorOf,
   inOneProcess,
   largestDifference,
@@ -103,4 +105,38 @@ test('a GPT whose tied embedding spans the first and last stage ends bit-identic
   // the tied gradient is summed per stage, in stage order, in one process as across peers
   assert.deepEqual(job.losses, one.losses)
   assert.equal(largestDifference(job.params, one.params, s.model.graph), 0)
+})
+
+test('a job resumed from a checkpoint of its stages ends where the uninterrupted job ends', async () => {
+  const s: PipelineSetting = {
+    ...tiedGptSetting('resume'),
+    model: zooModel('gpt2:tiny', 2, 16),
+    schedule: { kind: 'cosine', lr: 2e-3, warmupSteps: 1, totalSteps: 4 },
+    steps: 4,
+  }
+  const initial = new Map(s.model.graph.initializers)
+  // uninterrupted, with the stages' checkpoint taken at step 2
+  const whole = coordinatorOf(coordinator, s, partitionOf(s), peers())
+  await whole.assign()
+  for (let k = 0; k < 2; k++) await whole.runStep()
+  const atTwo = mergeStages(2, await whole.checkpoints())
+  for (let k = 2; k < 4; k++) await whole.runStep()
+  const end = mergeStages(4, await whole.checkpoints())
+  await whole.stop()
+  // from the checkpoint: its weights in the model the stages are cut from, its optimizer buffers sent along
+  for (const [n, t] of atTwo.params) s.model.graph.initializers.set(n, t)
+  const resumed = new JobCoordinator(coordinator, {
+    ...coordinatorInit(s, partitionOf(s), peers()),
+    id: 'resume-from-2',
+    start: 2,
+    optimizerState: atTwo.optimizer,
+  })
+  await resumed.assign()
+  for (let k = 2; k < 4; k++) await resumed.runStep()
+  const after = mergeStages(4, await resumed.checkpoints())
+  await resumed.stop()
+  for (const [n, t] of initial) s.model.graph.initializers.set(n, t)
+  assert.ok(atTwo.optimizer.size > 0, 'the checkpoint holds AdamW buffers')
+  for (const [n, t] of end.params) assert.deepEqual(after.params.get(n)?.data, t.data, n)
+  for (const [n, t] of end.optimizer) assert.deepEqual(after.optimizer.get(n)?.data, t.data, n)
 })
