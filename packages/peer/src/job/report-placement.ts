@@ -16,8 +16,8 @@ export interface SiteNames {
 
 const PEER_W = 150
 const PEER_H = 84
-const GAP_IN = 120
-const GAP_OUT = 190
+const GAP_IN = 190
+const GAP_OUT = 250
 const PAD = 16
 const HEADER = 46
 const ARC = 70

@@ -183,9 +183,9 @@ const STYLE = [
   'svg{width:100%;height:auto;display:block;margin:8px 0}svg.chart{max-width:760px}',
   'svg text{font-size:12px;fill:#1d2733}.heading{font-size:14px;font-weight:600}.tick{font-size:11px;fill:#4a5563}',
   '.axis{font-size:12px;fill:#4a5563}.grid{stroke:#e3e8ee}',
-  '.line{fill:none;stroke-width:2}.dashed{stroke-dasharray:6 4}.dot{stroke:#fff;stroke-width:1.5}',
   '.train{stroke:#3b78c4;fill:#3b78c4}.eval{fill:#d07b1c;stroke:#d07b1c}.measured{stroke:#3f9a52;fill:#3f9a52}.predicted{stroke:#7d55b5;fill:#7d55b5}',
-  '.dot.eval{stroke:#fff}.swatch{stroke:none}',
+  // after the colours, which set fill too (for dots and swatches): a line is never filled
+  '.line{fill:none;stroke-width:2}.dashed{stroke-dasharray:6 4}.dot{stroke:#fff;stroke-width:1.5}.swatch{stroke:none}',
   '.bar{fill:#3b78c4}.bar.fence{fill:#c2456b}',
   '.cluster{stroke-width:2}.c0{fill:#e8f1fb;stroke:#3b78c4}.c1{fill:#eaf7ec;stroke:#3f9a52}.c2{fill:#fdf1e4;stroke:#d07b1c}.c3{fill:#f3ecfa;stroke:#7d55b5}',
   '.peer{fill:#fff;stroke:#5b6573;stroke-width:1.5}.peer.idle{stroke-dasharray:4 3;fill:#f7f7f7}',
