@@ -50,7 +50,8 @@ export async function gatherProfiles(
   const members = [
     { peerId: first.self.peerId, addresses: first.self.addresses },
     ...first.peers.filter((p) => p.connected).map((p) => ({ peerId: p.peerId, addresses: p.addresses })),
-  ].filter((m) => !options.exclude?.has(m.peerId))
+    // the asker is connected to the daemon too, and listed while the daemon has yet to learn it is no peer
+  ].filter((m) => !options.exclude?.has(m.peerId) && m.peerId !== mesh.peerId)
   const reports = await Promise.all(
     members.map((m) =>
       call<CapabilityReport>(m.addresses, capabilitiesMethod).catch((err: Error) => {
