@@ -1,252 +1,173 @@
 /**
- * The demo job: three peers (lab, cloud, home) on this machine with emulated links, their speeds
- * measured by link probes; gpt2:tiny split into three pipeline stages placed along the chain whose
- * slowest link is fastest; trained on Moby Dick with 1F1B micro-batches, every boundary activation
- * and gradient crossing the mesh (fp16 on links under 100 Mbit/s). The peers share this process,
- * and with it one copy of the weights: what crosses the links is exactly the pipeline's traffic.
+ * The demo's run: four `atoll peer` daemons in two sites (sites.ts), each allowing this process's
+ * coordinator key only; the GPT-on-Moby-Dick job written to OUT/job.json and read back through the
+ * job-file reader (checked as any job is); then peer's trainJob, the code behind `atoll train`, with
+ * this process as the coordinator: it learns the membership from a1, plans with OP-Fence and AdaTopK,
+ * hands out the stages and drives the steps. OUT gets summary.json, report.html and log.jsonl.
  */
-import { GPT2_CONFIGS, type Graph, gpt2, partitionGraph } from '@atoll/core'
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AtollMesh, createNode, loadIdentity } from '@atoll/net'
 import {
-  adamw,
-  evaluate,
-  lossTrend,
-  nodeBackends,
-  openDataSource,
-  Pipeline,
-  pipelineModel,
-  type PipelineStage,
-  stageGraphsOf,
-  stepProgress,
-  type TrainableModel,
-  Trainer,
-} from '@atoll/runtime'
-import { Courier, type LinkCodec } from './courier.ts'
-import { MeshStage } from './mesh-stage.ts'
-import {
-  chainOrder,
-  type MeasuredLink,
-  measureLinks,
-  SITE_LINKS,
-  type Site,
-  startSites,
-  stopSites,
-} from './sites.ts'
+  readJobFile,
+  type TrainEvent,
+  type TrainSummary,
+  trainEventLine,
+  trainJob,
+  writeReport,
+} from '@atoll/peer'
+import { DemoInterruptedError } from './errors.ts'
+import type { DemoOptions } from './options.ts'
+import { makeIdentities, type PeerProcesses, type RunningPeer } from './peers.ts'
+import { BETWEEN, emulatedLinks, INSIDE, SITES, START_ORDER, siteOf } from './sites.ts'
 
-export interface DemoOptions {
-  steps: number
-  batchSize: number
-  microBatches: number
-  lr: number
-  seed: number
-  logEvery: number
+/** How long the daemons get to probe all six links before planning. */
+const LINK_WAIT_MS = 90_000
+/** Held-out batches per evaluation: enough for a steady figure, quick on the coordinator. */
+const EVAL_BATCHES = 8
+
+export interface DemoRun {
+  summary: TrainSummary
+  peers: RunningPeer[]
+  files: { summary: string; report: string; log: string }
 }
 
-export interface DemoSummary {
-  links: (MeasuredLink & { setMbit: number })[]
-  chain: string[]
-  stages: { site: string; scopes: string[]; parameters: number; codecIn?: LinkCodec }[]
-  steps: number
-  firstLoss: number
-  lastLoss: number
-  heldOutLossBefore: number
-  heldOutLossAfter: number
-  /** payload bytes per link direction, all steps */
-  linkBytes: Record<string, number>
-  trainSeconds: number
-  transferSeconds: number
-  tokensPerSecond: number
-}
-
-/** Links under this rate carry fp16 activations and gradients. */
-const FP16_BELOW_MBIT = 100
-
-export async function runDemo(options: DemoOptions, progress: (line: string) => void): Promise<DemoSummary> {
-  progress(
-    `starting 3 peers on 127.0.0.1 (${SITE_LINKS.map((l) => `${l.a}–${l.b} ${l.mbit} Mbit/s`).join(', ')})`,
-  )
-  const sites = await startSites(SITE_LINKS)
-  const courier = new Courier(sites)
-  let release = async () => {}
-  try {
-    progress('probing each link (about a second each)…')
-    const measured = await measureLinks(sites, SITE_LINKS)
-    for (const m of measured)
-      progress(`  ${m.a} ↔ ${m.b}: ${m.mbit.toFixed(1)} Mbit/s, RTT ${m.rttMs.toFixed(0)} ms`)
-    const chain = chainOrder(
-      sites.map((s) => s.name),
-      measured,
-    )
-    const job = await placeModel(options, sites, measured, chain, courier)
-    release = job.release
-    for (const p of job.placed)
-      progress(
-        `  ${p.site}: ${p.scopes.join(', ')} (${p.parameters} parameters)${p.codecIn ? `, inputs arrive as ${p.codecIn}` : ''}`,
-      )
-    const run = await train(options, job, courier, progress)
-    return {
-      links: measured.map((m) => ({
-        ...m,
-        setMbit: SITE_LINKS.find((l) => l.a === m.a && l.b === m.b)!.mbit,
-      })),
-      chain,
-      stages: job.placed,
-      steps: options.steps,
-      ...run,
-      linkBytes: Object.fromEntries(courier.bytes),
-      transferSeconds: courier.seconds,
-    }
-  } finally {
-    await courier.close()
-    await release()
-    await stopSites(sites)
+/** The job file of the demo (docs/jobs.md); every path in it is relative to OUT, where it is written. */
+export function demoJob(o: DemoOptions) {
+  return {
+    name: 'mesh-demo',
+    model: { zoo: 'gpt2:tiny', seed: o.seed },
+    data: { dataset: 'moby-dick', tokenizer: 'bytes', batchSize: o.batchSize, seed: o.seed },
+    steps: o.steps,
+    optimizer: { kind: 'adamw', betas: [0.9, 0.95], weightDecay: 0.1 },
+    schedule: { kind: 'cosine', lr: o.lr, warmupSteps: Math.floor(o.steps / 10), minLr: o.lr / 10 },
+    clip: 1,
+    microBatches: o.microBatches,
+    placement: 'fence',
+    compression: 'adatopk',
+    checkpoint: { dir: 'checkpoint', every: o.steps },
+    eval: { every: o.evalEvery, batches: EVAL_BATCHES },
   }
 }
 
-type Placed = DemoSummary['stages'][number]
+/** Starts the daemons in interleaved order, a1 first and the others through it. */
+export async function startPeers(
+  o: DemoOptions,
+  processes: PeerProcesses,
+  root: string,
+  coordinator: string,
+  say: (line: string) => void,
+  signal: AbortSignal,
+): Promise<RunningPeer[]> {
+  const identities = await makeIdentities(root, START_ORDER)
+  const ids = new Map([...identities].map(([name, id]) => [name, id.peerId]))
+  const started: RunningPeer[] = []
+  for (const name of START_ORDER) {
+    if (signal.aborted) throw new DemoInterruptedError('interrupted while the peers were starting')
+    const args = [
+      ...['--listen', '/ip4/127.0.0.1/tcp/0', '--device', 'cpu'],
+      ...['--probe-seconds', String(o.probeSeconds), '--allow', coordinator],
+      ...emulatedLinks(name, ids).flatMap((spec) => ['--emulate-link', spec]),
+      ...(started.length > 0 ? ['--bootstrap', started[0].addresses[0]] : []),
+    ]
+    const peer = await processes.start(identities.get(name)!, args)
+    started.push(peer)
+    say(`  ${name}  site ${siteOf(name).name}  pid ${peer.pid}  ${peer.peerId}`)
+  }
+  return started
+}
+
+/** Runs the demo; `processes` holds the daemons it starts (the caller stops them, whatever happens). */
+export async function runDemo(
+  o: DemoOptions,
+  processes: PeerProcesses,
+  root: string,
+  view: (event: TrainEvent) => void,
+  say: (line: string) => void,
+  signal: AbortSignal,
+): Promise<DemoRun> {
+  mkdirSync(o.out, { recursive: true })
+  const key = await loadIdentity(join(root, 'coordinator'))
+  const mesh = new AtollMesh(
+    await createNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }),
+  )
+  await mesh.start()
+  try {
+    say(`coordinator (this process, pid ${process.pid}): ${mesh.peerId}`)
+    say(
+      `starting 4 peer processes: sites ${SITES.map((s) => `${s.name} (${s.peers.join(', ')})`).join(' and ')}, ` +
+        `${INSIDE.mbit} Mbit/s inside a site, ${BETWEEN.mbit} Mbit/s and ${BETWEEN.delayMs} ms one way between them`,
+    )
+    const peers = await startPeers(o, processes, root, mesh.peerId, say, signal)
+    const jobFile = join(o.out, 'job.json')
+    writeFileSync(jobFile, `${JSON.stringify(demoJob(o), null, 2)}\n`)
+    const job = readJobFile(jobFile)
+    const log = join(o.out, 'log.jsonl')
+    writeFileSync(log, '')
+    say('waiting for the daemons to probe every link…')
+    const summary = await untilPlanned(signal, (planned) =>
+      trainJob({
+        job,
+        mesh,
+        membership: peers[0].addresses,
+        linkWaitMs: LINK_WAIT_MS,
+        signal,
+        events: (event) => {
+          if (event.kind === 'plan') planned()
+          appendFileSync(log, trainEventLine(event))
+          view(event)
+        },
+      }),
+    )
+    const files = { summary: join(o.out, 'summary.json'), report: '', log }
+    const processList = peers.map((p) => ({
+      name: p.name,
+      site: siteOf(p.name).name,
+      pid: p.pid,
+      peer_id: p.peerId,
+    }))
+    const demo = {
+      coordinator: { pid: process.pid, peer_id: mesh.peerId },
+      processes: processList,
+      inside: INSIDE,
+      between: BETWEEN,
+    }
+    writeFileSync(files.summary, `${JSON.stringify({ ...summary, demo }, null, 2)}\n`)
+    files.report = await writeReport(o.out, summary, {
+      title: 'atoll demo: gpt2:tiny on Moby Dick over two sites',
+      sites: SITES.map((s) => ({ name: s.name, peers: [...s.peers] })),
+      notes: [
+        `4 peer processes (${processList.map((p) => `${p.name} pid ${p.pid}`).join(', ')}), coordinator pid ${process.pid}.`,
+        `Emulated links: ${INSIDE.mbit} Mbit/s inside a site, ${BETWEEN.mbit} Mbit/s with ${BETWEEN.delayMs} ms one way between sites a and b.`,
+      ],
+    })
+    return { summary, peers, files }
+  } finally {
+    await mesh.stop(0)
+  }
+}
 
 /**
- * gpt2:tiny cut between its blocks into one stage per site of the chain, each stage after the
- * first wrapped so that its boundary tensors cross the link from the site before it.
+ * Runs `train`, and gives up on it when `signal` aborts before the plan is made: until then trainJob
+ * waits on link probes and does not look at the signal (after, it stops after the step in hand).
  */
-async function placeModel(
-  o: DemoOptions,
-  sites: readonly Site[],
-  measured: readonly MeasuredLink[],
-  chain: readonly string[],
-  courier: Courier,
-) {
-  const site = (name: string): Site => sites.find((s) => s.name === name)!
-  const speed = (a: string, b: string) =>
-    measured.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a))!.mbit
-  const zoo = gpt2({ config: 'tiny', seed: o.seed })
-  const model: TrainableModel = {
-    graph: zoo.graph,
-    dataInput: zoo.inputs[0],
-    loss: zoo.loss ?? 'loss',
-    label: 'gpt2:tiny',
+async function untilPlanned<T>(signal: AbortSignal, train: (planned: () => void) => Promise<T>): Promise<T> {
+  let onAbort = () => {}
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new DemoInterruptedError('interrupted before training began'))
+  })
+  let planned = false
+  const listener = () => planned || onAbort()
+  signal.addEventListener('abort', listener, { once: true })
+  const training = train(() => {
+    planned = true
+  })
+  training.catch(() => {}) // abandoned on an interrupt: its failure, once the peers stop, is expected
+  aborted.catch(() => {})
+  try {
+    if (signal.aborted) listener()
+    return await Promise.race([training, aborted])
+  } finally {
+    signal.removeEventListener('abort', listener)
   }
-  const partition = partitionGraph(model.graph, {
-    loss: model.loss,
-    bindings: { batch: o.batchSize / o.microBatches },
-    stages: blockStages(GPT2_CONFIGS.tiny.layers, chain.length),
-  })
-  const { params, pipeline } = pipelineModel(model.graph, {
-    backend: await nodeBackends().resolve('cpu'),
-    stages: stageGraphsOf(partition),
-    loss: model.loss,
-  })
-  const dataInputs = new Set([model.dataInput, 'targets'])
-  const placed: Placed[] = []
-  const stages: PipelineStage[] = pipeline.stages.map((s, k) => {
-    const codec: LinkCodec | undefined =
-      k === 0 ? undefined : speed(chain[k - 1], chain[k]) < FP16_BELOW_MBIT ? 'fp16' : 'raw'
-    placed.push({
-      site: chain[k],
-      scopes: scopesOf(s.graph),
-      parameters: parameterCount(s.graph),
-      ...(codec ? { codecIn: codec } : {}),
-    })
-    if (codec === undefined) return s
-    return new MeshStage(s, {
-      courier,
-      upstream: site(chain[k - 1]),
-      site: site(chain[k]),
-      codec,
-      dataInputs,
-    })
-  })
-  return {
-    model,
-    params,
-    pipeline: new Pipeline(stages, model.loss),
-    placed,
-    release: () => pipeline.release(),
-  }
-}
-
-/** AdamW with a cosine schedule over the mesh pipeline; the held-out tenth scored before and after. */
-async function train(
-  o: DemoOptions,
-  job: Awaited<ReturnType<typeof placeModel>>,
-  courier: Courier,
-  progress: (line: string) => void,
-) {
-  const { model, params, pipeline } = job
-  const backend = await nodeBackends().resolve('cpu')
-  const data = await openDataSource('moby-dick', model, {
-    batchSize: o.batchSize,
-    seed: o.seed,
-    split: 'train',
-  })
-  const heldOut = await openDataSource('moby-dick', model, { batchSize: o.batchSize, split: 'eval' })
-  const evalBatches = Array.from({ length: Math.min(8, heldOut.batchesPerEpoch) }, (_, k) =>
-    heldOut.ordered(k),
-  )
-  const before = await evaluate(model, params, backend, evalBatches)
-  const trainer = new Trainer({
-    pipeline,
-    params,
-    optimizer: adamw(params, { betas: [0.9, 0.95], weightDecay: 0.1 }),
-    schedule: {
-      kind: 'cosine',
-      lr: o.lr,
-      warmupSteps: Math.min(20, o.steps),
-      totalSteps: o.steps,
-      minLr: o.lr / 10,
-    },
-    clipNorm: 1,
-    microBatches: o.microBatches,
-  })
-  const seq = data.shuffled(0)[model.dataInput].shape[1]
-  const onStep = stepProgress(o.steps, o.logEvery, (p) =>
-    progress(
-      `step ${p.done}/${o.steps}  loss ${p.loss.toFixed(3)}  ` +
-        `${((p.done * o.batchSize * seq) / p.seconds).toFixed(0)} tokens/s  ` +
-        `${courier.seconds.toFixed(1)} of ${p.seconds.toFixed(1)} s on the links`,
-    ),
-  )
-  const losses: number[] = []
-  const t0 = performance.now()
-  for (let step = 0; step < o.steps; step++) {
-    const t = performance.now()
-    const report = await trainer.trainStep(data.shuffled(step))
-    losses.push(report.loss)
-    onStep({ ...report, seconds: (performance.now() - t) / 1000 })
-  }
-  const trainSeconds = (performance.now() - t0) / 1000
-  const after = await evaluate(model, params, backend, evalBatches)
-  const { firstLoss, lastLoss } = lossTrend(losses)
-  return {
-    firstLoss,
-    lastLoss,
-    heldOutLossBefore: before.loss,
-    heldOutLossAfter: after.loss,
-    trainSeconds,
-    tokensPerSecond: (o.steps * o.batchSize * seq) / trainSeconds,
-  }
-}
-
-/** The layer scopes a stage holds (`h.0`, `wte`, …), in order. */
-function scopesOf(g: Graph): string[] {
-  return [...new Set(g.nodes.map((n) => n.scope.split('.').slice(0, 2).join('.')).filter(Boolean))]
-}
-
-function parameterCount(g: Graph): number {
-  return [...g.parameters].reduce((n, p) => n + (g.initializers.get(p)?.data.length ?? 0), 0)
-}
-
-/** Scopes of `count` stages over a GPT's blocks: embeddings with the first, the head with the last. */
-function blockStages(layers: number, count: number): { scopes: string[] }[] {
-  return Array.from({ length: count }, (_, s) => {
-    const blocks = Array.from({ length: layers }, (_, i) => i)
-      .filter((i) => Math.floor((i * count) / layers) === s)
-      .map((i) => `h.${i}`)
-    return {
-      scopes: [
-        ...(s === 0 ? ['wte', 'wpe'] : []),
-        ...blocks,
-        ...(s === count - 1 ? ['ln_f', 'lm_head'] : []),
-      ],
-    }
-  })
 }

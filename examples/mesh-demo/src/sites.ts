@@ -1,80 +1,44 @@
-/** Three peers on this machine, joined by emulated links of very different speed. */
-import { AtollMesh, createNode, type LinkShape, type ProbeResult } from '@atoll/net'
+/**
+ * The demo's mesh: two sites of two peers, fast inside a site and slow between them, as two labs
+ * joined by a thin wide-area link. Each link is emulated by the daemons themselves (`atoll peer
+ * --emulate-link PEER=RATE,DELAYms`: a token bucket and a one-way delay on what they send that peer).
+ */
 
 export interface Site {
   name: string
-  mesh: AtollMesh
+  peers: string[]
 }
 
-/** An undirected emulated link: rate and one-way delay, applied by both ends. */
-export interface SiteLink {
-  a: string
-  b: string
+export const SITES: readonly Site[] = [
+  { name: 'a', peers: ['a1', 'a2'] },
+  { name: 'b', peers: ['b1', 'b2'] },
+]
+
+/** Interleaved, so that the planner cannot find the sites from the order in which peers joined. */
+export const START_ORDER = ['a1', 'b1', 'a2', 'b2'] as const
+
+export interface LinkRate {
   mbit: number
+  /** one-way delay added by the sender */
   delayMs: number
 }
 
-/** A lab, a cloud region and a home, as a geo-distributed job would see them. */
-export const SITE_LINKS: readonly SiteLink[] = [
-  { a: 'lab', b: 'cloud', mbit: 200, delayMs: 5 },
-  { a: 'cloud', b: 'home', mbit: 20, delayMs: 15 },
-  { a: 'lab', b: 'home', mbit: 10, delayMs: 25 },
-]
+/** A LAN inside a site; between sites, a wide-area link a hundred kilometres long. */
+export const INSIDE: LinkRate = { mbit: 1000, delayMs: 0 }
+export const BETWEEN: LinkRate = { mbit: 20, delayMs: 10 }
 
-/** Starts one libp2p node per site on loopback, shapes every link at both ends and connects them. */
-export async function startSites(links: readonly SiteLink[]): Promise<Site[]> {
-  const names = [...new Set(links.flatMap((l) => [l.a, l.b]))]
-  const sites: Site[] = []
-  for (const name of names) {
-    const mesh = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }))
-    await mesh.start()
-    sites.push({ name, mesh })
-  }
-  const byName = new Map(sites.map((s) => [s.name, s.mesh]))
-  for (const l of links) {
-    const [a, b] = [byName.get(l.a)!, byName.get(l.b)!]
-    const shape: LinkShape = { rateBytesPerSecond: (l.mbit * 1e6) / 8, delayMs: l.delayMs }
-    a.links.set(b.peerId, shape)
-    b.links.set(a.peerId, shape)
-    await a.node.dial(b.node.getMultiaddrs())
-  }
-  return sites
+export function siteOf(peer: string): Site {
+  const site = SITES.find((s) => s.peers.includes(peer))
+  if (site === undefined) throw new RangeError(`${peer} is in none of the demo's sites`)
+  return site
 }
 
-export async function stopSites(sites: readonly Site[]): Promise<void> {
-  await Promise.all(sites.map((s) => s.mesh.stop(1_000)))
-}
-
-/** A link as measured by `/atoll/tensor/1`'s sibling `/atoll/probe/1` (about a second each). */
-export interface MeasuredLink {
-  a: string
-  b: string
-  mbit: number
-  rttMs: number
-}
-
-export async function measureLinks(
-  sites: readonly Site[],
-  links: readonly SiteLink[],
-): Promise<MeasuredLink[]> {
-  const mesh = (name: string) => sites.find((s) => s.name === name)!.mesh
-  const measured: MeasuredLink[] = []
-  for (const l of links) {
-    const r: ProbeResult = await mesh(l.a).probe.probe(mesh(l.b).node.peerId)
-    measured.push({ a: l.a, b: l.b, mbit: (r.bytesPerSecond * 8) / 1e6, rttMs: r.rttMs })
-  }
-  return measured
-}
-
-/** The order of the sites along the pipeline whose slowest consecutive link is fastest. */
-export function chainOrder(names: readonly string[], links: readonly MeasuredLink[]): string[] {
-  const speed = (a: string, b: string) =>
-    links.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a))?.mbit ?? 0
-  const slowest = (order: string[]) => Math.min(...order.slice(1).map((n, i) => speed(order[i], n)))
-  return permutations([...names]).reduce((best, o) => (slowest(o) > slowest(best) ? o : best))
-}
-
-function permutations(xs: string[]): string[][] {
-  if (xs.length <= 1) return [xs]
-  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
+/** The `--emulate-link` values of `peer`: one per other peer, by its id (`ids`: name → peer id). */
+export function emulatedLinks(peer: string, ids: ReadonlyMap<string, string>): string[] {
+  return [...ids]
+    .filter(([name]) => name !== peer)
+    .map(([name, id]) => {
+      const rate = siteOf(name) === siteOf(peer) ? INSIDE : BETWEEN
+      return `${id}=${rate.mbit}mbit,${rate.delayMs}ms`
+    })
 }

@@ -1,17 +1,17 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { USAGE } from '../../../../examples/mesh-demo/src/options.ts'
 import type { Command } from '../command.ts'
 
-const job = fileURLToPath(new URL('../../../../examples/mesh-demo/src/main.ts', import.meta.url))
-
-/** Runs the mesh demo example (examples/mesh-demo) with the arguments given; its usage is the example's own. */
+/**
+ * Runs the mesh demo example (examples/mesh-demo) in this process, so that Ctrl-C reaches one
+ * program, which stops the peer processes it started; its usage is the example's own.
+ */
 export const demo: Command = {
   name: 'demo',
-  summary: 'three peers on this machine with slow links train a small GPT as a pipeline over the mesh',
+  summary: 'four peer processes in two sites on this machine train a small GPT as a job over the mesh',
   usage: USAGE,
-  run(args) {
-    const child = spawn(process.execPath, [job, ...args], { stdio: 'inherit' })
-    return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
+  async run(args) {
+    // imported here: libp2p and onnxruntime would slow down every other command
+    const { demoProgram } = await import('../../../../examples/mesh-demo/src/program.ts')
+    return demoProgram.run(args)
   },
 }
