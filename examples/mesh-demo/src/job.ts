@@ -7,8 +7,10 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AtollMesh, createNode, loadIdentity } from '@atoll/net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { AtollMesh, createNode, loadIdentity, multiaddr } from '@atoll/net'
 import {
+  peersMethod,
   readJobFile,
   type TrainEvent,
   type TrainSummary,
@@ -16,13 +18,15 @@ import {
   trainJob,
   writeReport,
 } from '@atoll/peer'
-import { DemoInterruptedError } from './errors.ts'
+import { DemoInterruptedError, PeerProcessError } from './errors.ts'
 import type { DemoOptions } from './options.ts'
 import { makeIdentities, type PeerProcesses, type RunningPeer } from './peers.ts'
 import { BETWEEN, emulatedLinks, INSIDE, SITES, START_ORDER, siteOf } from './sites.ts'
 
 /** How long the daemons get to probe all six links before planning. */
 const LINK_WAIT_MS = 90_000
+/** How long the daemons get to find each other through a1 (peer exchange) and learn their reports. */
+const MESH_WAIT_MS = 60_000
 /** Held-out batches per evaluation: enough for a steady figure, quick on the coordinator. */
 const EVAL_BATCHES = 8
 
@@ -99,12 +103,13 @@ export async function runDemo(
         `${INSIDE.mbit} Mbit/s inside a site, ${BETWEEN.mbit} Mbit/s and ${BETWEEN.delayMs} ms one way between them`,
     )
     const peers = await startPeers(o, processes, root, mesh.peerId, say, signal)
+    say('waiting for the daemons to find each other and probe every link…')
+    await meshFormed(mesh, peers, signal)
     const jobFile = join(o.out, 'job.json')
     writeFileSync(jobFile, `${JSON.stringify(demoJob(o), null, 2)}\n`)
     const job = readJobFile(jobFile)
     const log = join(o.out, 'log.jsonl')
     writeFileSync(log, '')
-    say('waiting for the daemons to probe every link…')
     const summary = await untilPlanned(signal, (planned) =>
       trainJob({
         job,
@@ -144,6 +149,37 @@ export async function runDemo(
     return { summary, peers, files }
   } finally {
     await mesh.stop(0)
+  }
+}
+
+/**
+ * Waits until a1, the daemon the job learns its membership from, knows every other peer: connected,
+ * with its capability report and addresses (a peer that has only just joined has neither yet).
+ */
+async function meshFormed(
+  mesh: AtollMesh,
+  peers: readonly RunningPeer[],
+  signal: AbortSignal,
+): Promise<void> {
+  const [first, ...others] = peers
+  const until = performance.now() + MESH_WAIT_MS
+  for (;;) {
+    if (signal.aborted) throw new DemoInterruptedError('interrupted before training began')
+    const known = await mesh.ctrl.call(
+      first.addresses.map((a) => multiaddr(a)),
+      peersMethod,
+      {},
+    )
+    const missing = others.filter((o) => {
+      const p = known.peers.find((x) => x.peerId === o.peerId)
+      return !(p?.connected && p.device !== undefined && p.addresses.length > 0)
+    })
+    if (missing.length === 0) return
+    if (performance.now() > until)
+      throw new PeerProcessError(
+        `${first.name} did not learn ${missing.map((p) => p.name).join(', ')} within ${MESH_WAIT_MS / 1000} s (see ${first.log})`,
+      )
+    await sleep(250)
   }
 }
 
