@@ -82,6 +82,9 @@ export interface StepResult {
 
 const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000
 const DEFAULT_HEARTBEAT_MS = 2_000
+/** How long an abort may take to reach a worker, and how long a step call may go on after it. */
+const ABORT_TIMEOUT_MS = 5_000
+const ABORT_GRACE_MS = 10_000
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000
 
 export class JobCoordinator {
@@ -158,7 +161,8 @@ export class JobCoordinator {
   /**
    * Runs one step on every stage and commits it. If a stage fails, or misses a heartbeat while the
    * step runs, the step is aborted everywhere at once (stages waiting on the lost one stop waiting)
-   * and StepFailedError names the peers that were lost: those that failed other than by the abort.
+   * and StepFailedError names the peers that were lost: those that did not answer (a worker that
+   * answered with an error, e.g. that its downstream peer is gone, is not lost).
    */
   async runStep(): Promise<StepResult> {
     const step = this.#next
@@ -166,19 +170,24 @@ export class JobCoordinator {
     const job = this.#init.id
     const timeoutMs = this.#init.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS
     const lost = new Map<string, Error>()
+    const failures: string[] = []
     let aborting: Promise<unknown> | undefined
+    // once the abort has reached the workers, a call that has not ended soon after is given up
+    // (a dead peer's may not fail for a long time) and its peer counted as lost
+    const giveUp = new AbortController()
     const fail = (peer: JobPeer, error: Error) => {
-      if (!(error instanceof CtrlRemoteError && error.remoteName === 'JobAbortedError'))
-        lost.set(peer.peerId, error)
+      // a worker that answered, even with an error (its downstream peer died), is not lost
+      if (!(error instanceof CtrlRemoteError)) lost.set(peer.peerId, error)
+      else if (error.remoteName !== 'JobAbortedError') failures.push(`${peer.peerId}: ${error.message}`)
       aborting ??= Promise.allSettled(
-        this.#init.peers.map((p) => this.#call(p, abortMethod, { job, step }, 5_000)),
-      )
+        this.#init.peers.map((p) => this.#call(p, abortMethod, { job, step }, ABORT_TIMEOUT_MS)),
+      ).then(() => setTimeout(() => giveUp.abort(), ABORT_GRACE_MS).unref())
     }
     const running = new AbortController()
     const beats = this.#heartbeats(step, running.signal, fail)
     const settled = await Promise.all(
       this.#init.peers.map((peer) =>
-        this.#call(peer, stepMethod, { job, step }, timeoutMs).catch((err: Error) => {
+        this.#call(peer, stepMethod, { job, step }, timeoutMs, giveUp.signal).catch((err: Error) => {
           fail(peer, err)
           return undefined
         }),
@@ -188,8 +197,8 @@ export class JobCoordinator {
     await beats
     await aborting
     if (aborting !== undefined) {
-      const causes = [...lost].map(([peer, err]) => `${peer}: ${err.message}`).join('; ')
-      throw new StepFailedError(`step ${step} failed: ${causes || 'aborted'}`, step, [...lost.keys()])
+      const causes = [...[...lost].map(([peer, err]) => `${peer} lost: ${err.message}`), ...failures]
+      throw new StepFailedError(`step ${step} failed: ${causes.join('; ')}`, step, [...lost.keys()])
     }
     const answers = settled as StepAnswer[]
     const sums = new Map(answers.flatMap((a) => a.sums.map((x) => [x.param, x.sum] as const)))
@@ -334,12 +343,16 @@ export class JobCoordinator {
     method: CtrlMethod<Req, Res>,
     params: Req,
     timeoutMs?: number,
+    signal?: AbortSignal,
   ): Promise<Res> {
     return this.#mesh.ctrl.call(
       peer.addresses.map((a) => multiaddr(a)),
       method,
       params,
-      timeoutMs === undefined ? {} : { timeoutMs },
+      {
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(signal === undefined ? {} : { signal }),
+      },
     )
   }
 }

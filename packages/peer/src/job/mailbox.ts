@@ -40,6 +40,8 @@ export class JobMailbox {
   /** keys of this step's messages already taken or stored: a second copy is a duplicate */
   readonly #seen = new Set<string>()
   #step = 0
+  /** why the step was aborted: later waits fail at once */
+  #failed: string | undefined
 
   constructor(microBatches: number) {
     this.#microBatches = microBatches
@@ -53,6 +55,7 @@ export class JobMailbox {
   /** Starts `step`: what is left of earlier steps is dropped (a stage ran ahead and then aborted). */
   begin(step: number): void {
     this.#step = step
+    this.#failed = undefined
     for (const [key, msg] of this.#stored) if (msg.header.step < step) this.#stored.delete(key)
     for (const key of this.#seen) if (Number(key.split('|')[0]) < step) this.#seen.delete(key)
   }
@@ -77,6 +80,7 @@ export class JobMailbox {
 
   /** The message of (step, mb, edge) from `from`, when it arrives. */
   take(step: number, mb: number, edge: string, from: string): Promise<IncomingTensor> {
+    if (this.#failed !== undefined) return Promise.reject(new JobAbortedError(this.#failed))
     const key = keyOf(step, mb, edge, from)
     const stored = this.#stored.get(key)
     if (stored) {
@@ -86,8 +90,9 @@ export class JobMailbox {
     return new Promise((resolve, reject) => this.#waiters.set(key, { resolve, reject }))
   }
 
-  /** Fails every wait (the step was aborted or the job stopped). */
+  /** Fails every wait, and every one until the next step begins (the step was aborted or the job stopped). */
   fail(reason: string): void {
+    this.#failed = reason
     for (const w of this.#waiters.values()) w.reject(new JobAbortedError(reason))
     this.#waiters.clear()
   }

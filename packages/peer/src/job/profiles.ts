@@ -46,7 +46,7 @@ export async function gatherProfiles(
       {},
       { timeoutMs },
     ) as Promise<Res>
-  const first = await call<PeersAnswer>([...addresses], peersMethod)
+  const first = await firstAnswer(addresses, (target) => call<PeersAnswer>(target, peersMethod))
   const members = [
     { peerId: first.self.peerId, addresses: first.self.addresses },
     ...first.peers.filter((p) => p.connected).map((p) => ({ peerId: p.peerId, addresses: p.addresses })),
@@ -103,4 +103,28 @@ function linksOf(peers: readonly MemberProfile[], answers: readonly PeersAnswer[
         })
     }
   return { links, unmeasured }
+}
+
+/**
+ * The answer of the first daemon among `addresses` that gives one: the addresses are grouped by the
+ * peer they name (`/p2p/<id>`), since one dial takes the addresses of one peer only.
+ */
+async function firstAnswer<T>(
+  addresses: readonly string[],
+  ask: (target: string[]) => Promise<T>,
+): Promise<T> {
+  const byPeer = new Map<string, string[]>()
+  for (const a of addresses) {
+    const peer = /\/p2p\/([^/]+)$/.exec(a)?.[1] ?? a
+    byPeer.set(peer, [...(byPeer.get(peer) ?? []), a])
+  }
+  let last: Error | undefined
+  for (const group of byPeer.values()) {
+    try {
+      return await ask(group)
+    } catch (err) {
+      last = err as Error
+    }
+  }
+  throw last ?? new WorkerLostError('no daemon address to learn the membership from')
 }

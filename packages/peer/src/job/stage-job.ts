@@ -68,6 +68,8 @@ export class StageJob {
   readonly #seed: Tensor
   #next: number
   #phase: Phase = { kind: 'idle' }
+  /** aborts the step in hand's sends */
+  #cancel = new AbortController()
 
   private constructor(init: StageJobInit, data: BatchStream | undefined) {
     const a = init.assignment
@@ -142,6 +144,7 @@ export class StageJob {
     this.#phase = { kind: 'running' }
     this.mailbox.begin(step)
     zeroGrads(this.#params)
+    this.#cancel = new AbortController()
     const run = new StepRun(this, step, this.#data?.shuffled(step))
     try {
       await this.#runner.beginStep()
@@ -166,6 +169,7 @@ export class StageJob {
       await this.#sumTied(step)
     } catch (err) {
       this.#phase = { kind: 'idle' }
+      this.#cancel.abort() // sends still in flight (to a peer that is gone) end now
       await run.sent().catch(() => {})
       throw err
     }
@@ -195,6 +199,7 @@ export class StageJob {
   /** Drops the step: its gradients are zeroed at the next step, waits in hand fail. */
   abort(step: number): void {
     this.mailbox.fail(`job ${this.id}: step ${step} aborted`)
+    this.#cancel.abort()
     if (this.#phase.kind === 'ran') this.#phase = { kind: 'idle' }
   }
 
@@ -374,7 +379,9 @@ export class StageJob {
       codec: 'raw' as const,
       codecMeta: {},
     }
-    return this.#mesh.tensors.send(this.#addresses(peer), fields, tensorBytes(value))
+    return this.#mesh.tensors.send(this.#addresses(peer), fields, tensorBytes(value), {
+      signal: this.#cancel.signal,
+    })
   }
 
   /** Sends `value` to `peer` on `edge`, encoded as the edge's codec says. */
@@ -397,7 +404,9 @@ export class StageJob {
     }
     return {
       bytes: encoded.payload.byteLength,
-      sent: this.#mesh.tensors.send(this.#addresses(peer), fields, encoded.payload),
+      sent: this.#mesh.tensors.send(this.#addresses(peer), fields, encoded.payload, {
+        signal: this.#cancel.signal,
+      }),
     }
   }
 

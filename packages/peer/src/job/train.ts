@@ -111,11 +111,11 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
     } catch (err) {
       if (!(err instanceof StepFailedError) || err.lost.length === 0 || replans >= MAX_REPLANS) throw err
       for (const peer of err.lost) lost.add(peer)
+      restart = progress.lastCheckpoint ?? restart
       progress.replanned(err.step, err.lost, restart?.step ?? 0)
       init.events({ kind: 'lost', peers: err.lost, step: err.step, resumeAt: restart?.step ?? 0 })
-      // a daemon that is left learns the membership, should the one asked first be the lost one
+      // a daemon that is left tells the membership, should the one asked first be the lost one
       membership = profile.peers.filter((p) => !lost.has(p.id)).flatMap((p) => p.addresses)
-      restart = progress.lastCheckpoint ?? restart
     } finally {
       await coordinator.stop()
     }

@@ -1,0 +1,100 @@
+/**
+ * A worker killed mid-run (SIGKILL): the job goes on over the peers left, from its last complete
+ * checkpoint, and ends with the parameters of a run resumed by hand from that checkpoint with the same
+ * plan. Four `atoll peer` processes on loopback; the coordinator is trainJob in this process, as in
+ * `atoll train`.
+ */
+import assert from 'node:assert/strict'
+import { cpSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { AtollMesh, createNode, loadIdentity } from '../packages/net/src/index.ts'
+import { parseJob, type TrainEvent, trainJob } from '../packages/peer/src/index.ts'
+import { readJobCheckpoint } from '../packages/peer/src/job/job-checkpoint.ts'
+import { scratchDir } from './helpers/atoll.ts'
+import { PeerProcess } from './helpers/peer-process.ts'
+
+const daemons: PeerProcess[] = []
+let coordinator: AtollMesh
+const work = scratchDir('atoll-fault-')
+
+before(async () => {
+  const privateKey = await loadIdentity(join(work, 'coordinator'))
+  coordinator = new AtollMesh(
+    await createNode({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }),
+  )
+  await coordinator.start()
+  const common = ['--probe-seconds', '0.2', '--allow', coordinator.peerId]
+  const first = await PeerProcess.start([...common, '--name', 'w0'])
+  daemons.push(first)
+  for (const k of [1, 2, 3])
+    daemons.push(await PeerProcess.start([...common, '--name', `w${k}`, '--bootstrap', first.addresses[0]]))
+})
+
+after(async () => {
+  await coordinator.stop(0)
+  await Promise.all(daemons.map((d) => d.stop('SIGTERM')))
+  for (const d of daemons) rmSync(d.dataDir, { recursive: true, force: true })
+  rmSync(work, { recursive: true, force: true })
+})
+
+/** The job, checkpointing every 2 of its 8 steps into `dir`, placed `even` (the same plan for the same peers). */
+const job = (dir: string) =>
+  parseJob(
+    [
+      'name: fault',
+      'model: { zoo: gpt2:tiny, seed: 4 }',
+      'data: { dataset: moby-dick, seq: 16, batchSize: 4, seed: 2 }',
+      'steps: 8',
+      'optimizer: { kind: adamw, weightDecay: 0.1 }',
+      'schedule: { kind: constant, lr: 0.002 }',
+      'clip: 1',
+      'microBatches: 2',
+      'placement: even',
+      'compression: none',
+      `checkpoint: { dir: ${JSON.stringify(dir)}, every: 2 }`,
+      'eval: { every: 0, batches: 2 }',
+    ].join('\n'),
+    join(work, 'job.yaml'),
+  )
+
+async function train(dir: string, onEvent: (e: TrainEvent) => void = () => {}, resume?: string) {
+  return trainJob({
+    job: job(dir),
+    mesh: coordinator,
+    membership: daemons[0].addresses,
+    linkWaitMs: 60_000,
+    events: onEvent,
+    resume,
+  })
+}
+
+test('a worker killed mid-run: the job finishes on the peers left and ends as a run resumed by hand from the same checkpoint', {
+  timeout: 300_000,
+}, async () => {
+  const victim = daemons[2]
+  const kept = join(work, 'at-step-4')
+  const faulted = await train(join(work, 'faulted'), (e) => {
+    // after the checkpoint at step 4 (written before the event), keep a copy and kill a worker
+    if (e.kind === 'checkpoint' && e.step === 4) {
+      cpSync(join(work, 'faulted'), kept, { recursive: true })
+      victim.child.kill('SIGKILL')
+    }
+  })
+  assert.equal(faulted.steps, 8)
+  assert.deepEqual(
+    faulted.replans.map((r) => [r.lost, r.resumed_at]),
+    [[['w2'], 4]],
+    'one re-plan, without the killed peer, from the checkpoint at step 4',
+  )
+  assert.equal(faulted.plan.stages.length, 3)
+  assert.ok(!faulted.plan.stages.some((s) => s.peer === victim.peerId))
+  const byHand = await train(join(work, 'by-hand'), undefined, kept)
+  assert.equal(byHand.start, 4)
+  assert.deepEqual(byHand.plan.stages, faulted.plan.stages, 'the same plan')
+  const a = await readJobCheckpoint(join(work, 'faulted'), 'fault')
+  const b = await readJobCheckpoint(join(work, 'by-hand'), 'fault')
+  assert.deepEqual([a.step, b.step], [8, 8])
+  for (const [name, t] of a.params) assert.deepEqual(b.params.get(name)?.data, t.data, name)
+  assert.deepEqual(faulted.losses.slice(4), byHand.losses)
+})
