@@ -37,26 +37,27 @@ export interface DemoRun {
 }
 
 /** The job file of the demo (docs/jobs.md); every path in it is relative to OUT, where it is written. */
-export function demoJob(o: DemoOptions) {
+export function demoJob(options: DemoOptions) {
+  const { seed, batchSize, steps, lr } = options
   return {
     name: 'mesh-demo',
-    model: { zoo: 'gpt2:tiny', seed: o.seed },
-    data: { dataset: 'moby-dick', tokenizer: 'bytes', batchSize: o.batchSize, seed: o.seed },
-    steps: o.steps,
+    model: { zoo: 'gpt2:tiny', seed },
+    data: { dataset: 'moby-dick', tokenizer: 'bytes', batchSize, seed },
+    steps,
     optimizer: { kind: 'adamw', betas: [0.9, 0.95], weightDecay: 0.1 },
-    schedule: { kind: 'cosine', lr: o.lr, warmupSteps: Math.floor(o.steps / 10), minLr: o.lr / 10 },
+    schedule: { kind: 'cosine', lr, warmupSteps: Math.floor(steps / 10), minLr: lr / 10 },
     clip: 1,
-    microBatches: o.microBatches,
+    microBatches: options.microBatches,
     placement: 'fence',
     compression: 'adatopk',
-    checkpoint: { dir: 'checkpoint', every: o.steps },
-    eval: { every: o.evalEvery, batches: EVAL_BATCHES },
+    checkpoint: { dir: 'checkpoint', every: steps },
+    eval: { every: options.evalEvery, batches: EVAL_BATCHES },
   }
 }
 
 /** Starts the daemons in interleaved order, a1 first and the others through it. */
 export async function startPeers(
-  o: DemoOptions,
+  options: DemoOptions,
   processes: PeerProcesses,
   root: string,
   coordinator: string,
@@ -70,7 +71,7 @@ export async function startPeers(
     if (signal.aborted) throw new DemoInterruptedError('interrupted while the peers were starting')
     const args = [
       ...['--listen', '/ip4/127.0.0.1/tcp/0', '--device', 'cpu'],
-      ...['--probe-seconds', String(o.probeSeconds), '--allow', coordinator],
+      ...['--probe-seconds', String(options.probeSeconds), '--allow', coordinator],
       ...emulatedLinks(name, ids).flatMap((spec) => ['--emulate-link', spec]),
       ...(started.length > 0 ? ['--bootstrap', started[0].addresses[0]] : []),
     ]
@@ -83,14 +84,15 @@ export async function startPeers(
 
 /** Runs the demo; `processes` holds the daemons it starts (the caller stops them, whatever happens). */
 export async function runDemo(
-  o: DemoOptions,
+  options: DemoOptions,
   processes: PeerProcesses,
   root: string,
   view: (event: TrainEvent) => void,
   say: (line: string) => void,
   signal: AbortSignal,
 ): Promise<DemoRun> {
-  mkdirSync(o.out, { recursive: true })
+  const { out } = options
+  mkdirSync(out, { recursive: true })
   const key = await loadIdentity(join(root, 'coordinator'))
   const mesh = new AtollMesh(
     await createNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }),
@@ -102,13 +104,13 @@ export async function runDemo(
       `starting 4 peer processes: sites ${SITES.map((s) => `${s.name} (${s.peers.join(', ')})`).join(' and ')}, ` +
         `${INSIDE.mbit} Mbit/s inside a site, ${BETWEEN.mbit} Mbit/s and ${BETWEEN.delayMs} ms one way between them`,
     )
-    const peers = await startPeers(o, processes, root, mesh.peerId, say, signal)
+    const peers = await startPeers(options, processes, root, mesh.peerId, say, signal)
     say('waiting for the daemons to find each other and probe every link…')
     await meshFormed(mesh, peers, signal)
-    const jobFile = join(o.out, 'job.json')
-    writeFileSync(jobFile, `${JSON.stringify(demoJob(o), null, 2)}\n`)
+    const jobFile = join(out, 'job.json')
+    writeFileSync(jobFile, `${JSON.stringify(demoJob(options), null, 2)}\n`)
     const job = readJobFile(jobFile)
-    const log = join(o.out, 'log.jsonl')
+    const log = join(out, 'log.jsonl')
     writeFileSync(log, '')
     const summary = await untilPlanned(signal, (planned) =>
       trainJob({
@@ -124,7 +126,7 @@ export async function runDemo(
         },
       }),
     )
-    const files = { summary: join(o.out, 'summary.json'), report: '', log }
+    const files = { summary: join(out, 'summary.json'), report: '', log }
     const processList = peers.map((p) => ({
       name: p.name,
       site: siteOf(p.name).name,
@@ -138,7 +140,7 @@ export async function runDemo(
       between: BETWEEN,
     }
     writeFileSync(files.summary, `${JSON.stringify({ ...summary, demo }, null, 2)}\n`)
-    files.report = await writeReport(o.out, summary, {
+    files.report = await writeReport(out, summary, {
       title: 'atoll demo: gpt2:tiny on Moby Dick over two sites',
       sites: SITES.map((s) => ({ name: s.name, peers: [...s.peers] })),
       notes: [

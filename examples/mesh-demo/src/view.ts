@@ -19,13 +19,14 @@ export interface ViewOptions {
 }
 
 /** The event handler that prints the run. */
-export function demoView(o: ViewOptions): (event: TrainEvent) => void {
+export function demoView(options: ViewOptions): (event: TrainEvent) => void {
+  const { steps, logEvery, tty, write } = options
   const names = new Map<string, string>()
   const name = (id: string) => names.get(id) ?? id.slice(-6)
   let probed = -1
   let live = false
   const line = (text: string) => {
-    o.write(`${live ? '\r\x1b[K' : ''}${text}\n`)
+    write(`${live ? '\r\x1b[K' : ''}${text}\n`)
     live = false
   }
   return (event) => {
@@ -36,11 +37,11 @@ export function demoView(o: ViewOptions): (event: TrainEvent) => void {
       for (const p of event.profile.peers) names.set(p.id, p.name)
       for (const l of planLines(event, name)) line(l)
     } else if (event.kind === 'step') {
-      const text = stepLine(event, o.steps, name)
+      const text = stepLine(event, steps, name)
       const done = event.result.step + 1
-      if (done % o.logEvery === 0 || done === o.steps) line(text)
-      else if (o.tty) {
-        o.write(`\r\x1b[K${text}`)
+      if (done % logEvery === 0 || done === steps) line(text)
+      else if (tty) {
+        write(`\r\x1b[K${text}`)
         live = true
       }
     } else if (event.kind === 'eval') line(`held-out loss after step ${event.step}: ${event.loss.toFixed(3)}`)
