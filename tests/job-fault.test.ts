@@ -98,3 +98,57 @@ test('a worker killed mid-run: the job finishes on the peers left and ends as a 
   for (const [name, t] of a.params) assert.deepEqual(b.params.get(name)?.data, t.data, name)
   assert.deepEqual(faulted.losses.slice(4), byHand.losses)
 })
+
+test('a peer that joins a running job is given a stage at the next checkpoint', {
+  timeout: 300_000,
+}, async () => {
+  const alive = daemons.filter((d) => d.child.exitCode === null && d.child.signalCode === null)
+  let joiner: PeerProcess | undefined
+  let starting = false
+  const events: TrainEvent[] = []
+  // long enough for the joiner to start and be probed; stopped (as by Ctrl-C) 3 steps after it got work
+  const stop = new AbortController()
+  const spec = {
+    ...job(join(work, 'joined')),
+    steps: 100_000,
+    checkpoint: { dir: join(work, 'joined'), every: 4 },
+  }
+  const summary = await trainJob({
+    job: spec,
+    mesh: coordinator,
+    membership: alive[0].addresses,
+    linkWaitMs: 60_000,
+    signal: stop.signal,
+    events: (e) => {
+      events.push(e)
+      const joined = events.find((x) => x.kind === 'joined')
+      if (e.kind === 'step' && joined !== undefined && e.result.step >= joined.step + 2) stop.abort()
+      if (e.kind === 'step' && e.result.step === 1 && !starting) {
+        starting = true
+        void PeerProcess.start([
+          '--probe-seconds',
+          '0.2',
+          '--allow',
+          coordinator.peerId,
+          '--name',
+          'late',
+          '--bootstrap',
+          alive[0].addresses[0],
+        ]).then((d) => {
+          joiner = d
+          daemons.push(d)
+        })
+      }
+    },
+  })
+  const joined = events.find((e) => e.kind === 'joined')
+  assert.ok(joined !== undefined && joiner, 'the joiner was given work')
+  assert.deepEqual(joined.peers, [joiner.peerId])
+  assert.equal(joined.step % 4, 0, 'at a checkpoint')
+  assert.ok(
+    summary.plan.stages.some((s) => s.peer === joiner?.peerId),
+    'the last plan has a stage on it',
+  )
+  assert.equal(summary.plan.stages.length, alive.length + 1)
+  assert.equal(summary.steps, joined.step + 3, 'the steps before the join are kept, none redone')
+})

@@ -46,6 +46,10 @@ export function demoView(options: ViewOptions): (event: TrainEvent) => void {
       }
     } else if (event.kind === 'eval') line(`held-out loss after step ${event.step}: ${event.loss.toFixed(3)}`)
     else if (event.kind === 'checkpoint') line(`checkpoint after step ${event.step} in ${event.dir}`)
+    else if (event.kind === 'joined')
+      line(
+        `${event.peers.map(name).join(', ')} joined: re-planning from the checkpoint at step ${event.step}`,
+      )
     else
       line(
         `step ${event.step} failed: lost ${event.peers.map(name).join(', ')}; ` +

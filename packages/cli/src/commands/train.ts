@@ -6,18 +6,25 @@ import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
 import { progressBar } from './progress.ts'
 
+/**
+ * A default the environment may set: `atoll testnet exec` points these at the testnet's coordinator
+ * key and the peer's daemon (docs/testnet.md). Blank counts as unset; the flags' schema takes any
+ * other text, so there is nothing else to refuse.
+ */
+const fromEnvironment = (name: string, fallback: string) => process.env[name] || fallback
+
 const table = {
   'data-dir': {
     arg: 'DIR',
-    what: "the local daemon's data directory: its peers are the job's unless the job file lists peers",
+    what: "the local daemon's data directory: its peers are the job's unless the job file lists peers\n$ATOLL_TRAIN_DATA_DIR, when set, is the default",
     schema: z.string().check(z.minLength(1)),
-    default: join(homedir(), '.atoll', 'peer'),
+    default: fromEnvironment('ATOLL_TRAIN_DATA_DIR', join(homedir(), '.atoll', 'peer')),
   },
   identity: {
     arg: 'DIR',
-    what: 'where the coordinator keeps its key: workers allow this peer id (atoll peer --allow ID)',
+    what: 'where the coordinator keeps its key: workers allow this peer id (atoll peer --allow ID)\n$ATOLL_TRAIN_IDENTITY, when set, is the default',
     schema: z.string().check(z.minLength(1)),
-    default: join(homedir(), '.atoll', 'coordinator'),
+    default: fromEnvironment('ATOLL_TRAIN_IDENTITY', join(homedir(), '.atoll', 'coordinator')),
   },
   out: {
     arg: 'DIR',
@@ -125,6 +132,8 @@ function report(event: import('@atoll/peer').TrainEvent, steps: number, bar: Bar
     console.error(
       `\nstep ${event.step} failed: lost ${event.peers.join(', ')}; re-planning over the peers left, from the checkpoint at step ${event.resumeAt}`,
     )
+  else if (event.kind === 'joined')
+    console.error(`\n${event.peers.join(', ')} joined: re-planning from the checkpoint at step ${event.step}`)
   else {
     const r = event.result
     const busy = r.stages.map((s) => `${Math.round((100 * s.busySeconds) / r.seconds)}%`).join(' ')

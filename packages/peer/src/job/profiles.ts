@@ -50,8 +50,9 @@ export async function gatherProfiles(
   const members = [
     { peerId: first.self.peerId, addresses: first.self.addresses },
     ...first.peers.filter((p) => p.connected).map((p) => ({ peerId: p.peerId, addresses: p.addresses })),
-    // the asker is connected to the daemon too, and listed while the daemon has yet to learn it is no peer
-  ].filter((m) => !options.exclude?.has(m.peerId) && m.peerId !== mesh.peerId)
+    // the asker is connected to the daemon too, and listed while the daemon has yet to learn it is no
+    // peer; a peer that has just joined may have no address yet (it joins the job at a later plan)
+  ].filter((m) => !options.exclude?.has(m.peerId) && m.peerId !== mesh.peerId && m.addresses.length > 0)
   const reports = await Promise.all(
     members.map((m) =>
       call<CapabilityReport>(m.addresses, capabilitiesMethod).catch((err: Error) => {

@@ -166,7 +166,7 @@ export class StageJob {
         run.dispose()
       }
       await run.sent()
-      await this.#sumTied(step)
+      await this.#sumTied(step, run)
     } catch (err) {
       this.#phase = { kind: 'idle' }
       this.#cancel.abort() // sends still in flight (to a peer that is gone) end now
@@ -296,13 +296,15 @@ export class StageJob {
   }
 
   /** Tied weights: every holder sends its gradient to the others and sums all in stage order. */
-  async #sumTied(step: number): Promise<void> {
+  async #sumTied(step: number, run: StepRun): Promise<void> {
     const a = this.assignment
     const me = a.stage.index
     for (const t of a.tied) {
       if (!t.stages.includes(me)) continue
       const p = this.#param(t.param)
       const own = new Float32Array(p.grad)
+      for (const s of t.stages)
+        if (s !== me) run.bytesTo.set(this.#peer(s), (run.bytesTo.get(this.#peer(s)) ?? 0) + own.byteLength)
       const sends = t.stages
         .filter((s) => s !== me)
         .map((s) =>

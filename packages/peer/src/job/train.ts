@@ -40,6 +40,7 @@ export type TrainEvent =
   | { kind: 'checkpoint'; step: number; dir: string }
   | { kind: 'eval'; step: number; loss: number }
   | { kind: 'lost'; peers: readonly string[]; step: number; resumeAt: number }
+  | { kind: 'joined'; peers: readonly string[]; step: number }
 
 export interface TrainInit {
   job: JobSpec
@@ -56,7 +57,7 @@ export interface TrainInit {
   resume?: string
 }
 
-/** Re-plans after lost peers before the job gives up. */
+/** Re-plans after lost peers before the job gives up (joiners' re-plans are not counted). */
 const MAX_REPLANS = 8
 
 export async function trainJob(init: TrainInit): Promise<TrainSummary> {
@@ -72,7 +73,8 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
     : undefined
   const lost = new Set<string>()
   let membership = init.membership
-  for (let replans = 0; ; replans++) {
+  let replans = 0
+  for (;;) {
     if (restart) restore(model.graph, restart)
     const start = restart?.step ?? 0
     progress.rewind(start)
@@ -106,10 +108,16 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
     })
     try {
       await coordinator.assign()
-      restart = (await driveSteps(init, coordinator, placed.placement, progress, model, heldOut)) ?? restart
-      return progress.summary(job)
+      const ended = await driveSteps(init, coordinator, placed.placement, progress, model, heldOut, {
+        membership,
+        lost,
+      })
+      if (ended.joined.length === 0) return progress.summary(job)
+      // peers joined: the next plan gives them work, from the checkpoint just written
+      restart = ended.saved
+      init.events({ kind: 'joined', peers: ended.joined, step: coordinator.step })
     } catch (err) {
-      if (!(err instanceof StepFailedError) || err.lost.length === 0 || replans >= MAX_REPLANS) throw err
+      if (!(err instanceof StepFailedError) || err.lost.length === 0 || ++replans > MAX_REPLANS) throw err
       for (const peer of err.lost) lost.add(peer)
       restart = progress.lastCheckpoint ?? restart
       progress.replanned(err.step, err.lost, restart?.step ?? 0)
@@ -122,7 +130,11 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
   }
 }
 
-/** The steps from the coordinator's start to the job's end (or Ctrl-C), checkpoints and evaluations between. */
+/**
+ * The steps from the coordinator's start to the job's end (or Ctrl-C), checkpoints and evaluations
+ * between. At a checkpoint where peers have joined the membership (and their links are probed), it
+ * ends early so that the next plan gives them work.
+ */
 async function driveSteps(
   init: TrainInit,
   coordinator: JobCoordinator,
@@ -130,7 +142,8 @@ async function driveSteps(
   progress: JobHistory,
   model: TrainableModel,
   heldOut: Record<string, Tensor>[],
-): Promise<ModelCheckpoint | undefined> {
+  members: { membership: readonly string[]; lost: ReadonlySet<string> },
+): Promise<{ saved?: ModelCheckpoint; joined: string[] }> {
   const { job } = init
   let saved: ModelCheckpoint | undefined
   while (coordinator.step < job.steps && !init.signal?.aborted) {
@@ -143,9 +156,9 @@ async function driveSteps(
       tokens: progress.tokens,
     })
     const done = coordinator.step
-    const checkpoint =
-      done % job.checkpoint.every === 0 || done === job.steps || init.signal?.aborted === true
-    const evaluation = job.eval.every > 0 && done % job.eval.every === 0
+    const last = done === job.steps || init.signal?.aborted === true
+    const checkpoint = done % job.checkpoint.every === 0 || last
+    const evaluation = (job.eval.every > 0 && done % job.eval.every === 0) || last
     if (!checkpoint && !evaluation) continue
     const stages = await coordinator.checkpoints()
     const merged = mergeStages(done, stages)
@@ -155,11 +168,33 @@ async function driveSteps(
       progress.checkpointed(merged, job.checkpoint.dir)
       init.events({ kind: 'checkpoint', step: done, dir: job.checkpoint.dir })
     }
-    const loss = await heldOutLoss(model, merged, heldOut)
-    progress.evaluated(done, loss)
-    init.events({ kind: 'eval', step: done, loss })
+    if (evaluation) {
+      const loss = await heldOutLoss(model, merged, heldOut)
+      progress.evaluated(done, loss)
+      init.events({ kind: 'eval', step: done, loss })
+    }
+    if (checkpoint && !last) {
+      const joined = await joiners(init.mesh, placement, members)
+      if (joined.length > 0) return { saved, joined }
+    }
   }
-  return saved
+  return { saved, joined: [] }
+}
+
+/** Peers the membership has now that the plan has not (nor lost), once every link of theirs is probed. */
+async function joiners(
+  mesh: AtollMesh,
+  placement: JobPlacement,
+  members: { membership: readonly string[]; lost: ReadonlySet<string> },
+): Promise<string[]> {
+  const placed = new Set(placement.stages.map((s) => s.peer))
+  const profile = await gatherProfiles(mesh, members.membership, { exclude: members.lost }).catch(
+    () => undefined,
+  )
+  if (profile === undefined) return []
+  const fresh = profile.peers.filter((p) => !placed.has(p.id)).map((p) => p.id)
+  const unprobed = new Set(profile.unmeasured.flat())
+  return fresh.some((p) => unprobed.has(p)) ? [] : fresh
 }
 
 /** The plan for the membership: stages on peers (sched), the model cut accordingly (core). */
