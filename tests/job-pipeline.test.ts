@@ -103,6 +103,12 @@ test('a GPT in 3 stages on 3 atoll peer processes ends bit-identical to one proc
     )
   }
   assert.deepEqual(await Promise.all(workers.map((w) => metric(w, 'atoll_jobs_running'))), [0, 0, 0])
+  // per job: every stage ran its 5 steps; the last holds the loss, the first sent its activations on
+  const steps = `atoll_job_steps_total{job="${s.id}"}`
+  assert.deepEqual(await Promise.all(workers.map((w) => metric(w, steps))), [5, 5, 5])
+  assert.equal(await metric(workers[2], `atoll_job_loss{job="${s.id}"}`), across.losses[4])
+  const sent = `atoll_job_bytes_sent_total{job="${s.id}",peer="${workers[1].peerId}"}`
+  assert.ok((await metric(workers[0], sent)) > 0)
 })
 
 test('a coordinator not on the allow-list is refused, naming the allow-list; nothing changes on the worker', {

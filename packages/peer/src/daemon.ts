@@ -50,6 +50,7 @@ export class PeerDaemon {
       allow: config.allow,
       jobTimeoutMs: config.jobTimeoutSeconds * 1000,
       onTensorDropped: (kind) => metrics.tensorDropped(kind),
+      onStep: (job, answer) => metrics.jobStep(job, answer),
     })
     metrics.countJobs(() => this.worker.jobs.length)
   }

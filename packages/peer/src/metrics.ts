@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics (prom-client) and the NetObserver that feeds them and the log: bytes per peer,
- * streams, stream failures, tensors, probe results, job stages running and the job tensors their
- * mailboxes dropped. Served over HTTP at `/metrics` when configured.
+ * streams, stream failures, tensors, probe results, job stages running, per job the steps, compute
+ * and wait seconds, bytes sent and loss, and the job tensors their mailboxes dropped. Served over
+ * HTTP at `/metrics` when configured.
  */
 import { createServer, type Server } from 'node:http'
 import type { NetObserver, ProbeResult } from '@atoll/net'
 import type { DropKind } from './job/mailbox.ts'
+import type { StepAnswer } from './job/stage-job.ts'
 import type { Logger } from 'pino'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 
@@ -39,6 +41,25 @@ export class PeerMetrics {
     "Job tensors a stage's mailbox dropped: late (a past step), duplicate, foreign (not expected)",
     ['reason'],
   )
+  readonly jobSteps = this.counter('atoll_job_steps_total', 'Steps this peer ran of each job', ['job'])
+  readonly jobBusy = this.counter(
+    'atoll_job_busy_seconds_total',
+    "Seconds this peer's stage of each job computed",
+    ['job'],
+  )
+  readonly jobWait = this.counter(
+    'atoll_job_wait_seconds_total',
+    "Seconds this peer's stage of each job waited for its boundary inputs",
+    ['job'],
+  )
+  readonly jobBytes = this.counter(
+    'atoll_job_bytes_sent_total',
+    'Payload bytes of boundary tensors this peer sent, by job and receiving peer',
+    ['job', 'peer'],
+  )
+  readonly jobLoss = this.gauge('atoll_job_loss', "The last step's mean loss (on the stage holding it)", [
+    'job',
+  ])
   /** read when scraped: the worker knows how many jobs it runs, no event has to keep a copy in step */
   #runningJobs: () => number = () => 0
   readonly jobsRunning: Gauge = new Gauge({
@@ -75,6 +96,16 @@ export class PeerMetrics {
   /** Where `atoll_jobs_running` is read from when scraped (the daemon's worker). */
   countJobs(running: () => number): void {
     this.#runningJobs = running
+  }
+
+  /** A step of `job` this peer's stage ran. */
+  jobStep(job: string, answer: StepAnswer): void {
+    this.jobSteps.inc({ job })
+    this.jobBusy.inc({ job }, answer.busySeconds)
+    this.jobWait.inc({ job }, answer.waitSeconds)
+    for (const { to, bytes } of answer.sent) this.jobBytes.inc({ job, peer: to }, bytes)
+    if (answer.losses.length > 0)
+      this.jobLoss.set({ job }, answer.losses.reduce((a, b) => a + b, 0) / answer.losses.length)
   }
 
   tensorDropped(kind: DropKind): void {

@@ -23,7 +23,7 @@ import {
 } from './rpc.ts'
 import { CoordinatorSilence } from './silence.ts'
 import { blobHashOf, unpackStage } from './stage-blob.ts'
-import { StageJob } from './stage-job.ts'
+import { StageJob, type StepAnswer } from './stage-job.ts'
 
 /** Who may hand this peer work: listed peer ids, or anyone (said explicitly, logged as a warning). */
 export type AllowList = 'any' | ReadonlySet<string>
@@ -40,6 +40,8 @@ export interface JobWorkerInit {
   jobTimeoutMs?: number
   /** a job's tensor was dropped by its mailbox (for the daemon's metrics) */
   onTensorDropped?(kind: DropKind): void
+  /** told of every step a stage of a job ran (for the daemon's per-job metrics) */
+  onStep?(job: string, answer: StepAnswer): void
 }
 
 const BLOB_PREFIX = 'blob:'
@@ -68,7 +70,13 @@ export class JobWorker {
   serve(): void {
     const { ctrl } = this.#init.mesh
     ctrl.serve(assignMethod, (request, from) => this.#assign(request, from))
-    ctrl.serve(stepMethod, ({ job, step }, from) => this.#serving(job, from, (j) => j.step(step)))
+    ctrl.serve(stepMethod, ({ job, step }, from) =>
+      this.#serving(job, from, async (j) => {
+        const answer = await j.step(step)
+        this.#init.onStep?.(job, answer)
+        return answer
+      }),
+    )
     ctrl.serve(commitMethod, ({ job, step, coef, lr }, from) =>
       this.#serving(job, from, async (j) => ({ applied: j.commit(step, coef, lr) })),
     )
