@@ -83,6 +83,7 @@ export async function capabilityReport(
   peerId: string,
   name: string,
   choice: DeviceChoice,
+  memoryOffer = Number.POSITIVE_INFINITY,
 ): Promise<CapabilityReport> {
   const devices = await detectDevices()
   const device = chooseDevice(devices, choice)
@@ -95,7 +96,8 @@ export async function capabilityReport(
     flops: cal.flops,
     calibration: { side: cal.side, runs: cal.runs },
     devices,
-    memory: { totalBytes: totalmem(), freeBytes: freemem() },
+    // a peer may offer jobs less than it has (--memory): planners see only the offer
+    memory: { totalBytes: Math.min(totalmem(), memoryOffer), freeBytes: Math.min(freemem(), memoryOffer) },
     cpu: { model: cores[0]?.model ?? 'unknown', cores: Math.max(1, cores.length) },
     versions: {
       atoll: pkg.version,

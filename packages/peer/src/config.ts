@@ -31,6 +31,8 @@ export interface PeerConfig {
   allow: AllowList
   /** A job whose coordinator has sent nothing for this long is dropped, seconds. */
   jobTimeoutSeconds: number
+  /** The memory this peer offers to jobs, bytes (`--memory`; default all of it): its capability report says no more. */
+  memoryBytes?: number
 }
 
 /** Where a peer keeps its identity and state unless told otherwise. */
@@ -59,6 +61,8 @@ export interface PeerOptions {
   /** a file of peer ids, one a line, `#` comments */
   allowFile?: string
   jobTimeoutSeconds?: number
+  /** `8gb`, `512mib`: what the peer offers to jobs */
+  memory?: string
 }
 
 /** The flag of each option, so that an error names what the user typed (options without a flag keep their name). */
@@ -76,6 +80,7 @@ const FLAGS: Record<string, string> = {
   allow: '--allow',
   allowFile: '--allow-file',
   jobTimeoutSeconds: '--job-timeout',
+  memory: '--memory',
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
@@ -97,7 +102,7 @@ export const peerAddress = address.check(
 const PEER_ID = 'a libp2p peer id (12D3KooW…, Qm… or a CID)'
 
 /** A peer id, turned into the text the mesh names that peer by (a CID becomes its base58 form). */
-const peerIdText = z.pipe(
+export const peerIdText = z.pipe(
   z.string(),
   z.transform((text, ctx) => {
     try {
@@ -172,6 +177,30 @@ const linkSpec = z.pipe(
   }),
 )
 
+const MEMORY_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+}
+const MEMORY_SPEC = 'SIZE in b, kb, mb, gb, kib, mib or gib, at least 1 MiB (e.g. 8gb, 512mib)'
+
+/** `8gb`, `512mib`: a memory size in bytes, at least 1 MiB. */
+const memorySize = z.pipe(
+  z.string(),
+  z.transform((text, ctx): number => {
+    const m = /^([\d.]+)([a-z]+)$/i.exec(text.trim())
+    const unit = m === null ? undefined : MEMORY_UNITS[m[2].toLowerCase()]
+    const bytes = m === null || unit === undefined ? Number.NaN : Math.floor(Number(m[1]) * unit)
+    if (Number.isSafeInteger(bytes) && bytes >= 2 ** 20) return bytes
+    ctx.issues.push({ code: 'custom', input: text, message: MEMORY_SPEC })
+    return z.NEVER
+  }),
+)
+
 const peerOptions = z.object({
   dataDir: z.optional(z.string().check(z.minLength(1))),
   listen: z.optional(z.array(address)),
@@ -190,6 +219,7 @@ const peerOptions = z.object({
   allow: z.optional(z.array(allowEntry)),
   allowFile: z.optional(z.string().check(z.minLength(1))),
   jobTimeoutSeconds: z.optional(z.number().check(z.gt(0), z.lte(MAX_JOB_TIMEOUT_SECONDS))),
+  memory: z.optional(memorySize),
 })
 
 /** Fills defaults and validates every field; throws PeerConfigError naming the bad one by its flag. */
@@ -226,6 +256,7 @@ export function resolveConfig(options: PeerOptions = {}): PeerConfig {
     graceMs: o.graceMs ?? 10_000,
     allow: allowList(o.allow ?? [], o.allowFile),
     jobTimeoutSeconds: o.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_MS / 1000,
+    ...(o.memory === undefined ? {} : { memoryBytes: o.memory }),
   }
 }
 

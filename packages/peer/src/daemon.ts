@@ -75,7 +75,12 @@ export class PeerDaemon {
       if (peer === '*') mesh.links.setDefault(shape)
       else mesh.links.set(peer, shape)
     }
-    const caps = await capabilityReport(node.peerId.toString(), config.name, config.device)
+    const caps = await capabilityReport(
+      node.peerId.toString(),
+      config.name,
+      config.device,
+      config.memoryBytes,
+    )
     const daemon = new PeerDaemon(config, mesh, caps, log, metrics)
     await daemon.serve()
     return daemon

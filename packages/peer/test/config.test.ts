@@ -141,3 +141,17 @@ test('--job-timeout is seconds > 0 (default 600)', () => {
       message: `--job-timeout: expected a finite number in (0, 604800], found ${bad}`,
     })
 })
+
+test('--memory is a size of at least 1 MiB: what the peer offers jobs (default: all of it)', () => {
+  assert.equal(resolveConfig({}).memoryBytes, undefined)
+  assert.equal(resolveConfig({ memory: '8gb' }).memoryBytes, 8e9)
+  assert.equal(resolveConfig({ memory: '512MiB' }).memoryBytes, 512 * 2 ** 20)
+  assert.equal(resolveConfig({ memory: '1.5gib' }).memoryBytes, 1.5 * 2 ** 30)
+  for (const bad of ['8', '8tb', 'lots', '1kb', '-1gb'])
+    assert.throws(() => resolveConfig({ memory: bad }), {
+      name: 'PeerConfigError',
+      message: new RegExp(
+        `^--memory: expected SIZE in b, kb, mb, gb, kib, mib or gib, at least 1 MiB .*found "${bad}"`,
+      ),
+    })
+})

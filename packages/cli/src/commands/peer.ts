@@ -27,6 +27,7 @@ const usage = [
   '  --allow any            run stages for any coordinator that asks (logged as a warning at start)',
   '  --allow-file FILE      coordinators from a file: one peer id a line, # comments (read at start)',
   '  --job-timeout S        drop a job whose coordinator has sent nothing for S seconds (default 600)',
+  '  --memory SIZE          memory offered to jobs, e.g. 8gb or 512mib (default: all); plans fit stages to it',
   '  --log-level L          trace | debug | info | warn | error (default info)',
   'Flags marked … may be repeated or take a comma-separated list.',
 ].join('\n')
@@ -56,6 +57,7 @@ export const peer: Command = {
       allow: many,
       'allow-file': { type: 'string' },
       'job-timeout': { type: 'string' },
+      memory: { type: 'string' },
     })
     const config = usageErrors(() =>
       resolveConfig({
@@ -75,6 +77,7 @@ export const peer: Command = {
         allow: values.allow,
         allowFile: values['allow-file'],
         jobTimeoutSeconds: flagValue('job-timeout', values['job-timeout'], numeric(z.number())),
+        memory: values.memory,
       }),
     )
     const daemon = await PeerDaemon.start(config)

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { flagSpec, flagUsage, numeric, parseFlags, readFlags } from '@atoll/flags'
+import { flagSpec, flagUsage, numeric, parseFlags, readFlags, UsageError } from '@atoll/flags'
 import * as z from 'zod/mini'
 import type { Command } from '../command.ts'
 import { progressBar } from './progress.ts'
@@ -72,7 +72,8 @@ export const train: Command = {
       console.log(peerIdOfKey(privateKey))
       return 0
     }
-    if (positionals.length !== 1) throw new peer.JobFileError('atoll train takes one job file')
+    if (positionals.length !== 1)
+      throw new UsageError(`atoll train takes one job file, given ${positionals.length}`)
     const job = peer.readJobFile(resolve(positionals[0]))
     const membership = job.peers.length > 0 ? job.peers : peer.daemonAddresses(flags['data-dir'])
     const out = resolve(flags.out ?? `atoll-${job.name}`)
