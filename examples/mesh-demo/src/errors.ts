@@ -1,8 +1,5 @@
-/** The demo's failures, one class each (the name is the code). */
+/** The demo's failures, one class each (the name is the code); a peer process's is @atoll/testnet's. */
 import { AtollError } from '@atoll/core'
-
-/** A peer process exited, or never said it was up, while the demo needed it. */
-export class PeerProcessError extends AtollError {}
 
 /** The demo was interrupted (Ctrl-C) before training began. */
 export class DemoInterruptedError extends AtollError {}

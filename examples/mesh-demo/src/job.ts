@@ -7,10 +7,8 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { AtollMesh, createNode, loadIdentity, multiaddr } from '@atoll/net'
+import { AtollMesh, createNode, loadIdentity } from '@atoll/net'
 import {
-  peersMethod,
   readJobFile,
   type TrainEvent,
   type TrainSummary,
@@ -18,10 +16,10 @@ import {
   trainJob,
   writeReport,
 } from '@atoll/peer'
-import { DemoInterruptedError, PeerProcessError } from './errors.ts'
+import { type PeerProcesses, type RunningPeer, startLoopbackMesh, waitForMembers } from '@atoll/testnet'
+import { DemoInterruptedError } from './errors.ts'
 import type { DemoOptions } from './options.ts'
-import { makeIdentities, type PeerProcesses, type RunningPeer } from './peers.ts'
-import { BETWEEN, emulatedLinks, INSIDE, SITES, START_ORDER, siteOf } from './sites.ts'
+import { BETWEEN, INSIDE, LAYOUT, SITES, START_ORDER, siteOf } from './sites.ts'
 
 /** How long the daemons get to probe all six links before planning. */
 const LINK_WAIT_MS = 90_000
@@ -64,22 +62,27 @@ export async function startPeers(
   say: (line: string) => void,
   signal: AbortSignal,
 ): Promise<RunningPeer[]> {
-  const identities = await makeIdentities(root, START_ORDER)
-  const ids = new Map([...identities].map(([name, id]) => [name, id.peerId]))
-  const started: RunningPeer[] = []
-  for (const name of START_ORDER) {
-    if (signal.aborted) throw new DemoInterruptedError('interrupted while the peers were starting')
-    const args = [
-      ...['--listen', '/ip4/127.0.0.1/tcp/0', '--device', 'cpu'],
-      ...['--probe-seconds', String(options.probeSeconds), '--allow', coordinator],
-      ...emulatedLinks(name, ids).flatMap((spec) => ['--emulate-link', spec]),
-      ...(started.length > 0 ? ['--bootstrap', started[0].addresses[0]] : []),
-    ]
-    const peer = await processes.start(identities.get(name)!, args)
-    started.push(peer)
-    say(`  ${name}  site ${siteOf(name).name}  pid ${peer.pid}  ${peer.peerId}`)
+  return interrupted(signal, 'interrupted while the peers were starting', () =>
+    startLoopbackMesh(processes, {
+      layout: LAYOUT,
+      order: START_ORDER,
+      root,
+      flags: ['--device', 'cpu', '--probe-seconds', String(options.probeSeconds), '--allow', coordinator],
+      started: (peer) =>
+        say(`  ${peer.name}  site ${siteOf(peer.name).name}  pid ${peer.pid}  ${peer.peerId}`),
+      signal,
+    }),
+  )
+}
+
+/** `work`, its failure on an abort of `signal` turned into the demo's interruption. */
+async function interrupted<T>(signal: AbortSignal, message: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (signal.aborted) throw new DemoInterruptedError(message)
+    throw err
   }
-  return started
 }
 
 /** Runs the demo; `processes` holds the daemons it starts (the caller stops them, whatever happens). */
@@ -106,7 +109,9 @@ export async function runDemo(
     )
     const peers = await startPeers(options, processes, root, mesh.peerId, say, signal)
     say('waiting for the daemons to find each other and probe every link…')
-    await meshFormed(mesh, peers, signal)
+    await interrupted(signal, 'interrupted before training began', () =>
+      waitForMembers(mesh, peers[0], peers.slice(1), { timeoutMs: MESH_WAIT_MS, signal }),
+    )
     const jobFile = join(out, 'job.json')
     writeFileSync(jobFile, `${JSON.stringify(demoJob(options), null, 2)}\n`)
     const job = readJobFile(jobFile)
@@ -151,37 +156,6 @@ export async function runDemo(
     return { summary, peers, files }
   } finally {
     await mesh.stop(0)
-  }
-}
-
-/**
- * Waits until a1, the daemon the job learns its membership from, knows every other peer: connected,
- * with its capability report and addresses (a peer that has only just joined has neither yet).
- */
-async function meshFormed(
-  mesh: AtollMesh,
-  peers: readonly RunningPeer[],
-  signal: AbortSignal,
-): Promise<void> {
-  const [first, ...others] = peers
-  const until = performance.now() + MESH_WAIT_MS
-  for (;;) {
-    if (signal.aborted) throw new DemoInterruptedError('interrupted before training began')
-    const known = await mesh.ctrl.call(
-      first.addresses.map((a) => multiaddr(a)),
-      peersMethod,
-      {},
-    )
-    const missing = others.filter((o) => {
-      const p = known.peers.find((x) => x.peerId === o.peerId)
-      return !(p?.connected && p.device !== undefined && p.addresses.length > 0)
-    })
-    if (missing.length === 0) return
-    if (performance.now() > until)
-      throw new PeerProcessError(
-        `${first.name} did not learn ${missing.map((p) => p.name).join(', ')} within ${MESH_WAIT_MS / 1000} s (see ${first.log})`,
-      )
-    await sleep(250)
   }
 }
 

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Program } from '@atoll/flags'
 import { bytesText } from '@atoll/sched'
+import { PeerProcesses, STOP_TIMEOUT_MS } from '@atoll/testnet'
 import { DemoInterruptedError } from './errors.ts'
 import { runDemo } from './job.ts'
 import { parseOptions, USAGE } from './options.ts'
-import { PeerProcesses, STOP_TIMEOUT_MS } from './peers.ts'
 import { demoView } from './view.ts'
 
 /** Exit status of a run stopped by Ctrl-C, as a shell reports a process ended by SIGINT. */

@@ -61,3 +61,6 @@ export class MeasureError extends AtollError {}
 
 /** The testnet could not be brought up or used (a daemon did not start, a container failed). */
 export class TestnetError extends AtollError {}
+
+/** A loopback peer process exited, or never said it was up, while its mesh needed it. */
+export class PeerProcessError extends AtollError {}

@@ -1,7 +1,8 @@
 /**
  * Geo-distributed testnets on one machine. A topology (sites, their peers, rates inside and between
  * sites, per-peer access rates) is validated, planned into namespaces and addresses, and brought up
- * with kernel shaping (`tc` htb) in network namespaces or Docker containers.
+ * with kernel shaping (`tc` htb) in network namespaces or Docker containers. Without root, a loopback
+ * mesh: `atoll peer` processes on 127.0.0.1 in sites, each daemon emulating its links (startLoopbackMesh).
  *
  * @example
  * ```ts
@@ -39,6 +40,23 @@ export {
   NS_MARK,
   testnetNamespaces,
 } from './netns.ts'
+export {
+  makeIdentities,
+  type PeerIdentity,
+  PeerProcesses,
+  type RunningPeer,
+  STOP_TIMEOUT_MS,
+} from './loopback.ts'
+export {
+  emulatedLinks,
+  type LinkRate,
+  type LoopbackLayout,
+  type LoopbackSite,
+  type LoopbackStart,
+  siteOf,
+  startLoopbackMesh,
+  waitForMembers,
+} from './loopback-mesh.ts'
 export { cliMain, namespaceBackend } from './netns-backend.ts'
 export {
   type Addressing,

@@ -1,19 +1,20 @@
 /**
- * The demo's peers as separate `atoll peer` processes: each with an identity made beforehand (so
- * that every daemon can be told the others' ids for its emulated links), its log in OUT/peers/NAME.log,
- * and its own process group, so that a Ctrl-C in the terminal reaches the demo only and the demo
- * stops each daemon itself, by pid.
+ * The loopback testnet, for no root: `atoll peer` processes on 127.0.0.1, each shaping what it sends
+ * every other peer itself (`--emulate-link PEER=RATE,DELAYms`: a token bucket and a one-way delay per
+ * remote peer, so, unlike the namespace testnet's site classes, two peers of a site do not share an
+ * uplink). Each daemon has an identity made beforehand (so that every daemon can be told the others'
+ * ids for its emulated links), its log in LOGS/NAME.log, and its own process group, so that a Ctrl-C in
+ * the terminal reaches the caller only and the caller stops each daemon itself, by pid.
+ * `atoll demo` and `atoll bench pipeline` start their meshes with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { loadIdentity, peerIdOfKey } from '@atoll/net'
 import { readDaemonState } from '@atoll/peer'
 import { PeerProcessError } from './errors.ts'
-
-const ATOLL_MAIN = fileURLToPath(new URL('../../../packages/cli/src/main.ts', import.meta.url))
+import { cliMain } from './netns-backend.ts'
 
 /** A daemon has this long to calibrate, listen and write its state file. */
 const START_TIMEOUT_MS = 60_000
@@ -46,6 +47,7 @@ export async function makeIdentities(
   return made
 }
 
+/** `atoll peer` daemons started on this machine, each stopped by its pid. */
 export class PeerProcesses {
   readonly #children = new Map<string, { child: ChildProcess; exited: Promise<void> }>()
   readonly #logDir: string
@@ -66,7 +68,7 @@ export class PeerProcesses {
     const fd = openSync(log, 'w')
     const child = spawn(
       process.execPath,
-      [ATOLL_MAIN, 'peer', '--data-dir', identity.dataDir, '--name', identity.name, ...args],
+      [cliMain, 'peer', '--data-dir', identity.dataDir, '--name', identity.name, ...args],
       { stdio: ['ignore', fd, fd], detached: true },
     )
     closeSync(fd)
