@@ -43,6 +43,10 @@ async function pair(...extra: string[]): Promise<PeerProcess[]> {
   return [first, second]
 }
 
+/** `atoll train JOB` over the daemon `local` knows, its outputs in `out`. */
+const trainOver = (local: PeerProcess, job: string, out: string, ...extra: string[]) =>
+  train(job, '--data-dir', local.dataDir, '--identity', identity, '--out', out, ...extra)
+
 function jobFile(name: string, lines: string[]): string {
   const path = join(work, `${name}.yaml`)
   writeFileSync(path, [`name: ${name}`, ...lines].join('\n'))
@@ -81,15 +85,7 @@ test("atoll train runs a job file over the local daemon's peers, then goes on fr
 }, async () => {
   const [local] = await pair()
   const out = join(work, 'out')
-  const first = await train(
-    jobFile('cli-job', gptJob(6)),
-    '--data-dir',
-    local.dataDir,
-    '--identity',
-    identity,
-    '--out',
-    out,
-  )
+  const first = await trainOver(local, jobFile('cli-job', gptJob(6)), out)
   assert.equal(first.code, 0, first.stderr)
   assert.match(first.stderr, new RegExp(`coordinator ${coordinatorId}`))
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))
@@ -110,13 +106,9 @@ test("atoll train runs a job file over the local daemon's peers, then goes on fr
   assert.equal(manifest.step, 6)
 
   // the same job, three steps longer, from its checkpoint
-  const more = await train(
+  const more = await trainOver(
+    local,
     jobFile('cli-job', gptJob(9)),
-    '--data-dir',
-    local.dataDir,
-    '--identity',
-    identity,
-    '--out',
     join(work, 'more'),
     '--resume',
     join(work, 'ckpt'),
@@ -151,15 +143,7 @@ test('a job that cannot fit in the memory the peers offer (--memory) is refused 
   timeout: 120_000,
 }, async () => {
   const [small] = await pair('--memory', '1mib')
-  const run = await train(
-    jobFile('too-big', gptJob(3)),
-    '--data-dir',
-    small.dataDir,
-    '--identity',
-    identity,
-    '--out',
-    join(work, 'too-big'),
-  )
+  const run = await trainOver(small, jobFile('too-big', gptJob(3)), join(work, 'too-big'))
   assert.equal(run.code, 1)
   assert.match(run.stderr, /(InfeasiblePlanError|InsufficientMemoryError): .*(does not fit|needs).*memory/)
   for (const d of daemons.slice(-2))

@@ -1,3 +1,4 @@
+import { escapeHtml, rateText } from '@atoll/peer'
 import type { SiteLink, Topology, TopologyPeer, TopologySite } from './topology.ts'
 
 /** Drawing constants: a site is a box of peers (at most PER_ROW a row), sites sit on a circle. */
@@ -23,11 +24,11 @@ interface Box {
   index: number
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+const esc = escapeHtml
 
-/** `1000` → `1 Gbit/s`, `8` → `8 Mbit/s`. */
+/** `1000` → `1 Gbit/s`, `8` → `8 Mbit/s` (the job report's wording, rateText). */
 export function formatRate(mbit: number): string {
-  return mbit >= 1000 ? `${+(mbit / 1000).toFixed(2)} Gbit/s` : `${+mbit.toFixed(2)} Mbit/s`
+  return rateText((mbit * 1e6) / 8)
 }
 
 /** Boxes on a circle big enough for them, then moved so that all sit below the title with a margin. */
