@@ -163,7 +163,6 @@ export class StageJob {
         throw err
       } finally {
         this.#runner.endStep()
-        run.dispose()
       }
       await run.sent()
       await this.#sumTied(step, run)
@@ -172,6 +171,8 @@ export class StageJob {
       this.#cancel.abort() // sends still in flight (to a peer that is gone) end now
       await run.sent().catch(() => {})
       throw err
+    } finally {
+      run.dispose() // after the sends: a value's host tensor may be what a send is reading
     }
     this.#phase = { kind: 'ran', step }
     return {
