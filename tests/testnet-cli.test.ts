@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, relative } from 'node:path'
 import { test } from 'node:test'
 import { backendPlan, loadTopology, plannedPeers, topologyDocument } from '../packages/testnet/src/index.ts'
-import { scratchDir } from './helpers/atoll.ts'
+import { runScript, scratchDir } from './helpers/atoll.ts'
 import { testnetCli } from './helpers/testnet.ts'
 
 const cli = testnetCli('atoll-testnet-cli-')
@@ -21,10 +21,19 @@ test('mistakes on the command line are usage errors naming them', () => {
   )
   assert.match(atoll('exec', 'us1', 'ls').stderr, /exec needs PEER -- CMD/)
   assert.match(
+    atoll('up', '--topology', 'geo3', '--allow', 'nobody').stderr,
+    /--allow: expected a libp2p peer id \(12D3KooW…, Qm… or a CID\), found "nobody"/,
+  )
+  assert.match(
     atoll('down', '--backend', 'vm').stderr,
     /--backend: expected one of "netns", "docker", found "vm"/,
   )
-  for (const args of [['up'], ['exec', 'us1', 'ls'], ['down', '--backend', 'vm']])
+  for (const args of [
+    ['up'],
+    ['exec', 'us1', 'ls'],
+    ['down', '--backend', 'vm'],
+    ['up', '--topology', 'lan', '--allow', 'x'],
+  ])
     assert.equal(atoll(...args).status, 2)
 })
 
@@ -66,6 +75,24 @@ test("the words after -- are the peer's command line, --help included, never ato
   assert.equal(help.status, 0)
   assert.match(help.stdout, /exec PEER -- CMD…/)
   assert.match(atoll('exec', 'us1', 'us2', '--', 'ls').stderr, /exec needs PEER -- CMD/)
+})
+
+test('atoll train takes the key and the daemon that exec names in its environment as its defaults', () => {
+  const key = join(dir, 'coordinator-key')
+  const byFlag = cli.atoll('train', '--show-id', '--identity', key)
+  assert.equal(byFlag.status, 0, byFlag.stderr)
+  const env = { ...process.env, ATOLL_TRAIN_IDENTITY: key, ATOLL_TRAIN_DATA_DIR: join(dir, 'us1') }
+  const byEnv = runScript('packages/cli/src/main.ts', ['train', '--show-id'], env)
+  assert.equal(byEnv.stdout, byFlag.stdout)
+  assert.match(byFlag.stdout, /^12D3KooW\w+\n$/)
+  const help = runScript('packages/cli/src/main.ts', ['train', '--help'], env)
+  assert.match(help.stdout, new RegExp(`--data-dir DIR .*\\n.*\\(default ${join(dir, 'us1')}\\)`))
+  // blank is unset
+  const blank = runScript('packages/cli/src/main.ts', ['train', '--help'], {
+    ...env,
+    ATOLL_TRAIN_DATA_DIR: '',
+  })
+  assert.match(blank.stdout, /\(default .*\/\.atoll\/peer\)/)
 })
 
 test('draw and compose write to stdout or a file', () => {

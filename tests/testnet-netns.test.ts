@@ -1,8 +1,9 @@
 /**
  * End to end, as root: `atoll testnet up --topology geo3` in network namespaces with an `atoll peer`
  * daemon in each, the site latency seen by the daemons' probes, every shaped link measured within 10%
- * of its spec, a tensor exchange between all peers, and `down` leaving no namespace or daemon behind.
- * Skipped when not root.
+ * of its spec, a tensor exchange between all peers, a job trained across the sites by `atoll train`
+ * run through `exec` (OP-Fence's clusters are the sites; a coordinator the daemons do not allow is
+ * refused), and `down` leaving no namespace or daemon behind. Skipped when not root.
  */
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,7 +17,7 @@ import {
   testnetNamespaces,
 } from '../packages/testnet/src/index.ts'
 import { atollMain } from './helpers/peer-process.ts'
-import { pollPeers, testnetCli } from './helpers/testnet.ts'
+import { clustersByName, pollPeers, testnetCli, trainOnTestnet } from './helpers/testnet.ts'
 
 const cli = testnetCli('atoll-testnet-')
 const { dir, atoll } = cli
@@ -49,10 +50,16 @@ const measure = (...flags: string[]): MeasuredLink[] => {
   return (JSON.parse(readFileSync(json, 'utf8')) as { links: MeasuredLink[] }).links
 }
 
-test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, timeout: 240_000 }, async (t) => {
+/** A coordinator from outside the testnet, let in with `up --allow`. */
+const OUTSIDE_COORDINATOR = '12D3KooWGzZbSeXvuVNT1r8hMj7SLdYkaZUbG4SKTeUWuDVUVxmH'
+
+test('geo3 in namespaces: up, shaped links, tensor exchange, a job across the sites, down', {
+  skip,
+  timeout: 600_000,
+}, async (t) => {
   // a failed assertion must not leave the testnet up for the tests after it (down is idempotent)
   t.after(() => atoll('testnet', 'down', '--backend', 'netns'))
-  const upRun = atoll('testnet', 'up', '--topology', 'geo3')
+  const upRun = atoll('testnet', 'up', '--topology', 'geo3', '--allow', OUTSIDE_COORDINATOR)
   assert.equal(upRun.status, 0, upRun.stderr)
   assert.deepEqual(testnetNamespaces(), [
     'atoll-asia1',
@@ -126,12 +133,48 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, down', { skip, time
   assert.equal(got.length, 6 * 5)
   assert.equal(new Set(got.map((e) => `${e.from}>${e.to}`)).size, 30)
 
+  trainsAcrossTheSites(state)
+
+  // up wrote down its coordinator, and every daemon allows it and the one given to `up --allow`
+  assert.ok(state.coordinator !== undefined)
+  for (const p of state.peers)
+    assert.deepEqual(startLog(p.name).allow, [state.coordinator, OUTSIDE_COORDINATOR], p.name)
+  // and nobody else: a coordinator with a key of its own is refused by the first daemon it asks
+  const stranger = atoll(
+    ...['testnet', 'exec', 'eu1', '--', 'atoll', 'train', join(dir, 'shared', 'job.yaml')],
+    ...['--identity', join(dir, 'shared', 'stranger'), '--out', join(dir, 'shared', 'stranger-out')],
+  )
+  assert.equal(stranger.status, 1, stranger.stderr)
+  assert.match(stranger.stderr, /is not on this peer's allow-list/)
+
   const down = atoll('testnet', 'down', '--backend', 'netns')
   assert.equal(down.status, 0, down.stderr)
   assert.deepEqual(testnetNamespaces(), [])
   for (const p of state.peers) assert.equal(isAlive(p.pid), false, `daemon of ${p.name} is gone`)
   assert.match(atoll('testnet', 'down', '--backend', 'netns').stdout, /nothing to remove/)
 })
+
+/**
+ * `atoll train` in us1 through `exec`, with no flag for its key or daemon: the testnet's coordinator
+ * trains the job over all six daemons, and OP-Fence, from the links the daemons probed themselves,
+ * finds the three sites (1 Gbit/s inside, at most 100 Mbit/s between) as its clusters.
+ */
+function trainsAcrossTheSites(state: TestnetState): void {
+  const summary = trainOnTestnet(cli, 'us1')
+  const sites = Map.groupBy(state.peers, (p) => p.site)
+  const bySite = [...sites.values()].map((peers) => peers.map((p) => p.name).sort()).sort()
+  assert.deepEqual(clustersByName(summary), bySite)
+  const siteOf = new Map(state.peers.map((p) => [p.name, p.site]))
+  assert.deepEqual(new Set(summary.plan.stages.map((s) => siteOf.get(s.name))), new Set(sites.keys()))
+}
+
+/** What the daemon in `peer` logged when it started. */
+function startLog(peer: string): { allow?: string[] } {
+  const lines = readFileSync(join(dir, `${peer}.log`), 'utf8').split('\n')
+  const started = lines.find((line) => line.includes('"msg":"peer started"'))
+  assert.ok(started !== undefined, `${peer}'s daemon logged its start`)
+  return JSON.parse(started) as { allow?: string[] }
+}
 
 /** Waits until the daemon in `peer` has probed `names`; their round trips in ms. */
 function probedRtts(peer: string, names: string[]): Promise<Record<string, number>> {

@@ -3,17 +3,20 @@
  * scratch directory of the test file's (ATOLL_TESTNET_DIR), never in /run.
  */
 import assert from 'node:assert/strict'
-import type { SpawnSyncReturns } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { runScript, scratchDir } from './atoll.ts'
+import type { TrainSummary } from '../../packages/peer/src/index.ts'
+import { repoRoot, runScript, scratchDir } from './atoll.ts'
 
 export interface TestnetCli {
   /** the state directory; it goes when the test file is done */
   dir: string
   atoll(...args: string[]): SpawnSyncReturns<string>
+  /** the environment the CLI runs with */
+  env: NodeJS.ProcessEnv
 }
 
 /**
@@ -28,7 +31,11 @@ export function testnetCli(prefix: string, env: NodeJS.ProcessEnv = {}): Testnet
   })
   const dir = scratchDir(prefix)
   const cliEnv = { ...process.env, ...env, ATOLL_TESTNET_DIR: dir }
-  const cli: TestnetCli = { dir, atoll: (...args) => runScript('packages/cli/src/main.ts', args, cliEnv) }
+  const cli: TestnetCli = {
+    dir,
+    atoll: (...args) => runScript('packages/cli/src/main.ts', args, cliEnv),
+    env: cliEnv,
+  }
   return cli
 }
 
@@ -61,4 +68,61 @@ export async function pollPeers<T>(
     await sleep(1000)
   }
   return assert.fail(`${peer} did not settle within ${timeoutMs / 1000} s: ${last.slice(-1500)}`)
+}
+
+/** Steps of the testnets' job: enough for the loss to fall, few enough for CI. */
+const JOB_STEPS = 6
+/**
+ * The testnets' job: placed by OP-Fence, AdaTopK on the fences. gpt2:mini at 32 tokens rather than
+ * gpt2:tiny: on geo3, OP-Fence gives tiny's last site nothing but the loss, and one of its stages
+ * only reshapes the targets: a stage with an empty backward graph, which onnxruntime cannot load.
+ */
+const JOB = `name: testnet-job
+model: { zoo: gpt2:mini, seed: 0 }
+data: { dataset: moby-dick, tokenizer: bytes, batchSize: 8, seq: 32 }
+steps: ${JOB_STEPS}
+optimizer: { kind: adamw }
+schedule: { kind: constant, lr: 0.003 }
+placement: fence
+compression: adatopk
+checkpoint: { every: ${JOB_STEPS} }
+eval: { every: 0, batches: 2 }
+`
+/**
+ * How long `atoll train` waits for the daemons to have probed every link: bounded, and long enough
+ * for geo3's start-up probes (about a minute and a half, longer while a measurement held the floor).
+ */
+const LINK_WAIT_S = 180
+/** The whole exec, link wait included: past this the job hangs, and `down` ends what it left. */
+const TRAIN_TIMEOUT_MS = (LINK_WAIT_S + 180) * 1000
+
+/**
+ * `atoll testnet exec PEER -- atoll train JOB.yaml` with no flag but the output folder and the link
+ * wait: the job file and what the job writes are in the testnet's shared folder, the same path on
+ * this machine and inside the peer. The run must end well: every step done, the loss finite and
+ * falling; its summary is returned for the caller's checks.
+ */
+export function trainOnTestnet(cli: TestnetCli, peer: string): TrainSummary {
+  const shared = join(cli.dir, 'shared')
+  const job = join(shared, 'job.yaml')
+  const out = join(shared, 'train-out')
+  writeFileSync(job, JOB)
+  const train = ['atoll', 'train', job, '--out', out, '--link-wait', String(LINK_WAIT_S)]
+  const run = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'packages/cli/src/main.ts'), 'testnet', 'exec', peer, '--', ...train],
+    { encoding: 'utf8', env: cli.env, timeout: TRAIN_TIMEOUT_MS },
+  )
+  assert.equal(run.status, 0, `atoll train in ${peer}: ${run.signal ?? ''}\n${run.stderr.slice(-4000)}`)
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as TrainSummary
+  assert.equal(summary.steps, JOB_STEPS)
+  assert.ok(summary.losses.every(Number.isFinite), `losses ${summary.losses}`)
+  assert.ok(summary.loss_last < summary.loss_first, `losses ${summary.losses}`)
+  return summary
+}
+
+/** The peers of each of a summary's plan clusters, by name, sorted. */
+export function clustersByName(summary: TrainSummary): string[][] {
+  const name = new Map(summary.peers.map((p) => [p.id, p.name]))
+  return summary.plan.clusters.map((c) => c.peers.map((id) => name.get(id) ?? id).sort()).sort()
 }

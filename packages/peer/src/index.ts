@@ -21,6 +21,7 @@ export {
   defaultDataDir,
   type PeerConfig,
   type PeerOptions,
+  peerIdText,
   resolveConfig,
 } from './config.ts'
 export { createLogger, ECHO_JOB, PeerDaemon } from './daemon.ts'

@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { TestnetBackend, UpOptions } from './backend.ts'
+import { allowFlags, makeCoordinator } from './coordinator.ts'
 import { ROUTER_ROLE, SHAPED_LINE } from './container.ts'
 import { peerDaemonArgv, startDaemons } from './daemons.ts'
 import { ensureImage } from './docker-build.ts'
@@ -12,8 +14,10 @@ import { DOCKER_ADDRESSING, type NetPlan, PREFIX } from './plan.ts'
 import { requireRoot, run, tryRun } from './sh.ts'
 import {
   backendPlan,
+  coordinatorDir,
   type PeerState,
   plannedPeers,
+  sharedDir,
   stateDir,
   type TestnetState,
   writeState,
@@ -29,6 +33,8 @@ const CLI = ['node', `${APP_DIR}/packages/cli/src/main.ts`]
  */
 const CONTAINER_DATA_DIR = '/atoll-peer'
 const hostDataDir = (peer: PeerState) => join(stateDir(), peer.name)
+/** The testnet coordinator's key, copied into each peer container beside the daemon's identity. */
+const CONTAINER_COORDINATOR_DIR = '/atoll-coordinator'
 
 /** A container that has not shaped its links by then has failed (its log says why). */
 const SHAPE_TIMEOUT_MS = 30_000
@@ -67,6 +73,7 @@ function createContainer(
   network: string,
   ip: string,
   command: string[],
+  volumes: string[] = [],
 ): void {
   const name = role
   run([
@@ -86,6 +93,7 @@ function createContainer(
     network,
     '--ip',
     ip,
+    ...volumes.flatMap((v) => ['--volume', v]),
     '-e',
     `ATOLL_TESTNET_TOPOLOGY=${JSON.stringify(topologyDocument(topology))}`,
     '-e',
@@ -146,10 +154,17 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
   }
   // each peer's container is named as the plan names its namespace
   const peers = plannedPeers(plan, 'docker')
+  const state: TestnetState = { backend: 'docker', topology, startedAt: new Date().toISOString(), peers }
+  // at the same path inside as here, so that one path names a file on either side
+  const shared = sharedDir()
+  mkdirSync(shared, { recursive: true })
   const launch = (peer: PeerState, command: string[]) => {
-    createContainer(image, topology, peer.name, networkName(peer.site), peer.address, command)
-    if (command.length > 0)
+    const { address, site } = peer
+    createContainer(image, topology, peer.name, networkName(site), address, command, [`${shared}:${shared}`])
+    if (command.length > 0) {
       run(['docker', 'cp', `${hostDataDir(peer)}/.`, `${peer.ns}:${CONTAINER_DATA_DIR}`])
+      run(['docker', 'cp', `${coordinatorDir()}/.`, `${peer.ns}:${CONTAINER_COORDINATOR_DIR}`])
+    }
     run(['docker', 'start', peer.ns])
   }
   if (!options.startPeers) {
@@ -157,6 +172,8 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
   } else {
     options.log?.('starting `atoll peer` in each container')
     await assignPeerIds(peers, hostDataDir)
+    state.coordinator = await makeCoordinator()
+    const allow = allowFlags([state.coordinator, ...(options.allow ?? [])])
     await startDaemons(peers, {
       launch,
       isAlive: (peer) => running(peer.ns),
@@ -164,12 +181,11 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
       argv: (peer, bootstrap) =>
         peerDaemonArgv(CLI, peer, bootstrap, {
           dataDir: CONTAINER_DATA_DIR,
-          extra: latencyFlags(topology, peer, peers),
+          extra: [...latencyFlags(topology, peer, peers), ...allow],
         }),
     })
   }
   for (const peer of peers) await waitShaped(peer.ns)
-  const state: TestnetState = { backend: 'docker', topology, startedAt: new Date().toISOString(), peers }
   writeState(state)
   return state
 }
@@ -202,6 +218,20 @@ export const dockerBackend: TestnetBackend = {
     prefix: ['docker', 'exec', '-i', peer.ns],
     tcpTool: ['node', `${APP_DIR}/packages/testnet/src/tcp-tool-main.ts`],
   }),
+  // docker exec gives the command the container's environment, not its own: `-e` adds to it
+  exec: (peer, command, env) => ({
+    argv: [
+      'docker',
+      'exec',
+      '-i',
+      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+      peer.ns,
+      ...command,
+    ],
+    env: {},
+  }),
   logCommand: (peer) => ['docker', 'logs', peer.ns],
   script: (name) => ['node', `${APP_DIR}/packages/testnet/src/${name}`],
+  cli: CLI,
+  peerDirs: () => ({ coordinator: CONTAINER_COORDINATOR_DIR, dataDir: CONTAINER_DATA_DIR }),
 }

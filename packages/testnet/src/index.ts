@@ -14,7 +14,7 @@
  * await downTestnet()
  * ```
  */
-export type { TestnetBackend, UpOptions } from './backend.ts'
+export type { PeerCommand, TestnetBackend, UpOptions } from './backend.ts'
 export { BOOT_DIR, composeYaml } from './compose.ts'
 export {
   bootstrapAddress,
@@ -23,6 +23,7 @@ export {
   ROUTER_ROLE,
   routerContainerSetup,
 } from './container.ts'
+export { allowFlags, makeCoordinator, type PeerDirs, trainEnvironment } from './coordinator.ts'
 export { LABEL as DOCKER_LABEL, dockerBackend } from './docker-backend.ts'
 export { ensureImage, imageFingerprint } from './docker-build.ts'
 export { DOCKERD_LOG, DOCKERD_PIDFILE, ensureDocker, startedDockerd } from './docker-engine.ts'
@@ -77,10 +78,12 @@ export {
   type Backend,
   backendPlan,
   clearState,
+  coordinatorDir,
   logPath,
   type PeerState,
   plannedPeers,
   readState,
+  sharedDir,
   stateDir,
   type TestnetState,
   writeState,
@@ -93,7 +96,7 @@ export {
   measureLinks,
   measureVia,
 } from './measure-links.ts'
-export { backendFor, downTestnet, findPeer, requireState, upTestnet } from './testnet.ts'
+export { backendFor, downTestnet, findPeer, peerCommand, requireState, upTestnet } from './testnet.ts'
 export { DEFAULT_WARMUP_MS, receiveOnce, sendFor, type TcpResult } from './tcp-tool.ts'
 export { loadTopology, parseTopologyText, presetDir, presetNames } from './topology-file.ts'
 export {

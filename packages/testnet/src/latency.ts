@@ -16,16 +16,8 @@ const UNLIMITED = '100gbit'
  */
 export async function assignPeerIds(peers: PeerState[], dataDir: (peer: PeerState) => string): Promise<void> {
   // imported here: libp2p would slow down every other command of the CLI
-  const { createNode, loadIdentity } = await import('@atoll/net')
-  for (const peer of peers) {
-    // an unstarted node only to read the peer id of the key; nothing listens
-    const node = await createNode({
-      privateKey: await loadIdentity(dataDir(peer)),
-      listen: [],
-      webrtc: false,
-    })
-    peer.peerId = node.peerId.toString()
-  }
+  const { loadIdentity, peerIdOfKey } = await import('@atoll/net')
+  for (const peer of peers) peer.peerId = peerIdOfKey(await loadIdentity(dataDir(peer)))
 }
 
 /** `--emulate-link` flags for `peer`: the one-way latency to every peer of another site whose link has one. */

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { describeValue, parseJson, parseWith } from '@atoll/core'
 import * as z from 'zod/mini'
 import { PEER_PORT } from './daemons.ts'
@@ -21,6 +21,7 @@ export type Backend = z.infer<typeof backend>
 const text = z.string().check(z.maxLength(4096))
 /** A libp2p peer id as the daemons print it (base58btc); it reaches `--emulate-link` flags. */
 const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
+const peerId = z.string().check(z.regex(PEER_ID, { error: `a libp2p peer id (${PEER_ID})` }))
 
 /**
  * One peer as `up` records it. The schema bounds each field; `checkPeers` then requires what follows
@@ -37,7 +38,7 @@ const peerState = z.object({
    * would reach whole process groups, 1 is init. */
   pid: z.optional(z.int().check(z.gte(2))),
   /** The daemon's peer id, fixed before it starts (its identity is created first). */
-  peerId: z.optional(z.string().check(z.regex(PEER_ID, { error: `a libp2p peer id (${PEER_ID})` }))),
+  peerId: z.optional(peerId),
   /** The peer's libp2p multiaddr, once known. */
   multiaddr: z.optional(text),
   log: text,
@@ -50,6 +51,8 @@ const stateFile = z.object({
   topology: z.unknown(),
   startedAt: text,
   peers: z.array(peerState).check(z.maxLength(MAX_PEERS)),
+  /** The peer id of the testnet's coordinator key, which every daemon allows (when daemons run). */
+  coordinator: z.optional(peerId),
 })
 /** The running testnet: the state file's fields, its topology parsed. */
 export type TestnetState = Omit<z.infer<typeof stateFile>, 'topology'> & { topology: Topology }
@@ -58,6 +61,20 @@ const statePath = () => join(stateDir(), 'state.json')
 
 export function logPath(peer: string): string {
   return join(stateDir(), `${peer}.log`)
+}
+
+/** The testnet coordinator's key (coordinator.ts); `coordinator` is no peer's name (topology.ts). */
+export function coordinatorDir(): string {
+  return join(stateDir(), 'coordinator')
+}
+
+/**
+ * A folder for the user's files (job files, what `atoll train` writes): the same folder, at the same
+ * path, on this machine and in every peer (a namespace shares the file system; a container mounts it).
+ * `down` leaves it. `shared` is no peer's name (topology.ts).
+ */
+export function sharedDir(): string {
+  return resolve(stateDir(), 'shared')
 }
 
 const ADDRESSING: Record<Backend, Addressing> = { netns: NETNS_ADDRESSING, docker: DOCKER_ADDRESSING }
@@ -142,8 +159,8 @@ export function writeState(state: TestnetState): void {
 }
 
 /**
- * Removes the state file and what the testnet kept for `peers` (logs, daemon data directories), and
- * the state directory once empty. Only what it made: ATOLL_TESTNET_DIR may point somewhere shared,
+ * Removes the state file and what the testnet kept for `peers` (logs, daemon data directories) and
+ * its coordinator key, and the state directory once empty (the shared folder, the user's, stays). Only what it made: ATOLL_TESTNET_DIR may point somewhere shared,
  * and `down` runs as root, so a name that is not a peer's name (`../x`) is refused before anything goes.
  */
 export function clearState(peers: string[] = readState()?.peers.map((p) => p.name) ?? []): void {
@@ -154,6 +171,7 @@ export function clearState(peers: string[] = readState()?.peers.map((p) => p.nam
     rmSync(logPath(peer), { force: true })
     rmSync(join(dir, peer), { recursive: true, force: true })
   }
+  rmSync(coordinatorDir(), { recursive: true, force: true })
   rmSync(statePath(), { force: true })
   try {
     rmdirSync(dir)

@@ -1,4 +1,5 @@
-import type { TestnetBackend, UpOptions } from './backend.ts'
+import type { PeerCommand, TestnetBackend, UpOptions } from './backend.ts'
+import { trainEnvironment } from './coordinator.ts'
 import { TestnetAlreadyUpError, TestnetNotUpError, UnknownPeerError } from './errors.ts'
 import { dockerBackend } from './docker-backend.ts'
 import { namespaceBackend } from './netns-backend.ts'
@@ -75,4 +76,18 @@ export function findPeer(state: TestnetState, name: string): PeerState {
       state.peers.map((p) => p.name),
     )
   return peer
+}
+
+/**
+ * What `exec PEER -- CMD…` runs: CMD inside the peer. A CMD that starts with `atoll` runs the CLI the
+ * daemons run (this checkout's, or the image's), whatever `atoll` the peer's PATH has or lacks; with
+ * daemons up, the environment points `atoll train` at the testnet's coordinator key and at the peer's
+ * daemon (coordinator.ts).
+ */
+export function peerCommand(state: TestnetState, name: string, command: readonly string[]): PeerCommand {
+  const peer = findPeer(state, name)
+  const backend = backendFor(state.backend)
+  const argv = command[0] === 'atoll' ? [...backend.cli, ...command.slice(1)] : [...command]
+  const env = state.coordinator === undefined ? {} : trainEnvironment(backend.peerDirs(peer))
+  return backend.exec(peer, argv, env)
 }

@@ -43,8 +43,11 @@ export const NAME = /^[a-z][a-z0-9-]{0,14}$/
 export const MAX_PEERS = 64
 export const MAX_RATE_MBIT = 100_000
 const MAX_LATENCY_MS = 10_000
-/** Reserved: the inter-site router namespace is `atoll-router`. */
-const RESERVED = new Set(['router'])
+/**
+ * Reserved: the inter-site router namespace is `atoll-router`; a peer's data directory is named after
+ * it in the state directory, beside the coordinator's key and the shared folder (state.ts).
+ */
+const RESERVED = new Set(['router', 'coordinator', 'shared'])
 
 /** A name following NAME; the state file's peers are checked with it too. */
 export const testnetName = z.string().check(z.regex(NAME))

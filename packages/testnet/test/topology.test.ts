@@ -96,11 +96,13 @@ test('errors name the bad field by path', () => {
     'sites[0].peers',
     /at least 1/,
   )
-  rejects(
-    bad((d) => (d.sites[0].peers = ['router'])),
-    'sites[0].peers[0].name',
-    /reserved/,
-  )
+  // the router's namespace; the coordinator's key and the shared folder beside the peers' folders
+  for (const name of ['router', 'coordinator', 'shared'])
+    rejects(
+      bad((d) => (d.sites[0].peers = [name])),
+      'sites[0].peers[0].name',
+      /reserved/,
+    )
   rejects(
     bad((d) => (d.links[0].sites = ['a', 'b', 'c'])),
     'links[0].sites',

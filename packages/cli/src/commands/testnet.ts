@@ -21,6 +21,7 @@ import {
   MAX_PEERS,
   measureLinks,
   measureVia,
+  peerCommand,
   presetNames,
   requireState,
   topologySvg,
@@ -35,16 +36,19 @@ function usage(): string {
   return [
     'Usage: atoll testnet <up|status|exchange|exec|logs|down|draw|compose> …',
     '',
-    '  up --topology NAME|FILE [--peers N] [--docker] [--no-peers]',
+    '  up --topology NAME|FILE [--peers N] [--docker] [--no-peers] [--allow PEER_ID…]',
     '                                                    create the testnet and start `atoll peer` on each peer;',
-    '                                                    --peers N: N peers in every site',
+    '                                                    --peers N: N peers in every site; the daemons take stages',
+    "                                                    from the testnet's coordinator and each --allow PEER_ID",
     '  status [--measure] [--tcp] [--seconds S] [--retries N] [--json FILE]',
     '                                                    peers, daemons, and (--measure) each shaped link:',
     '                                                    /atoll/probe/1 between daemons, or raw TCP (--tcp);',
     '                                                    --retries re-measures readings >10% under spec;',
     '                                                    --seconds: at most 5 through the daemons, 30 with --tcp',
     '  exchange [--bytes N] [--json FILE]                every peer sends a tensor to every other and gets it back',
-    '  exec PEER -- CMD…                                 run a command inside a peer',
+    '  exec PEER -- CMD…                                 run a command inside a peer; `atoll …` is the daemons’',
+    '                                                    CLI, and `atoll train JOB.yaml` there coordinates as the',
+    '                                                    testnet’s coordinator with that peer’s daemon',
     '  logs PEER                                         print a peer daemon’s log',
     '  down [--backend netns|docker]                     remove everything (also after a crash)',
     '  draw --topology NAME|FILE [--out FILE.svg]        a picture of the sites, peers and links',
@@ -67,18 +71,29 @@ async function up(args: string[]): Promise<number> {
     docker: { type: 'boolean', default: false },
     peers: { type: 'string' },
     'no-peers': { type: 'boolean', default: false },
+    allow: { type: 'string', multiple: true },
   })
   if (values.topology === undefined) throw new UsageError('up needs --topology NAME|FILE')
+  const allow = await allowedCoordinators(values.allow ?? [])
   const perSite = flagValue('peers', values.peers, numeric(z.int().check(z.gte(1), z.lte(MAX_PEERS))))
   const loaded = loadTopology(values.topology)
   const topology = perSite === undefined ? loaded : withPeersPerSite(loaded, perSite)
   const startPeers = !values['no-peers'] && (await hasPeerCommand())
   const state = await upTestnet(topology, values.docker ? 'docker' : 'netns', {
     startPeers,
+    allow,
     log: (m) => console.error(`atoll testnet: ${m}`),
   })
   printPeers(state)
   return 0
+}
+
+/** `up --allow` ids, checked before anything is made, as `atoll peer --allow` will check them. */
+async function allowedCoordinators(texts: string[]): Promise<string[]> {
+  if (texts.length === 0) return []
+  // imported here, and only then: @atoll/peer brings onnxruntime
+  const { peerIdText } = await import('@atoll/peer')
+  return texts.map((text) => flagValue('allow', text, peerIdText) as string)
 }
 
 function printPeers(state: TestnetState): void {
@@ -92,6 +107,8 @@ function printPeers(state: TestnetState): void {
           : `exited (pid ${p.pid})`
     console.log(`  ${p.name.padEnd(12)} ${p.site.padEnd(8)} ${p.address.padEnd(12)} ${daemon}`)
   }
+  if (state.coordinator !== undefined)
+    console.log(`coordinator ${state.coordinator} (atoll train through \`atoll testnet exec\`)`)
 }
 
 async function status(args: string[]): Promise<number> {
@@ -134,9 +151,8 @@ async function status(args: string[]): Promise<number> {
 function exec(args: string[]): number {
   const { own, passed: cmd = [] } = splitCommandLine(args)
   if (own.length !== 1 || cmd.length === 0) throw new UsageError('exec needs PEER -- CMD…')
-  const state = requireState()
-  const argv = [...backendFor(state.backend).shell(findPeer(state, own[0])).prefix, ...cmd]
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' })
+  const { argv, env } = peerCommand(requireState(), own[0], cmd)
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } })
   return r.status ?? 1
 }
 
