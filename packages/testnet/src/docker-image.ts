@@ -42,13 +42,16 @@ export const SYSTEM_BINARIES = ['/usr/sbin/ip', '/usr/sbin/tc', '/bin/dash']
  */
 const UNUSED_ENTRIES =
   /^(react-native|@react-native|hermes-|react-devtools-core|fb-dotslash|typescript@|@biomejs|@babel)/
-/** onnxruntime-node ships binaries for every platform; the image needs linux/x64 only. */
+/**
+ * onnxruntime-node ships binaries for every platform; the image needs linux/x64 only. Test folders
+ * (the workspace's fixtures among them) are left out too, but not every `fixtures` folder: @stdlib's
+ * type-of loads its lib/fixtures/re.js at run time, and the datasets' readers need it.
+ */
 export const TAR_EXCLUDES = [
   '*/bin/napi-v6/darwin',
   '*/bin/napi-v6/win32',
   '*/bin/napi-v6/linux/arm64',
   '*/test',
-  '*/fixtures',
 ]
 
 /**
