@@ -54,18 +54,18 @@ export function planStages(
   algorithm: 'even' | 'random' | 'explicit',
   peerOf: (stage: number) => string,
   bounds: readonly number[],
-  options: ClusterOptions = {},
+  options: BaselineOptions = {},
 ): Plan {
   const { microBatches } = input
   const matrix = linkMatrix(input.peers, input.links)
   const clusters = clusterPeers(matrix, options)
   const clusterOf = new Map(clusters.flatMap((c, k) => c.peers.map((id) => [id, k])))
-  const ctx = context(graph, matrix, input.peers, microBatches)
+  const ctx = context(graph, matrix, input.peers, microBatches, undefined, options.overheads)
   const specs: StageSpec[] = bounds.slice(1).map((end, i) => {
     const peer = peerOf(i)
     return { start: bounds[i], end, peers: [peer], cluster: clusterOf.get(peer)! }
   })
-  const { stages, edges } = costStages(ctx, specs)
+  const { stages, edges, tied } = costStages(ctx, specs)
   return {
     algorithm,
     microBatches,
@@ -73,7 +73,8 @@ export function planStages(
     stages,
     edges,
     sync: { algorithm: 'ssgd', period: 1 },
-    predicted: predictStep(stages, edges, microBatches),
+    tied,
+    predicted: predictStep(stages, edges, microBatches, tied, options.overheads),
   }
 }
 

@@ -6,7 +6,7 @@
 import * as z from 'zod/mini'
 import { assignKeepRatios } from './adatopk.ts'
 import { MIN_ACTIVATION_KEEP_RATIO } from './constants.ts'
-import { codecWireRatio, topkCodecRatio, transferSeconds } from './estimator.ts'
+import { codecWireRatio, type StepOverheads, topkCodecRatio, transferSeconds } from './estimator.ts'
 import type { BoundaryEdge, Stage } from './types.ts'
 
 /** A codec a job fixes for its fence edges; top-k also fixes the fraction of elements it keeps. */
@@ -27,9 +27,10 @@ export function compressFenceEdges(
   stages: readonly Stage[],
   edges: readonly BoundaryEdge[],
   compression: Compression,
+  overheads?: StepOverheads,
 ): BoundaryEdge[] {
   if (compression === 'none') return [...edges]
-  if (compression === 'adatopk') return assignKeepRatios(stages, edges)
+  if (compression === 'adatopk') return assignKeepRatios(stages, edges, overheads)
   const keepRatio = compression.codec === 'topk-fp16' ? compression.keep : 1
   const ratio = codecWireRatio(compression.codec, keepRatio)
   return edges.map((e) =>

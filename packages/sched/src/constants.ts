@@ -28,15 +28,20 @@ export const FP16_WIRE_RATIO = 0.5
 export const INT8_WIRE_RATIO = (1 + 4 / INT8_BLOCK) / 4
 
 /**
- * Fraction of a peer's calibrated (MatMul) FLOP/s that an op type reaches, until measured runs
- * calibrate it: matrix products run near the calibration rate; elementwise and normalisation
- * ops are memory-bound and reach a small fraction of it.
+ * Fraction of a peer's calibrated FLOP/s (its capability report: a 512² MatMul alone) that an op
+ * type reaches in a stage. Calibrated on this project's development machine (2 shared x86-64 cores)
+ * from `atoll bench pipeline`'s stage busy times (runtime's seconds inside the stage's session runs)
+ * over four peers: two GPT blocks of width 128 took 44 ms a micro-batch of 4×64 tokens where 1 would
+ * give 24 ms, and the blocks of the `even` run 62 ms (0.4–0.6: small matrices, and two or more peers
+ * computing at once on two cores). Elementwise, normalisation and data-movement ops are memory-bound:
+ * a tenth of the MatMul rate, as before the calibration. A plan for peers of their own machines is
+ * pessimistic by up to 2× with these; placeJob's `efficiency` overrides them.
  */
 export const DEFAULT_EFFICIENCY: Readonly<Record<string, number>> = {
-  MatMul: 1,
-  Gemm: 1,
-  Conv: 0.8,
-  '*': 0.1,
+  MatMul: 0.5,
+  Gemm: 0.5,
+  Conv: 0.4,
+  '*': 0.05,
 }
 
 /**
@@ -48,5 +53,33 @@ export const MIN_FENCE_GAP_RATIO = 2
 /** Micro-batches per step when the caller does not say. */
 export const DEFAULT_MICRO_BATCHES = 8
 
-/** Lower clamp of AdaTopK keep ratios (top-k error feedback converges poorly below 1 %). */
-export const MIN_ACTIVATION_KEEP_RATIO = 0.01
+/**
+ * Lower clamp of AdaTopK keep ratios on activations. Top-k + fp16 activations carry no error feedback
+ * (the lead's stage-job.ts: gradients do), so what is dropped is lost: `atoll bench pipeline` measured
+ * a held-out loss gap of 2 % against dense at a 23.6 % keep after 120 steps, and the demo 18 % at
+ * 1 % after 300 (2.93 against 2.48). The planner also prices a compressed fence cut at this ratio, so
+ * a floor of 1 % let it cut mid-block where 4× the bytes cross, then keep 8 % of them.
+ */
+export const MIN_ACTIVATION_KEEP_RATIO = 0.2
+
+/**
+ * Per stage and micro-batch, whatever its size: the forward and backward session runs, reading the
+ * outputs and handing them to the mesh. Calibrated from `atoll bench pipeline`: stages holding one
+ * embedding (no FLOPs to speak of) were busy 3.5 ms a micro-batch (2.5–3.75 over three runs).
+ */
+export const MICRO_BATCH_OVERHEAD_SECONDS = 0.0035
+
+/**
+ * Per op of a stage and micro-batch (forward and backward): onnxruntime's dispatch of a kernel on a
+ * CPU, some 10 µs each way. Not fitted (a GPT block's 40 ops make 0.8 ms, within the noise of the
+ * busy times above); it keeps the planner from thinking a stage of many tiny ops free.
+ */
+export const OP_OVERHEAD_SECONDS = 0.00002
+
+/**
+ * Per step: the coordinator's step and commit round trips (ctrl RPC), the stages' wait for their last
+ * sends to be acknowledged, and the optimizer's update. Calibrated from `atoll bench pipeline`'s first
+ * runs: a step took 0.10–0.15 s longer than its stages' busy and waiting times within the schedule,
+ * of which the tied embedding's exchange (counted on its own, TiedExchange) was about 0.06 s.
+ */
+export const STEP_OVERHEAD_SECONDS = 0.1

@@ -7,15 +7,20 @@ import {
   DEFAULT_EFFICIENCY,
   FP16_WIRE_RATIO,
   INT8_WIRE_RATIO,
+  MICRO_BATCH_OVERHEAD_SECONDS,
+  OP_OVERHEAD_SECONDS,
   OPTIMIZER_STATE_FACTOR,
+  STEP_OVERHEAD_SECONDS,
   WIRE_BYTES_PER_KEPT,
 } from './constants.ts'
 import { InvalidFieldError } from './errors.ts'
-import type { BoundaryEdge, EdgeCodec, OpCost, Prediction, Stage, SyncSpec } from './types.ts'
+import type { BoundaryEdge, EdgeCodec, OpCost, Prediction, Stage, SyncSpec, TiedExchange } from './types.ts'
 
 export interface EstimatorOptions {
   /** fraction of a peer's calibrated FLOP/s an op type reaches; see DEFAULT_EFFICIENCY */
   efficiency?: Readonly<Record<string, number>>
+  /** the runtime's fixed costs per micro-batch and per step (default DEFAULT_OVERHEADS) */
+  overheads?: StepOverheads
 }
 
 /** Efficiency of an op type: the option, else the default table, else the default for `*`. */
@@ -107,37 +112,81 @@ export function stageMemoryBytes(
   return paramBytes * (2 + OPTIMIZER_STATE_FACTOR) + (activationBytes * inFlight) / replicas
 }
 
-/** 1F1B step time: (M + S − 1) × the slowest stage-plus-transfer, then the slowest gradient sync. */
+/** Fixed costs of the runtime that FLOPs and bytes do not show; see the defaults in constants.ts. */
+export interface StepOverheads {
+  /** per stage and micro-batch: its session runs, reading outputs, handing tensors to the mesh */
+  microBatchSeconds: number
+  /** per op of a stage and micro-batch, forward and backward: a kernel's launch, whatever its size */
+  opSeconds: number
+  /** per step: the coordinator's step and commit round trips and each stage's update */
+  stepSeconds: number
+}
+
+export const DEFAULT_OVERHEADS: StepOverheads = {
+  microBatchSeconds: MICRO_BATCH_OVERHEAD_SECONDS,
+  opSeconds: OP_OVERHEAD_SECONDS,
+  stepSeconds: STEP_OVERHEAD_SECONDS,
+}
+
+/** A stage's time per micro-batch: its compute, and the runtime's fixed costs for it and its ops. */
+export function stageBusySeconds(compute: number, ops: number, overheads: StepOverheads): number {
+  return compute + overheads.microBatchSeconds + ops * overheads.opSeconds
+}
+
+/**
+ * 1F1B step time as the runtime runs it: a stage sends its boundary tensors without waiting for them
+ * to arrive, so while micro-batch m crosses a link the stage computes m + 1, and stages and links are
+ * busy at once. The slot is the busiest of them: a stage's compute plus its per-micro-batch overhead,
+ * a link's bytes over its bandwidth, or a stage's cycle shared by its micro-batches in flight (1F1B
+ * lets stage s hold S − s of them: a micro-batch leaves it and comes back as a gradient after every
+ * later stage and transfer, latency included, has seen it; with few in flight and a long way round,
+ * that waiting sets the pace). The first micro-batch's way forward through every stage and back fills
+ * the pipeline, and the other M − 1 each add a slot. After the last micro-batch the tied parameters'
+ * gradients cross (dense), the coordinator commits (per-step overhead), and the slowest sync is paid.
+ */
 export function predictStep(
   stages: readonly Stage[],
   edges: readonly BoundaryEdge[],
   microBatches: number,
+  tied: readonly TiedExchange[] = [],
+  overheads: StepOverheads = DEFAULT_OVERHEADS,
 ): Prediction {
+  const S = stages.length
+  const busy = stages.map((st) => stageBusySeconds(st.computeSeconds, st.ops.length, overheads))
+  // transfer time both ways of the edge out of stage s (activations forward, gradients back)
+  const out = stages.map((st) => 2 * (edges.find((e) => e.from === st.index)?.seconds ?? 0))
   let slot = 0
   let bottleneck = 'nothing'
-  let maxCompute = 0
-  let maxEdge = 0
-  let sync = 0
-  for (const st of stages) {
-    const out = edges.find((e) => e.from === st.index)
-    const edge = out?.seconds ?? 0
-    maxCompute = Math.max(maxCompute, st.computeSeconds)
-    maxEdge = Math.max(maxEdge, edge)
-    sync = Math.max(sync, st.syncSeconds)
-    if (st.computeSeconds + edge > slot) {
-      slot = st.computeSeconds + edge
-      bottleneck = edge > st.computeSeconds ? `edge ${st.index}→${st.index + 1}` : `stage ${st.index} compute`
-    }
+  const consider = (seconds: number, what: string) => {
+    if (seconds > slot) [slot, bottleneck] = [seconds, what]
   }
-  const pipeline = (microBatches + stages.length - 1) * slot
+  let roundTrip = 0 // from stage s's output back to its input gradient: later stages and transfers
+  for (let s = S - 1; s >= 0; s--) {
+    consider(busy[s], `stage ${s} compute`)
+    consider((busy[s] + roundTrip) / Math.min(microBatches, S - s), `stage ${s} in-flight round trip`)
+    roundTrip += busy[s] + (s > 0 ? out[s - 1] : 0)
+  }
+  let maxEdge = 0
+  for (const e of edges) {
+    maxEdge = Math.max(maxEdge, e.seconds)
+    // what occupies the link is the bytes; the latency overlaps
+    consider(e.seconds - e.rttSeconds / 2, `edge ${e.from}→${e.to}`)
+  }
+  const fill = roundTrip
+  const tiedSeconds = tied.reduce((worst, t) => Math.max(worst, t.seconds), 0)
+  const sync = stages.reduce((worst, st) => Math.max(worst, st.syncSeconds), 0)
+  const pipeline = fill + (microBatches - 1) * slot
   return {
-    stepSeconds: pipeline + sync,
+    stepSeconds: pipeline + tiedSeconds + overheads.stepSeconds + sync,
     slotSeconds: slot,
     bottleneck,
     breakdown: {
       pipelineSeconds: pipeline,
+      fillSeconds: fill,
       syncSeconds: sync,
-      maxComputeSeconds: maxCompute,
+      tiedSeconds,
+      stepOverheadSeconds: overheads.stepSeconds,
+      maxComputeSeconds: Math.max(0, ...stages.map((st) => st.computeSeconds)),
       maxEdgeSeconds: maxEdge,
     },
   }

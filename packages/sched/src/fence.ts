@@ -49,7 +49,7 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const clusters = order.map((i) => found[i])
   const graph = linearize(ops, options)
   const sync = checkSync(options.sync)
-  const ctx = context(graph, m, peers, microBatches, sync)
+  const ctx = context(graph, m, peers, microBatches, sync, options.overheads)
   const compression = compressionOf(options)
   const replicate = options.replicate !== false
   if (!replicate && graph.ops.length < peers.length)
@@ -78,8 +78,9 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
       ? segments.flatMap((seg) => splitInside(ctx, clusters[seg.cluster], seg))
       : splitPerPeer(ctx, clusters, segments)
     const costed = costStages(ctx, specs)
-    const edges = compressFenceEdges(costed.stages, costed.edges, compression)
-    return { ...costed, edges, predicted: predictStep(costed.stages, edges, microBatches) }
+    const edges = compressFenceEdges(costed.stages, costed.edges, compression, options.overheads)
+    const predicted = predictStep(costed.stages, edges, microBatches, costed.tied, options.overheads)
+    return { ...costed, edges, predicted }
   })
   const best = variants.reduce((a, b) => (b.predicted.stepSeconds < a.predicted.stepSeconds ? b : a))
   return {
@@ -89,6 +90,7 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
     stages: best.stages,
     edges: best.edges,
     sync,
+    tied: best.tied,
     predicted: best.predicted,
   }
 }

@@ -47,6 +47,13 @@ export {
 } from './place-job.ts'
 export { assignKeepRatios } from './adatopk.ts'
 export {
+  DEFAULT_EFFICIENCY,
+  MICRO_BATCH_OVERHEAD_SECONDS,
+  MIN_ACTIVATION_KEEP_RATIO,
+  OP_OVERHEAD_SECONDS,
+  STEP_OVERHEAD_SECONDS,
+} from './constants.ts'
+export {
   allReduceSeconds,
   calibrateEfficiency,
   checkPrediction,
@@ -57,7 +64,10 @@ export {
   type PredictionCheck,
   efficiencyOf,
   opWork,
+  DEFAULT_OVERHEADS,
   predictStep,
+  type StepOverheads,
+  stageBusySeconds,
   stageMemoryBytes,
   syncSecondsPerStep,
   topkCodecRatio,
@@ -78,6 +88,7 @@ export type {
   Prediction,
   Stage,
   SyncSpec,
+  TiedExchange,
 } from './types.ts'
 export {
   checkSync,

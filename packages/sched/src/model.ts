@@ -10,6 +10,10 @@ export function opCostsOfGraph(graph: Graph, bindings?: Readonly<Record<string, 
   const producer = new Map<string, string>()
   for (const node of graph.nodes) for (const out of node.outputs) if (out !== '') producer.set(out, node.name)
   const costs = opCosts(graph, bindings).nodes
+  const paramBytes = (name: string) => {
+    const t = graph.initializers.get(name)
+    return t === undefined ? 0 : t.data.byteLength
+  }
   return graph.nodes.map((node, i) => ({
     id: node.name,
     opType: node.opType,
@@ -18,5 +22,9 @@ export function opCostsOfGraph(graph: Graph, bindings?: Readonly<Record<string, 
     paramBytes: costs[i].paramBytes,
     outputBytes: costs[i].outputBytes,
     inputs: [...new Set(node.inputs.flatMap((v) => (producer.has(v) ? [producer.get(v)!] : [])))],
+    params: [...new Set(node.inputs.filter((v) => graph.parameters.has(v)))].map((name) => ({
+      name,
+      bytes: paramBytes(name),
+    })),
   }))
 }

@@ -116,7 +116,7 @@ function planOf(graph: Graph, input: PlanInput, job: z.infer<typeof jobSchema>):
         ? planRandom(input, { ...estimator, seed: job.seed })
         : planExplicit(graph, input, placement.stages, estimator)
   const edges = compressFenceEdges(plan.stages, plan.edges, compression)
-  return { ...plan, edges, predicted: predictStep(plan.stages, edges, plan.microBatches) }
+  return { ...plan, edges, predicted: predictStep(plan.stages, edges, plan.microBatches, plan.tied) }
 }
 
 function fenceCompression(compression: Compression): FenceOptions {

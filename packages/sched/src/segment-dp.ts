@@ -3,7 +3,7 @@
  * segments over a chain of groups (clusters, or single peers), minimising the slowest segment.
  */
 import { BACKWARD_FLOPS_FACTOR } from './constants.ts'
-import { stageMemoryBytes, syncSecondsPerStep, transferSeconds } from './estimator.ts'
+import { stageBusySeconds, stageMemoryBytes, syncSecondsPerStep, transferSeconds } from './estimator.ts'
 import type { LinearGraph } from './graph.ts'
 import { type Context, groupLink } from './stages.ts'
 
@@ -48,8 +48,9 @@ export interface Span {
 
 /**
  * f[k][q]: least slowest-segment time covering ops start…q−1 with groups 0…k of the chain. A
- * segment's time is its compute on the group's total FLOP/s plus the transfer of its cut (dense,
- * or at `fenceRatio` over a fence) over the group's outgoing link — the link to the next group of
+ * segment's time is the longer of its compute on the group's total FLOP/s (plus the runtime's
+ * per-micro-batch overhead) and the wire time of its cut (dense, or at `fenceRatio` over a fence)
+ * over the group's outgoing link, which the runtime overlaps with the next micro-batch's compute — the link to the next group of
  * the chain, also when that one stays empty: an approximation that the final costing replaces by
  * the real link — plus, if sync-aware, its replicas' sync per step over the M + K − 1 slots of the
  * pipeline (replicated on the whole group, as step 4 does when memory allows), under the group's
@@ -92,16 +93,17 @@ export function segmentDp(
     const cur = choice.everyGroup ? new Float64Array(N + 1).fill(Infinity) : Float64Array.from(prev)
     const arg = Int32Array.from({ length: N + 1 }, (_, q) => q)
     for (let q = span.start + 1; q <= span.end; q++) {
+      // the cut's bytes on the wire, sent while the segment computes the next micro-batch
       const out =
         q === span.end
           ? 0
           : group.out
-            ? transferSeconds(g.cutBytes[q], group.out.bandwidthBps, group.out.rttSeconds, codec)
+            ? transferSeconds(g.cutBytes[q], group.out.bandwidthBps, 0, codec)
             : Infinity
       if (out >= cur[q]) continue
       for (let p = q - least; p >= span.start; p--) {
         const compute = (g.work[q] - g.work[p]) / speed
-        const seg = compute + out
+        const seg = Math.max(stageBusySeconds(compute, q - p, ctx.overheads), out)
         if (seg >= cur[q]) break
         if (segmentMemory(g, p, q, 1, inFlight) > memory) break
         const value = Math.max(prev[p], seg + syncShare(p, q, compute))

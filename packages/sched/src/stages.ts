@@ -1,9 +1,16 @@
 import type { LinkMatrix } from './cluster.ts'
 import { BACKWARD_FLOPS_FACTOR } from './constants.ts'
 import { stageSyncPlan } from './dreamddp/stage-sync.ts'
-import { computeSeconds, stageMemoryBytes, syncSecondsPerStep, transferSeconds } from './estimator.ts'
+import {
+  computeSeconds,
+  DEFAULT_OVERHEADS,
+  type StepOverheads,
+  stageMemoryBytes,
+  syncSecondsPerStep,
+  transferSeconds,
+} from './estimator.ts'
 import type { LinearGraph } from './graph.ts'
-import type { BoundaryEdge, PeerProfile, Stage, SyncSpec } from './types.ts'
+import type { BoundaryEdge, PeerProfile, Stage, SyncSpec, TiedExchange } from './types.ts'
 
 /** A stage before costing: ops [start, end) of the linear order on a replica group. */
 export interface StageSpec {
@@ -21,6 +28,8 @@ export interface Context {
   position: Map<string, number>
   microBatches: number
   sync: SyncSpec
+  /** the runtime's fixed costs: a stage's slot is its compute plus the per-micro-batch overhead */
+  overheads: StepOverheads
 }
 
 export function context(
@@ -29,9 +38,11 @@ export function context(
   peers: readonly PeerProfile[],
   microBatches: number,
   sync: SyncSpec = { algorithm: 'ssgd', period: 1 },
+  overheads: StepOverheads = DEFAULT_OVERHEADS,
 ): Context {
   return {
     sync,
+    overheads,
     graph,
     links,
     peers: new Map(peers.map((p) => [p.id, p])),
@@ -40,11 +51,14 @@ export function context(
   }
 }
 
-/** Costs a chain of stage specs: compute, memory and gradient sync per stage, dense edges between. */
+/**
+ * Costs a chain of stage specs: compute, memory and gradient sync per stage, dense edges between,
+ * and the gradient exchange of every parameter that several stages read.
+ */
 export function costStages(
   ctx: Context,
   specs: readonly StageSpec[],
-): { stages: Stage[]; edges: BoundaryEdge[] } {
+): { stages: Stage[]; edges: BoundaryEdge[]; tied: TiedExchange[] } {
   const S = specs.length
   const g = ctx.graph
   const stages = specs.map((spec, index): Stage => {
@@ -93,7 +107,33 @@ export function costStages(
       seconds: transferSeconds(bytes, link.bandwidthBps, link.rttSeconds),
     }
   })
-  return { stages, edges }
+  return { stages, edges, tied: tiedExchanges(ctx, specs) }
+}
+
+/** Parameters read by ops of several stages, each exchanged dense over the slowest holders' link. */
+function tiedExchanges(ctx: Context, specs: readonly StageSpec[]): TiedExchange[] {
+  const holders = new Map<string, { stages: Set<number>; bytes: number }>()
+  specs.forEach((spec, s) => {
+    for (const op of ctx.graph.ops.slice(spec.start, spec.end))
+      for (const p of op.params ?? []) {
+        const h = holders.get(p.name) ?? { stages: new Set<number>(), bytes: p.bytes }
+        h.stages.add(s)
+        holders.set(p.name, h)
+      }
+  })
+  return [...holders]
+    .filter(([, h]) => h.stages.size > 1)
+    .map(([param, h]) => {
+      const stages = [...h.stages].sort((a, b) => a - b)
+      let seconds = 0
+      for (const a of stages)
+        for (const b of stages) {
+          if (a >= b) continue
+          const link = bestLink(ctx, specs[a].peers, specs[b].peers)
+          seconds = Math.max(seconds, transferSeconds(h.bytes, link.bandwidthBps, link.rttSeconds))
+        }
+      return { param, stages, bytes: h.bytes, seconds }
+    })
 }
 
 /** The slowest link and longest RTT inside a replica group: what its ring all-reduce runs at. */

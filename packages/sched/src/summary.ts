@@ -8,7 +8,7 @@ export function formatPlan(plan: Plan, baseline?: Plan): string {
   const p = plan.predicted
   const lines = [
     `${plan.algorithm}: ${plan.stages.length} stage(s) on ${plan.clusters.length || plan.stages.length} cluster(s), ${plan.microBatches} micro-batches`,
-    `predicted step ${p.stepSeconds.toFixed(3)} s (pipeline ${p.breakdown.pipelineSeconds.toFixed(3)} s + sync ${p.breakdown.syncSeconds.toFixed(3)} s), slot ${p.slotSeconds.toFixed(4)} s set by ${p.bottleneck}`,
+    `predicted step ${p.stepSeconds.toFixed(3)} s (pipeline ${p.breakdown.pipelineSeconds.toFixed(3)} s + tied weights ${p.breakdown.tiedSeconds.toFixed(3)} s + per step ${p.breakdown.stepOverheadSeconds.toFixed(3)} s + sync ${p.breakdown.syncSeconds.toFixed(3)} s), slot ${p.slotSeconds.toFixed(4)} s set by ${p.bottleneck}`,
   ]
   if (baseline !== undefined) {
     const b = baseline.predicted.stepSeconds

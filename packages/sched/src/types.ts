@@ -34,6 +34,11 @@ export interface OpCost {
   outputBytes: number
   /** ids of the ops whose outputs it reads (graph inputs and parameters are not listed) */
   inputs: string[]
+  /**
+   * the trainable parameters it reads, by name, with their bytes: a parameter read by ops of two
+   * stages (a tied embedding) has its gradient summed between them every step (TiedExchange)
+   */
+  params?: { name: string; bytes: number }[]
 }
 
 /** Peers that sit behind one fence: links inside are fast, links out are slow. */
@@ -97,6 +102,18 @@ export interface BoundaryEdge {
   seconds: number
 }
 
+/**
+ * A parameter held by several stages (GPT's embedding and head): after the last micro-batch each
+ * holder sends its whole gradient, dense, to the others and waits for theirs, once a step.
+ */
+export interface TiedExchange {
+  param: string
+  stages: number[]
+  bytes: number
+  /** the slowest holder-to-holder link: RTT/2 + bytes / bandwidth (both ways at once) */
+  seconds: number
+}
+
 /** How replicas of a stage synchronise: the algorithm and its period H (1 for S-SGD). */
 export interface SyncSpec {
   algorithm: 'ssgd' | 'local-sgd' | 'diloco' | 'dreamddp'
@@ -105,15 +122,24 @@ export interface SyncSpec {
 
 /** Predicted step time of a plan and where it goes. */
 export interface Prediction {
-  /** (M + S − 1) × slot + the slowest stage's gradient sync */
+  /** pipeline (fill + (M − 1) × slot) + tied-weight exchange + per-step overhead + slowest sync */
   stepSeconds: number
-  /** the slowest stage-plus-transfer, per micro-batch */
+  /**
+   * per micro-batch, the busiest resource: a stage (its compute plus the per-micro-batch overhead)
+   * or a link (the bytes of one boundary tensor over its bandwidth), as they run at once
+   */
   slotSeconds: number
   /** what sets the slot: `stage 2 compute` or `edge 1→2` */
   bottleneck: string
   breakdown: {
     pipelineSeconds: number
+    /** the first micro-batch's way forward through every stage and back, transfers included */
+    fillSeconds: number
     syncSeconds: number
+    /** the tied parameters' gradient exchange after the last micro-batch */
+    tiedSeconds: number
+    /** the coordinator's round trips and the update, once a step */
+    stepOverheadSeconds: number
     maxComputeSeconds: number
     maxEdgeSeconds: number
   }
@@ -128,5 +154,7 @@ export interface Plan {
   edges: BoundaryEdge[]
   /** data-parallel sync inside each stage's replica group (ring all-reduce) */
   sync: SyncSpec
+  /** parameters held by several stages, whose gradients cross between them every step */
+  tied: TiedExchange[]
   predicted: Prediction
 }

@@ -39,6 +39,7 @@ export const opCost: z.ZodMiniType<OpCost, OpCostInput> = z.object({
   paramBytes: nonNegative,
   outputBytes: nonNegative,
   inputs: z._default(z.array(name), []),
+  params: z.optional(z.array(z.object({ name, bytes: nonNegative }))),
 })
 
 const peerList = z.array(peerProfile).check(z.minLength(1))

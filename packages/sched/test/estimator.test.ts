@@ -28,8 +28,8 @@ const op = (id: string, inputs: string[], outputBytes = 10, flops = 1): OpCost =
 
 describe('workload estimator', () => {
   it('times compute, transfers, all-reduce and memory by the documented formulas', () => {
-    assert.equal(opWork({ ...op('a', []), opType: 'MatMul', flops: 100 }), 300) // fwd + 2× bwd at efficiency 1
-    assert.equal(opWork({ ...op('a', []), flops: 100 }), 3000) // elementwise at efficiency 0.1
+    assert.equal(opWork({ ...op('a', []), opType: 'MatMul', flops: 100 }), 600) // fwd + 2× bwd at efficiency 0.5
+    assert.equal(opWork({ ...op('a', []), flops: 100 }), 6000) // elementwise at efficiency 0.05
     assert.equal(opWork({ ...op('a', []), flops: 100 }, { efficiency: { Add: 0.5 } }), 600)
     assert.equal(computeSeconds(300, [100, 200]), 1)
     assert.equal(transferSeconds(1e6, 1e6, 0.1), 1.05)
@@ -48,7 +48,7 @@ describe('workload estimator', () => {
     assert.equal(syncSecondsPerStep({ algorithm: 'dreamddp', period: 3 }, 4e6, 4, link, 5), 0)
   })
 
-  it('predicts a 1F1B step as (M + S − 1) × the slowest stage-plus-transfer plus the slowest sync', () => {
+  it('predicts a 1F1B step: fill, then a slot per micro-batch set by a stage, a link or a round trip', () => {
     const stage = (index: number, computeSeconds: number, syncSeconds: number): Stage => ({
       index,
       cluster: 0,
@@ -62,20 +62,44 @@ describe('workload estimator', () => {
       syncSeconds,
     })
     const edge = { from: 0, to: 1, bytes: 1, crossesFence: true, bandwidthBps: 1, rttSeconds: 0 }
+    const none = { microBatchSeconds: 0, opSeconds: 0, stepSeconds: 0 }
+    // stage 0 holds 2 micro-batches in flight; each is back after 2 + 2.5 + 2 s: (1 + 6.5) / 2 per slot
     const p = predictStep(
       [stage(0, 1, 0.5), stage(1, 2.5, 2)],
       [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }],
       4,
+      [],
+      none,
     )
-    assert.equal(p.slotSeconds, 3)
-    assert.equal(p.bottleneck, 'edge 0→1')
-    assert.equal(p.stepSeconds, 5 * 3 + 2)
-    assert.deepEqual(checkPrediction(p, [20, 10, 34, Number.NaN]), {
+    assert.equal(p.slotSeconds, 3.75)
+    assert.equal(p.bottleneck, 'stage 0 in-flight round trip')
+    assert.equal(p.breakdown.fillSeconds, 7.5)
+    assert.equal(p.stepSeconds, 7.5 + 3 * 3.75 + 2)
+    // the runtime's fixed costs and a tied parameter's exchange after the last micro-batch
+    const tied = [{ param: 'wte.weight', stages: [0, 1], bytes: 1, seconds: 1.5 }]
+    const q = predictStep(
+      [stage(0, 1, 0.5), stage(1, 2.5, 2)],
+      [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }],
+      4,
+      tied,
+      { microBatchSeconds: 0.25, opSeconds: 0, stepSeconds: 0.5 },
+    )
+    assert.equal(q.slotSeconds, 4)
+    assert.equal(q.stepSeconds, 8 + 3 * 4 + 1.5 + 0.5 + 2)
+    assert.equal(q.breakdown.tiedSeconds, 1.5)
+    // three stages, a slow first link: its bytes on the wire set the pace, its latency does not
+    const slow = { ...edge, codec: 'dense' as const, keepRatio: 1, rttSeconds: 0.2, seconds: 1.1 }
+    const fast = { ...slow, from: 1, to: 2, rttSeconds: 0, seconds: 0.01 }
+    const r = predictStep([stage(0, 0.1, 0), stage(1, 0.1, 0), stage(2, 0.1, 0)], [slow, fast], 8, [], none)
+    assert.equal(r.bottleneck, 'edge 0→1')
+    assert.ok(Math.abs(r.slotSeconds - 1) < 1e-12)
+    const p17 = { ...p, stepSeconds: 17 }
+    assert.deepEqual(checkPrediction(p17, [20, 10, 34, Number.NaN]), {
       predictedSeconds: 17,
       measuredMedianSeconds: 20,
       relativeError: -0.15,
     })
-    assert.throws(() => checkPrediction(p, []), { name: 'InvalidFieldError' })
+    assert.throws(() => checkPrediction(p17, []), { name: 'InvalidFieldError' })
   })
 
   it('calibrates per-op-type efficiency as the median achieved fraction', () => {
@@ -98,7 +122,7 @@ describe('linearize', () => {
       ['a', 'b', 'c'],
     )
     assert.deepEqual([...g.cutBytes], [0, 100, 110, 0])
-    assert.deepEqual([...g.work], [0, 30, 60, 90])
+    assert.deepEqual([...g.work], [0, 60, 120, 180]) // elementwise: 3 × 1 FLOP at efficiency 0.05
   })
 
   it('rejects cycles and dangling inputs with typed errors', () => {
