@@ -3,8 +3,9 @@ import { autodiff } from './autodiff.ts'
 import { compress } from './compress.ts'
 import { executor } from './executor.ts'
 import { onnx } from './onnx.ts'
+import { pipeline } from './pipeline.ts'
 import { sched } from './sched.ts'
 import { transport } from './transport.ts'
 
 /** Every suite `atoll bench` knows, registered explicitly. */
-export const suites: BenchSuite[] = [autodiff, compress, executor, onnx, sched, transport]
+export const suites: BenchSuite[] = [autodiff, compress, executor, onnx, pipeline, sched, transport]

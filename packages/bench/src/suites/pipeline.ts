@@ -1,0 +1,104 @@
+/**
+ * `atoll bench pipeline`: pipeline jobs across four `atoll peer` processes in two sites, every figure
+ * a ratio of runs made in the same invocation over the same mesh (pipeline-figures.ts says which).
+ * The runs: OP-Fence with AdaTopK, OP-Fence with dense fence edges (as many steps: the loss gap), and
+ * the `even` split in join order.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadIdentity, peerIdOfKey } from '@atoll/net'
+import { PeerProcesses, startLoopbackMesh } from '@atoll/testnet'
+import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
+import { pipelineFigures } from './pipeline-figures.ts'
+import {
+  benchJob,
+  evenInOrder,
+  FULL_SIZE,
+  type PipelineSize,
+  QUICK_SIZE,
+  writeModel,
+} from './pipeline-jobs.ts'
+import { BETWEEN, INSIDE, JOIN_ORDER, LAYOUT, runCoordinator } from './pipeline-mesh.ts'
+import type { RunnerSpec } from './pipeline-spec.ts'
+
+/** How long the daemons get to probe every link before the first plan. */
+const LINK_WAIT_MS = 90_000
+/** Each link probe's time budget: the demo's, enough for a steady reading at 20 Mbit/s. */
+const PROBE_SECONDS = 0.3
+
+export interface PipelineBenchOptions extends BenchOptions {
+  /** model and run lengths (default: QUICK_SIZE when `quick`, else FULL_SIZE) */
+  size?: PipelineSize
+  /** keep the job files, checkpoints and peer logs here (default: a temporary folder, removed) */
+  out?: string
+}
+
+/** The runs of the suite over a loopback mesh with emulated links. */
+export async function runPipelineBench(options: PipelineBenchOptions): Promise<BenchReport> {
+  const size = options.size ?? (options.quick ? QUICK_SIZE : FULL_SIZE)
+  const work = options.out ?? mkdtempSync(join(tmpdir(), 'atoll-bench-pipeline-'))
+  mkdirSync(work, { recursive: true })
+  const processes = new PeerProcesses(join(work, 'peers'))
+  try {
+    const keyDir = join(work, 'keys', 'coordinator')
+    const coordinator = peerIdOfKey(await loadIdentity(keyDir))
+    options.log(
+      `pipeline: 4 peer processes on loopback, sites a (a1, a2) and b (b1, b2), ${INSIDE.mbit} Mbit/s inside, ` +
+        `${BETWEEN.mbit} Mbit/s and ${BETWEEN.delayMs} ms between, emulated per peer by the daemons; joining ${JOIN_ORDER.join(', ')}`,
+    )
+    const peers = await startLoopbackMesh(processes, {
+      layout: LAYOUT,
+      order: JOIN_ORDER,
+      root: join(work, 'keys'),
+      flags: ['--device', 'cpu', '--probe-seconds', String(PROBE_SECONDS), '--allow', coordinator],
+      started: (p) => options.log(`pipeline:   ${p.name} pid ${p.pid}`),
+    })
+    const spec = runnerSpec(size, work, keyDir, peers[0].addresses)
+    const runs = await runCoordinator([], spec, options.log)
+    return pipelineFigures(runs, {
+      kind: 'emulated',
+      why: "each daemon shapes what it sends every other peer (--emulate-link): a site's two peers do not share an uplink",
+      inside: INSIDE,
+      between: BETWEEN,
+      size,
+    })
+  } finally {
+    const killed = await processes.stopAll()
+    if (killed.length > 0) options.log(`pipeline: killed ${killed.join(', ')} (still running after SIGTERM)`)
+    if (options.out === undefined) rmSync(work, { recursive: true, force: true })
+  }
+}
+
+function runnerSpec(size: PipelineSize, work: string, key: string, membership: string[]): RunnerSpec {
+  const model = writeModel(work, size.gpt)
+  const run = (
+    label: string,
+    placement: Parameters<typeof benchJob>[3]['placement'],
+    compression: 'adatopk' | 'none',
+    steps: number,
+  ) => ({
+    label,
+    job: benchJob(`bench-${label}`, size, model, { placement, compression, steps, out: work }),
+  })
+  return {
+    key,
+    listen: '/ip4/127.0.0.1/tcp/0',
+    membership,
+    peers: JOIN_ORDER.length,
+    out: work,
+    linkWaitMs: LINK_WAIT_MS,
+    runs: [
+      run('fence-adatopk', 'fence', 'adatopk', size.steps),
+      run('fence-dense', 'fence', 'none', size.steps),
+      run('even-adatopk', { stages: evenInOrder(size, JOIN_ORDER) }, 'adatopk', size.evenSteps),
+    ],
+  }
+}
+
+export const pipeline: BenchSuite = {
+  name: 'pipeline',
+  summary:
+    'OP-Fence vs even, AdaTopK vs dense, estimator error: pipeline jobs over 4 peer processes in 2 sites',
+  run: (options) => runPipelineBench(options),
+}

@@ -1,0 +1,58 @@
+/**
+ * The pipeline suite end to end, small: four `atoll peer` processes on loopback in two sites with
+ * emulated links, a two-layer GPT trained a few steps in each of the three runs (OP-Fence with
+ * AdaTopK, OP-Fence dense, `even` in join order), and the figures computed from them. No timing is
+ * asserted: only that every figure comes from its runs and says what it was measured on.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { suites } from '../src/index.ts'
+
+test('the pipeline suite runs in quick mode: every figure from runs of this invocation, with its target and links', {
+  timeout: 180_000,
+}, async () => {
+  const suite = suites.find((s) => s.name === 'pipeline')
+  assert.ok(suite, 'pipeline is registered')
+  const report = await suite.run({ quick: true, log: () => {} })
+  assert.equal(report.suite, 'pipeline')
+  const names = [
+    'fence_vs_even_split_measured',
+    'adatopk_vs_dense_speedup',
+    'adatopk_loss_gap',
+    'estimator_error',
+    'pipeline_overlap',
+  ]
+  assert.deepEqual(Object.keys(report.results).sort(), [...names].sort())
+  for (const name of names)
+    assert.ok(Number.isFinite(report.results[name]), `${name} = ${report.results[name]}`)
+  assert.ok(report.results.pipeline_overlap > 0 && report.results.pipeline_overlap <= 1)
+  const details = report.details as {
+    links: { kind: string; between: { mbit: number } }
+    figures: Record<string, { target: string; runs: string[]; links: string }>
+    runs: {
+      label: string
+      steps: number
+      stages: { peer: string }[]
+      boundaries: { crosses_fence: boolean }[]
+    }[]
+  }
+  assert.equal(details.links.kind, 'emulated')
+  assert.equal(details.links.between.mbit, 20)
+  const labels = details.runs.map((r) => r.label)
+  assert.deepEqual(labels, ['fence-adatopk', 'fence-dense', 'even-adatopk'])
+  for (const name of names) {
+    const figure = details.figures[name]
+    assert.ok(figure.runs.length > 0 && figure.runs.every((r) => labels.includes(r)), name)
+    assert.equal(figure.links, 'emulated')
+    assert.equal(figure.target, report.targets?.[name] ?? 'report')
+  }
+  // the two OP-Fence runs take as many steps (the loss gap compares them after the same number)
+  const [fence, dense, even] = details.runs
+  assert.equal(fence.steps, dense.steps)
+  // even places its stages in join order, a1, b1, a2, b2, so it crosses between the sites three times
+  assert.deepEqual(
+    even.stages.map((s) => s.peer),
+    ['a1', 'b1', 'a2', 'b2'],
+  )
+  for (const run of details.runs) assert.equal(run.stages.length, 4)
+})
