@@ -121,6 +121,24 @@ test("core's scope partition (tied embedding read by the first and last stage) r
   assertGradsClose(r.grads, baseline.grads)
 })
 
+test('a stage that only moves data along (it reshapes the targets for the loss) has no backward session, and the step runs', async () => {
+  const partition = partitionGraph(model.graph, {
+    loss: 'loss',
+    bindings: { batch: B / 2 },
+    stages: [
+      { scopes: ['wte', 'wpe', 'h', 'ln_f', 'lm_head'], nodes: ['loss/Reshape'] },
+      { nodes: ['loss/Reshape_1'] },
+      { nodes: ['loss/SoftmaxCrossEntropyLoss'] },
+    ],
+  })
+  assert.deepEqual(partition.stages[1].parameters, [], 'the middle stage has no weights')
+  const { params, pipeline } = pipelineModel(model.graph, { backend: cpu, stages: stageGraphsOf(partition) })
+  releases.push(() => pipeline.release())
+  const r = await gradientsOf(async () => (await pipeline.step(batch, { microBatches: 2 })).loss, params)
+  assert.ok(Math.abs(r.loss - baseline.loss) < 1e-5)
+  assertGradsClose(r.grads, baseline.grads)
+})
+
 test('sessions are compiled once per input-shape signature and reused', async () => {
   const { params, pipeline } = pipelineModel(model.graph, { backend: cpu, stages: 2 })
   releases.push(() => pipeline.release())

@@ -29,7 +29,8 @@ export interface StageExecutorOptions {
 interface Compiled {
   graphs: StageGraphs
   forward: BackendSession
-  backward: BackendSession
+  /** none when the backward computes nothing (no parameters, no differentiable boundary input) */
+  backward: BackendSession | undefined
 }
 
 /** What forward kept for one micro-batch until its backward. */
@@ -93,6 +94,10 @@ export class StageExecutor extends CompiledStage<Compiled, Pending> implements P
         throw new SessionError(`backward of '${this.graph.name}' needs the gradient of '${value}'`)
       feeds[seed] = g
     }
+    if (backward === undefined) {
+      this.dispose(p)
+      return {}
+    }
     const out = await backward.run(feeds)
     this.dispose(p)
     return takeGradients(out, graphs.gradients, this.graph, this.options.params)
@@ -106,7 +111,7 @@ export class StageExecutor extends CompiledStage<Compiled, Pending> implements P
   }
 
   protected async releaseCompiled({ forward, backward }: Compiled): Promise<void> {
-    await Promise.all([forward.release(), backward.release()])
+    await Promise.all([forward.release(), backward?.release()])
   }
 
   protected async build(feeds: Record<string, Feed>): Promise<Compiled> {
@@ -122,9 +127,13 @@ export class StageExecutor extends CompiledStage<Compiled, Pending> implements P
     const session = (g: Graph, deviceOutputs: string[]) =>
       backend.createSession(sessionModel(backend, g), { intraOpThreads, deviceOutputs })
     // activations and boundary gradients stay on a GPU; parameter gradients and state come to the host
+    // a stage that only moves data along (e.g. reshapes the targets for the loss stage) has an empty
+    // backward, which onnxruntime will not load: it gets none
     const [forward, backward] = await Promise.all([
       session(graphs.forward, [...this.graph.outputs.map((o) => o.name), ...graphs.stashed]),
-      session(graphs.backward, boundaryGradOutputs(graphs.gradients, this.graph)),
+      graphs.backward.outputs.length === 0
+        ? undefined
+        : session(graphs.backward, boundaryGradOutputs(graphs.gradients, this.graph)),
     ])
     return { graphs, forward, backward }
   }
