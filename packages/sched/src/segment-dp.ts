@@ -103,6 +103,9 @@ export function segmentDp(
       if (out >= cur[q]) continue
       for (let p = q - least; p >= span.start; p--) {
         const compute = (g.work[q] - g.work[p]) / speed
+        // a peer given only ops that compute nothing (a weight's transpose) passes no activation on:
+        // the tensors skip it, and its edge carries nothing the plan counted
+        if (compute === 0 && g.work[span.end] > g.work[span.start]) continue
         const seg = Math.max(stageBusySeconds(compute, q - p, ctx.overheads), out)
         if (seg >= cur[q]) break
         if (segmentMemory(g, p, q, 1, inFlight) > memory) break
