@@ -62,7 +62,10 @@ test('late, duplicated, foreign and misshapen messages are dropped, each with it
   ]
   for (const [msg, reason] of cases) assert.match(box.put(msg)?.reason ?? 'kept', reason)
   assert.equal(box.put(message({ step: 3 })), undefined)
-  assert.deepEqual(box.put(message({ step: 3 })), { kind: 'duplicate', reason: 'a duplicate of step 3, micro-batch 0' })
+  assert.deepEqual(box.put(message({ step: 3 })), {
+    kind: 'duplicate',
+    reason: 'a duplicate of step 3, micro-batch 0',
+  })
   // the next step's may come early (a faster stage); a tied-weight gradient's micro-batch is its sender's stage
   assert.equal(box.put(message({ step: 4 })), undefined)
   assert.equal(
