@@ -6,6 +6,11 @@ import type { Topology } from './topology.ts'
 export interface UpOptions {
   /** Starts `atoll peer` on every peer, the first one first; the others bootstrap from it. */
   startPeers?: boolean
+  /**
+   * The peers' names in the order their daemons start and join, one at a time (e.g. interleaved across
+   * sites, as a benchmark of placement wants); default: the first peer, then every other at once.
+   */
+  order?: readonly string[]
   /** Coordinators besides the testnet's own whose stages the daemons take (peer ids). */
   allow?: readonly string[]
   /** Progress messages for the user. */

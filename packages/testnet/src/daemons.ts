@@ -84,11 +84,38 @@ export function readLogFile(path: string): string {
   }
 }
 
-/** Starts the daemons: the first peer, then (once it reports its address) every other peer bootstrapped from it. */
-export async function startDaemons(peers: PeerState[], hooks: DaemonHooks): Promise<void> {
-  const [first, ...rest] = peers
+/**
+ * Starts the daemons: the first peer, then (once it reports its address) every other peer bootstrapped
+ * from it, all at once. Given `order` (every peer's name once, checked by startOrder), one at a time in
+ * that order instead, each once the one before has reported its address, so that they join the mesh
+ * in that order; the first of `order` is the one the others bootstrap from.
+ */
+export async function startDaemons(
+  peers: PeerState[],
+  hooks: DaemonHooks,
+  order?: readonly string[],
+): Promise<void> {
+  const inOrder = order === undefined ? peers : startOrder(peers, order)
+  const [first, ...rest] = inOrder
   hooks.launch(first, hooks.argv(first, undefined))
   first.multiaddr = await waitForMultiaddr(first, hooks)
-  for (const peer of rest) hooks.launch(peer, hooks.argv(peer, first.multiaddr))
-  for (const peer of rest) peer.multiaddr = await waitForMultiaddr(peer, hooks)
+  for (const peer of rest) {
+    hooks.launch(peer, hooks.argv(peer, first.multiaddr))
+    if (order !== undefined) peer.multiaddr = await waitForMultiaddr(peer, hooks)
+  }
+  for (const peer of rest) peer.multiaddr ??= await waitForMultiaddr(peer, hooks)
+}
+
+/** `peers` in `order`, which must name each of them exactly once (else a TestnetError saying how not). */
+export function startOrder<T extends { name: string }>(peers: readonly T[], order: readonly string[]): T[] {
+  const names = peers.map((p) => p.name)
+  const unknown = order.filter((name) => !names.includes(name))
+  const missing = names.filter((name) => !order.includes(name))
+  if (unknown.length > 0 || missing.length > 0 || new Set(order).size !== order.length)
+    throw new TestnetError(
+      `the start order must name every peer of the topology once (${names.join(', ')}), got ` +
+        `${order.join(', ') || 'none'}${unknown.length > 0 ? `: no peer ${unknown.join(', ')}` : ''}` +
+        `${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}`,
+    )
+  return order.map((name) => peers.find((p) => p.name === name)!)
 }

@@ -174,16 +174,20 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
     await assignPeerIds(peers, hostDataDir)
     state.coordinator = await makeCoordinator()
     const allow = allowFlags([state.coordinator, ...(options.allow ?? [])])
-    await startDaemons(peers, {
-      launch,
-      isAlive: (peer) => running(peer.ns),
-      readLog: (peer) => logsOf(peer.ns),
-      argv: (peer, bootstrap) =>
-        peerDaemonArgv(CLI, peer, bootstrap, {
-          dataDir: CONTAINER_DATA_DIR,
-          extra: [...latencyFlags(topology, peer, peers), ...allow],
-        }),
-    })
+    await startDaemons(
+      peers,
+      {
+        launch,
+        isAlive: (peer) => running(peer.ns),
+        readLog: (peer) => logsOf(peer.ns),
+        argv: (peer, bootstrap) =>
+          peerDaemonArgv(CLI, peer, bootstrap, {
+            dataDir: CONTAINER_DATA_DIR,
+            extra: [...latencyFlags(topology, peer, peers), ...allow],
+          }),
+      },
+      options.order,
+    )
   }
   for (const peer of peers) await waitShaped(peer.ns)
   writeState(state)

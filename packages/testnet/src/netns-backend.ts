@@ -47,21 +47,25 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
     await assignPeerIds(peers, dataDir)
     state.coordinator = await makeCoordinator()
     const allow = allowFlags([state.coordinator, ...(options.allow ?? [])])
-    await startDaemons(peers, {
-      launch: (peer, argv) => {
-        peer.pid = startDetached([...inNamespace(peer), ...argv], peer.log, {
-          ...process.env,
-          ATOLL_TESTNET_PEER: peer.name,
-        })
+    await startDaemons(
+      peers,
+      {
+        launch: (peer, argv) => {
+          peer.pid = startDetached([...inNamespace(peer), ...argv], peer.log, {
+            ...process.env,
+            ATOLL_TESTNET_PEER: peer.name,
+          })
+        },
+        isAlive: (peer) => isAlive(peer.pid),
+        readLog: (peer) => readLogFile(peer.log),
+        argv: (peer, bootstrap) =>
+          peerDaemonArgv(cli, peer, bootstrap, {
+            dataDir: dataDir(peer),
+            extra: [...latencyFlags(topology, peer, peers), ...allow],
+          }),
       },
-      isAlive: (peer) => isAlive(peer.pid),
-      readLog: (peer) => readLogFile(peer.log),
-      argv: (peer, bootstrap) =>
-        peerDaemonArgv(cli, peer, bootstrap, {
-          dataDir: dataDir(peer),
-          extra: [...latencyFlags(topology, peer, peers), ...allow],
-        }),
-    })
+      options.order,
+    )
     writeState(state)
   }
   return state

@@ -1,5 +1,6 @@
 import type { PeerCommand, TestnetBackend, UpOptions } from './backend.ts'
 import { trainEnvironment } from './coordinator.ts'
+import { startOrder } from './daemons.ts'
 import { TestnetAlreadyUpError, TestnetNotUpError, UnknownPeerError } from './errors.ts'
 import { dockerBackend } from './docker-backend.ts'
 import { namespaceBackend } from './netns-backend.ts'
@@ -30,6 +31,12 @@ export async function upTestnet(
         `${running.startedAt}; run \`atoll testnet down\` first`,
     )
   }
+  // a wrong start order is refused before anything is made
+  if (options.order !== undefined)
+    startOrder(
+      topology.sites.flatMap((s) => s.peers),
+      options.order,
+    )
   const b = backendFor(backend)
   const left = b.leftovers()
   if (left.length > 0) {
