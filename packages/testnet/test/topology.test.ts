@@ -138,8 +138,8 @@ test('YAML and JSON text parse, and errors say which file', () => {
   )
 })
 
-test('the presets are exactly those of the issue', () => {
-  assert.deepEqual(presetNames(), ['geo3', 'geo3-large', 'home', 'lan'])
+test('the presets are exactly those of the issue and the pipeline benchmark (geo2)', () => {
+  assert.deepEqual(presetNames(), ['geo2', 'geo3', 'geo3-large', 'home', 'lan'])
   const lan = loadTopology('lan')
   assert.equal(lan.sites.length, 1)
   assert.equal(lan.sites[0].rateMbit, 1000)
@@ -156,6 +156,16 @@ test('the presets are exactly those of the issue', () => {
     geo3.links.map((l) => l.rateMbit).sort((a, b) => b - a),
     [100, 50, 20],
   )
+  // the pipeline benchmark's: two sites of two, a 20 Mbit/s link with 10 ms one way between them
+  const geo2 = loadTopology('geo2')
+  assert.deepEqual(
+    geo2.sites.map((s) => [s.name, s.rateMbit, s.peers.map((p) => p.name)]),
+    [
+      ['a', 1000, ['a1', 'a2']],
+      ['b', 1000, ['b1', 'b2']],
+    ],
+  )
+  assert.deepEqual(geo2.links, [{ sites: ['a', 'b'], rateMbit: 20, latencyMs: 10 }])
   const large = loadTopology('geo3-large')
   assert.deepEqual(
     large.sites.map((s) => s.peers.length),
@@ -168,7 +178,7 @@ test('the presets are exactly those of the issue', () => {
   assert.equal(Math.max(...home.map((p) => p.downMbit!)), 100)
   assert.throws(
     () => loadTopology('nosuch'),
-    /no preset or file 'nosuch' \(presets: geo3, geo3-large, home, lan\)/,
+    /no preset or file 'nosuch' \(presets: geo2, geo3, geo3-large, home, lan\)/,
   )
 })
 
