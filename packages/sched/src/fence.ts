@@ -39,7 +39,8 @@ export interface FenceOptions extends ClusterOptions, EstimatorOptions {
  * peer, or split it into the fewest sub-stages whose replicas fit in memory; then AdaTopK.
  * With `replicate: false` every cluster gets a segment, and (4) splits it into one contiguous
  * sub-stage per peer, balanced by compute under each peer's memory, the peers in chainPeers' order
- * (entered from the previous fence, left towards the next), so each fence is crossed once.
+ * (entered from the previous fence, left towards the next), so each fence is crossed once; where
+ * the model has too little work for every peer, some stay idle.
  */
 export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const { peers, links: peerLinks, ops, microBatches } = parsePlanInput(input)
@@ -52,10 +53,6 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const ctx = context(graph, m, peers, microBatches, sync, options.overheads)
   const compression = compressionOf(options)
   const replicate = options.replicate !== false
-  if (!replicate && graph.ops.length < peers.length)
-    throw new InfeasiblePlanError(
-      `the model has ${graph.ops.length} ops, fewer than the ${peers.length} peers that each need a stage`,
-    )
   const groups = clusterGroups(clusters, links, replicate)
   const span = { start: 0, end: graph.ops.length, stages: replicate ? clusters.length : peers.length }
   // The DP minimises the slowest slot with fences dense; with compression it also tries them at
@@ -69,7 +66,11 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
   const variants = choices.map((choice) => {
     const fenceRatio = choice.compressed ? fenceWireRatio(compression) : 1
     const dp = { fenceRatio, syncAware: choice.syncAware, everyGroup: !replicate }
-    const segments = segmentDp(ctx, groups, dp, span)
+    // without replicas every peer gets a stage when the model has work enough for each; else some
+    // stay idle (a stage that computes nothing would only pass tensors along)
+    const segments =
+      segmentDp(ctx, groups, dp, span) ??
+      (replicate ? undefined : segmentDp(ctx, groups, { ...dp, everyGroup: false }, span))
     if (segments === undefined)
       throw new InfeasiblePlanError(
         `the model does not fit in the memory of the ${clusters.length} clusters${replicate ? '' : ', one stage per peer'}`,
@@ -138,11 +139,15 @@ function splitPerPeer(
         : undefined
       return [{ peers: [id], cluster: seg.cluster, out, fence: false, firstStage }]
     })
-    const choice = { fenceRatio: 1, syncAware: false, everyGroup: true }
-    const split = segmentDp(ctx, groups, choice, { start: seg.start, end: seg.end, stages: chain.length })
+    const span = { start: seg.start, end: seg.end, stages: chain.length }
+    // every peer a stage when the segment has work enough for each; else some peers of the cluster
+    // stay idle rather than hold a stage that computes nothing
+    const split =
+      segmentDp(ctx, groups, { fenceRatio: 1, syncAware: false, everyGroup: true }, span) ??
+      segmentDp(ctx, groups, { fenceRatio: 1, syncAware: false, everyGroup: false }, span)
     if (split === undefined)
       throw new InfeasiblePlanError(
-        `ops ${seg.start}…${seg.end - 1} fit no split into one stage per peer of the cluster of '${inside[0]}'`,
+        `ops ${seg.start}…${seg.end - 1} fit no split over the peers of the cluster of '${inside[0]}' (their memory)`,
       )
     return split.map((sub) => ({
       start: sub.start,

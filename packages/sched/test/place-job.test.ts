@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { decomposeTrainingOps, type Graph, gpt2, mnistCnn, partitionGraph } from '@atoll/core'
+import { decomposeTrainingOps, type Graph, gpt2, mlp, mnistCnn, partitionGraph } from '@atoll/core'
 import {
   formatPlan,
   type JobPlacement,
@@ -280,5 +280,29 @@ describe('OP-Fence without replicas', () => {
     // the default still replicates each site's segment on its peers
     const replicated = planFence({ peers, links, ops, microBatches: 8 })
     assert.ok(replicated.stages.some((s) => s.peers.length > 1))
+  })
+})
+
+describe('placeJob with more peers than a segment has work for', () => {
+  it('leaves peers idle rather than give one a stage that computes nothing', () => {
+    // one site of 12 peers on fast links: an MLP has fewer ops that compute than that
+    const ids = Array.from({ length: 12 }, (_, k) => `P${k}`)
+    const peers = ids.map((id) => ({ id, device: 'cpu', flops: 2e10, memoryBytes: 8e9 }))
+    const links = ids.flatMap((a, i) =>
+      ids.slice(i + 1).map((b) => ({ a, b, bandwidthBps: INSIDE_BPS, rttSeconds: 0.0005 })),
+    )
+    const tiny = mlp()
+    const placed = placeJob(tiny.graph, { ...job(), loss: tiny.loss!, peers, links })
+    assert.ok(
+      placed.stages.length >= 2 && placed.stages.length < ids.length,
+      `${placed.stages.length} stages`,
+    )
+    assert.equal(new Set(placed.stages.map((s) => s.peer)).size, placed.stages.length, 'one stage a peer')
+    const partition = partitionGraph(tiny.graph, {
+      loss: tiny.loss!,
+      bindings: BINDINGS,
+      stages: placed.stages.map((s) => s.spec),
+    })
+    assert.equal(partition.stages.length, placed.stages.length)
   })
 })
