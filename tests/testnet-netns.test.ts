@@ -3,7 +3,8 @@
  * daemon in each, the site latency seen by the daemons' probes, every shaped link measured within 10%
  * of its spec, a tensor exchange between all peers, a job trained across the sites by `atoll train`
  * run through `exec` (OP-Fence's clusters are the sites; a coordinator the daemons do not allow is
- * refused), and `down` leaving no namespace or daemon behind. Skipped when not root.
+ * refused), and `down` leaving no namespace or daemon behind; `atoll bench pipeline` over a testnet
+ * of its own (geo2). Skipped when not root.
  */
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -223,6 +224,63 @@ test('per-peer access rates: upload and download are shaped separately', { skip 
       Math.abs(l.measured_mbit / l.spec_mbit - 1) <= TOLERANCE,
       `${l.from} → ${l.to}: ${l.measured_mbit}`,
     )
+  assert.equal(atoll('testnet', 'down', '--backend', 'netns').status, 0)
+})
+
+/**
+ * `atoll bench pipeline --quick` as root brings up geo2 in namespaces (its daemons started one at a
+ * time in the join order), trains its three runs from a coordinator exec'd into a1 with the testnet's
+ * key, says `netns` in the report, and takes the testnet down; beside a testnet that is up it refuses
+ * and leaves that one alone. No timing is asserted. In this file, so that it never runs beside the
+ * other namespace testnets (there is one router namespace per machine).
+ */
+test('atoll bench pipeline as root: its own geo2 testnet, kernel-shaped, down afterwards', {
+  skip,
+  timeout: 300_000,
+}, () => {
+  mkdirSync(dir, { recursive: true })
+  const json = join(dir, 'bench-pipeline.json')
+  const bench = atoll('bench', 'pipeline', '--quick', '--json', json)
+  assert.equal(bench.status, 0, bench.stderr.slice(-4000))
+  assert.match(bench.stderr, /testnet geo2 in network namespaces .* joining a1, b1, a2, b2/)
+  const report = JSON.parse(readFileSync(json, 'utf8')) as {
+    details: {
+      links: { kind: string; between: { mbit: number; delayMs: number }; join_order: string[] }
+      figures: Record<string, { links: string }>
+      runs: { label: string; stages: { peer: string }[]; peers: { name: string }[] }[]
+    }
+  }
+  const { links, figures, runs } = report.details
+  assert.equal(links.kind, 'netns')
+  assert.deepEqual(links.between, { mbit: 20, delayMs: 10 })
+  assert.deepEqual(links.join_order, ['a1', 'b1', 'a2', 'b2'])
+  for (const [name, figure] of Object.entries(figures)) assert.equal(figure.links, 'netns', name)
+  assert.deepEqual(
+    runs.map((r) => r.label),
+    ['fence-adatopk', 'fence-dense', 'even-adatopk'],
+  )
+  for (const run of runs)
+    assert.deepEqual(run.peers.map((p) => p.name).sort(), ['a1', 'a2', 'b1', 'b2'], run.label)
+  // even places in join order, so it crosses between the sites three times
+  assert.deepEqual(
+    runs[2].stages.map((s) => s.peer),
+    ['a1', 'b1', 'a2', 'b2'],
+  )
+  assert.deepEqual(testnetNamespaces(), [])
+  assert.equal(existsSync(join(dir, 'state.json')), false)
+
+  // someone's testnet is up: the suite neither uses nor removes it
+  assert.equal(atoll('testnet', 'up', '--topology', 'lan', '--no-peers').status, 0)
+  const beside = atoll('bench', 'pipeline', '--quick')
+  assert.equal(beside.status, 1, beside.stderr)
+  assert.match(beside.stderr, /a testnet is up on this machine \(lan\)/)
+  assert.deepEqual(testnetNamespaces(), [
+    'atoll-lan1',
+    'atoll-lan2',
+    'atoll-lan3',
+    'atoll-lan4',
+    'atoll-router',
+  ])
   assert.equal(atoll('testnet', 'down', '--backend', 'netns').status, 0)
 })
 

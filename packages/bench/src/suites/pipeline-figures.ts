@@ -17,6 +17,8 @@ export interface LinkKind {
   why: string
   inside: { mbit: number; delayMs: number }
   between: { mbit: number; delayMs: number }
+  /** the order the daemons started and joined in (each once the one before was up) */
+  joinOrder: readonly string[]
   size: PipelineSize
 }
 
@@ -87,7 +89,13 @@ export function pipelineFigures(runs: readonly RunnerOutput[], link: LinkKind): 
     results,
     targets: TARGETS,
     details: {
-      links: { kind: link.kind, why: link.why, inside: link.inside, between: link.between },
+      links: {
+        kind: link.kind,
+        why: link.why,
+        inside: link.inside,
+        between: link.between,
+        join_order: link.joinOrder,
+      },
       model: link.size,
       warmup_steps_left_out: WARMUP_STEPS,
       figures,

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { LinkRate, LoopbackLayout } from '@atoll/testnet'
+import type { LinkRate, LoopbackLayout, PeerCommand } from '@atoll/testnet'
 import { BenchProcessError } from '../errors.ts'
 import { parseRunnerLine, type RunnerOutput, type RunnerSpec } from './pipeline-spec.ts'
 
@@ -30,19 +30,27 @@ export const JOIN_ORDER = ['a1', 'b1', 'a2', 'b2'] as const
 
 const runner = fileURLToPath(new URL('./pipeline-runner.ts', import.meta.url))
 
+/** How to run a command where the coordinator belongs: here, or inside a peer of a testnet (`exec`). */
+export type CommandPlace = (argv: string[]) => PeerCommand
+
+export const here: CommandPlace = (argv) => ({ argv, env: {} })
+
 /**
- * Runs the coordinator (`prefix`: e.g. `ip netns exec NS`) over `spec` and returns its runs, one per
- * line it printed; its stderr (the plans, progress) goes to `log`.
+ * Runs the coordinator (placed by `place`: here, or inside a testnet's peer) over `spec` and returns
+ * its runs, one per line it printed; its stderr (the plans, progress) goes to `log`.
  */
 export async function runCoordinator(
-  prefix: readonly string[],
+  place: CommandPlace,
   spec: RunnerSpec,
   log: (line: string) => void,
 ): Promise<RunnerOutput[]> {
   const specPath = join(spec.out, 'runner.json')
   writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`)
-  const [cmd, ...args] = [...prefix, process.execPath, runner, specPath]
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const { argv, env } = place([process.execPath, runner, specPath])
+  const child = spawn(argv[0], argv.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  })
   const lines: string[] = []
   const said: string[] = []
   createInterface({ input: child.stdout }).on('line', (line) => {

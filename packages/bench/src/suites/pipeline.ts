@@ -1,6 +1,8 @@
 /**
- * `atoll bench pipeline`: pipeline jobs across four `atoll peer` processes in two sites, every figure
- * a ratio of runs made in the same invocation over the same mesh (pipeline-figures.ts says which).
+ * `atoll bench pipeline`: pipeline jobs across four `atoll peer` daemons in two sites, every figure a
+ * ratio of runs made in the same invocation over the same mesh (pipeline-figures.ts says which). As
+ * root the sites are the namespace testnet geo2 with kernel-shaped links (pipeline-netns.ts), else peer
+ * processes on loopback that emulate their links; the report says which.
  * The runs: OP-Fence with AdaTopK, OP-Fence with dense fence edges (as many steps: the loss gap), and
  * the `even` split in join order.
  */
@@ -10,7 +12,7 @@ import { join } from 'node:path'
 import { loadIdentity, peerIdOfKey } from '@atoll/net'
 import { PeerProcesses, startLoopbackMesh } from '@atoll/testnet'
 import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
-import { pipelineFigures } from './pipeline-figures.ts'
+import { type LinkKind, pipelineFigures } from './pipeline-figures.ts'
 import {
   benchJob,
   evenInOrder,
@@ -19,12 +21,16 @@ import {
   QUICK_SIZE,
   writeModel,
 } from './pipeline-jobs.ts'
-import { BETWEEN, INSIDE, JOIN_ORDER, LAYOUT, runCoordinator } from './pipeline-mesh.ts'
-import type { RunnerSpec } from './pipeline-spec.ts'
+import { BETWEEN, here, INSIDE, JOIN_ORDER, LAYOUT, runCoordinator } from './pipeline-mesh.ts'
+import { namespacesUsable, runOverTestnet } from './pipeline-netns.ts'
+import type { RunnerOutput, RunnerSpec } from './pipeline-spec.ts'
 
-/** How long the daemons get to probe every link before the first plan. */
-const LINK_WAIT_MS = 90_000
-/** Each link probe's time budget: the demo's, enough for a steady reading at 20 Mbit/s. */
+/**
+ * How long the daemons get to probe every link before the first plan: on loopback they probe quickly
+ * (PROBE_SECONDS); the testnet's daemons probe for their default second each, one pair at a time.
+ */
+const LINK_WAIT_MS = { emulated: 90_000, netns: 150_000 }
+/** Each link probe's time budget on loopback: the demo's, enough for a steady reading at 20 Mbit/s. */
 const PROBE_SECONDS = 0.3
 
 export interface PipelineBenchOptions extends BenchOptions {
@@ -32,18 +38,43 @@ export interface PipelineBenchOptions extends BenchOptions {
   size?: PipelineSize
   /** keep the job files, checkpoints and peer logs here (default: a temporary folder, removed) */
   out?: string
+  /**
+   * `netns`: the namespace testnet geo2, kernel-shaped (root); `emulated`: peer processes on loopback
+   * shaping their own links. Default: netns where this process can make namespaces, else emulated.
+   */
+  links?: 'netns' | 'emulated'
 }
 
-/** The runs of the suite over a loopback mesh with emulated links. */
+/** The runs of the suite over kernel-shaped namespaces when it can make them, else over emulated links. */
 export async function runPipelineBench(options: PipelineBenchOptions): Promise<BenchReport> {
   const size = options.size ?? (options.quick ? QUICK_SIZE : FULL_SIZE)
+  const links = options.links ?? (namespacesUsable() ? 'netns' : 'emulated')
   const work = options.out ?? mkdtempSync(join(tmpdir(), 'atoll-bench-pipeline-'))
   mkdirSync(work, { recursive: true })
+  try {
+    const spec = (where: Pick<RunnerSpec, 'key' | 'listen' | 'membership'>) =>
+      runnerSpec(size, work, where, LINK_WAIT_MS[links])
+    const { runs, link } =
+      links === 'netns'
+        ? await runOverTestnet(spec, options.log)
+        : await runOverLoopback(spec, work, options.log)
+    return pipelineFigures(runs, { ...link, size })
+  } finally {
+    if (options.out === undefined) rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/** The runs over four peer processes on loopback, each shaping what it sends every other (--emulate-link). */
+async function runOverLoopback(
+  spec: (where: Pick<RunnerSpec, 'key' | 'listen' | 'membership'>) => RunnerSpec,
+  work: string,
+  log: (line: string) => void,
+): Promise<{ runs: RunnerOutput[]; link: Omit<LinkKind, 'size'> }> {
   const processes = new PeerProcesses(join(work, 'peers'))
   try {
     const keyDir = join(work, 'keys', 'coordinator')
     const coordinator = peerIdOfKey(await loadIdentity(keyDir))
-    options.log(
+    log(
       `pipeline: 4 peer processes on loopback, sites a (a1, a2) and b (b1, b2), ${INSIDE.mbit} Mbit/s inside, ` +
         `${BETWEEN.mbit} Mbit/s and ${BETWEEN.delayMs} ms between, emulated per peer by the daemons; joining ${JOIN_ORDER.join(', ')}`,
     )
@@ -52,25 +83,32 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<B
       order: JOIN_ORDER,
       root: join(work, 'keys'),
       flags: ['--device', 'cpu', '--probe-seconds', String(PROBE_SECONDS), '--allow', coordinator],
-      started: (p) => options.log(`pipeline:   ${p.name} pid ${p.pid}`),
+      started: (p) => log(`pipeline:   ${p.name} pid ${p.pid}`),
     })
-    const spec = runnerSpec(size, work, keyDir, peers[0].addresses)
-    const runs = await runCoordinator([], spec, options.log)
-    return pipelineFigures(runs, {
-      kind: 'emulated',
-      why: "each daemon shapes what it sends every other peer (--emulate-link): a site's two peers do not share an uplink",
-      inside: INSIDE,
-      between: BETWEEN,
-      size,
-    })
+    const where = { key: keyDir, listen: '/ip4/127.0.0.1/tcp/0', membership: peers[0].addresses }
+    const runs = await runCoordinator(here, spec(where), log)
+    return {
+      runs,
+      link: {
+        kind: 'emulated',
+        why: "each daemon shapes what it sends every other peer (--emulate-link): a site's two peers do not share an uplink",
+        inside: INSIDE,
+        between: BETWEEN,
+        joinOrder: JOIN_ORDER,
+      },
+    }
   } finally {
     const killed = await processes.stopAll()
-    if (killed.length > 0) options.log(`pipeline: killed ${killed.join(', ')} (still running after SIGTERM)`)
-    if (options.out === undefined) rmSync(work, { recursive: true, force: true })
+    if (killed.length > 0) log(`pipeline: killed ${killed.join(', ')} (still running after SIGTERM)`)
   }
 }
 
-function runnerSpec(size: PipelineSize, work: string, key: string, membership: string[]): RunnerSpec {
+function runnerSpec(
+  size: PipelineSize,
+  work: string,
+  where: Pick<RunnerSpec, 'key' | 'listen' | 'membership'>,
+  linkWaitMs: number,
+): RunnerSpec {
   const model = writeModel(work, size.gpt)
   const run = (
     label: string,
@@ -82,12 +120,10 @@ function runnerSpec(size: PipelineSize, work: string, key: string, membership: s
     job: benchJob(`bench-${label}`, size, model, { placement, compression, steps, out: work }),
   })
   return {
-    key,
-    listen: '/ip4/127.0.0.1/tcp/0',
-    membership,
+    ...where,
     peers: JOIN_ORDER.length,
     out: work,
-    linkWaitMs: LINK_WAIT_MS,
+    linkWaitMs,
     runs: [
       run('fence-adatopk', 'fence', 'adatopk', size.steps),
       run('fence-dense', 'fence', 'none', size.steps),
