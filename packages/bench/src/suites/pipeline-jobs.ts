@@ -1,6 +1,6 @@
 /**
  * The `pipeline` suite's model and jobs. The model is a GPT sized for bytes of text (vocabulary 256,
- * so the tied embedding whose gradient crosses between the first and last stage every step is 128 KiB,
+ * so the tied embedding whose gradient crosses between the first and last stage every step is 64 KiB,
  * not the 1 MiB of gpt2:mini's 2048 rows that bytes never use), written as an ONNX file the job names.
  * The runs: OP-Fence with AdaTopK, OP-Fence with every edge dense (same steps: the loss gap), and the
  * `even` split in join order.
@@ -23,13 +23,25 @@ export interface PipelineSize {
   evalBatches: number
 }
 
+/**
+ * Sized so that the slow link, not compute or per-message costs, bounds a step (docs/training.md,
+ * "Pipeline benchmark", has the numbers). A boundary tensor is tokens × d × 4 bytes: at d = 64 a token
+ * costs 102 µs on the wire at 20 Mbit/s each way it crosses, where the whole model's forward and
+ * backward took 39 µs of CPU a token (two blocks; four took 77) on the 2-core machine, so that the
+ * four peers sharing its two cores compute a micro-batch in a fifth of its dense crossing: enough
+ * room for AdaTopK's 0.3 of the bytes (keep 20 %, top-k + fp16) to set the pace. 1024 tokens a
+ * micro-batch (105 ms dense on the wire) make the 10 ms latency and the per-micro-batch costs small
+ * beside it, and 16 micro-batches keep 1F1B's fill (S − 1 = 3 slots) to a sixth of a step (8 of 2048
+ * tokens measured the same step times). 30 steps of the OP-Fence runs and 10 of `even` keep the
+ * whole suite near 4 minutes on 2 cores, testnet and link probes included.
+ */
 export const FULL_SIZE: PipelineSize = {
-  gpt: { vocab: 256, ctx: 64, d: 64, layers: 4, heads: 4 },
-  batchSize: 32,
-  microBatches: 4,
-  steps: 100,
-  evenSteps: 15,
-  evalBatches: 8,
+  gpt: { vocab: 256, ctx: 64, d: 64, layers: 2, heads: 4 },
+  batchSize: 256,
+  microBatches: 16,
+  steps: 30,
+  evenSteps: 10,
+  evalBatches: 2,
 }
 
 export const QUICK_SIZE: PipelineSize = {
