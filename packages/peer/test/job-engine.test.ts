@@ -140,3 +140,30 @@ test('a job resumed from a checkpoint of its stages ends where the uninterrupted
   for (const [n, t] of end.params) assert.deepEqual(after.params.get(n)?.data, t.data, n)
   for (const [n, t] of end.optimizer) assert.deepEqual(after.optimizer.get(n)?.data, t.data, n)
 })
+
+test('boundaries cross compressed as the plan says (fp16, int8, top-k): the job trains, near the dense losses', async () => {
+  const s: PipelineSetting = { ...tiedGptSetting('codecs'), steps: 3 }
+  const partition = partitionOf(s)
+  const dense = await across(s, partition)
+  for (const codec of [
+    { codec: 'fp16', keep: 1 },
+    { codec: 'int8', keep: 1 },
+    { codec: 'topk-fp16', keep: 0.5 },
+  ] as const) {
+    const job = new JobCoordinator(coordinator, {
+      ...coordinatorInit({ ...s, id: `codecs-${codec.codec}` }, partition, peers()),
+      codec: () => codec,
+    })
+    await job.assign()
+    const losses: number[] = []
+    for (let k = 0; k < s.steps; k++) losses.push((await job.runStep()).loss)
+    await job.stop()
+    // the activations already cross compressed, so even the first loss differs, a little
+    assert.notEqual(losses[0], dense.losses[0], `${codec.codec} changed what crossed`)
+    for (const [k, loss] of losses.entries())
+      assert.ok(
+        Math.abs(loss - dense.losses[k]) < 0.05 * dense.losses[k],
+        `${codec.codec} step ${k}: ${loss} vs ${dense.losses[k]}`,
+      )
+  }
+})

@@ -33,8 +33,8 @@ const valueName = text(240)
 const dtype = z.enum(DTYPES as [DType, ...DType[]])
 const shape = list(index(2 ** 31), 8)
 
-/** How a boundary tensor crosses its link: as it is, halved, or its top-k values (fp16) with indices. */
-export const edgeCodec = z.enum(['dense', 'fp16', 'topk-fp16'])
+/** How a boundary tensor crosses its link: as it is, halved, int8 with a scale per block, or its top-k values (fp16) with indices. */
+export const edgeCodec = z.enum(['dense', 'fp16', 'int8', 'topk-fp16'])
 export type EdgeCodec = z.infer<typeof edgeCodec>
 
 /** A value produced by stage `from` and read by stage `to`; `gradient` when its gradient flows back. */

@@ -10,6 +10,7 @@ import {
   type Encoded,
   ErrorFeedback,
   fp16,
+  int8,
   keepCount,
   type MessageRoute,
   topk,
@@ -369,6 +370,7 @@ export class StageJob {
     if (edge.codec === 'dense' || value.dtype !== 'float32') return undefined
     const data = value.data as Float32Array
     if (edge.codec === 'fp16') return fp16.encode(data)
+    if (edge.codec === 'int8') return int8.encode(data)
     const k = keepCount(data.length, edge.keep)
     const compress = (x: Float32Array) => topk.encode(x, { k, values: 'float16' })
     return gradient ? this.#feedback.step(edge.value, data, compress) : compress(data)

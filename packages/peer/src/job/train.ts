@@ -22,6 +22,7 @@ import {
   type TrainableModel,
 } from '@atoll/runtime'
 import { formatPlan, type JobPlacement, placeJob } from '@atoll/sched'
+import { boundaryCodec } from './boundary-codec.ts'
 import { JobCoordinator, type StepResult } from './coordinator.ts'
 import { JobCheckpointError, JobStateError, StepFailedError } from './errors.ts'
 import { JobHistory, type TrainSummary } from './history.ts'
@@ -96,7 +97,7 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
       model,
       partition: placed.partition,
       peers: placed.peers,
-      codec: (edge) => codecOf(placed.placement, edge),
+      codec: (edge) => boundaryCodec(placed.placement, edge),
       microBatches: job.microBatches,
       optimizer: job.optimizer,
       lrSchedule: job.schedule,
@@ -253,20 +254,6 @@ function byPeerId(placement: JobSpec['placement'], profile: MeshProfile) {
       return { ...s, peer: peer.id }
     }),
   }
-}
-
-/** A boundary's codec from the plan: the one between its two stages, dense where the plan has none. */
-function codecOf(
-  placement: JobPlacement,
-  edge: Partition['edges'][number],
-): { codec: EdgeCodec; keep: number } {
-  const b = placement.boundaries.find((x) => x.from === edge.from && x.to === edge.to)
-  if (b === undefined || b.codec === 'dense') return { codec: 'dense', keep: 1 }
-  if (b.codec === 'topk-fp16') return { codec: 'topk-fp16', keep: b.keepRatio }
-  if (b.codec === 'fp16') return { codec: 'fp16', keep: 1 }
-  throw new JobStateError(
-    `codec '${b.codec}' is not one a job's boundaries carry yet (dense, fp16, topk-fp16)`,
-  )
 }
 
 function microBatchBindings(model: TrainableModel, batch: Record<string, Tensor>, microBatches: number) {
