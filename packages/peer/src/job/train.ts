@@ -8,7 +8,7 @@
  * checkpoint: every stage starts again from that step's weights and optimizer state, so no stage
  * keeps an update another lost.
  */
-import { type Graph, type Partition, partitionGraph, type Tensor } from '@atoll/core'
+import { type Graph, partitionGraph, type Tensor } from '@atoll/core'
 import type { AtollMesh } from '@atoll/net'
 import {
   assignParameters,
@@ -28,7 +28,6 @@ import { JobCheckpointError, JobStateError, StepFailedError } from './errors.ts'
 import { JobHistory, type TrainSummary } from './history.ts'
 import { type ModelCheckpoint, mergeStages, readJobCheckpoint, writeJobCheckpoint } from './job-checkpoint.ts'
 import { gatherProfiles, type MeshProfile } from './profiles.ts'
-import type { EdgeCodec } from './rpc.ts'
 import { datasetName, singlePeerRun } from './single-peer.ts'
 import type { JobSpec } from './spec.ts'
 
