@@ -18,7 +18,7 @@ import {
   stageGraphsOf,
   type TrainableModel,
 } from '@atoll/runtime'
-import { StepFailedError, WorkerLostError } from './errors.ts'
+import { JobStateError, StepFailedError, WorkerLostError } from './errors.ts'
 import {
   abortMethod,
   type Assignment,
@@ -95,11 +95,11 @@ export class JobCoordinator {
 
   constructor(mesh: AtollMesh, init: CoordinatorInit) {
     if (init.peers.length !== init.partition.stages.length)
-      throw new WorkerLostError(
+      throw new JobStateError(
         `${init.partition.stages.length} stages need as many peers, got ${init.peers.length}`,
       )
     if (new Set(init.peers.map((p) => p.peerId)).size !== init.peers.length)
-      throw new WorkerLostError('a peer can run one stage of a job: the peers must be distinct')
+      throw new JobStateError('a peer can run one stage of a job: the peers must be distinct')
     this.#mesh = mesh
     this.#init = init
     this.#graphs = stageGraphsOf(init.partition)

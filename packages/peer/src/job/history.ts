@@ -44,7 +44,6 @@ export interface TrainSummary {
 export class JobHistory {
   readonly tokens: number
   lastCheckpoint: ModelCheckpoint | undefined
-  #start = 0
   #first: number | undefined
   readonly #losses: number[] = []
   readonly #seconds: number[] = []
@@ -64,7 +63,6 @@ export class JobHistory {
   /** Steps from `step` on are (re)done next. */
   rewind(step: number): void {
     this.#first ??= step
-    this.#start = step
     const keep = step - (this.#first ?? 0)
     this.#losses.length = Math.max(0, Math.min(this.#losses.length, keep))
     this.#seconds.length = this.#losses.length
@@ -106,7 +104,7 @@ export class JobHistory {
     const total = this.#seconds.reduce((a, b) => a + b, 0)
     return {
       job: job.name,
-      start: this.#first ?? this.#start,
+      start: this.#first ?? 0,
       steps: losses.length,
       loss_first: losses[0] ?? Number.NaN,
       loss_last: losses.at(-1) ?? Number.NaN,

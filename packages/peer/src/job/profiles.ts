@@ -5,9 +5,9 @@
  * two directions' readings (shaping is a ceiling; a busy CPU only reads low), its RTT the lower.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type AtollMesh, multiaddr } from '@atoll/net'
+import { type AtollMesh, type CtrlMethod, multiaddr } from '@atoll/net'
 import type { LinkProfile, PeerProfile } from '@atoll/sched'
-import { type CapabilityReport, capabilitiesMethod, type PeersAnswer, peersMethod } from '../rpc.ts'
+import { capabilitiesMethod, type PeersAnswer, peersMethod } from '../rpc.ts'
 import { WorkerLostError } from './errors.ts'
 
 export interface MemberProfile extends PeerProfile {
@@ -39,14 +39,14 @@ export async function gatherProfiles(
   options: GatherOptions = {},
 ): Promise<MeshProfile> {
   const timeoutMs = options.timeoutMs ?? 10_000
-  const call = <Res>(target: string[], method: typeof peersMethod | typeof capabilitiesMethod) =>
+  const call = <Res>(target: string[], method: CtrlMethod<Record<string, never>, Res>) =>
     mesh.ctrl.call(
       target.map((a) => multiaddr(a)),
-      method as typeof peersMethod,
+      method,
       {},
       { timeoutMs },
-    ) as Promise<Res>
-  const first = await firstAnswer(addresses, (target) => call<PeersAnswer>(target, peersMethod))
+    )
+  const first = await firstAnswer(addresses, (target) => call(target, peersMethod))
   const members = [
     { peerId: first.self.peerId, addresses: first.self.addresses },
     ...first.peers.filter((p) => p.connected).map((p) => ({ peerId: p.peerId, addresses: p.addresses })),
@@ -55,7 +55,7 @@ export async function gatherProfiles(
   ].filter((m) => !options.exclude?.has(m.peerId) && m.peerId !== mesh.peerId && m.addresses.length > 0)
   const reports = await Promise.all(
     members.map((m) =>
-      call<CapabilityReport>(m.addresses, capabilitiesMethod).catch((err: Error) => {
+      call(m.addresses, capabilitiesMethod).catch((err: Error) => {
         throw new WorkerLostError(`peer ${m.peerId} gave no capability report: ${err.message}`, {
           cause: err,
         })
@@ -72,7 +72,7 @@ export async function gatherProfiles(
   }))
   const until = performance.now() + (options.waitMs ?? 0)
   for (;;) {
-    const answers = await Promise.all(members.map((m) => call<PeersAnswer>(m.addresses, peersMethod)))
+    const answers = await Promise.all(members.map((m) => call(m.addresses, peersMethod)))
     const measured = linksOf(peers, answers)
     options.progress?.(measured.links.length, measured.links.length + measured.unmeasured.length)
     if (measured.unmeasured.length === 0 || performance.now() >= until) return { peers, ...measured }

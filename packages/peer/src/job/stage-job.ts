@@ -37,7 +37,6 @@ import {
   type Value,
   zeroGrads,
 } from '@atoll/runtime'
-import type { Logger } from 'pino'
 import { JobStateError } from './errors.ts'
 import { JobMailbox } from './mailbox.ts'
 import { type Assignment, edgeName, type JobEdge } from './rpc.ts'
@@ -59,7 +58,6 @@ export class StageJob {
   readonly coordinator: string
   readonly mailbox: JobMailbox
   readonly #mesh: AtollMesh
-  readonly #log: Logger
   readonly #graph: Graph
   readonly #runner: PipelineStage
   readonly #params: Parameter[]
@@ -77,7 +75,6 @@ export class StageJob {
     this.assignment = a
     this.coordinator = init.coordinator
     this.#mesh = init.mesh
-    this.#log = init.log
     this.#graph = init.graph
     this.#data = data
     this.#next = a.step
@@ -232,11 +229,6 @@ export class StageJob {
   /** Where the stage stands: the step it is at and its phase (a heartbeat's answer). */
   get status(): { step: number; phase: Phase['kind'] } {
     return { step: this.#next, phase: this.#phase.kind }
-  }
-
-  /** The stage's parameters (live), by name. */
-  get parameters(): readonly Parameter[] {
-    return this.#params
   }
 
   async release(): Promise<void> {
@@ -419,10 +411,6 @@ export class StageJob {
     const m = this.assignment.members.find((x) => x.peerId === peer)
     return (m?.addresses ?? []).map((a) => multiaddr(a))
   }
-
-  get log(): Logger {
-    return this.#log
-  }
 }
 
 export interface StageJobInit {
@@ -434,7 +422,6 @@ export interface StageJobInit {
   optimizer: ReadonlyMap<string, Tensor>
   backend: Backend
   mesh: AtollMesh
-  log: Logger
 }
 
 /** One step in progress on a stage: its batch, what it keeps for the backward, what it sent, its times. */

@@ -177,7 +177,6 @@ export class JobWorker {
       optimizer,
       backend: await this.#init.backend(),
       mesh: this.#init.mesh,
-      log,
     })
     this.#jobs.delete(request.job)
     await existing?.release()
