@@ -136,7 +136,12 @@ test('mistakes are refused before any peer is touched, naming what is wrong', as
   const flag = atoll('train', jobFile('flag', gptJob(3)), '--link-wait', '-1', '--identity', identity)
   assert.equal(flag.status, 2)
   assert.match(flag.stderr, /--link-wait/)
-  assert.ok(!existsSync(join(work, 'atoll-bad')), 'nothing was written for a refused job')
+  // atoll train's default output folder is ./atoll-<name>, in the folder it runs in (as this test's)
+  for (const name of ['bad', 'typo', 'flag'])
+    assert.ok(
+      !existsSync(join(process.cwd(), `atoll-${name}`)),
+      `nothing was written for the refused job ${name}`,
+    )
 })
 
 test('a job that cannot fit in the memory the peers offer (--memory) is refused before any stage is sent', {
