@@ -1,0 +1,38 @@
+/**
+ * @atoll/sync: collectives among the replicas of a model (or of a pipeline stage) over the mesh's
+ * `/atoll/tensor/1` streams. All-reduce, flat or hierarchical (chosen from the measured links), sums
+ * in a fixed order so that every replica gets the same bits; optional int8 or top-k with error
+ * feedback; a deadline from the links' measured speed, after which the late members are named
+ * (LateReplicaError) on every member that waited on them. The training algorithms come later, on top.
+ *
+ * @example
+ * ```ts
+ * import { LateReplicaError, SyncGroup } from '@atoll/sync'
+ * const group = new SyncGroup({ mesh, group: 'job-1/stage-0', members, links }) // members: the same order everywhere
+ * group.onReject((r) => log.warn(r, 'sync message rejected')) // wrong round, shape, sender, NaN…
+ * try {
+ *   const sum = await group.allReduce(step, gradients, { compression: { codec: 'int8' } })
+ * } catch (err) {
+ *   if (!(err instanceof LateReplicaError) || err.peers.includes(group.peerId)) throw err
+ *   group.exclude(err.peers) // every other replica does the same
+ *   const sum = await group.allReduce(step, gradients) // the others renormalise by group.members.length
+ * }
+ * ```
+ */
+export type { SyncCompression } from './codec.ts'
+export * from './constants.ts'
+export { isSyncEdge, parseSyncEdge, SYNC_PHASES, type SyncAddress, type SyncPhase, syncEdge } from './edge.ts'
+export * from './errors.ts'
+export type { Residuals } from './feedback.ts'
+export { SyncGroup, type SyncGroupInit, type SyncRejection } from './group.ts'
+export type { AllReduceAlgorithm, ClusterOptions, ReduceLayout } from './layout.ts'
+export type { AllReduceOptions } from './plan.ts'
+export { syncGate } from './router.ts'
+export type { RejectionKind } from './slot.ts'
+export {
+  type AllReduceChoice,
+  chooseAllReduce,
+  type DeadlineOptions,
+  deadlineSeconds,
+  predictAllReduceSeconds,
+} from './time-model.ts'
