@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { cpus, freemem, totalmem } from 'node:os'
+import { cpus, freemem, hostname, totalmem } from 'node:os'
 import { CTRL_PROTOCOL, PROBE_PROTOCOL, TENSOR_PROTOCOL } from '@atoll/net'
 import * as ort from 'onnxruntime-node'
 import { bundledProviders, calibrate, matmulModel } from './calibrate.ts'
@@ -79,6 +79,21 @@ export function chooseDevice(devices: DeviceInfo[], choice: DeviceChoice): strin
   return available.has('cuda') ? 'cuda' : available.has('webgpu') ? 'webgpu' : 'cpu'
 }
 
+/**
+ * Which machine this is, as the planner needs it: daemons that share one share its cores. The boot
+ * id names the running kernel, the same in every network namespace and container on it (which a
+ * host name is not); elsewhere the host name stands in.
+ */
+function machineId(): string {
+  try {
+    const id = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    if (id.length > 0) return id
+  } catch {
+    // not Linux: fall through
+  }
+  return hostname()
+}
+
 export async function capabilityReport(
   peerId: string,
   name: string,
@@ -99,6 +114,7 @@ export async function capabilityReport(
     // a peer may offer jobs less than it has (--memory): planners see only the offer
     memory: { totalBytes: Math.min(totalmem(), memoryOffer), freeBytes: Math.min(freemem(), memoryOffer) },
     cpu: { model: cores[0]?.model ?? 'unknown', cores: Math.max(1, cores.length) },
+    host: machineId(),
     versions: {
       atoll: pkg.version,
       node: process.versions.node,

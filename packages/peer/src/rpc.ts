@@ -32,6 +32,8 @@ const capabilityReport = z.object({
   devices: list(deviceInfo, 16),
   memory: z.object({ totalBytes: atLeast(0), freeBytes: atLeast(0) }),
   cpu: z.object({ model: text(256), cores: countOf(1) }),
+  /** the machine it runs on (the kernel's boot id): daemons with the same one share its cores */
+  host: z.optional(text(128)),
   versions: z.object({ atoll: name, node: name, onnxruntime: name }),
   protocols: list(name, 64),
   measuredAt: atLeast(0),

@@ -207,3 +207,22 @@ test('1F1B keeps at most S − s micro-batches in flight on stage s; both schedu
     }
   }
 })
+
+test('1F1B with a deeper warm-up before a slow link: each stage holds what it is given, and nothing deadlocks', () => {
+  const S = 4
+  const M = 16
+  const inFlight = [8, 7, 2, 1]
+  const order = pipelineOrder('1f1b', S, M, inFlight)
+  assert.equal(order.length, 2 * S * M)
+  for (let s = 0; s < S; s++) {
+    let held = 0
+    let peak = 0
+    for (const op of stageOrder('1f1b', S, M, s, inFlight[s])) {
+      held += op.kind === 'F' ? 1 : -1
+      peak = Math.max(peak, held)
+    }
+    assert.equal(peak, inFlight[s])
+  }
+  // a warm-up that grows along the stages leaves a stage waiting on one that waits on it
+  assert.throws(() => pipelineOrder('1f1b', S, M, [1, 2, 3, 4]), /deadlocked/)
+})

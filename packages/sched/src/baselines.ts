@@ -1,6 +1,6 @@
 import { seededRandom } from '@atoll/core'
 import { type ClusterOptions, clusterPeers, linkMatrix } from './cluster.ts'
-import { predictStep } from './estimator.ts'
+import { hostsOf, predictStep } from './estimator.ts'
 import type { EstimatorOptions } from './estimator.ts'
 import { type LinearGraph, linearize } from './graph.ts'
 import { context, costStages, type StageSpec } from './stages.ts'
@@ -74,7 +74,7 @@ export function planStages(
     edges,
     sync: { algorithm: 'ssgd', period: 1 },
     tied,
-    predicted: predictStep(stages, edges, microBatches, tied, options.overheads),
+    predicted: predictStep(stages, edges, microBatches, tied, options.overheads, hostsOf(input.peers)),
   }
 }
 

@@ -17,9 +17,12 @@ export const OPTIMIZER_STATE_FACTOR = 2
 
 /**
  * Wire bytes per kept element over bytes per dense fp32 element for top-k + fp16: 2 bytes of value
- * plus 4 of index, over 4 — conservative, since sparse index coding usually takes less.
+ * plus the gap to the previous kept index as a varint, 1 byte while fewer than 1 in 128 elements
+ * are skipped on average (keep ≥ 0.8 %, which AdaTopK's floor ensures), over 4. `atoll bench
+ * pipeline` measured 3.0 bytes per kept element at keep 20 %; a wider gap costs a byte more per 7
+ * bits (topkCodecRatio).
  */
-export const WIRE_BYTES_PER_KEPT = 1.5
+export const WIRE_BYTES_PER_KEPT = 0.75
 
 /** Wire bytes per dense fp32 byte of fp16: 2 bytes per value over 4. */
 export const FP16_WIRE_RATIO = 0.5
@@ -68,6 +71,25 @@ export const MIN_ACTIVATION_KEEP_RATIO = 0.2
  * embedding (no FLOPs to speak of) were busy 3.5 ms a micro-batch (2.5–3.75 over three runs).
  */
 export const MICRO_BATCH_OVERHEAD_SECONDS = 0.0035
+
+/**
+ * Per byte a stage sends or receives over the mesh, at its end. `atoll bench transport` moves a tensor
+ * stream at 132 MB/s between two processes on loopback on the development machine, both ends busy:
+ * 7.6 ns a byte each. On a machine whose cores the stages share, that CPU is taken from their
+ * compute: `atoll bench pipeline`'s plans that moved 50–75 MB a step between two peers of a site
+ * were 0.8–1.1 s a step slower than their compute, which this accounts for.
+ */
+export const MESH_BYTE_SECONDS = 7.6e-9
+
+/**
+ * How many round trips' worth of micro-batches a stage keeps in flight (predictStep): the way from
+ * its output to the last stage and back, counted this many times. A link that sets the pace has a
+ * standing queue: TCP fills the buffer before it (a router's, or the sender's), so each crossing
+ * takes up to twice its bytes' time, which the link's own estimate does not show. Twice the
+ * estimated way round covers it; a micro-batch more in flight costs only its stashed activations.
+ * `atoll bench pipeline`, dense fence: 3.5 s a step with the round trip covered once, 3.0 s twice.
+ */
+export const IN_FLIGHT_SLACK = 2
 
 /**
  * Per op of a stage and micro-batch (forward and backward): onnxruntime's dispatch of a kernel on a

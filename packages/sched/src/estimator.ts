@@ -6,15 +6,26 @@ import {
   BACKWARD_FLOPS_FACTOR,
   DEFAULT_EFFICIENCY,
   FP16_WIRE_RATIO,
+  IN_FLIGHT_SLACK,
   INT8_WIRE_RATIO,
   MICRO_BATCH_OVERHEAD_SECONDS,
+  MESH_BYTE_SECONDS,
   OP_OVERHEAD_SECONDS,
   OPTIMIZER_STATE_FACTOR,
   STEP_OVERHEAD_SECONDS,
   WIRE_BYTES_PER_KEPT,
 } from './constants.ts'
 import { InvalidFieldError } from './errors.ts'
-import type { BoundaryEdge, EdgeCodec, OpCost, Prediction, Stage, SyncSpec, TiedExchange } from './types.ts'
+import type {
+  BoundaryEdge,
+  EdgeCodec,
+  OpCost,
+  PeerProfile,
+  Prediction,
+  Stage,
+  SyncSpec,
+  TiedExchange,
+} from './types.ts'
 
 export interface EstimatorOptions {
   /** fraction of a peer's calibrated FLOP/s an op type reaches; see DEFAULT_EFFICIENCY */
@@ -54,9 +65,15 @@ export function transferSeconds(
   return rttSeconds / 2 + (bytes * codecRatio) / bandwidthBps
 }
 
-/** Wire bytes per dense byte of the AdaTopK codec at keep ratio ρ (fp32 activations). */
+/**
+ * Wire bytes per dense byte of top-k + fp16 at keep ratio ρ (fp32 activations): WIRE_BYTES_PER_KEPT
+ * while the mean gap between kept indices fits a 1-byte varint, a quarter more per further 7 bits.
+ */
 export function topkCodecRatio(keepRatio: number): number {
-  return keepRatio >= 1 ? 1 : keepRatio * WIRE_BYTES_PER_KEPT
+  if (keepRatio >= 1) return 1
+  const gapBits = Math.log2(Math.max(1, 1 / keepRatio))
+  const extraIndexBytes = Math.max(0, Math.ceil(gapBits / 7) - 1)
+  return Math.min(1, keepRatio * (WIRE_BYTES_PER_KEPT + extraIndexBytes / 4))
 }
 
 /** Wire bytes per dense byte of a boundary codec (`keepRatio` counts for top-k only). */
@@ -120,29 +137,59 @@ export interface StepOverheads {
   opSeconds: number
   /** per step: the coordinator's step and commit round trips and each stage's update */
   stepSeconds: number
+  /**
+   * per byte a stage sends or receives over the mesh, at its end: framing, copies and the stream's
+   * CPU, which the stage's own compute waits for on a machine without cores to spare (optional: 0)
+   */
+  byteSeconds?: number
 }
 
 export const DEFAULT_OVERHEADS: StepOverheads = {
   microBatchSeconds: MICRO_BATCH_OVERHEAD_SECONDS,
   opSeconds: OP_OVERHEAD_SECONDS,
   stepSeconds: STEP_OVERHEAD_SECONDS,
+  byteSeconds: MESH_BYTE_SECONDS,
 }
 
-/** A stage's time per micro-batch: its compute, and the runtime's fixed costs for it and its ops. */
-export function stageBusySeconds(compute: number, ops: number, overheads: StepOverheads): number {
-  return compute + overheads.microBatchSeconds + ops * overheads.opSeconds
+/**
+ * A stage's time per micro-batch: its compute, the runtime's fixed costs for it and its ops, and the
+ * CPU of the `wireBytes` it sends and receives (activations and gradients, as they go on the wire).
+ */
+export function stageBusySeconds(
+  compute: number,
+  ops: number,
+  overheads: StepOverheads,
+  wireBytes = 0,
+): number {
+  return (
+    compute +
+    overheads.microBatchSeconds +
+    ops * overheads.opSeconds +
+    wireBytes * (overheads.byteSeconds ?? 0)
+  )
+}
+
+/** Bytes on the wire per micro-batch into and out of stage s: each edge's activations and their gradients. */
+export function stageWireBytes(stage: number, edges: readonly BoundaryEdge[]): number {
+  let bytes = 0
+  for (const e of edges)
+    if (e.from === stage || e.to === stage) bytes += 2 * e.bytes * codecWireRatio(e.codec, e.keepRatio)
+  return bytes
 }
 
 /**
  * 1F1B step time as the runtime runs it: a stage sends its boundary tensors without waiting for them
  * to arrive, so while micro-batch m crosses a link the stage computes m + 1, and stages and links are
- * busy at once. The slot is the busiest of them: a stage's compute plus its per-micro-batch overhead,
- * a link's bytes over its bandwidth, or a stage's cycle shared by its micro-batches in flight (1F1B
- * lets stage s hold S − s of them: a micro-batch leaves it and comes back as a gradient after every
- * later stage and transfer, latency included, has seen it; with few in flight and a long way round,
- * that waiting sets the pace). The first micro-batch's way forward through every stage and back fills
- * the pipeline, and the other M − 1 each add a slot. After the last micro-batch the tied parameters'
- * gradients cross (dense), the coordinator commits (per-step overhead), and the slowest sync is paid.
+ * busy at once. The slot is the busiest of them: a stage's compute plus its fixed and per-byte costs,
+ * or a link's bytes over its bandwidth. A micro-batch leaves stage s and comes back as a gradient
+ * after every later stage and transfer, latency included, has seen it; the stage keeps enough
+ * micro-batches in flight (its warm-up, `inFlight`) to cover that round trip at the slot's pace, at
+ * least 1F1B's S − s and never fewer than the stage after it holds plus one (so that no stage waits
+ * on one that waits on it), at most M. Where M is too few, the round trip shared by them sets the
+ * pace. Stages whose peers share a machine (`hosts`: peer id → machine) take turns on its cores: their
+ * busy times add up. The first micro-batch's way forward through every stage and back fills the pipeline, and
+ * the other M − 1 each add a slot. After the last micro-batch the tied parameters' gradients cross
+ * (dense), the coordinator commits (per-step overhead), and the slowest sync is paid.
  */
 export function predictStep(
   stages: readonly Stage[],
@@ -150,9 +197,12 @@ export function predictStep(
   microBatches: number,
   tied: readonly TiedExchange[] = [],
   overheads: StepOverheads = DEFAULT_OVERHEADS,
+  hosts: ReadonlyMap<string, string> = new Map(),
 ): Prediction {
   const S = stages.length
-  const busy = stages.map((st) => stageBusySeconds(st.computeSeconds, st.ops.length, overheads))
+  const busy = stages.map((st) =>
+    stageBusySeconds(st.computeSeconds, st.ops.length, overheads, stageWireBytes(st.index, edges)),
+  )
   // transfer time both ways of the edge out of stage s (activations forward, gradients back)
   const out = stages.map((st) => 2 * (edges.find((e) => e.from === st.index)?.seconds ?? 0))
   let slot = 0
@@ -160,19 +210,20 @@ export function predictStep(
   const consider = (seconds: number, what: string) => {
     if (seconds > slot) [slot, bottleneck] = [seconds, what]
   }
-  let roundTrip = 0 // from stage s's output back to its input gradient: later stages and transfers
-  for (let s = S - 1; s >= 0; s--) {
-    consider(busy[s], `stage ${s} compute`)
-    consider((busy[s] + roundTrip) / Math.min(microBatches, S - s), `stage ${s} in-flight round trip`)
-    roundTrip += busy[s] + (s > 0 ? out[s - 1] : 0)
-  }
   let maxEdge = 0
   for (const e of edges) {
     maxEdge = Math.max(maxEdge, e.seconds)
     // what occupies the link is the bytes; the latency overlaps
     consider(e.seconds - e.rttSeconds / 2, `edge ${e.from}→${e.to}`)
   }
-  const fill = roundTrip
+  for (let s = 0; s < S; s++) consider(busy[s], `stage ${s} compute`)
+  for (const [host, seconds] of hostLoads(stages, busy, hosts))
+    consider(seconds, `host ${host.slice(0, 8)} compute (stages sharing it)`)
+  const { inFlight, fill } = warmUps(busy, out, microBatches, slot)
+  for (let s = S - 1; s >= 0; s--) {
+    const cycle = busy[s] + roundTripAfter(busy, out, s)
+    consider(cycle / inFlight[s], `stage ${s} in-flight round trip`)
+  }
   const tiedSeconds = tied.reduce((worst, t) => Math.max(worst, t.seconds), 0)
   const sync = stages.reduce((worst, st) => Math.max(worst, st.syncSeconds), 0)
   const pipeline = fill + (microBatches - 1) * slot
@@ -180,6 +231,7 @@ export function predictStep(
     stepSeconds: pipeline + tiedSeconds + overheads.stepSeconds + sync,
     slotSeconds: slot,
     bottleneck,
+    inFlight,
     breakdown: {
       pipelineSeconds: pipeline,
       fillSeconds: fill,
@@ -190,6 +242,63 @@ export function predictStep(
       maxEdgeSeconds: maxEdge,
     },
   }
+}
+
+/**
+ * Per machine that holds more than one stage's replica, the busy time of all of them: a calibrated
+ * FLOP/s is the machine's (every core), so stages on one machine take turns rather than overlap.
+ */
+function hostLoads(
+  stages: readonly Stage[],
+  busy: readonly number[],
+  hosts: ReadonlyMap<string, string>,
+): Map<string, number> {
+  const load = new Map<string, { seconds: number; stages: number }>()
+  stages.forEach((st, s) => {
+    for (const peer of st.peers) {
+      const host = hosts.get(peer)
+      if (host === undefined) continue
+      const now = load.get(host) ?? { seconds: 0, stages: 0 }
+      load.set(host, { seconds: now.seconds + busy[s], stages: now.stages + 1 })
+    }
+  })
+  return new Map([...load].filter(([, l]) => l.stages > 1).map(([host, l]) => [host, l.seconds]))
+}
+
+/** Peer id → machine, for the peers whose profile says which (PeerProfile.host). */
+export function hostsOf(peers: Iterable<PeerProfile>): Map<string, string> {
+  const hosts = new Map<string, string>()
+  for (const p of peers) if (p.host !== undefined) hosts.set(p.id, p.host)
+  return hosts
+}
+
+/** Seconds from stage s's output to its input gradient: the later stages and transfers, both ways. */
+function roundTripAfter(busy: readonly number[], out: readonly number[], s: number): number {
+  let seconds = out[s] ?? 0
+  for (let t = s + 1; t < busy.length; t++) seconds += busy[t] + (t + 1 < busy.length ? out[t] : 0)
+  return seconds
+}
+
+/**
+ * Each stage's micro-batches in flight (see predictStep), from the last stage back, and the fill:
+ * the first micro-batch's way through every stage and back.
+ */
+function warmUps(
+  busy: readonly number[],
+  out: readonly number[],
+  microBatches: number,
+  slot: number,
+): { inFlight: number[]; fill: number } {
+  const S = busy.length
+  const inFlight = new Array<number>(S).fill(1)
+  for (let s = S - 1; s >= 0; s--) {
+    // the way round after the stage, with room for the standing queue of a link that paces it
+    const cycle = busy[s] + IN_FLIGHT_SLACK * roundTripAfter(busy, out, s)
+    const covering = slot > 0 ? Math.ceil(cycle / slot - 1e-9) : 1
+    const after = s + 1 < S ? inFlight[s + 1] + 1 : 1
+    inFlight[s] = Math.min(microBatches, Math.max(S - s, covering, after))
+  }
+  return { inFlight, fill: S === 0 ? 0 : busy[0] + roundTripAfter(busy, out, 0) }
 }
 
 /** A measured run of one op type on one peer, for calibration. */

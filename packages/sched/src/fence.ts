@@ -9,7 +9,7 @@ import {
 } from './compression.ts'
 import { OPTIMIZER_STATE_FACTOR } from './constants.ts'
 import { InfeasiblePlanError } from './errors.ts'
-import { type EstimatorOptions, predictStep } from './estimator.ts'
+import { type EstimatorOptions, hostsOf, predictStep } from './estimator.ts'
 import { linearize } from './graph.ts'
 import { type Group, type Segment, segmentDp, segmentMemory } from './segment-dp.ts'
 import { type Context, context, costStages, type StageSpec } from './stages.ts'
@@ -80,7 +80,14 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
       : splitPerPeer(ctx, clusters, segments)
     const costed = costStages(ctx, specs)
     const edges = compressFenceEdges(costed.stages, costed.edges, compression, options.overheads)
-    const predicted = predictStep(costed.stages, edges, microBatches, costed.tied, options.overheads)
+    const predicted = predictStep(
+      costed.stages,
+      edges,
+      microBatches,
+      costed.tied,
+      options.overheads,
+      hostsOf(peers),
+    )
     return { ...costed, edges, predicted }
   })
   const best = variants.reduce((a, b) => (b.predicted.stepSeconds < a.predicted.stepSeconds ? b : a))

@@ -48,10 +48,13 @@ export {
 export { assignKeepRatios } from './adatopk.ts'
 export {
   DEFAULT_EFFICIENCY,
+  IN_FLIGHT_SLACK,
+  MESH_BYTE_SECONDS,
   MICRO_BATCH_OVERHEAD_SECONDS,
   MIN_ACTIVATION_KEEP_RATIO,
   OP_OVERHEAD_SECONDS,
   STEP_OVERHEAD_SECONDS,
+  WIRE_BYTES_PER_KEPT,
 } from './constants.ts'
 export {
   allReduceSeconds,
@@ -65,9 +68,11 @@ export {
   efficiencyOf,
   opWork,
   DEFAULT_OVERHEADS,
+  hostsOf,
   predictStep,
   type StepOverheads,
   stageBusySeconds,
+  stageWireBytes,
   stageMemoryBytes,
   syncSecondsPerStep,
   topkCodecRatio,

@@ -9,7 +9,7 @@ import * as z from 'zod/mini'
 import { planEven, planRandom } from './baselines.ts'
 import { type Compression, compressFenceEdges, compressionSchema } from './compression.ts'
 import { InsufficientMemoryError, InvalidFieldError, StageOrderError } from './errors.ts'
-import { predictStep } from './estimator.ts'
+import { hostsOf, predictStep } from './estimator.ts'
 import { type PlacedStage, planExplicit } from './explicit.ts'
 import { type FenceOptions, planFence } from './fence.ts'
 import { opCostsOfGraph } from './model.ts'
@@ -116,7 +116,12 @@ function planOf(graph: Graph, input: PlanInput, job: z.infer<typeof jobSchema>):
         ? planRandom(input, { ...estimator, seed: job.seed })
         : planExplicit(graph, input, placement.stages, estimator)
   const edges = compressFenceEdges(plan.stages, plan.edges, compression)
-  return { ...plan, edges, predicted: predictStep(plan.stages, edges, plan.microBatches, plan.tied) }
+  const hosts = hostsOf(input.peers)
+  return {
+    ...plan,
+    edges,
+    predicted: predictStep(plan.stages, edges, plan.microBatches, plan.tied, undefined, hosts),
+  }
 }
 
 function fenceCompression(compression: Compression): FenceOptions {

@@ -8,6 +8,11 @@ export interface PeerProfile {
   /** sustained FLOP/s on a calibration MatMul */
   flops: number
   memoryBytes: number
+  /**
+   * the machine the peer runs on (its kernel's boot id): peers with the same one share its cores, so
+   * their stages' compute adds up rather than overlapping; absent when unknown (a machine of its own)
+   */
+  host?: string
 }
 
 /** A measured link between two peers (symmetric). */
@@ -131,6 +136,11 @@ export interface Prediction {
   slotSeconds: number
   /** what sets the slot: `stage 2 compute` or `edge 1→2` */
   bottleneck: string
+  /**
+   * per stage, the micro-batches it holds in flight: its 1F1B warm-up, enough to cover the round
+   * trip to the last stage and back at the slot's pace (at least S − s, at most M)
+   */
+  inFlight: number[]
   breakdown: {
     pipelineSeconds: number
     /** the first micro-batch's way forward through every stage and back, transfers included */

@@ -19,6 +19,7 @@ export const peerProfile: z.ZodMiniType<PeerProfile> = z.object({
   device: name,
   flops: positive,
   memoryBytes: positive,
+  host: z.optional(name),
 })
 
 export const linkProfile: z.ZodMiniType<LinkProfile> = z.object({

@@ -10,6 +10,7 @@ import {
   type OpCost,
   opWork,
   predictStep,
+  topkCodecRatio,
   type Stage,
   stageMemoryBytes,
   syncSecondsPerStep,
@@ -63,29 +64,55 @@ describe('workload estimator', () => {
     })
     const edge = { from: 0, to: 1, bytes: 1, crossesFence: true, bandwidthBps: 1, rttSeconds: 0 }
     const none = { microBatchSeconds: 0, opSeconds: 0, stepSeconds: 0 }
-    // stage 0 holds 2 micro-batches in flight; each is back after 2 + 2.5 + 2 s: (1 + 6.5) / 2 per slot
-    const p = predictStep(
-      [stage(0, 1, 0.5), stage(1, 2.5, 2)],
+    // a micro-batch leaves stage 0 and is back after 2 + 2.5 + 2 s: with its own 1 s, a cycle of
+    // 7.5 s, which three in flight cover at stage 1's pace of 2.5 s (1F1B's two would not); twice
+    // that for a link's standing queue (IN_FLIGHT_SLACK), at most the 4 micro-batches
+    const twoStages = [stage(0, 1, 0.5), stage(1, 2.5, 2)]
+    const p = predictStep(twoStages, [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }], 4, [], none)
+    assert.deepEqual(p.inFlight, [4, 1])
+    assert.equal(p.slotSeconds, 2.5)
+    assert.equal(p.bottleneck, 'stage 1 compute')
+    assert.equal(p.breakdown.fillSeconds, 7.5)
+    assert.equal(p.stepSeconds, 7.5 + 3 * 2.5 + 2)
+    // with two micro-batches a step, both in flight share the cycle: 7.5 / 2 per slot
+    const few = predictStep(twoStages, [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }], 2, [], none)
+    assert.deepEqual(few.inFlight, [2, 1])
+    assert.equal(few.slotSeconds, 3.75)
+    assert.equal(few.bottleneck, 'stage 0 in-flight round trip')
+    // the two stages' peers on one machine: their busy times add up (1 + 2.5 s a micro-batch)
+    const hosts = new Map([
+      ['p0', 'box'],
+      ['p1', 'box'],
+    ])
+    const onPeers = twoStages.map((st, s) => ({ ...st, peers: [`p${s}`] }))
+    const shared = predictStep(
+      onPeers,
       [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }],
       4,
       [],
       none,
+      hosts,
     )
-    assert.equal(p.slotSeconds, 3.75)
-    assert.equal(p.bottleneck, 'stage 0 in-flight round trip')
-    assert.equal(p.breakdown.fillSeconds, 7.5)
-    assert.equal(p.stepSeconds, 7.5 + 3 * 3.75 + 2)
-    // the runtime's fixed costs and a tied parameter's exchange after the last micro-batch
+    assert.equal(shared.slotSeconds, 3.5)
+    assert.match(shared.bottleneck, /^host box compute/)
+    const apart = new Map([...hosts, ['p1', 'other']])
+    assert.equal(
+      predictStep(onPeers, [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }], 4, [], none, apart)
+        .slotSeconds,
+      2.5,
+    )
+    // the runtime's fixed costs, the CPU of each stage's bytes (its one edge's byte, both ways: 2
+    // bytes at 0.125 s) and a tied parameter's exchange after the last micro-batch
     const tied = [{ param: 'wte.weight', stages: [0, 1], bytes: 1, seconds: 1.5 }]
-    const q = predictStep(
-      [stage(0, 1, 0.5), stage(1, 2.5, 2)],
-      [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }],
-      4,
-      tied,
-      { microBatchSeconds: 0.25, opSeconds: 0, stepSeconds: 0.5 },
-    )
-    assert.equal(q.slotSeconds, 4)
-    assert.equal(q.stepSeconds, 8 + 3 * 4 + 1.5 + 0.5 + 2)
+    const q = predictStep(twoStages, [{ ...edge, codec: 'dense', keepRatio: 1, seconds: 2 }], 4, tied, {
+      microBatchSeconds: 0.25,
+      opSeconds: 0,
+      stepSeconds: 0.5,
+      byteSeconds: 0.125,
+    })
+    assert.equal(q.slotSeconds, 3)
+    assert.equal(q.breakdown.fillSeconds, 1.5 + 4 + 3)
+    assert.equal(q.stepSeconds, 8.5 + 3 * 3 + 1.5 + 0.5 + 2)
     assert.equal(q.breakdown.tiedSeconds, 1.5)
     // three stages, a slow first link: its bytes on the wire set the pace, its latency does not
     const slow = { ...edge, codec: 'dense' as const, keepRatio: 1, rttSeconds: 0.2, seconds: 1.1 }
@@ -100,6 +127,14 @@ describe('workload estimator', () => {
       relativeError: -0.15,
     })
     assert.throws(() => checkPrediction(p17, []), { name: 'InvalidFieldError' })
+  })
+
+  it('prices top-k + fp16 by its wire format: 2 bytes a value and a 1-byte index gap, more for wider gaps', () => {
+    assert.equal(topkCodecRatio(0.2), 0.2 * 0.75)
+    assert.equal(topkCodecRatio(1 / 100), 0.01 * 0.75)
+    // a mean gap of 1000 needs a 2-byte varint
+    assert.equal(topkCodecRatio(1 / 1000), 0.001)
+    assert.equal(topkCodecRatio(1), 1)
   })
 
   it('calibrates per-op-type efficiency as the median achieved fraction', () => {

@@ -15,6 +15,7 @@ import {
   planRandom,
   stageBusySeconds,
   transferSeconds,
+  WIRE_BYTES_PER_KEPT,
 } from '../src/index.ts'
 import { chainModel, geo } from './topology.ts'
 
@@ -67,7 +68,7 @@ describe('OP-Fence', () => {
       else {
         assert.ok(e.crossesFence && wire > target)
         const want = keepRatio({
-          bytes: e.bytes * 1.5,
+          bytes: e.bytes * WIRE_BYTES_PER_KEPT,
           bandwidthBps: e.bandwidthBps,
           targetSeconds: target,
           min: MIN_ACTIVATION_KEEP_RATIO,

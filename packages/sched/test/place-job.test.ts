@@ -275,8 +275,11 @@ describe('OP-Fence without replicas', () => {
       plan.edges.map((e) => e.crossesFence),
       [false, false, true, false, false, true, false, false],
     )
-    // 18 equal layers over 9 equal peers: two layers each
-    for (const s of plan.stages) assert.equal(s.layers.length, 2, `${s.layers}`)
+    // 18 equal layers over 9 equal peers: two layers' compute each (a cut may fall after a
+    // layer's activation, which computes nothing and sends as many bytes as its MatMul)
+    for (const s of plan.stages)
+      assert.ok(Math.abs(s.computeSeconds - plan.stages[0].computeSeconds) < 1e-12, `${s.layers}`)
+    assert.ok(plan.stages.every((s) => s.ops.filter((id) => id.endsWith('.mm')).length === 2))
     // the default still replicates each site's segment on its peers
     const replicated = planFence({ peers, links, ops, microBatches: 8 })
     assert.ok(replicated.stages.some((s) => s.peers.length > 1))

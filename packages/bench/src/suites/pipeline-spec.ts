@@ -64,6 +64,7 @@ export const runnerOutputSchema = z.object({
       stepSeconds: z.number(),
       slotSeconds: z.number(),
       bottleneck: z.string(),
+      inFlight: z.array(z.int()),
       breakdown: z.record(z.string(), z.number()),
     }),
     stages: z.array(

@@ -4,7 +4,7 @@
  * root the sites are the namespace testnet geo2 with kernel-shaped links (pipeline-netns.ts), else peer
  * processes on loopback that emulate their links; the report says which.
  * The runs: OP-Fence with AdaTopK, OP-Fence with dense fence edges (as many steps: the loss gap), and
- * the `even` split in join order.
+ * the `even` split in join order, dense and with AdaTopK.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -127,6 +127,7 @@ function runnerSpec(
     runs: [
       run('fence-adatopk', 'fence', 'adatopk', size.steps),
       run('fence-dense', 'fence', 'none', size.steps),
+      run('even-dense', { stages: evenInOrder(size, JOIN_ORDER) }, 'none', size.evenSteps),
       run('even-adatopk', { stages: evenInOrder(size, JOIN_ORDER) }, 'adatopk', size.evenSteps),
     ],
   }

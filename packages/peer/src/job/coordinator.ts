@@ -51,6 +51,8 @@ export interface CoordinatorInit {
   codec?(edge: Partition['edges'][number]): { codec: EdgeCodec; keep: number }
   microBatches: number
   schedule?: '1f1b' | 'gpipe'
+  /** per stage, the micro-batches 1F1B holds in flight (default S − s; the plan's predicted.inFlight) */
+  inFlight?: readonly number[]
   optimizer: OptimizerSpec
   lrSchedule: LrSchedule
   clipNorm?: number
@@ -291,7 +293,13 @@ export class JobCoordinator {
       job: init.id,
       step: this.#next,
       steps: init.steps,
-      stage: { index: stage, count: partition.stages.length, ...hashes, state },
+      stage: {
+        index: stage,
+        count: partition.stages.length,
+        ...hashes,
+        state,
+        ...(init.inFlight === undefined ? {} : { inFlight: init.inFlight[stage] }),
+      },
       members: init.peers.map((p, s) => ({ ...p, stage: s })),
       edges: partition.edges
         .filter((e) => e.from === stage || e.to === stage)

@@ -69,6 +69,7 @@ export async function gatherProfiles(
     device: reports[k].device,
     flops: reports[k].flops,
     memoryBytes: reports[k].memory.totalBytes,
+    ...(reports[k].host === undefined ? {} : { host: reports[k].host }),
   }))
   const until = performance.now() + (options.waitMs ?? 0)
   for (;;) {

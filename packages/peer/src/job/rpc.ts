@@ -82,6 +82,11 @@ export const assignment = z.object({
     params: blobHash,
     /** running statistics: the stage writes each `update` output back into `state` after a forward */
     state: list(z.object({ state: valueName, update: valueName }), 4096),
+    /**
+     * 1F1B's warm-up on this stage: the micro-batches it holds in flight (default S − s); more where
+     * the way to the last stage and back is long, as the plan says (sched's predictStep)
+     */
+    inFlight: z.optional(z.int().check(z.gte(1), z.lte(MAX_MICRO_BATCHES))),
   }),
   members: list(member, MAX_STAGES),
   /** every edge from or to this stage */

@@ -152,6 +152,7 @@ export class StageJob {
           this.assignment.stage.count,
           this.assignment.microBatches,
           this.assignment.stage.index,
+          this.assignment.stage.inFlight,
         )) {
           if (op.kind === 'F') await this.#forward(run, op.mb)
           else await this.#backward(run, op.mb)

@@ -98,6 +98,7 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
       peers: placed.peers,
       codec: (edge) => boundaryCodec(placed.placement, edge),
       microBatches: job.microBatches,
+      inFlight: placed.placement.plan.predicted.inFlight,
       optimizer: job.optimizer,
       lrSchedule: job.schedule,
       clipNorm: run.clipNorm,

@@ -10,13 +10,17 @@ export type PipelineSchedule = 'gpipe' | '1f1b'
 /**
  * Each stage's own order of work. GPipe: every forward, then every backward (most activations held).
  * 1F1B (PipeDream-Flush): stage s warms up with min(S−s, M) forwards, then alternates one backward
- * and one forward, then drains; at most S−s micro-batches are in flight on it.
+ * and one forward, then drains; at most S−s micro-batches are in flight on it. `inFlight` warms up
+ * with more, where the way to the last stage and back is long (slow links: sched's predictStep says
+ * how many); it must not fall along the stages (each at least the next one's), or a stage would
+ * wait for a backward that waits for its forward.
  */
 export function stageOrder(
   kind: PipelineSchedule,
   stages: number,
   microBatches: number,
   stage: number,
+  inFlight = stages - stage,
 ): PipelineOp[] {
   const F = (mb: number): PipelineOp => ({ kind: 'F', stage, mb })
   const B = (mb: number): PipelineOp => ({ kind: 'B', stage, mb })
@@ -27,7 +31,7 @@ export function stageOrder(
       ...Array.from({ length: M }, (_, m) => B(M - 1 - m)),
     ]
   }
-  const warm = Math.min(stages - stage, M)
+  const warm = Math.min(Math.max(1, inFlight), M)
   const ops: PipelineOp[] = []
   for (let m = 0; m < warm; m++) ops.push(F(m))
   for (let m = 0; m < M; m++) {
@@ -43,8 +47,15 @@ export function stageOrder(
  * the last stage). The result respects every stage's own order, so activation memory per stage is
  * what the schedule promises.
  */
-export function pipelineOrder(kind: PipelineSchedule, stages: number, microBatches: number): PipelineOp[] {
-  const queues = Array.from({ length: stages }, (_, s) => stageOrder(kind, stages, microBatches, s))
+export function pipelineOrder(
+  kind: PipelineSchedule,
+  stages: number,
+  microBatches: number,
+  inFlight?: readonly number[],
+): PipelineOp[] {
+  const queues = Array.from({ length: stages }, (_, s) =>
+    stageOrder(kind, stages, microBatches, s, inFlight?.[s]),
+  )
   const heads = new Array<number>(stages).fill(0)
   const doneF = Array.from({ length: stages }, () => new Uint8Array(microBatches))
   const doneB = Array.from({ length: stages }, () => new Uint8Array(microBatches))
