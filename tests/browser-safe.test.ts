@@ -1,6 +1,7 @@
 /**
- * The packages a browser client will load (and sched, which must do no I/O) import no Node built-in
- * and no native module: checked on their sources, since a bundler would only fail at build time.
+ * The packages a browser client will load (sync among them: a federated client takes part in
+ * collectives; and sched, which must do no I/O) import no Node built-in and no native module:
+ * checked on their sources, since a bundler would only fail at build time.
  */
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -20,7 +21,7 @@ function sources(dir: string): string[] {
 }
 
 /** Each package's smallest plausible count of source files: fewer means the walk went wrong. */
-const BROWSER_SAFE = { core: 11, compress: 11, sched: 11, simd: 4 }
+const BROWSER_SAFE = { core: 11, compress: 11, sched: 11, simd: 4, sync: 15 }
 
 for (const [name, minFiles] of Object.entries(BROWSER_SAFE)) {
   test(`@atoll/${name} stays browser-safe: no Node built-ins or native modules in src/`, () => {

@@ -22,4 +22,5 @@ export { LinkProbe, type ProbeInit, type ProbeResult, probeLimitMs } from './pro
 export { floorMethod, MAX_RUN_SECONDS, ProbeFloor, probeRunMethod } from './probe-floor.ts'
 export type { FloorHold } from './probe-hold.ts'
 export type { NetObserver, PeerTarget, ProtocolContext, ProtocolHost } from './protocol.ts'
+export { stripeCount, stripeRange } from './stripe.ts'
 export { type SendOptions, type TensorGate, type TensorInit, TensorTransport } from './tensor.ts'

@@ -30,7 +30,7 @@ export type SyncCompression =
 
 const NONE: SyncCompression = { codec: 'none' }
 
-/** The compression checked, with defaults filled in (the same text on every replica for the fingerprint). */
+/** The compression checked, with defaults filled in. */
 export function checkCompression(compression: SyncCompression = NONE): SyncCompression {
   switch (compression.codec) {
     case 'none':
@@ -61,8 +61,13 @@ export function checkCompression(compression: SyncCompression = NONE): SyncCompr
   }
 }
 
+/**
+ * What of the compression the replicas must agree on: the codec (the receiver checks it). Ratios,
+ * blocks and value widths travel in each message's codecMeta, so they may differ between members
+ * and change between rounds (AdaTopK) without starting the residuals afresh.
+ */
 export function describeCompression(compression: SyncCompression): string {
-  return Object.values(compression).join('/')
+  return compression.codec
 }
 
 /** The wire codec a compression's messages carry. */

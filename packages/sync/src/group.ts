@@ -8,22 +8,21 @@
 import type { TensorHeader } from '@atoll/compress'
 import type { AtollMesh, IncomingTensor } from '@atoll/net'
 import type { LinkMatrix, LinkProfile } from '@atoll/sched'
-import { arrivalOf, firstNonFinite, type GroupView, admitHeader } from './admit.ts'
-import { CollectiveRun } from './collective.ts'
+import { admitHeader, arrivalOf, type GroupView } from './admit.ts'
+import { type GroupContext, runAllReduce } from './all-reduce.ts'
+import { checkCount, checkData, checkName } from './checks.ts'
+import type { CollectiveRun } from './collective.ts'
 import {
   DEFAULT_COLLECTIVE_NAME,
   DEFAULT_MAX_EARLY_BYTES,
   DEFAULT_PIECE_ELEMENTS,
   DEFAULT_SENDS_IN_FLIGHT,
-  MAX_NAME_LENGTH,
 } from './constants.ts'
-import { InvalidSyncOptionError, NonFiniteInputError, RoundOrderError, SyncClosedError } from './errors.ts'
+import { InvalidSyncOptionError, RoundOrderError, SyncClosedError } from './errors.ts'
 import { type Residuals, SyncFeedback } from './feedback.ts'
-import { declareFlat, runFlat } from './flat.ts'
-import { declareHierarchical, runHierarchical } from './hierarchical.ts'
 import { SyncInbox } from './inbox.ts'
 import { checkMembers, memberLinks } from './links.ts'
-import { type AllReduceOptions, type CollectivePlan, planCollective } from './plan.ts'
+import { type AllReduceOptions, planCollective } from './plan.ts'
 import { joinRouter } from './router.ts'
 import type { Arrival, RejectionKind, Verdict } from './slot.ts'
 import type { DeadlineOptions } from './time-model.ts'
@@ -74,10 +73,8 @@ export class SyncGroup {
   #closed = false
 
   constructor(init: SyncGroupInit) {
-    const { group, round = 0, pieceElements = DEFAULT_PIECE_ELEMENTS } = init
-    if (typeof group !== 'string' || group.length < 1 || group.length > MAX_NAME_LENGTH) {
-      throw new InvalidSyncOptionError(`group: expected 1 to ${MAX_NAME_LENGTH} characters, found '${group}'`)
-    }
+    const { round = 0, pieceElements = DEFAULT_PIECE_ELEMENTS } = init
+    const group = checkName('group', init.group)
     checkCount('round', round, 0)
     checkCount('pieceElements', pieceElements, 1)
     checkCount('sendsInFlight', init.sendsInFlight ?? DEFAULT_SENDS_IN_FLIGHT, 1)
@@ -118,31 +115,19 @@ export class SyncGroup {
    */
   async allReduce(round: number, data: Float32Array, options: AllReduceOptions = {}): Promise<Float32Array> {
     const name = this.#checkCall(round, data, options)
-    const plan = planCollective(
-      this.#matrix,
-      data.length,
-      this.#pieceElements,
-      options,
-      this.#init.deadline ?? {},
-    )
+    const deadline = this.#init.deadline ?? {}
+    const plan = planCollective(this.#matrix, data.length, this.#pieceElements, options, deadline)
     const slot = this.#inbox.open(round, name, plan.fingerprint)
     if (plan.compression.codec === 'topk') {
       this.#feedback.begin(name, plan.fingerprint)
       this.#lengths.set(name, data.length)
     }
-    const run = this.#run(round, name, plan, slot)
     let succeeded = false
     try {
-      const output = new Float32Array(data.length)
-      const work = this.#declare(run, plan, data, output)
-      const result = await run.execute(async () => {
-        await work()
-        return output
-      })
+      const result = await runAllReduce(this.#context, { round, name, plan, slot }, data, this.#running)
       succeeded = true
       return result
     } finally {
-      this.#running.delete(run)
       this.#inbox.close(round, name, plan.fingerprint, slot)
       this.#feedback.end(name, succeeded)
     }
@@ -223,54 +208,25 @@ export class SyncGroup {
   #checkCall(round: number, data: Float32Array, options: AllReduceOptions): string {
     if (this.#closed) throw new SyncClosedError(`group '${this.group}' is closed`)
     checkCount('round', round, 0)
-    if (round < this.#inbox.round)
+    if (round < this.#inbox.round) {
       throw new RoundOrderError(`round ${round} is before this round (${this.#inbox.round})`)
-    const name = options.name ?? DEFAULT_COLLECTIVE_NAME
-    if (typeof name !== 'string' || name.length < 1 || name.length > MAX_NAME_LENGTH) {
-      throw new InvalidSyncOptionError(`name: expected 1 to ${MAX_NAME_LENGTH} characters, found '${name}'`)
     }
-    if (!(data instanceof Float32Array)) throw new InvalidSyncOptionError('data: expected a Float32Array')
-    const bad = firstNonFinite(data)
-    if (bad >= 0) throw new NonFiniteInputError(`'${name}' element ${bad} is ${data[bad]}: nothing was sent`)
+    const name = checkName('name', options.name ?? DEFAULT_COLLECTIVE_NAME)
+    checkData(name, data)
     return name
   }
 
-  #run(
-    round: number,
-    name: string,
-    plan: CollectivePlan,
-    slot: ReturnType<SyncInbox['open']>,
-  ): CollectiveRun {
-    const run = new CollectiveRun({
+  get #context(): GroupContext {
+    return {
       group: this.group,
       members: this.#members,
       self: this.#members.indexOf(this.peerId),
-      round,
-      name,
-      fingerprint: plan.fingerprint,
-      compression: plan.compression,
       pieceElements: this.#pieceElements,
       feedback: this.#feedback,
-      slot,
       send: (to, fields, payload, signal) => this.#mesh.tensors.send(to, fields, payload, { signal }),
       sendsInFlight: this.#init.sendsInFlight ?? DEFAULT_SENDS_IN_FLIGHT,
-      deadlineSeconds: plan.deadlineSeconds,
-      noticeSeconds: plan.noticeSeconds,
       reject: (arrival, verdict) => this.#report(arrival, arrival.round, verdict),
-    })
-    this.#running.add(run)
-    return run
-  }
-
-  /** Declares what the plan's algorithm waits for; returns the work that runs it. */
-  #declare(run: CollectiveRun, plan: CollectivePlan, data: Float32Array, output: Float32Array) {
-    if (plan.layout.algorithm === 'flat') {
-      const phases = { reduce: 'rs', gather: 'ag', depth: 0 } as const
-      const waits = declareFlat(run, plan.layout.clusters[0], data.length, phases)
-      return () => runFlat(run, waits, data, output)
     }
-    const waits = declareHierarchical(run, plan.layout, data.length)
-    return () => runHierarchical(run, waits, data, output)
   }
 
   #receive(msg: IncomingTensor): void {
@@ -297,11 +253,5 @@ export class SyncGroup {
         // a listener's failure is its own; the collective goes on
       }
     }
-  }
-}
-
-function checkCount(field: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new InvalidSyncOptionError(`${field}: expected an integer ≥ ${min}, found ${value}`)
   }
 }
