@@ -96,6 +96,7 @@ export class SyncInbox {
   /** The collective ended: later messages are late, and what it never asked for is rejected. */
   close(round: number, name: string, fingerprint: string, slot: CollectiveSlot): void {
     slot.state = 'done'
+    slot.release()
     this.#running.delete(`${round}|${name}`)
     for (const copies of slot.stored.values()) {
       for (const arrival of copies)

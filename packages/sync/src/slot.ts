@@ -134,6 +134,12 @@ export class CollectiveSlot {
     return [...this.#waiting.values()].filter((w) => !w.received)
   }
 
+  /** Forgets the waits of a collective that ended (its slot stays only to call later copies late). */
+  release(): void {
+    this.#waiting.clear()
+    this.onNotice = undefined
+  }
+
   /** Fails every wait still open (the collective failed). */
   failWaits(error: Error): void {
     for (const w of this.#waiting.values()) if (!w.received) w.reject(error)
