@@ -19,7 +19,11 @@ import { InvalidSyncOptionError } from './errors.ts'
 
 export type SyncCompression =
   | { codec: 'none' }
-  | { codec: 'int8' /** values per scale (default 256) */; block?: number }
+  | {
+      codec: 'int8'
+      /** values per scale (default 256) */
+      block?: number
+    }
   | {
       codec: 'topk'
       /** fraction of each piece's elements kept, in (0, 1] */
