@@ -36,3 +36,21 @@ export {
   deadlineSeconds,
   predictAllReduceSeconds,
 } from './time-model.ts'
+// the training algorithms on top of SyncGroup (see README, "Training algorithms")
+export * from './algorithms/constants.ts'
+export { createSynchronizer, roundAtStep } from './algorithms/create.ts'
+export * from './algorithms/errors.ts'
+export type { PeriodEvent, RoundEvent, RoundWhat, ScheduleEvent, SyncEvent } from './algorithms/events.ts'
+export {
+  type OuterOptimizerSpec,
+  parseSynchronizerSpec,
+  type SyncAlgorithm,
+  type SynchronizerSpec,
+  synchronizerSpec,
+} from './algorithms/spec.ts'
+export type {
+  Synchronizer,
+  SynchronizerOptions,
+  SynchronizerState,
+  TrainingReplica,
+} from './algorithms/synchronizer.ts'

@@ -1,0 +1,26 @@
+/** Defaults of the training algorithms; each can be overridden through the spec or the options. */
+
+/**
+ * S-SGD's gradient buckets (and Local SGD's / DiLoCo's parameter buckets): PyTorch DDP's 25 MiB
+ * (`bucket_cap_mb`). Each bucket is one named all-reduce; all of a step's buckets run at once.
+ */
+export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024
+
+/** DiLoCo's outer Nesterov SGD, as in the paper (Douillard et al. 2023, arXiv 2311.08105): lr 0.7, momentum 0.9. */
+export const DEFAULT_OUTER_LR = 0.7
+export const DEFAULT_OUTER_MOMENTUM = 0.9
+
+/** Longest period: DiLoCo runs hundreds of inner steps; more than this is a typo. */
+export const MAX_PERIOD = 1_000_000
+
+/** DreamDDP re-solves its schedule when a measured time moves by more than this fraction (issue 13). */
+export const DREAMDDP_DRIFT = 0.2
+
+/** Edges of the synchronizer's own messages (a joiner's state, a late replica's catch-up). */
+export const REPLICA_EDGE_PREFIX = 'replica:'
+
+/** Bytes of catch-up results and early state held for later at most (a hostile member cannot fill memory). */
+export const MAX_HELD_BYTES = 1 << 30
+
+/** Events a synchronizer keeps in `history` (listeners get every one): about a day of S-SGD steps at 1 Hz is too many to hold. */
+export const MAX_HISTORY = 10_000
