@@ -46,6 +46,7 @@ export {
   parseSynchronizerSpec,
   type SyncAlgorithm,
   type SynchronizerSpec,
+  type SynchronizerSpecInput,
   synchronizerSpec,
 } from './algorithms/spec.ts'
 export type {

@@ -16,6 +16,7 @@ import {
   SyncGroup,
   type SyncEvent,
   type Synchronizer,
+  type SynchronizerSpecInput,
 } from '../src/index.ts'
 
 /** The same tests run over each of these. Periods are short so that a few dozen steps hold many rounds. */
@@ -26,7 +27,7 @@ export const ALGORITHMS = [
   { algorithm: 'diloco', period: 4, outer: { lr: 0.7, momentum: 0.5 } },
 ] as const
 
-export type AlgorithmInput = (typeof ALGORITHMS)[number]
+export type AlgorithmInput = SynchronizerSpecInput
 
 export interface Replica {
   id: string

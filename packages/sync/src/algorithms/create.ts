@@ -3,7 +3,7 @@ import type { SyncGroup } from '../group.ts'
 import { DilocoSynchronizer } from './diloco.ts'
 import { DreamDdpSynchronizer } from './dreamddp.ts'
 import { LocalSgdSynchronizer } from './local-sgd.ts'
-import { parseSynchronizerSpec, type SynchronizerSpec } from './spec.ts'
+import { parseSynchronizerSpec, type SynchronizerSpec, type SynchronizerSpecInput } from './spec.ts'
 import { SsgdSynchronizer } from './ssgd.ts'
 import type { Synchronizer, SynchronizerOptions } from './synchronizer.ts'
 
@@ -13,7 +13,7 @@ import type { Synchronizer, SynchronizerOptions } from './synchronizer.ts'
  * defaults as a job file's.
  */
 export function createSynchronizer(
-  spec: SynchronizerSpec | Record<string, unknown>,
+  spec: SynchronizerSpec | SynchronizerSpecInput,
   group: SyncGroup,
   options: SynchronizerOptions,
 ): Synchronizer {

@@ -62,13 +62,19 @@ export async function runRound(context: RoundContext, request: RoundRequest): Pr
   const members = [...context.roster.at(request.round)]
   if (!members.includes(group.peerId))
     throw new MembershipError(`round ${request.round}: this replica (${group.peerId}) has left`)
-  group.setMembers(members, context.links())
+  restoreMembers(context, members)
   group.advance(request.round)
   context.channel.advance(request.round)
   for (let attempts = 1; ; attempts++) {
     const taking = [...group.members]
-    const outcome = taking.length === 1 ? { sums: alone(request) } : await attempt(group, request)
     const record = (fields: Outcome) => finish(context, request, { ...fields, attempts, started })
+    // alone after excluding every other member: this one is the late one whose notices were lost
+    const outcome =
+      taking.length > 1
+        ? await attempt(group, request)
+        : members.length > 1
+          ? { late: taking }
+          : { sums: alone(request) }
     if ('sums' in outcome) {
       const means = divide(outcome.sums, taking.length)
       const excluded = members.filter((m) => !taking.includes(m))
@@ -82,6 +88,19 @@ export async function runRound(context: RoundContext, request: RoundRequest): Pr
     }
     group.exclude(outcome.late)
   }
+}
+
+/** The links each group last had from its synchronizer: the matrix is rebuilt only when they or the members change. */
+const appliedLinks = new WeakMap<SyncGroup, readonly LinkProfile[]>()
+
+/** The round's members back on the group (a member left out of the last round is one again). */
+function restoreMembers(context: RoundContext, members: readonly string[]): void {
+  const { group } = context
+  const links = context.links()
+  const same = group.members.length === members.length && group.members.every((m, i) => m === members[i])
+  if (same && appliedLinks.get(group) === links) return
+  group.setMembers(members, links)
+  appliedLinks.set(group, links)
 }
 
 type Outcome = Pick<RoundResult, 'contributors' | 'included' | 'caughtUp' | 'excluded' | 'means'>

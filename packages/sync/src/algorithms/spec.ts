@@ -56,6 +56,9 @@ const fields = z.strictObject({
 })
 
 type Fields = z.output<typeof fields>
+
+/** A sync spec as written (a job file's `sync:`), before defaults. */
+export type SynchronizerSpecInput = z.input<typeof fields>
 type Issue = { path: (string | number)[]; input: unknown; message: string }
 
 /** The rules between fields; each problem names its field. */
@@ -75,7 +78,7 @@ function crossFieldProblems(spec: Fields): Issue[] {
       problems.push({
         path: [key],
         input: spec[key],
-        message: `nothing: ${key} is DiLoCo's, not ${algorithm}'s`,
+        message: `no ${key} (DiLoCo's) for ${algorithm}`,
       })
   const codec = spec.compression?.codec ?? 'none'
   if (spec.int8PseudoGradients === true && codec !== 'none')
