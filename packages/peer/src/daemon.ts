@@ -8,6 +8,7 @@
 import type { Server } from 'node:http'
 import { AtollMesh, createNode, type IncomingTensor, listenAddresses, loadIdentity } from '@atoll/net'
 import { type Backend, nodeBackends } from '@atoll/runtime'
+import { isSyncEdge, syncGate } from '@atoll/sync'
 import { type Logger, pino } from 'pino'
 import { capabilityReport } from './capabilities.ts'
 import type { PeerConfig } from './config.ts'
@@ -104,9 +105,12 @@ export class PeerDaemon {
       ),
     )
     this.worker.serve()
-    mesh.tensors.setGate((header, from) =>
-      header.job === ECHO_JOB ? undefined : this.worker.gate(header, from),
-    )
+    // a stage's replicas synchronise in sync groups of their own (@atoll/sync), which judge their headers
+    const sync = syncGate(mesh)
+    mesh.tensors.setGate((header, from) => {
+      if (isSyncEdge(header.edge)) return sync(header, from)
+      return header.job === ECHO_JOB ? undefined : this.worker.gate(header, from)
+    })
     mesh.tensors.onMessage((msg) => this.received(msg))
     mesh.tensors.onFailure(({ from, header, error }) => {
       metrics.tensorFailures.inc({ error: error.name })

@@ -112,7 +112,7 @@ const fieldCases: [string, Record<string, unknown>, string][] = [
   [
     'an unknown field',
     { optimiser: 'sgd' },
-    'optimiser: expected one of the fields name, model, data, loss, steps, optimizer, schedule, clip, microBatches, placement, compression, peers, checkpoint, eval, found an unknown field',
+    'optimiser: expected one of the fields name, model, data, loss, steps, optimizer, schedule, clip, microBatches, placement, compression, sync, peers, checkpoint, eval, found an unknown field',
   ],
   [
     'an unknown nested field',
@@ -128,6 +128,12 @@ const fieldCases: [string, Record<string, unknown>, string][] = [
     'schedule.lr: expected a finite number ≥ 0, found -1',
   ],
   ['a negative clip', { clip: -1 }, 'clip: expected a finite number ≥ 0, found -1'],
+  ['a sync algorithm without its period', { sync: { algorithm: 'diloco' } }, 'sync.period: expected a period H ≥ 1 for diloco, found nothing'],
+  [
+    'an unknown sync algorithm',
+    { sync: { algorithm: 'allreduce' } },
+    'sync.algorithm: expected one of "ssgd", "local-sgd", "localsgd", "dreamddp", "diloco", found "allreduce"',
+  ],
   [
     'a bad job name',
     { name: 'My Job' },

@@ -1,8 +1,9 @@
 /**
  * The front door a job coordinator plans through: a core graph, the peers' profiles and the job's
  * placement and compression in; the sched Plan (print it with formatPlan; its predicted step time),
- * one peer and one core StageSpec per stage (for partitionGraph) and the codec of every boundary
- * out. One peer per stage: data-parallel replicas of a stage come with the sync layer.
+ * the peers and one core StageSpec per stage (for partitionGraph) and the codec of every boundary
+ * out. One peer per stage, unless the job synchronises replicas (`sync`): then OP-Fence replicates
+ * each cluster's segment on the cluster's peers, and every stage has as many replicas.
  */
 import { decomposeTrainingOps, type Graph, type StageSpec } from '@atoll/core'
 import * as z from 'zod/mini'
@@ -14,8 +15,8 @@ import { type PlacedStage, planExplicit } from './explicit.ts'
 import { type FenceOptions, planFence } from './fence.ts'
 import { opCostsOfGraph } from './model.ts'
 import { bytesText } from './summary.ts'
-import type { EdgeCodec, LinkProfile, PeerProfile, Plan } from './types.ts'
-import { type PlanInput, parseField } from './validate.ts'
+import type { EdgeCodec, LinkProfile, PeerProfile, Plan, SyncSpec } from './types.ts'
+import { checkSync, type PlanInput, parseField, syncSpec } from './validate.ts'
 
 /** Where a job's stages go: OP-Fence, a baseline, or stages placed by hand. */
 export type Placement = 'fence' | 'even' | 'random' | { stages: PlacedStage[] }
@@ -37,6 +38,11 @@ export interface JobPlacementInput {
   decompose?: boolean
   /** fraction of a peer's calibrated FLOP/s each op type reaches (see EstimatorOptions) */
   efficiency?: Record<string, number>
+  /**
+   * how replicas of a stage synchronise, for a job that runs replicas: OP-Fence (the only placement
+   * that makes them) replicates each cluster's segment on its peers (default: none, one peer a stage)
+   */
+  sync?: SyncSpec
 }
 
 /** What stage `from` sends to stage `to`, activations forward and their gradients back. */
@@ -50,8 +56,11 @@ export interface BoundaryCodec {
 
 export interface JobPlacement {
   plan: Plan
-  /** per stage, its peer and its nodes: `partitionGraph(graph, { loss, stages: specs, bindings })` */
-  stages: { peer: string; spec: StageSpec }[]
+  /**
+   * per stage, its peer (the first replica) and its nodes: `partitionGraph(graph, { loss, stages:
+   * specs, bindings })`; `peers`: every replica, as many for every stage
+   */
+  stages: { peer: string; peers: string[]; spec: StageSpec }[]
   boundaries: BoundaryCodec[]
 }
 
@@ -75,6 +84,8 @@ const jobSchema = z.object({
   seed: z.optional(z.int()),
   decompose: z.optional(z.boolean()),
   efficiency: z.optional(z.record(z.string(), z.number().check(z.positive()))),
+  // checked again, with its type, by checkSync where it is used
+  sync: z.optional(syncSpec),
 })
 
 /**
@@ -94,21 +105,26 @@ export function placeJob(graph: Graph, input: JobPlacementInput): JobPlacement {
     ops: opCostsOfGraph(costed, job.bindings),
     microBatches: job.microBatches,
   }
-  const plan = planOf(costed, planInput, job)
+  const plan = planOf(costed, planInput, job, input.sync)
   refuseUnfit(plan, input.peers)
   checkLossLast(plan, lossNode.name, job.loss)
+  checkReplicas(plan)
   return {
     plan,
-    stages: plan.stages.map((s) => ({ peer: s.peers[0], spec: { nodes: s.ops } })),
+    stages: plan.stages.map((s) => ({ peer: s.peers[0], peers: [...s.peers], spec: { nodes: s.ops } })),
     boundaries: plan.edges.map(({ from, to, codec, keepRatio }) => ({ from, to, codec, keepRatio })),
   }
 }
 
-function planOf(graph: Graph, input: PlanInput, job: z.infer<typeof jobSchema>): Plan {
+function planOf(graph: Graph, input: PlanInput, job: z.infer<typeof jobSchema>, sync?: SyncSpec): Plan {
   const { placement, compression } = job
   const estimator = { efficiency: job.efficiency }
-  if (placement === 'fence')
-    return planFence(input, { ...estimator, ...fenceCompression(compression), replicate: false })
+  if (placement === 'fence') {
+    const replicas = sync === undefined ? { replicate: false } : { replicate: true, sync: checkSync(sync) }
+    return planFence(input, { ...estimator, ...fenceCompression(compression), ...replicas })
+  }
+  if (sync !== undefined)
+    throw new InvalidFieldError('placement', "'fence' (the placement that replicates stages)", placement)
   const plan =
     placement === 'even'
       ? planEven(input, estimator)
@@ -128,6 +144,17 @@ function fenceCompression(compression: Compression): FenceOptions {
   if (compression === 'none') return { adaTopK: false }
   if (compression === 'adatopk') return { adaTopK: true }
   return { fenceCodec: compression }
+}
+
+/** A stage's replicas run beside the same replica of its neighbours: every stage needs as many. */
+function checkReplicas(plan: Plan): void {
+  const counts = plan.stages.map((s) => s.peers.length)
+  if (counts.every((n) => n === counts[0])) return
+  throw new InvalidFieldError(
+    'sync',
+    'clusters with as many peers each (every stage as many replicas)',
+    `${counts.join(', ')} replicas in stages 0…${counts.length - 1}`,
+  )
 }
 
 function refuseUnfit(plan: Plan, peers: readonly PeerProfile[]): void {

@@ -69,7 +69,7 @@ const planInput: z.ZodMiniType<ParsedPlanInput> = z.object({
 const ALGORITHMS_WITH_PERIOD = ['local-sgd', 'diloco', 'dreamddp'] as const
 
 /** S-SGD synchronises every step, so its period is 1 whatever the input says. */
-const syncSpec = z.discriminatedUnion('algorithm', [
+export const syncSpec = z.discriminatedUnion('algorithm', [
   z.object({ algorithm: z.literal('ssgd') }),
   z.object({ algorithm: z.enum(ALGORITHMS_WITH_PERIOD), period: z.int().check(z.gte(1)) }),
 ])

@@ -309,3 +309,52 @@ describe('placeJob with more peers than a segment has work for', () => {
     assert.equal(partition.stages.length, placed.stages.length)
   })
 })
+
+describe('placeJob for a job that synchronises replicas', () => {
+  it("replicates each site's segment on the site's peers: two stages of two replicas, the fence crossed once", () => {
+    const placed = placeJob(model.graph, job({ sync: { algorithm: 'ssgd', period: 1 } }))
+    assert.equal(placed.stages.length, 2)
+    for (const s of placed.stages) {
+      assert.equal(s.peers.length, 2)
+      assert.equal(new Set(s.peers.map(site)).size, 1, `a stage's replicas share a site: ${s.peers}`)
+      assert.equal(s.peer, s.peers[0])
+    }
+    assert.notEqual(site(placed.stages[0].peer), site(placed.stages[1].peer))
+    assertPartitions(model.graph, model.loss!, placed)
+    // without sync, one peer a stage
+    assert.ok(placeJob(model.graph, job()).stages.every((s) => s.peers.length === 1))
+  })
+
+  it('refuses replicas from a placement other than fence, and sites of different sizes', () => {
+    assert.throws(
+      () => placeJob(model.graph, job({ placement: 'even', sync: { algorithm: 'ssgd', period: 1 } })),
+      {
+        name: 'InvalidFieldError',
+        message: /^placement: expected 'fence'/,
+      },
+    )
+    // three peers in site A, one in B: stages of 3 and 1 replicas cannot form pipelines
+    const three = twoSites()
+    const uneven = {
+      peers: [...three.peers, { id: 'A3', device: 'cpu', flops: 2e10, memoryBytes: 8e9 }],
+      links: [
+        ...three.links,
+        ...three.peers.map((p) => ({
+          a: p.id,
+          b: 'A3',
+          bandwidthBps: site(p.id) === 'A' ? INSIDE_BPS : BETWEEN_BPS,
+          rttSeconds: site(p.id) === 'A' ? 0.0005 : 0.02,
+        })),
+      ],
+    }
+    const lonely = {
+      ...uneven,
+      peers: uneven.peers.filter((p) => p.id !== 'B2'),
+      links: uneven.links.filter((l) => l.a !== 'B2' && l.b !== 'B2'),
+    }
+    assert.throws(() => placeJob(model.graph, job({ ...lonely, sync: { algorithm: 'ssgd', period: 1 } })), {
+      name: 'InvalidFieldError',
+      message: /^sync: expected clusters with as many peers each/,
+    })
+  })
+})

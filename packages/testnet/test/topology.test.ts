@@ -139,7 +139,7 @@ test('YAML and JSON text parse, and errors say which file', () => {
 })
 
 test('the presets are exactly those of the issue and the pipeline benchmark (geo2)', () => {
-  assert.deepEqual(presetNames(), ['geo2', 'geo3', 'geo3-large', 'home', 'lan'])
+  assert.deepEqual(presetNames(), ['geo2', 'geo3', 'geo3-large', 'home', 'lan', 'lan100'])
   const lan = loadTopology('lan')
   assert.equal(lan.sites.length, 1)
   assert.equal(lan.sites[0].rateMbit, 1000)
@@ -178,7 +178,7 @@ test('the presets are exactly those of the issue and the pipeline benchmark (geo
   assert.equal(Math.max(...home.map((p) => p.downMbit!)), 100)
   assert.throws(
     () => loadTopology('nosuch'),
-    /no preset or file 'nosuch' \(presets: geo2, geo3, geo3-large, home, lan\)/,
+    /no preset or file 'nosuch' \(presets: geo2, geo3, geo3-large, home, lan, lan100\)/,
   )
 })
 

@@ -9,6 +9,7 @@
 import { type Graph, type Partition, type StateUpdate, stateUpdates, type Tensor } from '@atoll/core'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type AtollMesh, type CtrlMethod, CtrlRemoteError, multiaddr } from '@atoll/net'
+import type { LinkProfile } from '@atoll/sched'
 import {
   clipCoefficient,
   combineGradNorm,
@@ -45,8 +46,15 @@ export interface CoordinatorInit {
   model: TrainableModel
   /** core's partition of the model, bound to the micro-batch size */
   partition: Partition
-  /** the peer of each stage, in stage order (one peer per stage) */
+  /**
+   * the peers, in stage order: stage s's replicas are peers[s·R … s·R + R − 1] (one peer per stage
+   * without replicas)
+   */
   peers: JobPeer[]
+  /** replicas of every stage, R (default 1): replica r of each stage forms pipeline r */
+  replicas?: number
+  /** how the replicas synchronise (the job file's `sync`) and the measured links between peers */
+  sync?: { spec: Record<string, unknown>; links: LinkProfile[] }
   /** how each boundary crosses its link (default dense) */
   codec?(edge: Partition['edges'][number]): { codec: EdgeCodec; keep: number }
   microBatches: number
@@ -80,6 +88,14 @@ export interface StepResult {
   stages: { busySeconds: number; waitSeconds: number }[]
   /** payload bytes each peer sent each other peer this step */
   links: { from: string; to: string; bytes: number }[]
+  /**
+   * with replicas: the longest any worker spent in its sync hooks (the last commit's averaging and
+   * this step's), and DreamDDP's periods that ended, as the first replica of each stage saw them
+   */
+  sync?: {
+    seconds: number
+    periods: (NonNullable<StepAnswer['sync']>['periods'][number] & { stage: number })[]
+  }
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000
@@ -96,10 +112,13 @@ export class JobCoordinator {
   #next: number
 
   constructor(mesh: AtollMesh, init: CoordinatorInit) {
-    if (init.peers.length !== init.partition.stages.length)
+    const replicas = init.replicas ?? 1
+    if (init.peers.length !== init.partition.stages.length * replicas)
       throw new JobStateError(
-        `${init.partition.stages.length} stages need as many peers, got ${init.peers.length}`,
+        `${init.partition.stages.length} stages of ${replicas} replica(s) need ${init.partition.stages.length * replicas} peers, got ${init.peers.length}`,
       )
+    if (replicas > 1 && init.sync === undefined)
+      throw new JobStateError('replicas of a stage need a sync algorithm (the job file’s `sync`)')
     if (new Set(init.peers.map((p) => p.peerId)).size !== init.peers.length)
       throw new JobStateError('a peer can run one stage of a job: the peers must be distinct')
     this.#mesh = mesh
@@ -121,10 +140,10 @@ export class JobCoordinator {
     const lost = new Map<string, Error>()
     const refused: Error[] = []
     await Promise.all(
-      this.#graphs.map(async (graph, s) => {
-        await this.#assignStage(graph, s, state).catch((err: Error) => {
+      this.#init.peers.map(async (peer, k) => {
+        await this.#assignStage(k, state).catch((err: Error) => {
           if (err instanceof CtrlRemoteError) refused.push(err)
-          else lost.set(this.#init.peers[s].peerId, err)
+          else lost.set(peer.peerId, err)
         })
       }),
     )
@@ -135,16 +154,20 @@ export class JobCoordinator {
     }
   }
 
-  async #assignStage(graph: Graph, s: number, state: StateUpdate[]): Promise<void> {
+  /** Sends worker k (stage ⌊k / R⌋, replica k mod R) its stage. */
+  async #assignStage(k: number, state: StateUpdate[]): Promise<void> {
+    const { stage: s, replica } = this.#placeOf(k)
+    const graph = this.#graphs[s]
     const blobs = packStage(graph, this.#init.optimizerState)
     const hashes = { graph: blobHashOf(blobs.graph), params: blobHashOf(blobs.params) }
     const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
     const assignment = this.#assignment(
       s,
+      replica,
       hashes,
       state.filter((u) => produced.has(u.update)),
     )
-    const peer = this.#init.peers[s]
+    const peer = this.#init.peers[k]
     let answer = await this.#call(peer, assignMethod, assignment)
     if (answer.missing.length > 0) {
       const bytes = new Map([
@@ -202,7 +225,10 @@ export class JobCoordinator {
       const causes = [...[...lost].map(([peer, err]) => `${peer} lost: ${err.message}`), ...failures]
       throw new StepFailedError(`step ${step} failed: ${causes.join('; ')}`, step, [...lost.keys()])
     }
-    const answers = settled as StepAnswer[]
+    const all = settled as StepAnswer[]
+    // replicas hold the same parameters (their gradients averaged, or their own between averages):
+    // the first replica of each stage speaks for it; the loss is every pipeline's
+    const answers = all.filter((_, k) => this.#placeOf(k).replica === 0)
     const sums = new Map(answers.flatMap((a) => a.sums.map((x) => [x.param, x.sum] as const)))
     const gradNorm = combineGradNorm([...this.#init.model.graph.parameters].map((p) => sums.get(p) ?? 0))
     const coef = this.#init.clipNorm === undefined ? 1 : clipCoefficient(gradNorm, this.#init.clipNorm)
@@ -211,16 +237,18 @@ export class JobCoordinator {
       this.#init.peers.map((peer) => this.#call(peer, commitMethod, { job: this.#init.id, step, coef, lr })),
     )
     this.#next = step + 1
-    const losses = answers[answers.length - 1].losses
+    const lastStage = all.filter((_, k) => this.#placeOf(k).stage === this.#graphs.length - 1)
+    const losses = lastStage.flatMap((a) => a.losses)
     return {
       step,
-      loss: losses.reduce((a, b) => a + b, 0) / this.#init.microBatches,
+      loss: losses.reduce((a, b) => a + b, 0) / losses.length,
       lr,
       gradNorm,
       seconds: (performance.now() - t0) / 1000,
       stages: answers.map((a) => ({ busySeconds: a.busySeconds, waitSeconds: a.waitSeconds })),
-      links: answers.flatMap((a, s) =>
-        a.sent.map((x) => ({ from: this.#init.peers[s].peerId, to: x.to, bytes: x.bytes })),
+      ...syncOf(all, (k) => this.#placeOf(k)),
+      links: all.flatMap((a, k) =>
+        a.sent.map((x) => ({ from: this.#init.peers[k].peerId, to: x.to, bytes: x.bytes })),
       ),
     }
   }
@@ -251,7 +279,8 @@ export class JobCoordinator {
     const step = this.#next
     const arrived = new Map<string, Uint8Array>()
     const waiters = new Map<string, (bytes: Uint8Array) => void>()
-    const peers = new Set(this.#init.peers.map((p) => p.peerId))
+    const first = this.#init.peers.filter((_, k) => this.#placeOf(k).replica === 0)
+    const peers = new Set(first.map((p) => p.peerId))
     const unsubscribe = this.#mesh.tensors.onMessage(({ from, header, payload }) => {
       const prefix = edgeName.checkpoint('')
       if (header.job !== this.#init.id || !peers.has(from) || !header.edge.startsWith(prefix)) return
@@ -263,7 +292,7 @@ export class JobCoordinator {
     })
     try {
       return await Promise.all(
-        this.#init.peers.map(async (peer) => {
+        first.map(async (peer) => {
           const { hash } = await this.#call(peer, saveMethod, { job: this.#init.id, step })
           return arrived.get(hash) ?? new Promise<Uint8Array>((resolve) => waiters.set(hash, resolve))
         }),
@@ -280,8 +309,14 @@ export class JobCoordinator {
     )
   }
 
+  #placeOf(k: number): { stage: number; replica: number } {
+    const replicas = this.#init.replicas ?? 1
+    return { stage: Math.floor(k / replicas), replica: k % replicas }
+  }
+
   #assignment(
     stage: number,
+    replica: number,
     hashes: { graph: string; params: string },
     state: Assignment['stage']['state'],
   ): Assignment {
@@ -300,7 +335,9 @@ export class JobCoordinator {
         state,
         ...(init.inFlight === undefined ? {} : { inFlight: init.inFlight[stage] }),
       },
-      members: init.peers.map((p, s) => ({ ...p, stage: s })),
+      members: init.peers.map((p, k) => ({ ...p, ...this.#placeOf(k) })),
+      replica: { index: replica, count: init.replicas ?? 1 },
+      ...(init.sync === undefined ? {} : { sync: this.#syncOf(stage) }),
       edges: partition.edges
         .filter((e) => e.from === stage || e.to === stage)
         .map((e) => ({
@@ -324,6 +361,15 @@ export class JobCoordinator {
           ? { ...init.data, input: { name: input.name, dtype: input.dtype, shape: [...(input.shape ?? [])] } }
           : undefined,
     }
+  }
+
+  /** The sync spec and the measured links between stage s's replicas. */
+  #syncOf(stage: number): NonNullable<Assignment['sync']> {
+    const sync = this.#init.sync as NonNullable<CoordinatorInit['sync']>
+    const replicas = new Set(
+      this.#init.peers.filter((_, k) => this.#placeOf(k).stage === stage).map((p) => p.peerId),
+    )
+    return { spec: sync.spec, links: sync.links.filter((l) => replicas.has(l.a) && replicas.has(l.b)) }
   }
 
   async #sendBlob(peer: JobPeer, hash: string, bytes: Uint8Array | undefined): Promise<void> {
@@ -363,4 +409,18 @@ export class JobCoordinator {
       },
     )
   }
+}
+
+/** The replicas' synchronisation in a step, from every worker's answer (none without replicas). */
+function syncOf(
+  answers: readonly StepAnswer[],
+  placeOf: (k: number) => { stage: number; replica: number },
+): Pick<StepResult, 'sync'> {
+  if (answers.every((a) => a.sync === undefined)) return {}
+  const seconds = Math.max(...answers.map((a) => a.sync?.seconds ?? 0))
+  const periods = answers.flatMap((a, k) => {
+    const { stage, replica } = placeOf(k)
+    return replica === 0 ? (a.sync?.periods ?? []).map((p) => ({ ...p, stage })) : []
+  })
+  return { sync: { seconds, periods } }
 }

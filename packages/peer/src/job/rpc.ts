@@ -20,6 +20,8 @@ const index = (max: number) => z.int().check(z.gte(0), z.lte(max))
 export const MAX_STAGES = 256
 export const MAX_MICRO_BATCHES = 4096
 export const MAX_STEPS = 100_000_000
+/** Replicas of a stage: one per peer of a cluster, far beyond any real cluster. */
+export const MAX_REPLICAS = 256
 
 export const jobId = z
   .string()
@@ -55,6 +57,8 @@ const member = z.object({
   peerId: text(128),
   addresses: list(text(1024), 32),
   stage: index(MAX_STAGES),
+  /** which replica of the stage: replica r of every stage forms pipeline r (default 0) */
+  replica: z._default(index(MAX_REPLICAS), 0),
 })
 export type JobMember = z.infer<typeof member>
 
@@ -95,6 +99,32 @@ export const assignment = z.object({
   tied: list(z.object({ param: valueName, stages: list(index(MAX_STAGES), MAX_STAGES) }), 4096),
   loss: valueName,
   microBatches: z.int().check(z.gte(1), z.lte(MAX_MICRO_BATCHES)),
+  /**
+   * this worker's replica of its stage and how many each stage has (default 0 of 1): pipeline r
+   * trains on the r-th of every batch's R equal parts
+   */
+  replica: z._default(
+    z.object({ index: index(MAX_REPLICAS), count: z.int().check(z.gte(1), z.lte(MAX_REPLICAS)) }),
+    { index: 0, count: 1 },
+  ),
+  /**
+   * how the stage's replicas synchronise (with more than one): the job file's `sync` (checked by
+   * @atoll/sync's schema where it is used) and the measured links between the replicas
+   */
+  sync: z.optional(
+    z.object({
+      spec: z.record(text(64), z.unknown()),
+      links: list(
+        z.object({
+          a: text(128),
+          b: text(128),
+          bandwidthBps: z.number().check(z.positive()),
+          rttSeconds: z.number().check(z.gte(0)),
+        }),
+        MAX_REPLICAS * MAX_REPLICAS,
+      ),
+    }),
+  ),
   schedule: z.enum(['1f1b', 'gpipe']),
   optimizer: optimizerSpec,
   data: z.optional(dataSpec),
@@ -125,6 +155,24 @@ export const stepMethod = ctrlMethod(
     waitSeconds: z.number().check(z.gte(0)),
     /** payload bytes this stage sent this step, per receiving peer */
     sent: list(z.object({ to: text(128), bytes: z.int().check(z.gte(0)) }), MAX_STAGES),
+    /**
+     * a replica's synchronisation since its last answer: seconds in the sync hooks (the last
+     * commit's parameter averaging and this step's gradients), and DreamDDP's periods that ended
+     */
+    sync: z.optional(
+      z.object({
+        seconds: z.number().check(z.gte(0)),
+        periods: list(
+          z.object({
+            period: index(MAX_STEPS),
+            layers: list(list(valueName, 65536), 256),
+            predictedWaitSeconds: z.number(),
+            measuredWaitSeconds: z.number(),
+          }),
+          64,
+        ),
+      }),
+    ),
   }),
 )
 

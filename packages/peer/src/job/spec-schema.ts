@@ -7,6 +7,7 @@
 import { GPT2_CONFIGS } from '@atoll/core'
 import { CORPORA, IMAGE_DATASETS, lrSchedule, optimizerSpec, TOKENIZERS, ZOO_MODELS } from '@atoll/runtime'
 import * as z from 'zod/mini'
+import { synchronizerSpec } from '@atoll/sync'
 import { peerAddress } from '../config.ts'
 
 /** A job id: it tags the job's tensors on the wire and names its checkpoint folder. */
@@ -93,6 +94,7 @@ const fields = z.strictObject({
   microBatches: z._default(count, 1),
   placement: z._default(placement, 'fence'),
   compression: z._default(compression, 'adatopk'),
+  sync: z.optional(synchronizerSpec),
   peers: z._default(z.array(peerAddress).check(z.maxLength(MAX_PEERS)), []),
   checkpoint: z._default(
     z.strictObject({ dir: z.optional(path), every: z._default(count, DEFAULT_CHECKPOINT_EVERY) }),

@@ -18,6 +18,7 @@ import {
   type ZOO_MODELS,
 } from '@atoll/runtime'
 import type { Compression, Placement } from '@atoll/sched'
+import type { SynchronizerSpec } from '@atoll/sync'
 import { parseDocument } from 'yaml'
 import { JobFileError } from '../errors.ts'
 import { type JobFields, jobFile } from './spec-schema.ts'
@@ -77,6 +78,11 @@ export interface JobSpec {
   microBatches: number
   placement: PlacementSpec
   compression: CompressionSpec
+  /**
+   * how replicas of a stage synchronise (@atoll/sync); with it OP-Fence replicates each cluster's
+   * segment on the cluster's peers. Absent: one peer a stage, no replicas
+   */
+  sync?: SynchronizerSpec
   /** bootstrap multiaddrs; empty: every peer the local daemon knows */
   peers: string[]
   /** resume from and save to `dir` every `every` steps and at the end */

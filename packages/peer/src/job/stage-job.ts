@@ -39,6 +39,8 @@ import {
 } from '@atoll/runtime'
 import { JobStateError } from './errors.ts'
 import { JobMailbox } from './mailbox.ts'
+import { type ReplicaSync, replicaSync, type SyncLog } from './replica-sync.ts'
+import type { PeriodEvent } from '@atoll/sync'
 import { type Assignment, edgeName, type JobEdge } from './rpc.ts'
 import { blobHashOf } from './stage-blob.ts'
 
@@ -48,6 +50,8 @@ export interface StepAnswer {
   busySeconds: number
   waitSeconds: number
   sent: { to: string; bytes: number }[]
+  /** a replica's synchronisation since its last answer (none without replicas) */
+  sync?: { seconds: number; periods: Omit<PeriodEvent, 'kind'>[] }
 }
 
 /** Where a step stands: run and waiting for its commit, or not begun. */
@@ -65,13 +69,18 @@ export class StageJob {
   readonly #data: BatchStream | undefined
   readonly #feedback = new ErrorFeedback()
   readonly #seed: Tensor
+  /** how this stage's replicas synchronise (none without replicas) */
+  readonly #sync: ReplicaSync | undefined
+  /** seconds in the sync hooks since the last step's answer */
+  #syncSeconds = 0
   #next: number
   #phase: Phase = { kind: 'idle' }
   /** aborts the step in hand's sends */
   #cancel = new AbortController()
 
-  private constructor(init: StageJobInit, data: BatchStream | undefined) {
+  private constructor(init: StageJobInit, data: BatchStream | undefined, sync: ReplicaSync | undefined) {
     const a = init.assignment
+    this.#sync = sync
     this.assignment = a
     this.coordinator = init.coordinator
     this.#mesh = init.mesh
@@ -126,7 +135,7 @@ export class StageJob {
           { batchSize: data.batchSize, seed: data.seed, split: 'train' },
         )
       : undefined
-    return new StageJob(init, stream)
+    return new StageJob(init, stream, await replicaSync(init.assignment, init.mesh, init.log))
   }
 
   get id(): string {
@@ -165,6 +174,8 @@ export class StageJob {
       }
       await run.sent()
       await this.#sumTied(step, run)
+      // S-SGD: the replicas' mean gradient, before the norm is reported and the update applied
+      await this.#timedSync((sync) => sync.gradients(step, this.#params))
     } catch (err) {
       this.#phase = { kind: 'idle' }
       this.#cancel.abort() // sends still in flight (to a peer that is gone) end now
@@ -180,11 +191,30 @@ export class StageJob {
       busySeconds: run.busy,
       waitSeconds: run.wait,
       sent: [...run.bytesTo].map(([to, bytes]) => ({ to, bytes })),
+      ...(this.#sync === undefined ? {} : { sync: this.#syncSince() }),
     }
   }
 
+  /** Runs a sync hook, its time counted for the next answer. */
+  async #timedSync(hook: (sync: ReplicaSync) => Promise<void>): Promise<void> {
+    if (this.#sync === undefined) return
+    const t0 = performance.now()
+    try {
+      await hook(this.#sync)
+    } finally {
+      this.#syncSeconds += (performance.now() - t0) / 1000
+    }
+  }
+
+  #syncSince(): NonNullable<StepAnswer['sync']> {
+    const seconds = this.#syncSeconds
+    this.#syncSeconds = 0
+    const periods = (this.#sync?.takePeriods() ?? []).map(({ kind: _, ...p }) => p)
+    return { seconds, periods }
+  }
+
   /** Applies the step that ran: gradients scaled by `coef`, one optimizer step at `lr`. */
-  commit(step: number, coef: number, lr: number): number {
+  async commit(step: number, coef: number, lr: number): Promise<number> {
     if (this.#phase.kind !== 'ran' || this.#phase.step !== step)
       throw new JobStateError(
         `job ${this.id}: commit of step ${step}, but the stage has not run it (${this.#phase.kind})`,
@@ -193,6 +223,8 @@ export class StageJob {
     this.#optimizer.step(lr)
     this.#next = step + 1
     this.#phase = { kind: 'idle' }
+    // the replicas' parameter averaging, where the algorithm has one after this step
+    await this.#timedSync((sync) => sync.parameters(step, this.#params))
     return this.#next
   }
 
@@ -234,6 +266,7 @@ export class StageJob {
 
   async release(): Promise<void> {
     this.mailbox.fail(`job ${this.id} stopped`)
+    this.#sync?.close()
     this.#optimizer.close()
     await this.#runner.release()
   }
@@ -243,7 +276,10 @@ export class StageJob {
     const feeds: Record<string, Feed> = {}
     for (const input of this.#graph.inputs) {
       const data = run.batch?.[input.name]
-      if (data !== undefined) feeds[input.name] = microBatchView(data, mb, a.microBatches)
+      // pipeline r trains on the r-th of the batch's R parts, each cut into the micro-batches
+      const { index: r, count: R } = a.replica
+      if (data !== undefined)
+        feeds[input.name] = microBatchView(data, r * a.microBatches + mb, R * a.microBatches)
       else {
         const e = this.#edgeInto(input.name)
         feeds[input.name] = await run.receive(mb, edgeName.activation(e.value), this.#peer(e.from))
@@ -341,9 +377,12 @@ export class StageJob {
     return e
   }
 
+  /** The peer of stage `stage` in this worker's pipeline (the same replica index). */
   #peer(stage: number): string {
-    const m = this.assignment.members.find((x) => x.stage === stage)
-    if (m === undefined) throw new JobStateError(`job ${this.id}: no member runs stage ${stage}`)
+    const replica = this.assignment.replica.index
+    const m = this.assignment.members.find((x) => x.stage === stage && x.replica === replica)
+    if (m === undefined)
+      throw new JobStateError(`job ${this.id}: no member runs replica ${replica} of stage ${stage}`)
     return m.peerId
   }
 
@@ -423,6 +462,8 @@ export interface StageJobInit {
   optimizer: ReadonlyMap<string, Tensor>
   backend: Backend
   mesh: AtollMesh
+  /** the worker's log: the replicas' synchronisation records there */
+  log: SyncLog
 }
 
 /** One step in progress on a stage: its batch, what it keeps for the backward, what it sent, its times. */

@@ -64,7 +64,7 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
   const { job } = init
   const run = await singlePeerRun(job)
   const model = run.model
-  const bindings = microBatchBindings(model, run.data.shuffled(0), job.microBatches)
+  const firstBatch = run.data.shuffled(0)
   const heldOut = await heldOutBatches(job, model)
   const progress = new JobHistory(tokensPerStep(run.data.shuffled(0), model))
   // the last complete checkpoint: where the job starts, and restarts after a lost peer
@@ -83,7 +83,7 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
       exclude: lost,
       progress: (measured, total) => init.events({ kind: 'links', measured, total }),
     })
-    const placed = planJob(job, model, bindings, profile)
+    const placed = planJob(job, model, firstBatch, profile)
     init.events({
       kind: 'plan',
       text: formatPlan(placed.placement.plan),
@@ -96,6 +96,8 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
       model,
       partition: placed.partition,
       peers: placed.peers,
+      replicas: placed.replicas,
+      ...(job.sync === undefined ? {} : { sync: { spec: { ...job.sync }, links: profile.links } }),
       codec: (edge) => boundaryCodec(placed.placement, edge),
       microBatches: job.microBatches,
       inFlight: placed.placement.plan.predicted.inFlight,
@@ -198,32 +200,41 @@ async function joiners(
   return fresh.some((p) => unprobed.has(p)) ? [] : fresh
 }
 
-/** The plan for the membership: stages on peers (sched), the model cut accordingly (core). */
-function planJob(
-  job: JobSpec,
-  model: TrainableModel,
-  bindings: Record<string, number>,
-  profile: MeshProfile,
-) {
+/**
+ * The plan for the membership: stages on peers (sched), the model cut accordingly (core). Replicas
+ * (a job with `sync`) split every micro-batch R ways: the plan is costed on whole micro-batches
+ * (sched splits a replicated stage's work over its replicas) and the model cut at a replica's share.
+ */
+function planJob(job: JobSpec, model: TrainableModel, batch: Record<string, Tensor>, profile: MeshProfile) {
   const placement = placeJob(model.graph, {
     loss: model.loss,
-    bindings,
+    bindings: microBatchBindings(model, batch, job.microBatches),
     microBatches: job.microBatches,
     peers: profile.peers,
     links: profile.links,
     placement: byPeerId(job.placement, profile),
     compression: job.compression,
+    ...(job.sync === undefined ? {} : { sync: job.sync }),
   })
+  const replicas = placement.stages[0].peers.length
+  const rows = batch[model.dataInput].shape[0] ?? 0
+  if (rows % (replicas * job.microBatches) !== 0)
+    throw new JobStateError(
+      `data.batchSize (${rows}) does not split into ${replicas} replicas × ${job.microBatches} micro-batches`,
+    )
   const partition = partitionGraph(model.graph, {
     loss: model.loss,
-    bindings,
+    bindings: microBatchBindings(model, batch, replicas * job.microBatches),
     stages: placement.stages.map((s) => s.spec),
   })
-  const peers = placement.stages.map((s) => {
-    const p = profile.peers.find((x) => x.id === s.peer) as MeshProfile['peers'][number]
-    return { peerId: p.id, addresses: p.addresses }
-  })
-  return { placement, partition, peers }
+  // stage-major: stage s's replicas, then stage s + 1's (one each without sync)
+  const peers = placement.stages.flatMap((s) =>
+    s.peers.map((id) => {
+      const p = profile.peers.find((x) => x.id === id) as MeshProfile['peers'][number]
+      return { peerId: p.id, addresses: p.addresses }
+    }),
+  )
+  return { placement, partition, peers, replicas }
 }
 
 /** Puts a checkpoint's weights and running statistics into the model graph the stages are cut from. */

@@ -78,7 +78,7 @@ export class JobWorker {
       }),
     )
     ctrl.serve(commitMethod, ({ job, step, coef, lr }, from) =>
-      this.#serving(job, from, async (j) => ({ applied: j.commit(step, coef, lr) })),
+      this.#serving(job, from, async (j) => ({ applied: await j.commit(step, coef, lr) })),
     )
     ctrl.serve(abortMethod, ({ job, step }, from) =>
       this.#serving(job, from, async (j) => {
@@ -157,9 +157,9 @@ export class JobWorker {
     }
     const self = this.#init.mesh.peerId
     const mine = request.members.find((m) => m.peerId === self)
-    if (mine === undefined || mine.stage !== request.stage.index)
+    if (mine === undefined || mine.stage !== request.stage.index || mine.replica !== request.replica.index)
       throw new JobAssignmentError(
-        `the assignment gives stage ${request.stage.index} to another peer than ${self}`,
+        `the assignment gives replica ${request.replica.index} of stage ${request.stage.index} to another peer than ${self}`,
       )
     const missing = [request.stage.graph, request.stage.params].filter((h) => !this.#blobs.has(h))
     if (missing.length > 0) return { missing }
@@ -177,6 +177,7 @@ export class JobWorker {
       optimizer,
       backend: await this.#init.backend(),
       mesh: this.#init.mesh,
+      log: this.#init.log,
     })
     this.#jobs.delete(request.job)
     await existing?.release()

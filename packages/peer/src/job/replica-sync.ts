@@ -1,0 +1,90 @@
+/**
+ * How the replicas of a job's stage keep in step: one sync group per stage over the mesh
+ * (`<job>/stage-<s>`), its members the stage's replicas in replica order (the order sums are taken
+ * in, the same on every replica), and the job file's algorithm on it (@atoll/sync). The stage job
+ * calls `gradients` once its backward is done and `parameters` once its update is applied.
+ */
+import { type AtollMesh, multiaddr, peerIdFromString } from '@atoll/net'
+import type { Parameter } from '@atoll/runtime'
+import {
+  createSynchronizer,
+  type PeriodEvent,
+  parseSynchronizerSpec,
+  roundAtStep,
+  type SyncEvent,
+  SyncGroup,
+} from '@atoll/sync'
+import type { Assignment } from './rpc.ts'
+
+export interface ReplicaSync {
+  /** after backward (S-SGD: every gradient becomes the replicas' mean) */
+  gradients(step: number, params: readonly Parameter[]): Promise<void>
+  /** after the update (Local SGD, DreamDDP, DiLoCo: parameters averaged when the algorithm says) */
+  parameters(step: number, params: readonly Parameter[]): Promise<void>
+  /** DreamDDP's periods ended since the last call: layers averaged, measured against predicted wait */
+  takePeriods(): PeriodEvent[]
+  close(): void
+}
+
+/** Where a synchronizer's events go: the worker's log, the job's records. */
+export interface SyncLog {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+  debug(fields: object, message: string): void
+}
+
+/** The sync group name of a job's stage: it tags the replicas' messages as a job id tags a pipeline's. */
+export function syncGroupName(job: string, stage: number): string {
+  return `${job}/stage-${stage}`
+}
+
+/** The stage's synchronisation, or undefined when it has no replicas to keep in step with. */
+export async function replicaSync(
+  assignment: Assignment,
+  mesh: AtollMesh,
+  log: SyncLog,
+): Promise<ReplicaSync | undefined> {
+  const { sync, replica, stage } = assignment
+  if (sync === undefined || replica.count === 1) return undefined
+  const spec = parseSynchronizerSpec(sync.spec, 'sync')
+  const replicas = assignment.members
+    .filter((m) => m.stage === stage.index)
+    .sort((a, b) => a.replica - b.replica)
+  // the group reaches its members by peer id: the assignment's addresses go where libp2p looks
+  for (const m of replicas)
+    if (m.peerId !== mesh.peerId)
+      await mesh.node.peerStore.merge(peerIdFromString(m.peerId), {
+        multiaddrs: m.addresses.map((a) => multiaddr(a)),
+      })
+  const members = replicas.map((m) => m.peerId)
+  // every replica is (re)assigned at once, at the same step: they start the group at the same round,
+  // past the rounds of an earlier assignment of the job (a re-plan), whose messages are then late
+  const group = new SyncGroup({
+    mesh,
+    group: syncGroupName(assignment.job, stage.index),
+    members,
+    links: sync.links,
+    round: roundAtStep(spec, assignment.step) ?? 0,
+  })
+  const synchronizer = createSynchronizer(spec, group, { mesh, links: sync.links })
+  const periods: PeriodEvent[] = []
+  const where = { job: assignment.job, stage: stage.index, replica: replica.index }
+  synchronizer.onEvent((event) => {
+    if (event.kind === 'period') periods.push(event)
+    logEvent(log, { ...where, ...event })
+  })
+  return {
+    gradients: (step, params) => synchronizer.gradients(step, params),
+    parameters: (step, params) => synchronizer.parameters(step, params),
+    takePeriods: () => periods.splice(0),
+    close: () => group.close(),
+  }
+}
+
+/** Problems as warnings, schedules, periods and membership as information, every round for debugging. */
+function logEvent(log: SyncLog, event: SyncEvent & { job: string }): void {
+  if (event.kind === 'rejected' || event.kind === 'diverged' || event.kind === 'send-failed')
+    log.warn(event, `sync: ${event.kind}`)
+  else if (event.kind === 'round') log.debug(event, 'sync: round')
+  else log.info(event, `sync: ${event.kind}`)
+}
