@@ -128,7 +128,11 @@ const fieldCases: [string, Record<string, unknown>, string][] = [
     'schedule.lr: expected a finite number ≥ 0, found -1',
   ],
   ['a negative clip', { clip: -1 }, 'clip: expected a finite number ≥ 0, found -1'],
-  ['a sync algorithm without its period', { sync: { algorithm: 'diloco' } }, 'sync.period: expected a period H ≥ 1 for diloco, found nothing'],
+  [
+    'a sync algorithm without its period',
+    { sync: { algorithm: 'diloco' } },
+    'sync.period: expected a period H ≥ 1 for diloco, found nothing',
+  ],
   [
     'an unknown sync algorithm',
     { sync: { algorithm: 'allreduce' } },
