@@ -103,7 +103,10 @@ test('a handshake that fails its certificate check is dialled again: one dial ge
   assert.match(got.remoteAddr, /\/p2p-circuit\/webrtc\/p2p\//)
   assert.equal(got.limited, false, 'a WebRTC connection is direct and unlimited')
   // the first handshake fails by design; on a loaded machine a retry may time out too before one holds
-  assert.ok(got.handshakes >= 2, `the first handshake failed and the dial took another (${got.handshakes} in all)`)
+  assert.ok(
+    got.handshakes >= 2,
+    `the first handshake failed and the dial took another (${got.handshakes} in all)`,
+  )
 })
 
 test('a peer connection closed before it connected leaves nothing native that keeps the process alive', {
