@@ -172,7 +172,8 @@ export class CollectiveRun {
     const payload = new Uint8Array(Int32Array.from(late).buffer)
     for (const [i, peer] of members.entries()) {
       if (i === self) continue
-      const signal = AbortSignal.timeout(Math.max(1, noticeSeconds * 1000))
+      // AbortSignal.timeout takes whole milliseconds (a fraction throws, in a timer: the process dies)
+      const signal = AbortSignal.timeout(Math.max(1, Math.ceil(noticeSeconds * 1000)))
       send(peer, { ...fields, shape: [late.length], codecMeta: {} }, payload, signal).catch(() => {})
     }
   }
