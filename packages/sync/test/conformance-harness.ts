@@ -198,8 +198,8 @@ export function roundEvents(replica: Replica): RoundEvent[] {
 
 /**
  * Nothing lost, nothing applied twice: each replica records every round from its first to its last
- * exactly once, in order; in each round, the replicas that took part name the same contributors,
- * which are exactly they; a replica that was left out is named by none of them.
+ * exactly once, in order; in each round, the replicas that took part, and those left out that were
+ * told the outcome, name the same contributors, which are exactly the replicas that took part.
  */
 export function checkRounds(replicas: readonly Replica[]): Map<number, RoundEvent[]> {
   const byRound = new Map<number, RoundEvent[]>()
@@ -215,8 +215,9 @@ export function checkRounds(replicas: readonly Replica[]): Map<number, RoundEven
   }
   for (const [round, events] of byRound) {
     const taking = events.filter((e) => e.included)
-    for (const e of taking)
-      assert.deepEqual(e.contributors, taking[0].contributors, `round ${round}: contributors`)
+    const told = events.filter((e) => e.included || e.caughtUp)
+    for (const e of told)
+      assert.deepEqual(e.contributors, told[0].contributors, `round ${round}: contributors`)
     if (taking.length > 0)
       assert.equal(
         taking[0].contributors.length,
@@ -259,5 +260,43 @@ export class Barrier {
       for (const release of this.#waiting.splice(0)) release()
     }
     await released
+  }
+}
+
+/** One line per replica of what its synchronizer recorded, short enough for a failure message. */
+export function eventSummary(replicas: readonly Replica[]): string {
+  const short = (id: string) => id.slice(-4)
+  return replicas
+    .map((r) => {
+      const events = r.events.flatMap((e) => {
+        if (e.kind === 'round') {
+          const who = e.included
+            ? e.contributors.map(short).join('+')
+            : `out${e.caughtUp ? '/caught-up' : ''}`
+          return e.included && e.attempts === 1 && e.excluded.length === 0
+            ? []
+            : [`r${e.round}@${e.step} ${e.what} ${who} x${e.attempts}`]
+        }
+        if (e.kind === 'rejected') return [`rejected r${e.round} ${e.edge}: ${e.reason}`]
+        if (e.kind === 'membership') return [`${e.change} ${short(e.peer)} from r${e.round}`]
+        if (e.kind === 'diverged' || e.kind === 'send-failed') return [`${e.kind} r${e.round}: ${e.reason}`]
+        return []
+      })
+      return `${short(r.id)}: ${events.join('; ')}`
+    })
+    .join('\n')
+}
+
+/** Runs `check`; a failure's message gets the replicas' event summary appended. */
+export async function explained<T>(replicas: readonly Replica[], check: () => Promise<T> | T): Promise<T> {
+  try {
+    return await check()
+  } catch (err) {
+    if (err instanceof Error) {
+      const summary = eventSummary(replicas)
+      err.message += `\n${summary}`
+      err.stack = `${err.stack}\n${summary}` // the runner prints the stack, made before the message grew
+    }
+    throw err
   }
 }

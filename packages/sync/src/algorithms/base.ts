@@ -1,6 +1,6 @@
 /**
  * What every algorithm shares: the roster and its changes, the round counter, the replica channel
- * (state for joiners, catch-ups), the record of events, and the rounds themselves (rounds.ts). Each
+ * (state for joiners, asks for a round's outcome and the answers), the record of events, and the rounds themselves (rounds.ts). Each
  * algorithm's file adds its hooks and its own state.
  */
 import type { Parameter } from '@atoll/runtime'
@@ -11,6 +11,7 @@ import { deadlineSeconds } from '../time-model.ts'
 import { MAX_HISTORY } from './constants.ts'
 import { SynchronizerUsageError } from './errors.ts'
 import type { SyncEvent } from './events.ts'
+import { RoundAnswers } from './answers.ts'
 import { ReplicaChannel } from './replica-channel.ts'
 import { Roster } from './roster.ts'
 import { type RoundContext, type RoundRequest, type RoundResult, runRound } from './rounds.ts'
@@ -25,6 +26,7 @@ export abstract class SynchronizerBase implements Synchronizer {
   protected readonly options: SynchronizerOptions
   protected readonly roster: Roster
   protected readonly channel: ReplicaChannel
+  readonly #answers: RoundAnswers
   readonly #listeners = new Set<(event: SyncEvent) => void>()
   readonly #stopRejections: () => void
   #links: readonly LinkProfile[]
@@ -47,7 +49,11 @@ export abstract class SynchronizerBase implements Synchronizer {
       isMember: (peer) => this.roster.eventual.includes(peer),
       reject: ({ kind, ...rejection }) =>
         this.emit({ kind: 'rejected', channel: 'replica', rejection: kind, ...rejection }),
+      asked: (from, round) => this.#answers.asked(from, round),
     })
+    this.#answers = new RoundAnswers(this.channel, (to, round, err) =>
+      this.emit({ kind: 'send-failed', to, round, what: 'a round outcome', reason: err.message }),
+    )
     if (options.joining) this.channel.expectState()
     this.#stopRejections = group.onReject(({ kind, ...rejection }) =>
       this.emit({ kind: 'rejected', channel: 'collective', rejection: kind, ...rejection }),
@@ -165,8 +171,11 @@ export abstract class SynchronizerBase implements Synchronizer {
       group: this.group,
       roster: this.roster,
       channel: this.channel,
+      answers: this.#answers,
+      deadline: this.options.deadline,
       links: () => this.#links,
-      catchUpSeconds: (bytes) => this.waitSeconds(bytes),
+      // the others may retry once per member before their round completes and they can answer
+      outcomeSeconds: (bytes) => this.roster.eventual.length * this.waitSeconds(bytes),
       emit: (event) => this.emit(event),
     }
   }

@@ -16,10 +16,10 @@ export const MAX_PERIOD = 1_000_000
 /** DreamDDP re-solves its schedule when a measured time moves by more than this fraction (issue 13). */
 export const DREAMDDP_DRIFT = 0.2
 
-/** Edges of the synchronizer's own messages (a joiner's state, a late replica's catch-up). */
+/** Edges of the synchronizer's own messages (a joiner's state, a left-out replica's ask and its answers). */
 export const REPLICA_EDGE_PREFIX = 'replica:'
 
-/** Bytes of catch-up results and early state held for later at most (a hostile member cannot fill memory). */
+/** Bytes of round outcomes and early state held for later at most (a hostile member cannot fill memory). */
 export const MAX_HELD_BYTES = 1 << 30
 
 /** Events a synchronizer keeps in `history` (listeners get every one): about a day of S-SGD steps at 1 Hz is too many to hold. */

@@ -10,7 +10,7 @@
  * browser-safe and the runtime's entry point is not.
  *
  * A replica left out of a round takes the round's mean pseudo-gradient from a member that took part
- * (catch-up) and moves its anchor and momentum with it, so that all anchors stay equal; it keeps its
+ * (it asks for the round's outcome) and moves its anchor and momentum with it, so that all anchors stay equal; it keeps its
  * own local parameters, whose progress enters the next round's average.
  */
 import type { Parameter } from '@atoll/runtime'
@@ -63,7 +63,7 @@ export class DilocoSynchronizer extends SynchronizerBase {
       what: 'pseudo-gradients',
       tensors,
       compression: this.#compression,
-      catchUp: true,
+      adopt: true,
     })
     const means = result.means
     if (means === undefined) return

@@ -12,7 +12,7 @@
  *
  * A replica left out of a layer round keeps its own values for those layers. The schedule is agreed
  * at each period's start (a small all-reduce, blocking); a replica left out of that one takes the
- * agreed values from a member (catch-up), or, if none come, can no longer know the schedule and
+ * agreed values from a member that took part, or, if none come, can no longer know the schedule and
  * fails with ReplicaDivergedError (admit it again).
  */
 import type { Parameter } from '@atoll/runtime'
@@ -149,7 +149,7 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
       what: 'plan',
       tensors: [{ name: 'plan', data }],
       compression: { codec: 'none' },
-      catchUp: true,
+      adopt: true,
     })
     const mean = result.means?.get('plan')
     if (mean === undefined)

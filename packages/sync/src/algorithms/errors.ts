@@ -18,6 +18,6 @@ export class ReplicaStateError extends SyncError {}
 
 /**
  * This replica missed what it needs to stay in step (a DreamDDP schedule agreed without it, whose
- * catch-up never came): it must be admitted again from a live replica.
+ * outcome no member told it): it must be admitted again from a live replica.
  */
 export class ReplicaDivergedError extends SyncError {}

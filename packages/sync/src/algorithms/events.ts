@@ -15,11 +15,11 @@ export interface RoundEvent {
   what: RoundWhat
   /** the collectives' names */
   names: string[]
-  /** members whose values made the means, in member order ([] when this replica was left out) */
+  /** members whose values made the means, in member order ([] when left out and no member told) */
   contributors: string[]
-  /** whether this replica's values are in the means */
+  /** whether this replica's values are in the means (and it applied them) */
   included: boolean
-  /** left out, this replica took the means from a member that took part */
+  /** this replica's own collective failed and a member that completed the round told it the outcome */
   caughtUp: boolean
   /** members of the round left out of it (as far as this replica knows) */
   excluded: string[]
@@ -66,7 +66,7 @@ export type SyncEvent =
     }
   | {
       kind: 'rejected'
-      /** `collective`: a sync message (the group's check); `replica`: state or catch-up */
+      /** `collective`: a sync message (the group's check); `replica`: state, asks and answers */
       channel: 'collective' | 'replica'
       rejection: RejectionKind
       from: string
@@ -74,6 +74,6 @@ export type SyncEvent =
       round: number
       reason: string
     }
-  /** this replica kept its own values where the others' means should have come (catch-up missing) */
+  /** this replica kept its own values where the others' means should have come (no member told it the round's outcome) */
   | { kind: 'diverged'; round: number; reason: string }
   | { kind: 'send-failed'; to: string; round: number; what: string; reason: string }

@@ -2,7 +2,7 @@
  * Local SGD: every replica trains on its own for H steps, then the replicas' parameters are averaged
  * (after steps H−1, 2H−1, …), in buckets of about `bucketBytes`, all issued at once. The optimizer's
  * state stays each replica's own. A replica left out of a round keeps its own parameters and is
- * averaged in again H steps later, which brings it back in step: no catch-up is needed.
+ * averaged in again H steps later, which brings it back in step (if its values were in the mean after all, it applies the mean).
  */
 import type { Parameter } from '@atoll/runtime'
 import type { SyncGroup } from '../group.ts'

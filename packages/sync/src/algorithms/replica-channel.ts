@@ -1,12 +1,12 @@
 /**
  * The synchronizer's own messages between replicas, beside the collectives: a joiner's state (its
- * parameters, optimizer buffers and the synchronizer's state, one tensor message per buffer) and a
- * late replica's catch-up (a round's means, sent by the first member that took part). They travel
- * on `/atoll/tensor/1` with `job` = the group, `step` = the round and the edge
- * `replica:<state|result>:<name>`; the sync router ignores them (their edge is not `sync:`).
+ * parameters, optimizer buffers and the synchronizer's state, one tensor message per buffer), and a
+ * left-out replica's ask for a round's outcome with the answers (the means and who contributed, see
+ * answers.ts). They travel on `/atoll/tensor/1` with `job` = the group, `step` = the round and the
+ * edge `replica:<state|result|ask>:<name>`; the sync router ignores them (their edge is not `sync:`).
  *
  * Every message is checked before it is kept: a member's, a known kind, raw float32 (float64 for the
- * state's manifest) of one dimension, finite; results only for rounds near this one, state only
+ * state's manifest) of one dimension, finite; results and asks only for rounds near this one, state only
  * while a state is awaited, within a byte budget. Lengths are checked against what the taker
  * expects. A refused message is reported with the reason and never used.
  */
@@ -18,7 +18,7 @@ import type { RejectionKind } from '../slot.ts'
 import { MAX_HELD_BYTES, REPLICA_EDGE_PREFIX } from './constants.ts'
 import { ReplicaStateError } from './errors.ts'
 
-export type ReplicaMessageKind = 'state' | 'result'
+export type ReplicaMessageKind = 'state' | 'result' | 'ask'
 
 /** A replica message that was not taken, and why (the kinds of the collectives' rejections). */
 export interface ReplicaRejection extends Refusal {
@@ -42,10 +42,10 @@ interface Held {
   values: Float32Array | Float64Array
 }
 
-const EDGE = /^replica:(state|result):(.+)$/s
+const EDGE = /^replica:(state|result|ask):(.+)$/s
 /** The state's manifest: [next step, round, optimizer steps], float64 so that counts stay exact. */
 export const MANIFEST = '@manifest'
-/** Rounds ahead of this one whose catch-up results are kept (a late replica is behind the others). */
+/** Rounds ahead of this one whose results are kept (a replica left out is behind the others). */
 const RESULT_ROUNDS_AHEAD = 2
 
 export interface ReplicaChannelInit {
@@ -53,6 +53,8 @@ export interface ReplicaChannelInit {
   group: string
   isMember(peer: string): boolean
   reject(rejection: ReplicaRejection): void
+  /** a member asks for round `round`'s outcome (it was left out, or saw the round fail) */
+  asked(from: string, round: number): void
 }
 
 export class ReplicaChannel {
@@ -87,7 +89,8 @@ export class ReplicaChannel {
     round: number,
     name: string,
     values: Float32Array | Float64Array,
-  ) {
+    signal?: AbortSignal,
+  ): Promise<void> {
     const dtype = values instanceof Float64Array ? 'float64' : 'float32'
     const fields: HeaderFields = {
       job: this.#init.group,
@@ -100,7 +103,12 @@ export class ReplicaChannel {
       codecMeta: {},
     }
     const payload = new Uint8Array(values.buffer, values.byteOffset, values.byteLength)
-    return this.#init.mesh.tensors.send(to, fields, payload)
+    return this.#init.mesh.tensors.send(to, fields, payload, { signal })
+  }
+
+  /** Asks `to` for round `round`'s outcome (answered with its results, see answers.ts). */
+  ask(to: string, round: number): Promise<void> {
+    return this.send(to, 'ask', round, '@', new Float32Array(1))
   }
 
   /**
@@ -199,7 +207,7 @@ export class ReplicaChannel {
   #file({ header, from, payload }: IncomingTensor): Refusal | undefined {
     const match = EDGE.exec(header.edge)
     if (match === null)
-      return malformed(`edge '${header.edge.slice(0, 80)}' is not replica:<state|result>:<name>`)
+      return malformed(`edge '${header.edge.slice(0, 80)}' is not replica:<state|result|ask>:<name>`)
     const [, kind, name] = match
     if (name.length > MAX_NAME_LENGTH)
       return malformed(`edge: a name of at most ${MAX_NAME_LENGTH} characters`)
@@ -211,12 +219,16 @@ export class ReplicaChannel {
       )
     const round = header.step
     if (kind === 'state' && !this.#awaitingState) return foreign('no state is awaited here')
-    if (kind === 'result' && round < this.#round - 1)
+    if (kind !== 'state' && round < this.#round - 1)
       return { kind: 'late', reason: `round ${round} is over here (${this.#round})` }
-    if (kind === 'result' && round > this.#round + RESULT_ROUNDS_AHEAD)
+    if (kind !== 'state' && round > this.#round + RESULT_ROUNDS_AHEAD)
       return foreign(
         `round ${round} is beyond this round (${this.#round}) and the next ${RESULT_ROUNDS_AHEAD}`,
       )
+    if (kind === 'ask') {
+      this.#init.asked(from, round)
+      return undefined
+    }
     const held = kind === 'state' ? -1 : round
     if (this.#held.some((h) => h.round === held && h.name === name && h.from === from))
       return { kind: 'duplicate', reason: `a second copy of ${kind} '${name}'` }

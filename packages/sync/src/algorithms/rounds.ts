@@ -7,19 +7,25 @@
  *   those that had completed, so that all of a round's means have the same contributors), until it
  *   succeeds; the means divide by the members that contributed;
  * - a member that finds itself named (from the others' notices, or because it named everyone else
- *   and is alone) is left out of this round: it keeps its own values, or, where the algorithm asks
- *   for it (`catchUp`), takes the round's means from the first member that took part, which sends
- *   them to every member left out. It is a member again in the next round.
+ *   and is alone) is left out: it asks the other members for the round's outcome (answers.ts) and
+ *   takes the first whole answer — the means and who contributed. If its own values were in them
+ *   after all (the members' views of who was late differed), it applies the means as the others did;
+ *   if not, it keeps its own values, or, where the algorithm needs the replicas equal (`adopt`),
+ *   applies the means. It is a member again in the next round.
  *
- * Rounds are numbered by the synchronizer, the same on every replica (SyncGroup refuses messages
- * more than one round ahead, so rounds go up by one).
+ * So every replica applies each round once, with the same means as every other replica that took
+ * part. Rounds are numbered by the synchronizer, the same on every replica (SyncGroup refuses
+ * messages more than one round ahead, so rounds go up by one).
  */
 import type { LinkProfile } from '@atoll/sched'
 import type { SyncCompression } from '../codec.ts'
+import { DEFAULT_DEADLINE_FLOOR_SECONDS } from '../constants.ts'
 import { LateReplicaError } from '../errors.ts'
 import type { SyncGroup } from '../group.ts'
+import type { DeadlineOptions } from '../time-model.ts'
 import { MembershipError } from './errors.ts'
 import type { RoundEvent, RoundWhat, SyncEvent } from './events.ts'
+import { CONTRIBUTORS, type RoundAnswers } from './answers.ts'
 import type { ReplicaChannel } from './replica-channel.ts'
 import type { Roster } from './roster.ts'
 
@@ -36,8 +42,8 @@ export interface RoundRequest {
   compression: SyncCompression
   /** one after another in the given order (DreamDDP's FIFO channel), not all at once */
   sequential?: boolean
-  /** members left out take the means from one that took part */
-  catchUp?: boolean
+  /** a member left out applies the means of the members that took part (default: keeps its own values) */
+  adopt?: boolean
 }
 
 export interface RoundResult extends RoundEvent {
@@ -50,9 +56,12 @@ export interface RoundContext {
   group: SyncGroup
   roster: Roster
   channel: ReplicaChannel
+  answers: RoundAnswers
+  /** the deadline options the group was given (retries lengthen them) */
+  deadline?: DeadlineOptions
   links(): readonly LinkProfile[]
-  /** how long a member left out waits for the catch-up of `bytes` */
-  catchUpSeconds(bytes: number): number
+  /** how long a member left out waits for the outcome of a round of `bytes` */
+  outcomeSeconds(bytes: number): number
   emit(event: SyncEvent): void
 }
 
@@ -71,21 +80,17 @@ export async function runRound(context: RoundContext, request: RoundRequest): Pr
     // alone after excluding every other member: this one is the late one whose notices were lost
     const outcome =
       taking.length > 1
-        ? await attempt(group, request)
+        ? await attempt(group, request, retryDeadline(context.deadline, attempts))
         : members.length > 1
           ? { late: taking }
           : { sums: alone(request) }
     if ('sums' in outcome) {
       const means = divide(outcome.sums, taking.length)
       const excluded = members.filter((m) => !taking.includes(m))
-      if (request.catchUp && taking[0] === group.peerId) sendCatchUp(context, request.round, excluded, means)
+      context.answers.completed(request.round, members, taking, means)
       return record({ contributors: taking, included: true, caughtUp: false, excluded, means })
     }
-    if (outcome.late.includes(group.peerId)) {
-      const means = request.catchUp ? await catchUp(context, request) : undefined
-      const caughtUp = means !== undefined
-      return record({ contributors: [], included: false, caughtUp, excluded: outcome.late, means })
-    }
+    if (outcome.late.includes(group.peerId)) return record(await leftOut(context, request, members))
     group.exclude(outcome.late)
   }
 }
@@ -128,9 +133,10 @@ function finish(
 async function attempt(
   group: SyncGroup,
   request: RoundRequest,
+  deadline: DeadlineOptions | undefined,
 ): Promise<{ sums: Map<string, Float32Array> } | { late: string[] }> {
-  const run = (t: RoundTensor) =>
-    group.allReduce(request.round, t.data, { name: t.name, compression: request.compression })
+  const options = { compression: request.compression, deadline }
+  const run = (t: RoundTensor) => group.allReduce(request.round, t.data, { ...options, name: t.name })
   const settled: PromiseSettledResult<Float32Array>[] = []
   if (request.sequential) {
     for (const t of request.tensors) {
@@ -153,6 +159,17 @@ async function attempt(
   return { sums }
 }
 
+/**
+ * The deadline of attempt `attempts`: the group's own for the first; a retry follows a failure, which
+ * on a busy machine may have been slowness rather than absence, so each retry gets a longer floor
+ * (the members that were really late are out already).
+ */
+function retryDeadline(base: DeadlineOptions | undefined, attempts: number): DeadlineOptions | undefined {
+  if (attempts === 1) return undefined
+  const floorSeconds = (base?.floorSeconds ?? DEFAULT_DEADLINE_FLOOR_SECONDS) * attempts
+  return { ...base, floorSeconds }
+}
+
 /** A round of one member: its own values are the sums (copied: the caller goes on writing them). */
 function alone(request: RoundRequest): Map<string, Float32Array> {
   return new Map(request.tensors.map((t) => [t.name, Float32Array.from(t.data)]))
@@ -164,40 +181,34 @@ function divide(sums: Map<string, Float32Array>, contributors: number): Map<stri
   return sums
 }
 
-/** The first contributor sends each left-out member the means (not awaited: the round is over here). */
-function sendCatchUp(
-  context: RoundContext,
-  round: number,
-  excluded: readonly string[],
-  means: Map<string, Float32Array>,
-): void {
-  for (const peer of excluded) {
-    for (const [name, values] of means) {
-      context.channel.send(peer, 'result', round, name, values).catch((err: Error) => {
-        context.emit({
-          kind: 'send-failed',
-          to: peer,
-          round,
-          what: `catch-up '${name}'`,
-          reason: err.message,
-        })
-      })
-    }
-  }
-}
-
-/** The round's means from a member that took part, or undefined (and a `diverged` event) if none come. */
-async function catchUp(
+/**
+ * The outcome of a round this member was left out of, from the first member that answers its ask;
+ * without an answer it keeps its own values (and says so when the algorithm needed the means).
+ */
+async function leftOut(
   context: RoundContext,
   request: RoundRequest,
-): Promise<Map<string, Float32Array> | undefined> {
+  members: readonly string[],
+): Promise<Outcome> {
+  const self = context.group.peerId
   const expected = new Map(request.tensors.map((t) => [t.name, t.data.length]))
+  expected.set(CONTRIBUTORS, members.length)
   const bytes = 4 * request.tensors.reduce((sum, t) => sum + t.data.length, 0)
-  const seconds = context.catchUpSeconds(bytes)
-  const means = await context.channel.takeResults(request.round, expected, seconds)
-  if (means === undefined) {
-    const reason = `left out of round ${request.round}, no member sent its means within ${seconds.toFixed(1)} s: kept this replica's own`
-    context.emit({ kind: 'diverged', round: request.round, reason })
+  const seconds = context.outcomeSeconds(bytes)
+  for (const peer of members) if (peer !== self) context.channel.ask(peer, request.round).catch(() => {})
+  const answer = await context.channel.takeResults(request.round, expected, seconds)
+  if (answer === undefined) {
+    if (request.adopt) {
+      const reason = `left out of round ${request.round} and no member told its outcome within ${seconds.toFixed(1)} s: kept this replica's own values`
+      context.emit({ kind: 'diverged', round: request.round, reason })
+    }
+    return { contributors: [], included: false, caughtUp: false, excluded: [self] }
   }
-  return means
+  const mask = answer.get(CONTRIBUTORS) as Float32Array
+  const contributors = members.filter((_, i) => mask[i] > 0)
+  answer.delete(CONTRIBUTORS)
+  const included = contributors.includes(self)
+  const excluded = members.filter((m) => !contributors.includes(m))
+  const means = included || request.adopt ? answer : undefined
+  return { contributors, included, caughtUp: true, excluded, means }
 }

@@ -5,10 +5,10 @@
  * (In this runtime backward is one session run, so nothing can start before it ends: "overlapped
  * with backward" means here that the buckets overlap each other, not the compute.)
  *
- * A replica left out of a round takes the round's mean from a member that took part (catch-up) and
- * drops its own gradient, so that every replica applies the same update and the replicas stay equal
- * — as a backup worker of synchronous SGD does; without a catch-up it steps on its own gradient and
- * the event log says it diverged.
+ * A replica left out of a round asks a member that took part for the round's mean and applies it,
+ * dropping its own gradient, so that every replica applies the same update and the replicas stay
+ * equal — as a backup worker of synchronous SGD does; without an answer it steps on its own gradient
+ * and the event log says it diverged.
  */
 import type { Parameter } from '@atoll/runtime'
 import type { SyncGroup } from '../group.ts'
@@ -34,7 +34,7 @@ export class SsgdSynchronizer extends SynchronizerBase {
       what: 'gradients',
       tensors,
       compression: this.spec.compression,
-      catchUp: true,
+      adopt: true,
     })
     const means = result.means
     if (means === undefined) return

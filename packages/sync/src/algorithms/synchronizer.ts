@@ -36,7 +36,7 @@ export interface SynchronizerState {
 }
 
 export interface SynchronizerOptions {
-  /** the mesh the group runs on: the synchronizer's own messages (a joiner's state, catch-ups) go over it */
+  /** the mesh the group runs on: the synchronizer's own messages (a joiner's state, round outcomes for replicas left out) go over it */
   mesh: AtollMesh
   /** the measured links between the members (the group's): deadlines, DreamDDP's all-reduce times */
   links: readonly LinkProfile[]
@@ -49,7 +49,10 @@ export interface SynchronizerOptions {
    * averaging can hide behind until the synchronizer has measured it (then the measurement is used)
    */
   backwardSeconds?: Readonly<Record<string, number>>
-  /** how long to wait for a catch-up or a joiner's state, as collectives' deadlines (default slack 3, floor 2 s) */
+  /**
+   * the group's deadline options (default slack 3, floor 2 s): a retry without late members gets a
+   * longer floor, and waits for a round's outcome or a joiner's state follow from them
+   */
   deadline?: DeadlineOptions
   /** this replica joins a running group: state messages are kept from now on, for receiveState */
   joining?: boolean
