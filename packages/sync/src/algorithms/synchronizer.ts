@@ -79,7 +79,8 @@ export interface Synchronizer {
   /**
    * `peer` joins from the next round on; every live replica calls this between the same rounds, with
    * its own replica and the step the joiner starts at. The first live member sends the joiner its
-   * parameters, optimizer state and this synchronizer's state (resolves once they are received).
+   * parameters, optimizer state and this synchronizer's state (resolves once they are received; rejects
+   * if they could not be sent, and the joiner stays in the roster until `leave(peer)`).
    */
   admit(
     peer: string,
