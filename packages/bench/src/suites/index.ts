@@ -5,7 +5,8 @@ import { executor } from './executor.ts'
 import { onnx } from './onnx.ts'
 import { pipeline } from './pipeline.ts'
 import { sched } from './sched.ts'
+import { sync } from './sync.ts'
 import { transport } from './transport.ts'
 
 /** Every suite `atoll bench` knows, registered explicitly. */
-export const suites: BenchSuite[] = [autodiff, compress, executor, onnx, pipeline, sched, transport]
+export const suites: BenchSuite[] = [autodiff, compress, executor, onnx, pipeline, sched, sync, transport]

@@ -55,7 +55,7 @@ export async function runCoordinator(
   const said: string[] = []
   createInterface({ input: child.stdout }).on('line', (line) => {
     lines.push(line)
-    log(`pipeline: run ${lines.length} of ${spec.runs.length} done`)
+    log(`${spec.tag}: run ${lines.length} of ${spec.runs.length} done`)
   })
   createInterface({ input: child.stderr }).on('line', (line) => {
     said.push(line)

@@ -37,42 +37,70 @@ export function namespacesUsable(): boolean {
 }
 
 /** The runs over geo2 in namespaces; `spec` makes the runner's spec from the coordinator's key, listen and membership. */
-export async function runOverTestnet(
+export async function runOverGeo2(
   spec: (where: Pick<RunnerSpec, 'key' | 'listen' | 'membership'>) => RunnerSpec,
   log: (line: string) => void,
 ): Promise<{ runs: RunnerOutput[]; link: Omit<LinkKind, 'size'> }> {
-  const topology = loadTopology(TOPOLOGY)
-  refuseBesideAnotherTestnet()
-  const link = linkOf(topology)
-  log(
-    `pipeline: testnet ${topology.name} in network namespaces (root): sites a (a1, a2) and b (b1, b2), ` +
-      `${link.inside.mbit} Mbit/s inside, ${link.between.mbit} Mbit/s and ${link.between.delayMs} ms between, ` +
-      `shaped by tc; daemons started one at a time, joining ${JOIN_ORDER.join(', ')}`,
+  const link = linkOf(loadTopology(TOPOLOGY))
+  const said =
+    `testnet ${TOPOLOGY} in network namespaces (root): sites a (a1, a2) and b (b1, b2), ` +
+    `${link.inside.mbit} Mbit/s inside, ${link.between.mbit} Mbit/s and ${link.between.delayMs} ms between, ` +
+    `shaped by tc; daemons started one at a time, joining ${JOIN_ORDER.join(', ')}`
+  const runs = await runOverTestnet(
+    { topology: TOPOLOGY, order: JOIN_ORDER, tag: 'pipeline', said },
+    spec,
+    log,
   )
+  return { runs, link }
+}
+
+/** A testnet to run a suite's coordinator over: its preset, the daemons' join order, what to log. */
+export interface SuiteTestnet {
+  topology: string
+  order: readonly string[]
+  /** the suite's name, the prefix of its log lines */
+  tag: string
+  /** how the suite describes the testnet, logged first */
+  said: string
+}
+
+/**
+ * Brings up `testnet` in namespaces, its daemons one at a time in its order, runs the coordinator
+ * inside the first peer over the runner spec that `spec` makes, and takes the testnet down at the
+ * end, on failure and on SIGINT or SIGTERM. Root only; refuses beside a testnet that is up.
+ */
+export async function runOverTestnet(
+  testnet: SuiteTestnet,
+  spec: (where: Pick<RunnerSpec, 'key' | 'listen' | 'membership'>) => RunnerSpec,
+  log: (line: string) => void,
+): Promise<RunnerOutput[]> {
+  const { tag } = testnet
+  const topology = loadTopology(testnet.topology)
+  refuseBesideAnotherTestnet()
+  log(`${tag}: ${testnet.said}`)
   const stop = (signal: NodeJS.Signals) => {
-    log(`pipeline: ${signal}: taking the testnet down`)
+    log(`${tag}: ${signal}: taking the testnet down`)
     downTestnet('netns').finally(() => process.exit(130))
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop)
   try {
     const state = await upTestnet(topology, 'netns', {
       startPeers: true,
-      order: JOIN_ORDER,
-      log: (message) => log(`pipeline:   ${message}`),
+      order: testnet.order,
+      log: (message) => log(`${tag}:   ${message}`),
     })
-    const first = findPeer(state, JOIN_ORDER[0])
+    const first = findPeer(state, testnet.order[0])
     if (first.multiaddr === undefined)
       throw new BenchProcessError(`the daemon on ${first.name} reported no address`)
-    const runs = await runCoordinator(
+    return await runCoordinator(
       (argv) => peerCommand(state, first.name, argv),
       spec({ key: coordinatorDir(), listen: `/ip4/${first.address}/tcp/0`, membership: [first.multiaddr] }),
       log,
     )
-    return { runs, link }
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, stop)
     const removed = await downTestnet('netns')
-    log(`pipeline: testnet down (${removed.length} namespaces removed)`)
+    log(`${tag}: testnet down (${removed.length} namespaces removed)`)
   }
 }
 
@@ -83,7 +111,7 @@ function refuseBesideAnotherTestnet(): void {
   if (state !== undefined || namespaces.length > 0)
     throw new BenchProcessError(
       `a testnet is up on this machine (${state?.topology.name ?? namespaces.join(', ')}): ` +
-        'the pipeline suite brings up its own; run `atoll testnet down` first',
+        'the suite brings up its own; run `atoll testnet down` first',
     )
 }
 

@@ -29,6 +29,7 @@ async function main(specPath: string): Promise<void> {
       writeFileSync(source, `${JSON.stringify(run.job, null, 2)}\n`)
       const job = parseJob(readFileSync(source, 'utf8'), source)
       const stages: RunnerOutput['stages'] = []
+      const sync: RunnerOutput['sync'] = []
       let plan: Plan | undefined
       const t0 = performance.now()
       const summary = await trainJob({
@@ -39,14 +40,15 @@ async function main(specPath: string): Promise<void> {
         events: (event: TrainEvent) => {
           if (event.kind === 'plan') {
             plan = event.placement.plan
-            process.stderr.write(`pipeline: ${run.label}: ${event.text}\n`)
+            process.stderr.write(`${spec.tag}: ${run.label}: ${event.text}\n`)
           }
           if (event.kind === 'step') {
             stages.push(event.result.stages)
+            sync.push(event.result.sync ?? { seconds: 0, periods: [] })
             const r = event.result
             if (r.step % 10 === 0)
               process.stderr.write(
-                `pipeline: ${run.label}: step ${r.step} loss ${r.loss.toFixed(3)} ${r.seconds.toFixed(3)} s\n`,
+                `${spec.tag}: ${run.label}: step ${r.step} loss ${r.loss.toFixed(3)} ${r.seconds.toFixed(3)} s\n`,
               )
           }
         },
@@ -55,6 +57,7 @@ async function main(specPath: string): Promise<void> {
         label: run.label,
         summary,
         stages,
+        sync,
         plan: plan as Plan,
         wallSeconds: (performance.now() - t0) / 1000,
       }

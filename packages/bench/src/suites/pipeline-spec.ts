@@ -12,6 +12,8 @@ const text = z.string().check(z.minLength(1))
 const seconds = z.number().check(z.gte(0))
 
 export const runnerSpecSchema = z.object({
+  /** the suite's name, the prefix of the coordinator's progress lines (default pipeline) */
+  tag: z._default(text, 'pipeline'),
   /** the coordinator's key folder: the daemons allow its peer id */
   key: text,
   /** where the coordinator listens (inside a namespace: its peer's address) */
@@ -58,6 +60,24 @@ export const runnerOutputSchema = z.object({
   }),
   /** per step, per stage: seconds computing and seconds waiting for inputs */
   stages: z.array(z.array(stageTimes)),
+  /**
+   * per step, with replicas: the longest time a worker spent in its sync hooks, and DreamDDP's
+   * periods that ended (layers averaged, measured against predicted wait)
+   */
+  sync: z.array(
+    z.object({
+      seconds,
+      periods: z.array(
+        z.object({
+          stage: z.int(),
+          period: z.int(),
+          layers: z.array(z.array(z.string())),
+          predictedWaitSeconds: z.number(),
+          measuredWaitSeconds: z.number(),
+        }),
+      ),
+    }),
+  ),
   plan: z.object({
     edges: z.array(planEdge),
     predicted: z.object({

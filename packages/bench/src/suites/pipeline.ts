@@ -22,7 +22,7 @@ import {
   writeModel,
 } from './pipeline-jobs.ts'
 import { BETWEEN, here, INSIDE, JOIN_ORDER, LAYOUT, runCoordinator } from './pipeline-mesh.ts'
-import { namespacesUsable, runOverTestnet } from './pipeline-netns.ts'
+import { namespacesUsable, runOverGeo2 } from './pipeline-netns.ts'
 import type { RunnerOutput, RunnerSpec } from './pipeline-spec.ts'
 
 /**
@@ -56,7 +56,7 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<B
       runnerSpec(size, work, where, LINK_WAIT_MS[links])
     const { runs, link } =
       links === 'netns'
-        ? await runOverTestnet(spec, options.log)
+        ? await runOverGeo2(spec, options.log)
         : await runOverLoopback(spec, work, options.log)
     return pipelineFigures(runs, { ...link, size })
   } finally {
@@ -121,6 +121,7 @@ function runnerSpec(
   })
   return {
     ...where,
+    tag: 'pipeline',
     peers: JOIN_ORDER.length,
     out: work,
     linkWaitMs,

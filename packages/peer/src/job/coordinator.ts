@@ -6,7 +6,14 @@
  * the model's parameter order), and commits the clipped update everywhere, or aborts it everywhere
  * when a stage failed: a step is applied on every stage or on none.
  */
-import { type Graph, type Partition, type StateUpdate, stateUpdates, type Tensor } from '@atoll/core'
+import {
+  type Graph,
+  type Partition,
+  type StateUpdate,
+  stateUpdates,
+  type Tensor,
+  tensorBytes,
+} from '@atoll/core'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type AtollMesh, type CtrlMethod, CtrlRemoteError, multiaddr } from '@atoll/net'
 import type { LinkProfile } from '@atoll/sched'
@@ -104,6 +111,23 @@ const DEFAULT_HEARTBEAT_MS = 2_000
 const ABORT_TIMEOUT_MS = 5_000
 const ABORT_GRACE_MS = 10_000
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000
+/**
+ * A worker answers `save` once its checkpoint has crossed to the coordinator: parameters and two
+ * optimizer buffers each (AdamW's), at no less than 1 MB/s, after a floor for the rest of the call.
+ */
+const SAVE_FLOOR_MS = 30_000
+const SAVE_MS_PER_BYTE = 1e-3
+const CHECKPOINT_COPIES = 3
+
+/** How long a stage's `save` may take: its checkpoint's bytes at the slowest rate a job should meet. */
+function saveTimeoutMs(graph: Graph): number {
+  let bytes = 0
+  for (const name of graph.parameters) {
+    const value = graph.initializers.get(name)
+    if (value !== undefined) bytes += tensorBytes(value).byteLength
+  }
+  return Math.ceil(SAVE_FLOOR_MS + CHECKPOINT_COPIES * bytes * SAVE_MS_PER_BYTE)
+}
 
 export class JobCoordinator {
   readonly #mesh: AtollMesh
@@ -292,8 +316,9 @@ export class JobCoordinator {
     })
     try {
       return await Promise.all(
-        first.map(async (peer) => {
-          const { hash } = await this.#call(peer, saveMethod, { job: this.#init.id, step })
+        first.map(async (peer, s) => {
+          const timeoutMs = saveTimeoutMs(this.#graphs[s])
+          const { hash } = await this.#call(peer, saveMethod, { job: this.#init.id, step }, timeoutMs)
           return arrived.get(hash) ?? new Promise<Uint8Array>((resolve) => waiters.set(hash, resolve))
         }),
       )

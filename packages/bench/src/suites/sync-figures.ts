@@ -1,0 +1,139 @@
+/**
+ * The `sync` suite's figures from its runs, each with its target, the runs it came from and the link
+ * kind. A run's step time is the median after its first steps (sessions made, caches filled, the
+ * first DreamDDP schedule solved).
+ */
+import { median } from '../measure.ts'
+import { meetsTarget } from '../report.ts'
+import type { BenchReport } from '../suite.ts'
+import type { RunnerOutput } from './pipeline-spec.ts'
+import { SYNC_RUNS, type SyncRun, type SyncSize } from './sync-jobs.ts'
+
+/** Steps left out of a run's step time. */
+export const WARMUP_STEPS = 2
+
+const TARGETS: Record<string, string> = {
+  dreamddp_vs_compute_only: '<= 1.2',
+  ssgd_vs_dreamddp: '>= 3.0',
+  dreamddp_wait_prediction_error: '<= 0.25',
+  dreamddp_loss_vs_localsgd_equal_time: '<= 1.0',
+}
+
+const FROM: Record<string, SyncRun[]> = {
+  dreamddp_vs_compute_only: ['dreamddp', 'compute'],
+  ssgd_vs_dreamddp: ['ssgd', 'dreamddp'],
+  dreamddp_wait_prediction_error: ['dreamddp'],
+  dreamddp_loss_vs_localsgd_equal_time: ['dreamddp', 'localsgd'],
+  diloco_vs_compute_only: ['diloco', 'compute'],
+  diloco_loss_vs_localsgd_equal_time: ['diloco', 'localsgd'],
+}
+
+export interface SyncLinks {
+  kind: 'netns' | 'emulated'
+  why: string
+  mbit: number
+  size: SyncSize
+}
+
+function stepSeconds(run: RunnerOutput): number {
+  const s = run.summary.step_seconds
+  return median(s.length > WARMUP_STEPS ? s.slice(WARMUP_STEPS) : s)
+}
+
+/**
+ * The training loss at `seconds` of a run's wall time (its steps' times added up): the mean of the
+ * last three steps' losses that ended by then, which smooths one batch's luck.
+ */
+export function lossAt(run: RunnerOutput, seconds: number): number {
+  let elapsed = 0
+  const done: number[] = []
+  run.summary.step_seconds.forEach((s, k) => {
+    elapsed += s
+    if (elapsed <= seconds + 1e-9) done.push(run.summary.losses[k])
+  })
+  const last = done.slice(-3)
+  return last.length === 0 ? Number.NaN : last.reduce((a, b) => a + b, 0) / last.length
+}
+
+/** Of two runs, the loss of `a` over that of `b` at the wall time the shorter of them took. */
+function lossRatioAtEqualTime(a: RunnerOutput, b: RunnerOutput): number {
+  const total = (r: RunnerOutput) => r.summary.step_seconds.reduce((x, y) => x + y, 0)
+  const at = Math.min(total(a), total(b))
+  return lossAt(a, at) / lossAt(b, at)
+}
+
+/** |measured − predicted| / measured of DreamDDP's wait, over the periods after the first (summed). */
+function waitPredictionError(run: RunnerOutput): {
+  value: number
+  measured: number
+  predicted: number
+  periods: number
+} {
+  const periods = run.sync.flatMap((s) => s.periods).filter((p) => p.period > 0)
+  const measured = periods.reduce((a, p) => a + p.measuredWaitSeconds, 0)
+  const predicted = periods.reduce((a, p) => a + p.predictedWaitSeconds, 0)
+  // nothing waited and nothing predicted: exact (a model this small hides every averaging)
+  const value = measured === 0 && predicted === 0 ? 0 : Math.abs(measured - predicted) / measured
+  return { value, measured, predicted, periods: periods.length }
+}
+
+export function syncFigures(runs: readonly RunnerOutput[], links: SyncLinks): BenchReport {
+  const by = Object.fromEntries(
+    SYNC_RUNS.map((label) => {
+      const run = runs.find((r) => r.label === label)
+      if (run === undefined)
+        throw new RangeError(`no run '${label}' among ${runs.map((r) => r.label).join(', ')}`)
+      return [label, run]
+    }),
+  ) as Record<SyncRun, RunnerOutput>
+  const wait = waitPredictionError(by.dreamddp)
+  const results: Record<string, number> = {
+    dreamddp_vs_compute_only: stepSeconds(by.dreamddp) / stepSeconds(by.compute),
+    ssgd_vs_dreamddp: stepSeconds(by.ssgd) / stepSeconds(by.dreamddp),
+    dreamddp_wait_prediction_error: wait.value,
+    dreamddp_loss_vs_localsgd_equal_time: lossRatioAtEqualTime(by.dreamddp, by.localsgd),
+    diloco_vs_compute_only: stepSeconds(by.diloco) / stepSeconds(by.compute),
+    diloco_loss_vs_localsgd_equal_time: lossRatioAtEqualTime(by.diloco, by.localsgd),
+  }
+  const figures = Object.fromEntries(
+    Object.entries(results).map(([name, value]) => [
+      name,
+      {
+        value,
+        target: TARGETS[name] ?? 'report',
+        met: TARGETS[name] === undefined ? null : meetsTarget(value, TARGETS[name]),
+        runs: FROM[name],
+        links: links.kind,
+      },
+    ]),
+  )
+  return {
+    suite: 'sync',
+    results,
+    targets: TARGETS,
+    details: {
+      links: { kind: links.kind, why: links.why, mbit: links.mbit },
+      model: links.size,
+      warmup_steps_left_out: WARMUP_STEPS,
+      figures,
+      dreamddp_wait: wait,
+      runs: runs.map(runDetails),
+    },
+  }
+}
+
+/** What a run did: its plan's replicas, step and sync times, losses, DreamDDP's periods. */
+function runDetails(run: RunnerOutput) {
+  return {
+    label: run.label,
+    replicas: run.summary.plan.stages.map((s) => s.name),
+    steps: run.summary.steps,
+    step_seconds: run.summary.step_seconds,
+    measured_step_seconds: stepSeconds(run),
+    sync_seconds: run.sync.map((s) => s.seconds),
+    losses: run.summary.losses,
+    held_out_loss: run.summary.eval.at(-1)?.loss ?? null,
+    periods: run.sync.flatMap((s) => s.periods),
+    wall_seconds: run.wallSeconds,
+  }
+}
