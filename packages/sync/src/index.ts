@@ -40,6 +40,7 @@ export {
 export * from './algorithms/constants.ts'
 export { createSynchronizer, roundAtStep } from './algorithms/create.ts'
 export * from './algorithms/errors.ts'
+export { isReplicaEdge, replicaGate } from './algorithms/gate.ts'
 export type { PeriodEvent, RoundEvent, RoundWhat, ScheduleEvent, SyncEvent } from './algorithms/events.ts'
 export {
   type OuterOptimizerSpec,

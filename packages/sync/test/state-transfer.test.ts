@@ -2,11 +2,14 @@
  * A joiner's state over real meshes, where it goes wrong: a state for another round is refused with
  * ReplicaStateError naming the manifest's field; a tensor of the wrong size is rejected with the
  * reason and the state counts as missing; a state that never comes fails after its deadline, naming
- * what is missing. Nothing is loaded from a state that failed.
+ * what is missing. Nothing is loaded from a state that failed. With the replica gate on, a stranger's
+ * replica message is refused at its header.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import type { HeaderFields, TensorHeader } from '@atoll/compress'
 import type { AtollMesh } from '@atoll/net'
+import { replicaGate } from '../src/index.ts'
 import { closeReplicas, quadraticReplica, type Replica } from './conformance-harness.ts'
 import { loopbackMeshes, stopMeshes, uniformLinks } from './helpers.ts'
 
@@ -78,5 +81,35 @@ test('a tensor of the wrong size is rejected with the reason; the state is missi
     assert.deepEqual(reasons, ["'param/l0.bias' has 2 elements, expected 6"])
   } finally {
     closeReplicas([live, joiner])
+  }
+})
+
+test("with the replica gate on, a stranger's replica message is refused at its header; other tensors are not its business", async () => {
+  const links = uniformLinks(ids)
+  const live = quadraticReplica(meshes[0], spec, { group: 'transfer-gate', members: [ids[0]], links })
+  meshes[0].tensors.setGate(replicaGate(meshes[0]))
+  try {
+    const ask: HeaderFields = {
+      job: 'transfer-gate',
+      step: 0,
+      mb: 0,
+      edge: 'replica:ask:@',
+      dtype: 'float32',
+      shape: [1],
+      codec: 'raw',
+      codecMeta: {},
+    }
+    await assert.rejects(meshes[1].tensors.send(ids[0], ask, new Uint8Array(4)), {
+      name: 'TransferRejectedError',
+      message: new RegExp(`${ids[1]} is not a member of 'transfer-gate'`),
+    })
+    await assert.rejects(meshes[1].tensors.send(ids[0], { ...ask, job: 'elsewhere' }, new Uint8Array(4)), {
+      message: /no synchronizer of group 'elsewhere' here/,
+    })
+    const other: TensorHeader = { ...ask, v: 1, bytes: 4, edge: 'h.0->h.1' }
+    assert.equal(replicaGate(meshes[0])(other, ids[1]), undefined)
+  } finally {
+    meshes[0].tensors.setGate(undefined)
+    closeReplicas([live])
   }
 })

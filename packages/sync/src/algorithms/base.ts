@@ -12,6 +12,7 @@ import { MAX_HISTORY } from './constants.ts'
 import { SynchronizerUsageError } from './errors.ts'
 import type { SyncEvent } from './events.ts'
 import { RoundAnswers } from './answers.ts'
+import { openReplicaGate } from './gate.ts'
 import { ReplicaChannel } from './replica-channel.ts'
 import { Roster } from './roster.ts'
 import { type RoundContext, type RoundRequest, type RoundResult, runRound } from './rounds.ts'
@@ -29,6 +30,7 @@ export abstract class SynchronizerBase implements Synchronizer {
   readonly #answers: RoundAnswers
   readonly #listeners = new Set<(event: SyncEvent) => void>()
   readonly #stopRejections: () => void
+  readonly #closeGate: () => void
   #links: readonly LinkProfile[]
   #round: number
 
@@ -55,6 +57,10 @@ export abstract class SynchronizerBase implements Synchronizer {
       this.emit({ kind: 'send-failed', to, round, what: 'a round outcome', reason: err.message }),
     )
     if (options.joining) this.channel.expectState()
+    this.#closeGate = openReplicaGate(options.mesh, {
+      group: group.group,
+      isMember: (peer) => this.roster.eventual.includes(peer),
+    })
     this.#stopRejections = group.onReject(({ kind, ...rejection }) =>
       this.emit({ kind: 'rejected', channel: 'collective', rejection: kind, ...rejection }),
     )
@@ -131,6 +137,7 @@ export abstract class SynchronizerBase implements Synchronizer {
   }
 
   close(): void {
+    this.#closeGate()
     this.#stopRejections()
     this.channel.close()
   }
