@@ -1,17 +1,17 @@
 /**
  * What every algorithm shares: the roster and its changes, the round counter, the replica channel
- * (state for joiners, asks for a round's outcome and the answers), the record of events, and the rounds themselves (rounds.ts). Each
- * algorithm's file adds its hooks and its own state.
+ * (state for joiners, asks for a round's outcome and the answers), the record of events, and the
+ * rounds themselves (rounds.ts). Each algorithm's file adds its hooks and its own state.
  */
 import type { Parameter } from '@atoll/runtime'
 import { type LinkProfile, transferSeconds } from '@atoll/sched'
 import type { SyncGroup } from '../group.ts'
 import { memberLinks, slowestLink } from '../links.ts'
 import { deadlineSeconds } from '../time-model.ts'
+import { RoundAnswers } from './answers.ts'
 import { MAX_HISTORY } from './constants.ts'
 import { SynchronizerUsageError } from './errors.ts'
 import type { SyncEvent } from './events.ts'
-import { RoundAnswers } from './answers.ts'
 import { openReplicaGate } from './gate.ts'
 import { ReplicaChannel } from './replica-channel.ts'
 import { Roster } from './roster.ts'

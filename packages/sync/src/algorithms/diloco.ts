@@ -9,9 +9,9 @@
  * It is written here rather than taken from @atoll/runtime's sgd because @atoll/sync must stay
  * browser-safe and the runtime's entry point is not.
  *
- * A replica left out of a round takes the round's mean pseudo-gradient from a member that took part
- * (it asks for the round's outcome) and moves its anchor and momentum with it, so that all anchors stay equal; it keeps its
- * own local parameters, whose progress enters the next round's average.
+ * A replica left out of a round asks a member that took part for the round's mean pseudo-gradient
+ * and moves its anchor and momentum with it, so that all anchors stay equal; it keeps its own local
+ * parameters, whose progress enters the next round's average.
  */
 import type { Parameter } from '@atoll/runtime'
 import type { SyncCompression } from '../codec.ts'

@@ -2,7 +2,8 @@
  * Local SGD: every replica trains on its own for H steps, then the replicas' parameters are averaged
  * (after steps H−1, 2H−1, …), in buckets of about `bucketBytes`, all issued at once. The optimizer's
  * state stays each replica's own. A replica left out of a round keeps its own parameters and is
- * averaged in again H steps later, which brings it back in step (if its values were in the mean after all, it applies the mean).
+ * averaged in again H steps later, which brings it back in step (if its values were in the mean
+ * after all, it applies the mean as the others did).
  */
 import type { Parameter } from '@atoll/runtime'
 import type { SyncGroup } from '../group.ts'

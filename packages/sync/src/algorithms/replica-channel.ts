@@ -6,8 +6,8 @@
  * edge `replica:<state|result|ask>:<name>`; the sync router ignores them (their edge is not `sync:`).
  *
  * Every message is checked before it is kept: a member's, a known kind, raw float32 (float64 for the
- * state's manifest) of one dimension, finite; results and asks only for rounds near this one, state only
- * while a state is awaited, within a byte budget. Lengths are checked against what the taker
+ * state's manifest) of one dimension, finite; results and asks only for rounds near this one, state
+ * only while a state is awaited, within a byte budget. Lengths are checked against what the taker
  * expects. A refused message is reported with the reason and never used.
  */
 import { type HeaderFields, viewRaw } from '@atoll/compress'
