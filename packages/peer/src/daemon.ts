@@ -8,7 +8,7 @@
 import type { Server } from 'node:http'
 import { AtollMesh, createNode, type IncomingTensor, listenAddresses, loadIdentity } from '@atoll/net'
 import { type Backend, nodeBackends } from '@atoll/runtime'
-import { isSyncEdge, syncGate } from '@atoll/sync'
+import { isReplicaEdge, isSyncEdge, replicaGate, syncGate } from '@atoll/sync'
 import { type Logger, pino } from 'pino'
 import { capabilityReport } from './capabilities.ts'
 import type { PeerConfig } from './config.ts'
@@ -105,10 +105,13 @@ export class PeerDaemon {
       ),
     )
     this.worker.serve()
-    // a stage's replicas synchronise in sync groups of their own (@atoll/sync), which judge their headers
+    // a stage's replicas synchronise in sync groups of their own (@atoll/sync), which judge their
+    // collectives' headers and their replica messages (a joiner's state, a late replica's catch-up)
     const sync = syncGate(mesh)
+    const replicas = replicaGate(mesh)
     mesh.tensors.setGate((header, from) => {
       if (isSyncEdge(header.edge)) return sync(header, from)
+      if (isReplicaEdge(header.edge)) return replicas(header, from)
       return header.job === ECHO_JOB ? undefined : this.worker.gate(header, from)
     })
     mesh.tensors.onMessage((msg) => this.received(msg))

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test'
 import { partitionGraph } from '@atoll/core'
 import { AtollMesh, createNode } from '@atoll/net'
 import { type Backend, nodeBackends, zooModel } from '@atoll/runtime'
-import { isSyncEdge, syncGate } from '@atoll/sync'
+import { isReplicaEdge, isSyncEdge, replicaGate, syncGate } from '@atoll/sync'
 import { pino } from 'pino'
 import { JobCoordinator, JobWorker } from '../src/index.ts'
 import {
@@ -39,9 +39,11 @@ before(async () => {
     worker.serve()
     // as the daemon composes it: sync messages are judged by their groups, the rest by the worker
     const sync = syncGate(mesh)
-    mesh.tensors.setGate((header, from) =>
-      isSyncEdge(header.edge) ? sync(header, from) : worker.gate(header, from),
-    )
+    const replicas = replicaGate(mesh)
+    mesh.tensors.setGate((header, from) => {
+      if (isSyncEdge(header.edge)) return sync(header, from)
+      return isReplicaEdge(header.edge) ? replicas(header, from) : worker.gate(header, from)
+    })
     mesh.tensors.onMessage((msg) => worker.received(msg))
     workers.push({ mesh, worker })
   }
