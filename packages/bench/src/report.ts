@@ -20,6 +20,33 @@ export function meetsTarget(value: number, target: string): boolean {
   return m[1] === '<=' ? value <= bound : value >= bound
 }
 
+/**
+ * Each figure with its target (`report` where it has none), whether the target is met, the runs it
+ * came from and the links they ran over: a suite's `details.figures`.
+ */
+export function figureTable(
+  results: Readonly<Record<string, number>>,
+  targets: Readonly<Record<string, string>>,
+  runsOf: Readonly<Record<string, readonly string[]>>,
+  links: string,
+): Record<
+  string,
+  { value: number; target: string; met: boolean | null; runs: readonly string[]; links: string }
+> {
+  return Object.fromEntries(
+    Object.entries(results).map(([name, value]) => [
+      name,
+      {
+        value,
+        target: targets[name] ?? 'report',
+        met: targets[name] === undefined ? null : meetsTarget(value, targets[name]),
+        runs: runsOf[name] ?? [],
+        links,
+      },
+    ]),
+  )
+}
+
 function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v)
   return Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(3) : v.toPrecision(4)

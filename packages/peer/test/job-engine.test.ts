@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Partition } from '@atoll/core'
-import { AtollMesh, createNode } from '@atoll/net'
+import type { AtollMesh } from '@atoll/net'
 import { type Backend, nodeBackends, zooModel } from '@atoll/runtime'
-import { pino } from 'pino'
-import { JobCoordinator, JobWorker } from '../src/index.ts'
+import { JobCoordinator } from '../src/index.ts'
 import { mergeStages } from '../src/job/job-checkpoint.ts'
 import {
   coordinatorInit,
@@ -21,46 +20,21 @@ import {
   runJob,
   tiedGptSetting,
 } from './pipeline-reference.ts'
+import { startWorkerMeshes, type WorkerMeshes } from './worker-meshes.ts'
 
-const log = pino({ level: 'silent' })
 let backend: Backend
-const workers: { mesh: AtollMesh; worker: JobWorker }[] = []
+let meshes: WorkerMeshes
 let coordinator: AtollMesh
 
 before(async () => {
   backend = await nodeBackends().resolve('cpu')
-  coordinator = await startMesh()
-  for (let k = 0; k < 3; k++) {
-    const mesh = await startMesh()
-    const worker = new JobWorker({
-      mesh,
-      log,
-      backend: async () => backend,
-      allow: new Set([coordinator.peerId]),
-    })
-    worker.serve()
-    mesh.tensors.setGate((header, from) => worker.gate(header, from))
-    mesh.tensors.onMessage((msg) => worker.received(msg))
-    workers.push({ mesh, worker })
-  }
+  meshes = await startWorkerMeshes(3, backend)
+  coordinator = meshes.coordinator
 })
 
-after(async () => {
-  for (const { mesh, worker } of workers) {
-    await worker.stop()
-    await mesh.stop(0)
-  }
-  await coordinator.stop(0)
-})
+after(() => meshes.stop())
 
-async function startMesh(): Promise<AtollMesh> {
-  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'] }))
-  await mesh.start()
-  return mesh
-}
-
-const peers = () =>
-  workers.map(({ mesh }) => ({ peerId: mesh.peerId, addresses: mesh.node.getMultiaddrs().map(String) }))
+const peers = () => meshes.peers()
 
 /** The job across the workers: its losses and each parameter's final value. */
 async function across(s: PipelineSetting, partition: Partition) {

@@ -7,11 +7,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { partitionGraph } from '@atoll/core'
-import { AtollMesh, createNode } from '@atoll/net'
 import { type Backend, nodeBackends, zooModel } from '@atoll/runtime'
-import { isReplicaEdge, isSyncEdge, replicaGate, syncGate } from '@atoll/sync'
-import { pino } from 'pino'
-import { JobCoordinator, JobWorker } from '../src/index.ts'
+import { JobCoordinator } from '../src/index.ts'
 import {
   coordinatorInit,
   inOneProcess,
@@ -19,49 +16,17 @@ import {
   type PipelineSetting,
   runJob,
 } from './pipeline-reference.ts'
+import { startWorkerMeshes, type WorkerMeshes } from './worker-meshes.ts'
 
-const log = pino({ level: 'silent' })
 let backend: Backend
-const workers: { mesh: AtollMesh; worker: JobWorker }[] = []
-let coordinator: AtollMesh
+let meshes: WorkerMeshes
 
 before(async () => {
   backend = await nodeBackends().resolve('cpu')
-  coordinator = await startMesh()
-  for (let k = 0; k < 4; k++) {
-    const mesh = await startMesh()
-    const worker = new JobWorker({
-      mesh,
-      log,
-      backend: async () => backend,
-      allow: new Set([coordinator.peerId]),
-    })
-    worker.serve()
-    // as the daemon composes it: sync messages are judged by their groups, the rest by the worker
-    const sync = syncGate(mesh)
-    const replicas = replicaGate(mesh)
-    mesh.tensors.setGate((header, from) => {
-      if (isSyncEdge(header.edge)) return sync(header, from)
-      return isReplicaEdge(header.edge) ? replicas(header, from) : worker.gate(header, from)
-    })
-    mesh.tensors.onMessage((msg) => worker.received(msg))
-    workers.push({ mesh, worker })
-  }
+  meshes = await startWorkerMeshes(4, backend)
 })
 
-after(async () => {
-  for (const { mesh, worker } of workers) {
-    await worker.stop()
-    await mesh.stop(0)
-  }
-  await coordinator.stop(0)
-})
-
-async function startMesh(): Promise<AtollMesh> {
-  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'] }))
-  await mesh.start()
-  return mesh
-}
+after(() => meshes.stop())
 
 const REPLICAS = 2
 
@@ -92,18 +57,17 @@ function partitionFor(s: PipelineSetting, pieces: number) {
 }
 
 /** Peers stage-major: stage 0's replicas, then stage 1's. */
-const peers = () =>
-  workers.map(({ mesh }) => ({ peerId: mesh.peerId, addresses: mesh.node.getMultiaddrs().map(String) }))
+const peers = () => meshes.peers()
 
 function links() {
-  const ids = workers.map(({ mesh }) => mesh.peerId)
+  const ids = meshes.workers.map(({ mesh }) => mesh.peerId)
   return ids.flatMap((a, i) => ids.slice(i + 1).map((b) => ({ a, b, bandwidthBps: 1e9, rttSeconds: 1e-3 })))
 }
 
 test('S-SGD over two replicas of each of two stages trains as one process on the whole batch', async () => {
   const s = setting('replicas-ssgd')
   const initial = new Map(s.model.graph.initializers)
-  const job = new JobCoordinator(coordinator, {
+  const job = new JobCoordinator(meshes.coordinator, {
     ...coordinatorInit(s, partitionFor(s, REPLICAS * s.microBatches), peers()),
     replicas: REPLICAS,
     sync: { spec: { algorithm: 'ssgd' }, links: links() },
@@ -126,12 +90,16 @@ test('a replicated job refuses to start without a sync algorithm, and with peers
   const s = setting('replicas-refused')
   const partition = partitionFor(s, REPLICAS * s.microBatches)
   assert.throws(
-    () => new JobCoordinator(coordinator, { ...coordinatorInit(s, partition, peers()), replicas: REPLICAS }),
+    () =>
+      new JobCoordinator(meshes.coordinator, {
+        ...coordinatorInit(s, partition, peers()),
+        replicas: REPLICAS,
+      }),
     /replicas of a stage need a sync algorithm/,
   )
   assert.throws(
     () =>
-      new JobCoordinator(coordinator, {
+      new JobCoordinator(meshes.coordinator, {
         ...coordinatorInit(s, partition, peers().slice(0, 3)),
         replicas: REPLICAS,
         sync: { spec: { algorithm: 'ssgd' }, links: links() },

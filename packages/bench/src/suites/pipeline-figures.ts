@@ -4,7 +4,7 @@
  * steps pay for sessions being created and caches filled on every stage).
  */
 import { median } from '../measure.ts'
-import { meetsTarget } from '../report.ts'
+import { figureTable } from '../report.ts'
 import type { BenchReport } from '../suite.ts'
 import type { PipelineSize } from './pipeline-jobs.ts'
 import type { RunnerOutput } from './pipeline-spec.ts'
@@ -76,18 +76,7 @@ export function pipelineFigures(runs: readonly RunnerOutput[], link: LinkKind): 
     estimator_error: ['fence-adatopk'],
     pipeline_overlap: ['fence-adatopk'],
   }
-  const figures = Object.fromEntries(
-    Object.entries(results).map(([name, value]) => [
-      name,
-      {
-        value,
-        target: TARGETS[name] ?? 'report',
-        met: TARGETS[name] === undefined ? null : meetsTarget(value, TARGETS[name]),
-        runs: from[name],
-        links: link.kind,
-      },
-    ]),
-  )
+  const figures = figureTable(results, TARGETS, from, link.kind)
   return {
     suite: 'pipeline',
     results,

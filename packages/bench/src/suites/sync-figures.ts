@@ -4,7 +4,7 @@
  * first DreamDDP schedule solved).
  */
 import { median } from '../measure.ts'
-import { meetsTarget } from '../report.ts'
+import { figureTable } from '../report.ts'
 import type { BenchReport } from '../suite.ts'
 import type { RunnerOutput } from './pipeline-spec.ts'
 import { SYNC_RUNS, type SyncRun, type SyncSize } from './sync-jobs.ts'
@@ -41,18 +41,19 @@ function stepSeconds(run: RunnerOutput): number {
 }
 
 /**
- * The training loss at `seconds` of a run's wall time (its steps' times added up): the mean of the
- * last three steps' losses that ended by then, which smooths one batch's luck.
+ * The training loss at `seconds` of a run's wall time: step k's loss is that of the weights after k
+ * updates, there from the time the steps before it took; the mean of the last three there by then,
+ * which smooths one batch's luck (step 0's, the first weights', is there from the start).
  */
 export function lossAt(run: RunnerOutput, seconds: number): number {
-  let elapsed = 0
-  const done: number[] = []
+  let started = 0
+  const there: number[] = []
   run.summary.step_seconds.forEach((s, k) => {
-    elapsed += s
-    if (elapsed <= seconds + 1e-9) done.push(run.summary.losses[k])
+    if (started <= seconds + 1e-9) there.push(run.summary.losses[k])
+    started += s
   })
-  const last = done.slice(-3)
-  return last.length === 0 ? Number.NaN : last.reduce((a, b) => a + b, 0) / last.length
+  const last = there.slice(-3)
+  return last.reduce((a, b) => a + b, 0) / last.length
 }
 
 /** Of two runs, the loss of `a` over that of `b` at the wall time the shorter of them took. */
@@ -95,18 +96,7 @@ export function syncFigures(runs: readonly RunnerOutput[], links: SyncLinks): Be
     diloco_vs_compute_only: stepSeconds(by.diloco) / stepSeconds(by.compute),
     diloco_loss_vs_localsgd_equal_time: lossRatioAtEqualTime(by.diloco, by.localsgd),
   }
-  const figures = Object.fromEntries(
-    Object.entries(results).map(([name, value]) => [
-      name,
-      {
-        value,
-        target: TARGETS[name] ?? 'report',
-        met: TARGETS[name] === undefined ? null : meetsTarget(value, TARGETS[name]),
-        runs: FROM[name],
-        links: links.kind,
-      },
-    ]),
-  )
+  const figures = figureTable(results, TARGETS, FROM, links.kind)
   return {
     suite: 'sync',
     results,
