@@ -34,9 +34,10 @@ export const FULL_SIZE: SyncSize = {
   period: 4,
 }
 
+/** A smoke test; its batch splits over four replicas, or three should a peer miss a plan. */
 export const QUICK_SIZE: SyncSize = {
   gpt: { vocab: 256, ctx: 16, d: 32, layers: 2, heads: 2 },
-  batchSize: 8,
+  batchSize: 12,
   steps: { compute: 3, ssgd: 3, localsgd: 3, dreamddp: 4, diloco: 3 },
   period: 2,
 }
