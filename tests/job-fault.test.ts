@@ -152,3 +152,27 @@ test('a peer that joins a running job is given a stage at the next checkpoint', 
   assert.equal(summary.plan.stages.length, alive.length + 1)
   assert.equal(summary.steps, joined.step + 3, 'the steps before the join are kept, none redone')
 })
+
+test('every worker killed mid-run: the job fails with the step that lost them, not with an empty membership', {
+  timeout: 300_000,
+}, async () => {
+  const alive = daemons.filter((d) => d.child.exitCode === null && d.child.signalCode === null)
+  let placed: string[] = []
+  const run = trainJob({
+    job: job(join(work, 'all-gone')),
+    mesh: coordinator,
+    membership: alive[0].addresses,
+    linkWaitMs: 60_000,
+    events: (e) => {
+      if (e.kind === 'plan') placed = e.placement.stages.map((s) => s.peer)
+      // after step 2 (the next one, 3, is no checkpoint's): the step that follows loses them all
+      if (e.kind === 'step' && e.result.step === 2) for (const d of alive) d.child.kill('SIGKILL')
+    },
+  })
+  await assert.rejects(run, (err: Error) => {
+    assert.equal(err.name, 'StepFailedError')
+    assert.match(err.message, /^step \d+ failed: .*lost/)
+    return true
+  })
+  assert.equal(placed.length, alive.length, 'every peer had a stage')
+})

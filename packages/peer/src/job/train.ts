@@ -122,6 +122,8 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
     } catch (err) {
       if (!(err instanceof StepFailedError) || err.lost.length === 0 || ++replans > MAX_REPLANS) throw err
       for (const peer of err.lost) lost.add(peer)
+      // nobody left to re-plan over: the step's own failure says what happened, not an empty membership
+      if (profile.peers.every((p) => lost.has(p.id))) throw err
       restart = progress.lastCheckpoint ?? restart
       progress.replanned(err.step, err.lost, restart?.step ?? 0)
       init.events({ kind: 'lost', peers: err.lost, step: err.step, resumeAt: restart?.step ?? 0 })
