@@ -176,3 +176,41 @@ test('every worker killed mid-run: the job fails with the step that lost them, n
   })
   assert.equal(placed.length, alive.length, 'every peer had a stage')
 })
+
+test('a worker that dies just before a checkpoint is lost at the save: the job re-plans from the last one', {
+  timeout: 300_000,
+}, async () => {
+  const alive: PeerProcess[] = []
+  for (const name of ['v0', 'v1', 'v2']) {
+    const bootstrap = alive.length > 0 ? ['--bootstrap', alive[0].addresses[0]] : []
+    const d = await PeerProcess.start([
+      '--probe-seconds',
+      '0.2',
+      '--allow',
+      coordinator.peerId,
+      '--name',
+      name,
+      ...bootstrap,
+    ])
+    daemons.push(d)
+    alive.push(d)
+  }
+  const events: TrainEvent[] = []
+  const summary = await trainJob({
+    job: job(join(work, 'lost-at-save')),
+    mesh: coordinator,
+    membership: alive[0].addresses,
+    linkWaitMs: 60_000,
+    events: (e) => {
+      events.push(e)
+      // after step 3 (step 4 is a checkpoint's: the save is the first call the dead worker misses)
+      if (e.kind === 'step' && e.result.step === 3 && !events.some((x) => x.kind === 'lost'))
+        alive[1].child.kill('SIGKILL')
+    },
+  })
+  const lost = events.find((e) => e.kind === 'lost')
+  assert.ok(lost !== undefined, 'a worker was lost')
+  assert.deepEqual(lost.peers, [alive[1].peerId])
+  assert.equal(lost.resumeAt, 2, 'from the checkpoint before the failed save')
+  assert.equal(summary.steps, 8)
+})

@@ -314,14 +314,30 @@ export class JobCoordinator {
       if (waiter) waiter(payload)
       else arrived.set(hash, payload)
     })
+    // a worker that cannot be reached is lost, as in a step: the job re-plans from the last checkpoint
+    const lost = new Map<string, Error>()
     try {
-      return await Promise.all(
+      const saved = await Promise.all(
         first.map(async (peer, s) => {
           const timeoutMs = saveTimeoutMs(this.#graphs[s])
-          const { hash } = await this.#call(peer, saveMethod, { job: this.#init.id, step }, timeoutMs)
-          return arrived.get(hash) ?? new Promise<Uint8Array>((resolve) => waiters.set(hash, resolve))
+          const answer = await this.#call(peer, saveMethod, { job: this.#init.id, step }, timeoutMs).catch(
+            (err: Error) => {
+              if (err instanceof CtrlRemoteError) throw err
+              lost.set(peer.peerId, err)
+            },
+          )
+          if (answer === undefined) return undefined
+          return (
+            arrived.get(answer.hash) ??
+            new Promise<Uint8Array>((resolve) => waiters.set(answer.hash, resolve))
+          )
         }),
       )
+      if (lost.size > 0) {
+        const causes = [...lost].map(([peer, err]) => `${peer} lost: ${err.message}`).join('; ')
+        throw new StepFailedError(`saving step ${step} failed: ${causes}`, step, [...lost.keys()])
+      }
+      return saved as Uint8Array[]
     } finally {
       unsubscribe()
     }
