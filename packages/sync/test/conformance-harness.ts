@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import type { AtollMesh } from '@atoll/net'
 import { createParameter, type Optimizer, type Parameter, sgd, zeroGrads } from '@atoll/runtime'
 import type { LinkProfile } from '@atoll/sched'
-import { tensor } from '@atoll/core'
+import { seededRandom, tensor } from '@atoll/core'
 import {
   createSynchronizer,
   type DeadlineOptions,
@@ -122,17 +122,10 @@ export function quadraticParams(): Parameter[] {
   })
 }
 
-/** Deterministic values in [−1, 1) (xorshift). */
+/** Deterministic values in [−1, 1) (core's seeded generator). */
 export function pseudoRandom(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = (x >>> 0) / 2 ** 31 - 1
-  }
-  return out
+  const random = seededRandom(seed)
+  return Float32Array.from({ length }, () => 2 * random() - 1)
 }
 
 export interface Quadratic {

@@ -2,6 +2,7 @@
  * Real libp2p meshes on 127.0.0.1 for the sync tests, dialled to each other, and the data and
  * references the tests compare with.
  */
+import { seededRandom } from '@atoll/core'
 import { AtollMesh, createNode } from '@atoll/net'
 import type { LinkProfile } from '@atoll/sched'
 import { SyncGroup, type SyncGroupInit, type SyncRejection } from '../src/index.ts'
@@ -90,15 +91,11 @@ export function rejections(group: SyncGroup): SyncRejection[] {
  * float32 additions changes the bits of the sum.
  */
 export function spreadValues(length: number, seed: number): Float32Array {
+  const random = seededRandom(seed)
   const out = new Float32Array(length)
-  let x = (seed * 2654435761) >>> 0 || 1
   for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    const unit = (x >>> 0) / 2 ** 32
-    const magnitude = 10 ** (unit * 8 - 4)
-    out[i] = (x & 1 ? -1 : 1) * magnitude * (1 + unit)
+    const unit = random()
+    out[i] = (random() < 0.5 ? -1 : 1) * 10 ** (unit * 8 - 4) * (1 + unit)
   }
   return out
 }
