@@ -20,7 +20,7 @@ test('the sync suite runs in quick mode: five runs of four replicas, every figur
   const details = report.details as {
     links: { kind: string; mbit: number }
     figures: Record<string, { runs: string[]; links: string; target: string }>
-    runs: { label: string; replicas: string[]; steps: number; sync_seconds: number[]; periods: unknown[] }[]
+    runs: { label: string; stages: string[]; steps: number; sync_seconds: number[]; periods: unknown[] }[]
   }
   assert.equal(details.links.kind, 'emulated')
   assert.equal(details.links.mbit, 100)
@@ -30,7 +30,7 @@ test('the sync suite runs in quick mode: five runs of four replicas, every figur
   )
   for (const run of details.runs) {
     // one stage, replicated on the one cluster's four peers
-    assert.equal(run.replicas.length, 1, run.label)
+    assert.equal(run.stages.length, 1, run.label)
     assert.equal(run.sync_seconds.length, run.steps, run.label)
   }
   const dreamddp = details.runs.find((r) => r.label === 'dreamddp')

@@ -1,9 +1,9 @@
 /**
- * The `pipeline` suite's coordinator, a process of its own so that it can run inside a namespace of
+ * The coordinator of the `pipeline` and `sync` suites, a process of its own so that it can run inside a namespace of
  * the testnet (`ip netns exec …`) as well as on loopback: it joins the mesh with the key the daemons
  * allow, trains each job of the spec in turn with @atoll/peer's trainJob (the code behind `atoll
  * train`), and prints one JSON line per run on stdout: the summary, each step's stage busy and wait
- * times, and the plan as sched made it. Progress goes to stderr.
+ * times and sync times, and the plan as sched made it. Progress goes to stderr.
  *
  *   node pipeline-runner.ts SPEC.json
  */

@@ -112,11 +112,11 @@ export function syncFigures(runs: readonly RunnerOutput[], links: SyncLinks): Be
   }
 }
 
-/** What a run did: its plan's replicas, step and sync times, losses, DreamDDP's periods. */
+/** What a run did: its plan's stages (each replicated on the cluster), step and sync times, losses, DreamDDP's periods. */
 function runDetails(run: RunnerOutput) {
   return {
     label: run.label,
-    replicas: run.summary.plan.stages.map((s) => s.name),
+    stages: run.summary.plan.stages.map((s) => s.name),
     steps: run.summary.steps,
     step_seconds: run.summary.step_seconds,
     measured_step_seconds: stepSeconds(run),
