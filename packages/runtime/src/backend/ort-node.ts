@@ -14,6 +14,7 @@ import {
   type SessionOptions,
   type Value,
 } from './backend.ts'
+import { OrtThread } from './ort-thread.ts'
 import { cudaPresence, webgpuPresence } from './presence.ts'
 import { PROBE_EXPECTED, PROBE_INPUT, probeModel } from './probe-model.ts'
 import type { BackendProvider } from './registry.ts'
@@ -43,11 +44,14 @@ export function ortNodeProviders(): BackendProvider[] {
 
 async function initOrt(provider: OrtProvider): Promise<Backend> {
   const copies = new DeviceCopies(provider)
+  // CPU sessions run on their own thread (ort-thread.ts); GPU ones keep outputs in device buffers,
+  // which belong to the thread that made them
+  const thread = provider === 'cpu' ? new OrtThread() : undefined
   const backend: Backend = {
     name: provider,
     device: provider === 'cpu' ? 'cpu' : 'gpu',
     format: 'onnx',
-    createSession: (model, options) => createOrtSession(provider, copies, model, options),
+    createSession: (model, options) => createOrtSession(provider, copies, model, options, 2, thread),
     ...(provider === 'webgpu' ? { toDevice: (tensors) => copies.toDevice(tensors) } : {}),
   }
   // a probe run proves the provider initialises *and* computes (an adapter can exist and still fail)
@@ -57,6 +61,7 @@ async function initOrt(provider: OrtProvider): Promise<Backend> {
     { onnx: probeModel() },
     { keepOnDevice: false },
     QUIET_LOG,
+    thread,
   )
   const out = await probe.run({ x: tensor('float32', [2], Float32Array.from(PROBE_INPUT)) })
   const y = Array.from((await out.y.read()).data as Float32Array)
@@ -73,11 +78,12 @@ async function createOrtSession(
   model: SessionModel,
   options: SessionOptions = {},
   logSeverityLevel: 0 | 1 | 2 | 3 | 4 = 2,
+  thread?: OrtThread,
 ): Promise<BackendSession> {
   if (model.onnx === undefined)
     throw new SessionError(`the ${provider} backend needs the model as ONNX bytes`)
   const keep = provider === 'webgpu' && options.keepOnDevice !== false
-  const session = await ort.InferenceSession.create(model.onnx, {
+  const ortOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     logSeverityLevel,
@@ -86,20 +92,33 @@ async function createOrtSession(
     // a pipeline alternates several sessions, each with its own thread pool: pools that spin while
     // idle steal the cores of the one running (measured: 4 stages 2.44× → 1.38× the monolithic step)
     ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-  }).catch((err: Error) => {
+  }
+  const created = thread
+    ? thread.createSession(model.onnx, ortOptions)
+    : ort.InferenceSession.create(model.onnx, ortOptions).then((session) => onThisThread(session, copies))
+  const session = await created.catch((err: Error) => {
     throw new SessionError(`${provider}: cannot create a session: ${err.message}`)
   })
+  return {
+    ...session,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    run: (feeds, fetches) =>
+      session.run(feeds, fetches).catch((err: Error) => {
+        throw new SessionError(`${provider}: run failed: ${err.message}`)
+      }),
+  }
+}
+
+/** A session run by this thread: GPU outputs stay in device buffers until read. */
+function onThisThread(session: ort.InferenceSession, copies: DeviceCopies): BackendSession {
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds, fetches) {
       const ortFeeds: Record<string, ort.Tensor> = {}
       for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = toOrt(feed)
-      const out = await (fetches ? session.run(ortFeeds, [...fetches]) : session.run(ortFeeds)).catch(
-        (err: Error) => {
-          throw new SessionError(`${provider}: run failed: ${err.message}`)
-        },
-      )
+      const out = await (fetches ? session.run(ortFeeds, [...fetches]) : session.run(ortFeeds))
       const values: Record<string, Value> = {}
       for (const [name, t] of Object.entries(out)) values[name] = new OrtValue(t, copies)
       return values

@@ -1,0 +1,49 @@
+/**
+ * The worker side of ort-thread.ts: owns onnxruntime CPU sessions and runs them on this thread, so
+ * the caller's event loop stays free while a step computes. Messages come only from the runtime's
+ * own main-thread half (same process), so they are typed, not parsed.
+ */
+import { parentPort } from 'node:worker_threads'
+import * as ort from 'onnxruntime-node'
+import type { ThreadReply, ThreadRequest, WireTensor } from './ort-thread.ts'
+
+const sessions = new Map<number, ort.InferenceSession>()
+const port = parentPort
+if (port === null) throw new Error('ort-thread-worker.ts runs only as a worker thread')
+
+port.on('message', (request: ThreadRequest) => {
+  answer(request).then(
+    ({ reply, transfer }) => port.postMessage(reply, transfer),
+    (err: Error) => port.postMessage({ id: request.id, error: err.message } satisfies ThreadReply),
+  )
+})
+
+async function answer(request: ThreadRequest): Promise<{ reply: ThreadReply; transfer: ArrayBuffer[] }> {
+  const { id } = request
+  if (request.kind === 'create') {
+    const session = await ort.InferenceSession.create(request.onnx, request.options)
+    sessions.set(request.session, session)
+    return { reply: { id, inputNames: session.inputNames, outputNames: session.outputNames }, transfer: [] }
+  }
+  const session = sessions.get(request.session)
+  if (session === undefined) throw new Error(`no session ${request.session} (released?)`)
+  if (request.kind === 'release') {
+    sessions.delete(request.session)
+    await session.release()
+    return { reply: { id }, transfer: [] }
+  }
+  const feeds: Record<string, ort.Tensor> = {}
+  for (const [name, t] of Object.entries(request.feeds))
+    feeds[name] = new ort.Tensor(t.dtype, t.data, t.shape)
+  const out = request.fetches ? await session.run(feeds, request.fetches) : await session.run(feeds)
+  const outputs: Record<string, WireTensor> = {}
+  const transfer: ArrayBuffer[] = []
+  for (const [name, t] of Object.entries(out)) {
+    // a copy this thread owns: onnxruntime's output memory may not be transferable
+    const data = (t.data as WireTensor['data']).slice()
+    outputs[name] = { dtype: t.type as WireTensor['dtype'], shape: [...t.dims], data }
+    transfer.push(data.buffer as ArrayBuffer)
+    t.dispose()
+  }
+  return { reply: { id, outputs }, transfer }
+}
