@@ -56,3 +56,35 @@ export type {
   SynchronizerState,
   TrainingReplica,
 } from './algorithms/synchronizer.ts'
+// federated learning, server side, in process (see README, "Federated learning (core)")
+export {
+  aggregateUpdates,
+  applyServerStep,
+  FL_STRATEGIES,
+  type FlContribution,
+  type FlStrategyName,
+} from './fl/aggregate.ts'
+export { type CheckedDelta, checkUpdateContent, type UpdateCheck } from './fl/check-update.ts'
+export * from './fl/errors.ts'
+export { bcrsKeepRatios, type ClientBandwidth, type KeepRatioBudget } from './fl/keep-ratios.ts'
+export type { FlClientInfo, FlClientRecord, FlClientStatus, FlRoundRecord } from './fl/round-record.ts'
+export {
+  FederatedRounds,
+  type FederatedRoundsInit,
+  type FlRoundPlan,
+  type FlSubmitResult,
+} from './fl/rounds.ts'
+export { type SelectionOptions, selectClients } from './fl/selection.ts'
+export { assignKeepRatios, type FlStrategy } from './fl/strategy.ts'
+export {
+  ENVELOPE_REJECTIONS,
+  type EncodeUpdateOptions,
+  encodeFlUpdate,
+  type FlAssignment,
+  type FlClientUpdate,
+  type FlEncoding,
+  type FlModel,
+  type FlRejection,
+  type FlRejectionKind,
+  type FlUpdateTensor,
+} from './fl/update.ts'
