@@ -33,6 +33,8 @@ export interface PeerConfig {
   jobTimeoutSeconds: number
   /** The memory this peer offers to jobs, bytes (`--memory`; default all of it): its capability report says no more. */
   memoryBytes?: number
+  /** onnxruntime's threads per session run (`--threads`; default onnxruntime's choice, one per core) */
+  computeThreads?: number
 }
 
 /** Where a peer keeps its identity and state unless told otherwise. */
@@ -63,6 +65,8 @@ export interface PeerOptions {
   jobTimeoutSeconds?: number
   /** `8gb`, `512mib`: what the peer offers to jobs */
   memory?: string
+  /** onnxruntime's threads per session run */
+  threads?: number
 }
 
 /** The flag of each option, so that an error names what the user typed (options without a flag keep their name). */
@@ -81,6 +85,7 @@ const FLAGS: Record<string, string> = {
   allowFile: '--allow-file',
   jobTimeoutSeconds: '--job-timeout',
   memory: '--memory',
+  threads: '--threads',
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
@@ -220,6 +225,7 @@ const peerOptions = z.object({
   allowFile: z.optional(z.string().check(z.minLength(1))),
   jobTimeoutSeconds: z.optional(z.number().check(z.gt(0), z.lte(MAX_JOB_TIMEOUT_SECONDS))),
   memory: z.optional(memorySize),
+  threads: z.optional(z.int().check(z.gte(1), z.lte(1024))),
 })
 
 /** Fills defaults and validates every field; throws PeerConfigError naming the bad one by its flag. */
@@ -257,6 +263,7 @@ export function resolveConfig(options: PeerOptions = {}): PeerConfig {
     allow: allowList(o.allow ?? [], o.allowFile),
     jobTimeoutSeconds: o.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_MS / 1000,
     ...(o.memory === undefined ? {} : { memoryBytes: o.memory }),
+    ...(o.threads === undefined ? {} : { computeThreads: o.threads }),
   }
 }
 

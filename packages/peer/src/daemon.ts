@@ -50,6 +50,7 @@ export class PeerDaemon {
       backend: () => this.startBackend(),
       allow: config.allow,
       jobTimeoutMs: config.jobTimeoutSeconds * 1000,
+      computeThreads: config.computeThreads,
       onTensorDropped: (kind) => metrics.tensorDropped(kind),
       onStep: (job, answer) => metrics.jobStep(job, answer),
     })

@@ -155,3 +155,13 @@ test('--memory is a size of at least 1 MiB: what the peer offers jobs (default: 
       ),
     })
 })
+
+test("--threads is a whole number of compute threads from 1 (default: onnxruntime's, one per core)", () => {
+  assert.equal(resolveConfig({}).computeThreads, undefined)
+  assert.equal(resolveConfig({ threads: 1 }).computeThreads, 1)
+  for (const bad of [0, 1.5, -2, 5000])
+    assert.throws(() => resolveConfig({ threads: bad }), {
+      name: 'PeerConfigError',
+      message: new RegExp(`^--threads: expected .*found ${bad}`),
+    })
+})

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
   fillIn,
+  layersByIteration,
   planDreamDdp,
   type SyncProblem,
   scheduleWaits,
@@ -144,6 +145,26 @@ describe('fill-in', () => {
       [0, 1, 2],
       [0, 1, 2],
     ])
+  })
+})
+
+describe('fill-in with headroom', () => {
+  it('adds a sync only while the channel ends by (1 − headroom)·T', () => {
+    // every layer ready at once (bp 0), T = tail = 4: each of four 1 s layers, once, in its own iteration
+    const p: SyncProblem = {
+      names: ['a', 'b', 'c', 'd'],
+      bp: [0, 0, 0, 0],
+      comm: [1, 1, 1, 1],
+      period: 4,
+      tail: 4,
+    }
+    const single = [[0], [1], [2], [3]]
+    // no headroom: every iteration fills to 4 s, all four layers; headroom 0.25: to 3 s, three layers
+    const full = layersByIteration(fillIn(p, single), 4).map((ls) => ls.length)
+    const kept = layersByIteration(fillIn(p, single, 0.25), 4).map((ls) => ls.length)
+    assert.deepEqual(full, [4, 4, 4, 4])
+    assert.deepEqual(kept, [3, 3, 3, 3])
+    assert.deepEqual(scheduleWaits(fillIn(p, single, 0.25), p), [0, 0, 0, 0])
   })
 })
 

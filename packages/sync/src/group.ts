@@ -71,6 +71,7 @@ export class SyncGroup {
   #members: string[]
   #matrix: LinkMatrix
   #closed = false
+  #bytesSent = 0
 
   constructor(init: SyncGroupInit) {
     const { round = 0, pieceElements = DEFAULT_PIECE_ELEMENTS } = init
@@ -100,6 +101,11 @@ export class SyncGroup {
 
   get members(): readonly string[] {
     return this.#members
+  }
+
+  /** Payload bytes this member's collectives have sent the other members so far. */
+  get bytesSent(): number {
+    return this.#bytesSent
   }
 
   /** The latest round a collective started in here (or the first round). */
@@ -223,7 +229,10 @@ export class SyncGroup {
       self: this.#members.indexOf(this.peerId),
       pieceElements: this.#pieceElements,
       feedback: this.#feedback,
-      send: (to, fields, payload, signal) => this.#mesh.tensors.send(to, fields, payload, { signal }),
+      send: (to, fields, payload, signal) => {
+        this.#bytesSent += payload.byteLength
+        return this.#mesh.tensors.send(to, fields, payload, { signal })
+      },
       sendsInFlight: this.#init.sendsInFlight ?? DEFAULT_SENDS_IN_FLIGHT,
       reject: (arrival, verdict) => this.#report(arrival, arrival.round, verdict),
     }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { AtollMesh } from '@atoll/net'
 import { zeroGrads } from '@atoll/runtime'
+import { expectedWait, solveSchedule } from '../src/algorithms/dreamddp-plan.ts'
 import type { PeriodEvent, ScheduleEvent } from '../src/index.ts'
 import {
   closeReplicas,
@@ -137,4 +138,41 @@ test('an average that lands after a local update keeps the update: θ ← θ + (
   } finally {
     closeReplicas(group)
   }
+})
+
+test("a period's expected wait: each averaging iteration's max(0, C·c − W·w) over the measured variations", () => {
+  const layout = { names: ['a', 'b', 'c'], params: [[0], [1], [2]], elements: [1, 1, 1] }
+  const inputs = { windowSeconds: 4, commSeconds: [1, 2, 3] }
+  const solved = { ...solveSchedule(layout, inputs, 2), layersAt: [[0, 2], [1]], waitPerIteration: [0, 0] }
+  // iteration 0 (C = 4): as planned 0; 1.5× slower comm and a 0.9× window: 6 − 3.6 = 2.4
+  // iteration 1 (C = 2): 0 either way (3 − 3.6 < 0): the period's expected wait is 2.4 / 2
+  const variations = [
+    { comm: 1, window: 1 },
+    { comm: 1.5, window: 0.9 },
+  ]
+  assert.ok(Math.abs(expectedWait(solved, variations) - 1.2) < 1e-12)
+  // nothing measured yet: the solver's deterministic wait
+  // nothing measured yet: the model's own waits (given as 0 here)
+  assert.equal(expectedWait(solved, []), 0)
+})
+
+test('without fill-in the averaging is spread over the period; with it, the room is filled', () => {
+  const layout = { names: ['a', 'b', 'c', 'd'], params: [[0], [1], [2], [3]], elements: [1, 1, 1, 1] }
+  // a 10 s window hides all four 1 s layers in any one iteration: wait alone would allow any split
+  const inputs = { windowSeconds: 10, commSeconds: [1, 1, 1, 1] }
+  const spread = solveSchedule(layout, inputs, 4, false)
+  assert.deepEqual(
+    spread.layersAt.map((ls) => ls.length),
+    [1, 1, 1, 1],
+  )
+  assert.deepEqual(spread.waitPerIteration, [0, 0, 0, 0]) // under the real 10 s window
+  // fill-in up to 80 % of the window: all four layers (4 s) fit in every iteration
+  const filled = solveSchedule(layout, inputs, 4, true)
+  assert.deepEqual(
+    filled.layersAt.map((ls) => ls.length),
+    [4, 4, 4, 4],
+  )
+  // a window too short to hide them: 6 s of layers in 4 iterations of 1 s each, the waits reported
+  const tight = solveSchedule(layout, { windowSeconds: 0.5, commSeconds: [1.5, 1.5, 1.5, 1.5] }, 4, false)
+  assert.deepEqual(tight.waitPerIteration, [1, 1, 1, 1])
 })

@@ -13,6 +13,8 @@ export interface UpOptions {
   order?: readonly string[]
   /** Coordinators besides the testnet's own whose stages the daemons take (peer ids). */
   allow?: readonly string[]
+  /** More `atoll peer` flags for every daemon (a benchmark's `--threads`). */
+  daemonFlags?: readonly string[]
   /** Progress messages for the user. */
   log?: (message: string) => void
 }

@@ -183,7 +183,7 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
         argv: (peer, bootstrap) =>
           peerDaemonArgv(CLI, peer, bootstrap, {
             dataDir: CONTAINER_DATA_DIR,
-            extra: [...latencyFlags(topology, peer, peers), ...allow],
+            extra: [...latencyFlags(topology, peer, peers), ...allow, ...(options.daemonFlags ?? [])],
           }),
       },
       options.order,

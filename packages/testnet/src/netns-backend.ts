@@ -61,7 +61,7 @@ async function up(topology: Topology, options: UpOptions): Promise<TestnetState>
         argv: (peer, bootstrap) =>
           peerDaemonArgv(cli, peer, bootstrap, {
             dataDir: dataDir(peer),
-            extra: [...latencyFlags(topology, peer, peers), ...allow],
+            extra: [...latencyFlags(topology, peer, peers), ...allow, ...(options.daemonFlags ?? [])],
           }),
       },
       options.order,

@@ -62,6 +62,8 @@ export interface SuiteTestnet {
   tag: string
   /** how the suite describes the testnet, logged first */
   said: string
+  /** more `atoll peer` flags for every daemon */
+  daemonFlags?: readonly string[]
 }
 
 /**
@@ -87,6 +89,7 @@ export async function runOverTestnet(
     const state = await upTestnet(topology, 'netns', {
       startPeers: true,
       order: testnet.order,
+      daemonFlags: testnet.daemonFlags,
       log: (message) => log(`${tag}:   ${message}`),
     })
     const first = findPeer(state, testnet.order[0])

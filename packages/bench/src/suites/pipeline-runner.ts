@@ -44,7 +44,7 @@ async function main(specPath: string): Promise<void> {
           }
           if (event.kind === 'step') {
             stages.push(event.result.stages)
-            sync.push(event.result.sync ?? { seconds: 0, periods: [] })
+            sync.push(event.result.sync ?? { seconds: 0, bytes: 0, periods: [] })
             const r = event.result
             if (r.step % 10 === 0)
               process.stderr.write(

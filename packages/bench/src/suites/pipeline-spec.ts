@@ -61,12 +61,14 @@ export const runnerOutputSchema = z.object({
   /** per step, per stage: seconds computing and seconds waiting for inputs */
   stages: z.array(z.array(stageTimes)),
   /**
-   * per step, with replicas: the longest time a worker spent in its sync hooks, and DreamDDP's
-   * periods that ended (layers averaged, measured against predicted wait)
+   * per step, with replicas: the longest time a worker spent in its sync hooks, the bytes all
+   * replicas' collectives sent, and DreamDDP's periods that ended (layers averaged, measured
+   * against predicted wait)
    */
   sync: z.array(
     z.object({
       seconds,
+      bytes: z.number(),
       periods: z.array(
         z.object({
           stage: z.int(),
@@ -74,6 +76,7 @@ export const runnerOutputSchema = z.object({
           layers: z.array(z.array(z.string())),
           predictedWaitSeconds: z.number(),
           measuredWaitSeconds: z.number(),
+          agreementSeconds: z.number(),
         }),
       ),
     }),

@@ -25,6 +25,12 @@ const LAYOUT: LoopbackLayout = {
   inside: { mbit: MBIT, delayMs: 0 },
   between: { mbit: MBIT, delayMs: 0 },
 }
+/**
+ * Four daemons share this machine's two cores: each computes on one thread, its share (onnxruntime's
+ * default of one thread per core oversubscribes them twice over, and a parallel loop then waits on
+ * whichever thread the kernel took away to run another daemon's mesh traffic).
+ */
+const DAEMON_FLAGS = ['--threads', '1']
 /** Link probes before the first plan: quick on loopback, each daemon's default second in namespaces. */
 const LINK_WAIT_MS = { emulated: 60_000, netns: 120_000 }
 const PROBE_SECONDS = 0.3
@@ -52,7 +58,8 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<BenchRepo
               topology: 'lan100',
               order: PEERS,
               tag: 'sync',
-              said: `testnet lan100 in network namespaces (root): 4 peers, each link ${MBIT} Mbit/s, shaped by tc`,
+              said: `testnet lan100 in network namespaces (root): 4 peers, each link ${MBIT} Mbit/s, shaped by tc; each daemon computes on one thread`,
+              daemonFlags: DAEMON_FLAGS,
             },
             spec,
             options.log,
@@ -69,7 +76,7 @@ function linkKind(kind: 'netns' | 'emulated'): Omit<SyncLinks, 'size'> {
     kind === 'netns'
       ? "network namespaces shaped by tc htb on each peer's NIC, up and down"
       : 'each daemon shapes what it sends every other peer (--emulate-link): no shared NIC'
-  return { kind, why, mbit: MBIT }
+  return { kind, why, mbit: MBIT, replicas: PEERS.length }
 }
 
 /** The runs over four peer processes on loopback, each shaping what it sends the others. */
@@ -87,7 +94,15 @@ async function runOverLoopback(
       layout: LAYOUT,
       order: PEERS,
       root: join(work, 'keys'),
-      flags: ['--device', 'cpu', '--probe-seconds', String(PROBE_SECONDS), '--allow', coordinator],
+      flags: [
+        '--device',
+        'cpu',
+        '--probe-seconds',
+        String(PROBE_SECONDS),
+        '--allow',
+        coordinator,
+        ...DAEMON_FLAGS,
+      ],
       started: (p) => log(`sync:   ${p.name} pid ${p.pid}`),
     })
     const where = { key: keyDir, listen: '/ip4/127.0.0.1/tcp/0', membership: peers[0].addresses }

@@ -28,6 +28,8 @@ const usage = [
   '  --allow-file FILE      coordinators from a file: one peer id a line, # comments (read at start)',
   '  --job-timeout S        drop a job whose coordinator has sent nothing for S seconds (default 600)',
   '  --memory SIZE          memory offered to jobs, e.g. 8gb or 512mib (default: all); plans fit stages to it',
+  '  --threads N            compute threads of a job stage (default: one per core); peers sharing a machine',
+  '                         give each its share',
   '  --log-level L          trace | debug | info | warn | error (default info)',
   'Flags marked … may be repeated or take a comma-separated list.',
 ].join('\n')
@@ -58,6 +60,7 @@ export const peer: Command = {
       'allow-file': { type: 'string' },
       'job-timeout': { type: 'string' },
       memory: { type: 'string' },
+      threads: { type: 'string' },
     })
     const config = usageErrors(() =>
       resolveConfig({
@@ -78,6 +81,7 @@ export const peer: Command = {
         allowFile: values['allow-file'],
         jobTimeoutSeconds: flagValue('job-timeout', values['job-timeout'], numeric(z.number())),
         memory: values.memory,
+        threads: flagValue('threads', values.threads, numeric(z.number())),
       }),
     )
     const daemon = await PeerDaemon.start(config)

@@ -97,10 +97,12 @@ export interface StepResult {
   links: { from: string; to: string; bytes: number }[]
   /**
    * with replicas: the longest any worker spent in its sync hooks (the last commit's averaging and
-   * this step's), and DreamDDP's periods that ended, as the first replica of each stage saw them
+   * this step's), the payload bytes all replicas' collectives sent, and DreamDDP's periods that
+   * ended, as the first replica of each stage saw them
    */
   sync?: {
     seconds: number
+    bytes: number
     periods: (NonNullable<StepAnswer['sync']>['periods'][number] & { stage: number })[]
   }
 }
@@ -459,9 +461,10 @@ function syncOf(
 ): Pick<StepResult, 'sync'> {
   if (answers.every((a) => a.sync === undefined)) return {}
   const seconds = Math.max(...answers.map((a) => a.sync?.seconds ?? 0))
+  const bytes = answers.reduce((sum, a) => sum + (a.sync?.bytes ?? 0), 0)
   const periods = answers.flatMap((a, k) => {
     const { stage, replica } = placeOf(k)
     return replica === 0 ? (a.sync?.periods ?? []).map((p) => ({ ...p, stage })) : []
   })
-  return { sync: { seconds, periods } }
+  return { sync: { seconds, bytes, periods } }
 }

@@ -21,6 +21,10 @@ export interface ReplicaSync {
   gradients(step: number, params: readonly Parameter[]): Promise<void>
   /** after the update (Local SGD, DreamDDP, DiLoCo: parameters averaged when the algorithm says) */
   parameters(step: number, params: readonly Parameter[]): Promise<void>
+  /** payload bytes this replica's collectives have sent so far */
+  bytesSent(): number
+  /** waits for averaging still in flight and applies it (DreamDDP's; before a checkpoint is taken) */
+  settle(): Promise<void>
   /** DreamDDP's periods ended since the last call: layers averaged, measured against predicted wait */
   takePeriods(): PeriodEvent[]
   close(): void
@@ -43,6 +47,7 @@ export async function replicaSync(
   assignment: Assignment,
   mesh: AtollMesh,
   log: SyncLog,
+  compute: 'cpu' | 'gpu',
 ): Promise<ReplicaSync | undefined> {
   const { sync, replica, stage } = assignment
   if (sync === undefined || replica.count === 1) return undefined
@@ -66,7 +71,12 @@ export async function replicaSync(
     links: sync.links,
     round: roundAtStep(spec, assignment.step) ?? 0,
   })
-  const synchronizer = createSynchronizer(spec, group, { mesh, links: sync.links })
+  // on the CPU an averaging's bytes cost compute time: DreamDDP adds none beyond its schedule
+  const synchronizer = createSynchronizer(spec, group, {
+    mesh,
+    links: sync.links,
+    fillIn: compute !== 'cpu',
+  })
   const periods: PeriodEvent[] = []
   const where = { job: assignment.job, stage: stage.index, replica: replica.index }
   synchronizer.onEvent((event) => {
@@ -76,6 +86,8 @@ export async function replicaSync(
   return {
     gradients: (step, params) => synchronizer.gradients(step, params),
     parameters: (step, params) => synchronizer.parameters(step, params),
+    settle: () => synchronizer.settle(),
+    bytesSent: () => group.bytesSent,
     takePeriods: () => periods.splice(0),
     close: () => group.close(),
   }

@@ -157,17 +157,20 @@ export const stepMethod = ctrlMethod(
     sent: list(z.object({ to: text(128), bytes: z.int().check(z.gte(0)) }), MAX_STAGES),
     /**
      * a replica's synchronisation since its last answer: seconds in the sync hooks (the last
-     * commit's parameter averaging and this step's gradients), and DreamDDP's periods that ended
+     * commit's parameter averaging and this step's gradients), payload bytes its collectives sent,
+     * and DreamDDP's periods that ended
      */
     sync: z.optional(
       z.object({
         seconds: z.number().check(z.gte(0)),
+        bytes: z.int().check(z.gte(0)),
         periods: list(
           z.object({
             period: index(MAX_STEPS),
             layers: list(list(valueName, 65536), 256),
             predictedWaitSeconds: z.number(),
             measuredWaitSeconds: z.number(),
+            agreementSeconds: z.number(),
           }),
           64,
         ),

@@ -51,7 +51,7 @@ export interface StepAnswer {
   waitSeconds: number
   sent: { to: string; bytes: number }[]
   /** a replica's synchronisation since its last answer (none without replicas) */
-  sync?: { seconds: number; periods: Omit<PeriodEvent, 'kind'>[] }
+  sync?: { seconds: number; bytes: number; periods: Omit<PeriodEvent, 'kind'>[] }
 }
 
 /** Where a step stands: run and waiting for its commit, or not begun. */
@@ -73,6 +73,7 @@ export class StageJob {
   readonly #sync: ReplicaSync | undefined
   /** seconds in the sync hooks since the last step's answer */
   #syncSeconds = 0
+  #syncBytes = 0
   #next: number
   #phase: Phase = { kind: 'idle' }
   /** aborts the step in hand's sends */
@@ -90,6 +91,7 @@ export class StageJob {
     this.#params = parametersOf(init.graph, { shared: needsSharedParameters(a.optimizer) })
     this.#runner = stageRunner(init.graph, {
       backend: init.backend,
+      intraOpThreads: init.computeThreads,
       loss: a.loss,
       index: a.stage.index,
       count: a.stage.count,
@@ -135,7 +137,11 @@ export class StageJob {
           { batchSize: data.batchSize, seed: data.seed, split: 'train' },
         )
       : undefined
-    return new StageJob(init, stream, await replicaSync(init.assignment, init.mesh, init.log))
+    return new StageJob(
+      init,
+      stream,
+      await replicaSync(init.assignment, init.mesh, init.log, init.backend.device),
+    )
   }
 
   get id(): string {
@@ -210,7 +216,10 @@ export class StageJob {
     const seconds = this.#syncSeconds
     this.#syncSeconds = 0
     const periods = (this.#sync?.takePeriods() ?? []).map(({ kind: _, ...p }) => p)
-    return { seconds, periods }
+    const sent = this.#sync?.bytesSent() ?? 0
+    const bytes = sent - this.#syncBytes
+    this.#syncBytes = sent
+    return { seconds, bytes, periods }
   }
 
   /** Applies the step that ran: gradients scaled by `coef`, one optimizer step at `lr`. */
@@ -241,6 +250,8 @@ export class StageJob {
       throw new JobStateError(
         `job ${this.id}: save at step ${step}, the stage is at ${this.#next} (${this.#phase.kind})`,
       )
+    // DreamDDP's averaging of the last step is in the weights the checkpoint keeps
+    await this.#timedSync((sync) => sync.settle())
     const state = new Map(
       this.assignment.stage.state.map((u) => [u.state, this.#graph.initializers.get(u.state) as Tensor]),
     )
@@ -461,6 +472,8 @@ export interface StageJobInit {
   /** the optimizer's buffers from the checkpoint the job resumes from (empty for a new job) */
   optimizer: ReadonlyMap<string, Tensor>
   backend: Backend
+  /** onnxruntime's threads per session run (default onnxruntime's choice) */
+  computeThreads?: number
   mesh: AtollMesh
   /** the worker's log: the replicas' synchronisation records there */
   log: SyncLog

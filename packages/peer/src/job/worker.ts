@@ -38,6 +38,8 @@ export interface JobWorkerInit {
   maxBlobBytes?: number
   /** a job whose coordinator has sent nothing (no step, commit, save…) for this long is dropped (default 10 min) */
   jobTimeoutMs?: number
+  /** onnxruntime's threads per session run of a stage (default onnxruntime's choice) */
+  computeThreads?: number
   /** a job's tensor was dropped by its mailbox (for the daemon's metrics) */
   onTensorDropped?(kind: DropKind): void
   /** told of every step a stage of a job ran (for the daemon's per-job metrics) */
@@ -176,6 +178,7 @@ export class JobWorker {
       graph,
       optimizer,
       backend: await this.#init.backend(),
+      computeThreads: this.#init.computeThreads,
       mesh: this.#init.mesh,
       log: this.#init.log,
     })

@@ -3,9 +3,15 @@
  * the caller's event loop stays free while a step computes. Messages come only from the runtime's
  * own main-thread half (same process), so they are typed, not parsed.
  */
+import { constants, setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import * as ort from 'onnxruntime-node'
 import type { ThreadReply, ThreadRequest, WireTensor } from './ort-thread.ts'
+
+// Compute yields to the caller's thread: a peer's mesh traffic (an all-reduce's next chunk, a
+// pipeline's activation, a heartbeat) is latency-bound, compute is not. On Linux this sets the nice
+// value of this thread alone, and onnxruntime's pool threads, started from it, inherit it.
+setPriority(constants.priority.PRIORITY_BELOW_NORMAL)
 
 const sessions = new Map<number, ort.InferenceSession>()
 const port = parentPort

@@ -8,11 +8,18 @@ import { layersByIteration, type SyncProblem, timeline } from './model.ts'
  * Inserting layer ℓ (comm c) into an iteration's FIFO set S moves its end from E = max_{j∈S} P_j,
  * with P_j = B_j + Σ_{i∈S, i≥j} comm_i, to max(max_{j>ℓ} P_j, max_{j<ℓ} P_j + c, B_ℓ + c +
  * Σ_{i∈S, i>ℓ} comm_i); with prefix and suffix maxima that test costs O(1) per candidate.
+ *
+ * `headroom` (a fraction of T, default 0) keeps each channel's end at most (1 − headroom)·T where it
+ * adds a sync: measured times vary, and a channel filled to T turns every slower iteration into wait.
  */
-export function fillIn(problem: SyncProblem, iterationsOfLayer: readonly (readonly number[])[]): number[][] {
+export function fillIn(
+  problem: SyncProblem,
+  iterationsOfLayer: readonly (readonly number[])[],
+  headroom = 0,
+): number[][] {
   const tl = timeline(problem)
-  const T = tl.backwardEnd
-  const tol = 1e-12 * (1 + T)
+  const limit = tl.backwardEnd * (1 - headroom)
+  const tol = 1e-12 * (1 + limit)
   const result = iterationsOfLayer.map((its) => [...its])
   const sets = layersByIteration(iterationsOfLayer, problem.period)
   for (let h = 0; h < problem.period; h++) {
@@ -23,7 +30,7 @@ export function fillIn(problem: SyncProblem, iterationsOfLayer: readonly (readon
       .filter(({ l }) => member[l] === 0)
       .sort((a, b) => a.count - b.count || a.l - b.l)
     let probe = prober(sets[h], tl.ready, problem.comm)
-    const allowed = Math.max(T, probe.end) + tol
+    const allowed = Math.max(limit, probe.end) + tol
     for (const { l } of candidates) {
       if (probe.endWith(l) > allowed) continue
       member[l] = 1

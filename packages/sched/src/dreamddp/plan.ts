@@ -34,6 +34,8 @@ export interface DreamPlan {
 export interface DreamPlanOptions {
   /** add syncs where the channel is idle (default true) */
   fillIn?: boolean
+  /** fill-in leaves this fraction of the backward time free in each channel (default 0; see fillIn) */
+  fillInHeadroom?: number
   /** see ExactOptions.maxStates */
   maxStates?: number
 }
@@ -43,7 +45,7 @@ export function planDreamDdp(input: SyncProblem, options: DreamPlanOptions = {})
   const problem = parseSyncProblem(input)
   const solved = solveExact(problem, { maxStates: options.maxStates })
   const single = solved.iterationOfLayer.map((h) => [h])
-  const iterations = options.fillIn === false ? single : fillIn(problem, single)
+  const iterations = options.fillIn === false ? single : fillIn(problem, single, options.fillInHeadroom)
   const waitPerIteration = scheduleWaits(iterations, problem)
   const waitPerPeriod = sum(waitPerIteration)
   const T = timeline(problem).backwardEnd

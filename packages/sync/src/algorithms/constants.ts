@@ -16,6 +16,12 @@ export const MAX_PERIOD = 1_000_000
 /** DreamDDP re-solves its schedule when a measured time moves by more than this fraction (issue 13). */
 export const DREAMDDP_DRIFT = 0.2
 
+/**
+ * DreamDDP's fill-in leaves this fraction of each iteration's window free: a schedule is kept until
+ * its times move by DREAMDDP_DRIFT, so it must absorb a move that large without waiting.
+ */
+export const DREAMDDP_FILL_HEADROOM = DREAMDDP_DRIFT
+
 /** Edges of the synchronizer's own messages (a joiner's state, a left-out replica's ask and its answers). */
 export const REPLICA_EDGE_PREFIX = 'replica:'
 

@@ -7,8 +7,10 @@
  * right after the optimizer step and starts their averaging without waiting; the caller goes on with
  * the next iteration's forward and backward; `gradients(step + 1)` (or `settle()`) waits for the
  * averaging and applies it as θ ← θ + (mean − θ_sent), so any local progress made meanwhile is kept.
- * The time blocked there is the measured wait; the solver's wait for the same iteration is the
- * predicted one, and each period's pair is recorded (a `period` event), with the layers averaged.
+ * The time blocked there is the measured wait. The schedule is solved from the measured window and
+ * the layers' all-reduce times (the link model's, scaled by what the last period's rounds took); the
+ * predicted wait is the schedule's wait under the variation of the last period's iterations
+ * (expectedWait), and each period's pair is recorded (a `period` event), with the layers averaged.
  *
  * A replica left out of a layer round keeps its own values for those layers. The schedule is agreed
  * at each period's start (a small all-reduce, blocking); a replica left out of that one takes the
@@ -23,6 +25,7 @@ import { SynchronizerBase } from './base.ts'
 import {
   controlVector,
   defaultLayerOf,
+  expectedWait,
   type LayerLayout,
   layerLayout,
   type PlanInputs,
@@ -30,6 +33,7 @@ import {
   type SolvedSchedule,
   solveReason,
   solveSchedule,
+  type Variation,
 } from './dreamddp-plan.ts'
 import { ReplicaDivergedError, SynchronizerUsageError } from './errors.ts'
 import type { RoundResult } from './rounds.ts'
@@ -44,6 +48,8 @@ interface Pending {
   layers: number[]
   sent: Float32Array[]
   iteration: number
+  /** the link model's seconds for these layers' averaging */
+  modelled: number
 }
 
 interface PeriodRecord {
@@ -51,6 +57,7 @@ interface PeriodRecord {
   layers: string[][]
   measured: number
   predicted: number
+  agreement: number
 }
 
 export class DreamDdpSynchronizer extends SynchronizerBase {
@@ -61,6 +68,16 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
   #record: PeriodRecord | undefined
   #windowStart: number | undefined
   #window = { seconds: 0, count: 0 }
+  /** the window just measured: the one the round being settled overlapped */
+  #lastWindow: number | undefined
+  /** this period's rounds that went to plan: their seconds, the link model's, and their window */
+  #samples: { round: number; modelled: number; window: number }[] = []
+  /** measured / modelled averaging time, from the last period that averaged anything */
+  #commScale = 1
+  /** how the last measured period's iterations varied around its mean times */
+  #variations: Variation[] = []
+  /** the link model's all-reduce seconds of each layer */
+  #modelComm: number[] = []
 
   constructor(spec: SynchronizerSpec, group: SyncGroup, options: SynchronizerOptions) {
     super(spec, group, options)
@@ -68,7 +85,8 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
 
   async gradients(): Promise<void> {
     if (this.#windowStart !== undefined) {
-      this.#window.seconds += (performance.now() - this.#windowStart) / 1000
+      this.#lastWindow = (performance.now() - this.#windowStart) / 1000
+      this.#window.seconds += this.#lastWindow
       this.#window.count++
       this.#windowStart = undefined
     }
@@ -88,12 +106,19 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
   }
 
   override async settle(): Promise<void> {
+    // settled before the next backward ended (a checkpoint): this iteration's window is not a measure
+    this.#windowStart = undefined
     const pending = this.#pending
     if (pending === undefined) return
     this.#pending = undefined
     const started = performance.now()
     const result = await pending.result
     const waited = (performance.now() - started) / 1000
+    // a round that went to plan measures the channel; a retry's or a catch-up's time measures a late replica
+    const window = this.#lastWindow
+    this.#lastWindow = undefined
+    if (result.included && !result.caughtUp && result.attempts === 1 && window !== undefined)
+      this.#samples.push({ round: result.seconds, modelled: pending.modelled, window })
     const means = result.means
     if (means !== undefined) {
       pending.layers.forEach((l, k) => {
@@ -135,7 +160,8 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
       sequential: true,
     })
     result.catch(() => {}) // awaited in settle(); not an unhandled rejection meanwhile
-    this.#pending = { result, params, layers, sent, iteration }
+    const modelled = layers.reduce((sum, l) => sum + (this.#modelComm[l] ?? 0), 0)
+    this.#pending = { result, params, layers, sent, iteration, modelled }
   }
 
   /** The period's agreement on the schedule's inputs, and a new schedule when they call for one. */
@@ -160,28 +186,48 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
     const reason = solveReason(this.#solvedFrom, agreed.inputs, agreed.force)
     if (reason !== undefined) {
       this.#solvedFrom = agreed.inputs
-      this.#schedule = solveSchedule(layout, agreed.inputs, this.spec.period)
+      this.#schedule = solveSchedule(layout, agreed.inputs, this.spec.period, this.options.fillIn)
       this.#emitSchedule(period, reason, layout, this.#schedule)
     }
-    const predicted = this.#scheduleOf(layout).plan.waitPerPeriod
-    this.#record = { period, layers: [], measured: (performance.now() - started) / 1000, predicted }
+    const predicted = expectedWait(this.#scheduleOf(layout), this.#variations)
+    const agreement = (performance.now() - started) / 1000
+    this.#record = { period, layers: [], measured: 0, predicted, agreement }
   }
 
-  /** This replica's window (measured last period, else the profiled backward) and the layers' all-reduce times. */
+  /**
+   * This replica's window (measured last period, else the profiled backward) and the layers'
+   * all-reduce times: the link model's, times what the last period's rounds took over what the model
+   * gave them (a mesh whose peers also compute moves bytes slower than its links alone allow).
+   */
   #measuredInputs(layout: LayerLayout): PlanInputs {
     const profiled = Object.values(this.options.backwardSeconds ?? {}).reduce((a, b) => a + b, 0)
     const windowSeconds = this.#window.count > 0 ? this.#window.seconds / this.#window.count : profiled
     this.#window = { seconds: 0, count: 0 }
+    this.#measureComm(windowSeconds)
     const ratio = wireRatio(this.spec.compression)
-    const commSeconds = layout.elements.map(
+    this.#modelComm = layout.elements.map(
       (n) => chooseAllReduce(this.members, this.links, 4 * n, { wireRatio: ratio }).predictedSeconds,
     )
+    const commSeconds = this.#modelComm.map((seconds) => seconds * this.#commScale)
     return { windowSeconds, commSeconds }
+  }
+
+  /** The comm scale and the variations from this period's samples; kept from before when it has none. */
+  #measureComm(windowSeconds: number): void {
+    const samples = this.#samples.filter((s) => s.modelled > 0)
+    this.#samples = []
+    if (samples.length === 0 || windowSeconds <= 0) return
+    const scale = samples.reduce((a, s) => a + s.round, 0) / samples.reduce((a, s) => a + s.modelled, 0)
+    this.#commScale = scale
+    this.#variations = samples.map((s) => ({
+      comm: s.round / (scale * s.modelled),
+      window: s.window / windowSeconds,
+    }))
   }
 
   #scheduleOf(layout: LayerLayout): SolvedSchedule {
     if (this.#schedule === undefined && this.#solvedFrom !== undefined)
-      this.#schedule = solveSchedule(layout, this.#solvedFrom, this.spec.period)
+      this.#schedule = solveSchedule(layout, this.#solvedFrom, this.spec.period, this.options.fillIn)
     if (this.#schedule === undefined)
       throw new SynchronizerUsageError(
         'dreamddp: no schedule yet (the first step of a run must be a period start)',
@@ -213,6 +259,7 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
       layers,
       predictedWaitSeconds: record.predicted,
       measuredWaitSeconds: record.measured,
+      agreementSeconds: record.agreement,
     })
   }
 
@@ -227,7 +274,7 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
       period,
       reason,
       schedule: solved.plan.schedule,
-      waitPerIteration: solved.plan.waitPerIteration,
+      waitPerIteration: solved.waitPerIteration,
       windowSeconds: solved.inputs.windowSeconds,
       commSeconds: Object.fromEntries(layout.names.map((name, l) => [name, solved.inputs.commSeconds[l]])),
     })

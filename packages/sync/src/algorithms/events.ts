@@ -47,8 +47,11 @@ export interface PeriodEvent {
   period: number
   /** layers averaged in each iteration of the period (by this replica: [] where it was left out) */
   layers: string[][]
+  /** the iterations' wait the schedule predicted (expectedWait), and what they waited */
   predictedWaitSeconds: number
   measuredWaitSeconds: number
+  /** the blocking agreement on the schedule's inputs at the period's start: not a wait the solver models */
+  agreementSeconds: number
 }
 
 export type SyncEvent =

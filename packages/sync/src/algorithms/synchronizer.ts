@@ -50,6 +50,13 @@ export interface SynchronizerOptions {
    */
   backwardSeconds?: Readonly<Record<string, number>>
   /**
+   * DreamDDP: add averaging wherever an iteration's channel has room (the solver's fill-in; default
+   * true). A replica that computes on the CPU passes false: there every byte of an extra averaging
+   * costs compute time, which the solver counts as free (measured on the sync bench: fill-in sent
+   * half as many bytes again and slowed each step by as much as they took to send)
+   */
+  fillIn?: boolean
+  /**
    * the group's deadline options (default slack 3, floor 2 s): a retry without late members gets a
    * longer floor, and waits for a round's outcome or a joiner's state follow from them
    */
