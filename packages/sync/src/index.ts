@@ -88,3 +88,28 @@ export {
   type FlRejectionKind,
   type FlUpdateTensor,
 } from './fl/update.ts'
+// federated rounds on the mesh: the wire (ctrl methods, tensor edges) and a client's side of it (docs/fl.md)
+export {
+  type FlClientEvent,
+  type FlClientInit,
+  type FlClientSummary,
+  type FlTrainRound,
+  measureUplink,
+  runFlClient,
+} from './fl/client.ts'
+export {
+  FEDERATION_NAME,
+  type FlJoinAnswer,
+  type FlSubmitAnswer,
+  type FlTask,
+  type FlTrainTask,
+  flEdge,
+  flJoinMethod,
+  flLeaveMethod,
+  flModelMethod,
+  flSubmitMethod,
+  flTaskMethod,
+  MAX_FL_ROUNDS,
+  MAX_TASK_WAIT_MS,
+  parseFlEdge,
+} from './fl/wire.ts'
