@@ -70,3 +70,21 @@ export {
 } from './rpc.ts'
 export { daemonAddresses, queryPeers } from './query.ts'
 export { type DaemonState, readDaemonState, STATE_FILE } from './state.ts'
+// federated learning on the mesh: `atoll fl serve` and `atoll fl join` (docs/fl.md)
+export { FlCheckpointError, FlRequestError, FlSpecError } from './fl/errors.ts'
+export {
+  type ClientShardOptions,
+  clientShard,
+  type JoinFederationInit,
+  joinFederation,
+  type NodeClientEvent,
+} from './fl/join.ts'
+export { METRICS_FILE, type ServeFederationInit, serveFederation } from './fl/serve.ts'
+export {
+  type FlEvaluation,
+  type FlRoundMetrics,
+  FlServer,
+  type FlServerEvent,
+  type FlServerInit,
+} from './fl/server.ts'
+export { FL_MODELS, type FlSpec, parseFlSpec, readFlFile } from './fl/spec.ts'

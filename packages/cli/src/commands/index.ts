@@ -3,6 +3,7 @@ import { bench } from './bench.ts'
 import { demo } from './demo.ts'
 import { evalCommand } from './eval.ts'
 import { fit } from './fit.ts'
+import { fl } from './fl.ts'
 import { grads } from './grads.ts'
 import { inspect } from './inspect.ts'
 import { peer } from './peer.ts'
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   peer,
   peers,
   train,
+  fl,
   inspect,
   grads,
   fit,

@@ -1,0 +1,299 @@
+import { resolve } from 'node:path'
+import { flagSpec, flagUsage, numeric, parseFlags, readFlags, UsageError } from '@atoll/flags'
+import * as z from 'zod/mini'
+import type { Command } from '../command.ts'
+import { progressBar } from './progress.ts'
+
+const serveTable = {
+  port: {
+    arg: 'P',
+    what: 'TCP port to listen on; WebSockets (browser clients) listen on P+1; 0 picks free ports',
+    schema: numeric(z.int().check(z.gte(0), z.lte(65534))),
+    default: 4010,
+  },
+  host: {
+    arg: 'IP',
+    what: 'the IPv4 address to listen on',
+    schema: z.ipv4(),
+    default: '0.0.0.0',
+  },
+  identity: {
+    arg: 'DIR',
+    what: "where the server keeps its key, so that its peer id (and clients' ADDR) survives restarts (default: a new key each run)",
+    schema: z.string().check(z.minLength(1)),
+  },
+  device: {
+    arg: 'D',
+    what: 'the backend the held-out evaluation runs on',
+    schema: z.string().check(z.minLength(1)),
+    default: 'cpu',
+  },
+} as const
+
+/** `K/N`: the K-th of N parts, K from 1. */
+const PARTITION = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    const match = /^(\d+)\/(\d+)$/.exec(text)
+    const [k, n] = match === null ? [0, 0] : [Number(match[1]), Number(match[2])]
+    if (n >= 1 && n <= 100_000 && k >= 1 && k <= n) return { index: k - 1, count: n }
+    ctx.issues.push({ code: 'custom', input: text, message: 'K/N with 1 ≤ K ≤ N (the K-th of N parts)' })
+    return z.NEVER
+  }),
+)
+
+const joinTable = {
+  data: {
+    arg: 'NAME',
+    what: "the image set this client trains on, as the server's FL.yaml names it",
+    schema: z.enum(['fashion-mnist', 'mnist']),
+    default: 'fashion-mnist',
+  },
+  partition: {
+    arg: 'K/N',
+    what: "this client's part of the training set: the K-th of N (every client of a federation uses the same N and --seed)",
+    schema: PARTITION,
+  },
+  alpha: {
+    arg: 'A',
+    what: 'Dirichlet concentration of a non-IID split by label (small: few classes per client); absent: an even IID split',
+    schema: numeric(z.number().check(z.gt(0), z.lte(1e6))),
+  },
+  seed: {
+    arg: 'S',
+    what: "the split's seed (the same on every client) and this client's batch order",
+    schema: numeric(z.int().check(z.gte(0), z.lte(2 ** 31))),
+    default: 0,
+  },
+  samples: {
+    arg: 'M',
+    what: 'train on at most M samples of the part (a seeded choice): quick runs',
+    schema: numeric(z.int().check(z.gte(1))),
+  },
+  threads: {
+    arg: 'T',
+    what: "onnxruntime's threads for local training",
+    schema: numeric(z.int().check(z.gte(1), z.lte(1024))),
+    default: 1,
+  },
+  device: {
+    arg: 'D',
+    what: 'the backend local training runs on',
+    schema: z.string().check(z.minLength(1)),
+    default: 'cpu',
+  },
+  'probe-seconds': {
+    arg: 'S',
+    what: 'how long the upload probe to the server runs (the bandwidth BCRS sizes this client by)',
+    schema: numeric(z.number().check(z.gte(0.05), z.lte(5))),
+    default: 1,
+  },
+} as const
+
+const usage = [
+  'Usage:',
+  '  atoll fl serve FL.yaml [--port P] [--host IP] [--identity DIR] [--device D]',
+  '  atoll fl join ADDR --partition K/N [--data fashion-mnist] [--alpha A] [--seed S] [--samples M] [--threads T]',
+  '',
+  'serve: runs the federation FL.yaml describes (docs/fl.md) as a libp2p peer: clients join, each round',
+  '  selects some, sends them the model, takes their updates until every one is in or the deadline',
+  '  passes, aggregates (fedavg, fedavg-topk or bcrs-opwa), evaluates on held-out images and checkpoints;',
+  '  it resumes from the checkpoint folder when one is there. A line per round on stdout; joins and',
+  '  refused updates, with the reason, on stderr. Prints the addresses clients join at.',
+  ...flagUsage(serveTable),
+  '',
+  'join: a Node client of the server at ADDR (a multiaddr ending in /p2p/<id>): probes its upload to the',
+  '  server, trains each round it is selected for on its part of the data with SGD, uploads its update',
+  '  at the keep ratio the server asks for, until the server is done.',
+  ...flagUsage(joinTable),
+].join('\n')
+
+export const fl: Command = {
+  name: 'fl',
+  summary: 'federated learning: serve a federation (FL.yaml) or join one as a Node client',
+  usage,
+  async run(args) {
+    const [sub, ...rest] = args
+    if (sub === 'serve') return serve(rest)
+    if (sub === 'join') return join(rest)
+    throw new UsageError(`atoll fl takes serve or join, given ${sub === undefined ? 'nothing' : `'${sub}'`}`)
+  },
+}
+
+/** Ctrl-C (or SIGTERM) aborts the signal; a second Ctrl-C quits at once. */
+function interruptible(what: string): { signal: AbortSignal; release(): void } {
+  const stop = new AbortController()
+  const interrupt = () => {
+    console.error(`\nstopping ${what} (Ctrl-C again to quit now)…`)
+    stop.abort()
+    process.once('SIGINT', () => process.exit(130))
+  }
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
+  return {
+    signal: stop.signal,
+    release() {
+      process.off('SIGINT', interrupt)
+      process.off('SIGTERM', interrupt)
+    },
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, flagSpec(serveTable), true)
+  const flags = readFlags(serveTable, values)
+  if (positionals.length !== 1)
+    throw new UsageError(`atoll fl serve takes one FL.yaml, given ${positionals.length}`)
+  // imported here: libp2p and onnxruntime would slow down every other command
+  const peer = await import('@atoll/peer')
+  const { AtollMesh, createNode, listenAddresses, loadIdentity } = await import('@atoll/net')
+  const { nodeBackends } = await import('@atoll/runtime')
+  const spec = peer.readFlFile(resolve(positionals[0]))
+  const backend = await nodeBackends().resolve(flags.device)
+  const ws = flags.port === 0 ? 0 : flags.port + 1
+  const privateKey = flags.identity === undefined ? undefined : await loadIdentity(flags.identity)
+  const listen = [`/ip4/${flags.host}/tcp/${flags.port}`, `/ip4/${flags.host}/tcp/${ws}/ws`]
+  const mesh = new AtollMesh(await createNode({ privateKey, listen, webrtc: false }))
+  await mesh.start()
+  const { signal, release } = interruptible('after the round in hand')
+  try {
+    const onEvent = (event: ServeEvent) => {
+      if (event.kind !== 'serving') return showServerEvent(event)
+      for (const address of listenAddresses(mesh.node))
+        console.log(`serving federation ${spec.name} at ${address}`)
+    }
+    const metrics = await peer.serveFederation({ spec, mesh, backend, signal, onEvent })
+    const last = metrics.at(-1)
+    console.log(
+      last === undefined
+        ? `no round run; checkpoints in ${spec.checkpoint.dir}`
+        : `done after round ${last.round}: held-out accuracy ${percent(last.accuracy)}; checkpoints and metrics.jsonl in ${spec.checkpoint.dir}`,
+    )
+    return 0
+  } finally {
+    release()
+    await mesh.stop(1_000)
+  }
+}
+
+type ServeEvent = import('@atoll/peer').FlServerEvent | { kind: 'resumed'; round: number; dir: string }
+
+function showServerEvent(event: ServeEvent): void {
+  const short = (client: string) => client.slice(-8)
+  if (event.kind === 'resumed') console.log(`resumed from ${event.dir} at round ${event.round}`)
+  else if (event.kind === 'joined')
+    console.error(
+      `client …${short(event.client)} ${event.again ? 'joined again' : 'joined'}: ${event.samples} samples, ${mbits(event.bandwidthBps)} up`,
+    )
+  else if (event.kind === 'left') console.error(`client …${short(event.client)} left`)
+  else if (event.kind === 'waiting')
+    console.error(`waiting for clients: ${event.joined} of ${event.needed} joined`)
+  else if (event.kind === 'round-start') {
+    const ratios = event.plan.assignments.map((a) => `…${short(a.client)} ρ=${a.keepRatio.toPrecision(3)}`)
+    console.error(`round ${event.plan.round}: ${ratios.join(', ')}`)
+  } else if (event.kind === 'update') {
+    const a = event.answer
+    if (a.accepted)
+      console.error(`round ${event.round}: update of …${short(event.client)} taken (${kilobytes(a.bytes)})`)
+    else
+      console.error(
+        `round ${event.round}: update of …${short(event.client)} REJECTED (${a.kind}): ${a.reason}`,
+      )
+  } else if (event.kind === 'refused')
+    console.error(`tensor from …${short(event.client)} refused: ${event.reason}`)
+  else if (event.kind === 'evaluated' && event.round === 'start')
+    console.log(
+      `start: held-out accuracy ${percent(event.evaluation.accuracy)}, loss ${event.evaluation.loss.toFixed(4)}`,
+    )
+  else if (event.kind === 'round') {
+    const m = event.metrics
+    console.log(
+      `round ${m.round}: ${m.selected} clients (${m.accepted} accepted, ${m.rejected} rejected, ${m.dropped} dropped), ` +
+        `${kilobytes(m.uploadBytes)} up, held-out accuracy ${percent(m.accuracy)}, loss ${m.loss.toFixed(4)}, ${m.seconds.toFixed(1)} s`,
+    )
+  }
+}
+
+async function join(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, flagSpec(joinTable), true)
+  const flags = readFlags(joinTable, values)
+  if (positionals.length !== 1)
+    throw new UsageError(`atoll fl join takes the server's ADDR, given ${positionals.length}`)
+  if (flags.partition === undefined) throw new UsageError('atoll fl join needs --partition K/N')
+  const peer = await import('@atoll/peer')
+  const { AtollMesh, createNode, multiaddr } = await import('@atoll/net')
+  const { nodeBackends } = await import('@atoll/runtime')
+  const server = serverAddress(multiaddr, positionals[0])
+  const backend = await nodeBackends().resolve(flags.device)
+  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }))
+  await mesh.start()
+  const { signal, release } = interruptible('this client')
+  let bar: ReturnType<typeof progressBar> | undefined
+  try {
+    const summary = await peer.joinFederation({
+      mesh,
+      server,
+      dataset: flags.data,
+      shard: { ...flags.partition, alpha: flags.alpha, seed: flags.seed, maxSamples: flags.samples },
+      backend,
+      threads: flags.threads,
+      probeSeconds: flags['probe-seconds'],
+      signal,
+      onEvent(event) {
+        if (event.kind === 'step') {
+          bar ??= progressBar(event.steps, `round ${event.round}`)
+          bar.update(event.step + 1, `loss ${event.loss.toFixed(3)}`)
+          return
+        }
+        bar?.end()
+        bar = undefined
+        showClientEvent(event)
+      },
+    })
+    console.log(
+      `done: updates accepted in ${summary.accepted.length} round(s)` +
+        (summary.refused.length > 0 ? `, refused or missed in ${summary.refused.length}` : ''),
+    )
+    return 0
+  } finally {
+    release()
+    await mesh.stop(1_000)
+  }
+}
+
+function serverAddress(parse: typeof import('@atoll/net').multiaddr, text: string) {
+  try {
+    const address = parse(text)
+    if (address.getComponents().at(-1)?.name === 'p2p') return address
+  } catch {
+    // named below, as the flag's other problems are
+  }
+  throw new UsageError(`ADDR: expected a multiaddr ending in /p2p/<peer id>, found '${text}'`)
+}
+
+function showClientEvent(event: import('@atoll/peer').NodeClientEvent): void {
+  if (event.kind === 'measured')
+    console.error(`${event.samples} samples; upload to the server ${mbits(event.bandwidthBps)}`)
+  else if (event.kind === 'joined') {
+    const s = event.settings
+    console.error(
+      `joined federation ${s.federation}: ${s.model.zoo} on ${s.dataset}, ${s.rounds} rounds, next ${s.round}; ` +
+        `${s.local.epochs} local epoch(s), batch ${s.local.batchSize}, lr ${s.local.lr}`,
+    )
+  } else if (event.kind === 'round')
+    console.error(
+      `round ${event.task.round}: model ${kilobytes(event.modelBytes)} in ${event.downloadSeconds.toFixed(2)} s; ` +
+        `keep ratio ${event.task.keepRatio.toPrecision(3)}, ${(event.task.deadlineInMs / 1000).toFixed(0)} s to the deadline`,
+    )
+  else if (event.kind === 'uploaded') {
+    const a = event.answer
+    const verdict = a.accepted ? 'accepted' : `refused (${a.kind}): ${a.reason}`
+    console.error(
+      `round ${event.round}: sent ${kilobytes(event.bytes)} in ${event.seconds.toFixed(2)} s, ${verdict}`,
+    )
+  } else if (event.kind === 'missed') console.error(`round ${event.round}: missed: ${event.reason}`)
+}
+
+const percent = (x: number) => `${(100 * x).toFixed(2)} %`
+const kilobytes = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`
+const mbits = (bytesPerSecond: number) => `${((8 * bytesPerSecond) / 1e6).toFixed(1)} Mbit/s`

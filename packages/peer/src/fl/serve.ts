@@ -1,0 +1,127 @@
+/**
+ * `atoll fl serve`'s work in Node: the FL.yaml's model built from the zoo, resumed from its
+ * checkpoint folder when one is there, the federation served on the mesh (FlServer), the global
+ * model evaluated on the first `eval.samples` held-out images each round (runtime's evaluate), and a
+ * checkpoint (runtime's, the round as its step) plus a metrics.jsonl line after each round.
+ */
+import { appendFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseWith, tensor } from '@atoll/core'
+import type { AtollMesh } from '@atoll/net'
+import {
+  assignParameters,
+  type Backend,
+  type BatchStream,
+  evaluate,
+  loadCheckpoint,
+  openDataSource,
+  type Parameter,
+  parametersOf,
+  saveCheckpoint,
+  trainableModel,
+} from '@atoll/runtime'
+import { FederatedRounds, type FlModel } from '@atoll/sync'
+import * as z from 'zod/mini'
+import { FlCheckpointError } from './errors.ts'
+import { FlServer, type FlRoundMetrics, type FlServerEvent } from './server.ts'
+import type { FlSpec } from './spec.ts'
+
+export const METRICS_FILE = 'metrics.jsonl'
+
+export interface ServeFederationInit {
+  spec: FlSpec
+  /** started; the server's ctrl methods and tensor gate are put on it */
+  mesh: AtollMesh
+  /** where the held-out evaluation runs */
+  backend: Backend
+  onEvent?(event: FlServerEvent | { kind: 'resumed'; round: number; dir: string }): void
+  signal?: AbortSignal
+}
+
+/** What the checkpoint record's `extra` holds: whose checkpoint it is. */
+const checkpointExtra = z.object({ federation: z.string() })
+
+/** Runs the federation's rounds left (all of them, or from its checkpoint on); returns each round's metrics. */
+export async function serveFederation(init: ServeFederationInit): Promise<FlRoundMetrics[]> {
+  const { spec, backend } = init
+  const trainable = trainableModel({ zoo: spec.model.zoo, seed: spec.model.seed })
+  const params = parametersOf(trainable.graph)
+  const firstRound = await resume(spec, params)
+  if (firstRound > 0) init.onEvent?.({ kind: 'resumed', round: firstRound, dir: spec.checkpoint.dir })
+  const rounds = new FederatedRounds({
+    model: modelOf(params),
+    strategy: spec.strategy,
+    roundSeconds: spec.deadlineSeconds,
+    serverLearningRate: spec.server.lr,
+    fraction: spec.clients.fraction,
+    minClients: spec.clients.min,
+    seed: spec.clients.seed,
+    firstRound,
+  })
+  // opened at the first evaluation, once clients can join: the images take a while to load
+  let data: BatchStream | undefined
+  const server = new FlServer({
+    mesh: init.mesh,
+    federation: spec.name,
+    rounds,
+    lastRound: spec.rounds,
+    minClients: spec.clients.min,
+    settings: {
+      rounds: spec.rounds,
+      model: spec.model,
+      dataset: spec.dataset,
+      local: spec.local,
+    },
+    async evaluate(model) {
+      setParameters(params, model)
+      data ??= await openDataSource(spec.dataset, trainable, {
+        batchSize: spec.eval.batchSize,
+        split: 'eval',
+      })
+      const batches = Math.min(data.batchesPerEpoch, Math.floor(spec.eval.samples / spec.eval.batchSize))
+      const result = await evaluate(trainable, params, backend, heldOut(data.ordered, batches))
+      return { loss: result.loss, accuracy: result.accuracy }
+    },
+    async afterRound(model, metrics) {
+      setParameters(params, model)
+      const { dir } = spec.checkpoint
+      await saveCheckpoint(dir, metrics.round + 1, params, undefined, { extra: { federation: spec.name } })
+      await mkdir(dir, { recursive: true })
+      await appendFile(join(dir, METRICS_FILE), `${JSON.stringify(metrics)}\n`)
+    },
+    onEvent: init.onEvent,
+    signal: init.signal,
+  })
+  return server.run()
+}
+
+/** The round to start at: 0, or the checkpoint's next round with its model put into `params`. */
+async function resume(spec: FlSpec, params: Parameter[]): Promise<number> {
+  const { dir } = spec.checkpoint
+  const loaded = await loadCheckpoint(dir)
+  if (loaded === undefined) return 0
+  const fail = (problem: { message: string }) =>
+    new FlCheckpointError(`the checkpoint in ${dir} is not a federation's: ${problem.message}`)
+  const { federation } = parseWith(checkpointExtra, loaded.record.extra, fail)
+  if (federation !== spec.name)
+    throw new FlCheckpointError(
+      `the checkpoint in ${dir} is federation '${federation}'s, not '${spec.name}'s`,
+    )
+  assignParameters(params, loaded.params, { source: `the checkpoint in ${dir}` })
+  return loaded.record.step
+}
+
+function* heldOut<T>(batch: (k: number) => T, count: number): Generator<T> {
+  for (let k = 0; k < count; k++) yield batch(k)
+}
+
+function modelOf(params: readonly Parameter[]): FlModel {
+  return new Map(params.map((p) => [p.name, tensor('float32', [...p.shape], p.value.slice())]))
+}
+
+function setParameters(params: readonly Parameter[], model: FlModel): void {
+  for (const p of params) {
+    const value = model.get(p.name)
+    if (value !== undefined) p.value.set(value.data)
+  }
+}

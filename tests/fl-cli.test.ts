@@ -1,0 +1,185 @@
+/**
+ * `atoll fl serve` and `atoll fl join` as processes on 127.0.0.1: a server and three Node clients
+ * (real libp2p, real onnxruntime, Fashion-MNIST shards from a Dirichlet split) run two bcrs-opwa
+ * rounds and the held-out accuracy rises; then the server is started again on the same checkpoint
+ * folder with a third round and goes on from the checkpoint. Small on purpose: CI has two cores.
+ * Every process is stopped by its pid when the file is done.
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, test } from 'node:test'
+import { atollMain } from './helpers/peer-process.ts'
+import { scratchDir } from './helpers/atoll.ts'
+
+/** An `atoll` process whose stdout and stderr lines are kept, so a test can wait on one. */
+class AtollProcess {
+  readonly lines: string[] = []
+  readonly child: ChildProcess
+  readonly exited: Promise<number | null>
+  readonly #waiters: { test: RegExp; resolve: (match: RegExpMatchArray) => void }[] = []
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [atollMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    for (const stream of [this.child.stdout, this.child.stderr])
+      createInterface({ input: stream! }).on('line', (line) => this.#line(line))
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)))
+    running.add(this)
+    this.exited.then(() => running.delete(this))
+  }
+
+  /** The first line (seen or to come) that matches `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
+    for (const line of this.lines) {
+      const match = line.match(pattern)
+      if (match !== null) return Promise.resolve(match)
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no line ${pattern} in:\n${this.lines.join('\n')}`)),
+        timeoutMs,
+      )
+      this.#waiters.push({
+        test: pattern,
+        resolve: (m) => {
+          clearTimeout(timer)
+          resolve(m)
+        },
+      })
+    })
+  }
+
+  /** Waits for the exit; fails with the output when the code is not 0. */
+  async success(): Promise<void> {
+    const code = await this.exited
+    assert.equal(code, 0, this.lines.join('\n'))
+  }
+
+  #line(line: string): void {
+    this.lines.push(line)
+    for (const w of [...this.#waiters]) {
+      const match = line.match(w.test)
+      if (match !== null) {
+        this.#waiters.splice(this.#waiters.indexOf(w), 1)
+        w.resolve(match)
+      }
+    }
+  }
+}
+
+const running = new Set<AtollProcess>()
+after(() => {
+  for (const p of running) if (p.child.pid !== undefined) process.kill(p.child.pid, 'SIGKILL')
+})
+
+const dir = scratchDir('atoll-fl-')
+const flFile = join(dir, 'FL.yaml')
+
+function writeFl(rounds: number, minClients: number): void {
+  writeFileSync(
+    flFile,
+    [
+      'name: fmnist-ci',
+      'model: mlp',
+      'dataset: fashion-mnist',
+      'strategy: { name: bcrs-opwa, keepRatio: 0.3, minRatio: 0.05 }',
+      `rounds: ${rounds}`,
+      `clients: { fraction: 1, min: ${minClients} }`,
+      'deadlineSeconds: 120',
+      'local: { epochs: 2, batchSize: 32, lr: 0.1 }',
+      'eval: { samples: 500, batchSize: 250 }',
+      'checkpoint: { dir: ckpt }',
+      '',
+    ].join('\n'),
+  )
+}
+
+/** Starts the server and the clients, each client on part k of `parts`; returns the server. */
+async function federation(clients: number): Promise<{ server: AtollProcess; clients: AtollProcess[] }> {
+  const server = new AtollProcess(['fl', 'serve', flFile, '--port', '0', '--host', '127.0.0.1'])
+  const [, address] = await server.waitFor(
+    /^serving federation \S+ at (\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\w+)$/,
+  )
+  const joined = Array.from(
+    { length: clients },
+    (_, k) =>
+      new AtollProcess([
+        'fl',
+        'join',
+        address,
+        '--partition',
+        `${k + 1}/3`,
+        '--alpha',
+        '1',
+        '--samples',
+        '400',
+        '--probe-seconds',
+        '0.1',
+      ]),
+  )
+  return { server, clients: joined }
+}
+
+const accuracy = (match: RegExpMatchArray) => Number(match[1])
+const ACCURACY = /held-out accuracy ([\d.]+) %/
+
+test('a server and three Node clients run two bcrs-opwa rounds; the held-out accuracy rises', async () => {
+  writeFl(2, 3)
+  const { server, clients } = await federation(3)
+  const start = accuracy(await server.waitFor(new RegExp(`^start: ${ACCURACY.source}`)))
+  await Promise.all([server.success(), ...clients.map((c) => c.success())])
+  const metrics = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  assert.deepEqual(
+    metrics.map((m) => [m.round, m.selected, m.accepted]),
+    [
+      [0, 3, 3],
+      [1, 3, 3],
+    ],
+  )
+  // bcrs-opwa: each client's keep ratio from its probe, their mean the budget
+  const ratios = Object.values(metrics[0].keepRatios as Record<string, number>)
+  assert.ok(Math.abs(ratios.reduce((a, b) => a + b, 0) / ratios.length - 0.3) < 1e-9, String(ratios))
+  assert.ok(
+    metrics[1].accuracy > start / 100 + 0.2,
+    `accuracy ${start} % → ${metrics.map((m) => m.accuracy)}`,
+  )
+  for (const c of clients)
+    assert.ok(
+      c.lines.some((l) => /^done: updates accepted in 2 round\(s\)$/.test(l)),
+      c.lines.join('\n'),
+    )
+  const record = JSON.parse(readFileSync(join(dir, 'ckpt', 'latest.json'), 'utf8'))
+  assert.equal(record.step, 2)
+})
+
+test('a server started again on its checkpoint folder goes on from the last round with its model', async () => {
+  const before = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  writeFl(3, 2)
+  const { server, clients } = await federation(2)
+  await server.waitFor(/^resumed from \S+ at round 2$/)
+  const start = accuracy(await server.waitFor(new RegExp(`^start: ${ACCURACY.source}`)))
+  // the same model on the same held-out images: the accuracy the last round ended with
+  assert.equal(start.toFixed(2), (100 * before[1].accuracy).toFixed(2))
+  await Promise.all([server.success(), ...clients.map((c) => c.success())])
+  const metrics = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  assert.deepEqual(
+    metrics.map((m) => [m.round, m.accepted]),
+    [
+      [0, 3],
+      [1, 3],
+      [2, 2],
+    ],
+  )
+  assert.equal(JSON.parse(readFileSync(join(dir, 'ckpt', 'latest.json'), 'utf8')).step, 3)
+})
