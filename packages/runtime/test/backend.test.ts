@@ -68,6 +68,19 @@ test('onnxruntime-node cpu runs a model on feeds that are views into larger buff
   const foreign = { ...hostValue(tensor('float32', [2], view)), host: undefined, location: 'gpu' as const }
   await assert.rejects(session.run({ x: foreign }), { name: 'SessionError' })
   await assert.rejects(session.run({}), { name: 'SessionError' })
+  // a feed in shared memory is read in place by the session's thread: a write shows in the next run
+  const shared = new Float32Array(new SharedArrayBuffer(16)).subarray(1, 3)
+  shared.set([0.25, 4])
+  const first = await (await session.run({ x: tensor('float32', [2], shared) })).y.read()
+  shared[0] = 1
+  const second = await (await session.run({ x: tensor('float32', [2], shared) })).y.read()
+  assert.deepEqual(
+    [first.data, second.data].map((d) => Array.from(d as Float32Array)),
+    [
+      [0.5, 8],
+      [2, 8],
+    ],
+  )
   await session.release()
 })
 

@@ -25,7 +25,6 @@ import {
   gradPowerSums,
   makeOptimizer,
   microBatchView,
-  needsSharedParameters,
   type Optimizer,
   openDataSource,
   type Parameter,
@@ -88,7 +87,8 @@ export class StageJob {
     this.#graph = init.graph
     this.#data = data
     this.#next = a.step
-    this.#params = parametersOf(init.graph, { shared: needsSharedParameters(a.optimizer) })
+    // in shared memory: onnxruntime's thread reads them in place, the optimizer's threads update them
+    this.#params = parametersOf(init.graph, { shared: true })
     this.#runner = stageRunner(init.graph, {
       backend: init.backend,
       intraOpThreads: init.computeThreads,

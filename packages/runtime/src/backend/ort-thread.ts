@@ -3,8 +3,9 @@
  * calling thread (its `run` only defers the call with setImmediate), so a peer computing a 2-second
  * step could not answer the mesh meanwhile: no chunk of an all-reduce, no pipeline activation, no
  * ping moved while it computed, and nothing overlapped with compute. Here the calling thread only
- * copies feeds out and takes outputs back (transferred, not copied); sessions of one backend run one
- * at a time on its thread, as they did on the caller's.
+ * copies feeds out (or shares them, when they live in a SharedArrayBuffer: the caller must not write
+ * them until the run resolves) and takes outputs back (transferred, not copied); sessions of one
+ * backend run one at a time on its thread, as they did on the caller's.
  */
 import { Worker } from 'node:worker_threads'
 import { type DType, DTYPES, type StorageOf, tensor } from '@atoll/core'
@@ -92,7 +93,12 @@ export class OrtThread {
       const host = isValue(feed) ? feed.host : feed
       if (host === undefined)
         throw new SessionError(`feed '${name}': a value on another device cannot be fed to a CPU session`)
-      // a copy of exactly the tensor's elements: the caller keeps its own (a step's parameters)
+      // shared memory is read in place (a job's parameters: 4 bytes each, twice a step, not copied);
+      // anything else is copied, exactly the tensor's elements, since the caller keeps its own
+      if (host.data.buffer instanceof SharedArrayBuffer) {
+        wire[name] = { dtype: host.dtype, shape: [...host.shape], data: host.data }
+        continue
+      }
       const data = host.data.slice()
       wire[name] = { dtype: host.dtype, shape: [...host.shape], data }
       transfer.push(data.buffer as ArrayBuffer)
