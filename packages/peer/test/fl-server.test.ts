@@ -9,7 +9,7 @@ import { after, test } from 'node:test'
 import { raw } from '@atoll/compress'
 import { tensor } from '@atoll/core'
 import { AtollMesh, createNode, listenAddresses, type Multiaddr } from '@atoll/net'
-import { FlServer, type FlServerEvent } from '@atoll/peer'
+import { FlServer, type FlServerEvent } from '../src/index.ts'
 import {
   FederatedRounds,
   type FlModel,
