@@ -9,8 +9,9 @@
  * averaging and applies it as θ ← θ + (mean − θ_sent), so any local progress made meanwhile is kept.
  * The time blocked there is the measured wait. The schedule is solved from the measured window and
  * the layers' all-reduce times (the link model's, scaled by what the last period's rounds took); the
- * predicted wait is the schedule's wait under the variation of the last period's iterations
- * (expectedWait), and each period's pair is recorded (a `period` event), with the layers averaged.
+ * predicted wait is the schedule's wait, with this replica's own times, under the variation of the
+ * last two periods' iterations (expectedWait); each period's pair is recorded (a `period` event), with
+ * the layers averaged.
  *
  * A replica left out of a layer round keeps its own values for those layers. The schedule is agreed
  * at each period's start (a small all-reduce, blocking); a replica left out of that one takes the
@@ -74,8 +75,9 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
   #samples: { round: number; modelled: number; window: number }[] = []
   /** measured / modelled averaging time, from the last period that averaged anything */
   #commScale = 1
-  /** how the last measured period's iterations varied around its mean times */
+  /** how the last two measured periods' iterations varied around their mean times */
   #variations: Variation[] = []
+  #lastVariations: Variation[] = []
   /** the link model's all-reduce seconds of each layer */
   #modelComm: number[] = []
 
@@ -189,7 +191,9 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
       this.#schedule = solveSchedule(layout, agreed.inputs, this.spec.period, this.options.fillIn)
       this.#emitSchedule(period, reason, layout, this.#schedule)
     }
-    const predicted = expectedWait(this.#scheduleOf(layout), this.#variations)
+    // the agreed schedule, with this replica's own times: replicas that compute faster wait longer
+    const own = mine.windowSeconds > 0 ? mine : agreed.inputs
+    const predicted = expectedWait({ ...this.#scheduleOf(layout), inputs: own }, this.#variations)
     const agreement = (performance.now() - started) / 1000
     this.#record = { period, layers: [], measured: 0, predicted, agreement }
   }
@@ -212,17 +216,20 @@ export class DreamDdpSynchronizer extends SynchronizerBase {
     return { windowSeconds, commSeconds }
   }
 
-  /** The comm scale and the variations from this period's samples; kept from before when it has none. */
+  /** The comm scale from this period's samples, the variations from its and the last one's; kept when it has none. */
   #measureComm(windowSeconds: number): void {
     const samples = this.#samples.filter((s) => s.modelled > 0)
     this.#samples = []
     if (samples.length === 0 || windowSeconds <= 0) return
     const scale = samples.reduce((a, s) => a + s.round, 0) / samples.reduce((a, s) => a + s.modelled, 0)
     this.#commScale = scale
-    this.#variations = samples.map((s) => ({
+    const fresh = samples.map((s) => ({
       comm: s.round / (scale * s.modelled),
       window: s.window / windowSeconds,
     }))
+    // two periods' variation: a short period alone gives a handful of samples
+    this.#variations = [...this.#lastVariations, ...fresh]
+    this.#lastVariations = fresh
   }
 
   #scheduleOf(layout: LayerLayout): SolvedSchedule {
