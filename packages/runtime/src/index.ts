@@ -17,6 +17,10 @@
  * })
  * const { loss } = await trainer.trainStep({ input_ids, targets }) // int64 [batch, 32] each
  * ```
+ *
+ * Browsers get index.browser.ts (package.json's `browser` condition): the same executor, SGD, data
+ * streams and tasks, on onnxruntime-web's backends (exported here too, for type-checking pages and
+ * for Node runs of onnxruntime-web; they load no onnxruntime build themselves, the caller hands one in).
  */
 export {
   type Backend,
@@ -31,6 +35,7 @@ export {
 export { DEFAULT_BACKEND, nodeBackends } from './backend/defaults.ts'
 export { referenceBackend, referenceProvider } from './backend/reference.ts'
 export { ortNodeProviders } from './backend/ort-node.ts'
+export { type OrtWeb, type OrtWebOptions, ortWebProviders, webBackends } from './backend/ort-web.ts'
 export {
   cudaPresence,
   cudaProviderLibrary,
@@ -147,14 +152,22 @@ export { type SgdOptions, sgd } from './optim/sgd.ts'
 export { checkBatch, readBatch } from './tasks/batch-file.ts'
 export {
   type BatchStream,
-  DATASETS,
-  type DataModel,
-  type DataSourceOptions,
-  openDataSource,
-} from './tasks/data-source.ts'
+  type BatchStreamOptions,
+  batchStream,
+  IMAGE_NORMS,
+  imageStream,
+} from './tasks/batch-stream.ts'
+export { DATASETS, type DataModel, type DataSourceOptions, openDataSource } from './tasks/data-source.ts'
 export { type EvalResult, evaluate } from './tasks/evaluate.ts'
 export { checkFitSettings, type FitOptions, type FitResult, fit } from './tasks/fit.ts'
 export { computeGradients, type GradientsResult } from './tasks/grads.ts'
+export {
+  type LocalRound,
+  type LocalTrainer,
+  type LocalTrainerOptions,
+  type LocalUpdate,
+  localTrainer,
+} from './tasks/local-update.ts'
 export {
   type ModelSource,
   onnxModel,

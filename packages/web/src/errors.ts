@@ -1,0 +1,17 @@
+/**
+ * One class per failure of the browser client and its build; `name` is the code callers branch on.
+ * Messages say what was expected and what was found.
+ */
+import { AtollError } from '@atoll/core'
+
+/** A parameter of the page's address (`?steps=…&lr=…`) is not one the page takes. */
+export class PageOptionsError extends AtollError {}
+
+/** The sample shard (a safetensors file of images and labels) is missing, malformed or inconsistent. */
+export class SampleShardError extends AtollError {}
+
+/** onnxruntime-web's wasm runtime could not be fetched. */
+export class WasmFetchError extends AtollError {}
+
+/** The Vite build of the page failed, or left no page behind. */
+export class WebBuildError extends AtollError {}

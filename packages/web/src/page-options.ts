@@ -1,0 +1,77 @@
+/**
+ * What the page's address asks for (`?autostart=1&steps=50&lr=0.1`): untrusted text like any other
+ * input, parsed with a zod/mini schema through core's parseWith. An unknown parameter is refused,
+ * so a typo (`step=50`) is named rather than silently ignored.
+ */
+import { parseWith } from '@atoll/core'
+import * as z from 'zod/mini'
+import { PAGE_DEFAULTS } from './constants.ts'
+import { PageOptionsError } from './errors.ts'
+
+/** Bounds that keep a mistyped address from asking a tab for hours of work or gigabytes. */
+const MAX_STEPS = 100_000
+const MAX_BATCH = 4096
+const MAX_THREADS = 64
+
+/** A number typed in an address; a blank is NaN (`Number('')` is 0), which every bound refuses. */
+const numberText = z.pipe(
+  z.string(),
+  z.transform((text: string) => (text.trim() === '' ? Number.NaN : Number(text))),
+)
+const int = (min: number, max: number) =>
+  z.optional(z.pipe(numberText, z.int().check(z.gte(min), z.lte(max))))
+
+/** The models the page trains: the image classifiers of the zoo that fit the sample shard. */
+export const PAGE_MODELS = ['mlp', 'mnist-cnn'] as const
+export const PAGE_BACKENDS = ['auto', 'wasm', 'webgpu'] as const
+
+const pageQuery = z.strictObject({
+  autostart: z.optional(z.enum(['0', '1'])),
+  model: z.optional(z.enum(PAGE_MODELS)),
+  steps: int(1, MAX_STEPS),
+  batch: int(1, MAX_BATCH),
+  lr: z.optional(z.pipe(numberText, z.number().check(z.positive()))),
+  seed: int(0, 2 ** 31 - 1),
+  backend: z.optional(z.enum(PAGE_BACKENDS)),
+  threads: int(1, MAX_THREADS),
+})
+
+export interface PageOptions {
+  /** start training when the page loads, without a click */
+  autostart: boolean
+  model: (typeof PAGE_MODELS)[number]
+  /** local steps */
+  steps: number
+  batch: number
+  lr: number
+  /** the model's initialisation and the batches' shuffle */
+  seed: number
+  backend: (typeof PAGE_BACKENDS)[number]
+  /** wasm threads (default onnxruntime-web's choice) */
+  threads?: number
+}
+
+/** The options a query string (`?a=1&b=2`, or without the `?`) asks for, with the defaults for the rest. */
+export function pageOptions(query: string): PageOptions {
+  const params = new URLSearchParams(query)
+  const given: Record<string, string> = {}
+  for (const [key, value] of params) {
+    if (key in given) throw new PageOptionsError(`the address gives '${key}' twice`)
+    given[key] = value
+  }
+  const parsed = parseWith(
+    pageQuery,
+    given,
+    (problem) => new PageOptionsError(`the page's address: ${problem.message}`),
+  )
+  return {
+    autostart: parsed.autostart === '1',
+    model: parsed.model ?? PAGE_DEFAULTS.model,
+    steps: parsed.steps ?? PAGE_DEFAULTS.steps,
+    batch: parsed.batch ?? PAGE_DEFAULTS.batch,
+    lr: parsed.lr ?? PAGE_DEFAULTS.lr,
+    seed: parsed.seed ?? PAGE_DEFAULTS.seed,
+    backend: parsed.backend ?? PAGE_DEFAULTS.backend,
+    ...(parsed.threads !== undefined ? { threads: parsed.threads } : {}),
+  }
+}

@@ -1,0 +1,41 @@
+/** The page's address is untrusted input: defaults, bounds, unknown and repeated parameters. */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { PAGE_DEFAULTS, PageOptionsError, pageOptions } from '../src/index.ts'
+
+test('an empty address gives the defaults; given values are parsed', () => {
+  assert.deepEqual(pageOptions(''), { ...PAGE_DEFAULTS, autostart: false })
+  assert.deepEqual(
+    pageOptions('?autostart=1&model=mnist-cnn&steps=7&batch=16&lr=0.2&seed=9&backend=wasm&threads=2'),
+    {
+      autostart: true,
+      model: 'mnist-cnn',
+      steps: 7,
+      batch: 16,
+      lr: 0.2,
+      seed: 9,
+      backend: 'wasm',
+      threads: 2,
+    },
+  )
+})
+
+test('a bad parameter is named with what was expected and what was found', () => {
+  const cases: [string, RegExp][] = [
+    ['steps=0', /steps: expected an integer ≥ 1, found "0"|steps: .*found 0/],
+    ['steps=', /steps: /],
+    ['lr=-1', /lr: /],
+    ['batch=2.5', /batch: /],
+    ['model=resnet', /model: expected one of/],
+    ['autostart=yes', /autostart: /],
+    ['step=5', /address: step: expected one of the fields autostart, model, steps.*found an unknown field/],
+    ['steps=3&steps=4', /gives 'steps' twice/],
+  ]
+  for (const [query, message] of cases) {
+    assert.throws(
+      () => pageOptions(query),
+      (err: Error) => err instanceof PageOptionsError && message.test(err.message),
+      query,
+    )
+  }
+})
