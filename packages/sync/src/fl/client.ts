@@ -78,6 +78,8 @@ export interface FlClientSummary {
 const DEFAULT_TASK_WAIT_MS = 20_000
 /** A ctrl call's time beyond what the server may take on purpose (a long poll, a model push). */
 const CALL_SLACK_MS = 15_000
+/** A leaving client waits this long to be heard; a server that does not answer drops it at the deadline. */
+const LEAVE_TIMEOUT_MS = 2_000
 
 /** The upload bandwidth to `server` in bytes/s: its probe (/atoll/probe/1) under the server's probe floor. */
 export async function measureUplink(mesh: AtollMesh, server: Multiaddr, seconds: number): Promise<number> {
@@ -87,7 +89,7 @@ export async function measureUplink(mesh: AtollMesh, server: Multiaddr, seconds:
   try {
     return (await mesh.probe.probe(server, { seconds })).bytesPerSecond
   } finally {
-    await hold?.giveBack()
+    await hold?.release()
   }
 }
 
@@ -126,7 +128,9 @@ export async function runFlClient(init: FlClientInit): Promise<FlClientSummary> 
     init.onEvent?.({ kind: 'done' })
     return summary
   } catch (err) {
-    await call(flLeaveMethod, { federation }).catch(() => {}) // best effort: the server drops it anyway
+    // not under init.signal: a client stopped by its user is the one that must still say so
+    const leaving = { timeoutMs: LEAVE_TIMEOUT_MS }
+    await mesh.ctrl.call(init.server, flLeaveMethod, { federation }, leaving).catch(() => {}) // best effort
     throw err
   } finally {
     unsubscribe()
