@@ -79,7 +79,7 @@ export {
   joinFederation,
   type NodeClientEvent,
 } from './fl/join.ts'
-export { METRICS_FILE, type ServeFederationInit, serveFederation } from './fl/serve.ts'
+export { heldOutImages, METRICS_FILE, type ServeFederationInit, serveFederation } from './fl/serve.ts'
 export {
   type FlEvaluation,
   type FlRoundMetrics,

@@ -1,12 +1,13 @@
 /**
  * FL.yaml files: a short file gets every default, each malformed file is refused naming the field,
- * what was expected and what was found; and the clients' shards (runtime's partitioners) are
- * disjoint, seeded, and capped as asked.
+ * what was expected and what was found; the clients' shards (runtime's partitioners) are disjoint,
+ * seeded, and capped as asked; the server's held-out images span the classes of a test set stored
+ * class by class.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { stringify } from 'yaml'
-import { clientShard, FlSpecError, parseFlSpec } from '../src/index.ts'
+import { clientShard, FlSpecError, heldOutImages, parseFlSpec } from '../src/index.ts'
 
 const BASE = { name: 'fmnist', model: 'mlp', dataset: 'fashion-mnist', rounds: 3 }
 
@@ -27,7 +28,7 @@ test('a short FL.yaml gets the defaults, the checkpoint folder beside the file',
 })
 
 const CASES: [string, Record<string, unknown>, RegExp][] = [
-  ['rounds 0', { rounds: 0 }, /FL\.yaml: rounds: expected an integer ≥ 1, found 0/],
+  ['rounds 0', { rounds: 0 }, /FL\.yaml: rounds: expected an integer in \[1, 1000000\], found 0/],
   [
     'a CNN with BatchNorm',
     { model: 'mnist-cnn' },
@@ -89,4 +90,17 @@ test('client shards: disjoint for one seed, a Dirichlet split skewed by label, c
   const whole = new Set(clientShard(labels, { index: 0, count: 3, alpha: 0.5, seed: 7 }))
   assert.equal(capped.length, 50)
   assert.ok([...capped].every((i) => whole.has(i)))
+})
+
+test("the server's held-out images: a fixed choice over every class of a test set stored class by class", () => {
+  const count = 1000
+  const labels = Uint8Array.from({ length: count }, (_, i) => Math.floor(i / 100))
+  const pixels = new Uint8Array(count * 4)
+  const testSet = { name: 'fashion-mnist', pixels, labels, count, height: 2, width: 2, classes: 10 }
+  const chosen = heldOutImages(testSet, 200)
+  assert.equal(chosen.count, 200)
+  // the first 200 would be classes 0 and 1 only
+  assert.equal(new Set(chosen.labels).size, 10, `classes ${[...new Set(chosen.labels)]}`)
+  assert.deepEqual(heldOutImages(testSet, 200).labels, chosen.labels, 'the same choice each time')
+  assert.equal(heldOutImages(testSet, 5000).count, count, 'at most the whole set')
 })

@@ -155,7 +155,7 @@ async function serve(args: string[]): Promise<number> {
   const listen = [`/ip4/${flags.host}/tcp/${flags.port}`, `/ip4/${flags.host}/tcp/${ws}/ws`]
   const mesh = new AtollMesh(await createNode({ privateKey, listen, webrtc: false }))
   await mesh.start()
-  const { signal, release } = interruptible('after the round in hand')
+  const { signal, release } = interruptible('the server: the round in hand is not finished')
   try {
     const onEvent = (event: ServeEvent) => {
       if (event.kind !== 'serving') return showServerEvent(event)
@@ -163,17 +163,27 @@ async function serve(args: string[]): Promise<number> {
         console.log(`serving federation ${spec.name} at ${address}`)
     }
     const metrics = await peer.serveFederation({ spec, mesh, backend, signal, onEvent })
-    const last = metrics.at(-1)
-    console.log(
-      last === undefined
-        ? `no round run; checkpoints in ${spec.checkpoint.dir}`
-        : `done after round ${last.round}: held-out accuracy ${percent(last.accuracy)}; checkpoints and metrics.jsonl in ${spec.checkpoint.dir}`,
-    )
-    return 0
+    console.log(closingLine(metrics.at(-1), signal.aborted, spec))
+    return signal.aborted ? INTERRUPTED : 0
   } finally {
     release()
     await mesh.stop(1_000)
   }
+}
+
+/** The exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it). */
+const INTERRUPTED = 130
+
+function closingLine(
+  last: import('@atoll/peer').FlRoundMetrics | undefined,
+  stopped: boolean,
+  spec: import('@atoll/peer').FlSpec,
+): string {
+  const where = `checkpoints and metrics.jsonl in ${spec.checkpoint.dir}`
+  if (last !== undefined)
+    return `${stopped ? 'stopped' : 'done'} after round ${last.round}: held-out accuracy ${percent(last.accuracy)}; ${where}`
+  if (stopped) return `stopped before a round finished; ${where}`
+  return `no round left: the federation has run its ${spec.rounds} rounds; ${where}`
 }
 
 type ServeEvent = import('@atoll/peer').FlServerEvent | { kind: 'resumed'; round: number; dir: string }
@@ -219,7 +229,8 @@ async function join(args: string[]): Promise<number> {
   const flags = readFlags(joinTable, values)
   if (positionals.length !== 1)
     throw new UsageError(`atoll fl join takes the server's ADDR, given ${positionals.length}`)
-  if (flags.partition === undefined) throw new UsageError('atoll fl join needs --partition K/N')
+  const { partition } = flags
+  if (partition === undefined) throw new UsageError('atoll fl join needs --partition K/N')
   const peer = await import('@atoll/peer')
   const { AtollMesh, createNode, multiaddr } = await import('@atoll/net')
   const { nodeBackends } = await import('@atoll/runtime')
@@ -230,26 +241,33 @@ async function join(args: string[]): Promise<number> {
   const { signal, release } = interruptible('this client')
   let bar: ReturnType<typeof progressBar> | undefined
   try {
-    const summary = await peer.joinFederation({
-      mesh,
-      server,
-      dataset: flags.data,
-      shard: { ...flags.partition, alpha: flags.alpha, seed: flags.seed, maxSamples: flags.samples },
-      backend,
-      threads: flags.threads,
-      probeSeconds: flags['probe-seconds'],
-      signal,
-      onEvent(event) {
-        if (event.kind === 'step') {
-          bar ??= progressBar(event.steps, `round ${event.round}`)
-          bar.update(event.step + 1, `loss ${event.loss.toFixed(3)}`)
-          return
-        }
-        bar?.end()
-        bar = undefined
-        showClientEvent(event)
-      },
-    })
+    const summary = await joinUnlessStopped(signal, () =>
+      peer.joinFederation({
+        mesh,
+        server,
+        dataset: flags.data,
+        shard: { ...partition, alpha: flags.alpha, seed: flags.seed, maxSamples: flags.samples },
+        backend,
+        threads: flags.threads,
+        probeSeconds: flags['probe-seconds'],
+        signal,
+        onEvent(event) {
+          if (event.kind === 'step') {
+            bar ??= progressBar(event.steps, `round ${event.round}`)
+            bar.update(event.step + 1, `loss ${event.loss.toFixed(3)}`)
+            return
+          }
+          bar?.end()
+          bar = undefined
+          showClientEvent(event)
+        },
+      }),
+    )
+    if (summary === undefined) {
+      bar?.end()
+      console.error('stopped: left the federation')
+      return INTERRUPTED
+    }
     console.log(
       `done: updates accepted in ${summary.accepted.length} round(s)` +
         (summary.refused.length > 0 ? `, refused or missed in ${summary.refused.length}` : ''),
@@ -258,6 +276,16 @@ async function join(args: string[]): Promise<number> {
   } finally {
     release()
     await mesh.stop(1_000)
+  }
+}
+
+/** The client's summary, or undefined when Ctrl-C stopped it (whatever the stop made it throw). */
+async function joinUnlessStopped<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run()
+  } catch (err) {
+    if (signal.aborted) return undefined
+    throw err
   }
 }
 

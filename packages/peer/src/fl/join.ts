@@ -143,8 +143,11 @@ async function trainRound(init: JoinFederationInit, local: LocalData, round: FlT
     steps,
     schedule: { kind: 'constant', lr },
     batch: (k) => local.stream.shuffled(start + k),
-    onStep: (report) =>
-      init.onEvent?.({ kind: 'step', round: round.task.round, step: report.step, steps, loss: report.loss }),
+    onStep: (report) => {
+      // a stopped client leaves mid-round rather than finish training an update it will not send
+      init.signal?.throwIfAborted()
+      init.onEvent?.({ kind: 'step', round: round.task.round, step: report.step, steps, loss: report.loss })
+    },
   })
   return update.delta
 }

@@ -1,23 +1,28 @@
 /**
  * `atoll fl serve`'s work in Node: the FL.yaml's model built from the zoo, resumed from its
  * checkpoint folder when one is there, the federation served on the mesh (FlServer), the global
- * model evaluated on the first `eval.samples` held-out images each round (runtime's evaluate), and a
+ * model evaluated on `eval.samples` held-out images each round (runtime's evaluate), and a
  * checkpoint (runtime's, the round as its step) plus a metrics.jsonl line after each round.
  */
 import { appendFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseWith, tensor } from '@atoll/core'
+import { parseWith, tensor, type ValueInfo } from '@atoll/core'
 import type { AtollMesh } from '@atoll/net'
 import {
   assignParameters,
   type Backend,
   type BatchStream,
+  epochOrder,
   evaluate,
+  IMAGE_NORMS,
+  type ImageSet,
+  imageStream,
   loadCheckpoint,
-  openDataSource,
+  loadImageDataset,
   type Parameter,
   parametersOf,
   saveCheckpoint,
+  subsetImages,
   trainableModel,
 } from '@atoll/runtime'
 import { FederatedRounds, type FlModel } from '@atoll/sync'
@@ -27,6 +32,11 @@ import { FlServer, type FlRoundMetrics, type FlServerEvent } from './server.ts'
 import type { FlSpec } from './spec.ts'
 
 export const METRICS_FILE = 'metrics.jsonl'
+/**
+ * The seed of the held-out images' choice: fixed, so that a resumed server scores its model on the
+ * same images as before, and every federation's accuracies compare.
+ */
+const HELD_OUT_SEED = 0
 
 export interface ServeFederationInit {
   spec: FlSpec
@@ -74,12 +84,12 @@ export async function serveFederation(init: ServeFederationInit): Promise<FlRoun
     },
     async evaluate(model) {
       setParameters(params, model)
-      data ??= await openDataSource(spec.dataset, trainable, {
-        batchSize: spec.eval.batchSize,
-        split: 'eval',
-      })
-      const batches = Math.min(data.batchesPerEpoch, Math.floor(spec.eval.samples / spec.eval.batchSize))
-      const result = await evaluate(trainable, params, backend, heldOut(data.ordered, batches))
+      if (data === undefined) {
+        const input = trainable.graph.inputs.find((i) => i.name === trainable.dataInput) as ValueInfo
+        const images = heldOutImages(loadImageDataset(spec.dataset).test, spec.eval.samples)
+        data = imageStream(images, IMAGE_NORMS[spec.dataset], input, { batchSize: spec.eval.batchSize })
+      }
+      const result = await evaluate(trainable, params, backend, heldOut(data.ordered, data.batchesPerEpoch))
       return { loss: result.loss, accuracy: result.accuracy }
     },
     async afterRound(model, metrics) {
@@ -109,6 +119,15 @@ async function resume(spec: FlSpec, params: Parameter[]): Promise<number> {
     )
   assignParameters(params, loaded.params, { source: `the checkpoint in ${dir}` })
   return loaded.record.step
+}
+
+/**
+ * `samples` images of the test set (all of them when it holds fewer), a seeded choice: the test set
+ * is stored class by class, so its first images would score the model on one or two classes only.
+ */
+export function heldOutImages(testSet: ImageSet, samples: number): ImageSet {
+  const chosen = epochOrder(testSet.count, HELD_OUT_SEED, 0).subarray(0, Math.min(samples, testSet.count))
+  return subsetImages(testSet, chosen)
 }
 
 function* heldOut<T>(batch: (k: number) => T, count: number): Generator<T> {
