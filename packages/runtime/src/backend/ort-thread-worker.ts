@@ -19,7 +19,18 @@ if (port === null) throw new Error('ort-thread-worker.ts runs only as a worker t
 
 port.on('message', (request: ThreadRequest) => {
   answer(request).then(
-    ({ reply, transfer }) => port.postMessage(reply, transfer),
+    ({ reply, transfer }) => {
+      try {
+        port.postMessage(reply, transfer)
+      } catch {
+        // memory onnxruntime allocated itself cannot move: copies then (nothing was detached)
+        for (const t of Object.values(reply.outputs ?? {})) t.data = t.data.slice()
+        port.postMessage(
+          reply,
+          Object.values(reply.outputs ?? {}).map((t) => t.data.buffer as ArrayBuffer),
+        )
+      }
+    },
     (err: Error) => port.postMessage({ id: request.id, error: err.message } satisfies ThreadReply),
   )
 })
@@ -45,11 +56,12 @@ async function answer(request: ThreadRequest): Promise<{ reply: ThreadReply; tra
   const outputs: Record<string, WireTensor> = {}
   const transfer: ArrayBuffer[] = []
   for (const [name, t] of Object.entries(out)) {
-    // a copy this thread owns: onnxruntime's output memory may not be transferable
-    const data = (t.data as WireTensor['data']).slice()
+    const data = t.data as WireTensor['data']
     outputs[name] = { dtype: t.type as WireTensor['dtype'], shape: [...t.dims], data }
-    transfer.push(data.buffer as ArrayBuffer)
-    t.dispose()
+    // an output that owns its whole buffer moves to the caller; one that shares a buffer is copied
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+    if (!whole || transfer.includes(data.buffer as ArrayBuffer)) outputs[name].data = data.slice()
+    transfer.push(outputs[name].data.buffer as ArrayBuffer)
   }
   return { reply: { id, outputs }, transfer }
 }
