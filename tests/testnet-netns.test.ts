@@ -118,8 +118,12 @@ test('geo3 in namespaces: up, shaped links, tensor exchange, a job across the si
   )
   for (const l of tcp) {
     const measured = l.measured_mbit
+    // raw TCP fills 100 Mbit/s exactly; at 1 Gbit/s it read 73 % in a CI run beside other tests (two
+    // loaded cores, not tc, bound it), so there the cap is checked, and the probe's floor
+    const low = l.spec_mbit <= PROBE_CAN_FILL_MBIT ? 1 - TOLERANCE : CPU_BOUND_FLOOR
+    const ratio = measured / l.spec_mbit
     assert.ok(
-      Math.abs(measured / l.spec_mbit - 1) <= TOLERANCE,
+      ratio >= low && ratio <= 1 + TOLERANCE,
       `${l.from} → ${l.to}: ${measured} Mbit/s for ${l.spec_mbit}`,
     )
   }
