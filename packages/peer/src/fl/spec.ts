@@ -9,9 +9,9 @@ import { dirname, join, resolve } from 'node:path'
 import { type FieldProblem, parseWith } from '@atoll/core'
 import { IMAGE_DATASETS } from '@atoll/runtime'
 import { FEDERATION_NAME, type FlStrategy, MAX_FL_ROUNDS } from '@atoll/sync'
-import { parseDocument } from 'yaml'
 import * as z from 'zod/mini'
 import { FlSpecError } from './errors.ts'
+import { readYaml } from '../yaml-file.ts'
 
 /**
  * Zoo models a federation can train. The MNIST CNN is left out: its BatchNorm keeps running
@@ -19,9 +19,6 @@ import { FlSpecError } from './errors.ts'
  * evaluation would normalise with statistics no client updated).
  */
 export const FL_MODELS = ['mlp'] as const
-/** The YAML anchors a file may expand (a billion-laughs file would otherwise fill memory). */
-const MAX_ALIASES = 100
-
 const count = z.int().check(z.gte(1))
 const seed = z.int().check(z.gte(0), z.lte(2 ** 31))
 const ratio = z.number().check(z.gt(0), z.lte(1))
@@ -123,7 +120,11 @@ export function readFlFile(path: string): FlSpec {
  */
 export function parseFlSpec(text: string, source: string): FlSpec {
   const fail = (problem: FieldProblem) => new FlSpecError(`${source}: ${problem.message}`)
-  const fields = parseWith(flFile, readYaml(text, source), fail)
+  const fields = parseWith(
+    flFile,
+    readYaml(text, source, (message) => new FlSpecError(message)),
+    fail,
+  )
   if (fields.eval.batchSize > fields.eval.samples)
     throw new FlSpecError(
       `${source}: eval.batchSize: expected at most eval.samples (${fields.eval.samples}), found ${fields.eval.batchSize}`,
@@ -138,24 +139,4 @@ export function parseFlSpec(text: string, source: string): FlSpec {
   const folder = dirname(resolve(source))
   const dir = resolve(folder, fields.checkpoint.dir ?? join('checkpoints', fields.name))
   return { ...fields, source, checkpoint: { dir } }
-}
-
-/**
- * The YAML document as plain data; a syntax error names its line and column. The job file's reader
- * (job/spec.ts) does the same with its own error class; it is private there, and that file belongs
- * to the jobs' owner: the two should become one helper taking the error class.
- */
-function readYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
-  const error = doc.errors[0]
-  if (error !== undefined) {
-    const at = error.linePos?.[0]
-    const where = at === undefined ? '' : `line ${at.line}, column ${at.col}: `
-    throw new FlSpecError(`${source}: ${where}${error.message.split(/ at line \d+/)[0]}`)
-  }
-  try {
-    return doc.toJS({ maxAliasCount: MAX_ALIASES })
-  } catch (err) {
-    throw new FlSpecError(`${source}: ${(err as Error).message}`)
-  }
 }

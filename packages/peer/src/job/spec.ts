@@ -19,9 +19,9 @@ import {
 } from '@atoll/runtime'
 import type { Compression, Placement } from '@atoll/sched'
 import type { SynchronizerSpec } from '@atoll/sync'
-import { parseDocument } from 'yaml'
 import { JobFileError } from '../errors.ts'
 import { type JobFields, jobFile } from './spec-schema.ts'
+import { readYaml } from '../yaml-file.ts'
 
 /** A built-in model and its initialisation seed; `init`: starting weights (safetensors) instead. */
 export interface ZooModelSpec {
@@ -91,9 +91,6 @@ export interface JobSpec {
   eval: { every: number; batches: number }
 }
 
-/** Most aliases a job file may expand: YAML's aliases can otherwise make a small file enormous. */
-const MAX_ALIASES = 100
-
 /** Reads and parses the job file at `path`. */
 export function readJobFile(path: string): JobSpec {
   let text: string
@@ -111,27 +108,14 @@ export function readJobFile(path: string): JobSpec {
  */
 export function parseJob(text: string, source: string): JobSpec {
   const fail = (problem: FieldProblem) => new JobFileError(`${source}: ${problem.message}`)
-  const fields = parseWith(jobFile, withScheduleLength(readYaml(text, source)), fail)
+  const fields = parseWith(
+    jobFile,
+    withScheduleLength(readYaml(text, source, (message) => new JobFileError(message))),
+    fail,
+  )
   // the runtime's own check of what fit runs, so that a rule it gains applies to job files too
   checkFitSettings(fields, fail)
   return resolvePaths(fields, source)
-}
-
-/** The YAML document as plain data; a syntax error names its line and column. */
-function readYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
-  const error = doc.errors[0]
-  if (error !== undefined) {
-    const at = error.linePos?.[0]
-    const where = at === undefined ? '' : `line ${at.line}, column ${at.col}: `
-    // yaml's message repeats the position and quotes the line after it
-    throw new JobFileError(`${source}: ${where}${error.message.split(/ at line \d+/)[0]}`)
-  }
-  try {
-    return doc.toJS({ maxAliasCount: MAX_ALIASES })
-  } catch (err) {
-    throw new JobFileError(`${source}: ${(err as Error).message}`)
-  }
 }
 
 /**
