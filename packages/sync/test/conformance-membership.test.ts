@@ -148,7 +148,11 @@ function checkScenario(
   assert.ok(out.length >= 1, 'the late replica was left out of a round')
   for (const e of byRound.get(out[0].round) ?? [])
     if (e.included) assert.ok(!e.contributors.includes(late.id))
-  assert.ok(out[0].caughtUp, 'the late replica was told the outcome of the round it missed')
+  // on a stalled machine every member of that round may time out in turn, and then no one completed
+  // it: there is no outcome to tell, and each kept its own values (nothing lost)
+  const completed = (byRound.get(out[0].round) ?? []).some((e) => e.included)
+  if (completed) assert.ok(out[0].caughtUp, 'the late replica was told the outcome of the round it missed')
+  else for (const e of byRound.get(out[0].round) ?? []) assert.ok(!e.caughtUp, 'no outcome to tell')
   // after its leave, the leaver is in no round; after the join, the joiner is in the rounds
   const leaverLast = Math.max(...roundEvents(leaver).map((e) => e.round))
   for (const e of roundEvents(a)) if (e.round > leaverLast) assert.ok(!e.contributors.includes(leaver.id))
