@@ -11,7 +11,17 @@ export interface LinkShape {
   rateBytesPerSecond: number
   /** One-way delay added to every chunk, in milliseconds (default 0). */
   delayMs?: number
+  /**
+   * What an idle link lets through before the rate applies, in bytes (default: the larger of two
+   * slices, 128 KiB, and 50 ms at the rate). A shaper on a real link holds a few packets' worth: set
+   * this where a slow link's short transfers matter (at 1 Mbit/s the default passes a whole second's
+   * bytes at once).
+   */
+  burstBytes?: number
 }
+
+/** A link's shape as configured: the delay filled in, the burst where one was given. */
+export type ConfiguredLinkShape = LinkShape & { delayMs: number }
 
 /** Chunks are paced in slices of this size so a 1 MiB frame does not leave as one burst. */
 const SLICE_BYTES = 64 * 1024
@@ -117,17 +127,21 @@ class DelayLine {
 }
 
 export class EmulatedLink {
-  readonly shape: Required<LinkShape>
+  readonly shape: ConfiguredLinkShape
   private readonly bucket: TokenBucket
   private readonly delay: DelayLine | undefined
 
   constructor(shape: LinkShape) {
+    const { burstBytes, rateBytesPerSecond } = shape
     const delayMs = shape.delayMs ?? 0
     if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
       throw new LinkConfigError(`delayMs must be a finite number >= 0, got ${delayMs}`)
     }
-    this.bucket = new TokenBucket(shape.rateBytesPerSecond)
-    this.shape = { rateBytesPerSecond: shape.rateBytesPerSecond, delayMs }
+    if (burstBytes !== undefined && (!(burstBytes > 0) || !Number.isFinite(burstBytes))) {
+      throw new LinkConfigError(`burstBytes must be a finite number > 0, got ${burstBytes}`)
+    }
+    this.bucket = new TokenBucket(rateBytesPerSecond, burstBytes)
+    this.shape = { rateBytesPerSecond, delayMs, ...(burstBytes === undefined ? {} : { burstBytes }) }
     this.delay = delayMs > 0 ? new DelayLine(delayMs) : undefined
   }
 
@@ -184,7 +198,7 @@ export class LinkTable {
     return created
   }
 
-  entries(): [string, Required<LinkShape>][] {
+  entries(): [string, ConfiguredLinkShape][] {
     return [...this.links].map(([peer, link]) => [peer, link.shape])
   }
 }

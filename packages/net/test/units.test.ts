@@ -47,6 +47,10 @@ test('links refuse nonsense rates and delays with LinkConfigError', () => {
   assert.throws(() => new TokenBucket(0), { name: 'LinkConfigError' })
   assert.throws(() => new TokenBucket(Number.NaN), { name: 'LinkConfigError' })
   assert.throws(() => new EmulatedLink({ rateBytesPerSecond: 1e6, delayMs: -1 }), { name: 'LinkConfigError' })
+  for (const burstBytes of [0, -1, Number.POSITIVE_INFINITY])
+    assert.throws(() => new EmulatedLink({ rateBytesPerSecond: 1e6, burstBytes }), {
+      name: 'LinkConfigError',
+    })
   const table = new LinkTable()
   assert.throws(() => table.setDefault({ rateBytesPerSecond: -5 }), { name: 'LinkConfigError' })
 })
