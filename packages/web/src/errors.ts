@@ -15,3 +15,6 @@ export class WasmFetchError extends AtollError {}
 
 /** The Vite build of the page failed, or left no page behind. */
 export class WebBuildError extends AtollError {}
+
+/** Debian's Chromium is missing and could not be installed (apt-get failed, or not root). */
+export class ChromiumError extends AtollError {}
