@@ -16,6 +16,9 @@ const packages = fileURLToPath(new URL('../packages/', import.meta.url))
 const FORBIDDEN =
   /(?:from\s+|import\s*\(\s*)['"](?:node:[^'"]+|fs|path|os|crypto|child_process|worker_threads|onnxruntime-node)['"]/
 
+/** Node's timer methods: a browser's setTimeout returns a number, which has none of them. */
+const NODE_TIMER_CALL = /\.(?:refresh|unref|hasRef)\(\)/g
+
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
@@ -78,7 +81,11 @@ function nodeOnlyLoads(entry: string): { files: number; offenders: string[] } {
   const visit = (file: string) => {
     if (seen.has(file)) return
     seen.add(file)
-    const found = readFileSync(file, 'utf8').match(new RegExp(FORBIDDEN.source, 'g')) ?? []
+    const text = readFileSync(file, 'utf8')
+    const found = [
+      ...(text.match(new RegExp(FORBIDDEN.source, 'g')) ?? []),
+      ...(text.match(NODE_TIMER_CALL) ?? []),
+    ]
     offenders.push(...found.map((statement) => `${file.slice(packages.length)}: ${statement}`))
     for (const spec of loadedSpecifiers(file)) {
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec))
@@ -114,4 +121,6 @@ test('the browser-entry walk follows imports and finds what it looks for', () =>
     offenders.join('\n'),
   )
   assert.ok(offenders.some((o) => o.startsWith("runtime/src/data/sources.ts: from 'node:")))
+  // and Node's timer methods (runtime's onnxruntime thread lets Node exit while it idles)
+  assert.ok(offenders.includes('runtime/src/backend/ort-thread.ts: .unref()'), offenders.join('\n'))
 })

@@ -38,6 +38,8 @@ export class Assembly {
   private readonly done = new Set<number>()
   private readonly active = new Map<number, Stream>()
   private timer: ReturnType<typeof setTimeout>
+  /** performance.now() of the last progress: the timer, when it fires, waits again for what is left */
+  private lastProgress = performance.now()
   failed: Error | undefined
   readonly key: string
   readonly header: TensorHeader
@@ -60,10 +62,14 @@ export class Assembly {
     this.parts = parts
     this.onEnd = onEnd
     this.payload = payload
-    this.timer = setTimeout(
-      () => this.fail(new TransferIncompleteError(`no progress on ${describe(header)} for ${timeoutMs} ms`)),
-      timeoutMs,
-    )
+    // re-armed from the last progress rather than refreshed at each frame: browsers' timers have no
+    // refresh(), and one timer a transfer costs less than one a frame
+    const check = () => {
+      const left = this.lastProgress + timeoutMs - performance.now()
+      if (left > 0) this.timer = setTimeout(check, left)
+      else this.fail(new TransferIncompleteError(`no progress on ${describe(header)} for ${timeoutMs} ms`))
+    }
+    this.timer = setTimeout(check, timeoutMs)
   }
 
   /** Registers a part's stream; the head it carried must match the first part's byte for byte. */
@@ -80,7 +86,7 @@ export class Assembly {
   }
 
   touch(): void {
-    this.timer.refresh()
+    this.lastProgress = performance.now()
   }
 
   /** Marks `part` complete; returns true when that completed the whole tensor (which is then delivered). */

@@ -16,6 +16,7 @@ export { type CtrlHandler, type CtrlInit, type CtrlMethod, CtrlRpc, ctrlMethod }
 export * from './errors.ts'
 export { EmulatedLink, type LinkShape, LinkTable, TokenBucket } from './link.ts'
 export { AtollMesh, type MeshInit } from './mesh.ts'
+export { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 /** a peer id from its text (`12D3KooW…`, `Qm…` or a CID); throws on anything else */
 export { peerIdFromString } from '@libp2p/peer-id'
 export { LinkProbe, type ProbeInit, type ProbeResult, probeLimitMs } from './probe.ts'

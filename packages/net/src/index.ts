@@ -36,6 +36,8 @@ export { EmulatedLink, type LinkShape, LinkTable, TokenBucket } from './link.ts'
 export { AtollMesh, type MeshInit } from './mesh.ts'
 /** a peer id from its text (`12D3KooW…`, `Qm…` or a CID); throws on anything else */
 export { peerIdFromString } from '@libp2p/peer-id'
+/** the browser's node (WebSockets, WebRTC, relay; no listener of its own): also runs in Node, as a browser's stand-in */
+export { type BrowserNodeOptions, createBrowserNode } from './browser.ts'
 export { createNode, listenAddresses, type NodeOptions } from './node.ts'
 export { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 export type { Libp2p, PeerId, Stream } from '@libp2p/interface'

@@ -71,6 +71,7 @@ export {
 export { daemonAddresses, queryPeers } from './query.ts'
 export { type DaemonState, readDaemonState, STATE_FILE } from './state.ts'
 // federated learning on the mesh: `atoll fl serve` and `atoll fl join` (docs/fl.md)
+export { FederationBoard, type FederationBoardInit } from './fl/board.ts'
 export { FlCheckpointError, FlRequestError, FlSpecError } from './fl/errors.ts'
 export {
   type ClientShardOptions,

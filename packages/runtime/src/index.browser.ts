@@ -85,6 +85,7 @@ export {
   type BatchStreamOptions,
   batchStream,
   IMAGE_NORMS,
+  imageNormalisation,
   imageStream,
 } from './tasks/batch-stream.ts'
 export { type EvalResult, evaluate } from './tasks/evaluate.ts'

@@ -155,6 +155,7 @@ export {
   type BatchStreamOptions,
   batchStream,
   IMAGE_NORMS,
+  imageNormalisation,
   imageStream,
 } from './tasks/batch-stream.ts'
 export { DATASETS, type DataModel, type DataSourceOptions, openDataSource } from './tasks/data-source.ts'

@@ -97,6 +97,12 @@ export {
   measureUplink,
   runFlClient,
 } from './fl/client.ts'
+export { type FederationClientRow, type FederationStatus, federationStatus } from './fl/status.ts'
+export {
+  type ImageClientOptions,
+  type ImageClientTraining,
+  imageClientTraining,
+} from './fl/image-training.ts'
 export {
   FEDERATION_NAME,
   type FlJoinAnswer,

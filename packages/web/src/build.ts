@@ -25,9 +25,13 @@ const INPUTS = [
   'packages/web/index.html',
   'packages/web/vite.config.ts',
   'packages/web/package.json',
+  'packages/compress/src',
   'packages/core/src',
+  'packages/net/src',
   'packages/runtime/src',
+  'packages/sched/src',
   'packages/simd/src',
+  'packages/sync/src',
   'pnpm-lock.yaml',
 ]
 /** What is left of a failed build's output in the error: its last lines, where Vite says why. */

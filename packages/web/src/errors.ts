@@ -13,6 +13,9 @@ export class SampleShardError extends AtollError {}
 /** onnxruntime-web's wasm runtime could not be fetched. */
 export class WasmFetchError extends AtollError {}
 
+/** The server's status (`federation.json`) could not be fetched, or is not a federation's status. */
+export class BoardError extends AtollError {}
+
 /** The Vite build of the page failed, or left no page behind. */
 export class WebBuildError extends AtollError {}
 

@@ -1,16 +1,25 @@
 /**
  * The page: reads its options from the address, loads onnxruntime-web (the build this browser can
- * use, its runtime through the cache) and the bundled sample shard, trains, and shows each step.
- * `?autostart=1` starts without a click. Its state is `window.atollWeb` (page-state.ts).
+ * use, its runtime through the cache) and the bundled sample shard, then either trains alone and
+ * shows each step, or, given a server (`?server=`, or the one that serves the page), joins its
+ * federation and shows each round. Served by the server, it also shows the federation's status,
+ * polled from `federation.json`. `?autostart=1` starts without a click. Its state is
+ * `window.atollWeb` (page-state.ts).
  */
-import { webBackends } from '@atoll/runtime'
+import { type Backend, type ImageSet, webBackends } from '@atoll/runtime'
+import { fetchBoard, joinAddressFor } from './board.ts'
 import { PAGE_DEFAULTS, SAMPLE_SHARD_PATH } from './constants.ts'
+import { joinFromPage } from './federated-client.ts'
+import { followEvent } from './federated-state.ts'
 import { loadOrtRuntime } from './ort-runtime.ts'
 import { type PageOptions, pageOptions } from './page-options.ts'
 import type { PageState } from './page-state.ts'
 import { appendStepRow, render } from './page-view.ts'
 import { loadSampleShard } from './sample-shard.ts'
 import { trainOnShard } from './shard-training.ts'
+
+/** How often the server's panel is refreshed. */
+const BOARD_POLL_MS = 1_000
 
 const state: PageState = {
   status: 'idle',
@@ -20,7 +29,8 @@ const state: PageState = {
 }
 window.atollWeb = state
 
-async function train(options: PageOptions): Promise<void> {
+/** onnxruntime-web, the backend the options ask for, and the sample shard. */
+async function setUp(options: PageOptions): Promise<{ backend: Backend; images: ImageSet }> {
   state.status = 'loading'
   render(state)
   const runtime = await loadOrtRuntime(options.backend !== 'wasm')
@@ -31,6 +41,11 @@ async function train(options: PageOptions): Promise<void> {
   state.threads = runtime.ort.env.wasm.numThreads
   const images = await loadSampleShard(SAMPLE_SHARD_PATH)
   state.images = images.count
+  return { backend, images }
+}
+
+async function train(options: PageOptions): Promise<void> {
+  const { backend, images } = await setUp(options)
   state.status = 'training'
   render(state)
   const update = await trainOnShard({
@@ -48,6 +63,39 @@ async function train(options: PageOptions): Promise<void> {
   render(state)
 }
 
+async function federate(options: PageOptions, server: string): Promise<void> {
+  const { backend, images } = await setUp(options)
+  const federated = { server, phase: 'connecting' as const, rounds: [] }
+  state.federated = federated
+  state.status = 'training'
+  render(state)
+  await joinFromPage({
+    server,
+    backend,
+    images,
+    seed: options.seed,
+    threads: options.threads,
+    onEvent(event) {
+      followEvent(federated, event)
+      render(state)
+    },
+  })
+  state.status = 'done'
+  render(state)
+}
+
+/** Keeps the server's panel current while the server answers; stops once it is done. */
+async function pollBoard(): Promise<void> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, BOARD_POLL_MS))
+    const board = await fetchBoard().catch(() => state.board)
+    if (board === undefined) return
+    state.board = board
+    render(state)
+    if (board.phase === 'done') return
+  }
+}
+
 function fail(err: unknown): void {
   state.status = 'failed'
   state.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
@@ -55,14 +103,21 @@ function fail(err: unknown): void {
 }
 
 function start(): void {
-  train(state.options).catch(fail)
+  const { server } = state.options
+  ;(server === undefined ? train(state.options) : federate(state.options, server)).catch(fail)
 }
 
-try {
+async function open(): Promise<void> {
   state.options = pageOptions(location.search)
+  state.board = await fetchBoard()
+  if (state.board !== undefined) {
+    const server = state.options.server ?? joinAddressFor(state.board.joinAddresses, location.hostname)
+    if (server !== undefined) state.options = { ...state.options, server }
+    pollBoard().catch(fail)
+  }
   render(state)
   document.getElementById('start')?.addEventListener('click', start)
   if (state.options.autostart) start()
-} catch (err) {
-  fail(err)
 }
+
+open().catch(fail)

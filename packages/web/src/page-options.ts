@@ -1,9 +1,11 @@
 /**
- * What the page's address asks for (`?autostart=1&steps=50&lr=0.1`): untrusted text like any other
- * input, parsed with a zod/mini schema through core's parseWith. An unknown parameter is refused,
- * so a typo (`step=50`) is named rather than silently ignored.
+ * What the page's address asks for (`?autostart=1&steps=50&lr=0.1`, or `?server=<multiaddr>` to join
+ * a federation): untrusted text like any other input, parsed with a zod/mini schema through core's
+ * parseWith. An unknown parameter is refused, so a typo (`step=50`) is named rather than silently
+ * ignored.
  */
 import { parseWith } from '@atoll/core'
+import { multiaddr } from '@atoll/net'
 import * as z from 'zod/mini'
 import { PAGE_DEFAULTS } from './constants.ts'
 import { PageOptionsError } from './errors.ts'
@@ -34,6 +36,7 @@ const pageQuery = z.strictObject({
   seed: int(0, 2 ** 31 - 1),
   backend: z.optional(z.enum(PAGE_BACKENDS)),
   threads: int(1, MAX_THREADS),
+  server: z.optional(z.string().check(z.maxLength(1024))),
 })
 
 export interface PageOptions {
@@ -49,6 +52,11 @@ export interface PageOptions {
   backend: (typeof PAGE_BACKENDS)[number]
   /** wasm threads (default onnxruntime-web's choice) */
   threads?: number
+  /**
+   * a federated server to join (a WebSockets multiaddr ending in /p2p/<id>): the page then trains in
+   * its rounds, with the model and steps the server sets, instead of `model`, `steps`, `batch` and `lr`
+   */
+  server?: string
 }
 
 /** The options a query string (`?a=1&b=2`, or without the `?`) asks for, with the defaults for the rest. */
@@ -73,5 +81,27 @@ export function pageOptions(query: string): PageOptions {
     seed: parsed.seed ?? PAGE_DEFAULTS.seed,
     backend: parsed.backend ?? PAGE_DEFAULTS.backend,
     ...(parsed.threads !== undefined ? { threads: parsed.threads } : {}),
+    ...(parsed.server !== undefined ? { server: checkServer(parsed.server) } : {}),
   }
+}
+
+/** A server address the page can dial: a multiaddr over WebSockets that names the server's peer id. */
+export function checkServer(address: string): string {
+  let parts: string[]
+  try {
+    parts = multiaddr(address)
+      .getComponents()
+      .map((c) => c.name)
+  } catch (err) {
+    throw new PageOptionsError(
+      `the address's server '${address}' is not a multiaddr: ${(err as Error).message}`,
+    )
+  }
+  if (!parts.includes('ws') && !parts.includes('wss'))
+    throw new PageOptionsError(
+      `the server '${address}' is not a WebSockets address (…/tcp/P/ws): a browser dials no other`,
+    )
+  if (parts.at(-1) !== 'p2p')
+    throw new PageOptionsError(`the server '${address}' must end in /p2p/<the server's peer id>`)
+  return address
 }

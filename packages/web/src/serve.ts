@@ -1,8 +1,9 @@
 /**
  * Serves the built page over HTTP, cross-origin isolated (COOP/COEP on every response, so the wasm
  * runtime gets its threads). Vite's hashed files under `assets/` are cached for good; the page
- * itself is revalidated, so a new build is picked up at the next load. Node-only; `atoll fl serve
- * --web` and the tests use it.
+ * itself is revalidated, so a new build is picked up at the next load. The caller may add JSON
+ * documents made at each request (`atoll fl serve --web`: the federation's status). Node-only;
+ * `atoll fl serve --web` and the tests use it.
  */
 import { createReadStream, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -18,6 +19,8 @@ export interface WebServerOptions {
   host?: string
   /** default 0: any free port */
   port?: number
+  /** JSON documents by path (`/federation.json`), made afresh at each request and never cached */
+  json?: Readonly<Record<string, () => unknown>>
 }
 
 export interface WebServer {
@@ -44,7 +47,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable'
 /** Starts serving `dir`; resolves once listening. */
 export function serveWebClient(options: WebServerOptions = {}): Promise<WebServer> {
   const dir = resolve(options.dir ?? WEB_CLIENT_DIR)
-  const server = createServer((req, res) => respond(dir, req, res))
+  const server = createServer((req, res) => respond(dir, options.json ?? {}, req, res))
   return new Promise((resolveServer, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -59,10 +62,22 @@ export function serveWebClient(options: WebServerOptions = {}): Promise<WebServe
   })
 }
 
-function respond(dir: string, req: IncomingMessage, res: ServerResponse): void {
+function respond(
+  dir: string,
+  json: Readonly<Record<string, () => unknown>>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   for (const [name, value] of Object.entries(CROSS_ORIGIN_ISOLATION)) res.setHeader(name, value)
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     end(res, 405, 'only GET and HEAD')
+    return
+  }
+  const document = json[pathOf(req.url ?? '/') ?? '']
+  if (document !== undefined) {
+    const body = JSON.stringify(document())
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+    res.end(req.method === 'HEAD' ? undefined : body)
     return
   }
   const file = fileFor(dir, req.url ?? '/')
@@ -81,12 +96,8 @@ function respond(dir: string, req: IncomingMessage, res: ServerResponse): void {
 
 /** The file a request path names inside `dir` (a folder's index.html), or undefined: nothing outside `dir`. */
 function fileFor(dir: string, url: string): string | undefined {
-  let path: string
-  try {
-    path = decodeURIComponent(new URL(url, 'http://page').pathname)
-  } catch {
-    return undefined
-  }
+  const path = pathOf(url)
+  if (path === undefined) return undefined
   const file = resolve(join(dir, path))
   if (file !== dir && !file.startsWith(dir + sep)) return undefined
   for (const candidate of [file, join(file, 'index.html')]) {
@@ -97,6 +108,15 @@ function fileFor(dir: string, url: string): string | undefined {
     }
   }
   return undefined
+}
+
+/** The decoded path of a request's URL; undefined when it does not decode. */
+function pathOf(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url, 'http://page').pathname)
+  } catch {
+    return undefined
+  }
 }
 
 function end(res: ServerResponse, status: number, text: string): void {

@@ -7,15 +7,13 @@
 import type { Tensor } from '@atoll/core'
 import {
   type Backend,
-  IMAGE_NORMS,
   type ImageSet,
+  imageNormalisation,
   imageStream,
   type LocalUpdate,
   localTrainer,
-  type Normalisation,
   type StepReport,
   TaskInputError,
-  UNIT_RANGE,
   zooModel,
 } from '@atoll/runtime'
 import type { PageOptions } from './page-options.ts'
@@ -33,7 +31,7 @@ export async function trainOnShard(options: ShardTrainingOptions): Promise<Local
   const model = zooModel(options.model, options.seed)
   const input = model.graph.inputs.find((i) => i.name === model.dataInput)
   if (input === undefined) throw new TaskInputError(`the model has no input '${model.dataInput}'`)
-  const stream = imageStream(options.images, normalisation(options.images.name), input, {
+  const stream = imageStream(options.images, imageNormalisation(options.images.name), input, {
     batchSize: options.batch,
     seed: options.seed,
   })
@@ -49,9 +47,4 @@ export async function trainOnShard(options: ShardTrainingOptions): Promise<Local
   } finally {
     await trainer.release()
   }
-}
-
-/** The dataset's own pixel statistics where it has them, as `atoll fit --data` uses. */
-function normalisation(dataset: string): Normalisation {
-  return (IMAGE_NORMS as Readonly<Record<string, Normalisation>>)[dataset] ?? UNIT_RANGE
 }

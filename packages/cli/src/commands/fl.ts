@@ -28,7 +28,13 @@ const serveTable = {
     schema: z.string().check(z.minLength(1)),
     default: 'cpu',
   },
+  web: {
+    what: "also serve the browser client over HTTP on port P+2, with the federation's status (the page joins this server)",
+  },
 } as const
+
+/** How long the page server outlives the federation, so that open pages see its last status. */
+const WEB_LINGER_MS = 3_000
 
 /** `K/N`: the K-th of N parts, K from 1. */
 const PARTITION = z.pipe(
@@ -92,14 +98,15 @@ const joinTable = {
 
 const usage = [
   'Usage:',
-  '  atoll fl serve FL.yaml [--port P] [--host IP] [--identity DIR] [--device D]',
+  '  atoll fl serve FL.yaml [--web] [--port P] [--host IP] [--identity DIR] [--device D]',
   '  atoll fl join ADDR --partition K/N [--data fashion-mnist] [--alpha A] [--seed S] [--samples M] [--threads T]',
   '',
   'serve: runs the federation FL.yaml describes (docs/fl.md) as a libp2p peer: clients join, each round',
   '  selects some, sends them the model, takes their updates until every one is in or the deadline',
   '  passes, aggregates (fedavg, fedavg-topk or bcrs-opwa), evaluates on held-out images and checkpoints;',
   '  it resumes from the checkpoint folder when one is there. A line per round on stdout; joins and',
-  '  refused updates, with the reason, on stderr. Prints the addresses clients join at.',
+  '  refused updates, with the reason, on stderr. Prints the addresses clients join at; with --web, the',
+  '  address of a page that joins from a browser tab and shows the federation live.',
   ...flagUsage(serveTable),
   '',
   'join: a Node client of the server at ADDR (a multiaddr ending in /p2p/<id>): probes its upload to the',
@@ -155,20 +162,45 @@ async function serve(args: string[]): Promise<number> {
   const listen = [`/ip4/${flags.host}/tcp/${flags.port}`, `/ip4/${flags.host}/tcp/${ws}/ws`]
   const mesh = new AtollMesh(await createNode({ privateKey, listen, webrtc: false }))
   await mesh.start()
+  const addresses = listenAddresses(mesh.node).map(String)
+  const board = new peer.FederationBoard({
+    federation: spec.name,
+    strategy: spec.strategy.name,
+    rounds: spec.rounds,
+    joinAddresses: addresses.filter((a) => a.includes('/ws/')),
+  })
+  const web = flags.web ? await serveWeb(flags.host, flags.port === 0 ? 0 : flags.port + 2, board) : undefined
   const { signal, release } = interruptible('the server: the round in hand is not finished')
   try {
     const onEvent = (event: ServeEvent) => {
+      board.observe(event)
       if (event.kind !== 'serving') return showServerEvent(event)
-      for (const address of listenAddresses(mesh.node))
-        console.log(`serving federation ${spec.name} at ${address}`)
+      for (const address of addresses) console.log(`serving federation ${spec.name} at ${address}`)
+      for (const url of web?.urls ?? []) console.log(`browser clients: open ${url}`)
     }
     const metrics = await peer.serveFederation({ spec, mesh, backend, signal, onEvent })
+    board.done()
     console.log(closingLine(metrics.at(-1), signal.aborted, spec))
+    if (web !== undefined && !signal.aborted) await new Promise((done) => setTimeout(done, WEB_LINGER_MS))
     return signal.aborted ? INTERRUPTED : 0
   } finally {
     release()
+    await web?.close()
     await mesh.stop(1_000)
   }
+}
+
+/**
+ * `--web`: the browser client (built first when stale) and `federation.json`, the board's status,
+ * over HTTP; one URL per address the browser's WebSockets can reach the server at.
+ */
+async function serveWeb(host: string, port: number, board: import('@atoll/peer').FederationBoard) {
+  const { ensureWebClient, serveWebClient } = await import('@atoll/web')
+  const dir = await ensureWebClient({ log: console.error })
+  const server = await serveWebClient({ dir, host, port, json: { '/federation.json': () => board.status() } })
+  const { port: listening } = new URL(server.url)
+  const hosts = board.status().joinAddresses.map((a) => a.split('/')[2])
+  return { urls: [...new Set(hosts)].map((h) => `http://${h}:${listening}/`), close: () => server.close() }
 }
 
 /** The exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it). */

@@ -1,33 +1,23 @@
 /**
  * `atoll fl join`'s work in Node: the client's shard of the training set (runtime's partitioners:
- * a Dirichlet(α) non-IID split, or an even IID one), its upload bandwidth probed to the server, and
- * each round's local training with runtime's localTrainer (the browser client's too: SGD at the
- * server's rate from the round's model, sessions kept between rounds); @atoll/sync's runFlClient
- * does the rest of the exchange.
+ * a Dirichlet(α) non-IID split, or an even IID one) and its upload bandwidth probed to the server;
+ * each round's local training is @atoll/sync's imageClientTraining (the browser page's too), and
+ * runFlClient does the rest of the exchange.
  */
-import type { ValueInfo } from '@atoll/core'
 import type { AtollMesh, Multiaddr } from '@atoll/net'
 import {
   type Backend,
-  type BatchStream,
   dirichletPartition,
   epochOrder,
-  IMAGE_NORMS,
   type ImageDatasetName,
-  imageStream,
-  type LocalTrainer,
   loadImageDataset,
-  localTrainer,
-  modelState,
   shard,
   subsetImages,
-  trainableModel,
 } from '@atoll/runtime'
 import {
   type FlClientEvent,
   type FlClientSummary,
-  type FlModel,
-  type FlTrainRound,
+  imageClientTraining,
   measureUplink,
   runFlClient,
 } from '@atoll/sync'
@@ -85,7 +75,17 @@ export async function joinFederation(init: JoinFederationInit): Promise<FlClient
     throw new FlRequestError(`partition ${init.shard.index + 1}/${init.shard.count} holds no samples`)
   const bandwidthBps = await measureUplink(init.mesh, init.server, init.probeSeconds)
   init.onEvent?.({ kind: 'measured', bandwidthBps, samples: indices.length })
-  let local: LocalData | undefined
+  const training = imageClientTraining({
+    images: subsetImages(train, indices),
+    backend: init.backend,
+    seed: init.shard.seed,
+    threads: init.threads,
+    onStep: (progress) => {
+      // a stopped client leaves mid-round rather than finish training an update it will not send
+      init.signal?.throwIfAborted()
+      init.onEvent?.({ kind: 'step', ...progress })
+    },
+  })
   try {
     return await runFlClient({
       mesh: init.mesh,
@@ -94,60 +94,10 @@ export async function joinFederation(init: JoinFederationInit): Promise<FlClient
       bandwidthBps,
       signal: init.signal,
       onEvent: init.onEvent,
-      async prepare(settings) {
-        if (settings.dataset !== init.dataset)
-          throw new FlRequestError(
-            `the federation trains on ${settings.dataset}, this client holds ${init.dataset}`,
-          )
-        const model = trainableModel({ zoo: settings.model.zoo, seed: settings.model.seed })
-        if (modelState(model.graph).size > 0)
-          throw new FlRequestError(
-            `${settings.model.zoo} keeps running statistics, which federated rounds do not average`,
-          )
-        const input = model.graph.inputs.find((i) => i.name === model.dataInput) as ValueInfo
-        const shard = subsetImages(train, indices)
-        const options = { batchSize: settings.local.batchSize, seed: init.shard.seed }
-        const { momentum } = settings.local
-        local = {
-          stream: imageStream(shard, IMAGE_NORMS[init.dataset], input, options),
-          trainer: localTrainer(model, init.backend, {
-            sgd: { momentum },
-            intraOpThreads: init.threads ?? 1,
-          }),
-          offset: 0,
-        }
-      },
-      train: (round) => trainRound(init, local as LocalData, round),
+      prepare: (settings) => training.prepare(settings),
+      train: (round) => training.train(round),
     })
   } finally {
-    await local?.trainer.release()
+    await training.release()
   }
-}
-
-interface LocalData {
-  stream: BatchStream
-  /** runtime's trainer for federated rounds: its sessions are compiled once and kept */
-  trainer: LocalTrainer
-  /** batches taken so far: each round goes on where the last stopped in the shard's epoch order */
-  offset: number
-}
-
-async function trainRound(init: JoinFederationInit, local: LocalData, round: FlTrainRound): Promise<FlModel> {
-  const { epochs, maxSteps, lr } = round.settings.local
-  const all = epochs * local.stream.batchesPerEpoch
-  const steps = maxSteps > 0 ? Math.min(maxSteps, all) : all
-  const start = local.offset
-  local.offset += steps
-  const update = await local.trainer.train({
-    start: round.model,
-    steps,
-    schedule: { kind: 'constant', lr },
-    batch: (k) => local.stream.shuffled(start + k),
-    onStep: (report) => {
-      // a stopped client leaves mid-round rather than finish training an update it will not send
-      init.signal?.throwIfAborted()
-      init.onEvent?.({ kind: 'step', round: round.task.round, step: report.step, steps, loss: report.loss })
-    },
-  })
-  return update.delta
 }

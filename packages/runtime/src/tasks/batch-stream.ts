@@ -5,7 +5,7 @@
  * on Node, a bundled shard in a page) is the caller's business.
  */
 import { numel, type Tensor, type ValueInfo } from '@atoll/core'
-import { type ImageSet, imageBatch, type Normalisation } from '../data/images.ts'
+import { type ImageSet, imageBatch, type Normalisation, UNIT_RANGE } from '../data/images.ts'
 import { epochOrder } from '../data/partition.ts'
 import type { ImageDatasetName } from '../data/sources.ts'
 import { TaskInputError } from '../errors.ts'
@@ -14,6 +14,11 @@ import { TaskInputError } from '../errors.ts'
 export const IMAGE_NORMS: Readonly<Record<ImageDatasetName, Normalisation>> = {
   mnist: { mean: 0.1307, std: 0.3081 },
   'fashion-mnist': { mean: 0.286, std: 0.353 },
+}
+
+/** The statistics of the dataset named `dataset` where it is one of IMAGE_NORMS', else pixels in [0, 1]. */
+export function imageNormalisation(dataset: string): Normalisation {
+  return Object.hasOwn(IMAGE_NORMS, dataset) ? IMAGE_NORMS[dataset as ImageDatasetName] : UNIT_RANGE
 }
 
 export interface BatchStream {

@@ -18,3 +18,6 @@ export class NotEnoughClientsError extends FlError {}
 
 /** A round driven out of order: started while one is open, finished before it may be, or none open. */
 export class FlRoundStateError extends FlError {}
+
+/** A client cannot train what the federation asks for (another dataset, a model with running statistics). */
+export class FlTrainingError extends FlError {}

@@ -1,0 +1,92 @@
+/**
+ * A federated client's local training on labelled images, the same code in Node (`atoll fl join`) and
+ * in the browser page: the model the server names (a zoo model, the server's seed), batches of this
+ * client's images in a seeded order that goes on where the last round stopped, and in each round SGD
+ * at the server's rate and momentum from the round's global model (runtime's localTrainer: sessions
+ * compiled once and kept between rounds). What runFlClient's `prepare` and `train` take.
+ */
+import type { ValueInfo } from '@atoll/core'
+import {
+  type Backend,
+  type BatchStream,
+  type ImageSet,
+  imageNormalisation,
+  imageStream,
+  type LocalTrainer,
+  localTrainer,
+  modelState,
+  zooModel,
+} from '@atoll/runtime'
+import type { FlTrainRound } from './client.ts'
+import { FlTrainingError } from './errors.ts'
+import type { FlModel } from './update.ts'
+import type { FlJoinAnswer } from './wire.ts'
+
+export interface ImageClientOptions {
+  /** this client's images; their `name` must be the federation's dataset */
+  images: ImageSet
+  backend: Backend
+  /** the batches' shuffle */
+  seed: number
+  /** onnxruntime's threads per session (default 1: clients often share a machine) */
+  threads?: number
+  /** after each local step; a throw (an abort) stops the round */
+  onStep?(progress: { round: number; step: number; steps: number; loss: number }): void
+}
+
+export interface ImageClientTraining {
+  /** checks the server's settings against this client and compiles the model; throws FlTrainingError */
+  prepare(settings: FlJoinAnswer): void
+  /** one round's local steps; returns Δ = θ_local − θ_global */
+  train(round: FlTrainRound): Promise<FlModel>
+  release(): Promise<void>
+}
+
+export function imageClientTraining(options: ImageClientOptions): ImageClientTraining {
+  let local: { stream: BatchStream; trainer: LocalTrainer; offset: number } | undefined
+  return {
+    prepare(settings) {
+      const { images } = options
+      if (settings.dataset !== images.name)
+        throw new FlTrainingError(
+          `the federation trains on ${settings.dataset}, this client holds ${images.name}`,
+        )
+      const model = zooModel(settings.model.zoo, settings.model.seed)
+      if (modelState(model.graph).size > 0)
+        throw new FlTrainingError(
+          `${settings.model.zoo} keeps running statistics, which federated rounds do not average`,
+        )
+      const input = model.graph.inputs.find((i) => i.name === model.dataInput) as ValueInfo
+      const batching = { batchSize: settings.local.batchSize, seed: options.seed }
+      local = {
+        stream: imageStream(images, imageNormalisation(images.name), input, batching),
+        trainer: localTrainer(model, options.backend, {
+          sgd: { momentum: settings.local.momentum },
+          intraOpThreads: options.threads ?? 1,
+        }),
+        offset: 0,
+      }
+    },
+    async train(round) {
+      if (local === undefined) throw new FlTrainingError('train before prepare')
+      const { stream, trainer } = local
+      const { epochs, maxSteps, lr } = round.settings.local
+      const all = epochs * stream.batchesPerEpoch
+      const steps = maxSteps > 0 ? Math.min(maxSteps, all) : all
+      const start = local.offset
+      local.offset += steps
+      const update = await trainer.train({
+        start: round.model,
+        steps,
+        schedule: { kind: 'constant', lr },
+        batch: (k) => stream.shuffled(start + k),
+        onStep: (report) =>
+          options.onStep?.({ round: round.task.round, step: report.step, steps, loss: report.loss }),
+      })
+      return update.delta
+    },
+    async release() {
+      await local?.trainer.release()
+    },
+  }
+}
