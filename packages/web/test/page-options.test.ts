@@ -20,6 +20,15 @@ test('an empty address gives the defaults; given values are parsed', () => {
   )
 })
 
+/** A peer id as `atoll fl serve` prints them. */
+const PEER = '12D3KooWN5dNqskuGmyoxU7nrLF6Y2ZLqNjroQWPVpdkD3TNy4kz'
+
+test('a server to join is a WebSockets multiaddr with the peer id', () => {
+  const server = `/ip4/127.0.0.1/tcp/4011/ws/p2p/${PEER}`
+  assert.equal(pageOptions(`?server=${encodeURIComponent(server)}`).server, server)
+  assert.equal(pageOptions('').server, undefined)
+})
+
 test('a bad parameter is named with what was expected and what was found', () => {
   const cases: [string, RegExp][] = [
     ['steps=0', /steps: expected an integer ≥ 1, found "0"|steps: .*found 0/],
@@ -30,6 +39,9 @@ test('a bad parameter is named with what was expected and what was found', () =>
     ['autostart=yes', /autostart: /],
     ['step=5', /address: step: expected one of the fields autostart, model, steps.*found an unknown field/],
     ['steps=3&steps=4', /gives 'steps' twice/],
+    ['server=nonsense', /server 'nonsense' is not a multiaddr/],
+    [`server=${encodeURIComponent('/ip4/127.0.0.1/tcp/4010/p2p/' + PEER)}`, /not a WebSockets address/],
+    ['server=/ip4/127.0.0.1/tcp/4011/ws', /must end in \/p2p\//],
   ]
   for (const [query, message] of cases) {
     assert.throws(
