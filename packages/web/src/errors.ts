@@ -10,6 +10,9 @@ export class PageOptionsError extends AtollError {}
 /** The sample shard (a safetensors file of images and labels) is missing, malformed or inconsistent. */
 export class SampleShardError extends AtollError {}
 
+/** A picked image file cannot be used: no class in its name or folder, or not an image the browser decodes. */
+export class PickedImagesError extends AtollError {}
+
 /** onnxruntime-web's wasm runtime could not be fetched. */
 export class WasmFetchError extends AtollError {}
 

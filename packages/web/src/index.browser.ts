@@ -2,7 +2,8 @@
  * @atoll/web in a browser (package.json's `browser` condition): what the page is made of, for pages
  * and scripts that train the way it does — its options from an address, the sample shard, local
  * training on a shard (runtime's local trainer on onnxruntime-web), onnxruntime-web's runtime loaded
- * through Cache Storage. The federated round (libp2p, upload) comes next and builds on these.
+ * through Cache Storage, images the user picks, and a federated client in the tab (libp2p over
+ * WebSockets to an `atoll fl serve` server) with the server's status beside it.
  *
  * @example
  * ```ts
@@ -15,10 +16,34 @@
  * ```
  */
 export { CROSS_ORIGIN_ISOLATION, PAGE_DEFAULTS, SAMPLE_SHARD, SAMPLE_SHARD_PATH } from './constants.ts'
-export { PageOptionsError, SampleShardError, WasmFetchError, WebBuildError } from './errors.ts'
+export {
+  BoardError,
+  PageOptionsError,
+  PickedImagesError,
+  SampleShardError,
+  WasmFetchError,
+  WebBuildError,
+} from './errors.ts'
 export { loadOrtRuntime, type OrtRuntime } from './ort-runtime.ts'
+export { BOARD_PATH, fetchBoard, joinAddressFor } from './board.ts'
+export { joinFromPage, type PageClientEvent, type PageClientInit } from './federated-client.ts'
+export { followEvent } from './federated-state.ts'
+export {
+  FASHION_MNIST_CLASSES,
+  greyLevels,
+  labelOf,
+  MAX_PICKED_FILES,
+  pickedImages,
+} from './picked-images.ts'
 export { PAGE_BACKENDS, PAGE_MODELS, type PageOptions, pageOptions } from './page-options.ts'
-export type { PageState, PageStatus, StepRecord } from './page-state.ts'
+export type {
+  FederatedPhase,
+  FederatedRound,
+  FederatedState,
+  PageState,
+  PageStatus,
+  StepRecord,
+} from './page-state.ts'
 export { decodeSampleShard, encodeSampleShard, loadSampleShard } from './sample-shard.ts'
 export { type ShardTrainingOptions, trainOnShard } from './shard-training.ts'
 export { type CachedFile, fetchCached } from './wasm-cache.ts'

@@ -14,7 +14,16 @@
 export { ensureWebClient, WEB_CLIENT_DIR, WEB_PACKAGE_DIR, webClientIsCurrent } from './build.ts'
 export { CHROMIUM, ensureChromium, launchChromium } from './chromium.ts'
 export { CROSS_ORIGIN_ISOLATION, PAGE_DEFAULTS, SAMPLE_SHARD, SAMPLE_SHARD_PATH } from './constants.ts'
-export { ChromiumError, PageOptionsError, SampleShardError, WasmFetchError, WebBuildError } from './errors.ts'
+export {
+  ChromiumError,
+  BoardError,
+  PageOptionsError,
+  PickedImagesError,
+  SampleShardError,
+  WasmFetchError,
+  WebBuildError,
+} from './errors.ts'
+export { FASHION_MNIST_CLASSES } from './picked-images.ts'
 export { PAGE_BACKENDS, PAGE_MODELS, type PageOptions, pageOptions } from './page-options.ts'
 export type { PageState, PageStatus, StepRecord } from './page-state.ts'
 export { decodeSampleShard, encodeSampleShard, loadSampleShard } from './sample-shard.ts'

@@ -9,6 +9,7 @@
 import { type Backend, type ImageSet, webBackends } from '@atoll/runtime'
 import { fetchBoard, joinAddressFor } from './board.ts'
 import { PAGE_DEFAULTS, SAMPLE_SHARD_PATH } from './constants.ts'
+import { pickedImages } from './picked-images.ts'
 import { joinFromPage } from './federated-client.ts'
 import { followEvent } from './federated-state.ts'
 import { loadOrtRuntime } from './ort-runtime.ts'
@@ -28,6 +29,8 @@ const state: PageState = {
   steps: [],
 }
 window.atollWeb = state
+/** the files the user picked, once decoded; the bundled sample shard otherwise */
+let picked: ImageSet | undefined
 
 /** onnxruntime-web, the backend the options ask for, and the sample shard. */
 async function setUp(options: PageOptions): Promise<{ backend: Backend; images: ImageSet }> {
@@ -39,8 +42,9 @@ async function setUp(options: PageOptions): Promise<{ backend: Backend; images: 
   const backend = await registry.resolve(options.backend)
   state.backend = backend.name
   state.threads = runtime.ort.env.wasm.numThreads
-  const images = await loadSampleShard(SAMPLE_SHARD_PATH)
+  const images = picked ?? (await loadSampleShard(SAMPLE_SHARD_PATH))
   state.images = images.count
+  state.imageSource = picked === undefined ? 'sample' : 'picked'
   return { backend, images }
 }
 
@@ -102,6 +106,21 @@ function fail(err: unknown): void {
   render(state)
 }
 
+/** Decodes the picked files; a file that cannot be used is named, and the page waits for another pick. */
+function pick(input: HTMLInputElement): void {
+  state.error = undefined
+  pickedImages(Array.from(input.files ?? []))
+    .then((images) => {
+      picked = images
+      state.images = images.count
+      state.imageSource = 'picked'
+    })
+    .catch((err: Error) => {
+      state.error = `${err.name}: ${err.message}`
+    })
+    .finally(() => render(state))
+}
+
 function start(): void {
   const { server } = state.options
   ;(server === undefined ? train(state.options) : federate(state.options, server)).catch(fail)
@@ -117,6 +136,8 @@ async function open(): Promise<void> {
   }
   render(state)
   document.getElementById('start')?.addEventListener('click', start)
+  const files = document.getElementById('files') as HTMLInputElement | null
+  files?.addEventListener('change', () => pick(files))
   if (state.options.autostart) start()
 }
 

@@ -28,8 +28,10 @@ export interface PageState {
   threads?: number
   /** the onnxruntime-web build and where its runtime came from */
   runtime?: { build: 'webgpu' | 'wasm'; fromCache: boolean; bytes: number }
-  /** images in the sample shard */
+  /** images trained on */
   images?: number
+  /** where they come from: the bundled sample shard, or files the user picked */
+  imageSource?: 'sample' | 'picked'
   steps: StepRecord[]
   result?: {
     /** θ_local − θ_start by parameter name */

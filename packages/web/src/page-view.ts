@@ -21,6 +21,7 @@ export function render(state: PageState): void {
   status.dataset.status = state.status
   const start = element<HTMLButtonElement>('start')
   start.disabled = state.status !== 'idle'
+  element<HTMLInputElement>('files').disabled = state.status !== 'idle'
   start.textContent = state.options.server === undefined ? 'Train' : 'Join the federation'
   const fed = state.federated
   element<HTMLElement>('model').textContent = `the zoo's ${fed?.model ?? state.options.model}`
@@ -71,9 +72,14 @@ function renderFacts(state: PageState): void {
         ? '–'
         : `${runtime.build} build, ${(runtime.bytes / 2 ** 20).toFixed(1)} MB ${runtime.fromCache ? 'from the cache' : 'downloaded'}`,
     ],
-    ['sample shard', state.images === undefined ? '–' : `${state.images} images`],
+    ['images', imagesFact(state)],
   ]
   element<HTMLElement>('facts').replaceChildren(...definitions(facts))
+}
+
+function imagesFact(state: PageState): string {
+  if (state.images === undefined) return 'the bundled sample (not loaded yet), or pick files'
+  return `${state.images} ${state.imageSource === 'picked' ? 'picked files' : 'of the bundled sample'}`
 }
 
 function federatedFacts(fed: FederatedState): [string, string][] {

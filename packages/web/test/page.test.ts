@@ -8,11 +8,12 @@ import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { lossTrend, nodeBackends } from '@atoll/runtime'
+import { lossTrend, nodeBackends, subsetImages } from '@atoll/runtime'
 import type { Browser, BrowserContext } from 'playwright-core'
 import {
   decodeSampleShard,
   ensureWebClient,
+  FASHION_MNIST_CLASSES,
   type PageState,
   SAMPLE_SHARD_PATH,
   serveWebClient,
@@ -20,6 +21,7 @@ import {
   type WebServer,
 } from '../src/index.ts'
 import { launchChromium } from './chromium.ts'
+import { greyPng } from './png.ts'
 
 /** The browser compares with Node at this relative distance (‖Δ_web − Δ_node‖ / ‖Δ_node‖, per tensor). */
 const MATCH = 1e-5
@@ -108,6 +110,63 @@ test('the browser computes the update onnxruntime-node computes for the same dat
   for (const [k, loss] of web.losses.entries()) {
     const expected = node.losses[k]
     assert.ok(Math.abs(loss - expected) <= MATCH * expected, `step ${k}: loss ${loss} vs ${expected}`)
+  }
+})
+
+test('picked image files train as the same images would: the page decodes them exactly, labels from their names', async () => {
+  const shard = decodeSampleShard(readFileSync(join(server.dir, SAMPLE_SHARD_PATH)))
+  const count = 64
+  const chosen = subsetImages(
+    shard,
+    Array.from({ length: count }, (_, i) => i),
+  )
+  const side = shard.height * shard.width
+  const files = Array.from({ length: count }, (_, i) => ({
+    name: `${FASHION_MNIST_CLASSES[chosen.labels[i]].replace('/', '-')}_${i}.png`,
+    mimeType: 'image/png',
+    buffer: greyPng(chosen.pixels.subarray(i * side, (i + 1) * side), shard.width, shard.height),
+  }))
+  const settings = { model: 'mlp', steps: 2, batch: 32, lr: 0.05, seed: 3 } as const
+  const page = await context.newPage()
+  try {
+    await page.goto(`${server.url}?${new URLSearchParams({ ...mapValues(settings), backend: 'wasm' })}`)
+    await page.waitForFunction(() => !(document.getElementById('start') as HTMLButtonElement).disabled)
+    // a file no class is named in is refused by name, and nothing starts
+    await page.setInputFiles('#files', [{ ...files[0], name: 'holiday.png' }])
+    await page.waitForFunction(() => window.atollWeb.error !== undefined)
+    assert.match(
+      (await page.evaluate(() => window.atollWeb.error)) ?? '',
+      /'holiday.png': 'holiday' names no class/,
+    )
+    await page.setInputFiles('#files', files)
+    await page.waitForFunction(() => window.atollWeb.images !== undefined)
+    await page.click('#start')
+    await page.waitForFunction(() => ['done', 'failed'].includes(window.atollWeb.status), null, {
+      timeout: PAGE_DONE_MS,
+    })
+    const state = (await page.evaluate(() => {
+      const s = window.atollWeb
+      const update = Object.fromEntries(
+        Object.entries(s.result?.update ?? {}).map(([n, t]) => [n, Array.from(t.data)]),
+      )
+      return { status: s.status, error: s.error, images: s.images, source: s.imageSource, update }
+    })) as {
+      status: string
+      error?: string
+      images: number
+      source: string
+      update: Record<string, number[]>
+    }
+    assert.equal(state.status, 'done', state.error)
+    assert.deepEqual([state.images, state.source], [count, 'picked'])
+    const backend = await nodeBackends().resolve('cpu')
+    const node = await trainOnShard({ ...settings, backend, images: chosen })
+    for (const [name, expected] of node.delta) {
+      const distance = relativeDistance(Float32Array.from(state.update[name]), expected.data)
+      assert.ok(distance <= MATCH, `${name}: ${distance.toExponential(2)}`)
+    }
+  } finally {
+    await page.close()
   }
 })
 
