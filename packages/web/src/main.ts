@@ -14,7 +14,7 @@ import { joinFromPage } from './federated-client.ts'
 import { followEvent } from './federated-state.ts'
 import { loadOrtRuntime } from './ort-runtime.ts'
 import { type PageOptions, pageOptions } from './page-options.ts'
-import type { PageState } from './page-state.ts'
+import type { FederatedState, PageState } from './page-state.ts'
 import { appendStepRow, render } from './page-view.ts'
 import { loadSampleShard } from './sample-shard.ts'
 import { trainOnShard } from './shard-training.ts'
@@ -69,7 +69,7 @@ async function train(options: PageOptions): Promise<void> {
 
 async function federate(options: PageOptions, server: string): Promise<void> {
   const { backend, images } = await setUp(options)
-  const federated = { server, phase: 'connecting' as const, rounds: [] }
+  const federated: FederatedState = { server, phase: 'connecting', rounds: [] }
   state.federated = federated
   state.status = 'training'
   render(state)
