@@ -14,10 +14,13 @@ const x23 = randn([2, 3], 1)
 const x234 = randn([2, 3, 4], 2)
 const img = randn([2, 4, 7, 7], 3)
 const pos = randn([2, 3, 4], 4, 0.1, 3)
+const unit = randn([2, 3, 4], 4, -0.95, 0.95)
 const i64 = (v: number[]) => int64([v.length], v)
 
 /** Unary ops defined only for positive inputs. */
 const POSITIVE_ONLY = new Set(['Sqrt', 'Log', 'Reciprocal'])
+/** Unary ops defined only on (−1, 1). */
+const UNIT_ONLY = new Set(['Asin', 'Acos'])
 
 /**
  * Every op whose shape function says its output is its input's shape and dtype (the unary
@@ -28,7 +31,7 @@ const SAME_SHAPE_CASES: Case[] = Object.entries(ELEMENTWISE_SHAPES)
   .filter(([, shapeOf]) => shapeOf === sameAsInput)
   .map(([op]) => ({
     op,
-    inputs: { x: POSITIVE_ONLY.has(op) ? pos : x234 },
+    inputs: { x: POSITIVE_ONLY.has(op) ? pos : UNIT_ONLY.has(op) ? unit : x234 },
     opset: op === 'Gelu' ? 20 : undefined,
   }))
 

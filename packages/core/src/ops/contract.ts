@@ -103,6 +103,8 @@ export const OPS = {
   Softsign: unary,
   Tan: unary,
   Atan: unary,
+  Asin: unary,
+  Acos: unary,
   Sinh: unary,
   Cosh: unary,
   Mish: unary,

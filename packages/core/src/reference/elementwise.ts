@@ -31,6 +31,8 @@ const UNARY: Record<string, Unary> = {
   Softsign: () => (x) => x / (1 + Math.abs(x)),
   Tan: () => Math.tan,
   Atan: () => Math.atan,
+  Asin: () => Math.asin,
+  Acos: () => Math.acos,
   Sinh: () => Math.sinh,
   Cosh: () => Math.cosh,
   Mish: () => (x) => x * Math.tanh(softplus(x)),

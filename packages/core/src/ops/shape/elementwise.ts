@@ -118,6 +118,8 @@ for (const op of [
   'Softsign',
   'Tan',
   'Atan',
+  'Asin',
+  'Acos',
   'Sinh',
   'Cosh',
   'Mish',
