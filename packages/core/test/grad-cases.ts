@@ -18,6 +18,7 @@ import {
   scalar,
   unary,
 } from './grad-case-kit.ts'
+import { INDEXING_CASES } from './grad-cases-indexing.ts'
 import { floatTensor } from './gradcheck.ts'
 import { node } from './ops-helpers.ts'
 
@@ -285,4 +286,5 @@ export const CASES: Record<string, Case> = {
   }),
   Tile: one('Tile', { params: { x: [2, 3] }, constants: { repeats: ints([2, 3]) } }),
   'Dropout (inference)': unary('Dropout'),
+  ...INDEXING_CASES,
 }

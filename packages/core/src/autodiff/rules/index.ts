@@ -3,15 +3,21 @@
  * means adding its file and one line here.
  */
 import { absGrad } from './Abs.grad.ts'
+import { acosGrad } from './Acos.grad.ts'
 import { addGrad } from './Add.grad.ts'
+import { asinGrad } from './Asin.grad.ts'
+import { atanGrad } from './Atan.grad.ts'
 import { averagePoolGrad } from './AveragePool.grad.ts'
 import { batchNormalizationGrad } from './BatchNormalization.grad.ts'
 import { castGrad } from './Cast.grad.ts'
 import { castLikeGrad } from './CastLike.grad.ts'
+import { celuGrad } from './Celu.grad.ts'
 import { clipGrad } from './Clip.grad.ts'
 import { concatGrad } from './Concat.grad.ts'
 import { convGrad } from './Conv.grad.ts'
+import { convTransposeGrad } from './ConvTranspose.grad.ts'
 import { cosGrad } from './Cos.grad.ts'
+import { coshGrad } from './Cosh.grad.ts'
 import { cumSumGrad } from './CumSum.grad.ts'
 import { divGrad } from './Div.grad.ts'
 import { dropoutGrad } from './Dropout.grad.ts'
@@ -26,9 +32,11 @@ import { geluGrad } from './Gelu.grad.ts'
 import { gemmGrad } from './Gemm.grad.ts'
 import { globalAveragePoolGrad } from './GlobalAveragePool.grad.ts'
 import { globalMaxPoolGrad } from './GlobalMaxPool.grad.ts'
+import { groupNormalizationGrad } from './GroupNormalization.grad.ts'
 import { hardSigmoidGrad } from './HardSigmoid.grad.ts'
 import { hardSwishGrad } from './HardSwish.grad.ts'
 import { identityGrad } from './Identity.grad.ts'
+import { instanceNormalizationGrad } from './InstanceNormalization.grad.ts'
 import { layerNormalizationGrad } from './LayerNormalization.grad.ts'
 import { leakyReluGrad } from './LeakyRelu.grad.ts'
 import { logGrad } from './Log.grad.ts'
@@ -38,6 +46,7 @@ import { maxGrad } from './Max.grad.ts'
 import { maxPoolGrad } from './MaxPool.grad.ts'
 import { meanGrad } from './Mean.grad.ts'
 import { minGrad } from './Min.grad.ts'
+import { mishGrad } from './Mish.grad.ts'
 import { mulGrad } from './Mul.grad.ts'
 import { negGrad } from './Neg.grad.ts'
 import { negativeLogLikelihoodLossGrad } from './NegativeLogLikelihoodLoss.grad.ts'
@@ -54,9 +63,11 @@ import { reduceSumGrad } from './ReduceSum.grad.ts'
 import { reduceSumSquareGrad } from './ReduceSumSquare.grad.ts'
 import { reluGrad } from './Relu.grad.ts'
 import { reshapeGrad } from './Reshape.grad.ts'
+import { resizeGrad } from './Resize.grad.ts'
 import { seluGrad } from './Selu.grad.ts'
 import { sigmoidGrad } from './Sigmoid.grad.ts'
 import { sinGrad } from './Sin.grad.ts'
+import { sinhGrad } from './Sinh.grad.ts'
 import { sliceGrad } from './Slice.grad.ts'
 import { softmaxGrad } from './Softmax.grad.ts'
 import { softmaxCrossEntropyLossGrad } from './SoftmaxCrossEntropyLoss.grad.ts'
@@ -77,15 +88,21 @@ import type { GradRule } from '../rule.ts'
 
 export const GRADIENT_RULES: readonly GradRule[] = [
   absGrad,
+  acosGrad,
   addGrad,
+  asinGrad,
+  atanGrad,
   averagePoolGrad,
   batchNormalizationGrad,
   castGrad,
   castLikeGrad,
+  celuGrad,
   clipGrad,
   concatGrad,
   convGrad,
+  convTransposeGrad,
   cosGrad,
+  coshGrad,
   cumSumGrad,
   divGrad,
   dropoutGrad,
@@ -100,9 +117,11 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   gemmGrad,
   globalAveragePoolGrad,
   globalMaxPoolGrad,
+  groupNormalizationGrad,
   hardSigmoidGrad,
   hardSwishGrad,
   identityGrad,
+  instanceNormalizationGrad,
   layerNormalizationGrad,
   leakyReluGrad,
   logGrad,
@@ -112,6 +131,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   maxPoolGrad,
   meanGrad,
   minGrad,
+  mishGrad,
   mulGrad,
   negGrad,
   negativeLogLikelihoodLossGrad,
@@ -128,9 +148,11 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumSquareGrad,
   reluGrad,
   reshapeGrad,
+  resizeGrad,
   seluGrad,
   sigmoidGrad,
   sinGrad,
+  sinhGrad,
   sliceGrad,
   softmaxGrad,
   softmaxCrossEntropyLossGrad,

@@ -1,0 +1,4 @@
+import type { GradRule } from '../rule.ts'
+import { arcsineRule } from './arcsine.ts'
+
+export const asinGrad: GradRule = arcsineRule('Asin')
