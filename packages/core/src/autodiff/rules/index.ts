@@ -15,7 +15,6 @@ import { celuGrad } from './Celu.grad.ts'
 import { clipGrad } from './Clip.grad.ts'
 import { concatGrad } from './Concat.grad.ts'
 import { convGrad } from './Conv.grad.ts'
-import { convTransposeGrad } from './ConvTranspose.grad.ts'
 import { cosGrad } from './Cos.grad.ts'
 import { coshGrad } from './Cosh.grad.ts'
 import { cumSumGrad } from './CumSum.grad.ts'
@@ -32,11 +31,9 @@ import { geluGrad } from './Gelu.grad.ts'
 import { gemmGrad } from './Gemm.grad.ts'
 import { globalAveragePoolGrad } from './GlobalAveragePool.grad.ts'
 import { globalMaxPoolGrad } from './GlobalMaxPool.grad.ts'
-import { groupNormalizationGrad } from './GroupNormalization.grad.ts'
 import { hardSigmoidGrad } from './HardSigmoid.grad.ts'
 import { hardSwishGrad } from './HardSwish.grad.ts'
 import { identityGrad } from './Identity.grad.ts'
-import { instanceNormalizationGrad } from './InstanceNormalization.grad.ts'
 import { layerNormalizationGrad } from './LayerNormalization.grad.ts'
 import { leakyReluGrad } from './LeakyRelu.grad.ts'
 import { logGrad } from './Log.grad.ts'
@@ -63,7 +60,6 @@ import { reduceSumGrad } from './ReduceSum.grad.ts'
 import { reduceSumSquareGrad } from './ReduceSumSquare.grad.ts'
 import { reluGrad } from './Relu.grad.ts'
 import { reshapeGrad } from './Reshape.grad.ts'
-import { resizeGrad } from './Resize.grad.ts'
 import { seluGrad } from './Selu.grad.ts'
 import { sigmoidGrad } from './Sigmoid.grad.ts'
 import { sinGrad } from './Sin.grad.ts'
@@ -100,7 +96,6 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   clipGrad,
   concatGrad,
   convGrad,
-  convTransposeGrad,
   cosGrad,
   coshGrad,
   cumSumGrad,
@@ -117,11 +112,9 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   gemmGrad,
   globalAveragePoolGrad,
   globalMaxPoolGrad,
-  groupNormalizationGrad,
   hardSigmoidGrad,
   hardSwishGrad,
   identityGrad,
-  instanceNormalizationGrad,
   layerNormalizationGrad,
   leakyReluGrad,
   logGrad,
@@ -148,7 +141,6 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumSquareGrad,
   reluGrad,
   reshapeGrad,
-  resizeGrad,
   seluGrad,
   sigmoidGrad,
   sinGrad,
