@@ -54,6 +54,16 @@ const convLike = {
   pads: ints(),
   strides: ints(),
 }
+/** Attributes LSTM, GRU and RNN share; clip has no default (absent means no clipping). */
+const recurrentAttributes = {
+  activation_alpha: { kind: 'floats' },
+  activation_beta: { kind: 'floats' },
+  activations: { kind: 'strings' },
+  clip: { kind: 'float' },
+  direction: str('forward'),
+  hidden_size: int(),
+  layout: int(0),
+} as const satisfies Record<string, AttrSpec>
 const softmaxLike: OpSpec = { inputs: ['input'], outputs: ['output'], attributes: { axis: int(-1) } }
 
 export const OPS = {
@@ -179,6 +189,22 @@ export const OPS = {
   },
   GlobalAveragePool: unary,
   GlobalMaxPool: unary,
+  // recurrent: [seq, batch, …] (layout 0); ops/recurrent.ts says which attributes Atoll computes
+  LSTM: {
+    inputs: ['X', 'W', 'R', 'B?', 'sequence_lens?', 'initial_h?', 'initial_c?', 'P?'],
+    outputs: ['Y?', 'Y_h?', 'Y_c?'],
+    attributes: { ...recurrentAttributes, input_forget: int(0) },
+  },
+  GRU: {
+    inputs: ['X', 'W', 'R', 'B?', 'sequence_lens?', 'initial_h?'],
+    outputs: ['Y?', 'Y_h?'],
+    attributes: { ...recurrentAttributes, linear_before_reset: int(0) },
+  },
+  RNN: {
+    inputs: ['X', 'W', 'R', 'B?', 'sequence_lens?', 'initial_h?'],
+    outputs: ['Y?', 'Y_h?'],
+    attributes: recurrentAttributes,
+  },
   // reductions
   ReduceSum: reduce(13),
   ReduceMean: reduce(18),

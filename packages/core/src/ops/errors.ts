@@ -16,11 +16,15 @@ export class OpError extends AtollError {
   }
 }
 
-/** The op type is not in the contract (OPS). */
+/**
+ * The op type is not in the contract (OPS), or `feature` of it is not (an attribute or input such as
+ * an LSTM's `clip`, named in the message).
+ */
 export class UnsupportedOpError extends OpError {
-  constructor(node: Pick<Node, 'name' | 'opType' | 'domain'>) {
+  constructor(node: Pick<Node, 'name' | 'opType' | 'domain'>, feature?: string) {
     const where = node.domain ? ` in domain '${node.domain}'` : ''
-    super(node, `op type '${node.opType}'${where} is not supported`)
+    const what = feature === undefined ? '' : ` with ${feature}`
+    super(node, `op type '${node.opType}'${where}${what} is not supported`)
   }
 }
 

@@ -9,6 +9,7 @@ import { LINALG_KERNELS } from './linalg.ts'
 import { LOSS_KERNELS } from './loss.ts'
 import { MOVEMENT_KERNELS } from './movement.ts'
 import { NORM_KERNELS } from './norm.ts'
+import { RECURRENT_KERNELS } from './recurrent.ts'
 import { REDUCE_KERNELS } from './reduce.ts'
 import { resize } from './resize.ts'
 
@@ -23,5 +24,6 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
   ...CONV_KERNELS,
   ...GENERATOR_KERNELS,
   ...LOSS_KERNELS,
+  ...RECURRENT_KERNELS,
   Resize: resize,
 }

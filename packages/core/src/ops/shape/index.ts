@@ -6,6 +6,7 @@ import { INDEXING_SHAPES } from './indexing.ts'
 import { LINALG_SHAPES } from './linalg.ts'
 import { MOVEMENT_SHAPES } from './movement.ts'
 import { NN_SHAPES } from './nn.ts'
+import { RECURRENT_SHAPES } from './recurrent.ts'
 import { REDUCE_SHAPES } from './reduce.ts'
 import { RESIZE_SHAPES } from './resize.ts'
 
@@ -18,4 +19,5 @@ export const SHAPE_FNS: Readonly<Record<string, ShapeFn>> = {
   ...NN_SHAPES,
   ...GENERATOR_SHAPES,
   ...RESIZE_SHAPES,
+  ...RECURRENT_SHAPES,
 }
