@@ -4,7 +4,7 @@
  * grad-cases.ts.
  */
 import { attr } from '../src/graph/types.ts'
-import { type Case, unary } from './grad-case-kit.ts'
+import { type Case, one, unary } from './grad-case-kit.ts'
 import { node } from './ops-helpers.ts'
 
 /**
@@ -20,7 +20,27 @@ const zeroGradient =
     output: 'y',
   })
 
+/** One Einsum node over operands of the given shapes. */
+// ONNX shape inference wants every ellipsis to stand for as many dims (numpy's would broadcast)
+const einsum = (equation: string, ...shapes: number[][]): Case =>
+  one('Einsum', {
+    params: Object.fromEntries(shapes.map((s, i) => [`x${i}`, s])),
+    attrs: { equation: attr.string(equation) },
+  })
+
 export const INDEXING_CASES: Record<string, Case> = {
+  'Einsum (matmul)': einsum('ij,jk->ik', [3, 4], [4, 2]),
+  'Einsum (batched, broadcast batch)': einsum('...ij,...jk->...ik', [2, 1, 3, 4], [1, 3, 4, 2]),
+  'Einsum (trace)': einsum('ii->', [3, 3]),
+  'Einsum (diagonal)': einsum('ii->i', [3, 3]),
+  'Einsum (diagonal times a vector, implicit output)': einsum('iij,i', [3, 3, 2], [3]),
+  'Einsum (outer product)': einsum('i,j->ij', [3], [4]),
+  'Einsum (sum out)': einsum('ij->i', [3, 4]),
+  'Einsum (summed-out letter of one operand)': einsum('ij,i->i', [3, 4], [3]),
+  'Einsum (MoE experts)': einsum('bsd,edh->bseh', [2, 3, 4], [2, 4, 3]),
+  'Einsum (attention scores, ellipsis)': einsum('...qd,...kd->...qk', [2, 2, 3, 4], [2, 1, 5, 4]),
+  'Einsum (size-1 letter broadcast, three operands)': einsum('bij,bj,i->bi', [2, 3, 4], [1, 4], [3]),
+  'Einsum (rank-0 operand, transpose)': einsum('ij,->ji', [2, 3], []),
   Atan: unary('Atan', {}, 0.1, 2),
   Asin: unary('Asin', {}, 0.1, 0.8),
   Acos: unary('Acos', {}, 0.1, 0.8),

@@ -20,6 +20,7 @@ import { coshGrad } from './Cosh.grad.ts'
 import { cumSumGrad } from './CumSum.grad.ts'
 import { divGrad } from './Div.grad.ts'
 import { dropoutGrad } from './Dropout.grad.ts'
+import { einsumGrad } from './Einsum.grad.ts'
 import { eluGrad } from './Elu.grad.ts'
 import { erfGrad } from './Erf.grad.ts'
 import { expGrad } from './Exp.grad.ts'
@@ -101,6 +102,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   cumSumGrad,
   divGrad,
   dropoutGrad,
+  einsumGrad,
   eluGrad,
   erfGrad,
   expGrad,

@@ -1,0 +1,63 @@
+import { attr } from '../../graph/types.ts'
+import { type EinsumPlan, EinsumEquationError, planEinsum } from '../../ops/einsum.ts'
+import type { GradContext, GradRule } from '../rule.ts'
+import { einsumOperandGrad, type OperandGradPlan } from './einsum-operand.ts'
+
+/**
+ * Y = einsum(X₀, X₁, …): the gradient of Xᵢ is an Einsum of the output gradient with the other
+ * operands onto Xᵢ's letters (einsum-operand.ts plans it from the forward's parsed equation), then
+ * reshaped, masked to its diagonals and expanded to Xᵢ's shape. Every operand is saved, though a
+ * one-operand Einsum (a trace, a sum) reads none.
+ */
+export const einsumGrad: GradRule = {
+  opType: 'Einsum',
+  inputsToSave: 'all',
+  grad(ctx) {
+    const shapes = ctx.node.inputs.map((_, i) => ctx.inputShape(i))
+    const plan = parse(ctx, shapes)
+    return shapes.map((_, i) =>
+      ctx.needsGrad(i) ? emitOperandGrad(ctx, operandPlan(ctx, plan, shapes, i)) : undefined,
+    )
+  },
+}
+
+function parse(ctx: GradContext, shapes: number[][]): EinsumPlan {
+  try {
+    return planEinsum(ctx.attrs.string('equation'), shapes)
+  } catch (err) {
+    if (err instanceof EinsumEquationError) ctx.fail(err.message)
+    throw err
+  }
+}
+
+function operandPlan(ctx: GradContext, plan: EinsumPlan, shapes: number[][], operand: number) {
+  try {
+    return einsumOperandGrad(plan, shapes, operand)
+  } catch (err) {
+    if (err instanceof RangeError) ctx.fail(err.message)
+    throw err
+  }
+}
+
+/** The operand's gradient from its plan: the products, then the reshape, diagonal mask and expand. */
+function emitOperandGrad(ctx: GradContext, plan: OperandGradPlan): string {
+  const e = ctx.emit
+  const dtype = ctx.inputDtype(plan.operand)
+  const value = (k: number) => (k < 0 ? ctx.dyOrZeros(0) : ctx.input(k))
+  const products = plan.scalars.map(value)
+  if (plan.terms.length > 0) {
+    const contracted = plan.terms.map(value)
+    const equation = plan.equation
+    products.unshift(
+      equation === undefined
+        ? contracted[0]
+        : e.op('Einsum', contracted, { equation: attr.string(equation) }),
+    )
+  }
+  let g = products.reduce((a, b) => e.op('Mul', [a, b]))
+  g = e.reshape(g, plan.layout)
+  if (plan.mask !== undefined)
+    g = e.op('Mul', [g, e.floats(plan.mask.shape, plan.mask.values, dtype, 'diagonal')])
+  const shape = ctx.inputShape(plan.operand)
+  return plan.expand ? e.op('Expand', [g, e.ints(shape)]) : g
+}
