@@ -19,6 +19,7 @@ import {
   unary,
 } from './grad-case-kit.ts'
 import { INDEXING_CASES } from './grad-cases-indexing.ts'
+import { SPATIAL_CASES } from './grad-cases-spatial.ts'
 import { floatTensor } from './gradcheck.ts'
 import { node } from './ops-helpers.ts'
 
@@ -287,4 +288,5 @@ export const CASES: Record<string, Case> = {
   Tile: one('Tile', { params: { x: [2, 3] }, constants: { repeats: ints([2, 3]) } }),
   'Dropout (inference)': unary('Dropout'),
   ...INDEXING_CASES,
+  ...SPATIAL_CASES,
 }

@@ -1,4 +1,5 @@
 import { attr } from '../../graph/types.ts'
+import type { GradEmitter } from '../emitter.ts'
 import type { GradContext } from '../rule.ts'
 
 /** Per-spatial-axis geometry of a Conv or pooling node, with auto_pad resolved to explicit pads. */
@@ -150,4 +151,56 @@ function convTransposeNode(
     pads: attr.ints(geo.pads),
     strides: attr.ints(geo.strides),
   })
+}
+
+/** A Conv's input X and the gradient reaching its output, both [N, channels, …]. */
+export interface ConvOperands {
+  x: string
+  dy: string
+  batch: number
+}
+
+/**
+ * The gradient of a Conv's weights `wShape` ([Cout, Cin/group, k…]) with this geometry: per group,
+ * dW[o, c] = Σ_n x[n, c] ⋆ dy[n, o], i.e. X as [Cin/G, G·N, …] convolved (group = G, stride =
+ * forward dilation, dilation = forward stride) with dy as [G·Cout/G, N, …], cropped to the kernel
+ * and transposed back. Shared by Conv (dW) and ConvTranspose (whose adjoint is a Conv).
+ */
+export function convWeightGrad(
+  e: GradEmitter,
+  { x, dy, batch }: ConvOperands,
+  wShape: readonly number[],
+  geo: ConvGeometry,
+  group: number,
+): string {
+  const [cout, cinPerGroup] = wShape
+  const k = geo.kernel.length
+  const xT =
+    group === 1
+      ? e.transpose(x, [1, 0, ...range(k, 2)])
+      : e.reshape(
+          e.transpose(e.reshape(x, [batch, group, cinPerGroup, ...geo.input]), [2, 1, 0, ...range(k, 3)]),
+          [cinPerGroup, group * batch, ...geo.input],
+        )
+  const gT =
+    group === 1
+      ? e.transpose(dy, [1, 0, ...range(k, 2)])
+      : e.reshape(
+          e.transpose(e.reshape(dy, [batch, group, cout / group, ...geo.output]), [1, 2, 0, ...range(k, 3)]),
+          [cout, batch, ...geo.output],
+        )
+  const full = e.op('Conv', [xT, gT], {
+    dilations: attr.ints(geo.strides),
+    group: attr.int(group),
+    kernel_shape: attr.ints(geo.output),
+    pads: attr.ints(geo.pads),
+    strides: attr.ints(geo.dilations),
+  })
+  const cropped = e.op('Slice', [
+    full,
+    e.ints(range(k, 0).map(() => 0)),
+    e.ints(geo.kernel),
+    e.ints(range(k, 2)),
+  ])
+  return e.transpose(cropped, [1, 0, ...range(k, 2)])
 }

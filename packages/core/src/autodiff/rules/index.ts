@@ -15,6 +15,7 @@ import { celuGrad } from './Celu.grad.ts'
 import { clipGrad } from './Clip.grad.ts'
 import { concatGrad } from './Concat.grad.ts'
 import { convGrad } from './Conv.grad.ts'
+import { convTransposeGrad } from './ConvTranspose.grad.ts'
 import { cosGrad } from './Cos.grad.ts'
 import { coshGrad } from './Cosh.grad.ts'
 import { cumSumGrad } from './CumSum.grad.ts'
@@ -32,9 +33,11 @@ import { geluGrad } from './Gelu.grad.ts'
 import { gemmGrad } from './Gemm.grad.ts'
 import { globalAveragePoolGrad } from './GlobalAveragePool.grad.ts'
 import { globalMaxPoolGrad } from './GlobalMaxPool.grad.ts'
+import { groupNormalizationGrad } from './GroupNormalization.grad.ts'
 import { hardSigmoidGrad } from './HardSigmoid.grad.ts'
 import { hardSwishGrad } from './HardSwish.grad.ts'
 import { identityGrad } from './Identity.grad.ts'
+import { instanceNormalizationGrad } from './InstanceNormalization.grad.ts'
 import { layerNormalizationGrad } from './LayerNormalization.grad.ts'
 import { leakyReluGrad } from './LeakyRelu.grad.ts'
 import { logGrad } from './Log.grad.ts'
@@ -61,6 +64,7 @@ import { reduceSumGrad } from './ReduceSum.grad.ts'
 import { reduceSumSquareGrad } from './ReduceSumSquare.grad.ts'
 import { reluGrad } from './Relu.grad.ts'
 import { reshapeGrad } from './Reshape.grad.ts'
+import { resizeGrad } from './Resize.grad.ts'
 import { seluGrad } from './Selu.grad.ts'
 import { sigmoidGrad } from './Sigmoid.grad.ts'
 import { sinGrad } from './Sin.grad.ts'
@@ -97,6 +101,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   clipGrad,
   concatGrad,
   convGrad,
+  convTransposeGrad,
   cosGrad,
   coshGrad,
   cumSumGrad,
@@ -114,9 +119,11 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   gemmGrad,
   globalAveragePoolGrad,
   globalMaxPoolGrad,
+  groupNormalizationGrad,
   hardSigmoidGrad,
   hardSwishGrad,
   identityGrad,
+  instanceNormalizationGrad,
   layerNormalizationGrad,
   leakyReluGrad,
   logGrad,
@@ -143,6 +150,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumSquareGrad,
   reluGrad,
   reshapeGrad,
+  resizeGrad,
   seluGrad,
   sigmoidGrad,
   sinGrad,

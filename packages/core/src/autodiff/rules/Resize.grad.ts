@@ -1,0 +1,81 @@
+import { isResampled, type ResizeTap, resizeTaps } from '../../ops/resize-taps.ts'
+import { resizeTargets } from '../../ops/shape/resize.ts'
+import type { GradContext, GradRule } from '../rule.ts'
+import { readGeometry } from './shape-view.ts'
+
+/**
+ * Resize is linear in its data and separable: along each resampled axis, y = M·x for the constant
+ * sampling matrix M that the reference kernel's plan (resizeTaps) describes — nearest, linear or
+ * cubic, under every coordinate transform it supports. The data gradient applies Mᵀ axis by axis.
+ * An integer nearest upsample that repeats each element r times in a row (PyTorch's Upsample:
+ * asymmetric + floor) is summed back by Reshape + ReduceSum; any other plan becomes a MatMul with
+ * Mᵀ, exact and cheap at the sizes images are resized at. roi, scales and sizes get no gradient.
+ */
+export const resizeGrad: GradRule = {
+  opType: 'Resize',
+  inputsToSave: [],
+  grad(ctx) {
+    if (!ctx.needsGrad(0)) return []
+    if (ctx.attrs.int('antialias') === 1) ctx.fail('antialias is not supported')
+    const input = ctx.inputShape(0)
+    const output = ctx.outputShape(0)
+    const { out, scales } = readGeometry(ctx, 'scales or sizes', (view) => resizeTargets(view, input))
+    if (out.some((d, i) => d !== output[i])) ctx.fail('scales or sizes must be known before run time')
+    let g = ctx.dyOrZeros(0)
+    const shape = [...output]
+    for (let axis = 0; axis < input.length; axis++) {
+      if (!isResampled(input[axis], output[axis], scales[axis])) continue
+      const taps = resizeTaps(ctx, input[axis], output[axis], scales[axis])
+      g = sampleBack(ctx, g, shape, axis, taps, input[axis])
+      shape[axis] = input[axis]
+    }
+    return [g]
+  },
+}
+
+/** Whether output q reads input ⌊q / repeats⌋ alone, at weight 1: a plain repeat of each element. */
+function repeatsOf(taps: readonly ResizeTap[], inLen: number): number | undefined {
+  const repeats = taps.length / inLen
+  if (!Number.isInteger(repeats)) return undefined
+  const plain = taps.every(
+    (t, q) => t.index.length === 1 && t.weight[0] === 1 && t.index[0] === Math.floor(q / repeats),
+  )
+  return plain ? repeats : undefined
+}
+
+/** g (of `shape`) with Mᵀ applied along `axis`, giving `inLen` there. */
+function sampleBack(
+  ctx: GradContext,
+  g: string,
+  shape: readonly number[],
+  axis: number,
+  taps: readonly ResizeTap[],
+  inLen: number,
+): string {
+  const e = ctx.emit
+  const repeats = repeatsOf(taps, inLen)
+  if (repeats !== undefined) {
+    const split = [...shape.slice(0, axis), inLen, repeats, ...shape.slice(axis + 1)]
+    return e.reduceSum(e.reshape(g, split), [axis + 1], false)
+  }
+  const outLen = taps.length
+  // sampling[q, i]: the weight output q gives input i (clamped taps may repeat an index: they add)
+  const sampling = new Float64Array(outLen * inLen)
+  taps.forEach((t, q) => {
+    t.index.forEach((i, k) => {
+      sampling[q * inLen + i] += t.weight[k]
+    })
+  })
+  const dtype = ctx.outputDtype(0)
+  const last = shape.length - 1
+  if (axis === last - 1) {
+    const transposed = new Float64Array(inLen * outLen)
+    for (let q = 0; q < outLen; q++)
+      for (let i = 0; i < inLen; i++) transposed[i * outLen + q] = sampling[q * inLen + i]
+    return e.op('MatMul', [e.floats([inLen, outLen], transposed, dtype, 'resize_t'), g])
+  }
+  const matrix = e.floats([outLen, inLen], sampling, dtype, 'resize')
+  if (axis === last) return e.op('MatMul', [g, matrix])
+  const swap = shape.map((_, i) => (i === axis ? last : i === last ? axis : i))
+  return e.transpose(e.op('MatMul', [e.transpose(g, swap), matrix]), swap)
+}
