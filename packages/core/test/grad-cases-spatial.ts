@@ -4,7 +4,7 @@
  */
 import { type Attribute, attr } from '../src/graph/types.ts'
 import { float32, type Tensor } from '../src/tensor.ts'
-import { type Case, ints, one } from './grad-case-kit.ts'
+import { type Case, helper, ints, one } from './grad-case-kit.ts'
 import { node } from './ops-helpers.ts'
 
 /** Resize of a parameter x by constant scales or sizes, roi omitted (as both exporters write it). */
@@ -78,6 +78,17 @@ const RESIZE_CASES: Record<string, Case> = {
     { scales: [1, 1, 2, 1.5] },
     linear('asymmetric'),
   ),
+  'Resize (linear, sizes from Shape → Slice → Concat: TorchScript size=)': (p) => ({
+    params: { x: p([1, 2, 2, 3]) },
+    constants: { first: ints([0]), second: ints([2]), spatial: ints([3, 5]) },
+    nodes: [
+      helper(node('Shape', ['x'], ['shape'])),
+      helper(node('Slice', ['shape', 'first', 'second'], ['batchAndChannels'])),
+      helper(node('Concat', ['batchAndChannels', 'spatial'], ['sizes'], { axis: attr.int(0) })),
+      node('Resize', ['x', '', '', 'sizes'], ['y'], linear('pytorch_half_pixel')),
+    ],
+    output: 'y',
+  }),
   'Resize (cubic ×2, half_pixel)': resize(
     [1, 1, 3, 3],
     { scales: [1, 1, 2, 2] },

@@ -19,8 +19,7 @@ export const resizeGrad: GradRule = {
     if (ctx.attrs.int('antialias') === 1) ctx.fail('antialias is not supported')
     const input = ctx.inputShape(0)
     const output = ctx.outputShape(0)
-    const { out, scales } = readGeometry(ctx, 'scales or sizes', (view) => resizeTargets(view, input))
-    if (out.some((d, i) => d !== output[i])) ctx.fail('scales or sizes must be known before run time')
+    const scales = ctx.hasInput(3) ? output.map((d, i) => d / input[i]) : givenScales(ctx, input, output)
     let g = ctx.dyOrZeros(0)
     const shape = [...output]
     for (let axis = 0; axis < input.length; axis++) {
@@ -31,6 +30,17 @@ export const resizeGrad: GradRule = {
     }
     return [g]
   },
+}
+
+/**
+ * The scales input's values per axis, read as shape inference reads them. With sizes instead, the
+ * scale is output / input (what resizeTargets derives), which the static shapes give without
+ * reading the sizes (TorchScript computes them with Shape → Slice → Concat for `size=`).
+ */
+function givenScales(ctx: GradContext, input: number[], output: number[]): number[] {
+  const { out, scales } = readGeometry(ctx, 'scales', (view) => resizeTargets(view, input))
+  if (out.some((d, i) => d !== output[i])) ctx.fail('scales must be known before run time')
+  return scales
 }
 
 /** Whether output q reads input ⌊q / repeats⌋ alone, at weight 1: a plain repeat of each element. */
