@@ -19,6 +19,7 @@ import {
   unary,
 } from './grad-case-kit.ts'
 import { INDEXING_CASES } from './grad-cases-indexing.ts'
+import { RECURRENT_CASES } from './grad-cases-recurrent.ts'
 import { SPATIAL_CASES } from './grad-cases-spatial.ts'
 import { floatTensor } from './gradcheck.ts'
 import { node } from './ops-helpers.ts'
@@ -289,4 +290,5 @@ export const CASES: Record<string, Case> = {
   'Dropout (inference)': unary('Dropout'),
   ...INDEXING_CASES,
   ...SPATIAL_CASES,
+  ...RECURRENT_CASES,
 }

@@ -6,6 +6,7 @@
  */
 import type { Graph, Node } from '../src/graph/types.ts'
 import { buildBackward } from '../src/autodiff/backward.ts'
+import { unrollRecurrentOps } from '../src/autodiff/unroll-recurrent.ts'
 import { seededRandom } from '../src/builder/init.ts'
 import { inferShapes } from '../src/ops/index.ts'
 import { runReference } from '../src/reference/index.ts'
@@ -90,12 +91,17 @@ export interface GradCheck {
   nodes: ReadonlySet<string>
 }
 
-/** The analytic gradient of every differentiated tensor against central finite differences. */
+/**
+ * The analytic gradient of every differentiated tensor against central finite differences. LSTM,
+ * GRU and RNN have no rule: the analytic side differentiates them unrolled (as training does), the
+ * numeric side runs their kernels, and each counts as covered when a rule of its unrolling ran.
+ */
 export function checkGradient(graph: Graph, options: GradCheckOptions = {}): GradCheck {
   const feeds = options.feeds ?? {}
   const loss = options.loss ?? 'loss'
-  const backward = buildBackward(graph, loss, { inputs: options.inputs })
-  const forward = runReference(graph, feeds, { fetch: [loss, ...backward.saved] })
+  const unrolled = unrollRecurrentOps(graph)
+  const backward = buildBackward(unrolled.graph, loss, { inputs: options.inputs })
+  const forward = runReference(unrolled.graph, feeds, { fetch: [loss, ...backward.saved] })
   const lossValue = forward[loss]
   const bfeeds: Record<string, Tensor> = {}
   for (const name of backward.saved) bfeeds[name] = forward[name]
@@ -129,7 +135,9 @@ export function checkGradient(graph: Graph, options: GradCheckOptions = {}): Gra
     const scale = Math.max(Math.sqrt(normA), Math.sqrt(normN))
     errors[name] = scale === 0 ? 0 : Math.sqrt(diff) / scale
   }
-  return { errors, nodes: backward.differentiatedNodes }
+  const nodes = new Set(backward.differentiatedNodes)
+  for (const [part, whole] of unrolled.origin) if (nodes.has(part)) nodes.add(whole)
+  return { errors, nodes }
 }
 
 /**

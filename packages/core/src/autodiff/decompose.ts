@@ -1,12 +1,13 @@
 /**
- * Decomposition of composite ops into primitives before differentiation, where a backend does not
- * compute the composite as the ONNX spec says. onnxruntime's CPU BatchNormalization with
- * training_mode=1 does not normalise with the batch statistics the spec (and PyTorch) use, so a
- * training graph that should run on onnxruntime rewrites it into ReduceSum/Sub/Mul/Sqrt nodes that
- * keep the node's scope. Running statistics follow PyTorch, which trains the models Atoll imports:
- * r·momentum + batch·(1 − momentum) (ONNX's momentum weighs the old value: PyTorch's 0.1 is 0.9
- * here), with the unbiased batch variance n/(n − 1)·σ² for the running variance, where the ONNX
- * spec and the reference kernel use the biased σ² that normalises the batch.
+ * Decomposition of composite ops into primitives before differentiation: recurrent ops, whose
+ * gradient is that of their unrolled primitives, and ops a backend does not compute as the ONNX
+ * spec says. onnxruntime's CPU BatchNormalization with training_mode=1 does not normalise with the
+ * batch statistics the spec (and PyTorch) use, so a training graph that should run on onnxruntime
+ * rewrites it into ReduceSum/Sub/Mul/Sqrt nodes that keep the node's scope. Running statistics
+ * follow PyTorch, which trains the models Atoll imports: r·momentum + batch·(1 − momentum) (ONNX's
+ * momentum weighs the old value: PyTorch's 0.1 is 0.9 here), with the unbiased batch variance
+ * n/(n − 1)·σ² for the running variance, where the ONNX spec and the reference kernel use the
+ * biased σ² that normalises the batch.
  */
 import type { Graph, Node } from '../graph/types.ts'
 import { readAttrs } from '../ops/attrs.ts'
@@ -15,13 +16,17 @@ import { float32, type Tensor, tensor } from '../tensor.ts'
 import { staticShape } from './context.ts'
 import { GradEmitter } from './emitter.ts'
 import { isTrainingBatchNorm } from './state.ts'
+import { unrollRecurrentOps } from './unroll-recurrent.ts'
 
 /**
- * `graph` prepared for differentiation (a new graph): every training-mode BatchNormalization written
- * as primitive ops, and every Dropout given a mask output — its gradient must reuse the mask the
- * forward drew (in inference mode the mask is all ones and costs one bool tensor).
+ * `source` prepared for differentiation (a new graph): every LSTM, GRU and RNN unrolled over its
+ * sequence (they have no gradient rule: see unroll-recurrent.ts), every training-mode
+ * BatchNormalization written as primitive ops, and every Dropout given a mask output — its
+ * gradient must reuse the mask the forward drew (in inference mode the mask is all ones and costs
+ * one bool tensor).
  */
-export function decomposeTrainingOps(graph: Graph, bindings?: Readonly<Record<string, number>>): Graph {
+export function decomposeTrainingOps(source: Graph, bindings?: Readonly<Record<string, number>>): Graph {
+  const graph = unrollRecurrentOps(source, bindings).graph
   const rewrites = (n: Node) =>
     (n.opType === 'BatchNormalization' && isTrainingBatchNorm(n, graph.opset)) ||
     (n.opType === 'Dropout' && !n.outputs[1])
