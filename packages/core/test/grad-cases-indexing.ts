@@ -4,7 +4,8 @@
  * grad-cases.ts.
  */
 import { attr } from '../src/graph/types.ts'
-import { type Case, one, unary } from './grad-case-kit.ts'
+import { int64, type Tensor } from '../src/tensor.ts'
+import { type Case, type Draw, ints, one, unary } from './grad-case-kit.ts'
 import { node } from './ops-helpers.ts'
 
 /**
@@ -27,6 +28,24 @@ const einsum = (equation: string, ...shapes: number[][]): Case =>
     params: Object.fromEntries(shapes.map((s, i) => [`x${i}`, s])),
     attrs: { equation: attr.string(equation) },
   })
+
+/** A scatter node differentiated in data and updates (its inputs are data, indices, updates). */
+const scatter =
+  (opType: string, data: number[], indices: Tensor, updates: number[], attrs = {}): Case =>
+  (p) => ({
+    params: { data: p(data), updates: p(updates) },
+    constants: { indices },
+    nodes: [node(opType, ['data', 'indices', 'updates'], ['y'], attrs)],
+    output: 'y',
+  })
+
+/** A [3, 4] draw whose second row has one zero and third row two: ReduceProd's hard cases. */
+const withZeros = (p: Draw) => {
+  const x = p([3, 4])
+  const data = (x.data as Float64Array).slice()
+  for (const i of [5, 8, 10]) data[i] = 0
+  return { ...x, data }
+}
 
 export const INDEXING_CASES: Record<string, Case> = {
   'Einsum (matmul)': einsum('ij,jk->ik', [3, 4], [4, 2]),
@@ -52,4 +71,62 @@ export const INDEXING_CASES: Record<string, Case> = {
   'Floor (zero gradient)': zeroGradient('Floor', 0.1, 0.9),
   'Ceil (zero gradient)': zeroGradient('Ceil', 0.1, 0.9),
   'Round (zero gradient)': zeroGradient('Round', 0.1, 0.4),
+  'TopK (largest, last axis)': one('TopK', {
+    // a wide range keeps neighbours in the order further apart than the float32 probe (1e-2)
+    params: { x: (p) => p([3, 5], 0.1, 10) },
+    constants: { k: ints([2]) },
+    outputs: ['y', 'idx'],
+  }),
+  'TopK (smallest, axis 0)': one('TopK', {
+    params: { x: (p) => p([4, 2, 3], 0.1, 10) },
+    constants: { k: ints([3]) },
+    attrs: { axis: attr.int(0), largest: attr.int(0) },
+    outputs: ['y', 'idx'],
+  }),
+  'ScatterElements (none)': scatter(
+    'ScatterElements',
+    [3, 4],
+    int64([2, 4], [0, 2, 1, 1, 2, 0, 0, 2]),
+    [2, 4],
+  ),
+  'ScatterElements (add, repeated indices, axis -1)': scatter(
+    'ScatterElements',
+    [2, 4],
+    int64([2, 3], [0, 0, 3, 1, 2, 1]),
+    [2, 3],
+    { axis: attr.int(-1), reduction: attr.string('add') },
+  ),
+  'ScatterND (none, rows)': scatter('ScatterND', [4, 3], int64([2, 1], [1, 3]), [2, 3]),
+  'ScatterND (add, repeated rows: MoE combine)': scatter(
+    'ScatterND',
+    [4, 3],
+    int64([3, 1], [0, 2, 0]),
+    [3, 3],
+    { reduction: attr.string('add') },
+  ),
+  'ScatterND (none, index pairs)': scatter('ScatterND', [2, 3, 2], int64([2, 2], [0, 1, 1, 2]), [2, 2]),
+  'GatherND (repeated rows: MoE dispatch)': one('GatherND', {
+    params: { data: [3, 4] },
+    constants: { idx: int64([3, 1], [1, 2, 1]) },
+  }),
+  'GatherND (index pairs, negative)': one('GatherND', {
+    params: { data: [2, 3, 2] },
+    constants: { idx: int64([2, 2], [0, -1, 1, 0]) },
+  }),
+  'GatherND (batch_dims 1)': one('GatherND', {
+    params: { data: [2, 3, 4] },
+    constants: { idx: int64([2, 2, 1], [2, 0, 1, 1]) },
+    attrs: { batch_dims: attr.int(1) },
+  }),
+  'ReduceProd (zeros: none, one, two per group)': one('ReduceProd', {
+    params: { x: withZeros },
+    constants: { axes: ints([1]) },
+    attrs: { keepdims: attr.int(0) },
+  }),
+  'ReduceProd (all axes)': one('ReduceProd', { params: { x: [2, 3] } }),
+  'ReduceProd (opset 13 attribute)': one('ReduceProd', {
+    params: { x: [2, 3, 2] },
+    attrs: { axes: attr.ints([0, 2]) },
+    opset: 13,
+  }),
 }

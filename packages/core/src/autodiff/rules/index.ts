@@ -29,6 +29,7 @@ import { expandGrad } from './Expand.grad.ts'
 import { flattenGrad } from './Flatten.grad.ts'
 import { gatherGrad } from './Gather.grad.ts'
 import { gatherElementsGrad } from './GatherElements.grad.ts'
+import { gatherNDGrad } from './GatherND.grad.ts'
 import { geluGrad } from './Gelu.grad.ts'
 import { gemmGrad } from './Gemm.grad.ts'
 import { globalAveragePoolGrad } from './GlobalAveragePool.grad.ts'
@@ -60,11 +61,14 @@ import { reduceLogSumExpGrad } from './ReduceLogSumExp.grad.ts'
 import { reduceMaxGrad } from './ReduceMax.grad.ts'
 import { reduceMeanGrad } from './ReduceMean.grad.ts'
 import { reduceMinGrad } from './ReduceMin.grad.ts'
+import { reduceProdGrad } from './ReduceProd.grad.ts'
 import { reduceSumGrad } from './ReduceSum.grad.ts'
 import { reduceSumSquareGrad } from './ReduceSumSquare.grad.ts'
 import { reluGrad } from './Relu.grad.ts'
 import { reshapeGrad } from './Reshape.grad.ts'
 import { resizeGrad } from './Resize.grad.ts'
+import { scatterElementsGrad } from './ScatterElements.grad.ts'
+import { scatterNDGrad } from './ScatterND.grad.ts'
 import { seluGrad } from './Selu.grad.ts'
 import { sigmoidGrad } from './Sigmoid.grad.ts'
 import { sinGrad } from './Sin.grad.ts'
@@ -81,6 +85,7 @@ import { subGrad } from './Sub.grad.ts'
 import { sumGrad } from './Sum.grad.ts'
 import { tanhGrad } from './Tanh.grad.ts'
 import { tileGrad } from './Tile.grad.ts'
+import { topKGrad } from './TopK.grad.ts'
 import { transposeGrad } from './Transpose.grad.ts'
 import { triluGrad } from './Trilu.grad.ts'
 import { unsqueezeGrad } from './Unsqueeze.grad.ts'
@@ -115,6 +120,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   flattenGrad,
   gatherGrad,
   gatherElementsGrad,
+  gatherNDGrad,
   geluGrad,
   gemmGrad,
   globalAveragePoolGrad,
@@ -146,11 +152,14 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceMaxGrad,
   reduceMeanGrad,
   reduceMinGrad,
+  reduceProdGrad,
   reduceSumGrad,
   reduceSumSquareGrad,
   reluGrad,
   reshapeGrad,
   resizeGrad,
+  scatterElementsGrad,
+  scatterNDGrad,
   seluGrad,
   sigmoidGrad,
   sinGrad,
@@ -167,6 +176,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   sumGrad,
   tanhGrad,
   tileGrad,
+  topKGrad,
   transposeGrad,
   triluGrad,
   unsqueezeGrad,
