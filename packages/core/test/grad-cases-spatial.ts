@@ -123,6 +123,10 @@ const CONV_TRANSPOSE_CASES: Record<string, Case> = {
     params: { x: [1, 1, 3, 3], w: [1, 2, 3, 3] },
     attrs: { strides: attr.ints([2, 2]), output_shape: attr.ints([6, 7]) },
   }),
+  'ConvTranspose (1-D, output_shape one past the full output)': one('ConvTranspose', {
+    params: { x: [2, 1, 3], w: [1, 2, 2], b: [2] },
+    attrs: { strides: attr.ints([2]), output_shape: attr.ints([7]) },
+  }),
   'ConvTranspose (3-D, depthwise, stride 2)': one('ConvTranspose', {
     params: { x: [1, 2, 2, 2, 2], w: [2, 1, 2, 2, 2], b: [2] },
     attrs: { group: attr.int(2), strides: attr.ints([2, 1, 2]), pads: attr.ints([0, 1, 1, 1, 0, 0]) },

@@ -41,7 +41,7 @@ function adjointGeometry(ctx: GradContext, wShape: readonly number[]): ConvGeome
   const spec = readGeometry(ctx, 'the output geometry', (view) => transposedSpec(view, kernel))
   const { out, padsBegin } = transposedGeometry(x, spec)
   if (padsBegin.some((p) => p < 0))
-    ctx.fail(`output_shape [${out}] is larger than the transposed convolution reaches`)
+    ctx.fail(`output_shape [${out}] starts before the first output position (a negative begin pad)`)
   const end = x.map((n, i) =>
     Math.max(0, spec.strides[i] * (n - 1) + (kernel[i] - 1) * spec.dilations[i] + 1 - out[i] - padsBegin[i]),
   )
