@@ -5,7 +5,7 @@
  */
 import { attr } from '../src/graph/types.ts'
 import { int64, type Tensor } from '../src/tensor.ts'
-import { type Case, type Draw, ints, one, unary } from './grad-case-kit.ts'
+import { type Case, type Draw, helper, ints, one, unary } from './grad-case-kit.ts'
 import { node } from './ops-helpers.ts'
 
 /**
@@ -39,6 +39,24 @@ const scatter =
     output: 'y',
   })
 
+/**
+ * Mixture-of-experts routing as PyTorch exports it: TopK of the router's logits, Softmax of the kept
+ * ones, the chosen experts' weights gathered and applied by one Einsum. Router values in ±[1, 3]
+ * keep the top two further from the rest than the float32 probe moves them.
+ */
+const moeRouting: Case = (p) => ({
+  params: { x: p([4, 3]), router: p([3, 4], 1, 3), experts: p([4, 3, 2]) },
+  constants: { k: ints([2]) },
+  nodes: [
+    helper(node('MatMul', ['x', 'router'], ['logits'])),
+    node('TopK', ['logits', 'k'], ['top', 'chosen']),
+    helper(node('Softmax', ['top'], ['gate'])),
+    helper(node('Gather', ['experts', 'chosen'], ['picked'])),
+    node('Einsum', ['x', 'picked', 'gate'], ['y'], { equation: attr.string('td,tkdh,tk->th') }),
+  ],
+  output: 'y',
+})
+
 /** A [3, 4] draw whose second row has one zero and third row two: ReduceProd's hard cases. */
 const withZeros = (p: Draw) => {
   const x = p([3, 4])
@@ -71,6 +89,12 @@ export const INDEXING_CASES: Record<string, Case> = {
   'Floor (zero gradient)': zeroGradient('Floor', 0.1, 0.9),
   'Ceil (zero gradient)': zeroGradient('Ceil', 0.1, 0.9),
   'Round (zero gradient)': zeroGradient('Round', 0.1, 0.4),
+  'Einsum (one value as both operands)': (p) => ({
+    params: { x: p([3, 4]) },
+    nodes: [node('Einsum', ['x', 'x'], ['y'], { equation: attr.string('ij,kj->ik') })],
+    output: 'y',
+  }),
+  'TopK and Einsum (MoE routing)': moeRouting,
   'TopK (largest, last axis)': one('TopK', {
     // a wide range keeps neighbours in the order further apart than the float32 probe (1e-2)
     params: { x: (p) => p([3, 5], 0.1, 10) },
@@ -117,6 +141,11 @@ export const INDEXING_CASES: Record<string, Case> = {
     params: { data: [2, 3, 4] },
     constants: { idx: int64([2, 2, 1], [2, 0, 1, 1]) },
     attrs: { batch_dims: attr.int(1) },
+  }),
+  'GatherND (batch_dims 2)': one('GatherND', {
+    params: { data: [2, 2, 3] },
+    constants: { idx: int64([2, 2, 1], [2, 0, 1, 1]) },
+    attrs: { batch_dims: attr.int(2) },
   }),
   'ReduceProd (zeros: none, one, two per group)': one('ReduceProd', {
     params: { x: withZeros },
