@@ -16,3 +16,11 @@ export {
   type SummaryOptions,
   summarizeGraph,
 } from './summary.ts'
+export {
+  type ConstantWeight,
+  constantWeights,
+  defaultTrainable,
+  MIN_CONSTANT_WEIGHT_ELEMENTS,
+  promoteConstantWeights,
+  settingValues,
+} from './weights.ts'

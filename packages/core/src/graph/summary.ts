@@ -7,6 +7,10 @@ import { isSupportedOp } from '../ops/contract.ts'
 import { opCosts } from '../ops/costs.ts'
 import { numel } from '../tensor.ts'
 import { countParameters } from './params.ts'
+import { type ConstantWeight, constantWeights } from './weights.ts'
+
+/** How many of the largest constant weights a summary names. */
+const LARGEST_CONSTANT_WEIGHTS = 5
 
 export interface ScopeCost {
   scope: string
@@ -25,6 +29,11 @@ export interface GraphSummary {
   parameterTensors: number
   /** elements of initializers that are not trainable (running statistics, constants) */
   stateElements: number
+  /**
+   * Weights stored as Constant nodes (see constantWeights), which importing with `trainConstants`
+   * (`--train-constants`) makes parameters: how many, their elements, the largest few.
+   */
+  constantWeights: { count: number; elements: number; largest: ConstantWeight[] }
   /** op types outside the contract, with their first node */
   unsupported: { opType: string; domain: string; count: number; firstNode: string }[]
   /** symbols of the inputs and the values they were bound to for the FLOP count */
@@ -66,6 +75,7 @@ export function summarizeGraph(graph: Graph, options: SummaryOptions = {}): Grap
     parameters: countParameters(graph),
     parameterTensors: graph.parameters.size,
     stateElements,
+    constantWeights: summarizeConstantWeights(graph),
     unsupported: [...unsupported.values()],
     bindings,
   }
@@ -79,6 +89,15 @@ export function summarizeGraph(graph: Graph, options: SummaryOptions = {}): Grap
     summary.flopsError = `${(err as Error).name}: ${(err as Error).message}`
   }
   return summary
+}
+
+function summarizeConstantWeights(graph: Graph): GraphSummary['constantWeights'] {
+  const all = constantWeights(graph)
+  return {
+    count: all.length,
+    elements: all.reduce((sum, w) => sum + w.elements, 0),
+    largest: all.slice(0, LARGEST_CONSTANT_WEIGHTS),
+  }
 }
 
 /** The symbolic dimensions of the graph's inputs (`batch`, `seq`…), in first-seen order: what a caller may bind. */

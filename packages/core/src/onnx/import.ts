@@ -2,17 +2,19 @@
 import { type AppendLossOptions, appendCrossEntropyLoss } from '../builder/loss.ts'
 import type { Attribute, Dim, Graph, Node, ValueInfo } from '../graph/types.ts'
 import { validateGraph } from '../graph/validate.ts'
+import { defaultTrainable, promoteConstantWeights } from '../graph/weights.ts'
 import { isSupportedOp } from '../ops/contract.ts'
 import { dtypeOfOnnxCode } from '../ops/onnx-dtype.ts'
-import { isFloat, type Tensor } from '../tensor.ts'
+import type { Tensor } from '../tensor.ts'
 import { attributeFromProto } from './attributes.ts'
 import { UnsupportedOpError } from '../ops/errors.ts'
 import { InvalidOnnxModelError, UnsupportedOnnxFeatureError } from './errors.ts'
 import { decodeModel } from './decode.ts'
-import type { GraphP, ValueInfoP } from './proto.ts'
+import type { GraphP, NodeP, ValueInfoP } from './proto.ts'
 import { hasAtollScope, scopeOfNode } from './scope.ts'
 import { retieDuplicateParameters } from './retie.ts'
 import { tensorFromProto } from './tensors.ts'
+import { upgradeGraph } from './upgrade.ts'
 
 export interface ImportGraphOptions {
   /**
@@ -21,17 +23,24 @@ export interface ImportGraphOptions {
    */
   supportedOps?: ((opType: string, domain: string) => boolean) | 'any'
   /**
-   * Which initializers are trainable. Default: floating-point ones of rank ≥ 1, except BatchNorm
-   * running statistics and masks (holding ±inf or |v| ≥ 1e30); rank-0 ones are the dynamo
-   * exporter's scalar constants, like 0.5 in GELU.
+   * Which initializers are trainable. Default `defaultTrainable`: floating-point ones of rank ≥ 1,
+   * except BatchNorm running statistics, other ops' settings (Clip's bounds, Resize's scales…) and
+   * masks (holding ±inf or |v| ≥ 1e30); rank-0 ones are the dynamo exporter's scalar constants.
    */
   trainable?: (name: string, value: Tensor, graph: Graph) => boolean
+  /**
+   * Turn weights stored as Constant nodes (or Identity-of-Constant) into initializers, which
+   * `trainable` then decides on like any other: every floating-point Constant of at least
+   * MIN_CONSTANT_WEIGHT_ELEMENTS elements that is not read as a statistic or setting (see
+   * constantWeights). Default false: constants stay nodes.
+   */
+  trainConstants?: boolean
 }
 
-/** Input positions that hold statistics, not weights: BatchNormalization's input_mean and input_var. */
-const NON_TRAINABLE_INPUTS: Readonly<Record<string, readonly number[]>> = { BatchNormalization: [3, 4] }
-
-/** The graph of an ONNX model, with no loss appended (see `importOnnx` for that). */
+/**
+ * The graph of an ONNX model, with no loss appended (see `importOnnx` for that). A graph of opset
+ * 7–12 is upgraded to opset 13 (see upgrade.ts); later opsets are kept.
+ */
 export function importOnnxGraph(bytes: Uint8Array, options: ImportGraphOptions = {}): Graph {
   const model = decodeModel(bytes)
   if (model.graph === undefined) throw new InvalidOnnxModelError('the model has no graph')
@@ -43,6 +52,11 @@ export function importOnnxGraph(bytes: Uint8Array, options: ImportGraphOptions =
   const opset = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version
   if (opset === undefined || opset < 1) throw new InvalidOnnxModelError('the model imports no ai.onnx opset')
   const graph = convertGraph(model.graph, opset, 'graph')
+  // the file's node of each node, for scopes; nodes the upgrade adds take the one they stand for
+  const sources = new Map(graph.nodes.map((n, i) => [n, model.graph!.nodes[i]]))
+  const upgrade = upgradeGraph(graph)
+  for (const [n, origin] of upgrade.derivedFrom) sources.set(n, sources.get(origin)!)
+  if (options.trainConstants) promoteConstantWeights(graph)
   const supported = options.supportedOps ?? isSupportedOp
   if (supported !== 'any') {
     for (const node of graph.nodes) {
@@ -51,26 +65,9 @@ export function importOnnxGraph(bytes: Uint8Array, options: ImportGraphOptions =
   }
   const trainable = options.trainable ?? defaultTrainable
   for (const [name, value] of graph.initializers)
-    if (trainable(name, value, graph)) graph.parameters.add(name)
-  assignScopes(graph, model.graph)
+    if (!upgrade.added.has(name) && trainable(name, value, graph)) graph.parameters.add(name)
+  assignScopes(graph, sources)
   return graph
-}
-
-/** Beyond any weight's magnitude: a tensor holding such values (or ±inf) is an attention mask. */
-const MASK_MAGNITUDE = 1e30
-
-function defaultTrainable(name: string, value: Tensor, graph: Graph): boolean {
-  if (!isFloat(value.dtype) || value.shape.length === 0) return false
-  // the dynamo exporter folds causal masks into float initializers of 0 and -inf (or float min)
-  if (value.dtype !== 'float16') {
-    const d = value.data as Float32Array
-    for (let i = 0; i < d.length; i++) if (!(Math.abs(d[i]) < MASK_MAGNITUDE)) return false
-  }
-  for (const node of graph.nodes) {
-    const skip = NON_TRAINABLE_INPUTS[node.opType]
-    if (skip?.some((i) => node.inputs[i] === name)) return false
-  }
-  return true
 }
 
 function convertGraph(g: GraphP, opset: number, where: string): Graph {
@@ -136,9 +133,8 @@ function convertValueInfo(v: ValueInfoP, required: boolean): ValueInfo | undefin
  * join their first consumer's, so that every node belongs to a layer when the graph is cut into
  * stages by scope.
  */
-function assignScopes(graph: Graph, source: GraphP): void {
-  const byName = new Map(source.nodes.map((n, i) => [graph.nodes[i], n]))
-  if (source.nodes.some(hasAtollScope)) {
+function assignScopes(graph: Graph, byName: ReadonlyMap<Node, NodeP>): void {
+  if ([...byName.values()].some(hasAtollScope)) {
     // written by exportOnnx: Atoll's own scopes, taken as they are
     for (const node of graph.nodes) node.scope = scopeOfNode(byName.get(node)!, graph.parameters)
     return
@@ -174,7 +170,8 @@ export interface ImportOnnxOptions extends ImportGraphOptions {
 /**
  * An ONNX model as a trainable Atoll graph: initializers become parameters (floating-point ones are
  * trainable; BatchNorm running statistics and scalar constants are not), Constant nodes stay nodes,
- * scopes come from PyTorch's module paths, and a cross-entropy loss is appended.
+ * scopes come from PyTorch's module paths, opsets 7–12 are upgraded to 13, and a cross-entropy
+ * loss is appended.
  *
  * Throws OnnxDecodeError (bad bytes), OnnxExternalDataError, UnsupportedOpError (naming op and
  * node), UnsupportedOnnxFeatureError, InvalidOnnxModelError, and the graph validation errors.
