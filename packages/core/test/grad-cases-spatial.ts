@@ -39,6 +39,11 @@ const RESIZE_CASES: Record<string, Case> = {
     { scales: [1, 1, 2, 2] },
     nearest('asymmetric', 'floor'),
   ),
+  'Resize (nearest ×3 and ×1.5, asymmetric, floor)': resize(
+    [2, 1, 2, 2],
+    { scales: [1, 1, 3, 1.5] },
+    nearest('asymmetric', 'floor'),
+  ),
   'Resize (nearest, asymmetric, floor, sizes 2→3 and 3→5)': resize(
     [1, 1, 2, 3],
     { sizes: [1, 1, 3, 5] },

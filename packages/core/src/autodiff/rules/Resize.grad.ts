@@ -20,14 +20,17 @@ export const resizeGrad: GradRule = {
     const input = ctx.inputShape(0)
     const output = ctx.outputShape(0)
     const scales = ctx.hasInput(3) ? output.map((d, i) => d / input[i]) : givenScales(ctx, input, output)
-    let g = ctx.dyOrZeros(0)
-    const shape = [...output]
-    for (let axis = 0; axis < input.length; axis++) {
-      if (!isResampled(input[axis], output[axis], scales[axis])) continue
-      const taps = resizeTaps(ctx, input[axis], output[axis], scales[axis])
-      g = sampleBack(ctx, g, shape, axis, taps, input[axis])
+    const taps = input.map((n, axis) =>
+      isResampled(n, output[axis], scales[axis]) ? resizeTaps(ctx, n, output[axis], scales[axis]) : undefined,
+    )
+    const repeats = taps.map((t, axis) => (t === undefined ? undefined : repeatsOf(t, input[axis])))
+    let g = sumRepeats(ctx, ctx.dyOrZeros(0), output, repeats)
+    const shape = output.map((d, i) => (repeats[i] === undefined ? d : input[i]))
+    taps.forEach((t, axis) => {
+      if (t === undefined || repeats[axis] !== undefined) return
+      g = sampleBack(ctx, g, shape, axis, t, input[axis])
       shape[axis] = input[axis]
-    }
+    })
     return [g]
   },
 }
@@ -53,7 +56,31 @@ function repeatsOf(taps: readonly ResizeTap[], inLen: number): number | undefine
   return plain ? repeats : undefined
 }
 
-/** g (of `shape`) with Mᵀ applied along `axis`, giving `inLen` there. */
+/**
+ * g (of `shape`) summed over each group of `repeats[axis]` neighbours along the axes that repeat
+ * their elements: one Reshape that splits those axes and one ReduceSum over all the splits.
+ */
+function sumRepeats(
+  ctx: GradContext,
+  g: string,
+  shape: readonly number[],
+  repeats: readonly (number | undefined)[],
+): string {
+  if (repeats.every((r) => r === undefined)) return g
+  const split: number[] = []
+  const summed: number[] = []
+  shape.forEach((d, axis) => {
+    const r = repeats[axis]
+    if (r === undefined) split.push(d)
+    else {
+      split.push(d / r, r)
+      summed.push(split.length - 1)
+    }
+  })
+  return ctx.emit.reduceSum(ctx.emit.reshape(g, split), summed, false)
+}
+
+/** g (of `shape`) with Mᵀ applied along `axis` by a MatMul, giving `inLen` there. */
 function sampleBack(
   ctx: GradContext,
   g: string,
@@ -63,11 +90,6 @@ function sampleBack(
   inLen: number,
 ): string {
   const e = ctx.emit
-  const repeats = repeatsOf(taps, inLen)
-  if (repeats !== undefined) {
-    const split = [...shape.slice(0, axis), inLen, repeats, ...shape.slice(axis + 1)]
-    return e.reduceSum(e.reshape(g, split), [axis + 1], false)
-  }
   const outLen = taps.length
   // sampling[q, i]: the weight output q gives input i (clamped taps may repeat an index: they add)
   const sampling = new Float64Array(outLen * inLen)
