@@ -85,6 +85,13 @@ export const INDEXING_CASES: Record<string, Case> = {
   Cosh: unary('Cosh'),
   Mish: unary('Mish', {}, 0.1, 3),
   Celu: unary('Celu', { alpha: attr.float(0.6) }, 0.1, 2),
+  Tan: unary('Tan'),
+  ThresholdedRelu: unary('ThresholdedRelu', { alpha: attr.float(0.5) }, 0.1, 2),
+  ReduceL1: one('ReduceL1', {
+    params: { x: [2, 3, 4] },
+    constants: { axes: ints([1]) },
+    attrs: { keepdims: attr.int(0) },
+  }),
   'Sign (zero gradient)': zeroGradient('Sign', 0.1, 1),
   'Floor (zero gradient)': zeroGradient('Floor', 0.1, 0.9),
   'Ceil (zero gradient)': zeroGradient('Ceil', 0.1, 0.9),

@@ -56,6 +56,7 @@ import { pReluGrad } from './PRelu.grad.ts'
 import { padGrad } from './Pad.grad.ts'
 import { powGrad } from './Pow.grad.ts'
 import { reciprocalGrad } from './Reciprocal.grad.ts'
+import { reduceL1Grad } from './ReduceL1.grad.ts'
 import { reduceL2Grad } from './ReduceL2.grad.ts'
 import { reduceLogSumExpGrad } from './ReduceLogSumExp.grad.ts'
 import { reduceMaxGrad } from './ReduceMax.grad.ts'
@@ -83,7 +84,9 @@ import { sqrtGrad } from './Sqrt.grad.ts'
 import { squeezeGrad } from './Squeeze.grad.ts'
 import { subGrad } from './Sub.grad.ts'
 import { sumGrad } from './Sum.grad.ts'
+import { tanGrad } from './Tan.grad.ts'
 import { tanhGrad } from './Tanh.grad.ts'
+import { thresholdedReluGrad } from './ThresholdedRelu.grad.ts'
 import { tileGrad } from './Tile.grad.ts'
 import { topKGrad } from './TopK.grad.ts'
 import { transposeGrad } from './Transpose.grad.ts'
@@ -147,6 +150,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   padGrad,
   powGrad,
   reciprocalGrad,
+  reduceL1Grad,
   reduceL2Grad,
   reduceLogSumExpGrad,
   reduceMaxGrad,
@@ -174,7 +178,9 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   squeezeGrad,
   subGrad,
   sumGrad,
+  tanGrad,
   tanhGrad,
+  thresholdedReluGrad,
   tileGrad,
   topKGrad,
   transposeGrad,
