@@ -20,7 +20,14 @@ export interface Manifest {
   >
 }
 
-export const manifest: Manifest = JSON.parse(readFileSync(new URL('manifest.json', FIXTURES), 'utf8'))
+/** The model families of issue 16 (fixtures/families/make_families.py): the same files, their own manifest. */
+export const FAMILY_FIXTURES = new URL('./fixtures/families/', import.meta.url)
+
+export function readManifest(dir: URL = FIXTURES): Manifest {
+  return JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8'))
+}
+
+export const manifest: Manifest = readManifest()
 
 export interface Fixture {
   tag: string
@@ -39,14 +46,14 @@ export interface Fixture {
   tied: string[][]
 }
 
-/** Every variant the fixture script exported successfully. */
-export function loadFixtures(): Fixture[] {
+/** Every variant the fixture script exported successfully (from `dir`: the first fixtures by default). */
+export function loadFixtures(dir: URL = FIXTURES): Fixture[] {
   const out: Fixture[] = []
-  for (const [model, m] of Object.entries(manifest.models)) {
-    const batch = readSafetensors(readFileSync(new URL(`${model}.batch.safetensors`, FIXTURES))).tensors
+  for (const [model, m] of Object.entries(readManifest(dir).models)) {
+    const batch = readSafetensors(readFileSync(new URL(`${model}.batch.safetensors`, dir))).tensors
     for (const [tag, v] of Object.entries(m.variants)) {
       if (!v.ok) continue
-      const ref = readSafetensors(readFileSync(new URL(`${tag}.ref.safetensors`, FIXTURES)))
+      const ref = readSafetensors(readFileSync(new URL(`${tag}.ref.safetensors`, dir)))
       const grads = new Map([...ref.tensors].filter(([k]) => !k.startsWith('__')))
       out.push({
         tag,
@@ -54,7 +61,7 @@ export function loadFixtures(): Fixture[] {
         exporter: v.exporter,
         opset: v.opset,
         train: m.train,
-        onnx: readFileSync(new URL(`${tag}.onnx`, FIXTURES)),
+        onnx: readFileSync(new URL(`${tag}.onnx`, dir)),
         batch,
         loss: Number((ref.tensors.get('__loss__')!.data as Float64Array)[0]),
         logits: ref.tensors.get('__logits__')!,
