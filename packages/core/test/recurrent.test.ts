@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { decomposeTrainingOps } from '../src/autodiff/decompose.ts'
 import { attr, type Attribute } from '../src/graph/types.ts'
 import { GATES, type RecurrentOp } from '../src/ops/recurrent.ts'
 import { inferShapes } from '../src/ops/index.ts'
-import { runNode } from '../src/reference/index.ts'
+import { runNode, runReference } from '../src/reference/index.ts'
 import { type DType, type Tensor, tensor } from '../src/tensor.ts'
 import { graphOf, node } from './ops-helpers.ts'
 import { type Case, compareWithOrt, randn } from './reference-ort.ts'
@@ -169,5 +170,75 @@ describe('LSTM, GRU and RNN: shapes and refusals', () => {
     })
     const full = Object.values({ ...c.inputs, lens: int32([BATCH], [SEQ, SEQ]) }).map((t) => t ?? undefined)
     assert.equal(runNode(lstm, full, 14).length, 3)
+  })
+})
+
+describe('LSTM, GRU and RNN: the unrolling autodiff differentiates', () => {
+  /** The variant's one-node graph in float64, its inputs as initializers, every output a graph output. */
+  const graphOfVariant = (v: Variant, seq: number) => {
+    const c = recurrentCase(v, 7)
+    const wide = (t: Tensor): Tensor => ({
+      ...t,
+      dtype: 'float64',
+      data: Float64Array.from(t.data as Float32Array),
+    })
+    const inputs = Object.entries(c.inputs)
+    const x = randn([seq, BATCH, INPUT], 3, -1, 1)
+    const outputs = ['y', 'yh', 'yc'].slice(0, c.outputs)
+    return graphOf({
+      initializers: Object.fromEntries(
+        inputs.flatMap(([n, t]) => (t === null ? [] : [[n, wide(n === 'x' ? x : t)]])),
+      ),
+      nodes: [
+        node(
+          v.op,
+          inputs.map(([n, t]) => (t === null ? '' : n)),
+          outputs,
+          c.attrs,
+        ),
+      ],
+      outputs,
+    })
+  }
+  for (const v of VARIANTS) {
+    it(`computes what the kernel computes: ${describeVariant(v)}`, () => {
+      const graph = graphOfVariant(v, SEQ)
+      const unrolled = decomposeTrainingOps(graph)
+      assert.ok(!unrolled.nodes.some((n) => n.opType === v.op))
+      const expected = runReference(graph, {})
+      const actual = runReference(unrolled, {})
+      for (const o of graph.outputs) {
+        assert.deepEqual(actual[o.name].shape, expected[o.name].shape)
+        const a = actual[o.name].data as Float64Array
+        const e = expected[o.name].data as Float64Array
+        const worst = Math.max(...e.map((value, i) => Math.abs(value - a[i])))
+        assert.ok(worst < 1e-12, `${o.name}: differs by ${worst}`)
+      }
+    })
+  }
+  // the figures unroll-recurrent.ts gives: nodes per time step and direction
+  const perStep: [Variant, number][] = [
+    [{ op: 'LSTM' }, 12],
+    [{ op: 'LSTM', direction: 'bidirectional', full: true }, 12],
+    [{ op: 'GRU', full: true }, 13],
+    [{ op: 'GRU', full: true, attrs: { linear_before_reset: attr.int(1) } }, 14],
+    [{ op: 'GRU', attrs: { linear_before_reset: attr.int(1) } }, 13],
+    [{ op: 'RNN', direction: 'bidirectional' }, 4],
+  ]
+  for (const [v, nodes] of perStep) {
+    it(`costs ${nodes} nodes per time step and direction: ${describeVariant(v)}`, () => {
+      const count = (seq: number) => decomposeTrainingOps(graphOfVariant(v, seq)).nodes.length
+      const directions = v.direction === 'bidirectional' ? 2 : 1
+      assert.equal(count(5) - count(4), nodes * directions)
+    })
+  }
+  it('refuses sequence_lens that are not known to equal the length', () => {
+    const graph = graphOfVariant({ op: 'GRU', full: true }, SEQ)
+    graph.inputs.push({ name: 'lens', dtype: 'int32', shape: [BATCH] })
+    graph.nodes[0] = { ...graph.nodes[0], inputs: ['x', 'w', 'r', 'b', 'lens', 'h0'] }
+    assert.throws(() => decomposeTrainingOps(graph), {
+      name: 'UnsupportedOpError',
+      message: /sequence_lens other than the length 4 \(known only at run time\)/,
+    })
   })
 })

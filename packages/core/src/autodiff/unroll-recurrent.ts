@@ -145,7 +145,12 @@ function runDirection(
   let xw = e.op('MatMul', [x, e.transpose(weights.w, [1, 0])])
   if (xBias) xw = e.op('Add', [xw, xBias])
   const steps = splitFirst(u, xw, u.seq)
-  const rt = e.transpose(weights.r, [1, 0])
+  const transposed = e.transpose(weights.r, [1, 0])
+  // GRU without linear_before_reset multiplies the reset state by Rh alone: split Rᵀ once, not per step
+  const rt =
+    spec.op === 'GRU' && !spec.linearBeforeReset
+      ? splitColumns(u, transposed, [2 * hidden, hidden])
+      : [transposed]
   const cell = CELLS[spec.op]
   const act = spec.activations[d]
   const hs: string[] = Array(u.seq)
@@ -170,8 +175,8 @@ interface CellInput {
   xw: string
   h: string
   c: string
-  /** Rᵀ, [hidden, gates·hidden] */
-  rt: string
+  /** Rᵀ, [hidden, gates·hidden]; for GRU without linear_before_reset its z, r and h columns apart */
+  rt: string[]
   /** GRU with linear_before_reset: Rb, added to the recurrent product before the reset */
   rBias?: string
 }
@@ -182,7 +187,7 @@ type Cell = (s: CellInput) => [string, string]
 const lstmCell: Cell = ({ u, act, xw, h, c, rt }) => {
   const { e, hidden: n } = u
   const [f, g, hAct] = act
-  const gates = e.op('Add', [xw, e.op('MatMul', [h, rt])])
+  const gates = e.op('Add', [xw, e.op('MatMul', [h, rt[0]])])
   const [iof, candidate] = splitColumns(u, gates, [3 * n, n])
   const [i, o, forget] = splitColumns(u, e.op(f, [iof]), [n, n, n])
   const cNext = e.op('Add', [e.op('Mul', [forget, c]), e.op('Mul', [i, e.op(g, [candidate])])])
@@ -195,12 +200,12 @@ const gruCell: Cell = ({ u, act, xw, h, c, rt, rBias }) => {
   const [xzr, xh] = splitColumns(u, xw, [2 * n, n])
   const gatesOf = (hzr: string) => splitColumns(u, e.op(f, [e.op('Add', [xzr, hzr])]), [n, n])
   if (u.spec.linearBeforeReset) {
-    const product = e.op('MatMul', [h, rt])
+    const product = e.op('MatMul', [h, rt[0]])
     const [hzr, hh] = splitColumns(u, rBias ? e.op('Add', [product, rBias]) : product, [2 * n, n])
     const [z, r] = gatesOf(hzr)
     return [blend(u, z, g, e.op('Add', [xh, e.op('Mul', [r, hh])]), h), c]
   }
-  const [rtZr, rtH] = splitColumns(u, rt, [2 * n, n])
+  const [rtZr, rtH] = rt
   const [z, r] = gatesOf(e.op('MatMul', [h, rtZr]))
   return [blend(u, z, g, e.op('Add', [xh, e.op('MatMul', [e.op('Mul', [r, h]), rtH])]), h), c]
 }
@@ -213,7 +218,7 @@ function blend(u: Unroll, z: string, g: string, candidateIn: string, h: string):
 }
 
 const rnnCell: Cell = ({ u, act, xw, h, c, rt }) => [
-  u.e.op(act[0], [u.e.op('Add', [xw, u.e.op('MatMul', [h, rt])])]),
+  u.e.op(act[0], [u.e.op('Add', [xw, u.e.op('MatMul', [h, rt[0]])])]),
   c,
 ]
 
