@@ -5,6 +5,7 @@
 import { type Attribute, attr } from '../src/graph/types.ts'
 import { float32, type Tensor } from '../src/tensor.ts'
 import { type Case, helper, ints, one } from './grad-case-kit.ts'
+import { floatTensor } from './gradcheck.ts'
 import { node } from './ops-helpers.ts'
 
 /** Resize of a parameter x by constant scales or sizes, roi omitted (as both exporters write it). */
@@ -145,6 +146,23 @@ const NORM_CASES: Record<string, Case> = {
   'InstanceNormalization (1-D, epsilon)': one('InstanceNormalization', {
     params: { x: [2, 2, 5], scale: [2], bias: [2] },
     attrs: { epsilon: attr.float(1e-3) },
+  }),
+  'InstanceNormalization (GroupNorm as TorchScript exports it)': (p, dtype) => ({
+    params: { x: p([2, 4, 3]), weight: p([4, 1]), bias: p([4, 1]) },
+    constants: {
+      grouped: ints([2, 2, -1]),
+      ones: floatTensor(dtype, [2], [1, 1]),
+      zeros: floatTensor(dtype, [2], [0, 0]),
+      shape: ints([2, 4, 3]),
+    },
+    nodes: [
+      helper(node('Reshape', ['x', 'grouped'], ['xg'])),
+      node('InstanceNormalization', ['xg', 'ones', 'zeros'], ['normed']),
+      helper(node('Reshape', ['normed', 'shape'], ['back'])),
+      helper(node('Mul', ['back', 'weight'], ['scaled'])),
+      helper(node('Add', ['scaled', 'bias'], ['y'])),
+    ],
+    output: 'y',
   }),
   'GroupNormalization (opset 18: scale per group)': one('GroupNormalization', {
     params: { x: [2, 4, 2, 2], scale: [2], bias: [2] },
