@@ -135,6 +135,35 @@ export const INDEXING_CASES: Record<string, Case> = {
     [3, 3],
     { reduction: attr.string('add') },
   ),
+  'ScatterElements (mul, repeated indices, a zero update)': (p) => {
+    const updates = p([2, 3])
+    const values = (updates.data as Float64Array).slice()
+    values[1] = 0
+    return {
+      params: { data: p([2, 4]), updates: { ...updates, data: values } },
+      constants: { indices: int64([2, 3], [0, 0, 3, 1, 2, 1]) },
+      nodes: [
+        node('ScatterElements', ['data', 'indices', 'updates'], ['y'], {
+          axis: attr.int(1),
+          reduction: attr.string('mul'),
+        }),
+      ],
+      output: 'y',
+    }
+  },
+  'ScatterElements (max, repeated indices)': scatter(
+    'ScatterElements',
+    [3, 2],
+    int64([3, 2], [0, 1, 0, 1, 2, 1]),
+    [3, 2],
+    { reduction: attr.string('max') },
+  ),
+  'ScatterND (min, repeated rows)': scatter('ScatterND', [3, 2], int64([3, 1], [2, 0, 2]), [3, 2], {
+    reduction: attr.string('min'),
+  }),
+  'ScatterND (mul, index pairs)': scatter('ScatterND', [2, 3, 2], int64([3, 2], [0, 1, 1, 2, 0, 1]), [3, 2], {
+    reduction: attr.string('mul'),
+  }),
   'ScatterND (none, index pairs)': scatter('ScatterND', [2, 3, 2], int64([2, 2], [0, 1, 1, 2]), [2, 2]),
   'GatherND (repeated rows: MoE dispatch)': one('GatherND', {
     params: { data: [3, 4] },

@@ -6,8 +6,8 @@ import { einsumOperandGrad, type OperandGradPlan } from './einsum-operand.ts'
 /**
  * Y = einsum(X₀, X₁, …): the gradient of Xᵢ is an Einsum of the output gradient with the other
  * operands onto Xᵢ's letters (einsum-operand.ts plans it from the forward's parsed equation), then
- * reshaped, masked to its diagonals and expanded to Xᵢ's shape. Every operand is saved, though a
- * one-operand Einsum (a trace, a sum) reads none.
+ * reshaped, masked to its diagonals and expanded to Xᵢ's shape. It may read any operand; a stage
+ * keeps only those the emitted Einsums read (none for a one-operand Einsum: a trace, a sum).
  */
 export const einsumGrad: GradRule = {
   opType: 'Einsum',

@@ -1,8 +1,8 @@
 import type { GradRule } from '../rule.ts'
-import { scatterRule } from './scatter.ts'
+import { reductionAttr, scatterRule } from './scatter.ts'
 
-export const scatterNDGrad: GradRule = scatterRule(
-  'ScatterND',
-  (ctx, g) => ctx.emit.op('GatherND', [g, ctx.input(1)]),
-  (ctx, data, updates) => ctx.emit.op('ScatterND', [data, ctx.input(1), updates]),
-)
+export const scatterNDGrad: GradRule = scatterRule('ScatterND', {
+  take: (ctx, value) => ctx.emit.op('GatherND', [value, ctx.input(1)]),
+  put: (ctx, data, updates, reduction) =>
+    ctx.emit.op('ScatterND', [data, ctx.input(1), updates], reductionAttr(reduction)),
+})
