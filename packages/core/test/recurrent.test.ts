@@ -8,7 +8,7 @@ import { describe, it } from 'node:test'
 import { decomposeTrainingOps } from '../src/autodiff/decompose.ts'
 import { attr, type Attribute } from '../src/graph/types.ts'
 import { GATES, type RecurrentOp } from '../src/ops/recurrent.ts'
-import { inferShapes } from '../src/ops/index.ts'
+import { inferShapes, opCosts } from '../src/ops/index.ts'
 import { runNode, runReference } from '../src/reference/index.ts'
 import { type DType, type Tensor, tensor } from '../src/tensor.ts'
 import { graphOf, node } from './ops-helpers.ts'
@@ -240,5 +240,30 @@ describe('LSTM, GRU and RNN: the unrolling autodiff differentiates', () => {
       name: 'UnsupportedOpError',
       message: /sequence_lens other than the length 4 \(known only at run time\)/,
     })
+  })
+})
+
+describe('LSTM, GRU and RNN: cost', () => {
+  it('counts the matrix products and the cell steps of every time step and direction', () => {
+    const c = recurrentCase({ op: 'LSTM', direction: 'bidirectional', full: true }, 5)
+    const inputs = Object.entries(c.inputs)
+    const graph = graphOf({
+      initializers: Object.fromEntries(inputs.flatMap(([n, t]) => (t === null ? [] : [[n, t]]))),
+      parameters: ['w', 'r', 'b'],
+      nodes: [
+        node(
+          'LSTM',
+          inputs.map(([n, t]) => (t === null ? '' : n)),
+          ['y', '', 'yc'],
+          c.attrs,
+        ),
+      ],
+      outputs: ['y'],
+    })
+    const steps = SEQ * 2 * BATCH
+    const { nodes } = opCosts(graph)
+    assert.equal(nodes[0].flops, 2 * steps * 4 * HIDDEN * (INPUT + HIDDEN) + steps * HIDDEN * 14)
+    assert.equal(nodes[0].paramBytes, 4 * 2 * (4 * HIDDEN * (INPUT + HIDDEN) + 8 * HIDDEN))
+    assert.equal(nodes[0].outputBytes, 4 * (SEQ + 1) * 2 * BATCH * HIDDEN)
   })
 })

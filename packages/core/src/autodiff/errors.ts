@@ -4,11 +4,16 @@
  */
 import { AtollError } from '../errors.ts'
 import type { Node } from '../graph/types.ts'
+import { RECURRENT_OPS } from '../ops/recurrent.ts'
 
 /** The op has no gradient rule and is not known to be non-differentiable. */
 export class NoGradientRuleError extends AtollError {
   constructor(node: Pick<Node, 'name' | 'opType'>) {
-    super(`${node.opType} node '${node.name}': no gradient rule for op type '${node.opType}'`)
+    // recurrent ops are differentiated unrolled: the caller skipped the step that does it
+    const hint = RECURRENT_OPS.has(node.opType)
+      ? ' (differentiate the graph decomposeTrainingOps returns: it unrolls the op into ones that have)'
+      : ''
+    super(`${node.opType} node '${node.name}': no gradient rule for op type '${node.opType}'${hint}`)
   }
 }
 

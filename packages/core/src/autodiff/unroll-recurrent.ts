@@ -21,7 +21,7 @@ import { staticShape } from './context.ts'
 import { GradEmitter } from './emitter.ts'
 
 /** What the unrolling reads of the forward: bound shapes and values known before run time. */
-export interface ForwardValues {
+interface ForwardValues {
   types: ReadonlyMap<string, ValueInfo>
   constants: ReadonlyMap<string, Tensor>
 }

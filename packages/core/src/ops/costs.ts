@@ -13,6 +13,8 @@
  * - composites count their primitive steps per element: Softmax/LogSoftmax 5 (max, sub, exp, sum,
  *   divide), LayerNormalization, InstanceNormalization and GroupNormalization 7,
  *   BatchNormalization 2 in inference and 5 in training, the losses 6 per score element;
+ * - LSTM, GRU and RNN count their matrix products, 2·seq·directions·batch·gates·hidden·(input +
+ *   hidden), plus their cell's elementwise steps per hidden value and time step (CELL_FLOPS);
  * - pooling counts 1 per window tap per output, global pooling 1 per input element;
  * - data movement and shape ops (Reshape, Transpose, Gather, Concat, Slice, Shape, Cast …) are 0.
  */
@@ -80,6 +82,11 @@ const PER_INPUT = new Set([
   'GlobalMaxPool',
 ])
 const LOSS_FLOPS_PER_SCORE = 6
+/**
+ * Elementwise steps of one cell per hidden value: LSTM 4 gate sums, 5 activations, 3 products and 2
+ * sums; GRU 3 gate sums, 3 activations, the reset product and the blend's 3; RNN a sum and f.
+ */
+const CELL_FLOPS: Readonly<Record<string, number>> = { LSTM: 14, GRU: 10, RNN: 2 }
 
 /** FLOPs, parameter bytes and output bytes of `node`, given the static types of its values. */
 export function opCost(
@@ -140,6 +147,12 @@ function flopsOf(
   if (op === 'Conv') {
     const w = shapeOf(inputs[1])
     return 2 * out * numel(w.slice(1)) + (inputs.length > 2 ? out : 0)
+  }
+  if (CELL_FLOPS[op] !== undefined) {
+    const [seq, batch, input] = shapeOf(node.inputs[0])
+    const [directions, stacked, hidden] = shapeOf(node.inputs[2])
+    const steps = seq * directions * batch
+    return 2 * steps * stacked * (input + hidden) + steps * hidden * CELL_FLOPS[op]
   }
   if (op === 'MaxPool' || op === 'AveragePool') return out * numel(attrs.ints('kernel_shape') ?? [])
   if (op === 'BatchNormalization') {
