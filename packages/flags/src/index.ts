@@ -30,6 +30,7 @@
  * ```
  */
 export { UsageError } from './errors.ts'
+export { ONNX_IMPORT_FLAGS } from './model-import.ts'
 export { outputFlag, readInput, readJsonInput, readTextInput, writeJsonOutput } from './files.ts'
 export {
   asksForHelp,

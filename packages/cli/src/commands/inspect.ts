@@ -17,8 +17,10 @@ const FLAGS = {
 const usage = [
   'Usage: atoll inspect MODEL.onnx [--bind NAME=N,…] [--depth N] [--json]',
   '',
-  'Summarises an ONNX model: op histogram, parameter count, ops Atoll does not support, and FLOPs',
-  'of one forward pass per scope (layer). Symbolic input dimensions count as 1 unless bound.',
+  'Summarises an ONNX model: op histogram, parameter count, weights kept in Constant nodes (which',
+  'fit, grads and eval train with --train-constants), ops Atoll does not support, and FLOPs of one',
+  'forward pass per scope (layer). Symbolic input dimensions count as 1 unless bound. Opsets 7-12',
+  'are read as upgraded to 13, the opset shown.',
   '',
   ...flagUsage(FLAGS),
   '',
@@ -36,6 +38,20 @@ const si = (n: number) => {
   return u === undefined ? String(n) : `${(n / u[0]).toFixed(2)}${u[1]}`
 }
 
+/** Weights kept in Constant nodes, which --train-constants (fit, grads, eval) makes parameters. */
+function constantWeightLines(weights: GraphSummary['constantWeights']): string[] {
+  if (weights.count === 0) return []
+  return [
+    '',
+    `constant weights: ${weights.count.toLocaleString('en-US')} Constant nodes holding ${weights.elements.toLocaleString('en-US')} elements (trainable with --train-constants); largest:`,
+    ...weights.largest.map(
+      (w) =>
+        `  ${w.name.padEnd(32)} [${w.shape.join(', ')}]`.padEnd(56) +
+        w.elements.toLocaleString('en-US').padStart(10),
+    ),
+  ]
+}
+
 export function formatSummary(summary: GraphSummary): string {
   const lines = [
     `model ${summary.name}: opset ${summary.opset}, ${summary.nodes} nodes`,
@@ -43,6 +59,7 @@ export function formatSummary(summary: GraphSummary): string {
     '',
     'ops:',
     ...summary.ops.map(([op, n]) => `  ${op.padEnd(28)} ${String(n).padStart(6)}`),
+    ...constantWeightLines(summary.constantWeights),
   ]
   if (summary.unsupported.length > 0) {
     lines.push('', 'unsupported ops:')

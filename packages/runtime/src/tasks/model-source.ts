@@ -50,7 +50,7 @@ export function zooModel(name: string, seed = 0, seq?: number): TrainableModel {
  */
 export type ModelSource =
   | { zoo: string; seed?: number; seq?: number }
-  | { onnx: Uint8Array; retie?: boolean; label?: string }
+  | { onnx: Uint8Array; retie?: boolean; trainConstants?: boolean; label?: string }
 
 /** The model a source names: the one place `atoll fit` and a job's single-peer run build it. */
 export function trainableModel(source: ModelSource): TrainableModel {
@@ -62,12 +62,13 @@ export function trainableModel(source: ModelSource): TrainableModel {
  * An ONNX file (e.g. from torch.onnx.export) with a mean softmax cross-entropy appended on its
  * first output against a new int64 input `targets`. `retie` re-ties weights the exporter duplicated
  * (right for training); `atoll grads` turns it off to report one gradient per initializer in the file.
+ * `trainConstants` makes weights kept in Constant nodes parameters (core's promoteConstantWeights).
  */
 export function onnxModel(
   bytes: Uint8Array,
-  options: { retie?: boolean; label?: string } = {},
+  options: { retie?: boolean; trainConstants?: boolean; label?: string } = {},
 ): TrainableModel {
-  const graph = importOnnx(bytes, { retie: options.retie ?? true })
+  const graph = importOnnx(bytes, { retie: options.retie ?? true, trainConstants: options.trainConstants })
   const data = graph.inputs.filter((i) => i.name !== 'targets')
   if (data.length === 0) throw new TaskInputError('the ONNX model has no data input')
   return { graph, dataInput: data[0].name, loss: 'loss', label: options.label ?? graph.name }
