@@ -8,8 +8,8 @@ import type { FlagTable } from './table.ts'
 export const ONNX_IMPORT_FLAGS = {
   'train-constants': {
     what:
-      'make weights the file keeps in Constant nodes trainable parameters, named after the\n' +
-      `value they give (floating-point, at least ${MIN_CONSTANT_WEIGHT_ELEMENTS} elements, not a statistic or setting;\n` +
+      'train the weights the file keeps in Constant nodes, each named after its value\n' +
+      `(floating-point, at least ${MIN_CONSTANT_WEIGHT_ELEMENTS} elements, not a statistic or setting;\n` +
       '`atoll inspect` lists them as constant weights)',
   },
 } satisfies FlagTable
