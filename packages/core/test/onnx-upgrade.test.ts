@@ -33,6 +33,8 @@ interface UpgradeCase {
   outputs: Record<string, DType>
   /** op types the upgraded graph must have, in order (default: the modern graph's) */
   ops?: string[]
+  /** why onnxruntime is not compared (it departs from the ONNX definition at every opset) */
+  notOrt?: string
 }
 
 const f = (name: string, ...rest: Parameters<typeof node> extends [string, ...infer R] ? R : never) =>
@@ -97,11 +99,12 @@ async function check(c: UpgradeCase): Promise<void> {
   const outputs = Object.keys(c.outputs)
   const ours = runReference(upgraded, c.feeds)
   const want = runReference(modern, c.feeds)
-  const theirs = await runOrt(oldFile, c.feeds, outputs)
+  const theirs = c.notOrt === undefined ? await runOrt(oldFile, c.feeds, outputs) : undefined
   outputs.forEach((o, i) => {
     assert.deepEqual(types.get(o)?.shape, [...ours[o].shape], `${o}: inferred shape`)
     assert.deepEqual([...ours[o].shape], [...want[o].shape], `${o}: shape against opset 13`)
     assertClose(ours[o], values(want[o]), 1e-6)
+    if (theirs === undefined) return
     assert.deepEqual([...ours[o].shape], theirs[i].dims, `${o}: shape against onnxruntime`)
     assertClose(ours[o], theirs[i].data, 1e-5)
   })
@@ -209,6 +212,22 @@ const CASES: UpgradeCase[] = [
     modern: [f('Dropout', ['x', 'r'], ['y'])],
     modernConstants: { r: float32([], [0.3]) },
     outputs: { y: 'float32' },
+  },
+  {
+    name: 'Dropout (opset 7) whose mask, in the data type before 10, is read: cast from bool',
+    opset: 7,
+    feeds: { x: x34 },
+    old: [f('Dropout', ['x'], ['y', 'mask'], { ratio: attr.float(0.2) }), f('Add', ['y', 'mask'], ['z'])],
+    modern: [
+      f('Dropout', ['x', 'r'], ['y', 'mb']),
+      f('Cast', ['mb'], ['mask'], { to: attr.int(1) }),
+      f('Add', ['y', 'mask'], ['z']),
+    ],
+    modernConstants: { r: float32([], [0.2]) },
+    outputs: { z: 'float32' },
+    // ONNX's reference keeps every element in inference (mask all ones), as onnxruntime's kernel
+    // for opset 12 on does; its kernel for opsets 7-9 writes a mask of zeros, so its z is x, not x + 1
+    notOrt: "onnxruntime's opset-7 Dropout writes an all-zero mask in inference",
   },
   {
     name: 'Scatter (opset 9) is ScatterElements',
@@ -450,4 +469,18 @@ test('upgrade: an opset-9 model trains as its opset-13 form does: same loss and 
   assertClose(old.loss, values(modern.loss), 1e-12)
   assertClose(old['grad.w'], values(modern['grad.w']), 1e-12)
   assert.ok(values(old['grad.w']).some((v) => v !== 0))
+})
+
+test('upgrade: Cast with its target as a type name (opset 1 files relabelled 7) gets the type code', () => {
+  const c: UpgradeCase = {
+    name: 'cast',
+    opset: 7,
+    feeds: { x: x34 },
+    old: [f('Cast', ['x'], ['y'], { to: attr.string('DOUBLE') })],
+    modern: [],
+    outputs: { y: 'float64' },
+  }
+  const g = importOnnxGraph(exportOnnx(graphAt(7, c, c.old)))
+  assert.deepEqual(g.nodes[0].attributes.to, attr.int(11))
+  assert.equal(runReference(g, c.feeds).y.dtype, 'float64')
 })
