@@ -7,6 +7,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { buildBackward } from '../src/autodiff/backward.ts'
 import { decomposeTrainingOps } from '../src/autodiff/decompose.ts'
+import type { GradRule } from '../src/autodiff/rule.ts'
+import { RULES_BY_OP } from '../src/autodiff/rules/index.ts'
 import { buildTrainingGraph } from '../src/autodiff/training.ts'
 import { attr, type Graph } from '../src/graph/types.ts'
 import { partitionGraph } from '../src/partition/index.ts'
@@ -162,7 +164,7 @@ test('decomposed training BatchNorm computes what the op computes; the running v
   }
 })
 
-test('typed errors: unknown loss, symbolic shapes left unbound, ops without a rule', () => {
+test('typed errors: unknown loss, symbolic shapes left unbound, ops without a rule, a rule short of an opset', () => {
   const graph = lossGraph({ params: { x: p([2]) }, nodes: [node('Exp', ['x'], ['y'])], output: 'y' })
   assert.throws(() => buildBackward(graph, 'nope'), { name: 'GradientTargetError' })
   const symbolic: Graph = {
@@ -175,14 +177,26 @@ test('typed errors: unknown loss, symbolic shapes left unbound, ops without a ru
   }
   assert.throws(() => buildBackward(symbolic, 'l2'), { name: 'DynamicShapeError' })
   assert.doesNotThrow(() => buildBackward(symbolic, 'l2', { bindings: { batch: 3 } }))
-  const product = lossGraph({
-    params: { x: p([3, 2]) },
-    constants: { axes: int64([1], [0]) },
-    nodes: [node('ReduceProd', ['x', 'axes'], ['y'])],
-    output: 'y',
-  })
-  assert.throws(() => buildBackward(product, 'loss'), { name: 'NoGradientRuleError' })
+  // every op of the contract has a rule: one is taken away to see what an op added without one meets
+  const rules = RULES_BY_OP as Map<string, GradRule>
+  const exp = rules.get('Exp') as GradRule
+  rules.delete('Exp')
+  try {
+    assert.throws(() => buildBackward(graph, 'loss'), { name: 'NoGradientRuleError' })
+  } finally {
+    rules.set('Exp', exp)
+  }
   assert.throws(() => buildBackward({ ...graph, opset: 12 }, 'loss'), { name: 'GradientTargetError' })
+  // GatherND's gradient adds with ScatterND's reduction, which opset 13 lacks
+  const gathered = lossGraph({
+    params: { x: p([3, 2]) },
+    constants: { idx: int64([2, 1], [2, 0]) },
+    nodes: [node('GatherND', ['x', 'idx'], ['y'])],
+    output: 'y',
+    opset: 13,
+  })
+  assert.throws(() => buildBackward(gathered, 'loss'), { name: 'UnsupportedGradientError' })
+  assert.doesNotThrow(() => buildBackward({ ...gathered, opset: 16 }, 'loss'))
 })
 
 test('constants folded from forward nodes are defined once in the training graph and recomputing stages', () => {

@@ -1,5 +1,5 @@
 import { attr } from '../../graph/types.ts'
-import { type EinsumPlan, EinsumEquationError, planEinsum } from '../../ops/einsum.ts'
+import { EinsumEquationError, planEinsum } from '../../ops/einsum.ts'
 import type { GradContext, GradRule } from '../rule.ts'
 import { einsumOperandGrad, type OperandGradPlan } from './einsum-operand.ts'
 
@@ -14,29 +14,15 @@ export const einsumGrad: GradRule = {
   inputsToSave: 'all',
   grad(ctx) {
     const shapes = ctx.node.inputs.map((_, i) => ctx.inputShape(i))
-    const plan = parse(ctx, shapes)
-    return shapes.map((_, i) =>
-      ctx.needsGrad(i) ? emitOperandGrad(ctx, operandPlan(ctx, plan, shapes, i)) : undefined,
-    )
+    try {
+      const plan = planEinsum(ctx.attrs.string('equation'), shapes)
+      const grads = shapes.map((_, i) => (ctx.needsGrad(i) ? einsumOperandGrad(plan, shapes, i) : undefined))
+      return grads.map((g) => g && emitOperandGrad(ctx, g))
+    } catch (err) {
+      if (err instanceof EinsumEquationError) ctx.fail(err.message)
+      throw err
+    }
   },
-}
-
-function parse(ctx: GradContext, shapes: number[][]): EinsumPlan {
-  try {
-    return planEinsum(ctx.attrs.string('equation'), shapes)
-  } catch (err) {
-    if (err instanceof EinsumEquationError) ctx.fail(err.message)
-    throw err
-  }
-}
-
-function operandPlan(ctx: GradContext, plan: EinsumPlan, shapes: number[][], operand: number) {
-  try {
-    return einsumOperandGrad(plan, shapes, operand)
-  } catch (err) {
-    if (err instanceof RangeError) ctx.fail(err.message)
-    throw err
-  }
 }
 
 /** The operand's gradient from its plan: the products, then the reshape, diagonal mask and expand. */

@@ -12,7 +12,7 @@
  * gradient Einsum relies on broadcasting; rank-0 terms are multiplied in after, since an Einsum term
  * cannot be empty.
  */
-import type { EinsumPlan } from '../../ops/einsum.ts'
+import { EinsumEquationError, type EinsumPlan } from '../../ops/einsum.ts'
 import { numel } from '../../tensor.ts'
 
 /** A term of the gradient: −1 is the output gradient, k ≥ 0 the forward's operand k. */
@@ -84,7 +84,7 @@ function letterNames() {
   let next = 0
   const fresh = () => {
     if (next >= LETTERS.length)
-      throw new RangeError(`an Einsum gradient needs over ${LETTERS.length} letters`)
+      throw new EinsumEquationError(`the gradient needs over ${LETTERS.length} letters`)
     return LETTERS[next++]
   }
   const of = (letter: string) => {
