@@ -21,8 +21,10 @@ const zeroGradient =
     output: 'y',
   })
 
-/** One Einsum node over operands of the given shapes. */
-// ONNX shape inference wants every ellipsis to stand for as many dims (numpy's would broadcast)
+/**
+ * One Einsum node over operands of the given shapes. ONNX shape inference wants an ellipsis to stand
+ * for as many dims in every operand (numpy's einsum would broadcast ranks too).
+ */
 const einsum = (equation: string, ...shapes: number[][]): Case =>
   one('Einsum', {
     params: Object.fromEntries(shapes.map((s, i) => [`x${i}`, s])),
@@ -40,8 +42,8 @@ const scatter =
   })
 
 /**
- * Mixture-of-experts routing as PyTorch exports it: TopK of the router's logits, Softmax of the kept
- * ones, the chosen experts' weights gathered and applied by one Einsum. Router values in ±[1, 3]
+ * Mixture-of-experts routing: TopK of the router's logits, Softmax of the kept ones, the chosen
+ * experts' weights gathered and applied by one Einsum. Router values in ±[1, 3]
  * keep the top two further from the rest than the float32 probe moves them.
  */
 const moeRouting: Case = (p) => ({
