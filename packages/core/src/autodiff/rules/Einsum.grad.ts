@@ -41,7 +41,7 @@ function emitOperandGrad(ctx: GradContext, plan: OperandGradPlan): string {
     )
   }
   let g = products.reduce((a, b) => e.op('Mul', [a, b]))
-  g = e.reshape(g, plan.layout)
+  if (plan.reshape) g = e.reshape(g, plan.layout)
   if (plan.mask !== undefined)
     g = e.op('Mul', [g, e.floats(plan.mask.shape, plan.mask.values, dtype, 'diagonal')])
   const shape = ctx.inputShape(plan.operand)

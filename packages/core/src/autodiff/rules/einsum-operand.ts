@@ -28,6 +28,8 @@ export interface OperandGradPlan {
   scalars: TermSource[]
   /** the operand's rank: each kept letter's size at its first position, 1 elsewhere */
   layout: number[]
+  /** whether the product needs reshaping to `layout` (it has 1s to insert) */
+  reshape: boolean
   /** the 0/1 diagonal mask (operand's rank, 1 where no letter repeats), when a letter repeats */
   mask?: { shape: number[]; values: Float64Array }
   /** whether the masked layout still needs an Expand to the operand's shape */
@@ -73,6 +75,7 @@ export function einsumOperandGrad(
     equation: identity || terms.length === 0 ? undefined : `${inputs.join(',')}->${result}`,
     scalars: sources.filter((k) => lettersOf(k).length === 0),
     layout,
+    reshape: layout.length !== keep.length,
     mask: repeated.length > 0 ? diagonalMask(own, maskShape, repeated) : undefined,
     expand: reached.some((d, p) => d !== shapes[operand][p]),
   }
