@@ -11,7 +11,7 @@ import { readAttrs } from '../ops/attrs.ts'
 import { dtypeOfOnnxCode } from '../ops/onnx-dtype.ts'
 import { BOOL_OPS, INT64_OPS, inferTypes } from '../ops/infer.ts'
 import { constantValue } from '../ops/shape/generators.ts'
-import type { DType, Tensor } from '../tensor.ts'
+import { type DType, isFloat, type Tensor } from '../tensor.ts'
 import { UnsupportedOnnxFeatureError } from './errors.ts'
 import { derived, UPGRADE_RULES, type UpgradeContext } from './upgrade-rules.ts'
 
@@ -160,8 +160,11 @@ function upgradeSoftmaxes(graph: Graph, nodes: Node[], ctx: UpgradeContext, deri
 
 /** The rank of every value shape inference can tell, or undefined where it fails (an unsupported op). */
 function inputRanks(graph: Graph): Map<string, number> | undefined {
+  // weights are not known yet: float initializers count as parameters here, so that inference
+  // does not fold through them as if they were constants
+  const weights = [...graph.initializers].filter(([, t]) => isFloat(t.dtype) && t.shape.length > 0)
   try {
-    const { types } = inferTypes(graph)
+    const { types } = inferTypes({ ...graph, parameters: new Set(weights.map(([name]) => name)) })
     const ranks = new Map<string, number>()
     for (const [name, v] of types) if (v.shape !== undefined) ranks.set(name, v.shape.length)
     return ranks
