@@ -155,6 +155,12 @@ describe('LSTM, GRU and RNN: shapes and refusals', () => {
       )
     })
   }
+  it('the kernel rejects weights that do not fit X', () => {
+    const c = recurrentCase({ op: 'RNN' }, 6)
+    const g = graphOfCase(c)
+    const inputs = [c.inputs.x, randn([1, HIDDEN, INPUT + 1], 8), c.inputs.r].map((t) => t ?? undefined)
+    assert.throws(() => runNode(g.nodes[0], inputs, 14), { name: 'KernelError', message: /W \[1,5,4\]/ })
+  })
   it('refuses peepholes and sequence_lens shorter than the sequence', () => {
     const c = recurrentCase({ op: 'LSTM', full: true }, 4)
     const withP = { ...c, inputs: { ...c.inputs, p: randn([1, 3 * HIDDEN], 9) } }

@@ -107,28 +107,48 @@ function checkSequenceLens(ctx: KernelContext, seq: number): void {
     throw new UnsupportedOpError(ctx.node, `sequence_lens [${values}] other than the length ${seq}`)
 }
 
-const recurrent: Kernel = (ctx) => {
-  const spec = readRecurrent(ctx.node, ctx.attrs)
-  const x = ctx.input(0)
+/** The node's operands as float64 arrays, with their sizes checked against X. */
+function operands(ctx: KernelContext, spec: RecurrentSpec) {
+  const [x, w, r] = [ctx.input(0), ctx.input(1), ctx.input(2)]
   const [seq, batch, input] = x.shape
-  const hidden = ctx.input(2).shape[2]
+  const hidden = r.shape[2]
   const stacked = spec.gates * hidden
   const directions = spec.reverse.length
+  if (
+    `${w.shape}` !== `${[directions, stacked, input]}` ||
+    `${r.shape}` !== `${[directions, stacked, hidden]}`
+  )
+    ctx.fail(`W [${w.shape}] and R [${r.shape}] do not fit X [${x.shape}] and ${directions} direction(s)`)
   checkSequenceLens(ctx, seq)
+  const state = directions * batch * hidden
   const optional = (i: number, size: number) => {
     const t = ctx.inputs[i]
     return t === undefined ? new Float64Array(size) : toF64(t)
   }
-  const [xv, w, r] = [x, ctx.input(1), ctx.input(2)].map(toF64)
-  const bias = optional(3, directions * 2 * stacked)
-  const state = directions * batch * hidden
-  const [h0, c0] = [optional(5, state), optional(6, state)]
-  const y = new Float64Array(seq * state)
-  const [yh, yc] = [new Float64Array(state), new Float64Array(state)]
+  return {
+    sizes: { seq, batch, input, hidden, stacked, directions },
+    dtype: x.dtype,
+    values: { x: toF64(x), w: toF64(w), r: toF64(r) },
+    bias: optional(3, directions * 2 * stacked),
+    h0: optional(5, state),
+    c0: optional(6, state),
+  }
+}
+
+const recurrent: Kernel = (ctx) => {
+  const spec = readRecurrent(ctx.node, ctx.attrs)
+  const { sizes, dtype, values, bias, h0, c0 } = operands(ctx, spec)
+  const { seq, batch, input, hidden, stacked, directions } = sizes
   const per = batch * hidden
+  const y = new Float64Array(seq * directions * per)
+  const [yh, yc] = [new Float64Array(directions * per), new Float64Array(directions * per)]
   for (let d = 0; d < directions; d++) {
     const part = (v: Float64Array, size: number) => v.subarray(d * size, (d + 1) * size)
-    const wBias = bias.subarray(d * 2 * stacked, d * 2 * stacked + stacked)
+    const [wBias, rBias] = [
+      part(bias, 2 * stacked).subarray(0, stacked),
+      part(bias, 2 * stacked).subarray(stacked),
+    ]
+    const w = part(values.w, stacked * input)
     const s: Step = {
       spec,
       batch,
@@ -137,19 +157,13 @@ const recurrent: Kernel = (ctx) => {
       c: part(c0, per).slice(),
       xw: new Float64Array(batch * stacked),
       hr: new Float64Array(batch * stacked),
-      r: part(r, stacked * hidden),
-      rBias: bias.subarray(d * 2 * stacked + stacked, (d + 1) * 2 * stacked),
+      r: part(values.r, stacked * hidden),
+      rBias,
       act: spec.activations[d].map((a) => ACTIVATE[a]),
     }
     for (let step = 0; step < seq; step++) {
       const t = spec.reverse[d] ? seq - 1 - step : step
-      affine(
-        s.xw,
-        xv.subarray(t * batch * input, (t + 1) * batch * input),
-        part(w, stacked * input),
-        wBias,
-        input,
-      )
+      affine(s.xw, values.x.subarray(t * batch * input, (t + 1) * batch * input), w, wBias, input)
       affine(s.hr, s.h, s.r, s.rBias, hidden)
       STEP[spec.op](s)
       y.set(s.h, (t * directions + d) * per)
@@ -157,11 +171,9 @@ const recurrent: Kernel = (ctx) => {
     yh.set(s.h, d * per)
     yc.set(s.c, d * per)
   }
-  const out = [
-    fromF64(x.dtype, [seq, directions, batch, hidden], y),
-    fromF64(x.dtype, [directions, batch, hidden], yh),
-  ]
-  return spec.op === 'LSTM' ? [...out, fromF64(x.dtype, [directions, batch, hidden], yc)] : out
+  const state = [directions, batch, hidden]
+  const out = [fromF64(dtype, [seq, ...state], y), fromF64(dtype, state, yh)]
+  return spec.op === 'LSTM' ? [...out, fromF64(dtype, state, yc)] : out
 }
 
 export const RECURRENT_KERNELS: Record<string, Kernel> = { LSTM: recurrent, GRU: recurrent, RNN: recurrent }
