@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { buildBackward } from '../src/autodiff/backward.ts'
 import { decomposeTrainingOps } from '../src/autodiff/decompose.ts'
 import { attr, type Attribute } from '../src/graph/types.ts'
 import { GATES, type RecurrentOp } from '../src/ops/recurrent.ts'
@@ -238,6 +239,15 @@ describe('LSTM, GRU and RNN: the unrolling autodiff differentiates', () => {
       assert.equal(count(5) - count(4), nodes * directions)
     })
   }
+  it('buildBackward alone names the step that unrolls', () => {
+    const graph = graphOfVariant({ op: 'RNN' }, SEQ)
+    graph.parameters = new Set(['w'])
+    assert.throws(() => buildBackward(graph, 'y'), {
+      name: 'NoGradientRuleError',
+      message: /decomposeTrainingOps/,
+    })
+    assert.ok(buildBackward(decomposeTrainingOps(graph), 'y').gradients.has('w'))
+  })
   it('refuses sequence_lens that are not known to equal the length', () => {
     const graph = graphOfVariant({ op: 'GRU', full: true }, SEQ)
     graph.inputs.push({ name: 'lens', dtype: 'int32', shape: [BATCH] })
