@@ -96,7 +96,13 @@ interface Found {
 
 function findConstantWeights(graph: Graph): Found[] {
   const readers = new Map<string, Node[]>()
-  for (const n of graph.nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n])
+  for (const n of graph.nodes) {
+    for (const i of n.inputs) {
+      const list = readers.get(i)
+      if (list === undefined) readers.set(i, [n])
+      else list.push(n)
+    }
+  }
   const outputs = new Set(graph.outputs.map((v) => v.name))
   const settings = settingValues(graph)
   const found: Found[] = []
