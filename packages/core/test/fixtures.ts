@@ -9,6 +9,8 @@ interface Variant {
   exporter: string
   opset: number
   outputs?: string[]
+  /** PyTorch parameters no initializer holds (their gradients cannot be compared) */
+  unmapped_params?: string[]
   error?: string
 }
 
@@ -44,12 +46,16 @@ export interface Fixture {
   grads: Map<string, Tensor>
   /** groups of initializer names holding one PyTorch parameter */
   tied: string[][]
+  /** PyTorch parameters no initializer holds */
+  unmapped: string[]
 }
 
 /** Every variant the fixture script exported successfully (from `dir`: the first fixtures by default). */
 export function loadFixtures(dir: URL = FIXTURES): Fixture[] {
   const out: Fixture[] = []
   for (const [model, m] of Object.entries(readManifest(dir).models)) {
+    // a model the script could not build (its library missing there) has no batch and no variant
+    if (!Object.values(m.variants).some((v) => v.ok)) continue
     const batch = readSafetensors(readFileSync(new URL(`${model}.batch.safetensors`, dir))).tensors
     for (const [tag, v] of Object.entries(m.variants)) {
       if (!v.ok) continue
@@ -67,6 +73,7 @@ export function loadFixtures(dir: URL = FIXTURES): Fixture[] {
         logits: ref.tensors.get('__logits__')!,
         grads,
         tied: JSON.parse(ref.metadata.tied ?? '[]'),
+        unmapped: v.unmapped_params ?? [],
       })
     }
   }

@@ -15,10 +15,19 @@ import {
   runReference,
   type Tensor,
 } from '../src/index.ts'
-import { type Fixture, loadFixtures } from './fixtures.ts'
+import { FAMILY_FIXTURES, type Fixture, loadFixtures } from './fixtures.ts'
 
-/** The issue's bar: gradients within 1e-4 relative (norm-wise, per parameter). */
+/** The issue's bar: loss and gradients within 1e-4 relative (norm-wise, per parameter). */
 const TOLERANCE = 1e-4
+/**
+ * The model families' bar (issue 16): loss within 1e-4, each gradient within 1e-3 — deeper float32
+ * chains (recurrences over the sequence, mixtures of experts) than the first fixtures'.
+ */
+const FAMILY_GRAD_TOLERANCE = 1e-3
+const SETS = [
+  { fixtures: loadFixtures(), gradTolerance: TOLERANCE },
+  { fixtures: loadFixtures(FAMILY_FIXTURES), gradTolerance: FAMILY_GRAD_TOLERANCE },
+]
 
 async function runOrt(graph: Graph, feeds: Map<string, Tensor>): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(exportOnnx(graph))
@@ -43,7 +52,13 @@ async function runOrt(graph: Graph, feeds: Map<string, Tensor>): Promise<Record<
  */
 function expectedGrads(f: Fixture, g: Graph): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>()
-  for (const p of g.parameters) out.set(p, f.grads.get(p)!.data as Float64Array)
+  // every PyTorch parameter is held by an initializer; an initializer that holds none is a buffer
+  // (rotary tables, masks), trainable to us and absent from PyTorch's gradients
+  assert.deepEqual(f.unmapped, [], 'PyTorch parameters held by no initializer')
+  for (const p of g.parameters) {
+    const grad = f.grads.get(p)
+    if (grad !== undefined) out.set(p, grad.data as Float64Array)
+  }
   for (const node of g.nodes) {
     if (!node.name.startsWith('retie/')) continue
     const copy = f.grads.get(node.outputs[0])!
@@ -74,29 +89,30 @@ function relativeError(got: ArrayLike<number>, want: Float64Array): number {
   return Math.sqrt(diff) / Math.max(Math.sqrt(norm), NORM_FLOOR)
 }
 
-for (const f of loadFixtures()) {
-  test(`${f.tag}: loss and every parameter gradient match PyTorch within ${TOLERANCE} relative`, async () => {
-    const g = importOnnx(f.onnx)
-    const train = buildTrainingGraph(g, 'loss').graph
-    const out = await runOrt(train, f.batch)
-    assert.ok(
-      Math.abs(out.loss[0] - f.loss) <= TOLERANCE * Math.abs(f.loss),
-      `loss ${out.loss[0]} vs ${f.loss}`,
-    )
-    const expected = expectedGrads(f, g)
-    assert.ok(expected.size > 0)
-    for (const [p, want] of expected) {
-      const got = out[gradName(p)]
-      assert.ok(got !== undefined, `no gradient output for ${p}`)
-      assert.equal(got.length, want.length, p)
-      const err = relativeError(got, want)
-      assert.ok(err < TOLERANCE, `${p}: relative error ${err.toExponential(2)}`)
-    }
-  })
-}
+for (const { fixtures, gradTolerance } of SETS)
+  for (const f of fixtures) {
+    test(`${f.tag}: loss and every parameter gradient match PyTorch within ${gradTolerance} relative`, async () => {
+      const g = importOnnx(f.onnx)
+      const train = buildTrainingGraph(g, 'loss').graph
+      const out = await runOrt(train, f.batch)
+      assert.ok(
+        Math.abs(out.loss[0] - f.loss) <= TOLERANCE * Math.abs(f.loss),
+        `loss ${out.loss[0]} vs ${f.loss}`,
+      )
+      const expected = expectedGrads(f, g)
+      assert.ok(expected.size > 0)
+      for (const [p, want] of expected) {
+        const got = out[gradName(p)]
+        assert.ok(got !== undefined, `no gradient output for ${p}`)
+        assert.equal(got.length, want.length, p)
+        const err = relativeError(got, want)
+        assert.ok(err < gradTolerance, `${p}: relative error ${err.toExponential(2)}`)
+      }
+    })
+  }
 
 test('the reference interpreter reproduces PyTorch loss on every fixture', () => {
-  for (const f of loadFixtures()) {
+  for (const f of SETS.flatMap((set) => set.fixtures)) {
     const g = importOnnx(f.onnx)
     const feeds = Object.fromEntries(f.batch)
     const loss = (runReference(g, feeds).loss.data as Float32Array)[0]

@@ -3,9 +3,10 @@
  * reduction mean, optional ignore_index) over logits flattened to [positions, classes], so a
  * language model's [batch, seq, vocab] logits are averaged over every position.
  */
-import type { Dim, Graph } from '../graph/types.ts'
+import type { Dim, Graph, ValueInfo } from '../graph/types.ts'
 import { GraphBuilder } from '../graph/builder.ts'
 import { InvalidGraphError } from '../graph/errors.ts'
+import { inferShapes } from '../ops/infer.ts'
 import { LayerShapeError } from './errors.ts'
 import type { ModelBuilder, Value } from './model.ts'
 
@@ -68,7 +69,7 @@ export function appendCrossEntropyLoss(graph: Graph, options: AppendLossOptions 
       `graph '${graph.name}' has no output '${options.output ?? '(any)'}' to put a loss on`,
     )
   }
-  const shape = out.shape
+  const shape = outputShape(graph, out)
   const classes = shape?.[shape.length - 1]
   if (shape === undefined || shape.length < 2 || typeof classes !== 'number') {
     throw new InvalidGraphError(
@@ -80,6 +81,21 @@ export function appendCrossEntropyLoss(graph: Graph, options: AppendLossOptions 
   const loss = softmaxCrossEntropy(b, out.name, targets, shape.length, classes, options)
   b.output(loss, out.dtype, [])
   return loss
+}
+
+/**
+ * The output's shape: as declared, or, where the declaration has symbols, as inferred from the graph's
+ * inputs — an exporter may declare an output symbolic (TorchScript's does after an Einsum) that the
+ * static inputs fix, and the targets must be shaped like it.
+ */
+function outputShape(graph: Graph, out: ValueInfo): Dim[] | undefined {
+  if (out.shape === undefined || out.shape.every((d) => typeof d === 'number')) return out.shape
+  try {
+    const inferred = inferShapes(graph).get(out.name)?.shape
+    return inferred !== undefined && inferred.length === out.shape.length ? inferred : out.shape
+  } catch {
+    return out.shape // a graph shape inference cannot follow keeps its declaration
+  }
 }
 
 /** Cross-entropy of a model's logits (classes last) against int64 targets; declares `loss` an output. */
