@@ -44,3 +44,36 @@ for (const [name, run] of Object.entries(reference.runs)) {
     assert.ok(losses[losses.length - 1] < losses[0] - 0.5, 'the run must actually train')
   })
 }
+
+/**
+ * The model families of issue 16 (core's fixtures/families, made by make_families.py): the Llama and
+ * the mixture of experts, exported by PyTorch, follow PyTorch's 10-step AdamW curve (float32 on both
+ * sides; the curve, not the bits: 1e-3 relative).
+ */
+const families = new URL('../../core/test/fixtures/families/', import.meta.url)
+for (const kind of ['llama', 'moe']) {
+  test(`${kind}: 10 AdamW steps of fit follow PyTorch's losses within 1e-3 relative`, async () => {
+    const file = (name: string) => new Uint8Array(readFileSync(new URL(name, families)))
+    const curve = JSON.parse(new TextDecoder().decode(file(`${kind}.fit.json`))) as {
+      optimizer: OptimizerSpec & { lr: number }
+      losses: number[]
+    }
+    const model = onnxModel(file(`${kind}.ts17.onnx`))
+    const batch = readBatch(file(`${kind}.batch.safetensors`), model.graph)
+    const { lr, ...optimizer } = curve.optimizer
+    const losses: number[] = []
+    await fit({
+      model,
+      backend: cpu,
+      batch: () => batch,
+      optimizer: optimizer as OptimizerSpec,
+      schedule: { kind: 'constant', lr },
+      steps: curve.losses.length,
+      onStep: (r) => void losses.push(r.loss),
+    })
+    for (const [i, want] of curve.losses.entries()) {
+      const rel = Math.abs(losses[i] - want) / Math.abs(want)
+      assert.ok(rel < 1e-3, `step ${i}: ${losses[i]} vs PyTorch ${want} (relative ${rel})`)
+    }
+  })
+}
