@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import {
   buildBackward,
   buildTrainingGraph,
@@ -5,6 +6,7 @@ import {
   exportOnnx,
   type Graph,
   gpt2,
+  importOnnx,
   inferShapes,
   int64,
   resnet,
@@ -20,7 +22,9 @@ import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
  * training step (loss + every gradient, one session) over one forward, for a ResNet (with Conv-form
  * and ConvTranspose-form input gradients) and a GPT; and the time to build GPT-2 124M's backward
  * graph against shape inference of the same graph (the compile cost per shape signature). The
- * ConvTranspose form has no target: it is measured to show why the Conv form is the default.
+ * ConvTranspose form has no target: it is measured to show why the Conv form is the default. Beside
+ * them, a Llama and a Mixtral-style mixture of experts as PyTorch exported them (fixtures/, made by
+ * make_bench_models.py: d 128, context 64, batch 4), imported with a cross-entropy loss.
  */
 export const autodiff: BenchSuite = {
   name: 'autodiff',
@@ -69,6 +73,24 @@ export const autodiff: BenchSuite = {
       runs,
       warmup,
     )
+    const exported: Record<string, number> = {}
+    for (const name of ['llama', 'moe']) {
+      const graph = importOnnx(readFileSync(new URL(`../../fixtures/bench_${name}.onnx`, import.meta.url)))
+      const ids = () =>
+        int64(
+          [4, 64],
+          Array.from({ length: 4 * 64 }, (_, i) => (i * 13) % 256),
+        )
+      const [forward, training] = await timeGraphs(
+        backend,
+        [decomposeTrainingOps(graph), buildTrainingGraph(graph, 'loss').graph],
+        { input_ids: ids(), targets: ids() },
+        runs,
+        warmup,
+      )
+      exported[`${name}_forward_s`] = forward
+      exported[`${name}_training_s`] = training
+    }
     const big = gpt2({ config: quick ? 'd384' : '124M', seq: 128, batch: 1, shapesOnly: true })
     const weights = big.graph.inputs.map((v) => v.name).filter((n) => !big.inputs.includes(n))
     const inferS = medianSeconds(() => inferShapes(big.graph), runs, warmup)
@@ -84,6 +106,8 @@ export const autodiff: BenchSuite = {
         resnet_training_convtranspose_vs_forward: netTransposed / netForward,
         resnet_convtranspose_vs_conv: netTransposed / netConv,
         gpt_training_vs_forward: lmTraining / lmForward,
+        llama_training_vs_forward: exported.llama_training_s / exported.llama_forward_s,
+        moe_training_vs_forward: exported.moe_training_s / exported.moe_forward_s,
         build_backward_vs_infer_shapes: backwardS / inferS,
       },
       targets: {
@@ -98,6 +122,7 @@ export const autodiff: BenchSuite = {
         gpt: quick ? 'tiny' : 'd384',
         gpt_forward_s: lmForward,
         gpt_training_s: lmTraining,
+        ...exported,
         backward_model: quick ? 'gpt2-d384' : 'gpt2-124M',
         infer_shapes_s: inferS,
         build_backward_s: backwardS,
