@@ -12,7 +12,7 @@ import type { Attribute, Node } from '../graph/types.ts'
 import { attr } from '../graph/types.ts'
 import { onnxCodeOfDtype } from '../ops/onnx-dtype.ts'
 import { fromF64 } from '../reference/values.ts'
-import { type DType, float32, int64, type Tensor } from '../tensor.ts'
+import { type DType, float32, type Tensor } from '../tensor.ts'
 import { UnsupportedOnnxFeatureError } from './errors.ts'
 
 /** What a rule may ask of the graph being upgraded. */
@@ -61,10 +61,26 @@ function setInput(node: Node, position: number, name: string): void {
   node.inputs[position] = name
 }
 
+const INT64_MAX = 2n ** 63n - 1n
+const INT64_MIN = -(2n ** 63n)
+
+/**
+ * Attribute integers as int64. They were read as doubles, so INT64_MAX — what exporters write for
+ * "to the end" in Slice's `ends` — arrives as 2^63, which BigInt64Array would wrap to INT64_MIN.
+ */
+function int64Attribute(shape: number[], values: number[]): Tensor {
+  const clamped = values.map((v) => {
+    const b = BigInt(Math.trunc(v))
+    return b > INT64_MAX ? INT64_MAX : b < INT64_MIN ? INT64_MIN : b
+  })
+  return { dtype: 'int64', shape, data: BigInt64Array.from(clamped) }
+}
+
 /** An ints attribute → an int64 input of its values (axes, pads, split, starts…). */
 function intsToInput(node: Node, ctx: UpgradeContext, name: string, position: number, shape?: number[]) {
   const v = takeInts(node, name)
-  if (v !== undefined) setInput(node, position, ctx.constant(node, name, int64(shape ?? [v.length], v)))
+  if (v !== undefined)
+    setInput(node, position, ctx.constant(node, name, int64Attribute(shape ?? [v.length], v)))
 }
 
 /** A float attribute → a scalar input of the data's dtype (Clip's bounds, Pad's value). */
