@@ -106,71 +106,99 @@ export interface FederationInit {
 
 /** Serves one federation with `strategy` and runs its clients until it is done. */
 export async function runFederation(init: FederationInit): Promise<FederationRun> {
-  const { setting, strategy, log } = init
   const meshes: AtollMesh[] = []
-  const startMesh = async () => {
-    const mesh = new AtollMesh(await createNode({ listen: [LOOPBACK], webrtc: false }))
-    meshes.push(mesh)
-    await mesh.start()
-    return mesh
-  }
+  // stops the server's and the clients' loops when the run fails part-way (a failed client would
+  // leave the server waiting for it for good)
+  const stop = new AbortController()
   const t0 = performance.now()
   try {
-    const server = await startMesh()
-    const dir = join(init.work, strategy)
-    const spec = parseFlSpec(flFileText(setting, strategy, dir), join(init.work, `${strategy}.yaml`))
-    const record = new FederationRecord(strategy, clientMbit(setting), log)
-    const serving = Promise.withResolvers<void>()
-    const served = serveFederation({
-      spec,
-      mesh: server,
-      backend: init.serverBackend,
-      onEvent: (event) => {
-        if (event.kind === 'serving') serving.resolve()
-        if (event.kind !== 'resumed') record.server(event)
-      },
-    })
-    served.catch(serving.reject)
-    await serving.promise
-    const clients = await Promise.all(record.clients.map(() => startMesh()))
-    clients.forEach((mesh, k) => {
-      record.known(mesh.peerId, k)
-      const rateBytesPerSecond = (record.clients[k].mbit * 1e6) / 8
-      mesh.links.set(server.peerId, {
-        rateBytesPerSecond,
-        burstBytes: rateBytesPerSecond * LINK_BURST_SECONDS,
-      })
-    })
+    const server = await startMesh(meshes)
+    const record = new FederationRecord(init.strategy, clientMbit(init.setting), init.log)
+    const { served } = await startServer(init, server, record, stop.signal)
+    const clients = await connectClients(server, record, meshes)
     const address = listenAddresses(server.node)[0]
-    // libp2p refuses more than 5 inbound connections a second from one host (its
-    // inboundConnectionThreshold), and every client here is 127.0.0.1: they connect one by one
-    for (const mesh of clients) {
-      await mesh.node.dial(address)
-      await setTimeout(DIAL_GAP_MS)
-    }
-    const joined = clients.map((mesh, k) =>
+    const joined = clients.map((mesh, index) =>
       joinFederation({
         mesh,
         server: address,
         dataset: DATASET,
-        shard: {
-          index: k,
-          count: setting.clients,
-          alpha: setting.alpha,
-          seed: setting.seed,
-          maxSamples: setting.samplesPerClient,
-        },
-        backend: init.clientBackends[k],
+        shard: { ...shardOf(init.setting), index },
+        backend: init.clientBackends[index],
         threads: 1,
-        probeSeconds: setting.probeSeconds,
-        onEvent: (event) => record.client(k, event),
+        probeSeconds: init.setting.probeSeconds,
+        signal: stop.signal,
+        onEvent: (event) => record.client(index, event),
       }),
     )
     const [rounds] = await Promise.all([served, Promise.all(joined)])
     return record.run(rounds, (performance.now() - t0) / 1000)
   } finally {
+    stop.abort()
     await Promise.all(meshes.map((m) => m.stop(STOP_GRACE_MS)))
   }
+}
+
+async function startMesh(meshes: AtollMesh[]): Promise<AtollMesh> {
+  const mesh = new AtollMesh(await createNode({ listen: [LOOPBACK], webrtc: false }))
+  meshes.push(mesh)
+  await mesh.start()
+  return mesh
+}
+
+/** The federation's server on `mesh`, once it serves (clients may join); `served` resolves with its rounds. */
+async function startServer(
+  init: FederationInit,
+  mesh: AtollMesh,
+  record: FederationRecord,
+  signal: AbortSignal,
+): Promise<{ served: Promise<FlRoundMetrics[]> }> {
+  const { setting, strategy, work } = init
+  const spec = parseFlSpec(
+    flFileText(setting, strategy, join(work, strategy)),
+    join(work, `${strategy}.yaml`),
+  )
+  const serving = Promise.withResolvers<void>()
+  const served = serveFederation({
+    spec,
+    mesh,
+    backend: init.serverBackend,
+    signal,
+    onEvent: (event) => {
+      if (event.kind === 'serving') serving.resolve()
+      if (event.kind !== 'resumed') record.server(event)
+    },
+  })
+  served.catch(serving.reject)
+  await serving.promise
+  // wrapped: an async function returning the promise itself would wait for the whole federation
+  return { served }
+}
+
+/** A mesh per client, its link to the server shaped at the client's rate, connected to the server. */
+async function connectClients(
+  server: AtollMesh,
+  record: FederationRecord,
+  meshes: AtollMesh[],
+): Promise<AtollMesh[]> {
+  const clients = await Promise.all(record.clients.map(() => startMesh(meshes)))
+  const address = listenAddresses(server.node)[0]
+  for (const [k, mesh] of clients.entries()) {
+    record.known(mesh.peerId, k)
+    const rateBytesPerSecond = (record.clients[k].mbit * 1e6) / 8
+    const burstBytes = rateBytesPerSecond * LINK_BURST_SECONDS
+    mesh.links.set(server.peerId, { rateBytesPerSecond, burstBytes })
+    // libp2p refuses more than 5 inbound connections a second from one host (its
+    // inboundConnectionThreshold), and every client here is 127.0.0.1: they connect one by one
+    await mesh.node.dial(address)
+    await setTimeout(DIAL_GAP_MS)
+  }
+  return clients
+}
+
+/** Every client's shard options but its index. */
+function shardOf(setting: FlSetting) {
+  const { clients: count, alpha, seed, samplesPerClient: maxSamples } = setting
+  return { count, alpha, seed, maxSamples }
 }
 
 /** What the server's and the clients' events said, by client index. */

@@ -70,9 +70,9 @@ export interface StepSetting {
 }
 
 export const STEP_SETTING: StepSetting = {
-  steps: 100,
+  steps: 50,
   warmup: 10,
-  repeats: 3,
+  repeats: 6,
   batch: 32,
   threads: 2,
   lr: 0.05,
