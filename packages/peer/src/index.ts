@@ -80,7 +80,7 @@ export {
   joinFederation,
   type NodeClientEvent,
 } from './fl/join.ts'
-export { heldOutImages, METRICS_FILE, type ServeFederationInit, serveFederation } from './fl/serve.ts'
+export { METRICS_FILE, type ServeFederationInit, serveFederation } from './fl/serve.ts'
 export {
   type FlEvaluation,
   type FlRoundMetrics,

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { stringify } from 'yaml'
-import { clientShard, FlSpecError, heldOutImages, parseFlSpec } from '../src/index.ts'
+import { heldOutImages } from '@atoll/runtime'
+import { clientShard, FlSpecError, parseFlSpec } from '../src/index.ts'
 
 const BASE = { name: 'fmnist', model: 'mlp', dataset: 'fashion-mnist', rounds: 3 }
 

@@ -39,6 +39,7 @@ export {
   type ImageSet,
   imageBatch,
   type Normalisation,
+  heldOutImages,
   subsetImages,
   UNIT_RANGE,
 } from './data/images.ts'

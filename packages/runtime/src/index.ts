@@ -93,6 +93,7 @@ export {
   type ImageSet,
   imageBatch,
   type Normalisation,
+  heldOutImages,
   subsetImages,
   UNIT_RANGE,
 } from './data/images.ts'

@@ -10,19 +10,17 @@ import { parseWith, tensor, type ValueInfo } from '@atoll/core'
 import type { AtollMesh } from '@atoll/net'
 import {
   assignParameters,
+  heldOutImages,
   type Backend,
   type BatchStream,
-  epochOrder,
   evaluate,
   IMAGE_NORMS,
-  type ImageSet,
   imageStream,
   loadCheckpoint,
   loadImageDataset,
   type Parameter,
   parametersOf,
   saveCheckpoint,
-  subsetImages,
   trainableModel,
 } from '@atoll/runtime'
 import { FederatedRounds, type FlModel } from '@atoll/sync'
@@ -32,11 +30,6 @@ import { FlServer, type FlRoundMetrics, type FlServerEvent } from './server.ts'
 import type { FlSpec } from './spec.ts'
 
 export const METRICS_FILE = 'metrics.jsonl'
-/**
- * The seed of the held-out images' choice: fixed, so that a resumed server scores its model on the
- * same images as before, and every federation's accuracies compare.
- */
-const HELD_OUT_SEED = 0
 
 export interface ServeFederationInit {
   spec: FlSpec
@@ -119,15 +112,6 @@ async function resume(spec: FlSpec, params: Parameter[]): Promise<number> {
     )
   assignParameters(params, loaded.params, { source: `the checkpoint in ${dir}` })
   return loaded.record.step
-}
-
-/**
- * `samples` images of the test set (all of them when it holds fewer), a seeded choice: the test set
- * is stored class by class, so its first images would score the model on one or two classes only.
- */
-export function heldOutImages(testSet: ImageSet, samples: number): ImageSet {
-  const chosen = epochOrder(testSet.count, HELD_OUT_SEED, 0).subarray(0, Math.min(samples, testSet.count))
-  return subsetImages(testSet, chosen)
 }
 
 function* heldOut<T>(batch: (k: number) => T, count: number): Generator<T> {

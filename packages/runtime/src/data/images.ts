@@ -1,5 +1,6 @@
 import { type Tensor, tensor } from '@atoll/core'
 import { int32Words, sampleAt, writeInt64 } from './batch.ts'
+import { epochOrder } from './partition.ts'
 
 /** Labelled greyscale images, stored as bytes (a quarter of float32's memory). */
 export interface ImageSet {
@@ -62,6 +63,19 @@ export function imageBatch(
     writeInt64(targets, b, set.labels[i])
   }
   return batch
+}
+
+/** The seed of the held-out choice: fixed, so that every evaluation of a dataset scores the same images. */
+const HELD_OUT_SEED = 0
+
+/**
+ * `samples` images of a test set (default all), in a fixed seeded order: the test sets are stored
+ * class by class, so their first images (a few evaluation batches, or the first N) would score a
+ * model on one or two classes only.
+ */
+export function heldOutImages(testSet: ImageSet, samples = testSet.count): ImageSet {
+  const chosen = epochOrder(testSet.count, HELD_OUT_SEED, 0).subarray(0, Math.min(samples, testSet.count))
+  return subsetImages(testSet, chosen)
 }
 
 /** A subset of an image set (copies the chosen images: shards are small and then independent). */

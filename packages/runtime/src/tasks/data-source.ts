@@ -4,6 +4,7 @@
  */
 import type { ValueInfo } from '@atoll/core'
 import { TaskInputError } from '../errors.ts'
+import { heldOutImages } from '../data/images.ts'
 import { loadImageDataset } from '../data/sources.ts'
 import { loadTextDataset } from '../data/text-dataset.ts'
 import { type TokenSequences, tokenBatch } from '../data/text.ts'
@@ -44,7 +45,9 @@ export async function openDataSource(
   if (input === undefined) throw new TaskInputError(`the model has no input '${model.dataInput}'`)
   if (name === 'mnist' || name === 'fashion-mnist') {
     const sets = loadImageDataset(name)
-    return imageStream(options.split === 'train' ? sets.train : sets.test, IMAGE_NORMS[name], input, options)
+    // the test images in a fixed mixed order: a few evaluation batches then cover every class
+    const images = options.split === 'train' ? sets.train : heldOutImages(sets.test)
+    return imageStream(images, IMAGE_NORMS[name], input, options)
   }
   const [corpus, tokenizer = 'bytes'] = name.split(':')
   if ((corpus !== 'moby-dick' && corpus !== 'sotu') || (tokenizer !== 'bytes' && tokenizer !== 'gpt2')) {
