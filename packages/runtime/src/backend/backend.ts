@@ -87,3 +87,12 @@ export function hostValue(tensor: Tensor): Value {
 export function isValue(feed: Feed): feed is Value {
   return typeof (feed as Value).read === 'function'
 }
+
+/**
+ * onnxruntime's preferredOutputLocation for a session whose outputs stay on the GPU: every output,
+ * or only those named (the rest come back to the host). Both onnxruntime-node and -web take it.
+ */
+export function gpuOutputLocations(deviceOutputs: readonly string[] | undefined) {
+  if (deviceOutputs === undefined) return 'gpu-buffer' as const
+  return Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const]))
+}

@@ -9,6 +9,7 @@ import {
   type Backend,
   type BackendSession,
   type Feed,
+  gpuOutputLocations,
   isValue,
   type SessionModel,
   type SessionOptions,
@@ -88,7 +89,7 @@ async function createOrtSession(
     graphOptimizationLevel: 'all',
     logSeverityLevel,
     ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    ...(keep ? { preferredOutputLocation: outputLocations(options.deviceOutputs) } : {}),
+    ...(keep ? { preferredOutputLocation: gpuOutputLocations(options.deviceOutputs) } : {}),
     // a pipeline alternates several sessions, each with its own thread pool: pools that spin while
     // idle steal the cores of the one running (measured: 4 stages 2.44× → 1.38× the monolithic step)
     ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
@@ -125,12 +126,6 @@ function onThisThread(session: ort.InferenceSession, copies: DeviceCopies): Back
     },
     release: () => session.release(),
   }
-}
-
-/** All outputs on the GPU, or the named ones (onnxruntime returns the others in host memory). */
-function outputLocations(deviceOutputs: readonly string[] | undefined) {
-  if (deviceOutputs === undefined) return 'gpu-buffer' as const
-  return Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const]))
 }
 
 /** An onnxruntime tensor as a Value; on WebGPU it stays in a GPU buffer until read. */

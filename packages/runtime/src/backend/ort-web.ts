@@ -10,7 +10,7 @@ import { type DType, DTYPES, type Tensor, tensor } from '@atoll/core'
 import type * as ort from 'onnxruntime-web'
 import { SessionError } from '../errors.ts'
 import type { Backend, BackendSession, Feed, SessionModel, SessionOptions, Value } from './backend.ts'
-import { isValue } from './backend.ts'
+import { gpuOutputLocations, isValue } from './backend.ts'
 import type { DevicePresence } from './presence.ts'
 import { PROBE_EXPECTED, PROBE_INPUT, probeModel } from './probe-model.ts'
 import { referenceProvider } from './reference.ts'
@@ -102,7 +102,7 @@ async function createWebSession(
   const session = await runtime.InferenceSession.create(model.onnx, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    ...(keep ? { preferredOutputLocation: outputLocations(options.deviceOutputs) } : {}),
+    ...(keep ? { preferredOutputLocation: gpuOutputLocations(options.deviceOutputs) } : {}),
   }).catch((err: Error) => {
     throw new SessionError(`${provider}: cannot create a session: ${err.message}`)
   })
@@ -123,12 +123,6 @@ async function createWebSession(
     },
     release: () => session.release(),
   }
-}
-
-/** All outputs on the GPU, or the named ones (onnxruntime returns the others in host memory). */
-function outputLocations(deviceOutputs: readonly string[] | undefined) {
-  if (deviceOutputs === undefined) return 'gpu-buffer' as const
-  return Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const]))
 }
 
 /** An onnxruntime-web tensor as a Value; on WebGPU it stays in a GPU buffer until read. */
