@@ -167,7 +167,7 @@ export interface ConvOperands {
  * and transposed back. Shared by Conv (dW) and ConvTranspose (whose adjoint is a Conv).
  */
 export function convWeightGrad(
-  e: GradEmitter,
+  emit: GradEmitter,
   { x, dy, batch }: ConvOperands,
   wShape: readonly number[],
   geo: ConvGeometry,
@@ -177,30 +177,40 @@ export function convWeightGrad(
   const k = geo.kernel.length
   const xT =
     group === 1
-      ? e.transpose(x, [1, 0, ...range(k, 2)])
-      : e.reshape(
-          e.transpose(e.reshape(x, [batch, group, cinPerGroup, ...geo.input]), [2, 1, 0, ...range(k, 3)]),
+      ? emit.transpose(x, [1, 0, ...range(k, 2)])
+      : emit.reshape(
+          emit.transpose(emit.reshape(x, [batch, group, cinPerGroup, ...geo.input]), [
+            2,
+            1,
+            0,
+            ...range(k, 3),
+          ]),
           [cinPerGroup, group * batch, ...geo.input],
         )
   const gT =
     group === 1
-      ? e.transpose(dy, [1, 0, ...range(k, 2)])
-      : e.reshape(
-          e.transpose(e.reshape(dy, [batch, group, cout / group, ...geo.output]), [1, 2, 0, ...range(k, 3)]),
+      ? emit.transpose(dy, [1, 0, ...range(k, 2)])
+      : emit.reshape(
+          emit.transpose(emit.reshape(dy, [batch, group, cout / group, ...geo.output]), [
+            1,
+            2,
+            0,
+            ...range(k, 3),
+          ]),
           [cout, batch, ...geo.output],
         )
-  const full = e.op('Conv', [xT, gT], {
+  const full = emit.op('Conv', [xT, gT], {
     dilations: attr.ints(geo.strides),
     group: attr.int(group),
     kernel_shape: attr.ints(geo.output),
     pads: attr.ints(geo.pads),
     strides: attr.ints(geo.dilations),
   })
-  const cropped = e.op('Slice', [
+  const cropped = emit.op('Slice', [
     full,
-    e.ints(range(k, 0).map(() => 0)),
-    e.ints(geo.kernel),
-    e.ints(range(k, 2)),
+    emit.ints(range(k, 0).map(() => 0)),
+    emit.ints(geo.kernel),
+    emit.ints(range(k, 2)),
   ])
-  return e.transpose(cropped, [1, 0, ...range(k, 2)])
+  return emit.transpose(cropped, [1, 0, ...range(k, 2)])
 }
