@@ -2,7 +2,7 @@
 import { type AppendLossOptions, appendCrossEntropyLoss } from '../builder/loss.ts'
 import type { Attribute, Dim, Graph, Node, ValueInfo } from '../graph/types.ts'
 import { validateGraph } from '../graph/validate.ts'
-import { defaultTrainable, promoteConstantWeights } from '../graph/weights.ts'
+import { defaultTrainable, promoteConstantWeights, settingValues } from '../graph/weights.ts'
 import { isSupportedOp } from '../ops/contract.ts'
 import { dtypeOfOnnxCode } from '../ops/onnx-dtype.ts'
 import type { Tensor } from '../tensor.ts'
@@ -63,7 +63,8 @@ export function importOnnxGraph(bytes: Uint8Array, options: ImportGraphOptions =
       if (!supported(node.opType, node.domain ?? '')) throw new UnsupportedOpError(node)
     }
   }
-  const trainable = options.trainable ?? defaultTrainable
+  const settings = settingValues(graph)
+  const trainable = options.trainable ?? ((name, value) => defaultTrainable(name, value, graph, settings))
   for (const [name, value] of graph.initializers)
     if (!upgrade.added.has(name) && trainable(name, value, graph)) graph.parameters.add(name)
   assignScopes(graph, sources)
