@@ -18,7 +18,7 @@ const usage = [
   'Usage: atoll inspect MODEL.onnx [--bind NAME=N,…] [--depth N] [--json]',
   '',
   'Summarises an ONNX model: op histogram, parameter count, weights kept in Constant nodes (which',
-  'fit, grads and eval train with --train-constants), ops Atoll does not support, and FLOPs of one',
+  'fit, grads and eval take as parameters with --train-constants), unsupported ops, and FLOPs of one',
   'forward pass per scope (layer). Symbolic input dimensions count as 1 unless bound. Opsets 7-12',
   'are read as upgraded to 13, the opset shown.',
   '',
