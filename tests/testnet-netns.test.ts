@@ -28,10 +28,11 @@ const TOLERANCE = 0.1
 const PROBE_CAN_FILL_MBIT = 100
 /**
  * Faster links are CPU-bound in the probe: on two shared cores a 1 Gbit/s link read 52–99% of its
- * spec on a quiet machine (docs/testnet.md) and 41% in a CI run beside other work; a quarter keeps
- * clear of that and still fails a link shaped or carried at 100 Mbit/s (the regression it guards).
+ * spec on a quiet machine (docs/testnet.md), 41% in a CI run beside other work and 20% in one beside
+ * a benchmark (load 5); 15 % keeps clear of that and still fails a link shaped or carried at 100
+ * Mbit/s (at most 110 with the tolerance: the regression it guards).
  */
-const CPU_BOUND_FLOOR = 0.25
+const CPU_BOUND_FLOOR = 0.15
 
 const skip = !isRoot()
   ? 'needs root (network namespaces and tc)'
