@@ -122,3 +122,16 @@ function varintError(start: number, endReached: boolean, maxBytes: number): Vari
       : `the varint at byte ${start} is longer than ${maxBytes} bytes`,
   )
 }
+
+const INT64_MAX = 2n ** 63n - 1n
+const INT64_MIN = -(2n ** 63n)
+
+/**
+ * An integer held as a double, as an int64: truncated and clamped to the int64 range. INT64_MAX —
+ * what exporters write for "to the end" — reads as the double 2^63, which as a 64-bit value would
+ * wrap to INT64_MIN.
+ */
+export function int64Of(value: number): bigint {
+  const exact = BigInt(Math.trunc(value))
+  return exact > INT64_MAX ? INT64_MAX : exact < INT64_MIN ? INT64_MIN : exact
+}

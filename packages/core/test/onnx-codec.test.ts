@@ -165,7 +165,9 @@ test('every attribute kind survives export and import', () => {
     s: attr.string('héllo'),
     t: attr.tensor(int64([2], [5, -6])),
     g: { kind: 'graph' as const, value: inner.graph },
-    is: attr.ints([1, -2, 2 ** 40]),
+    // 2^63 is how INT64_MAX ("to the end", in Slice's ends) reads as a double: it must stay the
+    // largest int64, not wrap to the smallest
+    is: attr.ints([1, -2, 2 ** 40, 2 ** 63, -(2 ** 63)]),
     fs: attr.floats([0.5, -1.5]),
     ss: attr.strings(['a', 'b']),
     ts: { kind: 'tensors' as const, value: [float32([1], [2]), tensor('bool', [2], Uint8Array.of(1, 0))] },

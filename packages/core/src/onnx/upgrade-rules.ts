@@ -13,6 +13,7 @@ import { attr } from '../graph/types.ts'
 import { onnxCodeOfDtype } from '../ops/onnx-dtype.ts'
 import { fromF64 } from '../reference/values.ts'
 import { type DType, float32, type Tensor } from '../tensor.ts'
+import { int64Of } from '../varint.ts'
 import { UnsupportedOnnxFeatureError } from './errors.ts'
 
 /** What a rule may ask of the graph being upgraded. */
@@ -61,19 +62,9 @@ function setInput(node: Node, position: number, name: string): void {
   node.inputs[position] = name
 }
 
-const INT64_MAX = 2n ** 63n - 1n
-const INT64_MIN = -(2n ** 63n)
-
-/**
- * Attribute integers as int64. They were read as doubles, so INT64_MAX — what exporters write for
- * "to the end" in Slice's `ends` — arrives as 2^63, which BigInt64Array would wrap to INT64_MIN.
- */
+/** Attribute integers (read as doubles) as an int64 tensor, clamped to int64 (varint's int64Of). */
 function int64Attribute(shape: number[], values: number[]): Tensor {
-  const clamped = values.map((v) => {
-    const b = BigInt(Math.trunc(v))
-    return b > INT64_MAX ? INT64_MAX : b < INT64_MIN ? INT64_MIN : b
-  })
-  return { dtype: 'int64', shape, data: BigInt64Array.from(clamped) }
+  return { dtype: 'int64', shape, data: BigInt64Array.from(values, int64Of) }
 }
 
 /** An ints attribute → an int64 input of its values (axes, pads, split, starts…). */

@@ -1,5 +1,5 @@
 /** The protobuf writer for onnx.proto messages (see wire.ts for the reader and the wire types). */
-import { MAX_VARINT64_BYTES, writeVarint, writeVarint64 } from '../varint.ts'
+import { int64Of, MAX_VARINT64_BYTES, writeVarint, writeVarint64 } from '../varint.ts'
 import { WIRE_I32, WIRE_LEN, WIRE_VARINT } from './wire.ts'
 
 const utf8Encoder = new TextEncoder()
@@ -57,7 +57,7 @@ export class ProtoWriter {
     this.len =
       typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER
         ? writeVarint(this.buf, this.len, v)
-        : writeVarint64(this.buf, this.len, BigInt(v))
+        : writeVarint64(this.buf, this.len, typeof v === 'bigint' ? v : int64Of(v))
   }
 
   private tag(field: number, wire: number): void {
