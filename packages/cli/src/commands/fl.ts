@@ -7,8 +7,8 @@ import { progressBar } from './progress.ts'
 const serveTable = {
   port: {
     arg: 'P',
-    what: 'TCP port to listen on; WebSockets (browser clients) listen on P+1; 0 picks free ports',
-    schema: numeric(z.int().check(z.gte(0), z.lte(65534))),
+    what: 'TCP port to listen on; WebSockets (browser clients) listen on P+1, the page (--web) on P+2; 0 picks free ports',
+    schema: numeric(z.int().check(z.gte(0), z.lte(65533))),
     default: 4010,
   },
   host: {
@@ -169,9 +169,10 @@ async function serve(args: string[]): Promise<number> {
     rounds: spec.rounds,
     joinAddresses: addresses.filter((a) => a.includes('/ws/')),
   })
-  const web = flags.web ? await serveWeb(flags.host, flags.port === 0 ? 0 : flags.port + 2, board) : undefined
+  let web: Awaited<ReturnType<typeof serveWeb>> | undefined
   const { signal, release } = interruptible('the server: the round in hand is not finished')
   try {
+    if (flags.web) web = await serveWeb(flags.host, flags.port === 0 ? 0 : flags.port + 2, board)
     const onEvent = (event: ServeEvent) => {
       board.observe(event)
       if (event.kind !== 'serving') return showServerEvent(event)
