@@ -99,9 +99,12 @@ export {
 } from './fl/client.ts'
 export { type FederationClientRow, type FederationStatus, federationStatus } from './fl/status.ts'
 export {
+  type ImageClientEvent,
+  type ImageClientInit,
   type ImageClientOptions,
   type ImageClientTraining,
   imageClientTraining,
+  runImageClient,
 } from './fl/image-training.ts'
 export {
   FEDERATION_NAME,

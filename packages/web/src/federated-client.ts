@@ -1,29 +1,18 @@
 /**
- * The page as a federated client: a libp2p node in the tab dials the server over WebSockets, probes
- * its upload to it, and takes part in its rounds. The exchange (sync's runFlClient) and each round's
- * training (sync's imageClientTraining on runtime's local trainer) are the Node client's code; only
- * the backend (onnxruntime-web) and the images (the page's shard) differ.
+ * The page as a federated client: a libp2p node in the tab dials the server over WebSockets, then
+ * sync's runImageClient probes the upload and takes part in the rounds — the Node client's code; only
+ * the backend (onnxruntime-web) and the images (the page's shard or picked files) differ.
  */
 import { AtollMesh, createBrowserNode, multiaddr } from '@atoll/net'
 import type { Backend, ImageSet } from '@atoll/runtime'
-import {
-  type FlClientEvent,
-  type FlClientSummary,
-  imageClientTraining,
-  measureUplink,
-  runFlClient,
-} from '@atoll/sync'
+import { type FlClientSummary, type ImageClientEvent, runImageClient } from '@atoll/sync'
 
 /** Long enough to read a WebSockets link's rate, short beside a round. */
 const PROBE_SECONDS = 1
 /** How long the tab's node may take to close its connections when done. */
 const STOP_MS = 1_000
 
-export type PageClientEvent =
-  | FlClientEvent
-  | { kind: 'connected'; peerId: string }
-  | { kind: 'measured'; bandwidthBps: number }
-  | { kind: 'step'; round: number; step: number; steps: number; loss: number }
+export type PageClientEvent = ImageClientEvent | { kind: 'connected'; peerId: string }
 
 export interface PageClientInit {
   /** the server's WebSockets multiaddr, ending in /p2p/<id> (page-options' checkServer) */
@@ -45,31 +34,9 @@ export async function joinFromPage(init: PageClientInit): Promise<FlClientSummar
   const mesh = new AtollMesh(await createBrowserNode())
   await mesh.start()
   init.onEvent({ kind: 'connected', peerId: mesh.peerId })
-  const training = imageClientTraining({
-    images: init.images,
-    backend: init.backend,
-    seed: init.seed,
-    threads: init.threads,
-    onStep: (progress) => {
-      init.signal?.throwIfAborted()
-      init.onEvent({ kind: 'step', ...progress })
-    },
-  })
   try {
-    const bandwidthBps = await measureUplink(mesh, server, PROBE_SECONDS)
-    init.onEvent({ kind: 'measured', bandwidthBps })
-    return await runFlClient({
-      mesh,
-      server,
-      samples: init.images.count,
-      bandwidthBps,
-      signal: init.signal,
-      onEvent: init.onEvent,
-      prepare: (settings) => training.prepare(settings),
-      train: (round) => training.train(round),
-    })
+    return await runImageClient({ ...init, mesh, server, probeSeconds: PROBE_SECONDS })
   } finally {
-    await training.release()
     await mesh.stop(STOP_MS)
   }
 }

@@ -30,7 +30,7 @@ const task = {
 test('a round is recorded from its model to its outcome', () => {
   const state: FederatedState = { server: '/ip4/1.2.3.4/tcp/1/ws/p2p/x', phase: 'connecting', rounds: [] }
   followEvent(state, { kind: 'connected', peerId: 'me' })
-  followEvent(state, { kind: 'measured', bandwidthBps: 1e6 })
+  followEvent(state, { kind: 'measured', bandwidthBps: 1e6, samples: 1024 })
   followEvent(state, { kind: 'joined', settings })
   assert.deepEqual(
     [state.phase, state.federation, state.model, state.bandwidthBps],

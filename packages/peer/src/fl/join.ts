@@ -1,8 +1,7 @@
 /**
  * `atoll fl join`'s work in Node: the client's shard of the training set (runtime's partitioners:
- * a Dirichlet(α) non-IID split, or an even IID one) and its upload bandwidth probed to the server;
- * each round's local training is @atoll/sync's imageClientTraining (the browser page's too), and
- * runFlClient does the rest of the exchange.
+ * a Dirichlet(α) non-IID split, or an even IID one); @atoll/sync's runImageClient (the browser
+ * page's too) probes the upload, trains each round and does the exchange.
  */
 import type { AtollMesh, Multiaddr } from '@atoll/net'
 import {
@@ -14,13 +13,7 @@ import {
   shard,
   subsetImages,
 } from '@atoll/runtime'
-import {
-  type FlClientEvent,
-  type FlClientSummary,
-  imageClientTraining,
-  measureUplink,
-  runFlClient,
-} from '@atoll/sync'
+import { type FlClientSummary, type ImageClientEvent, runImageClient } from '@atoll/sync'
 import { FlRequestError } from './errors.ts'
 
 export interface ClientShardOptions {
@@ -47,10 +40,8 @@ export function clientShard(labels: ArrayLike<number>, options: ClientShardOptio
   return Uint32Array.from(order.subarray(0, options.maxSamples), (i) => part[i]).sort()
 }
 
-export type NodeClientEvent =
-  | FlClientEvent
-  | { kind: 'measured'; bandwidthBps: number; samples: number }
-  | { kind: 'step'; round: number; step: number; steps: number; loss: number }
+/** The events of `atoll fl join`'s client: sync's image client's. */
+export type NodeClientEvent = ImageClientEvent
 
 export interface JoinFederationInit {
   mesh: AtollMesh
@@ -73,31 +64,15 @@ export async function joinFederation(init: JoinFederationInit): Promise<FlClient
   const indices = clientShard(train.labels, init.shard)
   if (indices.length === 0)
     throw new FlRequestError(`partition ${init.shard.index + 1}/${init.shard.count} holds no samples`)
-  const bandwidthBps = await measureUplink(init.mesh, init.server, init.probeSeconds)
-  init.onEvent?.({ kind: 'measured', bandwidthBps, samples: indices.length })
-  const training = imageClientTraining({
+  return runImageClient({
+    mesh: init.mesh,
+    server: init.server,
     images: subsetImages(train, indices),
     backend: init.backend,
     seed: init.shard.seed,
     threads: init.threads,
-    onStep: (progress) => {
-      // a stopped client leaves mid-round rather than finish training an update it will not send
-      init.signal?.throwIfAborted()
-      init.onEvent?.({ kind: 'step', ...progress })
-    },
+    probeSeconds: init.probeSeconds,
+    onEvent: init.onEvent,
+    signal: init.signal,
   })
-  try {
-    return await runFlClient({
-      mesh: init.mesh,
-      server: init.server,
-      samples: indices.length,
-      bandwidthBps,
-      signal: init.signal,
-      onEvent: init.onEvent,
-      prepare: (settings) => training.prepare(settings),
-      train: (round) => training.train(round),
-    })
-  } finally {
-    await training.release()
-  }
 }

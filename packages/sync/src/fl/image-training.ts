@@ -3,7 +3,8 @@
  * in the browser page: the model the server names (a zoo model, the server's seed), batches of this
  * client's images in a seeded order that goes on where the last round stopped, and in each round SGD
  * at the server's rate and momentum from the round's global model (runtime's localTrainer: sessions
- * compiled once and kept between rounds). What runFlClient's `prepare` and `train` take.
+ * compiled once and kept between rounds). What runFlClient's `prepare` and `train` take;
+ * runImageClient puts the upload probe and runFlClient around it, for both clients.
  */
 import type { ValueInfo } from '@atoll/core'
 import {
@@ -17,7 +18,14 @@ import {
   modelState,
   zooModel,
 } from '@atoll/runtime'
-import type { FlTrainRound } from './client.ts'
+import type { AtollMesh, Multiaddr } from '@atoll/net'
+import {
+  type FlClientEvent,
+  type FlClientSummary,
+  type FlTrainRound,
+  measureUplink,
+  runFlClient,
+} from './client.ts'
 import { FlTrainingError } from './errors.ts'
 import type { FlModel } from './update.ts'
 import type { FlJoinAnswer } from './wire.ts'
@@ -32,6 +40,55 @@ export interface ImageClientOptions {
   threads?: number
   /** after each local step; a throw (an abort) stops the round */
   onStep?(progress: { round: number; step: number; steps: number; loss: number }): void
+}
+
+/** What an image client tells its caller: the exchange's events, its probed upload, each local step. */
+export type ImageClientEvent =
+  | FlClientEvent
+  | { kind: 'measured'; bandwidthBps: number; samples: number }
+  | { kind: 'step'; round: number; step: number; steps: number; loss: number }
+
+export interface ImageClientInit extends Omit<ImageClientOptions, 'onStep'> {
+  mesh: AtollMesh
+  /** the server's multiaddr, ending in /p2p/<peer id> */
+  server: Multiaddr
+  /** seconds of the upload probe to the server */
+  probeSeconds: number
+  onEvent?(event: ImageClientEvent): void
+  /** stops the client, at the latest at its next local step */
+  signal?: AbortSignal
+}
+
+/**
+ * Probes the upload to `init.server`, joins with it and the images' count, and trains in each round
+ * it is selected for until the server is done: `atoll fl join` and the browser page both run this.
+ */
+export async function runImageClient(init: ImageClientInit): Promise<FlClientSummary> {
+  const { mesh, server, images, signal } = init
+  const bandwidthBps = await measureUplink(mesh, server, init.probeSeconds)
+  init.onEvent?.({ kind: 'measured', bandwidthBps, samples: images.count })
+  const training = imageClientTraining({
+    ...init,
+    onStep: (progress) => {
+      // a stopped client leaves mid-round rather than finish training an update it will not send
+      signal?.throwIfAborted()
+      init.onEvent?.({ kind: 'step', ...progress })
+    },
+  })
+  try {
+    return await runFlClient({
+      mesh,
+      server,
+      samples: images.count,
+      bandwidthBps,
+      signal,
+      onEvent: init.onEvent,
+      prepare: (settings) => training.prepare(settings),
+      train: (round) => training.train(round),
+    })
+  } finally {
+    await training.release()
+  }
 }
 
 export interface ImageClientTraining {
