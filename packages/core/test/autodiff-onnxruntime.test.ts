@@ -54,9 +54,7 @@ for (const [name, make] of Object.entries(CASES)) {
   })
 }
 
-for (const [name, make] of Object.entries(CASES).filter(([n]) =>
-  /^(Conv|AveragePool|MaxPool \(opset 13)/.test(n),
-)) {
+for (const [name, make] of Object.entries(CASES).filter(([n]) => /^(Conv|AveragePool)/.test(n))) {
   test(`${name}: with convTranspose the training graph runs in onnxruntime-node like the Conv form`, async () => {
     const next = rng(name.length * 7919 + 17)
     const spec = make((shape, lo, hi) => randomTensor('float32', shape, next, lo, hi), 'float32')

@@ -19,6 +19,7 @@ import {
   unary,
 } from './grad-case-kit.ts'
 import { INDEXING_CASES } from './grad-cases-indexing.ts'
+import { MAXPOOL_CASES } from './grad-cases-maxpool.ts'
 import { RECURRENT_CASES } from './grad-cases-recurrent.ts'
 import { SPATIAL_CASES } from './grad-cases-spatial.ts'
 import { floatTensor } from './gradcheck.ts'
@@ -103,22 +104,6 @@ export const CASES: Record<string, Case> = {
   'Conv (3-D, depthwise, stride 2)': one('Conv', {
     params: { x: [1, 2, 4, 3, 3], w: [2, 1, 2, 2, 2], b: [2] },
     attrs: { group: attr.int(2), strides: attr.ints([2, 1, 2]), pads: attr.ints([0, 1, 1, 1, 0, 0]) },
-  }),
-  MaxPool: one('MaxPool', { params: { x: [1, 2, 5, 5] }, attrs: pool([3, 3], [2, 2], [1, 1, 1, 1]) }),
-  'MaxPool (opset 13: mask and transposed conv)': one('MaxPool', {
-    params: { x: [2, 2, 5, 5] },
-    attrs: pool([3, 3], [2, 2], [1, 1, 1, 1]),
-    opset: 13,
-  }),
-  'MaxPool (opset 13, dilated, ceil_mode)': one('MaxPool', {
-    params: { x: [1, 2, 6, 5] },
-    attrs: {
-      kernel_shape: attr.ints([2, 2]),
-      strides: attr.ints([2, 1]),
-      dilations: attr.ints([2, 1]),
-      ceil_mode: attr.int(1),
-    },
-    opset: 13,
   }),
   AveragePool: one('AveragePool', { params: { x: [1, 2, 5, 4] }, attrs: pool([3, 2], [2, 1], [1, 0, 1, 1]) }),
   'AveragePool (count_include_pad)': one('AveragePool', {
@@ -290,5 +275,6 @@ export const CASES: Record<string, Case> = {
   'Dropout (inference)': unary('Dropout'),
   ...INDEXING_CASES,
   ...SPATIAL_CASES,
+  ...MAXPOOL_CASES,
   ...RECURRENT_CASES,
 }
