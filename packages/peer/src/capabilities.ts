@@ -1,11 +1,10 @@
 /** The capability report: devices, measured FLOP/s, memory, versions. Measured once at start-up. */
-import { existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { cpus, freemem, hostname, totalmem } from 'node:os'
 import { CTRL_PROTOCOL, PROBE_PROTOCOL, TENSOR_PROTOCOL } from '@atoll/net'
 import * as ort from 'onnxruntime-node'
-import { bundledProviders, calibrate, matmulModel } from './calibrate.ts'
+import { BackendUnavailableError, nodeBackends } from '@atoll/runtime'
+import { calibrate } from './calibrate.ts'
 import { DeviceUnavailableError } from './errors.ts'
 import type { CapabilityReport, DeviceInfo } from './rpc.ts'
 
@@ -17,53 +16,25 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 }
 
 /**
- * Which devices work here: CPU always; CUDA and WebGPU when the build carries their provider and a
- * session on a tiny model actually opens (a driver or adapter may be missing).
+ * Which devices work here: CPU always; CUDA and WebGPU where runtime's backend for them starts — its
+ * device and software are present (presence.ts) and a probe session computes the right answer.
  */
 export async function detectDevices(): Promise<DeviceInfo[]> {
-  const bundled = bundledProviders()
   const cores = cpus()
   const out: DeviceInfo[] = [
     { kind: 'cpu', available: true, detail: `${cores.length} × ${cores[0]?.model ?? 'cpu'}` },
   ]
+  const backends = nodeBackends()
   for (const kind of ['cuda', 'webgpu']) {
-    if (!bundled.includes(kind)) {
-      out.push({ kind, available: false, detail: 'provider not in this onnxruntime-node build' })
-      continue
-    }
-    if (kind === 'cuda' && !cudaProviderInstalled()) {
-      // trying anyway would only make onnxruntime print a load failure on stderr
-      out.push({
-        kind,
-        available: false,
-        detail: 'CUDA provider library not installed (--onnxruntime-node-install=cuda12)',
-      })
-      continue
-    }
     try {
-      // severity 4 (fatal only): a missing provider library is an answer here, not an error to print
-      const session = await ort.InferenceSession.create(matmulModel(2), {
-        executionProviders: [kind],
-        logSeverityLevel: 4,
-      })
-      await session.release()
-      out.push({ kind, available: true, detail: 'session opened' })
+      await backends.resolve(kind)
+      out.push({ kind, available: true, detail: 'probe session ran' })
     } catch (err) {
-      out.push({ kind, available: false, detail: (err as Error).message.split('\n')[0].slice(0, 300) })
+      const cause = err instanceof BackendUnavailableError ? (err.causes[0]?.error ?? err) : (err as Error)
+      out.push({ kind, available: false, detail: cause.message.split('\n')[0].slice(0, 300) })
     }
   }
   return out
-}
-
-/** The CUDA provider ships as a separate library beside the binding, only when installed for CUDA. */
-function cudaProviderInstalled(): boolean {
-  try {
-    const entry = createRequire(import.meta.url).resolve('onnxruntime-node')
-    const dir = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch)
-    return existsSync(join(dir, 'libonnxruntime_providers_cuda.so'))
-  } catch {
-    return false
-  }
 }
 
 /** The device to compute on: the requested one (which must be available), or the best available. */

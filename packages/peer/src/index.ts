@@ -14,7 +14,7 @@
  * await daemon.stop()
  * ```
  */
-export { bundledProviders, type Calibration, calibrate, matmulModel } from './calibrate.ts'
+export { type Calibration, calibrate, matmulModel } from './calibrate.ts'
 export { chooseDevice, DEVICES, type DeviceChoice, detectDevices } from './capabilities.ts'
 export {
   DEFAULT_LISTEN,

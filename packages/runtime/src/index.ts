@@ -31,6 +31,18 @@ export { DEFAULT_BACKEND, nodeBackends } from './backend/defaults.ts'
 export { ortNodeProviders } from './backend/ort-node.ts'
 
 export { cudaPresence, cudaProviderLibrary, type PresenceProbe, webgpuPresence } from './backend/presence.ts'
+export {
+  CUDA_PROVIDER_PACKAGE,
+  installCudaProvider,
+  type InstallCudaProviderOptions,
+  type ProviderPackage,
+} from './backend/cuda-provider.ts'
+export {
+  type CudaLibraries,
+  type CudaLibrarySearch,
+  findCudaLibraries,
+  loadCudaLibraries,
+} from './backend/cuda-libraries.ts'
 
 export {
   checkpointBytes,

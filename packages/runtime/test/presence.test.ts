@@ -106,18 +106,21 @@ describe('webgpu presence', () => {
   })
 })
 
-it('cuda is absent without an NVIDIA node, incomplete without onnxruntime CUDA provider library', async () => {
+it('cuda is absent without an NVIDIA node, incomplete without the CUDA provider or its CUDA libraries', async () => {
   const amd = await machine(['dev/dri/renderD128'])
   assert.match(missing(cudaPresence(amd), 'absent'), /^no NVIDIA GPU/)
   const nvidia = await machine(['dev/nvidia0'])
   const library = cudaProviderLibrary()
-  if (existsSync(library))
-    assert.deepEqual(cudaPresence(nvidia), { status: 'ready', found: ['/dev/nvidia0', library] })
-  else
+  const presence = cudaPresence(nvidia)
+  if (!existsSync(library))
     assert.match(
-      missing(cudaPresence(nvidia), 'incomplete'),
-      /^\/dev\/nvidia0 but .*libonnxruntime_providers_cuda\.so is missing/,
+      missing(presence, 'incomplete'),
+      /^\/dev\/nvidia0 but .*libonnxruntime_providers_cuda\.so is missing: run `\.\/atoll setup --gpu`/,
     )
+  else if (presence.status === 'ready')
+    assert.deepEqual(presence.found.slice(0, 2), ['/dev/nvidia0', library])
+  else
+    assert.match(missing(presence, 'incomplete'), /CUDA provider needs (lib\S+\.so\.\d+(, )?)+ \(CUDA 13\)/)
 })
 
 describe('a GPU test on a machine', () => {

@@ -8,6 +8,8 @@ import {
   gpt2,
   int64,
   numel,
+  parseJson,
+  parseWith,
   partitionGraph,
   type Tensor,
   type ValueInfo,
@@ -24,6 +26,8 @@ import {
   stageGraphsOf,
   zeroGrads,
 } from '@atoll/runtime'
+import * as z from 'zod/mini'
+import { BenchInputError } from '../errors.ts'
 import { median } from '../measure.ts'
 import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
 
@@ -38,14 +42,20 @@ const QUICK: GPT2Config = { vocab: 256, ctx: 32, d: 64, layers: 4, heads: 4 }
  * forward+backward time, and the bytes a micro-batch keeps for backward with selective stashing
  * against keeping every value backward reads. The backend is `cpu` unless ATOLL_BENCH_DEVICE names another (`webgpu`);
  * ATOLL_BENCH_MODEL names an ONNX file to run instead of the zoo GPT (PyTorch's export of the same
- * model, for a comparison on the identical graph).
+ * model, for a comparison on the identical graph), and ATOLL_BENCH_PYTORCH the PyTorch timings of
+ * that model measured in the same run (`make_fit_fixture.py --timing`): the step's speed against
+ * PyTorch's on CUDA is then a result.
  */
 export const executor: BenchSuite = {
   name: 'executor',
   summary: 'GPT training step: stage executor (1 and 4 stages) vs one monolithic session; AdamW vs fwd+bwd',
   async run({ quick, log }: BenchOptions): Promise<BenchReport> {
     const config = quick ? QUICK : FULL
-    const batchSize = quick ? 2 : 8
+    const batchSize = quick ? 2 : Number(process.env.ATOLL_BENCH_BATCH ?? 8)
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new BenchInputError(
+        `ATOLL_BENCH_BATCH is ${process.env.ATOLL_BENCH_BATCH}; expected a whole number ≥ 1`,
+      )
     const [runs, warmup] = quick ? [3, 1] : [7, 2]
     const backend = await nodeBackends().resolve(process.env.ATOLL_BENCH_DEVICE ?? 'cpu')
     const file = process.env.ATOLL_BENCH_MODEL
@@ -95,8 +105,14 @@ export const executor: BenchSuite = {
       },
       adamw_step: async () => opt.step(1e-4),
     }
-    // rounds interleave the variants, so a change in machine load hits all of them alike
-    const times = await interleaved(variants, runs, warmup)
+    // rounds interleave the variants, so a change in machine load hits all of them alike; a model too
+    // big for every variant's sessions at once (GPT-2 small on one GPU) runs the ones named
+    const times = await interleaved(chosenVariants(variants, process.env.ATOLL_BENCH_VARIANTS), runs, warmup)
+    const pytorch = process.env.ATOLL_BENCH_PYTORCH
+    const versus =
+      pytorch === undefined || times.dag_1stage === undefined
+        ? undefined
+        : pytorchRatios(pytorch, backend.name, batchSize, times.dag_1stage)
     opt.close()
     await Promise.all([mono.release(), one.pipeline.release(), four.pipeline.release()])
     const { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer } = times
@@ -108,16 +124,18 @@ export const executor: BenchSuite = {
     }
     return {
       suite: 'executor',
-      results: {
-        dag_1stage_vs_monolithic: dag1 / monolithic,
-        dag_4stage_vs_monolithic: dag4 / monolithic,
-        optimizer_vs_fwdbwd: optimizer / dag1,
-        tokens_per_s_monolithic: tokens / monolithic,
-        tokens_per_s_dag_1stage: tokens / dag1,
-        tokens_per_s_dag_4stage: tokens / dag4,
+      results: measured({
+        dag_1stage_vs_monolithic: ratio(dag1, monolithic),
+        dag_4stage_vs_monolithic: ratio(dag4, monolithic),
+        optimizer_vs_fwdbwd: ratio(optimizer, dag1),
+        tokens_per_s_monolithic: ratio(tokens, monolithic),
+        tokens_per_s_dag_1stage: ratio(tokens, dag1),
+        tokens_per_s_dag_4stage: ratio(tokens, dag4),
         stash_bytes_selective_vs_all: kept.selective / kept.stash,
-      },
+        ...versus?.results,
+      }),
       targets: {
+        ...versus?.targets,
         dag_1stage_vs_monolithic: '<= 1.10',
         dag_4stage_vs_monolithic: '<= 1.25',
         optimizer_vs_fwdbwd: '<= 0.10',
@@ -132,9 +150,72 @@ export const executor: BenchSuite = {
         parameters,
         seconds: { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer },
         stashBytesPerMicroBatch: kept,
+        ...(versus ? { pytorch: versus.details } : {}),
       },
     }
   },
+}
+
+/** The variants ATOLL_BENCH_VARIANTS names (a comma list; default all). */
+function chosenVariants<K extends string>(
+  variants: Record<K, () => Promise<void>>,
+  list: string | undefined,
+): Partial<Record<K, () => Promise<void>>> {
+  if (list === undefined || list === '') return variants
+  const names = list.split(',').map((n) => n.trim())
+  const unknown = names.filter((n) => !(n in variants))
+  if (unknown.length > 0)
+    throw new BenchInputError(
+      `ATOLL_BENCH_VARIANTS names ${unknown.join(', ')}; the variants are ${Object.keys(variants).join(', ')}`,
+    )
+  return Object.fromEntries(names.map((n) => [n, variants[n as K]])) as Partial<
+    Record<K, () => Promise<void>>
+  >
+}
+
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : a / b
+
+/** The figures of the variants that ran. */
+function measured(figures: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(figures).filter((e): e is [string, number] => e[1] !== undefined))
+}
+
+const timingRun = z.object({ fwdbwd_s: z.number().check(z.positive()) })
+const pytorchTiming = z.object({
+  config: z.object({ batch: z.int() }),
+  gpu: z.optional(z.string()),
+  cuda_tf32: z.optional(timingRun),
+  cuda_fp32: z.optional(timingRun),
+})
+/** The step's minimum speed against PyTorch eager on CUDA (same graph, same batch), by backend (issue 15). */
+const VERSUS_PYTORCH: Record<string, string> = { cuda: '>= 0.5', webgpu: '>= 0.2' }
+
+/**
+ * Atoll's step against PyTorch's forward+backward on CUDA from `make_fit_fixture.py --timing`'s JSON:
+ * against TF32 MatMuls (what onnxruntime's CUDA provider runs for fp32 by default) and strict fp32.
+ */
+function pytorchRatios(file: string, backend: string, batch: number, atollSeconds: number) {
+  const raw = parseJson(readFileSync(file, 'utf8'), file, BenchInputError)
+  const timing = parseWith(pytorchTiming, raw, BenchInputError, { root: file })
+  if (timing.config.batch !== batch)
+    throw new BenchInputError(`${file} timed batch ${timing.config.batch}; this bench runs batch ${batch}`)
+  if (timing.cuda_tf32 === undefined || timing.cuda_fp32 === undefined)
+    throw new BenchInputError(
+      `${file} has no CUDA timings: run make_fit_fixture.py --timing where PyTorch sees a GPU`,
+    )
+  const name = `${backend}_step_vs_pytorch_cuda`
+  return {
+    results: {
+      [name]: timing.cuda_tf32.fwdbwd_s / atollSeconds,
+      [`${name}_strict_fp32`]: timing.cuda_fp32.fwdbwd_s / atollSeconds,
+    },
+    targets: VERSUS_PYTORCH[backend] ? { [name]: VERSUS_PYTORCH[backend] } : {},
+    details: {
+      gpu: timing.gpu,
+      seconds: { tf32: timing.cuda_tf32.fwdbwd_s, fp32: timing.cuda_fp32.fwdbwd_s },
+    },
+  }
 }
 
 /**
@@ -186,18 +267,18 @@ function fourStages(layers: number) {
 
 /** Median seconds of each variant over `runs` rounds that run every variant once, after `warmup` rounds. */
 async function interleaved<K extends string>(
-  variants: Record<K, () => Promise<void>>,
+  variants: Partial<Record<K, () => Promise<void>>>,
   runs: number,
   warmup: number,
-): Promise<Record<K, number>> {
+): Promise<Partial<Record<K, number>>> {
   const names = Object.keys(variants) as K[]
   const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>
   for (let r = 0; r < warmup + runs; r++) {
     for (const name of names) {
       const t0 = process.hrtime.bigint()
-      await variants[name]()
+      await variants[name]?.()
       if (r >= warmup) samples[name].push(Number(process.hrtime.bigint() - t0) / 1e9)
     }
   }
-  return Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Record<K, number>
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Partial<Record<K, number>>
 }

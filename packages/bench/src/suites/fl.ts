@@ -12,7 +12,6 @@ import { join } from 'node:path'
 import { loadImageDataset, nodeBackends } from '@atoll/runtime'
 import { FL_STRATEGIES } from '@atoll/sync'
 import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
-import { browserAndNodeSteps } from './fl-browser.ts'
 import { clientMbit, type FederationRun, runFederation } from './fl-federation.ts'
 import { flFigures } from './fl-figures.ts'
 import {
@@ -47,6 +46,8 @@ export async function runFlBench(options: FlBenchOptions): Promise<BenchReport> 
   const load = [loadavg()[0]]
   try {
     log(`fl: the FL model's local step, headless Chromium (wasm, ${step.threads} threads) and Node`)
+    // loaded here: Chromium's driver is for this suite alone, and the other suites run where it is absent
+    const { browserAndNodeSteps } = await import('./fl-browser.ts')
     const steps = await browserAndNodeSteps(step, log)
     // parsed once for the process (seconds of blocking): not while the meshes' handshakes run
     loadImageDataset('fashion-mnist')

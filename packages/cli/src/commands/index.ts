@@ -9,6 +9,7 @@ import { inspect } from './inspect.ts'
 import { peer } from './peer.ts'
 import { peers } from './peers.ts'
 import { plan } from './plan.ts'
+import { setup } from './setup.ts'
 import { test } from './test.ts'
 import { testnet } from './testnet.ts'
 import { train } from './train.ts'
@@ -28,4 +29,5 @@ export const commands: Command[] = [
   fit,
   evalCommand,
   plan,
+  setup,
 ]

@@ -16,6 +16,7 @@ import {
   type Value,
 } from './backend.ts'
 import { OrtThread } from './ort-thread.ts'
+import { loadCudaLibraries } from './cuda-libraries.ts'
 import { cudaPresence, webgpuPresence } from './presence.ts'
 import { PROBE_EXPECTED, PROBE_INPUT, probeModel } from './probe-model.ts'
 import type { BackendProvider } from './registry.ts'
@@ -44,6 +45,8 @@ export function ortNodeProviders(): BackendProvider[] {
 }
 
 async function initOrt(provider: OrtProvider): Promise<Backend> {
+  // the provider links against CUDA libraries that may sit in no folder the linker searches
+  if (provider === 'cuda') loadCudaLibraries()
   const copies = new DeviceCopies(provider)
   // CPU sessions run on their own thread (ort-thread.ts); GPU ones keep outputs in device buffers,
   // which belong to the thread that made them

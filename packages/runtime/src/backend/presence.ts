@@ -7,8 +7,9 @@
  * something to skip over (Linux only; elsewhere init decides).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { basename, dirname, join } from 'node:path'
+import { basename, join } from 'node:path'
+import { findCudaLibraries, missingMessage } from './cuda-libraries.ts'
+import { onnxruntimeNodeFolder } from './cuda-provider.ts'
 
 /** The device a backend needs: what was found for it, and the first piece that is missing. */
 export type DevicePresence =
@@ -81,7 +82,10 @@ export function webgpuPresence(probe: PresenceProbe = {}): DevicePresence {
   return { status: 'ready', found: [...nodes, ...drivers, loader] }
 }
 
-/** CUDA needs an NVIDIA GPU and onnxruntime's CUDA provider library, which the offline install leaves out. */
+/**
+ * CUDA needs an NVIDIA GPU, onnxruntime's CUDA provider (`atoll setup --gpu` installs it from the npm
+ * registry) and the CUDA 13 libraries the provider links against (see cuda-libraries.ts).
+ */
 export function cudaPresence(probe: PresenceProbe = {}): DevicePresence {
   const { root = '/', platform = process.platform } = probe
   if (platform !== 'linux') return { status: 'ready', found: [`not checked on ${platform}`] }
@@ -92,16 +96,18 @@ export function cudaPresence(probe: PresenceProbe = {}): DevicePresence {
     return {
       status: 'incomplete',
       found: nodes,
-      missing: `${nodes.join(', ')} but ${library} is missing: install onnxruntime-node with --onnxruntime-node-install=cuda12 where its feed is reachable`,
+      missing: `${nodes.join(', ')} but ${library} is missing: run \`./atoll setup --gpu\` (it installs onnxruntime's CUDA provider from the npm registry)`,
     }
   }
-  return { status: 'ready', found: [...nodes, library] }
+  const libraries = findCudaLibraries({ env: probe.env })
+  if (libraries.missing.length > 0)
+    return { status: 'incomplete', found: [...nodes, library], missing: missingMessage(libraries) }
+  return { status: 'ready', found: [...nodes, library, ...libraries.found.values()] }
 }
 
-/** Where onnxruntime-node keeps its CUDA provider, beside the native binding, when installed for CUDA. */
+/** Where onnxruntime-node looks for its CUDA provider: beside its core library. */
 export function cudaProviderLibrary(): string {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-node')
-  return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch, CUDA_PROVIDER)
+  return join(onnxruntimeNodeFolder(), CUDA_PROVIDER)
 }
 
 function deviceNodes(root: string, { dir, name }: { dir: string; name: RegExp }): string[] {

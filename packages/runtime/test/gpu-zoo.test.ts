@@ -1,0 +1,82 @@
+/**
+ * Every zoo model's training step on each GPU backend (onnxruntime's CUDA and WebGPU providers)
+ * gives the CPU step's loss and gradients. Skipped only where the GPU is absent (device.ts); on a
+ * GPU machine ATOLL_REQUIRE_DEVICE=cuda,webgpu makes a skip a failure. CUDA runs fp32 MatMuls and
+ * convolutions as TF32 by default, hence its looser tolerance.
+ */
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { float32, gpt2, int64, mlp, mnistCnn, resnet, type Tensor, type ZooModel } from '@atoll/core'
+import { type Backend, nodeBackends, pipelineModel, zeroGrads } from '../src/index.ts'
+import { deviceUnderTest } from './device.ts'
+
+const registry = nodeBackends()
+const cpu = await registry.resolve('cpu')
+const releases: (() => Promise<void>)[] = []
+after(() => Promise.all(releases.map((release) => release())))
+
+/** Deterministic values in [-1, 1) */
+const wave = (n: number, k: number) =>
+  Array.from({ length: n }, (_, i) => (((i * 37 + k * 11) % 200) - 100) / 100)
+const labels = (n: number, classes: number) =>
+  int64(
+    [n],
+    Array.from({ length: n }, (_, i) => (i * 7) % classes),
+  )
+
+const MODELS: Record<string, { model: ZooModel; batch: Record<string, Tensor> }> = {
+  'gpt2 tiny': {
+    model: gpt2({ config: 'tiny', seed: 3 }),
+    batch: {
+      input_ids: int64(
+        [2, 32],
+        wave(64, 0).map((v) => Math.floor((v + 1) * 128)),
+      ),
+      targets: int64(
+        [2, 32],
+        wave(64, 1).map((v) => Math.floor((v + 1) * 128)),
+      ),
+    },
+  },
+  mlp: { model: mlp({ seed: 1 }), batch: { x: float32([4, 784], wave(4 * 784, 2)), targets: labels(4, 10) } },
+  'mnist cnn': {
+    model: mnistCnn({ seed: 1 }),
+    batch: { x: float32([4, 1, 28, 28], wave(4 * 784, 3)), targets: labels(4, 10) },
+  },
+  'resnet18 (width 0.25, 32×32)': {
+    model: resnet({ depth: 18, width: 0.25, imageSize: 32, classes: 10, seed: 1 }),
+    batch: { x: float32([2, 3, 32, 32], wave(2 * 3 * 1024, 4)), targets: labels(2, 10) },
+  },
+}
+
+async function step(backend: Backend, { model, batch }: { model: ZooModel; batch: Record<string, Tensor> }) {
+  const { params, pipeline } = pipelineModel(model.graph, { backend })
+  releases.push(() => pipeline.release())
+  zeroGrads(params)
+  const { loss } = await pipeline.step(batch)
+  return { loss, grads: new Map(params.map((p) => [p.name, Float32Array.from(p.grad)])) }
+}
+
+for (const [device, tolerance] of [
+  ['cuda', 2e-2],
+  ['webgpu', 1e-3],
+] as const) {
+  const { skip, backend } = deviceUnderTest(registry, device)
+  for (const [name, setting] of Object.entries(MODELS)) {
+    test(`${name}: a training step on ${device} gives the CPU's loss and gradients`, { skip }, async () => {
+      const want = await step(cpu, setting)
+      const got = await step(await backend(), setting)
+      assert.ok(
+        Math.abs(got.loss - want.loss) <= tolerance * Math.max(1, Math.abs(want.loss)),
+        `${got.loss} vs ${want.loss}`,
+      )
+      let scale = 0
+      for (const g of want.grads.values()) for (const v of g) scale = Math.max(scale, Math.abs(v))
+      for (const [param, g] of got.grads) {
+        const w = want.grads.get(param)!
+        for (let i = 0; i < g.length; i++)
+          assert.ok(Math.abs(g[i] - w[i]) <= tolerance * scale, `${param}[${i}]: ${g[i]} vs ${w[i]}`)
+      }
+    })
+  }
+}
