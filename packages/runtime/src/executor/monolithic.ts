@@ -17,7 +17,7 @@ export class MonolithicTrainer {
   private readonly params: ReadonlyMap<string, Parameter>
   private readonly compiled = new ShapeCache<
     Readonly<Record<string, Tensor>>,
-    { session: BackendSession; grads: Map<string, string>; state: StateUpdate[] }
+    { session: BackendSession; grads: Map<string, string>; state: StateUpdate[]; fetches: string[] }
   >((batch) => this.build(batch))
   private readonly intraOpThreads?: number
 
@@ -37,13 +37,13 @@ export class MonolithicTrainer {
 
   /** Runs forward and backward on `batch`; adds the gradients into the Parameters and returns the loss. */
   async run(batch: Readonly<Record<string, Tensor>>): Promise<number> {
-    const { session, grads, state } = await this.compiled.get(batch)
+    const { session, grads, state, fetches } = await this.compiled.get(batch)
     const feeds: Record<string, Tensor> = { ...batch, ...stateFeeds(this.graph, state) }
     for (const name of this.graph.parameters) {
       const p = this.params.get(name)!
       feeds[name] = tensor('float32', p.shape, p.value)
     }
-    const out = await session.run(feeds)
+    const out = await session.run(feeds, fetches)
     await writeBackState(this.graph, state, out)
     for (const [param, gradOut] of grads) {
       accumulateGrad(this.params.get(param)!, (await out[gradOut].read()).data as Float32Array)
@@ -90,6 +90,8 @@ export class MonolithicTrainer {
       intraOpThreads: this.intraOpThreads,
       deviceOutputs: [],
     })
-    return { session, grads: backward.gradients, state }
+    // the loss, gradients and state; not the logits, whose copy to the host would cost more than the rest
+    const fetches = [this.loss, ...backward.gradients.values(), ...state.map((u) => u.update)]
+    return { session, grads: backward.gradients, state, fetches }
   }
 }
