@@ -92,6 +92,12 @@ export const TRAINING_FLAGS = {
   // what it offers is the runtime's registry's, which trainingUsage is given
   device: { arg: 'D', what: 'the backend to run on', schema: z.string().check(z.minLength(1)) },
   threads: { arg: 'N', what: 'onnxruntime intra-op threads', schema: COUNT },
+  precision: {
+    arg: 'P',
+    what: 'fp32, or fp16: matrix products in float16 over float32 weights, with dynamic loss scaling',
+    schema: z.enum(['fp32', 'fp16']),
+    default: 'fp32',
+  },
   log: {
     arg: 'FILE',
     what: 'one JSON line per step, { "step": i, "loss": value }: the loss before its update',
@@ -130,7 +136,7 @@ export interface TrainingDefaults {
 export interface TrainingOptions
   extends Pick<
     FitOptions,
-    'steps' | 'optimizer' | 'schedule' | 'clipNorm' | 'microBatches' | 'intraOpThreads'
+    'steps' | 'optimizer' | 'schedule' | 'clipNorm' | 'microBatches' | 'intraOpThreads' | 'precision'
   > {
   batchSize: number
   seed: number
@@ -166,6 +172,7 @@ export function trainingOptions(
     seed: flags.seed ?? 0,
     device: flags.device,
     intraOpThreads: flags.threads,
+    precision: flags.precision,
     log: outputFlag('log', flags.log),
     save: outputFlag('save', flags.save),
   }

@@ -40,6 +40,7 @@ test("atoll fit's flags: optimizer, schedule and run as fit takes them", () => {
     seed: 0,
     device: undefined,
     intraOpThreads: undefined,
+    precision: 'fp32',
     log: undefined,
     save: undefined,
   })

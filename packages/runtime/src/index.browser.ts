@@ -70,6 +70,8 @@ export type { PipelineStage } from './executor/pipeline-stage.ts'
 export { modelState } from './executor/state.ts'
 export {
   type PipelineModelOptions,
+  PRECISIONS,
+  type Precision,
   parametersOf,
   pipelineModel,
   type StepReport,
@@ -77,6 +79,7 @@ export {
   type TrainerOptions,
 } from './executor/trainer.ts'
 export { clipGradNorm, globalGradNorm } from './optim/clip.ts'
+export { DynamicLossScale, type LossScaleOptions } from './optim/loss-scale.ts'
 export type { Optimizer, OptimizerState } from './optim/optimizer.ts'
 export { createParameter, type Parameter, parameterTensor, zeroGrads } from './optim/parameter.ts'
 export { type LrSchedule, lrAt, lrSchedule } from './optim/schedule.ts'

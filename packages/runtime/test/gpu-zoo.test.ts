@@ -2,12 +2,22 @@
  * Every zoo model's training step on each GPU backend (onnxruntime's CUDA and WebGPU providers)
  * gives the CPU step's loss and gradients. Skipped only where the GPU is absent (device.ts); on a
  * GPU machine ATOLL_REQUIRE_DEVICE=cuda,webgpu makes a skip a failure. CUDA runs fp32 MatMuls and
- * convolutions as TF32 by default, hence its looser tolerance.
+ * convolutions as TF32 by default, hence its looser tolerance. Mixed precision (float16 products,
+ * loss scaling) on each GPU follows the float32 loss curve there.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { float32, gpt2, int64, mlp, mnistCnn, resnet, type Tensor, type ZooModel } from '@atoll/core'
-import { type Backend, nodeBackends, pipelineModel, zeroGrads } from '../src/index.ts'
+import {
+  adamw,
+  type Backend,
+  DynamicLossScale,
+  nodeBackends,
+  pipelineModel,
+  type Precision,
+  Trainer,
+  zeroGrads,
+} from '../src/index.ts'
 import { deviceUnderTest } from './device.ts'
 
 const registry = nodeBackends()
@@ -79,4 +89,35 @@ for (const [device, tolerance] of [
       }
     })
   }
+}
+
+/** The loss before each of 5 AdamW steps on a fixed batch. */
+async function curve(backend: Backend, precision: Precision) {
+  const { model, batch } = MODELS['gpt2 tiny']
+  const { params, pipeline } = pipelineModel(model.graph, { backend, precision })
+  releases.push(() => pipeline.release())
+  const lossScale = precision === 'fp16' ? new DynamicLossScale() : undefined
+  const optimizer = adamw(params, { weightDecay: 0 })
+  const trainer = new Trainer({
+    pipeline,
+    params,
+    optimizer,
+    schedule: { kind: 'constant', lr: 3e-3 },
+    lossScale,
+  })
+  const losses: number[] = []
+  for (let i = 0; i < 5; i++) losses.push((await trainer.trainStep(batch)).loss)
+  return losses
+}
+
+for (const device of ['cuda', 'webgpu']) {
+  const { skip, backend } = deviceUnderTest(registry, device)
+  test(`fp16 on ${device}: the GPT's loss curve follows float32's on the same batch`, { skip }, async () => {
+    const gpu = await backend()
+    const [fp32, fp16] = [await curve(gpu, 'fp32'), await curve(gpu, 'fp16')]
+    fp16.forEach((l, i) =>
+      assert.ok(Math.abs(l - fp32[i]) <= 1e-2 * fp32[i], `step ${i}: ${l} vs ${fp32[i]}`),
+    )
+    assert.ok(fp16[4] < fp16[0] - 0.1, `the loss should fall: ${fp16.map((l) => l.toFixed(3))}`)
+  })
 }

@@ -90,6 +90,11 @@ export const executor: BenchSuite = {
         )
     const four = pipelineModel(graph, { backend, stages, bindings: { batch: batchSize } })
     const opt = adamw(one.params, { threads })
+    // ATOLL_BENCH_PRECISION=fp16 adds the 1-stage step with float16 matrix products (loss scale 1: timing only)
+    const half =
+      process.env.ATOLL_BENCH_PRECISION === 'fp16'
+        ? pipelineModel(graph, { backend, precision: 'fp16' })
+        : undefined
     const variants = {
       monolithic: async () => {
         zeroGrads(monoParams)
@@ -104,6 +109,12 @@ export const executor: BenchSuite = {
         await four.pipeline.step(batch)
       },
       adamw_step: async () => opt.step(1e-4),
+      ...(half && {
+        dag_1stage_fp16: async () => {
+          zeroGrads(half.params)
+          await half.pipeline.step(batch)
+        },
+      }),
     }
     // rounds interleave the variants, so a change in machine load hits all of them alike; a model too
     // big for every variant's sessions at once (GPT-2 small on one GPU) runs the ones named
@@ -114,8 +125,14 @@ export const executor: BenchSuite = {
         ? undefined
         : pytorchRatios(pytorch, backend.name, batchSize, times.dag_1stage)
     opt.close()
-    await Promise.all([mono.release(), one.pipeline.release(), four.pipeline.release()])
+    await Promise.all([
+      mono.release(),
+      one.pipeline.release(),
+      four.pipeline.release(),
+      half?.pipeline.release(),
+    ])
     const { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer } = times
+    const dag1Fp16 = (times as Partial<Record<string, number>>).dag_1stage_fp16
     const parameters = one.params.reduce((a, p) => a + p.value.length, 0)
     const stageGraphs = four.pipeline.stages.map((s) => s.graph)
     const kept = {
@@ -132,6 +149,7 @@ export const executor: BenchSuite = {
         tokens_per_s_dag_1stage: ratio(tokens, dag1),
         tokens_per_s_dag_4stage: ratio(tokens, dag4),
         stash_bytes_selective_vs_all: kept.selective / kept.stash,
+        fp16_step_vs_fp32_step: ratio(dag1, dag1Fp16),
         ...versus?.results,
       }),
       targets: {
@@ -148,7 +166,13 @@ export const executor: BenchSuite = {
         config: file ? { ctx, vocab } : config,
         batchSize,
         parameters,
-        seconds: { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer },
+        seconds: {
+          monolithic,
+          dag_1stage: dag1,
+          dag_4stage: dag4,
+          adamw_step: optimizer,
+          dag_1stage_fp16: dag1Fp16,
+        },
         stashBytesPerMicroBatch: kept,
         ...(versus ? { pytorch: versus.details } : {}),
       },
@@ -158,7 +182,7 @@ export const executor: BenchSuite = {
 
 /** The variants ATOLL_BENCH_VARIANTS names (a comma list; default all). */
 function chosenVariants<K extends string>(
-  variants: Record<K, () => Promise<void>>,
+  variants: Partial<Record<K, () => Promise<void>>>,
   list: string | undefined,
 ): Partial<Record<K, () => Promise<void>>> {
   if (list === undefined || list === '') return variants

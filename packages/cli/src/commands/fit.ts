@@ -96,7 +96,9 @@ export const fit: Command = {
       onStep(r) {
         bar.update(
           r.step + 1,
-          `loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${(r.samples / r.seconds).toFixed(1)} samples/s`,
+          r.skipped
+            ? `float16 gradients overflowed: step skipped, loss scale halved`
+            : `loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${(r.samples / r.seconds).toFixed(1)} samples/s`,
         )
       },
     })

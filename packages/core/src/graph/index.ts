@@ -24,3 +24,4 @@ export {
   promoteConstantWeights,
   settingValues,
 } from './weights.ts'
+export { AUTOCAST_OPS, autocast, type ComputeDtype } from './autocast.ts'

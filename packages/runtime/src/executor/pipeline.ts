@@ -10,6 +10,8 @@ export interface PipelineStepOptions {
   /** equal slices of the batch along dim 0 (default 1) */
   microBatches?: number
   schedule?: PipelineSchedule
+  /** the loss's seed is this times 1/M, and so is every gradient (mixed precision's loss scale; default 1) */
+  lossScale?: number
 }
 
 /**
@@ -38,7 +40,7 @@ export interface PipelineStepResult {
 export class Pipeline {
   readonly stages: readonly PipelineStage[]
   readonly loss: string
-  private readonly seeds = new Map<number, Tensor>()
+  private readonly seeds = new Map<string, Tensor>()
   private readonly tied: readonly TiedGradient[]
 
   constructor(stages: readonly PipelineStage[], loss = 'loss', tied: readonly TiedGradient[] = []) {
@@ -60,7 +62,7 @@ export class Pipeline {
     const acts: Record<string, Feed>[] = Array.from({ length: M }, () => ({}))
     const grads: Record<string, Feed>[] = Array.from({ length: M }, () => ({}))
     const losses = new Array<number>(M).fill(Number.NaN)
-    const seed = this.seed(M)
+    const seed = this.seed(M, options.lossScale ?? 1)
     for (const t of this.tied) zeroGrads(t.from)
     try {
       for (const s of this.stages) await s.beginStep()
@@ -118,11 +120,12 @@ export class Pipeline {
   }
 
   /** d(mean loss)/d(micro-batch loss) = 1/M, fed as backward's seed: accumulation then is a plain sum. */
-  private seed(M: number): Tensor {
-    let t = this.seeds.get(M)
+  private seed(M: number, scale: number): Tensor {
+    const key = `${M}×${scale}`
+    let t = this.seeds.get(key)
     if (t === undefined) {
-      t = tensor('float32', [], Float32Array.of(1 / M))
-      this.seeds.set(M, t)
+      t = tensor('float32', [], Float32Array.of(scale / M))
+      this.seeds.set(key, t)
     }
     return t
   }

@@ -1,7 +1,8 @@
-import { type Graph, type StateUpdate, stateUpdates, type Tensor } from '@atoll/core'
+import { autocast, type Graph, type StateUpdate, stateUpdates, type Tensor } from '@atoll/core'
 import type { Backend } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { clipGradNorm, globalGradNorm } from '../optim/clip.ts'
+import type { DynamicLossScale } from '../optim/loss-scale.ts'
 import type { Optimizer } from '../optim/optimizer.ts'
 import { createParameter, type Parameter, zeroGrads } from '../optim/parameter.ts'
 import { type LrSchedule, lrAt } from '../optim/schedule.ts'
@@ -41,7 +42,16 @@ export interface PipelineModelOptions {
   intraOpThreads?: number
   /** Parameters in shared memory, for an optimizer on worker threads (default false) */
   sharedParameters?: boolean
+  /**
+   * `fp16`: matrix products in float16 (core's autocast), parameters and everything else float32;
+   * pair it with a Trainer's DynamicLossScale. Default `fp32`.
+   */
+  precision?: Precision
 }
+
+/** What a model computes its matrix products in. */
+export type Precision = 'fp32' | 'fp16'
+export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16']
 
 /** A model's Parameters and a Pipeline of its stages, sharing the same weights. */
 export function pipelineModel(
@@ -52,12 +62,13 @@ export function pipelineModel(
   const byName = new Map(params.map((p) => [p.name, p]))
   const loss = options.loss ?? 'loss'
   const stages = options.stages ?? 1
-  const graphs =
+  const split =
     typeof stages === 'number'
       ? stages === 1
         ? [graph]
         : splitContiguous(graph, evenCuts(graph, stages), options.bindings)
       : stages
+  const graphs = options.precision === 'fp16' ? split.map((g) => autocast(g, 'float16')) : split
   // the model's running statistics, found before any decomposition: each stage updates those whose
   // new values its nodes compute (also for core partition stages, whose BatchNorms are decomposed)
   const modelState = stateUpdates(graph)
@@ -145,6 +156,8 @@ export interface TrainerOptions {
   clipNorm?: number
   microBatches?: number
   pipelineSchedule?: PipelineSchedule
+  /** for float16: the loss scale, and skipping the steps whose gradients overflowed */
+  lossScale?: DynamicLossScale
 }
 
 export interface StepReport {
@@ -155,6 +168,8 @@ export interface StepReport {
   lr: number
   /** global gradient norm before clipping */
   gradNorm: number
+  /** the gradients overflowed under the loss scale: no update was made (the step is taken again) */
+  skipped?: boolean
 }
 
 /** Zero grads, forward+backward over the micro-batches, clip, one optimizer step at the scheduled rate. */
@@ -174,10 +189,16 @@ export class Trainer {
     const { pipeline, params, optimizer, schedule } = this.o
     const step = optimizer.steps
     zeroGrads(params)
+    const scaler = this.o.lossScale
     const { loss } = await pipeline.step(batch, {
       microBatches: this.o.microBatches,
       schedule: this.o.pipelineSchedule,
+      lossScale: scaler?.scale,
     })
+    if (scaler !== undefined && !scaler.unscale(params)) {
+      zeroGrads(params)
+      return { step, loss, lr: lrAt(schedule, step), gradNorm: Number.NaN, skipped: true }
+    }
     const gradNorm =
       this.o.clipNorm !== undefined ? clipGradNorm(params, this.o.clipNorm) : globalGradNorm(params)
     const lr = lrAt(schedule, step)

@@ -8,7 +8,8 @@ import { bindSymbols, microBatchView } from '../executor/bindings.ts'
 import type { PipelineSchedule } from '../executor/schedule.ts'
 import type { ActivationPolicy } from '../executor/stage-graphs.ts'
 import { modelState } from '../executor/state.ts'
-import { pipelineModel, type StepReport, Trainer } from '../executor/trainer.ts'
+import { pipelineModel, type Precision, type StepReport, Trainer } from '../executor/trainer.ts'
+import { DynamicLossScale } from '../optim/loss-scale.ts'
 import type { Parameter } from '../optim/parameter.ts'
 import { type LrSchedule, lrSchedule } from '../optim/schedule.ts'
 import type { TrainableModel } from './model-source.ts'
@@ -33,6 +34,8 @@ export interface FitOptions {
   /** resume from, and save to, this checkpoint directory every `every` steps and at the end */
   checkpoint?: { dir: string; every: number }
   intraOpThreads?: number
+  /** `fp16`: matrix products in float16 with float32 master weights and dynamic loss scaling (default fp32) */
+  precision?: Precision
   /** append `{ step, loss }` per step to this JSONL file (on resume, after the steps before it) */
   log?: string
   onStep?(report: StepReport & { seconds: number; samples: number }): void | Promise<void>
@@ -95,6 +98,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     policy: options.policy,
     loss: model.loss,
     intraOpThreads: options.intraOpThreads,
+    precision: options.precision,
   })
   // running statistics live in the graph's initializers, which the stages update in place
   const state = modelState(model.graph)
@@ -108,6 +112,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     clipNorm: options.clipNorm,
     microBatches: options.microBatches,
     pipelineSchedule: options.pipelineSchedule,
+    lossScale: options.precision === 'fp16' ? new DynamicLossScale() : undefined,
   })
   const ckpt = options.checkpoint
   const resumed = ckpt ? await loadCheckpoint(ckpt.dir) : undefined
