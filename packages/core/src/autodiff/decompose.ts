@@ -7,13 +7,17 @@
  * follow PyTorch, which trains the models Atoll imports: r·momentum + batch·(1 − momentum) (ONNX's
  * momentum weighs the old value: PyTorch's 0.1 is 0.9 here), with the unbiased batch variance
  * n/(n − 1)·σ² for the running variance, where the ONNX spec and the reference kernel use the
- * biased σ² that normalises the batch.
+ * biased σ² that normalises the batch. SoftmaxCrossEntropyLoss is written as primitives that
+ * onnxruntime's WebGPU provider has kernels for (see decompose-loss.ts), on every backend: one
+ * training graph for all of them.
  */
 import type { Graph, Node } from '../graph/types.ts'
 import { readAttrs } from '../ops/attrs.ts'
 import { inferTypes } from '../ops/infer.ts'
 import { float32, type Tensor, tensor } from '../tensor.ts'
+import { MIN_AUTODIFF_OPSET } from './backward.ts'
 import { staticShape } from './context.ts'
+import { softmaxCrossEntropyPrimitives } from './decompose-loss.ts'
 import { GradEmitter } from './emitter.ts'
 import { isTrainingBatchNorm } from './state.ts'
 import { unrollRecurrentOps } from './unroll-recurrent.ts'
@@ -21,15 +25,16 @@ import { unrollRecurrentOps } from './unroll-recurrent.ts'
 /**
  * `source` prepared for differentiation (a new graph): every LSTM, GRU and RNN unrolled over its
  * sequence (they have no gradient rule: see unroll-recurrent.ts), every training-mode
- * BatchNormalization written as primitive ops, and every Dropout given a mask output — its
- * gradient must reuse the mask the forward drew (in inference mode the mask is all ones and costs
- * one bool tensor).
+ * BatchNormalization and SoftmaxCrossEntropyLoss written as primitive ops, and every Dropout given
+ * a mask output — its gradient must reuse the mask the forward drew (in inference mode the mask is
+ * all ones and costs one bool tensor).
  */
 export function decomposeTrainingOps(source: Graph, bindings?: Readonly<Record<string, number>>): Graph {
   const graph = unrollRecurrentOps(source, bindings).graph
   const rewrites = (n: Node) =>
     (n.opType === 'BatchNormalization' && isTrainingBatchNorm(n, graph.opset)) ||
-    (n.opType === 'Dropout' && !n.outputs[1])
+    (n.opType === 'Dropout' && !n.outputs[1]) ||
+    (n.opType === 'SoftmaxCrossEntropyLoss' && graph.opset >= MIN_AUTODIFF_OPSET)
   if (!graph.nodes.some(rewrites)) return graph
   const { types } = inferTypes(graph, { bindings })
   const taken = new Set<string>([...types.keys(), ...graph.nodes.map((n) => n.name)])
@@ -44,9 +49,12 @@ export function decomposeTrainingOps(source: Graph, bindings?: Readonly<Record<s
       const start = emit.nodes.length
       emit.scope = node.scope
       emit.hint = node.name
-      const shape = staticShape(types, node.inputs[0])
       const dtype = types.get(node.inputs[0])?.dtype ?? 'float32'
-      batchNormPrimitives(emit, node, shape, dtype)
+      if (node.opType === 'SoftmaxCrossEntropyLoss') {
+        const labels = types.get(node.inputs[1])?.dtype ?? 'int64'
+        const shape = types.get(node.inputs[0])?.shape ?? []
+        softmaxCrossEntropyPrimitives(emit, node, { dtype, shape, labels, opset: graph.opset })
+      } else batchNormPrimitives(emit, node, staticShape(types, node.inputs[0]), dtype)
       nodes.push(...emit.nodes.slice(start))
     }
   }

@@ -79,6 +79,14 @@ export class GradEmitter {
     return this.constant(int64([values.length], values), 'ints')
   }
 
+  /**
+   * An int32 constant (labels, indices, class ids): onnxruntime's WebGPU provider compares,
+   * selects and expands int32 but not int64, so index arithmetic on its path is done in int32.
+   */
+  int32s(values: readonly number[], shape: readonly number[] = [values.length]): string {
+    return this.constant(tensor('int32', shape, Int32Array.from(values)), 'int32s')
+  }
+
   /** A scalar of a floating dtype. */
   scalar(value: number, dtype: DType): string {
     if (dtype === 'float64') return this.constant(tensor('float64', [], Float64Array.of(value)), 'scalar')

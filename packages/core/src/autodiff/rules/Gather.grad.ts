@@ -6,7 +6,9 @@ import { normAxis } from './common.ts'
  * The gradient of data scatters g back to the gathered rows, adding where an index repeats (a token
  * seen twice, tied embeddings). The gathered axis is moved to the front and the rest flattened, so
  * one 2-D ScatterElements(reduction='add') covers any axis (opset 16+). Older opsets multiply by a
- * one-hot matrix instead. Indices get no gradient.
+ * one-hot matrix instead. Indices get no gradient. They are cast to int32 first: onnxruntime's
+ * WebGPU provider expands no int64 tensor, and the expanded indices are [tokens, width] — as int64
+ * they were built on the CPU and copied to the GPU every step.
  */
 export const gatherGrad: GradRule = {
   opType: 'Gather',
@@ -32,7 +34,8 @@ export const gatherGrad: GradRule = {
     let g = ctx.dyOrZeros(0)
     if (p > 0) g = e.transpose(g, toFront)
     g = e.reshape(g, [count, width])
-    const idx = e.reshape(ctx.input(1), [count, 1])
+    const ids = ctx.inputDtype(1) === 'int32' ? ctx.input(1) : e.cast(ctx.input(1), 'int32')
+    const idx = e.reshape(ids, [count, 1])
     let summed: string
     if (ctx.opset >= 16) {
       const wide = e.op('Expand', [idx, e.ints([count, width])])
@@ -41,14 +44,13 @@ export const gatherGrad: GradRule = {
         reduction: attr.string('add'),
       })
     } else {
-      const classes = e.constant({
-        dtype: 'int64',
-        shape: [1, rows],
-        data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(i)),
-      })
+      const classes = e.int32s(
+        Array.from({ length: rows }, (_, i) => i),
+        [1, rows],
+      )
       const wrapped = e.op('Where', [
-        e.op('Less', [idx, e.ints([0])]),
-        e.op('Add', [idx, e.ints([rows])]),
+        e.op('Less', [idx, e.int32s([0])]),
+        e.op('Add', [idx, e.int32s([rows])]),
         idx,
       ])
       const oneHot = e.cast(e.op('Equal', [wrapped, classes]), dtype)

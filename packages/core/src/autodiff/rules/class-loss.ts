@@ -20,23 +20,25 @@ export function classLossParts(ctx: GradContext, grad: string): ClassLossParts {
   const labels = ctx.input(1)
   const positions = ctx.inputShape(1)
   const classShape = [1, classes, ...scores.slice(2).map(() => 1)]
-  const range = BigInt64Array.from({ length: classes }, (_, i) => BigInt(i))
-  const classIds = e.constant({ dtype: 'int64', shape: classShape, data: range }, 'classes')
-  const labels64 = ctx.inputDtype(1) === 'int64' ? labels : e.cast(labels, 'int64')
-  const column = e.op('Unsqueeze', [labels64, e.ints([1])])
+  // int32 labels: onnxruntime's WebGPU provider has no int64 Equal or Where, and the one-hot is
+  // [N, C, d…] — an int64 comparison there copied the logits' size to the CPU and back each step
+  const classIds = e.int32s(
+    Array.from({ length: classes }, (_, i) => i),
+    classShape,
+  )
+  const labels32 = ctx.inputDtype(1) === 'int32' ? labels : e.cast(labels, 'int32')
+  const column = e.op('Unsqueeze', [labels32, e.ints([1])])
   const oneHot = e.cast(e.op('Equal', [column, classIds]), dtype)
   const ignore = ctx.attrs.optInt('ignore_index')
+  const ignored = ignore === undefined ? undefined : e.op('Equal', [labels32, e.int32s([ignore])])
   // per-position weight w_i: class weight of the label, 0 where the label is ignored
   let weight: string | undefined
   if (ctx.hasInput(2)) {
-    const safe =
-      ignore === undefined
-        ? labels64
-        : e.op('Where', [e.op('Equal', [labels64, e.ints([ignore])]), e.ints([0]), labels64])
+    const safe = ignored === undefined ? labels32 : e.op('Where', [ignored, e.int32s([0]), labels32])
     weight = e.op('Gather', [ctx.input(2), safe], { axis: attr.int(0) })
   }
-  if (ignore !== undefined) {
-    const kept = e.cast(e.op('Not', [e.op('Equal', [labels64, e.ints([ignore])])]), dtype)
+  if (ignored !== undefined) {
+    const kept = e.cast(e.op('Not', [ignored]), dtype)
     weight = weight === undefined ? kept : e.op('Mul', [weight, kept])
   }
   const reduction = ctx.attrs.string('reduction')
