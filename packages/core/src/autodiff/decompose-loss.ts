@@ -4,7 +4,8 @@
  * function body into LogSoftmax + NegativeLogLikelihoodLoss and runs them on the CPU), and no int64
  * Equal or Where: each training step copied the logits — [positions, vocab] floats, 800 MB for
  * GPT-2 small at 4×1024 tokens — to the CPU and back. Here every op reading the logits is a float
- * op the provider has, and the labels are compared as int32.
+ * op the provider has, and the labels are compared as int32: that GPT-2 small training step went
+ * from 2.2 s to 0.84–0.90 s on an H100 (onnxruntime-node 1.29, WebGPU), the same loss to 7 digits.
  *
  *   shift = Ceil(ReduceMax(x))                per position, over the classes
  *   s     = x − shift                         ≤ 0 where it matters, so exp(s) cannot overflow
@@ -21,7 +22,8 @@
  * The backward autodiff emits is g/Σ·exp(s) (the softmax, from the saved Exp) minus g scattered at
  * the labels (GatherElements's rule): the fused rule's (softmax − onehot)·g, with no one-hot of the
  * logits' size built from an int64 comparison. On onnxruntime's CPU that loss step (forward and
- * backward) measured 0.91× the SoftmaxCrossEntropyLoss node's with its fused rule. Below opset 16
+ * backward) measured 0.91× the SoftmaxCrossEntropyLoss node's with its fused rule, and whole zoo GPT
+ * training steps 0.82–1.01× (mini, d384 and small; 1 and 4 threads of a Xeon). Below opset 16
  * the label is picked by an int32 one-hot product instead: see pickLabels.
  */
 import { InvalidGraphError } from '../graph/errors.ts'

@@ -1,7 +1,9 @@
 /**
  * Losses, as standard ONNX ops. Cross-entropy is one SoftmaxCrossEntropyLoss node (opset ≥ 12,
  * reduction mean, optional ignore_index) over logits flattened to [positions, classes], so a
- * language model's [batch, seq, vocab] logits are averaged over every position.
+ * language model's [batch, seq, vocab] logits are averaged over every position. Training graphs
+ * write that node as primitives onnxruntime's WebGPU provider has kernels for (it has no
+ * SoftmaxCrossEntropyLoss): see autodiff/decompose-loss.ts.
  */
 import type { Dim, Graph, ValueInfo } from '../graph/types.ts'
 import { GraphBuilder } from '../graph/builder.ts'
