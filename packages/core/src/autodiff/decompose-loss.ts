@@ -49,41 +49,47 @@ export interface CrossEntropyTypes {
 }
 
 /** Emits `node` (a SoftmaxCrossEntropyLoss) as primitives writing the node's own outputs. */
-export function softmaxCrossEntropyPrimitives(e: GradEmitter, node: Node, types: CrossEntropyTypes): void {
+export function softmaxCrossEntropyPrimitives(emit: GradEmitter, node: Node, types: CrossEntropyTypes): void {
   const a = readAttrs(node)
   const [x, labels, weights] = node.inputs
   const [output, logProb] = node.outputs
   const classes = [1]
-  const maximum = reduce(e, 'ReduceMax', x, classes, types.opset)
+  const maximum = reduce(emit, 'ReduceMax', x, classes, types.opset)
   // the first node keeps the loss node's name, so that a stage spec naming the loss node still
   // places its primitives (the others follow their producers: see partition/assign.ts)
-  e.nodes[e.nodes.length - 1].name = node.name
-  const s = e.op('Sub', [x, e.op('Ceil', [maximum])])
-  const lse = e.op('Log', [reduce(e, 'ReduceSum', e.op('Exp', [s]), classes, types.opset)])
-  if (logProb) e.op('Sub', [s, lse], {}, logProb)
-  const label = types.labels === 'int32' ? labels : e.cast(labels, 'int32')
+  emit.nodes[emit.nodes.length - 1].name = node.name
+  const s = emit.op('Sub', [x, emit.op('Ceil', [maximum])])
+  const lse = emit.op('Log', [reduce(emit, 'ReduceSum', emit.op('Exp', [s]), classes, types.opset)])
+  if (logProb) emit.op('Sub', [s, lse], {}, logProb)
+  const label = types.labels === 'int32' ? labels : emit.cast(labels, 'int32')
   const ignore = a.optInt('ignore_index')
-  const ignored = ignore === undefined ? undefined : e.op('Equal', [label, e.int32s([ignore])])
+  const ignored = ignore === undefined ? undefined : emit.op('Equal', [label, emit.int32s([ignore])])
   // an ignored label may lie outside [0, C): it reads class 0, and its weight is 0
-  const safe = ignored === undefined ? label : e.op('Where', [ignored, e.int32s([0]), label])
-  const picked = pickLabels(e, s, e.op('Unsqueeze', [safe, e.ints(classes)]), types)
-  let weight = weights ? e.op('Gather', [weights, safe], { axis: attr.int(0) }) : undefined
+  const safe = ignored === undefined ? label : emit.op('Where', [ignored, emit.int32s([0]), label])
+  const picked = pickLabels(emit, s, emit.op('Unsqueeze', [safe, emit.ints(classes)]), types)
+  let weight = weights ? emit.op('Gather', [weights, safe], { axis: attr.int(0) }) : undefined
   if (ignored !== undefined) {
-    const kept = e.cast(e.op('Not', [ignored]), types.dtype)
-    weight = weight === undefined ? kept : e.op('Mul', [weight, kept])
+    const kept = emit.cast(emit.op('Not', [ignored]), types.dtype)
+    weight = weight === undefined ? kept : emit.op('Mul', [weight, kept])
   }
   const reduction = a.string('reduction')
   if (!['none', 'sum', 'mean'].includes(reduction))
     throw new AttributeError(node, `reduction should be none, sum or mean, found '${reduction}'`)
   const perPosition = reduction === 'none' ? output : undefined
   const squeezed = weight === undefined ? perPosition : undefined
-  let loss = e.op('Squeeze', [e.op('Sub', [lse, picked]), e.ints(classes)], {}, squeezed)
-  if (weight !== undefined) loss = e.op('Mul', [loss, weight], {}, perPosition)
+  let loss = emit.op('Squeeze', [emit.op('Sub', [lse, picked]), emit.ints(classes)], {}, squeezed)
+  if (weight !== undefined) loss = emit.op('Mul', [loss, weight], {}, perPosition)
   if (reduction === 'none') return
   const keepNone = { keepdims: attr.int(0) }
-  if (reduction === 'sum') e.op('ReduceSum', [loss], keepNone, output)
-  else if (weight === undefined) e.op('ReduceMean', [loss], keepNone, output)
-  else e.op('Div', [e.op('ReduceSum', [loss], keepNone), e.op('ReduceSum', [weight], keepNone)], {}, output)
+  if (reduction === 'sum') emit.op('ReduceSum', [loss], keepNone, output)
+  else if (weight === undefined) emit.op('ReduceMean', [loss], keepNone, output)
+  else
+    emit.op(
+      'Div',
+      [emit.op('ReduceSum', [loss], keepNone), emit.op('ReduceSum', [weight], keepNone)],
+      {},
+      output,
+    )
 }
 
 /**
