@@ -25,7 +25,7 @@ export interface PartitionOptions {
   bindings?: Readonly<Record<string, number>>
   /** rewrite training BatchNorm into primitives first (see decomposeTrainingOps); default true */
   decompose?: boolean
-  /** stage backwards use ConvTranspose (see BackwardOptions.convTranspose); default false */
+  /** stage backwards use ConvTranspose (see BackwardOptions.convTranspose); default true */
   convTranspose?: boolean
 }
 
@@ -103,7 +103,7 @@ export function partitionGraph(source: Graph, options: PartitionOptions): Partit
         gradientsIn: produced.filter((v) => carriers.has(v) && (v === options.loss || readLater(v))),
         carriers,
         recompute: options.recompute ?? false,
-        convTranspose: options.convTranspose ?? false,
+        convTranspose: options.convTranspose ?? true,
       }),
     )
   }
