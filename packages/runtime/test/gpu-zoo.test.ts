@@ -2,7 +2,9 @@
  * Every zoo model's training step on each GPU backend (onnxruntime's CUDA and WebGPU providers)
  * gives the CPU step's loss and gradients. Skipped only where the GPU is absent (device.ts); on a
  * GPU machine ATOLL_REQUIRE_DEVICE=cuda,webgpu makes a skip a failure. CUDA runs fp32 MatMuls and
- * convolutions as TF32 by default, hence its looser tolerance. Mixed precision (float16 products,
+ * convolutions as TF32 by default (onnxruntime-node cannot turn that off), hence its looser
+ * tolerance: a ResNet's training BatchNorms over few values amplify TF32's rounding, up to 6.4 % in a
+ * layer4 BatchNorm's gradient on an H100. The bug this caught was off by over 100 %. Mixed precision (float16 products,
  * loss scaling) on each GPU follows the float32 loss curve there.
  */
 import assert from 'node:assert/strict'
@@ -20,6 +22,8 @@ import {
 } from '../src/index.ts'
 import { deviceUnderTest } from './device.ts'
 
+/** below this norm a gradient is float noise (see pytorch-reference.test.ts) */
+const NORM_FLOOR = 1e-2
 const registry = nodeBackends()
 const cpu = await registry.resolve('cpu')
 const releases: (() => Promise<void>)[] = []
@@ -53,9 +57,10 @@ const MODELS: Record<string, { model: ZooModel; batch: Record<string, Tensor> }>
     model: mnistCnn({ seed: 1 }),
     batch: { x: float32([4, 1, 28, 28], wave(4 * 784, 3)), targets: labels(4, 10) },
   },
-  'resnet18 (width 0.25, 32×32)': {
-    model: resnet({ depth: 18, width: 0.25, imageSize: 32, classes: 10, seed: 1 }),
-    batch: { x: float32([2, 3, 32, 32], wave(2 * 3 * 1024, 4)), targets: labels(2, 10) },
+  // 64² and 4 images: BatchNorm over layer4's 2 images × 1×1 at 32² turned TF32's rounding into 1 %
+  'resnet18 (width 0.25, 64×64)': {
+    model: resnet({ depth: 18, width: 0.25, imageSize: 64, classes: 10, seed: 1 }),
+    batch: { x: float32([4, 3, 64, 64], wave(4 * 3 * 4096, 4)), targets: labels(4, 10) },
   },
 }
 
@@ -68,7 +73,7 @@ async function step(backend: Backend, { model, batch }: { model: ZooModel; batch
 }
 
 for (const [device, tolerance] of [
-  ['cuda', 2e-2],
+  ['cuda', 1e-1],
   ['webgpu', 1e-3],
 ] as const) {
   const { skip, backend } = deviceUnderTest(registry, device)
@@ -80,12 +85,18 @@ for (const [device, tolerance] of [
         Math.abs(got.loss - want.loss) <= tolerance * Math.max(1, Math.abs(want.loss)),
         `${got.loss} vs ${want.loss}`,
       )
-      let scale = 0
-      for (const g of want.grads.values()) for (const v of g) scale = Math.max(scale, Math.abs(v))
+      // per parameter, norm-wise (as the PyTorch comparisons): TF32 rounding moves single elements,
+      // and a gradient whose true value is ~0 (a conv bias before training BatchNorm) is noise
       for (const [param, g] of got.grads) {
         const w = want.grads.get(param)!
-        for (let i = 0; i < g.length; i++)
-          assert.ok(Math.abs(g[i] - w[i]) <= tolerance * scale, `${param}[${i}]: ${g[i]} vs ${w[i]}`)
+        let diff = 0
+        let norm = 0
+        for (let i = 0; i < g.length; i++) {
+          diff += (g[i] - w[i]) ** 2
+          norm += w[i] ** 2
+        }
+        const error = Math.sqrt(diff) / Math.max(Math.sqrt(norm), NORM_FLOOR)
+        assert.ok(error <= tolerance, `${param}: relative error ${error.toExponential(2)}`)
       }
     })
   }
