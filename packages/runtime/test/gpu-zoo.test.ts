@@ -11,16 +11,15 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { float32, gpt2, int64, mlp, mnistCnn, resnet, type Tensor, type ZooModel } from '@atoll/core'
 import {
-  adamw,
   type Backend,
   DynamicLossScale,
   nodeBackends,
   pipelineModel,
   type Precision,
-  Trainer,
   zeroGrads,
 } from '../src/index.ts'
 import { deviceUnderTest } from './device.ts'
+import { fixedBatchLosses } from './fixed-batch.ts'
 
 /** below this norm a gradient is float noise (see pytorch-reference.test.ts) */
 const NORM_FLOOR = 1e-2
@@ -105,20 +104,10 @@ for (const [device, tolerance] of [
 /** The loss before each of 5 AdamW steps on a fixed batch. */
 async function curve(backend: Backend, precision: Precision) {
   const { model, batch } = MODELS['gpt2 tiny']
-  const { params, pipeline } = pipelineModel(model.graph, { backend, precision })
-  releases.push(() => pipeline.release())
+  const pipelined = pipelineModel(model.graph, { backend, precision })
+  releases.push(() => pipelined.pipeline.release())
   const lossScale = precision === 'fp16' ? new DynamicLossScale() : undefined
-  const optimizer = adamw(params, { weightDecay: 0 })
-  const trainer = new Trainer({
-    pipeline,
-    params,
-    optimizer,
-    schedule: { kind: 'constant', lr: 3e-3 },
-    lossScale,
-  })
-  const losses: number[] = []
-  for (let i = 0; i < 5; i++) losses.push((await trainer.trainStep(batch)).loss)
-  return losses
+  return (await fixedBatchLosses(pipelined, batch, 5, undefined, lossScale)).losses
 }
 
 for (const device of ['cuda', 'webgpu']) {
@@ -126,9 +115,8 @@ for (const device of ['cuda', 'webgpu']) {
   test(`fp16 on ${device}: the GPT's loss curve follows float32's on the same batch`, { skip }, async () => {
     const gpu = await backend()
     const [fp32, fp16] = [await curve(gpu, 'fp32'), await curve(gpu, 'fp16')]
-    fp16.forEach((l, i) =>
-      assert.ok(Math.abs(l - fp32[i]) <= 1e-2 * fp32[i], `step ${i}: ${l} vs ${fp32[i]}`),
-    )
+    for (const [i, l] of fp16.entries())
+      assert.ok(Math.abs(l - fp32[i]) <= 1e-2 * fp32[i], `step ${i}: ${l} vs ${fp32[i]}`)
     assert.ok(fp16[4] < fp16[0] - 0.1, `the loss should fall: ${fp16.map((l) => l.toFixed(3))}`)
   })
 }

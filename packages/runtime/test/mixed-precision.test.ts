@@ -7,14 +7,13 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { AUTOCAST_OPS, autocast, gpt2, inferTypes, int64, type Tensor } from '@atoll/core'
 import {
-  adamw,
   DynamicLossScale,
   nodeBackends,
   type Parameter,
   pipelineModel,
   type Precision,
-  Trainer,
 } from '../src/index.ts'
+import { fixedBatchLosses } from './fixed-batch.ts'
 
 const cpu = await nodeBackends().resolve('cpu')
 const releases: (() => Promise<void>)[] = []
@@ -47,27 +46,18 @@ test('autocast computes every float32 matrix product in float16 and leaves the r
 })
 
 async function losses(precision: Precision, lossScale?: DynamicLossScale, steps = 5) {
-  const { params, pipeline } = pipelineModel(model.graph, { backend: cpu, precision })
-  releases.push(() => pipeline.release())
-  const trainer = new Trainer({
-    pipeline,
-    params,
-    optimizer: adamw(params, { weightDecay: 0 }),
-    schedule: { kind: 'constant', lr: 3e-3 },
-    lossScale,
-  })
-  const reports = []
-  for (let i = 0; i < steps; i++) reports.push(await trainer.trainStep(batch))
-  return { reports, params }
+  const model16 = pipelineModel(model.graph, { backend: cpu, precision })
+  releases.push(() => model16.pipeline.release())
+  const { reports } = await fixedBatchLosses(model16, batch, steps, undefined, lossScale)
+  return { reports, params: model16.params }
 }
 
 test('a float16 run with loss scaling follows the float32 loss curve on the same batch', async () => {
   const fp32 = (await losses('fp32')).reports.map((r) => r.loss)
   const fp16 = (await losses('fp16', new DynamicLossScale())).reports
   assert.ok(fp16.every((r) => !r.skipped))
-  fp16.forEach((r, i) =>
-    assert.ok(Math.abs(r.loss - fp32[i]) <= 2e-3 * fp32[i], `step ${i}: fp16 ${r.loss} vs fp32 ${fp32[i]}`),
-  )
+  for (const [i, r] of fp16.entries())
+    assert.ok(Math.abs(r.loss - fp32[i]) <= 2e-3 * fp32[i], `step ${i}: fp16 ${r.loss} vs fp32 ${fp32[i]}`)
   assert.ok(fp16[4].loss < fp16[0].loss - 0.1, `the loss should fall: ${fp16.map((r) => r.loss.toFixed(3))}`)
 })
 
@@ -78,9 +68,8 @@ test('a loss scale that overflows float16 skips those steps, leaves the weights 
   assert.equal(scaler.scale, 2 ** 39)
   const before = params.map((p: Parameter) => Float32Array.from(p.value))
   const initial = pipelineModel(model.graph, { backend: cpu }).params
-  params.forEach((p, i) =>
-    assert.deepEqual(before[i], initial[i].value, `${p.name} changed on a skipped step`),
-  )
+  for (const [i, p] of params.entries())
+    assert.deepEqual(before[i], initial[i].value, `${p.name} changed on a skipped step`)
 })
 
 test('the loss scale doubles after its growth interval of good steps, and refuses a bad setting', () => {
