@@ -95,7 +95,7 @@ const jobSchema = z.object({
  */
 export function placeJob(graph: Graph, input: JobPlacementInput): JobPlacement {
   const job = parseField(jobSchema, input, '')
-  const costed = job.decompose === false ? graph : decomposeTrainingOps(graph, job.bindings)
+  const costed = job.decompose === false ? graph : decomposeTrainingOps(graph, job.bindings, { loss: false })
   const lossNode = costed.nodes.find((n) => n.outputs.includes(job.loss))
   if (lossNode === undefined)
     throw new InvalidFieldError('loss', 'a value a node of the graph computes', job.loss)

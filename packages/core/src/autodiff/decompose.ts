@@ -28,13 +28,22 @@ import { unrollRecurrentOps } from './unroll-recurrent.ts'
  * BatchNormalization and SoftmaxCrossEntropyLoss written as primitive ops, and every Dropout given
  * a mask output — its gradient must reuse the mask the forward drew (in inference mode the mask is
  * all ones and costs one bool tensor).
+ *
+ * `loss: false` keeps SoftmaxCrossEntropyLoss whole, for cutting a graph into stages: a loss is
+ * one unit of work, and its dozen cheap primitives invited planners to cut between them (the whole
+ * model on one site, the loss's tail as stages on the other). Each stage writes it out when it
+ * builds its own training graph.
  */
-export function decomposeTrainingOps(source: Graph, bindings?: Readonly<Record<string, number>>): Graph {
+export function decomposeTrainingOps(
+  source: Graph,
+  bindings?: Readonly<Record<string, number>>,
+  options: { loss?: boolean } = {},
+): Graph {
   const graph = unrollRecurrentOps(source, bindings).graph
   const rewrites = (n: Node) =>
     (n.opType === 'BatchNormalization' && isTrainingBatchNorm(n, graph.opset)) ||
     (n.opType === 'Dropout' && !n.outputs[1]) ||
-    (n.opType === 'SoftmaxCrossEntropyLoss' && graph.opset >= MIN_AUTODIFF_OPSET)
+    (n.opType === 'SoftmaxCrossEntropyLoss' && graph.opset >= MIN_AUTODIFF_OPSET && options.loss !== false)
   if (!graph.nodes.some(rewrites)) return graph
   const { types } = inferTypes(graph, { bindings })
   const taken = new Set<string>([...types.keys(), ...graph.nodes.map((n) => n.name)])
