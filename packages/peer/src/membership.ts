@@ -106,23 +106,26 @@ export class Membership {
 
   /**
    * What `atoll.peers` answers: every known peer with its device, FLOP/s, RTT and bandwidth (the latest
-   * probe, ours or one a measurement asked for).
+   * probe, ours or one a measurement asked for). A node whose capability report has not come yet is not
+   * a peer yet: it may be a tool that serves none (on a loaded machine the refusal can take seconds).
    */
   summaries(): PeerSummary[] {
-    return [...this.records.values()].map((r) => {
+    return [...this.records.values()].flatMap((r) => {
+      if (r.capabilities === undefined) return []
       const probe = this.mesh.probe.cached(r.peerId.toString())
-      return {
+      const summary: PeerSummary = {
         peerId: r.peerId.toString(),
-        name: r.capabilities?.name,
+        name: r.capabilities.name,
         addresses: r.addresses,
         connected: r.connected,
-        device: r.capabilities?.device,
-        flops: r.capabilities?.flops,
+        device: r.capabilities.device,
+        flops: r.capabilities.flops,
         rttMs: probe?.rttMs,
         bytesPerSecond: probe?.bytesPerSecond,
         probedAt: probe?.measuredAt,
         error: r.error,
       }
+      return [summary]
     })
   }
 
