@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import * as ort from 'onnxruntime-node'
-import { buildTrainingGraph, exportOnnx, gradName, mnistCnn, resnet, runReference } from '../src/index.ts'
+import { buildTrainingGraph, gradName, mnistCnn, resnet, runReference } from '../src/index.ts'
 import { type Attribute, attr, type Graph } from '../src/graph/types.ts'
 import { float32, type Tensor } from '../src/tensor.ts'
 import { CASES } from './grad-cases.ts'
 import { lossGraph, randomTensor, rng } from './gradcheck.ts'
 import { node } from './ops-helpers.ts'
+import { runOrt } from './ort-run.ts'
 
 interface Pool {
   kernel: number[]
@@ -99,16 +99,6 @@ function firstMaxGrad(x: Tensor, dy: Tensor, p: Pool): Float64Array {
     dx[winner] += Number(dy.data[flat])
   }
   return dx
-}
-
-async function runOrt(graph: Graph): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(exportOnnx(graph))
-  try {
-    const out = await session.run({})
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]))
-  } finally {
-    await session.release()
-  }
 }
 
 function assertClose(actual: ArrayLike<number>, expected: Float64Array, what: string): void {

@@ -5,27 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import * as ort from 'onnxruntime-node'
 import { buildTrainingGraph } from '../src/autodiff/training.ts'
-import type { Graph } from '../src/graph/types.ts'
-import { exportOnnx } from '../src/onnx/index.ts'
 import { runReference } from '../src/reference/index.ts'
 import type { Tensor } from '../src/tensor.ts'
 import { CASES } from './grad-cases.ts'
 import { lossGraph, randomTensor, rng } from './gradcheck.ts'
+import { runOrt } from './ort-run.ts'
 
 /** Dropout draws its own mask in each backend: only validity is checked there. */
 const RANDOM = /Dropout \(training/
-
-async function runOrt(graph: Graph): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(exportOnnx(graph))
-  try {
-    const out = await session.run({})
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]))
-  } finally {
-    await session.release()
-  }
-}
 
 function relativeError(actual: Float32Array, expected: Tensor): number {
   const e = expected.data as Float32Array

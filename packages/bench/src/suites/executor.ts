@@ -132,7 +132,7 @@ export const executor: BenchSuite = {
       half?.pipeline.release(),
     ])
     const { monolithic, dag_1stage: dag1, dag_4stage: dag4, adamw_step: optimizer } = times
-    const dag1Fp16 = (times as Partial<Record<string, number>>).dag_1stage_fp16
+    const dag1Fp16 = times.dag_1stage_fp16
     const parameters = one.params.reduce((a, p) => a + p.value.length, 0)
     const stageGraphs = four.pipeline.stages.map((s) => s.graph)
     const kept = {

@@ -39,16 +39,19 @@ export const CUDA_PROVIDER_PACKAGE: ProviderPackage = {
   libraries: ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'],
 }
 
+/** onnxruntime-node's package folder, as this package resolves it. */
+function onnxruntimeNodePackage(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..')
+}
+
 /** Where onnxruntime-node's core library is, and so where it looks for provider libraries. */
 export function onnxruntimeNodeFolder(): string {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-node')
-  return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch)
+  return join(onnxruntimeNodePackage(), 'bin', 'napi-v6', process.platform, process.arch)
 }
 
 /** The installed onnxruntime-node's version. */
 export function onnxruntimeNodeVersion(): string {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-node')
-  const file = join(dirname(entry), '..', 'package.json')
+  const file = join(onnxruntimeNodePackage(), 'package.json')
   const raw = parseJson(readFileSync(file, 'utf8'), file, DeviceSetupError)
   return parseWith(z.object({ version: z.string() }), raw, DeviceSetupError, { root: file }).version
 }
