@@ -23,7 +23,7 @@ import type { BenchOptions, BenchReport, BenchSuite } from '../suite.ts'
  * default ConvTranspose-form input gradients, and the Conv form beside them) and a GPT; and the time
  * to build GPT-2 124M's backward graph against shape inference of the same graph (the compile cost
  * per shape signature). The Conv form has no target: ConvTranspose became the default when the Conv
- * form's gradients came out wrong on onnxruntime's GPU providers, and this shows what it costs. Beside
+ * form's gradients came out wrong on onnxruntime's WebGPU provider, and this shows what it costs. Beside
  * them, a Llama and a Mixtral-style mixture of experts as PyTorch exported them (fixtures/, made by
  * make_bench_models.py: d 128, context 64, batch 4), imported with a cross-entropy loss.
  */

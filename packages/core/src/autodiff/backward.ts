@@ -25,9 +25,9 @@ export interface BackwardOptions {
   parameters?: Iterable<string>
   /**
    * Write the input gradients of Conv/AveragePool as one ConvTranspose node (default true) instead of
-   * a Conv over the stride-dilated gradient (false). On onnxruntime's GPU providers (CUDA and WebGPU,
-   * on an H100) the Conv form gave a ResNet-18's gradients below its strided blocks wrong, where
-   * ConvTranspose gave the CPU's; on the CPU the two run equally fast (0.99–1.09×).
+   * a Conv over the stride-dilated gradient (false). On onnxruntime's WebGPU provider (on an H100)
+   * the Conv form gave a ResNet-18's gradients below its strided blocks wrong, where ConvTranspose
+   * gave the CPU's; on the CPU the two run equally fast (0.99–1.09×).
    */
   convTranspose?: boolean
 }
