@@ -1,8 +1,9 @@
 /**
  * A worker killed mid-run (SIGKILL): the job goes on over the peers left, from its last complete
  * checkpoint, and ends with the parameters of a run resumed by hand from that checkpoint with the same
- * plan. Four `atoll peer` processes on loopback; the coordinator is trainJob in this process, as in
- * `atoll train`.
+ * plan; a replicated job's goes on without its pipeline and no re-plan, and takes a fresh peer into it
+ * at a checkpoint. `atoll peer` processes on loopback; the coordinator is trainJob in this process,
+ * as in `atoll train`.
  */
 import assert from 'node:assert/strict'
 import { cpSync, rmSync } from 'node:fs'
@@ -10,6 +11,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { AtollMesh, createNode, loadIdentity } from '../packages/net/src/index.ts'
 import { parseJob, type TrainEvent, trainJob } from '../packages/peer/src/index.ts'
+import { parseSynchronizerSpec } from '../packages/sync/src/index.ts'
 import { readJobCheckpoint } from '../packages/peer/src/job/job-checkpoint.ts'
 import { scratchDir } from './helpers/atoll.ts'
 import { PeerProcess } from './helpers/peer-process.ts'
@@ -213,4 +215,94 @@ test('a worker that dies just before a checkpoint is lost at the save: the job r
   assert.deepEqual(lost.peers, [alive[1].peerId])
   assert.equal(lost.resumeAt, 2, 'from the checkpoint before the failed save')
   assert.equal(summary.steps, 8)
+})
+
+test('a replicated job: a pipeline whose peer dies leaves without a re-plan, and a fresh peer fills it at a checkpoint', {
+  timeout: 300_000,
+}, async () => {
+  // every link shaped alike, so that OP-Fence sees one cluster whatever else loads the machine
+  const start = (name: string, bootstrap: string[]) =>
+    PeerProcess.start([
+      '--probe-seconds',
+      '0.2',
+      '--emulate-link',
+      '20mbit,2ms',
+      '--allow',
+      coordinator.peerId,
+      '--name',
+      name,
+      ...bootstrap,
+    ]).then((d) => {
+      daemons.push(d)
+      return d
+    })
+  const first = await start('r0', [])
+  const replicas = [
+    first,
+    await start('r1', ['--bootstrap', first.addresses[0]]),
+    await start('r2', ['--bootstrap', first.addresses[0]]),
+  ]
+  // the plan is made over the membership r0 knows: all three (a loaded machine may take a while)
+  for (const r of replicas.slice(1))
+    await first.waitForLog((l) => l.msg === 'peer joined' && l.peer === r.peerId, 60_000)
+  const dir = join(work, 'replicated')
+  const base = job(dir)
+  const spec = {
+    ...base,
+    name: 'replicated',
+    steps: 100_000,
+    data: { ...base.data, batchSize: 6 },
+    placement: 'fence' as const,
+    sync: parseSynchronizerSpec({ algorithm: 'ssgd' }, 'sync'),
+    checkpoint: { dir, every: 2 },
+  }
+  const events: TrainEvent[] = []
+  const stop = new AbortController()
+  let joiner: Promise<PeerProcess> | undefined
+  let leftAt = Number.POSITIVE_INFINITY
+  const summary = await trainJob({
+    job: spec,
+    mesh: coordinator,
+    membership: first.addresses,
+    linkWaitMs: 60_000,
+    signal: stop.signal,
+    events: (e) => {
+      events.push(e)
+      // once the dead replica's pipeline has left, a fresh peer starts
+      if (e.kind === 'left') {
+        leftAt = performance.now()
+        joiner = start('r3', ['--bootstrap', first.addresses[0]])
+      }
+      if (e.kind !== 'step') return
+      if (e.result.step === 2) replicas[2].child.kill('SIGKILL')
+      const admitted = events.find((x) => x.kind === 'admitted')
+      // a step after the joiner's first; a bound should it never be admitted (it starts and is probed in seconds)
+      if ((admitted !== undefined && e.result.step > admitted.step) || performance.now() - leftAt > 120_000)
+        stop.abort()
+    },
+  })
+  const fresh = await joiner
+  const left = events.find((e) => e.kind === 'left')
+  assert.ok(left !== undefined && fresh !== undefined, 'the pipeline left')
+  assert.deepEqual(left.peers, [replicas[2].peerId])
+  assert.equal(left.pipelines, 2)
+  const admitted = events.find((e) => e.kind === 'admitted')
+  assert.ok(admitted !== undefined, 'the fresh peer was admitted')
+  assert.deepEqual(admitted.peers, [fresh.peerId])
+  assert.equal(admitted.pipelines, 3)
+  assert.ok(!events.some((e) => e.kind === 'lost' || e.kind === 'joined'), 'no re-plan')
+  assert.equal(summary.replans.length, 0)
+  const steps = events.flatMap((e) => (e.kind === 'step' ? [e.result.step] : []))
+  assert.deepEqual(
+    steps,
+    steps.map((_, k) => k),
+    'every step once, none redone',
+  )
+  assert.deepEqual(
+    summary.membership.map((m) => [m.step, m.change, m.peers]),
+    [
+      [left.step, 'left', ['r2']],
+      [admitted.step, 'admitted', ['r3']],
+    ],
+  )
 })

@@ -3,7 +3,7 @@
  * which boundaries cross the fence and at which keep ratio, the predicted step time), and a live line
  * per step - redrawn in place on a terminal, with a line kept every K steps.
  */
-import { rateText, type TrainEvent } from '@atoll/peer'
+import { membershipLine, rateText, type TrainEvent } from '@atoll/peer'
 import { bytesText } from '@atoll/sched'
 import { siteOf } from './sites.ts'
 
@@ -46,15 +46,7 @@ export function demoView(options: ViewOptions): (event: TrainEvent) => void {
       }
     } else if (event.kind === 'eval') line(`held-out loss after step ${event.step}: ${event.loss.toFixed(3)}`)
     else if (event.kind === 'checkpoint') line(`checkpoint after step ${event.step} in ${event.dir}`)
-    else if (event.kind === 'joined')
-      line(
-        `${event.peers.map(name).join(', ')} joined: re-planning from the checkpoint at step ${event.step}`,
-      )
-    else
-      line(
-        `step ${event.step} failed: lost ${event.peers.map(name).join(', ')}; ` +
-          `re-planning over the peers left, from step ${event.resumeAt}`,
-      )
+    else line(membershipLine(event, name))
   }
 }
 

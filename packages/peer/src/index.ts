@@ -46,10 +46,16 @@ export {
 } from './job/spec.ts'
 export { JOB_NAME } from './job/spec-schema.ts'
 export { type CoordinatorInit, JobCoordinator, type JobPeer, type StepResult } from './job/coordinator.ts'
-export { JobAbortedError, JobAssignmentError, JobStateError, WorkerLostError } from './job/errors.ts'
+export {
+  JobAbortedError,
+  JobAssignmentError,
+  JobStateError,
+  StepFailedError,
+  WorkerLostError,
+} from './job/errors.ts'
 export { type AllowList, JobWorker, type JobWorkerInit } from './job/worker.ts'
 export { gatherProfiles, type MeshProfile, type MemberProfile } from './job/profiles.ts'
-export { type TrainEvent, type TrainInit, type TrainSummary, trainJob } from './job/train.ts'
+export { membershipLine, type TrainEvent, type TrainInit, type TrainSummary, trainJob } from './job/train.ts'
 export {
   escapeHtml,
   REPORT_FILE,

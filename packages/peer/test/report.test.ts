@@ -54,6 +54,7 @@ function summary(steps = 6): TrainSummary {
     step_seconds: losses.map(() => 0.25),
     link_bytes: steps > 0 ? { [`${EVIL}→a2`]: 4_000_000, 'a2→b1': 900_000, 'b1→a2': 800_000 } : {},
     replans: [],
+    membership: [],
   }
 }
 

@@ -102,7 +102,7 @@ export const train: Command = {
         resume: flags.resume === undefined ? undefined : resolve(flags.resume),
         events: (event) => {
           appendFileSync(join(out, 'log.jsonl'), peer.trainEventLine(event))
-          report(event, job.steps, bar)
+          report(event, job.steps, bar, peer.membershipLine)
         },
       })
       bar.end()
@@ -123,18 +123,18 @@ export const train: Command = {
 
 type Bar = ReturnType<typeof progressBar>
 
-function report(event: import('@atoll/peer').TrainEvent, steps: number, bar: Bar): void {
+function report(
+  event: import('@atoll/peer').TrainEvent,
+  steps: number,
+  bar: Bar,
+  membershipLine: typeof import('@atoll/peer').membershipLine,
+): void {
   if (event.kind === 'links') console.error(`links probed: ${event.measured} of ${event.total}`)
   else if (event.kind === 'plan') console.error(event.text)
   else if (event.kind === 'checkpoint') console.error(`\ncheckpoint at step ${event.step} in ${event.dir}`)
   else if (event.kind === 'eval')
     console.error(`\nheld-out loss at step ${event.step}: ${event.loss.toFixed(4)}`)
-  else if (event.kind === 'lost')
-    console.error(
-      `\nstep ${event.step} failed: lost ${event.peers.join(', ')}; re-planning over the peers left, from the checkpoint at step ${event.resumeAt}`,
-    )
-  else if (event.kind === 'joined')
-    console.error(`\n${event.peers.join(', ')} joined: re-planning from the checkpoint at step ${event.step}`)
+  else if (event.kind !== 'step') console.error(`\n${membershipLine(event)}`)
   else {
     const r = event.result
     const busy = r.stages.map((s) => `${Math.round((100 * s.busySeconds) / r.seconds)}%`).join(' ')

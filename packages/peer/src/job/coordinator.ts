@@ -5,6 +5,12 @@
  * losses and each parameter's Σ g², computes the global norm as one process would (the same sums in
  * the model's parameter order), and commits the clipped update everywhere, or aborts it everywhere
  * when a stage failed: a step is applied on every stage or on none.
+ *
+ * With replicas, replica r of every stage forms pipeline r, and the pipelines are the job's slots:
+ * between steps a pipeline that lost a peer leaves (`leave`: the others regroup and go on at the step
+ * that failed) and fresh peers fill an empty one (`admit`: a live replica of each stage hands its
+ * joiner its state). Pipeline r always trains on the r-th part of each batch, so an empty one's part
+ * is not trained on until it is filled again.
  */
 import {
   type Graph,
@@ -29,12 +35,14 @@ import {
 import { JobStateError, StepFailedError, WorkerLostError } from './errors.ts'
 import {
   abortMethod,
+  admitMethod,
   type Assignment,
   assignMethod,
   commitMethod,
   type EdgeCodec,
   edgeName,
   type JobData,
+  regroupMethod,
   saveMethod,
   statusMethod,
   stepMethod,
@@ -131,10 +139,20 @@ function saveTimeoutMs(graph: Graph): number {
   return Math.ceil(SAVE_FLOOR_MS + CHECKPOINT_COPIES * bytes * SAVE_MS_PER_BYTE)
 }
 
+/** A worker of the job: its peer and its place (k = stage · R + replica). */
+interface Placed {
+  peer: JobPeer
+  k: number
+}
+
 export class JobCoordinator {
   readonly #mesh: AtollMesh
   readonly #init: CoordinatorInit
   readonly #graphs: Graph[]
+  /** by place k: the peer running it, or undefined where its pipeline has left */
+  readonly #peers: (JobPeer | undefined)[]
+  /** the measured links the replicas' sync groups are given (joiners' added when they come) */
+  #links: readonly LinkProfile[]
   #next: number
 
   constructor(mesh: AtollMesh, init: CoordinatorInit) {
@@ -150,11 +168,41 @@ export class JobCoordinator {
     this.#mesh = mesh
     this.#init = init
     this.#graphs = stageGraphsOf(init.partition)
+    this.#peers = [...init.peers]
+    this.#links = init.sync?.links ?? []
     this.#next = init.start ?? 0
   }
 
   get step(): number {
     return this.#next
+  }
+
+  /** The pipelines (replica indices) whose peers have left: `admit` fills them. */
+  get emptyPipelines(): number[] {
+    const replicas = this.#init.replicas ?? 1
+    return Array.from({ length: replicas }, (_, r) => r).filter((r) => this.#peers[r] === undefined)
+  }
+
+  /** The peers running the job now, stage-major. */
+  get peers(): JobPeer[] {
+    return this.#live().map(({ peer }) => peer)
+  }
+
+  /** Whether `fresh` joiners fill empty pipelines exactly: a whole pipeline (a peer per stage) each. */
+  fits(fresh: number): boolean {
+    const stages = this.#graphs.length
+    return fresh > 0 && fresh % stages === 0 && fresh / stages <= this.emptyPipelines.length
+  }
+
+  /** The peers running the job now, by place. */
+  #live(): Placed[] {
+    return this.#peers.flatMap((peer, k) => (peer === undefined ? [] : [{ peer, k }]))
+  }
+
+  /** The first live replica of each stage, which speaks for it (its replicas hold the same parameters). */
+  #speakers(): Placed[] {
+    const live = this.#live()
+    return this.#graphs.map((_, s) => live.find(({ k }) => this.#placeOf(k).stage === s) as Placed)
   }
 
   /**
@@ -166,7 +214,7 @@ export class JobCoordinator {
     const lost = new Map<string, Error>()
     const refused: Error[] = []
     await Promise.all(
-      this.#init.peers.map(async (peer, k) => {
+      this.#live().map(async ({ peer, k }) => {
         await this.#assignStage(k, state).catch((err: Error) => {
           if (err instanceof CtrlRemoteError) refused.push(err)
           else lost.set(peer.peerId, err)
@@ -180,20 +228,23 @@ export class JobCoordinator {
     }
   }
 
-  /** Sends worker k (stage ⌊k / R⌋, replica k mod R) its stage. */
-  async #assignStage(k: number, state: StateUpdate[]): Promise<void> {
+  /** Sends worker k (stage ⌊k / R⌋, replica k mod R) its stage; `joining` for a joiner of a running job. */
+  async #assignStage(k: number, state: StateUpdate[], joining?: Assignment['joining']): Promise<void> {
     const { stage: s, replica } = this.#placeOf(k)
     const graph = this.#graphs[s]
     const blobs = packStage(graph, this.#init.optimizerState)
     const hashes = { graph: blobHashOf(blobs.graph), params: blobHashOf(blobs.params) }
     const produced = new Set(graph.nodes.flatMap((n) => n.outputs))
-    const assignment = this.#assignment(
-      s,
-      replica,
-      hashes,
-      state.filter((u) => produced.has(u.update)),
-    )
-    const peer = this.#init.peers[k]
+    const assignment = {
+      ...this.#assignment(
+        s,
+        replica,
+        hashes,
+        state.filter((u) => produced.has(u.update)),
+      ),
+      ...(joining === undefined ? {} : { joining }),
+    }
+    const peer = this.#peers[k] as JobPeer
     let answer = await this.#call(peer, assignMethod, assignment)
     if (answer.missing.length > 0) {
       const bytes = new Map([
@@ -226,18 +277,19 @@ export class JobCoordinator {
     // once the abort has reached the workers, a call that has not ended soon after is given up
     // (a dead peer's may not fail for a long time) and its peer counted as lost
     const giveUp = new AbortController()
+    const live = this.#live()
     const fail = (peer: JobPeer, error: Error) => {
       // a worker that answered, even with an error (its downstream peer died), is not lost
       if (!(error instanceof CtrlRemoteError)) lost.set(peer.peerId, error)
       else if (error.remoteName !== 'JobAbortedError') failures.push(`${peer.peerId}: ${error.message}`)
       aborting ??= Promise.allSettled(
-        this.#init.peers.map((p) => this.#call(p, abortMethod, { job, step }, ABORT_TIMEOUT_MS)),
+        live.map(({ peer: p }) => this.#call(p, abortMethod, { job, step }, ABORT_TIMEOUT_MS)),
       ).then(() => setTimeout(() => giveUp.abort(), ABORT_GRACE_MS).unref())
     }
     const running = new AbortController()
-    const beats = this.#heartbeats(step, running.signal, fail)
+    const beats = this.#heartbeats(step, live, running.signal, fail)
     const settled = await Promise.all(
-      this.#init.peers.map((peer) =>
+      live.map(({ peer }) =>
         this.#call(peer, stepMethod, { job, step }, timeoutMs, giveUp.signal).catch((err: Error) => {
           fail(peer, err)
           return undefined
@@ -253,17 +305,19 @@ export class JobCoordinator {
     }
     const all = settled as StepAnswer[]
     // replicas hold the same parameters (their gradients averaged, or their own between averages):
-    // the first replica of each stage speaks for it; the loss is every pipeline's
-    const answers = all.filter((_, k) => this.#placeOf(k).replica === 0)
+    // the first live replica of each stage speaks for it; the loss is every live pipeline's
+    const speakers = new Set(this.#speakers().map(({ k }) => k))
+    const spoken = (i: number) => speakers.has(live[i].k)
+    const answers = all.filter((_, i) => spoken(i))
     const sums = new Map(answers.flatMap((a) => a.sums.map((x) => [x.param, x.sum] as const)))
     const gradNorm = combineGradNorm([...this.#init.model.graph.parameters].map((p) => sums.get(p) ?? 0))
     const coef = this.#init.clipNorm === undefined ? 1 : clipCoefficient(gradNorm, this.#init.clipNorm)
     const lr = lrAt(this.#init.lrSchedule, step)
     await Promise.all(
-      this.#init.peers.map((peer) => this.#call(peer, commitMethod, { job: this.#init.id, step, coef, lr })),
+      live.map(({ peer }) => this.#call(peer, commitMethod, { job: this.#init.id, step, coef, lr })),
     )
     this.#next = step + 1
-    const lastStage = all.filter((_, k) => this.#placeOf(k).stage === this.#graphs.length - 1)
+    const lastStage = all.filter((_, i) => this.#placeOf(live[i].k).stage === this.#graphs.length - 1)
     const losses = lastStage.flatMap((a) => a.losses)
     return {
       step,
@@ -272,22 +326,133 @@ export class JobCoordinator {
       gradNorm,
       seconds: (performance.now() - t0) / 1000,
       stages: answers.map((a) => ({ busySeconds: a.busySeconds, waitSeconds: a.waitSeconds })),
-      ...syncOf(all, (k) => this.#placeOf(k)),
-      links: all.flatMap((a, k) =>
-        a.sent.map((x) => ({ from: this.#init.peers[k].peerId, to: x.to, bytes: x.bytes })),
+      ...syncOf(all, (i) => (spoken(i) ? this.#placeOf(live[i].k).stage : undefined)),
+      links: all.flatMap((a, i) =>
+        a.sent.map((x) => ({ from: live[i].peer.peerId, to: x.to, bytes: x.bytes })),
       ),
     }
   }
 
+  /**
+   * Goes on without the pipelines that lost a peer, when the job has replicas and a pipeline is left
+   * whole (false otherwise: the job must re-plan). Called once the step that lost them was aborted
+   * everywhere: the peers left in those pipelines are released, and every live worker regroups its
+   * stage's replicas from the members left, each replica going on from its own state at that step.
+   * StepFailedError names a worker lost meanwhile.
+   */
+  async leave(lost: readonly string[]): Promise<boolean> {
+    if ((this.#init.replicas ?? 1) === 1) return false
+    const gone = new Set(lost)
+    const live = this.#live()
+    const broken = new Set(
+      live.filter(({ peer }) => gone.has(peer.peerId)).map(({ k }) => this.#placeOf(k).replica),
+    )
+    const released = live.filter(({ k }) => broken.has(this.#placeOf(k).replica))
+    if (broken.size === 0 || released.length === live.length) return false
+    for (const { k } of released) this.#peers[k] = undefined
+    const job = this.#init.id
+    await Promise.allSettled(
+      released
+        .filter(({ peer }) => !gone.has(peer.peerId))
+        .map(({ peer }) => this.#call(peer, stopMethod, { job })),
+    )
+    const members = this.#members()
+    await this.#onEveryWorker('regrouping', this.#live(), (peer) =>
+      this.#call(peer, regroupMethod, { job, step: this.#next, members }),
+    )
+    return true
+  }
+
+  /**
+   * Fills empty pipelines with `fresh` peers (one per stage each, in the order given) between steps,
+   * with no checkpoint: each joiner is assigned its stage to join its replicas' sync group at the round
+   * it runs next, then the live replicas admit it and the first of its stage sends it its parameters,
+   * optimizer and synchronizer state. `links`: the measured links, the joiners' among them. Returns
+   * the peers given work. StepFailedError names a worker lost meanwhile.
+   */
+  async admit(fresh: readonly JobPeer[], links: readonly LinkProfile[]): Promise<JobPeer[]> {
+    const replicas = this.#init.replicas ?? 1
+    const stages = this.#graphs.length
+    const running = new Set(this.peers.map((p) => p.peerId))
+    const twice = fresh.find((p) => running.has(p.peerId))
+    if (twice !== undefined) throw new JobStateError(`${twice.peerId} runs the job already`)
+    const joiners: Placed[] = []
+    for (const r of this.emptyPipelines) {
+      const pipeline = fresh.slice(joiners.length, joiners.length + stages)
+      if (pipeline.length < stages) break
+      for (const [s, peer] of pipeline.entries()) joiners.push({ peer, k: s * replicas + r })
+    }
+    if (joiners.length === 0) return []
+    const staying = this.#live()
+    // each stage's sync group as its first live replica runs it next: the joiners start there
+    const groups = await Promise.all(
+      this.#speakers().map(({ peer }) => this.#call(peer, statusMethod, { job: this.#init.id })),
+    )
+    this.#links = links
+    for (const { peer, k } of joiners) this.#peers[k] = peer
+    const ids = joiners.map(({ peer }) => peer.peerId)
+    const state = stateUpdates(this.#init.model.graph)
+    await this.#onEveryWorker('assigning the joiners', joiners, (_, k) => {
+      const { stage } = this.#placeOf(k)
+      const group = groups[stage].sync
+      if (group === undefined) throw new JobStateError(`stage ${stage} reports no sync group`)
+      const mine = joiners.filter((j) => this.#placeOf(j.k).stage === stage).map((j) => j.peer.peerId)
+      return this.#assignStage(k, state, { round: group.round, members: [...group.members, ...mine] })
+    })
+    const members = this.#members()
+    const live = new Set(members.map((m) => m.peerId))
+    const memberLinks = this.#links.filter((l) => live.has(l.a) && live.has(l.b))
+    await this.#onEveryWorker('admitting the joiners', staying, (peer) =>
+      this.#call(peer, admitMethod, {
+        job: this.#init.id,
+        step: this.#next,
+        members,
+        joiners: ids,
+        links: memberLinks,
+      }),
+    )
+    return joiners.map(({ peer }) => peer)
+  }
+
+  /** Runs `call` on every worker of `placed` at once; StepFailedError names those that could not be reached. */
+  async #onEveryWorker(
+    what: string,
+    placed: readonly Placed[],
+    call: (peer: JobPeer, k: number) => Promise<unknown>,
+  ): Promise<void> {
+    const lost = new Map<string, Error>()
+    const results = await Promise.allSettled(
+      placed.map(({ peer, k }) =>
+        call(peer, k).catch((err: Error) => {
+          if (err instanceof CtrlRemoteError || err instanceof JobStateError) throw err
+          lost.set(peer.peerId, err)
+        }),
+      ),
+    )
+    const refused = results.find((r) => r.status === 'rejected')
+    if (refused !== undefined) throw (refused as PromiseRejectedResult).reason
+    if (lost.size > 0) {
+      const causes = [...lost].map(([peer, err]) => `${peer} lost: ${err.message}`).join('; ')
+      throw new StepFailedError(`${what} at step ${this.#next} failed: ${causes}`, this.#next, [
+        ...lost.keys(),
+      ])
+    }
+  }
+
   /** While a step runs, asks every worker how it is; one that does not answer in time is lost. */
-  async #heartbeats(step: number, signal: AbortSignal, fail: (peer: JobPeer, error: Error) => void) {
+  async #heartbeats(
+    step: number,
+    live: readonly Placed[],
+    signal: AbortSignal,
+    fail: (peer: JobPeer, error: Error) => void,
+  ) {
     const every = this.#init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
     const timeoutMs = this.#init.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS
     while (!signal.aborted) {
       await sleep(every, undefined, { signal }).catch(() => {})
       if (signal.aborted) return
       await Promise.all(
-        this.#init.peers.map((peer) =>
+        live.map(({ peer }) =>
           this.#call(peer, statusMethod, { job: this.#init.id }, timeoutMs).catch((err: Error) => {
             if (!signal.aborted)
               fail(peer, new WorkerLostError(`missed a heartbeat during step ${step}: ${err.message}`))
@@ -305,7 +470,7 @@ export class JobCoordinator {
     const step = this.#next
     const arrived = new Map<string, Uint8Array>()
     const waiters = new Map<string, (bytes: Uint8Array) => void>()
-    const first = this.#init.peers.filter((_, k) => this.#placeOf(k).replica === 0)
+    const first = this.#speakers().map(({ peer }) => peer)
     const peers = new Set(first.map((p) => p.peerId))
     const unsubscribe = this.#mesh.tensors.onMessage(({ from, header, payload }) => {
       const prefix = edgeName.checkpoint('')
@@ -348,7 +513,7 @@ export class JobCoordinator {
   /** Ends the job on every worker (best effort: a lost worker drops it on its own). */
   async stop(): Promise<void> {
     await Promise.allSettled(
-      this.#init.peers.map((peer) => this.#call(peer, stopMethod, { job: this.#init.id })),
+      this.#live().map(({ peer }) => this.#call(peer, stopMethod, { job: this.#init.id })),
     )
   }
 
@@ -378,7 +543,7 @@ export class JobCoordinator {
         state,
         ...(init.inFlight === undefined ? {} : { inFlight: init.inFlight[stage] }),
       },
-      members: init.peers.map((p, k) => ({ ...p, ...this.#placeOf(k) })),
+      members: this.#members(),
       replica: { index: replica, count: init.replicas ?? 1 },
       ...(init.sync === undefined ? {} : { sync: this.#syncOf(stage) }),
       edges: partition.edges
@@ -406,13 +571,20 @@ export class JobCoordinator {
     }
   }
 
-  /** The sync spec and the measured links between stage s's replicas. */
+  /** The job's live workers with their places, as an assignment lists them. */
+  #members(): Assignment['members'] {
+    return this.#live().map(({ peer, k }) => ({ ...peer, ...this.#placeOf(k) }))
+  }
+
+  /** The sync spec and the measured links between stage s's live replicas. */
   #syncOf(stage: number): NonNullable<Assignment['sync']> {
     const sync = this.#init.sync as NonNullable<CoordinatorInit['sync']>
     const replicas = new Set(
-      this.#init.peers.filter((_, k) => this.#placeOf(k).stage === stage).map((p) => p.peerId),
+      this.#live()
+        .filter(({ k }) => this.#placeOf(k).stage === stage)
+        .map(({ peer }) => peer.peerId),
     )
-    return { spec: sync.spec, links: sync.links.filter((l) => replicas.has(l.a) && replicas.has(l.b)) }
+    return { spec: sync.spec, links: this.#links.filter((l) => replicas.has(l.a) && replicas.has(l.b)) }
   }
 
   async #sendBlob(peer: JobPeer, hash: string, bytes: Uint8Array | undefined): Promise<void> {
@@ -454,17 +626,20 @@ export class JobCoordinator {
   }
 }
 
-/** The replicas' synchronisation in a step, from every worker's answer (none without replicas). */
+/**
+ * The replicas' synchronisation in a step, from every worker's answer (none without replicas); the
+ * periods as each stage's speaker saw them (`speaks`: the stage answer i speaks for, if any).
+ */
 function syncOf(
   answers: readonly StepAnswer[],
-  placeOf: (k: number) => { stage: number; replica: number },
+  speaks: (i: number) => number | undefined,
 ): Pick<StepResult, 'sync'> {
   if (answers.every((a) => a.sync === undefined)) return {}
   const seconds = Math.max(...answers.map((a) => a.sync?.seconds ?? 0))
   const bytes = answers.reduce((sum, a) => sum + (a.sync?.bytes ?? 0), 0)
-  const periods = answers.flatMap((a, k) => {
-    const { stage, replica } = placeOf(k)
-    return replica === 0 ? (a.sync?.periods ?? []).map((p) => ({ ...p, stage })) : []
+  const periods = answers.flatMap((a, i) => {
+    const stage = speaks(i)
+    return stage === undefined ? [] : (a.sync?.periods ?? []).map((p) => ({ ...p, stage }))
   })
   return { sync: { seconds, bytes, periods } }
 }

@@ -1,7 +1,7 @@
 /**
  * What a job did, step by step, for its summary: losses and step times by step (a step redone after
- * a re-plan replaces the first try), held-out losses, the bytes each link carried, the re-plans, and
- * the plan and membership it ended with.
+ * a re-plan replaces the first try), held-out losses, the bytes each link carried, the re-plans and
+ * live membership changes, and the plan and membership it ended with.
  */
 import type { JobPlacement } from '@atoll/sched'
 import type { StepResult } from './coordinator.ts'
@@ -38,6 +38,11 @@ export interface TrainSummary {
   link_bytes: Record<string, number>
   /** peers lost mid-run: at which step, and the checkpoint step the job went on from */
   replans: { step: number; lost: string[]; resumed_at: number }[]
+  /**
+   * with replicas, pipelines changed without a re-plan: one that lost a peer `left` (the job went on
+   * at that step without it), fresh peers were `admitted` into an empty one (names of those peers)
+   */
+  membership: { step: number; change: 'left' | 'admitted'; peers: string[] }[]
   checkpoint?: string
 }
 
@@ -50,6 +55,7 @@ export class JobHistory {
   readonly #evals: TrainSummary['eval'] = []
   readonly #bytes = new Map<string, number>()
   readonly #replans: TrainSummary['replans'] = []
+  readonly #membership: TrainSummary['membership'] = []
   readonly #names = new Map<string, string>()
   #profile: MeshProfile | undefined
   #placement: JobPlacement | undefined
@@ -97,6 +103,16 @@ export class JobHistory {
     this.#replans.push({ step, lost: lost.map((p) => this.#name(p)), resumed_at: resumedAt })
   }
 
+  /** Pipelines left (`peers` lost) or were filled (`peers` admitted) at `step`, with no re-plan. */
+  membershipChanged(
+    step: number,
+    change: 'left' | 'admitted',
+    peers: readonly { id: string; name?: string }[],
+  ) {
+    for (const p of peers) if (p.name !== undefined) this.#names.set(p.id, p.name)
+    this.#membership.push({ step, change, peers: peers.map((p) => this.#name(p.id)) })
+  }
+
   summary(job: JobSpec): TrainSummary {
     const profile = this.#profile as MeshProfile
     const placement = this.#placement as JobPlacement
@@ -137,6 +153,7 @@ export class JobHistory {
       step_seconds: [...this.#seconds],
       link_bytes: Object.fromEntries(this.#bytes),
       replans: [...this.#replans],
+      membership: [...this.#membership],
       ...(this.#checkpointDir ? { checkpoint: this.#checkpointDir } : {}),
     }
   }

@@ -5,6 +5,8 @@
  *
  * assign → (the blobs it lacks are sent over /atoll/tensor/1, then assign again) → step/commit, once
  * per step → stop. A step is applied only on `commit`; `abort` drops its gradients everywhere.
+ * Between steps of a job with replicas, `regroup` (pipelines that lost a peer are gone) and `admit`
+ * (a joiner fills an empty pipeline, given its state by a live replica) change who takes part.
  */
 import { type DType, DTYPES } from '@atoll/core'
 import { ctrlMethod } from '@atoll/net'
@@ -62,6 +64,17 @@ const member = z.object({
 })
 export type JobMember = z.infer<typeof member>
 
+/** Measured links between members of the job (sched's LinkProfile). */
+const memberLinks = list(
+  z.object({
+    a: text(128),
+    b: text(128),
+    bandwidthBps: z.number().check(z.positive()),
+    rttSeconds: z.number().check(z.gte(0)),
+  }),
+  MAX_REPLICAS * MAX_REPLICAS,
+)
+
 /** Where a stage that reads graph inputs gets its batches: the named dataset, the same shard everywhere. */
 const dataSpec = z.object({
   dataset: text(128),
@@ -114,17 +127,15 @@ export const assignment = z.object({
   sync: z.optional(
     z.object({
       spec: z.record(text(64), z.unknown()),
-      links: list(
-        z.object({
-          a: text(128),
-          b: text(128),
-          bandwidthBps: z.number().check(z.positive()),
-          rttSeconds: z.number().check(z.gte(0)),
-        }),
-        MAX_REPLICAS * MAX_REPLICAS,
-      ),
+      links: memberLinks,
     }),
   ),
+  /**
+   * this worker joins a running job's empty pipeline: its stage's sync group starts at the live
+   * replicas' `round` with their `members` (in their order, the joiners last), and it takes their
+   * parameters, optimizer and synchronizer state before its first step
+   */
+  joining: z.optional(z.object({ round: index(MAX_STEPS), members: list(text(128), MAX_REPLICAS) })),
   schedule: z.enum(['1f1b', 'gpipe']),
   optimizer: optimizerSpec,
   data: z.optional(dataSpec),
@@ -204,11 +215,38 @@ export const saveMethod = ctrlMethod(
   z.object({ hash: blobHash, bytes: z.int().check(z.gte(0)) }),
 )
 
-/** A heartbeat: where the worker's stage of the job stands (the step it is at, whether one is running). */
+/**
+ * A heartbeat: where the worker's stage of the job stands (the step it is at, whether one is running,
+ * and with replicas its sync group's next round and members in order: a joiner's group starts there).
+ */
 export const statusMethod = ctrlMethod(
   'atoll.job.status',
   jobOnly,
-  z.object({ step: index(MAX_STEPS), phase: z.enum(['idle', 'running', 'ran']) }),
+  z.object({
+    step: index(MAX_STEPS),
+    phase: z.enum(['idle', 'running', 'ran']),
+    sync: z.optional(z.object({ round: index(MAX_STEPS), members: list(text(128), MAX_REPLICAS) })),
+  }),
+)
+
+/** The job's live members from `step` on, every pipeline whole (members of one are all listed or none). */
+const membersAt = z.object({ job: jobId, step: index(MAX_STEPS), members: list(member, MAX_STAGES) })
+
+/**
+ * Pipelines that lost a peer are gone (after the step that lost it was aborted): the worker's stage
+ * replicas re-form their sync group from the members left, each from its own state, and go on at `step`.
+ */
+export const regroupMethod = ctrlMethod('atoll.job.regroup', membersAt, z.object({}))
+
+/**
+ * Peers join empty pipelines at `step` (`members` lists them, already assigned with `joining`): the
+ * worker's stage replicas admit the joiners of their stage, the first of them sending its state;
+ * `links`: the measured links between the members, the joiners' among them.
+ */
+export const admitMethod = ctrlMethod(
+  'atoll.job.admit',
+  z.extend(membersAt, { joiners: list(text(128), MAX_STAGES), links: memberLinks }),
+  z.object({}),
 )
 
 /** Ends the job on the worker: its stage, sessions and mailbox are released. */

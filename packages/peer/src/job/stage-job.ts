@@ -3,7 +3,9 @@
  * runtime's stageRunner), its parameters and optimizer, and its side of the 1F1B schedule. A forward
  * waits for its boundary inputs from the mesh and sends its outputs on without waiting for them to
  * arrive, so the stage computes micro-batch m+1 while m's activations are in flight; a backward sends
- * its input gradients back the same way. The update waits for the coordinator's commit.
+ * its input gradients back the same way. The update waits for the coordinator's commit. With
+ * replicas, the stage's sync group changes between steps when pipelines leave or join (regroup,
+ * admit), and a joiner takes a live replica's state before its first step.
  */
 import {
   decodeTensor,
@@ -36,9 +38,10 @@ import {
   type Value,
   zeroGrads,
 } from '@atoll/runtime'
-import { JobStateError } from './errors.ts'
+import { JobAbortedError, JobStateError } from './errors.ts'
 import { JobMailbox } from './mailbox.ts'
-import { type ReplicaSync, replicaSync, type SyncLog } from './replica-sync.ts'
+import { learnAddresses, type ReplicaSync, replicaSync, type SyncLog } from './replica-sync.ts'
+import type { LinkProfile } from '@atoll/sched'
 import type { PeriodEvent } from '@atoll/sync'
 import { type Assignment, edgeName, type JobEdge } from './rpc.ts'
 import { blobHashOf } from './stage-blob.ts'
@@ -57,7 +60,6 @@ export interface StepAnswer {
 type Phase = { kind: 'idle' } | { kind: 'running' } | { kind: 'ran'; step: number }
 
 export class StageJob {
-  readonly assignment: Assignment
   readonly coordinator: string
   readonly mailbox: JobMailbox
   readonly #mesh: AtollMesh
@@ -68,8 +70,13 @@ export class StageJob {
   readonly #data: BatchStream | undefined
   readonly #feedback = new ErrorFeedback()
   readonly #seed: Tensor
-  /** how this stage's replicas synchronise (none without replicas) */
-  readonly #sync: ReplicaSync | undefined
+  #assignment: Assignment
+  readonly #log: SyncLog
+  readonly #device: Backend['device']
+  /** how this stage's replicas synchronise (none without replicas); re-formed when pipelines leave */
+  #sync: ReplicaSync | undefined
+  /** a joiner: the live replica's state it takes before its first step */
+  #joined: Promise<{ nextStep: number }> | undefined
   /** seconds in the sync hooks since the last step's answer */
   #syncSeconds = 0
   #syncBytes = 0
@@ -81,7 +88,9 @@ export class StageJob {
   private constructor(init: StageJobInit, data: BatchStream | undefined, sync: ReplicaSync | undefined) {
     const a = init.assignment
     this.#sync = sync
-    this.assignment = a
+    this.#assignment = a
+    this.#log = init.log
+    this.#device = init.backend.device
     this.coordinator = init.coordinator
     this.#mesh = init.mesh
     this.#graph = init.graph
@@ -99,8 +108,9 @@ export class StageJob {
       state: a.stage.state,
     })
     this.#optimizer = makeOptimizer(a.optimizer, this.#params)
-    // a resumed job: the optimizer goes on from the checkpoint's buffers and step count
-    if (a.step > 0)
+    // a resumed job: the optimizer goes on from the checkpoint's buffers and step count (a joiner's
+    // come from a live replica instead)
+    if (a.step > 0 && a.joining === undefined)
       this.#optimizer.importState({
         ...this.#optimizer.exportState(),
         steps: a.step,
@@ -137,23 +147,35 @@ export class StageJob {
           { batchSize: data.batchSize, seed: data.seed, split: 'train' },
         )
       : undefined
-    return new StageJob(
-      init,
-      stream,
-      await replicaSync(init.assignment, init.mesh, init.log, init.backend.device),
+    const { joining } = init.assignment
+    const sync = await replicaSync(
+      init.assignment,
+      init.mesh,
+      init.log,
+      init.backend.device,
+      joining === undefined ? {} : { ...joining, joining: true },
     )
+    const job = new StageJob(init, stream, sync)
+    if (joining !== undefined && sync !== undefined) {
+      job.#joined = sync.receiveState({ params: job.#params, optimizer: job.#optimizer })
+      job.#joined.catch(() => {}) // awaited by the first step; not an unhandled rejection meanwhile
+    }
+    return job
   }
 
   get id(): string {
-    return this.assignment.job
+    return this.#assignment.job
+  }
+
+  /** What the coordinator assigned, with the job's members as they are now. */
+  get assignment(): Assignment {
+    return this.#assignment
   }
 
   /** Forward and backward of every micro-batch of `step` on this stage; gradients accumulate, nothing is applied. */
   async step(step: number): Promise<StepAnswer> {
-    if (this.#phase.kind !== 'idle' || step !== this.#next)
-      throw new JobStateError(
-        `job ${this.id}: step ${step} asked, the stage is at ${this.#next} (${this.#phase.kind})`,
-      )
+    if (this.#joined !== undefined) await this.#takeJoinState(step)
+    this.#atBoundary('step', step)
     this.#phase = { kind: 'running' }
     this.mailbox.begin(step)
     zeroGrads(this.#params)
@@ -182,6 +204,8 @@ export class StageJob {
       await this.#sumTied(step, run)
       // S-SGD: the replicas' mean gradient, before the norm is reported and the update applied
       await this.#timedSync((sync) => sync.gradients(step, this.#params))
+      // aborted while nothing was left to wait for (a stage that receives nothing): dropped all the same
+      if (this.#cancel.signal.aborted) throw new JobAbortedError(`job ${this.id}: step ${step} aborted`)
     } catch (err) {
       this.#phase = { kind: 'idle' }
       this.#cancel.abort() // sends still in flight (to a peer that is gone) end now
@@ -237,6 +261,86 @@ export class StageJob {
     return this.#next
   }
 
+  /**
+   * Pipelines that lost a peer are gone (the step that lost it was aborted): the stage's replicas
+   * re-form their group from the live `members` at `step`, each going on from its own parameters,
+   * optimizer and synchronizer state. Averaging still in flight in the last group is applied first
+   * (a member that is gone is late in it; the others renormalise).
+   */
+  async regroup(step: number, members: Assignment['members']): Promise<void> {
+    this.#atBoundary('regroup', step)
+    this.#checkMembers(members)
+    this.#assignment = { ...this.#assignment, members, step }
+    const last = this.#sync
+    if (last === undefined) return
+    await this.#timedSync((sync) => sync.settle())
+    const state = last.exportState()
+    this.#syncBytes -= last.bytesSent() // the new group counts from zero
+    last.close()
+    this.#sync = undefined
+    this.#sync = await replicaSync(this.#assignment, this.#mesh, this.#log, this.#device, { state })
+  }
+
+  /** Joiners fill empty pipelines at `step`: this stage's replicas admit its joiners, the first live one sending its state. */
+  async admit(
+    step: number,
+    members: Assignment['members'],
+    joiners: readonly string[],
+    links: readonly LinkProfile[],
+  ): Promise<void> {
+    this.#atBoundary('admit', step)
+    this.#checkMembers(members)
+    const { sync: spec } = this.#assignment
+    // the joiners' links too: a later regroup forms a group with them
+    this.#assignment = {
+      ...this.#assignment,
+      members,
+      ...(spec ? { sync: { ...spec, links: [...links] } } : {}),
+    }
+    const sync = this.#sync
+    if (sync === undefined) return
+    const stage = this.#assignment.stage.index
+    const mine = joiners.filter((p) => members.some((m) => m.peerId === p && m.stage === stage))
+    await learnAddresses(
+      this.#mesh,
+      members.filter((m) => mine.includes(m.peerId)),
+    )
+    const replica = { params: this.#params, optimizer: this.#optimizer }
+    for (const peer of mine) await this.#timedSync((s) => s.admit(peer, replica, step, links))
+  }
+
+  /** A joiner's first step: the live replica's state is loaded, and it is for this step. */
+  async #takeJoinState(step: number): Promise<void> {
+    const { nextStep } = await (this.#joined as Promise<{ nextStep: number }>)
+    this.#joined = undefined
+    if (nextStep !== step)
+      throw new JobStateError(`job ${this.id}: the state received is for step ${nextStep}, not ${step}`)
+  }
+
+  /** Between steps, at `step`: where membership changes, saves and steps may begin. */
+  #atBoundary(what: string, step: number): void {
+    if (this.#phase.kind !== 'idle' || step !== this.#next)
+      throw new JobStateError(
+        `job ${this.id}: ${what} at step ${step}, the stage is at ${this.#next} (${this.#phase.kind})`,
+      )
+  }
+
+  /** New members keep this worker where it is, and its pipeline whole (the peers its edges name). */
+  #checkMembers(members: Assignment['members']): void {
+    const { stage, replica } = this.#assignment
+    const self = this.#mesh.peerId
+    if (!members.some((m) => m.peerId === self && m.stage === stage.index && m.replica === replica.index))
+      throw new JobStateError(`job ${this.id}: the new members do not keep ${self} at its place`)
+    for (let s = 0; s < stage.count; s++) {
+      const before = this.#assignment.members.find((m) => m.stage === s && m.replica === replica.index)
+      const after = members.find((m) => m.stage === s && m.replica === replica.index)
+      if (before?.peerId !== after?.peerId)
+        throw new JobStateError(
+          `job ${this.id}: the new members change pipeline ${replica.index}'s stage ${s}`,
+        )
+    }
+  }
+
   /** Drops the step: its gradients are zeroed at the next step, waits in hand fail. */
   abort(step: number): void {
     this.mailbox.fail(`job ${this.id}: step ${step} aborted`)
@@ -246,10 +350,7 @@ export class StageJob {
 
   /** The stage's checkpoint after the last committed step, sent to the coordinator; its name and size. */
   async save(step: number): Promise<{ hash: string; bytes: number }> {
-    if (this.#phase.kind !== 'idle' || step !== this.#next)
-      throw new JobStateError(
-        `job ${this.id}: save at step ${step}, the stage is at ${this.#next} (${this.#phase.kind})`,
-      )
+    this.#atBoundary('save', step)
     // DreamDDP's averaging of the last step is in the weights the checkpoint keeps
     await this.#timedSync((sync) => sync.settle())
     const state = new Map(
@@ -271,8 +372,10 @@ export class StageJob {
   }
 
   /** Where the stage stands: the step it is at and its phase (a heartbeat's answer). */
-  get status(): { step: number; phase: Phase['kind'] } {
-    return { step: this.#next, phase: this.#phase.kind }
+  get status(): { step: number; phase: Phase['kind']; sync?: { round: number; members: string[] } } {
+    const sync = this.#sync
+    const where = { step: this.#next, phase: this.#phase.kind }
+    return sync === undefined ? where : { ...where, sync: { round: sync.round, members: [...sync.members] } }
   }
 
   async release(): Promise<void> {

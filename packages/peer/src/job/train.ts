@@ -3,10 +3,13 @@
  * the links its peers probed), plan with sched (OP-Fence by default), cut the model with core's
  * partition, hand each worker its stage and drive the steps; every `checkpoint.every` steps, at the
  * end and on Ctrl-C the stages' checkpoints come back and are written (job-checkpoint.ts), and the
- * held-out loss is measured on them here. A peer lost mid-step (it failed the step or missed a
- * heartbeat) makes the coordinator re-plan over the peers left and go on from the last complete
- * checkpoint: every stage starts again from that step's weights and optimizer state, so no stage
- * keeps an update another lost.
+ * held-out loss is measured on them here. With replicas, a peer lost mid-step takes its pipeline
+ * out and the job goes on at that step over the pipelines left, each replica from its own state; at a
+ * checkpoint, fresh peers fill empty pipelines from a live replica's state (no re-plan either way).
+ * Otherwise a lost peer makes the coordinator re-plan over the peers left and go on from the last
+ * complete checkpoint: every stage starts again from that step's weights and optimizer state, so no
+ * stage keeps an update another lost; and fresh peers that no empty pipeline takes are given work by
+ * a re-plan from the checkpoint just written.
  */
 import { type Graph, partitionGraph, type Tensor } from '@atoll/core'
 import type { AtollMesh } from '@atoll/net'
@@ -23,7 +26,7 @@ import {
 } from '@atoll/runtime'
 import { formatPlan, type JobPlacement, placeJob } from '@atoll/sched'
 import { boundaryCodec } from './boundary-codec.ts'
-import { JobCoordinator, type StepResult } from './coordinator.ts'
+import { JobCoordinator, type JobPeer, type StepResult } from './coordinator.ts'
 import { JobCheckpointError, JobStateError, StepFailedError } from './errors.ts'
 import { JobHistory, type TrainSummary } from './history.ts'
 import { type ModelCheckpoint, mergeStages, readJobCheckpoint, writeJobCheckpoint } from './job-checkpoint.ts'
@@ -41,6 +44,24 @@ export type TrainEvent =
   | { kind: 'eval'; step: number; loss: number }
   | { kind: 'lost'; peers: readonly string[]; step: number; resumeAt: number }
   | { kind: 'joined'; peers: readonly string[]; step: number }
+  /** with replicas: pipelines that lost `peers` left, the job goes on at `step` with `pipelines` of them */
+  | { kind: 'left'; peers: readonly string[]; step: number; pipelines: number }
+  /** with replicas: `peers` filled empty pipelines at `step`, from a live replica's state */
+  | { kind: 'admitted'; peers: readonly string[]; step: number; pipelines: number }
+
+/** A change of who trains the job, as one line (`name` gives a peer's name for its id). */
+export function membershipLine(
+  event: Extract<TrainEvent, { kind: 'lost' | 'joined' | 'left' | 'admitted' }>,
+  name: (id: string) => string = (id) => id,
+): string {
+  const peers = event.peers.map(name).join(', ')
+  if (event.kind === 'lost')
+    return `step ${event.step} failed: lost ${peers}; re-planning over the peers left, from the checkpoint at step ${event.resumeAt}`
+  if (event.kind === 'joined') return `${peers} joined: re-planning from the checkpoint at step ${event.step}`
+  if (event.kind === 'left')
+    return `step ${event.step} failed: lost ${peers}; going on at step ${event.step} with the ${event.pipelines} pipeline(s) left whole`
+  return `${peers} joined at step ${event.step}, given a live replica's state: ${event.pipelines} pipeline(s) now`
+}
 
 export interface TrainInit {
   job: JobSpec
@@ -111,7 +132,7 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
     })
     try {
       await coordinator.assign()
-      const ended = await driveSteps(init, coordinator, placed.placement, progress, model, heldOut, {
+      const ended = await driveLive(init, coordinator, placed, progress, model, heldOut, {
         membership,
         lost,
       })
@@ -135,10 +156,49 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
   }
 }
 
+/** The peers a job knows of: where to learn the membership, and who is lost to it. */
+interface Members {
+  membership: readonly string[]
+  lost: Set<string>
+}
+
+/**
+ * driveSteps, and with replicas a pipeline that lost a peer leaves: the job goes on at the step that
+ * failed over the pipelines left. A failure that no pipeline survives, or one during the regroup, is
+ * the caller's (a re-plan).
+ */
+async function driveLive(
+  init: TrainInit,
+  coordinator: JobCoordinator,
+  placed: ReturnType<typeof planJob>,
+  progress: JobHistory,
+  model: TrainableModel,
+  heldOut: Record<string, Tensor>[],
+  members: Members,
+): Promise<{ saved?: ModelCheckpoint; joined: string[] }> {
+  for (;;) {
+    try {
+      return await driveSteps(init, coordinator, placed.placement, progress, model, heldOut, members)
+    } catch (err) {
+      if (!(err instanceof StepFailedError) || err.lost.length === 0) throw err
+      for (const peer of err.lost) members.lost.add(peer)
+      if (!(await coordinator.leave(err.lost))) throw err
+      const pipelines = placed.replicas - coordinator.emptyPipelines.length
+      progress.membershipChanged(
+        err.step,
+        'left',
+        err.lost.map((id) => ({ id })),
+      )
+      init.events({ kind: 'left', peers: err.lost, step: err.step, pipelines })
+    }
+  }
+}
+
 /**
  * The steps from the coordinator's start to the job's end (or Ctrl-C), checkpoints and evaluations
- * between. At a checkpoint where peers have joined the membership (and their links are probed), it
- * ends early so that the next plan gives them work.
+ * between. At a checkpoint where peers have joined the membership (and their links are probed), they
+ * fill the job's empty pipelines if they fit there; else it ends early so that the next plan gives
+ * them work.
  */
 async function driveSteps(
   init: TrainInit,
@@ -147,7 +207,7 @@ async function driveSteps(
   progress: JobHistory,
   model: TrainableModel,
   heldOut: Record<string, Tensor>[],
-  members: { membership: readonly string[]; lost: ReadonlySet<string> },
+  members: Members,
 ): Promise<{ saved?: ModelCheckpoint; joined: string[] }> {
   const { job } = init
   let saved: ModelCheckpoint | undefined
@@ -179,27 +239,40 @@ async function driveSteps(
       init.events({ kind: 'eval', step: done, loss })
     }
     if (checkpoint && !last) {
-      const joined = await joiners(init.mesh, placement, members)
-      if (joined.length > 0) return { saved, joined }
+      const fresh = await joiners(init.mesh, coordinator, members)
+      if (fresh === undefined) continue
+      if (!coordinator.fits(fresh.peers.length)) return { saved, joined: fresh.peers.map((p) => p.peerId) }
+      const admitted = (await coordinator.admit(fresh.peers, fresh.profile.links)).map((p) => p.peerId)
+      const pipelines = (placement.stages[0]?.peers.length ?? 1) - coordinator.emptyPipelines.length
+      progress.membershipChanged(
+        done,
+        'admitted',
+        fresh.profile.peers.filter((p) => admitted.includes(p.id)),
+      )
+      init.events({ kind: 'admitted', peers: admitted, step: done, pipelines })
     }
   }
   return { saved, joined: [] }
 }
 
-/** Peers the membership has now that the plan has not (nor lost), once every link of theirs is probed. */
+/**
+ * Peers the membership has now that the job does not run on (nor lost), once every link of theirs
+ * is probed, with the profile they were found in; undefined when there are none.
+ */
 async function joiners(
   mesh: AtollMesh,
-  placement: JobPlacement,
-  members: { membership: readonly string[]; lost: ReadonlySet<string> },
-): Promise<string[]> {
-  const placed = new Set(placement.stages.map((s) => s.peer))
+  coordinator: JobCoordinator,
+  members: Members,
+): Promise<{ peers: JobPeer[]; profile: MeshProfile } | undefined> {
+  const running = new Set(coordinator.peers.map((p) => p.peerId))
   const profile = await gatherProfiles(mesh, members.membership, { exclude: members.lost }).catch(
     () => undefined,
   )
-  if (profile === undefined) return []
-  const fresh = profile.peers.filter((p) => !placed.has(p.id)).map((p) => p.id)
+  if (profile === undefined) return undefined
+  const fresh = profile.peers.filter((p) => !running.has(p.id))
   const unprobed = new Set(profile.unmeasured.flat())
-  return fresh.some((p) => unprobed.has(p)) ? [] : fresh
+  if (fresh.length === 0 || fresh.some((p) => unprobed.has(p.id))) return undefined
+  return { peers: fresh.map((p) => ({ peerId: p.id, addresses: p.addresses })), profile }
 }
 
 /**

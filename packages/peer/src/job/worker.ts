@@ -13,9 +13,11 @@ import { JobAssignmentError, JobStateError } from './errors.ts'
 import type { DropKind } from './mailbox.ts'
 import {
   abortMethod,
+  admitMethod,
   type Assignment,
   assignMethod,
   commitMethod,
+  regroupMethod,
   saveMethod,
   statusMethod,
   stepMethod,
@@ -95,6 +97,20 @@ export class JobWorker {
       return running.status
     })
     ctrl.serve(saveMethod, ({ job, step }, from) => this.#serving(job, from, (j) => j.save(step)))
+    ctrl.serve(regroupMethod, ({ job, step, members }, from) =>
+      this.#serving(job, from, async (j) => {
+        await j.regroup(step, members)
+        this.#init.log.info({ job, step, members: members.length }, 'job members regrouped')
+        return {}
+      }),
+    )
+    ctrl.serve(admitMethod, ({ job, step, members, joiners, links }, from) =>
+      this.#serving(job, from, async (j) => {
+        await j.admit(step, members, joiners, links)
+        this.#init.log.info({ job, step, joiners }, 'joiners admitted')
+        return {}
+      }),
+    )
     ctrl.serve(stopMethod, async ({ job }, from) => {
       const running = this.#job(job, from)
       this.#jobs.delete(job)

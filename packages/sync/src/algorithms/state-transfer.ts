@@ -9,6 +9,7 @@
 import { parseWith, tensor } from '@atoll/core'
 import type { Optimizer } from '@atoll/runtime'
 import * as z from 'zod/mini'
+import { DEFAULT_SENDS_IN_FLIGHT } from '../constants.ts'
 import { ReplicaStateError } from './errors.ts'
 import { MANIFEST, type ReplicaChannel } from './replica-channel.ts'
 import type { TrainingReplica } from './synchronizer.ts'
@@ -41,10 +42,14 @@ export async function sendReplicaState(
 ): Promise<StateCounts> {
   const entries = stateEntries(state, state.tensors)
   const manifest = Float64Array.of(state.nextStep, state.round, state.optimizer.steps)
-  await Promise.all([
-    ...entries.map(([name, values]) => channel.send(peer, 'state', state.round, name, values)),
-    channel.send(peer, 'state', state.round, MANIFEST, manifest),
-  ])
+  // a few messages at a time: a model's hundreds of tensors at once would pass the receiver's limit
+  // on streams (measured: a GPT's state, all at once, had its streams reset)
+  const queue: [string, Float32Array | Float64Array][] = [...entries, [MANIFEST, manifest]]
+  const sender = async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift())
+      await channel.send(peer, 'state', state.round, next[0], next[1])
+  }
+  await Promise.all(Array.from({ length: DEFAULT_SENDS_IN_FLIGHT }, sender))
   return { tensors: entries.length, bytes: entries.reduce((sum, [, v]) => sum + v.byteLength, 0) }
 }
 
