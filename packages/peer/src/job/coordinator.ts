@@ -32,6 +32,7 @@ import {
   stageGraphsOf,
   type TrainableModel,
 } from '@atoll/runtime'
+import { disagreeing } from './agreement.ts'
 import { JobStateError, StepFailedError, WorkerLostError } from './errors.ts'
 import {
   abortMethod,
@@ -121,6 +122,8 @@ const DEFAULT_HEARTBEAT_MS = 2_000
 const ABORT_TIMEOUT_MS = 5_000
 const ABORT_GRACE_MS = 10_000
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000
+/** Tries of a step whose replicas applied different gradient means, before the odd ones are lost. */
+const MAX_STEP_ATTEMPTS = 3
 /**
  * A worker answers `save` once its checkpoint has crossed to the coordinator: parameters and two
  * optimizer buffers each (AdamW's), at no less than 1 MB/s, after a floor for the rest of the call.
@@ -264,11 +267,37 @@ export class JobCoordinator {
    * Runs one step on every stage and commits it. If a stage fails, or misses a heartbeat while the
    * step runs, the step is aborted everywhere at once (stages waiting on the lost one stop waiting)
    * and StepFailedError names the peers that were lost: those that did not answer (a worker that
-   * answered with an error, e.g. that its downstream peer is gone, is not lost).
+   * answered with an error, e.g. that its downstream peer is gone, is not lost). With S-SGD, a step
+   * whose replicas did not all apply the same gradient means (agreement.ts) is aborted and run again;
+   * replicas still apart after MAX_STEP_ATTEMPTS are named lost.
    */
   async runStep(): Promise<StepResult> {
     const step = this.#next
     const t0 = performance.now()
+    for (let attempt = 1; ; attempt++) {
+      const live = this.#live()
+      const all = await this.#runOnEveryWorker(step, live)
+      const odd = disagreeing(
+        all.map((a, i) => ({
+          peer: live[i].peer.peerId,
+          stage: this.#placeOf(live[i].k).stage,
+          rounds: a.sync?.rounds ?? [],
+        })),
+      )
+      if (odd.length === 0)
+        return { ...(await this.#commit(step, live, all)), seconds: (performance.now() - t0) / 1000 }
+      await this.#abortEverywhere(step, live)
+      if (attempt === MAX_STEP_ATTEMPTS)
+        throw new StepFailedError(
+          `step ${step}: ${odd.join(', ')} applied other gradient means than their stages' in ${attempt} tries (no member told them a round's outcome)`,
+          step,
+          odd,
+        )
+    }
+  }
+
+  /** The step's forward and backward on every live worker; their answers, in `live`'s order. */
+  async #runOnEveryWorker(step: number, live: readonly Placed[]): Promise<StepAnswer[]> {
     const job = this.#init.id
     const timeoutMs = this.#init.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS
     const lost = new Map<string, Error>()
@@ -277,14 +306,13 @@ export class JobCoordinator {
     // once the abort has reached the workers, a call that has not ended soon after is given up
     // (a dead peer's may not fail for a long time) and its peer counted as lost
     const giveUp = new AbortController()
-    const live = this.#live()
     const fail = (peer: JobPeer, error: Error) => {
       // a worker that answered, even with an error (its downstream peer died), is not lost
       if (!(error instanceof CtrlRemoteError)) lost.set(peer.peerId, error)
       else if (error.remoteName !== 'JobAbortedError') failures.push(`${peer.peerId}: ${error.message}`)
-      aborting ??= Promise.allSettled(
-        live.map(({ peer: p }) => this.#call(p, abortMethod, { job, step }, ABORT_TIMEOUT_MS)),
-      ).then(() => setTimeout(() => giveUp.abort(), ABORT_GRACE_MS).unref())
+      aborting ??= this.#abortEverywhere(step, live).then(() =>
+        setTimeout(() => giveUp.abort(), ABORT_GRACE_MS).unref(),
+      )
     }
     const running = new AbortController()
     const beats = this.#heartbeats(step, live, running.signal, fail)
@@ -303,7 +331,23 @@ export class JobCoordinator {
       const causes = [...[...lost].map(([peer, err]) => `${peer} lost: ${err.message}`), ...failures]
       throw new StepFailedError(`step ${step} failed: ${causes.join('; ')}`, step, [...lost.keys()])
     }
-    const all = settled as StepAnswer[]
+    return settled as StepAnswer[]
+  }
+
+  /** Drops the step on every live worker (best effort: one that is gone drops it anyway). */
+  async #abortEverywhere(step: number, live: readonly Placed[]): Promise<void> {
+    const job = this.#init.id
+    await Promise.allSettled(
+      live.map(({ peer }) => this.#call(peer, abortMethod, { job, step }, ABORT_TIMEOUT_MS)),
+    )
+  }
+
+  /** The clipped update, committed on every live worker; the step's figures but its time. */
+  async #commit(
+    step: number,
+    live: readonly Placed[],
+    all: StepAnswer[],
+  ): Promise<Omit<StepResult, 'seconds'>> {
     // replicas hold the same parameters (their gradients averaged, or their own between averages):
     // the first live replica of each stage speaks for it; the loss is every live pipeline's
     const speakers = new Set(this.#speakers().map(({ k }) => k))
@@ -324,7 +368,6 @@ export class JobCoordinator {
       loss: losses.reduce((a, b) => a + b, 0) / losses.length,
       lr,
       gradNorm,
-      seconds: (performance.now() - t0) / 1000,
       stages: answers.map((a) => ({ busySeconds: a.busySeconds, waitSeconds: a.waitSeconds })),
       ...syncOf(all, (i) => (spoken(i) ? this.#placeOf(live[i].k).stage : undefined)),
       links: all.flatMap((a, i) =>

@@ -17,6 +17,7 @@ import {
   type SynchronizerState,
   type TrainingReplica,
 } from '@atoll/sync'
+import type { GradientRound } from './agreement.ts'
 import type { Assignment } from './rpc.ts'
 
 export interface ReplicaSync {
@@ -30,6 +31,8 @@ export interface ReplicaSync {
   settle(): Promise<void>
   /** DreamDDP's periods ended since the last call: layers averaged, measured against predicted wait */
   takePeriods(): PeriodEvent[]
+  /** S-SGD's gradient rounds since the last call, as this replica applied them */
+  takeGradientRounds(): GradientRound[]
   /** the sync round this replica runs next, and the group's members then (in the order sums are taken) */
   readonly round: number
   readonly members: readonly string[]
@@ -114,9 +117,12 @@ export async function replicaSync(
   })
   if (options.state !== undefined) synchronizer.importState({ ...options.state, round })
   const periods: PeriodEvent[] = []
+  const rounds: GradientRound[] = []
   const where = { job: assignment.job, stage: stage.index, replica: replica.index }
   synchronizer.onEvent((event) => {
     if (event.kind === 'period') periods.push(event)
+    if (event.kind === 'round' && event.what === 'gradients')
+      rounds.push({ round: event.round, contributors: [...event.contributors] })
     logEvent(log, { ...where, ...event })
   })
   return {
@@ -125,6 +131,7 @@ export async function replicaSync(
     settle: () => synchronizer.settle(),
     bytesSent: () => group.bytesSent,
     takePeriods: () => periods.splice(0),
+    takeGradientRounds: () => rounds.splice(0),
     get round() {
       return synchronizer.round
     },

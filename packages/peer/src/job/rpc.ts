@@ -185,6 +185,8 @@ export const stepMethod = ctrlMethod(
           }),
           64,
         ),
+        /** S-SGD's gradient rounds of the step: whose gradients made the mean it applied ([] if none came) */
+        rounds: list(z.object({ round: index(MAX_STEPS), contributors: list(text(128), MAX_REPLICAS) }), 64),
       }),
     ),
   }),

@@ -38,6 +38,7 @@ import {
   type Value,
   zeroGrads,
 } from '@atoll/runtime'
+import type { GradientRound } from './agreement.ts'
 import { JobAbortedError, JobStateError } from './errors.ts'
 import { JobMailbox } from './mailbox.ts'
 import { learnAddresses, type ReplicaSync, replicaSync, type SyncLog } from './replica-sync.ts'
@@ -53,7 +54,13 @@ export interface StepAnswer {
   waitSeconds: number
   sent: { to: string; bytes: number }[]
   /** a replica's synchronisation since its last answer (none without replicas) */
-  sync?: { seconds: number; bytes: number; periods: Omit<PeriodEvent, 'kind'>[] }
+  sync?: {
+    seconds: number
+    bytes: number
+    periods: Omit<PeriodEvent, 'kind'>[]
+    /** S-SGD's gradient rounds of the step, as this replica applied them */
+    rounds: GradientRound[]
+  }
 }
 
 /** Where a step stands: run and waiting for its commit, or not begun. */
@@ -240,10 +247,11 @@ export class StageJob {
     const seconds = this.#syncSeconds
     this.#syncSeconds = 0
     const periods = (this.#sync?.takePeriods() ?? []).map(({ kind: _, ...p }) => p)
+    const rounds = this.#sync?.takeGradientRounds() ?? []
     const sent = this.#sync?.bytesSent() ?? 0
     const bytes = sent - this.#syncBytes
     this.#syncBytes = sent
-    return { seconds, bytes, periods }
+    return { seconds, bytes, periods, rounds }
   }
 
   /** Applies the step that ran: gradients scaled by `coef`, one optimizer step at `lr`. */
