@@ -5,7 +5,8 @@
  * replica's state, for every algorithm. Nothing is lost or applied twice: the steps go on without a
  * gap or a repeat, and after the run every pipeline holds the same parameters to the bit, the
  * joiner's included, where the algorithm keeps the replicas equal (S-SGD after every step, with the
- * optimizer state too; Local SGD and DiLoCo after an averaging).
+ * optimizer state too; Local SGD and DiLoCo after an averaging). And with S-SGD a replica left out
+ * of a round and told nothing of it makes the coordinator run the step again, not commit it.
  */
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
@@ -160,6 +161,43 @@ for (const spec of ALGORITHMS) {
     }
   })
 }
+
+test('S-SGD: a replica that was left out of a round and told nothing makes the step run again, and the replicas stay equal', {
+  timeout: 120_000,
+}, async () => {
+  const meshes = await startWorkerMeshes(3, backend)
+  const s = setting('members-agree', [{ scopes: ['wte', 'wpe', 'h.0', 'h.1', 'ln_f', 'lm_head', 'loss'] }])
+  const job = new JobCoordinator(meshes.coordinator, {
+    ...coordinatorInit(s, partitionFor(s, 3), meshes.peers()),
+    replicas: 3,
+    sync: { spec: { algorithm: 'ssgd' }, links: links(meshes) },
+  })
+  try {
+    await job.assign()
+    await job.runStep()
+    // step 1's gradient round (round 1) reaches worker 2 neither from the others nor as an outcome
+    // afterwards: the others go on without it, and it steps on its own gradient unless the coordinator
+    // sees the difference; the step's second try (round 2) is let through
+    let refusals = 0
+    meshes.workers[2].refuse = (header) => {
+      const sync = header.edge.startsWith('sync:') || header.edge.startsWith('replica:')
+      if (!sync || header.step !== 1) return undefined
+      refusals++
+      return 'held back by the test'
+    }
+    const r = await job.runStep()
+    assert.equal(r.step, 1)
+    assert.ok(refusals > 0, 'the round was held back')
+    meshes.workers[2].refuse = undefined
+    await job.runStep()
+    const pipelines = await everyPipeline(job, 3)
+    assertSameBits(pipelines.map((p) => p.params))
+    assertSameBits(pipelines.map((p) => p.optimizer))
+  } finally {
+    await job.stop()
+    await meshes.stop()
+  }
+})
 
 test('Local SGD over two stages: a lost stage-1 peer takes its pipeline out; the released peer and a fresh one fill it again', {
   timeout: 120_000,

@@ -3,7 +3,7 @@
  * gates it (sync and replica messages judged by @atoll/sync, the rest by the worker), and the mesh of
  * the coordinator that drives them: the in-process job tests' peers.
  */
-import { AtollMesh, createNode } from '@atoll/net'
+import { AtollMesh, createNode, type TensorGate } from '@atoll/net'
 import type { Backend } from '@atoll/runtime'
 import { isReplicaEdge, isSyncEdge, replicaGate, syncGate } from '@atoll/sync'
 import { pino } from 'pino'
@@ -11,7 +11,8 @@ import { type JobPeer, JobWorker } from '../src/index.ts'
 
 export interface WorkerMeshes {
   coordinator: AtollMesh
-  workers: { mesh: AtollMesh; worker: JobWorker }[]
+  /** `refuse`: a test's gate, asked before the daemon's (a reason refuses the tensor) */
+  workers: { mesh: AtollMesh; worker: JobWorker; refuse?: TensorGate }[]
   /** the workers as a coordinator addresses them, in start order */
   peers(): JobPeer[]
   stop(): Promise<void>
@@ -39,12 +40,15 @@ export async function startWorkerMeshes(count: number, backend: Backend): Promis
     worker.serve()
     const sync = syncGate(mesh)
     const replicas = replicaGate(mesh)
+    const entry: WorkerMeshes['workers'][number] = { mesh, worker }
     mesh.tensors.setGate((header, from) => {
+      const refused = entry.refuse?.(header, from)
+      if (refused !== undefined) return refused
       if (isSyncEdge(header.edge)) return sync(header, from)
       return isReplicaEdge(header.edge) ? replicas(header, from) : worker.gate(header, from)
     })
     mesh.tensors.onMessage((msg) => worker.received(msg))
-    workers.push({ mesh, worker })
+    workers.push(entry)
   }
   return {
     coordinator,
