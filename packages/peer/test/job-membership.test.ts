@@ -139,6 +139,15 @@ for (const spec of ALGORITHMS) {
         losses.push(r.loss)
       }
       assert.ok(job.fits(1) && !job.fits(2))
+      // a joiner that cannot be reached is lost at its assignment, and its pipeline is empty again
+      const unreachable = await job.admit([peers[2]], links(meshes)).then(
+        () => undefined,
+        (err: Error) => err,
+      )
+      assert.ok(unreachable instanceof StepFailedError, `${unreachable}`)
+      assert.deepEqual(unreachable.lost, [peers[2].peerId])
+      assert.ok(await job.leave(unreachable.lost))
+      assert.deepEqual(job.emptyPipelines, [2])
       const admitted = await job.admit([peers[3]], links(meshes))
       assert.deepEqual(
         admitted.map((p) => p.peerId),

@@ -428,17 +428,19 @@ export class JobCoordinator {
     if (joiners.length === 0) return []
     const staying = this.#live()
     // each stage's sync group as its first live replica runs it next: the joiners start there
-    const groups = await Promise.all(
-      this.#speakers().map(({ peer }) => this.#call(peer, statusMethod, { job: this.#init.id })),
-    )
+    const groups: { round: number; members: string[] }[] = []
+    await this.#onEveryWorker('asking the replicas', this.#speakers(), async (peer, k) => {
+      const { sync } = await this.#call(peer, statusMethod, { job: this.#init.id })
+      if (sync === undefined) throw new JobStateError(`${peer.peerId} reports no sync group`)
+      groups[this.#placeOf(k).stage] = sync
+    })
     this.#links = links
     for (const { peer, k } of joiners) this.#peers[k] = peer
     const ids = joiners.map(({ peer }) => peer.peerId)
     const state = stateUpdates(this.#init.model.graph)
     await this.#onEveryWorker('assigning the joiners', joiners, (_, k) => {
       const { stage } = this.#placeOf(k)
-      const group = groups[stage].sync
-      if (group === undefined) throw new JobStateError(`stage ${stage} reports no sync group`)
+      const group = groups[stage]
       const mine = joiners.filter((j) => this.#placeOf(j.k).stage === stage).map((j) => j.peer.peerId)
       return this.#assignStage(k, state, { round: group.round, members: [...group.members, ...mine] })
     })
@@ -457,25 +459,22 @@ export class JobCoordinator {
     return joiners.map(({ peer }) => peer)
   }
 
-  /** Runs `call` on every worker of `placed` at once; StepFailedError names those that could not be reached. */
+  /**
+   * Runs `call` on every worker of `placed` at once (a membership change); StepFailedError names those
+   * that failed it, unreachable or refusing (a joiner that does not take this coordinator's stages, a
+   * replica that cannot regroup): their pipelines leave, and the job goes on without them.
+   */
   async #onEveryWorker(
     what: string,
     placed: readonly Placed[],
     call: (peer: JobPeer, k: number) => Promise<unknown>,
   ): Promise<void> {
     const lost = new Map<string, Error>()
-    const results = await Promise.allSettled(
-      placed.map(({ peer, k }) =>
-        call(peer, k).catch((err: Error) => {
-          if (err instanceof CtrlRemoteError || err instanceof JobStateError) throw err
-          lost.set(peer.peerId, err)
-        }),
-      ),
+    await Promise.all(
+      placed.map(({ peer, k }) => call(peer, k).catch((err: Error) => void lost.set(peer.peerId, err))),
     )
-    const refused = results.find((r) => r.status === 'rejected')
-    if (refused !== undefined) throw (refused as PromiseRejectedResult).reason
     if (lost.size > 0) {
-      const causes = [...lost].map(([peer, err]) => `${peer} lost: ${err.message}`).join('; ')
+      const causes = [...lost].map(([peer, err]) => `${peer}: ${err.message}`).join('; ')
       throw new StepFailedError(`${what} at step ${this.#next} failed: ${causes}`, this.#next, [
         ...lost.keys(),
       ])

@@ -276,6 +276,8 @@ export class StageJob {
    * (a member that is gone is late in it; the others renormalise).
    */
   async regroup(step: number, members: Assignment['members']): Promise<void> {
+    // a joiner regroups from the state it was sent (or fails, and its pipeline leaves too)
+    if (this.#joined !== undefined) await this.#takeJoinState(step)
     this.#atBoundary('regroup', step)
     this.#checkMembers(members)
     this.#assignment = { ...this.#assignment, members, step }

@@ -180,16 +180,38 @@ async function driveLive(
     try {
       return await driveSteps(init, coordinator, placed.placement, progress, model, heldOut, members)
     } catch (err) {
-      if (!(err instanceof StepFailedError) || err.lost.length === 0) throw err
-      for (const peer of err.lost) members.lost.add(peer)
-      if (!(await coordinator.leave(err.lost))) throw err
+      const gone = await goOnWithout(coordinator, err, members.lost)
+      if (gone === undefined || !(err instanceof StepFailedError)) throw err
       const pipelines = placed.replicas - coordinator.emptyPipelines.length
       progress.membershipChanged(
         err.step,
         'left',
-        err.lost.map((id) => ({ id })),
+        gone.map((id) => ({ id })),
       )
-      init.events({ kind: 'left', peers: err.lost, step: err.step, pipelines })
+      init.events({ kind: 'left', peers: gone, step: err.step, pipelines })
+    }
+  }
+}
+
+/**
+ * Takes the pipelines whose peers `err` lost out of the job, and those of peers lost while the rest
+ * regroup; the peers gone, or undefined when the failure is no lost peer's or no pipeline is left
+ * whole (every one lost is added to `lost` either way).
+ */
+async function goOnWithout(
+  coordinator: JobCoordinator,
+  err: unknown,
+  lost: Set<string>,
+): Promise<string[] | undefined> {
+  const gone: string[] = []
+  for (let failure = err; ; ) {
+    if (!(failure instanceof StepFailedError) || failure.lost.length === 0) return undefined
+    for (const peer of failure.lost) lost.add(peer)
+    gone.push(...failure.lost)
+    try {
+      return (await coordinator.leave(failure.lost)) ? gone : undefined
+    } catch (next) {
+      failure = next
     }
   }
 }
@@ -242,6 +264,7 @@ async function driveSteps(
       const fresh = await joiners(init.mesh, coordinator, members)
       if (fresh === undefined) continue
       if (!coordinator.fits(fresh.peers.length)) return { saved, joined: fresh.peers.map((p) => p.peerId) }
+      // a joiner that fails (it refuses this coordinator, it dies) is lost: its pipeline leaves
       const admitted = (await coordinator.admit(fresh.peers, fresh.profile.links)).map((p) => p.peerId)
       const pipelines = (placement.stages[0]?.peers.length ?? 1) - coordinator.emptyPipelines.length
       progress.membershipChanged(
