@@ -131,6 +131,8 @@ const MAX_STEP_ATTEMPTS = 3
 const SAVE_FLOOR_MS = 30_000
 const SAVE_MS_PER_BYTE = 1e-3
 const CHECKPOINT_COPIES = 3
+/** How long a checkpoint's bytes may trail the worker's answer (they were sent before it). */
+const CHECKPOINT_ARRIVAL_MS = 10_000
 
 /** How long a stage's `save` may take: its checkpoint's bytes at the slowest rate a job should meet. */
 function saveTimeoutMs(graph: Graph): number {
@@ -536,10 +538,25 @@ export class JobCoordinator {
             },
           )
           if (answer === undefined) return undefined
-          return (
+          // the worker answers once its bytes were received here: they have come, or never will
+          // (a payload that does not match its hash is dropped)
+          const bytes =
             arrived.get(answer.hash) ??
-            new Promise<Uint8Array>((resolve) => waiters.set(answer.hash, resolve))
-          )
+            (await new Promise<Uint8Array | undefined>((resolve) => {
+              const late = setTimeout(() => resolve(undefined), CHECKPOINT_ARRIVAL_MS)
+              waiters.set(answer.hash, (payload) => {
+                clearTimeout(late)
+                resolve(payload)
+              })
+            }))
+          if (bytes === undefined)
+            lost.set(
+              peer.peerId,
+              new WorkerLostError(
+                `answered save with checkpoint ${answer.hash}, whose bytes did not come within ${CHECKPOINT_ARRIVAL_MS / 1000} s`,
+              ),
+            )
+          return bytes
         }),
       )
       if (lost.size > 0) {
