@@ -306,3 +306,58 @@ test('a replicated job: a pipeline whose peer dies leaves without a re-plan, and
     ],
   )
 })
+
+test('a worker stopped with SIGTERM ends its step and says so: the job re-plans without it from a checkpoint taken then, and redoes nothing', {
+  timeout: 300_000,
+}, async () => {
+  const started: PeerProcess[] = []
+  for (const name of ['s0', 's1', 's2']) {
+    const bootstrap = started.length > 0 ? ['--bootstrap', started[0].addresses[0]] : []
+    const d = await PeerProcess.start([
+      '--probe-seconds',
+      '0.2',
+      '--allow',
+      coordinator.peerId,
+      '--name',
+      name,
+      ...bootstrap,
+    ])
+    daemons.push(d)
+    started.push(d)
+  }
+  for (const d of started.slice(1))
+    await started[0].waitForLog((l) => l.msg === 'peer joined' && l.peer === d.peerId, 60_000)
+  const events: TrainEvent[] = []
+  let stopped: Promise<number | null> | undefined
+  const summary = await trainJob({
+    job: job(join(work, 'stopped')),
+    mesh: coordinator,
+    membership: started[0].addresses,
+    linkWaitMs: 60_000,
+    events: (e) => {
+      events.push(e)
+      if (e.kind === 'step' && e.result.step === 2 && stopped === undefined) {
+        started[1].child.kill('SIGTERM')
+        stopped = new Promise((resolve) => started[1].child.once('exit', (code) => resolve(code)))
+      }
+    },
+  })
+  const left = events.find((e) => e.kind === 'left')
+  assert.ok(left !== undefined, 'the stopping peer was let go')
+  assert.deepEqual([left.peers, left.pipelines, left.why], [[started[1].peerId], 0, 'stopping'])
+  assert.ok(
+    events.some((e) => e.kind === 'checkpoint' && e.step === left.step),
+    'a checkpoint at that step',
+  )
+  assert.ok(!events.some((e) => e.kind === 'lost'), 'no step failed')
+  assert.equal(await stopped, 0, 'the daemon exited cleanly')
+  const steps = events.flatMap((e) => (e.kind === 'step' ? [e.result.step] : []))
+  assert.deepEqual(
+    steps,
+    steps.map((_, k) => k),
+    'every step once, none redone',
+  )
+  assert.equal(summary.steps, 8)
+  assert.deepEqual(summary.replans, [])
+  assert.ok(!summary.plan.stages.some((s) => s.peer === started[1].peerId), 'the last plan is without it')
+})

@@ -173,16 +173,18 @@ export class PeerDaemon {
   }
 
   /**
-   * Stops probing (the probe in hand is cut short and its floor given back), releases the jobs' stages,
-   * stops accepting work, lets transfers in flight finish for up to the grace period, aborts the rest,
-   * closes the node and the metrics server, and removes the state file.
+   * Stops probing (the probe in hand is cut short and its floor given back), stops accepting work,
+   * lets a job's step in hand end and its coordinator let this peer go for up to the grace period
+   * (then releases the jobs' stages), lets transfers in flight finish for up to the grace period,
+   * aborts the rest, closes the node and the metrics server, and removes the state file.
    */
   async stop(): Promise<void> {
     this.log.info({ inFlight: this.mesh.tensors.inFlight, jobs: this.worker.jobs }, 'stopping')
     // first: a probe in hand would otherwise keep the other daemons' floors until its lease ran out
     await this.membership.stop()
-    // before the mesh: a step waiting on a tensor fails now rather than when its stream is cut
-    await this.worker.stop()
+    // before the mesh: a step in hand may end, and its coordinator let this peer go, within the grace;
+    // after it a step waiting on a tensor fails now rather than when its stream is cut
+    await this.worker.leave(this.config.graceMs)
     const drained = await this.mesh.stop(this.config.graceMs)
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
     removeDaemonState(this.config.dataDir)

@@ -208,6 +208,38 @@ test('S-SGD: a replica that was left out of a round and told nothing makes the s
   }
 })
 
+test('a worker that stops says so in its last step: its pipeline leaves once that step is done, and nothing is redone', {
+  timeout: 120_000,
+}, async () => {
+  const meshes = await startWorkerMeshes(3, backend)
+  const s = setting('members-stop', [{ scopes: ['wte', 'wpe', 'h.0', 'h.1', 'ln_f', 'lm_head', 'loss'] }])
+  const peers = meshes.peers()
+  const job = new JobCoordinator(meshes.coordinator, {
+    ...coordinatorInit(s, partitionFor(s, 3), peers),
+    replicas: 3,
+    sync: { spec: { algorithm: 'ssgd' }, links: links(meshes) },
+  })
+  try {
+    await job.assign()
+    assert.deepEqual((await job.runStep()).leaving, [])
+    // as the daemon does on SIGTERM: the step in hand still ends, then the coordinator lets it go
+    const stopping = meshes.workers[1].worker.leave(60_000)
+    const last = await job.runStep()
+    assert.equal(last.step, 1)
+    assert.deepEqual(last.leaving, [peers[1].peerId])
+    assert.ok(await job.leave(last.leaving))
+    await stopping
+    assert.deepEqual(meshes.workers[1].worker.jobs, [], 'the job was stopped on it')
+    assert.deepEqual(job.emptyPipelines, [1])
+    assert.equal((await job.runStep()).step, 2, 'no step redone')
+    const pipelines = await everyPipeline(job, 2)
+    assertSameBits(pipelines.map((p) => p.params))
+  } finally {
+    await job.stop()
+    await meshes.stop()
+  }
+})
+
 test('Local SGD over two stages: a lost stage-1 peer takes its pipeline out; the released peer and a fresh one fill it again', {
   timeout: 120_000,
 }, async () => {

@@ -104,6 +104,8 @@ export interface StepResult {
   stages: { busySeconds: number; waitSeconds: number }[]
   /** payload bytes each peer sent each other peer this step */
   links: { from: string; to: string; bytes: number }[]
+  /** peers that are stopping: this was their last step (`leave` takes their pipelines out) */
+  leaving: string[]
   /**
    * with replicas: the longest any worker spent in its sync hooks (the last commit's averaging and
    * this step's), the payload bytes all replicas' collectives sent, and DreamDDP's periods that
@@ -375,15 +377,16 @@ export class JobCoordinator {
       links: all.flatMap((a, i) =>
         a.sent.map((x) => ({ from: live[i].peer.peerId, to: x.to, bytes: x.bytes })),
       ),
+      leaving: all.flatMap((a, i) => (a.leaving ? [live[i].peer.peerId] : [])),
     }
   }
 
   /**
-   * Goes on without the pipelines that lost a peer, when the job has replicas and a pipeline is left
-   * whole (false otherwise: the job must re-plan). Called once the step that lost them was aborted
-   * everywhere: the peers left in those pipelines are released, and every live worker regroups its
-   * stage's replicas from the members left, each replica going on from its own state at that step.
-   * StepFailedError names a worker lost meanwhile.
+   * Goes on without the pipelines of `lost` peers (lost, or leaving), when the job has replicas and a
+   * pipeline is left whole (false otherwise: the job must re-plan). Called between steps (a step that
+   * lost them was aborted everywhere): those pipelines' peers are released, and every live worker
+   * regroups its stage's replicas from the members left, each replica going on from its own state at
+   * the next step. StepFailedError names a worker lost meanwhile.
    */
   async leave(lost: readonly string[]): Promise<boolean> {
     if ((this.#init.replicas ?? 1) === 1) return false
@@ -396,10 +399,9 @@ export class JobCoordinator {
     if (broken.size === 0 || released.length === live.length) return false
     for (const { k } of released) this.#peers[k] = undefined
     const job = this.#init.id
+    // a peer that is gone does not answer; one leaving, or left without its pipeline, stops the job now
     await Promise.allSettled(
-      released
-        .filter(({ peer }) => !gone.has(peer.peerId))
-        .map(({ peer }) => this.#call(peer, stopMethod, { job })),
+      released.map(({ peer }) => this.#call(peer, stopMethod, { job }, ABORT_TIMEOUT_MS)),
     )
     const members = this.#members()
     await this.#onEveryWorker('regrouping', this.#live(), (peer) =>

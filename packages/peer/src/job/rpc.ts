@@ -166,6 +166,8 @@ export const stepMethod = ctrlMethod(
     waitSeconds: z.number().check(z.gte(0)),
     /** payload bytes this stage sent this step, per receiving peer */
     sent: list(z.object({ to: text(128), bytes: z.int().check(z.gte(0)) }), MAX_STAGES),
+    /** the peer is stopping: it takes no more steps after this one (its pipeline leaves, or the job re-plans) */
+    leaving: z.optional(z.boolean()),
     /**
      * a replica's synchronisation since its last answer: seconds in the sync hooks (the last
      * commit's parameter averaging and this step's gradients), payload bytes its collectives sent,

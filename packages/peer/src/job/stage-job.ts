@@ -61,6 +61,8 @@ export interface StepAnswer {
     /** S-SGD's gradient rounds of the step, as this replica applied them */
     rounds: GradientRound[]
   }
+  /** the worker is stopping (set by it, not the stage): this is its last step */
+  leaving?: boolean
 }
 
 /** Where a step stands: run and waiting for its commit, or not begun. */

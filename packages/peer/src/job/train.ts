@@ -44,8 +44,18 @@ export type TrainEvent =
   | { kind: 'eval'; step: number; loss: number }
   | { kind: 'lost'; peers: readonly string[]; step: number; resumeAt: number }
   | { kind: 'joined'; peers: readonly string[]; step: number }
-  /** with replicas: pipelines that lost `peers` left, the job goes on at `step` with `pipelines` of them */
-  | { kind: 'left'; peers: readonly string[]; step: number; pipelines: number }
+  /**
+   * `peers` were lost mid-step (`why: lost`) or said they are stopping (`stopping`): with replicas
+   * their pipelines left and the job goes on at `step` with `pipelines` of them; with none left
+   * whole (`pipelines: 0`, stopping only) it re-plans from a checkpoint taken at `step`
+   */
+  | {
+      kind: 'left'
+      peers: readonly string[]
+      step: number
+      pipelines: number
+      why: 'lost' | 'stopping'
+    }
   /** with replicas: `peers` filled empty pipelines at `step`, from a live replica's state */
   | { kind: 'admitted'; peers: readonly string[]; step: number; pipelines: number }
 
@@ -58,8 +68,12 @@ export function membershipLine(
   if (event.kind === 'lost')
     return `step ${event.step} failed: lost ${peers}; re-planning over the peers left, from the checkpoint at step ${event.resumeAt}`
   if (event.kind === 'joined') return `${peers} joined: re-planning from the checkpoint at step ${event.step}`
-  if (event.kind === 'left')
+  if (event.kind === 'left' && event.why === 'lost')
     return `step ${event.step} failed: lost ${peers}; going on at step ${event.step} with the ${event.pipelines} pipeline(s) left whole`
+  if (event.kind === 'left')
+    return event.pipelines === 0
+      ? `${peers} stopped after step ${event.step - 1}: re-planning over the peers left, from a checkpoint taken at step ${event.step}`
+      : `${peers} stopped after step ${event.step - 1}: going on with the ${event.pipelines} pipeline(s) left whole`
   return `${peers} joined at step ${event.step}, given a live replica's state: ${event.pipelines} pipeline(s) now`
 }
 
@@ -136,9 +150,15 @@ export async function trainJob(init: TrainInit): Promise<TrainSummary> {
         membership,
         lost,
       })
+      restart = ended.saved
+      if (ended.left !== undefined) {
+        // peers stopped and no pipeline goes on without them: the next plan is made without them,
+        // from the checkpoint taken when they stopped
+        membership = profile.peers.filter((p) => !lost.has(p.id)).flatMap((p) => p.addresses)
+        continue
+      }
       if (ended.joined.length === 0) return progress.summary(job)
       // peers joined: the next plan gives them work, from the checkpoint just written
-      restart = ended.saved
       init.events({ kind: 'joined', peers: ended.joined, step: coordinator.step })
     } catch (err) {
       if (!(err instanceof StepFailedError) || err.lost.length === 0 || ++replans > MAX_REPLANS) throw err
@@ -175,7 +195,7 @@ async function driveLive(
   model: TrainableModel,
   heldOut: Record<string, Tensor>[],
   members: Members,
-): Promise<{ saved?: ModelCheckpoint; joined: string[] }> {
+): Promise<{ saved?: ModelCheckpoint; joined: string[]; left?: string[] }> {
   for (;;) {
     try {
       return await driveSteps(init, coordinator, placed.placement, progress, model, heldOut, members)
@@ -188,7 +208,7 @@ async function driveLive(
         'left',
         gone.map((id) => ({ id })),
       )
-      init.events({ kind: 'left', peers: gone, step: err.step, pipelines })
+      init.events({ kind: 'left', peers: gone, step: err.step, pipelines, why: 'lost' })
     }
   }
 }
@@ -230,7 +250,7 @@ async function driveSteps(
   model: TrainableModel,
   heldOut: Record<string, Tensor>[],
   members: Members,
-): Promise<{ saved?: ModelCheckpoint; joined: string[] }> {
+): Promise<{ saved?: ModelCheckpoint; joined: string[]; left?: string[] }> {
   const { job } = init
   let saved: ModelCheckpoint | undefined
   while (coordinator.step < job.steps && !init.signal?.aborted) {
@@ -243,6 +263,10 @@ async function driveSteps(
       tokens: progress.tokens,
     })
     const done = coordinator.step
+    if (result.leaving.length > 0) {
+      const replan = await letGo(init, coordinator, placement, result.leaving, progress, members)
+      if (replan !== undefined) return { ...replan, joined: [] }
+    }
     const last = done === job.steps || init.signal?.aborted === true
     const checkpoint = done % job.checkpoint.every === 0 || last
     const evaluation = (job.eval.every > 0 && done % job.eval.every === 0) || last
@@ -276,6 +300,40 @@ async function driveSteps(
     }
   }
   return { saved, joined: [] }
+}
+
+/**
+ * Peers that said they are stopping, after the step they ended: with replicas their pipelines leave
+ * and the job goes on (undefined); else a checkpoint is taken and written now, for a re-plan without
+ * them that loses no step. Either way they are not taken back by this job.
+ */
+async function letGo(
+  init: TrainInit,
+  coordinator: JobCoordinator,
+  placement: JobPlacement,
+  peers: readonly string[],
+  progress: JobHistory,
+  members: Members,
+): Promise<{ saved: ModelCheckpoint; left: string[] } | undefined> {
+  const step = coordinator.step
+  for (const peer of peers) members.lost.add(peer)
+  progress.membershipChanged(
+    step,
+    'left',
+    peers.map((id) => ({ id })),
+  )
+  if (await coordinator.leave(peers)) {
+    const pipelines = (placement.stages[0]?.peers.length ?? 1) - coordinator.emptyPipelines.length
+    init.events({ kind: 'left', peers, step, pipelines, why: 'stopping' })
+    return undefined
+  }
+  const stages = await coordinator.checkpoints()
+  const saved = mergeStages(step, stages)
+  await writeJobCheckpoint(init.job.checkpoint.dir, init.job.name, step, stages, placement.stages)
+  progress.checkpointed(saved, init.job.checkpoint.dir)
+  init.events({ kind: 'checkpoint', step, dir: init.job.checkpoint.dir })
+  init.events({ kind: 'left', peers, step, pipelines: 0, why: 'stopping' })
+  return { saved, left: [...peers] }
 }
 
 /**

@@ -8,6 +8,7 @@
 import type { TensorHeader } from '@atoll/compress'
 import type { AtollMesh, IncomingTensor } from '@atoll/net'
 import type { Backend } from '@atoll/runtime'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { JobAssignmentError, JobStateError } from './errors.ts'
 import type { DropKind } from './mailbox.ts'
@@ -52,6 +53,8 @@ const BLOB_PREFIX = 'blob:'
 const DEFAULT_MAX_BLOB_BYTES = 8 * 2 ** 30
 /** As long as a coordinator waits for a step before it declares the worker lost (coordinator.ts). */
 export const DEFAULT_JOB_TIMEOUT_MS = 10 * 60_000
+/** How often a leaving worker looks whether its jobs have let it go. */
+const LEAVE_POLL_MS = 50
 
 export class JobWorker {
   readonly #init: JobWorkerInit
@@ -59,6 +62,8 @@ export class JobWorker {
   readonly #blobs = new Map<string, Uint8Array>()
   readonly #silence: CoordinatorSilence
   #blobBytes = 0
+  /** stopping: steps still answer, saying so, and no stage is taken */
+  #leaving = false
 
   constructor(init: JobWorkerInit) {
     this.#init = init
@@ -78,7 +83,7 @@ export class JobWorker {
       this.#serving(job, from, async (j) => {
         const answer = await j.step(step)
         this.#init.onStep?.(job, answer)
-        return answer
+        return this.#leaving ? { ...answer, leaving: true } : answer
       }),
     )
     ctrl.serve(commitMethod, ({ job, step, coef, lr }, from) =>
@@ -155,6 +160,18 @@ export class JobWorker {
     return true
   }
 
+  /**
+   * The daemon is stopping: a step in hand still ends and its answer tells the coordinator, which
+   * takes this peer's pipeline out (or re-plans) at that step's end and stops the job here. Resolves
+   * once every job is stopped so, or after `graceMs`; then stops what is left.
+   */
+  async leave(graceMs: number): Promise<void> {
+    this.#leaving = true
+    const until = performance.now() + graceMs
+    while (this.#jobs.size > 0 && performance.now() < until) await sleep(LEAVE_POLL_MS)
+    await this.stop()
+  }
+
   /** Stops every job's stage (the daemon is stopping). */
   async stop(): Promise<void> {
     const jobs = [...this.#jobs.values()]
@@ -169,6 +186,7 @@ export class JobWorker {
 
   async #assign(request: Assignment, from: string): Promise<{ missing: string[] }> {
     const log = this.#init.log
+    if (this.#leaving) throw new JobAssignmentError('this peer is stopping')
     if (!this.#allowed(from)) {
       log.warn({ from, job: request.job }, 'stage refused: coordinator not on the allow-list')
       throw new JobAssignmentError(`coordinator ${from} is not on this peer's allow-list`)
