@@ -26,7 +26,7 @@ async function startMesh(): Promise<AtollMesh> {
 
 /** `count` workers that accept stages from the returned coordinator's mesh alone. */
 export async function startWorkerMeshes(count: number, backend: Backend): Promise<WorkerMeshes> {
-  const log = pino({ level: process.env.TEST_LOG ?? 'silent' })
+  const log = pino({ level: 'silent' })
   const coordinator = await startMesh()
   const workers: WorkerMeshes['workers'] = []
   for (let k = 0; k < count; k++) {
