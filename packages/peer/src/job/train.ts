@@ -263,7 +263,8 @@ async function driveSteps(
       tokens: progress.tokens,
     })
     const done = coordinator.step
-    if (result.leaving.length > 0) {
+    // peers that stop after the job's last step need nothing: the job ends
+    if (result.leaving.length > 0 && done < job.steps) {
       const replan = await letGo(init, coordinator, placement, result.leaving, progress, members)
       if (replan !== undefined) return { ...replan, joined: [] }
     }
