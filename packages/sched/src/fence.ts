@@ -9,6 +9,7 @@ import {
 } from './compression.ts'
 import { OPTIMIZER_STATE_FACTOR } from './constants.ts'
 import { InfeasiblePlanError } from './errors.ts'
+import { bytesText } from './summary.ts'
 import { type EstimatorOptions, hostsOf, predictStep } from './estimator.ts'
 import { linearize } from './graph.ts'
 import { type Group, type Segment, segmentDp, segmentMemory } from './segment-dp.ts'
@@ -71,10 +72,7 @@ export function planFence(input: PlanInput, options: FenceOptions = {}): Plan {
     const segments =
       segmentDp(ctx, groups, dp, span) ??
       (replicate ? undefined : segmentDp(ctx, groups, { ...dp, everyGroup: false }, span))
-    if (segments === undefined)
-      throw new InfeasiblePlanError(
-        `the model does not fit in the memory of the ${clusters.length} clusters${replicate ? '' : ', one stage per peer'}`,
-      )
+    if (segments === undefined) throw notFitting(ctx, clusters, replicate)
     const specs = replicate
       ? segments.flatMap((seg) => splitInside(ctx, clusters[seg.cluster], seg))
       : splitPerPeer(ctx, clusters, segments)
@@ -163,6 +161,29 @@ function splitPerPeer(
       cluster: seg.cluster,
     }))
   })
+}
+
+/**
+ * Why no segment DP fits: the model's parameters with their gradients and optimizer state (without
+ * the activations), beside what each cluster's peers have.
+ */
+function notFitting(
+  ctx: Context,
+  clusters: readonly FenceCluster[],
+  replicate: boolean,
+): InfeasiblePlanError {
+  const need = ctx.graph.params[ctx.graph.ops.length] * (2 + OPTIMIZER_STATE_FACTOR)
+  const have = clusters.map((c) => {
+    const memory = c.peers.map((id) => ctx.peers.get(id)?.memoryBytes ?? 0)
+    // a replicated segment must fit each peer; a split one may spread over them all
+    const bytes = replicate ? Math.min(...memory) : memory.reduce((a, b) => a + b, 0)
+    return `'${c.peers[0]}'${c.peers.length > 1 ? ` and ${c.peers.length - 1} more` : ''}: ${bytesText(bytes)}`
+  })
+  return new InfeasiblePlanError(
+    `the model does not fit in the memory of the ${clusters.length} cluster(s)${replicate ? '' : ', one stage per peer'}: ` +
+      `its parameters with gradients and optimizer state need ${bytesText(need)} before activations; ` +
+      `${replicate ? 'a peer of each cluster has' : 'the clusters have'} ${have.join(', ')}`,
+  )
 }
 
 /**
