@@ -2,7 +2,7 @@
  * A worker killed mid-run (SIGKILL): the job goes on over the peers left, from its last complete
  * checkpoint, and ends with the parameters of a run resumed by hand from that checkpoint with the same
  * plan; a replicated job's goes on without its pipeline and no re-plan, and takes a fresh peer into it
- * at a checkpoint. `atoll peer` processes on loopback; the coordinator is trainJob in this process,
+ * while it runs. `atoll peer` processes on loopback; the coordinator is trainJob in this process,
  * as in `atoll train`.
  */
 import assert from 'node:assert/strict'
@@ -217,7 +217,7 @@ test('a worker that dies just before a checkpoint is lost at the save: the job r
   assert.equal(summary.steps, 8)
 })
 
-test('a replicated job: a pipeline whose peer dies leaves without a re-plan, and a fresh peer fills it at a checkpoint', {
+test('a replicated job: a pipeline whose peer dies leaves without a re-plan, and a fresh peer fills it while the job runs', {
   timeout: 300_000,
 }, async () => {
   // every link shaped alike, so that OP-Fence sees one cluster whatever else loads the machine

@@ -92,6 +92,8 @@ export interface TrainInit {
   resume?: string
 }
 
+/** While a pipeline is empty, how often the membership is asked for peers to fill it (between checkpoints). */
+const JOINER_LOOK_MS = 10_000
 /** Re-plans after lost peers before the job gives up (joiners' re-plans are not counted). */
 const MAX_REPLANS = 8
 
@@ -238,8 +240,9 @@ async function goOnWithout(
 
 /**
  * The steps from the coordinator's start to the job's end (or Ctrl-C), checkpoints and evaluations
- * between. At a checkpoint where peers have joined the membership (and their links are probed), they
- * fill the job's empty pipelines if they fit there; else it ends early so that the next plan gives
+ * between. Peers that have joined the membership (their links probed) fill the job's empty
+ * pipelines where they fit, looked for at each checkpoint and, while a pipeline is empty, every
+ * JOINER_LOOK_MS; at a checkpoint where they do not fit, it ends early so that the next plan gives
  * them work.
  */
 async function driveSteps(
@@ -253,6 +256,7 @@ async function driveSteps(
 ): Promise<{ saved?: ModelCheckpoint; joined: string[]; left?: string[] }> {
   const { job } = init
   let saved: ModelCheckpoint | undefined
+  let lookedAt = performance.now()
   while (coordinator.step < job.steps && !init.signal?.aborted) {
     const result = await coordinator.runStep()
     progress.stepped(result)
@@ -271,34 +275,42 @@ async function driveSteps(
     const last = done === job.steps || init.signal?.aborted === true
     const checkpoint = done % job.checkpoint.every === 0 || last
     const evaluation = (job.eval.every > 0 && done % job.eval.every === 0) || last
-    if (!checkpoint && !evaluation) continue
-    const stages = await coordinator.checkpoints()
-    const merged = mergeStages(done, stages)
-    if (checkpoint) {
-      await writeJobCheckpoint(job.checkpoint.dir, job.name, done, stages, placement.stages)
-      saved = merged
-      progress.checkpointed(merged, job.checkpoint.dir)
-      init.events({ kind: 'checkpoint', step: done, dir: job.checkpoint.dir })
+    if (checkpoint || evaluation) {
+      const stages = await coordinator.checkpoints()
+      const merged = mergeStages(done, stages)
+      if (checkpoint) {
+        await writeJobCheckpoint(job.checkpoint.dir, job.name, done, stages, placement.stages)
+        saved = merged
+        progress.checkpointed(merged, job.checkpoint.dir)
+        init.events({ kind: 'checkpoint', step: done, dir: job.checkpoint.dir })
+      }
+      if (evaluation) {
+        const loss = await heldOutLoss(model, merged, heldOut)
+        progress.evaluated(done, loss)
+        init.events({ kind: 'eval', step: done, loss })
+      }
     }
-    if (evaluation) {
-      const loss = await heldOutLoss(model, merged, heldOut)
-      progress.evaluated(done, loss)
-      init.events({ kind: 'eval', step: done, loss })
+    if (last) continue
+    // joiners are looked for at a checkpoint (a re-plan can start from it), and while a pipeline is
+    // empty every JOINER_LOOK_MS too (filling it needs no checkpoint)
+    const empty = coordinator.emptyPipelines.length > 0
+    if (!checkpoint && !(empty && performance.now() - lookedAt >= JOINER_LOOK_MS)) continue
+    lookedAt = performance.now()
+    const fresh = await joiners(init.mesh, coordinator, members)
+    if (fresh === undefined) continue
+    if (!coordinator.fits(fresh.peers.length)) {
+      if (checkpoint) return { saved, joined: fresh.peers.map((p) => p.peerId) }
+      continue
     }
-    if (checkpoint && !last) {
-      const fresh = await joiners(init.mesh, coordinator, members)
-      if (fresh === undefined) continue
-      if (!coordinator.fits(fresh.peers.length)) return { saved, joined: fresh.peers.map((p) => p.peerId) }
-      // a joiner that fails (it refuses this coordinator, it dies) is lost: its pipeline leaves
-      const admitted = (await coordinator.admit(fresh.peers, fresh.profile.links)).map((p) => p.peerId)
-      const pipelines = (placement.stages[0]?.peers.length ?? 1) - coordinator.emptyPipelines.length
-      progress.membershipChanged(
-        done,
-        'admitted',
-        fresh.profile.peers.filter((p) => admitted.includes(p.id)),
-      )
-      init.events({ kind: 'admitted', peers: admitted, step: done, pipelines })
-    }
+    // a joiner that fails (it refuses this coordinator, it dies) is lost: its pipeline leaves
+    const admitted = (await coordinator.admit(fresh.peers, fresh.profile.links)).map((p) => p.peerId)
+    const pipelines = (placement.stages[0]?.peers.length ?? 1) - coordinator.emptyPipelines.length
+    progress.membershipChanged(
+      done,
+      'admitted',
+      fresh.profile.peers.filter((p) => admitted.includes(p.id)),
+    )
+    init.events({ kind: 'admitted', peers: admitted, step: done, pipelines })
   }
   return { saved, joined: [] }
 }
