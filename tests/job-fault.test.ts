@@ -26,11 +26,8 @@ before(async () => {
     await createNode({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }),
   )
   await coordinator.start()
-  const common = ['--probe-seconds', '0.2', '--allow', coordinator.peerId]
-  const first = await PeerProcess.start([...common, '--name', 'w0'])
-  daemons.push(first)
-  for (const k of [1, 2, 3])
-    daemons.push(await PeerProcess.start([...common, '--name', `w${k}`, '--bootstrap', first.addresses[0]]))
+  const first = await startDaemon('w0')
+  for (const k of [1, 2, 3]) await startDaemon(`w${k}`, first)
 })
 
 after(async () => {
@@ -69,6 +66,33 @@ async function train(dir: string, onEvent: (e: TrainEvent) => void = () => {}, r
     events: onEvent,
     resume,
   })
+}
+
+/** A daemon that takes this coordinator's stages, joined through `bootstrap` when given. */
+async function startDaemon(name: string, bootstrap?: PeerProcess, extra: string[] = []) {
+  const join = bootstrap === undefined ? [] : ['--bootstrap', bootstrap.addresses[0]]
+  const d = await PeerProcess.start([
+    '--probe-seconds',
+    '0.2',
+    ...extra,
+    '--allow',
+    coordinator.peerId,
+    '--name',
+    name,
+    ...join,
+  ])
+  daemons.push(d)
+  return d
+}
+
+/** Daemons joined through the first, once the first knows every other (the plan is made over its membership). */
+async function startMesh(names: string[], extra: string[] = []): Promise<PeerProcess[]> {
+  const first = await startDaemon(names[0], undefined, extra)
+  const started = [first]
+  for (const name of names.slice(1)) started.push(await startDaemon(name, first, extra))
+  for (const d of started.slice(1))
+    await first.waitForLog((l) => l.msg === 'peer joined' && l.peer === d.peerId, 60_000)
+  return started
 }
 
 test('a worker killed mid-run: the job finishes on the peers left and ends as a run resumed by hand from the same checkpoint', {
@@ -127,18 +151,8 @@ test('a peer that joins a running job is given a stage at the next checkpoint', 
       if (e.kind === 'step' && joined !== undefined && e.result.step >= joined.step + 2) stop.abort()
       if (e.kind === 'step' && e.result.step === 1 && !starting) {
         starting = true
-        void PeerProcess.start([
-          '--probe-seconds',
-          '0.2',
-          '--allow',
-          coordinator.peerId,
-          '--name',
-          'late',
-          '--bootstrap',
-          alive[0].addresses[0],
-        ]).then((d) => {
+        void startDaemon('late', alive[0]).then((d) => {
           joiner = d
-          daemons.push(d)
         })
       }
     },
@@ -182,21 +196,7 @@ test('every worker killed mid-run: the job fails with the step that lost them, n
 test('a worker that dies just before a checkpoint is lost at the save: the job re-plans from the last one', {
   timeout: 300_000,
 }, async () => {
-  const alive: PeerProcess[] = []
-  for (const name of ['v0', 'v1', 'v2']) {
-    const bootstrap = alive.length > 0 ? ['--bootstrap', alive[0].addresses[0]] : []
-    const d = await PeerProcess.start([
-      '--probe-seconds',
-      '0.2',
-      '--allow',
-      coordinator.peerId,
-      '--name',
-      name,
-      ...bootstrap,
-    ])
-    daemons.push(d)
-    alive.push(d)
-  }
+  const alive = await startMesh(['v0', 'v1', 'v2'])
   const events: TrainEvent[] = []
   const summary = await trainJob({
     job: job(join(work, 'lost-at-save')),
@@ -221,30 +221,9 @@ test('a replicated job: a pipeline whose peer dies leaves without a re-plan, and
   timeout: 300_000,
 }, async () => {
   // every link shaped alike, so that OP-Fence sees one cluster whatever else loads the machine
-  const start = (name: string, bootstrap: string[]) =>
-    PeerProcess.start([
-      '--probe-seconds',
-      '0.2',
-      '--emulate-link',
-      '20mbit,2ms',
-      '--allow',
-      coordinator.peerId,
-      '--name',
-      name,
-      ...bootstrap,
-    ]).then((d) => {
-      daemons.push(d)
-      return d
-    })
-  const first = await start('r0', [])
-  const replicas = [
-    first,
-    await start('r1', ['--bootstrap', first.addresses[0]]),
-    await start('r2', ['--bootstrap', first.addresses[0]]),
-  ]
-  // the plan is made over the membership r0 knows: all three (a loaded machine may take a while)
-  for (const r of replicas.slice(1))
-    await first.waitForLog((l) => l.msg === 'peer joined' && l.peer === r.peerId, 60_000)
+  const shaped = ['--emulate-link', '20mbit,2ms']
+  const replicas = await startMesh(['r0', 'r1', 'r2'], shaped)
+  const first = replicas[0]
   const dir = join(work, 'replicated')
   const base = job(dir)
   const spec = {
@@ -271,7 +250,7 @@ test('a replicated job: a pipeline whose peer dies leaves without a re-plan, and
       // once the dead replica's pipeline has left, a fresh peer starts
       if (e.kind === 'left') {
         leftAt = performance.now()
-        joiner = start('r3', ['--bootstrap', first.addresses[0]])
+        joiner = startDaemon('r3', first, shaped)
       }
       if (e.kind !== 'step') return
       if (e.result.step === 2) replicas[2].child.kill('SIGKILL')
@@ -310,23 +289,7 @@ test('a replicated job: a pipeline whose peer dies leaves without a re-plan, and
 test('a worker stopped with SIGTERM ends its step and says so: the job re-plans without it from a checkpoint taken then, and redoes nothing', {
   timeout: 300_000,
 }, async () => {
-  const started: PeerProcess[] = []
-  for (const name of ['s0', 's1', 's2']) {
-    const bootstrap = started.length > 0 ? ['--bootstrap', started[0].addresses[0]] : []
-    const d = await PeerProcess.start([
-      '--probe-seconds',
-      '0.2',
-      '--allow',
-      coordinator.peerId,
-      '--name',
-      name,
-      ...bootstrap,
-    ])
-    daemons.push(d)
-    started.push(d)
-  }
-  for (const d of started.slice(1))
-    await started[0].waitForLog((l) => l.msg === 'peer joined' && l.peer === d.peerId, 60_000)
+  const started = await startMesh(['s0', 's1', 's2'])
   const events: TrainEvent[] = []
   let stopped: Promise<number | null> | undefined
   const summary = await trainJob({
