@@ -211,10 +211,15 @@ export class StageJob {
       }
       await run.sent()
       await this.#sumTied(step, run)
-      // S-SGD: the replicas' mean gradient, before the norm is reported and the update applied
-      await this.#timedSync((sync) => sync.gradients(step, this.#params))
+      // S-SGD: the replicas' mean gradient, before the norm is reported and the update applied. An
+      // abort ends the wait (a replica that died holds the round up to its deadlines): the round goes
+      // on unwatched until the regroup or release that follows an abort closes its group
+      const aborted = `job ${this.id}: step ${step} aborted`
+      await this.#timedSync((sync) =>
+        unlessAborted(sync.gradients(step, this.#params), this.#cancel.signal, aborted),
+      )
       // aborted while nothing was left to wait for (a stage that receives nothing): dropped all the same
-      if (this.#cancel.signal.aborted) throw new JobAbortedError(`job ${this.id}: step ${step} aborted`)
+      if (this.#cancel.signal.aborted) throw new JobAbortedError(aborted)
     } catch (err) {
       this.#phase = { kind: 'idle' }
       this.#cancel.abort() // sends still in flight (to a peer that is gone) end now
@@ -577,6 +582,17 @@ export class StageJob {
     const m = this.assignment.members.find((x) => x.peerId === peer)
     return (m?.addresses ?? []).map((a) => multiaddr(a))
   }
+}
+
+/** `work`, unless `signal` aborts first: then JobAbortedError, and `work` goes on with its failure ignored. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal, reason: string): Promise<T> {
+  work.catch(() => {})
+  if (signal.aborted) return Promise.reject(new JobAbortedError(reason))
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new JobAbortedError(reason))
+    signal.addEventListener('abort', abort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+  })
 }
 
 export interface StageJobInit {
