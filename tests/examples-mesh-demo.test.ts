@@ -66,7 +66,10 @@ test('atoll demo: four peer processes in two sites, one fence between them, the 
   )
   assert.notEqual(clusters[0][0], clusters[1][0])
   const stagePeers = (s.plan.stages as { peer: string; name: string }[]).map((st) => st.name)
-  assert.equal(stagePeers.length, 4)
+  const measured = s.peers.map(
+    (p: { name: string; flops: number }) => `${p.name} ${(p.flops / 1e9).toFixed(0)} GFLOP/s`,
+  )
+  assert.equal(stagePeers.length, 4, `stages on ${stagePeers} of ${measured.join(', ')}`)
   assert.equal(new Set(stagePeers).size, 4)
   // the one boundary that crosses a fence, and the only one compressed, is the one between the sites
   const edges = s.plan.edges as Edge[]

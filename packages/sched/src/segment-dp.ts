@@ -35,7 +35,10 @@ export interface SegmentChoice {
   fenceRatio: number
   /** add each segment's replica sync, spread over the pipeline's slots */
   syncAware: boolean
-  /** every group gets at least one op per peer (otherwise a group may stay empty) */
+  /**
+   * every group gets at least one op that computes something per peer, so that each of its peers
+   * can hold a stage of its own (otherwise a group may stay empty)
+   */
   everyGroup: boolean
 }
 
@@ -82,6 +85,7 @@ export function segmentDp(
 
 /** A segment's costs on one group, and the bound on them from compute alone. */
 interface GroupCosts {
+  /** the fewest ops that compute something a segment on the group holds */
   least: number
   /**
    * `slot`: the segment's time per micro-batch, its busy time or its cut on the wire, whichever is
@@ -157,6 +161,9 @@ function cutPass(
   objective: Objective,
 ): { value: number; from: Int32Array[] } | undefined {
   const N = ctx.graph.ops.length
+  const computing = computingOps(ctx.graph)
+  // a span that computes nothing at all (a test's toy graph) holds no op that could count
+  const available = computing[span.end] - computing[span.start]
   let prev = new Float64Array(N + 1).fill(Infinity)
   prev[span.start] = 0
   const from: Int32Array[] = []
@@ -165,9 +172,9 @@ function cutPass(
     const arg = Int32Array.from({ length: N + 1 }, (_, q) => q)
     for (let q = span.start + 1; q <= span.end; q++) {
       const limit = objective.kind === 'slowest' ? () => cur[q] : () => objective.bound
-      for (let p = q - cost.least; p >= span.start; p--) {
+      for (let p = q - 1; p >= span.start; p--) {
         if (cost.floor(p, q) >= limit()) break
-        if (prev[p] === Infinity) continue
+        if (prev[p] === Infinity || computing[q] - computing[p] < Math.min(cost.least, available)) continue
         const seg = cost.seconds(p, q)
         if (seg.slot >= limit()) continue
         const value = objective.kind === 'slowest' ? Math.max(prev[p], seg.slot) : prev[p] + seg.busy ** 2
@@ -181,6 +188,14 @@ function cutPass(
     prev = cur
   }
   return prev[span.end] === Infinity ? undefined : { value: prev[span.end], from }
+}
+
+/** Prefix counts of the ops whose work is above zero (a weight's transpose computes nothing). */
+function computingOps(graph: LinearGraph): Int32Array {
+  const counts = new Int32Array(graph.ops.length + 1)
+  for (let i = 0; i < graph.ops.length; i++)
+    counts[i + 1] = counts[i] + (graph.work[i + 1] > graph.work[i] ? 1 : 0)
+  return counts
 }
 
 function segmentsOf(groups: readonly Group[], from: readonly Int32Array[], span: Span): Segment[] {

@@ -123,6 +123,22 @@ describe('OP-Fence', () => {
     assert.ok(Math.abs(planned - best) < 1e-12, `${planned} vs ${best}`)
   })
 
+  it('gives each peer of a slow site a stage that computes something', () => {
+    // two sites of two; the second site is 30× slower, so the cut leaves it the tail of the chain.
+    // Counting ops, a tail of one layer (a MatMul and its activation, which computes nothing) has
+    // one op for each of its peers, but only one of them can compute: the DP counts ops that compute
+    const sites = geo(2, 2, { insideBps: 1.25e9, betweenBps: 1.25e7, flops: 1e12 })
+    for (const p of sites.peers) if (p.id.startsWith('s1')) p.flops = 3e10
+    const chain = chainModel(8, { flops: 1e10, outputBytes: 1e5 })
+    const plan = planFence({ ...sites, ops: chain, microBatches: 2 }, { replicate: false })
+    assert.equal(plan.clusters.length, 2)
+    assert.equal(plan.stages.length, 4, formatPlan(plan))
+    assert.ok(
+      plan.stages.every((s) => s.computeSeconds > 0),
+      plan.stages.map((s) => s.ops.join(' ')).join(' | '),
+    )
+  })
+
   it('splits a segment inside a cluster when a replica would not fit, and fails when nothing fits', () => {
     const heavy = chainModel(8, { flops: 1e12, paramBytes: 1e9, outputBytes: 1e6 })
     const tight = geo(1, 4, { insideBps: 1e9, betweenBps: 1e9, memoryBytes: 9e9 })
