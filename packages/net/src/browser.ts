@@ -18,6 +18,11 @@ export interface BrowserNodeOptions {
   privateKey?: PrivateKey
   /** Peers to join through (WebSockets multiaddrs ending in `/p2p/<id>`). */
   bootstrap?: string[]
+  /**
+   * STUN (or TURN) server URLs WebRTC finds its public address with (default: libp2p's public STUN
+   * list); `[]` for none, as on a LAN or loopback
+   */
+  iceServers?: string[]
 }
 
 export async function createBrowserNode(options: BrowserNodeOptions = {}): Promise<Libp2p> {
@@ -26,7 +31,7 @@ export async function createBrowserNode(options: BrowserNodeOptions = {}): Promi
     privateKey: options.privateKey,
     // '/p2p-circuit' takes a reservation on a relay; '/webrtc' accepts direct connections signalled over it
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
-    transports: [webSockets(), webRTC(), circuitRelayTransport()],
+    transports: [webSockets(), webRTC(rtcOptions(options.iceServers)), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionMonitor: CONNECTION_MONITOR,
@@ -34,4 +39,10 @@ export async function createBrowserNode(options: BrowserNodeOptions = {}): Promi
     peerDiscovery: options.bootstrap?.length ? [bootstrap({ list: options.bootstrap })] : [],
     services: { identify: identify(), ping: ping() },
   })
+}
+
+function rtcOptions(iceServers: string[] | undefined) {
+  return iceServers === undefined
+    ? {}
+    : { rtcConfiguration: { iceServers: iceServers.map((urls) => ({ urls })) } }
 }

@@ -86,3 +86,9 @@ export class LinkConfigError extends AtollError {}
 
 /** A WebRTC peer connection failed while connecting (its DTLS handshake, mostly), in every attempt of a dial. */
 export class WebRtcHandshakeError extends AtollError {}
+
+/** No reservation on a circuit relay: it could not be dialled, refused one, or none came in time. */
+export class RelayReservationError extends AtollError {}
+
+/** A STUN/TURN server given for WebRTC is not a stun:, turn: or turns: URL. */
+export class IceServerError extends AtollError {}

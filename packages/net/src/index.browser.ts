@@ -20,6 +20,8 @@ export { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 /** a peer id from its text (`12D3KooW…`, `Qm…` or a CID); throws on anything else */
 export { peerIdFromString } from '@libp2p/peer-id'
 export { LinkProbe, type ProbeInit, type ProbeResult, probeLimitMs } from './probe.ts'
+export { reserveOn, webRtcThrough } from './relay.ts'
+export { iceServerList } from './ice.ts'
 export { floorMethod, MAX_RUN_SECONDS, ProbeFloor, probeRunMethod } from './probe-floor.ts'
 export type { FloorHold } from './probe-hold.ts'
 export type { NetObserver, PeerTarget, ProtocolContext, ProtocolHost } from './protocol.ts'

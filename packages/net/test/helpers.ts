@@ -67,20 +67,6 @@ export async function loopbackRelay(): Promise<{ relay: Libp2p; address: Multiad
   return { relay, address: relay.getMultiaddrs()[0] }
 }
 
-/** Has `node` (listening on `/p2p-circuit`) take a reservation on the relay: it can be dialled through it. */
-export async function reserve(node: Libp2p, relay: Multiaddr): Promise<void> {
-  const reserved = new Promise<void>((resolve) => {
-    const check = () => {
-      if (!node.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit'))) return
-      node.removeEventListener('self:peer:update', check)
-      resolve()
-    }
-    node.addEventListener('self:peer:update', check)
-  })
-  await node.dial(relay)
-  await reserved
-}
-
 type NativePeerConnectionClass = new (name: string, config: NativeConfig) => NativePeerConnection
 
 /**

@@ -8,13 +8,14 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNode } from '../src/node.ts'
+import { reserveOn } from '../src/relay.ts'
 import { requireBesideWebRtc, TrackedPeerConnection } from '../src/webrtc-native.ts'
-import { LOOPBACK_ICE, loopbackRelay, peerFailingHandshakes, reserve } from './helpers.ts'
+import { LOOPBACK_ICE, loopbackRelay, peerFailingHandshakes } from './helpers.ts'
 
 async function redial(): Promise<void> {
   const { relay, address } = await loopbackRelay()
   const hidden = await peerFailingHandshakes(1)
-  await reserve(hidden.node, address)
+  await reserveOn(hidden.node, address)
   const dialer = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], ice: LOOPBACK_ICE })
   await dialer.start()
   const started = performance.now()

@@ -13,8 +13,8 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Libp2p } from '@libp2p/interface'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
-import { AtollMesh, createNode } from '../src/index.ts'
-import { fields, LOOPBACK_ICE, loopbackRelay, nextMessage, reserve } from './helpers.ts'
+import { AtollMesh, createNode, reserveOn } from '../src/index.ts'
+import { fields, LOOPBACK_ICE, loopbackRelay, nextMessage } from './helpers.ts'
 
 let relay: Libp2p
 let relayAddr: Multiaddr
@@ -28,7 +28,7 @@ before(
     ;({ relay, address: relayAddr } = await loopbackRelay())
     hidden = new AtollMesh(await createNode({ listen: ['/p2p-circuit'], ice: LOOPBACK_ICE }))
     await hidden.start()
-    await reserve(hidden.node, relayAddr)
+    await reserveOn(hidden.node, relayAddr)
     dialer = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], ice: LOOPBACK_ICE }))
     await dialer.start()
   },

@@ -22,10 +22,16 @@ export async function fetchBoard(url = BOARD_PATH): Promise<FederationStatus | u
 }
 
 /**
- * The join address for a page at `hostname`: the one on the same host (the page reached the server
- * there, so its WebSockets port is reachable too), else the first.
+ * The addresses a page at `hostname` tries, in turn: first the server's WebSockets on the same host
+ * (the page reached the server there, so that port is likely reachable too), then its other
+ * WebSockets addresses, then WebRTC through a relay (`…/p2p-circuit/webrtc/…`), for a tab that cannot
+ * reach the server directly.
  */
-export function joinAddressFor(addresses: readonly string[], hostname: string): string | undefined {
+export function joinAddressesFor(addresses: readonly string[], hostname: string): string[] {
   const host = hostname.replace(/^\[|\]$/g, '')
-  return addresses.find((a) => a.split('/')[2] === host) ?? addresses[0]
+  const rank = (a: string) => (a.includes('/p2p-circuit/') ? 2 : a.split('/')[2] === host ? 0 : 1)
+  return addresses
+    .map((address, order) => ({ address, order }))
+    .sort((a, b) => rank(a.address) - rank(b.address) || a.order - b.order)
+    .map((a) => a.address)
 }

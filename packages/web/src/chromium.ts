@@ -13,7 +13,8 @@ export const CHROMIUM = '/usr/bin/chromium'
 
 /**
  * Without the background-networking flags Chromium dials Google's services at every start, and this
- * machine refuses each connection; --no-sandbox because tests run as root.
+ * machine refuses each connection; --no-sandbox because tests run as root; loopback WebRTC because
+ * the tests' peers run on 127.0.0.1 (Chromium leaves loopback out of its ICE candidates otherwise).
  */
 const FLAGS = [
   '--no-sandbox',
@@ -23,6 +24,7 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--allow-loopback-in-peer-connection',
 ]
 /** Another apt-get (a second test file's) may hold dpkg's lock: wait for it rather than fail. */
 const APT_LOCK_WAIT_S = 300

@@ -24,3 +24,6 @@ export class WebBuildError extends AtollError {}
 
 /** Debian's Chromium is missing and could not be installed (apt-get failed, or not root). */
 export class ChromiumError extends AtollError {}
+
+/** The page reached the federated server at none of the addresses it had for it. */
+export class ServerUnreachableError extends AtollError {}

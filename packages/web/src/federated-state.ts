@@ -11,6 +11,8 @@ export function followEvent(state: FederatedState, event: PageClientEvent): void
   switch (event.kind) {
     case 'connected':
       state.peerId = event.peerId
+      state.server = event.server
+      state.transport = event.transport
       state.phase = 'probing'
       break
     case 'measured':

@@ -21,11 +21,12 @@ export {
   PageOptionsError,
   PickedImagesError,
   SampleShardError,
+  ServerUnreachableError,
   WasmFetchError,
   WebBuildError,
 } from './errors.ts'
 export { loadOrtRuntime, type OrtRuntime } from './ort-runtime.ts'
-export { BOARD_PATH, fetchBoard, joinAddressFor } from './board.ts'
+export { BOARD_PATH, fetchBoard, joinAddressesFor } from './board.ts'
 export { joinFromPage, type PageClientEvent, type PageClientInit } from './federated-client.ts'
 export { followEvent } from './federated-state.ts'
 export {

@@ -20,6 +20,7 @@ export {
   PageOptionsError,
   PickedImagesError,
   SampleShardError,
+  ServerUnreachableError,
   WasmFetchError,
   WebBuildError,
 } from './errors.ts'

@@ -7,7 +7,7 @@
  * `window.atollWeb` (page-state.ts).
  */
 import { type Backend, type ImageSet, webBackends } from '@atoll/runtime'
-import { fetchBoard, joinAddressFor } from './board.ts'
+import { fetchBoard, joinAddressesFor } from './board.ts'
 import { PAGE_DEFAULTS, SAMPLE_SHARD_PATH } from './constants.ts'
 import { pickedImages } from './picked-images.ts'
 import { joinFromPage } from './federated-client.ts'
@@ -31,6 +31,8 @@ const state: PageState = {
 window.atollWeb = state
 /** the files the user picked, once decoded; the bundled sample shard otherwise */
 let picked: ImageSet | undefined
+/** the server's addresses the page tries in turn when it joins: `?server=`, or its server's own */
+let joinAt: string[] = []
 
 /** onnxruntime-web, the backend the options ask for, and the sample shard. */
 async function setUp(options: PageOptions): Promise<{ backend: Backend; images: ImageSet }> {
@@ -67,14 +69,15 @@ async function train(options: PageOptions): Promise<void> {
   render(state)
 }
 
-async function federate(options: PageOptions, server: string): Promise<void> {
+async function federate(options: PageOptions, servers: string[]): Promise<void> {
   const { backend, images } = await setUp(options)
-  const federated: FederatedState = { server, phase: 'connecting', rounds: [] }
+  const federated: FederatedState = { server: servers[0], phase: 'connecting', rounds: [] }
   state.federated = federated
   state.status = 'training'
   render(state)
   await joinFromPage({
-    server,
+    servers,
+    iceServers: options.iceServers,
     backend,
     images,
     seed: options.seed,
@@ -122,18 +125,16 @@ function pick(input: HTMLInputElement): void {
 }
 
 function start(): void {
-  const { server } = state.options
-  ;(server === undefined ? train(state.options) : federate(state.options, server)).catch(fail)
+  ;(joinAt.length === 0 ? train(state.options) : federate(state.options, joinAt)).catch(fail)
 }
 
 async function open(): Promise<void> {
   state.options = pageOptions(location.search)
   state.board = await fetchBoard()
-  if (state.board !== undefined) {
-    const server = state.options.server ?? joinAddressFor(state.board.joinAddresses, location.hostname)
-    if (server !== undefined) state.options = { ...state.options, server }
-    pollBoard().catch(fail)
-  }
+  const { server } = state.options
+  if (server !== undefined) joinAt = [server]
+  else if (state.board !== undefined) joinAt = joinAddressesFor(state.board.joinAddresses, location.hostname)
+  if (state.board !== undefined) pollBoard().catch(fail)
   render(state)
   document.getElementById('start')?.addEventListener('click', start)
   const files = document.getElementById('files') as HTMLInputElement | null

@@ -5,7 +5,7 @@
  * ignored.
  */
 import { parseWith } from '@atoll/core'
-import { multiaddr } from '@atoll/net'
+import { iceServerList, multiaddr } from '@atoll/net'
 import * as z from 'zod/mini'
 import { PAGE_DEFAULTS } from './constants.ts'
 import { PageOptionsError } from './errors.ts'
@@ -37,6 +37,7 @@ const pageQuery = z.strictObject({
   backend: z.optional(z.enum(PAGE_BACKENDS)),
   threads: int(1, MAX_THREADS),
   server: z.optional(z.string().check(z.maxLength(1024))),
+  stun: z.optional(z.string().check(z.maxLength(1024))),
 })
 
 export interface PageOptions {
@@ -53,10 +54,16 @@ export interface PageOptions {
   /** wasm threads (default onnxruntime-web's choice) */
   threads?: number
   /**
-   * a federated server to join (a WebSockets multiaddr ending in /p2p/<id>): the page then trains in
-   * its rounds, with the model and steps the server sets, instead of `model`, `steps`, `batch` and `lr`
+   * a federated server to join (a WebSockets multiaddr ending in /p2p/<id>, or WebRTC through a relay
+   * the page reaches over WebSockets): the page then trains in its rounds, with the model and steps
+   * the server sets, instead of `model`, `steps`, `batch` and `lr`
    */
   server?: string
+  /**
+   * STUN/TURN servers for WebRTC (`?stun=stun:host:3478,…`, or `none` on a LAN); default
+   * libp2p's public STUN list
+   */
+  iceServers?: string[]
 }
 
 /** The options a query string (`?a=1&b=2`, or without the `?`) asks for, with the defaults for the rest. */
@@ -82,10 +89,24 @@ export function pageOptions(query: string): PageOptions {
     backend: parsed.backend ?? PAGE_DEFAULTS.backend,
     ...(parsed.threads !== undefined ? { threads: parsed.threads } : {}),
     ...(parsed.server !== undefined ? { server: checkServer(parsed.server) } : {}),
+    ...(parsed.stun !== undefined ? { iceServers: iceServers(parsed.stun) } : {}),
   }
 }
 
-/** A server address the page can dial: a multiaddr over WebSockets that names the server's peer id. */
+/** `none`, or a comma-separated list of `stun:`/`turn:`/`turns:` URLs. */
+function iceServers(text: string): string[] {
+  try {
+    return iceServerList(text)
+  } catch (err) {
+    throw new PageOptionsError(`the address's stun: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * A server address the page can dial: a multiaddr over WebSockets that names the server's peer id,
+ * either the server's own or a relay's followed by `/p2p-circuit/webrtc/p2p/<server id>` (the page
+ * then reaches the server over WebRTC, signalled through the relay).
+ */
 export function checkServer(address: string): string {
   let parts: string[]
   try {
@@ -103,5 +124,11 @@ export function checkServer(address: string): string {
     )
   if (parts.at(-1) !== 'p2p')
     throw new PageOptionsError(`the server '${address}' must end in /p2p/<the server's peer id>`)
+  const circuit = parts.indexOf('p2p-circuit')
+  if (circuit >= 0 && parts[circuit + 1] !== 'webrtc')
+    throw new PageOptionsError(
+      `the server '${address}' is reached through a relay without WebRTC: the relay limits that connection, ` +
+        'and federated rounds need a direct one (…/p2p-circuit/webrtc/p2p/<id>)',
+    )
   return address
 }

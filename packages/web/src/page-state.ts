@@ -49,7 +49,10 @@ export interface PageState {
 export type FederatedPhase = 'connecting' | 'probing' | 'waiting' | 'training' | 'uploading' | 'done'
 
 export interface FederatedState {
+  /** the server's address: the one being tried, then the one that connected */
   server: string
+  /** how the tab reached the server: directly, or over WebRTC signalled through a relay */
+  transport?: 'websockets' | 'webrtc'
   phase: FederatedPhase
   /** this tab's peer id */
   peerId?: string

@@ -85,6 +85,14 @@ function imagesFact(state: PageState): string {
 function federatedFacts(fed: FederatedState): [string, string][] {
   return [
     ['server', fed.server],
+    [
+      'connection',
+      fed.transport === undefined
+        ? '–'
+        : fed.transport === 'webrtc'
+          ? 'WebRTC (signalled through a relay)'
+          : 'WebSockets',
+    ],
     ['this tab', fed.peerId ?? '–'],
     ['federation', fed.federation ?? '–'],
     ['phase', fed.phase],

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FlJoinAnswer } from '@atoll/sync'
-import { fetchBoard, joinAddressFor } from '../src/board.ts'
+import { fetchBoard, joinAddressesFor } from '../src/board.ts'
 import { BoardError } from '../src/errors.ts'
 import { followEvent } from '../src/federated-state.ts'
 import type { FederatedState } from '../src/page-state.ts'
@@ -29,7 +29,9 @@ const task = {
 
 test('a round is recorded from its model to its outcome', () => {
   const state: FederatedState = { server: '/ip4/1.2.3.4/tcp/1/ws/p2p/x', phase: 'connecting', rounds: [] }
-  followEvent(state, { kind: 'connected', peerId: 'me' })
+  const relayed = '/ip4/5.6.7.8/tcp/2/ws/p2p/r/p2p-circuit/webrtc/p2p/x'
+  followEvent(state, { kind: 'connected', peerId: 'me', server: relayed, transport: 'webrtc' })
+  assert.deepEqual([state.server, state.transport, state.phase], [relayed, 'webrtc', 'probing'])
   followEvent(state, { kind: 'measured', bandwidthBps: 1e6, samples: 1024 })
   followEvent(state, { kind: 'joined', settings })
   assert.deepEqual(
@@ -86,9 +88,11 @@ test("the server's status is fetched and checked; a page served without one gets
   }
 })
 
-test('the join address is the one on the host the page was reached at', () => {
-  const addresses = ['/ip4/127.0.0.1/tcp/4011/ws/p2p/x', '/ip4/10.0.0.5/tcp/4011/ws/p2p/x']
-  assert.equal(joinAddressFor(addresses, '10.0.0.5'), addresses[1])
-  assert.equal(joinAddressFor(addresses, 'example.org'), addresses[0])
-  assert.equal(joinAddressFor([], 'example.org'), undefined)
+test('the page tries the WebSockets address on its own host first, then the others, then WebRTC through a relay', () => {
+  const relayed = '/ip4/203.0.113.7/tcp/4002/ws/p2p/R/p2p-circuit/webrtc/p2p/x'
+  const addresses = [relayed, '/ip4/127.0.0.1/tcp/4011/ws/p2p/x', '/ip4/10.0.0.5/tcp/4011/ws/p2p/x']
+  assert.deepEqual(joinAddressesFor(addresses, '10.0.0.5'), [addresses[2], addresses[1], relayed])
+  assert.deepEqual(joinAddressesFor(addresses, 'example.org'), [addresses[1], addresses[2], relayed])
+  assert.deepEqual(joinAddressesFor([relayed], '[::1]'), [relayed])
+  assert.deepEqual(joinAddressesFor([], 'example.org'), [])
 })

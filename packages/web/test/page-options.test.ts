@@ -23,10 +23,21 @@ test('an empty address gives the defaults; given values are parsed', () => {
 /** A peer id as `atoll fl serve` prints them. */
 const PEER = '12D3KooWN5dNqskuGmyoxU7nrLF6Y2ZLqNjroQWPVpdkD3TNy4kz'
 
-test('a server to join is a WebSockets multiaddr with the peer id', () => {
+test('a server to join is a WebSockets multiaddr with the peer id, or WebRTC through a relay', () => {
   const server = `/ip4/127.0.0.1/tcp/4011/ws/p2p/${PEER}`
   assert.equal(pageOptions(`?server=${encodeURIComponent(server)}`).server, server)
+  const relayed = `/ip4/127.0.0.1/tcp/4002/ws/p2p/${PEER}/p2p-circuit/webrtc/p2p/${PEER}`
+  assert.equal(pageOptions(`?server=${encodeURIComponent(relayed)}`).server, relayed)
   assert.equal(pageOptions('').server, undefined)
+})
+
+test('stun is none or a list of STUN/TURN URLs', () => {
+  assert.deepEqual(pageOptions('stun=none').iceServers, [])
+  assert.deepEqual(pageOptions('stun=stun:a.example:3478,turns:b.example:5349').iceServers, [
+    'stun:a.example:3478',
+    'turns:b.example:5349',
+  ])
+  assert.equal(pageOptions('').iceServers, undefined)
 })
 
 test('a bad parameter is named with what was expected and what was found', () => {
@@ -42,6 +53,11 @@ test('a bad parameter is named with what was expected and what was found', () =>
     ['server=nonsense', /server 'nonsense' is not a multiaddr/],
     [`server=${encodeURIComponent('/ip4/127.0.0.1/tcp/4010/p2p/' + PEER)}`, /not a WebSockets address/],
     ['server=/ip4/127.0.0.1/tcp/4011/ws', /must end in \/p2p\//],
+    [
+      `server=${encodeURIComponent(`/ip4/127.0.0.1/tcp/4002/ws/p2p/${PEER}/p2p-circuit/p2p/${PEER}`)}`,
+      /through a relay without WebRTC/,
+    ],
+    ['stun=http://x.example', /stun: 'http:\/\/x.example' is not a stun:, turn: or turns: URL/],
   ]
   for (const [query, message] of cases) {
     assert.throws(

@@ -31,6 +31,21 @@ const serveTable = {
   web: {
     what: "also serve the browser client over HTTP on port P+2, with the federation's status (the page joins this server)",
   },
+  relay: {
+    arg: 'ADDR',
+    what: "a circuit relay v2 (e.g. `atoll peer --relay`; its WebSockets address, for browsers) to hold a reservation on: clients that cannot reach this server's ports join over WebRTC signalled through it",
+    schema: z.string().check(z.minLength(1)),
+  },
+  stun: {
+    arg: 'URLS',
+    what: "STUN/TURN servers WebRTC learns this peer's public address from: comma-separated stun:/turn: URLs, or none (default: libp2p's public STUN list)",
+    schema: z.string().check(z.minLength(1)),
+  },
+  'ice-address': {
+    arg: 'IP',
+    what: 'the one local address WebRTC gathers candidates on (default: every interface)',
+    schema: z.ipv4(),
+  },
 } as const
 
 /** How long the page server outlives the federation, so that open pages see its last status. */
@@ -94,11 +109,21 @@ const joinTable = {
     schema: numeric(z.number().check(z.gte(0.05), z.lte(5))),
     default: 1,
   },
+  stun: {
+    arg: 'URLS',
+    what: "STUN/TURN servers WebRTC learns this client's public address (for an ADDR through a relay) from: comma-separated stun:/turn: URLs, or none (default: libp2p's public STUN list)",
+    schema: z.string().check(z.minLength(1)),
+  },
+  'ice-address': {
+    arg: 'IP',
+    what: 'the one local address WebRTC gathers candidates on (default: every interface)',
+    schema: z.ipv4(),
+  },
 } as const
 
 const usage = [
   'Usage:',
-  '  atoll fl serve FL.yaml [--web] [--port P] [--host IP] [--identity DIR] [--device D]',
+  '  atoll fl serve FL.yaml [--web] [--port P] [--host IP] [--identity DIR] [--device D] [--relay ADDR]',
   '  atoll fl join ADDR --partition K/N [--data fashion-mnist] [--alpha A] [--seed S] [--samples M] [--threads T]',
   '',
   'serve: runs the federation FL.yaml describes (docs/fl.md) as a libp2p peer: clients join, each round',
@@ -106,10 +131,12 @@ const usage = [
   '  passes, aggregates (fedavg, fedavg-topk or bcrs-opwa), evaluates on held-out images and checkpoints;',
   '  it resumes from the checkpoint folder when one is there. A line per round on stdout; joins and',
   '  refused updates, with the reason, on stderr. Prints the addresses clients join at; with --web, the',
-  '  address of a page that joins from a browser tab and shows the federation live.',
+  '  address of a page that joins from a browser tab and shows the federation live. With --relay, also',
+  "  addresses through the relay, where clients that cannot reach the server's ports connect over WebRTC.",
   ...flagUsage(serveTable),
   '',
-  'join: a Node client of the server at ADDR (a multiaddr ending in /p2p/<id>): probes its upload to the',
+  "join: a Node client of the server at ADDR (a multiaddr ending in /p2p/<id>, or a relay's followed by",
+  '  /p2p-circuit/webrtc/p2p/<id>, as the server prints it with --relay): probes its upload to the',
   '  server, trains each round it is selected for on its part of the data with SGD, uploads its update',
   '  at the keep ratio the server asks for, until the server is done.',
   ...flagUsage(joinTable),
@@ -153,26 +180,41 @@ async function serve(args: string[]): Promise<number> {
     throw new UsageError(`atoll fl serve takes one FL.yaml, given ${positionals.length}`)
   // imported here: libp2p and onnxruntime would slow down every other command
   const peer = await import('@atoll/peer')
-  const { AtollMesh, createNode, listenAddresses, loadIdentity } = await import('@atoll/net')
+  const net = await import('@atoll/net')
   const { nodeBackends } = await import('@atoll/runtime')
   const spec = peer.readFlFile(resolve(positionals[0]))
+  const relay = flags.relay === undefined ? undefined : relayAddress(net.multiaddr, flags.relay)
+  const ice = iceOptions(net.iceServerList, flags)
   const backend = await nodeBackends().resolve(flags.device)
   const ws = flags.port === 0 ? 0 : flags.port + 1
-  const privateKey = flags.identity === undefined ? undefined : await loadIdentity(flags.identity)
+  const privateKey = flags.identity === undefined ? undefined : await net.loadIdentity(flags.identity)
   const listen = [`/ip4/${flags.host}/tcp/${flags.port}`, `/ip4/${flags.host}/tcp/${ws}/ws`]
-  const mesh = new AtollMesh(await createNode({ privateKey, listen, webrtc: false }))
+  const mesh = new net.AtollMesh(
+    await net.createNode({
+      privateKey,
+      listen: relay === undefined ? listen : [...listen, '/p2p-circuit'],
+      webrtc: relay !== undefined,
+      ice,
+    }),
+  )
   await mesh.start()
-  const addresses = listenAddresses(mesh.node).map(String)
-  const board = new peer.FederationBoard({
-    federation: spec.name,
-    strategy: spec.strategy.name,
-    rounds: spec.rounds,
-    joinAddresses: addresses.filter((a) => a.includes('/ws/')),
-  })
+  const direct = net.listenAddresses(mesh.node).map(String)
   let web: Awaited<ReturnType<typeof serveWeb>> | undefined
   const { signal, release } = interruptible('the server: the round in hand is not finished')
   try {
-    if (flags.web) web = await serveWeb(flags.host, flags.port === 0 ? 0 : flags.port + 2, board)
+    // through the relay: the WebRTC form of each address it gives this server (a browser needs its ws one)
+    const relayed =
+      relay === undefined
+        ? []
+        : (await net.reserveOn(mesh.node, relay, { signal })).map((a) => net.webRtcThrough(a).toString())
+    const addresses = [...direct, ...relayed]
+    const board = new peer.FederationBoard({
+      federation: spec.name,
+      strategy: spec.strategy.name,
+      rounds: spec.rounds,
+      joinAddresses: addresses.filter((a) => a.includes('/ws/')),
+    })
+    if (flags.web) web = await serveWeb(flags.host, flags.port === 0 ? 0 : flags.port + 2, board, direct)
     const onEvent = (event: ServeEvent) => {
       board.observe(event)
       if (event.kind !== 'serving') return showServerEvent(event)
@@ -193,14 +235,19 @@ async function serve(args: string[]): Promise<number> {
 
 /**
  * `--web`: the browser client (built first when stale) and `federation.json`, the board's status,
- * over HTTP; one URL per address the browser's WebSockets can reach the server at.
+ * over HTTP; one URL per host the server's own WebSockets listen on (`direct`).
  */
-async function serveWeb(host: string, port: number, board: import('@atoll/peer').FederationBoard) {
+async function serveWeb(
+  host: string,
+  port: number,
+  board: import('@atoll/peer').FederationBoard,
+  direct: readonly string[],
+) {
   const { ensureWebClient, serveWebClient } = await import('@atoll/web')
   const dir = await ensureWebClient({ log: console.error })
   const server = await serveWebClient({ dir, host, port, json: { '/federation.json': () => board.status() } })
   const { port: listening } = new URL(server.url)
-  const hosts = board.status().joinAddresses.map((a) => a.split('/')[2])
+  const hosts = direct.filter((a) => a.includes('/ws/')).map((a) => a.split('/')[2])
   return { urls: [...new Set(hosts)].map((h) => `http://${h}:${listening}/`), close: () => server.close() }
 }
 
@@ -265,15 +312,26 @@ async function join(args: string[]): Promise<number> {
   const { partition } = flags
   if (partition === undefined) throw new UsageError('atoll fl join needs --partition K/N')
   const peer = await import('@atoll/peer')
-  const { AtollMesh, createNode, multiaddr } = await import('@atoll/net')
+  const net = await import('@atoll/net')
   const { nodeBackends } = await import('@atoll/runtime')
-  const server = serverAddress(multiaddr, positionals[0])
+  const server = serverAddress(net.multiaddr, positionals[0])
+  const ice = iceOptions(net.iceServerList, flags)
+  const webrtc = server.getComponents().some((c) => c.name === 'webrtc')
   const backend = await nodeBackends().resolve(flags.device)
-  const mesh = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false }))
+  const mesh = new net.AtollMesh(await net.createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc, ice }))
   await mesh.start()
   const { signal, release } = interruptible('this client')
   let bar: ReturnType<typeof progressBar> | undefined
   try {
+    const connection = await joinUnlessStopped(signal, () =>
+      mesh.node.dial(server, { signal }).catch((err: Error) => {
+        throw new net.PeerUnreachableError(`cannot reach the server at ${server}: ${err.message}`)
+      }),
+    )
+    if (connection !== undefined) {
+      const overWebRtc = connection.remoteAddr.getComponents().some((c) => c.name === 'webrtc')
+      console.error(`connected to the server ${overWebRtc ? 'over WebRTC' : `at ${connection.remoteAddr}`}`)
+    }
     const summary = await joinUnlessStopped(signal, () =>
       peer.joinFederation({
         mesh,
@@ -323,13 +381,49 @@ async function joinUnlessStopped<T>(signal: AbortSignal, run: () => Promise<T>):
 }
 
 function serverAddress(parse: typeof import('@atoll/net').multiaddr, text: string) {
+  const address = peerAddress(parse, text, 'ADDR')
+  const parts = address.getComponents().map((c) => c.name)
+  const circuit = parts.indexOf('p2p-circuit')
+  if (circuit >= 0 && parts[circuit + 1] !== 'webrtc')
+    throw new UsageError(
+      `ADDR: '${text}' goes through a relay without WebRTC; the relay limits that connection, so give the ` +
+        'address the server prints with --relay (…/p2p-circuit/webrtc/p2p/<id>)',
+    )
+  return address
+}
+
+function relayAddress(parse: typeof import('@atoll/net').multiaddr, text: string) {
+  const address = peerAddress(parse, text, '--relay')
+  if (address.getComponents().some((c) => c.name === 'p2p-circuit'))
+    throw new UsageError(`--relay: expected the relay's own address, found one through a relay: '${text}'`)
+  return address
+}
+
+function peerAddress(parse: typeof import('@atoll/net').multiaddr, text: string, what: string) {
   try {
     const address = parse(text)
     if (address.getComponents().at(-1)?.name === 'p2p') return address
   } catch {
     // named below, as the flag's other problems are
   }
-  throw new UsageError(`ADDR: expected a multiaddr ending in /p2p/<peer id>, found '${text}'`)
+  throw new UsageError(`${what}: expected a multiaddr ending in /p2p/<peer id>, found '${text}'`)
+}
+
+/** WebRTC's ICE settings from --stun and --ice-address. */
+function iceOptions(
+  list: typeof import('@atoll/net').iceServerList,
+  flags: { stun?: string; 'ice-address'?: string },
+): import('@atoll/net').IceOptions {
+  let servers: string[] | undefined
+  try {
+    servers = flags.stun === undefined ? undefined : list(flags.stun)
+  } catch (err) {
+    throw new UsageError(`--stun: ${(err as Error).message}`)
+  }
+  return {
+    ...(servers === undefined ? {} : { servers }),
+    ...(flags['ice-address'] === undefined ? {} : { bindAddress: flags['ice-address'] }),
+  }
 }
 
 function showClientEvent(event: import('@atoll/peer').NodeClientEvent): void {

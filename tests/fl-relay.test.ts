@@ -1,0 +1,144 @@
+/**
+ * A federation whose clients reach the server over WebRTC, signalled through a circuit relay:
+ * `atoll fl serve --relay` takes a reservation on a relay (a libp2p circuit relay v2 in this
+ * process, on 127.0.0.1 WebSockets) and prints the address through it; a browser tab (Debian's
+ * headless Chromium) and an `atoll fl join` process both join at that address, each over a direct
+ * WebRTC connection, and train one round. No STUN server (nothing outside is reachable): every ICE
+ * candidate is on loopback. Every process is stopped by its pid when the file is done.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { createNode, type Libp2p } from '../packages/net/src/index.ts'
+import { launchChromium, type PageState } from '../packages/web/src/index.ts'
+import { atoll, scratchDir } from './helpers/atoll.ts'
+import { AtollProcess } from './helpers/atoll-process.ts'
+
+const PAGE_DONE_MS = 120_000
+const ICE = ['--stun', 'none', '--ice-address', '127.0.0.1']
+
+const dir = scratchDir('atoll-fl-relay-')
+const flFile = join(dir, 'FL.yaml')
+writeFileSync(
+  flFile,
+  [
+    'name: fmnist-relay',
+    'model: mlp',
+    'dataset: fashion-mnist',
+    'strategy: { name: fedavg }',
+    'rounds: 1',
+    'clients: { fraction: 1, min: 2 }',
+    'deadlineSeconds: 120',
+    'local: { epochs: 1, maxSteps: 4, batchSize: 32, lr: 0.1 }',
+    'eval: { samples: 200, batchSize: 200 }',
+    'checkpoint: { dir: ckpt }',
+    '',
+  ].join('\n'),
+)
+
+let relay: Libp2p | undefined
+let browser: Awaited<ReturnType<typeof launchChromium>> | undefined
+after(async () => {
+  await browser?.close()
+  await relay?.stop()
+})
+
+test('a browser tab and a Node client join through a relay and train a round over WebRTC', async () => {
+  relay = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], relay: true, webrtc: false })
+  await relay.start()
+  const relayAddress = relay.getMultiaddrs()[0].toString()
+  const server = new AtollProcess([
+    ...['fl', 'serve', flFile, '--port', '0', '--host', '127.0.0.1'],
+    ...['--relay', relayAddress, ...ICE],
+  ])
+  const [, through] = await server.waitFor(/^serving federation \S+ at (\S+\/p2p-circuit\/webrtc\/p2p\/\w+)$/)
+  assert.ok(through.startsWith(`${relayAddress}/p2p-circuit/webrtc/p2p/`), through)
+
+  const node = new AtollProcess([
+    ...['fl', 'join', through, '--partition', '1/2', '--samples', '300', '--probe-seconds', '0.1'],
+    ...ICE,
+  ])
+  browser = await launchChromium()
+  const page = await browser.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (err) => errors.push(err.message))
+  await page.goto(`about:blank`)
+  // the page is served by a plain static server here: the tab knows the server only by ?server=
+  const { serveWebClient, ensureWebClient } = await import('../packages/web/src/index.ts')
+  const web = await serveWebClient({ dir: await ensureWebClient({ log: () => {} }) })
+  try {
+    await page.goto(`${web.url}?autostart=1&stun=none&server=${encodeURIComponent(through)}`)
+    const finished = await page
+      .waitForFunction(() => ['done', 'failed'].includes(window.atollWeb?.status), null, {
+        timeout: PAGE_DONE_MS,
+      })
+      .then(() => true)
+      .catch(() => false)
+    const state = (await page.evaluate(() => window.atollWeb)) as PageState
+    const context = `${JSON.stringify(state.federated)} ${state.error ?? ''} ${errors.join('; ')}\n${server.lines.join('\n')}`
+    assert.ok(finished && state.status === 'done', `the page did not finish: ${context}`)
+    assert.equal(state.federated?.transport, 'webrtc', context)
+    assert.equal(state.federated?.server, through)
+    assert.deepEqual(
+      state.federated?.rounds.map((r) => [r.round, r.outcome]),
+      [[0, 'accepted']],
+    )
+  } finally {
+    await web.close()
+  }
+  await Promise.all([server.success(), node.success()])
+  await node.waitFor(/^connected to the server over WebRTC$/, 1)
+  const metrics = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+  assert.deepEqual(
+    metrics.map((m) => [m.round, m.selected, m.accepted]),
+    [[0, 2, 2]],
+  )
+})
+
+test('a bad relay, STUN list or relayed address is named before anything starts; an unreachable relay is an error', () => {
+  const peer = '12D3KooWN5dNqskuGmyoxU7nrLF6Y2ZLqNjroQWPVpdkD3TNy4kz'
+  const serve = (...flags: string[]) =>
+    atoll('fl', 'serve', flFile, '--port', '0', '--host', '127.0.0.1', ...flags)
+  const cases: [ReturnType<typeof atoll>, number, RegExp][] = [
+    [
+      serve('--relay', '/ip4/127.0.0.1/tcp/1/ws'),
+      2,
+      /--relay: expected a multiaddr ending in \/p2p\/<peer id>/,
+    ],
+    [
+      serve('--relay', `/ip4/127.0.0.1/tcp/1/ws/p2p/${peer}/p2p-circuit/p2p/${peer}`),
+      2,
+      /--relay: expected the relay's own address, found one through a relay/,
+    ],
+    [
+      serve('--stun', 'http://stun.example'),
+      2,
+      /--stun: 'http:\/\/stun.example' is not a stun:, turn: or turns: URL/,
+    ],
+    [
+      atoll(
+        'fl',
+        'join',
+        `/ip4/127.0.0.1/tcp/1/ws/p2p/${peer}/p2p-circuit/p2p/${peer}`,
+        '--partition',
+        '1/2',
+      ),
+      2,
+      /goes through a relay without WebRTC/,
+    ],
+    // nothing listens on port 1: the relay cannot be reached
+    [
+      serve('--relay', `/ip4/127.0.0.1/tcp/1/ws/p2p/${peer}`),
+      1,
+      /RelayReservationError: cannot reach the relay/,
+    ],
+  ]
+  for (const [r, status, message] of cases) {
+    assert.equal(r.status, status, r.stderr)
+    assert.match(r.stderr, message)
+  }
+})
