@@ -10,18 +10,19 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { loadCheckpoint } from '../packages/runtime/src/index.ts'
 import { scratchDir } from './helpers/atoll.ts'
 import { AtollProcess } from './helpers/atoll-process.ts'
 
 const dir = scratchDir('atoll-fl-')
 const flFile = join(dir, 'FL.yaml')
 
-function writeFl(rounds: number, minClients: number): void {
+function writeFl(rounds: number, minClients: number, model = 'mlp', file = flFile): void {
   writeFileSync(
-    flFile,
+    file,
     [
-      'name: fmnist-ci',
-      'model: mlp',
+      `name: fmnist-${model}`,
+      `model: ${model}`,
       'dataset: fashion-mnist',
       'strategy: { name: bcrs-opwa, keepRatio: 0.3, minRatio: 0.05 }',
       `rounds: ${rounds}`,
@@ -35,9 +36,12 @@ function writeFl(rounds: number, minClients: number): void {
   )
 }
 
-/** Starts the server and the clients, each client on part k of `parts`; returns the server. */
-async function federation(clients: number): Promise<{ server: AtollProcess; clients: AtollProcess[] }> {
-  const server = new AtollProcess(['fl', 'serve', flFile, '--port', '0', '--host', '127.0.0.1'])
+/** Starts the server and the clients, each client on part k of 3; returns them. */
+async function federation(
+  clients: number,
+  file = flFile,
+): Promise<{ server: AtollProcess; clients: AtollProcess[] }> {
+  const server = new AtollProcess(['fl', 'serve', file, '--port', '0', '--host', '127.0.0.1'])
   const [, address] = await server.waitFor(
     /^serving federation \S+ at (\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\w+)$/,
   )
@@ -122,4 +126,37 @@ test('a server started again on its checkpoint folder goes on from the last roun
     ],
   )
   assert.equal(JSON.parse(readFileSync(join(dir, 'ckpt', 'latest.json'), 'utf8')).step, 3)
+})
+
+test('the MNIST CNN federates: its BatchNorm statistics are averaged, checkpointed and resumed with the model', async () => {
+  const cnnDir = scratchDir('atoll-fl-cnn-')
+  const file = join(cnnDir, 'FL.yaml')
+  writeFl(1, 2, 'mnist-cnn', file)
+  const first = await federation(2, file)
+  const start = accuracy(await first.server.waitFor(new RegExp(`^start: ${ACCURACY.source}`)))
+  await Promise.all([first.server.success(), ...first.clients.map((c) => c.success())])
+  const [round] = readFileSync(join(cnnDir, 'ckpt', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  assert.deepEqual([round.round, round.accepted], [0, 2])
+  assert.ok(round.accuracy > start / 100 + 0.2, `accuracy ${start} % → ${round.accuracy}`)
+  // the checkpoint holds the averaged statistics: moved off BatchNorm's start (means 0, variances 1)
+  const saved = await loadCheckpoint(join(cnnDir, 'ckpt'))
+  const stats = [...(saved?.state ?? new Map())]
+  assert.ok(stats.length >= 2, `running statistics in the checkpoint: ${stats.map(([n]) => n)}`)
+  for (const [name, t] of stats) {
+    const start = /var/.test(name) ? 1 : 0
+    assert.ok(
+      (t.data as Float32Array).some((v) => Math.abs(v - start) > 1e-3),
+      `${name} still at its start`,
+    )
+  }
+  // resumed: the same model, running statistics included, scores what the round ended with
+  writeFl(2, 1, 'mnist-cnn', file)
+  const again = await federation(1, file)
+  await again.server.waitFor(/^resumed from \S+ at round 1$/)
+  const resumed = accuracy(await again.server.waitFor(new RegExp(`^start: ${ACCURACY.source}`)))
+  assert.equal(resumed.toFixed(2), (100 * round.accuracy).toFixed(2))
+  await Promise.all([again.server.success(), ...again.clients.map((c) => c.success())])
 })

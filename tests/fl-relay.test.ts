@@ -3,7 +3,8 @@
  * `atoll fl serve --relay` takes a reservation on a relay (a libp2p circuit relay v2 in this
  * process, on 127.0.0.1 WebSockets) and prints the address through it; a browser tab (Debian's
  * headless Chromium) and an `atoll fl join` process both join at that address, each over a direct
- * WebRTC connection, and train one round. No STUN server (nothing outside is reachable): every ICE
+ * WebRTC connection, and train one round of the MNIST CNN (its BatchNorm statistics federated with
+ * it, the tab's computed by onnxruntime-web). No STUN server (nothing outside is reachable): every ICE
  * candidate is on loopback. Every process is stopped by its pid when the file is done.
  */
 import assert from 'node:assert/strict'
@@ -24,13 +25,13 @@ writeFileSync(
   flFile,
   [
     'name: fmnist-relay',
-    'model: mlp',
+    'model: mnist-cnn',
     'dataset: fashion-mnist',
     'strategy: { name: fedavg }',
     'rounds: 1',
     'clients: { fraction: 1, min: 2 }',
     'deadlineSeconds: 120',
-    'local: { epochs: 1, maxSteps: 4, batchSize: 32, lr: 0.1 }',
+    'local: { epochs: 1, maxSteps: 12, batchSize: 32, lr: 0.1 }',
     'eval: { samples: 200, batchSize: 200 }',
     'checkpoint: { dir: ckpt }',
     '',
@@ -44,7 +45,7 @@ after(async () => {
   await relay?.stop()
 })
 
-test('a browser tab and a Node client join through a relay and train a round over WebRTC', async () => {
+test('a browser tab and a Node client join through a relay and train a round of the CNN over WebRTC', async () => {
   relay = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], relay: true, webrtc: false })
   await relay.start()
   const relayAddress = relay.getMultiaddrs()[0].toString()
@@ -97,6 +98,8 @@ test('a browser tab and a Node client join through a relay and train a round ove
     metrics.map((m) => [m.round, m.selected, m.accepted]),
     [[0, 2, 2]],
   )
+  const start = Number((await server.waitFor(/^start: held-out accuracy ([\d.]+) %/, 1))[1]) / 100
+  assert.ok(metrics[0].accuracy > start + 0.3, `accuracy ${start} → ${metrics[0].accuracy}`)
 })
 
 test('a bad relay, STUN list or relayed address is named before anything starts; an unreachable relay is an error', () => {

@@ -89,6 +89,7 @@ test('bad updates are refused with their reason, the round goes on, and only the
       rounds: 1,
       model: { zoo: 'mlp', seed: 0 },
       dataset: 'fashion-mnist',
+      statistics: [],
       local: { epochs: 1, maxSteps: 0, batchSize: 4, lr: 0.1, momentum: 0 },
     },
     evaluate: async (model) => ({ loss: 0, accuracy: (model.get('b') as { data: Float32Array }).data[0] }),

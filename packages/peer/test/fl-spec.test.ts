@@ -31,9 +31,9 @@ test('a short FL.yaml gets the defaults, the checkpoint folder beside the file',
 const CASES: [string, Record<string, unknown>, RegExp][] = [
   ['rounds 0', { rounds: 0 }, /FL\.yaml: rounds: expected an integer in \[1, 1000000\], found 0/],
   [
-    'a CNN with BatchNorm',
-    { model: 'mnist-cnn' },
-    /model: expected a zoo model without running statistics \(mlp\)/,
+    'a model that is not an image classifier',
+    { model: 'gpt2:tiny' },
+    /model: expected a zoo image classifier \(mlp, mnist-cnn\)/,
   ],
   [
     'an unknown strategy',

@@ -154,3 +154,54 @@ test('through FederatedRounds: fedavg with encodeFlUpdate equals θ + the weight
   assert.deepEqual(rounds.model.get('w')?.data, Float32Array.of(1.5, 2.75, 6))
   assert.deepEqual(rounds.model.get('b')?.data, Float32Array.of(0))
 })
+
+test('running statistics go dense in a top-k round and become the sample-weighted mean, not a step of η', () => {
+  // w is a parameter (top-k at 0.5: 1 of 2 values), mean is a running statistic (dense always)
+  const start = model({ w: [1, 1], mean: [0, 10] })
+  const rounds = new FederatedRounds({
+    model: start,
+    statistics: ['mean'],
+    strategy: { name: 'fedavg-topk', keepRatio: 0.5 },
+    roundSeconds: 10,
+    serverLearningRate: 0.5,
+  })
+  rounds.register({ client: 'x', samples: 1, bandwidthBps: 1e6 })
+  rounds.register({ client: 'y', samples: 3, bandwidthBps: 1e6 })
+  const plan = rounds.startRound(0)
+  const deltas: Record<string, Record<string, number[]>> = {
+    x: { w: [4, 0], mean: [2, -4] },
+    y: { w: [0, -8], mean: [6, 0] },
+  }
+  for (const assignment of plan.assignments) {
+    assert.equal(assignment.encoding, 'sparse')
+    const delta = model(deltas[assignment.client]) as Map<string, Tensor<'float32'>>
+    const update = encodeFlUpdate(assignment, delta, { statistics: rounds.statistics })
+    assert.equal(update.tensors.get('mean')?.encoded.codec, 'raw')
+    assert.equal(update.tensors.get('w')?.encoded.codec, 'sparse')
+    assert.equal(rounds.submit(update, 5).accepted, true)
+  }
+  rounds.finishRound(5)
+  // w: fedavg-topk (1·(4, 0) + 3·(0, −8)) / 4 = (1, −6), η = 0.5 → (1.5, −2)
+  // mean: (1·(2, −4) + 3·(6, 0)) / 4 = (5, −1), taken whole → (5, 9)
+  assert.deepEqual(rounds.model.get('w')?.data, Float32Array.of(1.5, -2))
+  assert.deepEqual(rounds.model.get('mean')?.data, Float32Array.of(5, 9))
+  // a statistic sent sparse is refused by name; statistics the model lacks are an option error
+  const next = rounds.startRound(10)
+  const careless = encodeFlUpdate(next.assignments[0], model(deltas.x) as Map<string, Tensor<'float32'>>)
+  const refused = rounds.submit(careless, 11)
+  assert.ok(!refused.accepted && refused.rejection.kind === 'codec', JSON.stringify(refused))
+  assert.match(
+    refused.rejection.reason,
+    /'mean': codec 'sparse', the round asks for a dense update \(a running statistic: dense in every round\)/,
+  )
+  assert.throws(
+    () =>
+      new FederatedRounds({
+        model: start,
+        statistics: ['var'],
+        strategy: { name: 'fedavg' },
+        roundSeconds: 1,
+      }),
+    /statistics 'var' are not tensors of the model/,
+  )
+})

@@ -56,7 +56,12 @@ export function serveWebClient(options: WebServerOptions = {}): Promise<WebServe
       resolveServer({
         url: `http://${host}:${port}/`,
         dir,
-        close: () => new Promise((done) => server.close(() => done())),
+        // a browser may hold a connection open (keep-alive, a request it never finished): end it
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done())
+            server.closeAllConnections()
+          }),
       })
     })
   })

@@ -17,6 +17,7 @@ const settings: FlJoinAnswer = {
   rounds: 2,
   model: { zoo: 'mlp', seed: 0 },
   dataset: 'fashion-mnist',
+  statistics: [],
   local: { epochs: 1, maxSteps: 2, batchSize: 32, lr: 0.1, momentum: 0 },
 }
 const task = {

@@ -1,12 +1,13 @@
 /**
  * `atoll fl serve`'s work in Node: the FL.yaml's model built from the zoo, resumed from its
  * checkpoint folder when one is there, the federation served on the mesh (FlServer), the global
- * model evaluated on `eval.samples` held-out images each round (runtime's evaluate), and a
- * checkpoint (runtime's, the round as its step) plus a metrics.jsonl line after each round.
+ * model (its parameters and running statistics) evaluated on `eval.samples` held-out images each
+ * round (runtime's evaluate), and a checkpoint (runtime's, the round as its step, the statistics as
+ * its model state) plus a metrics.jsonl line after each round.
  */
 import { appendFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseWith, tensor, type ValueInfo } from '@atoll/core'
+import { parseWith, type Tensor, tensor, type ValueInfo } from '@atoll/core'
 import type { AtollMesh } from '@atoll/net'
 import {
   assignParameters,
@@ -18,6 +19,7 @@ import {
   imageStream,
   loadCheckpoint,
   loadImageDataset,
+  modelState,
   type Parameter,
   parametersOf,
   saveCheckpoint,
@@ -49,10 +51,13 @@ export async function serveFederation(init: ServeFederationInit): Promise<FlRoun
   const { spec, backend } = init
   const trainable = trainableModel({ zoo: spec.model.zoo, seed: spec.model.seed })
   const params = parametersOf(trainable.graph)
-  const firstRound = await resume(spec, params)
+  // running statistics (BatchNorm's) are tensors of the global model too, averaged as they are
+  const state = modelState(trainable.graph)
+  const firstRound = await resume(spec, params, state)
   if (firstRound > 0) init.onEvent?.({ kind: 'resumed', round: firstRound, dir: spec.checkpoint.dir })
   const rounds = new FederatedRounds({
-    model: modelOf(params),
+    model: modelOf(params, state),
+    statistics: [...state.keys()],
     strategy: spec.strategy,
     roundSeconds: spec.deadlineSeconds,
     serverLearningRate: spec.server.lr,
@@ -73,10 +78,11 @@ export async function serveFederation(init: ServeFederationInit): Promise<FlRoun
       rounds: spec.rounds,
       model: spec.model,
       dataset: spec.dataset,
+      statistics: [...state.keys()],
       local: spec.local,
     },
     async evaluate(model) {
-      setParameters(params, model)
+      setModel(params, state, model)
       if (data === undefined) {
         const input = trainable.graph.inputs.find((i) => i.name === trainable.dataInput) as ValueInfo
         const images = heldOutImages(loadImageDataset(spec.dataset).test, spec.eval.samples)
@@ -86,9 +92,12 @@ export async function serveFederation(init: ServeFederationInit): Promise<FlRoun
       return { loss: result.loss, accuracy: result.accuracy }
     },
     async afterRound(model, metrics) {
-      setParameters(params, model)
+      setModel(params, state, model)
       const { dir } = spec.checkpoint
-      await saveCheckpoint(dir, metrics.round + 1, params, undefined, { extra: { federation: spec.name } })
+      await saveCheckpoint(dir, metrics.round + 1, params, undefined, {
+        state,
+        extra: { federation: spec.name },
+      })
       await mkdir(dir, { recursive: true })
       await appendFile(join(dir, METRICS_FILE), `${JSON.stringify(metrics)}\n`)
     },
@@ -98,8 +107,12 @@ export async function serveFederation(init: ServeFederationInit): Promise<FlRoun
   return server.run()
 }
 
-/** The round to start at: 0, or the checkpoint's next round with its model put into `params`. */
-async function resume(spec: FlSpec, params: Parameter[]): Promise<number> {
+/** The round to start at: 0, or the checkpoint's next round with its model put into `params` and `state`. */
+async function resume(
+  spec: FlSpec,
+  params: Parameter[],
+  state: ReadonlyMap<string, Tensor>,
+): Promise<number> {
   const { dir } = spec.checkpoint
   const loaded = await loadCheckpoint(dir)
   if (loaded === undefined) return 0
@@ -111,6 +124,10 @@ async function resume(spec: FlSpec, params: Parameter[]): Promise<number> {
       `the checkpoint in ${dir} is federation '${federation}'s, not '${spec.name}'s`,
     )
   assignParameters(params, loaded.params, { source: `the checkpoint in ${dir}` })
+  const missing = [...state.keys()].filter((name) => !loaded.state.has(name))
+  if (missing.length > 0)
+    throw new FlCheckpointError(`the checkpoint in ${dir} has no running statistic '${missing.join("', '")}'`)
+  assignParameters([], loaded.state, { source: `the checkpoint in ${dir}`, state })
   return loaded.record.step
 }
 
@@ -118,13 +135,26 @@ function* heldOut<T>(batch: (k: number) => T, count: number): Generator<T> {
   for (let k = 0; k < count; k++) yield batch(k)
 }
 
-function modelOf(params: readonly Parameter[]): FlModel {
-  return new Map(params.map((p) => [p.name, tensor('float32', [...p.shape], p.value.slice())]))
+/** The global model: the parameters and the running statistics, copied. */
+function modelOf(params: readonly Parameter[], state: ReadonlyMap<string, Tensor>): FlModel {
+  const copy = (shape: readonly number[], data: Float32Array) => tensor('float32', [...shape], data.slice())
+  return new Map([
+    ...params.map((p): [string, Tensor<'float32'>] => [p.name, copy(p.shape, p.value)]),
+    ...[...state].map(([name, t]): [string, Tensor<'float32'>] => [
+      name,
+      copy(t.shape, t.data as Float32Array),
+    ]),
+  ])
 }
 
-function setParameters(params: readonly Parameter[], model: FlModel): void {
+/** Puts the global model into the live parameters and running statistics (evaluation and checkpoints read them). */
+function setModel(params: readonly Parameter[], state: ReadonlyMap<string, Tensor>, model: FlModel): void {
   for (const p of params) {
     const value = model.get(p.name)
     if (value !== undefined) p.value.set(value.data)
+  }
+  for (const [name, live] of state) {
+    const value = model.get(name)
+    if (value !== undefined) (live.data as Float32Array).set(value.data)
   }
 }

@@ -14,11 +14,10 @@ import { FlSpecError } from './errors.ts'
 import { readYaml } from '../yaml-file.ts'
 
 /**
- * Zoo models a federation can train. The MNIST CNN is left out: its BatchNorm keeps running
- * statistics, which are not parameters, and the rounds average parameters only (the server's
- * evaluation would normalise with statistics no client updated).
+ * Zoo models a federation can train: the image classifiers. The MNIST CNN's BatchNorm running
+ * statistics are tensors of the global model, sent dense and averaged by sample count every round.
  */
-export const FL_MODELS = ['mlp'] as const
+export const FL_MODELS = ['mlp', 'mnist-cnn'] as const
 const count = z.int().check(z.gte(1))
 const seed = z.int().check(z.gte(0), z.lte(2 ** 31))
 const ratio = z.number().check(z.gt(0), z.lte(1))
@@ -32,7 +31,7 @@ const model = z.union(
     ),
     z.strictObject({ zoo: z.enum(FL_MODELS), seed: z._default(seed, 0) }),
   ],
-  { error: `a zoo model without running statistics (${FL_MODELS.join(', ')}), or { zoo, seed }` },
+  { error: `a zoo image classifier (${FL_MODELS.join(', ')}), or { zoo, seed }` },
 )
 
 const strategy = z.union(

@@ -7,6 +7,9 @@
  * - `bcrs-opwa` (overlap-aware): Δ_j = Σ_k p_k m_kj Δ_kj / Σ_k p_k m_kj, m_kj = 1 where client k kept
  *   position j; a position no client kept stays 0.
  *
+ * Running statistics (BatchNorm's) come dense from every client, so each of the three averages them
+ * by sample count over the clients that sent them.
+ *
  * Sums run in float64 in the order of the contributions (the caller's fixed order, not arrival
  * order), so one round aggregates to the same bits however its updates arrived; each result is
  * rounded to float32 once.
@@ -83,17 +86,20 @@ function divide(
 /**
  * θ + η_server·Δ as a new model (fresh arrays): the model passed in is not changed, so whoever holds
  * the previous round's model (a checkpoint being written, a page being served) keeps its bits.
+ * Running statistics (`statistics`) take Δ whole: they become the clients' mean, not a step.
  */
 export function applyServerStep(
   model: FlModel,
   deltas: ReadonlyMap<string, Float32Array>,
   serverLearningRate: number,
+  statistics: ReadonlySet<string> = new Set(),
 ): Map<string, Tensor<'float32'>> {
   const next = new Map<string, Tensor<'float32'>>()
   for (const [name, param] of model) {
     const delta = deltas.get(name) as Float32Array
+    const rate = statistics.has(name) ? 1 : serverLearningRate
     const data = new Float32Array(param.data.length)
-    for (let j = 0; j < data.length; j++) data[j] = param.data[j] + serverLearningRate * delta[j]
+    for (let j = 0; j < data.length; j++) data[j] = param.data[j] + rate * delta[j]
     next.set(name, tensor('float32', [...param.shape], data))
   }
   return next

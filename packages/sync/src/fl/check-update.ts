@@ -2,8 +2,8 @@
  * The content checks of a client's update, before it can count: the model's tensor names exactly,
  * each shape, the codec the round asked for, a payload that decodes (compress's decoders check
  * sizes, codec meta and every sparse index), no more kept values than the assigned keep ratio
- * allows, and only finite values. Everything is decoded into fresh arrays; nothing here touches the
- * global model.
+ * allows, and only finite values. Running statistics are dense in every round. Everything is
+ * decoded into fresh arrays; nothing here touches the global model.
  */
 import { decodeEncoded, decodeSparseEntries, keepCount, type SparseEntries, WireError } from '@atoll/compress'
 import { numel } from '@atoll/core'
@@ -20,18 +20,28 @@ type Refusal = { ok: false; kind: FlRejectionKind; reason: string }
 
 const DENSE_CODECS = new Set(['raw', 'fp16', 'int8'])
 
-/** Checks every tensor of `tensors` against `model` and the client's assignment. */
+/**
+ * Checks every tensor of `tensors` against `model` and the client's assignment; the running
+ * statistics among them (`statistics`) must be dense whatever the round's encoding.
+ */
 export function checkUpdateContent(
   model: FlModel,
   assignment: FlAssignment,
   tensors: ReadonlyMap<string, FlUpdateTensor>,
+  statistics: ReadonlySet<string> = new Set(),
 ): UpdateCheck {
   const names = checkNames(model, tensors)
   if (names !== undefined) return names
   const checked = new Map<string, CheckedDelta>()
   for (const [name, tensor] of model) {
     const update = tensors.get(name) as FlUpdateTensor
-    const result = checkTensor(name, tensor.shape, assignment, update)
+    // a running statistic is dense in every round, its values whole
+    const expected: Expected = statistics.has(name)
+      ? { keepRatio: 1, encoding: 'dense' }
+      : { keepRatio: assignment.keepRatio, encoding: assignment.encoding }
+    const result = checkTensor(name, tensor.shape, expected, update)
+    if ('ok' in result && result.kind === 'codec' && statistics.has(name))
+      return refuse('codec', `${result.reason} (a running statistic: dense in every round)`)
     if ('ok' in result) return result
     checked.set(name, result)
   }
@@ -48,10 +58,12 @@ function checkNames(model: FlModel, tensors: ReadonlyMap<string, FlUpdateTensor>
   return { ok: false, kind: 'tensors', reason: `tensors ${parts.join('; ')}` }
 }
 
+type Expected = Pick<FlAssignment, 'keepRatio' | 'encoding'>
+
 function checkTensor(
   name: string,
   shape: readonly number[],
-  assignment: FlAssignment,
+  assignment: Expected,
   update: FlUpdateTensor,
 ): CheckedDelta | Refusal {
   const length = numel(shape)

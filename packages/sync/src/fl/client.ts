@@ -175,7 +175,9 @@ async function takePart(
     keepRatio: task.keepRatio,
     encoding: task.encoding,
   }
-  const update = encodeFlUpdate({ ...assignment, deadlineMs: 0 }, delta)
+  const update = encodeFlUpdate({ ...assignment, deadlineMs: 0 }, delta, {
+    statistics: new Set(settings.statistics),
+  })
   const t1 = performance.now()
   let bytes = 0
   try {

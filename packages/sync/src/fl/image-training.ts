@@ -6,7 +6,7 @@
  * compiled once and kept between rounds). What runFlClient's `prepare` and `train` take;
  * runImageClient puts the upload probe and runFlClient around it, for both clients.
  */
-import type { ValueInfo } from '@atoll/core'
+import { type Tensor, tensor, type ValueInfo } from '@atoll/core'
 import {
   type Backend,
   type BatchStream,
@@ -100,7 +100,9 @@ export interface ImageClientTraining {
 }
 
 export function imageClientTraining(options: ImageClientOptions): ImageClientTraining {
-  let local: { stream: BatchStream; trainer: LocalTrainer; offset: number } | undefined
+  let local:
+    | { stream: BatchStream; trainer: LocalTrainer; state: Map<string, Tensor>; offset: number }
+    | undefined
   return {
     prepare(settings) {
       const { images } = options
@@ -109,9 +111,11 @@ export function imageClientTraining(options: ImageClientOptions): ImageClientTra
           `the federation trains on ${settings.dataset}, this client holds ${images.name}`,
         )
       const model = zooModel(settings.model.zoo, settings.model.seed)
-      if (modelState(model.graph).size > 0)
+      const state = modelState(model.graph)
+      const named = [...state.keys()].sort().join()
+      if ([...settings.statistics].sort().join() !== named)
         throw new FlTrainingError(
-          `${settings.model.zoo} keeps running statistics, which federated rounds do not average`,
+          `the server names running statistics [${settings.statistics}], ${settings.model.zoo} keeps [${[...state.keys()]}]`,
         )
       const input = model.graph.inputs.find((i) => i.name === model.dataInput) as ValueInfo
       const batching = { batchSize: settings.local.batchSize, seed: options.seed }
@@ -121,29 +125,53 @@ export function imageClientTraining(options: ImageClientOptions): ImageClientTra
           sgd: { momentum: settings.local.momentum },
           intraOpThreads: options.threads ?? 1,
         }),
+        state,
         offset: 0,
       }
     },
     async train(round) {
       if (local === undefined) throw new FlTrainingError('train before prepare')
-      const { stream, trainer } = local
+      const { stream, trainer, state } = local
       const { epochs, maxSteps, lr } = round.settings.local
       const all = epochs * stream.batchesPerEpoch
       const steps = maxSteps > 0 ? Math.min(maxSteps, all) : all
       const start = local.offset
       local.offset += steps
+      // the round's running statistics go into the model's live state; its parameters into the trainer
+      const parameters = new Map([...round.model].filter(([name]) => !state.has(name)))
+      for (const [name, live] of state) (live.data as Float32Array).set(statistic(round.model, name, live))
       const update = await trainer.train({
-        start: round.model,
+        start: parameters,
         steps,
         schedule: { kind: 'constant', lr },
         batch: (k) => stream.shuffled(start + k),
         onStep: (report) =>
           options.onStep?.({ round: round.task.round, step: report.step, steps, loss: report.loss }),
       })
-      return update.delta
+      return new Map([...update.delta, ...statisticsDelta(state, round.model)])
     },
     async release() {
       await local?.trainer.release()
     },
   }
+}
+
+/** The running statistics' θ_local − θ_global, rounded to float32 as the parameters' Δ is. */
+function statisticsDelta(state: ReadonlyMap<string, Tensor>, global: FlModel): [string, Tensor<'float32'>][] {
+  return [...state].map(([name, live]) => {
+    const start = statistic(global, name, live)
+    const d = new Float32Array(start.length)
+    for (let i = 0; i < d.length; i++) d[i] = (live.data as Float32Array)[i] - start[i]
+    return [name, tensor('float32', [...live.shape], d)]
+  })
+}
+
+/** The round model's values of running statistic `name`, as many as the live one has. */
+function statistic(global: FlModel, name: string, live: Tensor): Float32Array {
+  const values = global.get(name)?.data
+  if (values === undefined || values.length !== live.data.length)
+    throw new FlTrainingError(
+      `the round's model has no running statistic '${name}' of ${live.data.length} values`,
+    )
+  return values
 }

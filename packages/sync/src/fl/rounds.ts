@@ -30,6 +30,11 @@ import type { FlAssignment, FlClientUpdate, FlModel, FlRejection, FlRejectionKin
 export interface FederatedRoundsInit {
   /** the global model to start from (copied) */
   model: FlModel
+  /**
+   * which of the model's tensors are running statistics (BatchNorm's): clients send them dense in
+   * every round, and they become the accepted clients' mean, not a step of the server's rate
+   */
+  statistics?: readonly string[]
   strategy: FlStrategy
   /** seconds from a round's start to its deadline (startRound can give another) */
   roundSeconds: number
@@ -56,7 +61,9 @@ export type FlSubmitResult = { accepted: true; bytes: number } | { accepted: fal
 
 export class FederatedRounds {
   readonly strategy: FlStrategy
-  readonly #init: Required<Omit<FederatedRoundsInit, 'model' | 'strategy' | 'firstRound'>>
+  /** the model's running statistics, by name */
+  readonly statistics: ReadonlySet<string>
+  readonly #init: Required<Omit<FederatedRoundsInit, 'model' | 'strategy' | 'firstRound' | 'statistics'>>
   readonly #clients = new Map<string, FlClientInfo>()
   readonly #history: FlRoundRecord[] = []
   #model: FlModel
@@ -78,6 +85,10 @@ export class FederatedRounds {
     const firstRound = init.firstRound ?? 0
     if (!Number.isSafeInteger(firstRound) || firstRound < 0)
       throw new FlOptionError(`firstRound must be an integer ≥ 0, got ${firstRound}`)
+    const unknown = (init.statistics ?? []).filter((name) => !init.model.has(name))
+    if (unknown.length > 0)
+      throw new FlOptionError(`statistics '${unknown.join("', '")}' are not tensors of the model`)
+    this.statistics = new Set(init.statistics)
     this.strategy = init.strategy
     this.#init = options
     this.#model = copyModel(init.model)
@@ -164,7 +175,7 @@ export class FederatedRounds {
     if (envelope !== undefined) return refuse(envelope.kind, envelope.reason)
     const round = open as OpenRound // envelopeRefusal found it open and the client selected
     const { assignment, entry } = round.selected.get(update.client) as SelectedClient
-    const check = checkUpdateContent(this.#model, assignment, update.tensors)
+    const check = checkUpdateContent(this.#model, assignment, update.tensors, this.statistics)
     const bytes = payloadBytes(update)
     Object.assign(entry, {
       bytes,
@@ -211,7 +222,7 @@ export class FederatedRounds {
     const contributions = record.clients.flatMap((c) => open.accepted.get(c.client) ?? [])
     if (contributions.length > 0) {
       const deltas = aggregateUpdates(this.strategy.name, this.#model, contributions)
-      this.#model = applyServerStep(this.#model, deltas, this.#init.serverLearningRate)
+      this.#model = applyServerStep(this.#model, deltas, this.#init.serverLearningRate, this.statistics)
     }
     record.contributors = contributions.map((c) => c.client)
     record.applied = contributions.length > 0

@@ -85,13 +85,15 @@ export interface FlRejection {
 export interface EncodeUpdateOptions {
   /** how sparse values are stored (default float32) */
   values?: SparseValues
+  /** the tensors that are running statistics: always raw, whatever the assignment's encoding */
+  statistics?: ReadonlySet<string>
 }
 
 /**
  * A client's update as its assignment asks: each tensor of `delta` raw (dense), or its
  * keepCount(n, keepRatio) values of largest magnitude (compress's exact top-k). What top-k drops is
- * the client's to keep (compress's ErrorFeedback) if it wants error feedback. Dense payloads are
- * views of `delta`'s arrays, not copies.
+ * the client's to keep (compress's ErrorFeedback) if it wants error feedback. Running statistics
+ * (`options.statistics`) always go raw. Dense payloads are views of `delta`'s arrays, not copies.
  */
 export function encodeFlUpdate(
   assignment: FlAssignment,
@@ -101,7 +103,7 @@ export function encodeFlUpdate(
   const tensors = new Map<string, FlUpdateTensor>()
   for (const [name, tensor] of delta) {
     const encoded =
-      assignment.encoding === 'dense'
+      assignment.encoding === 'dense' || options.statistics?.has(name)
         ? raw.encode(tensor.data)
         : topk.encode(tensor.data, {
             k: keepCount(tensor.data.length, assignment.keepRatio),

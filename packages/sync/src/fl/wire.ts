@@ -48,6 +48,11 @@ const joinAnswer = z.object({
   /** a zoo model of @atoll/core by name, and its initialisation seed (the shapes the server checks) */
   model: z.object({ zoo: text(64), seed: count(2 ** 31) }),
   dataset: text(64),
+  /**
+   * the model's running statistics (BatchNorm's) among its tensors: every client sends them dense,
+   * as θ_local − θ_global, and the server averages them by sample count, whatever the strategy
+   */
+  statistics: z._default(z.array(text(256)).check(z.maxLength(4096)), []),
   local: z.object({
     epochs: z.int().check(z.gte(1), z.lte(1000)),
     /** at most this many local steps a round; 0: no limit besides the epochs */
