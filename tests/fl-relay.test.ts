@@ -1,7 +1,7 @@
 /**
  * A federation whose clients reach the server over WebRTC, signalled through a circuit relay:
- * `atoll fl serve --relay` takes a reservation on a relay (a libp2p circuit relay v2 in this
- * process, on 127.0.0.1 WebSockets) and prints the address through it; a browser tab (Debian's
+ * `atoll fl serve --relay` takes a reservation on a relay (`atoll peer --relay`, on 127.0.0.1
+ * WebSockets) and prints the address through it; a browser tab (Debian's
  * headless Chromium) and an `atoll fl join` process both join at that address, each over a direct
  * WebRTC connection, and train one round of the MNIST CNN (its BatchNorm statistics federated with
  * it, the tab's computed by onnxruntime-web). No STUN server (nothing outside is reachable): every ICE
@@ -11,7 +11,6 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { createNode, type Libp2p } from '../packages/net/src/index.ts'
 import { launchChromium, type PageState } from '../packages/web/src/index.ts'
 import { atoll, scratchDir } from './helpers/atoll.ts'
 import { AtollProcess } from './helpers/atoll-process.ts'
@@ -38,17 +37,17 @@ writeFileSync(
   ].join('\n'),
 )
 
-let relay: Libp2p | undefined
 let browser: Awaited<ReturnType<typeof launchChromium>> | undefined
 after(async () => {
   await browser?.close()
-  await relay?.stop()
 })
 
 test('a browser tab and a Node client join through a relay and train a round of the CNN over WebRTC', async () => {
-  relay = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], relay: true, webrtc: false })
-  await relay.start()
-  const relayAddress = relay.getMultiaddrs()[0].toString()
+  const relay = new AtollProcess([
+    ...['peer', '--relay', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--device', 'cpu'],
+    ...['--data-dir', join(dir, 'relay')],
+  ])
+  const [, relayAddress] = await relay.waitFor(/^\s+(\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\w+)$/)
   const server = new AtollProcess([
     ...['fl', 'serve', flFile, '--port', '0', '--host', '127.0.0.1'],
     ...['--relay', relayAddress, ...ICE],
