@@ -88,9 +88,14 @@ export async function runRound(context: RoundContext, request: RoundRequest): Pr
       const means = divide(outcome.sums, taking.length)
       const excluded = members.filter((m) => !taking.includes(m))
       context.answers.completed(request.round, members, taking, means)
+      restoreMembers(context, members)
       return record({ contributors: taking, included: true, caughtUp: false, excluded, means })
     }
-    if (outcome.late.includes(group.peerId)) return record(await leftOut(context, request, members))
+    if (outcome.late.includes(group.peerId)) {
+      const left = await leftOut(context, request, members)
+      restoreMembers(context, members)
+      return record(left)
+    }
     group.exclude(outcome.late)
   }
 }
@@ -98,7 +103,11 @@ export async function runRound(context: RoundContext, request: RoundRequest): Pr
 /** The links each group last had from its synchronizer: the matrix is rebuilt only when they or the members change. */
 const appliedLinks = new WeakMap<SyncGroup, readonly LinkProfile[]>()
 
-/** The round's members back on the group (a member left out of the last round is one again). */
+/**
+ * The round's members back on the group: at a round's start (a member left out of the last round is
+ * one again), and at its end, so that the next round's messages from a member excluded in this one
+ * are admitted before this replica starts that round (the others may start it first).
+ */
 function restoreMembers(context: RoundContext, members: readonly string[]): void {
   const { group } = context
   const links = context.links()
