@@ -7,12 +7,13 @@
  * out/web/fl-browser.png. Every process is stopped by its pid when the file is done.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { launchChromium, type PageState } from '../packages/web/src/index.ts'
 import { repoRoot, scratchDir } from './helpers/atoll.ts'
 import { AtollProcess } from './helpers/atoll-process.ts'
+import { flMetrics, writeFlFile } from './helpers/fl.ts'
 
 /** A page that has not finished by then is stuck (two rounds take well under a minute here). */
 const PAGE_DONE_MS = 120_000
@@ -20,22 +21,18 @@ const ARTEFACTS = join(repoRoot, 'out', 'web')
 
 const dir = scratchDir('atoll-fl-web-')
 const flFile = join(dir, 'FL.yaml')
-writeFileSync(
-  flFile,
-  [
-    'name: fmnist-web',
-    'model: mlp',
-    'dataset: fashion-mnist',
-    'strategy: { name: bcrs-opwa, keepRatio: 0.3, minRatio: 0.05 }',
-    'rounds: 2',
-    'clients: { fraction: 1, min: 3 }',
-    'deadlineSeconds: 180',
-    'local: { epochs: 1, maxSteps: 12, batchSize: 32, lr: 0.1 }',
-    'eval: { samples: 500, batchSize: 250 }',
-    'checkpoint: { dir: ckpt }',
-    '',
-  ].join('\n'),
-)
+writeFlFile(flFile, {
+  name: 'fmnist-web',
+  model: 'mlp',
+  dataset: 'fashion-mnist',
+  strategy: '{ name: bcrs-opwa, keepRatio: 0.3, minRatio: 0.05 }',
+  rounds: 2,
+  clients: '{ fraction: 1, min: 3 }',
+  deadlineSeconds: 180,
+  local: '{ epochs: 1, maxSteps: 12, batchSize: 32, lr: 0.1 }',
+  eval: '{ samples: 500, batchSize: 250 }',
+  checkpoint: '{ dir: ckpt }',
+})
 
 let browser: Awaited<ReturnType<typeof launchChromium>> | undefined
 after(async () => {
@@ -101,10 +98,7 @@ test('one browser tab and two Node clients complete two rounds; the accuracy ris
     assert.equal(r.losses.length, 12)
     assert.ok((r.uploadBytes ?? 0) > 0)
   }
-  const metrics = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line))
+  const metrics = flMetrics(dir)
   assert.deepEqual(
     metrics.map((m) => [m.round, m.selected, m.accepted]),
     [

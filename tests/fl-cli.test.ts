@@ -7,33 +7,30 @@
  * Every process is stopped by its pid when the file is done.
  */
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { loadCheckpoint } from '../packages/runtime/src/index.ts'
 import { scratchDir } from './helpers/atoll.ts'
 import { AtollProcess } from './helpers/atoll-process.ts'
+import { flMetrics, writeFlFile } from './helpers/fl.ts'
 
 const dir = scratchDir('atoll-fl-')
 const flFile = join(dir, 'FL.yaml')
 
 function writeFl(rounds: number, minClients: number, model = 'mlp', file = flFile): void {
-  writeFileSync(
-    file,
-    [
-      `name: fmnist-${model}`,
-      `model: ${model}`,
-      'dataset: fashion-mnist',
-      'strategy: { name: bcrs-opwa, keepRatio: 0.3, minRatio: 0.05 }',
-      `rounds: ${rounds}`,
-      `clients: { fraction: 1, min: ${minClients} }`,
-      'deadlineSeconds: 120',
-      'local: { epochs: 2, batchSize: 32, lr: 0.1 }',
-      'eval: { samples: 500, batchSize: 250 }',
-      'checkpoint: { dir: ckpt }',
-      '',
-    ].join('\n'),
-  )
+  writeFlFile(file, {
+    name: `fmnist-${model}`,
+    model,
+    dataset: 'fashion-mnist',
+    strategy: '{ name: bcrs-opwa, keepRatio: 0.3, minRatio: 0.05 }',
+    rounds,
+    clients: `{ fraction: 1, min: ${minClients} }`,
+    deadlineSeconds: 120,
+    local: '{ epochs: 2, batchSize: 32, lr: 0.1 }',
+    eval: '{ samples: 500, batchSize: 250 }',
+    checkpoint: '{ dir: ckpt }',
+  })
 }
 
 /** Starts the server and the clients, each client on part k of 3; returns them. */
@@ -73,10 +70,7 @@ test('a server and three Node clients run two bcrs-opwa rounds; the held-out acc
   const { server, clients } = await federation(3)
   const start = accuracy(await server.waitFor(new RegExp(`^start: ${ACCURACY.source}`)))
   await Promise.all([server.success(), ...clients.map((c) => c.success())])
-  const metrics = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
+  const metrics = flMetrics(dir)
   assert.deepEqual(
     metrics.map((m) => [m.round, m.selected, m.accepted]),
     [
@@ -102,10 +96,7 @@ test('a server and three Node clients run two bcrs-opwa rounds; the held-out acc
 })
 
 test('a server started again on its checkpoint folder goes on from the last round with its model', async () => {
-  const before = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
+  const before = flMetrics(dir)
   writeFl(3, 1)
   const { server, clients } = await federation(1)
   await server.waitFor(/^resumed from \S+ at round 2$/)
@@ -113,10 +104,7 @@ test('a server started again on its checkpoint folder goes on from the last roun
   // the same model on the same held-out images: the accuracy the last round ended with
   assert.equal(start.toFixed(2), (100 * before[1].accuracy).toFixed(2))
   await Promise.all([server.success(), ...clients.map((c) => c.success())])
-  const metrics = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
+  const metrics = flMetrics(dir)
   assert.deepEqual(
     metrics.map((m) => [m.round, m.accepted]),
     [
@@ -135,10 +123,7 @@ test('the MNIST CNN federates: its BatchNorm statistics are averaged, checkpoint
   const first = await federation(2, file)
   const start = accuracy(await first.server.waitFor(new RegExp(`^start: ${ACCURACY.source}`)))
   await Promise.all([first.server.success(), ...first.clients.map((c) => c.success())])
-  const [round] = readFileSync(join(cnnDir, 'ckpt', 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
+  const [round] = flMetrics(cnnDir)
   assert.deepEqual([round.round, round.accepted], [0, 2])
   assert.ok(round.accuracy > start / 100 + 0.2, `accuracy ${start} % → ${round.accuracy}`)
   // the checkpoint holds the averaged statistics: moved off BatchNorm's start (means 0, variances 1)

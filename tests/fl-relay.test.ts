@@ -8,34 +8,30 @@
  * candidate is on loopback. Every process is stopped by its pid when the file is done.
  */
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { launchChromium, type PageState } from '../packages/web/src/index.ts'
 import { atoll, scratchDir } from './helpers/atoll.ts'
 import { AtollProcess } from './helpers/atoll-process.ts'
+import { flMetrics, writeFlFile } from './helpers/fl.ts'
 
 const PAGE_DONE_MS = 120_000
 const ICE = ['--stun', 'none', '--ice-address', '127.0.0.1']
 
 const dir = scratchDir('atoll-fl-relay-')
 const flFile = join(dir, 'FL.yaml')
-writeFileSync(
-  flFile,
-  [
-    'name: fmnist-relay',
-    'model: mnist-cnn',
-    'dataset: fashion-mnist',
-    'strategy: { name: fedavg }',
-    'rounds: 1',
-    'clients: { fraction: 1, min: 2 }',
-    'deadlineSeconds: 120',
-    'local: { epochs: 1, maxSteps: 12, batchSize: 32, lr: 0.1 }',
-    'eval: { samples: 200, batchSize: 200 }',
-    'checkpoint: { dir: ckpt }',
-    '',
-  ].join('\n'),
-)
+writeFlFile(flFile, {
+  name: 'fmnist-relay',
+  model: 'mnist-cnn',
+  dataset: 'fashion-mnist',
+  strategy: '{ name: fedavg }',
+  rounds: 1,
+  clients: '{ fraction: 1, min: 2 }',
+  deadlineSeconds: 120,
+  local: '{ epochs: 1, maxSteps: 12, batchSize: 32, lr: 0.1 }',
+  eval: '{ samples: 200, batchSize: 200 }',
+  checkpoint: '{ dir: ckpt }',
+})
 
 let browser: Awaited<ReturnType<typeof launchChromium>> | undefined
 after(async () => {
@@ -89,10 +85,7 @@ test('a browser tab and a Node client join through a relay and train a round of 
   }
   await Promise.all([server.success(), node.success()])
   await node.waitFor(/^connected to the server over WebRTC$/, 1)
-  const metrics = readFileSync(join(dir, 'ckpt', 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line))
+  const metrics = flMetrics(dir)
   assert.deepEqual(
     metrics.map((m) => [m.round, m.selected, m.accepted]),
     [[0, 2, 2]],
