@@ -58,6 +58,7 @@ export {
 
 export { stageGraphsOf } from './executor/from-partition.ts'
 export { MonolithicTrainer } from './executor/monolithic.ts'
+export { StepLoopTrainer, type StepLoopTrainerOptions } from './executor/step-loop.ts'
 
 export { type PipelineOp, type PipelineSchedule, pipelineOrder, stageOrder } from './executor/schedule.ts'
 export { evenCuts, splitContiguous } from './executor/split.ts'

@@ -81,6 +81,50 @@ test('fit: stopping after 3 steps and resuming from the checkpoint gives the uni
     assert.deepEqual(again.params[i].value, straight.params[i].value)
 })
 
+test("fit with 3 steps per run: the stepwise run's losses and weights, checkpoints where due, exact resume", async () => {
+  const dir = await tempDir('tasks')
+  // no clipping (the loop does not clip); ε large enough that rounding noise in a zero gradient stays small
+  const options = (extra: Partial<FitOptions>) =>
+    fitOptions({ clipNorm: undefined, optimizer: { kind: 'adamw', weightDecay: 0.05, eps: 1e-4 }, ...extra })
+  const stepwise = await fit(options({}))
+  const seen: number[] = []
+  const looped = await fit(options({ stepsPerRun: 3, onStep: (r) => void seen.push(r.step) }))
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7])
+  for (const [k, l] of stepwise.losses.entries())
+    assert.ok(Math.abs(l - looped.losses[k]) < 1e-5, `step ${k}: loss ${l} vs ${looped.losses[k]}`)
+  for (const [i, p] of stepwise.params.entries())
+    for (const [j, x] of p.value.entries())
+      assert.ok(
+        Math.abs(x - looped.params[i].value[j]) < 1e-5,
+        `${p.name}[${j}]: ${x} vs ${looped.params[i].value[j]}`,
+      )
+  // every 2 steps a checkpoint: runs of 2, stopped at 5, resumed to 8, as if uninterrupted
+  const checkpoint = { dir: join(dir, 'loop-ckpt'), every: 2 }
+  const first = await fit(options({ stepsPerRun: 3, steps: 5, checkpoint }))
+  assert.deepEqual([first.from, first.to], [0, 5])
+  const second = await fit(options({ stepsPerRun: 3, checkpoint }))
+  assert.equal(second.from, 5)
+  const straight = await fit(
+    options({ stepsPerRun: 3, checkpoint: { dir: join(dir, 'loop-straight'), every: 2 } }),
+  )
+  assert.deepEqual(second.losses, straight.losses.slice(5))
+  for (const [i, p] of straight.params.entries()) assert.deepEqual(second.params[i].value, p.value)
+  // a stepwise run resumes the loop's checkpoint: the moments are in AdamW's format
+  const resumedStepwise = await fit(
+    options({ steps: 6, checkpoint: { dir: join(dir, 'loop-ckpt'), every: 2 } }),
+  )
+  assert.equal(resumedStepwise.from, 8)
+})
+
+test('fit refuses steps per run with what the loop does not compute', async () => {
+  await assert.rejects(fit(fitOptions({ stepsPerRun: 2 })), /2 steps per run need no gradient clipping/)
+  await assert.rejects(
+    fit(fitOptions({ stepsPerRun: 2, clipNorm: undefined, optimizer: { kind: 'sgd' } })),
+    /need AdamW without AMSGrad/,
+  )
+  await assert.rejects(fit(fitOptions({ stepsPerRun: 0 })), /stepsPerRun/)
+})
+
 test("lossTrend: the mean of a run's first and last steps, over disjoint windows", () => {
   assert.deepEqual(lossTrend([4, 3, 2, 1]), { firstLoss: 3.5, lastLoss: 1.5, window: 2 })
   assert.deepEqual(lossTrend([5]), { firstLoss: 5, lastLoss: 5, window: 1 })

@@ -23,6 +23,7 @@ import {
   onnxModel,
   parametersOf,
   pipelineModel,
+  StepLoopTrainer,
   stageGraphsOf,
   zeroGrads,
 } from '@atoll/runtime'
@@ -95,6 +96,19 @@ export const executor: BenchSuite = {
       process.env.ATOLL_BENCH_PRECISION === 'fp16'
         ? pipelineModel(graph, { backend, precision: 'fp16' })
         : undefined
+    // ATOLL_BENCH_LOOP_STEPS AdamW steps per session run (StepLoopTrainer), timed per step
+    const loopSteps = quick ? 2 : Number(process.env.ATOLL_BENCH_LOOP_STEPS ?? 8)
+    if (!Number.isInteger(loopSteps) || loopSteps < 1)
+      throw new BenchInputError(
+        `ATOLL_BENCH_LOOP_STEPS is ${process.env.ATOLL_BENCH_LOOP_STEPS}; expected a whole number ≥ 1`,
+      )
+    const loopParams = parametersOf(graph)
+    const loop = new StepLoopTrainer({ backend, graph, params: new Map(loopParams.map((p) => [p.name, p])) })
+    const loopBatches = Array.from({ length: loopSteps }, (_, k) => ({
+      [graph.inputs[0].name]: ids(k),
+      targets: ids(k + 7),
+    }))
+    const loopLrs = loopBatches.map(() => 1e-4)
     const variants = {
       monolithic: async () => {
         zeroGrads(monoParams)
@@ -109,6 +123,9 @@ export const executor: BenchSuite = {
         await four.pipeline.step(batch)
       },
       adamw_step: async () => opt.step(1e-4),
+      step_loop: async () => {
+        await loop.run(loopBatches, loopLrs)
+      },
       ...(half && {
         dag_1stage_fp16: async () => {
           zeroGrads(half.params)
@@ -119,14 +136,16 @@ export const executor: BenchSuite = {
     // rounds interleave the variants, so a change in machine load hits all of them alike; a model too
     // big for every variant's sessions at once (GPT-2 small on one GPU) runs the ones named
     const times = await interleaved(chosenVariants(variants, process.env.ATOLL_BENCH_VARIANTS), runs, warmup)
+    const stepLoop = ratio(times.step_loop, loopSteps)
     const pytorch = process.env.ATOLL_BENCH_PYTORCH
     const versus =
-      pytorch === undefined || times.dag_1stage === undefined
+      pytorch === undefined || (times.dag_1stage === undefined && stepLoop === undefined)
         ? undefined
-        : pytorchRatios(pytorch, backend.name, batchSize, times.dag_1stage)
+        : pytorchRatios(pytorch, backend.name, batchSize, times.dag_1stage, stepLoop)
     opt.close()
     await Promise.all([
       mono.release(),
+      loop.release(),
       one.pipeline.release(),
       four.pipeline.release(),
       half?.pipeline.release(),
@@ -145,9 +164,11 @@ export const executor: BenchSuite = {
         dag_1stage_vs_monolithic: ratio(dag1, monolithic),
         dag_4stage_vs_monolithic: ratio(dag4, monolithic),
         optimizer_vs_fwdbwd: ratio(optimizer, dag1),
+        step_loop_speedup_vs_dag_1stage_and_adamw: ratio(sum(dag1, optimizer), stepLoop),
         tokens_per_s_monolithic: ratio(tokens, monolithic),
         tokens_per_s_dag_1stage: ratio(tokens, dag1),
         tokens_per_s_dag_4stage: ratio(tokens, dag4),
+        tokens_per_s_step_loop: ratio(tokens, stepLoop),
         stash_bytes_selective_vs_all: kept.selective / kept.stash,
         fp16_step_vs_fp32_step: ratio(dag1, dag1Fp16),
         ...versus?.results,
@@ -162,6 +183,7 @@ export const executor: BenchSuite = {
       details: {
         backend: backend.name,
         optimizerThreads: threads,
+        loopSteps,
         model: label,
         config: file ? { ctx, vocab } : config,
         batchSize,
@@ -171,6 +193,7 @@ export const executor: BenchSuite = {
           dag_1stage: dag1,
           dag_4stage: dag4,
           adamw_step: optimizer,
+          step_loop_per_step: stepLoop,
           dag_1stage_fp16: dag1Fp16,
         },
         stashBytesPerMicroBatch: kept,
@@ -199,6 +222,8 @@ function chosenVariants<K extends string>(
 
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined ? undefined : a / b
+const sum = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : a + b
 
 /** The figures of the variants that ran. */
 function measured(figures: Record<string, number | undefined>): Record<string, number> {
@@ -218,8 +243,15 @@ const VERSUS_PYTORCH: Record<string, string> = { cuda: '>= 0.5', webgpu: '>= 0.2
 /**
  * Atoll's step against PyTorch's forward+backward on CUDA from `make_fit_fixture.py --timing`'s JSON:
  * against TF32 MatMuls (what onnxruntime's CUDA provider runs for fp32 by default) and strict fp32.
+ * The step loop's time per step includes its AdamW update, which PyTorch's figure leaves out.
  */
-function pytorchRatios(file: string, backend: string, batch: number, atollSeconds: number) {
+function pytorchRatios(
+  file: string,
+  backend: string,
+  batch: number,
+  atollSeconds: number | undefined,
+  loopSeconds: number | undefined,
+) {
   const raw = parseJson(readFileSync(file, 'utf8'), file, BenchInputError)
   const timing = parseWith(pytorchTiming, raw, BenchInputError, { root: file })
   if (timing.config.batch !== batch)
@@ -231,8 +263,15 @@ function pytorchRatios(file: string, backend: string, batch: number, atollSecond
   const name = `${backend}_step_vs_pytorch_cuda`
   return {
     results: {
-      [name]: timing.cuda_tf32.fwdbwd_s / atollSeconds,
-      [`${name}_strict_fp32`]: timing.cuda_fp32.fwdbwd_s / atollSeconds,
+      ...(atollSeconds === undefined
+        ? {}
+        : {
+            [name]: timing.cuda_tf32.fwdbwd_s / atollSeconds,
+            [`${name}_strict_fp32`]: timing.cuda_fp32.fwdbwd_s / atollSeconds,
+          }),
+      ...(loopSeconds === undefined
+        ? {}
+        : { [`${backend}_step_loop_vs_pytorch_cuda`]: timing.cuda_tf32.fwdbwd_s / loopSeconds }),
     },
     targets: VERSUS_PYTORCH[backend] ? { [name]: VERSUS_PYTORCH[backend] } : {},
     details: {

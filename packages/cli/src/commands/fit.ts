@@ -49,6 +49,8 @@ async function usage(): Promise<string> {
     '  --activations KIND     what backward gets from forward with --stages: selective (default:',
     '                         keep the fewest bytes, recompute cheap ops) | stash (keep all) |',
     '                         recompute (keep nothing); --recompute is --activations recompute',
+    '  --steps-per-run K      K AdamW steps in each session run (default 1): a GPU gets the',
+    '                         weights once per K steps instead of every step (AdamW, 1 stage, fp32)',
     '  --checkpoint DIR       resume from DIR if it holds a checkpoint; save there every',
     '  --checkpoint-every K   K steps (default 100) and at the end',
   ].join('\n')
@@ -57,7 +59,7 @@ async function usage(): Promise<string> {
 const FLAGS = {
   ...MODEL_FLAGS,
   ...flagSpec(TRAINING_FLAGS),
-  ...valueFlags('init', 'stages', 'pipeline', 'activations', 'checkpoint', 'checkpoint-every'),
+  ...valueFlags('init', 'stages', 'pipeline', 'activations', 'steps-per-run', 'checkpoint', 'checkpoint-every'),
   recompute: { type: 'boolean' },
 } as const
 
@@ -75,6 +77,7 @@ export const fit: Command = {
       stages: flagValue('stages', values.stages, COUNT),
       policy: activationPolicy(flagValue('activations', values.activations, ACTIVATIONS), values.recompute),
       pipelineSchedule: flagValue('pipeline', values.pipeline, z.enum(['1f1b', 'gpipe'])),
+      stepsPerRun: flagValue('steps-per-run', values['steps-per-run'], COUNT),
     }
     const every = flagValue('checkpoint-every', values['checkpoint-every'], COUNT) ?? 100
     const checkpoint = values.checkpoint === undefined ? undefined : { dir: values.checkpoint, every }

@@ -43,7 +43,7 @@ export async function saveCheckpoint(
   dir: string,
   step: number,
   params: readonly Parameter[],
-  optimizer?: Optimizer,
+  optimizer?: Pick<Optimizer, 'exportState'>,
   options: SaveOptions = {},
 ): Promise<CheckpointRecord> {
   if (!Number.isSafeInteger(step) || step < 0)
@@ -145,7 +145,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint | un
 export function restoreCheckpoint(
   loaded: LoadedCheckpoint,
   params: readonly Parameter[],
-  optimizer?: Optimizer,
+  optimizer?: Pick<Optimizer, 'importState'>,
   state: ReadonlyMap<string, Tensor> = new Map(),
 ): void {
   const source = `checkpoint ${loaded.record.file}`

@@ -8,10 +8,12 @@ import { bindSymbols, microBatchView } from '../executor/bindings.ts'
 import type { PipelineSchedule } from '../executor/schedule.ts'
 import type { ActivationPolicy } from '../executor/stage-graphs.ts'
 import { modelState } from '../executor/state.ts'
-import { pipelineModel, type Precision, type StepReport, Trainer } from '../executor/trainer.ts'
+import { StepLoopTrainer } from '../executor/step-loop.ts'
+import { parametersOf, pipelineModel, type Precision, type StepReport, Trainer } from '../executor/trainer.ts'
 import { DynamicLossScale } from '../optim/loss-scale.ts'
+import type { Optimizer } from '../optim/optimizer.ts'
 import type { Parameter } from '../optim/parameter.ts'
-import { type LrSchedule, lrSchedule } from '../optim/schedule.ts'
+import { type LrSchedule, lrAt, lrSchedule } from '../optim/schedule.ts'
 import type { TrainableModel } from './model-source.ts'
 import { makeOptimizer, needsSharedParameters, type OptimizerSpec, optimizerSpec } from './optimizer-spec.ts'
 import { StepLog } from './step-log.ts'
@@ -36,6 +38,12 @@ export interface FitOptions {
   intraOpThreads?: number
   /** `fp16`: matrix products in float16 with float32 master weights and dynamic loss scaling (default fp32) */
   precision?: Precision
+  /**
+   * optimizer steps per session run (default 1): with more, forward, backward and AdamW run inside
+   * one session for that many batches, so weights cross to a GPU once per run (AdamW only, 1 stage,
+   * 1 micro-batch, fp32, no clipping)
+   */
+  stepsPerRun?: number
   /** append `{ step, loss }` per step to this JSONL file (on resume, after the steps before it) */
   log?: string
   onStep?(report: StepReport & { seconds: number; samples: number }): void | Promise<void>
@@ -58,13 +66,14 @@ export interface FitResult {
 /** What `checkFitSettings` checks: the options of a run that may come from people (flags, job files). */
 const fitSettings = z.object({
   steps: z.int().check(z.gte(0)),
+  stepsPerRun: z.optional(z.int().check(z.gte(1))),
   optimizer: optimizerSpec,
   schedule: lrSchedule,
 })
 
 /** A bad step count is the task's input; a bad optimizer or schedule, the optimizer's configuration. */
 function settingsError(problem: FieldProblem): Error {
-  return problem.keys[0] === 'steps'
+  return problem.keys[0] === 'steps' || problem.keys[0] === 'stepsPerRun'
     ? new TaskInputError(problem.message)
     : new OptimizerConfigError(problem.message)
 }
@@ -76,7 +85,7 @@ function settingsError(problem: FieldProblem): Error {
  * that names the problem as their users wrote it (`--warmup`, `job.yaml: training.schedule…`).
  */
 export function checkFitSettings(
-  settings: Pick<FitOptions, 'steps' | 'optimizer' | 'schedule'>,
+  settings: Pick<FitOptions, 'steps' | 'optimizer' | 'schedule' | 'stepsPerRun'>,
   fail: ProblemError = settingsError,
 ): void {
   parseWith(fitSettings, settings, fail)
@@ -85,7 +94,57 @@ export function checkFitSettings(
 /** Trains `model` for `steps` optimizer steps in this process, resuming from a checkpoint when there is one. */
 export async function fit(options: FitOptions): Promise<FitResult> {
   checkFitSettings(options)
-  const { model, backend, steps, schedule } = options
+  const { model, steps } = options
+  // running statistics live in the graph's initializers, which the sessions update in place
+  const state = modelState(model.graph)
+  const engine = (options.stepsPerRun ?? 1) > 1 ? loopEngine(options) : stepEngine(options)
+  const { params } = engine
+  if (options.init) assignParameters(params, options.init, { source: 'the --init weights', state })
+  const ckpt = options.checkpoint
+  const resumed = ckpt ? await loadCheckpoint(ckpt.dir) : undefined
+  if (resumed) restoreCheckpoint(resumed, params, engine.optimizer, state)
+  const from = engine.step()
+  options.onStart?.(from)
+  const log = options.log === undefined ? undefined : new StepLog(options.log, from)
+  const losses: number[] = []
+  let seconds = 0
+  try {
+    while (engine.step() < steps) {
+      const at = engine.step()
+      // a run of steps ends at the next checkpoint, so that every checkpoint lands where it is due
+      const untilCheckpoint = ckpt ? ckpt.every - (at % ckpt.every) : Number.POSITIVE_INFINITY
+      const t0 = performance.now()
+      const { reports, samples } = await engine.advance(Math.min(steps - at, untilCheckpoint))
+      const stepSeconds = (performance.now() - t0) / 1000 / reports.length
+      for (const report of reports) {
+        losses.push(report.loss)
+        seconds += stepSeconds
+        log?.write({ step: report.step, loss: report.loss })
+        await options.onStep?.({ ...report, seconds: stepSeconds, samples })
+      }
+      const done = engine.step()
+      if (ckpt && (done % ckpt.every === 0 || done === steps))
+        await saveCheckpoint(ckpt.dir, done, params, engine.optimizer, { state })
+    }
+  } finally {
+    await engine.close()
+  }
+  return { params, state, from, to: engine.step(), losses, seconds }
+}
+
+/** How `fit` takes steps: one per session run (the pipeline and a host optimizer), or several. */
+interface Engine {
+  params: Parameter[]
+  optimizer: Pick<Optimizer, 'exportState' | 'importState'>
+  /** optimizer steps taken */
+  step(): number
+  /** takes at least one and at most `limit` steps; what each reported, and the samples in a step's batch */
+  advance(limit: number): Promise<{ reports: StepReport[]; samples: number }>
+  close(): Promise<void>
+}
+
+function stepEngine(options: FitOptions): Engine {
+  const { model, backend } = options
   const stages = options.stages ?? 1
   // a split needs static boundary shapes: bind the symbols to the first micro-batch's sizes
   const first = stages > 1 ? options.batch(0) : undefined
@@ -100,49 +159,77 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     intraOpThreads: options.intraOpThreads,
     precision: options.precision,
   })
-  // running statistics live in the graph's initializers, which the stages update in place
-  const state = modelState(model.graph)
-  if (options.init) assignParameters(params, options.init, { source: 'the --init weights', state })
   const optimizer = makeOptimizer(options.optimizer, params)
   const trainer = new Trainer({
     pipeline,
     params,
     optimizer,
-    schedule,
+    schedule: options.schedule,
     clipNorm: options.clipNorm,
     microBatches: options.microBatches,
     pipelineSchedule: options.pipelineSchedule,
     lossScale: options.precision === 'fp16' ? new DynamicLossScale() : undefined,
   })
-  const ckpt = options.checkpoint
-  const resumed = ckpt ? await loadCheckpoint(ckpt.dir) : undefined
-  if (resumed) restoreCheckpoint(resumed, params, optimizer, state)
-  const from = trainer.step
-  options.onStart?.(from)
-  const log = options.log === undefined ? undefined : new StepLog(options.log, from)
-  const losses: number[] = []
-  let seconds = 0
-  try {
-    while (trainer.step < steps) {
+  return {
+    params,
+    optimizer,
+    step: () => trainer.step,
+    async advance() {
       const batch = options.batch(trainer.step)
-      const t0 = performance.now()
-      const report = await trainer.trainStep(batch)
-      const samples = Object.values(batch)[0]?.shape[0] ?? 0
-      const stepSeconds = (performance.now() - t0) / 1000
-      losses.push(report.loss)
-      seconds += stepSeconds
-      log?.write({ step: report.step, loss: report.loss })
-      await options.onStep?.({ ...report, seconds: stepSeconds, samples })
-      const done = trainer.step
-      if (ckpt && (done % ckpt.every === 0 || done === steps))
-        await saveCheckpoint(ckpt.dir, done, params, optimizer, { state })
-    }
-  } finally {
-    optimizer.close()
-    await pipeline.release()
+      return { reports: [await trainer.trainStep(batch)], samples: samplesOf(batch) }
+    },
+    async close() {
+      optimizer.close()
+      await pipeline.release()
+    },
   }
-  return { params, state, from, to: trainer.step, losses, seconds }
 }
+
+/**
+ * `stepsPerRun` AdamW steps in each session run (StepLoopTrainer): the weights cross between host
+ * and device once per run. What the loop does not compute is refused by name.
+ */
+function loopEngine(options: FitOptions): Engine {
+  const spec = options.optimizer
+  const refuse = (what: string) => {
+    throw new TaskInputError(`${options.stepsPerRun} steps per run need ${what}`)
+  }
+  if (spec.kind !== 'adamw' || spec.amsgrad) refuse('AdamW without AMSGrad')
+  if (options.clipNorm !== undefined) refuse('no gradient clipping')
+  if ((options.stages ?? 1) > 1 || (options.microBatches ?? 1) > 1) refuse('1 stage and 1 micro-batch')
+  if ((options.precision ?? 'fp32') !== 'fp32') refuse('fp32')
+  const adam = spec as Extract<OptimizerSpec, { kind: 'adamw' }>
+  const params = parametersOf(options.model.graph)
+  const trainer = new StepLoopTrainer({
+    backend: options.backend,
+    graph: options.model.graph,
+    params: new Map(params.map((p) => [p.name, p])),
+    loss: options.model.loss,
+    betas: adam.betas,
+    eps: adam.eps,
+    weightDecay: adam.weightDecay,
+    intraOpThreads: options.intraOpThreads,
+  })
+  const perRun = options.stepsPerRun as number
+  return {
+    params,
+    optimizer: trainer,
+    step: () => trainer.steps,
+    async advance(limit) {
+      const at = trainer.steps
+      const count = Math.min(perRun, limit)
+      const steps = Array.from({ length: count }, (_, k) => at + k)
+      const batches = steps.map((k) => options.batch(k))
+      const lrs = steps.map((k) => lrAt(options.schedule, k))
+      const losses = await trainer.run(batches, lrs)
+      const reports = losses.map((loss, k) => ({ step: at + k, loss, lr: lrs[k], gradNorm: Number.NaN }))
+      return { reports, samples: samplesOf(batches[0]) }
+    },
+    close: () => trainer.release(),
+  }
+}
+
+const samplesOf = (batch: Readonly<Record<string, Tensor>>) => Object.values(batch)[0]?.shape[0] ?? 0
 
 function microBatches(batch: Readonly<Record<string, Tensor>>, count: number): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, microBatchView(t, 0, count)]))

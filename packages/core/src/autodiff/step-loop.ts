@@ -1,0 +1,282 @@
+/**
+ * Several optimizer steps in one graph run: forward, backward and AdamW inside an ONNX Loop, one
+ * iteration per step, with the parameters and the optimizer's moments carried from iteration to
+ * iteration. A backend whose every run copies inputs from the host and outputs back (onnxruntime-node
+ * on CUDA) then moves the weights once per run instead of the weights in and the gradients out
+ * every step, and the host computes no optimizer step at all: the GPU analogue of Keras's
+ * `steps_per_execution`. The update is torch.optim.AdamW's, in the order the runtime's `adamw`
+ * computes it.
+ *
+ * The loop reads the k-th step's batch from inputs stacked along a new leading axis, and its
+ * per-step coefficients (learning-rate schedule, bias corrections) from [steps] vectors the caller
+ * computes, so the graph does not depend on the step count or the schedule.
+ */
+import { GraphBuilder } from '../graph/builder.ts'
+import type { Graph, Node, ValueInfo } from '../graph/types.ts'
+import { numel } from '../tensor.ts'
+import { GradientTargetError } from './errors.ts'
+import type { StateUpdate } from './state.ts'
+import { buildTrainingGraph, type TrainingGraphOptions } from './training.ts'
+
+export interface StepLoopOptions extends Pick<TrainingGraphOptions, 'bindings'> {
+  /** β1, β2 (default 0.9, 0.999) */
+  betas?: readonly [number, number]
+  /** default 1e-8 */
+  eps?: number
+  /** which parameters weight decay applies to (default all) */
+  decays?: (name: string) => boolean
+}
+
+/** Where one parameter lives in the flat vectors the loop carries. */
+export interface FlatSlot {
+  name: string
+  shape: number[]
+  offset: number
+  length: number
+}
+
+export interface StepLoop {
+  graph: Graph
+  /** the parameters in flat order: every decaying one first, then the rest */
+  layout: FlatSlot[]
+  /** elements of the flat vectors */
+  size: number
+  /** how many leading elements weight decay applies to */
+  decaying: number
+  /** feed names: the flat vectors, the per-step coefficients, and each batch input stacked by step */
+  feeds: {
+    params: string
+    expAvg: string
+    expAvgSq: string
+    /** lr / (1 − β1ᵗ) per step */
+    stepSize: string
+    /** 1 / √(1 − β2ᵗ) per step */
+    invBc2Sqrt: string
+    /** lr · λ per step (the weights are multiplied by 1 − lr·λ before the update) */
+    decay: string
+    /** forward input → its [steps, …] feed */
+    batch: Map<string, string>
+    /** running statistic → its feed */
+    state: Map<string, string>
+  }
+  /** output names: the flat vectors after the last step, the losses [steps], and each statistic */
+  outputs: { params: string; expAvg: string; expAvgSq: string; losses: string; state: Map<string, string> }
+  state: StateUpdate[]
+}
+
+/** Names of the outer graph all start with this, so that none shadows a value of the loop body. */
+const OUTER = 'steploop.'
+
+export function buildStepLoop(source: Graph, loss: string, options: StepLoopOptions = {}): StepLoop {
+  const [beta1, beta2] = options.betas ?? [0.9, 0.999]
+  const eps = options.eps ?? 1e-8
+  const {
+    graph: training,
+    backward,
+    state,
+  } = buildTrainingGraph(source, loss, {
+    bindings: options.bindings,
+  })
+  for (const name of [...training.initializers.keys(), ...training.inputs.map((i) => i.name)])
+    if (name.startsWith(OUTER))
+      throw new GradientTargetError(`'${name}' starts with '${OUTER}', which the step loop reserves`)
+  const { layout, size, decaying } = flatLayout(source, options.decays ?? (() => true))
+  const feeds = {
+    params: `${OUTER}params`,
+    expAvg: `${OUTER}exp_avg`,
+    expAvgSq: `${OUTER}exp_avg_sq`,
+    stepSize: `${OUTER}step_size`,
+    invBc2Sqrt: `${OUTER}inv_bc2_sqrt`,
+    decay: `${OUTER}decay`,
+    batch: new Map(training.inputs.map((i) => [i.name, `${OUTER}batch.${i.name}`])),
+    state: new Map(state.map((u) => [u.state, `${OUTER}state.${u.state}`])),
+  }
+  const body = loopBody(training, backward.gradients, state, layout, size, decaying, feeds, loss, {
+    beta1,
+    beta2,
+    eps,
+  })
+  const flat = (name: string): ValueInfo => ({ name, dtype: 'float32', shape: [size] })
+  const perStep = (name: string): ValueInfo => ({ name, dtype: 'float32', shape: ['steps'] })
+  const stateInfo = (s: string, name: string): ValueInfo => ({
+    name,
+    dtype: 'float32',
+    shape: [...(training.initializers.get(s)?.shape ?? [])],
+  })
+  const outputs = {
+    params: `${OUTER}params.out`,
+    expAvg: `${OUTER}exp_avg.out`,
+    expAvgSq: `${OUTER}exp_avg_sq.out`,
+    losses: `${OUTER}losses`,
+    state: new Map(state.map((u) => [u.state, `${OUTER}state.${u.state}.out`])),
+  }
+  const lossInfo = training.outputs[0]
+  const nodes: Node[] = [
+    outerNode('Shape', [feeds.stepSize], [`${OUTER}shape`]),
+    outerNode('Squeeze', [`${OUTER}shape`, `${OUTER}axis0`], [`${OUTER}trips`]),
+    {
+      ...outerNode(
+        'Loop',
+        [`${OUTER}trips`, '', feeds.params, feeds.expAvg, feeds.expAvgSq, ...feeds.state.values()],
+        [outputs.params, outputs.expAvg, outputs.expAvgSq, ...outputs.state.values(), outputs.losses],
+      ),
+      attributes: { body: { kind: 'graph', value: body } },
+    },
+  ]
+  const graph: Graph = {
+    name: `${source.name}.steploop`,
+    nodes,
+    inputs: [
+      flat(feeds.params),
+      flat(feeds.expAvg),
+      flat(feeds.expAvgSq),
+      perStep(feeds.stepSize),
+      perStep(feeds.invBc2Sqrt),
+      perStep(feeds.decay),
+      ...training.inputs.map((i) => ({
+        ...i,
+        name: feeds.batch.get(i.name) as string,
+        shape: ['steps', ...(i.shape ?? [])],
+      })),
+      ...state.map((u) => stateInfo(u.state, feeds.state.get(u.state) as string)),
+    ],
+    outputs: [
+      flat(outputs.params),
+      flat(outputs.expAvg),
+      flat(outputs.expAvgSq),
+      ...state.map((u) => stateInfo(u.state, outputs.state.get(u.state) as string)),
+      { name: outputs.losses, dtype: lossInfo.dtype, shape: ['steps', ...(lossInfo.shape ?? [])] },
+    ],
+    initializers: new Map([[`${OUTER}axis0`, { dtype: 'int64', shape: [1], data: BigInt64Array.of(0n) }]]),
+    parameters: new Set(),
+    valueInfo: new Map(),
+    opset: training.opset,
+  }
+  return { graph, layout, size, decaying, feeds, outputs, state }
+}
+
+function outerNode(opType: string, inputs: string[], outputs: string[]): Node {
+  return { name: `${OUTER}${opType}`, opType, inputs, outputs, attributes: {}, scope: '' }
+}
+
+/** Decaying parameters first, so that weight decay scales one leading range of the flat vector. */
+function flatLayout(source: Graph, decays: (name: string) => boolean) {
+  const names = [...source.parameters]
+  const decayed = names.filter(decays)
+  const ordered = [...decayed, ...names.filter((n) => !decays(n))]
+  let offset = 0
+  const layout: FlatSlot[] = ordered.map((name) => {
+    const t = source.initializers.get(name)
+    if (t === undefined || t.dtype !== 'float32')
+      throw new GradientTargetError(`parameter '${name}' must be a float32 initializer for the step loop`)
+    const slot = { name, shape: [...t.shape], offset, length: numel(t.shape) }
+    offset += slot.length
+    return slot
+  })
+  const decaying = layout.slice(0, decayed.length).reduce((a, s) => a + s.length, 0)
+  return { layout, size: offset, decaying }
+}
+
+interface Betas {
+  beta1: number
+  beta2: number
+  eps: number
+}
+
+/**
+ * One step: iteration k's batch and coefficients gathered from the outer inputs, the parameters
+ * viewed out of the carried flat vector, forward and backward, then AdamW on the flat vectors.
+ */
+function loopBody(
+  training: Graph,
+  gradients: ReadonlyMap<string, string>,
+  state: readonly StateUpdate[],
+  layout: readonly FlatSlot[],
+  size: number,
+  decaying: number,
+  feeds: StepLoop['feeds'],
+  loss: string,
+  { beta1, beta2, eps }: Betas,
+): Graph {
+  const params = new Set(layout.map((s) => s.name))
+  const stateNames = new Set(state.map((u) => u.state))
+  const g: Graph = {
+    name: 'step',
+    // the training nodes first, so that the builder names nothing after one of their values
+    nodes: [...training.nodes],
+    inputs: [],
+    outputs: [],
+    initializers: new Map([...training.initializers].filter(([k]) => !params.has(k) && !stateNames.has(k))),
+    parameters: new Set(),
+    valueInfo: new Map(training.valueInfo),
+    opset: training.opset,
+  }
+  const b = GraphBuilder.edit(g)
+  const flat = (n: string): ValueInfo => ({ name: n, dtype: 'float32', shape: [size] })
+  const input = (base: string, dtype: ValueInfo['dtype'], shape: number[]) => {
+    const name = b.unique(base)
+    g.inputs.push({ name, dtype, shape })
+    return name
+  }
+  const iter = input('step.iter', 'int64', [])
+  const condIn = input('step.cond', 'bool', [])
+  const theta = input('step.params', 'float32', [size])
+  const m = input('step.exp_avg', 'float32', [size])
+  const v = input('step.exp_avg_sq', 'float32', [size])
+  for (const u of state) {
+    const t = training.initializers.get(u.state)
+    b.input(u.state, 'float32', [...(t?.shape ?? [])])
+  }
+  const at = (outer: string, out?: string) =>
+    b.node('Gather', [outer, iter], { axis: 0 }, out === undefined ? {} : { outputs: [out] })[0]
+  for (const [inner, outer] of feeds.batch) at(outer, inner)
+  const slice = (x: string, from: number, to: number) => b.op('Slice', [x, b.ints([from]), b.ints([to])])
+  for (const s of layout)
+    b.node(
+      'Reshape',
+      [slice(theta, s.offset, s.offset + s.length), b.ints(s.shape)],
+      {},
+      { outputs: [s.name] },
+    )
+  // what the training nodes read (the step's batch and weights) goes before them
+  g.nodes.unshift(...g.nodes.splice(training.nodes.length))
+  const grads = layout.map((s) => {
+    const grad = gradients.get(s.name)
+    if (grad === undefined) throw new GradientTargetError(`parameter '${s.name}' has no gradient`)
+    return b.op('Reshape', [grad, b.ints([-1])])
+  })
+  const grad = grads.length === 1 ? grads[0] : b.op('Concat', grads, { axis: 0 })
+  const scalar = (x: number) =>
+    b.constant({ dtype: 'float32', shape: [], data: Float32Array.of(x) }, 'step.const')
+  // m ← m + (1 − β1)(g − m)  (torch: exp_avg.lerp_(grad, 1 − β1))
+  const mNext = b.op('Add', [m, b.op('Mul', [b.op('Sub', [grad, m]), scalar(1 - beta1)])])
+  // v ← β2 v + (1 − β2) g²
+  const vNext = b.op('Add', [
+    b.op('Mul', [v, scalar(beta2)]),
+    b.op('Mul', [b.op('Mul', [grad, grad]), scalar(1 - beta2)]),
+  ])
+  // θ ← θ(1 − lr·λ) on the decaying range, then θ − stepSize · m / (√v · invBc2Sqrt + ε)
+  const keep = b.op('Sub', [scalar(1), at(feeds.decay)])
+  const kept =
+    decaying === 0
+      ? theta
+      : decaying === size
+        ? b.op('Mul', [theta, keep])
+        : b.op('Concat', [b.op('Mul', [slice(theta, 0, decaying), keep]), slice(theta, decaying, size)], {
+            axis: 0,
+          })
+  const denom = b.op('Add', [b.op('Mul', [b.op('Sqrt', [vNext]), at(feeds.invBc2Sqrt)]), scalar(eps)])
+  const step = b.op('Mul', [b.op('Div', [mNext, denom]), at(feeds.stepSize)])
+  const thetaNext = b.op('Sub', [kept, step])
+  const condOut = b.op('Identity', [condIn])
+  const lossInfo = training.outputs[0]
+  g.outputs = [
+    { name: condOut, dtype: 'bool', shape: [] },
+    flat(thetaNext),
+    flat(mNext),
+    flat(vNext),
+    ...state.map((u) => ({ ...(training.outputs.find((o) => o.name === u.update) as ValueInfo) })),
+    { ...lossInfo, name: loss },
+  ]
+  return g
+}
