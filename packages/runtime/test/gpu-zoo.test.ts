@@ -14,8 +14,10 @@ import {
   type Backend,
   DynamicLossScale,
   nodeBackends,
+  parametersOf,
   pipelineModel,
   type Precision,
+  StepLoopTrainer,
   zeroGrads,
 } from '../src/index.ts'
 import { deviceUnderTest } from './device.ts'
@@ -118,5 +120,30 @@ for (const device of ['cuda', 'webgpu']) {
     for (const [i, l] of fp16.entries())
       assert.ok(Math.abs(l - fp32[i]) <= 1e-2 * fp32[i], `step ${i}: ${l} vs ${fp32[i]}`)
     assert.ok(fp16[4] < fp16[0] - 0.1, `the loss should fall: ${fp16.map((l) => l.toFixed(3))}`)
+  })
+}
+
+/** The loss before each of 5 AdamW steps on a fixed batch, all 5 in one session run. */
+async function loopCurve(backend: Backend) {
+  const { model, batch } = MODELS['gpt2 tiny']
+  const params = parametersOf(model.graph)
+  const loop = new StepLoopTrainer({
+    backend,
+    graph: model.graph,
+    params: new Map(params.map((p) => [p.name, p])),
+  })
+  releases.push(() => loop.release())
+  return loop.run(Array(5).fill(batch), Array(5).fill(1e-3))
+}
+
+for (const device of ['cuda', 'webgpu']) {
+  const { skip, backend } = deviceUnderTest(registry, device)
+  test(`steps per run on ${device}: 5 AdamW steps in one session run give the CPU's losses`, {
+    skip,
+  }, async () => {
+    const [want, got] = [await loopCurve(cpu), await loopCurve(await backend())]
+    for (const [i, l] of got.entries())
+      assert.ok(Math.abs(l - want[i]) <= 1e-2 * want[i], `step ${i}: ${l} vs ${want[i]}`)
+    assert.ok(got[4] < got[0] - 0.1, `the loss should fall: ${got.map((l) => l.toFixed(3))}`)
   })
 }
