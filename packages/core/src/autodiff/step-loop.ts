@@ -231,13 +231,13 @@ function loopBody(
     b.node('Gather', [outer, iter], { axis: 0 }, out === undefined ? {} : { outputs: [out] })[0]
   for (const [inner, outer] of feeds.batch) at(outer, inner)
   const slice = (x: string, from: number, to: number) => b.op('Slice', [x, b.ints([from]), b.ints([to])])
-  for (const s of layout)
-    b.node(
-      'Reshape',
-      [slice(theta, s.offset, s.offset + s.length), b.ints(s.shape)],
-      {},
-      { outputs: [s.name] },
-    )
+  // one Split (one kernel on a GPU) rather than a Slice per parameter; Reshape copies nothing
+  const pieces =
+    layout.length === 1
+      ? [theta]
+      : b.node('Split', [theta, b.ints(layout.map((s) => s.length))], { axis: 0 }, { outputs: layout.length })
+  for (const [k, s] of layout.entries())
+    b.node('Reshape', [pieces[k], b.ints(s.shape)], {}, { outputs: [s.name] })
   // what the training nodes read (the step's batch and weights) goes before them
   g.nodes.unshift(...g.nodes.splice(training.nodes.length))
   const grads = layout.map((s) => {
