@@ -134,7 +134,7 @@ test('atoll fit logs one loss per step, resumes from a checkpoint, and atoll eva
   assert.ok(result.loss < lines[0].loss && result.accuracy > 0 && result.positions === 16)
 })
 
-test('atoll fit in 3 stages logs the same losses under every activation policy', () => {
+test('atoll fit in 3 stages logs the same losses under every activation policy, and with 3 steps per run', () => {
   const fit = join(repoRoot, 'packages/runtime/test/fixtures')
   const model = join(fit, 'gpt_fit.onnx') // batch 4, a symbolic batch dim: micro-batches of 2
   const run = (name: string, ...extra: string[]) => {
@@ -161,6 +161,12 @@ test('atoll fit in 3 stages logs the same losses under every activation policy',
       .map((l) => JSON.parse(l).loss as number)
   }
   const whole = run('whole')
+  // the three steps in one session run (forward, backward and AdamW in an ONNX Loop)
+  for (const [i, l] of run('loop', '--steps-per-run', '3').entries())
+    assert.ok(
+      Math.abs(l - whole[i]) <= 1e-4 * Math.abs(whole[i]),
+      `--steps-per-run step ${i}: ${l} vs ${whole[i]}`,
+    )
   for (const policy of ['selective', 'stash', 'recompute']) {
     const staged = run(policy, '--stages', '3', '--micro-batches', '2', '--activations', policy)
     staged.forEach((l, i) => {
