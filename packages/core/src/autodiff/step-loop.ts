@@ -196,7 +196,7 @@ function loopBody(
   decaying: number,
   feeds: StepLoop['feeds'],
   loss: string,
-  { beta1, beta2, eps }: Betas,
+  betas: Betas,
 ): Graph {
   const params = new Set(layout.map((s) => s.name))
   const stateNames = new Set(state.map((u) => u.state))
@@ -212,7 +212,6 @@ function loopBody(
     opset: training.opset,
   }
   const b = GraphBuilder.edit(g)
-  const flat = (n: string): ValueInfo => ({ name: n, dtype: 'float32', shape: [size] })
   const input = (base: string, dtype: ValueInfo['dtype'], shape: number[]) => {
     const name = b.unique(base)
     g.inputs.push({ name, dtype, shape })
@@ -220,22 +219,25 @@ function loopBody(
   }
   const iter = input('step.iter', 'int64', [])
   const condIn = input('step.cond', 'bool', [])
-  const theta = input('step.params', 'float32', [size])
-  const m = input('step.exp_avg', 'float32', [size])
-  const v = input('step.exp_avg_sq', 'float32', [size])
-  for (const u of state) {
-    const t = training.initializers.get(u.state)
-    b.input(u.state, 'float32', [...(t?.shape ?? [])])
+  const flat = {
+    theta: input('step.params', 'float32', [size]),
+    m: input('step.exp_avg', 'float32', [size]),
+    v: input('step.exp_avg_sq', 'float32', [size]),
   }
+  for (const u of state) b.input(u.state, 'float32', [...(training.initializers.get(u.state)?.shape ?? [])])
   const at = (outer: string, out?: string) =>
     b.node('Gather', [outer, iter], { axis: 0 }, out === undefined ? {} : { outputs: [out] })[0]
   for (const [inner, outer] of feeds.batch) at(outer, inner)
-  const slice = (x: string, from: number, to: number) => b.op('Slice', [x, b.ints([from]), b.ints([to])])
   // one Split (one kernel on a GPU) rather than a Slice per parameter; Reshape copies nothing
   const pieces =
     layout.length === 1
-      ? [theta]
-      : b.node('Split', [theta, b.ints(layout.map((s) => s.length))], { axis: 0 }, { outputs: layout.length })
+      ? [flat.theta]
+      : b.node(
+          'Split',
+          [flat.theta, b.ints(layout.map((s) => s.length))],
+          { axis: 0 },
+          { outputs: layout.length },
+        )
   for (const [k, s] of layout.entries())
     b.node('Reshape', [pieces[k], b.ints(s.shape)], {}, { outputs: [s.name] })
   // what the training nodes read (the step's batch and weights) goes before them
@@ -246,17 +248,45 @@ function loopBody(
     return b.op('Reshape', [grad, b.ints([-1])])
   })
   const grad = grads.length === 1 ? grads[0] : b.op('Concat', grads, { axis: 0 })
+  const coefficients = {
+    stepSize: at(feeds.stepSize),
+    invBc2Sqrt: at(feeds.invBc2Sqrt),
+    decay: at(feeds.decay),
+  }
+  const next = adamwNodes(b, { ...flat, grad }, coefficients, { size, decaying }, betas)
+  const flatInfo = (n: string): ValueInfo => ({ name: n, dtype: 'float32', shape: [size] })
+  g.outputs = [
+    { name: b.op('Identity', [condIn]), dtype: 'bool', shape: [] },
+    flatInfo(next.theta),
+    flatInfo(next.m),
+    flatInfo(next.v),
+    ...state.map((u) => ({ ...(training.outputs.find((o) => o.name === u.update) as ValueInfo) })),
+    { ...training.outputs[0], name: loss },
+  ]
+  return g
+}
+
+/**
+ * torch.optim.AdamW on flat vectors, as runtime's `adamw` orders it: m ← m + (1 − β1)(g − m);
+ * v ← β2 v + (1 − β2) g²; θ ← θ(1 − lr·λ) on the decaying range; θ ← θ − stepSize · m / (√v · invBc2Sqrt + ε).
+ */
+function adamwNodes(
+  b: GraphBuilder,
+  { theta, m, v, grad }: { theta: string; m: string; v: string; grad: string },
+  { stepSize, invBc2Sqrt, decay }: { stepSize: string; invBc2Sqrt: string; decay: string },
+  { size, decaying }: { size: number; decaying: number },
+  { beta1, beta2, eps }: Betas,
+) {
   const scalar = (x: number) =>
     b.constant({ dtype: 'float32', shape: [], data: Float32Array.of(x) }, 'step.const')
-  // m ← m + (1 − β1)(g − m)  (torch: exp_avg.lerp_(grad, 1 − β1))
+  const slice = (x: string, from: number, to: number) => b.op('Slice', [x, b.ints([from]), b.ints([to])])
+  // torch: exp_avg.lerp_(grad, 1 − β1)
   const mNext = b.op('Add', [m, b.op('Mul', [b.op('Sub', [grad, m]), scalar(1 - beta1)])])
-  // v ← β2 v + (1 − β2) g²
   const vNext = b.op('Add', [
     b.op('Mul', [v, scalar(beta2)]),
     b.op('Mul', [b.op('Mul', [grad, grad]), scalar(1 - beta2)]),
   ])
-  // θ ← θ(1 − lr·λ) on the decaying range, then θ − stepSize · m / (√v · invBc2Sqrt + ε)
-  const keep = b.op('Sub', [scalar(1), at(feeds.decay)])
+  const keep = b.op('Sub', [scalar(1), decay])
   const kept =
     decaying === 0
       ? theta
@@ -265,18 +295,7 @@ function loopBody(
         : b.op('Concat', [b.op('Mul', [slice(theta, 0, decaying), keep]), slice(theta, decaying, size)], {
             axis: 0,
           })
-  const denom = b.op('Add', [b.op('Mul', [b.op('Sqrt', [vNext]), at(feeds.invBc2Sqrt)]), scalar(eps)])
-  const step = b.op('Mul', [b.op('Div', [mNext, denom]), at(feeds.stepSize)])
-  const thetaNext = b.op('Sub', [kept, step])
-  const condOut = b.op('Identity', [condIn])
-  const lossInfo = training.outputs[0]
-  g.outputs = [
-    { name: condOut, dtype: 'bool', shape: [] },
-    flat(thetaNext),
-    flat(mNext),
-    flat(vNext),
-    ...state.map((u) => ({ ...(training.outputs.find((o) => o.name === u.update) as ValueInfo) })),
-    { ...lossInfo, name: loss },
-  ]
-  return g
+  const denom = b.op('Add', [b.op('Mul', [b.op('Sqrt', [vNext]), invBc2Sqrt]), scalar(eps)])
+  const thetaNext = b.op('Sub', [kept, b.op('Mul', [b.op('Div', [mNext, denom]), stepSize])])
+  return { theta: thetaNext, m: mNext, v: vNext }
 }
