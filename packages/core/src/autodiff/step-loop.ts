@@ -159,8 +159,14 @@ function outerNode(opType: string, inputs: string[], outputs: string[]): Node {
   return { name: `${OUTER}${opType}`, opType, inputs, outputs, attributes: {}, scope: '' }
 }
 
-/** Decaying parameters first, so that weight decay scales one leading range of the flat vector. */
-function flatLayout(source: Graph, decays: (name: string) => boolean) {
+/**
+ * Where each parameter sits in the loop's flat vectors: decaying parameters first, so that weight
+ * decay scales one leading range. `buildStepLoop` lays its vectors out with the same `decays`.
+ */
+export function flatLayout(
+  source: Graph,
+  decays: (name: string) => boolean = () => true,
+): { layout: FlatSlot[]; size: number; decaying: number } {
   const names = [...source.parameters]
   const decayed = names.filter(decays)
   const ordered = [...decayed, ...names.filter((n) => !decays(n))]

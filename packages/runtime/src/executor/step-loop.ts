@@ -1,4 +1,12 @@
-import { buildStepLoop, type Graph, type StepLoop, type Tensor, tensor } from '@atoll/core'
+import {
+  buildStepLoop,
+  type FlatSlot,
+  flatLayout,
+  type Graph,
+  type StepLoop,
+  type Tensor,
+  tensor,
+} from '@atoll/core'
 import type { Backend, BackendSession } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { requireFinite, requireLr, type OptimizerState } from '../optim/optimizer.ts'
@@ -39,8 +47,8 @@ export class StepLoopTrainer {
   readonly #compiled = new ShapeCache<Readonly<Record<string, Tensor>>, Compiled>((batch) =>
     this.#build(batch),
   )
-  /** the moments by parameter name (allocated on first use, or by importState) */
-  readonly #moments = new Map<string, { m: Float32Array; v: Float32Array }>()
+  /** the weights (gathered from the Parameters for each run) and the moments, in the loop's flat layout */
+  readonly #flat: { layout: FlatSlot[]; theta: Float32Array; m: Float32Array; v: Float32Array }
   #steps = 0
 
   constructor(options: StepLoopTrainerOptions) {
@@ -55,8 +63,13 @@ export class StepLoopTrainer {
       if (!options.params.has(name)) throw new SessionError(`no live parameter for '${name}'`)
     this.#o = options
     this.#header = { beta1, beta2, eps, weightDecay, amsgrad: false }
-    for (const [name, p] of options.params)
-      this.#moments.set(name, { m: new Float32Array(p.value.length), v: new Float32Array(p.value.length) })
+    const { layout, size } = flatLayout(options.graph, options.decays)
+    this.#flat = {
+      layout,
+      theta: new Float32Array(size),
+      m: new Float32Array(size),
+      v: new Float32Array(size),
+    }
   }
 
   /** optimizer steps taken so far */
@@ -81,10 +94,11 @@ export class StepLoopTrainer {
       if (t === undefined) throw new SessionError(`the batches have no '${input}'`)
       feeds[feed] = t
     }
-    const flat = this.#gather(loop)
-    feeds[loop.feeds.params] = tensor('float32', [loop.size], flat.params)
-    feeds[loop.feeds.expAvg] = tensor('float32', [loop.size], flat.m)
-    feeds[loop.feeds.expAvgSq] = tensor('float32', [loop.size], flat.v)
+    const { theta, m, v, layout } = this.#flat
+    for (const s of layout) theta.set(this.#o.params.get(s.name)!.value, s.offset)
+    feeds[loop.feeds.params] = tensor('float32', [loop.size], theta)
+    feeds[loop.feeds.expAvg] = tensor('float32', [loop.size], m)
+    feeds[loop.feeds.expAvgSq] = tensor('float32', [loop.size], v)
     const { beta1, beta2, weightDecay } = this.#header
     const coefficient = (f: (lr: number, t: number) => number) =>
       tensor(
@@ -103,12 +117,10 @@ export class StepLoopTrainer {
       out[name].dispose()
       return t.data as Float32Array
     }
-    this.#scatter(
-      loop,
-      await read(loop.outputs.params),
-      await read(loop.outputs.expAvg),
-      await read(loop.outputs.expAvgSq),
-    )
+    theta.set(await read(loop.outputs.params))
+    m.set(await read(loop.outputs.expAvg))
+    v.set(await read(loop.outputs.expAvgSq))
+    for (const s of layout) this.#o.params.get(s.name)!.value.set(this.#slot(theta, s))
     for (const [name, output] of loop.outputs.state)
       (state[name].data as Float32Array).set(await read(output))
     const losses = Array.from(await read(loop.outputs.losses))
@@ -116,28 +128,27 @@ export class StepLoopTrainer {
     return losses
   }
 
-  /** The moments in `adamw`'s checkpoint format (`<param>.exp_avg`, `<param>.exp_avg_sq`). */
+  /** The moments in `adamw`'s checkpoint format (`<param>.exp_avg`, `<param>.exp_avg_sq`), viewing them. */
   exportState(): OptimizerState {
     const tensors = new Map<string, Tensor>()
-    for (const [name, { m, v }] of this.#moments) {
-      const shape = this.#o.params.get(name)!.shape
-      tensors.set(`${name}.exp_avg`, tensor('float32', shape, m))
-      tensors.set(`${name}.exp_avg_sq`, tensor('float32', shape, v))
+    for (const s of this.#flat.layout) {
+      tensors.set(`${s.name}.exp_avg`, tensor('float32', s.shape, this.#slot(this.#flat.m, s)))
+      tensors.set(`${s.name}.exp_avg_sq`, tensor('float32', s.shape, this.#slot(this.#flat.v, s)))
     }
     return { kind: 'adamw', steps: this.#steps, options: { ...this.#header }, tensors }
   }
 
   importState(state: OptimizerState): void {
     checkStateHeader(state, 'adamw', this.#header)
-    for (const [name, moments] of this.#moments) {
-      for (const [buffer, target] of [
-        ['exp_avg', moments.m],
-        ['exp_avg_sq', moments.v],
+    for (const s of this.#flat.layout) {
+      for (const [buffer, flat] of [
+        ['exp_avg', this.#flat.m],
+        ['exp_avg_sq', this.#flat.v],
       ] as const) {
-        const t = state.tensors.get(`${name}.${buffer}`)
-        if (t === undefined || t.dtype !== 'float32' || t.data.length !== target.length)
-          throw new SessionError(`state has no float32 '${name}.${buffer}' of ${target.length} values`)
-        target.set(t.data as Float32Array)
+        const t = state.tensors.get(`${s.name}.${buffer}`)
+        if (t === undefined || t.dtype !== 'float32' || t.data.length !== s.length)
+          throw new SessionError(`state has no float32 '${s.name}.${buffer}' of ${s.length} values`)
+        this.#slot(flat, s).set(t.data as Float32Array)
       }
     }
     this.#steps = state.steps
@@ -147,28 +158,8 @@ export class StepLoopTrainer {
     await this.#compiled.clear((c) => c.session.release())
   }
 
-  /** The parameters and moments concatenated in the loop's flat order. */
-  #gather(loop: StepLoop) {
-    const params = new Float32Array(loop.size)
-    const m = new Float32Array(loop.size)
-    const v = new Float32Array(loop.size)
-    for (const s of loop.layout) {
-      const moments = this.#moments.get(s.name)!
-      params.set(this.#o.params.get(s.name)!.value, s.offset)
-      m.set(moments.m, s.offset)
-      v.set(moments.v, s.offset)
-    }
-    return { params, m, v }
-  }
-
-  #scatter(loop: StepLoop, params: Float32Array, m: Float32Array, v: Float32Array): void {
-    for (const s of loop.layout) {
-      const moments = this.#moments.get(s.name)!
-      const range = (x: Float32Array) => x.subarray(s.offset, s.offset + s.length)
-      this.#o.params.get(s.name)!.value.set(range(params))
-      moments.m.set(range(m))
-      moments.v.set(range(v))
-    }
+  #slot(flat: Float32Array, s: FlatSlot): Float32Array {
+    return flat.subarray(s.offset, s.offset + s.length)
   }
 
   async #build(batch: Readonly<Record<string, Tensor>>): Promise<Compiled> {
