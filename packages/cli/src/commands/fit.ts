@@ -59,7 +59,15 @@ async function usage(): Promise<string> {
 const FLAGS = {
   ...MODEL_FLAGS,
   ...flagSpec(TRAINING_FLAGS),
-  ...valueFlags('init', 'stages', 'pipeline', 'activations', 'steps-per-run', 'checkpoint', 'checkpoint-every'),
+  ...valueFlags(
+    'init',
+    'stages',
+    'pipeline',
+    'activations',
+    'steps-per-run',
+    'checkpoint',
+    'checkpoint-every',
+  ),
   recompute: { type: 'boolean' },
 } as const
 
