@@ -77,10 +77,15 @@ export function buildStepLoop(source: Graph, loss: string, options: StepLoopOpti
   } = buildTrainingGraph(source, loss, {
     bindings: options.bindings,
   })
-  for (const name of [...training.initializers.keys(), ...training.inputs.map((i) => i.name)])
+  const names = [
+    ...training.initializers.keys(),
+    ...training.inputs.map((i) => i.name),
+    ...training.nodes.flatMap((n) => n.outputs),
+  ]
+  for (const name of names)
     if (name.startsWith(OUTER))
       throw new GradientTargetError(`'${name}' starts with '${OUTER}', which the step loop reserves`)
-  const { layout, size, decaying } = flatLayout(source, options.decays ?? (() => true))
+  const { layout, size, decaying } = flatLayout(source, options.decays)
   const feeds = {
     params: `${OUTER}params`,
     expAvg: `${OUTER}exp_avg`,

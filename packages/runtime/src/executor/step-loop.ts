@@ -11,7 +11,7 @@ import type { Backend, BackendSession } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
 import { requireFinite, requireLr, type OptimizerState } from '../optim/optimizer.ts'
 import type { Parameter } from '../optim/parameter.ts'
-import { checkStateHeader } from '../optim/state.ts'
+import { bufferTensor, checkStateHeader, loadBuffer } from '../optim/state.ts'
 import { bindSymbols, ShapeCache } from './bindings.ts'
 import { sessionModel } from './compiled-stage.ts'
 import { stateFeeds } from './state.ts'
@@ -132,8 +132,9 @@ export class StepLoopTrainer {
   exportState(): OptimizerState {
     const tensors = new Map<string, Tensor>()
     for (const s of this.#flat.layout) {
-      tensors.set(`${s.name}.exp_avg`, tensor('float32', s.shape, this.#slot(this.#flat.m, s)))
-      tensors.set(`${s.name}.exp_avg_sq`, tensor('float32', s.shape, this.#slot(this.#flat.v, s)))
+      const param = this.#o.params.get(s.name)!
+      tensors.set(`${s.name}.exp_avg`, bufferTensor(param, this.#slot(this.#flat.m, s)))
+      tensors.set(`${s.name}.exp_avg_sq`, bufferTensor(param, this.#slot(this.#flat.v, s)))
     }
     return { kind: 'adamw', steps: this.#steps, options: { ...this.#header }, tensors }
   }
@@ -141,15 +142,9 @@ export class StepLoopTrainer {
   importState(state: OptimizerState): void {
     checkStateHeader(state, 'adamw', this.#header)
     for (const s of this.#flat.layout) {
-      for (const [buffer, flat] of [
-        ['exp_avg', this.#flat.m],
-        ['exp_avg_sq', this.#flat.v],
-      ] as const) {
-        const t = state.tensors.get(`${s.name}.${buffer}`)
-        if (t === undefined || t.dtype !== 'float32' || t.data.length !== s.length)
-          throw new SessionError(`state has no float32 '${s.name}.${buffer}' of ${s.length} values`)
-        this.#slot(flat, s).set(t.data as Float32Array)
-      }
+      const param = this.#o.params.get(s.name)!
+      loadBuffer(state, param, 'exp_avg', this.#slot(this.#flat.m, s))
+      loadBuffer(state, param, 'exp_avg_sq', this.#slot(this.#flat.v, s))
     }
     this.#steps = state.steps
   }
