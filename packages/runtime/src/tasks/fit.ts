@@ -191,23 +191,22 @@ function stepEngine(options: FitOptions): Engine {
  */
 function loopEngine(options: FitOptions): Engine {
   const spec = options.optimizer
-  const refuse = (what: string) => {
+  const refuse = (what: string): never => {
     throw new TaskInputError(`${options.stepsPerRun} steps per run need ${what}`)
   }
-  if (spec.kind !== 'adamw' || spec.amsgrad) refuse('AdamW without AMSGrad')
+  if (spec.kind !== 'adamw' || spec.amsgrad) return refuse('AdamW without AMSGrad')
   if (options.clipNorm !== undefined) refuse('no gradient clipping')
   if ((options.stages ?? 1) > 1 || (options.microBatches ?? 1) > 1) refuse('1 stage and 1 micro-batch')
   if ((options.precision ?? 'fp32') !== 'fp32') refuse('fp32')
-  const adam = spec as Extract<OptimizerSpec, { kind: 'adamw' }>
   const params = parametersOf(options.model.graph)
   const trainer = new StepLoopTrainer({
     backend: options.backend,
     graph: options.model.graph,
     params: new Map(params.map((p) => [p.name, p])),
     loss: options.model.loss,
-    betas: adam.betas,
-    eps: adam.eps,
-    weightDecay: adam.weightDecay,
+    betas: spec.betas,
+    eps: spec.eps,
+    weightDecay: spec.weightDecay,
     intraOpThreads: options.intraOpThreads,
   })
   const perRun = options.stepsPerRun as number
