@@ -5,25 +5,27 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { buildStepLoop, mlp, numel } from '../src/index.ts'
+import { buildStepLoop, FLAT_ROW, mlp, numel } from '../src/index.ts'
 
 test('the flat layout holds every parameter once, the decaying ones first', () => {
   const { graph } = mlp({ sizes: [6, 5, 3], seed: 1 })
   const decays = (n: string) => !n.endsWith('bias')
   const loop = buildStepLoop(graph, 'loss', { bindings: { batch: 4 }, decays })
   assert.deepEqual(new Set(loop.layout.map((s) => s.name)), graph.parameters)
+  // each parameter starts a row of FLAT_ROW elements; the rest of its last row is padding
+  const whole = (n: number) => Math.ceil(n / FLAT_ROW) * FLAT_ROW
   let offset = 0
   for (const s of loop.layout) {
     assert.equal(s.offset, offset)
     assert.equal(s.length, numel(s.shape))
-    offset += s.length
+    offset += whole(s.length)
   }
   assert.equal(loop.size, offset)
   const decaying = loop.layout.filter((s) => decays(s.name))
   assert.deepEqual(loop.layout.slice(0, decaying.length), decaying)
   assert.equal(
     loop.decaying,
-    decaying.reduce((a, s) => a + s.length, 0),
+    decaying.reduce((a, s) => a + whole(s.length), 0),
   )
   // the batch is stacked along a leading 'steps' axis; the loop carries the flat vectors
   assert.deepEqual(loop.graph.inputs.find((i) => i.name === loop.feeds.batch.get('x'))?.shape, [

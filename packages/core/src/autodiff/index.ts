@@ -31,4 +31,11 @@ export { planStash, type StashPlan, type StashPlanOptions } from './remat.ts'
 export { GRADIENT_RULES, RULES_BY_OP } from './rules/index.ts'
 export { inferenceGraph, isTrainingBatchNorm, type StateUpdate, stateUpdates } from './state.ts'
 export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './training.ts'
-export { buildStepLoop, type FlatSlot, flatLayout, type StepLoop, type StepLoopOptions } from './step-loop.ts'
+export {
+  buildStepLoop,
+  FLAT_ROW,
+  type FlatSlot,
+  flatLayout,
+  type StepLoop,
+  type StepLoopOptions,
+} from './step-loop.ts'

@@ -91,6 +91,10 @@ async function createOrtSession(
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     logSeverityLevel,
+    // ATOLL_ORT_PROFILE=<path prefix>: onnxruntime writes each session's profile (JSON) on release
+    ...(process.env.ATOLL_ORT_PROFILE
+      ? { enableProfiling: true, profileFilePrefix: process.env.ATOLL_ORT_PROFILE }
+      : {}),
     ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
     ...(keep ? { preferredOutputLocation: gpuOutputLocations(options.deviceOutputs) } : {}),
     // a pipeline alternates several sessions, each with its own thread pool: pools that spin while
