@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { buildStepLoop, FLAT_ROW, mlp, numel } from '../src/index.ts'
+import { buildStepLoop, FLAT_ROW, type Graph, mlp, numel } from '../src/index.ts'
 
 test('the flat layout holds every parameter once, the decaying ones first', () => {
   const { graph } = mlp({ sizes: [6, 5, 3], seed: 1 })
@@ -60,4 +60,31 @@ test('a name that starts with the reserved prefix is refused', () => {
     () => buildStepLoop(renamed, 'loss', { bindings: { batch: 2 } }),
     /'steploop.x' starts with 'steploop.'/,
   )
+})
+
+test('the body splits and joins the flat vectors by rows, never along the flat axis', () => {
+  // onnxruntime's CUDA Split/Concat of unequal pieces index the whole split axis on the host per call
+  const { graph } = mlp({ sizes: [6, 5, 3], seed: 1 })
+  const loop = buildStepLoop(graph, 'loss', { bindings: { batch: 4 }, decays: (n) => !n.endsWith('bias') })
+  const attr = loop.graph.nodes.find((n) => n.opType === 'Loop')?.attributes.body
+  if (attr?.kind !== 'graph') return assert.fail('no Loop body')
+  const body: { value: Graph } = attr
+  const rows = loop.size / FLAT_ROW
+  const split = body.value.nodes.filter((n) => n.opType === 'Split')
+  assert.equal(split.length, 1)
+  const sizes = body.value.initializers.get(split[0].inputs[1])
+  assert.ok(sizes)
+  assert.equal(
+    Array.from(sizes.data as BigInt64Array, Number).reduce((a, b) => a + b, 0),
+    rows,
+  )
+  const concat = body.value.nodes.filter((n) => n.opType === 'Concat')
+  assert.equal(concat.length, 1, 'the gradients only: decay on part of the rows is a factor')
+  for (const input of concat[0].inputs) {
+    const reshape = body.value.nodes.find((n) => n.outputs.includes(input))
+    assert.equal(reshape?.opType, 'Reshape')
+    const target = body.value.initializers.get(reshape.inputs[1])
+    assert.ok(target)
+    assert.equal(Number((target.data as BigInt64Array)[1]), FLAT_ROW)
+  }
 })
