@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { exportOnnx, GraphBuilder, tensor } from '@atoll/core'
 import { type Backend, BackendRegistry, hostValue, nodeBackends } from '../src/index.ts'
@@ -146,4 +149,29 @@ for (const name of ['webgpu', 'cuda']) {
 test('auto always ends on a working backend', async () => {
   const auto = await nodeBackends().resolve('auto')
   assert.ok(['cuda', 'webgpu', 'cpu'].includes(auto.name))
+})
+
+test('ATOLL_ORT_PROFILE writes a profile per session, and a folder that does not exist is refused by name', async () => {
+  const cpu = await nodeBackends().resolve('cpu')
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-profile-'))
+  const before = process.env.ATOLL_ORT_PROFILE
+  try {
+    process.env.ATOLL_ORT_PROFILE = join(dir, 'missing', 'p')
+    await assert.rejects(
+      cpu.createSession({ onnx: probeModel() }),
+      /ATOLL_ORT_PROFILE is '.*missing\/p': its folder .*missing does not exist/,
+    )
+    process.env.ATOLL_ORT_PROFILE = join(dir, 'p')
+    const session = await cpu.createSession({ onnx: probeModel() })
+    await session.run({ x: tensor('float32', [2], Float32Array.of(1, 2)) })
+    await session.release()
+    const [file] = readdirSync(dir)
+    assert.match(file, /^p_.*\.json$/)
+    const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { name: string }[]
+    assert.ok(events.some((e) => e.name === 'model_run'))
+  } finally {
+    if (before === undefined) delete process.env.ATOLL_ORT_PROFILE
+    else process.env.ATOLL_ORT_PROFILE = before
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -3,6 +3,8 @@
  * browser's onnxruntime-web backends live in their own file with the same shape.
  */
 import { type DType, DTYPES, exportOnnx, type Tensor, tensor } from '@atoll/core'
+import { statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { SessionError } from '../errors.ts'
 import {
@@ -91,10 +93,7 @@ async function createOrtSession(
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     logSeverityLevel,
-    // ATOLL_ORT_PROFILE=<path prefix>: onnxruntime writes each session's profile (JSON) on release
-    ...(process.env.ATOLL_ORT_PROFILE
-      ? { enableProfiling: true, profileFilePrefix: process.env.ATOLL_ORT_PROFILE }
-      : {}),
+    ...profiling(process.env.ATOLL_ORT_PROFILE),
     ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
     ...(keep ? { preferredOutputLocation: gpuOutputLocations(options.deviceOutputs) } : {}),
     // a pipeline alternates several sessions, each with its own thread pool: pools that spin while
@@ -116,6 +115,19 @@ async function createOrtSession(
         throw new SessionError(`${provider}: run failed: ${err.message}`)
       }),
   }
+}
+
+/**
+ * ATOLL_ORT_PROFILE=<path prefix>: onnxruntime writes each session's profile (JSON) on release. It
+ * writes nothing, and says nothing, into a folder that does not exist: refused here by name.
+ */
+function profiling(prefix: string | undefined): ort.InferenceSession.SessionOptions {
+  if (!prefix) return {}
+  if (!statSync(dirname(resolve(prefix)), { throwIfNoEntry: false })?.isDirectory())
+    throw new SessionError(
+      `ATOLL_ORT_PROFILE is '${prefix}': its folder ${dirname(resolve(prefix))} does not exist`,
+    )
+  return { enableProfiling: true, profileFilePrefix: prefix }
 }
 
 /** A session run by this thread: GPU outputs stay in device buffers until read. */
