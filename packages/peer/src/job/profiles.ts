@@ -2,7 +2,10 @@
  * What a coordinator plans from: the membership as the daemons know it. One daemon (the local one, or
  * a bootstrap address) names the peers; each peer's capability report gives its device, FLOP/s and
  * memory; each peer's own peer list gives the links it probed. A link's bandwidth is the higher of its
- * two directions' readings (shaping is a ceiling; a busy CPU only reads low), its RTT the lower.
+ * two directions' readings (shaping is a ceiling; a busy CPU only reads low), its RTT the lower. So a
+ * coordinator that waits for the links also waits, a little longer, for each link's second reading:
+ * one probe that a busy machine read at half the rate would otherwise put a fence inside a site
+ * (seen on a loaded 2-core machine: a demo's site, a sync job's four replicas cut apart).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type AtollMesh, type CtrlMethod, multiaddr } from '@atoll/net'
@@ -20,10 +23,19 @@ export interface MeshProfile {
   links: LinkProfile[]
   /** pairs of peers neither of which has probed the other yet */
   unmeasured: [string, string][]
+  /** pairs of which one peer only has probed the other (their link has one reading) */
+  oneWay: [string, string][]
 }
 
+/** How long a coordinator that waits for the links waits beyond the first reading of every link for
+ * the second (a peer that cannot probe one way delays each plan by no more than this). */
+export const SECOND_READING_WAIT_MS = 15_000
+
 export interface GatherOptions {
-  /** wait until every pair of peers has a link reading, up to this long (default 0: take what there is) */
+  /**
+   * wait until every pair of peers has a link reading, up to this long (default 0: take what there
+   * is), then for the links' second readings, up to SECOND_READING_WAIT_MS more (within waitMs)
+   */
   waitMs?: number
   timeoutMs?: number
   /** peers to leave out (lost ones) */
@@ -72,16 +84,21 @@ export async function gatherProfiles(
     ...(reports[k].host === undefined ? {} : { host: reports[k].host }),
   }))
   const until = performance.now() + (options.waitMs ?? 0)
+  let secondUntil = Number.POSITIVE_INFINITY
   for (;;) {
     const answers = await Promise.all(members.map((m) => call(m.addresses, peersMethod)))
     const measured = linksOf(peers, answers)
     options.progress?.(measured.links.length, measured.links.length + measured.unmeasured.length)
-    if (measured.unmeasured.length === 0 || performance.now() >= until) return { peers, ...measured }
+    const now = performance.now()
+    if (measured.unmeasured.length === 0) secondUntil = Math.min(secondUntil, now + SECOND_READING_WAIT_MS)
+    const complete = measured.unmeasured.length === 0 && measured.oneWay.length === 0
+    if (complete || now >= until || now >= secondUntil) return { peers, ...measured }
     await sleep(1000)
   }
 }
 
-function linksOf(peers: readonly MemberProfile[], answers: readonly PeersAnswer[]) {
+/** The links among `peers` from their answers: each pair's readings, both ways where both probed. */
+export function linksOf(peers: readonly Pick<MemberProfile, 'id'>[], answers: readonly PeersAnswer[]) {
   const readings = new Map<string, { bytesPerSecond: number; rttMs: number }[]>()
   const key = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`)
   for (const answer of answers)
@@ -92,19 +109,22 @@ function linksOf(peers: readonly MemberProfile[], answers: readonly PeersAnswer[
       }
   const links: LinkProfile[] = []
   const unmeasured: [string, string][] = []
+  const oneWay: [string, string][] = []
   for (let i = 0; i < peers.length; i++)
     for (let j = i + 1; j < peers.length; j++) {
       const got = readings.get(key(peers[i].id, peers[j].id))
       if (got === undefined) unmeasured.push([peers[i].id, peers[j].id])
-      else
+      else {
+        if (got.length < 2) oneWay.push([peers[i].id, peers[j].id])
         links.push({
           a: peers[i].id,
           b: peers[j].id,
           bandwidthBps: Math.max(...got.map((r) => r.bytesPerSecond)),
           rttSeconds: Math.min(...got.map((r) => r.rttMs)) / 1000,
         })
+      }
     }
-  return { links, unmeasured }
+  return { links, unmeasured, oneWay }
 }
 
 /**
