@@ -331,18 +331,14 @@ function adamwNodes(
     b.op('Mul', [b.op('Mul', [grad, grad]), scalar(1 - beta2)]),
   ])
   const keep = b.op('Sub', [scalar(1), decay])
-  // on part of the rows: a [rows, 1] factor, not a Concat of two slices (see the module's comment)
-  const decayingRows = () => {
-    const n = size / FLAT_ROW
-    const data = Float32Array.from({ length: n }, (_, r) => (r < decaying / FLAT_ROW ? 1 : 0))
-    return b.constant({ dtype: 'float32', shape: [n, 1], data }, 'step.decaying')
+  // on part of the rows: 1 − decay·[row decays] as a [rows, 1] factor, not a Concat of two slices
+  // (see the module's comment)
+  const partly = () => {
+    const flags = Float32Array.from({ length: size / FLAT_ROW }, (_, r) => (r < decaying / FLAT_ROW ? 1 : 0))
+    const mask = b.constant({ dtype: 'float32', shape: [flags.length, 1], data: flags }, 'step.decaying')
+    return b.op('Mul', [theta, b.op('Sub', [scalar(1), b.op('Mul', [mask, decay])])])
   }
-  const kept =
-    decaying === 0
-      ? theta
-      : decaying === size
-        ? b.op('Mul', [theta, keep])
-        : b.op('Mul', [theta, b.op('Sub', [scalar(1), b.op('Mul', [decayingRows(), decay])])])
+  const kept = decaying === 0 ? theta : decaying === size ? b.op('Mul', [theta, keep]) : partly()
   const denom = b.op('Add', [b.op('Mul', [b.op('Sqrt', [vNext]), invBc2Sqrt]), scalar(eps)])
   const thetaNext = b.op('Sub', [kept, b.op('Mul', [b.op('Div', [mNext, denom]), stepSize])])
   return { theta: thetaNext, m: mNext, v: vNext }
