@@ -26,8 +26,13 @@ export function sumTo(
 ): string {
   if (sameShape(from, to)) return grad
   const axes = broadcastAxes(from, to)
-  const summed = axes.length === 0 ? grad : emit.reduceSum(grad, axes, true)
-  // keepdims leaves the leading axes as 1s; a reshape drops them (and is free at run time)
+  if (axes.length === 0) return emit.reshape(grad, to)
+  // dropping the summed axes often leaves `to` itself (a bias summed over batch and positions): one
+  // node, not two (onnxruntime spends as much host time launching a Reshape as a real kernel)
+  const dropped = from.filter((_, i) => !axes.includes(i))
+  if (sameShape(dropped, to)) return emit.reduceSum(grad, axes, false)
+  // keepdims leaves the leading axes as 1s; a reshape drops them
+  const summed = emit.reduceSum(grad, axes, true)
   return from.length === to.length ? summed : emit.reshape(summed, to)
 }
 

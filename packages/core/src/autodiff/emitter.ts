@@ -103,9 +103,14 @@ export class GradEmitter {
 
   /** A zero tensor of `shape` built at run time (ConstantOfShape), so large zeros cost no file bytes. */
   zeros(shape: readonly number[], dtype: DType): string {
-    const zero = dtype === 'float64' ? tensor('float64', [1], new Float64Array(1)) : float32([1], [0])
-    const z = this.op('ConstantOfShape', [this.ints(shape)], { value: attr.tensor(zero) })
-    return dtype === 'float64' || dtype === 'float32' ? z : this.cast(z, dtype)
+    return this.filled(shape, 0, dtype)
+  }
+
+  /** A tensor of `shape` filled with `value`, built at run time like `zeros`. */
+  filled(shape: readonly number[], value: number, dtype: DType): string {
+    const v = dtype === 'float64' ? tensor('float64', [1], Float64Array.of(value)) : float32([1], [value])
+    const t = this.op('ConstantOfShape', [this.ints(shape)], { value: attr.tensor(v) })
+    return dtype === 'float64' || dtype === 'float32' ? t : this.cast(t, dtype)
   }
 
   cast(value: string, to: DType): string {

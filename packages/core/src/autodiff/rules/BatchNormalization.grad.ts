@@ -1,5 +1,5 @@
 import type { GradRule } from '../rule.ts'
-import { normalizeBackward } from './normalize.ts'
+import { batchStatistics, normalizeBackward } from './normalize.ts'
 
 /**
  * Training mode (batch statistics over every axis but the channel axis 1) shares LayerNorm's
@@ -24,9 +24,9 @@ export const batchNormalizationGrad: GradRule = {
     let dx: string | undefined
     let xhat: string
     if (training) {
-      const n = normalizeBackward(ctx, g, axes, scale(), epsilon)
-      xhat = n.xhat
-      if (ctx.needsGrad(0)) dx = n.dx()
+      const stats = batchStatistics(ctx, axes, epsilon)
+      xhat = stats.xhat
+      if (ctx.needsGrad(0)) dx = normalizeBackward(ctx, g, axes, scale(), stats)
     } else {
       if (ctx.needsGrad(3) || ctx.needsGrad(4))
         ctx.fail('inference-mode running statistics must not need gradients')
