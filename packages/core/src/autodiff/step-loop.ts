@@ -284,17 +284,25 @@ function loopBody(
   return g
 }
 
-/** Each parameter out of the [rows, FLAT_ROW] weights: one Split by rows, its padding sliced off. */
+/**
+ * Each parameter out of the [rows, FLAT_ROW] weights: one Split by rows, then its padding sliced off.
+ * A reshape that would change nothing is left out: each node costs host time on a GPU.
+ */
 function viewParameters(b: GraphBuilder, theta: string, layout: readonly FlatSlot[]): void {
   const pieces =
     layout.length === 1
       ? [theta]
       : b.node('Split', [theta, b.ints(layout.map(rows))], { axis: 0 }, { outputs: layout.length })
   for (const [k, s] of layout.entries()) {
+    const out = { outputs: [s.name] }
+    if (s.length === rows(s) * FLAT_ROW) {
+      b.node('Reshape', [pieces[k], b.ints(s.shape)], {}, out)
+      continue
+    }
     const flat = b.op('Reshape', [pieces[k], b.ints([-1])])
-    const exact =
-      s.length === rows(s) * FLAT_ROW ? flat : b.op('Slice', [flat, b.ints([0]), b.ints([s.length])])
-    b.node('Reshape', [exact, b.ints(s.shape)], {}, { outputs: [s.name] })
+    const slice = [flat, b.ints([0]), b.ints([s.length])]
+    if (s.shape.length === 1) b.node('Slice', slice, {}, out)
+    else b.node('Reshape', [b.op('Slice', slice), b.ints(s.shape)], {}, out)
   }
 }
 
@@ -303,10 +311,11 @@ function flatGradient(b: GraphBuilder, gradients: ReadonlyMap<string, string>, l
   const pieces = layout.map((s) => {
     const grad = gradients.get(s.name)
     if (grad === undefined) throw new GradientTargetError(`parameter '${s.name}' has no gradient`)
-    const flat = b.op('Reshape', [grad, b.ints([-1])])
     const pad = rows(s) * FLAT_ROW - s.length
-    const whole = pad === 0 ? flat : b.op('Pad', [flat, b.ints([0, pad])])
-    return b.op('Reshape', [whole, b.ints([rows(s), FLAT_ROW])])
+    const asRows = b.ints([rows(s), FLAT_ROW])
+    if (pad === 0) return b.op('Reshape', [grad, asRows])
+    const flat = s.shape.length === 1 ? grad : b.op('Reshape', [grad, b.ints([-1])])
+    return b.op('Reshape', [b.op('Pad', [flat, b.ints([0, pad])]), asRows])
   })
   return pieces.length === 1 ? pieces[0] : b.op('Concat', pieces, { axis: 0 })
 }
