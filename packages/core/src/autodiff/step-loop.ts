@@ -261,7 +261,7 @@ function loopBody(
     m: b.op('Reshape', [flatIn.m, asRows]),
     v: b.op('Reshape', [flatIn.v, asRows]),
   }
-  viewParameters(b, flat.theta, layout)
+  viewParameters(b, flatIn.theta, flat.theta, layout)
   // what the training nodes read (the step's batch and weights) goes before them
   g.nodes.unshift(...g.nodes.splice(training.nodes.length))
   const coefficients = {
@@ -285,22 +285,23 @@ function loopBody(
 }
 
 /**
- * Each parameter out of the [rows, FLAT_ROW] weights: one Split by rows, then its padding sliced off.
- * A reshape that would change nothing is left out: each node costs host time on a GPU.
+ * Each parameter out of the weights: one that fills whole rows is its piece of one Split by rows,
+ * reshaped; the others (vectors, mostly: biases and norms) are sliced out of the flat vector
+ * directly (a Slice builds no index on the host). No node changes nothing: each costs host time on a
+ * GPU.
  */
-function viewParameters(b: GraphBuilder, theta: string, layout: readonly FlatSlot[]): void {
+function viewParameters(b: GraphBuilder, flat: string, rowsView: string, layout: readonly FlatSlot[]): void {
   const pieces =
     layout.length === 1
-      ? [theta]
-      : b.node('Split', [theta, b.ints(layout.map(rows))], { axis: 0 }, { outputs: layout.length })
+      ? [rowsView]
+      : b.node('Split', [rowsView, b.ints(layout.map(rows))], { axis: 0 }, { outputs: layout.length })
   for (const [k, s] of layout.entries()) {
     const out = { outputs: [s.name] }
     if (s.length === rows(s) * FLAT_ROW) {
       b.node('Reshape', [pieces[k], b.ints(s.shape)], {}, out)
       continue
     }
-    const flat = b.op('Reshape', [pieces[k], b.ints([-1])])
-    const slice = [flat, b.ints([0]), b.ints([s.length])]
+    const slice = [flat, b.ints([s.offset]), b.ints([s.offset + s.length])]
     if (s.shape.length === 1) b.node('Slice', slice, {}, out)
     else b.node('Reshape', [b.op('Slice', slice), b.ints(s.shape)], {}, out)
   }
