@@ -1,7 +1,8 @@
 import { attr } from '../../graph/types.ts'
 import { sumTo } from '../broadcast.ts'
 import type { GradContext, GradRule } from '../rule.ts'
-import { countOver, normAxis } from './common.ts'
+import { numel } from '../../tensor.ts'
+import { normAxis } from './common.ts'
 import { normalizeBackward, type Statistics } from './normalize.ts'
 
 /**
@@ -42,19 +43,9 @@ function unitLayerNorm(ctx: GradContext, axis: number): Statistics {
   const x = ctx.inputShape(0)
   const dtype = ctx.inputDtype(0)
   const lead = x.slice(0, axis)
-  const normalised = countOver(
-    x,
-    x.slice(axis).map((_, i) => axis + i),
-  )
+  const normalised = numel(x.slice(axis))
   // a view of another rank than x's, so that it is never a no-op reshape an optimizer may drop
-  const view = [
-    countOver(
-      x,
-      lead.map((_, i) => i),
-    ),
-    normalised,
-  ]
-  if (x.length === 2) view.unshift(1)
+  const view = x.length === 2 ? [1, numel(lead), normalised] : [numel(lead), normalised]
   const [xhat, , invStd] = e.opN(
     'LayerNormalization',
     [e.reshape(ctx.input(0), view), e.filled([normalised], 1, dtype)],
