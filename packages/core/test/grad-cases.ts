@@ -80,6 +80,16 @@ export const CASES: Record<string, Case> = {
     attrs: { training_mode: attr.int(1) },
     outputs: ['y', 'rm', 'rv'],
   }),
+  'BatchNormalization (training, opset 15: ReduceMean takes its axes as an attribute)': one(
+    'BatchNormalization',
+    {
+      params: { x: [3, 2, 2, 2], scale: [2], bias: [2] },
+      constants: { mean: (p) => p([2]), var: positive([2], 0.5, 1) },
+      attrs: { training_mode: attr.int(1) },
+      outputs: ['y', 'rm', 'rv'],
+      opset: 15,
+    },
+  ),
   'BatchNormalization (inference)': one('BatchNormalization', {
     params: { x: [2, 2, 2, 3], scale: [2], bias: [2] },
     constants: { mean: (p) => p([2]), var: positive([2], 0.5, 1) },
