@@ -7,12 +7,14 @@
  * `steps_per_execution`. The update is torch.optim.AdamW's, in the order the runtime's `adamw`
  * computes it.
  *
- * The flat vectors are viewed as rows of `FLAT_ROW` elements, and every parameter starts on a row
- * of its own (zero-padded to whole rows). onnxruntime's CUDA Split and Concat of unequal pieces
- * build an index of the split axis's length on the host and copy it to the GPU on every call:
- * along a flat axis of 10.8 M weights the Split took 68 ms and the Concat 86 ms a step on an H100
- * (bench executor's step_loop under onnxruntime's profiler); along the rows the index is 1,024
- * times shorter (not yet measured on a GPU).
+ * The flat vectors are viewed as rows of `FLAT_ROW` elements. onnxruntime's CUDA Split and Concat
+ * of unequal pieces build an index of the split axis's length on the host and copy it to the GPU on
+ * every call: along a flat axis of 10.8 M weights the Split took 68 ms and the Concat 86 ms a step on
+ * an H100 (bench executor's step_loop under onnxruntime's profiler); along the rows the index is
+ * 1,024 times shorter (not yet measured on a GPU). So a parameter starts a row of its own
+ * (zero-padded to whole rows), except the small ones that do not fill whole rows (biases, norms):
+ * those are packed together into shared rows, so that their gradients join in one short Concat
+ * rather than a Pad and a Reshape each (every node costs host time on a GPU).
  *
  * The loop reads the k-th step's batch from inputs stacked along a new leading axis, and its
  * per-step coefficients (learning-rate schedule, bias corrections) from [steps] vectors the caller
@@ -38,14 +40,18 @@ export interface StepLoopOptions extends Pick<TrainingGraphOptions, 'bindings'> 
 export interface FlatSlot {
   name: string
   shape: number[]
-  /** a multiple of FLAT_ROW: each parameter starts a row */
+  /** a multiple of FLAT_ROW unless `packed` */
   offset: number
-  /** the parameter's elements; the rest of its last row is zero padding */
+  /** the parameter's elements; unless packed, the rest of its last row is zero padding */
   length: number
+  /** shares rows with the small parameters beside it (see the module's comment) */
+  packed: boolean
 }
 
 /** Elements per row of the flat vectors (see the module's comment). */
 export const FLAT_ROW = 1024
+/** Parameters of at most this many elements that do not fill whole rows are packed. */
+const PACKED_MAX = 16 * FLAT_ROW
 
 export interface StepLoop {
   graph: Graph
@@ -178,30 +184,61 @@ function outerNode(opType: string, inputs: string[], outputs: string[]): Node {
 
 /**
  * Where each parameter sits in the loop's flat vectors: decaying parameters first, so that weight
- * decay scales one leading range. `buildStepLoop` lays its vectors out with the same `decays`.
+ * decay scales one leading range of rows. Within each range, the parameters with rows of their own
+ * come first, then the packed ones, the range padded to whole rows. `buildStepLoop` lays its
+ * vectors out with the same `decays`.
  */
 export function flatLayout(
   source: Graph,
   decays: (name: string) => boolean = () => true,
 ): { layout: FlatSlot[]; size: number; decaying: number } {
   const names = [...source.parameters]
-  const decayed = names.filter(decays)
-  const ordered = [...decayed, ...names.filter((n) => !decays(n))]
+  const layout: FlatSlot[] = []
   let offset = 0
-  const layout: FlatSlot[] = ordered.map((name) => {
-    const t = source.initializers.get(name)
-    if (t === undefined || t.dtype !== 'float32')
-      throw new GradientTargetError(`parameter '${name}' must be a float32 initializer for the step loop`)
-    const slot = { name, shape: [...t.shape], offset, length: numel(t.shape) }
-    offset += rows(slot) * FLAT_ROW
-    return slot
-  })
-  const decaying = layout.slice(0, decayed.length).reduce((a, s) => a + rows(s) * FLAT_ROW, 0)
+  const place = (group: string[]) => {
+    const slots = group.map((name) => {
+      const t = source.initializers.get(name)
+      if (t === undefined || t.dtype !== 'float32')
+        throw new GradientTargetError(`parameter '${name}' must be a float32 initializer for the step loop`)
+      const length = numel(t.shape)
+      const packed = length % FLAT_ROW !== 0 && length <= PACKED_MAX
+      return { name, shape: [...t.shape], offset: 0, length, packed }
+    })
+    for (const slot of [...slots.filter((s) => !s.packed), ...slots.filter((s) => s.packed)]) {
+      layout.push({ ...slot, offset })
+      offset += slot.packed ? slot.length : rows(slot) * FLAT_ROW
+    }
+    offset = Math.ceil(offset / FLAT_ROW) * FLAT_ROW
+  }
+  place(names.filter(decays))
+  const decaying = offset
+  place(names.filter((n) => !decays(n)))
   return { layout, size: offset, decaying }
 }
 
-/** Rows of the flat vectors one parameter occupies. */
-const rows = (s: FlatSlot) => Math.max(1, Math.ceil(s.length / FLAT_ROW))
+/** Rows of the flat vectors one parameter of its own occupies. */
+const rows = (s: { length: number }) => Math.max(1, Math.ceil(s.length / FLAT_ROW))
+
+/** A run of rows: one parameter's own, or those a run of packed parameters shares. */
+interface RowPiece {
+  rows: number
+  slots: FlatSlot[]
+}
+
+/** The flat vectors' rows in order, as the pieces the weights split into and the gradients join from. */
+function rowPieces(layout: readonly FlatSlot[], size: number, decaying: number): RowPiece[] {
+  const pieces: { start: number; slots: FlatSlot[] }[] = []
+  const range = (s: FlatSlot) => s.offset < decaying
+  for (const s of layout) {
+    const last = pieces.at(-1)
+    if (s.packed && last?.slots[0].packed && range(last.slots[0]) === range(s)) last.slots.push(s)
+    else pieces.push({ start: s.offset, slots: [s] })
+  }
+  return pieces.map((p, i) => ({
+    slots: p.slots,
+    rows: ((pieces[i + 1]?.start ?? size) - p.start) / FLAT_ROW,
+  }))
+}
 
 interface Betas {
   beta1: number
@@ -261,7 +298,8 @@ function loopBody(
     m: b.op('Reshape', [flatIn.m, asRows]),
     v: b.op('Reshape', [flatIn.v, asRows]),
   }
-  viewParameters(b, flatIn.theta, flat.theta, layout)
+  const pieces = rowPieces(layout, size, decaying)
+  viewParameters(b, flatIn.theta, flat.theta, pieces)
   // what the training nodes read (the step's batch and weights) goes before them
   g.nodes.unshift(...g.nodes.splice(training.nodes.length))
   const coefficients = {
@@ -269,7 +307,7 @@ function loopBody(
     invBc2Sqrt: at(feeds.invBc2Sqrt),
     decay: at(feeds.decay),
   }
-  const grad = flatGradient(b, gradients, layout)
+  const grad = flatGradient(b, gradients, pieces)
   const next = adamwNodes(b, { ...flat, grad }, coefficients, { size, decaying }, betas)
   const flatInfo = (n: string): ValueInfo => ({ name: n, dtype: 'float32', shape: [size] })
   const flatOut = (x: string) => b.op('Reshape', [x, b.ints([size])])
@@ -286,39 +324,58 @@ function loopBody(
 
 /**
  * Each parameter out of the weights: one that fills whole rows is its piece of one Split by rows,
- * reshaped; the others (vectors, mostly: biases and norms) are sliced out of the flat vector
- * directly (a Slice builds no index on the host). No node changes nothing: each costs host time on a
- * GPU.
+ * reshaped; the others are sliced out of the flat vector directly (a Slice builds no index on the
+ * host). No node changes nothing: each costs host time on a GPU.
  */
-function viewParameters(b: GraphBuilder, flat: string, rowsView: string, layout: readonly FlatSlot[]): void {
-  const pieces =
-    layout.length === 1
+function viewParameters(b: GraphBuilder, flat: string, rowsView: string, pieces: readonly RowPiece[]): void {
+  const split =
+    pieces.length === 1
       ? [rowsView]
-      : b.node('Split', [rowsView, b.ints(layout.map(rows))], { axis: 0 }, { outputs: layout.length })
-  for (const [k, s] of layout.entries()) {
-    const out = { outputs: [s.name] }
-    if (s.length === rows(s) * FLAT_ROW) {
-      b.node('Reshape', [pieces[k], b.ints(s.shape)], {}, out)
-      continue
+      : b.node(
+          'Split',
+          [rowsView, b.ints(pieces.map((p) => p.rows))],
+          { axis: 0 },
+          { outputs: pieces.length },
+        )
+  for (const [k, { slots }] of pieces.entries()) {
+    for (const s of slots) {
+      const out = { outputs: [s.name] }
+      if (!s.packed && s.length === rows(s) * FLAT_ROW) {
+        b.node('Reshape', [split[k], b.ints(s.shape)], {}, out)
+        continue
+      }
+      const slice = [flat, b.ints([s.offset]), b.ints([s.offset + s.length])]
+      if (s.shape.length === 1) b.node('Slice', slice, {}, out)
+      else b.node('Reshape', [b.op('Slice', slice), b.ints(s.shape)], {}, out)
     }
-    const slice = [flat, b.ints([s.offset]), b.ints([s.offset + s.length])]
-    if (s.shape.length === 1) b.node('Slice', slice, {}, out)
-    else b.node('Reshape', [b.op('Slice', slice), b.ints(s.shape)], {}, out)
   }
 }
 
-/** The gradients as [rows, FLAT_ROW] in the layout's order: each zero-padded to whole rows. */
-function flatGradient(b: GraphBuilder, gradients: ReadonlyMap<string, string>, layout: readonly FlatSlot[]) {
-  const pieces = layout.map((s) => {
+/**
+ * The gradients as [rows, FLAT_ROW] in the layout's order: a parameter's own rows zero-padded, a
+ * packed run's gradients joined end to end (one Concat over the run, not the whole vector).
+ */
+function flatGradient(b: GraphBuilder, gradients: ReadonlyMap<string, string>, pieces: readonly RowPiece[]) {
+  const gradOf = (s: FlatSlot) => {
     const grad = gradients.get(s.name)
     if (grad === undefined) throw new GradientTargetError(`parameter '${s.name}' has no gradient`)
-    const pad = rows(s) * FLAT_ROW - s.length
-    const asRows = b.ints([rows(s), FLAT_ROW])
-    if (pad === 0) return b.op('Reshape', [grad, asRows])
-    const flat = s.shape.length === 1 ? grad : b.op('Reshape', [grad, b.ints([-1])])
-    return b.op('Reshape', [b.op('Pad', [flat, b.ints([0, pad])]), asRows])
+    return grad
+  }
+  const flatOf = (s: FlatSlot) =>
+    s.shape.length === 1 ? gradOf(s) : b.op('Reshape', [gradOf(s), b.ints([-1])])
+  const joined = pieces.map(({ rows: n, slots }) => {
+    const asRows = b.ints([n, FLAT_ROW])
+    const pad = n * FLAT_ROW - slots.reduce((a, s) => a + s.length, 0)
+    const [first] = slots
+    if (!first.packed)
+      return pad === 0
+        ? b.op('Reshape', [gradOf(first), asRows])
+        : b.op('Reshape', [b.op('Pad', [flatOf(first), b.ints([0, pad])]), asRows])
+    const zeros = { dtype: 'float32' as const, shape: [pad], data: new Float32Array(pad) }
+    const parts = [...slots.map(flatOf), ...(pad > 0 ? [b.constant(zeros, 'step.padding')] : [])]
+    return b.op('Reshape', [parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }), asRows])
   })
-  return pieces.length === 1 ? pieces[0] : b.op('Concat', pieces, { axis: 0 })
+  return joined.length === 1 ? joined[0] : b.op('Concat', joined, { axis: 0 })
 }
 
 /**
