@@ -340,7 +340,7 @@ function viewParameters(b: GraphBuilder, flat: string, rowsView: string, pieces:
   for (const [k, { slots }] of pieces.entries()) {
     for (const s of slots) {
       const out = { outputs: [s.name] }
-      if (!s.packed && s.length === rows(s) * FLAT_ROW) {
+      if (s.length % FLAT_ROW === 0) {
         b.node('Reshape', [split[k], b.ints(s.shape)], {}, out)
         continue
       }
