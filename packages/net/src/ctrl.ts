@@ -79,6 +79,8 @@ export class CtrlRpc {
   private readonly timeoutMs: number
   private readonly maxBytes: number
   private readonly ctx: ProtocolContext
+  /** Answers being written (their handlers have returned): `drain` waits for them, not for handlers. */
+  private answering = 0
 
   constructor(ctx: ProtocolContext, init: CtrlInit = {}) {
     this.ctx = ctx
@@ -102,6 +104,19 @@ export class CtrlRpc {
 
   async stop(): Promise<void> {
     await this.ctx.host.unhandle(CTRL_PROTOCOL)
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the answers being written to be closed (on WebRTC a close waits for the
+   * caller's acknowledgement), so a peer that answers and stops at once does not cut its last answer
+   * off; true when none is left.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const until = performance.now() + timeoutMs
+    while (this.answering > 0 && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return this.answering === 0
   }
 
   /** Calls `method` on `peer`; throws CtrlTimeoutError, CtrlRemoteError, SchemaError or PeerUnreachableError. */
@@ -161,8 +176,13 @@ export class CtrlRpc {
         reply = failure(err as Error)
       }
     }
-    await ch.writer.write(encodeJson(reply, this.maxBytes))
-    await ch.writer.close()
+    this.answering++
+    try {
+      await ch.writer.write(encodeJson(reply, this.maxBytes))
+      await ch.writer.close()
+    } finally {
+      this.answering--
+    }
   }
 }
 

@@ -49,15 +49,40 @@ export class AtollMesh {
   }
 
   /**
-   * Stops accepting new streams, lets tensors in flight finish for up to `graceMs`, aborts the rest
-   * (their receivers get TransferIncompleteError, never a partial tensor), then stops the node.
-   * Returns whether everything in flight had finished.
+   * Stops accepting new streams, lets ctrl answers and tensors in flight finish for up to `graceMs`,
+   * aborts the tensors left (their receivers get TransferIncompleteError, never a partial tensor),
+   * closes every connection gracefully, then stops the node. Returns whether every tensor in flight
+   * had finished.
    */
   async stop(graceMs = 5_000): Promise<boolean> {
     await Promise.all([this.ctrl.stop(), this.probe.stop(), this.tensors.stop()])
-    const drained = await this.tensors.drain(graceMs)
+    const [drained] = await Promise.all([this.tensors.drain(graceMs), this.ctrl.drain(graceMs)])
     if (!drained) this.tensors.abortAll()
+    await closeConnections(this.node)
     await this.node.stop()
     return drained
   }
+}
+
+/** How long a connection may take to close gracefully before it is aborted. */
+const CLOSE_MS = 2_000
+
+/**
+ * Closes every connection and waits for each close, before the node stops. `node.stop()` closes them
+ * too, but at the same time its TCP listener destroys every socket it accepted: a socket destroyed with
+ * unread input sends a RST, and the remote's kernel drops what it has received and not yet read (the
+ * last answer a peer sent before stopping, say). Closed first, no socket is left for the listener.
+ * Each TCP close is a lingering one (see patches/@libp2p__tcp*.patch): it ends when the remote has
+ * read everything and closed its side too.
+ */
+async function closeConnections(node: Libp2p): Promise<void> {
+  await Promise.all(
+    node
+      .getConnections()
+      .map((connection) =>
+        connection
+          .close({ signal: AbortSignal.timeout(CLOSE_MS) })
+          .catch((err: Error) => connection.abort(err)),
+      ),
+  )
 }

@@ -88,6 +88,32 @@ test('ctrl: a malformed request envelope is refused, naming the field, and the s
   }
 })
 
+test('ctrl: a peer that answers and stops at once still delivers the whole answer', async () => {
+  // The stop starts as the answer is written. It used to be cut off: the node's TCP listener destroyed
+  // the socket while the caller's window updates were unread, the RST made the caller's kernel drop
+  // what it had not read, and the caller saw the stream end inside the frame.
+  const text = 'x'.repeat(200_000)
+  const answer = ctrlMethod('test.last', z.object({}), z.object({ text: z.string() }))
+  for (let trial = 0; trial < 3; trial++) {
+    const caller = await loopbackMesh()
+    const server = await loopbackMesh()
+    let stopped: Promise<boolean> | undefined
+    server.ctrl.serve(answer, () => {
+      setTimeout(() => {
+        stopped = server.stop(100)
+      }, 0)
+      return { text }
+    })
+    try {
+      await caller.node.dial(server.node.getMultiaddrs())
+      const got = await caller.ctrl.call(server.node.peerId, answer, {})
+      assert.equal(got.text.length, text.length, `trial ${trial}`)
+    } finally {
+      await Promise.all([stopped ?? server.stop(100), caller.stop(100)])
+    }
+  }
+})
+
 test('tensor: a refusal whose reason is malformed is still a refusal, and says what was wrong', async () => {
   const refuser = await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], webrtc: false })
   await refuser.start()

@@ -5,7 +5,8 @@
  * limited (128 KiB, 2 min by default), and Atoll's protocols refuse to run on it. A handshake that fails
  * (libdatachannel fails one now and then, see src/webrtc.ts) is dialled again by the transport, and no
  * native object of a failed one keeps the process alive: checked in processes of their own
- * (webrtc-child.ts), and by this file's own process exiting without help.
+ * (webrtc-child.ts), and by this file's own process exiting without help. A peer that answers a call
+ * and stops at once still delivers the answer.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -13,7 +14,8 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Libp2p } from '@libp2p/interface'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
-import { AtollMesh, createNode, reserveOn } from '../src/index.ts'
+import * as z from 'zod/mini'
+import { AtollMesh, createNode, ctrlMethod, reserveOn } from '../src/index.ts'
 import { fields, LOOPBACK_ICE, loopbackRelay, nextMessage } from './helpers.ts'
 
 let relay: Libp2p
@@ -91,6 +93,36 @@ test('over the relayed connection alone, a tensor is refused: the protocols do n
     assert.equal(received, false)
   } finally {
     await relayedOnly.stop(100)
+  }
+})
+
+test('over WebRTC, a peer that answers and stops at once still delivers the whole answer', {
+  timeout: 120_000,
+}, async () => {
+  // The stop starts as the answer is written; the peer connection used to close under it (the caller
+  // saw "stream ended where a ctrl response was expected"). Each trial is a fresh pair.
+  const text = 'x'.repeat(200_000)
+  const answer = ctrlMethod('test.last', z.object({}), z.object({ text: z.string() }))
+  for (let trial = 0; trial < 3; trial++) {
+    const server = new AtollMesh(await createNode({ listen: ['/p2p-circuit'], ice: LOOPBACK_ICE }))
+    const caller = new AtollMesh(await createNode({ listen: ['/ip4/127.0.0.1/tcp/0'], ice: LOOPBACK_ICE }))
+    let stopped: Promise<boolean> | undefined
+    try {
+      await Promise.all([server.start(), caller.start()])
+      await reserveOn(server.node, relayAddr)
+      const webrtc = await caller.node.dial(multiaddr(`${relayAddr}/p2p-circuit/webrtc/p2p/${server.peerId}`))
+      for (const c of caller.node.getConnections(server.node.peerId)) if (c !== webrtc) await c.close()
+      server.ctrl.serve(answer, () => {
+        setTimeout(() => {
+          stopped = server.stop(1_000)
+        }, 0)
+        return { text }
+      })
+      const got = await caller.ctrl.call(server.node.peerId, answer, {})
+      assert.equal(got.text.length, text.length, `trial ${trial}`)
+    } finally {
+      await Promise.all([stopped ?? server.stop(100), caller.stop(100)])
+    }
   }
 })
 
