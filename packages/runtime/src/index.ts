@@ -106,7 +106,14 @@ export { checkBatch, readBatch } from './tasks/batch-file.ts'
 
 export { DATASETS, type DataModel, type DataSourceOptions, openDataSource } from './tasks/data-source.ts'
 
-export { checkFitSettings, type FitOptions, type FitResult, fit } from './tasks/fit.ts'
+export {
+  CUDA_STEPS_PER_RUN,
+  checkFitSettings,
+  type FitOptions,
+  type FitResult,
+  fit,
+  stepsPerRunFor,
+} from './tasks/fit.ts'
 export { computeGradients, type GradientsResult } from './tasks/grads.ts'
 
 export { type ModelSource, onnxModel, trainableModel } from './tasks/model-source.ts'

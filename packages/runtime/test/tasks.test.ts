@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import { float32, int64, mlp, readSafetensors, runReference, type Tensor } from '@atoll/core'
 import {
   type Backend,
+  CUDA_STEPS_PER_RUN,
   checkBatch,
   evaluate,
   type FitOptions,
@@ -15,6 +16,7 @@ import {
   openDataSource,
   parametersOf,
   StepLog,
+  stepsPerRunFor,
   trainableModel,
   weightsFile,
   zooModel,
@@ -114,6 +116,36 @@ test("fit with 3 steps per run: the stepwise run's losses and weights, checkpoin
     options({ steps: 6, checkpoint: { dir: join(dir, 'loop-ckpt'), every: 2 } }),
   )
   assert.equal(resumedStepwise.from, 8)
+})
+
+test('on cuda, fit takes CUDA_STEPS_PER_RUN steps per run where the loop computes the run, else one', async () => {
+  // a backend that says cuda and computes on the CPU: fit's choice shows in how the steps report,
+  // the loop's without a gradient norm and in runs of CUDA_STEPS_PER_RUN
+  const cuda: Backend = { ...cpu, name: 'cuda' }
+  const adamw = { optimizer: { kind: 'adamw' as const, weightDecay: 0.05 }, clipNorm: undefined }
+  assert.equal(stepsPerRunFor(adamw, 'cuda'), CUDA_STEPS_PER_RUN)
+  assert.equal(stepsPerRunFor(adamw, 'cpu'), 1)
+  assert.equal(stepsPerRunFor({ ...adamw, stepsPerRun: 1 }, 'cuda'), 1)
+  assert.equal(stepsPerRunFor({ ...adamw, clipNorm: 1 }, 'cuda'), 1)
+  assert.equal(stepsPerRunFor({ ...adamw, optimizer: { kind: 'sgd' } }, 'cuda'), 1)
+  assert.equal(stepsPerRunFor({ ...adamw, precision: 'fp16' }, 'cuda'), 1)
+  assert.equal(stepsPerRunFor({ ...adamw, stages: 2 }, 'cuda'), 1)
+  const norms = async (extra: Partial<FitOptions>) => {
+    const seen: number[] = []
+    await fit(
+      fitOptions({
+        backend: cuda,
+        steps: CUDA_STEPS_PER_RUN + 2,
+        ...extra,
+        onStep: (r) => void seen.push(r.gradNorm),
+      }),
+    )
+    return seen
+  }
+  const looped = await norms(adamw)
+  assert.equal(looped.length, CUDA_STEPS_PER_RUN + 2)
+  assert.ok(looped.every(Number.isNaN), 'the loop reports no gradient norm')
+  assert.ok((await norms({})).every(Number.isFinite), 'with clipping, one step per run')
 })
 
 test('fit refuses steps per run with what the loop does not compute', async () => {

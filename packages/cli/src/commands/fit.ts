@@ -30,6 +30,7 @@ const ACTIVATIONS = z.enum(['selective', 'stash', 'recompute'])
 
 /** Made when shown: `--device` lists the runtime's backends, which `atoll fit` alone need not load. */
 async function usage(): Promise<string> {
+  const { CUDA_STEPS_PER_RUN } = await import('@atoll/runtime')
   return [
     'Usage: atoll fit MODEL.onnx|--model NAME (--batch BATCH.safetensors | --data NAME) --loss cross-entropy',
     '         --optimizer sgd|adamw --lr X --steps N [--log LOSSES.jsonl] [options]',
@@ -49,8 +50,9 @@ async function usage(): Promise<string> {
     '  --activations KIND     what backward gets from forward with --stages: selective (default:',
     '                         keep the fewest bytes, recompute cheap ops) | stash (keep all) |',
     '                         recompute (keep nothing); --recompute is --activations recompute',
-    '  --steps-per-run K      K AdamW steps in each session run (default 1): a GPU gets the',
-    '                         weights once per K steps instead of every step (AdamW, 1 stage, fp32)',
+    '  --steps-per-run K      K AdamW steps in each session run: a GPU gets the weights once per',
+    '                         K steps instead of every step (AdamW, 1 stage, fp32, no clipping;',
+    `                         default ${CUDA_STEPS_PER_RUN} on cuda where the run allows it, else 1)`,
     '  --checkpoint DIR       resume from DIR if it holds a checkpoint; save there every',
     '  --checkpoint-every K   K steps (default 100) and at the end',
   ].join('\n')
@@ -92,7 +94,9 @@ export const fit: Command = {
     const { model, data } = await modelAndData(positionals, values, { ...training, split: 'train' })
     const init = values.init === undefined ? undefined : await readWeights(values.init, '--init')
     const backend = await rt.nodeBackends().resolve(training.device ?? rt.DEFAULT_BACKEND)
-    const bar = progressBar(training.steps, `fit ${model.label} on ${backend.name}`)
+    const perRun = rt.stepsPerRunFor({ ...training, ...execution }, backend.name)
+    const runs = perRun > 1 ? `, ${perRun} steps per session run` : ''
+    const bar = progressBar(training.steps, `fit ${model.label} on ${backend.name}${runs}`)
     const result = await rt.fit({
       model,
       backend,
