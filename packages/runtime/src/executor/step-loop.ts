@@ -117,8 +117,8 @@ export class StepLoopTrainer {
       out[name].dispose()
       return t.data as Float32Array
     }
-    // each output is a fresh array: it becomes the vector the next run feeds, uncopied (three copies
-    // of every weight a run, measured at 1.5 GB for GPT-2 small)
+    // each output is a fresh array: it becomes the vector the next run feeds, uncopied (copying them
+    // took three copies of every weight a run: 1.5 GB for GPT-2 small)
     flat.theta = await read(loop.outputs.params)
     flat.m = await read(loop.outputs.expAvg)
     flat.v = await read(loop.outputs.expAvgSq)
