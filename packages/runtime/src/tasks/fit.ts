@@ -225,9 +225,9 @@ function loopRefusal(settings: LoopSettings): string | undefined {
 function loopEngine(options: FitOptions, perRun: number): Engine {
   const spec = options.optimizer
   const refusal = loopRefusal(options)
-  if (refusal !== undefined) throw new TaskInputError(`${perRun} steps per run need ${refusal}`)
-  // narrows the type: loopRefusal refused every other optimizer
-  if (spec.kind !== 'adamw') throw new TaskInputError(`${perRun} steps per run need AdamW`)
+  // (`spec.kind` again only narrows the type: loopRefusal refuses every other optimizer)
+  if (refusal !== undefined || spec.kind !== 'adamw')
+    throw new TaskInputError(`${perRun} steps per run need ${refusal ?? 'AdamW'}`)
   const params = parametersOf(options.model.graph)
   const trainer = new StepLoopTrainer({
     backend: options.backend,
