@@ -5,7 +5,8 @@
  * are missing (an owner's sum waits for someone else), the member waits a little longer for the
  * notice in which that owner names who it waited on, and names the owner only if none comes. A
  * member that gives up tells every other member whom it found late, so that all of them fail with
- * the same names instead of each timing out on its neighbour.
+ * the same names instead of each timing out on its neighbour; a member that finds every other
+ * member late names itself.
  */
 import type { Encoded } from '@atoll/compress'
 import { parseWith } from '@atoll/core'
@@ -157,8 +158,16 @@ export class CollectiveRun {
 
   #late(indices: readonly number[], detail: string, notify: boolean, cause?: Error): void {
     if (this.#over) return
-    const { members, round, name } = this.init
-    const sorted = [...new Set(indices)].filter((i) => i >= 0).sort((a, b) => a - b)
+    const { members, round, name, self } = this.init
+    let sorted = [...new Set(indices)].filter((i) => i >= 0).sort((a, b) => a - b)
+    // every other member late (found here, not reported): alone, this member could not complete
+    // the round, and the others may still complete it without it, so it is the late one. Naming
+    // them instead would make each of them, when it comes, find itself named and sit the round
+    // out: no one would complete it.
+    if (notify && sorted.length === members.length - 1 && !sorted.includes(self)) {
+      detail = `every other member ${detail}: this member is the one out of step`
+      sorted = [self]
+    }
     const peers = sorted.map((i) => members[i])
     this.abort(new LateReplicaError(peers, round, name, detail, cause && { cause }))
     if (notify && sorted.length > 0) this.#tell(sorted)

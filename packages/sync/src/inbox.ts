@@ -1,8 +1,9 @@
 /**
  * A group's incoming sync messages, filed by (round, collective name, layout fingerprint) and then
  * by (phase, chunk, piece, sender). A round before the current one is late, one beyond the next is
- * foreign; rounds this replica has not started yet are kept, within a byte budget. Every rejected
- * message is reported with its reason and never mixed into a sum.
+ * foreign; collectives this replica has not started yet are kept, within a byte budget (also another
+ * layout's of a round and name that runs here: a retry's). Every rejected message is reported with
+ * its reason and never mixed into a sum.
  */
 import { MAX_EARLY_COPIES } from './constants.ts'
 import { RoundOrderError } from './errors.ts'
@@ -14,8 +15,8 @@ const slotKey = (round: number, name: string, fingerprint: string) => `${round}|
 export class SyncInbox {
   #round: number
   readonly #slots = new Map<string, CollectiveSlot>()
-  /** the fingerprint each running collective uses, by round and name */
-  readonly #running = new Map<string, string>()
+  /** the round and name of each running collective */
+  readonly #running = new Set<string>()
   #earlyBytes = 0
   readonly #maxEarlyBytes: number
   readonly #reject: (arrival: Arrival, verdict: Verdict) => void
@@ -36,11 +37,6 @@ export class SyncInbox {
     if (slot?.state === 'active') return undefined
     if (slot?.state === 'done')
       return { kind: 'late', reason: `round ${round} '${address.name}' has ended here` }
-    const running = this.#running.get(`${round}|${address.name}`)
-    if (running !== undefined && running !== address.fingerprint) {
-      const reason = `layout ${address.fingerprint} is not this collective's ${running} (members, clusters, piece size or codec differ)`
-      return { kind: 'foreign', reason }
-    }
     if (round < this.#round)
       return { kind: 'late', reason: `round ${round} is before this round (${this.#round})` }
     if (round > this.#round + 1) {
@@ -70,7 +66,10 @@ export class SyncInbox {
 
   /**
    * Starts a collective here: its slot becomes active (early copies are taken as it declares what
-   * it waits for), and early messages of the same round and name under another layout are rejected.
+   * it waits for). Messages of the same round and name under another layout are kept: they are
+   * another member's retry without members it found late, which this member may run next (had it
+   * dropped them, its retry would wait for them in vain). What the round never uses is rejected
+   * when the round ends here.
    */
   open(round: number, name: string, fingerprint: string): CollectiveSlot {
     const key = slotKey(round, name, fingerprint)
@@ -81,15 +80,10 @@ export class SyncInbox {
     if (this.#running.has(`${round}|${name}`))
       throw new RoundOrderError(`round ${round} '${name}' is running`)
     if (round > this.#round) this.advance(round)
-    for (const [other, early] of this.#slots) {
-      if (other !== key && other.startsWith(`${round}|${name}|`) && early.state === 'early') {
-        this.#drop(other, early, 'foreign', `layout differs from this collective's ${fingerprint}`)
-      }
-    }
     this.#earlyBytes -= storedBytes(slot)
     slot.state = 'active'
     this.#slots.set(key, slot)
-    this.#running.set(`${round}|${name}`, fingerprint)
+    this.#running.add(`${round}|${name}`)
     return slot
   }
 

@@ -137,7 +137,7 @@ for (const spec of ALGORITHMS) {
       assert.match(reasons.join('\n'), /replica malformed: element 0 of '.*' is Infinity/)
       assert.match(
         reasons.join('\n'),
-        /replica malformed: edge 'replica:bogus' is not replica:<state\|result\|ask>:<name>/,
+        /replica malformed: edge 'replica:bogus' is not replica:<state\|result\|ask\|running>:<name>/,
       )
       checkRounds(replicas)
       for (const r of replicas)

@@ -53,8 +53,8 @@ export abstract class SynchronizerBase implements Synchronizer {
         this.emit({ kind: 'rejected', channel: 'replica', rejection: kind, ...rejection }),
       asked: (from, round) => this.#answers.asked(from, round),
     })
-    this.#answers = new RoundAnswers(this.channel, (to, round, err) =>
-      this.emit({ kind: 'send-failed', to, round, what: 'a round outcome', reason: err.message }),
+    this.#answers = new RoundAnswers(this.channel, (to, round, what, err) =>
+      this.emit({ kind: 'send-failed', to, round, what, reason: err.message }),
     )
     if (options.joining) this.channel.expectState()
     this.#closeGate = openReplicaGate(options.mesh, {

@@ -25,6 +25,13 @@ export const DREAMDDP_FILL_HEADROOM = DREAMDDP_DRIFT
 /** Edges of the synchronizer's own messages (a joiner's state, a left-out replica's ask and its answers). */
 export const REPLICA_EDGE_PREFIX = 'replica:'
 
+/**
+ * A member left out of a round waits for its outcome one window at a time (time for every member to
+ * retry once), again after each window in which a member said the round still runs there, and at
+ * most this many windows: a member that says so for longer is stuck, not slow.
+ */
+export const MAX_OUTCOME_WAITS = 16
+
 /** Bytes of round outcomes and early state held for later at most (a hostile member cannot fill memory). */
 export const MAX_HELD_BYTES = 1 << 30
 

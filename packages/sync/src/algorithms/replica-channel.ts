@@ -2,8 +2,10 @@
  * The synchronizer's own messages between replicas, beside the collectives: a joiner's state (its
  * parameters, optimizer buffers and the synchronizer's state, one tensor message per buffer), and a
  * left-out replica's ask for a round's outcome with the answers (the means and who contributed, see
- * answers.ts). They travel on `/atoll/tensor/1` with `job` = the group, `step` = the round and the
- * edge `replica:<state|result|ask>:<name>`; the sync router ignores them (their edge is not `sync:`).
+ * answers.ts), or a member's notice that the round is still running there (`running`: the answer
+ * will follow). They travel on `/atoll/tensor/1` with `job` = the group, `step` = the round and the
+ * edge `replica:<state|result|ask|running>:<name>`; the sync router ignores them (their edge is not
+ * `sync:`).
  *
  * Every message is checked before it is kept: a member's, a known kind, raw float32 (float64 for the
  * state's manifest) of one dimension, finite; results and asks only for rounds near this one, state
@@ -18,7 +20,7 @@ import type { RejectionKind } from '../slot.ts'
 import { MAX_HELD_BYTES, REPLICA_EDGE_PREFIX } from './constants.ts'
 import { ReplicaStateError } from './errors.ts'
 
-export type ReplicaMessageKind = 'state' | 'result' | 'ask'
+export type ReplicaMessageKind = 'state' | 'result' | 'ask' | 'running'
 
 /** A replica message that was not taken, and why (the kinds of the collectives' rejections). */
 export interface ReplicaRejection extends Refusal {
@@ -42,7 +44,7 @@ interface Held {
   values: Float32Array | Float64Array
 }
 
-const EDGE = /^replica:(state|result|ask):(.+)$/s
+const EDGE = /^replica:(state|result|ask|running):(.+)$/s
 /** The state's manifest: [next step, round, optimizer steps], float64 so that counts stay exact. */
 export const MANIFEST = '@manifest'
 /** Rounds ahead of this one whose results are kept (a replica left out is behind the others). */
@@ -61,6 +63,8 @@ export class ReplicaChannel {
   readonly #init: ReplicaChannelInit
   readonly #held: Held[] = []
   readonly #wakers = new Set<() => void>()
+  /** when a member last said that a round still runs there, by round */
+  readonly #running = new Map<number, number>()
   readonly #off: () => void
   #heldBytes = 0
   #round = 0
@@ -81,6 +85,7 @@ export class ReplicaChannel {
   advance(round: number): void {
     this.#round = Math.max(this.#round, round)
     this.#drop((h) => !this.#isState(h) && h.round < this.#round - 1)
+    for (const r of this.#running.keys()) if (r < this.#round - 1) this.#running.delete(r)
   }
 
   send(
@@ -109,6 +114,16 @@ export class ReplicaChannel {
   /** Asks `to` for round `round`'s outcome (answered with its results, see answers.ts). */
   ask(to: string, round: number): Promise<void> {
     return this.send(to, 'ask', round, '@', new Float32Array(1))
+  }
+
+  /** Tells `to`, which asked for round `round`'s outcome, that the round still runs here. */
+  tellRunning(to: string, round: number): Promise<void> {
+    return this.send(to, 'running', round, '@', new Float32Array(1))
+  }
+
+  /** Whether a member has said since `since` (performance.now()) that round `round` still runs there. */
+  heardRunning(round: number, since: number): boolean {
+    return (this.#running.get(round) ?? Number.NEGATIVE_INFINITY) >= since
   }
 
   /**
@@ -207,7 +222,7 @@ export class ReplicaChannel {
   #file({ header, from, payload }: IncomingTensor): Refusal | undefined {
     const match = EDGE.exec(header.edge)
     if (match === null)
-      return malformed(`edge '${header.edge.slice(0, 80)}' is not replica:<state|result|ask>:<name>`)
+      return malformed(`edge '${header.edge.slice(0, 80)}' is not replica:<state|result|ask|running>:<name>`)
     const [, kind, name] = match
     if (name.length > MAX_NAME_LENGTH)
       return malformed(`edge: a name of at most ${MAX_NAME_LENGTH} characters`)
@@ -227,6 +242,10 @@ export class ReplicaChannel {
       )
     if (kind === 'ask') {
       this.#init.asked(from, round)
+      return undefined
+    }
+    if (kind === 'running') {
+      this.#running.set(round, performance.now())
       return undefined
     }
     const held = kind === 'state' ? -1 : round

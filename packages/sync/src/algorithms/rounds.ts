@@ -6,12 +6,13 @@
  * - a member not named excludes the named ones and runs the whole round again (every tensor, also
  *   those that had completed, so that all of a round's means have the same contributors), until it
  *   succeeds; the means divide by the members that contributed;
- * - a member that finds itself named (from the others' notices, or because it named everyone else
- *   and is alone) is left out: it asks the other members for the round's outcome (answers.ts) and
- *   takes the first whole answer — the means and who contributed. If its own values were in them
- *   after all (the members' views of who was late differed), it applies the means as the others did;
- *   if not, it keeps its own values, or, where the algorithm needs the replicas equal (`adopt`),
- *   applies the means. It is a member again in the next round.
+ * - a member that finds itself named (from the others' notices; by itself, when it found every
+ *   other member late; or because it has excluded everyone else and is alone) is left out: it asks
+ *   the other members for the round's outcome (answers.ts) and takes the first whole answer — the
+ *   means and who contributed — waiting longer while members say the round still runs there. If
+ *   its own values were in them after all (the members' views of who was late differed), it applies
+ *   the means as the others did; if not, it keeps its own values, or, where the algorithm needs the
+ *   replicas equal (`adopt`), applies the means. It is a member again in the next round.
  *
  * So every replica applies each round once, with the same means as every other replica that took
  * part. Rounds are numbered by the synchronizer, the same on every replica (SyncGroup refuses
@@ -23,6 +24,7 @@ import { DEFAULT_DEADLINE_FLOOR_SECONDS } from '../constants.ts'
 import { LateReplicaError } from '../errors.ts'
 import type { SyncGroup } from '../group.ts'
 import type { DeadlineOptions } from '../time-model.ts'
+import { MAX_OUTCOME_WAITS } from './constants.ts'
 import { MembershipError } from './errors.ts'
 import type { RoundEvent, RoundWhat, SyncEvent } from './events.ts'
 import { CONTRIBUTORS, type RoundAnswers } from './answers.ts'
@@ -74,6 +76,7 @@ export async function runRound(context: RoundContext, request: RoundRequest): Pr
   restoreMembers(context, members)
   group.advance(request.round)
   context.channel.advance(request.round)
+  context.answers.started(request.round)
   for (let attempts = 1; ; attempts++) {
     const taking = [...group.members]
     const record = (fields: Outcome) => finish(context, request, { ...fields, attempts, started })
@@ -200,14 +203,15 @@ async function leftOut(
   members: readonly string[],
 ): Promise<Outcome> {
   const self = context.group.peerId
+  context.answers.leftOut(request.round)
   const expected = new Map(request.tensors.map((t) => [t.name, t.data.length]))
   expected.set(CONTRIBUTORS, members.length)
   const bytes = 4 * request.tensors.reduce((sum, t) => sum + t.data.length, 0)
-  const seconds = context.outcomeSeconds(bytes)
-  for (const peer of members) if (peer !== self) context.channel.ask(peer, request.round).catch(() => {})
-  const answer = await context.channel.takeResults(request.round, expected, seconds)
+  const started = performance.now()
+  const answer = await askForOutcome(context, request.round, members, expected, context.outcomeSeconds(bytes))
   if (answer === undefined) {
     if (request.adopt) {
+      const seconds = (performance.now() - started) / 1000
       const reason = `left out of round ${request.round} and no member told its outcome within ${seconds.toFixed(1)} s: kept this replica's own values`
       context.emit({ kind: 'diverged', round: request.round, reason })
     }
@@ -220,4 +224,27 @@ async function leftOut(
   const excluded = members.filter((m) => !contributors.includes(m))
   const means = included || request.adopt ? answer : undefined
   return { contributors, included, caughtUp: true, excluded, means }
+}
+
+/**
+ * Asks every other member for round `round`'s outcome and waits `seconds` for a whole answer; asks
+ * again and waits as long once more after each wait in which a member said the round still runs
+ * there (the others may have started it late, or be retrying it without this member), up to
+ * MAX_OUTCOME_WAITS waits. Undefined when no answer came.
+ */
+async function askForOutcome(
+  context: RoundContext,
+  round: number,
+  members: readonly string[],
+  expected: ReadonlyMap<string, number>,
+  seconds: number,
+): Promise<Map<string, Float32Array> | undefined> {
+  const self = context.group.peerId
+  for (let waits = 1; ; waits++) {
+    const asked = performance.now()
+    for (const peer of members) if (peer !== self) context.channel.ask(peer, round).catch(() => {})
+    const answer = await context.channel.takeResults(round, expected, seconds)
+    if (answer !== undefined) return answer
+    if (waits >= MAX_OUTCOME_WAITS || !context.channel.heardRunning(round, asked)) return undefined
+  }
 }
