@@ -239,6 +239,10 @@ test('data streams: seeded training batches, ordered evaluation batches, shapes 
   assert.deepEqual(b.input_ids.shape, [3, 32])
   assert.deepEqual(b, text.shuffled(7))
   assert.notDeepEqual(b.input_ids.data, text.shuffled(8).input_ids.data)
+  // a batch of another epoch between (each epoch's order is made once and kept): the same batch 7
+  const later = text.shuffled(7 + text.batchesPerEpoch)
+  assert.notDeepEqual(later.input_ids.data, b.input_ids.data)
+  assert.deepEqual(text.shuffled(7), b)
   checkBatch(b, gpt.graph)
   const images = await openDataSource('mnist', zooModel('mlp'), { batchSize: 10, split: 'eval' })
   assert.deepEqual(images.ordered(0).x.shape, [10, 784]) // flattened for the MLP

@@ -1,7 +1,8 @@
 /**
  * The `sync` suite's figures from its runs, each with its target, the runs it came from and the link
- * kind. A run's step time is the median after its first steps (sessions made, caches filled, the
- * first DreamDDP schedule solved).
+ * kind. A run's step time is the mean after its first steps (sessions made, caches filled, the first
+ * DreamDDP schedule solved): a median would leave out the one step in H where Local SGD and DiLoCo
+ * average, and DreamDDP's period starts, where its replicas agree on the schedule.
  */
 import { median } from '../measure.ts'
 import { figureTable } from '../report.ts'
@@ -47,9 +48,15 @@ function megabytesPerStep(run: RunnerOutput, replicas: number): number {
   return bytes / replicas / Math.max(1, run.sync.length) / 1e6
 }
 
-function stepSeconds(run: RunnerOutput): number {
+/** A run's step times after its first WARMUP_STEPS (all of them in a run that short). */
+function measuredSteps(run: RunnerOutput): number[] {
   const s = run.summary.step_seconds
-  return median(s.length > WARMUP_STEPS ? s.slice(WARMUP_STEPS) : s)
+  return s.length > WARMUP_STEPS ? s.slice(WARMUP_STEPS) : s
+}
+
+function stepSeconds(run: RunnerOutput): number {
+  const measured = measuredSteps(run)
+  return measured.reduce((a, b) => a + b, 0) / measured.length
 }
 
 /**
@@ -142,6 +149,7 @@ function runDetails(run: RunnerOutput) {
     steps: run.summary.steps,
     step_seconds: run.summary.step_seconds,
     measured_step_seconds: stepSeconds(run),
+    median_step_seconds: median(measuredSteps(run)),
     sync_seconds: run.sync.map((s) => s.seconds),
     losses: run.summary.losses,
     held_out_loss: run.summary.eval.at(-1)?.loss ?? null,

@@ -51,12 +51,18 @@ export function batchStream(
     throw new TaskInputError(`a batch size of ${B} does not fit ${count} samples`)
   }
   const indices = new Uint32Array(B)
+  // the last epoch's order: a permutation of every sample, made once per epoch rather than per batch
+  let cached: { epoch: number; order: Uint32Array } | undefined
+  const orderOf = (epoch: number) => {
+    if (cached?.epoch !== epoch) cached = { epoch, order: epochOrder(count, options.seed ?? 0, epoch) }
+    return cached.order
+  }
   return {
     count,
     batchSize: B,
     batchesPerEpoch,
     shuffled(k) {
-      const order = epochOrder(count, options.seed ?? 0, Math.floor(k / batchesPerEpoch))
+      const order = orderOf(Math.floor(k / batchesPerEpoch))
       const start = (k % batchesPerEpoch) * B
       return gather(order.subarray(start, start + B))
     },
