@@ -44,6 +44,18 @@ export async function stopMeshes(meshes: readonly AtollMesh[]): Promise<void> {
   await Promise.all(meshes.map((m) => m.stop(100)))
 }
 
+/** Resolves once `mesh` has received `count` sync notices (a member naming whom it found late). */
+export function noticesReaching(mesh: AtollMesh, count: number): Promise<void> {
+  let seen = 0
+  return new Promise((resolve) => {
+    const off = mesh.tensors.onMessage(({ header }) => {
+      if (!header.edge.includes(':x:') || ++seen < count) return
+      off()
+      resolve()
+    })
+  })
+}
+
 /** The same link between every two of `ids`. */
 export function uniformLinks(ids: readonly string[], bandwidthBps = 1e9, rttSeconds = 0.001): LinkProfile[] {
   const links: LinkProfile[] = []

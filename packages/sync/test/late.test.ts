@@ -9,7 +9,15 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { AtollMesh } from '@atoll/net'
 import { LateReplicaError, SyncGroup } from '../src/index.ts'
-import { loopbackMeshes, sameBits, sequentialSum, spreadValues, stopMeshes, uniformLinks } from './helpers.ts'
+import {
+  loopbackMeshes,
+  noticesReaching,
+  sameBits,
+  sequentialSum,
+  spreadValues,
+  stopMeshes,
+  uniformLinks,
+} from './helpers.ts'
 
 let meshes: AtollMesh[]
 let ids: string[]
@@ -102,15 +110,3 @@ test('a member whose mesh has stopped is named at once, not at the deadline', as
     for (const g of groups) g.close()
   }
 })
-
-/** Resolves once `mesh` has received `count` sync notices. */
-function noticesReaching(mesh: AtollMesh, count: number): Promise<void> {
-  let seen = 0
-  return new Promise((resolve) => {
-    const off = mesh.tensors.onMessage(({ header }) => {
-      if (!header.edge.includes(':x:') || ++seen < count) return
-      off()
-      resolve()
-    })
-  })
-}

@@ -22,15 +22,14 @@ import {
   quadraticReplica,
   roundEvents,
 } from './conformance-harness.ts'
-import { loopbackMeshes, sameBits, stopMeshes, uniformLinks } from './helpers.ts'
+import { loopbackMeshes, noticesReaching, sameBits, stopMeshes, uniformLinks } from './helpers.ts'
 
 let meshes: AtollMesh[]
 /** The early replica's: its window for the outcome is about 4 × 0.3 s. */
 const SHORT = { slack: 3, floorSeconds: 0.3 }
 /** The others': they wait for each other as long as it takes here. */
 const LONG = { floorSeconds: 10 }
-/** When the others start the round: two of them soon after the early one sat it out, the last well after its first window. */
-const SOON_MS = 800
+/** When the last of the others starts the round: well after the early replica's first window. */
 const LATE_MS = 4000
 
 before(async () => {
@@ -63,10 +62,12 @@ async function farAhead(replicas: Replica[]): Promise<void> {
   const [a, b, early, last] = replicas
   for (const [i, r] of replicas.entries()) for (const p of r.params) p.grad.fill(i + 1)
   const step = (r: Replica) => r.sync.gradients(0, r.params)
+  // two of the others start once the early replica has sat the round out (its notice has come)
+  const noticed = noticesReaching(a.mesh, 1)
   const ahead = step(early)
-  await sleep(SOON_MS)
+  await noticed
   const soon = [step(a), step(b)]
-  await sleep(LATE_MS - SOON_MS)
+  await sleep(LATE_MS)
   assert.deepEqual(roundEvents(early), [], 'the early replica still waits for the outcome')
   await Promise.all([...soon, step(last), ahead])
 
