@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { exportOnnx, GraphBuilder, tensor } from '@atoll/core'
-import { type Backend, BackendRegistry, hostValue, nodeBackends } from '../src/index.ts'
+import { type Backend, BackendRegistry, hostValue, nodeBackends, type Value } from '../src/index.ts'
 import { probeModel } from '../src/backend/probe-model.ts'
 import { deviceUnderTest } from './device.ts'
 
@@ -112,6 +112,50 @@ test("the caller's event loop runs while a CPU session computes (sessions run on
   assert.ok(Math.abs(result[0] - 1 / n) < 1e-6, `y[0] = ${result[0]}`) // (J/n)^k · J/n = J/n
   assert.equal(data[0], 1 / n) // the caller's feed is untouched
   await session.release()
+})
+
+test("runAdding adds outputs into shared memory on onnxruntime's thread and returns only the others", async () => {
+  const n = 1000
+  const b = new GraphBuilder('add')
+  const x = b.input('x', 'float32', [n])
+  b.node('Add', [x, x], {}, { outputs: ['y'] })
+  b.node('ReduceSum', [x], { keepdims: 0 }, { outputs: ['s'] })
+  b.output('y', 'float32', [n])
+  b.output('s', 'float32', [])
+  const cpu = await nodeBackends().resolve('cpu')
+  const session = await cpu.createSession({ onnx: exportOnnx(b.build()) })
+  try {
+    // a CPU session runs on its own thread, and can add there
+    const runAdding = session.runAdding
+    if (runAdding === undefined) throw new assert.AssertionError({ message: 'no runAdding' })
+    const xs = Float32Array.from({ length: n }, (_, i) => i / 8)
+    const acc = new Float32Array(new SharedArrayBuffer(4 * n)).fill(1)
+    const feeds = { x: tensor('float32', [n], xs) }
+    for (let run = 1; run <= 2; run++) {
+      const out: Record<string, Value> = await runAdding(feeds, undefined, { y: acc })
+      assert.deepEqual(Object.keys(out), ['s'])
+      assert.equal(
+        ((await out.s.read()).data as Float32Array)[0],
+        xs.reduce((a, v) => a + v, 0),
+      )
+      for (let i = 0; i < n; i++) assert.equal(acc[i], 1 + run * 2 * xs[i])
+    }
+    await assert.rejects(runAdding(feeds, undefined, { y: new Float32Array(n) }), {
+      name: 'SessionError',
+      message: /output 'y': the array to add it into is not in shared memory/,
+    })
+    const short = new Float32Array(new SharedArrayBuffer(4 * (n - 1)))
+    await assert.rejects(runAdding(feeds, undefined, { y: short }), {
+      name: 'SessionError',
+      message: /output 'y' is float32\[1000\], not float32\[999\]/,
+    })
+    assert.ok(
+      short.every((v) => v === 0),
+      'nothing is added where the lengths differ',
+    )
+  } finally {
+    await session.release()
+  }
 })
 
 test('a backend whose device is absent is refused without starting it, naming what is missing', async () => {

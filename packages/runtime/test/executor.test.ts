@@ -107,6 +107,56 @@ for (const { stages, M, schedule, policy, fuse } of cases) {
   })
 }
 
+test("gradients in shared memory are added on onnxruntime's thread: the same bits as those that come back", async () => {
+  // a backend whose sessions count the runs that add on their thread (the real sessions underneath)
+  let adding = 0
+  const counting: Backend = {
+    ...cpu,
+    async createSession(model) {
+      const session = await cpu.createSession(model)
+      const runAdding = session.runAdding
+      if (runAdding === undefined) return session
+      return {
+        ...session,
+        runAdding: (feeds, fetches, into) => {
+          adding++
+          return runAdding(feeds, fetches, into)
+        },
+      }
+    },
+  }
+  for (const fuse of [false, true]) {
+    const grads = []
+    for (const sharedParameters of [false, true]) {
+      const { params, pipeline } = pipelineModel(model.graph, {
+        backend: counting,
+        stages: 2,
+        fuseLossStage: fuse,
+        sharedParameters,
+      })
+      releases.push(() => pipeline.release())
+      const before = adding
+      // two micro-batches: the second's gradients are added onto the first's
+      grads.push(
+        await gradientsOf(async () => (await pipeline.step(batch, { microBatches: 2 })).loss, params),
+      )
+      assert.equal(
+        adding > before,
+        sharedParameters,
+        `shared ${sharedParameters}: ${adding - before} runs added`,
+      )
+    }
+    const [returned, added] = grads
+    assert.equal(added.loss, returned.loss)
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+    for (const [name, g] of returned.grads)
+      assert.ok(
+        bytes(g).equals(bytes(added.grads.get(name) as Float32Array)),
+        `${fuse ? 'fused' : 'two-session'}: ${name}`,
+      )
+  }
+})
+
 test("core's scope partition (tied embedding read by the first and last stage) runs with the same gradients", async () => {
   const partition = partitionGraph(model.graph, {
     loss: 'loss',

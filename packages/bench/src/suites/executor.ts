@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { basename } from 'node:path'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import {
   BYTES_PER_ELEMENT,
   type GPT2Config,
@@ -82,7 +83,11 @@ export const executor: BenchSuite = {
     })
     // AdamW on every core, as ORT's forward and backward use every core (PyTorch's foreach AdamW does too)
     const threads = availableParallelism()
-    const one = pipelineModel(graph, { backend, sharedParameters: threads > 1 })
+    // parameters in shared memory, as a job's: the AdamW threads update them in place, and a CPU
+    // session adds its gradients into them on its own thread (runAdding)
+    const one = pipelineModel(graph, { backend, sharedParameters: true })
+    // the same step with the gradients coming back to this thread as fresh buffers (made on first use)
+    let returned: ReturnType<typeof pipelineModel> | undefined
     // the zoo GPT splits by layer scopes; a file's graph into 4 contiguous stages of even cost
     const stages = file
       ? 4
@@ -119,6 +124,11 @@ export const executor: BenchSuite = {
         zeroGrads(one.params)
         await one.pipeline.step(batch)
       },
+      dag_1stage_returned: async () => {
+        returned ??= pipelineModel(graph, { backend })
+        zeroGrads(returned.params)
+        await returned.pipeline.step(batch)
+      },
       dag_4stage: async () => {
         zeroGrads(four.params)
         await four.pipeline.step(batch)
@@ -136,7 +146,12 @@ export const executor: BenchSuite = {
     }
     // rounds interleave the variants, so a change in machine load hits all of them alike; a model too
     // big for every variant's sessions at once (GPT-2 small on one GPU) runs the ones named
-    const times = await interleaved(chosenVariants(variants, process.env.ATOLL_BENCH_VARIANTS), runs, warmup)
+    const chosen = chosenVariants(variants, process.env.ATOLL_BENCH_VARIANTS)
+    const times = await interleaved(chosen, runs, warmup)
+    const majorGcs = {
+      adding: await majorGcsPerRun(chosen.dag_1stage, runs),
+      returned: await majorGcsPerRun(chosen.dag_1stage_returned, runs),
+    }
     const stepLoop = ratio(times.step_loop, loopSteps)
     const pytorch = process.env.ATOLL_BENCH_PYTORCH
     const versus =
@@ -148,6 +163,7 @@ export const executor: BenchSuite = {
       mono.release(),
       loop.release(),
       one.pipeline.release(),
+      returned?.pipeline.release(),
       four.pipeline.release(),
       half?.pipeline.release(),
     ])
@@ -172,6 +188,9 @@ export const executor: BenchSuite = {
         tokens_per_s_step_loop: ratio(tokens, stepLoop),
         stash_bytes_selective_vs_all: kept.selective / kept.stash,
         fp16_step_vs_fp32_step: ratio(dag1, dag1Fp16),
+        dag_1stage_adding_vs_returned: ratio(dag1, times.dag_1stage_returned),
+        major_gcs_per_step_dag_1stage: majorGcs.adding,
+        major_gcs_per_step_dag_1stage_returned: majorGcs.returned,
         ...versus?.results,
       }),
       targets: {
@@ -192,6 +211,7 @@ export const executor: BenchSuite = {
         seconds: {
           monolithic,
           dag_1stage: dag1,
+          dag_1stage_returned: times.dag_1stage_returned,
           dag_4stage: dag4,
           adamw_step: optimizer,
           step_loop_per_step: stepLoop,
@@ -356,4 +376,24 @@ async function interleaved<K extends string>(
     }
   }
   return Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Partial<Record<K, number>>
+}
+
+/**
+ * Major garbage collections of this thread per run of `step`, over `runs` runs after one: counted
+ * one variant at a time (interleaved, a collection that one variant's fresh buffers start would
+ * often land in the next).
+ */
+async function majorGcsPerRun(step: (() => Promise<void>) | undefined, runs: number) {
+  if (step === undefined) return undefined
+  await step()
+  let count = 0
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[])
+      if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) count++
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  for (let r = 0; r < runs; r++) await step()
+  await new Promise((resolve) => setImmediate(resolve)) // the observer's last entries
+  observer.disconnect()
+  return count / runs
 }

@@ -69,6 +69,19 @@ export interface BackendSession {
   readonly outputNames: readonly string[]
   /** runs once; `fetches` narrows the outputs (default all) */
   run(feeds: Readonly<Record<string, Feed>>, fetches?: readonly string[]): Promise<Record<string, Value>>
+  /**
+   * Runs once and adds each output named in `into` into its array (float32, the same element count)
+   * on the session's own thread, returning only the other outputs: those outputs never reach the
+   * caller's thread, so it allocates nothing for them (a step's parameter gradients, whose fresh
+   * buffers made the caller's heap collect about once a step). The arrays must be in shared memory,
+   * and the caller must not touch them until the run resolves. Only sessions on another thread
+   * have it.
+   */
+  runAdding?(
+    feeds: Readonly<Record<string, Feed>>,
+    fetches: readonly string[] | undefined,
+    into: Readonly<Record<string, Float32Array>>,
+  ): Promise<Record<string, Value>>
   release(): Promise<void>
 }
 

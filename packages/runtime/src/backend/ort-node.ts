@@ -106,14 +106,16 @@ async function createOrtSession(
   const session = await created.catch((err: Error) => {
     throw new SessionError(`${provider}: cannot create a session: ${err.message}`)
   })
+  const failed = (err: Error) => {
+    throw new SessionError(`${provider}: run failed: ${err.message}`)
+  }
+  const { runAdding } = session
   return {
     ...session,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    run: (feeds, fetches) =>
-      session.run(feeds, fetches).catch((err: Error) => {
-        throw new SessionError(`${provider}: run failed: ${err.message}`)
-      }),
+    run: (feeds, fetches) => session.run(feeds, fetches).catch(failed),
+    runAdding: runAdding && ((feeds, fetches, into) => runAdding(feeds, fetches, into).catch(failed)),
   }
 }
 

@@ -53,9 +53,14 @@ async function answer(request: ThreadRequest): Promise<{ reply: ThreadReply; tra
   for (const [name, t] of Object.entries(request.feeds))
     feeds[name] = new ort.Tensor(t.dtype, t.data, t.shape)
   const out = request.fetches ? await session.run(feeds, request.fetches) : await session.run(feeds)
+  const added = request.addInto ?? {}
+  // every output checked before any is added: a refused run adds nothing
+  const adds = Object.entries(added).map(([name, into]) => ({ values: addable(name, out[name], into), into }))
+  for (const { values, into } of adds) for (let i = 0; i < into.length; i++) into[i] += values[i]
   const outputs: Record<string, WireTensor> = {}
   const transfer: ArrayBuffer[] = []
   for (const [name, t] of Object.entries(out)) {
+    if (name in added) continue
     const data = t.data as WireTensor['data']
     outputs[name] = { dtype: t.type as WireTensor['dtype'], shape: [...t.dims], data }
     // an output that owns its whole buffer moves to the caller; one that shares a buffer is copied
@@ -64,4 +69,12 @@ async function answer(request: ThreadRequest): Promise<{ reply: ThreadReply; tra
     transfer.push(outputs[name].data.buffer as ArrayBuffer)
   }
   return { reply: { id, outputs }, transfer }
+}
+
+/** Output `name`'s values, where they can be added into `into` (float32, the same element count). */
+function addable(name: string, output: ort.Tensor | undefined, into: Float32Array): Float32Array {
+  if (output === undefined) throw new Error(`output '${name}' to add was not fetched`)
+  if (output.type !== 'float32' || output.size !== into.length)
+    throw new Error(`output '${name}' is ${output.type}[${output.size}], not float32[${into.length}]`)
+  return output.data as Float32Array
 }

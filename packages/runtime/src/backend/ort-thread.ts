@@ -28,7 +28,15 @@ export type ThreadRequest =
       onnx: Uint8Array
       options: ort.InferenceSession.SessionOptions
     }
-  | { id: number; kind: 'run'; session: number; feeds: Record<string, WireTensor>; fetches?: string[] }
+  | {
+      id: number
+      kind: 'run'
+      session: number
+      feeds: Record<string, WireTensor>
+      fetches?: string[]
+      /** outputs the worker adds into these arrays (shared memory) instead of sending back */
+      addInto?: Record<string, Float32Array>
+    }
   | { id: number; kind: 'release'; session: number }
 
 export type ThreadReply = {
@@ -71,6 +79,12 @@ export class OrtThread {
       inputNames: created.inputNames ?? [],
       outputNames: created.outputNames ?? [],
       run: (feeds, fetches) => this.#run(session, feeds, fetches),
+      runAdding: async (feeds, fetches, into) => {
+        for (const [name, array] of Object.entries(into))
+          if (!(array.buffer instanceof SharedArrayBuffer))
+            throw new SessionError(`output '${name}': the array to add it into is not in shared memory`)
+        return this.#run(session, feeds, fetches, into)
+      },
       release: async () => {
         await this.#call({ kind: 'release', session })
       },
@@ -86,6 +100,7 @@ export class OrtThread {
     session: number,
     feeds: Readonly<Record<string, Feed>>,
     fetches: readonly string[] | undefined,
+    addInto?: Readonly<Record<string, Float32Array>>,
   ): Promise<Record<string, Value>> {
     const wire: Record<string, WireTensor> = {}
     const transfer: ArrayBuffer[] = []
@@ -104,7 +119,13 @@ export class OrtThread {
       transfer.push(data.buffer as ArrayBuffer)
     }
     const reply = await this.#call(
-      { kind: 'run', session, feeds: wire, fetches: fetches && [...fetches] },
+      {
+        kind: 'run',
+        session,
+        feeds: wire,
+        fetches: fetches && [...fetches],
+        addInto: addInto && { ...addInto },
+      },
       transfer,
     )
     const values: Record<string, Value> = {}

@@ -4,7 +4,7 @@ import { SessionError } from '../errors.ts'
 import type { Parameter } from '../optim/parameter.ts'
 import { bindSymbols } from './bindings.ts'
 import { CompiledStage, sessionModel } from './compiled-stage.ts'
-import { boundaryGradOutputs, takeGradients } from './gradients.ts'
+import { boundaryGradOutputs, runTakingGradients } from './gradients.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { buildFusedGraph, type FusedStageGraph } from './stage-graphs.ts'
 import { stateFeeds, writeBackState } from './state.ts'
@@ -57,9 +57,11 @@ export class FusedLossStage extends CompiledStage<Compiled, Record<string, Value
     const { fused, session, fetches } = await this.compiled.get(feeds)
     const seedFeed = { [fused.seeds.get(this.o.loss)!]: seed }
     const state = stateFeeds(this.graph, fused.state)
-    const out = await session.run({ ...feeds, ...this.paramFeeds.feeds, ...state, ...seedFeed }, fetches)
+    const all = { ...feeds, ...this.paramFeeds.feeds, ...state, ...seedFeed }
+    const taken = await runTakingGradients(session, all, fetches, fused.gradients, this.graph, this.o.params)
+    const { out, inputGrads } = taken
     await writeBackState(this.graph, fused.state, out)
-    this.keep(mb, await takeGradients(out, fused.gradients, this.graph, this.o.params))
+    this.keep(mb, inputGrads)
     return { [this.o.loss]: out[this.o.loss] }
   }
 

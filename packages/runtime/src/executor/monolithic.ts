@@ -1,9 +1,10 @@
 import { buildTrainingGraph, type Graph, type StateUpdate, type Tensor, tensor } from '@atoll/core'
 import type { Backend, BackendSession } from '../backend/backend.ts'
 import { SessionError } from '../errors.ts'
-import { accumulateGrad, type Parameter } from '../optim/parameter.ts'
+import type { Parameter } from '../optim/parameter.ts'
 import { bindSymbols, ShapeCache } from './bindings.ts'
 import { sessionModel } from './compiled-stage.ts'
+import { runTakingGradients } from './gradients.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 
 /**
@@ -43,12 +44,8 @@ export class MonolithicTrainer {
       const p = this.params.get(name)!
       feeds[name] = tensor('float32', p.shape, p.value)
     }
-    const out = await session.run(feeds, fetches)
+    const { out } = await runTakingGradients(session, feeds, fetches, grads, this.graph, this.params)
     await writeBackState(this.graph, state, out)
-    for (const [param, gradOut] of grads) {
-      accumulateGrad(this.params.get(param)!, (await out[gradOut].read()).data as Float32Array)
-      out[gradOut].dispose()
-    }
     const loss = ((await out[this.loss].read()).data as Float32Array)[0]
     out[this.loss].dispose()
     return loss

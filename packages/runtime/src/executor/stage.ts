@@ -4,7 +4,7 @@ import { SessionError } from '../errors.ts'
 import type { Parameter } from '../optim/parameter.ts'
 import { bindSymbols } from './bindings.ts'
 import { CompiledStage, sessionModel } from './compiled-stage.ts'
-import { boundaryGradOutputs, takeGradients } from './gradients.ts'
+import { boundaryGradOutputs, runTakingGradients } from './gradients.ts'
 import type { PipelineStage } from './pipeline-stage.ts'
 import { stateFeeds, writeBackState } from './state.ts'
 import { type ActivationPolicy, buildStageGraphs, type StageGraphs } from './stage-graphs.ts'
@@ -98,9 +98,10 @@ export class StageExecutor extends CompiledStage<Compiled, Pending> implements P
       this.dispose(p)
       return {}
     }
-    const out = await backward.run(feeds)
+    const { params } = this.options
+    const taken = await runTakingGradients(backward, feeds, undefined, graphs.gradients, this.graph, params)
     this.dispose(p)
-    return takeGradients(out, graphs.gradients, this.graph, this.options.params)
+    return taken.inputGrads
   }
 
   /** Frees stashed activations; the stage's own outputs belong to the caller, who frees them. */
