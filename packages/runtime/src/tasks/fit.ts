@@ -188,11 +188,13 @@ function stepEngine(options: FitOptions): Engine {
 
 /**
  * Steps per session run on CUDA when none is asked for. onnxruntime-node copies every input in and
- * every output out of a CUDA run, so one step per run moves every weight and gradient each step; on
- * an H100 a GPT (6×384) trained 3.25× as fast at 8 steps per run as at one step per run with the host's
- * AdamW (docs/gpu.md).
+ * every output out of a CUDA run, so one step per run moves every weight and gradient each step, and
+ * a loop run moves the weights and both moments once per run. On an H100 (docs/gpu.md) the GPT
+ * (6×384) ran at 0.50 of PyTorch's step with AdamW at 8 steps per run and 0.66 at 16; GPT-2 small
+ * at 0.35 at 16, 0.45 at 32 and 0.55 at 64. 16 keeps a progress report and a chance to stop every
+ * few seconds on a model that size; `--steps-per-run` takes more.
  */
-export const CUDA_STEPS_PER_RUN = 8
+export const CUDA_STEPS_PER_RUN = 16
 
 type LoopSettings = Pick<
   FitOptions,
