@@ -58,8 +58,14 @@ export class FusedLossStage extends CompiledStage<Compiled, Record<string, Value
     const seedFeed = { [fused.seeds.get(this.o.loss)!]: seed }
     const state = stateFeeds(this.graph, fused.state)
     const all = { ...feeds, ...this.paramFeeds.feeds, ...state, ...seedFeed }
-    const taken = await runTakingGradients(session, all, fetches, fused.gradients, this.graph, this.o.params)
-    const { out, inputGrads } = taken
+    const { out, inputGrads } = await runTakingGradients(
+      session,
+      all,
+      fetches,
+      fused.gradients,
+      this.graph,
+      this.o.params,
+    )
     await writeBackState(this.graph, fused.state, out)
     this.keep(mb, inputGrads)
     return { [this.o.loss]: out[this.o.loss] }
